@@ -1,0 +1,462 @@
+//! Accounts, sign-in with throttling, browser sessions and API tokens.
+
+use crate::Services;
+use crate::authz::{Action, Actor, Resource, authorize};
+use crate::error::{FieldError, Result, ServiceError};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Duration, Utc};
+use opcity_domain::{District, Role};
+use opcity_store::audit::{self, Change};
+use opcity_store::entity::{account, api_token, community, founder, login_failure, person, session};
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
+};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+
+/// How long a browser session lasts.
+pub const SESSION_TTL: Duration = Duration::hours(12);
+/// Failed sign-ins per username within [`THROTTLE_WINDOW`] before refusing.
+pub const THROTTLE_LIMIT: u64 = 5;
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+const MIN_PASSWORD_LEN: usize = 10;
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    pub username: String,
+    pub display_name: String,
+    pub password: String,
+    pub role: Role,
+    pub district: Option<District>,
+    pub locale: String,
+}
+
+/// An account as shown to others: never the password hash.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountView {
+    pub id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    pub district: Option<District>,
+    pub locale: String,
+    pub disabled: bool,
+}
+
+impl From<&account::Model> for AccountView {
+    fn from(a: &account::Model) -> Self {
+        AccountView {
+            id: a.id,
+            username: a.username.clone(),
+            display_name: a.display_name.clone(),
+            role: a.role.parse().unwrap_or(Role::Auditor),
+            district: a.district.as_deref().and_then(|d| d.parse().ok()),
+            locale: a.locale.clone(),
+            disabled: a.disabled,
+        }
+    }
+}
+
+/// A new browser session: the cookie value is returned once and stored hashed.
+#[derive(Debug, Clone)]
+pub struct IssuedSession {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+    pub actor: Actor,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub name: String,
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+fn random_token(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    URL_SAFE_NO_PAD.encode(buf)
+}
+
+pub(crate) fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let username_ok = (3..=64).contains(&input.username.len())
+        && input.username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if !username_ok {
+        errors.push(FieldError::new("username", "username_format"));
+    }
+    if input.display_name.trim().is_empty() {
+        errors.push(FieldError::new("display_name", "required"));
+    }
+    if input.password.chars().count() < MIN_PASSWORD_LEN {
+        errors.push(FieldError::new("password", "password_too_short").with("min", MIN_PASSWORD_LEN));
+    }
+    if input.role.is_district_scoped() && input.district.is_none() {
+        errors.push(FieldError::new("district", "required"));
+    }
+    if !["zh-CN", "en"].contains(&input.locale.as_str()) {
+        errors.push(FieldError::new("locale", "unknown_locale"));
+    }
+    errors
+}
+
+/// Argon2id with the crate's defaults (19 MiB, 2 passes), run off the async
+/// workers because it is deliberately slow.
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        let mut salt = [0u8; 16];
+        rand::rng().fill_bytes(&mut salt);
+        let salt = SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string().into()))?;
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+            .map_err(|e| ServiceError::Internal(e.to_string().into()))
+    })
+    .await
+    .map_err(|e| ServiceError::Internal(Box::new(e)))?
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A valid hash of a random password, verified against when the username is
+/// unknown so that timing does not reveal which usernames exist.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$5Mz0x3qwyFyWZo7gwBNA3LnQpBYcYyFUPzHE3Jm7pWU";
+
+impl Services {
+    /// Creates an account. `actor` is `None` only for the command line
+    /// (`opcity admin create-user`) and demo data, which act as the system.
+    pub async fn create_account(&self, actor: Option<&Actor>, input: NewAccount) -> Result<AccountView> {
+        if let Some(actor) = actor {
+            authorize(actor, Action::Create, Resource::Account)?;
+        }
+        let errors = validate_new_account(&input);
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let password_hash = hash_password(input.password.clone()).await?;
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        let model = account::ActiveModel {
+            username: Set(input.username.clone()),
+            display_name: Set(input.display_name.trim().to_owned()),
+            password_hash: Set(password_hash),
+            role: Set(input.role.id().to_owned()),
+            district: Set(input.district.map(|d| d.id().to_owned())),
+            locale: Set(input.locale.clone()),
+            disabled: Set(false),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await
+        .map_err(|e| match opcity_store::StoreError::from(e) {
+            err if err.is_unique_on("username") => ServiceError::Conflict { code: "username_taken", field: Some("username") },
+            err => err.into(),
+        })?;
+        let view = AccountView::from(&model);
+        let actor_label = actor.map_or_else(|| "system".to_owned(), Actor::audit_label);
+        audit::append(
+            &tx,
+            now,
+            Change {
+                actor: &actor_label,
+                action: "account.create",
+                entity: "account",
+                entity_id: model.id.to_string(),
+                before: None,
+                after: Some(serde_json::to_value(&view).expect("serialisable")),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    async fn failures_in_window(&self, username: &str, now: DateTime<Utc>) -> Result<u64> {
+        Ok(login_failure::Entity::find()
+            .filter(login_failure::Column::Username.eq(username))
+            .filter(login_failure::Column::At.gt(now - THROTTLE_WINDOW))
+            .count(self.store().db())
+            .await?)
+    }
+
+    /// Checks a username and password and opens a session. After
+    /// [`THROTTLE_LIMIT`] failures within [`THROTTLE_WINDOW`] the username is
+    /// refused without checking the password, whatever it is.
+    pub async fn sign_in(&self, username: &str, password: &str) -> Result<IssuedSession> {
+        let now = self.now();
+        if self.failures_in_window(username, now).await? >= THROTTLE_LIMIT {
+            return Err(ServiceError::Throttled { retry_after_secs: THROTTLE_WINDOW.num_seconds() as u64 });
+        }
+        let found = account::Entity::find()
+            .filter(account::Column::Username.eq(username))
+            .one(self.store().db())
+            .await?;
+        let hash = found.as_ref().map_or(DUMMY_HASH, |a| a.password_hash.as_str()).to_owned();
+        let password_ok = verify_password(password.to_owned(), hash).await;
+        let account = match found {
+            Some(a) if password_ok && !a.disabled => a,
+            _ => {
+                let tx = self.store().begin().await?;
+                login_failure::ActiveModel { username: Set(username.to_owned()), at: Set(now), ..Default::default() }
+                    .insert(&tx)
+                    .await?;
+                tx.commit().await?;
+                return Err(ServiceError::BadCredentials);
+            }
+        };
+        let token = random_token(32);
+        let csrf_token = random_token(24);
+        let expires_at = now + SESSION_TTL;
+        let tx = self.store().begin().await?;
+        login_failure::Entity::delete_many()
+            .filter(login_failure::Column::Username.eq(username))
+            .exec(&tx)
+            .await?;
+        session::ActiveModel {
+            token_hash: Set(sha256_hex(&token)),
+            account_id: Set(account.id),
+            csrf_token: Set(csrf_token.clone()),
+            created_at: Set(now),
+            expires_at: Set(expires_at),
+        }
+        .insert(&tx)
+        .await?;
+        tx.commit().await?;
+        let actor = self.actor_for(&account, None).await?;
+        Ok(IssuedSession { token, csrf_token, expires_at, actor })
+    }
+
+    /// The actor behind a session cookie and the session's CSRF token.
+    pub async fn session_actor(&self, token: &str) -> Result<(Actor, String)> {
+        let found = session::Entity::find_by_id(sha256_hex(token)).one(self.store().db()).await?;
+        let session = found.filter(|s| s.expires_at > self.now()).ok_or(ServiceError::Unauthenticated)?;
+        let account = self.active_account(session.account_id).await?;
+        Ok((self.actor_for(&account, None).await?, session.csrf_token))
+    }
+
+    pub async fn sign_out(&self, token: &str) -> Result<()> {
+        let tx = self.store().begin().await?;
+        session::Entity::delete_by_id(sha256_hex(token)).exec(&tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn active_account(&self, id: i64) -> Result<account::Model> {
+        account::Entity::find_by_id(id)
+            .one(self.store().db())
+            .await?
+            .filter(|a| !a.disabled)
+            .ok_or(ServiceError::Unauthenticated)
+    }
+
+    /// Everything authorisation needs to know about an account.
+    pub(crate) async fn actor_for(&self, account: &account::Model, via_token: Option<i64>) -> Result<Actor> {
+        let db = self.store().db();
+        let person_id = person::Entity::find()
+            .filter(person::Column::AccountId.eq(account.id))
+            .one(db)
+            .await?
+            .map(|p| p.id);
+        let enterprise_ids = match person_id {
+            Some(pid) => founder::Entity::find()
+                .filter(founder::Column::PersonId.eq(pid))
+                .order_by_asc(founder::Column::EnterpriseId)
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|f| f.enterprise_id)
+                .collect(),
+            None => Vec::new(),
+        };
+        let community_ids = community::Entity::find()
+            .filter(community::Column::OperatorAccountId.eq(account.id))
+            .order_by_asc(community::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let view = AccountView::from(account);
+        Ok(Actor {
+            account_id: account.id,
+            username: view.username,
+            display_name: view.display_name,
+            role: view.role,
+            district: view.district,
+            person_id,
+            enterprise_ids,
+            community_ids,
+            locale: view.locale,
+            via_token,
+        })
+    }
+
+    /// Issues an API token for the actor's own account. The secret is returned
+    /// once; only its hash is stored.
+    pub async fn create_api_token(&self, actor: &Actor, name: &str) -> Result<(TokenView, String)> {
+        authorize(actor, Action::Create, Resource::ApiToken { owner: actor.account_id })?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(ServiceError::invalid("name", "required"));
+        }
+        let secret = format!("opc_{}", random_token(32));
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        let model = api_token::ActiveModel {
+            account_id: Set(actor.account_id),
+            name: Set(name.to_owned()),
+            prefix: Set(secret[..10].to_owned()),
+            token_hash: Set(sha256_hex(&secret)),
+            created_at: Set(now),
+            last_used_at: Set(None),
+            revoked_at: Set(None),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        let view = token_view(&model);
+        audit::append(
+            &tx,
+            now,
+            Change {
+                actor: &actor.audit_label(),
+                action: "api_token.create",
+                entity: "api_token",
+                entity_id: model.id.to_string(),
+                before: None,
+                after: Some(serde_json::to_value(&view).expect("serialisable")),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((view, secret))
+    }
+
+    pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<TokenView>> {
+        authorize(actor, Action::Read, Resource::ApiToken { owner: actor.account_id })?;
+        let tokens = api_token::Entity::find()
+            .filter(api_token::Column::AccountId.eq(actor.account_id))
+            .order_by_asc(api_token::Column::Id)
+            .all(self.store().db())
+            .await?;
+        Ok(tokens.iter().map(token_view).collect())
+    }
+
+    pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<TokenView> {
+        let tx = self.store().begin().await?;
+        let token = api_token::Entity::find_by_id(id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "api_token" })?;
+        authorize(actor, Action::Update, Resource::ApiToken { owner: token.account_id })?;
+        let before = token_view(&token);
+        let now = self.now();
+        let mut active = token.into_active_model();
+        active.revoked_at = Set(Some(now));
+        let updated = active.update(&tx).await?;
+        let after = token_view(&updated);
+        audit::append(
+            &tx,
+            now,
+            Change {
+                actor: &actor.audit_label(),
+                action: "api_token.revoke",
+                entity: "api_token",
+                entity_id: id.to_string(),
+                before: Some(serde_json::to_value(&before).expect("serialisable")),
+                after: Some(serde_json::to_value(&after).expect("serialisable")),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The actor behind a bearer token; revoked tokens and disabled accounts
+    /// are refused.
+    pub async fn token_actor(&self, secret: &str) -> Result<Actor> {
+        let token = api_token::Entity::find()
+            .filter(api_token::Column::TokenHash.eq(sha256_hex(secret)))
+            .one(self.store().db())
+            .await?
+            .filter(|t| t.revoked_at.is_none())
+            .ok_or(ServiceError::Unauthenticated)?;
+        let account = self.active_account(token.account_id).await?;
+        let id = token.id;
+        let mut active = token.into_active_model();
+        active.last_used_at = Set(Some(self.now()));
+        let tx = self.store().begin().await?;
+        active.update(&tx).await?;
+        tx.commit().await?;
+        self.actor_for(&account, Some(id)).await
+    }
+
+    pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<AccountView>> {
+        authorize(actor, Action::Read, Resource::Account)?;
+        let accounts = account::Entity::find().order_by_asc(account::Column::Id).all(self.store().db()).await?;
+        Ok(accounts.iter().map(AccountView::from).collect())
+    }
+}
+
+fn token_view(t: &api_token::Model) -> TokenView {
+    TokenView {
+        id: t.id,
+        name: t.name.clone(),
+        prefix: t.prefix.clone(),
+        created_at: t.created_at,
+        last_used_at: t.last_used_at,
+        revoked_at: t.revoked_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn dummy_hash_is_a_valid_argon2id_hash() {
+        assert!(PasswordHash::new(DUMMY_HASH).is_ok());
+        assert!(!verify_password("anything".into(), DUMMY_HASH.into()).await);
+    }
+
+    #[test]
+    fn new_account_validation_names_each_field() {
+        let input = NewAccount {
+            username: "A B".into(),
+            display_name: " ".into(),
+            password: "short".into(),
+            role: Role::DistrictReviewer,
+            district: None,
+            locale: "fr".into(),
+        };
+        let fields: Vec<_> = validate_new_account(&input).into_iter().map(|e| (e.field, e.code)).collect();
+        assert_eq!(
+            fields,
+            vec![
+                ("username".to_owned(), "username_format"),
+                ("display_name".to_owned(), "required"),
+                ("password".to_owned(), "password_too_short"),
+                ("district".to_owned(), "required"),
+                ("locale".to_owned(), "unknown_locale"),
+            ]
+        );
+    }
+}

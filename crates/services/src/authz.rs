@@ -1,0 +1,140 @@
+//! Authorisation: the one place that decides who may do what.
+//!
+//! Architecture invariant: every service function that reads or changes a
+//! record calls [`authorize`] (for one record) or [`list_scope`] (for lists)
+//! before touching it; the web crate never decides access itself.
+
+use crate::error::ServiceError;
+use opcity_domain::{District, Role};
+
+/// Who is acting: a signed-in account (by session or API token), with what
+/// the authorisation rules need to know about them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor {
+    pub account_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: Role,
+    /// The district of a district reviewer.
+    pub district: Option<District>,
+    /// The person record of a founder.
+    pub person_id: Option<i64>,
+    /// Enterprises the founder founded.
+    pub enterprise_ids: Vec<i64>,
+    /// Communities a community operator runs.
+    pub community_ids: Vec<i64>,
+    pub locale: String,
+    pub via_token: Option<i64>,
+}
+
+impl Actor {
+    /// How the audit log names this actor.
+    pub fn audit_label(&self) -> String {
+        match self.via_token {
+            Some(token) => format!("account:{}/token:{token}", self.account_id),
+            None => format!("account:{}", self.account_id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Read,
+    Create,
+    Update,
+}
+
+/// The record being acted on, with the facts that decide access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resource {
+    Community { id: Option<i64>, district: District },
+    Person { id: Option<i64>, district: Option<District> },
+    Enterprise { id: Option<i64>, district: District, community_id: Option<i64> },
+    /// Accounts of other people (creating, listing, disabling).
+    Account,
+    AuditLog,
+    Dashboard,
+    /// An API token owned by an account.
+    ApiToken { owner: i64 },
+}
+
+/// Allows or refuses `action` on `resource` for `actor`.
+pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<(), ServiceError> {
+    if allowed(actor, action, resource) { Ok(()) } else { Err(ServiceError::Forbidden) }
+}
+
+fn in_district(actor: &Actor, district: Option<District>) -> bool {
+    actor.district.is_some() && actor.district == district
+}
+
+fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
+    use Action::*;
+    use Resource::*;
+    use Role::*;
+    match (actor.role, resource) {
+        (MunicipalAdmin, _) => true,
+        (Auditor, _) => action == Read,
+        (_, Dashboard) => action == Read,
+        (_, ApiToken { owner }) => owner == actor.account_id,
+
+        (DistrictReviewer, Community { district, .. }) => action == Read || in_district(actor, Some(district)),
+        (DistrictReviewer, Person { district, .. }) => action != Create && in_district(actor, district),
+        (DistrictReviewer, Enterprise { district, .. }) => action != Create && in_district(actor, Some(district)),
+
+        (Founder, Community { .. }) => action == Read,
+        (Founder, Person { id, .. }) => action != Create && id.is_some() && id == actor.person_id,
+        (Founder, Enterprise { id, .. }) => match action {
+            // A founder registers their own enterprise; the service links them.
+            Create => actor.person_id.is_some(),
+            Read | Update => id.is_some_and(|id| actor.enterprise_ids.contains(&id)),
+        },
+
+        (CommunityOperator, Community { id, .. }) => {
+            action == Read || (action == Update && id.is_some_and(|id| actor.community_ids.contains(&id)))
+        }
+        (CommunityOperator, Enterprise { community_id, .. }) => {
+            action == Read && community_id.is_some_and(|c| actor.community_ids.contains(&c))
+        }
+
+        (ServiceProvider | Investor, Community { .. }) => action == Read,
+        (Investor, Enterprise { .. }) => action == Read,
+
+        (_, Account | AuditLog) => false,
+        (ServiceProvider | CommunityOperator | Investor, Person { .. }) => false,
+        (ServiceProvider, Enterprise { .. }) => false,
+    }
+}
+
+/// Which records of a kind an actor may list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListScope {
+    All,
+    District(District),
+    Ids(Vec<i64>),
+    /// Enterprises sited in these communities.
+    Communities(Vec<i64>),
+    Nothing,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    Communities,
+    Persons,
+    Enterprises,
+}
+
+/// The scope of a list query for `actor`; records outside it are never loaded.
+pub fn list_scope(actor: &Actor, listing: Listing) -> ListScope {
+    use Role::*;
+    match (actor.role, listing) {
+        (MunicipalAdmin | Auditor, _) => ListScope::All,
+        (_, Listing::Communities) => ListScope::All,
+        (DistrictReviewer, _) => actor.district.map_or(ListScope::Nothing, ListScope::District),
+        (Founder, Listing::Persons) => actor.person_id.map_or(ListScope::Nothing, |p| ListScope::Ids(vec![p])),
+        (Founder, Listing::Enterprises) => ListScope::Ids(actor.enterprise_ids.clone()),
+        (CommunityOperator, Listing::Enterprises) => ListScope::Communities(actor.community_ids.clone()),
+        (Investor, Listing::Enterprises) => ListScope::All,
+        (CommunityOperator | Investor | ServiceProvider, Listing::Persons) => ListScope::Nothing,
+        (ServiceProvider, Listing::Enterprises) => ListScope::Nothing,
+    }
+}

@@ -1,0 +1,84 @@
+//! The services' error type. Each variant has a stable snake_case code; the
+//! web crate maps codes to HTTP statuses in one table and localises messages.
+//! Causes of internal errors go to the log, never to the user.
+
+use opcity_store::StoreError;
+use std::collections::BTreeMap;
+
+/// One invalid field: which field, a stable code for what is wrong, and the
+/// values the localised message needs.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<&'static str, String>,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str) -> FieldError {
+        FieldError { field: field.into(), code, params: BTreeMap::new() }
+    }
+
+    pub fn with(mut self, key: &'static str, value: impl ToString) -> FieldError {
+        self.params.insert(key, value.to_string());
+        self
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid input")]
+    Validation(Vec<FieldError>),
+    #[error("{entity} not found")]
+    NotFound { entity: &'static str },
+    #[error("sign-in required")]
+    Unauthenticated,
+    #[error("wrong username or password")]
+    BadCredentials,
+    #[error("too many failed sign-ins; retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    #[error("not allowed")]
+    Forbidden,
+    #[error("conflict: {code}")]
+    Conflict { code: &'static str, field: Option<&'static str> },
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ServiceError {
+    /// The stable code clients and the web crate's status table rely on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ServiceError::Validation(_) => "validation_failed",
+            ServiceError::NotFound { .. } => "not_found",
+            ServiceError::Unauthenticated => "unauthenticated",
+            ServiceError::BadCredentials => "bad_credentials",
+            ServiceError::Throttled { .. } => "too_many_attempts",
+            ServiceError::Forbidden => "forbidden",
+            ServiceError::Conflict { code, .. } => code,
+            ServiceError::Internal(_) => "internal",
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, code: &'static str) -> ServiceError {
+        ServiceError::Validation(vec![FieldError::new(field, code)])
+    }
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => ServiceError::NotFound { entity: "record" },
+            other => ServiceError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<opcity_store::sea_orm::DbErr> for ServiceError {
+    fn from(err: opcity_store::sea_orm::DbErr) -> Self {
+        StoreError::from(err).into()
+    }
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

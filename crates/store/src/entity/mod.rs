@@ -1,0 +1,13 @@
+//! sea-orm entities, one module per table. Column meanings are documented on
+//! the migration that creates them.
+
+pub mod account;
+pub mod api_token;
+pub mod audit_log;
+pub mod community;
+pub mod district;
+pub mod enterprise;
+pub mod founder;
+pub mod login_failure;
+pub mod person;
+pub mod session;

@@ -1,0 +1,16 @@
+//! Schema migrations, written once with SeaQuery so each backend gets its own
+//! dialect; backend-specific SQL appears only where a backend feature is
+//! needed (triggers that make the audit log append-only).
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_foundation;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_foundation::Migration)]
+    }
+}

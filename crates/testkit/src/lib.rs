@@ -1,0 +1,143 @@
+//! Test support shared by every crate's tests.
+//!
+//! [`each_backend`] runs one story against a fresh SQLite database and, when
+//! `OPCITY_TEST_POSTGRES_URL` is set (CI always sets it), against a fresh
+//! PostgreSQL database too, so every storage and workflow test proves itself
+//! on both backends.
+
+use opcity_store::{Backend, Store};
+use rand::Rng;
+use sea_orm::{ConnectionTrait, Database};
+
+pub const POSTGRES_ENV: &str = "OPCITY_TEST_POSTGRES_URL";
+
+/// A fresh, migrated database that is removed when dropped via [`TestDb::cleanup`].
+pub struct TestDb {
+    pub store: Store,
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    /// Kept for its `Drop`, which deletes the directory and the database in it.
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDb {
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("test.db").display());
+        let store = Store::open(&url).await.expect("open SQLite test database");
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Sqlite(dir),
+        }
+    }
+
+    /// A new database on the server named by `admin_url`, whose user may
+    /// create databases.
+    pub async fn postgres(admin_url: &str) -> TestDb {
+        let name = format!("opcity_test_{:016x}", rand::rng().random::<u64>());
+        let admin = Database::connect(admin_url)
+            .await
+            .expect("connect to PostgreSQL admin database");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        admin.close().await.ok();
+        let url = with_database(admin_url, &name);
+        let store = Store::open(&url)
+            .await
+            .expect("open PostgreSQL test database");
+        TestDb {
+            store,
+            url,
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.store.backend()
+    }
+
+    /// Closes the store and removes the database.
+    pub async fn cleanup(self) {
+        self.store.close().await.ok();
+        if let Cleanup::Postgres { admin_url, name } = self.cleanup
+            && let Ok(admin) = Database::connect(&admin_url).await
+        {
+            admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+                .ok();
+            admin.close().await.ok();
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let host_end = base
+        .rfind('/')
+        .filter(|&i| i > base.find("://").map_or(0, |s| s + 2))
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..host_end], name);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+/// The backends this run tests: SQLite always, PostgreSQL when configured.
+pub fn postgres_url() -> Option<String> {
+    std::env::var(POSTGRES_ENV).ok().filter(|u| !u.is_empty())
+}
+
+/// Runs `story` once per backend with a fresh database each time.
+pub async fn each_backend<F>(story: F)
+where
+    F: AsyncFn(&TestDb),
+{
+    let sqlite = TestDb::sqlite().await;
+    story(&sqlite).await;
+    sqlite.cleanup().await;
+    if let Some(url) = postgres_url() {
+        let pg = TestDb::postgres(&url).await;
+        story(&pg).await;
+        pg.cleanup().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/postgres", "x"),
+            "postgres://u:p@h:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h:5432/postgres?sslmode=disable", "x"),
+            "postgres://u:p@h:5432/x?sslmode=disable"
+        );
+        assert_eq!(
+            with_database("postgres://u:p@h:5432", "x"),
+            "postgres://u:p@h:5432/x"
+        );
+    }
+}
