@@ -3,16 +3,19 @@
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use opcity_domain::{District, Role};
 use opcity_store::audit::{self, Change};
-use opcity_store::entity::{account, api_token, community, founder, login_failure, person, session};
+use opcity_store::entity::{
+    account, api_token, community, founder, login_failure, person, session,
+};
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use rand::RngCore;
 use sha2::{Digest, Sha256};
@@ -92,7 +95,10 @@ pub(crate) fn sha256_hex(text: &str) -> String {
 fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let username_ok = (3..=64).contains(&input.username.len())
-        && input.username.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+        && input
+            .username
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !username_ok {
         errors.push(FieldError::new("username", "username_format"));
     }
@@ -100,7 +106,8 @@ fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
         errors.push(FieldError::new("display_name", "required"));
     }
     if input.password.chars().count() < MIN_PASSWORD_LEN {
-        errors.push(FieldError::new("password", "password_too_short").with("min", MIN_PASSWORD_LEN));
+        errors
+            .push(FieldError::new("password", "password_too_short").with("min", MIN_PASSWORD_LEN));
     }
     if input.role.is_district_scoped() && input.district.is_none() {
         errors.push(FieldError::new("district", "required"));
@@ -117,7 +124,8 @@ async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
-        let salt = SaltString::encode_b64(&salt).map_err(|e| ServiceError::Internal(e.to_string().into()))?;
+        let salt = SaltString::encode_b64(&salt)
+            .map_err(|e| ServiceError::Internal(e.to_string().into()))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
@@ -129,7 +137,11 @@ async fn hash_password(password: String) -> Result<String> {
 
 async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
-        PasswordHash::new(&hash).is_ok_and(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+        PasswordHash::new(&hash).is_ok_and(|parsed| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
     })
     .await
     .unwrap_or(false)
@@ -142,7 +154,11 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 impl Services {
     /// Creates an account. `actor` is `None` only for the command line
     /// (`opcity admin create-user`) and demo data, which act as the system.
-    pub async fn create_account(&self, actor: Option<&Actor>, input: NewAccount) -> Result<AccountView> {
+    pub async fn create_account(
+        &self,
+        actor: Option<&Actor>,
+        input: NewAccount,
+    ) -> Result<AccountView> {
         if let Some(actor) = actor {
             authorize(actor, Action::Create, Resource::Account)?;
         }
@@ -167,7 +183,10 @@ impl Services {
         .insert(&tx)
         .await
         .map_err(|e| match opcity_store::StoreError::from(e) {
-            err if err.is_unique_on("username") => ServiceError::Conflict { code: "username_taken", field: Some("username") },
+            err if err.is_unique_on("username") => ServiceError::Conflict {
+                code: "username_taken",
+                field: Some("username"),
+            },
             err => err.into(),
         })?;
         let view = AccountView::from(&model);
@@ -203,21 +222,30 @@ impl Services {
     pub async fn sign_in(&self, username: &str, password: &str) -> Result<IssuedSession> {
         let now = self.now();
         if self.failures_in_window(username, now).await? >= THROTTLE_LIMIT {
-            return Err(ServiceError::Throttled { retry_after_secs: THROTTLE_WINDOW.num_seconds() as u64 });
+            return Err(ServiceError::Throttled {
+                retry_after_secs: THROTTLE_WINDOW.num_seconds() as u64,
+            });
         }
         let found = account::Entity::find()
             .filter(account::Column::Username.eq(username))
             .one(self.store().db())
             .await?;
-        let hash = found.as_ref().map_or(DUMMY_HASH, |a| a.password_hash.as_str()).to_owned();
+        let hash = found
+            .as_ref()
+            .map_or(DUMMY_HASH, |a| a.password_hash.as_str())
+            .to_owned();
         let password_ok = verify_password(password.to_owned(), hash).await;
         let account = match found {
             Some(a) if password_ok && !a.disabled => a,
             _ => {
                 let tx = self.store().begin().await?;
-                login_failure::ActiveModel { username: Set(username.to_owned()), at: Set(now), ..Default::default() }
-                    .insert(&tx)
-                    .await?;
+                login_failure::ActiveModel {
+                    username: Set(username.to_owned()),
+                    at: Set(now),
+                    ..Default::default()
+                }
+                .insert(&tx)
+                .await?;
                 tx.commit().await?;
                 return Err(ServiceError::BadCredentials);
             }
@@ -241,20 +269,31 @@ impl Services {
         .await?;
         tx.commit().await?;
         let actor = self.actor_for(&account, None).await?;
-        Ok(IssuedSession { token, csrf_token, expires_at, actor })
+        Ok(IssuedSession {
+            token,
+            csrf_token,
+            expires_at,
+            actor,
+        })
     }
 
     /// The actor behind a session cookie and the session's CSRF token.
     pub async fn session_actor(&self, token: &str) -> Result<(Actor, String)> {
-        let found = session::Entity::find_by_id(sha256_hex(token)).one(self.store().db()).await?;
-        let session = found.filter(|s| s.expires_at > self.now()).ok_or(ServiceError::Unauthenticated)?;
+        let found = session::Entity::find_by_id(sha256_hex(token))
+            .one(self.store().db())
+            .await?;
+        let session = found
+            .filter(|s| s.expires_at > self.now())
+            .ok_or(ServiceError::Unauthenticated)?;
         let account = self.active_account(session.account_id).await?;
         Ok((self.actor_for(&account, None).await?, session.csrf_token))
     }
 
     pub async fn sign_out(&self, token: &str) -> Result<()> {
         let tx = self.store().begin().await?;
-        session::Entity::delete_by_id(sha256_hex(token)).exec(&tx).await?;
+        session::Entity::delete_by_id(sha256_hex(token))
+            .exec(&tx)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -268,7 +307,11 @@ impl Services {
     }
 
     /// Everything authorisation needs to know about an account.
-    pub(crate) async fn actor_for(&self, account: &account::Model, via_token: Option<i64>) -> Result<Actor> {
+    pub(crate) async fn actor_for(
+        &self,
+        account: &account::Model,
+        via_token: Option<i64>,
+    ) -> Result<Actor> {
         let db = self.store().db();
         let person_id = person::Entity::find()
             .filter(person::Column::AccountId.eq(account.id))
@@ -312,7 +355,13 @@ impl Services {
     /// Issues an API token for the actor's own account. The secret is returned
     /// once; only its hash is stored.
     pub async fn create_api_token(&self, actor: &Actor, name: &str) -> Result<(TokenView, String)> {
-        authorize(actor, Action::Create, Resource::ApiToken { owner: actor.account_id })?;
+        authorize(
+            actor,
+            Action::Create,
+            Resource::ApiToken {
+                owner: actor.account_id,
+            },
+        )?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ServiceError::invalid("name", "required"));
@@ -351,7 +400,13 @@ impl Services {
     }
 
     pub async fn list_api_tokens(&self, actor: &Actor) -> Result<Vec<TokenView>> {
-        authorize(actor, Action::Read, Resource::ApiToken { owner: actor.account_id })?;
+        authorize(
+            actor,
+            Action::Read,
+            Resource::ApiToken {
+                owner: actor.account_id,
+            },
+        )?;
         let tokens = api_token::Entity::find()
             .filter(api_token::Column::AccountId.eq(actor.account_id))
             .order_by_asc(api_token::Column::Id)
@@ -362,11 +417,20 @@ impl Services {
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<TokenView> {
         let tx = self.store().begin().await?;
-        let token = api_token::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "api_token" })?;
-        authorize(actor, Action::Update, Resource::ApiToken { owner: token.account_id })?;
+        let token =
+            api_token::Entity::find_by_id(id)
+                .one(&tx)
+                .await?
+                .ok_or(ServiceError::NotFound {
+                    entity: "api_token",
+                })?;
+        authorize(
+            actor,
+            Action::Update,
+            Resource::ApiToken {
+                owner: token.account_id,
+            },
+        )?;
         let before = token_view(&token);
         let now = self.now();
         let mut active = token.into_active_model();
@@ -411,7 +475,10 @@ impl Services {
 
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<AccountView>> {
         authorize(actor, Action::Read, Resource::Account)?;
-        let accounts = account::Entity::find().order_by_asc(account::Column::Id).all(self.store().db()).await?;
+        let accounts = account::Entity::find()
+            .order_by_asc(account::Column::Id)
+            .all(self.store().db())
+            .await?;
         Ok(accounts.iter().map(AccountView::from).collect())
     }
 }
@@ -447,7 +514,10 @@ mod tests {
             district: None,
             locale: "fr".into(),
         };
-        let fields: Vec<_> = validate_new_account(&input).into_iter().map(|e| (e.field, e.code)).collect();
+        let fields: Vec<_> = validate_new_account(&input)
+            .into_iter()
+            .map(|e| (e.field, e.code))
+            .collect();
         assert_eq!(
             fields,
             vec![

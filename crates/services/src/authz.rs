@@ -47,20 +47,36 @@ pub enum Action {
 /// The record being acted on, with the facts that decide access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
-    Community { id: Option<i64>, district: District },
-    Person { id: Option<i64>, district: Option<District> },
-    Enterprise { id: Option<i64>, district: District, community_id: Option<i64> },
+    Community {
+        id: Option<i64>,
+        district: District,
+    },
+    Person {
+        id: Option<i64>,
+        district: Option<District>,
+    },
+    Enterprise {
+        id: Option<i64>,
+        district: District,
+        community_id: Option<i64>,
+    },
     /// Accounts of other people (creating, listing, disabling).
     Account,
     AuditLog,
     Dashboard,
     /// An API token owned by an account.
-    ApiToken { owner: i64 },
+    ApiToken {
+        owner: i64,
+    },
 }
 
 /// Allows or refuses `action` on `resource` for `actor`.
 pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<(), ServiceError> {
-    if allowed(actor, action, resource) { Ok(()) } else { Err(ServiceError::Forbidden) }
+    if allowed(actor, action, resource) {
+        Ok(())
+    } else {
+        Err(ServiceError::Forbidden)
+    }
 }
 
 fn in_district(actor: &Actor, district: Option<District>) -> bool {
@@ -77,9 +93,15 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
         (_, Dashboard) => action == Read,
         (_, ApiToken { owner }) => owner == actor.account_id,
 
-        (DistrictReviewer, Community { district, .. }) => action == Read || in_district(actor, Some(district)),
-        (DistrictReviewer, Person { district, .. }) => action != Create && in_district(actor, district),
-        (DistrictReviewer, Enterprise { district, .. }) => action != Create && in_district(actor, Some(district)),
+        (DistrictReviewer, Community { district, .. }) => {
+            action == Read || in_district(actor, Some(district))
+        }
+        (DistrictReviewer, Person { district, .. }) => {
+            action != Create && in_district(actor, district)
+        }
+        (DistrictReviewer, Enterprise { district, .. }) => {
+            action != Create && in_district(actor, Some(district))
+        }
 
         (Founder, Community { .. }) => action == Read,
         (Founder, Person { id, .. }) => action != Create && id.is_some() && id == actor.person_id,
@@ -90,7 +112,8 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
         },
 
         (CommunityOperator, Community { id, .. }) => {
-            action == Read || (action == Update && id.is_some_and(|id| actor.community_ids.contains(&id)))
+            action == Read
+                || (action == Update && id.is_some_and(|id| actor.community_ids.contains(&id)))
         }
         (CommunityOperator, Enterprise { community_id, .. }) => {
             action == Read && community_id.is_some_and(|c| actor.community_ids.contains(&c))
@@ -129,12 +152,160 @@ pub fn list_scope(actor: &Actor, listing: Listing) -> ListScope {
     match (actor.role, listing) {
         (MunicipalAdmin | Auditor, _) => ListScope::All,
         (_, Listing::Communities) => ListScope::All,
-        (DistrictReviewer, _) => actor.district.map_or(ListScope::Nothing, ListScope::District),
-        (Founder, Listing::Persons) => actor.person_id.map_or(ListScope::Nothing, |p| ListScope::Ids(vec![p])),
+        (DistrictReviewer, _) => actor
+            .district
+            .map_or(ListScope::Nothing, ListScope::District),
+        (Founder, Listing::Persons) => actor
+            .person_id
+            .map_or(ListScope::Nothing, |p| ListScope::Ids(vec![p])),
         (Founder, Listing::Enterprises) => ListScope::Ids(actor.enterprise_ids.clone()),
-        (CommunityOperator, Listing::Enterprises) => ListScope::Communities(actor.community_ids.clone()),
+        (CommunityOperator, Listing::Enterprises) => {
+            ListScope::Communities(actor.community_ids.clone())
+        }
         (Investor, Listing::Enterprises) => ListScope::All,
         (CommunityOperator | Investor | ServiceProvider, Listing::Persons) => ListScope::Nothing,
         (ServiceProvider, Listing::Enterprises) => ListScope::Nothing,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use District::*;
+
+    fn actor(role: Role) -> Actor {
+        Actor {
+            account_id: 10,
+            username: role.id().into(),
+            display_name: role.id().into(),
+            role,
+            district: (role == Role::DistrictReviewer).then_some(Nanshan),
+            person_id: (role == Role::Founder).then_some(100),
+            enterprise_ids: if role == Role::Founder {
+                vec![200]
+            } else {
+                vec![]
+            },
+            community_ids: if role == Role::CommunityOperator {
+                vec![300]
+            } else {
+                vec![]
+            },
+            locale: "en".into(),
+            via_token: None,
+        }
+    }
+
+    const OWN_PERSON: Resource = Resource::Person {
+        id: Some(100),
+        district: Some(Nanshan),
+    };
+    const OTHER_PERSON_HERE: Resource = Resource::Person {
+        id: Some(101),
+        district: Some(Nanshan),
+    };
+    const OTHER_PERSON_THERE: Resource = Resource::Person {
+        id: Some(102),
+        district: Some(Longgang),
+    };
+    const OWN_ENTERPRISE: Resource = Resource::Enterprise {
+        id: Some(200),
+        district: Nanshan,
+        community_id: Some(300),
+    };
+    const ENTERPRISE_THERE: Resource = Resource::Enterprise {
+        id: Some(201),
+        district: Longgang,
+        community_id: None,
+    };
+    const COMMUNITY_RUN: Resource = Resource::Community {
+        id: Some(300),
+        district: Nanshan,
+    };
+    const COMMUNITY_THERE: Resource = Resource::Community {
+        id: Some(301),
+        district: Longgang,
+    };
+
+    /// The role × action matrix: every role against every kind of record.
+    /// Columns: founder, operator, reviewer (Nanshan), admin, provider, investor, auditor.
+    #[test]
+    fn role_action_matrix() {
+        #[rustfmt::skip]
+        let cases: &[(Action, Resource, [bool; 7])] = &[
+            (Read,   OWN_PERSON,              [true,  false, true,  true, false, false, true ]),
+            (Update, OWN_PERSON,              [true,  false, true,  true, false, false, false]),
+            (Read,   OTHER_PERSON_HERE,       [false, false, true,  true, false, false, true ]),
+            (Update, OTHER_PERSON_THERE,      [false, false, false, true, false, false, false]),
+            (Read,   OTHER_PERSON_THERE,      [false, false, false, true, false, false, true ]),
+            (Create, Resource::Person { id: None, district: Some(Nanshan) },
+                                              [false, false, false, true, false, false, false]),
+            (Read,   OWN_ENTERPRISE,          [true,  true,  true,  true, false, true,  true ]),
+            (Update, OWN_ENTERPRISE,          [true,  false, true,  true, false, false, false]),
+            (Read,   ENTERPRISE_THERE,        [false, false, false, true, false, true,  true ]),
+            (Update, ENTERPRISE_THERE,        [false, false, false, true, false, false, false]),
+            (Create, Resource::Enterprise { id: None, district: Nanshan, community_id: None },
+                                              [true,  false, false, true, false, false, false]),
+            (Read,   COMMUNITY_THERE,         [true,  true,  true,  true, true,  true,  true ]),
+            (Update, COMMUNITY_RUN,           [false, true,  true,  true, false, false, false]),
+            (Update, COMMUNITY_THERE,         [false, false, false, true, false, false, false]),
+            (Create, Resource::Community { id: None, district: Nanshan },
+                                              [false, false, true,  true, false, false, false]),
+            (Read,   Resource::AuditLog,      [false, false, false, true, false, false, true ]),
+            (Create, Resource::Account,       [false, false, false, true, false, false, false]),
+            (Read,   Resource::Dashboard,     [true,  true,  true,  true, true,  true,  true ]),
+            (Update, Resource::ApiToken { owner: 10 }, [true, true, true, true, true, true, false]),
+            (Update, Resource::ApiToken { owner: 11 }, [false, false, false, true, false, false, false]),
+        ];
+        let roles = [
+            Role::Founder,
+            Role::CommunityOperator,
+            Role::DistrictReviewer,
+            Role::MunicipalAdmin,
+            Role::ServiceProvider,
+            Role::Investor,
+            Role::Auditor,
+        ];
+        let mut mismatches = Vec::new();
+        for (action, resource, expected) in cases {
+            for (role, want) in roles.iter().zip(expected) {
+                let got = authorize(&actor(*role), *action, *resource).is_ok();
+                if got != *want {
+                    mismatches.push(format!(
+                        "{role:?} {action:?} {resource:?}: got {got}, want {want}"
+                    ));
+                }
+            }
+        }
+        assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    }
+
+    #[test]
+    fn list_scopes_follow_the_same_rules() {
+        assert_eq!(
+            list_scope(&actor(Role::DistrictReviewer), Listing::Persons),
+            ListScope::District(Nanshan)
+        );
+        assert_eq!(
+            list_scope(&actor(Role::Founder), Listing::Persons),
+            ListScope::Ids(vec![100])
+        );
+        assert_eq!(
+            list_scope(&actor(Role::Founder), Listing::Enterprises),
+            ListScope::Ids(vec![200])
+        );
+        assert_eq!(
+            list_scope(&actor(Role::CommunityOperator), Listing::Enterprises),
+            ListScope::Communities(vec![300])
+        );
+        assert_eq!(
+            list_scope(&actor(Role::ServiceProvider), Listing::Persons),
+            ListScope::Nothing
+        );
+        assert_eq!(
+            list_scope(&actor(Role::Auditor), Listing::Persons),
+            ListScope::All
+        );
     }
 }

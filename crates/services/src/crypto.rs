@@ -30,7 +30,9 @@ pub enum KeyError {
 impl DataKey {
     /// A key from its base64 text form (32 bytes).
     pub fn from_base64(text: &str) -> Result<DataKey, KeyError> {
-        let bytes = STANDARD.decode(text.trim()).map_err(|_| KeyError::Malformed)?;
+        let bytes = STANDARD
+            .decode(text.trim())
+            .map_err(|_| KeyError::Malformed)?;
         let key: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Malformed)?;
         Ok(DataKey(XChaCha20Poly1305::new(&key.into())))
     }
@@ -60,7 +62,10 @@ impl DataKey {
             return Err(KeyError::Decrypt);
         }
         let (nonce, ciphertext) = bytes.split_at(24);
-        let plain = self.0.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| KeyError::Decrypt)?;
+        let plain = self
+            .0
+            .decrypt(XNonce::from_slice(nonce), ciphertext)
+            .map_err(|_| KeyError::Decrypt)?;
         String::from_utf8(plain).map_err(|_| KeyError::Decrypt)
     }
 }

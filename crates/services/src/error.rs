@@ -17,7 +17,11 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, code: &'static str) -> FieldError {
-        FieldError { field: field.into(), code, params: BTreeMap::new() }
+        FieldError {
+            field: field.into(),
+            code,
+            params: BTreeMap::new(),
+        }
     }
 
     pub fn with(mut self, key: &'static str, value: impl ToString) -> FieldError {
@@ -41,7 +45,10 @@ pub enum ServiceError {
     #[error("not allowed")]
     Forbidden,
     #[error("conflict: {code}")]
-    Conflict { code: &'static str, field: Option<&'static str> },
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

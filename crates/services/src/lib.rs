@@ -1,1 +1,83 @@
-//! placeholder
+//! The use cases of opcity: registry, accounts, audit, dashboard, demo data.
+//!
+//! Architecture invariants:
+//! - Authorisation is decided here, in [`authz`], and nowhere else: every
+//!   function that reads or changes a record takes the [`Actor`] and checks it.
+//! - Every state change appends to the audit log in the same transaction.
+//! - This crate knows nothing about HTTP; it returns typed values and
+//!   [`ServiceError`]s with stable codes.
+
+pub mod accounts;
+pub mod audit;
+pub mod authz;
+pub mod crypto;
+pub mod dashboard;
+pub mod demo;
+mod error;
+pub mod registry;
+
+pub use authz::Actor;
+pub use error::{FieldError, Result, ServiceError};
+
+use chrono::{DateTime, Utc};
+use crypto::DataKey;
+use opcity_store::Store;
+use std::sync::Arc;
+
+/// The services over one store. Cheap to clone (shared state is behind `Arc`).
+#[derive(Debug, Clone)]
+pub struct Services {
+    store: Store,
+    data_key: Arc<DataKey>,
+}
+
+impl Services {
+    pub fn new(store: Store, data_key: DataKey) -> Services {
+        Services {
+            store,
+            data_key: Arc::new(data_key),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(crate) fn data_key(&self) -> &DataKey {
+        &self.data_key
+    }
+
+    /// The current instant. One place, so that every record of one request is
+    /// stamped from the same clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// Appends the audit entry for one change, inside the change's transaction.
+/// The entity is the first word of the action (`enterprise.update`).
+pub(crate) async fn record_change<T: serde::Serialize>(
+    tx: &opcity_store::sea_orm::DatabaseTransaction,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    entity_id: i64,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Result<()> {
+    let to_json = |v: &T| serde_json::to_value(v).expect("views serialise");
+    opcity_store::audit::append(
+        tx,
+        now,
+        opcity_store::audit::Change {
+            actor,
+            action,
+            entity: action.split('.').next().unwrap_or(action),
+            entity_id: entity_id.to_string(),
+            before: before.map(to_json),
+            after: after.map(to_json),
+        },
+    )
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,65 @@
+//! Reading and verifying the audit log (appending happens inside each change's
+//! own transaction, through `opcity_store::audit::append`).
+
+use crate::Services;
+use crate::authz::{Action, Actor, Resource, authorize};
+use crate::error::Result;
+use opcity_store::audit::{self, Verification};
+use opcity_store::entity::audit_log;
+use opcity_store::sea_orm::{EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
+
+/// A page of audit entries, newest first.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: chrono::DateTime<chrono::Utc>,
+    pub actor: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub hash: String,
+}
+
+impl Services {
+    /// Verifies the whole chain. Used by `opcity audit verify` (as the system)
+    /// and by auditors.
+    pub async fn verify_audit_log(&self) -> Result<Verification> {
+        Ok(audit::verify(self.store().db()).await?)
+    }
+
+    pub async fn audit_entries(&self, actor: &Actor, offset: u64, limit: u64) -> Result<AuditPage> {
+        authorize(actor, Action::Read, Resource::AuditLog)?;
+        let db = self.store().db();
+        let total = audit_log::Entity::find().count(db).await?;
+        let rows = audit_log::Entity::find()
+            .order_by_desc(audit_log::Column::Seq)
+            .offset(offset)
+            .limit(limit)
+            .all(db)
+            .await?;
+        let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str(t).ok());
+        let entries = rows
+            .iter()
+            .map(|r| AuditEntry {
+                seq: r.seq,
+                at: r.at,
+                actor: r.actor.clone(),
+                action: r.action.clone(),
+                entity: r.entity.clone(),
+                entity_id: r.entity_id.clone(),
+                before: parse(&r.before),
+                after: parse(&r.after),
+                hash: r.hash.clone(),
+            })
+            .collect();
+        Ok(AuditPage { entries, total })
+    }
+}

@@ -1,0 +1,288 @@
+//! OPC communities: where founders get desks, offices and floors.
+
+use super::{Checker, ListFilter, Paged, Paging};
+use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::error::{Result, ServiceError};
+use crate::{Services, record_change};
+use chrono::NaiveDate;
+use opcity_domain::District;
+use opcity_store::entity::community;
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Select, Set,
+};
+
+/// The plan's size for a community with "significant agglomeration effect".
+pub const TARGET_AREA_M2: i64 = 10_000;
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommunityInput {
+    pub name_zh: String,
+    pub name_en: String,
+    /// District id, e.g. `nanshan`.
+    pub district: String,
+    pub address: String,
+    pub area_m2: i64,
+    pub operator_name: String,
+    pub operator_account_id: Option<i64>,
+    /// `YYYY-MM-DD`.
+    pub opened_on: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct CommunityView {
+    pub id: i64,
+    pub name_zh: String,
+    pub name_en: String,
+    #[schema(value_type = String)]
+    pub district: District,
+    pub address: String,
+    pub area_m2: i64,
+    pub operator_name: String,
+    pub operator_account_id: Option<i64>,
+    pub opened_on: Option<NaiveDate>,
+    /// Whether it reaches the plan's 10,000 m².
+    pub reaches_target_area: bool,
+}
+
+impl From<&community::Model> for CommunityView {
+    fn from(c: &community::Model) -> Self {
+        CommunityView {
+            id: c.id,
+            name_zh: c.name_zh.clone(),
+            name_en: c.name_en.clone(),
+            district: c
+                .district
+                .parse()
+                .expect("district ids are constrained by a foreign key"),
+            address: c.address.clone(),
+            area_m2: c.area_m2,
+            operator_name: c.operator_name.clone(),
+            operator_account_id: c.operator_account_id,
+            opened_on: c.opened_on,
+            reaches_target_area: c.area_m2 >= TARGET_AREA_M2,
+        }
+    }
+}
+
+struct ValidCommunity {
+    name_zh: String,
+    name_en: String,
+    district: District,
+    address: String,
+    area_m2: i64,
+    operator_name: String,
+    operator_account_id: Option<i64>,
+    opened_on: Option<NaiveDate>,
+}
+
+fn validate(input: &CommunityInput, today: NaiveDate) -> Result<ValidCommunity> {
+    let mut c = Checker::default();
+    let name_zh = c.required_text("name_zh", &input.name_zh, 100);
+    let name_en = c.required_text("name_en", &input.name_en, 200);
+    let district = c.district("district", &input.district);
+    let address = c.required_text("address", &input.address, 300);
+    if !(1..=10_000_000).contains(&input.area_m2) {
+        c.push(
+            crate::FieldError::new("area_m2", "out_of_range")
+                .with("min", 1)
+                .with("max", 10_000_000),
+        );
+    }
+    let operator_name = c.required_text("operator_name", &input.operator_name, 200);
+    let latest = today + chrono::Duration::days(3 * 366);
+    let opened_on = c.date("opened_on", input.opened_on.as_deref(), latest);
+    c.finish()?;
+    Ok(ValidCommunity {
+        name_zh,
+        name_en,
+        district: district.expect("checked"),
+        address,
+        area_m2: input.area_m2,
+        operator_name,
+        operator_account_id: input.operator_account_id,
+        opened_on,
+    })
+}
+
+fn apply(model: &mut community::ActiveModel, v: ValidCommunity) {
+    model.name_zh = Set(v.name_zh);
+    model.name_en = Set(v.name_en);
+    model.district = Set(v.district.id().to_owned());
+    model.address = Set(v.address);
+    model.area_m2 = Set(v.area_m2);
+    model.operator_name = Set(v.operator_name);
+    model.operator_account_id = Set(v.operator_account_id);
+    model.opened_on = Set(v.opened_on);
+}
+
+fn scoped(query: Select<community::Entity>, scope: ListScope) -> Select<community::Entity> {
+    match scope {
+        ListScope::All => query,
+        ListScope::District(d) => query.filter(community::Column::District.eq(d.id())),
+        ListScope::Ids(ids) | ListScope::Communities(ids) => {
+            query.filter(community::Column::Id.is_in(ids))
+        }
+        ListScope::Nothing => query.filter(community::Column::Id.lt(0)),
+    }
+}
+
+fn unknown_operator(err: opcity_store::sea_orm::DbErr) -> ServiceError {
+    match opcity_store::StoreError::from(err) {
+        opcity_store::StoreError::ForeignKey(_) => {
+            ServiceError::invalid("operator_account_id", "unknown_account")
+        }
+        other => other.into(),
+    }
+}
+
+impl Services {
+    pub async fn list_communities(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+        paging: Paging,
+    ) -> Result<Paged<CommunityView>> {
+        let mut query = scoped(
+            community::Entity::find(),
+            list_scope(actor, Listing::Communities),
+        );
+        if let Some(d) = filter.district {
+            query = query.filter(community::Column::District.eq(d.id()));
+        }
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+            query = query.filter(
+                Condition::any()
+                    .add(community::Column::NameZh.contains(q))
+                    .add(community::Column::NameEn.contains(q)),
+            );
+        }
+        let db = self.store().db();
+        let total = query.clone().count(db).await?;
+        let rows = query
+            .order_by_asc(community::Column::Id)
+            .offset(paging.offset())
+            .limit(paging.per_page)
+            .all(db)
+            .await?;
+        Ok(Paged {
+            items: rows.iter().map(CommunityView::from).collect(),
+            page: paging.page,
+            per_page: paging.per_page,
+            total,
+        })
+    }
+
+    pub async fn get_community(&self, actor: &Actor, id: i64) -> Result<CommunityView> {
+        let found = community::Entity::find_by_id(id)
+            .one(self.store().db())
+            .await?;
+        let view = found
+            .as_ref()
+            .map(CommunityView::from)
+            .ok_or(ServiceError::NotFound {
+                entity: "community",
+            })?;
+        authorize(
+            actor,
+            Action::Read,
+            Resource::Community {
+                id: Some(id),
+                district: view.district,
+            },
+        )?;
+        Ok(view)
+    }
+
+    pub async fn create_community(
+        &self,
+        actor: &Actor,
+        input: &CommunityInput,
+    ) -> Result<CommunityView> {
+        let now = self.now();
+        let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
+        authorize(
+            actor,
+            Action::Create,
+            Resource::Community {
+                id: None,
+                district: valid.district,
+            },
+        )?;
+        let mut model = community::ActiveModel {
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        apply(&mut model, valid);
+        let tx = self.store().begin().await?;
+        let saved = model.insert(&tx).await.map_err(unknown_operator)?;
+        let view = CommunityView::from(&saved);
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "community.create",
+            saved.id,
+            None,
+            Some(&view),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    pub async fn update_community(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &CommunityInput,
+    ) -> Result<CommunityView> {
+        let now = self.now();
+        let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
+        let tx = self.store().begin().await?;
+        let existing =
+            community::Entity::find_by_id(id)
+                .one(&tx)
+                .await?
+                .ok_or(ServiceError::NotFound {
+                    entity: "community",
+                })?;
+        let before = CommunityView::from(&existing);
+        authorize(
+            actor,
+            Action::Update,
+            Resource::Community {
+                id: Some(id),
+                district: before.district,
+            },
+        )?;
+        // Moving a record to another district needs authority over both.
+        authorize(
+            actor,
+            Action::Update,
+            Resource::Community {
+                id: Some(id),
+                district: valid.district,
+            },
+        )?;
+        let mut model = existing.into_active_model();
+        apply(&mut model, valid);
+        model.updated_at = Set(now);
+        let saved = model.update(&tx).await.map_err(unknown_operator)?;
+        let after = CommunityView::from(&saved);
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "community.update",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

@@ -1,0 +1,380 @@
+//! Enterprises, identified by their Unified Social Credit Code, and the
+//! founder link to persons.
+
+use super::{Checker, ListFilter, Paged, Paging, SIZES};
+use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::error::{FieldError, Result, ServiceError};
+use crate::{Services, record_change};
+use chrono::NaiveDate;
+use opcity_domain::{District, Uscc};
+use opcity_store::entity::{community, enterprise, founder};
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
+};
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EnterpriseInput {
+    /// 18-character Unified Social Credit Code (GB 32100-2015).
+    pub uscc: String,
+    pub name: String,
+    pub registered_date: Option<String>,
+    pub district: String,
+    /// The OPC community it is sited in, if any (must be in the same district).
+    pub community_id: Option<i64>,
+    /// `micro`, `small`, `medium` or `large`.
+    pub size: Option<String>,
+    pub ai_business: Option<bool>,
+    pub gov_deployed_product: Option<bool>,
+    pub demonstration_project: Option<bool>,
+    pub consortium_lead: Option<bool>,
+    /// Administrators may name the founding person at creation; a founder
+    /// creating an enterprise is linked automatically.
+    pub founder_person_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct EnterpriseView {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    pub registered_date: Option<NaiveDate>,
+    #[schema(value_type = String)]
+    pub district: District,
+    pub community_id: Option<i64>,
+    pub in_opc_community: bool,
+    pub size: Option<String>,
+    pub ai_business: Option<bool>,
+    pub gov_deployed_product: Option<bool>,
+    pub demonstration_project: Option<bool>,
+    pub consortium_lead: Option<bool>,
+    /// Person ids of its founders.
+    pub founders: Vec<i64>,
+}
+
+fn view(e: &enterprise::Model, founders: Vec<i64>) -> EnterpriseView {
+    EnterpriseView {
+        id: e.id,
+        uscc: e.uscc.clone(),
+        name: e.name.clone(),
+        registered_date: e.registered_date,
+        district: e
+            .district
+            .parse()
+            .expect("district ids are constrained by a foreign key"),
+        community_id: e.community_id,
+        in_opc_community: e.community_id.is_some(),
+        size: e.size.clone(),
+        ai_business: e.ai_business,
+        gov_deployed_product: e.gov_deployed_product,
+        demonstration_project: e.demonstration_project,
+        consortium_lead: e.consortium_lead,
+        founders,
+    }
+}
+
+struct ValidEnterprise {
+    uscc: Uscc,
+    name: String,
+    registered_date: Option<NaiveDate>,
+    district: District,
+    size: Option<String>,
+}
+
+fn validate(input: &EnterpriseInput, today: NaiveDate) -> Result<ValidEnterprise> {
+    let mut c = Checker::default();
+    let uscc_text = input.uscc.trim().to_ascii_uppercase();
+    let uscc = if uscc_text.is_empty() {
+        c.push(FieldError::new("uscc", "required"));
+        None
+    } else {
+        match Uscc::parse(&uscc_text) {
+            Ok(u) => Some(u),
+            Err(err) => {
+                c.push(FieldError::new("uscc", "invalid_uscc").with("reason", err));
+                None
+            }
+        }
+    };
+    let name = c.required_text("name", &input.name, 200);
+    let registered_date = c.date("registered_date", input.registered_date.as_deref(), today);
+    let district = c.district("district", &input.district);
+    let size = c.one_of("size", input.size.as_deref(), &SIZES);
+    c.finish()?;
+    Ok(ValidEnterprise {
+        uscc: uscc.expect("checked"),
+        name,
+        registered_date,
+        district: district.expect("checked"),
+        size,
+    })
+}
+
+/// Refuses a community that does not exist or lies in another district.
+async fn check_community<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+    district: District,
+) -> Result<()> {
+    let Some(id) = community_id else {
+        return Ok(());
+    };
+    match community::Entity::find_by_id(id).one(db).await? {
+        None => Err(ServiceError::invalid("community_id", "unknown_community")),
+        Some(c) if c.district != district.id() => Err(ServiceError::Validation(vec![
+            FieldError::new("community_id", "community_district_mismatch")
+                .with("district", c.district),
+        ])),
+        Some(_) => Ok(()),
+    }
+}
+
+fn scoped(query: Select<enterprise::Entity>, scope: ListScope) -> Select<enterprise::Entity> {
+    match scope {
+        ListScope::All => query,
+        ListScope::District(d) => query.filter(enterprise::Column::District.eq(d.id())),
+        ListScope::Ids(ids) => query.filter(enterprise::Column::Id.is_in(ids)),
+        ListScope::Communities(ids) => query.filter(enterprise::Column::CommunityId.is_in(ids)),
+        ListScope::Nothing => query.filter(enterprise::Column::Id.lt(0)),
+    }
+}
+
+fn duplicate_uscc(err: opcity_store::sea_orm::DbErr) -> ServiceError {
+    match opcity_store::StoreError::from(err) {
+        e if e.is_unique_on("uscc") => ServiceError::Conflict {
+            code: "uscc_taken",
+            field: Some("uscc"),
+        },
+        e => e.into(),
+    }
+}
+
+fn apply(model: &mut enterprise::ActiveModel, input: &EnterpriseInput, v: ValidEnterprise) {
+    model.uscc = Set(v.uscc.to_string());
+    model.name = Set(v.name);
+    model.registered_date = Set(v.registered_date);
+    model.district = Set(v.district.id().to_owned());
+    model.community_id = Set(input.community_id);
+    model.size = Set(v.size);
+    model.ai_business = Set(input.ai_business);
+    model.gov_deployed_product = Set(input.gov_deployed_product);
+    model.demonstration_project = Set(input.demonstration_project);
+    model.consortium_lead = Set(input.consortium_lead);
+}
+
+impl Services {
+    async fn founders_of<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        enterprise_id: i64,
+    ) -> Result<Vec<i64>> {
+        Ok(founder::Entity::find()
+            .filter(founder::Column::EnterpriseId.eq(enterprise_id))
+            .order_by_asc(founder::Column::PersonId)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|f| f.person_id)
+            .collect())
+    }
+
+    pub async fn list_enterprises(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+        paging: Paging,
+    ) -> Result<Paged<EnterpriseView>> {
+        let mut query = scoped(
+            enterprise::Entity::find(),
+            list_scope(actor, Listing::Enterprises),
+        );
+        if let Some(d) = filter.district {
+            query = query.filter(enterprise::Column::District.eq(d.id()));
+        }
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+            query = query.filter(
+                Condition::any()
+                    .add(enterprise::Column::Name.contains(q))
+                    .add(enterprise::Column::Uscc.contains(q)),
+            );
+        }
+        let db = self.store().db();
+        let total = query.clone().count(db).await?;
+        let rows = query
+            .order_by_asc(enterprise::Column::Id)
+            .offset(paging.offset())
+            .limit(paging.per_page)
+            .all(db)
+            .await?;
+        let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
+        let links = founder::Entity::find()
+            .filter(founder::Column::EnterpriseId.is_in(ids))
+            .order_by_asc(founder::Column::PersonId)
+            .all(db)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|e| {
+                view(
+                    e,
+                    links
+                        .iter()
+                        .filter(|l| l.enterprise_id == e.id)
+                        .map(|l| l.person_id)
+                        .collect(),
+                )
+            })
+            .collect();
+        Ok(Paged {
+            items,
+            page: paging.page,
+            per_page: paging.per_page,
+            total,
+        })
+    }
+
+    pub async fn get_enterprise(&self, actor: &Actor, id: i64) -> Result<EnterpriseView> {
+        let db = self.store().db();
+        let model =
+            enterprise::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .ok_or(ServiceError::NotFound {
+                    entity: "enterprise",
+                })?;
+        let v = view(&model, self.founders_of(db, id).await?);
+        authorize(
+            actor,
+            Action::Read,
+            Resource::Enterprise {
+                id: Some(id),
+                district: v.district,
+                community_id: v.community_id,
+            },
+        )?;
+        Ok(v)
+    }
+
+    pub async fn create_enterprise(
+        &self,
+        actor: &Actor,
+        input: &EnterpriseInput,
+    ) -> Result<EnterpriseView> {
+        let now = self.now();
+        let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
+        let district = valid.district;
+        authorize(
+            actor,
+            Action::Create,
+            Resource::Enterprise {
+                id: None,
+                district,
+                community_id: input.community_id,
+            },
+        )?;
+        let founder_id = match (actor.person_id, input.founder_person_id) {
+            (_, Some(named)) if actor.role == opcity_domain::Role::MunicipalAdmin => Some(named),
+            (_, Some(_)) => return Err(ServiceError::invalid("founder_person_id", "not_allowed")),
+            (own, None) if actor.role == opcity_domain::Role::Founder => own,
+            (_, None) => None,
+        };
+        let tx = self.store().begin().await?;
+        check_community(&tx, input.community_id, district).await?;
+        let mut model = enterprise::ActiveModel {
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        apply(&mut model, input, valid);
+        let saved = model.insert(&tx).await.map_err(duplicate_uscc)?;
+        if let Some(person_id) = founder_id {
+            founder::ActiveModel {
+                person_id: Set(person_id),
+                enterprise_id: Set(saved.id),
+                capacity: Set("legal_representative".to_owned()),
+                created_at: Set(now),
+            }
+            .insert(&tx)
+            .await
+            .map_err(|e| match opcity_store::StoreError::from(e) {
+                opcity_store::StoreError::ForeignKey(_) => {
+                    ServiceError::invalid("founder_person_id", "unknown_person")
+                }
+                other => other.into(),
+            })?;
+        }
+        let v = view(&saved, founder_id.into_iter().collect());
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "enterprise.create",
+            saved.id,
+            None,
+            Some(&v),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    pub async fn update_enterprise(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &EnterpriseInput,
+    ) -> Result<EnterpriseView> {
+        let now = self.now();
+        let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
+        if input.founder_person_id.is_some() {
+            return Err(ServiceError::invalid("founder_person_id", "not_allowed"));
+        }
+        let tx = self.store().begin().await?;
+        let existing =
+            enterprise::Entity::find_by_id(id)
+                .one(&tx)
+                .await?
+                .ok_or(ServiceError::NotFound {
+                    entity: "enterprise",
+                })?;
+        let founders = self.founders_of(&tx, id).await?;
+        let before = view(&existing, founders.clone());
+        authorize(
+            actor,
+            Action::Update,
+            Resource::Enterprise {
+                id: Some(id),
+                district: before.district,
+                community_id: before.community_id,
+            },
+        )?;
+        authorize(
+            actor,
+            Action::Update,
+            Resource::Enterprise {
+                id: Some(id),
+                district: valid.district,
+                community_id: input.community_id,
+            },
+        )?;
+        check_community(&tx, input.community_id, valid.district).await?;
+        let mut model = existing.into_active_model();
+        apply(&mut model, input, valid);
+        model.updated_at = Set(now);
+        let saved = model.update(&tx).await.map_err(duplicate_uscc)?;
+        let after = view(&saved, founders);
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "enterprise.update",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+}

@@ -1,0 +1,375 @@
+//! Persons: founders and talents, with the facts the policy engine reads.
+//! Resident id numbers are validated (GB 11643), stored encrypted and shown
+//! masked to everyone but their owner.
+
+use super::{Checker, DEGREES, ListFilter, Paged, Paging};
+use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::error::{FieldError, Result, ServiceError};
+use crate::{Services, record_change};
+use chrono::NaiveDate;
+use opcity_domain::{District, ResidentId};
+use opcity_store::entity::person;
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Select, Set,
+};
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PersonInput {
+    pub full_name: String,
+    pub district: Option<String>,
+    pub email: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// `none`, `associate`, `bachelor`, `master` or `doctorate`.
+    pub highest_degree: Option<String>,
+    pub degree_date: Option<String>,
+    pub overseas_degree: Option<bool>,
+    /// `false` = known not to hold Shenzhen hukou; absent = unknown.
+    pub has_shenzhen_hukou: Option<bool>,
+    pub hukou_shenzhen_since: Option<String>,
+    pub works_in_ai: Option<bool>,
+    pub kunpeng_selected: Option<bool>,
+    pub high_level_talent: Option<bool>,
+    /// 18-character resident id number; stored encrypted.
+    pub resident_id: Option<String>,
+    /// The account this person signs in with (set by administrators at creation).
+    pub account_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PersonView {
+    pub id: i64,
+    pub account_id: Option<i64>,
+    pub full_name: String,
+    #[schema(value_type = Option<String>)]
+    pub district: Option<District>,
+    pub email: Option<String>,
+    pub birth_date: Option<NaiveDate>,
+    pub highest_degree: Option<String>,
+    pub degree_date: Option<NaiveDate>,
+    pub overseas_degree: Option<bool>,
+    pub has_shenzhen_hukou: Option<bool>,
+    pub hukou_shenzhen_since: Option<NaiveDate>,
+    pub works_in_ai: Option<bool>,
+    pub kunpeng_selected: Option<bool>,
+    pub high_level_talent: Option<bool>,
+    /// Masked for everyone (e.g. `440305********123X`).
+    pub resident_id_masked: Option<String>,
+    /// The full number, present only when the reader is the person themself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident_id: Option<String>,
+}
+
+impl From<&person::Model> for PersonView {
+    fn from(p: &person::Model) -> Self {
+        PersonView {
+            id: p.id,
+            account_id: p.account_id,
+            full_name: p.full_name.clone(),
+            district: p.district.as_deref().and_then(|d| d.parse().ok()),
+            email: p.email.clone(),
+            birth_date: p.birth_date,
+            highest_degree: p.highest_degree.clone(),
+            degree_date: p.degree_date,
+            overseas_degree: p.overseas_degree,
+            has_shenzhen_hukou: p.has_shenzhen_hukou,
+            hukou_shenzhen_since: p.hukou_shenzhen_since,
+            works_in_ai: p.works_in_ai,
+            kunpeng_selected: p.kunpeng_selected,
+            high_level_talent: p.high_level_talent,
+            resident_id_masked: p.resident_id_masked.clone(),
+            resident_id: None,
+        }
+    }
+}
+
+struct ValidPerson {
+    full_name: String,
+    district: Option<District>,
+    email: Option<String>,
+    birth_date: Option<NaiveDate>,
+    highest_degree: Option<String>,
+    degree_date: Option<NaiveDate>,
+    has_shenzhen_hukou: Option<bool>,
+    hukou_shenzhen_since: Option<NaiveDate>,
+    resident_id: Option<ResidentId>,
+}
+
+fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
+    let mut c = Checker::default();
+    let full_name = c.required_text("full_name", &input.full_name, 100);
+    let district = match input
+        .district
+        .as_deref()
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+    {
+        Some(d) => c.district("district", d),
+        None => None,
+    };
+    let email = c.optional_text("email", input.email.as_deref(), 200);
+    if email
+        .as_deref()
+        .is_some_and(|e| !e.contains('@') || e.starts_with('@') || e.ends_with('@'))
+    {
+        c.push(FieldError::new("email", "invalid_email"));
+    }
+    let birth_date = c.date("birth_date", input.birth_date.as_deref(), today);
+    let highest_degree = c.one_of("highest_degree", input.highest_degree.as_deref(), &DEGREES);
+    let degree_date = c.date("degree_date", input.degree_date.as_deref(), today);
+    if let (Some(birth), Some(degree)) = (birth_date, degree_date)
+        && degree <= birth
+    {
+        c.push(FieldError::new("degree_date", "before_birth"));
+    }
+    let hukou_shenzhen_since = c.date(
+        "hukou_shenzhen_since",
+        input.hukou_shenzhen_since.as_deref(),
+        today,
+    );
+    // A hukou date implies Shenzhen hukou; saying "no hukou" with a date is contradictory.
+    let has_shenzhen_hukou = match (input.has_shenzhen_hukou, hukou_shenzhen_since) {
+        (Some(false), Some(_)) => {
+            c.push(FieldError::new(
+                "hukou_shenzhen_since",
+                "hukou_date_without_hukou",
+            ));
+            Some(false)
+        }
+        (_, Some(_)) => Some(true),
+        (stated, None) => stated,
+    };
+    let resident_id = match input
+        .resident_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+    {
+        Some(text) => match ResidentId::parse(text) {
+            Ok(id) => {
+                if birth_date.is_some_and(|b| b != id.birth_date()) {
+                    c.push(FieldError::new("resident_id", "resident_id_birth_mismatch"));
+                }
+                Some(id)
+            }
+            Err(err) => {
+                c.push(FieldError::new("resident_id", "invalid_resident_id").with("reason", err));
+                None
+            }
+        },
+        None => None,
+    };
+    c.finish()?;
+    Ok(ValidPerson {
+        full_name,
+        district,
+        email,
+        birth_date: birth_date.or(resident_id.as_ref().map(ResidentId::birth_date)),
+        highest_degree,
+        degree_date,
+        has_shenzhen_hukou,
+        hukou_shenzhen_since,
+        resident_id,
+    })
+}
+
+fn scoped(query: Select<person::Entity>, scope: ListScope) -> Select<person::Entity> {
+    match scope {
+        ListScope::All => query,
+        ListScope::District(d) => query.filter(person::Column::District.eq(d.id())),
+        ListScope::Ids(ids) => query.filter(person::Column::Id.is_in(ids)),
+        ListScope::Communities(_) | ListScope::Nothing => query.filter(person::Column::Id.lt(0)),
+    }
+}
+
+impl Services {
+    fn apply_person(&self, model: &mut person::ActiveModel, input: &PersonInput, v: ValidPerson) {
+        model.full_name = Set(v.full_name);
+        model.district = Set(v.district.map(|d| d.id().to_owned()));
+        model.email = Set(v.email);
+        model.birth_date = Set(v.birth_date);
+        model.highest_degree = Set(v.highest_degree);
+        model.degree_date = Set(v.degree_date);
+        model.overseas_degree = Set(input.overseas_degree);
+        model.has_shenzhen_hukou = Set(v.has_shenzhen_hukou);
+        model.hukou_shenzhen_since = Set(v.hukou_shenzhen_since);
+        model.works_in_ai = Set(input.works_in_ai);
+        model.kunpeng_selected = Set(input.kunpeng_selected);
+        model.high_level_talent = Set(input.high_level_talent);
+        // An edit that leaves the number out keeps the stored one.
+        if let Some(id) = v.resident_id {
+            model.resident_id_cipher = Set(Some(self.data_key().encrypt(id.expose())));
+            model.resident_id_masked = Set(Some(id.masked()));
+        }
+    }
+
+    /// The view a reader may see: the full resident id only for its owner.
+    fn person_view_for(&self, actor: &Actor, model: &person::Model) -> PersonView {
+        let mut view = PersonView::from(model);
+        if actor.person_id == Some(model.id) {
+            view.resident_id = model.resident_id_cipher.as_deref().and_then(|c| match self.data_key().decrypt(c) {
+                Ok(plain) => Some(plain),
+                Err(err) => {
+                    tracing::error!(person = model.id, error = %err, "resident id does not decrypt");
+                    None
+                }
+            });
+        }
+        view
+    }
+
+    pub async fn list_persons(
+        &self,
+        actor: &Actor,
+        filter: &ListFilter,
+        paging: Paging,
+    ) -> Result<Paged<PersonView>> {
+        let mut query = scoped(person::Entity::find(), list_scope(actor, Listing::Persons));
+        if let Some(d) = filter.district {
+            query = query.filter(person::Column::District.eq(d.id()));
+        }
+        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+            query = query.filter(person::Column::FullName.contains(q));
+        }
+        let db = self.store().db();
+        let total = query.clone().count(db).await?;
+        let rows = query
+            .order_by_asc(person::Column::Id)
+            .offset(paging.offset())
+            .limit(paging.per_page)
+            .all(db)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|p| self.person_view_for(actor, p))
+            .collect();
+        Ok(Paged {
+            items,
+            page: paging.page,
+            per_page: paging.per_page,
+            total,
+        })
+    }
+
+    pub async fn get_person(&self, actor: &Actor, id: i64) -> Result<PersonView> {
+        let found = person::Entity::find_by_id(id)
+            .one(self.store().db())
+            .await?;
+        let model = found.ok_or(ServiceError::NotFound { entity: "person" })?;
+        let district = model.district.as_deref().and_then(|d| d.parse().ok());
+        authorize(
+            actor,
+            Action::Read,
+            Resource::Person {
+                id: Some(id),
+                district,
+            },
+        )?;
+        Ok(self.person_view_for(actor, &model))
+    }
+
+    pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<PersonView> {
+        let now = self.now();
+        let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
+        authorize(
+            actor,
+            Action::Create,
+            Resource::Person {
+                id: None,
+                district: valid.district,
+            },
+        )?;
+        let mut model = person::ActiveModel {
+            account_id: Set(input.account_id),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        };
+        self.apply_person(&mut model, input, valid);
+        let tx = self.store().begin().await?;
+        let saved =
+            model
+                .insert(&tx)
+                .await
+                .map_err(|e| match opcity_store::StoreError::from(e) {
+                    err if err.is_unique_on("account_id") => ServiceError::Conflict {
+                        code: "account_has_person",
+                        field: Some("account_id"),
+                    },
+                    opcity_store::StoreError::ForeignKey(_) => {
+                        ServiceError::invalid("account_id", "unknown_account")
+                    }
+                    err => err.into(),
+                })?;
+        let view = PersonView::from(&saved);
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "person.create",
+            saved.id,
+            None,
+            Some(&view),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.person_view_for(actor, &saved))
+    }
+
+    pub async fn update_person(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &PersonInput,
+    ) -> Result<PersonView> {
+        let now = self.now();
+        let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
+        let tx = self.store().begin().await?;
+        let existing = person::Entity::find_by_id(id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "person" })?;
+        let before = PersonView::from(&existing);
+        authorize(
+            actor,
+            Action::Update,
+            Resource::Person {
+                id: Some(id),
+                district: before.district,
+            },
+        )?;
+        authorize(
+            actor,
+            Action::Update,
+            Resource::Person {
+                id: Some(id),
+                district: valid.district,
+            },
+        )?;
+        if input
+            .account_id
+            .is_some_and(|a| Some(a) != existing.account_id)
+        {
+            return Err(ServiceError::invalid("account_id", "immutable"));
+        }
+        let mut model = existing.into_active_model();
+        self.apply_person(&mut model, input, valid);
+        model.updated_at = Set(now);
+        let saved = model.update(&tx).await?;
+        let after = PersonView::from(&saved);
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "person.update",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(self.person_view_for(actor, &saved))
+    }
+}
