@@ -38,12 +38,14 @@ pub struct NewAccount {
 }
 
 /// An account as shown to others: never the password hash.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct AccountView {
     pub id: i64,
     pub username: String,
     pub display_name: String,
+    #[schema(value_type = String)]
     pub role: Role,
+    #[schema(value_type = Option<String>)]
     pub district: Option<District>,
     pub locale: String,
     pub disabled: bool,
@@ -72,7 +74,7 @@ pub struct IssuedSession {
     pub actor: Actor,
 }
 
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct TokenView {
     pub id: i64,
     pub name: String,
@@ -82,7 +84,8 @@ pub struct TokenView {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-fn random_token(bytes: usize) -> String {
+/// `bytes` random bytes (a CSPRNG seeded by the operating system), URL-safe base64.
+pub fn random_token(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut buf);
     URL_SAFE_NO_PAD.encode(buf)

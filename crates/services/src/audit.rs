@@ -4,7 +4,8 @@
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::Result;
-use opcity_store::audit::{self, Verification};
+use opcity_store::audit;
+pub use opcity_store::audit::{Problem, Verification};
 use opcity_store::entity::audit_log;
 use opcity_store::sea_orm::{EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
 
@@ -33,6 +34,12 @@ impl Services {
     /// and by auditors.
     pub async fn verify_audit_log(&self) -> Result<Verification> {
         Ok(audit::verify(self.store().db()).await?)
+    }
+
+    /// [`Services::verify_audit_log`] on behalf of an administrator or auditor.
+    pub async fn verify_audit_log_for(&self, actor: &Actor) -> Result<Verification> {
+        authorize(actor, Action::Read, Resource::AuditLog)?;
+        self.verify_audit_log().await
     }
 
     pub async fn audit_entries(&self, actor: &Actor, offset: u64, limit: u64) -> Result<AuditPage> {

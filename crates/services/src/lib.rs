@@ -81,3 +81,11 @@ pub(crate) async fn record_change<T: serde::Serialize>(
     .await?;
     Ok(())
 }
+
+impl Services {
+    /// Whether the database answers, for readiness probes.
+    pub async fn ping(&self) -> Result<()> {
+        self.store.db().ping().await?;
+        Ok(())
+    }
+}

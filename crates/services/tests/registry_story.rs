@@ -233,7 +233,7 @@ async fn bad_input_is_named_and_writes_nothing() {
         assert_eq!(
             fields(err),
             vec![
-                ("uscc".to_owned(), "invalid_uscc"),
+                ("uscc".to_owned(), "uscc_check"),
                 ("registered_date".to_owned(), "invalid_date"),
                 ("district".to_owned(), "unknown_district"),
                 ("size".to_owned(), "not_one_of"),
@@ -284,7 +284,7 @@ async fn bad_input_is_named_and_writes_nothing() {
             fields(err),
             vec![
                 ("degree_date".to_owned(), "before_birth"),
-                ("resident_id".to_owned(), "invalid_resident_id")
+                ("resident_id".to_owned(), "resident_id_check")
             ]
         );
 

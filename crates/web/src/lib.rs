@@ -1,1 +1,88 @@
-//! placeholder
+//! opcity's HTTP surface: the JSON API under `/api/v1` (documented by an
+//! OpenAPI 3.1 document) and the server-rendered bilingual portal.
+//!
+//! Architecture invariants:
+//! - This is the only crate that knows HTTP. Handlers parse and authenticate,
+//!   call one service function, and render its typed result; they never decide
+//!   access (the services' `authz` module does).
+//! - Every error leaves through [`error::WebError`], whose codes map to
+//!   statuses in one table ([`error::status_of`]).
+//! - Pages work without JavaScript; no page loads anything from another host.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod i18n;
+mod metrics_layer;
+mod ops;
+pub mod pages;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use metrics_exporter_prometheus::PrometheusHandle;
+use opcity_services::Services;
+use std::sync::Arc;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure` (set when the platform is served over TLS).
+    pub secure_cookies: bool,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: false,
+            body_limit: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub services: Services,
+    pub config: Arc<WebConfig>,
+    metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn new(services: Services, config: WebConfig) -> AppState {
+        AppState {
+            services,
+            config: Arc::new(config),
+            metrics: metrics_layer::handle(),
+        }
+    }
+}
+
+/// The whole application: API, portal and operations endpoints.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state.config.body_limit;
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .merge(ops::routes())
+        .layer(axum::middleware::from_fn(error::render_problems))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn(metrics_layer::track))
+        .layer(TraceLayer::new_for_http())
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets
+/// requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -6,7 +6,7 @@ use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
 use chrono::NaiveDate;
-use opcity_domain::{District, Uscc};
+use opcity_domain::{District, Uscc, UsccError};
 use opcity_store::entity::{community, enterprise, founder};
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
@@ -92,7 +92,7 @@ fn validate(input: &EnterpriseInput, today: NaiveDate) -> Result<ValidEnterprise
         match Uscc::parse(&uscc_text) {
             Ok(u) => Some(u),
             Err(err) => {
-                c.push(FieldError::new("uscc", "invalid_uscc").with("reason", err));
+                c.push(uscc_error(err));
                 None
             }
         }
@@ -109,6 +109,24 @@ fn validate(input: &EnterpriseInput, today: NaiveDate) -> Result<ValidEnterprise
         district: district.expect("checked"),
         size,
     })
+}
+
+/// A precise, localisable error for each way a credit code can be wrong.
+fn uscc_error(err: UsccError) -> FieldError {
+    let e = |code| FieldError::new("uscc", code);
+    match err {
+        UsccError::Length(n) => e("uscc_length").with("length", n),
+        UsccError::Character { position, ch } => e("uscc_character")
+            .with("position", position)
+            .with("char", ch),
+        UsccError::Division => e("uscc_division"),
+        UsccError::OrganisationCheck { found, expected } => e("uscc_organisation_check")
+            .with("found", found)
+            .with("expected", expected),
+        UsccError::Check { found, expected } => e("uscc_check")
+            .with("found", found)
+            .with("expected", expected),
+    }
 }
 
 /// Refuses a community that does not exist or lies in another district.

@@ -39,7 +39,7 @@ impl Default for Paging {
 }
 
 /// One page of a list with the total count, for page navigation.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Paged<T> {
     pub items: Vec<T>,
     pub page: u64,

@@ -7,7 +7,7 @@ use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
 use chrono::NaiveDate;
-use opcity_domain::{District, ResidentId};
+use opcity_domain::{District, ResidentId, ResidentIdError};
 use opcity_store::entity::person;
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -97,6 +97,19 @@ struct ValidPerson {
     resident_id: Option<ResidentId>,
 }
 
+/// A precise, localisable error for each way an id number can be wrong.
+fn resident_id_error(err: ResidentIdError) -> FieldError {
+    let e = |code| FieldError::new("resident_id", code);
+    match err {
+        ResidentIdError::Length(n) => e("resident_id_length").with("length", n),
+        ResidentIdError::Digits => e("resident_id_digits"),
+        ResidentIdError::BirthDate => e("resident_id_birth_date"),
+        ResidentIdError::Check { found, expected } => e("resident_id_check")
+            .with("found", found)
+            .with("expected", expected),
+    }
+}
+
 fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
     let mut c = Checker::default();
     let full_name = c.required_text("full_name", &input.full_name, 100);
@@ -155,7 +168,7 @@ fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
                 Some(id)
             }
             Err(err) => {
-                c.push(FieldError::new("resident_id", "invalid_resident_id").with("reason", err));
+                c.push(resident_id_error(err));
                 None
             }
         },

@@ -1,0 +1,208 @@
+//! Sessions, the current account, API tokens and account administration.
+
+use super::ProblemDoc;
+use crate::AppState;
+use crate::error::WebError;
+use crate::extract::{ApiActor, ApiJson, SESSION_COOKIE, expired_session_cookie, session_cookie};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use axum_extra::extract::CookieJar;
+use opcity_domain::Role;
+use opcity_services::accounts::{AccountView, NewAccount, SESSION_TTL, TokenView};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/session",
+            post(create_session).delete(delete_session),
+        )
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/tokens", get(list_tokens).post(create_token))
+        .route("/api/v1/tokens/{id}", delete(revoke_token))
+        .route("/api/v1/accounts", get(list_accounts).post(create_account))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    username: String,
+    password: String,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionCreated {
+    /// Send this as `X-CSRF-Token` on requests that change state.
+    csrf_token: String,
+    expires_at: chrono::DateTime<chrono::Utc>,
+    account_id: i64,
+}
+
+/// Signs in and sets the session cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "accounts", request_body = Credentials,
+    responses((status = 200, body = SessionCreated), (status = 401, body = ProblemDoc), (status = 429, body = ProblemDoc)))]
+pub async fn create_session(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    ApiJson(credentials): ApiJson<Credentials>,
+) -> Result<impl IntoResponse, WebError> {
+    let issued = state
+        .services
+        .sign_in(&credentials.username, &credentials.password)
+        .await?;
+    let cookie = session_cookie(
+        issued.token,
+        SESSION_TTL.num_seconds(),
+        state.config.secure_cookies,
+    );
+    let body = SessionCreated {
+        csrf_token: issued.csrf_token,
+        expires_at: issued.expires_at,
+        account_id: issued.actor.account_id,
+    };
+    Ok((jar.add(cookie), Json(body)))
+}
+
+/// Signs out: ends the session and clears the cookie.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "accounts", responses((status = 204)))]
+pub async fn delete_session(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<impl IntoResponse, WebError> {
+    if let Some(cookie) = jar.get(SESSION_COOKIE) {
+        state.services.sign_out(cookie.value()).await?;
+    }
+    Ok((
+        jar.add(expired_session_cookie(state.config.secure_cookies)),
+        StatusCode::NO_CONTENT,
+    ))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Me {
+    account_id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    district: Option<String>,
+    person_id: Option<i64>,
+    enterprise_ids: Vec<i64>,
+    community_ids: Vec<i64>,
+}
+
+/// The signed-in account and what it is linked to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = ProblemDoc)))]
+pub async fn me(ApiActor(actor): ApiActor) -> Json<Me> {
+    Json(Me {
+        account_id: actor.account_id,
+        username: actor.username,
+        display_name: actor.display_name,
+        role: actor.role.id().to_owned(),
+        district: actor.district.map(|d| d.id().to_owned()),
+        person_id: actor.person_id,
+        enterprise_ids: actor.enterprise_ids,
+        community_ids: actor.community_ids,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<TokenView>>, WebError> {
+    Ok(Json(state.services.list_api_tokens(&actor).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewToken {
+    name: String,
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct TokenCreated {
+    token: TokenView,
+    /// The secret, shown this once; only its hash is stored.
+    secret: String,
+}
+
+/// Issues an API token for the signed-in account.
+#[utoipa::path(post, path = "/api/v1/tokens", tag = "accounts", request_body = NewToken,
+    responses((status = 201, body = TokenCreated), (status = 422, body = ProblemDoc)))]
+pub async fn create_token(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<NewToken>,
+) -> Result<impl IntoResponse, WebError> {
+    let (token, secret) = state.services.create_api_token(&actor, &input.name).await?;
+    Ok((StatusCode::CREATED, Json(TokenCreated { token, secret })))
+}
+
+#[utoipa::path(delete, path = "/api/v1/tokens/{id}", tag = "accounts",
+    responses((status = 200, body = TokenView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<TokenView>, WebError> {
+    Ok(Json(state.services.revoke_api_token(&actor, id).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts",
+    responses((status = 200, body = Vec<AccountView>), (status = 403, body = ProblemDoc)))]
+pub async fn list_accounts(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<AccountView>>, WebError> {
+    Ok(Json(state.services.list_accounts(&actor).await?))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountInput {
+    username: String,
+    display_name: String,
+    password: String,
+    /// founder, community_operator, district_reviewer, municipal_admin, service_provider, investor, auditor.
+    role: String,
+    district: Option<String>,
+    locale: Option<String>,
+}
+
+/// Creates an account (municipal administrators only).
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", request_body = AccountInput,
+    responses((status = 201, body = AccountView), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn create_account(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<AccountInput>,
+) -> Result<impl IntoResponse, WebError> {
+    let role: Role = input
+        .role
+        .parse()
+        .map_err(|_| opcity_services::ServiceError::invalid("role", "unknown_role"))?;
+    let district =
+        match input.district.as_deref().filter(|d| !d.is_empty()) {
+            Some(d) => Some(d.parse().map_err(|_| {
+                opcity_services::ServiceError::invalid("district", "unknown_district")
+            })?),
+            None => None,
+        };
+    let view = state
+        .services
+        .create_account(
+            Some(&actor),
+            NewAccount {
+                username: input.username,
+                display_name: input.display_name,
+                password: input.password,
+                role,
+                district,
+                locale: input.locale.unwrap_or_else(|| "zh-CN".to_owned()),
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}

@@ -1,0 +1,127 @@
+//! `/api/v1`: JSON over HTTP, documented by the OpenAPI 3.1 document at
+//! `/api/v1/openapi.json` and browsable at `/api/v1/docs` (Swagger UI served
+//! from this binary, so it works offline).
+
+mod accounts;
+mod registry;
+mod reports;
+
+use crate::AppState;
+use crate::error::WebError;
+use axum::Router;
+use axum::extract::{FromRequestParts, Query};
+use axum::http::request::Parts;
+use axum::routing::get;
+use opcity_services::registry::{ListFilter, Paging};
+use serde::de::DeserializeOwned;
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "opcity API", version = "1", description = "Shenzhen AI OPC programme platform. Errors are RFC 9457 problem details with a stable `code`; send `Accept-Language: en` for English messages (default Chinese). Authenticate with `Authorization: Bearer <token>` (tokens are created at /api/v1/tokens or in the portal), or with the session cookie plus the `X-CSRF-Token` header on changes."),
+    paths(
+        accounts::create_session, accounts::delete_session, accounts::me,
+        accounts::list_tokens, accounts::create_token, accounts::revoke_token,
+        accounts::list_accounts, accounts::create_account,
+        registry::list_communities, registry::get_community, registry::create_community, registry::update_community,
+        registry::list_persons, registry::get_person, registry::create_person, registry::update_person,
+        registry::list_enterprises, registry::get_enterprise, registry::create_enterprise, registry::update_enterprise,
+        reports::districts, reports::dashboard, reports::audit_log, reports::audit_verify,
+    ),
+    components(schemas(ProblemDoc, ProblemFieldDoc)),
+    tags(
+        (name = "accounts", description = "Sessions, API tokens and accounts"),
+        (name = "registry", description = "Communities, persons and enterprises"),
+        (name = "reports", description = "Plan dashboard, districts and the audit log"),
+    )
+)]
+pub struct ApiDoc;
+
+/// An RFC 9457 problem (documentation schema for every error response).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemDoc {
+    /// `/problems/{code}`.
+    r#type: String,
+    title: String,
+    status: u16,
+    detail: String,
+    /// Stable snake_case code, e.g. `validation_failed`, `uscc_taken`, `forbidden`.
+    code: String,
+    errors: Vec<ProblemFieldDoc>,
+}
+
+/// One offending field.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ProblemFieldDoc {
+    /// Path of the field in the request body, e.g. `uscc` or `inner.size`.
+    field: String,
+    code: String,
+    /// Localised message.
+    message: String,
+    params: std::collections::BTreeMap<String, String>,
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(accounts::routes())
+        .merge(registry::routes())
+        .merge(reports::routes())
+        .route(
+            "/api/v1/openapi.json",
+            get(|| async { axum::Json(ApiDoc::openapi()) }),
+        )
+        .merge(SwaggerUi::new("/api/v1/docs"))
+}
+
+/// A query string parsed into `T`; a malformed one is an `invalid_query` problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match Query::<T>::from_request_parts(parts, state).await {
+            Ok(Query(value)) => Ok(ApiQuery(value)),
+            Err(rejection) => {
+                let text = rejection.body_text();
+                let field = text.split('`').nth(1).unwrap_or("query").to_owned();
+                Err(WebError::InvalidQuery { field })
+            }
+        }
+    }
+}
+
+/// Paging and filters of a registry list.
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListParams {
+    /// 1-based page number.
+    page: Option<u64>,
+    /// Items per page, at most 100 (default 20).
+    per_page: Option<u64>,
+    /// Only records in this district (id, e.g. `nanshan`).
+    district: Option<String>,
+    /// Case-insensitive search in names.
+    q: Option<String>,
+}
+
+impl ListParams {
+    pub fn into_parts(self) -> Result<(ListFilter, Paging), WebError> {
+        let district = match self.district.as_deref().filter(|d| !d.is_empty()) {
+            Some(d) => Some(d.parse().map_err(|_| WebError::InvalidQuery {
+                field: "district".into(),
+            })?),
+            None => None,
+        };
+        Ok((
+            ListFilter {
+                district,
+                q: self.q,
+            },
+            Paging::new(self.page, self.per_page),
+        ))
+    }
+}

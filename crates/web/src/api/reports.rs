@@ -1,0 +1,89 @@
+//! Districts, the plan dashboard and the audit log.
+
+use super::{ApiQuery, ProblemDoc};
+use crate::AppState;
+use crate::error::WebError;
+use crate::extract::ApiActor;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use opcity_domain::District;
+use opcity_services::audit::{AuditPage, Verification};
+use opcity_services::dashboard::Dashboard;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/districts", get(districts))
+        .route("/api/v1/dashboard", get(dashboard))
+        .route("/api/v1/audit", get(audit_log))
+        .route("/api/v1/audit/verify", get(audit_verify))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct DistrictInfo {
+    id: &'static str,
+    name_zh: &'static str,
+    name_en: &'static str,
+    first_wave: bool,
+}
+
+/// Shenzhen's ten districts (public).
+#[utoipa::path(get, path = "/api/v1/districts", tag = "reports", responses((status = 200, body = Vec<DistrictInfo>)))]
+pub async fn districts() -> Json<Vec<DistrictInfo>> {
+    Json(
+        District::ALL
+            .into_iter()
+            .map(|d| DistrictInfo {
+                id: d.id(),
+                name_zh: d.name_zh(),
+                name_en: d.name_en(),
+                first_wave: d.is_first_wave(),
+            })
+            .collect(),
+    )
+}
+
+/// The plan's targets against live data, citywide and per district.
+#[utoipa::path(get, path = "/api/v1/dashboard", tag = "reports", responses((status = 200, body = Dashboard), (status = 401, body = ProblemDoc)))]
+pub async fn dashboard(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Dashboard>, WebError> {
+    Ok(Json(state.services.dashboard(&actor).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// 1-based page, newest entries first.
+    page: Option<u64>,
+    per_page: Option<u64>,
+}
+
+/// Audit entries, newest first (administrators and auditors).
+#[utoipa::path(get, path = "/api/v1/audit", tag = "reports", params(AuditParams),
+    responses((status = 200, body = Object), (status = 403, body = ProblemDoc)))]
+pub async fn audit_log(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(params): ApiQuery<AuditParams>,
+) -> Result<Json<AuditPage>, WebError> {
+    let paging = opcity_services::registry::Paging::new(params.page, params.per_page);
+    let offset = (paging.page - 1) * paging.per_page;
+    Ok(Json(
+        state
+            .services
+            .audit_entries(&actor, offset, paging.per_page)
+            .await?,
+    ))
+}
+
+/// Recomputes the hash chain and names any altered or deleted entry.
+#[utoipa::path(get, path = "/api/v1/audit/verify", tag = "reports",
+    responses((status = 200, body = Object), (status = 403, body = ProblemDoc)))]
+pub async fn audit_verify(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Verification>, WebError> {
+    Ok(Json(state.services.verify_audit_log_for(&actor).await?))
+}

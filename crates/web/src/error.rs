@@ -1,0 +1,249 @@
+//! Errors at the HTTP boundary: RFC 9457 problem details for the API, with a
+//! stable code, a localised title and the offending fields.
+//!
+//! [`status_of`] is the one table from error codes to HTTP statuses. A
+//! handler's error becomes an empty response carrying a [`Problem`]
+//! extension; the [`render_problems`] middleware, which knows the request's
+//! language, writes the body. Causes of internal errors are logged, never sent.
+
+use crate::i18n::{Locale, t, tf};
+use axum::extract::Request;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use opcity_services::{FieldError, ServiceError};
+
+/// A problem waiting to be rendered in the request's language.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    pub code: &'static str,
+    pub fields: Vec<FieldError>,
+    pub retry_after_secs: Option<u64>,
+}
+
+/// Every error a handler can return.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error(transparent)]
+    Service(#[from] ServiceError),
+    /// The body is not JSON at all.
+    #[error("malformed JSON at line {line}, column {column}")]
+    MalformedJson { line: usize, column: usize },
+    /// The body is JSON but a field is unknown, missing or of the wrong type.
+    #[error("invalid body at {field}: {problem}")]
+    InvalidBody { field: String, problem: String },
+    #[error("the body must be application/json")]
+    UnsupportedMediaType,
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("missing or wrong CSRF token")]
+    CsrfFailed,
+    #[error("invalid query parameter {field}")]
+    InvalidQuery { field: String },
+}
+
+/// The one table from stable codes to HTTP statuses.
+pub fn status_of(code: &str) -> StatusCode {
+    match code {
+        "validation_failed" | "invalid_body" | "invalid_query" => StatusCode::UNPROCESSABLE_ENTITY,
+        "malformed_json" => StatusCode::BAD_REQUEST,
+        "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
+        "forbidden" | "csrf_failed" => StatusCode::FORBIDDEN,
+        "not_found" => StatusCode::NOT_FOUND,
+        "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
+        "username_taken" | "uscc_taken" | "account_has_person" | "database_not_empty" => {
+            StatusCode::CONFLICT
+        }
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+impl WebError {
+    pub fn problem(&self) -> Problem {
+        let plain = |code| Problem {
+            code,
+            fields: Vec::new(),
+            retry_after_secs: None,
+        };
+        match self {
+            WebError::Service(ServiceError::Validation(fields)) => Problem {
+                code: "validation_failed",
+                fields: fields.clone(),
+                retry_after_secs: None,
+            },
+            WebError::Service(ServiceError::Conflict { code, field }) => Problem {
+                code,
+                fields: field
+                    .map(|f| FieldError::new(f, code))
+                    .into_iter()
+                    .collect(),
+                retry_after_secs: None,
+            },
+            WebError::Service(ServiceError::Throttled { retry_after_secs }) => Problem {
+                code: "too_many_attempts",
+                fields: Vec::new(),
+                retry_after_secs: Some(*retry_after_secs),
+            },
+            WebError::Service(err) => plain(err.code()),
+            WebError::MalformedJson { line, column } => Problem {
+                code: "malformed_json",
+                fields: vec![
+                    FieldError::new("", "malformed_json")
+                        .with("line", line)
+                        .with("column", column),
+                ],
+                retry_after_secs: None,
+            },
+            WebError::InvalidBody { field, problem } => Problem {
+                code: "invalid_body",
+                fields: vec![
+                    FieldError::new(field.clone(), "invalid_value").with("reason", problem),
+                ],
+                retry_after_secs: None,
+            },
+            WebError::InvalidQuery { field } => Problem {
+                code: "invalid_query",
+                fields: vec![FieldError::new(field.clone(), "invalid_value")],
+                retry_after_secs: None,
+            },
+            WebError::UnsupportedMediaType => plain("unsupported_media_type"),
+            WebError::PayloadTooLarge => plain("payload_too_large"),
+            WebError::CsrfFailed => plain("csrf_failed"),
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        if let WebError::Service(ServiceError::Internal(cause)) = &self {
+            tracing::error!(error = %cause, "internal error");
+        }
+        let problem = self.problem();
+        let mut response = status_of(problem.code).into_response();
+        response.extensions_mut().insert(problem);
+        response
+    }
+}
+
+/// The localised message for one field error.
+pub fn field_message(locale: Locale, error: &FieldError) -> String {
+    let params = error.params.iter().map(|(k, v)| (*k, v.as_str()));
+    tf(locale, &format!("field.{}", error.code), params)
+}
+
+fn problem_body(locale: Locale, status: StatusCode, problem: &Problem) -> serde_json::Value {
+    let title_key = format!("problem.{}", problem.code);
+    let title = if crate::i18n::has(locale, &title_key) {
+        t(locale, &title_key)
+    } else {
+        t(locale, "problem.generic")
+    };
+    let errors: Vec<_> = problem
+        .fields
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "field": f.field,
+                "code": f.code,
+                "message": field_message(locale, f),
+                "params": f.params,
+            })
+        })
+        .collect();
+    let detail = match problem.fields.first() {
+        Some(first) if first.field.is_empty() => field_message(locale, first),
+        Some(first) => format!("{}: {}", first.field, field_message(locale, first)),
+        None => title.to_owned(),
+    };
+    serde_json::json!({
+        "type": format!("/problems/{}", problem.code),
+        "title": title,
+        "status": status.as_u16(),
+        "detail": detail,
+        "code": problem.code,
+        "errors": errors,
+    })
+}
+
+/// The request's language for API responses: `Accept-Language`, else Chinese.
+pub fn request_locale(request: &Request) -> Locale {
+    request
+        .headers()
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(Locale::from_accept_language)
+        .unwrap_or_default()
+}
+
+/// Writes problem bodies for responses that carry a [`Problem`], and turns
+/// the framework's own 413 into one.
+pub async fn render_problems(request: Request, next: Next) -> Response {
+    let locale = request_locale(&request);
+    let mut response = next.run(request).await;
+    let problem = match response.extensions_mut().remove::<Problem>() {
+        Some(p) => p,
+        None if response.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            WebError::PayloadTooLarge.problem()
+        }
+        None => return response,
+    };
+    let status = response.status();
+    let body = problem_body(locale, status, &problem);
+    let mut out = (status, body.to_string()).into_response();
+    out.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    if let Some(secs) = problem.retry_after_secs
+        && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+    {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_code_has_a_status() {
+        let errors = [
+            ServiceError::Validation(vec![]),
+            ServiceError::NotFound { entity: "x" },
+            ServiceError::Unauthenticated,
+            ServiceError::BadCredentials,
+            ServiceError::Throttled {
+                retry_after_secs: 1,
+            },
+            ServiceError::Forbidden,
+            ServiceError::Conflict {
+                code: "uscc_taken",
+                field: None,
+            },
+            ServiceError::Conflict {
+                code: "username_taken",
+                field: None,
+            },
+            ServiceError::Conflict {
+                code: "account_has_person",
+                field: None,
+            },
+            ServiceError::Conflict {
+                code: "database_not_empty",
+                field: None,
+            },
+        ];
+        for e in errors {
+            assert_ne!(
+                status_of(e.code()),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{}",
+                e.code()
+            );
+        }
+        assert_eq!(status_of("internal"), StatusCode::INTERNAL_SERVER_ERROR);
+    }
+}

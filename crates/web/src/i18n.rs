@@ -1,0 +1,170 @@
+//! Interface text in Chinese (default) and English, from `locales/*.toml`.
+//! Keys are flat (`nav.dashboard`); `{name}` placeholders are filled by [`tf`].
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locale {
+    #[default]
+    Zh,
+    En,
+}
+
+impl Locale {
+    pub fn tag(self) -> &'static str {
+        match self {
+            Locale::Zh => "zh-CN",
+            Locale::En => "en",
+        }
+    }
+
+    pub fn from_tag(tag: &str) -> Option<Locale> {
+        match tag {
+            "zh-CN" | "zh" => Some(Locale::Zh),
+            "en" => Some(Locale::En),
+            _ => None,
+        }
+    }
+
+    /// The locale named first in an `Accept-Language` header that we speak.
+    pub fn from_accept_language(header: &str) -> Option<Locale> {
+        header.split(',').find_map(|part| {
+            let tag = part
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if tag.starts_with("zh") {
+                Some(Locale::Zh)
+            } else if tag.starts_with("en") {
+                Some(Locale::En)
+            } else {
+                None
+            }
+        })
+    }
+
+    pub fn other(self) -> Locale {
+        match self {
+            Locale::Zh => Locale::En,
+            Locale::En => Locale::Zh,
+        }
+    }
+}
+
+type Messages = HashMap<String, String>;
+
+fn parse(source: &str, name: &str) -> Messages {
+    let table: toml::Table =
+        toml::from_str(source).unwrap_or_else(|e| panic!("locales/{name}.toml: {e}"));
+    let mut out = Messages::new();
+    flatten("", &table, &mut out);
+    out
+}
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Messages) {
+    for (key, value) in table {
+        let full = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::String(s) => {
+                out.insert(full, s.clone());
+            }
+            toml::Value::Table(t) => flatten(&full, t, out),
+            other => panic!("locale key {full} must be text, found {other}"),
+        }
+    }
+}
+
+static ZH: LazyLock<Messages> =
+    LazyLock::new(|| parse(include_str!("../../../locales/zh-CN.toml"), "zh-CN"));
+static EN: LazyLock<Messages> =
+    LazyLock::new(|| parse(include_str!("../../../locales/en.toml"), "en"));
+
+fn messages(locale: Locale) -> &'static Messages {
+    match locale {
+        Locale::Zh => &ZH,
+        Locale::En => &EN,
+    }
+}
+
+/// Shown where a key is missing from both catalogues (a test keeps them in
+/// step, so this only appears during development).
+const MISSING: &str = "[?]";
+
+/// The text for `key` in `locale`.
+pub fn t(locale: Locale, key: &str) -> &'static str {
+    match messages(locale)
+        .get(key)
+        .or_else(|| messages(locale.other()).get(key))
+    {
+        Some(text) => text.as_str(),
+        None => {
+            tracing::warn!(key, locale = locale.tag(), "missing interface text");
+            MISSING
+        }
+    }
+}
+
+/// Whether a key exists (for optional texts such as per-code problem titles).
+pub fn has(locale: Locale, key: &str) -> bool {
+    messages(locale).contains_key(key)
+}
+
+/// Like [`t`], with `{name}` placeholders replaced.
+pub fn tf<'a>(
+    locale: Locale,
+    key: &str,
+    params: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> String {
+    let mut text = t(locale, key).to_owned();
+    for (name, value) in params {
+        text = text.replace(&format!("{{{name}}}"), value);
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_catalogues_have_the_same_keys() {
+        let mut zh: Vec<_> = ZH.keys().collect();
+        let mut en: Vec<_> = EN.keys().collect();
+        zh.sort();
+        en.sort();
+        let only_zh: Vec<_> = zh.iter().filter(|k| !EN.contains_key(**k)).collect();
+        let only_en: Vec<_> = en.iter().filter(|k| !ZH.contains_key(**k)).collect();
+        assert!(
+            only_zh.is_empty() && only_en.is_empty(),
+            "only zh: {only_zh:?}; only en: {only_en:?}"
+        );
+    }
+
+    #[test]
+    fn accept_language_picks_the_first_spoken_locale() {
+        assert_eq!(
+            Locale::from_accept_language("fr-FR,en-GB;q=0.8,zh;q=0.5"),
+            Some(Locale::En)
+        );
+        assert_eq!(
+            Locale::from_accept_language("zh-CN,zh;q=0.9"),
+            Some(Locale::Zh)
+        );
+        assert_eq!(Locale::from_accept_language("de"), None);
+    }
+
+    #[test]
+    fn placeholders_are_filled() {
+        assert_eq!(
+            tf(Locale::En, "field.too_long", [("max", "100")]),
+            "At most 100 characters."
+        );
+    }
+}

@@ -1,0 +1,75 @@
+//! The audit log for administrators and auditors, with chain verification.
+
+use super::PageResult;
+use super::layout::page;
+use crate::AppState;
+use crate::extract::Viewer;
+use crate::i18n::{t, tf};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use maud::html;
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/audit", get(audit))
+}
+
+const PER_PAGE: u64 = 50;
+
+async fn audit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let page_no = q
+        .get("page")
+        .and_then(|p| p.parse::<u64>().ok())
+        .unwrap_or(1)
+        .max(1);
+    let entries = state
+        .services
+        .audit_entries(actor, (page_no - 1) * PER_PAGE, PER_PAGE)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let verification = state
+        .services
+        .verify_audit_log_for(actor)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let shanghai = opcity_domain::civil_date::shanghai();
+    let body = html! {
+        h1 { (t(l, "nav.audit")) }
+        @if verification.problems.is_empty() {
+            div.notice.success id="audit-status" { (tf(l, "audit.intact", [("n", verification.entries.to_string().as_str())])) }
+        } @else {
+            div.notice.error id="audit-status" role="alert" {
+                (t(l, "audit.broken"))
+                ul { @for p in &verification.problems { li.mono { (serde_json::to_string(p).unwrap_or_default()) } } }
+            }
+        }
+        table {
+            thead { tr { th { "#" } th { (t(l, "audit.at")) } th { (t(l, "audit.actor")) } th { (t(l, "audit.action")) } th { (t(l, "audit.record")) } th { (t(l, "audit.hash")) } } }
+            tbody {
+                @for e in &entries.entries {
+                    tr {
+                        td { (e.seq) }
+                        td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M:%S")) }
+                        td.mono { (e.actor) }
+                        td.mono { (e.action) }
+                        td { (e.entity) " #" (e.entity_id) }
+                        td.mono { (&e.hash[..12]) "…" }
+                    }
+                }
+            }
+        }
+        nav.pager {
+            @if page_no > 1 { a href={ "/audit?page=" (page_no - 1) } { (t(l, "list.prev")) } }
+            @if page_no * PER_PAGE < entries.total { a href={ "/audit?page=" (page_no + 1) } { (t(l, "list.next")) } }
+        }
+    };
+    Ok(page(&viewer, t(l, "nav.audit"), body).into_response())
+}

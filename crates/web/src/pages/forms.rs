@@ -1,0 +1,185 @@
+//! Declarative forms: each registry form is a list of field specs, rendered
+//! with current values and with each validation message beside its field.
+
+use crate::error::field_message;
+use crate::i18n::{Locale, t};
+use maud::{Markup, html};
+use opcity_domain::District;
+use opcity_services::FieldError;
+use std::collections::HashMap;
+
+/// Submitted or current form values by field name.
+pub type Values = HashMap<String, String>;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Kind {
+    Text,
+    Number,
+    Date,
+    Email,
+    /// One of fixed values; labels are `option.{field}.{value}`.
+    Choice(&'static [&'static str]),
+    /// Yes / no / unknown.
+    TriBool,
+    District,
+    /// One of the given (value, label) pairs, computed per request.
+    Dynamic,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+}
+
+pub const fn field(name: &'static str, kind: Kind, required: bool) -> Field {
+    Field {
+        name,
+        kind,
+        required,
+    }
+}
+
+/// Renders a form's fields. `options` supplies choices for `Kind::Dynamic`.
+pub fn render_fields(
+    locale: Locale,
+    entity: &str,
+    fields: &[Field],
+    values: &Values,
+    errors: &[FieldError],
+    options: &HashMap<&str, Vec<(String, String)>>,
+) -> Markup {
+    html! {
+        @for f in fields {
+            @let own: Vec<&FieldError> = errors.iter().filter(|e| e.field == f.name).collect();
+            @let value = values.get(f.name).cloned().unwrap_or_default();
+            @let id = format!("f-{}", f.name);
+            div.field.invalid[!own.is_empty()] {
+                label for=(id) {
+                    (t(locale, &format!("{entity}.{}", f.name)))
+                    @if f.required { " *" }
+                }
+                (control(locale, f, &id, &value, options))
+                @for e in &own {
+                    div.error id={ (id) "-error" } role="alert" { (field_message(locale, e)) }
+                }
+            }
+        }
+    }
+}
+
+fn control(
+    locale: Locale,
+    f: &Field,
+    id: &str,
+    value: &str,
+    options: &HashMap<&str, Vec<(String, String)>>,
+) -> Markup {
+    let select = |choices: Vec<(String, String)>, blank: &str| {
+        html! {
+            select id=(id) name=(f.name) {
+                option value="" selected[value.is_empty()] { (blank) }
+                @for (v, label) in &choices {
+                    option value=(v) selected[v == value] { (label) }
+                }
+            }
+        }
+    };
+    let unknown = t(locale, "form.unknown");
+    match f.kind {
+        Kind::Text => {
+            html! { input id=(id) name=(f.name) type="text" value=(value) required[f.required]; }
+        }
+        Kind::Email => html! { input id=(id) name=(f.name) type="email" value=(value); },
+        Kind::Number => {
+            html! { input id=(id) name=(f.name) type="text" inputmode="numeric" value=(value) required[f.required]; }
+        }
+        Kind::Date => {
+            html! { input id=(id) name=(f.name) type="date" value=(value) required[f.required]; }
+        }
+        Kind::Choice(values) => select(
+            values
+                .iter()
+                .map(|v| {
+                    (
+                        (*v).to_owned(),
+                        t(locale, &format!("option.{}.{v}", f.name)).to_owned(),
+                    )
+                })
+                .collect(),
+            unknown,
+        ),
+        Kind::TriBool => select(
+            vec![
+                ("true".to_owned(), t(locale, "form.yes").to_owned()),
+                ("false".to_owned(), t(locale, "form.no").to_owned()),
+            ],
+            unknown,
+        ),
+        Kind::District => select(
+            District::ALL
+                .iter()
+                .map(|d| (d.id().to_owned(), district_name(locale, *d).to_owned()))
+                .collect(),
+            t(locale, "form.choose"),
+        ),
+        Kind::Dynamic => select(
+            options.get(f.name).cloned().unwrap_or_default(),
+            t(locale, "form.none"),
+        ),
+    }
+}
+
+pub fn district_name(locale: Locale, d: District) -> &'static str {
+    match locale {
+        Locale::Zh => d.name_zh(),
+        Locale::En => d.name_en(),
+    }
+}
+
+/// A submitted text value, or `None` when empty.
+pub fn opt(values: &Values, name: &str) -> Option<String> {
+    values
+        .get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+pub fn text(values: &Values, name: &str) -> String {
+    opt(values, name).unwrap_or_default()
+}
+
+/// A yes/no/unknown select.
+pub fn tri(values: &Values, name: &str) -> Option<bool> {
+    match values.get(name).map(String::as_str) {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    }
+}
+
+/// A whole-number field; a value that is not a number becomes a field error.
+pub fn number(values: &Values, name: &'static str, errors: &mut Vec<FieldError>) -> Option<i64> {
+    let raw = opt(values, name)?;
+    match raw.replace([',', '_', ' '], "").parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.push(FieldError::new(name, "not_a_number"));
+            None
+        }
+    }
+}
+
+pub fn bool_text(v: Option<bool>) -> String {
+    v.map(|b| b.to_string()).unwrap_or_default()
+}
+
+/// How a yes/no/unknown fact reads on a page.
+pub fn tri_label(locale: Locale, v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => t(locale, "form.yes"),
+        Some(false) => t(locale, "form.no"),
+        None => t(locale, "form.unknown"),
+    }
+}

@@ -1,0 +1,210 @@
+//! The public landing page and each role's workspace (with API tokens).
+
+use super::layout::page;
+use super::{PageError, PageResult};
+use crate::AppState;
+use crate::extract::Viewer;
+use crate::i18n::{t, tf};
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use opcity_domain::Role;
+use opcity_services::dashboard::Dashboard;
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(landing))
+        .route("/home", get(workspace))
+        .route("/tokens", post(create_token))
+        .route("/tokens/{id}/revoke", post(revoke_token))
+}
+
+/// Thousands separators for figures.
+pub fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    if n < 0 { format!("-{out}") } else { out }
+}
+
+/// The four target tiles, shared by the landing page and the dashboard.
+pub fn target_tiles(viewer: &Viewer, dash: &Dashboard) -> Markup {
+    let l = viewer.locale;
+    html! {
+        div.grid {
+            @for target in &dash.targets {
+                div.card.stat id={ "target-" (target.id) } {
+                    div { (t(l, &format!("target.{}", target.id))) }
+                    div.value { (grouped(target.value)) }
+                    div.target class=(if target.met { "met" } else { "unmet" }) {
+                        (tf(l, "target.exceeds", [("n", grouped(target.exceeds).as_str())]))
+                        " · "
+                        (if target.met { t(l, "target.met") } else { t(l, "target.not_met") })
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn landing(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let l = viewer.locale;
+    let figures = state
+        .services
+        .plan_figures()
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let body = html! {
+        section.hero {
+            h1 { (t(l, "landing.title")) }
+            p { (t(l, "landing.lead")) }
+            @if viewer.actor.is_none() {
+                p { a.button.secondary href="/login" { (t(l, "nav.sign_in")) } }
+            }
+        }
+        h2 { (t(l, "landing.progress")) }
+        (target_tiles(&viewer, &figures))
+        h2 { (t(l, "landing.measures")) }
+        div.grid {
+            @for key in ["talent", "space", "housing", "funding", "vouchers", "scenarios"] {
+                div.card { strong { (t(l, &format!("landing.measure.{key}.title"))) } p { (t(l, &format!("landing.measure.{key}.text"))) } }
+            }
+        }
+        p { a href="/api/v1/docs" { (t(l, "landing.api")) } }
+    };
+    Ok(page(&viewer, t(l, "landing.title"), body).into_response())
+}
+
+/// What each role finds on its workspace: (path, text key).
+fn shortcuts(role: Role) -> &'static [(&'static str, &'static str)] {
+    match role {
+        Role::Founder => &[
+            ("/persons", "home.my_profile"),
+            ("/enterprises", "home.my_enterprises"),
+            ("/enterprises/new", "home.register_enterprise"),
+        ],
+        Role::DistrictReviewer => &[
+            ("/enterprises", "home.district_enterprises"),
+            ("/persons", "home.district_persons"),
+            ("/dashboard", "nav.dashboard"),
+        ],
+        Role::CommunityOperator => &[
+            ("/communities", "home.my_communities"),
+            ("/enterprises", "home.community_enterprises"),
+        ],
+        Role::MunicipalAdmin => &[
+            ("/communities/new", "home.new_community"),
+            ("/enterprises/new", "home.register_enterprise"),
+            ("/persons/new", "home.new_person"),
+            ("/audit", "nav.audit"),
+        ],
+        Role::ServiceProvider => &[("/communities", "nav.communities")],
+        Role::Investor => &[
+            ("/enterprises", "nav.enterprises"),
+            ("/dashboard", "nav.dashboard"),
+        ],
+        Role::Auditor => &[("/audit", "nav.audit"), ("/dashboard", "nav.dashboard")],
+    }
+}
+
+async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let tokens = state
+        .services
+        .list_api_tokens(actor)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let csrf = viewer.csrf.clone().unwrap_or_default();
+    let body = html! {
+        h1 { (tf(l, "home.welcome", [("name", actor.display_name.as_str())])) }
+        p.who { (t(l, &format!("role.{}", actor.role.id())))
+            @if let Some(d) = actor.district { " · " (super::forms::district_name(l, d)) } }
+        div.grid {
+            @for (href, key) in shortcuts(actor.role) {
+                a.card href=(href) { (t(l, key)) }
+            }
+        }
+        h2 { (t(l, "tokens.title")) }
+        p { (t(l, "tokens.explain")) }
+        @if !tokens.is_empty() {
+            table {
+                thead { tr { th { (t(l, "tokens.name")) } th { (t(l, "tokens.prefix")) } th { (t(l, "tokens.created")) } th { (t(l, "tokens.status")) } th {} } }
+                tbody {
+                    @for token in &tokens {
+                        tr {
+                            td { (token.name) }
+                            td.mono { (token.prefix) "…" }
+                            td { (token.created_at.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M")) }
+                            td { @if token.revoked_at.is_some() { (t(l, "tokens.revoked")) } @else { (t(l, "tokens.active")) } }
+                            td {
+                                @if token.revoked_at.is_none() {
+                                    form.inline method="post" action={ "/tokens/" (token.id) "/revoke" } {
+                                        input type="hidden" name="_csrf" value=(csrf);
+                                        button.secondary type="submit" { (t(l, "tokens.revoke")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        form.filters method="post" action="/tokens" {
+            input type="hidden" name="_csrf" value=(csrf);
+            div.field { label for="token-name" { (t(l, "tokens.name")) } input id="token-name" name="name" type="text" required; }
+            button type="submit" { (t(l, "tokens.create")) }
+        }
+    };
+    Ok(page(&viewer, t(l, "nav.workspace"), body).into_response())
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<HashMap<String, String>>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let l = viewer.locale;
+    let name = form.get("name").cloned().unwrap_or_default();
+    let (token, secret) = state
+        .services
+        .create_api_token(actor, &name)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let body = html! {
+        section.card {
+            h1 { (t(l, "tokens.created_title")) }
+            p { (t(l, "tokens.copy_now")) }
+            p { strong { (token.name) } }
+            pre.mono id="token-secret" { (secret) }
+            a.button href="/home" { (t(l, "nav.workspace")) }
+        }
+    };
+    Ok(page(&viewer, t(l, "tokens.created_title"), body).into_response())
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    axum::extract::Path(id): axum::extract::Path<i64>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Redirect, PageError> {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    state
+        .services
+        .revoke_api_token(actor, id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(Redirect::to("/home"))
+}

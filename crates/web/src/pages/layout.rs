@@ -1,0 +1,86 @@
+//! The page shell: head, navigation by role, language switch, footer.
+
+use crate::extract::Viewer;
+use crate::i18n::t;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use opcity_domain::Role;
+
+/// The stylesheet, inline so that no page loads anything from elsewhere.
+const CSS: &str = include_str!("app.css");
+
+/// Navigation entries for a role: (path, text key).
+fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
+    let mut items = vec![("/", "nav.home")];
+    let Some(role) = role else {
+        return items;
+    };
+    items.push(("/home", "nav.workspace"));
+    items.push(("/dashboard", "nav.dashboard"));
+    items.push(("/communities", "nav.communities"));
+    if matches!(
+        role,
+        Role::MunicipalAdmin
+            | Role::DistrictReviewer
+            | Role::CommunityOperator
+            | Role::Founder
+            | Role::Investor
+            | Role::Auditor
+    ) {
+        items.push(("/enterprises", "nav.enterprises"));
+    }
+    if matches!(
+        role,
+        Role::MunicipalAdmin | Role::DistrictReviewer | Role::Founder | Role::Auditor
+    ) {
+        items.push(("/persons", "nav.persons"));
+    }
+    if matches!(role, Role::MunicipalAdmin | Role::Auditor) {
+        items.push(("/audit", "nav.audit"));
+    }
+    items
+}
+
+pub fn page(viewer: &Viewer, title: &str, content: Markup) -> Markup {
+    let locale = viewer.locale;
+    let role = viewer.actor.as_ref().map(|a| a.role);
+    let switch_to = locale.other();
+    let next = urlencoding::encode(&viewer.path).into_owned();
+    html! {
+        (DOCTYPE)
+        html lang=(locale.tag()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (t(locale, "app.name")) }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header.top {
+                    a.brand href="/" { (t(locale, "app.name")) }
+                    nav aria-label=(t(locale, "nav.label")) {
+                        @for (href, key) in nav_for(role) {
+                            @let current = viewer.path == href || (href != "/" && viewer.path.starts_with(href));
+                            a href=(href) aria-current=[current.then_some("page")] { (t(locale, key)) }
+                        }
+                    }
+                    div.session {
+                        a.lang id="lang-switch" href={ "/lang/" (switch_to.tag()) "?next=" (next) } lang=(switch_to.tag()) {
+                            (t(switch_to, "lang.self"))
+                        }
+                        @if let Some(actor) = &viewer.actor {
+                            span.who { (actor.display_name) " · " (t(locale, &format!("role.{}", actor.role.id()))) }
+                            form.inline method="post" action="/logout" {
+                                input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+                                button.link type="submit" id="logout" { (t(locale, "nav.sign_out")) }
+                            }
+                        } @else {
+                            a.button href="/login" id="sign-in" { (t(locale, "nav.sign_in")) }
+                        }
+                    }
+                }
+                main { (content) }
+                footer { (t(locale, "app.footer")) }
+            }
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! The portal: server-rendered pages in Chinese (default) and English that
+//! work without JavaScript. Forms carry the session's CSRF token; sign-in
+//! uses a double-submit cookie because there is no session yet.
+
+mod audit;
+mod auth;
+mod dashboard;
+mod forms;
+mod home;
+mod layout;
+mod registry;
+
+use crate::AppState;
+use crate::error::WebError;
+use crate::extract::{Viewer, constant_time_eq};
+use crate::i18n::{Locale, t};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use opcity_services::{Actor, ServiceError};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(home::routes())
+        .merge(auth::routes())
+        .merge(registry::routes())
+        .merge(dashboard::routes())
+        .merge(audit::routes())
+}
+
+/// A failure while serving a page, rendered as an HTML page in the viewer's
+/// language (or a redirect to sign-in).
+#[derive(Debug)]
+pub struct PageError(Box<(Viewer, WebError)>);
+
+pub type PageResult = Result<Response, PageError>;
+
+impl Viewer {
+    /// The signed-in actor, or a redirect to the sign-in page.
+    pub fn require(&self) -> Result<&Actor, PageError> {
+        self.actor
+            .as_ref()
+            .ok_or_else(|| self.fail(ServiceError::Unauthenticated))
+    }
+
+    pub fn fail(&self, error: impl Into<WebError>) -> PageError {
+        PageError(Box::new((self.clone(), error.into())))
+    }
+
+    /// Refuses a form post whose `_csrf` field is not the session's token.
+    pub fn check_csrf(&self, sent: Option<&String>) -> Result<(), PageError> {
+        match (&self.csrf, sent) {
+            (Some(expected), Some(sent)) if constant_time_eq(expected, sent) => Ok(()),
+            _ => Err(self.fail(WebError::CsrfFailed)),
+        }
+    }
+
+    pub fn t(&self, key: &str) -> &'static str {
+        t(self.locale, key)
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let (viewer, error) = *self.0;
+        let locale: Locale = viewer.locale;
+        let (status, key) = match &error {
+            WebError::Service(ServiceError::Unauthenticated) => {
+                let next = urlencoding::encode(&viewer.path).into_owned();
+                return Redirect::to(&format!("/login?next={next}")).into_response();
+            }
+            WebError::Service(ServiceError::Forbidden) => (StatusCode::FORBIDDEN, "page.forbidden"),
+            WebError::Service(ServiceError::NotFound { .. }) => {
+                (StatusCode::NOT_FOUND, "page.not_found")
+            }
+            WebError::CsrfFailed => (StatusCode::FORBIDDEN, "page.csrf_failed"),
+            WebError::Service(ServiceError::Internal(cause)) => {
+                tracing::error!(error = %cause, "internal error on a page");
+                (StatusCode::INTERNAL_SERVER_ERROR, "page.internal")
+            }
+            _ => (StatusCode::BAD_REQUEST, "page.bad_request"),
+        };
+        let body = layout::page(
+            &viewer,
+            t(locale, key),
+            maud::html! {
+                section.notice.error role="alert" {
+                    h1 { (t(locale, key)) }
+                    p { a href="/" { (t(locale, "nav.back_home")) } }
+                }
+            },
+        );
+        (status, body).into_response()
+    }
+}
