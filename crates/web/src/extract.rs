@@ -57,15 +57,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
             };
         }
         let message = inner.to_string();
-        let field = unknown_field_name(&message)
-            .map(|name| {
-                if path == "." {
-                    name.to_owned()
-                } else {
-                    format!("{path}.{name}")
-                }
-            })
-            .unwrap_or(path);
+        // serde_path_to_error already ends the path with an unknown field's
+        // name, but reports a missing field at its parent.
+        let field = match unknown_field_name(&message) {
+            Some(name) if path == "." => name.to_owned(),
+            Some(name) if !path.ends_with(name) => format!("{path}.{name}"),
+            _ => path,
+        };
         let problem = message
             .split(" at line ")
             .next()
@@ -80,8 +78,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
     Ok(value)
 }
 
-/// serde reports unknown and missing fields at the enclosing object's path;
-/// the field's name is in the message.
+/// The field named by serde's "unknown field" and "missing field" messages.
 fn unknown_field_name(message: &str) -> Option<&str> {
     let rest = message
         .strip_prefix("unknown field `")
