@@ -95,30 +95,52 @@ pub struct ProgrammeFile {
     pub second_review_above_fen: Option<i64>,
 }
 
-/// Amount rules; every operand names a parameter.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum AmountFile {
+/// Amount rules: exactly one key is given; every operand names a parameter.
+/// (A map of optional keys rather than an enum: YAML enums would need
+/// `!tags`, which pack authors should not have to know.)
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AmountFile {
     /// A fixed entitlement: `amount_fen`.
-    Fixed(String),
+    #[serde(default)]
+    pub fixed: Option<String>,
     /// An "up to" figure: `ceiling_fen`.
-    Ceiling(String),
-    /// One parameter per value of an enum fact (degree, district, size).
-    Tiered {
-        by: String,
-        figure: Figure,
-        tiers: BTreeMap<String, String>,
-    },
-    /// `monthly_fen` × `months` = `amount_fen`.
-    Monthly { monthly: String, months: String },
-    /// A share of a contract the engine does not see, up to `cap`
-    /// (`ceiling_fen`); the shares are reported in the note.
-    ContractShare {
-        share: String,
-        #[serde(default)]
-        startup_share: Option<String>,
-        cap: String,
-    },
+    #[serde(default)]
+    pub ceiling: Option<String>,
+    #[serde(default)]
+    pub tiered: Option<TieredFile>,
+    #[serde(default)]
+    pub monthly: Option<MonthlyFile>,
+    #[serde(default)]
+    pub contract_share: Option<ContractShareFile>,
+}
+
+/// One parameter per value of an enum fact (degree, district, size).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TieredFile {
+    pub by: String,
+    pub figure: Figure,
+    pub tiers: BTreeMap<String, String>,
+}
+
+/// `monthly_fen` × `months` = `amount_fen`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MonthlyFile {
+    pub monthly: String,
+    pub months: String,
+}
+
+/// A share of a contract the engine does not see, up to `cap`
+/// (`ceiling_fen`); the shares are reported in the note.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractShareFile {
+    pub share: String,
+    #[serde(default)]
+    pub startup_share: Option<String>,
+    pub cap: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -548,42 +548,54 @@ impl Loader {
     }
 
     fn amount(&mut self, src: &Source, a: &AmountFile, env: &Env) -> Amount {
-        let rule = match a {
-            AmountFile::Fixed(name) => self
-                .param(src, "amount.fixed", name, Unit::Fen, env)
-                .map(Amount::Fixed),
-            AmountFile::Ceiling(name) => self
-                .param(src, "amount.ceiling", name, Unit::Fen, env)
-                .map(Amount::Ceiling),
-            AmountFile::Monthly { monthly, months } => {
-                let monthly = self.param(src, "amount.monthly.monthly", monthly, Unit::Fen, env);
-                let months = self.param(src, "amount.monthly.months", months, Unit::Months, env);
-                monthly
-                    .zip(months)
-                    .map(|(monthly, months)| Amount::Monthly { monthly, months })
-            }
-            AmountFile::ContractShare {
-                share,
-                startup_share,
-                cap,
-            } => {
-                let key = "amount.contract_share";
-                let share = self.param(src, key, share, Unit::Percent, env);
-                let startup_share = match startup_share {
-                    None => Some(None),
-                    Some(name) => self.param(src, key, name, Unit::Percent, env).map(Some),
-                };
-                let cap = self.param(src, key, cap, Unit::Fen, env);
-                share
-                    .zip(cap)
-                    .zip(startup_share)
-                    .map(|((share, cap), startup_share)| Amount::ContractShare {
-                        share,
-                        startup_share,
-                        cap,
-                    })
-            }
-            AmountFile::Tiered { by, figure, tiers } => self.tiered(src, by, *figure, tiers, env),
+        let given = [
+            a.fixed.is_some(),
+            a.ceiling.is_some(),
+            a.tiered.is_some(),
+            a.monthly.is_some(),
+            a.contract_share.is_some(),
+        ];
+        if given.iter().filter(|g| **g).count() != 1 {
+            self.error(
+                LoadErrorKind::Invalid,
+                src,
+                "amount",
+                "amount:",
+                "give exactly one of fixed, ceiling, tiered, monthly, contract_share".into(),
+            );
+            return Amount::None;
+        }
+        let rule = if let Some(name) = &a.fixed {
+            self.param(src, "amount.fixed", name, Unit::Fen, env)
+                .map(Amount::Fixed)
+        } else if let Some(name) = &a.ceiling {
+            self.param(src, "amount.ceiling", name, Unit::Fen, env)
+                .map(Amount::Ceiling)
+        } else if let Some(m) = &a.monthly {
+            let monthly = self.param(src, "amount.monthly.monthly", &m.monthly, Unit::Fen, env);
+            let months = self.param(src, "amount.monthly.months", &m.months, Unit::Months, env);
+            monthly
+                .zip(months)
+                .map(|(monthly, months)| Amount::Monthly { monthly, months })
+        } else if let Some(c) = &a.contract_share {
+            let key = "amount.contract_share";
+            let share = self.param(src, key, &c.share, Unit::Percent, env);
+            let startup_share = match &c.startup_share {
+                None => Some(None),
+                Some(name) => self.param(src, key, name, Unit::Percent, env).map(Some),
+            };
+            let cap = self.param(src, key, &c.cap, Unit::Fen, env);
+            share
+                .zip(cap)
+                .zip(startup_share)
+                .map(|((share, cap), startup_share)| Amount::ContractShare {
+                    share,
+                    startup_share,
+                    cap,
+                })
+        } else {
+            let t = a.tiered.as_ref().expect("exactly one rule is given");
+            self.tiered(src, &t.by, t.figure, &t.tiers, env)
         };
         // On error the problem is already recorded and the pack will not load.
         rule.unwrap_or(Amount::None)
@@ -837,12 +849,17 @@ fn yaml_error(file: &str, e: &serde_path_to_error::Error<serde_norway::Error>) -
     }
 }
 
-/// serde_norway's message without the position it appends (kept separately).
+/// serde_norway's message without the key path it puts in front and the
+/// position it appends (both are kept separately).
 fn yaml_message(e: &serde_norway::Error) -> String {
     let text = e.to_string();
-    match text.rfind(" at line ") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
+    let text = match text.rfind(" at line ") {
+        Some(i) => &text[..i],
+        None => &text,
+    };
+    match text.split_once(": ") {
+        Some((path, rest)) if !path.contains(char::is_whitespace) => rest.to_owned(),
+        _ => text.to_owned(),
     }
 }
 
