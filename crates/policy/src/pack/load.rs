@@ -238,6 +238,20 @@ impl Loader {
     }
 
     fn parse<T: DeserializeOwned>(&mut self, src: &Source) -> Option<T> {
+        // A schema-free pass first, so that a YAML syntax error is told apart
+        // from a value that does not fit the schema.
+        if let Err(e) = serde_norway::from_str::<serde::de::IgnoredAny>(&src.text) {
+            let (line, column) = e.location().map(|l| (l.line(), l.column())).unzip();
+            self.errors.push(LoadError {
+                kind: LoadErrorKind::Syntax,
+                file: src.path.clone(),
+                line,
+                column,
+                key: String::new(),
+                message: yaml_message(&e),
+            });
+            return None;
+        }
         let de = serde_norway::Deserializer::from_str(&src.text);
         match serde_path_to_error::deserialize(de) {
             Ok(value) => Some(value),
@@ -834,8 +848,6 @@ fn yaml_error(file: &str, e: &serde_path_to_error::Error<serde_norway::Error>) -
         (LoadErrorKind::UnknownKey, path)
     } else if let Some(key) = missing {
         (LoadErrorKind::MissingKey, key)
-    } else if inner.location().is_some() && path.is_empty() && !is_data_error(&message) {
-        (LoadErrorKind::Syntax, path)
     } else {
         (LoadErrorKind::Type, path)
     };
@@ -861,17 +873,6 @@ fn yaml_message(e: &serde_norway::Error) -> String {
         Some((path, rest)) if !path.contains(char::is_whitespace) => rest.to_owned(),
         _ => text.to_owned(),
     }
-}
-
-fn is_data_error(message: &str) -> bool {
-    [
-        "invalid type",
-        "invalid value",
-        "unknown variant",
-        "invalid length",
-    ]
-    .iter()
-    .any(|p| message.starts_with(p))
 }
 
 /// Line and column (1-based, in characters) of the first occurrence of
