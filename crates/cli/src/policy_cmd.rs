@@ -125,15 +125,23 @@ fn programme_line(p: &Programme) -> String {
             .map(|g| format!("excludes within {g}")),
     );
     format!(
-        "{} [{:?}, {:?}, measure {}, decided by {:?}{}] {}",
+        "{} [{}, {}, measure {}, decided by {}{}] {}",
         p.id,
-        p.kind,
-        p.beneficiary,
+        word(&p.kind),
+        word(&p.beneficiary),
         p.measure,
-        p.decided_by,
+        word(&p.decided_by),
         flags.iter().map(|f| format!(", {f}")).collect::<String>(),
         p.title.en
     )
+}
+
+/// The word a pack file and the JSON output use for an enum value.
+fn word(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
 }
 
 fn test(dir: &Path) -> ExitCode {

@@ -5,6 +5,7 @@
 //! no `serde_json::Value` tree is built on the way.
 
 use crate::case::{CaseError, parse_case};
+use crate::error::without_position;
 use crate::eval::{Detail, PackAt, ProgrammeResult};
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -95,33 +96,28 @@ pub fn evaluate_json(
     out: &mut Vec<u8>,
 ) -> Result<(), (Option<String>, CaseError)> {
     let parsed = parse_case(json).and_then(|case| case.validate(at.pack()).map(|()| case));
-    let written = match &parsed {
+    let infallible = "serializing these types into a Vec cannot fail";
+    match parsed {
         Ok(case) => {
-            let evaluation = at.evaluate(case, detail);
-            serde_json::to_writer(
-                &mut *out,
-                &CaseOutput {
-                    id: case.person.id.as_deref(),
-                    as_of: at.as_of(),
-                    results: &evaluation.results,
-                },
-            )
+            let evaluation = at.evaluate(&case, detail);
+            let output = CaseOutput {
+                id: case.person.id.as_deref(),
+                as_of: at.as_of(),
+                results: &evaluation.results,
+            };
+            serde_json::to_writer(out, &output).expect(infallible);
+            Ok(())
         }
         Err(error) => {
             let id = probe_id(json);
-            let written = serde_json::to_writer(
-                &mut *out,
-                &ErrorOutput {
-                    id: id.as_deref(),
-                    error,
-                },
-            );
-            written.expect("writing to a Vec cannot fail");
-            return Err((id, error.clone()));
+            let output = ErrorOutput {
+                id: id.as_deref(),
+                error: &error,
+            };
+            serde_json::to_writer(out, &output).expect(infallible);
+            Err((id, error))
         }
-    };
-    written.expect("writing to a Vec cannot fail");
-    Ok(())
+    }
 }
 
 /// How output objects are laid out.
@@ -245,7 +241,7 @@ pub fn evaluate_document<W: Write>(
     let not_json = |e: serde_json::Error| BatchError::NotJson {
         line: e.line(),
         column: e.column(),
-        message: strip_position(&e.to_string()),
+        message: without_position(&e.to_string()).to_owned(),
     };
     let document: &RawValue = serde_json::from_str(text).map_err(not_json)?;
     let items: Vec<&RawValue> = if document.get().starts_with('[') {
@@ -273,11 +269,4 @@ pub fn evaluate_document<W: Write>(
     output.write_all(b"\n]\n")?;
     output.flush()?;
     Ok(summary)
-}
-
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
 }

@@ -8,6 +8,7 @@
 //! [`Case`], only holds valid values.
 
 use crate::date::parse_date;
+use crate::error::{join_path, missing_field, without_position};
 use chrono::NaiveDate;
 use opcity_domain::{District, Uscc};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -180,18 +181,9 @@ fn locate_data_error(text: &str, first: &serde_json::Error) -> CaseError {
     match serde_path_to_error::deserialize::<_, CaseInput>(&mut de) {
         Err(e) => serde_error(
             &e.path().to_string(),
-            &strip_location(&e.inner().to_string()),
+            without_position(&e.inner().to_string()),
         ),
-        Ok(_) => serde_error("", &strip_location(&first.to_string())),
-    }
-}
-
-/// serde_json appends " at line L column C"; inside one case of a batch that
-/// position says little, the field path says more.
-fn strip_location(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
+        Ok(_) => serde_error("", without_position(&first.to_string())),
     }
 }
 
@@ -203,16 +195,12 @@ fn serde_error(path: &str, message: &str) -> CaseError {
     if message.starts_with("unknown field `") {
         return CaseError::new(CaseErrorKind::UnknownField, path, "unknown field");
     }
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next());
-    if let Some(name) = missing {
-        let field = if root {
-            name.to_owned()
-        } else {
-            format!("{path}.{name}")
-        };
-        return CaseError::new(CaseErrorKind::MissingField, field, "is required");
+    if let Some(name) = missing_field(message) {
+        return CaseError::new(
+            CaseErrorKind::MissingField,
+            join_path(path, name),
+            "is required",
+        );
     }
     let field = if root { "case" } else { path };
     let kind = if message.starts_with("unknown variant") || message.starts_with("invalid value") {

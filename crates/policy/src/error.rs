@@ -76,3 +76,47 @@ impl fmt::Display for LoadError {
         write!(f, ": {} [{}]", self.message, self.kind.code())
     }
 }
+
+/// A serde message without the " at line L column C" that serde_json and
+/// serde_norway append; callers report the position separately, or not at
+/// all where it would only point inside one case.
+pub(crate) fn without_position(message: &str) -> &str {
+    message
+        .rfind(" at line ")
+        .map_or(message, |i| &message[..i])
+}
+
+/// The field named by serde's "missing field `x`" message. Serde reports it
+/// at the enclosing object, so callers append it to the path.
+pub(crate) fn missing_field(message: &str) -> Option<&str> {
+    message
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split('`').next())
+}
+
+/// `path.name`, or `name` at the root (`serde_path_to_error` writes the root
+/// as `.`).
+pub(crate) fn join_path(path: &str, name: &str) -> String {
+    match path {
+        "" | "." => name.to_owned(),
+        _ => format!("{path}.{name}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_take_serde_messages_apart() {
+        assert_eq!(
+            without_position("bad thing at line 3 column 9"),
+            "bad thing"
+        );
+        assert_eq!(without_position("bad thing"), "bad thing");
+        assert_eq!(missing_field("missing field `from`"), Some("from"));
+        assert_eq!(missing_field("invalid type"), None);
+        assert_eq!(join_path(".", "x"), "x");
+        assert_eq!(join_path("granted[0]", "x"), "granted[0].x");
+    }
+}

@@ -25,9 +25,8 @@ pub enum Status {
 }
 
 /// How much explanation to build: `Brief` leaves out `reasons`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
-    #[default]
     Full,
     Brief,
 }
@@ -251,8 +250,8 @@ impl<'p> PackAt<'p> {
             case.granted.iter().filter(|g| ids(&g.programme)).collect()
         };
         match &condition.test {
-            Test::InEffect(window) => Outcome {
-                holds: Ok(window.contains(self.as_of)),
+            Test::InEffect => Outcome {
+                holds: Ok(p.effective.contains(self.as_of)),
                 grants: None,
             },
             Test::Expr(compiled) => Outcome {

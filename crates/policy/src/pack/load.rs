@@ -7,7 +7,7 @@ use super::files::{
 use super::model::{
     Amount, Beneficiary, Condition, Evidence, Pack, PackTest, Parameter, Programme, Test, Window,
 };
-use crate::error::{LoadError, LoadErrorKind};
+use crate::error::{LoadError, LoadErrorKind, join_path, missing_field, without_position};
 use crate::expr::{ExprErrorKind, ParamInfo, Unit, compile};
 use crate::facts::{Fact, FactType};
 use opcity_domain::Fen;
@@ -392,7 +392,7 @@ impl Loader {
         let mut conditions = vec![Condition {
             name: "in_effect".into(),
             citation: measure.clone(),
-            test: Test::InEffect(effective),
+            test: Test::InEffect,
         }];
         let common = match f.beneficiary {
             Beneficiary::Person => &env.common_person,
@@ -834,16 +834,7 @@ fn yaml_error(file: &str, e: &serde_path_to_error::Error<serde_norway::Error>) -
     let message = yaml_message(inner);
     // The path of an unknown key ends with it; a missing key is reported at
     // the enclosing map, so the name in the message completes the path.
-    let missing = message
-        .strip_prefix("missing field `")
-        .and_then(|rest| rest.split('`').next())
-        .map(|name| {
-            if path.is_empty() {
-                name.to_owned()
-            } else {
-                format!("{path}.{name}")
-            }
-        });
+    let missing = missing_field(&message).map(|name| join_path(&path, name));
     let (kind, key) = if message.starts_with("unknown field `") {
         (LoadErrorKind::UnknownKey, path)
     } else if let Some(key) = missing {
@@ -865,10 +856,7 @@ fn yaml_error(file: &str, e: &serde_path_to_error::Error<serde_norway::Error>) -
 /// position it appends (both are kept separately).
 fn yaml_message(e: &serde_norway::Error) -> String {
     let text = e.to_string();
-    let text = match text.rfind(" at line ") {
-        Some(i) => &text[..i],
-        None => &text,
-    };
+    let text = without_position(&text);
     match text.split_once(": ") {
         Some((path, rest)) if !path.contains(char::is_whitespace) => rest.to_owned(),
         _ => text.to_owned(),

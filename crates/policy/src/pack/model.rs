@@ -114,7 +114,7 @@ pub(crate) struct Condition {
 #[derive(Debug, Clone)]
 pub(crate) enum Test {
     /// The evaluation date is inside the programme's window.
-    InEffect(Window),
+    InEffect,
     Expr(Compiled),
     /// One-time programme: no grant of it at all.
     NotGrantedBefore,
