@@ -94,6 +94,7 @@ fn check(dir: &Path) -> ExitCode {
     let window = pack.effective();
     println!("pack {} version {}", pack.id(), pack.version());
     println!("{}", pack.title().en);
+    println!("source: {}", pack.source());
     println!("in effect {} to {}", window.from, window.to);
     println!("{} programmes:", pack.programmes().len());
     for p in pack.programmes() {

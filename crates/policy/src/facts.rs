@@ -247,10 +247,6 @@ impl FactSet {
         self.0 & fact.bit() != 0
     }
 
-    pub fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
     /// The facts in name order.
     pub fn iter(self) -> impl Iterator<Item = Fact> {
         Fact::ALL.into_iter().filter(move |f| self.contains(*f))

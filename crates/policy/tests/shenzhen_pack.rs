@@ -77,6 +77,38 @@ fn catalogue_matches_the_spec() {
 }
 
 #[test]
+fn built_in_conditions_frame_each_programme() {
+    let pack = pack();
+    let names = |id: &str| -> Vec<String> {
+        pack.programme(id)
+            .unwrap()
+            .condition_names()
+            .map(str::to_owned)
+            .collect()
+    };
+    assert_eq!(
+        names("sz.housing.subsidy"),
+        [
+            "in_effect",
+            "works_in_ai",
+            "young",
+            "founder",
+            "not_granted_before",
+            "not_excluded_by_grant"
+        ]
+    );
+    assert_eq!(
+        names("sz.voucher.model"),
+        [
+            "in_effect",
+            "enterprise_present",
+            "ai_business",
+            "no_active_grant"
+        ]
+    );
+}
+
+#[test]
 fn figures_are_dated_parameters() {
     let pack = pack();
     let value = |name: &str| {
