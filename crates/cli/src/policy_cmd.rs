@@ -226,10 +226,9 @@ fn open(file: &str) -> io::Result<Box<dyn BufRead + Send>> {
     Ok(if file == "-" {
         Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
     } else {
-        Box::new(BufReader::with_capacity(
-            1 << 16,
-            std::fs::File::open(file)?,
-        ))
+        let input = std::fs::File::open(file)
+            .map_err(|e| io::Error::new(e.kind(), format!("{file}: {e}")))?;
+        Box::new(BufReader::with_capacity(1 << 16, input))
     })
 }
 
