@@ -70,32 +70,17 @@ impl EnumType {
     }
 }
 
+/// District ids in `District::ALL` order, which is also the enum's
+/// declaration order (so `district as u8` indexes this table).
 const DISTRICT_IDS: [&str; 10] = {
     let mut ids = [""; 10];
     let mut i = 0;
     while i < 10 {
-        ids[i] = district_id(District::ALL[i]);
+        ids[i] = District::ALL[i].id();
         i += 1;
     }
     ids
 };
-
-/// `District::id` is not `const`, so the table above repeats the match; a unit
-/// test checks that the two agree.
-const fn district_id(d: District) -> &'static str {
-    match d {
-        District::Futian => "futian",
-        District::Luohu => "luohu",
-        District::Yantian => "yantian",
-        District::Nanshan => "nanshan",
-        District::Baoan => "baoan",
-        District::Longgang => "longgang",
-        District::Longhua => "longhua",
-        District::Pingshan => "pingshan",
-        District::Guangming => "guangming",
-        District::Dapeng => "dapeng",
-    }
-}
 
 impl Fact {
     pub const ALL: [Fact; 17] = [
