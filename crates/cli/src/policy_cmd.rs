@@ -1,11 +1,276 @@
 //! `opcity policy …`: the policy engine's command-line surface.
+//!
+//! Exit status: 0 when everything was fine; 1 when some case was bad, a pack
+//! test failed or a pack did not load; 2 when the input could not be read or
+//! was not JSON at all.
 
-use clap::Subcommand;
+use chrono::NaiveDate;
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use opcity_policy::{
+    BatchError, BatchSummary, CaseFailure, Detail, Pack, Programme, batch, parse_date,
+};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Debug, Subcommand)]
-pub enum PolicyCommand {}
+pub enum PolicyCommand {
+    /// Evaluate cases (JSON array, one case, or JSON Lines) against a pack.
+    Eval(EvalArgs),
+    /// Validate a pack and print a summary of it.
+    Check {
+        /// The pack directory.
+        pack: PathBuf,
+    },
+    /// Run a pack's tests (tests/*.yaml).
+    Test {
+        /// The pack directory.
+        pack: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// The pack directory.
+    #[arg(long)]
+    pack: PathBuf,
+    /// The evaluation date, YYYY-MM-DD.
+    #[arg(long, value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// `json`: an array of cases or one case in, an array out; `jsonl`: one
+    /// case a line in, one result a line out, streamed.
+    #[arg(long, value_enum, default_value_t = Format::Json)]
+    format: Format,
+    /// `brief` leaves out `reasons`.
+    #[arg(long, value_enum, default_value_t = DetailArg::Full)]
+    detail: DetailArg,
+    /// The input file; `-` reads standard input.
+    file: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum DetailArg {
+    Full,
+    Brief,
+}
 
 pub fn run(cmd: PolicyCommand) -> ExitCode {
-    match cmd {}
+    match cmd {
+        PolicyCommand::Eval(args) => eval(&args),
+        PolicyCommand::Check { pack } => check(&pack),
+        PolicyCommand::Test { pack } => test(&pack),
+    }
+}
+
+/// Loads a pack, printing every load error on stderr.
+fn load(dir: &Path) -> Option<Pack> {
+    match Pack::load_dir(dir) {
+        Ok(pack) => Some(pack),
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{e}");
+            }
+            eprintln!(
+                "pack {} did not load: {} error(s)",
+                dir.display(),
+                errors.len()
+            );
+            None
+        }
+    }
+}
+
+fn check(dir: &Path) -> ExitCode {
+    let Some(pack) = load(dir) else {
+        return ExitCode::FAILURE;
+    };
+    let window = pack.effective();
+    println!("pack {} version {}", pack.id(), pack.version());
+    println!("{}", pack.title().en);
+    println!("source: {}", pack.source());
+    println!("in effect {} to {}", window.from, window.to);
+    println!("{} programmes:", pack.programmes().len());
+    for p in pack.programmes() {
+        println!("  {}", programme_line(p));
+    }
+    println!("{} parameters:", pack.parameters().len());
+    for p in pack.parameters() {
+        let latest = p.history().last().map_or_else(
+            || "no value".to_owned(),
+            |(since, value)| match value {
+                Some(v) => format!("{v} since {since}"),
+                None => format!("unset since {since}"),
+            },
+        );
+        println!("  {} ({}): {latest}", p.name, p.unit.name());
+    }
+    println!("{} tests", pack.tests().len());
+    ExitCode::SUCCESS
+}
+
+fn programme_line(p: &Programme) -> String {
+    let mut flags = Vec::new();
+    if p.one_time {
+        flags.push("one-time".to_owned());
+    }
+    flags.extend(
+        p.exclusion_groups
+            .iter()
+            .map(|g| format!("excludes within {g}")),
+    );
+    format!(
+        "{} [{}, {}, measure {}, decided by {}{}] {}",
+        p.id,
+        word(&p.kind),
+        word(&p.beneficiary),
+        p.measure,
+        word(&p.decided_by),
+        flags.iter().map(|f| format!(", {f}")).collect::<String>(),
+        p.title.en
+    )
+}
+
+/// The word a pack file and the JSON output use for an enum value.
+fn word(value: &impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        other => format!("{other:?}"),
+    }
+}
+
+fn test(dir: &Path) -> ExitCode {
+    let Some(pack) = load(dir) else {
+        println!("0 passed, 1 failed");
+        return ExitCode::FAILURE;
+    };
+    let outcomes = pack.run_tests();
+    let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed()).collect();
+    for outcome in &failed {
+        println!("FAIL {}: {}", outcome.test.file, outcome.test.name);
+        for failure in &outcome.failures {
+            println!("  {failure}");
+        }
+    }
+    println!(
+        "{} passed, {} failed",
+        outcomes.len() - failed.len(),
+        failed.len()
+    );
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+fn eval(args: &EvalArgs) -> ExitCode {
+    let Some(pack) = load(&args.pack) else {
+        return ExitCode::FAILURE;
+    };
+    let at = pack.at(args.as_of);
+    let detail = match args.detail {
+        DetailArg::Full => Detail::Full,
+        DetailArg::Brief => Detail::Brief,
+    };
+    let progress = Progress::new();
+    let output = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let report = |f: &CaseFailure| progress.println(failure_line(f));
+    let result = match args.format {
+        Format::Jsonl => open(&args.file).map_err(BatchError::Io).and_then(|input| {
+            batch::evaluate_jsonl(&at, detail, input, output, |n| progress.set(n), report)
+        }),
+        Format::Json => read_all(&args.file)
+            .map_err(BatchError::Io)
+            .and_then(|text| {
+                batch::evaluate_document(&at, detail, &text, output, |n| progress.set(n), report)
+            }),
+    };
+    progress.finish();
+    finish(result)
+}
+
+fn finish(result: Result<BatchSummary, BatchError>) -> ExitCode {
+    match result {
+        Ok(summary) if summary.failed == 0 => ExitCode::SUCCESS,
+        Ok(summary) => {
+            eprintln!("{} of {} cases were bad", summary.failed, summary.cases);
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn failure_line(f: &CaseFailure) -> String {
+    let line = f.line.map(|l| format!(" (line {l})")).unwrap_or_default();
+    let id =
+        f.id.as_deref()
+            .map(|id| format!(" id {id}"))
+            .unwrap_or_default();
+    format!(
+        "case {}{line}{id}: {}: {}",
+        f.position, f.error.field, f.error.problem
+    )
+}
+
+fn open(file: &str) -> io::Result<Box<dyn BufRead + Send>> {
+    Ok(if file == "-" {
+        Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
+    } else {
+        let input = std::fs::File::open(file)
+            .map_err(|e| io::Error::new(e.kind(), format!("{file}: {e}")))?;
+        Box::new(BufReader::with_capacity(1 << 16, input))
+    })
+}
+
+fn read_all(file: &str) -> io::Result<String> {
+    let mut text = String::new();
+    open(file)?.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// A case counter on stderr, shown only when stderr is a terminal so that
+/// redirected logs stay clean.
+struct Progress(Option<ProgressBar>);
+
+impl Progress {
+    fn new() -> Self {
+        Progress(io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new_spinner();
+            bar.set_style(
+                ProgressStyle::with_template("{spinner} {pos} cases evaluated ({per_sec})")
+                    .expect("valid template"),
+            );
+            bar
+        }))
+    }
+
+    fn set(&self, cases: usize) {
+        if let Some(bar) = &self.0 {
+            bar.set_position(cases as u64);
+        }
+    }
+
+    /// Prints a line on stderr without tearing the spinner.
+    fn println(&self, line: String) {
+        match &self.0 {
+            Some(bar) => bar.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.0 {
+            bar.finish_and_clear();
+        }
+    }
 }

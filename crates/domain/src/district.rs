@@ -34,7 +34,9 @@ impl District {
     ];
 
     /// The stable id used in the API, the database and the policy pack.
-    pub fn id(self) -> &'static str {
+    /// `const` so that compile-time tables (the policy engine's enum words)
+    /// can be built from it.
+    pub const fn id(self) -> &'static str {
         match self {
             District::Futian => "futian",
             District::Luohu => "luohu",

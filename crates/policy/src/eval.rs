@@ -1,0 +1,428 @@
+//! Evaluation: every programme of the pack against one case on one date, with
+//! the reasons behind each status.
+//!
+//! Pure: the date is an argument, nothing is read from the clock or disk.
+//! Results borrow names from the pack and grants from the case, so building
+//! one allocates only the lists it returns.
+
+use crate::case::{Case, Grant};
+use crate::expr::{Ctx, Unit};
+use crate::facts::{Fact, FactSet, FactValue};
+use crate::pack::files::Figure;
+use crate::pack::model::{Amount, Condition, Kind, Pack, Programme, Test};
+use chrono::NaiveDate;
+use opcity_domain::Fen;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Eligible,
+    Ineligible,
+    /// Facts are missing; no condition failed.
+    Undetermined,
+}
+
+/// How much explanation to build: `Brief` leaves out `reasons`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Full,
+    Brief,
+}
+
+/// The results for one case, one per programme in catalogue order.
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation<'a> {
+    pub results: Vec<ProgrammeResult<'a>>,
+}
+
+/// One programme's result, in the spec's shape. Figures are set only when
+/// `eligible`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgrammeResult<'a> {
+    pub programme: &'a str,
+    pub status: Status,
+    pub kind: Kind,
+    pub amount_fen: Option<Fen>,
+    pub ceiling_fen: Option<Fen>,
+    pub monthly_fen: Option<Fen>,
+    pub months: Option<i64>,
+    /// `None` with [`Detail::Brief`] (then left out of the JSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reasons: Option<Vec<Reason<'a>>>,
+    /// The missing facts behind unknown conditions, sorted.
+    pub missing_facts: FactSet,
+    /// Why a figure is null or how it applies (e.g. an unset parameter).
+    pub note: Option<String>,
+    /// The parameters the figures come from.
+    pub parameters: Vec<ParamUse<'a>>,
+}
+
+/// One evaluated condition.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reason<'a> {
+    pub condition: &'a str,
+    /// `None`: unknown, because facts are missing.
+    pub holds: Option<bool>,
+    pub facts: ReasonFacts<'a>,
+    pub citation: &'a str,
+    pub parameters: Vec<ParamUse<'a>>,
+}
+
+/// The known facts a condition read (missing ones are in `missing_facts`),
+/// and for the granted rules the grants that matter.
+#[derive(Debug, Clone, Default)]
+pub struct ReasonFacts<'a> {
+    pub values: Vec<(Fact, FactValue)>,
+    pub granted: Option<Vec<&'a Grant>>,
+}
+
+impl Serialize for ReasonFacts<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let len = self.values.len() + usize::from(self.granted.is_some());
+        let mut map = s.serialize_map(Some(len))?;
+        for (fact, value) in &self.values {
+            map.serialize_entry(fact.name(), value)?;
+        }
+        if let Some(grants) = &self.granted {
+            map.serialize_entry("granted", grants)?;
+        }
+        map.end()
+    }
+}
+
+/// A parameter as an explanation cites it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ParamUse<'a> {
+    pub name: &'a str,
+    /// `None`: unset on the evaluation date.
+    pub value: Option<i64>,
+    pub unit: Unit,
+    /// The date the value took effect; `None` if the parameter has no value
+    /// yet on the evaluation date.
+    pub since: Option<NaiveDate>,
+}
+
+/// A pack with its parameters resolved for one date: resolve once, evaluate
+/// many cases.
+#[derive(Debug, Clone)]
+pub struct PackAt<'p> {
+    pack: &'p Pack,
+    as_of: NaiveDate,
+    values: Vec<Option<i64>>,
+    since: Vec<Option<NaiveDate>>,
+}
+
+impl Pack {
+    /// Resolves every parameter for `as_of`.
+    pub fn at(&self, as_of: NaiveDate) -> PackAt<'_> {
+        let resolved: Vec<_> = self.parameters.iter().map(|p| p.value_at(as_of)).collect();
+        PackAt {
+            pack: self,
+            as_of,
+            values: resolved.iter().map(|v| v.and_then(|v| v.value)).collect(),
+            since: resolved.iter().map(|v| v.map(|v| v.since)).collect(),
+        }
+    }
+
+    /// Evaluates every programme for `case` on `as_of`, with full reasons.
+    pub fn evaluate<'a>(&'a self, case: &'a Case, as_of: NaiveDate) -> Evaluation<'a> {
+        let at = self.at(as_of);
+        Evaluation {
+            results: at.results(case, Detail::Full),
+        }
+    }
+
+    /// Parses a case from JSON and checks it against this pack.
+    pub fn parse_case(&self, json: &str) -> Result<Case, crate::CaseError> {
+        let case = crate::case::parse_case(json)?;
+        case.validate(self)?;
+        Ok(case)
+    }
+}
+
+/// A condition's outcome before it becomes a [`Reason`].
+struct Outcome<'a> {
+    holds: Result<bool, FactSet>,
+    grants: Option<Vec<&'a Grant>>,
+}
+
+impl<'p> PackAt<'p> {
+    pub fn pack(&self) -> &'p Pack {
+        self.pack
+    }
+
+    pub fn as_of(&self) -> NaiveDate {
+        self.as_of
+    }
+
+    pub fn evaluate<'a>(&self, case: &'a Case, detail: Detail) -> Evaluation<'a>
+    where
+        'p: 'a,
+    {
+        Evaluation {
+            results: self.results(case, detail),
+        }
+    }
+
+    fn results<'a>(&self, case: &'a Case, detail: Detail) -> Vec<ProgrammeResult<'a>>
+    where
+        'p: 'a,
+    {
+        let pack: &'p Pack = self.pack;
+        let ctx = Ctx {
+            case,
+            as_of: self.as_of,
+            params: &self.values,
+        };
+        pack.programmes
+            .iter()
+            .map(|p| self.programme(p, case, &ctx, detail))
+            .collect()
+    }
+
+    fn programme<'a>(
+        &self,
+        p: &'a Programme,
+        case: &'a Case,
+        ctx: &Ctx,
+        detail: Detail,
+    ) -> ProgrammeResult<'a>
+    where
+        'p: 'a,
+    {
+        let mut failed = false;
+        let mut unknown = false;
+        let mut missing = FactSet::EMPTY;
+        let mut reasons = match detail {
+            Detail::Full => Some(Vec::with_capacity(p.conditions.len())),
+            Detail::Brief => None,
+        };
+        for condition in &p.conditions {
+            let outcome = self.test(condition, p, case, ctx);
+            match outcome.holds {
+                Ok(false) => failed = true,
+                Ok(true) => {}
+                Err(m) => {
+                    unknown = true;
+                    missing = missing.union(m);
+                }
+            }
+            if let Some(reasons) = &mut reasons {
+                reasons.push(self.reason(condition, outcome, case));
+            }
+        }
+        let status = if failed {
+            Status::Ineligible
+        } else if unknown {
+            Status::Undetermined
+        } else {
+            Status::Eligible
+        };
+        let figures = match status {
+            Status::Eligible => self.figures(p, case),
+            _ => Figures::default(),
+        };
+        ProgrammeResult {
+            programme: &p.id,
+            status,
+            kind: p.kind,
+            amount_fen: figures.amount,
+            ceiling_fen: figures.ceiling,
+            monthly_fen: figures.monthly,
+            months: figures.months,
+            reasons,
+            missing_facts: missing,
+            note: (!figures.notes.is_empty()).then(|| figures.notes.join("; ")),
+            parameters: figures.used.iter().map(|&i| self.param_use(i)).collect(),
+        }
+    }
+
+    fn test<'a>(
+        &self,
+        condition: &Condition,
+        p: &Programme,
+        case: &'a Case,
+        ctx: &Ctx,
+    ) -> Outcome<'a> {
+        let grants_of = |ids: &dyn Fn(&str) -> bool| -> Vec<&'a Grant> {
+            case.granted.iter().filter(|g| ids(&g.programme)).collect()
+        };
+        match &condition.test {
+            Test::InEffect => Outcome {
+                holds: Ok(p.effective.contains(self.as_of)),
+                grants: None,
+            },
+            Test::Expr(compiled) => Outcome {
+                holds: compiled.eval(ctx),
+                grants: None,
+            },
+            Test::NotGrantedBefore => {
+                let grants = grants_of(&|id| id == p.id);
+                Outcome {
+                    holds: Ok(grants.is_empty()),
+                    grants: Some(grants),
+                }
+            }
+            Test::NoActiveGrant => {
+                let grants = grants_of(&|id| id == p.id);
+                Outcome {
+                    holds: Ok(!grants.iter().any(|g| g.active_on(self.as_of))),
+                    grants: Some(grants),
+                }
+            }
+            Test::NotExcludedByGrant(others) => {
+                let grants = grants_of(&|id| others.iter().any(|o| o == id));
+                Outcome {
+                    holds: Ok(grants.is_empty()),
+                    grants: Some(grants),
+                }
+            }
+        }
+    }
+
+    fn reason<'a>(&self, condition: &'a Condition, outcome: Outcome<'a>, case: &Case) -> Reason<'a>
+    where
+        'p: 'a,
+    {
+        let (values, parameters) = match &condition.test {
+            Test::Expr(compiled) => (
+                compiled
+                    .facts
+                    .iter()
+                    .filter_map(|f| f.value(case).map(|v| (f, v)))
+                    .collect(),
+                compiled.params.iter().map(|&i| self.param_use(i)).collect(),
+            ),
+            _ => (Vec::new(), Vec::new()),
+        };
+        Reason {
+            condition: &condition.name,
+            holds: outcome.holds.ok(),
+            facts: ReasonFacts {
+                values,
+                granted: outcome.grants,
+            },
+            citation: &condition.citation,
+            parameters,
+        }
+    }
+
+    fn param_use(&self, index: usize) -> ParamUse<'p> {
+        let param = &self.pack.parameters[index];
+        ParamUse {
+            name: &param.name,
+            value: self.values[index],
+            unit: param.unit,
+            since: self.since[index],
+        }
+    }
+
+    fn figures(&self, p: &Programme, case: &Case) -> Figures {
+        let mut f = Figures::default();
+        match &p.amount {
+            Amount::None => {}
+            Amount::Fixed(i) => f.amount = self.fen(*i, &mut f),
+            Amount::Ceiling(i) => f.ceiling = self.fen(*i, &mut f),
+            Amount::Monthly { monthly, months } => {
+                f.monthly = self.fen(*monthly, &mut f);
+                f.months = self.number(*months, &mut f);
+                f.amount = f.monthly.zip(f.months).and_then(|(m, n)| m.checked_mul(n));
+            }
+            Amount::ContractShare {
+                share,
+                startup_share,
+                cap,
+            } => {
+                f.ceiling = self.fen(*cap, &mut f);
+                let share = self.number(*share, &mut f);
+                let startup = startup_share.map(|i| self.number(i, &mut f));
+                f.notes.push(contract_note(share, startup));
+            }
+            Amount::Tiered {
+                fact,
+                figure,
+                tiers,
+            } => {
+                let value = self.tier(*fact, tiers, case, &mut f);
+                match figure {
+                    Figure::Amount => f.amount = value,
+                    Figure::Ceiling => f.ceiling = value,
+                }
+            }
+        }
+        if let Some(i) = p.duration {
+            f.months = self.number(i, &mut f);
+        }
+        f
+    }
+
+    fn tier(
+        &self,
+        fact: Fact,
+        tiers: &[Option<usize>],
+        case: &Case,
+        f: &mut Figures,
+    ) -> Option<Fen> {
+        let Some(FactValue::Enum(t, index)) = fact.value(case) else {
+            f.notes.push(format!(
+                "the figure depends on {}, which is missing",
+                fact.name()
+            ));
+            return None;
+        };
+        match tiers[usize::from(index)] {
+            Some(param) => self.fen(param, f),
+            None => {
+                let word = t.names()[usize::from(index)];
+                f.notes
+                    .push(format!("no figure for {} = {word}", fact.name()));
+                None
+            }
+        }
+    }
+
+    /// A parameter's value, noting its use, and noting when it is unset.
+    fn number(&self, index: usize, f: &mut Figures) -> Option<i64> {
+        f.used.push(index);
+        let value = self.values[index];
+        if value.is_none() {
+            f.notes.push(format!(
+                "{} is not set on {}: the authority has not published this figure",
+                self.pack.parameters[index].name, self.as_of
+            ));
+        }
+        value
+    }
+
+    fn fen(&self, index: usize, f: &mut Figures) -> Option<Fen> {
+        self.number(index, f).map(Fen)
+    }
+}
+
+/// `startup` is `None` when the rule has no startup share.
+fn contract_note(share: Option<i64>, startup: Option<Option<i64>>) -> String {
+    let pct = |v: Option<i64>| v.map_or_else(|| "an unset share".to_owned(), |v| format!("{v}%"));
+    match startup {
+        Some(startup) => format!(
+            "covers at most {} of the contract ({} for a startup), up to the ceiling",
+            pct(share),
+            pct(startup)
+        ),
+        None => format!(
+            "covers at most {} of the contract, up to the ceiling",
+            pct(share)
+        ),
+    }
+}
+
+#[derive(Default)]
+struct Figures {
+    amount: Option<Fen>,
+    ceiling: Option<Fen>,
+    monthly: Option<Fen>,
+    months: Option<i64>,
+    notes: Vec<String>,
+    used: Vec<usize>,
+}

@@ -1,0 +1,43 @@
+//! The opcity policy engine.
+//!
+//! A *policy pack* (YAML: `pack.yaml`, `parameters/`, `programmes/`,
+//! `tests/`; see `docs/policy-pack.md`) is loaded and checked whole into a
+//! [`Pack`]: conditions are compiled against the spec's fact vocabulary and
+//! the pack's parameters, so a pack that loads cannot fail on a name at
+//! evaluation time. [`Pack::evaluate`] then rates every programme for a
+//! [`Case`] on a date, with the reasons behind each status; the [`batch`]
+//! functions do the same for many cases in parallel.
+//!
+//! Architecture invariant: evaluation is pure — no I/O, no clock. The only
+//! filesystem access in the crate is [`Pack::load_dir`], which reads the
+//! files and hands their texts to [`Pack::from_sources`].
+
+pub mod batch;
+mod case;
+mod date;
+mod error;
+mod eval;
+mod expr;
+mod facts;
+mod pack;
+mod testing;
+
+pub use batch::{
+    BatchError, BatchSummary, CaseFailure, evaluate_document, evaluate_json, evaluate_jsonl,
+};
+pub use case::{
+    Case, CaseError, CaseErrorKind, Degree, Enterprise, Grant, Hukou, Person, Size, parse_case,
+};
+pub use date::parse_date;
+pub use error::{LoadError, LoadErrorKind};
+pub use eval::{
+    Detail, Evaluation, PackAt, ParamUse, ProgrammeResult, Reason, ReasonFacts, Status,
+};
+pub use expr::Unit;
+pub use facts::{EnumType, Fact, FactSet, FactType, FactValue};
+pub use pack::files::Expectation;
+pub use pack::model::{
+    Beneficiary, DecidedBy, Evidence, EvidenceKind, Kind, Pack, PackTest, Parameter,
+    ParameterValue, Programme, Text, Window,
+};
+pub use testing::TestOutcome;

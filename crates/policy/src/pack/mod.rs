@@ -1,0 +1,5 @@
+//! Policy packs: the file format, loading, and the loaded model.
+
+pub(crate) mod files;
+mod load;
+pub(crate) mod model;

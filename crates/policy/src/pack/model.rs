@@ -1,0 +1,287 @@
+//! A loaded pack: programmes with compiled conditions, dated parameters and
+//! the pack's own tests.
+
+use super::files::Figure;
+use crate::case::Case;
+use crate::expr::{Compiled, Unit};
+use crate::facts::Fact;
+use chrono::NaiveDate;
+use opcity_domain::Fen;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// A text in both interface languages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Text {
+    pub zh: String,
+    pub en: String,
+}
+
+/// An inclusive date range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Window {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Window {
+    pub fn contains(self, date: NaiveDate) -> bool {
+        self.from <= date && date <= self.to
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Beneficiary {
+    Person,
+    Enterprise,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Cash,
+    Ceiling,
+    Loan,
+    Voucher,
+    InKind,
+    Selective,
+    Referral,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidedBy {
+    District,
+    Municipal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    Document,
+    Field,
+}
+
+/// Something an applicant must supply.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    pub id: String,
+    pub title: Text,
+    pub kind: EvidenceKind,
+}
+
+/// A programme's metadata, as services and the portal show it, and its
+/// compiled rules.
+#[derive(Debug, Clone)]
+pub struct Programme {
+    pub id: String,
+    pub title: Text,
+    pub description: Text,
+    pub measure: u8,
+    pub citation: String,
+    pub beneficiary: Beneficiary,
+    pub kind: Kind,
+    pub effective: Window,
+    pub one_time: bool,
+    pub exclusion_groups: Vec<String>,
+    pub evidence: Vec<Evidence>,
+    pub decided_by: DecidedBy,
+    /// Approvals above this amount need a second reviewer.
+    pub second_review_above: Option<Fen>,
+    pub(crate) conditions: Vec<Condition>,
+    pub(crate) amount: Amount,
+    /// Parameter index giving `months` for a duration-only benefit.
+    pub(crate) duration: Option<usize>,
+}
+
+impl Programme {
+    /// Names of the conditions reported in `reasons`, in order.
+    pub fn condition_names(&self) -> impl Iterator<Item = &str> {
+        self.conditions.iter().map(|c| c.name.as_str())
+    }
+}
+
+/// One named condition with the citation its reasons carry.
+#[derive(Debug, Clone)]
+pub(crate) struct Condition {
+    pub name: String,
+    pub citation: String,
+    pub test: Test,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Test {
+    /// The evaluation date is inside the programme's window.
+    InEffect,
+    Expr(Compiled),
+    /// One-time programme: no grant of it at all.
+    NotGrantedBefore,
+    /// No grant of it that has not ended by the evaluation date.
+    NoActiveGrant,
+    /// No grant of any programme sharing an exclusion group.
+    NotExcludedByGrant(Vec<String>),
+}
+
+/// A compiled amount rule; numbers are parameter indexes.
+#[derive(Debug, Clone)]
+pub(crate) enum Amount {
+    None,
+    Fixed(usize),
+    Ceiling(usize),
+    Tiered {
+        fact: Fact,
+        figure: Figure,
+        /// By the fact's variant index.
+        tiers: Vec<Option<usize>>,
+    },
+    Monthly {
+        monthly: usize,
+        months: usize,
+    },
+    ContractShare {
+        share: usize,
+        startup_share: Option<usize>,
+        cap: usize,
+    },
+}
+
+/// A dated, cited figure (OpenFisca style).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    pub name: String,
+    pub description: Text,
+    pub unit: Unit,
+    pub reference: String,
+    /// Ascending by date; `None` = unset from that date on.
+    pub(crate) values: Vec<(NaiveDate, Option<i64>)>,
+}
+
+/// A parameter's value on some date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParameterValue<'a> {
+    /// `None`: deliberately unset by the pack.
+    pub value: Option<i64>,
+    /// The date this value took effect.
+    pub since: NaiveDate,
+    pub reference: &'a str,
+}
+
+impl Parameter {
+    /// The value in effect on `date`; `None` before the first dated value.
+    pub fn value_at(&self, date: NaiveDate) -> Option<ParameterValue<'_>> {
+        let after = self.values.partition_point(|(since, _)| *since <= date);
+        let (since, value) = *self.values.get(after.checked_sub(1)?)?;
+        Some(ParameterValue {
+            value,
+            since,
+            reference: &self.reference,
+        })
+    }
+
+    /// Every dated value, ascending.
+    pub fn history(&self) -> &[(NaiveDate, Option<i64>)] {
+        &self.values
+    }
+}
+
+/// One of the pack's own tests.
+#[derive(Debug, Clone)]
+pub struct PackTest {
+    pub name: String,
+    /// The tests file it comes from.
+    pub file: String,
+    pub as_of: NaiveDate,
+    pub case: Case,
+    /// Programme id → expected result, sorted by id.
+    pub expect: Vec<(String, super::files::Expectation)>,
+}
+
+/// A loaded, checked pack. Immutable; share it freely between threads.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    pub(crate) id: String,
+    pub(crate) version: String,
+    pub(crate) title: Text,
+    pub(crate) source: String,
+    pub(crate) effective: Window,
+    pub(crate) programmes: Vec<Programme>,
+    pub(crate) parameters: Vec<Parameter>,
+    pub(crate) tests: Vec<PackTest>,
+    pub(crate) programme_index: HashMap<String, usize>,
+    pub(crate) parameter_index: HashMap<String, usize>,
+}
+
+impl Pack {
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    pub fn title(&self) -> &Text {
+        &self.title
+    }
+
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The pack's window; each programme has its own within it.
+    pub fn effective(&self) -> Window {
+        self.effective
+    }
+
+    /// Programmes in catalogue order.
+    pub fn programmes(&self) -> &[Programme] {
+        &self.programmes
+    }
+
+    pub fn programme(&self, id: &str) -> Option<&Programme> {
+        self.programme_index.get(id).map(|&i| &self.programmes[i])
+    }
+
+    /// Parameters sorted by name.
+    pub fn parameters(&self) -> &[Parameter] {
+        &self.parameters
+    }
+
+    pub fn parameter(&self, name: &str) -> Option<&Parameter> {
+        self.parameter_index.get(name).map(|&i| &self.parameters[i])
+    }
+
+    pub fn tests(&self) -> &[PackTest] {
+        &self.tests
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_at_picks_the_latest_value_not_after_the_date() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        let p = Parameter {
+            name: "x".into(),
+            description: Text {
+                zh: String::new(),
+                en: String::new(),
+            },
+            unit: Unit::Fen,
+            reference: "measure 2".into(),
+            values: vec![(d("2026-01-01"), Some(5)), (d("2027-01-01"), None)],
+        };
+        assert_eq!(p.value_at(d("2025-12-31")), None);
+        let v = p.value_at(d("2026-12-31")).unwrap();
+        assert_eq!(
+            (v.value, v.since, v.reference),
+            (Some(5), d("2026-01-01"), "measure 2")
+        );
+        let v = p.value_at(d("2027-01-01")).unwrap();
+        assert_eq!((v.value, v.since), (None, d("2027-01-01")));
+    }
+}
