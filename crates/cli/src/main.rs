@@ -1,8 +1,13 @@
 //! The `opcity` command.
 
+mod config;
+mod platform;
 mod policy_cmd;
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use config::{Config, Overrides};
+use opcity_domain::{District, Role};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
@@ -12,8 +17,49 @@ struct Cli {
     command: Command,
 }
 
+/// Where the configuration and the database come from.
+#[derive(Debug, Args)]
+struct DataArgs {
+    /// A TOML configuration file (default: ./opcity.toml when present).
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// The database: sqlite://FILE (default sqlite://opcity.db) or postgres://…
+    #[arg(long, global = true)]
+    database_url: Option<String>,
+}
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Serve the portal and the API.
+    Serve {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long)]
+        addr: Option<String>,
+        /// Load demo data first if the database is empty, printing the logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending database migrations.
+    Migrate {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Load the demo data set into an empty database and print its logins.
+    Demo {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Seed of the generated data.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Administration.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// List Shenzhen's districts with their ids.
     Districts,
     /// Policy packs: evaluate cases, validate a pack, run its tests.
@@ -21,14 +67,124 @@ enum Command {
     Policy(policy_cmd::PolicyCommand),
 }
 
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create an account; prints a generated password unless --password-stdin.
+    CreateUser {
+        #[command(flatten)]
+        data: DataArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// founder, community_operator, district_reviewer, municipal_admin,
+        /// service_provider, investor or auditor.
+        #[arg(long, value_parser = |s: &str| s.parse::<Role>())]
+        role: Role,
+        /// The district of a district reviewer (e.g. nanshan).
+        #[arg(long, value_parser = |s: &str| s.parse::<District>().map_err(|e| e.to_string()))]
+        district: Option<District>,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Recompute the hash chain; exit 1 naming every altered or deleted entry.
+    Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+fn load_config(data: &DataArgs, addr: Option<String>) -> anyhow::Result<Config> {
+    let overrides = Overrides {
+        database_url: data.database_url.clone(),
+        addr,
+    };
+    config::load(data.config.as_deref(), &overrides)
+        .map_err(|e| anyhow::anyhow!("configuration: {e}"))
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
+    let rt = runtime()?;
+    match command {
+        Command::Serve { data, addr, demo } => {
+            let config = load_config(&data, addr)?;
+            platform::init_logging(&config);
+            rt.block_on(platform::serve(config, demo))?;
+        }
+        Command::Migrate { data } => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            rt.block_on(platform::services(&config))?;
+            println!("database is up to date");
+        }
+        Command::Demo { data, seed } => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            rt.block_on(async {
+                platform::demo(&platform::services(&config).await?, seed, false).await
+            })?;
+        }
+        Command::Admin(AdminCommand::CreateUser {
+            data,
+            username,
+            display_name,
+            role,
+            district,
+            password_stdin,
+        }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let user = platform::NewUser {
+                username,
+                display_name,
+                role,
+                district,
+                password_stdin,
+            };
+            rt.block_on(async {
+                platform::create_user(&platform::services(&config).await?, user).await
+            })?;
+        }
+        Command::Audit(AuditCommand::Verify { data }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let intact = rt.block_on(async {
+                platform::audit_verify(&platform::services(&config).await?).await
+            })?;
+            return Ok(if intact {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Districts | Command::Policy(_) => unreachable!("handled without a runtime"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn main() -> ExitCode {
     match Cli::parse().command {
         Command::Districts => {
-            for d in opcity_domain::District::ALL {
+            for d in District::ALL {
                 println!("{}\t{}\t{}", d.id(), d.name_zh(), d.name_en());
             }
             ExitCode::SUCCESS
         }
         Command::Policy(cmd) => policy_cmd::run(cmd),
+        other => run_platform(other).unwrap_or_else(|err| {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }),
     }
 }

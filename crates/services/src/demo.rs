@@ -129,13 +129,6 @@ const COMMUNITIES: [(&str, &str, District, &str, i64); 8] = [
     ),
 ];
 
-fn random_password(rng: &mut StdRng) -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    (0..14)
-        .map(|_| char::from(*ALPHABET.choose(rng).expect("non-empty")))
-        .collect()
-}
-
 fn random_uscc(rng: &mut StdRng, district: District) -> Uscc {
     const CHARS: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
     loop {
@@ -171,42 +164,33 @@ impl Services {
         }
         let mut rng = StdRng::seed_from_u64(seed);
         let mut logins = Vec::new();
-        let mut make = async |rng: &mut StdRng,
-                              username: &str,
-                              name: &str,
-                              role: Role,
-                              district: Option<District>| {
-            let password = random_password(rng);
-            let view = self
-                .create_account(
-                    None,
-                    NewAccount {
-                        username: username.to_owned(),
-                        display_name: name.to_owned(),
-                        password: password.clone(),
-                        role,
-                        district,
-                        locale: "zh-CN".to_owned(),
-                    },
-                )
-                .await?;
-            logins.push(DemoLogin {
-                username: username.to_owned(),
-                role,
-                password,
-            });
-            Ok::<i64, ServiceError>(view.id)
-        };
-        let admin_id = make(
-            &mut rng,
-            "admin",
-            "市工信局管理员",
-            Role::MunicipalAdmin,
-            None,
-        )
-        .await?;
+        // Passwords come from the operating system's randomness, not the seeded
+        // generator, so that a known seed never means known logins.
+        let mut make =
+            async |username: &str, name: &str, role: Role, district: Option<District>| {
+                let password = crate::accounts::random_token(12);
+                let view = self
+                    .create_account(
+                        None,
+                        NewAccount {
+                            username: username.to_owned(),
+                            display_name: name.to_owned(),
+                            password: password.clone(),
+                            role,
+                            district,
+                            locale: "zh-CN".to_owned(),
+                        },
+                    )
+                    .await?;
+                logins.push(DemoLogin {
+                    username: username.to_owned(),
+                    role,
+                    password,
+                });
+                Ok::<i64, ServiceError>(view.id)
+            };
+        let admin_id = make("admin", "市工信局管理员", Role::MunicipalAdmin, None).await?;
         make(
-            &mut rng,
             "reviewer.nanshan",
             "南山区审核员",
             Role::DistrictReviewer,
@@ -214,7 +198,6 @@ impl Services {
         )
         .await?;
         make(
-            &mut rng,
             "reviewer.longgang",
             "龙岗区审核员",
             Role::DistrictReviewer,
@@ -222,31 +205,16 @@ impl Services {
         )
         .await?;
         let operator_id = make(
-            &mut rng,
             "operator",
             "社区运营方（示例）",
             Role::CommunityOperator,
             None,
         )
         .await?;
-        let founder_id = make(
-            &mut rng,
-            "founder",
-            "陈思远（示例创业者）",
-            Role::Founder,
-            None,
-        )
-        .await?;
-        make(
-            &mut rng,
-            "provider",
-            "示例算力服务商",
-            Role::ServiceProvider,
-            None,
-        )
-        .await?;
-        make(&mut rng, "investor", "示例天使投资人", Role::Investor, None).await?;
-        make(&mut rng, "auditor", "审计员", Role::Auditor, None).await?;
+        let founder_id = make("founder", "陈思远（示例创业者）", Role::Founder, None).await?;
+        make("provider", "示例算力服务商", Role::ServiceProvider, None).await?;
+        make("investor", "示例天使投资人", Role::Investor, None).await?;
+        make("auditor", "审计员", Role::Auditor, None).await?;
 
         let admin = self.system_actor(admin_id).await?;
         let mut community_ids = Vec::new();

@@ -1,0 +1,111 @@
+//! Layered configuration: built-in defaults, then a TOML file, then
+//! `OPCITY_*` environment variables, then command-line flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `sqlite://FILE` (default) or `postgres://USER:PASSWORD@HOST/DB`.
+    pub database_url: String,
+    /// Where `serve` listens.
+    pub addr: String,
+    /// `text` or `json` log lines.
+    pub log_format: LogFormat,
+    /// A tracing filter, e.g. `info` or `opcity_web=debug,info`.
+    pub log_level: String,
+    /// The personal-data key (32 bytes, base64). When absent it is read from
+    /// `data_key_file`, which is created on first start.
+    pub data_key: Option<String>,
+    pub data_key_file: PathBuf,
+    /// Mark cookies Secure; set it when the platform is served over TLS.
+    pub secure_cookies: bool,
+    /// Largest accepted request body in bytes.
+    pub body_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            database_url: "sqlite://opcity.db".to_owned(),
+            addr: "127.0.0.1:8080".to_owned(),
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+            data_key: None,
+            data_key_file: PathBuf::from("opcity.key"),
+            secure_cookies: false,
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+/// Flags that override the configuration (only those given).
+#[derive(Debug, Default, Serialize)]
+pub struct Overrides {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub addr: Option<String>,
+}
+
+/// Loads the configuration. `file` is the `--config` flag; without it,
+/// `opcity.toml` in the working directory is read when it exists.
+pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
+    let mut figment = Figment::from(Serialized::defaults(Config::default()));
+    match file {
+        Some(path) => figment = figment.merge(Toml::file_exact(path)),
+        None => figment = figment.merge(Toml::file("opcity.toml")),
+    }
+    figment
+        .merge(Env::prefixed("OPCITY_").ignore(&["test_postgres_url"]))
+        .merge(Serialized::defaults(overrides))
+        .extract()
+        .map_err(Box::new)
+}
+
+#[cfg(test)]
+// figment::Jail fixes the closure's error type; its size is not ours to choose.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layers_apply_in_order() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("custom.toml", "addr = \"0.0.0.0:9000\"\nlog_format = \"json\"\ndatabase_url = \"sqlite://file.db\"")?;
+            jail.set_env("OPCITY_DATABASE_URL", "sqlite://env.db");
+            let config = load(Some(Path::new("custom.toml")), &Overrides::default())
+                .map_err(|e| e.to_string())?;
+            assert_eq!(config.addr, "0.0.0.0:9000");
+            assert_eq!(config.log_format, LogFormat::Json);
+            assert_eq!(config.database_url, "sqlite://env.db");
+            let flags = Overrides {
+                database_url: Some("sqlite://flag.db".into()),
+                addr: None,
+            };
+            let config = load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(config.database_url, "sqlite://flag.db");
+            assert_eq!(config.body_limit_bytes, 1024 * 1024);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("bad.toml", "databse_url = \"x\"")?;
+            assert!(load(Some(Path::new("bad.toml")), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

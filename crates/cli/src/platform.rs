@@ -1,0 +1,215 @@
+//! The platform commands: serve, migrate, demo, admin and audit.
+
+use crate::config::{Config, LogFormat};
+use anyhow::{Context, bail};
+use opcity_domain::{District, Role};
+use opcity_services::Services;
+use opcity_services::accounts::NewAccount;
+use opcity_services::crypto::DataKey;
+use opcity_services::demo::DemoReport;
+use opcity_store::{Store, redact_url};
+use std::io::Read;
+use std::path::Path;
+
+pub fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&config.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+/// The personal-data key: from the configuration, else from the key file,
+/// which is created (mode 0600) with a fresh key when missing.
+fn data_key(config: &Config) -> anyhow::Result<DataKey> {
+    if let Some(text) = &config.data_key {
+        return DataKey::from_base64(text).context("data_key");
+    }
+    let path = &config.data_key_file;
+    if !path.exists() {
+        write_new_key(path)?;
+        tracing::warn!(file = %path.display(), "generated a new personal-data key; back it up: without it, stored resident ids cannot be read");
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    DataKey::from_base64(&text)
+        .with_context(|| format!("{} does not hold a valid key", path.display()))
+}
+
+fn write_new_key(path: &Path) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    writeln!(file, "{}", DataKey::generate_base64())?;
+    Ok(())
+}
+
+pub async fn services(config: &Config) -> anyhow::Result<Services> {
+    let store = Store::open(&config.database_url)
+        .await
+        .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
+    Ok(Services::new(store, data_key(config)?))
+}
+
+pub fn print_demo_logins(report: &DemoReport) {
+    println!(
+        "Demo data loaded: {} communities, {} persons, {} enterprises.",
+        report.communities, report.persons, report.enterprises
+    );
+    println!("Demo logins (shown once; keep them):");
+    for login in &report.logins {
+        println!(
+            "  {:<20} {:<20} {}",
+            login.username,
+            login.role.id(),
+            login.password
+        );
+    }
+}
+
+/// Loads demo data; with `if_empty`, a database that already has data is left
+/// as it is.
+pub async fn demo(services: &Services, seed: u64, if_empty: bool) -> anyhow::Result<()> {
+    match services.load_demo(seed).await {
+        Ok(report) => print_demo_logins(&report),
+        Err(err) if if_empty && err.code() == "database_not_empty" => {
+            println!(
+                "The database already holds data; demo data not loaded (its logins were printed when it was)."
+            );
+        }
+        Err(err) if err.code() == "database_not_empty" => {
+            bail!("the database already holds data; demo data goes only into an empty database")
+        }
+        Err(err) => return Err(anyhow::Error::new(err).context("loading demo data")),
+    }
+    Ok(())
+}
+
+pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
+    let services = services(&config).await?;
+    if demo_data {
+        demo(&services, 2026, true).await?;
+    }
+    let listener = tokio::net::TcpListener::bind(&config.addr)
+        .await
+        .with_context(|| format!("listening on {}", config.addr))?;
+    let addr = listener.local_addr()?;
+    println!("opcity is serving on http://{addr}/ (API documentation: http://{addr}/api/v1/docs)");
+    tracing::info!(%addr, database = %redact_url(&config.database_url), "serving");
+    let state = opcity_web::AppState::new(
+        services,
+        opcity_web::WebConfig {
+            secure_cookies: config.secure_cookies,
+            body_limit: config.body_limit_bytes,
+        },
+    );
+    opcity_web::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM; the server then finishes requests in flight.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub display_name: Option<String>,
+    pub role: Role,
+    pub district: Option<District>,
+    pub password_stdin: bool,
+}
+
+/// Creates an account as the system; prints a generated password unless one
+/// is read from standard input.
+pub async fn create_user(services: &Services, user: NewUser) -> anyhow::Result<()> {
+    let password = if user.password_stdin {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text)?;
+        text.trim_end_matches(['\n', '\r']).to_owned()
+    } else {
+        opcity_services::accounts::random_token(12)
+    };
+    let view = services
+        .create_account(
+            None,
+            NewAccount {
+                display_name: user.display_name.unwrap_or_else(|| user.username.clone()),
+                username: user.username,
+                password: password.clone(),
+                role: user.role,
+                district: user.district,
+                locale: "zh-CN".to_owned(),
+            },
+        )
+        .await
+        .map_err(|e| match e {
+            opcity_services::ServiceError::Validation(fields) => {
+                let text: Vec<String> = fields
+                    .iter()
+                    .map(|f| format!("{}: {}", f.field, f.code))
+                    .collect();
+                anyhow::anyhow!("invalid account: {}", text.join("; "))
+            }
+            other => anyhow::Error::new(other),
+        })?;
+    println!(
+        "created account {} ({}) with id {}",
+        view.username,
+        view.role.id(),
+        view.id
+    );
+    if !user.password_stdin {
+        println!("password (shown once): {password}");
+    }
+    Ok(())
+}
+
+/// Verifies the audit log; fails, naming each problem, when it was tampered with.
+pub async fn audit_verify(services: &Services) -> anyhow::Result<bool> {
+    let verification = services.verify_audit_log().await?;
+    if verification.problems.is_empty() {
+        println!(
+            "audit log intact: {} entries verified",
+            verification.entries
+        );
+        return Ok(true);
+    }
+    eprintln!(
+        "audit log TAMPERED: {} problem(s) in {} entries",
+        verification.problems.len(),
+        verification.entries
+    );
+    for problem in &verification.problems {
+        eprintln!("  {}", serde_json::to_string(problem)?);
+    }
+    Ok(false)
+}
