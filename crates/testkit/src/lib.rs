@@ -141,3 +141,6 @@ mod tests {
         );
     }
 }
+
+pub mod app;
+pub use app::TestApp;

@@ -1,0 +1,434 @@
+//! The JSON API end to end: the real server over a fresh database on each
+//! backend, driven over HTTP.
+
+use opcity_domain::{District, Role};
+use opcity_testkit::{TestApp, each_backend};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const USCC_A: &str = "91440300708461136T";
+const USCC_B: &str = "914403001922038216";
+
+fn enterprise(uscc: &str, district: &str) -> Value {
+    json!({ "uscc": uscc, "name": "测试智能科技有限公司", "district": district, "size": "micro", "ai_business": true })
+}
+
+async fn audit_entries(app: &TestApp) -> i64 {
+    app.services.verify_audit_log().await.unwrap().entries
+}
+
+fn assert_problem(body: &Value, status: u16, code: &str) {
+    assert_eq!(body["status"], status, "{body}");
+    assert_eq!(body["code"], code, "{body}");
+    assert_eq!(body["type"], format!("/problems/{code}"), "{body}");
+    assert!(
+        body["title"].as_str().is_some_and(|t| !t.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_round_trip_with_precise_errors() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        app.account("admin", Role::MunicipalAdmin, None).await;
+        let admin = app.sign_in("admin").await;
+
+        let created = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .json(&enterprise(USCC_A, "nanshan"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(created.status(), StatusCode::CREATED);
+        let location = created.headers()["location"].to_str().unwrap().to_owned();
+        let body: Value = created.json().await.unwrap();
+        assert_eq!(location, format!("/api/v1/enterprises/{}", body["id"]));
+        assert_eq!(body["in_opc_community"], false);
+
+        let fetched: Value = admin
+            .http
+            .get(app.url(&location))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(fetched["uscc"], USCC_A);
+
+        let before = audit_entries(&app).await;
+        // A wrong check character: named field, reason, Chinese by default.
+        let bad = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .json(&enterprise("91440300708461136U", "nanshan"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.headers()["content-type"], "application/problem+json");
+        let body: Value = bad.json().await.unwrap();
+        assert_problem(&body, 422, "validation_failed");
+        assert_eq!(body["errors"][0]["field"], "uscc");
+        assert_eq!(body["errors"][0]["code"], "uscc_check");
+        assert_eq!(
+            body["errors"][0]["message"],
+            "校验码应为 T，实际为 U，请核对。"
+        );
+
+        // The same in English.
+        let bad: Value = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .header("accept-language", "en-GB,en;q=0.9")
+            .json(&enterprise("91440300708461136U", "atlantis"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            bad["errors"][0]["message"],
+            "The check character should be T, not U; please check the code."
+        );
+        assert_eq!(bad["errors"][1]["field"], "district");
+        assert_eq!(
+            bad["errors"][1]["message"],
+            "\"atlantis\" is not a district of Shenzhen."
+        );
+
+        // Duplicate credit code.
+        let dup = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .json(&enterprise(USCC_A, "futian"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(dup.status(), StatusCode::CONFLICT);
+        let body: Value = dup.json().await.unwrap();
+        assert_problem(&body, 409, "uscc_taken");
+        assert_eq!(body["errors"][0]["field"], "uscc");
+
+        // Unknown field, wrong type, malformed JSON, wrong media type.
+        let mut extra = enterprise(USCC_B, "futian");
+        extra["colour"] = json!("red");
+        let body: Value = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .json(&extra)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_problem(&body, 422, "invalid_body");
+        assert_eq!(body["errors"][0]["field"], "colour");
+        let mut typed = enterprise(USCC_B, "futian");
+        typed["ai_business"] = json!("yes");
+        let body: Value = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .json(&typed)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(body["errors"][0]["field"], "ai_business");
+        let malformed = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .header("content-type", "application/json")
+            .body("{\n  \"uscc\": \"x\",\n  oops\n}")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+        let body: Value = malformed.json().await.unwrap();
+        assert_problem(&body, 400, "malformed_json");
+        assert_eq!(body["errors"][0]["params"]["line"], "3");
+        let text = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .body("uscc=1")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+        assert_eq!(
+            audit_entries(&app).await,
+            before,
+            "refused requests wrote nothing"
+        );
+
+        // Pagination.
+        for (i, code) in [USCC_B, "91440300MA5DC1Q12N"].iter().enumerate() {
+            let code = opcity_domain::Uscc::complete(&code[..16])
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| code.to_string());
+            let r = admin
+                .http
+                .post(app.url("/api/v1/enterprises"))
+                .json(&enterprise(&code, "futian"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED, "enterprise {i}");
+        }
+        let page: Value = admin
+            .http
+            .get(app.url("/api/v1/enterprises?per_page=2&page=2"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["total"], 3);
+        assert_eq!(page["page"], 2);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        let bad_query = admin
+            .http
+            .get(app.url("/api/v1/enterprises?district=atlantis"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bad_query.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authentication_csrf_tokens_and_scoping() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        app.account("admin", Role::MunicipalAdmin, None).await;
+        app.account(
+            "rev.longgang",
+            Role::DistrictReviewer,
+            Some(District::Longgang),
+        )
+        .await;
+        let anon: Value = reqwest::get(app.url("/api/v1/enterprises"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_problem(&anon, 401, "unauthenticated");
+
+        let admin = app.sign_in("admin").await;
+        let me: Value = admin
+            .http
+            .get(app.url("/api/v1/me"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["role"], "municipal_admin");
+
+        // A cookie without the CSRF header cannot change anything.
+        let no_csrf = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .header("x-csrf-token", "forged")
+            .json(&enterprise(USCC_A, "nanshan"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+        let body: Value = no_csrf.json().await.unwrap();
+        assert_problem(&body, 403, "csrf_failed");
+
+        let e: Value = admin
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .json(&enterprise(USCC_A, "nanshan"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let path = format!("/api/v1/enterprises/{}", e["id"]);
+
+        // A bearer token works without cookies or CSRF, until revoked.
+        let token: Value = admin
+            .http
+            .post(app.url("/api/v1/tokens"))
+            .json(&json!({"name": "ci"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let secret = token["secret"].as_str().unwrap();
+        let machine = reqwest::Client::new();
+        let r = machine
+            .get(app.url(&path))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let revoked = admin
+            .http
+            .delete(app.url(&format!("/api/v1/tokens/{}", token["token"]["id"])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revoked.status(), StatusCode::OK);
+        let r = machine
+            .get(app.url(&path))
+            .bearer_auth(secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+        // Longgang's reviewer can neither read nor change a Nanshan enterprise.
+        let reviewer = app.sign_in("rev.longgang").await;
+        let before = audit_entries(&app).await;
+        let r = reviewer.http.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = reviewer
+            .http
+            .put(app.url(&path))
+            .json(&enterprise(USCC_A, "longgang"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        let r = reviewer
+            .http
+            .get(app.url("/api/v1/audit"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        assert_eq!(audit_entries(&app).await, before);
+
+        // Signing out ends the session.
+        let out = admin
+            .http
+            .delete(app.url("/api/v1/session"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), StatusCode::NO_CONTENT);
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_bodies_are_refused() {
+    let db = opcity_testkit::TestDb::sqlite().await;
+    let app = TestApp::spawn_with(
+        &db,
+        opcity_web::WebConfig {
+            secure_cookies: false,
+            body_limit: 2048,
+        },
+    )
+    .await;
+    app.account("admin", Role::MunicipalAdmin, None).await;
+    let admin = app.sign_in("admin").await;
+    let mut big = enterprise(USCC_A, "nanshan");
+    big["name"] = json!("x".repeat(4096));
+    let r = admin
+        .http
+        .post(app.url("/api/v1/enterprises"))
+        .json(&big)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = r.json().await.unwrap();
+    assert_problem(&body, 413, "payload_too_large");
+    app.stop().await;
+    db.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_docs_health_and_metrics() {
+    let db = opcity_testkit::TestDb::sqlite().await;
+    let app = TestApp::spawn(&db).await;
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/api/v1/enterprises",
+        "/api/v1/enterprises/{id}",
+        "/api/v1/persons",
+        "/api/v1/communities",
+        "/api/v1/dashboard",
+        "/api/v1/session",
+        "/api/v1/tokens",
+    ] {
+        assert!(
+            doc["paths"].get(path).is_some(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    assert!(doc["components"]["schemas"].get("ProblemDoc").is_some());
+
+    let docs_page = reqwest::get(app.url("/api/v1/docs/")).await.unwrap();
+    assert_eq!(docs_page.status(), StatusCode::OK);
+    let html = docs_page.text().await.unwrap();
+    assert!(html.contains("swagger"), "Swagger UI is served");
+    assert!(
+        !html.contains("https://"),
+        "the docs page loads nothing from other hosts"
+    );
+
+    assert_eq!(
+        reqwest::get(app.url("/healthz"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "ok"
+    );
+    assert_eq!(
+        reqwest::get(app.url("/readyz")).await.unwrap().status(),
+        StatusCode::OK
+    );
+    let metrics = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("http_requests_total{"), "{metrics}");
+    assert!(
+        metrics.contains("route=\"/api/v1/openapi.json\""),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("http_request_duration_seconds_bucket"),
+        "{metrics}"
+    );
+    app.stop().await;
+    db.cleanup().await;
+}
