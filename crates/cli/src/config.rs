@@ -25,6 +25,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
+    /// The policy pack in force (reloaded on SIGHUP).
+    pub pack_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +47,7 @@ impl Default for Config {
             data_key_file: PathBuf::from("opcity.key"),
             secure_cookies: false,
             body_limit_bytes: 1024 * 1024,
+            pack_dir: PathBuf::from("policies/shenzhen-2026"),
         }
     }
 }

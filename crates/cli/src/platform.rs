@@ -57,7 +57,44 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
     let store = Store::open(&config.database_url)
         .await
         .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
-    Ok(Services::new(store, data_key(config)?))
+    let pack = load_pack(&config.pack_dir)?;
+    Ok(Services::new(store, data_key(config)?, pack))
+}
+
+fn load_pack(dir: &Path) -> anyhow::Result<opcity_policy::Pack> {
+    opcity_services::policy::load_pack(dir).map_err(|errors| {
+        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!(
+            "the policy pack {} does not load:\n  {}",
+            dir.display(),
+            lines.join("\n  ")
+        )
+    })
+}
+
+/// Reloads the pack on SIGHUP; a pack that does not load leaves the old one
+/// in force.
+#[cfg(unix)]
+fn reload_pack_on_hangup(services: Services, dir: std::path::PathBuf) {
+    tokio::spawn(async move {
+        let Ok(mut hangups) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            match services.reload_pack(&dir) {
+                Ok(pack) => {
+                    tracing::info!(pack = %pack.id, version = %pack.version, "policy pack reloaded")
+                }
+                Err(errors) => {
+                    for e in errors {
+                        tracing::error!(error = %e, "policy pack not reloaded; the previous pack stays in force");
+                    }
+                }
+            }
+        }
+    });
 }
 
 pub fn print_demo_logins(report: &DemoReport) {
@@ -99,6 +136,8 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     if demo_data {
         demo(&services, 2026, true).await?;
     }
+    #[cfg(unix)]
+    reload_pack_on_hangup(services.clone(), config.pack_dir.clone());
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;

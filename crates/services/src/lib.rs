@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod demo;
 mod error;
+pub mod policy;
 pub mod registry;
 
 pub use authz::Actor;
@@ -29,14 +30,20 @@ use std::sync::Arc;
 pub struct Services {
     store: Store,
     data_key: Arc<DataKey>,
+    pack: policy::PackHandle,
 }
 
 impl Services {
-    pub fn new(store: Store, data_key: DataKey) -> Services {
+    pub fn new(store: Store, data_key: DataKey, pack: opcity_policy::Pack) -> Services {
         Services {
             store,
             data_key: Arc::new(data_key),
+            pack: policy::PackHandle::new(pack),
         }
+    }
+
+    pub(crate) fn pack_handle(&self) -> &policy::PackHandle {
+        &self.pack
     }
 
     pub fn store(&self) -> &Store {

@@ -4,7 +4,6 @@
 
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
-use opcity_services::crypto::DataKey;
 use opcity_services::registry::communities::CommunityInput;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
@@ -15,10 +14,7 @@ use opcity_store::sea_orm::{EntityTrait, PaginatorTrait};
 use opcity_testkit::{TestDb, each_backend};
 
 fn services(db: &TestDb) -> Services {
-    Services::new(
-        db.store.clone(),
-        DataKey::from_base64(&DataKey::generate_base64()).unwrap(),
-    )
+    opcity_testkit::services(db)
 }
 
 async fn account(s: &Services, username: &str, role: Role, district: Option<District>) -> Actor {

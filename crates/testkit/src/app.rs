@@ -4,7 +4,6 @@
 use crate::TestDb;
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
-use opcity_services::crypto::DataKey;
 use opcity_services::{Actor, Services};
 use opcity_web::{AppState, WebConfig};
 use reqwest::header::{HeaderMap, HeaderValue};
@@ -32,8 +31,7 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: &TestDb, config: WebConfig) -> TestApp {
-        let key = DataKey::from_base64(&DataKey::generate_base64()).expect("fresh key");
-        let services = Services::new(db.store.clone(), key);
+        let services = crate::services(db);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");

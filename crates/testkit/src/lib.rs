@@ -144,3 +144,24 @@ mod tests {
 
 pub mod app;
 pub use app::TestApp;
+
+/// The Shenzhen policy pack from this repository, loaded once per test process.
+pub fn shenzhen_pack() -> opcity_policy::Pack {
+    static PACK: std::sync::OnceLock<opcity_policy::Pack> = std::sync::OnceLock::new();
+    PACK.get_or_init(|| {
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/shenzhen-2026");
+        opcity_policy::Pack::load_dir(&dir)
+            .unwrap_or_else(|errors| panic!("the Shenzhen pack does not load: {errors:?}"))
+    })
+    .clone()
+}
+
+/// Services over a test database with a fresh data key and the Shenzhen pack.
+pub fn services(db: &TestDb) -> opcity_services::Services {
+    let key = opcity_services::crypto::DataKey::from_base64(
+        &opcity_services::crypto::DataKey::generate_base64(),
+    )
+    .expect("fresh key");
+    opcity_services::Services::new(db.store.clone(), key, shenzhen_pack())
+}

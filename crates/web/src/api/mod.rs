@@ -3,6 +3,7 @@
 //! from this binary, so it works offline).
 
 mod accounts;
+mod policy;
 mod registry;
 mod reports;
 
@@ -28,12 +29,14 @@ use utoipa_swagger_ui::SwaggerUi;
         registry::list_persons, registry::get_person, registry::create_person, registry::update_person,
         registry::list_enterprises, registry::get_enterprise, registry::create_enterprise, registry::update_enterprise,
         reports::districts, reports::dashboard, reports::audit_log, reports::audit_verify,
+        policy::list_programmes, policy::get_programme, policy::get_parameter, policy::eligibility, policy::eligibility_batch,
     ),
     components(schemas(ProblemDoc, ProblemFieldDoc)),
     tags(
         (name = "accounts", description = "Sessions, API tokens and accounts"),
         (name = "registry", description = "Communities, persons and enterprises"),
         (name = "reports", description = "Plan dashboard, districts and the audit log"),
+        (name = "policy", description = "Programmes, dated parameters and eligibility (the policy engine)"),
     )
 )]
 pub struct ApiDoc;
@@ -69,6 +72,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(registry::routes())
         .merge(reports::routes())
+        .merge(policy::routes())
         .route(
             "/api/v1/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),

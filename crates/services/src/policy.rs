@@ -1,0 +1,233 @@
+//! The policy pack in force, the programme catalogue, parameters and
+//! one-case evaluation for the API and the self-check page.
+//!
+//! The pack is held behind a lock so that an operator can reload it: a pack
+//! that fails to load never replaces the one in force.
+
+use crate::Services;
+use crate::error::{FieldError, Result, ServiceError};
+use chrono::NaiveDate;
+use opcity_policy::{Detail, LoadError, Pack};
+use std::path::Path;
+use std::sync::{Arc, RwLock};
+
+/// The pack in force, shared by every clone of [`Services`].
+#[derive(Debug, Clone)]
+pub struct PackHandle(Arc<RwLock<Arc<Pack>>>);
+
+impl PackHandle {
+    pub fn new(pack: Pack) -> PackHandle {
+        PackHandle(Arc::new(RwLock::new(Arc::new(pack))))
+    }
+
+    pub fn current(&self) -> Arc<Pack> {
+        self.0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn replace(&self, pack: Pack) {
+        *self
+            .0
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(pack);
+    }
+}
+
+/// Which pack answered: every policy response names it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PackRef {
+    pub id: String,
+    pub version: String,
+}
+
+impl From<&Pack> for PackRef {
+    fn from(p: &Pack) -> Self {
+        PackRef {
+            id: p.id().to_owned(),
+            version: p.version().to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Bilingual {
+    pub zh: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EvidenceInfo {
+    pub id: String,
+    pub title: Bilingual,
+    /// `document` or `field`.
+    pub kind: String,
+}
+
+/// A programme as the catalogue shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ProgrammeInfo {
+    pub id: String,
+    pub title: Bilingual,
+    pub description: Bilingual,
+    pub measure: u8,
+    pub citation: String,
+    /// `person` or `enterprise`.
+    pub beneficiary: String,
+    /// cash, ceiling, loan, voucher, in_kind, selective or referral.
+    pub kind: String,
+    pub effective_from: NaiveDate,
+    pub effective_to: NaiveDate,
+    pub one_time: bool,
+    pub exclusion_groups: Vec<String>,
+    pub evidence: Vec<EvidenceInfo>,
+    /// `district` or `municipal`.
+    pub decided_by: String,
+    pub second_review_above_fen: Option<i64>,
+    pub conditions: Vec<String>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Catalogue {
+    pub pack: PackRef,
+    pub programmes: Vec<ProgrammeInfo>,
+}
+
+/// A parameter's value on a date, with where it comes from.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ParameterInfo {
+    pub pack: PackRef,
+    pub name: String,
+    pub description: Bilingual,
+    /// fen, months, years, percent or count.
+    pub unit: String,
+    pub at: NaiveDate,
+    /// `null`: unset on that date (the authority has not fixed it).
+    pub value: Option<i64>,
+    /// The date the value took effect; `null` before the first value.
+    pub since: Option<NaiveDate>,
+    pub reference: String,
+    /// Every dated value: `[date, value]`, ascending.
+    pub history: Vec<(NaiveDate, Option<i64>)>,
+}
+
+fn text(t: &opcity_policy::Text) -> Bilingual {
+    Bilingual {
+        zh: t.zh.clone(),
+        en: t.en.clone(),
+    }
+}
+
+fn word<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
+    ProgrammeInfo {
+        id: p.id.clone(),
+        title: text(&p.title),
+        description: text(&p.description),
+        measure: p.measure,
+        citation: p.citation.clone(),
+        beneficiary: word(&p.beneficiary),
+        kind: word(&p.kind),
+        effective_from: p.effective.from,
+        effective_to: p.effective.to,
+        one_time: p.one_time,
+        exclusion_groups: p.exclusion_groups.clone(),
+        evidence: p
+            .evidence
+            .iter()
+            .map(|e| EvidenceInfo {
+                id: e.id.clone(),
+                title: text(&e.title),
+                kind: word(&e.kind),
+            })
+            .collect(),
+        decided_by: word(&p.decided_by),
+        second_review_above_fen: p.second_review_above.map(|f| f.0),
+        conditions: p.condition_names().map(str::to_owned).collect(),
+    }
+}
+
+/// Loads a pack directory, naming each error by file, line and key.
+pub fn load_pack(dir: &Path) -> std::result::Result<Pack, Vec<LoadError>> {
+    Pack::load_dir(dir)
+}
+
+impl Services {
+    pub fn pack(&self) -> Arc<Pack> {
+        self.pack_handle().current()
+    }
+
+    /// Replaces the pack in force with the one in `dir`; when it does not
+    /// load, the old pack stays and the errors are returned.
+    pub fn reload_pack(&self, dir: &Path) -> std::result::Result<PackRef, Vec<LoadError>> {
+        let pack = load_pack(dir)?;
+        let reference = PackRef::from(&pack);
+        self.pack_handle().replace(pack);
+        Ok(reference)
+    }
+
+    pub fn catalogue(&self) -> Catalogue {
+        let pack = self.pack();
+        Catalogue {
+            pack: PackRef::from(pack.as_ref()),
+            programmes: pack.programmes().iter().map(programme_info).collect(),
+        }
+    }
+
+    pub fn programme(&self, id: &str) -> Result<(PackRef, ProgrammeInfo)> {
+        let pack = self.pack();
+        let programme = pack.programme(id).ok_or(ServiceError::NotFound {
+            entity: "programme",
+        })?;
+        Ok((PackRef::from(pack.as_ref()), programme_info(programme)))
+    }
+
+    pub fn parameter(&self, name: &str, at: NaiveDate) -> Result<ParameterInfo> {
+        let pack = self.pack();
+        let p = pack.parameter(name).ok_or(ServiceError::NotFound {
+            entity: "parameter",
+        })?;
+        let value = p.value_at(at);
+        Ok(ParameterInfo {
+            pack: PackRef::from(pack.as_ref()),
+            name: p.name.clone(),
+            description: text(&p.description),
+            unit: p.unit.name().to_owned(),
+            at,
+            value: value.and_then(|v| v.value),
+            since: value.map(|v| v.since),
+            reference: p.reference.clone(),
+            history: p.history().to_vec(),
+        })
+    }
+
+    /// Evaluates one case (the spec's JSON) on `as_of`: `{ pack, id, as_of,
+    /// results }`. A bad case is a validation error naming the field.
+    pub fn evaluate_case(
+        &self,
+        case_json: &str,
+        as_of: NaiveDate,
+        detail: Detail,
+    ) -> Result<serde_json::Value> {
+        let pack = self.pack();
+        let case = pack.parse_case(case_json).map_err(|e| {
+            ServiceError::Validation(vec![
+                FieldError::new(e.field.clone(), "invalid_case").with("reason", &e.problem),
+            ])
+        })?;
+        let evaluation = pack.at(as_of).evaluate(&case, detail);
+        Ok(serde_json::json!({
+            "pack": PackRef::from(pack.as_ref()),
+            "id": case.person.id,
+            "as_of": as_of,
+            "results": evaluation.results,
+        }))
+    }
+}

@@ -1,0 +1,222 @@
+//! The policy engine over HTTP: the programme catalogue, dated parameters,
+//! one-case eligibility and streamed batch eligibility. Every response names
+//! the pack (in the body, and in the `X-Opcity-Pack` header).
+
+use super::{ApiQuery, ProblemDoc};
+use crate::AppState;
+use crate::error::WebError;
+use crate::extract::ApiActor;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use futures::TryStreamExt;
+use opcity_policy::{Detail, Pack};
+use opcity_services::policy::{Catalogue, PackRef, ParameterInfo, ProgrammeInfo};
+use std::io::{BufReader, BufWriter, Write};
+use tokio_util::io::{StreamReader, SyncIoBridge};
+
+/// Batch bodies may be large: they are streamed, never held whole.
+const BATCH_BODY_LIMIT: usize = 1024 * 1024 * 1024;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/programmes", get(list_programmes))
+        .route("/api/v1/programmes/{id}", get(get_programme))
+        .route("/api/v1/parameters/{name}", get(get_parameter))
+        .route("/api/v1/eligibility", post(eligibility))
+        .route(
+            "/api/v1/eligibility/batch",
+            post(eligibility_batch).layer(DefaultBodyLimit::max(BATCH_BODY_LIMIT)),
+        )
+}
+
+fn pack_header(pack: &PackRef) -> [(header::HeaderName, HeaderValue); 1] {
+    let value = HeaderValue::from_str(&format!("{}@{}", pack.id, pack.version))
+        .unwrap_or_else(|_| HeaderValue::from_static("unknown"));
+    [(header::HeaderName::from_static("x-opcity-pack"), value)]
+}
+
+/// The programme catalogue of the pack in force (public).
+#[utoipa::path(get, path = "/api/v1/programmes", tag = "policy", responses((status = 200, body = Catalogue)))]
+pub async fn list_programmes(State(state): State<AppState>) -> impl IntoResponse {
+    let catalogue = state.services.catalogue();
+    (pack_header(&catalogue.pack), Json(catalogue))
+}
+
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ProgrammeDoc {
+    pack: PackRef,
+    programme: ProgrammeInfo,
+}
+
+/// One programme (public).
+#[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "policy",
+    responses((status = 200, body = ProgrammeDoc), (status = 404, body = ProblemDoc)))]
+pub async fn get_programme(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, WebError> {
+    let (pack, programme) = state.services.programme(&id)?;
+    Ok((pack_header(&pack), Json(ProgrammeDoc { pack, programme })))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct AtParams {
+    /// The date, YYYY-MM-DD (default: today in Shanghai).
+    at: Option<String>,
+}
+
+fn date_param(value: Option<&str>, field: &str) -> Result<NaiveDate, WebError> {
+    match value {
+        None => Ok(opcity_domain::today_in_shanghai(chrono::Utc::now())),
+        Some(text) => opcity_policy::parse_date(text).map_err(|_| WebError::InvalidQuery {
+            field: field.to_owned(),
+        }),
+    }
+}
+
+/// A parameter's value on a date, with its reference and history (public).
+#[utoipa::path(get, path = "/api/v1/parameters/{name}", tag = "policy", params(AtParams),
+    responses((status = 200, body = ParameterInfo), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn get_parameter(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiQuery(params): ApiQuery<AtParams>,
+) -> Result<impl IntoResponse, WebError> {
+    let at = date_param(params.at.as_deref(), "at")?;
+    let info = state.services.parameter(&name, at)?;
+    Ok((pack_header(&info.pack), Json(info)))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct EvalParams {
+    /// The evaluation date, YYYY-MM-DD (default: today in Shanghai).
+    as_of: Option<String>,
+    /// `full` (default) or `brief` (no `reasons`).
+    detail: Option<String>,
+}
+
+impl EvalParams {
+    fn parse(&self) -> Result<(NaiveDate, Detail), WebError> {
+        let as_of = date_param(self.as_of.as_deref(), "as_of")?;
+        let detail = match self.detail.as_deref() {
+            None | Some("full") => Detail::Full,
+            Some("brief") => Detail::Brief,
+            Some(_) => {
+                return Err(WebError::InvalidQuery {
+                    field: "detail".into(),
+                });
+            }
+        };
+        Ok((as_of, detail))
+    }
+}
+
+/// Evaluates one case (the spec's case object) against every programme
+/// (public: the self-check uses it). The body is
+/// `{ "person": {...}, "enterprise": {...}, "granted": [...] }`.
+#[utoipa::path(post, path = "/api/v1/eligibility", tag = "policy", params(EvalParams),
+    request_body(content = Object, description = "One case in the spec's format"),
+    responses((status = 200, body = Object, description = "`{ pack, id, as_of, results }`"), (status = 422, body = ProblemDoc)))]
+pub async fn eligibility(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<EvalParams>,
+    body: Bytes,
+) -> Result<impl IntoResponse, WebError> {
+    let (as_of, detail) = params.parse()?;
+    let text = std::str::from_utf8(&body).map_err(|_| WebError::InvalidBody {
+        field: "case".into(),
+        problem: "not UTF-8".into(),
+    })?;
+    let result = state.services.evaluate_case(text, as_of, detail)?;
+    let pack = PackRef::from(state.services.pack().as_ref());
+    Ok((pack_header(&pack), Json(result)))
+}
+
+/// Sends written bytes to the response body as they are produced.
+struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+
+impl Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Evaluates NDJSON cases (one a line) and streams NDJSON results in input
+/// order; a bad case gets `{ "id", "error": { "field", "problem" } }` in its
+/// place. Memory stays bounded whatever the size (signed-in clients only).
+#[utoipa::path(post, path = "/api/v1/eligibility/batch", tag = "policy", params(EvalParams),
+    request_body(content = String, content_type = "application/x-ndjson", description = "One case a line"),
+    responses((status = 200, content_type = "application/x-ndjson", body = String, description = "One result a line"),
+        (status = 401, body = ProblemDoc)))]
+pub async fn eligibility_batch(
+    State(state): State<AppState>,
+    ApiActor(_actor): ApiActor,
+    ApiQuery(params): ApiQuery<EvalParams>,
+    request: Request,
+) -> Result<Response, WebError> {
+    let (as_of, detail) = params.parse()?;
+    let pack = state.services.pack();
+    let reference = PackRef::from(pack.as_ref());
+    let input = StreamReader::new(
+        request
+            .into_body()
+            .into_data_stream()
+            .map_err(std::io::Error::other),
+    );
+    let (tx, rx) = tokio::sync::mpsc::channel(16);
+    tokio::task::spawn_blocking(move || {
+        run_batch(&pack, as_of, detail, SyncIoBridge::new(input), tx)
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-ndjson"),
+    );
+    response.headers_mut().extend(pack_header(&reference));
+    Ok(response)
+}
+
+fn run_batch(
+    pack: &Pack,
+    as_of: NaiveDate,
+    detail: Detail,
+    input: impl std::io::Read + Send,
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+) {
+    let errors = tx.clone();
+    let writer = BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
+    let outcome = opcity_policy::evaluate_jsonl(
+        &pack.at(as_of),
+        detail,
+        BufReader::new(input),
+        writer,
+        |_| {},
+        |_| {},
+    );
+    if let Err(err) = outcome {
+        // The status line is gone; end the stream with an error line the
+        // client can read, then fail the body.
+        tracing::warn!(error = %err, "batch evaluation stopped");
+        let line =
+            serde_json::json!({ "error": { "code": err.code(), "problem": err.to_string() } });
+        let _ = errors.blocking_send(Ok(Bytes::from(format!("{line}\n"))));
+        let _ = errors.blocking_send(Err(std::io::Error::other(err.to_string())));
+    }
+}
