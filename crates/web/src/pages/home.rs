@@ -66,8 +66,11 @@ async fn landing(State(state): State<AppState>, viewer: Viewer) -> PageResult {
         section.hero {
             h1 { (t(l, "landing.title")) }
             p { (t(l, "landing.lead")) }
-            @if viewer.actor.is_none() {
-                p { a.button.secondary href="/login" { (t(l, "nav.sign_in")) } }
+            p.actions {
+                a.button.secondary href="/self-check" id="cta-self-check" { (t(l, "landing.self_check")) }
+                @if viewer.actor.is_none() {
+                    a.button.secondary href="/login" { (t(l, "nav.sign_in")) }
+                }
             }
         }
         h2 { (t(l, "landing.progress")) }

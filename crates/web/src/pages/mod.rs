@@ -9,6 +9,7 @@ mod forms;
 mod home;
 mod layout;
 mod registry;
+mod selfcheck;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registry::routes())
         .merge(dashboard::routes())
         .merge(audit::routes())
+        .merge(selfcheck::routes())
 }
 
 /// A failure while serving a page, rendered as an HTML page in the viewer's

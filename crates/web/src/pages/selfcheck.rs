@@ -1,0 +1,453 @@
+//! The public self-check: anyone enters their facts (no sign-in) and sees
+//! every programme with its status, figures and reasons, and what facts
+//! would change the answer. A GET form, so results can be bookmarked and the
+//! page works without JavaScript.
+
+use super::PageResult;
+use super::forms::district_name;
+use super::layout::page;
+use crate::AppState;
+use crate::error::field_message;
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t, tf};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing;
+use maud::{Markup, html};
+use opcity_domain::{District, Fen};
+use opcity_policy::Detail;
+use opcity_services::policy::ProgrammeInfo;
+use opcity_services::{FieldError, ServiceError};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/self-check", routing::get(self_check))
+}
+
+type Params = HashMap<String, String>;
+
+const DEGREES: [&str; 5] = ["none", "associate", "bachelor", "master", "doctorate"];
+const SIZES: [&str; 4] = ["micro", "small", "medium", "large"];
+const PERSON_FLAGS: [&str; 5] = [
+    "works_in_ai",
+    "is_founder",
+    "overseas_degree",
+    "kunpeng_selected",
+    "high_level_talent",
+];
+const ENTERPRISE_FLAGS: [&str; 5] = [
+    "in_opc_community",
+    "ai_business",
+    "gov_deployed_product",
+    "demonstration_project",
+    "consortium_lead",
+];
+/// Benefits one can say one already received (they exclude or end others).
+const GRANTABLE: [&str; 6] = [
+    "sz.housing.subsidy",
+    "sz.housing.transitional",
+    "sz.talent.hukou_subsidy",
+    "sz.funding.kunpeng_reward",
+    "sz.funding.kunpeng_rnd",
+    "sz.funding.overseas_startup",
+];
+
+fn get<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
+    params.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
+}
+
+fn flag(params: &Params, key: &str) -> Option<Value> {
+    match get(params, key) {
+        Some("true") => Some(Value::Bool(true)),
+        Some("false") => Some(Value::Bool(false)),
+        _ => None,
+    }
+}
+
+/// The spec's case object from the form; unknown answers are left out, so
+/// they count as missing facts.
+fn case_from(params: &Params, as_of: chrono::NaiveDate) -> Value {
+    let mut person = Map::new();
+    person.insert("id".into(), json!("self-check"));
+    for key in ["birth_date", "degree_date", "highest_degree"] {
+        if let Some(v) = get(params, key) {
+            person.insert(key.into(), json!(v));
+        }
+    }
+    match get(params, "hukou") {
+        Some("none") => {
+            person.insert("hukou_shenzhen_since".into(), Value::Null);
+        }
+        Some("since") => {
+            if let Some(d) = get(params, "hukou_since") {
+                person.insert("hukou_shenzhen_since".into(), json!(d));
+            }
+        }
+        _ => {}
+    }
+    for key in PERSON_FLAGS {
+        if let Some(v) = flag(params, key) {
+            person.insert(key.into(), v);
+        }
+    }
+    let mut case = Map::new();
+    case.insert("person".into(), Value::Object(person));
+    if get(params, "has_enterprise") == Some("true") {
+        let mut enterprise = Map::new();
+        for key in ["registered_date", "district", "size"] {
+            if let Some(v) = get(params, &format!("e_{key}")) {
+                enterprise.insert(key.into(), json!(v));
+            }
+        }
+        for key in ENTERPRISE_FLAGS {
+            if let Some(v) = flag(params, &format!("e_{key}")) {
+                enterprise.insert(key.into(), v);
+            }
+        }
+        case.insert("enterprise".into(), Value::Object(enterprise));
+    }
+    let since = as_of.pred_opt().unwrap_or(as_of).to_string();
+    let granted: Vec<Value> = GRANTABLE
+        .iter()
+        .filter(|id| get(params, &format!("granted_{id}")).is_some())
+        .map(|id| json!({ "programme": id, "from": since, "to": null }))
+        .collect();
+    case.insert("granted".into(), Value::Array(granted));
+    Value::Object(case)
+}
+
+/// The form field behind a case path such as `person.birth_date`.
+fn form_field(path: &str) -> String {
+    match path.split_once('.') {
+        Some(("person", "hukou_shenzhen_since")) => "hukou_since".to_owned(),
+        Some(("person", rest)) => rest.to_owned(),
+        Some(("enterprise", rest)) => format!("e_{rest}"),
+        _ => path.to_owned(),
+    }
+}
+
+fn tri_select(l: Locale, name: &str, label: &str, params: &Params) -> Markup {
+    let value = get(params, name).unwrap_or("");
+    html! {
+        div.field {
+            label for=(name) { (label) }
+            select id=(name) name=(name) {
+                option value="" selected[value.is_empty()] { (t(l, "form.unknown")) }
+                option value="true" selected[value == "true"] { (t(l, "form.yes")) }
+                option value="false" selected[value == "false"] { (t(l, "form.no")) }
+            }
+        }
+    }
+}
+
+fn date_input(
+    name: &str,
+    label: &str,
+    params: &Params,
+    errors: &[FieldError],
+    l: Locale,
+) -> Markup {
+    let own: Vec<&FieldError> = errors
+        .iter()
+        .filter(|e| form_field(&e.field) == name)
+        .collect();
+    html! {
+        div.field.invalid[!own.is_empty()] {
+            label for=(name) { (label) }
+            input id=(name) name=(name) type="date" value=(get(params, name).unwrap_or(""));
+            @for e in own { div.error id={ (name) "-error" } role="alert" { (field_message(l, e)) } }
+        }
+    }
+}
+
+fn choice(
+    l: Locale,
+    name: &str,
+    label: &str,
+    params: &Params,
+    options: &[(String, String)],
+) -> Markup {
+    let value = get(params, name).unwrap_or("");
+    html! {
+        div.field {
+            label for=(name) { (label) }
+            select id=(name) name=(name) {
+                option value="" { (t(l, "form.unknown")) }
+                @for (v, text) in options { option value=(v) selected[v == value] { (text) } }
+            }
+        }
+    }
+}
+
+fn options(l: Locale, field: &str, values: &[&str]) -> Vec<(String, String)> {
+    values
+        .iter()
+        .map(|v| {
+            (
+                (*v).to_owned(),
+                t(l, &format!("option.{field}.{v}")).to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn form(
+    viewer: &Viewer,
+    params: &Params,
+    errors: &[FieldError],
+    titles: &HashMap<String, String>,
+) -> Markup {
+    let l = viewer.locale;
+    let hukou = get(params, "hukou").unwrap_or("");
+    let districts: Vec<(String, String)> = District::ALL
+        .iter()
+        .map(|d| (d.id().to_owned(), district_name(l, *d).to_owned()))
+        .collect();
+    html! {
+        form.card method="get" action="/self-check" id="self-check-form" {
+            h2 { (t(l, "selfcheck.about_you")) }
+            div.grid {
+                (date_input("birth_date", t(l, "person.birth_date"), params, errors, l))
+                (choice(l, "highest_degree", t(l, "person.highest_degree"), params, &options(l, "highest_degree", &DEGREES)))
+                (date_input("degree_date", t(l, "person.degree_date"), params, errors, l))
+                div.field {
+                    label for="hukou" { (t(l, "person.has_shenzhen_hukou")) }
+                    select id="hukou" name="hukou" {
+                        option value="" selected[hukou.is_empty()] { (t(l, "form.unknown")) }
+                        option value="none" selected[hukou == "none"] { (t(l, "selfcheck.hukou_none")) }
+                        option value="since" selected[hukou == "since"] { (t(l, "selfcheck.hukou_since")) }
+                    }
+                }
+                (date_input("hukou_since", t(l, "person.hukou_shenzhen_since"), params, errors, l))
+                @for key in PERSON_FLAGS { (tri_select(l, key, t(l, &format!("person.{key}")), params)) }
+            }
+            h2 { (t(l, "selfcheck.your_company")) }
+            div.grid {
+                (tri_select(l, "has_enterprise", t(l, "selfcheck.has_enterprise"), params))
+                (date_input("e_registered_date", t(l, "enterprise.registered_date"), params, errors, l))
+                (choice(l, "e_district", t(l, "enterprise.district"), params, &districts))
+                (choice(l, "e_size", t(l, "enterprise.size"), params, &options(l, "size", &SIZES)))
+                @for key in ENTERPRISE_FLAGS { (tri_select(l, &format!("e_{key}"), t(l, &format!("enterprise.{key}")), params)) }
+            }
+            h2 { (t(l, "selfcheck.already_received")) }
+            div.grid {
+                @for id in GRANTABLE {
+                    @let name = format!("granted_{id}");
+                    label { input type="checkbox" name=(name) value="on" checked[get(params, &name).is_some()]; " " (titles.get(id).cloned().unwrap_or_default()) }
+                }
+            }
+            div.grid { (date_input("as_of", t(l, "selfcheck.as_of"), params, errors, l)) }
+            div.actions { button type="submit" id="check" { (t(l, "selfcheck.submit")) } }
+        }
+    }
+}
+
+fn figure(l: Locale, r: &Value) -> Option<String> {
+    let fen = |key: &str| r[key].as_i64().map(|v| Fen(v).to_string());
+    if let (Some(monthly), Some(months)) = (fen("monthly_fen"), r["months"].as_i64()) {
+        return Some(tf(
+            l,
+            "selfcheck.monthly",
+            [
+                ("monthly", monthly.as_str()),
+                ("months", months.to_string().as_str()),
+            ],
+        ));
+    }
+    if let Some(amount) = fen("amount_fen") {
+        return Some(tf(l, "selfcheck.amount", [("amount", amount.as_str())]));
+    }
+    if let Some(ceiling) = fen("ceiling_fen") {
+        return Some(tf(l, "selfcheck.ceiling", [("amount", ceiling.as_str())]));
+    }
+    r["months"]
+        .as_i64()
+        .map(|m| tf(l, "selfcheck.months", [("months", m.to_string().as_str())]))
+}
+
+fn fact_label(l: Locale, fact: &str) -> &'static str {
+    t(l, fact)
+}
+
+fn result_card(l: Locale, r: &Value, programme: Option<&ProgrammeInfo>) -> Markup {
+    let status = r["status"].as_str().unwrap_or("");
+    let id = r["programme"].as_str().unwrap_or("");
+    let (title, description) = programme.map_or((id.to_owned(), String::new()), |p| match l {
+        Locale::Zh => (p.title.zh.clone(), p.description.zh.clone()),
+        Locale::En => (p.title.en.clone(), p.description.en.clone()),
+    });
+    let reasons = r["reasons"].as_array().cloned().unwrap_or_default();
+    let failed: Vec<&str> = reasons
+        .iter()
+        .filter(|c| c["holds"] == Value::Bool(false))
+        .filter_map(|c| c["condition"].as_str())
+        .collect();
+    let missing: Vec<&str> = r["missing_facts"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    html! {
+        article.card.result id={ "result-" (id) } data-status=(status) {
+            div.result-head {
+                strong { (title) }
+                span class={ "badge " (status) } { (t(l, &format!("status.{status}"))) }
+            }
+            @if let Some(p) = programme { p.hint { (tf(l, "selfcheck.measure", [("n", p.measure.to_string().as_str())])) " · " (description) } }
+            @if status == "eligible" {
+                @if let Some(text) = figure(l, r) { p.figure { (text) } }
+                @if let Some(note) = r["note"].as_str() { p.hint { (note) } }
+            }
+            @if !missing.is_empty() {
+                p { (t(l, "selfcheck.tell_us")) " " (missing.iter().map(|f| fact_label(l, f)).collect::<Vec<_>>().join("、")) }
+            }
+            @if !failed.is_empty() {
+                p { (t(l, "selfcheck.not_met")) " " (failed.iter().map(|c| t(l, &format!("condition.{c}"))).collect::<Vec<_>>().join("；")) }
+            }
+            @if !reasons.is_empty() {
+                details {
+                    summary { (t(l, "selfcheck.reasons")) }
+                    ul.reasons {
+                        @for c in &reasons {
+                            @let mark = match c["holds"] { Value::Bool(true) => "✓", Value::Bool(false) => "✗", _ => "?" };
+                            li { (mark) " " (t(l, &format!("condition.{}", c["condition"].as_str().unwrap_or("")))) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn self_check(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(params): Query<Params>,
+) -> PageResult {
+    let l = viewer.locale;
+    let catalogue = state.services.catalogue();
+    let titles: HashMap<String, String> = catalogue
+        .programmes
+        .iter()
+        .map(|p| {
+            (
+                p.id.clone(),
+                if l == Locale::Zh {
+                    p.title.zh.clone()
+                } else {
+                    p.title.en.clone()
+                },
+            )
+        })
+        .collect();
+    let submitted = !params.is_empty();
+    let mut errors = Vec::new();
+    let as_of = match get(&params, "as_of") {
+        None => opcity_domain::today_in_shanghai(chrono::Utc::now()),
+        Some(text) => opcity_policy::parse_date(text).unwrap_or_else(|_| {
+            errors.push(FieldError::new("as_of", "invalid_date").with("value", text));
+            opcity_domain::today_in_shanghai(chrono::Utc::now())
+        }),
+    };
+    let outcome = if submitted && errors.is_empty() {
+        match state.services.evaluate_case(
+            &case_from(&params, as_of).to_string(),
+            as_of,
+            Detail::Full,
+        ) {
+            Ok(v) => Some(v),
+            Err(ServiceError::Validation(found)) => {
+                errors.extend(found.into_iter().map(|e| {
+                    FieldError::new(e.field.clone(), "invalid_value").with(
+                        "reason",
+                        e.params.get("reason").cloned().unwrap_or_default(),
+                    )
+                }));
+                None
+            }
+            Err(other) => return Err(viewer.fail(other)),
+        }
+    } else {
+        None
+    };
+    let by_id: HashMap<&str, &ProgrammeInfo> = catalogue
+        .programmes
+        .iter()
+        .map(|p| (p.id.as_str(), p))
+        .collect();
+    let results: Vec<Value> = outcome
+        .as_ref()
+        .and_then(|o| o["results"].as_array().cloned())
+        .unwrap_or_default();
+    let count = |s: &str| {
+        results
+            .iter()
+            .filter(|r| r["status"] == s)
+            .count()
+            .to_string()
+    };
+    let body = html! {
+        h1 { (t(l, "selfcheck.title")) }
+        p { (t(l, "selfcheck.lead")) }
+        @if !errors.is_empty() {
+            div.notice.error role="alert" id="form-errors" {
+                (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())]))
+            }
+        }
+        (form(&viewer, &params, &errors, &titles))
+        @if !results.is_empty() {
+            section id="results" {
+                h2 { (tf(l, "selfcheck.summary", [("as_of", as_of.to_string().as_str()), ("eligible", count("eligible").as_str()), ("undetermined", count("undetermined").as_str()), ("ineligible", count("ineligible").as_str())])) }
+                p.hint { (tf(l, "selfcheck.pack", [("id", catalogue.pack.id.as_str()), ("version", catalogue.pack.version.as_str())])) }
+                @for status in ["eligible", "undetermined", "ineligible"] {
+                    @let group: Vec<&Value> = results.iter().filter(|r| r["status"] == status).collect();
+                    @if !group.is_empty() {
+                        h3 { (t(l, &format!("status.{status}"))) " (" (group.len()) ")" }
+                        @for r in group { (result_card(l, r, r["programme"].as_str().and_then(|id| by_id.get(id).copied()))) }
+                    }
+                }
+            }
+        }
+    };
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok((status, page(&viewer, t(l, "selfcheck.title"), body)).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_answers_are_left_out_and_no_hukou_is_null() {
+        let params: Params = [
+            ("birth_date", "1995-03-01"),
+            ("hukou", "none"),
+            ("works_in_ai", "true"),
+            ("is_founder", ""),
+            ("has_enterprise", "true"),
+            ("e_size", "micro"),
+            ("granted_sz.housing.subsidy", "on"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let case = case_from(&params, "2026-06-01".parse().unwrap());
+        assert_eq!(case["person"]["birth_date"], "1995-03-01");
+        assert_eq!(case["person"]["hukou_shenzhen_since"], Value::Null);
+        assert!(case["person"].get("is_founder").is_none());
+        assert_eq!(case["enterprise"]["size"], "micro");
+        assert_eq!(case["granted"][0]["programme"], "sz.housing.subsidy");
+        assert_eq!(case["granted"][0]["from"], "2026-05-31");
+        assert_eq!(form_field("person.hukou_shenzhen_since"), "hukou_since");
+        assert_eq!(
+            form_field("enterprise.registered_date"),
+            "e_registered_date"
+        );
+    }
+}
