@@ -54,6 +54,15 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Re-evaluate every person and enterprise (proactive matching); `serve`
+    /// also does this daily.
+    Match {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The evaluation date (default: today in Shanghai).
+        #[arg(long, value_parser = opcity_policy::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -133,6 +142,15 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             platform::init_logging(&config);
             rt.block_on(async {
                 platform::demo(&platform::services(&config).await?, seed, false).await
+            })?;
+        }
+        Command::Match { data, as_of } => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let as_of =
+                as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
+            rt.block_on(async {
+                platform::refresh(&platform::services(&config).await?, as_of).await
             })?;
         }
         Command::Admin(AdminCommand::CreateUser {

@@ -138,6 +138,7 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     }
     #[cfg(unix)]
     reload_pack_on_hangup(services.clone(), config.pack_dir.clone());
+    refresh_daily(services.clone());
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
@@ -251,4 +252,34 @@ pub async fn audit_verify(services: &Services) -> anyhow::Result<bool> {
         eprintln!("  {}", serde_json::to_string(problem)?);
     }
     Ok(false)
+}
+
+/// Re-evaluates every person and enterprise whenever the Shanghai date
+/// changes (parameters take effect on dates), starting at start-up.
+fn refresh_daily(services: Services) {
+    tokio::spawn(async move {
+        let mut last = None;
+        loop {
+            let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
+            if last != Some(today) {
+                match services.refresh_all_entitlements(today).await {
+                    Ok(n) => {
+                        tracing::info!(records = n, %today, "entitlements refreshed");
+                        last = Some(today);
+                    }
+                    Err(err) => {
+                        tracing::error!(error = %err, "entitlement refresh failed; retrying later")
+                    }
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(600)).await;
+        }
+    });
+}
+
+/// `opcity match`: re-evaluates everyone now.
+pub async fn refresh(services: &Services, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
+    let n = services.refresh_all_entitlements(as_of).await?;
+    println!("re-evaluated {n} persons and enterprises as of {as_of}");
+    Ok(())
 }

@@ -14,6 +14,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod demo;
 mod error;
+pub mod matching;
 pub mod policy;
 pub mod registry;
 

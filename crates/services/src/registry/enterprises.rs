@@ -4,6 +4,7 @@
 use super::{Checker, ListFilter, Paged, Paging, SIZES};
 use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
 use crate::error::{FieldError, Result, ServiceError};
+use crate::matching::Affected;
 use crate::{Services, record_change};
 use chrono::NaiveDate;
 use opcity_domain::{District, Uscc, UsccError};
@@ -333,6 +334,12 @@ impl Services {
             Some(&v),
         )
         .await?;
+        self.refresh_entitlements(
+            &tx,
+            Affected::enterprise(saved.id),
+            opcity_domain::today_in_shanghai(now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(v)
     }
@@ -390,6 +397,12 @@ impl Services {
             id,
             Some(&before),
             Some(&after),
+        )
+        .await?;
+        self.refresh_entitlements(
+            &tx,
+            Affected::enterprise(id),
+            opcity_domain::today_in_shanghai(now),
         )
         .await?;
         tx.commit().await?;

@@ -5,6 +5,7 @@
 use super::{Checker, DEGREES, ListFilter, Paged, Paging};
 use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
 use crate::error::{FieldError, Result, ServiceError};
+use crate::matching::Affected;
 use crate::{Services, record_change};
 use chrono::NaiveDate;
 use opcity_domain::{District, ResidentId, ResidentIdError};
@@ -327,6 +328,12 @@ impl Services {
             Some(&view),
         )
         .await?;
+        self.refresh_entitlements(
+            &tx,
+            Affected::person(saved.id),
+            opcity_domain::today_in_shanghai(now),
+        )
+        .await?;
         tx.commit().await?;
         Ok(self.person_view_for(actor, &saved))
     }
@@ -380,6 +387,12 @@ impl Services {
             id,
             Some(&before),
             Some(&after),
+        )
+        .await?;
+        self.refresh_entitlements(
+            &tx,
+            Affected::person(saved.id),
+            opcity_domain::today_in_shanghai(now),
         )
         .await?;
         tx.commit().await?;

@@ -12,6 +12,7 @@ use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use opcity_domain::Role;
 use opcity_services::accounts::{AccountView, NewAccount, SESSION_TTL, TokenView};
+use opcity_services::matching::{Entitlement, Notification};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -20,6 +21,9 @@ pub fn routes() -> Router<AppState> {
             post(create_session).delete(delete_session),
         )
         .route("/api/v1/me", get(me))
+        .route("/api/v1/me/entitlements", get(my_entitlements))
+        .route("/api/v1/me/notifications", get(my_notifications))
+        .route("/api/v1/me/notifications/read", post(read_notifications))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/accounts", get(list_accounts).post(create_account))
@@ -205,4 +209,35 @@ pub async fn create_account(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The signed-in founder's current results for every programme, kept up to
+/// date by proactive matching (their person and each of their enterprises).
+#[utoipa::path(get, path = "/api/v1/me/entitlements", tag = "accounts",
+    responses((status = 200, body = Vec<Entitlement>), (status = 401, body = ProblemDoc)))]
+pub async fn my_entitlements(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<Entitlement>>, WebError> {
+    Ok(Json(state.services.my_entitlements(&actor).await?))
+}
+
+/// The signed-in account's notifications, newest first (at most 100).
+#[utoipa::path(get, path = "/api/v1/me/notifications", tag = "accounts",
+    responses((status = 200, body = Vec<Notification>), (status = 401, body = ProblemDoc)))]
+pub async fn my_notifications(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<Notification>>, WebError> {
+    Ok(Json(state.services.notifications(&actor, 100).await?))
+}
+
+/// Marks every notification of the signed-in account read.
+#[utoipa::path(post, path = "/api/v1/me/notifications/read", tag = "accounts", responses((status = 204)))]
+pub async fn read_notifications(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<StatusCode, WebError> {
+    state.services.mark_notifications_read(&actor).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

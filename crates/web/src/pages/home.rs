@@ -126,6 +126,9 @@ async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult 
         .list_api_tokens(actor)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let benefits = super::benefits::section(&state, &viewer, actor)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let csrf = viewer.csrf.clone().unwrap_or_default();
     let body = html! {
         h1 { (tf(l, "home.welcome", [("name", actor.display_name.as_str())])) }
@@ -136,6 +139,7 @@ async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult 
                 a.card href=(href) { (t(l, key)) }
             }
         }
+        (benefits)
         h2 { (t(l, "tokens.title")) }
         p { (t(l, "tokens.explain")) }
         @if !tokens.is_empty() {

@@ -4,6 +4,7 @@
 
 mod audit;
 mod auth;
+mod benefits;
 mod dashboard;
 mod forms;
 mod home;
@@ -28,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(audit::routes())
         .merge(selfcheck::routes())
+        .merge(benefits::routes())
 }
 
 /// A failure while serving a page, rendered as an HTML page in the viewer's

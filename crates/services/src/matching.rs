@@ -1,0 +1,510 @@
+//! Proactive matching ("benefits without applying"): every registered person
+//! and enterprise has its current result for every programme stored, kept up
+//! to date when their facts change (in the same transaction as the change)
+//! and when the date moves on (parameters take effect on dates; see
+//! [`Services::refresh_all_entitlements`]). Becoming eligible notifies the
+//! people concerned: "you may now qualify for …".
+
+use crate::Services;
+use crate::authz::Actor;
+use crate::error::Result;
+use chrono::{NaiveDate, Utc};
+use opcity_policy::{Beneficiary, Case, Detail, Pack, Status};
+use opcity_store::entity::{enterprise, entitlement, founder, notification, person};
+use opcity_store::sea_orm::sea_query::{ExprTrait, OnConflict};
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use serde_json::{Map, Value, json};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Records whose facts changed, so their results must be recomputed.
+#[derive(Debug, Default, Clone)]
+pub struct Affected {
+    pub persons: BTreeSet<i64>,
+    pub enterprises: BTreeSet<i64>,
+}
+
+impl Affected {
+    pub fn person(id: i64) -> Affected {
+        Affected {
+            persons: BTreeSet::from([id]),
+            ..Default::default()
+        }
+    }
+
+    pub fn enterprise(id: i64) -> Affected {
+        Affected {
+            enterprises: BTreeSet::from([id]),
+            ..Default::default()
+        }
+    }
+}
+
+/// A stored result, as the founder's home page lists it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Entitlement {
+    pub subject: String,
+    pub programme: String,
+    pub status: String,
+    pub amount_fen: Option<i64>,
+    pub ceiling_fen: Option<i64>,
+    pub monthly_fen: Option<i64>,
+    pub months: Option<i64>,
+    pub missing_facts: Vec<String>,
+    pub as_of: NaiveDate,
+    pub eligible_since: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Notification {
+    pub id: i64,
+    pub kind: String,
+    pub programme: Option<String>,
+    pub created_at: chrono::DateTime<Utc>,
+    pub read: bool,
+}
+
+fn insert_opt<T: serde::Serialize>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
+    if let Some(v) = value {
+        map.insert(key.to_owned(), json!(v));
+    }
+}
+
+/// The spec's case for a person (and one of their enterprises). Unknown facts
+/// are left out so the engine reports them as missing.
+fn case_json(
+    p: Option<&person::Model>,
+    is_founder: Option<bool>,
+    e: Option<&enterprise::Model>,
+) -> Value {
+    let mut person = Map::new();
+    if let Some(p) = p {
+        person.insert("id".into(), json!(p.id.to_string()));
+        insert_opt(&mut person, "birth_date", p.birth_date);
+        insert_opt(&mut person, "highest_degree", p.highest_degree.as_deref());
+        insert_opt(&mut person, "degree_date", p.degree_date);
+        insert_opt(&mut person, "overseas_degree", p.overseas_degree);
+        match (p.has_shenzhen_hukou, p.hukou_shenzhen_since) {
+            (Some(false), _) => {
+                person.insert("hukou_shenzhen_since".into(), Value::Null);
+            }
+            (_, Some(since)) => {
+                person.insert("hukou_shenzhen_since".into(), json!(since));
+            }
+            _ => {}
+        }
+        insert_opt(&mut person, "works_in_ai", p.works_in_ai);
+        insert_opt(&mut person, "kunpeng_selected", p.kunpeng_selected);
+        insert_opt(&mut person, "high_level_talent", p.high_level_talent);
+    }
+    insert_opt(&mut person, "is_founder", is_founder);
+    let mut case = Map::new();
+    case.insert("person".into(), Value::Object(person));
+    if let Some(e) = e {
+        let mut ent = Map::new();
+        ent.insert("uscc".into(), json!(e.uscc));
+        insert_opt(&mut ent, "registered_date", e.registered_date);
+        ent.insert("district".into(), json!(e.district));
+        ent.insert("in_opc_community".into(), json!(e.community_id.is_some()));
+        insert_opt(&mut ent, "ai_business", e.ai_business);
+        insert_opt(&mut ent, "size", e.size.as_deref());
+        insert_opt(&mut ent, "gov_deployed_product", e.gov_deployed_product);
+        insert_opt(&mut ent, "demonstration_project", e.demonstration_project);
+        insert_opt(&mut ent, "consortium_lead", e.consortium_lead);
+        case.insert("enterprise".into(), Value::Object(ent));
+    }
+    // Grants come from approved applications once they exist; none yet.
+    case.insert("granted".into(), json!([]));
+    Value::Object(case)
+}
+
+/// One computed row before it is stored.
+struct Row {
+    subject: String,
+    programme: String,
+    status: Status,
+    amount_fen: Option<i64>,
+    ceiling_fen: Option<i64>,
+    monthly_fen: Option<i64>,
+    months: Option<i64>,
+    missing: Vec<String>,
+}
+
+/// Evaluates a case and keeps the results whose beneficiary is `keep`.
+fn rows_for(
+    pack: &Pack,
+    as_of: NaiveDate,
+    case: &Case,
+    keep: Beneficiary,
+    subject: &str,
+) -> Vec<Row> {
+    pack.at(as_of)
+        .evaluate(case, Detail::Brief)
+        .results
+        .iter()
+        .filter(|r| {
+            pack.programme(r.programme)
+                .is_some_and(|p| p.beneficiary == keep)
+        })
+        .map(|r| Row {
+            subject: subject.to_owned(),
+            programme: r.programme.to_owned(),
+            status: r.status,
+            amount_fen: r.amount_fen.map(|f| f.0),
+            ceiling_fen: r.ceiling_fen.map(|f| f.0),
+            monthly_fen: r.monthly_fen.map(|f| f.0),
+            months: r.months,
+            missing: r
+                .missing_facts
+                .iter()
+                .map(|f| f.name().to_owned())
+                .collect(),
+        })
+        .collect()
+}
+
+fn status_word(s: Status) -> &'static str {
+    match s {
+        Status::Eligible => "eligible",
+        Status::Ineligible => "ineligible",
+        Status::Undetermined => "undetermined",
+    }
+}
+
+impl Services {
+    /// Recomputes the results of the affected records (and of the records
+    /// linked to them) inside `tx`, notifying newly eligible people.
+    pub(crate) async fn refresh_entitlements<C: ConnectionTrait>(
+        &self,
+        tx: &C,
+        affected: Affected,
+        as_of: NaiveDate,
+    ) -> Result<()> {
+        let pack = self.pack();
+        let mut persons = affected.persons;
+        let mut enterprises = affected.enterprises;
+        // Founders and their enterprises share facts (is_founder, the case's enterprise).
+        let links = founder::Entity::find()
+            .filter(
+                founder::Column::PersonId
+                    .is_in(persons.iter().copied())
+                    .or(founder::Column::EnterpriseId.is_in(enterprises.iter().copied())),
+            )
+            .all(tx)
+            .await?;
+        persons.extend(links.iter().map(|l| l.person_id));
+        let all_links = founder::Entity::find()
+            .filter(founder::Column::PersonId.is_in(persons.iter().copied()))
+            .all(tx)
+            .await?;
+        enterprises.extend(all_links.iter().map(|l| l.enterprise_id));
+
+        let person_rows: BTreeMap<i64, person::Model> = person::Entity::find()
+            .filter(person::Column::Id.is_in(persons.iter().copied()))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect();
+        let enterprise_rows: BTreeMap<i64, enterprise::Model> = enterprise::Entity::find()
+            .filter(enterprise::Column::Id.is_in(enterprises.iter().copied()))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|e| (e.id, e))
+            .collect();
+
+        let mut rows = Vec::new();
+        let mut evaluated_enterprises = BTreeSet::new();
+        for p in person_rows.values() {
+            let mine: Vec<&enterprise::Model> = all_links
+                .iter()
+                .filter(|l| l.person_id == p.id)
+                .filter_map(|l| enterprise_rows.get(&l.enterprise_id))
+                .collect();
+            let is_founder = (!mine.is_empty()).then_some(true);
+            // Person programmes are judged with the first enterprise as the
+            // case's company; each enterprise is judged with this founder.
+            let first = mine.first().copied();
+            let case = pack.parse_case(&case_json(Some(p), is_founder, first).to_string());
+            if let Ok(case) = case {
+                rows.extend(rows_for(
+                    &pack,
+                    as_of,
+                    &case,
+                    Beneficiary::Person,
+                    &format!("person:{}", p.id),
+                ));
+            }
+            for e in &mine {
+                if evaluated_enterprises.insert(e.id)
+                    && let Ok(case) =
+                        pack.parse_case(&case_json(Some(p), is_founder, Some(e)).to_string())
+                {
+                    rows.extend(rows_for(
+                        &pack,
+                        as_of,
+                        &case,
+                        Beneficiary::Enterprise,
+                        &format!("enterprise:{}", e.id),
+                    ));
+                }
+            }
+        }
+        for e in enterprise_rows
+            .values()
+            .filter(|e| !evaluated_enterprises.contains(&e.id))
+        {
+            if let Ok(case) = pack.parse_case(&case_json(None, None, Some(e)).to_string()) {
+                rows.extend(rows_for(
+                    &pack,
+                    as_of,
+                    &case,
+                    Beneficiary::Enterprise,
+                    &format!("enterprise:{}", e.id),
+                ));
+            }
+        }
+        let accounts = self.accounts_of_subjects(&person_rows, &all_links, &links);
+        self.store_rows(tx, rows, as_of, pack.version(), &accounts)
+            .await
+    }
+
+    /// Which accounts hear about each subject: a person's own account; an
+    /// enterprise's founders' accounts.
+    fn accounts_of_subjects(
+        &self,
+        persons: &BTreeMap<i64, person::Model>,
+        links: &[founder::Model],
+        more_links: &[founder::Model],
+    ) -> BTreeMap<String, BTreeSet<i64>> {
+        let mut out: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+        for p in persons.values() {
+            if let Some(account) = p.account_id {
+                out.entry(format!("person:{}", p.id))
+                    .or_default()
+                    .insert(account);
+            }
+        }
+        for l in links.iter().chain(more_links) {
+            if let Some(account) = persons.get(&l.person_id).and_then(|p| p.account_id) {
+                out.entry(format!("enterprise:{}", l.enterprise_id))
+                    .or_default()
+                    .insert(account);
+            }
+        }
+        out
+    }
+
+    async fn store_rows<C: ConnectionTrait>(
+        &self,
+        tx: &C,
+        rows: Vec<Row>,
+        as_of: NaiveDate,
+        pack_version: &str,
+        accounts: &BTreeMap<String, BTreeSet<i64>>,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let subjects: BTreeSet<&str> = rows.iter().map(|r| r.subject.as_str()).collect();
+        let previous: BTreeMap<(String, String), entitlement::Model> = entitlement::Entity::find()
+            .filter(entitlement::Column::Subject.is_in(subjects.iter().copied()))
+            .all(tx)
+            .await?
+            .into_iter()
+            .map(|e| ((e.subject.clone(), e.programme.clone()), e))
+            .collect();
+        let now = self.now();
+        let mut models = Vec::with_capacity(rows.len());
+        for row in rows {
+            let before = previous.get(&(row.subject.clone(), row.programme.clone()));
+            let was_eligible = before.is_some_and(|b| b.status == "eligible");
+            let eligible = row.status == Status::Eligible;
+            let eligible_since = match (eligible, before) {
+                (true, Some(b)) if was_eligible => b.eligible_since,
+                (true, _) => Some(as_of),
+                (false, _) => None,
+            };
+            if eligible && !was_eligible {
+                for account in accounts.get(&row.subject).into_iter().flatten() {
+                    notification::ActiveModel {
+                        account_id: Set(*account),
+                        kind: Set("may_qualify".to_owned()),
+                        programme: Set(Some(row.programme.clone())),
+                        subject: Set(Some(row.subject.clone())),
+                        created_at: Set(now),
+                        read_at: Set(None),
+                        ..Default::default()
+                    }
+                    .insert(tx)
+                    .await?;
+                }
+            }
+            models.push(entitlement::ActiveModel {
+                subject: Set(row.subject),
+                programme: Set(row.programme),
+                status: Set(status_word(row.status).to_owned()),
+                amount_fen: Set(row.amount_fen),
+                ceiling_fen: Set(row.ceiling_fen),
+                monthly_fen: Set(row.monthly_fen),
+                months: Set(row.months),
+                missing_facts: Set(serde_json::to_string(&row.missing).expect("strings serialise")),
+                as_of: Set(as_of),
+                pack_version: Set(pack_version.to_owned()),
+                evaluated_at: Set(now),
+                eligible_since: Set(eligible_since),
+            });
+        }
+        for chunk in models.chunks(200) {
+            entitlement::Entity::insert_many(chunk.to_vec())
+                .on_conflict(
+                    OnConflict::columns([
+                        entitlement::Column::Subject,
+                        entitlement::Column::Programme,
+                    ])
+                    .update_columns([
+                        entitlement::Column::Status,
+                        entitlement::Column::AmountFen,
+                        entitlement::Column::CeilingFen,
+                        entitlement::Column::MonthlyFen,
+                        entitlement::Column::Months,
+                        entitlement::Column::MissingFacts,
+                        entitlement::Column::AsOf,
+                        entitlement::Column::PackVersion,
+                        entitlement::Column::EvaluatedAt,
+                        entitlement::Column::EligibleSince,
+                    ])
+                    .to_owned(),
+                )
+                .exec(tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Re-evaluates every person and enterprise on `as_of`, a page at a time
+    /// (one transaction a page). Run daily, since parameters take effect on
+    /// dates, and after a new pack is loaded. Returns the records evaluated.
+    pub async fn refresh_all_entitlements(&self, as_of: NaiveDate) -> Result<usize> {
+        const PAGE: u64 = 200;
+        let mut done = 0;
+        for kind in ["person", "enterprise"] {
+            let mut after = 0i64;
+            loop {
+                let ids: Vec<i64> = if kind == "person" {
+                    person::Entity::find()
+                        .select_only()
+                        .column(person::Column::Id)
+                        .filter(person::Column::Id.gt(after))
+                        .order_by_asc(person::Column::Id)
+                        .limit(PAGE)
+                        .into_tuple()
+                        .all(self.store().db())
+                        .await?
+                } else {
+                    enterprise::Entity::find()
+                        .select_only()
+                        .column(enterprise::Column::Id)
+                        .filter(enterprise::Column::Id.gt(after))
+                        .order_by_asc(enterprise::Column::Id)
+                        .limit(PAGE)
+                        .into_tuple()
+                        .all(self.store().db())
+                        .await?
+                };
+                let Some(&last) = ids.last() else { break };
+                let affected = if kind == "person" {
+                    Affected {
+                        persons: ids.iter().copied().collect(),
+                        ..Default::default()
+                    }
+                } else {
+                    Affected {
+                        enterprises: ids.iter().copied().collect(),
+                        ..Default::default()
+                    }
+                };
+                let tx = self.store().begin().await?;
+                self.refresh_entitlements(&tx, affected, as_of).await?;
+                tx.commit().await?;
+                done += ids.len();
+                after = last;
+            }
+        }
+        Ok(done)
+    }
+
+    /// The actor's own current results: their person and their enterprises.
+    pub async fn my_entitlements(&self, actor: &Actor) -> Result<Vec<Entitlement>> {
+        let mut subjects: Vec<String> = actor
+            .person_id
+            .map(|p| format!("person:{p}"))
+            .into_iter()
+            .collect();
+        subjects.extend(
+            actor
+                .enterprise_ids
+                .iter()
+                .map(|e| format!("enterprise:{e}")),
+        );
+        let rows = entitlement::Entity::find()
+            .filter(entitlement::Column::Subject.is_in(subjects))
+            .order_by_asc(entitlement::Column::Subject)
+            .all(self.store().db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Entitlement {
+                missing_facts: serde_json::from_str(&r.missing_facts).unwrap_or_default(),
+                subject: r.subject,
+                programme: r.programme,
+                status: r.status,
+                amount_fen: r.amount_fen,
+                ceiling_fen: r.ceiling_fen,
+                monthly_fen: r.monthly_fen,
+                months: r.months,
+                as_of: r.as_of,
+                eligible_since: r.eligible_since,
+            })
+            .collect())
+    }
+
+    /// The actor's notifications, newest first.
+    pub async fn notifications(&self, actor: &Actor, limit: u64) -> Result<Vec<Notification>> {
+        let rows = notification::Entity::find()
+            .filter(notification::Column::AccountId.eq(actor.account_id))
+            .order_by_desc(notification::Column::Id)
+            .limit(limit)
+            .all(self.store().db())
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|n| Notification {
+                id: n.id,
+                kind: n.kind,
+                programme: n.programme,
+                created_at: n.created_at,
+                read: n.read_at.is_some(),
+            })
+            .collect())
+    }
+
+    /// Marks all the actor's notifications read.
+    pub async fn mark_notifications_read(&self, actor: &Actor) -> Result<()> {
+        let tx = self.store().begin().await?;
+        notification::Entity::update_many()
+            .col_expr(
+                notification::Column::ReadAt,
+                opcity_store::sea_orm::sea_query::Expr::value(self.now()),
+            )
+            .filter(notification::Column::AccountId.eq(actor.account_id))
+            .filter(notification::Column::ReadAt.is_null())
+            .exec(&tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,117 @@
+//! A founder's benefits on their workspace: "you may now qualify for …"
+//! notices from proactive matching, and their current results.
+
+use crate::AppState;
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t, tf};
+use axum::Router;
+use axum::extract::{Form, State};
+use axum::response::Redirect;
+use axum::routing::post;
+use maud::{Markup, html};
+use opcity_domain::Fen;
+use opcity_services::matching::Entitlement;
+use opcity_services::{Actor, Result};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/notifications/read", post(mark_read))
+}
+
+fn figure(l: Locale, e: &Entitlement) -> String {
+    let yuan = |f: i64| Fen(f).to_string();
+    match (e.monthly_fen, e.months, e.amount_fen, e.ceiling_fen) {
+        (Some(m), Some(n), _, _) => tf(
+            l,
+            "selfcheck.monthly",
+            [
+                ("monthly", yuan(m).as_str()),
+                ("months", n.to_string().as_str()),
+            ],
+        ),
+        (_, _, Some(a), _) => tf(l, "selfcheck.amount", [("amount", yuan(a).as_str())]),
+        (_, _, _, Some(c)) => tf(l, "selfcheck.ceiling", [("amount", yuan(c).as_str())]),
+        (_, Some(n), _, _) => tf(l, "selfcheck.months", [("months", n.to_string().as_str())]),
+        _ => String::new(),
+    }
+}
+
+/// The section, or nothing for accounts without a person or enterprise.
+pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result<Markup> {
+    if actor.person_id.is_none() && actor.enterprise_ids.is_empty() {
+        return Ok(html! {});
+    }
+    let l = viewer.locale;
+    let (results, notes) = tokio::try_join!(
+        state.services.my_entitlements(actor),
+        state.services.notifications(actor, 50)
+    )?;
+    let titles: HashMap<String, String> = state
+        .services
+        .catalogue()
+        .programmes
+        .into_iter()
+        .map(|p| {
+            (
+                p.id,
+                if l == Locale::Zh {
+                    p.title.zh
+                } else {
+                    p.title.en
+                },
+            )
+        })
+        .collect();
+    let title = |id: &str| titles.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let unread: Vec<_> = notes
+        .iter()
+        .filter(|n| !n.read && n.kind == "may_qualify")
+        .collect();
+    let open: Vec<&Entitlement> = results
+        .iter()
+        .filter(|e| e.status != "ineligible")
+        .collect();
+    Ok(html! {
+        @if !unread.is_empty() {
+            section.notice.success id="may-qualify" role="status" {
+                strong { (t(l, "benefits.may_qualify")) }
+                ul { @for n in &unread { li { (title(n.programme.as_deref().unwrap_or(""))) } } }
+                form.inline method="post" action="/notifications/read" {
+                    input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+                    button.secondary type="submit" { (t(l, "benefits.mark_read")) }
+                }
+            }
+        }
+        h2 { (t(l, "benefits.title")) }
+        p.hint { (t(l, "benefits.explain")) }
+        table id="my-benefits" {
+            thead { tr { th { (t(l, "benefits.programme")) } th { (t(l, "benefits.status")) } th { (t(l, "benefits.figure")) } th { (t(l, "benefits.missing")) } } }
+            tbody {
+                @for e in &open {
+                    tr data-programme=(e.programme) data-status=(e.status) {
+                        td { (title(&e.programme)) }
+                        td { span class={ "badge " (e.status) } { (t(l, &format!("status.{}", e.status))) } }
+                        td { (figure(l, e)) }
+                        td { (e.missing_facts.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) }
+                    }
+                }
+            }
+        }
+        p { a href="/self-check" { (t(l, "benefits.try_self_check")) } }
+    })
+}
+
+async fn mark_read(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<HashMap<String, String>>,
+) -> std::result::Result<Redirect, super::PageError> {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    state
+        .services
+        .mark_notifications_read(actor)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(Redirect::to("/home"))
+}
