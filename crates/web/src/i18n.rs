@@ -81,10 +81,31 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Messages) {
     }
 }
 
-static ZH: LazyLock<Messages> =
-    LazyLock::new(|| parse(include_str!("../../../locales/zh-CN.toml"), "zh-CN"));
-static EN: LazyLock<Messages> =
-    LazyLock::new(|| parse(include_str!("../../../locales/en.toml"), "en"));
+/// The catalogues, one file per area of the product under
+/// `locales/{zh-CN,en}/`; each area adds its pair here.
+type Catalogue = (&'static str, &'static str, &'static str);
+
+const CATALOGUES: &[Catalogue] = &[(
+    "core",
+    include_str!("../../../locales/zh-CN/core.toml"),
+    include_str!("../../../locales/en/core.toml"),
+)];
+
+fn merged(pick: fn(&Catalogue) -> &'static str, tag: &str) -> Messages {
+    let mut all = Messages::new();
+    for entry in CATALOGUES {
+        for (key, text) in parse(pick(entry), &format!("{tag}/{}", entry.0)) {
+            assert!(
+                all.insert(key.clone(), text).is_none(),
+                "locales/{tag}: key {key} defined twice"
+            );
+        }
+    }
+    all
+}
+
+static ZH: LazyLock<Messages> = LazyLock::new(|| merged(|e| e.1, "zh-CN"));
+static EN: LazyLock<Messages> = LazyLock::new(|| merged(|e| e.2, "en"));
 
 fn messages(locale: Locale) -> &'static Messages {
     match locale {
