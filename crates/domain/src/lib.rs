@@ -5,6 +5,7 @@
 //! or a pure function, so it can be used from the policy engine and tested
 //! exhaustively.
 
+pub mod application;
 pub mod civil_date;
 pub mod district;
 pub mod money;

@@ -11,6 +11,7 @@
 //!   backends.
 
 pub mod audit;
+pub mod budget;
 pub mod entity;
 mod error;
 mod migration;

@@ -3,8 +3,14 @@
 
 pub mod account;
 pub mod api_token;
+pub mod application;
+pub mod application_event;
 pub mod audit_log;
+pub mod benefit_grant;
+pub mod budget;
+pub mod budget_movement;
 pub mod community;
+pub mod disbursement;
 pub mod district;
 pub mod enterprise;
 pub mod entitlement;
@@ -12,4 +18,5 @@ pub mod founder;
 pub mod login_failure;
 pub mod notification;
 pub mod person;
+pub mod review;
 pub mod session;

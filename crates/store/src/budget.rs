@@ -1,0 +1,187 @@
+//! The budget guard: the one place where a budget's figures change.
+//!
+//! Each change is a conditional UPDATE that only succeeds if the invariant
+//! still holds after it (`reserved + spent <= total`, nothing negative), plus
+//! an immutable movement row; the table's CHECK constraint is the backstop.
+//! On PostgreSQL the UPDATE takes the row lock and re-checks its condition
+//! against the latest committed row; on SQLite the write transaction is
+//! IMMEDIATE. Either way K concurrent reservations of `a` against a budget `B`
+//! succeed exactly `floor(B / a)` times.
+
+use crate::StoreError;
+use crate::entity::{budget, budget_movement};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Set};
+
+/// Why a budget change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum BudgetError {
+    #[error("budget {0} not found")]
+    NotFound(i64),
+    #[error("insufficient budget: {remaining_fen} fen remaining")]
+    Insufficient { remaining_fen: i64 },
+    #[error("nothing reserved to release or spend ({reserved_fen} fen reserved)")]
+    NotReserved { reserved_fen: i64 },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for BudgetError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        BudgetError::Store(e.into())
+    }
+}
+
+/// What moves and why.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Movement {
+    /// Adds to the total.
+    Fund,
+    /// Holds money for an approval.
+    Reserve,
+    /// Gives held money back.
+    Release,
+    /// Turns held money into money paid.
+    Spend,
+}
+
+impl Movement {
+    fn kind(self) -> &'static str {
+        match self {
+            Movement::Fund => "fund",
+            Movement::Reserve => "reserve",
+            Movement::Release => "release",
+            Movement::Spend => "spend",
+        }
+    }
+}
+
+/// The cause recorded with a movement.
+#[derive(Debug, Clone, Copy)]
+pub struct Cause<'a> {
+    pub actor: &'a str,
+    pub application_id: Option<i64>,
+    pub disbursement_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Applies one movement of `amount_fen` (> 0) to a budget inside `tx`.
+pub async fn apply(
+    tx: &DatabaseTransaction,
+    budget_id: i64,
+    movement: Movement,
+    amount_fen: i64,
+    cause: Cause<'_>,
+) -> Result<(), BudgetError> {
+    // Amounts come validated from services; a non-positive one here is a bug
+    // that must never move money, in release builds too.
+    assert!(amount_fen > 0, "budget movement of {amount_fen} fen");
+    let amount = Expr::val(amount_fen);
+    let mut update = Query::update();
+    update
+        .table("budgets")
+        .value("updated_at", cause.at)
+        .and_where(Expr::col("id").eq(budget_id));
+    match movement {
+        Movement::Fund => {
+            update.value("total_fen", Expr::col("total_fen").add(amount));
+        }
+        Movement::Reserve => {
+            update.value(
+                "reserved_fen",
+                Expr::col("reserved_fen").add(amount.clone()),
+            );
+            update.and_where(
+                Expr::col("reserved_fen")
+                    .add(Expr::col("spent_fen"))
+                    .add(amount)
+                    .lte(Expr::col("total_fen")),
+            );
+        }
+        Movement::Release => {
+            update.value(
+                "reserved_fen",
+                Expr::col("reserved_fen").sub(amount.clone()),
+            );
+            update.and_where(Expr::col("reserved_fen").gte(amount));
+        }
+        Movement::Spend => {
+            update.value(
+                "reserved_fen",
+                Expr::col("reserved_fen").sub(amount.clone()),
+            );
+            update.value("spent_fen", Expr::col("spent_fen").add(amount.clone()));
+            update.and_where(Expr::col("reserved_fen").gte(amount));
+        }
+    }
+    let changed = tx.execute(&update).await?.rows_affected();
+    if changed == 0 {
+        let current = budget::Entity::find_by_id(budget_id)
+            .one(tx)
+            .await?
+            .ok_or(BudgetError::NotFound(budget_id))?;
+        return Err(match movement {
+            Movement::Reserve => BudgetError::Insufficient {
+                remaining_fen: current.total_fen - current.reserved_fen - current.spent_fen,
+            },
+            _ => BudgetError::NotReserved {
+                reserved_fen: current.reserved_fen,
+            },
+        });
+    }
+    budget_movement::ActiveModel {
+        budget_id: Set(budget_id),
+        application_id: Set(cause.application_id),
+        disbursement_id: Set(cause.disbursement_id),
+        kind: Set(movement.kind().to_owned()),
+        amount_fen: Set(amount_fen),
+        actor: Set(cause.actor.to_owned()),
+        at: Set(cause.at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(())
+}
+
+/// A budget whose figures differ from the sum of its movements.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Mismatch {
+    pub budget_id: i64,
+    pub total_fen: (i64, i64),
+    pub reserved_fen: (i64, i64),
+    pub spent_fen: (i64, i64),
+}
+
+/// Rebuilds every budget's figures from its movements and reports each
+/// difference as (stored, rebuilt).
+pub async fn reconcile<C: ConnectionTrait>(db: &C) -> Result<Vec<Mismatch>, StoreError> {
+    let budgets = budget::Entity::find().all(db).await?;
+    let movements = budget_movement::Entity::find().all(db).await?;
+    let mut out = Vec::new();
+    for b in budgets {
+        let (mut total, mut reserved, mut spent) = (0i64, 0i64, 0i64);
+        for m in movements.iter().filter(|m| m.budget_id == b.id) {
+            match m.kind.as_str() {
+                "fund" => total += m.amount_fen,
+                "reserve" => reserved += m.amount_fen,
+                "release" => reserved -= m.amount_fen,
+                "spend" => {
+                    reserved -= m.amount_fen;
+                    spent += m.amount_fen;
+                }
+                _ => {}
+            }
+        }
+        if (total, reserved, spent) != (b.total_fen, b.reserved_fen, b.spent_fen) {
+            out.push(Mismatch {
+                budget_id: b.id,
+                total_fen: (b.total_fen, total),
+                reserved_fen: (b.reserved_fen, reserved),
+                spent_fen: (b.spent_fen, spent),
+            });
+        }
+    }
+    Ok(out)
+}
