@@ -144,3 +144,6 @@ mod tests {
 
 pub mod app;
 pub use app::TestApp;
+
+pub mod browser;
+pub use browser::Browser;
