@@ -384,6 +384,16 @@ async fn the_language_switch_changes_every_text_and_comes_back() {
         assert_eq!(browser.text("main h1").await, "计划看板");
         assert_eq!(browser.text("#lang-switch").await, "English");
 
+        // A crafted switch link cannot send the browser to another site
+        // (browsers drop the tab, which would leave `//evil.example/`).
+        browser
+            .goto(&app.url("/lang/en?next=%2F%09%2Fevil.example%2F"))
+            .await;
+        let url = browser.current_url().await.unwrap();
+        assert_eq!(url.host_str(), Some("127.0.0.1"), "{url}");
+        assert_eq!(url.path(), "/");
+        browser.find("html[lang='en']").await;
+
         browser.reset().await;
         app.stop().await;
     })
