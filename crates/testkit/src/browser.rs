@@ -409,16 +409,21 @@ impl Browser {
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("screenshot directory");
+        // The page's height plus whatever the window has besides the page.
         let height = self
             .client
-            .execute("return document.documentElement.scrollHeight;", vec![])
+            .execute(
+                "return document.documentElement.scrollHeight \
+                 + Math.max(0, window.outerHeight - window.innerHeight);",
+                vec![],
+            )
             .await
             .ok()
-            .and_then(|v| v.as_u64())
-            .unwrap_or(1000)
+            .and_then(|v| v.as_f64())
+            .map_or(1000, |h| h.ceil() as u32)
             .clamp(1000, 8000);
         self.client
-            .set_window_size(1280, height as u32)
+            .set_window_size(1280, height)
             .await
             .expect("resize for the screenshot");
         let png = self.client.screenshot().await.expect("screenshot");

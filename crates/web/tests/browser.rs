@@ -260,6 +260,9 @@ async fn enterprise_form_keeps_values_beside_a_validation_error_then_saves_and_e
         assert_eq!(browser.value("#f-ai_business").await, "true");
         assert_eq!(browser.value("#f-consortium_lead").await, "false");
         assert_eq!(browser.value("#f-gov_deployed_product").await, "");
+        browser
+            .screenshot(&format!("enterprise-invalid-{}", backend_name(db)))
+            .await;
         assert_eq!(
             app.services.verify_audit_log().await.unwrap().entries,
             audit_before,
@@ -327,10 +330,6 @@ async fn enterprise_form_keeps_values_beside_a_validation_error_then_saves_and_e
                 .contains("深圳前沿智能体科技有限公司")
         );
 
-        browser.goto(&app.url(&format!("/enterprises/{id}"))).await;
-        browser
-            .screenshot(&format!("enterprise-{}", backend_name(db)))
-            .await;
         browser.reset().await;
         app.stop().await;
     })
