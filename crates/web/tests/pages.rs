@@ -736,3 +736,57 @@ async fn every_page_declares_its_language() {
     })
     .await;
 }
+
+/// Page numbers far past the end are empty pages, not server errors (they
+/// once overflowed the row offset and made the server panic).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn huge_page_numbers_are_empty_pages() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        app.services
+            .create_enterprise(&admin, &enterprise_input(USCC_A, "nanshan"))
+            .await
+            .unwrap();
+        let session = session_pair(&app, "admin").await;
+        for path in [
+            "/enterprises?page=18446744073709551615",
+            "/persons?page=9223372036854775807",
+            "/communities?page=200000000000000000",
+            "/audit?page=368934881474191033",
+            "/audit?page=18446744073709551615",
+        ] {
+            let r = bare()
+                .get(app.url(path))
+                .header("cookie", &session)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let html = r.text().await.unwrap();
+            assert!(!html.contains("测试智能科技有限公司"), "{path}: empty");
+        }
+        for path in [
+            "/api/v1/enterprises?page=18446744073709551615",
+            "/api/v1/persons?page=9223372036854775807&per_page=100",
+            "/api/v1/audit?page=18446744073709551615&per_page=100",
+        ] {
+            let r = bare()
+                .get(app.url(path))
+                .header("cookie", &session)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{path}");
+            let body: serde_json::Value = r.json().await.unwrap();
+            let items = body
+                .get("items")
+                .or_else(|| body.get("entries"))
+                .and_then(|v| v.as_array())
+                .unwrap_or_else(|| panic!("{path}: {body}"));
+            assert!(items.is_empty(), "{path}: {body}");
+        }
+        app.stop().await;
+    })
+    .await;
+}
