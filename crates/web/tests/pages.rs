@@ -790,3 +790,72 @@ async fn huge_page_numbers_are_empty_pages() {
     })
     .await;
 }
+
+/// Messages name districts in the reader's language, never by their id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_name_districts_not_ids() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        let community = app
+            .services
+            .create_community(
+                &admin,
+                &CommunityInput {
+                    name_zh: "南山社区".into(),
+                    name_en: "Nanshan".into(),
+                    district: "nanshan".into(),
+                    address: "南山".into(),
+                    area_m2: 1_000,
+                    operator_name: "运营".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let client = app.sign_in("admin").await;
+        let community_id = community.id.to_string();
+        let r = client
+            .http
+            .post(app.url("/enterprises"))
+            .form(&[
+                ("_csrf", client.csrf.as_str()),
+                ("uscc", USCC_A),
+                ("name", "福田公司"),
+                ("district", "futian"),
+                ("community_id", community_id.as_str()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = r.text().await.unwrap();
+        assert_eq!(
+            element_text(&html, "f-community_id-error").as_deref(),
+            Some("该社区位于其他区（南山区），请选择本区社区。")
+        );
+
+        // The API: the message names the district, the parameters keep its id.
+        let mut body =
+            serde_json::json!({ "uscc": USCC_A, "name": "Futian Co", "district": "futian" });
+        body["community_id"] = community.id.into();
+        let problem: serde_json::Value = client
+            .http
+            .post(app.url("/api/v1/enterprises"))
+            .header("accept-language", "en")
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            problem["errors"][0]["message"],
+            "That community is in another district (Nanshan); choose one in this district."
+        );
+        assert_eq!(problem["errors"][0]["params"]["district"], "nanshan");
+        app.stop().await;
+    })
+    .await;
+}
