@@ -3,7 +3,9 @@
 //!
 //! Each test starts one browser and runs its story on every backend
 //! (`each_backend`: SQLite, and PostgreSQL when configured), forgetting
-//! cookies between the two servers. Without Chromium the tests print
+//! cookies between the two servers. Both backends stay affordable (about
+//! 20 s for the file on two cores, most of it Chromium) and worth it: the
+//! pages run real queries, and some failures only show on one engine. Without Chromium the tests print
 //! `SKIPPED` and pass, unless `OPCITY_REQUIRE_BROWSER=1` (see
 //! `opcity_testkit::browser`). Each test leaves one screenshot per backend
 //! in `target/e2e-screenshots/`.
