@@ -61,6 +61,15 @@ pub struct Overrides {
     pub addr: Option<String>,
 }
 
+/// `OPCITY_*` variables that belong to the test suite (see `opcity-testkit`),
+/// not to the platform; CI sets them in the same environment.
+const TEST_ONLY_ENV: &[&str] = &[
+    "test_postgres_url",
+    "require_browser",
+    "chromedriver",
+    "chromium",
+];
+
 /// Loads the configuration. `file` is the `--config` flag; without it,
 /// `opcity.toml` in the working directory is read when it exists.
 pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Box<figment::Error>> {
@@ -70,7 +79,7 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> Result<Config, Box<fi
         None => figment = figment.merge(Toml::file("opcity.toml")),
     }
     figment
-        .merge(Env::prefixed("OPCITY_").ignore(&["test_postgres_url"]))
+        .merge(Env::prefixed("OPCITY_").ignore(TEST_ONLY_ENV))
         .merge(Serialized::defaults(overrides))
         .extract()
         .map_err(Box::new)
@@ -87,6 +96,10 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             jail.create_file("custom.toml", "addr = \"0.0.0.0:9000\"\nlog_format = \"json\"\ndatabase_url = \"sqlite://file.db\"")?;
             jail.set_env("OPCITY_DATABASE_URL", "sqlite://env.db");
+            // The test suite's own variables are not configuration.
+            jail.set_env("OPCITY_TEST_POSTGRES_URL", "postgres://x@y/z");
+            jail.set_env("OPCITY_REQUIRE_BROWSER", "1");
+            jail.set_env("OPCITY_CHROMEDRIVER", "/usr/bin/chromedriver");
             let config = load(Some(Path::new("custom.toml")), &Overrides::default())
                 .map_err(|e| e.to_string())?;
             assert_eq!(config.addr, "0.0.0.0:9000");

@@ -145,6 +145,9 @@ mod tests {
 pub mod app;
 pub use app::TestApp;
 
+pub mod browser;
+pub use browser::Browser;
+
 /// The Shenzhen policy pack from this repository, loaded once per test process.
 pub fn shenzhen_pack() -> opcity_policy::Pack {
     static PACK: std::sync::OnceLock<opcity_policy::Pack> = std::sync::OnceLock::new();

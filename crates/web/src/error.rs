@@ -11,6 +11,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use opcity_domain::District;
 use opcity_services::{FieldError, ServiceError};
 
 /// A problem waiting to be rendered in the request's language.
@@ -127,9 +128,20 @@ impl IntoResponse for WebError {
     }
 }
 
-/// The localised message for one field error.
+/// The localised message for one field error. A `district` parameter (an id
+/// such as `nanshan`) reads as the district's name in the message; the API's
+/// `params` keep the id.
 pub fn field_message(locale: Locale, error: &FieldError) -> String {
-    let params = error.params.iter().map(|(k, v)| (*k, v.as_str()));
+    let params = error.params.iter().map(|(k, v)| {
+        let shown = match (*k, v.parse::<District>()) {
+            ("district", Ok(d)) => match locale {
+                Locale::Zh => d.name_zh(),
+                Locale::En => d.name_en(),
+            },
+            _ => v.as_str(),
+        };
+        (*k, shown)
+    });
     tf(locale, &format!("field.{}", error.code), params)
 }
 

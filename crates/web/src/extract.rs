@@ -9,8 +9,20 @@ use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Req
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum_extra::extract::CookieJar;
+use opcity_services::registry::Paging;
 use opcity_services::{Actor, ServiceError};
 use serde::de::DeserializeOwned;
+
+/// The highest page number a list accepts: far beyond any real list, and low
+/// enough that the row offset (at most [`Paging::MAX_PER_PAGE`] a page) stays
+/// within the databases' signed 64-bit `OFFSET`. A larger number asks for a
+/// page past the end, which is empty, like this one.
+pub const MAX_PAGE: u64 = 1_000_000_000;
+
+/// [`Paging`] from query parameters, the page number bounded by [`MAX_PAGE`].
+pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Paging {
+    Paging::new(page.map(|p| p.min(MAX_PAGE)), per_page)
+}
 
 pub const SESSION_COOKIE: &str = "opcity_session";
 pub const LANG_COOKIE: &str = "opcity_lang";

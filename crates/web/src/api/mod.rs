@@ -126,7 +126,7 @@ impl ListParams {
                 district,
                 q: self.q,
             },
-            Paging::new(self.page, self.per_page),
+            crate::extract::paging(self.page, self.per_page),
         ))
     }
 }

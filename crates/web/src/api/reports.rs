@@ -68,7 +68,7 @@ pub async fn audit_log(
     ApiActor(actor): ApiActor,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, WebError> {
-    let paging = opcity_services::registry::Paging::new(params.page, params.per_page);
+    let paging = crate::extract::paging(params.page, params.per_page);
     let offset = (paging.page - 1) * paging.per_page;
     Ok(Json(
         state

@@ -29,7 +29,7 @@ async fn audit(
         .get("page")
         .and_then(|p| p.parse::<u64>().ok())
         .unwrap_or(1)
-        .max(1);
+        .clamp(1, crate::extract::MAX_PAGE);
     let entries = state
         .services
         .audit_entries(actor, (page_no - 1) * PER_PAGE, PER_PAGE)

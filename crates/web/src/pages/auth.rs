@@ -29,11 +29,22 @@ pub fn routes() -> Router<AppState> {
         .route("/lang/{tag}", get(switch_language))
 }
 
-/// Only same-site paths: `/x` but never `//host` or `https://…`.
-fn safe_next(next: Option<&String>) -> String {
+/// Where to go on to, if it is a path on this site: `/x`, but never
+/// `//host`, `https://…`, `/\host` (browsers read `\` as `/`), nor anything
+/// with control characters (browsers drop tabs and newlines from URLs, so
+/// `/<TAB>/host` becomes `//host`, and a `Location` header cannot carry a
+/// newline at all). Anything else gives `fallback`.
+fn safe_next(next: Option<&String>, fallback: &str) -> String {
     match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.clone(),
-        _ => "/home".to_owned(),
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control) =>
+        {
+            n.clone()
+        }
+        _ => fallback.to_owned(),
     }
 }
 
@@ -88,7 +99,7 @@ async fn login_form(
     Query(query): Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
     let csrf = random_token(24);
-    let next = safe_next(query.get("next"));
+    let next = safe_next(query.get("next"), "/home");
     let jar = jar.add(login_csrf_cookie(csrf.clone(), state.config.secure_cookies));
     (jar, render_login(&viewer, &csrf, &next, "", None))
 }
@@ -109,7 +120,7 @@ async fn login(
         .map(|u| u.trim().to_owned())
         .unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
-    let next = safe_next(form.get("next"));
+    let next = safe_next(form.get("next"), "/home");
     match state.services.sign_in(&username, &password).await {
         Ok(issued) => {
             let jar = jar
@@ -179,9 +190,6 @@ async fn switch_language(
         .secure(state.config.secure_cookies)
         .max_age(cookie::time::Duration::days(365))
         .build();
-    let next = match query.get("next") {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") => n.clone(),
-        _ => "/".to_owned(),
-    };
+    let next = safe_next(query.get("next"), "/");
     (jar.add(cookie), Redirect::to(&next))
 }

@@ -19,18 +19,21 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/dashboard", get(dashboard))
 }
 
+/// The progress chart spans the page; the district charts sit two abreast,
+/// so they are drawn narrower to keep their text legible when scaled.
 const CHART_WIDTH: i64 = 640;
+const BAR_CHART_WIDTH: i64 = 420;
 const LABEL_WIDTH: i64 = 110;
 const ROW_HEIGHT: i64 = 26;
 
 /// A horizontal bar chart of one figure per district.
 fn bar_chart(locale: Locale, id: &str, title: &str, rows: &[(String, i64)]) -> Markup {
     let max = rows.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1);
-    let bar_space = CHART_WIDTH - LABEL_WIDTH - 90;
+    let bar_space = BAR_CHART_WIDTH - LABEL_WIDTH - 70;
     let height = ROW_HEIGHT * rows.len() as i64 + 36;
     html! {
         figure {
-            svg.chart id=(id) viewBox={ "0 0 " (CHART_WIDTH) " " (height) } role="img" aria-label=(title) xmlns="http://www.w3.org/2000/svg" {
+            svg.chart id=(id) viewBox={ "0 0 " (BAR_CHART_WIDTH) " " (height) } role="img" aria-label=(title) xmlns="http://www.w3.org/2000/svg" {
                 title { (title) }
                 text x="8" y="20" font-size="14" font-weight="600" fill="#1c2430" { (title) }
                 @for (i, (label, value)) in rows.iter().enumerate() {
@@ -46,20 +49,22 @@ fn bar_chart(locale: Locale, id: &str, title: &str, rows: &[(String, i64)]) -> M
     }
 }
 
-/// Progress towards one target as a bar with the target marked.
+/// Progress towards each target: its name, then a bar with the share
+/// reached and the percentage after it.
 fn progress_chart(locale: Locale, dash: &Dashboard) -> Markup {
-    let height = 40 * dash.targets.len() as i64 + 20;
+    const ROW: i64 = 48;
+    let full = CHART_WIDTH - 16 - 64;
+    let height = ROW * dash.targets.len() as i64 + 12;
     html! {
         svg.chart id="chart-targets" viewBox={ "0 0 " (CHART_WIDTH) " " (height) } role="img" aria-label=(t(locale, "dashboard.progress")) xmlns="http://www.w3.org/2000/svg" {
             title { (t(locale, "dashboard.progress")) }
             @for (i, target) in dash.targets.iter().enumerate() {
-                @let y = 10 + 40 * i as i64;
-                @let full = CHART_WIDTH - 200;
+                @let y = 8 + ROW * i as i64;
                 @let share = (target.value.min(target.exceeds) * full) / target.exceeds.max(1);
-                text x="8" y=(y + 16) font-size="12" fill="#1c2430" { (t(locale, &format!("target.{}", target.id))) }
-                rect x="180" y=(y + 4) width=(full) height="16" rx="3" fill="#e5e9ef" {}
-                rect x="180" y=(y + 4) width=(share) height="16" rx="3" fill=(if target.met { "#1f7a4d" } else { "#a15c00" }) {}
-                text x=(180 + full + 6) y=(y + 16) font-size="12" fill="#5b6675" {
+                text x="8" y=(y + 14) font-size="13" fill="#1c2430" { (t(locale, &format!("target.{}", target.id))) }
+                rect x="8" y=(y + 22) width=(full) height="16" rx="3" fill="#e5e9ef" {}
+                rect x="8" y=(y + 22) width=(share) height="16" rx="3" fill=(if target.met { "#1f7a4d" } else { "#a15c00" }) {}
+                text x=(8 + full + 8) y=(y + 35) font-size="12" fill="#5b6675" {
                     (target.value * 100 / target.exceeds.max(1)) "%"
                 }
             }
@@ -100,7 +105,7 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer) -> PageResult 
         (target_tiles(&viewer, &dash))
         (progress_chart(l, &dash))
         h2 { (t(l, "dashboard.districts")) }
-        div.grid {
+        div.grid.charts {
             (bar_chart(l, "chart-area", t(l, "target.community_area_m2"), &column(&dash, l, |r| r.community_area_m2)))
             (bar_chart(l, "chart-startups", t(l, "target.ai_startups"), &column(&dash, l, |r| r.ai_startups)))
             (bar_chart(l, "chart-professionals", t(l, "target.ai_professionals"), &column(&dash, l, |r| r.ai_professionals)))

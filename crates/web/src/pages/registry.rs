@@ -119,7 +119,7 @@ async fn list_page<K: Kind>(
         .filter(|d| !d.is_empty())
         .and_then(|d| d.parse().ok());
     let text = q.get("q").filter(|s| !s.is_empty()).cloned();
-    let paging = Paging::new(q.get("page").and_then(|p| p.parse().ok()), None);
+    let paging = crate::extract::paging(q.get("page").and_then(|p| p.parse().ok()), None);
     let filter = ListFilter {
         district,
         q: text.clone(),
