@@ -57,10 +57,15 @@ best() { sort -n | head -1; }
 
 # --- 2. per size: equality and end-to-end time ------------------------------------------------
 mismatches=0
+SPLIT=$DATA/.split.md
 {
     echo "| cases | opcity s | OpenFisca s | OpenFisca / opcity | I/O floor s | opcity / floor | peak RSS opcity / OpenFisca MiB | mismatching cases |"
     echo "|---:|---:|---:|---:|---:|---:|---:|---:|"
 } > "$RESULTS"
+{
+    echo "| cases | opcity → /dev/null s | floor → /dev/null s | opcity / floor | OpenFisca read / build / calculate / write s |"
+    echo "|---:|---:|---:|---:|---|"
+} > "$SPLIT"
 for size in $SIZES; do
     cases=$DATA/pop-$size-seed$SEED.jsonl
     [ -s "$cases" ] || { log "generating $size cases"; "$PY" "$HERE/gen_population.py" --size "$size" --seed "$SEED" --as-of "$AS_OF" "$cases"; }
@@ -80,6 +85,17 @@ for size in $SIZES; do
     done)
     read -r t_floor _ <<< "$(best <<< "$runs")"
     rm -f "$floor"
+
+    log "[$size] the same two with output to /dev/null (no disk writes)"
+    runs=$(for _ in $(seq "$REPEAT"); do
+        OUT=/dev/null timed "$OPCITY" policy eval --pack "$PACK" --as-of "$AS_OF" \
+            --format jsonl --detail brief "$cases"
+    done)
+    read -r n_ours _ <<< "$(best <<< "$runs")"
+    runs=$(for _ in $(seq "$REPEAT"); do
+        OUT=/dev/null timed "$FLOOR" "$PACK" "$cases" /dev/null "$line_bytes" 2>/dev/null
+    done)
+    read -r n_floor _ <<< "$(best <<< "$runs")"
 
     log "[$size] OpenFisca (chunks of $CHUNK cases)"
     read -r t_theirs m_theirs <<< "$(cd "$HERE" && OUT=/dev/null timed "$PY" evaluate.py \
@@ -101,6 +117,10 @@ for size in $SIZES; do
         -v mb="$m_theirs" -v bad="$bad" 'BEGIN {
         printf "| %d | %.2f | %.2f | %.1f× | %.2f | %.2f× | %s / %s | %s |\n",
                n, a, b, b / a, f, a / f, ma, mb, bad }' >> "$RESULTS"
+    phases=$(sed -E 's/.*read ([0-9.]+)s, build ([0-9.]+)s, calculate ([0-9.]+)s, write ([0-9.]+)s.*/\1 \/ \2 \/ \3 \/ \4/' \
+        "$DATA/openfisca-$size.log")
+    awk -v n="$size" -v a="$n_ours" -v f="$n_floor" -v p="$phases" 'BEGIN {
+        printf "| %d | %.2f | %.2f | %.2f× | %s |\n", n, a, f, a / f, p }' >> "$SPLIT"
 done
 
 # --- 3. other evaluation dates, on the smallest size: window edges, parameters unset ----------
@@ -129,6 +149,8 @@ if [ "${LATENCY:-1}" = 1 ]; then
         | grep -E '^(evaluate|parse)|time:' | tee "$DATA/latency-opcity.txt" >&2
 fi
 
+{ echo; echo "Where the time goes:"; echo; cat "$SPLIT"; } >> "$RESULTS"
+rm -f "$SPLIT"
 echo
 cat "$RESULTS"
 [ "$mismatches" -eq 0 ] || { log "FAIL: the engines disagree ($mismatches)"; exit 1; }
