@@ -17,8 +17,8 @@ from typing import Any
 FIELDS = ("status", "amount_fen", "ceiling_fen", "monthly_fen", "months", "missing_facts")
 
 
-def entry_key(entry: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(sorted(entry[f]) if f == "missing_facts" else entry[f] for f in FIELDS)
+def field_value(entry: dict[str, Any], name: str) -> Any:
+    return sorted(entry[name]) if name == "missing_facts" else entry[name]
 
 
 def diff_case(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
@@ -34,9 +34,8 @@ def diff_case(ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     out = []
     for programme, entry in a.items():
         other = b[programme]
-        if entry_key(entry) != entry_key(other):
-            fields = [f for f in FIELDS if entry_key({**entry})[FIELDS.index(f)]
-                      != entry_key({**other})[FIELDS.index(f)]]
+        fields = [f for f in FIELDS if field_value(entry, f) != field_value(other, f)]
+        if fields:
             detail = "; ".join(f"{f}: opcity {entry[f]!r} openfisca {other[f]!r}" for f in fields)
             out.append(f"{programme}: {detail}")
     return out

@@ -26,7 +26,7 @@ from openfisca_core.simulations import Simulation, SimulationBuilder
 
 from opcity_openfisca import OpcityTaxBenefitSystem, tri
 from opcity_openfisca.facts import ENTERPRISE_FACTS, ENUMS, OPEN_END, PERSON_FACTS
-from opcity_openfisca.programmes import BY_ID, FIGURES, NULL, PROGRAMMES, Status
+from opcity_openfisca.programmes import FIGURES, NULL, PROGRAMMES, Status
 
 MISSING = object()
 NO_DATE = "1970-01-01"
@@ -192,7 +192,7 @@ def main() -> None:
             t3 = time.perf_counter()
             write_chunk(out, chunk, results, args.as_of)
             t4 = time.perf_counter()
-            for key, seconds in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+            for key, seconds in zip(spent, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
                 spent[key] += seconds
             cases += chunk.size
     print(f"openfisca: {cases} cases; " + ", ".join(f"{k} {v:.2f}s" for k, v in spent.items()),

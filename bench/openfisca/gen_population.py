@@ -57,12 +57,12 @@ def uscc(rng: random.Random) -> str:
     while True:
         body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
         org_sum = sum((int(c) if c.isdigit() else ord(c) - ord("A") + 10) * w
-                      for c, w in zip(body, ORG_WEIGHTS))
+                      for c, w in zip(body, ORG_WEIGHTS, strict=True))
         org = {10: "X", 11: "0"}.get(11 - org_sum % 11, str(11 - org_sum % 11))
         if org == "X":  # outside the USCC alphabet: no valid code has this body
             continue
         first17 = "91440300" + body + org
-        total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+        total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(first17, USCC_WEIGHTS, strict=True))
         return first17 + USCC_ALPHABET[(31 - total % 31) % 31]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from openfisca_core.entities import CoreEntity
 from openfisca_core.indexed_enums import Enum
 from openfisca_core.periods import DateUnit
 from openfisca_core.variables import Variable
@@ -73,7 +74,7 @@ ENTERPRISE_FACTS: dict[str, type] = {
 }
 
 
-def input_variable(name: str, entity: object, value_type: type, label: str,
+def input_variable(name: str, entity: CoreEntity, value_type: type, label: str,
                    **extra: object) -> type[Variable]:
     """An ETERNITY input variable (a class, as OpenFisca declares them)."""
     attrs: dict[str, object] = {
@@ -86,7 +87,7 @@ def input_variable(name: str, entity: object, value_type: type, label: str,
     return type(name, (Variable,), attrs)
 
 
-def fact_variables(entity: object, facts: dict[str, type]) -> list[type[Variable]]:
+def fact_variables(entity: CoreEntity, facts: dict[str, type]) -> list[type[Variable]]:
     out: list[type[Variable]] = []
     for name, value_type in facts.items():
         extra: dict[str, object] = {}
@@ -99,7 +100,7 @@ def fact_variables(entity: object, facts: dict[str, type]) -> list[type[Variable
     return out
 
 
-def grant_variables(programme_key: str, entity: object) -> list[type[Variable]]:
+def grant_variables(programme_key: str, entity: CoreEntity) -> list[type[Variable]]:
     """What the case's `granted` list says about one programme: how many grants, and the
     latest end among them (OPEN_END for an open-ended grant)."""
     return [

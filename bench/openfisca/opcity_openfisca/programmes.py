@@ -24,17 +24,19 @@ from dataclasses import dataclass, field
 import numpy as np
 from openfisca_core.errors import ParameterNotFoundError
 from openfisca_core.indexed_enums import Enum
-from openfisca_core.periods import DateUnit
+from openfisca_core.entities import CoreEntity
+from openfisca_core.periods import DateUnit, Period
+from openfisca_core.populations import Population
 from openfisca_core.variables import Variable
 
 from . import tri
-from .conditions import as_of, optional
+from .conditions import Parameters, as_of, optional
 from .entities import Enterprise, Person
 from .facts import Degree, District, grant_variables
 
 NULL = -1
 
-Figure = Callable[[object, object, object], np.ndarray]  # (population, period, parameters)
+Figure = Callable[[Population, Period, Parameters], np.ndarray]
 
 
 class Status(Enum):
@@ -47,7 +49,7 @@ class Status(Enum):
 @dataclass(frozen=True)
 class Programme:
     id: str
-    entity: object
+    entity: CoreEntity
     kind: str
     conditions: tuple[str, ...] = ()
     one_time: bool = False
@@ -63,7 +65,7 @@ def const(path: str) -> Figure:
     """A figure read from one parameter, e.g. `funding.personal_loan_ceiling_fen`."""
     group, name = path.split(".")
 
-    def figure(population: object, period: object, parameters: object) -> np.ndarray:
+    def figure(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
         value = optional(parameters(period)[group], name)
         return population.filled_array(NULL if value is None else value, dtype=np.int64)
     return figure
@@ -74,7 +76,7 @@ def tiered(fact: str, enum: type[Enum], path: str) -> Figure:
     parameter, or a missing fact, gives NULL."""
     group, name = path.split(".")
 
-    def figure(population: object, period: object, parameters: object) -> np.ndarray:
+    def figure(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
         node = parameters(period)[group][name]
         values = [optional(node, member.name) for member in enum]
         table = np.array([NULL if v is None else v for v in values], dtype=np.int64)
@@ -83,7 +85,7 @@ def tiered(fact: str, enum: type[Enum], path: str) -> Figure:
     return figure
 
 
-def housing_subsidy_total(population: object, period: object, parameters: object) -> np.ndarray:
+def housing_subsidy_total(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
     monthly = const("housing.subsidy_monthly_fen")(population, period, parameters)
     months = const("housing.subsidy_max_months")(population, period, parameters)
     return np.where((monthly == NULL) | (months == NULL), NULL, monthly * months)
@@ -144,7 +146,7 @@ BY_ID: dict[str, Programme] = {p.id: p for p in PROGRAMMES}
 FIGURES = ("amount_fen", "ceiling_fen", "monthly_fen", "months")
 
 
-def in_effect(population: object, period: object, parameters: object) -> np.ndarray:
+def in_effect(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
     """The plan's window: `eligibility.in_effect` on the date (unset before the plan: false)."""
     try:
         on = bool(parameters(period).eligibility.in_effect)
@@ -153,7 +155,7 @@ def in_effect(population: object, period: object, parameters: object) -> np.ndar
     return population.filled_array(int(on), dtype=np.int64)
 
 
-def granted_rules(p: Programme, population: object, period: object) -> list[np.ndarray]:
+def granted_rules(p: Programme, population: Population, period: Period) -> list[np.ndarray]:
     """One-time: never granted; otherwise no grant still running on the date (one that starts
     later counts); an exclusion group: no grant at all of the other programme."""
     grants = population(f"{p.key}_grants", period)
@@ -171,7 +173,7 @@ def granted_rules(p: Programme, population: object, period: object) -> list[np.n
 def outcome_variable(p: Programme) -> type[Variable]:
     scope = PERSON_SCOPE if p.entity is Person else ENTERPRISE_SCOPE
 
-    def formula(population: object, period: object, parameters: object) -> np.ndarray:
+    def formula(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
         conditions = [in_effect(population, period, parameters)]
         conditions += [population(name, period) for name in scope + p.conditions]
         conditions += granted_rules(p, population, period)
@@ -185,7 +187,7 @@ def outcome_variable(p: Programme) -> type[Variable]:
 
 
 def status_variable(p: Programme) -> type[Variable]:
-    def formula(population: object, period: object) -> np.ndarray:
+    def formula(population: Population, period: Period) -> np.ndarray:
         return tri.state(population(p.key, period))
 
     return type(f"{p.key}_status", (Variable,), {
@@ -196,7 +198,7 @@ def status_variable(p: Programme) -> type[Variable]:
 
 
 def missing_facts_variable(p: Programme) -> type[Variable]:
-    def formula(population: object, period: object) -> np.ndarray:
+    def formula(population: Population, period: Period) -> np.ndarray:
         return tri.missing(population(p.key, period))
 
     return type(f"{p.key}_missing_facts", (Variable,), {
@@ -215,7 +217,7 @@ def exact(values: np.ndarray, what: str) -> np.ndarray:
 
 
 def figure_variable(p: Programme, name: str, compute: Figure) -> type[Variable]:
-    def formula(population: object, period: object, parameters: object) -> np.ndarray:
+    def formula(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
         eligible = tri.state(population(p.key, period)) == tri.TRUE
         return exact(np.where(eligible, compute(population, period, parameters), NULL),
                      f"{p.key}_{name}")
