@@ -68,6 +68,14 @@ pub enum Resource {
     ApiToken {
         owner: i64,
     },
+    /// An application for a programme, by a person or for an enterprise.
+    Application {
+        district: District,
+        person_id: Option<i64>,
+        enterprise_id: Option<i64>,
+    },
+    /// A programme budget (figures and funding).
+    Budget,
 }
 
 /// Allows or refuses `action` on `resource` for `actor`.
@@ -121,6 +129,23 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
 
         (ServiceProvider | Investor, Community { .. }) => action == Read,
         (Investor, Enterprise { .. }) => action == Read,
+
+        (
+            Founder,
+            Application {
+                person_id,
+                enterprise_id,
+                ..
+            },
+        ) => {
+            person_id.is_some_and(|p| Some(p) == actor.person_id)
+                || enterprise_id.is_some_and(|e| actor.enterprise_ids.contains(&e))
+        }
+        (DistrictReviewer, Application { district, .. }) => {
+            action != Create && in_district(actor, Some(district))
+        }
+        (DistrictReviewer, Budget) => action == Read,
+        (_, Application { .. } | Budget) => false,
 
         (_, Account | AuditLog) => false,
         (ServiceProvider | CommunityOperator | Investor, Person { .. }) => false,
@@ -257,6 +282,14 @@ mod tests {
             (Read,   Resource::Dashboard,     [true,  true,  true,  true, true,  true,  true ]),
             (Update, Resource::ApiToken { owner: 10 }, [true, true, true, true, true, true, false]),
             (Update, Resource::ApiToken { owner: 11 }, [false, false, false, true, false, false, false]),
+            (Create, Resource::Application { district: Nanshan, person_id: Some(100), enterprise_id: None },
+                                              [true,  false, false, true, false, false, false]),
+            (Update, Resource::Application { district: Nanshan, person_id: Some(101), enterprise_id: Some(200) },
+                                              [true,  false, true,  true, false, false, false]),
+            (Read,   Resource::Application { district: Longgang, person_id: Some(102), enterprise_id: None },
+                                              [false, false, false, true, false, false, true ]),
+            (Read,   Resource::Budget,        [false, false, true,  true, false, false, true ]),
+            (Update, Resource::Budget,        [false, false, false, true, false, false, false]),
         ];
         let roles = [
             Role::Founder,

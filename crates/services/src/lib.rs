@@ -8,6 +8,7 @@
 //!   [`ServiceError`]s with stable codes.
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod authz;
 pub mod crypto;

@@ -10,7 +10,7 @@ use crate::authz::Actor;
 use crate::error::Result;
 use chrono::{NaiveDate, Utc};
 use opcity_policy::{Beneficiary, Case, Detail, Pack, Status};
-use opcity_store::entity::{enterprise, entitlement, founder, notification, person};
+use opcity_store::entity::{benefit_grant, enterprise, entitlement, founder, notification, person};
 use opcity_store::sea_orm::sea_query::{ExprTrait, OnConflict};
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -74,10 +74,11 @@ fn insert_opt<T: serde::Serialize>(map: &mut Map<String, Value>, key: &str, valu
 
 /// The spec's case for a person (and one of their enterprises). Unknown facts
 /// are left out so the engine reports them as missing.
-fn case_json(
+pub(crate) fn case_json(
     p: Option<&person::Model>,
     is_founder: Option<bool>,
     e: Option<&enterprise::Model>,
+    grants: &[&benefit_grant::Model],
 ) -> Value {
     let mut person = Map::new();
     if let Some(p) = p {
@@ -115,8 +116,11 @@ fn case_json(
         insert_opt(&mut ent, "consortium_lead", e.consortium_lead);
         case.insert("enterprise".into(), Value::Object(ent));
     }
-    // Grants come from approved applications once they exist; none yet.
-    case.insert("granted".into(), json!([]));
+    let granted: Vec<Value> = grants
+        .iter()
+        .map(|g| json!({ "programme": g.programme, "from": g.from, "to": g.to }))
+        .collect();
+    case.insert("granted".into(), Value::Array(granted));
     Value::Object(case)
 }
 
@@ -216,6 +220,26 @@ impl Services {
             .map(|e| (e.id, e))
             .collect();
 
+        let subjects: Vec<String> = person_rows
+            .keys()
+            .map(|id| format!("person:{id}"))
+            .chain(enterprise_rows.keys().map(|id| format!("enterprise:{id}")))
+            .collect();
+        let grants = benefit_grant::Entity::find()
+            .filter(benefit_grant::Column::Subject.is_in(subjects))
+            .all(tx)
+            .await?;
+        let grants_of =
+            |person: Option<i64>, enterprise: Option<i64>| -> Vec<&benefit_grant::Model> {
+                let wanted = [
+                    person.map(|p| format!("person:{p}")),
+                    enterprise.map(|e| format!("enterprise:{e}")),
+                ];
+                grants
+                    .iter()
+                    .filter(|g| wanted.iter().flatten().any(|w| *w == g.subject))
+                    .collect()
+            };
         let mut rows = Vec::new();
         let mut evaluated_enterprises = BTreeSet::new();
         for p in person_rows.values() {
@@ -228,7 +252,15 @@ impl Services {
             // Person programmes are judged with the first enterprise as the
             // case's company; each enterprise is judged with this founder.
             let first = mine.first().copied();
-            let case = pack.parse_case(&case_json(Some(p), is_founder, first).to_string());
+            let case = pack.parse_case(
+                &case_json(
+                    Some(p),
+                    is_founder,
+                    first,
+                    &grants_of(Some(p.id), first.map(|e| e.id)),
+                )
+                .to_string(),
+            );
             if let Ok(case) = case {
                 rows.extend(rows_for(
                     &pack,
@@ -240,8 +272,15 @@ impl Services {
             }
             for e in &mine {
                 if evaluated_enterprises.insert(e.id)
-                    && let Ok(case) =
-                        pack.parse_case(&case_json(Some(p), is_founder, Some(e)).to_string())
+                    && let Ok(case) = pack.parse_case(
+                        &case_json(
+                            Some(p),
+                            is_founder,
+                            Some(e),
+                            &grants_of(Some(p.id), Some(e.id)),
+                        )
+                        .to_string(),
+                    )
                 {
                     rows.extend(rows_for(
                         &pack,
@@ -257,7 +296,9 @@ impl Services {
             .values()
             .filter(|e| !evaluated_enterprises.contains(&e.id))
         {
-            if let Ok(case) = pack.parse_case(&case_json(None, None, Some(e)).to_string()) {
+            if let Ok(case) = pack.parse_case(
+                &case_json(None, None, Some(e), &grants_of(None, Some(e.id))).to_string(),
+            ) {
                 rows.extend(rows_for(
                     &pack,
                     as_of,
@@ -506,5 +547,58 @@ impl Services {
             .await?;
         tx.commit().await?;
         Ok(())
+    }
+}
+
+impl Services {
+    /// The case the engine sees for a person and/or enterprise right now,
+    /// with their granted benefits (used by the application pre-check and at
+    /// approval, so exclusions are enforced then, not only at eligibility).
+    pub(crate) async fn case_for<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        person_id: Option<i64>,
+        enterprise_id: Option<i64>,
+        exclude_source: Option<&str>,
+    ) -> Result<Case> {
+        let p = match person_id {
+            Some(id) => person::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        let e = match enterprise_id {
+            Some(id) => enterprise::Entity::find_by_id(id).one(db).await?,
+            None => None,
+        };
+        let is_founder = match person_id {
+            Some(id) => {
+                let links = founder::Entity::find()
+                    .filter(founder::Column::PersonId.eq(id))
+                    .all(db)
+                    .await?;
+                (!links.is_empty()).then_some(true)
+            }
+            None => None,
+        };
+        let subjects: Vec<String> = [
+            person_id.map(|p| format!("person:{p}")),
+            enterprise_id.map(|e| format!("enterprise:{e}")),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let grants = benefit_grant::Entity::find()
+            .filter(benefit_grant::Column::Subject.is_in(subjects))
+            .all(db)
+            .await?;
+        // An application's own grant must not count against it when its
+        // continued eligibility is checked.
+        let refs: Vec<&benefit_grant::Model> = grants
+            .iter()
+            .filter(|g| Some(g.source.as_str()) != exclude_source)
+            .collect();
+        let json = case_json(p.as_ref(), is_founder, e.as_ref(), &refs);
+        self.pack()
+            .parse_case(&json.to_string())
+            .map_err(|err| crate::ServiceError::Internal(Box::new(err)))
     }
 }

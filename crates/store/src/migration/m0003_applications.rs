@@ -56,6 +56,7 @@ async fn create_budgets(m: &SchemaManager<'_>) -> Result<(), DbErr> {
             .check(Expr::cust("reserved_fen + spent_fen <= total_fen"))
             .index(
                 Index::create()
+                    .name("budgets_programme_year_authority")
                     .unique()
                     .col("programme")
                     .col("year")
@@ -134,6 +135,7 @@ async fn create_applications(m: &SchemaManager<'_>) -> Result<(), DbErr> {
             // A retried submission with the same key finds the first one.
             .index(
                 Index::create()
+                    .name("applications_idempotency_key")
                     .unique()
                     .col("created_by")
                     .col("idempotency_key"),
@@ -212,7 +214,13 @@ async fn create_disbursements_and_grants(m: &SchemaManager<'_>) -> Result<(), Db
                 ("disbursements", "application_id"),
                 ("applications", "id"),
             ))
-            .index(Index::create().unique().col("application_id").col("seq"))
+            .index(
+                Index::create()
+                    .name("disbursements_application_seq")
+                    .unique()
+                    .col("application_id")
+                    .col("seq"),
+            )
             .take(),
     )
     .await?;

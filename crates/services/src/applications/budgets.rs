@@ -1,0 +1,219 @@
+//! Programme budgets: per programme, year and funding authority.
+
+use crate::authz::{Action, Actor, Resource, authorize};
+use crate::error::{FieldError, Result, ServiceError};
+use crate::{Services, record_change};
+use opcity_domain::District;
+use opcity_store::budget::{self, BudgetError, Cause, Movement};
+use opcity_store::entity::budget as budget_entity;
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BudgetInput {
+    pub programme: String,
+    pub year: i32,
+    /// `municipal` or a district id.
+    pub authority: String,
+    pub total_fen: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct BudgetView {
+    pub id: i64,
+    pub programme: String,
+    pub year: i32,
+    pub authority: String,
+    pub total_fen: i64,
+    pub reserved_fen: i64,
+    pub spent_fen: i64,
+    pub remaining_fen: i64,
+}
+
+impl From<&budget_entity::Model> for BudgetView {
+    fn from(b: &budget_entity::Model) -> Self {
+        BudgetView {
+            id: b.id,
+            programme: b.programme.clone(),
+            year: b.year,
+            authority: b.authority.clone(),
+            total_fen: b.total_fen,
+            reserved_fen: b.reserved_fen,
+            spent_fen: b.spent_fen,
+            remaining_fen: b.total_fen - b.reserved_fen - b.spent_fen,
+        }
+    }
+}
+
+/// A budget error as users see it: the remaining figure when it runs out.
+pub(crate) fn budget_error(err: BudgetError) -> ServiceError {
+    match err {
+        BudgetError::Insufficient { remaining_fen } => ServiceError::Validation(vec![
+            FieldError::new("amount_fen", "budget_insufficient")
+                .with("remaining_fen", remaining_fen),
+        ]),
+        BudgetError::NotFound(_) => ServiceError::NotFound { entity: "budget" },
+        BudgetError::NotReserved { reserved_fen } => ServiceError::Internal(
+            format!("budget movement without reservation ({reserved_fen} reserved)").into(),
+        ),
+        BudgetError::Store(e) => e.into(),
+    }
+}
+
+impl Services {
+    pub async fn create_budget(&self, actor: &Actor, input: &BudgetInput) -> Result<BudgetView> {
+        authorize(actor, Action::Create, Resource::Budget)?;
+        let mut errors = Vec::new();
+        if self.pack().programme(&input.programme).is_none() {
+            errors.push(FieldError::new("programme", "unknown_programme"));
+        }
+        if !(2000..=2100).contains(&input.year) {
+            errors.push(
+                FieldError::new("year", "out_of_range")
+                    .with("min", 2000)
+                    .with("max", 2100),
+            );
+        }
+        if input.authority != "municipal" && input.authority.parse::<District>().is_err() {
+            errors.push(FieldError::new("authority", "unknown_authority"));
+        }
+        if input.total_fen < 0 {
+            errors.push(
+                FieldError::new("total_fen", "out_of_range")
+                    .with("min", 0)
+                    .with("max", i64::MAX),
+            );
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        let created = budget_entity::ActiveModel {
+            programme: Set(input.programme.clone()),
+            year: Set(input.year),
+            authority: Set(input.authority.clone()),
+            total_fen: Set(0),
+            reserved_fen: Set(0),
+            spent_fen: Set(0),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await
+        .map_err(|e| match opcity_store::StoreError::from(e) {
+            opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
+                code: "budget_exists",
+                field: Some("programme"),
+            },
+            other => other.into(),
+        })?;
+        let label = actor.audit_label();
+        if input.total_fen > 0 {
+            let cause = Cause {
+                actor: &label,
+                application_id: None,
+                disbursement_id: None,
+                at: now,
+            };
+            budget::apply(&tx, created.id, Movement::Fund, input.total_fen, cause)
+                .await
+                .map_err(budget_error)?;
+        }
+        let saved = budget_entity::Entity::find_by_id(created.id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "budget" })?;
+        let view = BudgetView::from(&saved);
+        record_change(
+            &tx,
+            now,
+            &label,
+            "budget.create",
+            saved.id,
+            None,
+            Some(&view),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Adds money to a budget (a new movement; figures are never edited).
+    pub async fn fund_budget(&self, actor: &Actor, id: i64, amount_fen: i64) -> Result<BudgetView> {
+        authorize(actor, Action::Update, Resource::Budget)?;
+        if amount_fen <= 0 {
+            return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
+        }
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        let before = budget_entity::Entity::find_by_id(id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "budget" })?;
+        let label = actor.audit_label();
+        let cause = Cause {
+            actor: &label,
+            application_id: None,
+            disbursement_id: None,
+            at: now,
+        };
+        budget::apply(&tx, id, Movement::Fund, amount_fen, cause)
+            .await
+            .map_err(budget_error)?;
+        let after = budget_entity::Entity::find_by_id(id)
+            .one(&tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "budget" })?;
+        record_change(
+            &tx,
+            now,
+            &label,
+            "budget.fund",
+            id,
+            Some(&BudgetView::from(&before)),
+            Some(&BudgetView::from(&after)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(BudgetView::from(&after))
+    }
+
+    pub async fn list_budgets(&self, actor: &Actor) -> Result<Vec<BudgetView>> {
+        authorize(actor, Action::Read, Resource::Budget)?;
+        let rows = budget_entity::Entity::find()
+            .order_by_asc(budget_entity::Column::Programme)
+            .order_by_asc(budget_entity::Column::Year)
+            .all(self.store().db())
+            .await?;
+        Ok(rows.iter().map(BudgetView::from).collect())
+    }
+
+    /// The budget that pays an approval: the programme's pool for the year,
+    /// held by the deciding authority (the district, or the city).
+    pub(crate) async fn budget_for<C: opcity_store::sea_orm::ConnectionTrait>(
+        &self,
+        db: &C,
+        programme: &str,
+        year: i32,
+        authority: &str,
+    ) -> Result<budget_entity::Model> {
+        budget_entity::Entity::find()
+            .filter(budget_entity::Column::Programme.eq(programme))
+            .filter(budget_entity::Column::Year.eq(year))
+            .filter(budget_entity::Column::Authority.eq(authority))
+            .one(db)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::Validation(vec![
+                    FieldError::new("amount_fen", "no_budget")
+                        .with("programme", programme)
+                        .with("authority", authority)
+                        .with("year", year),
+                ])
+            })
+    }
+}

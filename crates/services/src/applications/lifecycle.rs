@@ -1,0 +1,1149 @@
+//! Creating, submitting, reviewing, accepting and withdrawing applications.
+
+use super::budgets::budget_error;
+use crate::authz::{Action, Actor, Resource, authorize};
+use crate::error::{FieldError, Result, ServiceError};
+use crate::{Services, record_change};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use opcity_domain::Role;
+use opcity_domain::application::{Event, Party, State, transition};
+use opcity_policy::{Beneficiary, DecidedBy, Detail, Status};
+use opcity_store::budget::{self, Cause, Movement};
+use opcity_store::entity::{
+    application, application_event, benefit_grant, disbursement, enterprise, notification, person,
+    review,
+};
+use opcity_store::sea_orm::sea_query::{Expr, ExprTrait, Query};
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
+};
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewApplication {
+    /// Programme id, e.g. `sz.housing.subsidy`.
+    pub programme: String,
+    /// Required for enterprise programmes: one of the applicant's enterprises.
+    pub enterprise_id: Option<i64>,
+    /// The amount asked for, in fen (optional: review sets the figure).
+    pub requested_fen: Option<i64>,
+    /// The form's fields (the programme's declared evidence of kind `field`).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub form: serde_json::Map<String, serde_json::Value>,
+    /// Retrying with the same key returns the first application.
+    pub idempotency_key: Option<String>,
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    Approve,
+    Reject,
+    Return,
+    Forward,
+}
+
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewInput {
+    pub decision: Decision,
+    /// The approved amount (fen), for approvals of programmes with money.
+    pub amount_fen: Option<i64>,
+    /// Rubric score 0–100.
+    pub score: Option<i32>,
+    pub comment: Option<String>,
+    /// The reviewer declares no conflict of interest (required).
+    pub no_conflict_declared: bool,
+    /// For `return`: the date more information is due (YYYY-MM-DD).
+    pub return_deadline: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    pub id: i64,
+    pub programme: String,
+    pub person_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub district: String,
+    pub state: String,
+    pub requested_fen: Option<i64>,
+    pub approved_fen: Option<i64>,
+    pub budget_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    /// The engine's result for the programme at submission, with the pack version.
+    #[schema(value_type = Object)]
+    pub explanation: Option<serde_json::Value>,
+    pub pack_version: Option<String>,
+    pub return_deadline: Option<NaiveDate>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Whole days since submission while waiting for a decision (the SLA clock).
+    pub waiting_days: Option<i64>,
+    /// An approval above the programme's threshold waits for a second reviewer.
+    pub awaiting_second_review: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub event: String,
+    pub actor: String,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DisbursementView {
+    pub seq: i32,
+    pub due_on: NaiveDate,
+    pub amount_fen: i64,
+    pub status: String,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApplicationDetail {
+    pub application: ApplicationView,
+    pub history: Vec<EventView>,
+    pub disbursements: Vec<DisbursementView>,
+}
+
+/// Review queue filters.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFilter {
+    pub district: Option<String>,
+    pub programme: Option<String>,
+    pub state: Option<String>,
+}
+
+fn view(
+    a: &application::Model,
+    now: DateTime<Utc>,
+    awaiting_second_review: bool,
+) -> ApplicationView {
+    let state: State = a.state.parse().unwrap_or(State::Draft);
+    ApplicationView {
+        id: a.id,
+        programme: a.programme.clone(),
+        person_id: a.person_id,
+        enterprise_id: a.enterprise_id,
+        district: a.district.clone(),
+        state: a.state.clone(),
+        requested_fen: a.requested_fen,
+        approved_fen: a.approved_fen,
+        budget_id: a.budget_id,
+        form: serde_json::from_str(&a.form_data).unwrap_or_default(),
+        explanation: a
+            .explanation
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok()),
+        pack_version: a.pack_version.clone(),
+        return_deadline: a.return_deadline,
+        submitted_at: a.submitted_at,
+        decided_at: a.decided_at,
+        created_at: a.created_at,
+        waiting_days: a
+            .submitted_at
+            .filter(|_| state.awaits_review())
+            .map(|s| (now - s).num_days()),
+        awaiting_second_review,
+    }
+}
+
+fn resource(a: &application::Model) -> Resource {
+    Resource::Application {
+        district: a
+            .district
+            .parse()
+            .expect("district ids are constrained by a foreign key"),
+        person_id: a.person_id,
+        enterprise_id: a.enterprise_id,
+    }
+}
+
+/// The party an actor plays for an application.
+fn party(actor: &Actor, a: &application::Model) -> Party {
+    match actor.role {
+        Role::DistrictReviewer => Party::DistrictReviewer,
+        Role::MunicipalAdmin if a.created_by != actor.account_id => Party::MunicipalReviewer,
+        _ => Party::Applicant,
+    }
+}
+
+fn state_error(err: opcity_domain::application::TransitionError, current: &str) -> ServiceError {
+    ServiceError::Validation(vec![
+        FieldError::new("state", "illegal_transition")
+            .with("state", current)
+            .with("reason", err),
+    ])
+}
+
+impl Services {
+    async fn load_application<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        id: i64,
+    ) -> Result<application::Model> {
+        application::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(ServiceError::NotFound {
+                entity: "application",
+            })
+    }
+
+    /// Moves an application by `event` inside `tx` (see the module docs).
+    pub(crate) async fn move_application(
+        &self,
+        tx: &DatabaseTransaction,
+        app: &application::Model,
+        event: Event,
+        party: Party,
+        actor: &str,
+        comment: Option<&str>,
+    ) -> Result<application::Model> {
+        let from: State = app
+            .state
+            .parse()
+            .map_err(|e: String| ServiceError::Internal(e.into()))?;
+        let to = transition(from, event, party).map_err(|e| state_error(e, &app.state))?;
+        let now = self.now();
+        let update = Query::update()
+            .table("applications")
+            .value("state", to.id())
+            .value("updated_at", now)
+            .and_where(Expr::col("id").eq(app.id))
+            .and_where(Expr::col("state").eq(from.id()))
+            .take();
+        if tx.execute(&update).await?.rows_affected() != 1 {
+            return Err(ServiceError::Conflict {
+                code: "state_changed",
+                field: Some("state"),
+            });
+        }
+        application_event::ActiveModel {
+            application_id: Set(app.id),
+            from_state: Set(Some(from.id().to_owned())),
+            to_state: Set(to.id().to_owned()),
+            event: Set(serde_json::to_value(event)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default()),
+            actor: Set(actor.to_owned()),
+            comment: Set(comment.map(str::to_owned)),
+            at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        notification::ActiveModel {
+            account_id: Set(app.created_by),
+            kind: Set(format!("application_{}", to.id())),
+            programme: Set(Some(app.programme.clone())),
+            subject: Set(Some(format!("application:{}", app.id))),
+            created_at: Set(now),
+            read_at: Set(None),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        let after = self.load_application(tx, app.id).await?;
+        record_change(
+            tx,
+            now,
+            actor,
+            "application.transition",
+            app.id,
+            Some(&view(app, now, false)),
+            Some(&view(&after, now, false)),
+        )
+        .await?;
+        Ok(after)
+    }
+
+    /// Starts an application (a draft). A retry with the same idempotency key
+    /// returns the first application; the same key with another programme is
+    /// refused.
+    pub async fn create_application(
+        &self,
+        actor: &Actor,
+        input: &NewApplication,
+    ) -> Result<ApplicationView> {
+        let pack = self.pack();
+        let programme = pack
+            .programme(&input.programme)
+            .ok_or_else(|| ServiceError::invalid("programme", "unknown_programme"))?;
+        if let Some(key) = input.idempotency_key.as_deref() {
+            if key.is_empty() || key.len() > 200 {
+                return Err(ServiceError::invalid("idempotency_key", "too_long"));
+            }
+            if let Some(existing) = application::Entity::find()
+                .filter(application::Column::CreatedBy.eq(actor.account_id))
+                .filter(application::Column::IdempotencyKey.eq(key))
+                .one(self.store().db())
+                .await?
+            {
+                return self.idempotent_replay(existing, input);
+            }
+        }
+        if input.requested_fen.is_some_and(|f| f <= 0) {
+            return Err(ServiceError::invalid("requested_fen", "must_be_positive"));
+        }
+        let (person_id, enterprise_id, district) = self
+            .applicant_subject(actor, programme.beneficiary, input.enterprise_id)
+            .await?;
+        let resource = Resource::Application {
+            district,
+            person_id,
+            enterprise_id,
+        };
+        authorize(actor, Action::Create, resource)?;
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        let inserted = application::ActiveModel {
+            programme: Set(input.programme.clone()),
+            person_id: Set(person_id),
+            enterprise_id: Set(enterprise_id),
+            district: Set(district.id().to_owned()),
+            state: Set(State::Draft.id().to_owned()),
+            requested_fen: Set(input.requested_fen),
+            approved_fen: Set(None),
+            budget_id: Set(None),
+            created_by: Set(actor.account_id),
+            idempotency_key: Set(input.idempotency_key.clone()),
+            form_data: Set(serde_json::Value::Object(input.form.clone()).to_string()),
+            explanation: Set(None),
+            pack_version: Set(None),
+            return_deadline: Set(None),
+            submitted_at: Set(None),
+            decided_at: Set(None),
+            created_at: Set(now),
+            updated_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await;
+        let saved = match inserted {
+            Ok(saved) => saved,
+            Err(e) => {
+                let err = opcity_store::StoreError::from(e);
+                if input.idempotency_key.is_none() || !err.is_unique_on("idempotency_key") {
+                    return Err(err.into());
+                }
+                // A concurrent retry with the same key won the race: answer with its result.
+                drop(tx);
+                let existing = application::Entity::find()
+                    .filter(application::Column::CreatedBy.eq(actor.account_id))
+                    .filter(application::Column::IdempotencyKey.eq(input.idempotency_key.clone()))
+                    .one(self.store().db())
+                    .await?
+                    .ok_or(ServiceError::NotFound {
+                        entity: "application",
+                    })?;
+                return self.idempotent_replay(existing, input);
+            }
+        };
+        application_event::ActiveModel {
+            application_id: Set(saved.id),
+            from_state: Set(None),
+            to_state: Set(State::Draft.id().to_owned()),
+            event: Set("create".to_owned()),
+            actor: Set(actor.audit_label()),
+            comment: Set(None),
+            at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        let v = view(&saved, now, false);
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "application.create",
+            saved.id,
+            None,
+            Some(&v),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(v)
+    }
+
+    fn idempotent_replay(
+        &self,
+        existing: application::Model,
+        input: &NewApplication,
+    ) -> Result<ApplicationView> {
+        let same = existing.programme == input.programme
+            && existing.requested_fen == input.requested_fen
+            && (input.enterprise_id.is_none() || existing.enterprise_id == input.enterprise_id);
+        if same {
+            Ok(view(&existing, self.now(), false))
+        } else {
+            Err(ServiceError::Conflict {
+                code: "idempotency_key_reused",
+                field: Some("idempotency_key"),
+            })
+        }
+    }
+
+    /// Who an application is for: the applicant's person, or one of their
+    /// enterprises, and the district that reviews it.
+    async fn applicant_subject(
+        &self,
+        actor: &Actor,
+        beneficiary: Beneficiary,
+        enterprise_id: Option<i64>,
+    ) -> Result<(Option<i64>, Option<i64>, opcity_domain::District)> {
+        let db = self.store().db();
+        match beneficiary {
+            Beneficiary::Person => {
+                let person_id = actor
+                    .person_id
+                    .ok_or_else(|| ServiceError::invalid("person", "no_person_record"))?;
+                let p = person::Entity::find_by_id(person_id)
+                    .one(db)
+                    .await?
+                    .ok_or(ServiceError::NotFound { entity: "person" })?;
+                let district = p
+                    .district
+                    .as_deref()
+                    .and_then(|d| d.parse().ok())
+                    .ok_or_else(|| ServiceError::invalid("district", "person_district_missing"))?;
+                Ok((Some(person_id), None, district))
+            }
+            Beneficiary::Enterprise => {
+                let id = enterprise_id
+                    .ok_or_else(|| ServiceError::invalid("enterprise_id", "required"))?;
+                let e = enterprise::Entity::find_by_id(id)
+                    .one(db)
+                    .await?
+                    .ok_or_else(|| ServiceError::invalid("enterprise_id", "unknown_enterprise"))?;
+                let district = e
+                    .district
+                    .parse()
+                    .map_err(|_| ServiceError::invalid("enterprise_id", "unknown_enterprise"))?;
+                Ok((actor.person_id, Some(id), district))
+            }
+        }
+    }
+
+    /// The engine's current result for the application's programme and
+    /// subject, leaving out grants that came from this application itself.
+    pub(crate) async fn current_result<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        app: &application::Model,
+    ) -> Result<serde_json::Value> {
+        let case = self
+            .case_for(
+                db,
+                app.person_id,
+                app.enterprise_id,
+                Some(&format!("application:{}", app.id)),
+            )
+            .await?;
+        let pack = self.pack();
+        let as_of = opcity_domain::today_in_shanghai(self.now());
+        let evaluation = pack.at(as_of).evaluate(&case, Detail::Full);
+        let result = evaluation
+            .results
+            .iter()
+            .find(|r| r.programme == app.programme)
+            .ok_or(ServiceError::NotFound {
+                entity: "programme",
+            })?;
+        Ok(
+            serde_json::json!({ "pack": { "id": pack.id(), "version": pack.version() }, "as_of": as_of, "result": result }),
+        )
+    }
+
+    /// Submits a draft (or resubmits a returned application). The engine
+    /// pre-checks it at once: its explanation is attached as it was at
+    /// submission; an ineligible application is rejected with the reasons.
+    pub async fn submit_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        let event = if app.state == State::Returned.id() {
+            Event::Resubmit
+        } else {
+            Event::Submit
+        };
+        let label = actor.audit_label();
+        let submitted = self
+            .move_application(&tx, &app, event, party(actor, &app), &label, None)
+            .await?;
+        let explanation = self.current_result(&tx, &submitted).await?;
+        let status = explanation["result"]["status"]
+            .as_str()
+            .unwrap_or("")
+            .to_owned();
+        let now = self.now();
+        let mut active: application::ActiveModel = submitted.clone().into();
+        active.explanation = Set(Some(explanation.to_string()));
+        active.pack_version = Set(explanation["pack"]["version"].as_str().map(str::to_owned));
+        active.submitted_at = Set(Some(now));
+        let submitted = active.update(&tx).await?;
+        let (next, comment) = if status == "ineligible" {
+            (Event::PrecheckFailed, Some("policy pre-check: ineligible"))
+        } else {
+            (Event::PrecheckPassed, None)
+        };
+        let after = self
+            .move_application(
+                &tx,
+                &submitted,
+                next,
+                Party::System,
+                "system:precheck",
+                comment,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(view(&after, now, false))
+    }
+
+    /// A reviewer's decision. Approving reserves the amount in the deciding
+    /// authority's budget in the same transaction; it is refused with the
+    /// remaining figure when the budget runs out, when the applicant is no
+    /// longer eligible (exclusions are checked now, against current grants),
+    /// or above the programme's figure.
+    pub async fn review_application(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &ReviewInput,
+    ) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        self.check_conflict_of_interest(actor, &app, input.no_conflict_declared)?;
+        let role_party = party(actor, &app);
+        if role_party == Party::Applicant {
+            return Err(ServiceError::Forbidden);
+        }
+        let now = self.now();
+        let label = actor.audit_label();
+        self.record_review(&tx, actor, &app, input, now).await?;
+        let after = match input.decision {
+            Decision::Reject => {
+                self.move_application(
+                    &tx,
+                    &app,
+                    Event::Reject,
+                    role_party,
+                    &label,
+                    input.comment.as_deref(),
+                )
+                .await?
+            }
+            Decision::Forward => {
+                self.move_application(
+                    &tx,
+                    &app,
+                    Event::Forward,
+                    role_party,
+                    &label,
+                    input.comment.as_deref(),
+                )
+                .await?
+            }
+            Decision::Return => {
+                let today = opcity_domain::today_in_shanghai(now);
+                let deadline = input
+                    .return_deadline
+                    .as_deref()
+                    .and_then(|d| d.parse::<NaiveDate>().ok())
+                    .filter(|d| *d > today)
+                    .ok_or_else(|| {
+                        ServiceError::invalid("return_deadline", "future_date_required")
+                    })?;
+                let moved = self
+                    .move_application(
+                        &tx,
+                        &app,
+                        Event::Return,
+                        role_party,
+                        &label,
+                        input.comment.as_deref(),
+                    )
+                    .await?;
+                let mut active: application::ActiveModel = moved.into();
+                active.return_deadline = Set(Some(deadline));
+                active.update(&tx).await?
+            }
+            Decision::Approve => match self
+                .approve(&tx, actor, &app, input, role_party, now)
+                .await?
+            {
+                Some(approved) => approved,
+                None => {
+                    tx.commit().await?;
+                    return Ok(view(&app, now, true));
+                }
+            },
+        };
+        tx.commit().await?;
+        Ok(view(&after, now, false))
+    }
+
+    fn check_conflict_of_interest(
+        &self,
+        actor: &Actor,
+        app: &application::Model,
+        declared: bool,
+    ) -> Result<()> {
+        if actor.role == Role::Founder {
+            return Ok(());
+        }
+        // Automatic recusal: the reviewer is the applicant or founded the enterprise.
+        let linked = (app.person_id.is_some() && app.person_id == actor.person_id)
+            || app
+                .enterprise_id
+                .is_some_and(|e| actor.enterprise_ids.contains(&e));
+        if linked {
+            return Err(ServiceError::Conflict {
+                code: "conflict_of_interest",
+                field: None,
+            });
+        }
+        if !declared {
+            return Err(ServiceError::invalid(
+                "no_conflict_declared",
+                "declaration_required",
+            ));
+        }
+        Ok(())
+    }
+
+    async fn record_review(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        app: &application::Model,
+        input: &ReviewInput,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        if input.score.is_some_and(|s| !(0..=100).contains(&s)) {
+            return Err(ServiceError::Validation(vec![
+                FieldError::new("score", "out_of_range")
+                    .with("min", 0)
+                    .with("max", 100),
+            ]));
+        }
+        let decision = serde_json::to_value(input.decision)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        review::ActiveModel {
+            application_id: Set(app.id),
+            reviewer_id: Set(actor.account_id),
+            decision: Set(decision),
+            amount_fen: Set(input.amount_fen),
+            score: Set(input.score),
+            comment: Set(input.comment.clone()),
+            no_conflict_declared: Set(input.no_conflict_declared),
+            at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Approves, or returns `None` when the approval waits for a second reviewer.
+    async fn approve(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        app: &application::Model,
+        input: &ReviewInput,
+        role_party: Party,
+        now: DateTime<Utc>,
+    ) -> Result<Option<application::Model>> {
+        let pack = self.pack();
+        let programme = pack
+            .programme(&app.programme)
+            .ok_or(ServiceError::NotFound {
+                entity: "programme",
+            })?;
+        if programme.decided_by == DecidedBy::Municipal && role_party == Party::DistrictReviewer {
+            return Err(ServiceError::invalid(
+                "decision",
+                "municipal_decision_forward",
+            ));
+        }
+        let current = self.current_result(tx, app).await?;
+        let result = &current["result"];
+        if result["status"] != "eligible" {
+            let failed: Vec<String> = result["reasons"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|r| r["holds"] != serde_json::Value::Bool(true))
+                .filter_map(|r| r["condition"].as_str().map(str::to_owned))
+                .collect();
+            return Err(ServiceError::Validation(vec![
+                FieldError::new("decision", "no_longer_eligible")
+                    .with("conditions", failed.join(", ")),
+            ]));
+        }
+        let cap = result["amount_fen"]
+            .as_i64()
+            .or(result["ceiling_fen"].as_i64());
+        let amount = match (input.amount_fen, cap) {
+            (Some(a), _) if a <= 0 => {
+                return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
+            }
+            (Some(a), Some(c)) if a > c => {
+                return Err(ServiceError::Validation(vec![
+                    FieldError::new("amount_fen", "above_cap").with("cap_fen", c),
+                ]));
+            }
+            (Some(a), _) => Some(a),
+            (None, Some(fixed)) if result["amount_fen"].is_i64() => Some(fixed),
+            (None, Some(_)) => return Err(ServiceError::invalid("amount_fen", "required")),
+            (None, None) => None,
+        };
+        if let (Some(a), Some(threshold)) = (amount, programme.second_review_above)
+            && a > threshold.0
+            && !self.has_other_approval(tx, app, actor.account_id).await?
+        {
+            return Ok(None);
+        }
+        let label = actor.audit_label();
+        let mut budget_id = None;
+        if let Some(a) = amount {
+            let authority = if programme.decided_by == DecidedBy::District {
+                app.district.clone()
+            } else {
+                "municipal".to_owned()
+            };
+            let year = opcity_domain::today_in_shanghai(now).year();
+            let b = self
+                .budget_for(tx, &app.programme, year, &authority)
+                .await?;
+            let cause = Cause {
+                actor: &label,
+                application_id: Some(app.id),
+                disbursement_id: None,
+                at: now,
+            };
+            budget::apply(tx, b.id, Movement::Reserve, a, cause)
+                .await
+                .map_err(budget_error)?;
+            budget_id = Some(b.id);
+        }
+        let moved = self
+            .move_application(
+                tx,
+                app,
+                Event::Approve,
+                role_party,
+                &label,
+                input.comment.as_deref(),
+            )
+            .await?;
+        let mut active: application::ActiveModel = moved.into();
+        active.approved_fen = Set(amount);
+        active.budget_id = Set(budget_id);
+        active.decided_at = Set(Some(now));
+        Ok(Some(active.update(tx).await?))
+    }
+
+    /// Whether another reviewer approved since the last submission.
+    async fn has_other_approval(
+        &self,
+        tx: &DatabaseTransaction,
+        app: &application::Model,
+        reviewer: i64,
+    ) -> Result<bool> {
+        let since = app.submitted_at.unwrap_or(app.created_at);
+        let approvals = review::Entity::find()
+            .filter(review::Column::ApplicationId.eq(app.id))
+            .filter(review::Column::Decision.eq("approve"))
+            .filter(review::Column::At.gte(since))
+            .filter(review::Column::ReviewerId.ne(reviewer))
+            .all(tx)
+            .await?;
+        Ok(!approvals.is_empty())
+    }
+
+    /// The applicant accepts the offer: the schedule is generated, the benefit
+    /// is recorded as granted, and disbursement starts.
+    pub async fn accept_offer(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        if party(actor, &app) != Party::Applicant {
+            return Err(ServiceError::Forbidden);
+        }
+        let label = actor.audit_label();
+        let accepted = self
+            .move_application(
+                &tx,
+                &app,
+                Event::AcceptOffer,
+                Party::Applicant,
+                &label,
+                None,
+            )
+            .await?;
+        let months = self.schedule(&tx, &accepted).await?;
+        let now = self.now();
+        let today = opcity_domain::today_in_shanghai(now);
+        let subject = match (accepted.enterprise_id, accepted.person_id) {
+            (Some(e), _) => format!("enterprise:{e}"),
+            (None, Some(p)) => format!("person:{p}"),
+            (None, None) => unreachable!("a CHECK constraint requires a person or an enterprise"),
+        };
+        let to = months
+            .and_then(|m| today.checked_add_months(chrono::Months::new(m as u32)))
+            .and_then(|d| d.pred_opt());
+        benefit_grant::ActiveModel {
+            subject: Set(subject),
+            programme: Set(accepted.programme.clone()),
+            from: Set(today),
+            to: Set(to),
+            source: Set(format!("application:{}", accepted.id)),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(&tx)
+        .await?;
+        let disbursing = self
+            .move_application(
+                &tx,
+                &accepted,
+                Event::StartDisbursing,
+                Party::System,
+                "system:schedule",
+                None,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(view(&disbursing, now, false))
+    }
+
+    /// Writes the instalments: monthly when the approved amount is the
+    /// programme's monthly schedule in full, else one lump sum due today.
+    /// Returns the schedule's length in months, if monthly.
+    async fn schedule(
+        &self,
+        tx: &DatabaseTransaction,
+        app: &application::Model,
+    ) -> Result<Option<i64>> {
+        let Some(amount) = app.approved_fen else {
+            return Ok(None);
+        };
+        let explanation: serde_json::Value = app
+            .explanation
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok())
+            .unwrap_or_default();
+        let monthly = explanation["result"]["monthly_fen"].as_i64();
+        let months = explanation["result"]["months"].as_i64();
+        let today = opcity_domain::today_in_shanghai(self.now());
+        let plan: Vec<(NaiveDate, i64)> = match (monthly, months) {
+            (Some(m), Some(n)) if m > 0 && n > 0 && m.checked_mul(n) == Some(amount) => (0..n)
+                .map(|i| {
+                    (
+                        today
+                            .checked_add_months(chrono::Months::new(i as u32))
+                            .unwrap_or(today),
+                        m,
+                    )
+                })
+                .collect(),
+            _ => vec![(today, amount)],
+        };
+        assert_eq!(
+            plan.iter().map(|(_, a)| a).sum::<i64>(),
+            amount,
+            "a schedule pays exactly the approved amount"
+        );
+        for (seq, (due, amount_fen)) in plan.iter().enumerate() {
+            disbursement::ActiveModel {
+                application_id: Set(app.id),
+                seq: Set(seq as i32 + 1),
+                due_on: Set(*due),
+                amount_fen: Set(*amount_fen),
+                status: Set("scheduled".to_owned()),
+                paid_at: Set(None),
+                ..Default::default()
+            }
+            .insert(tx)
+            .await?;
+        }
+        Ok(months.filter(|_| plan.len() > 1))
+    }
+
+    /// The applicant declines an offer or withdraws an application; a held
+    /// reservation is released in the same transaction.
+    pub async fn withdraw_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        if party(actor, &app) != Party::Applicant {
+            return Err(ServiceError::Forbidden);
+        }
+        let event = if app.state == State::Approved.id() {
+            Event::DeclineOffer
+        } else {
+            Event::Withdraw
+        };
+        let label = actor.audit_label();
+        let after = self
+            .move_application(&tx, &app, event, Party::Applicant, &label, None)
+            .await?;
+        self.release_reservation(&tx, &app, &label).await?;
+        tx.commit().await?;
+        Ok(view(&after, self.now(), false))
+    }
+
+    /// Releases what an application still holds in its budget: the approved
+    /// amount less what was paid.
+    pub(crate) async fn release_reservation(
+        &self,
+        tx: &DatabaseTransaction,
+        app: &application::Model,
+        actor: &str,
+    ) -> Result<()> {
+        let (Some(budget_id), Some(approved)) = (app.budget_id, app.approved_fen) else {
+            return Ok(());
+        };
+        let paid: i64 = disbursement::Entity::find()
+            .filter(disbursement::Column::ApplicationId.eq(app.id))
+            .filter(disbursement::Column::Status.eq("paid"))
+            .all(tx)
+            .await?
+            .iter()
+            .map(|d| d.amount_fen)
+            .sum();
+        let held = approved - paid;
+        if held > 0 {
+            let cause = Cause {
+                actor,
+                application_id: Some(app.id),
+                disbursement_id: None,
+                at: self.now(),
+            };
+            budget::apply(tx, budget_id, Movement::Release, held, cause)
+                .await
+                .map_err(budget_error)?;
+        }
+        Ok(())
+    }
+
+    /// An applicant appeals a rejection; a municipal administrator reopens
+    /// (back to district review) or dismisses it.
+    pub async fn appeal_application(
+        &self,
+        actor: &Actor,
+        id: i64,
+        comment: Option<&str>,
+    ) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        let after = self
+            .move_application(
+                &tx,
+                &app,
+                Event::Appeal,
+                party(actor, &app),
+                &actor.audit_label(),
+                comment,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(view(&after, self.now(), false))
+    }
+
+    pub async fn decide_appeal(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reopen: bool,
+        comment: Option<&str>,
+    ) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        let event = if reopen {
+            Event::ReopenAppeal
+        } else {
+            Event::DismissAppeal
+        };
+        let after = self
+            .move_application(
+                &tx,
+                &app,
+                event,
+                party(actor, &app),
+                &actor.audit_label(),
+                comment,
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(view(&after, self.now(), false))
+    }
+
+    /// Claws back a benefit: remaining instalments are cancelled, what is
+    /// still reserved is released, and the grant ends today.
+    pub async fn claw_back(
+        &self,
+        actor: &Actor,
+        id: i64,
+        comment: Option<&str>,
+    ) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        let label = actor.audit_label();
+        let after = self
+            .move_application(
+                &tx,
+                &app,
+                Event::ClawBack,
+                party(actor, &app),
+                &label,
+                comment,
+            )
+            .await?;
+        self.stop_payments(&tx, &app, &label).await?;
+        tx.commit().await?;
+        Ok(view(&after, self.now(), false))
+    }
+
+    /// Cancels scheduled instalments, releases the rest of the reservation and
+    /// ends the grant (claw-back, or eligibility lapsed).
+    pub(crate) async fn stop_payments(
+        &self,
+        tx: &DatabaseTransaction,
+        app: &application::Model,
+        actor: &str,
+    ) -> Result<()> {
+        let cancel = Query::update()
+            .table("disbursements")
+            .value("status", "cancelled")
+            .and_where(Expr::col("application_id").eq(app.id))
+            .and_where(Expr::col("status").eq("scheduled"))
+            .take();
+        tx.execute(&cancel).await?;
+        self.release_reservation(tx, app, actor).await?;
+        let today = opcity_domain::today_in_shanghai(self.now());
+        let end = Query::update()
+            .table("benefit_grants")
+            .value("to", today)
+            .and_where(Expr::col("source").eq(format!("application:{}", app.id)))
+            .take();
+        tx.execute(&end).await?;
+        Ok(())
+    }
+
+    pub async fn get_application(&self, actor: &Actor, id: i64) -> Result<ApplicationDetail> {
+        let db = self.store().db();
+        let app = self.load_application(db, id).await?;
+        authorize(actor, Action::Read, resource(&app))?;
+        let history = application_event::Entity::find()
+            .filter(application_event::Column::ApplicationId.eq(id))
+            .order_by_asc(application_event::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|e| EventView {
+                from_state: e.from_state,
+                to_state: e.to_state,
+                event: e.event,
+                actor: e.actor,
+                comment: e.comment,
+                at: e.at,
+            })
+            .collect();
+        let disbursements = disbursement::Entity::find()
+            .filter(disbursement::Column::ApplicationId.eq(id))
+            .order_by_asc(disbursement::Column::Seq)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|d| DisbursementView {
+                seq: d.seq,
+                due_on: d.due_on,
+                amount_fen: d.amount_fen,
+                status: d.status,
+                paid_at: d.paid_at,
+            })
+            .collect();
+        Ok(ApplicationDetail {
+            application: view(&app, self.now(), false),
+            history,
+            disbursements,
+        })
+    }
+
+    /// The founder's own applications, newest first.
+    pub async fn my_applications(&self, actor: &Actor) -> Result<Vec<ApplicationView>> {
+        let rows = application::Entity::find()
+            .filter(application::Column::CreatedBy.eq(actor.account_id))
+            .order_by_desc(application::Column::Id)
+            .all(self.store().db())
+            .await?;
+        let now = self.now();
+        Ok(rows.iter().map(|a| view(a, now, false)).collect())
+    }
+
+    /// A reviewer's queue: applications awaiting review in their scope,
+    /// oldest submission first (the SLA clock runs from submission).
+    pub async fn review_queue(
+        &self,
+        actor: &Actor,
+        filter: &QueueFilter,
+    ) -> Result<Vec<ApplicationView>> {
+        let mut query = application::Entity::find();
+        match actor.role {
+            Role::MunicipalAdmin | Role::Auditor => {}
+            Role::DistrictReviewer => {
+                let d = actor.district.ok_or(ServiceError::Forbidden)?;
+                query = query.filter(application::Column::District.eq(d.id()));
+            }
+            _ => return Err(ServiceError::Forbidden),
+        }
+        let states: Vec<&str> = match filter.state.as_deref() {
+            Some(s) => vec![s],
+            None => State::ALL
+                .iter()
+                .filter(|s| s.awaits_review())
+                .map(|s| s.id())
+                .collect(),
+        };
+        query = query.filter(application::Column::State.is_in(states));
+        if let Some(d) = filter.district.as_deref().filter(|d| !d.is_empty()) {
+            query = query.filter(application::Column::District.eq(d));
+        }
+        if let Some(p) = filter.programme.as_deref().filter(|p| !p.is_empty()) {
+            query = query.filter(application::Column::Programme.eq(p));
+        }
+        let rows = query
+            .order_by_asc(application::Column::SubmittedAt)
+            .all(self.store().db())
+            .await?;
+        let now = self.now();
+        Ok(rows.iter().map(|a| view(a, now, false)).collect())
+    }
+}
+
+/// Whether a result JSON says eligible.
+pub(crate) fn is_eligible(result: &serde_json::Value) -> bool {
+    result["result"]["status"] == serde_json::to_value(Status::Eligible).unwrap_or_default()
+}

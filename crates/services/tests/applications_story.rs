@@ -1,0 +1,394 @@
+//! From "apply" to "paid" on both backends: idempotent submission, the
+//! engine's pre-check, two-reviewer approval against a budget, acceptance,
+//! an idempotent and concurrency-safe payment job, exclusions at approval,
+//! refusals that name the current state or the remaining budget.
+
+use chrono::Datelike;
+use opcity_domain::{District, Role};
+use opcity_services::accounts::NewAccount;
+use opcity_services::applications::budgets::BudgetInput;
+use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::registry::enterprises::EnterpriseInput;
+use opcity_services::registry::persons::PersonInput;
+use opcity_services::{Actor, ServiceError, Services};
+use opcity_store::budget::reconcile;
+use opcity_testkit::each_backend;
+
+async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
+    let v = s
+        .create_account(
+            None,
+            NewAccount {
+                username: name.into(),
+                display_name: name.into(),
+                password: "correct horse battery".into(),
+                role,
+                district,
+                locale: "en".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.system_actor(v.id).await.unwrap()
+}
+
+/// A young AI founder in Nanshan with a company, signed in.
+async fn founder(s: &Services, admin: &Actor, name: &str, uscc: &str) -> Actor {
+    let acct = account(s, name, Role::Founder, None).await;
+    s.create_person(
+        admin,
+        &PersonInput {
+            full_name: name.into(),
+            district: Some("nanshan".into()),
+            birth_date: Some("1996-05-20".into()),
+            highest_degree: Some("master".into()),
+            degree_date: Some("2023-07-01".into()),
+            works_in_ai: Some(true),
+            account_id: Some(acct.account_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let me = s.system_actor(acct.account_id).await.unwrap();
+    s.create_enterprise(
+        &me,
+        &EnterpriseInput {
+            uscc: uscc.into(),
+            name: format!("{name} AI"),
+            district: "nanshan".into(),
+            ai_business: Some(true),
+            size: Some("micro".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    s.system_actor(acct.account_id).await.unwrap()
+}
+
+fn approve(amount: i64) -> ReviewInput {
+    ReviewInput {
+        decision: Decision::Approve,
+        amount_fen: Some(amount),
+        score: Some(80),
+        comment: None,
+        no_conflict_declared: true,
+        return_deadline: None,
+    }
+}
+
+fn apply(programme: &str, key: &str) -> NewApplication {
+    NewApplication {
+        programme: programme.into(),
+        idempotency_key: Some(key.into()),
+        ..Default::default()
+    }
+}
+
+fn code_of(err: ServiceError) -> (String, Vec<(String, String)>) {
+    match err {
+        ServiceError::Validation(f) => (
+            "validation".into(),
+            f.into_iter()
+                .map(|e| {
+                    (
+                        e.field,
+                        format!(
+                            "{}{}",
+                            e.code,
+                            e.params
+                                .iter()
+                                .map(|(k, v)| format!(" {k}={v}"))
+                                .collect::<String>()
+                        ),
+                    )
+                })
+                .collect(),
+        ),
+        other => (other.code().into(), vec![]),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn housing_subsidy_from_apply_to_paid() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let r1 = account(
+            &s,
+            "rev.one",
+            Role::DistrictReviewer,
+            Some(District::Nanshan),
+        )
+        .await;
+        let r2 = account(
+            &s,
+            "rev.two",
+            Role::DistrictReviewer,
+            Some(District::Nanshan),
+        )
+        .await;
+        let ana = founder(&s, &admin, "ana", "91440300708461136T").await;
+        let year = opcity_domain::today_in_shanghai(s.now()).year();
+        let budget = s
+            .create_budget(
+                &admin,
+                &BudgetInput {
+                    programme: "sz.housing.subsidy".into(),
+                    year,
+                    authority: "nanshan".into(),
+                    total_fen: 3_000_000,
+                },
+            )
+            .await
+            .unwrap();
+
+        // A double submission with one key is one application.
+        let first = s
+            .create_application(&ana, &apply("sz.housing.subsidy", "k1"))
+            .await
+            .unwrap();
+        let again = s
+            .create_application(&ana, &apply("sz.housing.subsidy", "k1"))
+            .await
+            .unwrap();
+        assert_eq!(first.id, again.id);
+        let reused = s
+            .create_application(&ana, &apply("sz.loan.personal", "k1"))
+            .await
+            .unwrap_err();
+        assert_eq!(reused.code(), "idempotency_key_reused");
+
+        let submitted = s.submit_application(&ana, first.id).await.unwrap();
+        assert_eq!(submitted.state, "district_review");
+        let explanation = submitted.explanation.clone().unwrap();
+        assert_eq!(explanation["result"]["status"], "eligible");
+        assert_eq!(explanation["result"]["monthly_fen"], 125_000);
+        assert!(explanation["pack"]["version"].is_string());
+
+        // Illegal moves name the current state.
+        let (_, fields) = code_of(s.accept_offer(&ana, first.id).await.unwrap_err());
+        assert!(fields[0].1.contains("state=district_review"), "{fields:?}");
+        // The applicant cannot review; a reviewer must declare no conflict.
+        assert!(matches!(
+            s.review_application(&ana, first.id, &approve(3_000_000))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        let undeclared = ReviewInput {
+            no_conflict_declared: false,
+            ..approve(3_000_000)
+        };
+        assert_eq!(
+            code_of(
+                s.review_application(&r1, first.id, &undeclared)
+                    .await
+                    .unwrap_err()
+            )
+            .1[0]
+                .0,
+            "no_conflict_declared"
+        );
+        // Above the programme's figure.
+        let (_, fields) = code_of(
+            s.review_application(&r1, first.id, &approve(3_000_001))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(fields[0].0, "amount_fen");
+        assert!(fields[0].1.starts_with("above_cap"), "{fields:?}");
+
+        // 30,000 yuan is above the second-review threshold: one approval waits.
+        let waiting = s
+            .review_application(&r1, first.id, &approve(3_000_000))
+            .await
+            .unwrap();
+        assert!(waiting.awaiting_second_review);
+        assert_eq!(waiting.state, "district_review");
+        let same = s
+            .review_application(&r1, first.id, &approve(3_000_000))
+            .await
+            .unwrap();
+        assert!(
+            same.awaiting_second_review,
+            "the same reviewer twice is not two reviewers"
+        );
+        let approved = s
+            .review_application(&r2, first.id, &approve(3_000_000))
+            .await
+            .unwrap();
+        assert_eq!(approved.state, "approved");
+        assert_eq!(approved.approved_fen, Some(3_000_000));
+        let b = s
+            .list_budgets(&admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.id == budget.id)
+            .unwrap();
+        assert_eq!((b.reserved_fen, b.remaining_fen), (3_000_000, 0));
+
+        // A second founder: the budget is exhausted; the refusal names what is left.
+        let ben = founder(&s, &admin, "ben", "914403001922038216").await;
+        let other = s
+            .create_application(&ben, &apply("sz.housing.subsidy", "k2"))
+            .await
+            .unwrap();
+        s.submit_application(&ben, other.id).await.unwrap();
+        s.review_application(&r1, other.id, &approve(3_000_000))
+            .await
+            .unwrap();
+        let (_, fields) = code_of(
+            s.review_application(&r2, other.id, &approve(3_000_000))
+                .await
+                .unwrap_err(),
+        );
+        assert_eq!(
+            fields[0],
+            (
+                "amount_fen".to_owned(),
+                "budget_insufficient remaining_fen=0".to_owned()
+            )
+        );
+
+        // Accepting starts 24 monthly instalments and records the grant.
+        let disbursing = s.accept_offer(&ana, first.id).await.unwrap();
+        assert_eq!(disbursing.state, "disbursing");
+        let detail = s.get_application(&ana, first.id).await.unwrap();
+        assert_eq!(detail.disbursements.len(), 24);
+        assert!(detail.disbursements.iter().all(|d| d.amount_fen == 125_000));
+        assert!(detail.history.len() >= 6);
+
+        // The exclusion holds at application time now: transitional housing is out.
+        let excluded = s
+            .create_application(&ana, &apply("sz.housing.transitional", "k3"))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.submit_application(&ana, excluded.id).await.unwrap().state,
+            "rejected"
+        );
+
+        // The payment job: twice and concurrently, each instalment once.
+        let today = opcity_domain::today_in_shanghai(s.now());
+        let first_run = s.pay_due(today).await.unwrap();
+        assert_eq!((first_run.paid, first_run.paid_fen), (1, 125_000));
+        assert_eq!(s.pay_due(today).await.unwrap().paid, 0);
+        let later = today.checked_add_months(chrono::Months::new(3)).unwrap();
+        let (a, b2) = tokio::join!(s.pay_due(later), s.pay_due(later));
+        let (a, b2) = (a.unwrap(), b2.unwrap());
+        assert_eq!(
+            a.paid + b2.paid,
+            3,
+            "instalments 2–4 paid once between two concurrent runs"
+        );
+        let bud = s
+            .list_budgets(&admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.id == budget.id)
+            .unwrap();
+        assert_eq!((bud.spent_fen, bud.reserved_fen), (500_000, 2_500_000));
+        assert!(reconcile(s.store().db()).await.unwrap().is_empty());
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+
+        // Claw-back: the rest is cancelled and released.
+        let clawed = s
+            .claw_back(&admin, first.id, Some("false declaration"))
+            .await
+            .unwrap();
+        assert_eq!(clawed.state, "clawed_back");
+        let bud = s
+            .list_budgets(&admin)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|x| x.id == budget.id)
+            .unwrap();
+        assert_eq!((bud.spent_fen, bud.reserved_fen), (500_000, 0));
+        assert_eq!(
+            s.pay_due(later.checked_add_months(chrono::Months::new(30)).unwrap())
+                .await
+                .unwrap()
+                .paid,
+            0
+        );
+        assert!(reconcile(s.store().db()).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_approvals_reserve_exactly_what_fits() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let reviewers = [
+            account(&s, "rev.a", Role::DistrictReviewer, Some(District::Nanshan)).await,
+            account(&s, "rev.b", Role::DistrictReviewer, Some(District::Nanshan)).await,
+        ];
+        let year = opcity_domain::today_in_shanghai(s.now()).year();
+        // 15,000-yuan approvals stay below the second-review line, so one reviewer decides each.
+        s.create_budget(
+            &admin,
+            &BudgetInput {
+                programme: "sz.housing.subsidy".into(),
+                year,
+                authority: "nanshan".into(),
+                total_fen: 5_000_000,
+            },
+        )
+        .await
+        .unwrap();
+        let usccs = [
+            "91440300708461136T",
+            "914403001922038216",
+            "91440300MA5DC1Q12N",
+            "91440300MA5FXX1J8M",
+            "91440300MA5G0KTL6Y",
+            "91440300MA5H1H4H2Q",
+        ];
+        let mut ids = Vec::new();
+        for (i, code) in usccs.iter().enumerate() {
+            let code = opcity_domain::Uscc::complete(&code[..16])
+                .map(|u| u.to_string())
+                .unwrap_or_else(|_| code.to_string());
+            let f = founder(&s, &admin, &format!("founder{i}"), &code).await;
+            let app = s
+                .create_application(&f, &apply("sz.housing.subsidy", "k"))
+                .await
+                .unwrap();
+            s.submit_application(&f, app.id).await.unwrap();
+            ids.push(app.id);
+        }
+        // Six concurrent approvals of 1,500,000 fen against 5,000,000: exactly three fit.
+        let tasks: Vec<_> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| {
+                let (s, r, id) = (s.clone(), reviewers[i % 2].clone(), *id);
+                tokio::spawn(async move { s.review_application(&r, id, &approve(1_500_000)).await })
+            })
+            .collect();
+        let mut approved = 0;
+        for t in tasks {
+            match t.await.unwrap() {
+                Ok(v) => {
+                    assert_eq!(v.state, "approved");
+                    approved += 1;
+                }
+                Err(e) => assert!(
+                    code_of(e).1[0].1.starts_with("budget_insufficient"),
+                    "unexpected refusal"
+                ),
+            }
+        }
+        assert_eq!(approved, 3);
+        let b = &s.list_budgets(&admin).await.unwrap()[0];
+        assert_eq!(b.reserved_fen, 4_500_000);
+        assert!(reconcile(s.store().db()).await.unwrap().is_empty());
+    })
+    .await;
+}
