@@ -63,6 +63,14 @@ enum Command {
         #[arg(long, value_parser = opcity_policy::parse_date)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Pay the instalments due (idempotent; `serve` also runs it daily).
+    Disburse {
+        #[command(flatten)]
+        data: DataArgs,
+        /// Pay what is due on or before this date (default: today in Shanghai).
+        #[arg(long, value_parser = opcity_policy::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
+    },
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -151,6 +159,15 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
                 as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
             rt.block_on(async {
                 platform::refresh(&platform::services(&config).await?, as_of).await
+            })?;
+        }
+        Command::Disburse { data, as_of } => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let as_of =
+                as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
+            rt.block_on(async {
+                platform::disburse(&platform::services(&config).await?, as_of).await
             })?;
         }
         Command::Admin(AdminCommand::CreateUser {

@@ -254,14 +254,24 @@ pub async fn audit_verify(services: &Services) -> anyhow::Result<bool> {
     Ok(false)
 }
 
-/// Re-evaluates every person and enterprise whenever the Shanghai date
-/// changes (parameters take effect on dates), starting at start-up.
+/// Whenever the Shanghai date changes (and at start-up): pays the instalments
+/// due, then re-evaluates every person and enterprise (parameters take effect
+/// on dates). Both are idempotent, so several instances may run them.
 fn refresh_daily(services: Services) {
     tokio::spawn(async move {
         let mut last = None;
         loop {
             let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
             if last != Some(today) {
+                match services.pay_due(today).await {
+                    Ok(run) => tracing::info!(
+                        paid = run.paid,
+                        paid_fen = run.paid_fen,
+                        stopped = run.stopped,
+                        "instalments paid"
+                    ),
+                    Err(err) => tracing::error!(error = %err, "payment run failed; retrying later"),
+                }
                 match services.refresh_all_entitlements(today).await {
                     Ok(n) => {
                         tracing::info!(records = n, %today, "entitlements refreshed");
@@ -281,5 +291,15 @@ fn refresh_daily(services: Services) {
 pub async fn refresh(services: &Services, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
     let n = services.refresh_all_entitlements(as_of).await?;
     println!("re-evaluated {n} persons and enterprises as of {as_of}");
+    Ok(())
+}
+
+/// `opcity disburse`: pays every instalment due on or before `as_of`.
+pub async fn disburse(services: &Services, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
+    let run = services.pay_due(as_of).await?;
+    println!(
+        "paid {} instalments ({} fen); {} stopped for lapsed eligibility; {} applications closed",
+        run.paid, run.paid_fen, run.stopped, run.closed
+    );
     Ok(())
 }

@@ -51,12 +51,16 @@ pub fn status_of(code: &str) -> StatusCode {
         "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
-        "forbidden" | "csrf_failed" => StatusCode::FORBIDDEN,
+        "forbidden" | "csrf_failed" | "conflict_of_interest" => StatusCode::FORBIDDEN,
         "not_found" => StatusCode::NOT_FOUND,
         "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
-        "username_taken" | "uscc_taken" | "account_has_person" | "database_not_empty" => {
-            StatusCode::CONFLICT
-        }
+        "username_taken"
+        | "uscc_taken"
+        | "account_has_person"
+        | "database_not_empty"
+        | "idempotency_key_reused"
+        | "state_changed"
+        | "budget_exists" => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -245,6 +249,22 @@ mod tests {
             },
             ServiceError::Conflict {
                 code: "database_not_empty",
+                field: None,
+            },
+            ServiceError::Conflict {
+                code: "idempotency_key_reused",
+                field: None,
+            },
+            ServiceError::Conflict {
+                code: "state_changed",
+                field: None,
+            },
+            ServiceError::Conflict {
+                code: "budget_exists",
+                field: None,
+            },
+            ServiceError::Conflict {
+                code: "conflict_of_interest",
                 field: None,
             },
         ];

@@ -124,7 +124,7 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
 
         // Signed out: only the home link, and a sign-in button.
         browser.goto(&app.url("/login")).await;
-        assert_eq!(nav_links(&browser).await, ["/"]);
+        assert_eq!(nav_links(&browser).await, ["/", "/self-check"]);
         assert!(browser.exists("#sign-in").await);
 
         // A wrong password: the message, the username kept, still on /login.
@@ -153,11 +153,14 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
             nav,
             [
                 "/",
+                "/self-check",
                 "/home",
                 "/dashboard",
                 "/communities",
                 "/enterprises",
                 "/persons",
+                "/applications",
+                "/budgets",
                 "/audit"
             ]
         );

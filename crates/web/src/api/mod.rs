@@ -3,6 +3,7 @@
 //! from this binary, so it works offline).
 
 mod accounts;
+mod applications;
 mod policy;
 mod registry;
 mod reports;
@@ -30,6 +31,10 @@ use utoipa_swagger_ui::SwaggerUi;
         registry::list_persons, registry::get_person, registry::create_person, registry::update_person,
         registry::list_enterprises, registry::get_enterprise, registry::create_enterprise, registry::update_enterprise,
         reports::districts, reports::dashboard, reports::audit_log, reports::audit_verify,
+        applications::create_application, applications::list_applications, applications::review_queue, applications::get_application,
+        applications::submit_application, applications::review_application, applications::accept_offer, applications::withdraw_application,
+        applications::appeal_application, applications::decide_appeal, applications::claw_back,
+        applications::list_budgets, applications::create_budget, applications::fund_budget, applications::export_disbursements,
         policy::list_programmes, policy::get_programme, policy::get_parameter, policy::eligibility, policy::eligibility_batch,
     ),
     components(schemas(ProblemDoc, ProblemFieldDoc)),
@@ -37,6 +42,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "accounts", description = "Sessions, API tokens and accounts"),
         (name = "registry", description = "Communities, persons and enterprises"),
         (name = "reports", description = "Plan dashboard, districts and the audit log"),
+        (name = "applications", description = "Applications, review, budgets and disbursements"),
         (name = "policy", description = "Programmes, dated parameters and eligibility (the policy engine)"),
     )
 )]
@@ -74,6 +80,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registry::routes())
         .merge(reports::routes())
         .merge(policy::routes())
+        .merge(applications::routes())
         .route(
             "/api/v1/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),

@@ -34,6 +34,18 @@ fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
     ) {
         items.push(("/persons", "nav.persons"));
     }
+    if matches!(
+        role,
+        Role::Founder | Role::DistrictReviewer | Role::MunicipalAdmin | Role::Auditor
+    ) {
+        items.push(("/applications", "nav.applications"));
+    }
+    if matches!(
+        role,
+        Role::DistrictReviewer | Role::MunicipalAdmin | Role::Auditor
+    ) {
+        items.push(("/budgets", "nav.budgets"));
+    }
     if matches!(role, Role::MunicipalAdmin | Role::Auditor) {
         items.push(("/audit", "nav.audit"));
     }

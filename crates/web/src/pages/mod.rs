@@ -2,6 +2,7 @@
 //! work without JavaScript. Forms carry the session's CSRF token; sign-in
 //! uses a double-submit cookie because there is no session yet.
 
+mod applications;
 mod audit;
 mod auth;
 mod benefits;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(selfcheck::routes())
         .merge(benefits::routes())
+        .merge(applications::routes())
 }
 
 /// A failure while serving a page, rendered as an HTML page in the viewer's

@@ -1,0 +1,312 @@
+//! Applications, review, budgets and disbursements.
+
+use super::{ApiQuery, ProblemDoc};
+use crate::AppState;
+use crate::error::WebError;
+use crate::extract::{ApiActor, ApiJson};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::NaiveDate;
+use opcity_services::ServiceError;
+use opcity_services::applications::budgets::{BudgetInput, BudgetView};
+use opcity_services::applications::disbursements::{PaymentLine, payments_csv};
+use opcity_services::applications::{
+    ApplicationDetail, ApplicationView, NewApplication, QueueFilter, ReviewInput,
+};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/applications",
+            get(list_applications).post(create_application),
+        )
+        .route("/api/v1/applications/queue", get(review_queue))
+        .route("/api/v1/applications/{id}", get(get_application))
+        .route("/api/v1/applications/{id}/submit", post(submit_application))
+        .route("/api/v1/applications/{id}/review", post(review_application))
+        .route("/api/v1/applications/{id}/accept", post(accept_offer))
+        .route(
+            "/api/v1/applications/{id}/withdraw",
+            post(withdraw_application),
+        )
+        .route("/api/v1/applications/{id}/appeal", post(appeal_application))
+        .route(
+            "/api/v1/applications/{id}/appeal-decision",
+            post(decide_appeal),
+        )
+        .route("/api/v1/applications/{id}/claw-back", post(claw_back))
+        .route("/api/v1/budgets", get(list_budgets).post(create_budget))
+        .route("/api/v1/budgets/{id}/fund", post(fund_budget))
+        .route("/api/v1/disbursements", get(export_disbursements))
+}
+
+/// Starts an application (a draft). Send an `Idempotency-Key` header (or the
+/// `idempotency_key` field): a retried request returns the first application.
+#[utoipa::path(post, path = "/api/v1/applications", tag = "applications", request_body = NewApplication,
+    responses((status = 201, body = ApplicationView), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn create_application(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    headers: HeaderMap,
+    ApiJson(mut input): ApiJson<NewApplication>,
+) -> Result<impl IntoResponse, WebError> {
+    if input.idempotency_key.is_none() {
+        input.idempotency_key = headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+    }
+    let view = state.services.create_application(&actor, &input).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            format!("/api/v1/applications/{}", view.id),
+        )],
+        Json(view),
+    ))
+}
+
+/// The signed-in applicant's applications, newest first.
+#[utoipa::path(get, path = "/api/v1/applications", tag = "applications", responses((status = 200, body = Vec<ApplicationView>)))]
+pub async fn list_applications(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<ApplicationView>>, WebError> {
+    Ok(Json(state.services.my_applications(&actor).await?))
+}
+
+/// A reviewer's queue (their district; all for municipal administrators),
+/// oldest submission first, with each case's waiting days.
+#[utoipa::path(get, path = "/api/v1/applications/queue", tag = "applications", params(QueueFilter),
+    responses((status = 200, body = Vec<ApplicationView>), (status = 403, body = ProblemDoc)))]
+pub async fn review_queue(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(filter): ApiQuery<QueueFilter>,
+) -> Result<Json<Vec<ApplicationView>>, WebError> {
+    Ok(Json(state.services.review_queue(&actor, &filter).await?))
+}
+
+/// One application with its history and instalments.
+#[utoipa::path(get, path = "/api/v1/applications/{id}", tag = "applications",
+    responses((status = 200, body = ApplicationDetail), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+pub async fn get_application(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationDetail>, WebError> {
+    Ok(Json(state.services.get_application(&actor, id).await?))
+}
+
+/// Submits (or resubmits) an application; the policy engine pre-checks it.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/submit", tag = "applications",
+    responses((status = 200, body = ApplicationView), (status = 422, body = ProblemDoc)))]
+pub async fn submit_application(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationView>, WebError> {
+    Ok(Json(state.services.submit_application(&actor, id).await?))
+}
+
+/// A reviewer's decision: approve (reserves the budget), reject, return or forward.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/review", tag = "applications", request_body = ReviewInput,
+    responses((status = 200, body = ApplicationView), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn review_application(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<ReviewInput>,
+) -> Result<Json<ApplicationView>, WebError> {
+    Ok(Json(
+        state
+            .services
+            .review_application(&actor, id, &input)
+            .await?,
+    ))
+}
+
+/// The applicant accepts an approved offer; instalments are scheduled.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/accept", tag = "applications", responses((status = 200, body = ApplicationView), (status = 422, body = ProblemDoc)))]
+pub async fn accept_offer(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationView>, WebError> {
+    Ok(Json(state.services.accept_offer(&actor, id).await?))
+}
+
+/// The applicant withdraws (or declines an offer); held money is released.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/withdraw", tag = "applications", responses((status = 200, body = ApplicationView), (status = 422, body = ProblemDoc)))]
+pub async fn withdraw_application(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Json<ApplicationView>, WebError> {
+    Ok(Json(state.services.withdraw_application(&actor, id).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommentInput {
+    comment: Option<String>,
+}
+
+/// The applicant appeals a rejection.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/appeal", tag = "applications", request_body = CommentInput,
+    responses((status = 200, body = ApplicationView), (status = 422, body = ProblemDoc)))]
+pub async fn appeal_application(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<CommentInput>,
+) -> Result<Json<ApplicationView>, WebError> {
+    Ok(Json(
+        state
+            .services
+            .appeal_application(&actor, id, input.comment.as_deref())
+            .await?,
+    ))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppealDecision {
+    /// `true` sends the case back to district review; `false` dismisses the appeal.
+    reopen: bool,
+    comment: Option<String>,
+}
+
+/// A municipal administrator decides an appeal.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/appeal-decision", tag = "applications", request_body = AppealDecision,
+    responses((status = 200, body = ApplicationView), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn decide_appeal(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<AppealDecision>,
+) -> Result<Json<ApplicationView>, WebError> {
+    Ok(Json(
+        state
+            .services
+            .decide_appeal(&actor, id, input.reopen, input.comment.as_deref())
+            .await?,
+    ))
+}
+
+/// Claws back a benefit: remaining instalments cancelled, reservation released.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/claw-back", tag = "applications", request_body = CommentInput,
+    responses((status = 200, body = ApplicationView), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn claw_back(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<CommentInput>,
+) -> Result<Json<ApplicationView>, WebError> {
+    Ok(Json(
+        state
+            .services
+            .claw_back(&actor, id, input.comment.as_deref())
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/budgets", tag = "applications", responses((status = 200, body = Vec<BudgetView>), (status = 403, body = ProblemDoc)))]
+pub async fn list_budgets(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<BudgetView>>, WebError> {
+    Ok(Json(state.services.list_budgets(&actor).await?))
+}
+
+/// Creates a budget pool (municipal administrators).
+#[utoipa::path(post, path = "/api/v1/budgets", tag = "applications", request_body = BudgetInput,
+    responses((status = 201, body = BudgetView), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn create_budget(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(input): ApiJson<BudgetInput>,
+) -> Result<impl IntoResponse, WebError> {
+    Ok((
+        StatusCode::CREATED,
+        Json(state.services.create_budget(&actor, &input).await?),
+    ))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FundInput {
+    amount_fen: i64,
+}
+
+/// Adds money to a budget (a new movement; figures are never edited).
+#[utoipa::path(post, path = "/api/v1/budgets/{id}/fund", tag = "applications", request_body = FundInput,
+    responses((status = 200, body = BudgetView), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn fund_budget(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(input): ApiJson<FundInput>,
+) -> Result<Json<BudgetView>, WebError> {
+    Ok(Json(
+        state
+            .services
+            .fund_budget(&actor, id, input.amount_fen)
+            .await?,
+    ))
+}
+
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ExportParams {
+    /// First due date, YYYY-MM-DD.
+    from: String,
+    /// Last due date, YYYY-MM-DD.
+    to: String,
+    /// `csv` (UTF-8 with BOM, default) or `json`.
+    format: Option<String>,
+}
+
+/// Instalments due in a period, for the treasury.
+#[utoipa::path(get, path = "/api/v1/disbursements", tag = "applications", params(ExportParams),
+    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn export_disbursements(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(params): ApiQuery<ExportParams>,
+) -> Result<axum::response::Response, WebError> {
+    let date = |text: &str, field: &str| {
+        text.parse::<NaiveDate>()
+            .map_err(|_| WebError::InvalidQuery {
+                field: field.to_owned(),
+            })
+    };
+    let (from, to) = (date(&params.from, "from")?, date(&params.to, "to")?);
+    if to < from {
+        return Err(ServiceError::invalid("to", "before_from").into());
+    }
+    let lines: Vec<PaymentLine> = state.services.payment_lines(&actor, from, to).await?;
+    Ok(match params.format.as_deref() {
+        Some("json") => Json(lines).into_response(),
+        None | Some("csv") => (
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (
+                    header::CONTENT_DISPOSITION,
+                    format!("attachment; filename=\"disbursements-{from}-{to}.csv\""),
+                ),
+            ],
+            payments_csv(&lines),
+        )
+            .into_response(),
+        Some(_) => {
+            return Err(WebError::InvalidQuery {
+                field: "format".into(),
+            });
+        }
+    })
+}

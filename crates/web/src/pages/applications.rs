@@ -1,0 +1,520 @@
+//! Application pages: a founder applies and follows their case (history,
+//! what is missing, the offer to accept, payments); reviewers work their
+//! queue with the engine's explanation beside the review form; administrators
+//! see and create budgets.
+
+use super::home::grouped;
+use super::layout::page;
+use super::{PageError, PageResult};
+use crate::AppState;
+use crate::error::field_message;
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t, tf};
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use opcity_domain::{Fen, Role};
+use opcity_services::applications::budgets::BudgetInput;
+use opcity_services::applications::{
+    ApplicationDetail, ApplicationView, Decision, NewApplication, QueueFilter, ReviewInput,
+};
+use opcity_services::{Actor, FieldError, ServiceError};
+use std::collections::HashMap;
+
+type Values = HashMap<String, String>;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/applications", get(list).post(apply))
+        .route("/applications/{id}", get(detail))
+        .route("/applications/{id}/{action}", post(act))
+        .route("/budgets", get(budgets).post(create_budget))
+}
+
+fn title_of(state: &AppState, l: Locale, programme: &str) -> String {
+    state
+        .services
+        .programme(programme)
+        .map(|(_, p)| {
+            if l == Locale::Zh {
+                p.title.zh
+            } else {
+                p.title.en
+            }
+        })
+        .unwrap_or_else(|_| programme.to_owned())
+}
+
+fn money(fen: Option<i64>) -> String {
+    fen.map(|f| Fen(f).to_string())
+        .unwrap_or_else(|| "—".to_owned())
+}
+
+fn state_badge(l: Locale, state: &str) -> Markup {
+    html! { span class={ "badge state-" (state) } data-state=(state) { (t(l, &format!("application.state.{state}"))) } }
+}
+
+fn table(state: &AppState, l: Locale, rows: &[ApplicationView], show_wait: bool) -> Markup {
+    html! {
+        table id="applications" {
+            thead { tr {
+                th { "#" } th { (t(l, "application.programme")) } th { (t(l, "application.state_label")) }
+                th.num { (t(l, "application.approved")) }
+                @if show_wait { th.num { (t(l, "application.waiting_days")) } }
+            } }
+            tbody {
+                @for a in rows {
+                    tr {
+                        td { a href={ "/applications/" (a.id) } { (a.id) } }
+                        td { (title_of(state, l, &a.programme)) }
+                        td { (state_badge(l, &a.state)) }
+                        td.num { (money(a.approved_fen)) }
+                        @if show_wait { td.num { (a.waiting_days.map(|d| d.to_string()).unwrap_or_default()) } }
+                    }
+                }
+            }
+        }
+        @if rows.is_empty() { p.notice { (t(l, "list.empty")) } }
+    }
+}
+
+/// Programmes the founder may apply for now: their eligible or undetermined
+/// results from proactive matching.
+async fn apply_form(
+    state: &AppState,
+    viewer: &Viewer,
+    actor: &Actor,
+) -> Result<Markup, ServiceError> {
+    let l = viewer.locale;
+    let results = state.services.my_entitlements(actor).await?;
+    let mut open: Vec<(String, Option<i64>)> = results
+        .iter()
+        .filter(|e| e.status != "ineligible")
+        .map(|e| {
+            (
+                e.programme.clone(),
+                e.subject
+                    .strip_prefix("enterprise:")
+                    .and_then(|id| id.parse().ok()),
+            )
+        })
+        .collect();
+    open.dedup();
+    let key = opcity_services::accounts::random_token(12);
+    Ok(html! {
+        h2 { (t(l, "application.apply")) }
+        @if open.is_empty() { p { (t(l, "application.nothing_to_apply")) " " a href="/self-check" { (t(l, "benefits.try_self_check")) } } }
+        @for (programme, enterprise) in &open {
+            form.inline.apply method="post" action="/applications" {
+                input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+                input type="hidden" name="programme" value=(programme);
+                input type="hidden" name="idempotency_key" value={ (key) "-" (programme) };
+                @if let Some(e) = enterprise { input type="hidden" name="enterprise_id" value=(e); }
+                button.secondary type="submit" id={ "apply-" (programme) } { (t(l, "application.apply_for")) " " (title_of(state, l, programme)) }
+            }
+            " "
+        }
+    })
+}
+
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let reviewer = matches!(
+        actor.role,
+        Role::DistrictReviewer | Role::MunicipalAdmin | Role::Auditor
+    );
+    let body = if reviewer {
+        let filter = QueueFilter {
+            district: None,
+            programme: q.get("programme").filter(|p| !p.is_empty()).cloned(),
+            state: q.get("state").filter(|s| !s.is_empty()).cloned(),
+        };
+        let rows = state
+            .services
+            .review_queue(actor, &filter)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        html! { h1 { (t(l, "application.queue")) } (table(&state, l, &rows, true)) }
+    } else {
+        let rows = state
+            .services
+            .my_applications(actor)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        let form = apply_form(&state, &viewer, actor)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        html! { h1 { (t(l, "application.mine")) } (table(&state, l, &rows, false)) (form) }
+    };
+    Ok(page(&viewer, t(l, "nav.applications"), body).into_response())
+}
+
+async fn apply(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let input = NewApplication {
+        programme: form.get("programme").cloned().unwrap_or_default(),
+        enterprise_id: form.get("enterprise_id").and_then(|e| e.parse().ok()),
+        requested_fen: None,
+        form: serde_json::Map::new(),
+        idempotency_key: form.get("idempotency_key").cloned(),
+    };
+    let created = state
+        .services
+        .create_application(actor, &input)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    // A double click finds the application already submitted.
+    if created.state == "draft" {
+        state
+            .services
+            .submit_application(actor, created.id)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+    }
+    Ok(Redirect::to(&format!("/applications/{}", created.id)).into_response())
+}
+
+fn explanation(l: Locale, d: &ApplicationDetail) -> Markup {
+    let Some(e) = &d.application.explanation else {
+        return html! {};
+    };
+    let r = &e["result"];
+    let missing: Vec<&str> = r["missing_facts"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    html! {
+        section.card id="explanation" {
+            h2 { (t(l, "application.precheck")) }
+            p { (state_badge(l, r["status"].as_str().unwrap_or(""))) " "
+                (tf(l, "selfcheck.pack", [("id", e["pack"]["id"].as_str().unwrap_or("")), ("version", e["pack"]["version"].as_str().unwrap_or(""))])) }
+            @if let Some(a) = r["amount_fen"].as_i64() { p { (tf(l, "selfcheck.amount", [("amount", Fen(a).to_string().as_str())])) } }
+            @if let Some(c) = r["ceiling_fen"].as_i64() { p { (tf(l, "selfcheck.ceiling", [("amount", Fen(c).to_string().as_str())])) } }
+            @if !missing.is_empty() { p id="missing" { (t(l, "selfcheck.tell_us")) " " (missing.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) } }
+            ul.reasons {
+                @for c in r["reasons"].as_array().into_iter().flatten() {
+                    @let mark = match c["holds"] { serde_json::Value::Bool(true) => "✓", serde_json::Value::Bool(false) => "✗", _ => "?" };
+                    li { (mark) " " (t(l, &format!("condition.{}", c["condition"].as_str().unwrap_or("")))) }
+                }
+            }
+        }
+    }
+}
+
+fn actions(viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
+    let l = viewer.locale;
+    let a = &d.application;
+    let mine = actor.role == Role::Founder;
+    let csrf = viewer.csrf.clone().unwrap_or_default();
+    let button = |action: &str, key: &str| {
+        html! {
+            form.inline method="post" action={ "/applications/" (a.id) "/" (action) } {
+                input type="hidden" name="_csrf" value=(csrf);
+                button type="submit" id={ "action-" (action) } { (t(l, key)) }
+            }
+        }
+    };
+    let reviewing = match (actor.role, a.state.as_str()) {
+        (Role::DistrictReviewer, "district_review") => true,
+        (Role::MunicipalAdmin, "municipal_review") => true,
+        _ => false,
+    };
+    html! {
+        div.actions {
+            @if mine && matches!(a.state.as_str(), "draft" | "returned") { (button("submit", "application.do.submit")) }
+            @if mine && a.state == "approved" { (button("accept", "application.do.accept")) }
+            @if mine && matches!(a.state.as_str(), "draft" | "submitted" | "district_review" | "municipal_review" | "returned" | "approved") { (button("withdraw", "application.do.withdraw")) }
+            @if mine && a.state == "rejected" { (button("appeal", "application.do.appeal")) }
+            @if actor.role == Role::MunicipalAdmin && a.state == "appealed" { (button("reopen", "application.do.reopen")) (button("dismiss", "application.do.dismiss")) }
+            @if actor.role == Role::MunicipalAdmin && matches!(a.state.as_str(), "disbursing" | "closed") { (button("claw-back", "application.do.claw_back")) }
+        }
+        @if reviewing {
+            form.stack.card method="post" action={ "/applications/" (a.id) "/review" } id="review-form" {
+                h2 { (t(l, "application.review")) }
+                input type="hidden" name="_csrf" value=(csrf);
+                div.field { label for="decision" { (t(l, "application.decision")) }
+                    select id="decision" name="decision" {
+                        @for d in ["approve", "return", "reject", "forward"] { option value=(d) { (t(l, &format!("application.decide.{d}"))) } }
+                    } }
+                div.field { label for="amount_yuan" { (t(l, "application.amount_yuan")) } input id="amount_yuan" name="amount_yuan" type="text" inputmode="decimal"; }
+                div.field { label for="score" { (t(l, "application.score")) } input id="score" name="score" type="number" min="0" max="100"; }
+                div.field { label for="return_deadline" { (t(l, "application.return_deadline")) } input id="return_deadline" name="return_deadline" type="date"; }
+                div.field { label for="comment" { (t(l, "application.comment")) } input id="comment" name="comment" type="text"; }
+                label { input type="checkbox" name="no_conflict_declared" value="true" id="no_conflict_declared"; " " (t(l, "application.no_conflict")) }
+                div { button type="submit" id="review-submit" { (t(l, "application.do.review")) } }
+            }
+        }
+    }
+}
+
+async fn render_detail(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let d = state
+        .services
+        .get_application(actor, id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let a = &d.application;
+    let shanghai = opcity_domain::civil_date::shanghai();
+    let body = html! {
+        @if !errors.is_empty() {
+            div.notice.error role="alert" id="form-errors" { @for e in errors { (field_message(l, e)) br; } }
+        }
+        h1 { (title_of(state, l, &a.programme)) " · #" (a.id) }
+        p { (state_badge(l, &a.state))
+            @if let Some(days) = a.waiting_days { " · " (tf(l, "application.waited", [("days", days.to_string().as_str())])) }
+            @if let Some(deadline) = a.return_deadline { " · " (tf(l, "application.deadline", [("date", deadline.to_string().as_str())])) } }
+        @if a.awaiting_second_review { p.notice id="second-review" { (t(l, "application.awaiting_second_review")) } }
+        dl.facts {
+            dt { (t(l, "application.approved")) } dd id="approved" { (money(a.approved_fen)) }
+            dt { (t(l, "list.district")) } dd { (a.district) }
+        }
+        (actions(viewer, actor, &d))
+        (explanation(l, &d))
+        @if !d.disbursements.is_empty() {
+            h2 { (t(l, "application.payments")) }
+            table id="payments" {
+                thead { tr { th { "#" } th { (t(l, "application.due")) } th.num { (t(l, "application.amount")) } th { (t(l, "application.state_label")) } } }
+                tbody { @for p in &d.disbursements {
+                    tr data-status=(p.status) { td { (p.seq) } td { (p.due_on) } td.num { (Fen(p.amount_fen)) } td { (t(l, &format!("application.payment.{}", p.status))) } }
+                } }
+            }
+        }
+        h2 { (t(l, "application.history")) }
+        table id="history" {
+            thead { tr { th { (t(l, "audit.at")) } th { (t(l, "application.state_label")) } th { (t(l, "audit.actor")) } th { (t(l, "application.comment")) } } }
+            tbody { @for e in &d.history {
+                tr { td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M")) } td { (t(l, &format!("application.state.{}", e.to_state))) } td.mono { (e.actor) } td { (e.comment.clone().unwrap_or_default()) } }
+            } }
+        }
+    };
+    Ok((
+        status,
+        page(viewer, &title_of(state, l, &a.programme), body),
+    )
+        .into_response())
+}
+
+async fn detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
+    render_detail(&state, &viewer, id, &[], StatusCode::OK).await
+}
+
+/// Yuan as typed ("30,000" or "12.5") to fen.
+fn yuan_to_fen(text: &str) -> Option<i64> {
+    let clean = text.trim().replace([',', '，', ' '], "");
+    let (whole, frac) = clean.split_once('.').unwrap_or((&clean, ""));
+    if frac.len() > 2 || whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let whole: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole.parse().ok()?
+    };
+    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole.checked_mul(100)?.checked_add(frac)
+}
+
+fn review_input(form: &Values) -> Result<ReviewInput, ServiceError> {
+    let decision = match form.get("decision").map(String::as_str) {
+        Some("approve") => Decision::Approve,
+        Some("reject") => Decision::Reject,
+        Some("return") => Decision::Return,
+        Some("forward") => Decision::Forward,
+        _ => return Err(ServiceError::invalid("decision", "required")),
+    };
+    let amount_fen = match form.get("amount_yuan").filter(|v| !v.trim().is_empty()) {
+        Some(text) => Some(
+            yuan_to_fen(text).ok_or_else(|| ServiceError::invalid("amount_fen", "not_a_number"))?,
+        ),
+        None => None,
+    };
+    Ok(ReviewInput {
+        decision,
+        amount_fen,
+        score: form.get("score").and_then(|s| s.parse().ok()),
+        comment: form
+            .get("comment")
+            .filter(|c| !c.trim().is_empty())
+            .cloned(),
+        no_conflict_declared: form
+            .get("no_conflict_declared")
+            .is_some_and(|v| v == "true"),
+        return_deadline: form
+            .get("return_deadline")
+            .filter(|d| !d.is_empty())
+            .cloned(),
+    })
+}
+
+async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    viewer.check_csrf(form.get("_csrf"))?;
+    let comment = form.get("comment").map(String::as_str);
+    let s = &state.services;
+    let outcome = match action.as_str() {
+        "submit" => s.submit_application(&actor, id).await,
+        "accept" => s.accept_offer(&actor, id).await,
+        "withdraw" => s.withdraw_application(&actor, id).await,
+        "appeal" => s.appeal_application(&actor, id, comment).await,
+        "reopen" => s.decide_appeal(&actor, id, true, comment).await,
+        "dismiss" => s.decide_appeal(&actor, id, false, comment).await,
+        "claw-back" => s.claw_back(&actor, id, comment).await,
+        "review" => match review_input(&form) {
+            Ok(input) => s.review_application(&actor, id, &input).await,
+            Err(e) => Err(e),
+        },
+        _ => Err(ServiceError::NotFound { entity: "action" }),
+    };
+    match outcome {
+        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Err(ServiceError::Validation(errors)) => {
+            render_detail(
+                &state,
+                &viewer,
+                id,
+                &errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(ServiceError::Conflict { code, field }) => {
+            render_detail(
+                &state,
+                &viewer,
+                id,
+                &[FieldError::new(field.unwrap_or(""), code)],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(other) => Err(viewer.fail(other)),
+    }
+}
+
+async fn budgets(State(state): State<AppState>, viewer: Viewer) -> PageResult {
+    render_budgets(&state, &viewer, &[], StatusCode::OK).await
+}
+
+async fn render_budgets(
+    state: &AppState,
+    viewer: &Viewer,
+    errors: &[FieldError],
+    status: StatusCode,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let rows = state
+        .services
+        .list_budgets(actor)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let year = opcity_domain::today_in_shanghai(state.services.now());
+    let body = html! {
+        h1 { (t(l, "nav.budgets")) }
+        @if !errors.is_empty() { div.notice.error role="alert" id="form-errors" { @for e in errors { (field_message(l, e)) br; } } }
+        table id="budgets" {
+            thead { tr { th { (t(l, "application.programme")) } th { (t(l, "budget.year")) } th { (t(l, "budget.authority")) }
+                th.num { (t(l, "budget.total")) } th.num { (t(l, "budget.reserved")) } th.num { (t(l, "budget.spent")) } th.num { (t(l, "budget.remaining")) } } }
+            tbody { @for b in &rows {
+                tr { td { (title_of(state, l, &b.programme)) } td { (b.year) } td { (b.authority) }
+                    td.num { (Fen(b.total_fen)) } td.num { (Fen(b.reserved_fen)) } td.num { (Fen(b.spent_fen)) } td.num { (Fen(b.remaining_fen)) } }
+            } }
+        }
+        @if actor.role == Role::MunicipalAdmin {
+            form.stack.card method="post" action="/budgets" id="budget-form" {
+                h2 { (t(l, "budget.new")) }
+                input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+                div.field { label for="programme" { (t(l, "application.programme")) }
+                    select id="programme" name="programme" { @for p in state.services.catalogue().programmes { option value=(p.id) { (if l == Locale::Zh { p.title.zh } else { p.title.en }) } } } }
+                div.field { label for="year" { (t(l, "budget.year")) } input id="year" name="year" type="number" value=(chrono::Datelike::year(&year)); }
+                div.field { label for="authority" { (t(l, "budget.authority")) } input id="authority" name="authority" type="text" value="municipal"; }
+                div.field { label for="total_yuan" { (t(l, "budget.total_yuan")) } input id="total_yuan" name="total_yuan" type="text" inputmode="decimal"; }
+                div { button type="submit" id="budget-submit" { (t(l, "form.save")) } }
+            }
+        }
+        p.hint { (tf(l, "budget.count", [("n", grouped(rows.len() as i64).as_str())])) }
+    };
+    Ok((status, page(viewer, t(l, "nav.budgets"), body)).into_response())
+}
+
+async fn create_budget(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> Result<axum::response::Response, PageError> {
+    let actor = viewer.require()?.clone();
+    viewer.check_csrf(form.get("_csrf"))?;
+    let total = form.get("total_yuan").and_then(|v| yuan_to_fen(v));
+    let Some(total_fen) = total else {
+        return render_budgets(
+            &state,
+            &viewer,
+            &[FieldError::new("total_fen", "not_a_number")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let input = BudgetInput {
+        programme: form.get("programme").cloned().unwrap_or_default(),
+        year: form.get("year").and_then(|y| y.parse().ok()).unwrap_or(0),
+        authority: form.get("authority").cloned().unwrap_or_default(),
+        total_fen,
+    };
+    match state.services.create_budget(&actor, &input).await {
+        Ok(_) => Ok(Redirect::to("/budgets").into_response()),
+        Err(ServiceError::Validation(errors)) => {
+            render_budgets(&state, &viewer, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+        Err(ServiceError::Conflict { code, field }) => {
+            render_budgets(
+                &state,
+                &viewer,
+                &[FieldError::new(field.unwrap_or(""), code)],
+                StatusCode::CONFLICT,
+            )
+            .await
+        }
+        Err(other) => Err(viewer.fail(other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::yuan_to_fen;
+
+    #[test]
+    fn yuan_text_becomes_fen_exactly() {
+        assert_eq!(yuan_to_fen("30,000"), Some(3_000_000));
+        assert_eq!(yuan_to_fen("12.5"), Some(1_250));
+        assert_eq!(yuan_to_fen("0.07"), Some(7));
+        assert_eq!(yuan_to_fen("1.234"), None);
+        assert_eq!(yuan_to_fen("abc"), None);
+        assert_eq!(yuan_to_fen(""), None);
+    }
+}
