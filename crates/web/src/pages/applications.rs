@@ -227,11 +227,10 @@ fn actions(viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
             }
         }
     };
-    let reviewing = match (actor.role, a.state.as_str()) {
-        (Role::DistrictReviewer, "district_review") => true,
-        (Role::MunicipalAdmin, "municipal_review") => true,
-        _ => false,
-    };
+    let reviewing = matches!(
+        (actor.role, a.state.as_str()),
+        (Role::DistrictReviewer, "district_review") | (Role::MunicipalAdmin, "municipal_review")
+    );
     html! {
         div.actions {
             @if mine && matches!(a.state.as_str(), "draft" | "returned") { (button("submit", "application.do.submit")) }
