@@ -154,6 +154,16 @@ fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
     }
 }
 
+/// A case error as a field error: dates get the same code as everywhere else
+/// (so the message is localised); other problems carry the engine's reason.
+fn case_field_error(e: &opcity_policy::CaseError) -> FieldError {
+    if e.kind.code() == "invalid_date" {
+        let value = e.problem.split('`').nth(1).unwrap_or_default();
+        return FieldError::new(e.field.clone(), "invalid_date").with("value", value);
+    }
+    FieldError::new(e.field.clone(), "invalid_case").with("reason", &e.problem)
+}
+
 /// Loads a pack directory, naming each error by file, line and key.
 pub fn load_pack(dir: &Path) -> std::result::Result<Pack, Vec<LoadError>> {
     Pack::load_dir(dir)
@@ -217,11 +227,9 @@ impl Services {
         detail: Detail,
     ) -> Result<serde_json::Value> {
         let pack = self.pack();
-        let case = pack.parse_case(case_json).map_err(|e| {
-            ServiceError::Validation(vec![
-                FieldError::new(e.field.clone(), "invalid_case").with("reason", &e.problem),
-            ])
-        })?;
+        let case = pack
+            .parse_case(case_json)
+            .map_err(|e| ServiceError::Validation(vec![case_field_error(&e)]))?;
         let evaluation = pack.at(as_of).evaluate(&case, detail);
         Ok(serde_json::json!({
             "pack": PackRef::from(pack.as_ref()),

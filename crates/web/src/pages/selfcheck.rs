@@ -359,12 +359,7 @@ async fn self_check(
         ) {
             Ok(v) => Some(v),
             Err(ServiceError::Validation(found)) => {
-                errors.extend(found.into_iter().map(|e| {
-                    FieldError::new(e.field.clone(), "invalid_value").with(
-                        "reason",
-                        e.params.get("reason").cloned().unwrap_or_default(),
-                    )
-                }));
+                errors.extend(found);
                 None
             }
             Err(other) => return Err(viewer.fail(other)),
