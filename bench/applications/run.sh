@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Submissions/s and approvals/s against one hot budget, on SQLite and
+# PostgreSQL. Usage: bench/applications/run.sh [CLIENTS] [COUNT]
+# PostgreSQL: set BENCH_POSTGRES_ADMIN_URL (default: the CI superuser).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+clients=${1:-16}
+count=${2:-2000}
+admin=${BENCH_POSTGRES_ADMIN_URL:-postgres://opcity:opcity@127.0.0.1:5432/postgres}
+cargo build --release -q -p opcity-services --example application_load
+bin=${CARGO_TARGET_DIR:-target}/release/examples/application_load
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "== SQLite ($clients clients, $count applications)"
+"$bin" "sqlite://$tmp/load.db" "$clients" "$count"
+if command -v psql >/dev/null && psql "$admin" -qc 'SELECT 1' >/dev/null 2>&1; then
+  db=opcity_bench_$$
+  psql "$admin" -qc "CREATE DATABASE $db"
+  echo "== PostgreSQL ($clients clients, $count applications)"
+  "$bin" "${admin%/*}/$db" "$clients" "$count" || true
+  psql "$admin" -qc "DROP DATABASE $db WITH (FORCE)"
+fi

@@ -1,0 +1,133 @@
+//! Load generator for applications: submissions per second, and approvals per
+//! second against one hot budget row, with p50/p99 latency.
+//!
+//! `cargo run --release -p opcity-services --example application_load -- URL CLIENTS COUNT`
+//! (URL: `sqlite://FILE` or `postgres://…/DB` of an empty database).
+
+use chrono::Datelike;
+use opcity_domain::{District, Role};
+use opcity_services::accounts::NewAccount;
+use opcity_services::applications::budgets::BudgetInput;
+use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::crypto::DataKey;
+use opcity_services::registry::persons::PersonInput;
+use opcity_services::{Actor, Services};
+use opcity_store::Store;
+use std::time::{Duration, Instant};
+
+async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
+    let v = s
+        .create_account(None, NewAccount { username: name.into(), display_name: name.into(), password: "load test password".into(), role, district, locale: "en".into() })
+        .await
+        .expect("account");
+    s.system_actor(v.id).await.expect("actor")
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn report(what: &str, mut latencies: Vec<Duration>, elapsed: Duration) {
+    latencies.sort();
+    println!(
+        "{what}: {} in {:.2} s = {:.0}/s, p50 {:.1} ms, p99 {:.1} ms",
+        latencies.len(),
+        elapsed.as_secs_f64(),
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        percentile(&latencies, 0.50).as_secs_f64() * 1e3,
+        percentile(&latencies, 0.99).as_secs_f64() * 1e3
+    );
+}
+
+/// Runs `work(i)` for i in 0..count on `clients` concurrent tasks.
+async fn drive<F, Fut>(clients: usize, count: usize, work: F) -> (Vec<Duration>, Duration)
+where
+    F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..clients)
+        .map(|c| {
+            let work = work.clone();
+            tokio::spawn(async move {
+                let mut lat = Vec::new();
+                let mut i = c;
+                while i < count {
+                    let t = Instant::now();
+                    work(i).await;
+                    lat.push(t.elapsed());
+                    i += clients;
+                }
+                lat
+            })
+        })
+        .collect();
+    let mut all = Vec::new();
+    for t in tasks {
+        all.extend(t.await.expect("task"));
+    }
+    (all, start.elapsed())
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let url = args.get(1).expect("database URL").clone();
+    let clients: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let count: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2_000);
+    let pack = opcity_policy::Pack::load_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/shenzhen-2026")).expect("pack");
+    let store = Store::open(&url).await.expect("database");
+    let s = Services::new(store, DataKey::from_base64(&DataKey::generate_base64()).expect("key"), pack);
+    let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+    let reviewer = account(&s, "reviewer", Role::DistrictReviewer, Some(District::Nanshan)).await;
+    let founder = account(&s, "founder", Role::Founder, None).await;
+    s.create_person(
+        &admin,
+        &PersonInput {
+            full_name: "load".into(),
+            district: Some("nanshan".into()),
+            birth_date: Some("1996-05-20".into()),
+            works_in_ai: Some(true),
+            account_id: Some(founder.account_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("person");
+    let founder = s.system_actor(founder.account_id).await.expect("actor");
+    let year = opcity_domain::today_in_shanghai(s.now()).year();
+    // Room for half the approvals: the rest must be refused, never overspent.
+    let amount = 100_000i64;
+    s.create_budget(&admin, &BudgetInput { programme: "sz.talent.open_source".into(), year, authority: "nanshan".into(), total_fen: amount * (count as i64 / 2) })
+        .await
+        .expect("budget");
+
+    let (s1, f1) = (s.clone(), founder.clone());
+    let (lat, elapsed) = drive(clients, count, move |i| {
+        let (s, f) = (s1.clone(), f1.clone());
+        async move {
+            let input = NewApplication { programme: "sz.talent.open_source".into(), idempotency_key: Some(format!("load-{i}")), ..Default::default() };
+            let app = s.create_application(&f, &input).await.expect("create");
+            s.submit_application(&f, app.id).await.expect("submit");
+        }
+    })
+    .await;
+    report("submissions (create + submit with the engine's pre-check)", lat, elapsed);
+
+    let ids: Vec<i64> = s.my_applications(&founder).await.expect("list").iter().map(|a| a.id).collect();
+    let (s2, r2) = (s.clone(), reviewer.clone());
+    let ids = std::sync::Arc::new(ids);
+    let (lat, elapsed) = drive(clients, count, move |i| {
+        let (s, r, ids) = (s2.clone(), r2.clone(), ids.clone());
+        async move {
+            let review = ReviewInput { decision: Decision::Approve, amount_fen: Some(amount), score: None, comment: None, no_conflict_declared: true, return_deadline: None };
+            // Refusals for an exhausted budget are expected once half are approved.
+            let _ = s.review_application(&r, ids[i], &review).await;
+        }
+    })
+    .await;
+    report("approvals against one hot budget (half refused)", lat, elapsed);
+    let budget = &s.list_budgets(&admin).await.expect("budgets")[0];
+    assert!(budget.reserved_fen + budget.spent_fen <= budget.total_fen, "overspent");
+    println!("budget: total {} reserved {} (zero overspend)", budget.total_fen, budget.reserved_fen);
+}
