@@ -17,7 +17,17 @@ use std::time::{Duration, Instant};
 
 async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
     let v = s
-        .create_account(None, NewAccount { username: name.into(), display_name: name.into(), password: "load test password".into(), role, district, locale: "en".into() })
+        .create_account(
+            None,
+            NewAccount {
+                username: name.into(),
+                display_name: name.into(),
+                password: "load test password".into(),
+                role,
+                district,
+                locale: "en".into(),
+            },
+        )
         .await
         .expect("account");
     s.system_actor(v.id).await.expect("actor")
@@ -75,11 +85,25 @@ async fn main() {
     let url = args.get(1).expect("database URL").clone();
     let clients: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(16);
     let count: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2_000);
-    let pack = opcity_policy::Pack::load_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/shenzhen-2026")).expect("pack");
+    let pack = opcity_policy::Pack::load_dir(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../policies/shenzhen-2026"
+    ))
+    .expect("pack");
     let store = Store::open(&url).await.expect("database");
-    let s = Services::new(store, DataKey::from_base64(&DataKey::generate_base64()).expect("key"), pack);
+    let s = Services::new(
+        store,
+        DataKey::from_base64(&DataKey::generate_base64()).expect("key"),
+        pack,
+    );
     let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
-    let reviewer = account(&s, "reviewer", Role::DistrictReviewer, Some(District::Nanshan)).await;
+    let reviewer = account(
+        &s,
+        "reviewer",
+        Role::DistrictReviewer,
+        Some(District::Nanshan),
+    )
+    .await;
     let founder = account(&s, "founder", Role::Founder, None).await;
     s.create_person(
         &admin,
@@ -98,36 +122,75 @@ async fn main() {
     let year = opcity_domain::today_in_shanghai(s.now()).year();
     // Room for half the approvals: the rest must be refused, never overspent.
     let amount = 100_000i64;
-    s.create_budget(&admin, &BudgetInput { programme: "sz.talent.open_source".into(), year, authority: "nanshan".into(), total_fen: amount * (count as i64 / 2) })
-        .await
-        .expect("budget");
+    s.create_budget(
+        &admin,
+        &BudgetInput {
+            programme: "sz.talent.open_source".into(),
+            year,
+            authority: "nanshan".into(),
+            total_fen: amount * (count as i64 / 2),
+        },
+    )
+    .await
+    .expect("budget");
 
     let (s1, f1) = (s.clone(), founder.clone());
     let (lat, elapsed) = drive(clients, count, move |i| {
         let (s, f) = (s1.clone(), f1.clone());
         async move {
-            let input = NewApplication { programme: "sz.talent.open_source".into(), idempotency_key: Some(format!("load-{i}")), ..Default::default() };
+            let input = NewApplication {
+                programme: "sz.talent.open_source".into(),
+                idempotency_key: Some(format!("load-{i}")),
+                ..Default::default()
+            };
             let app = s.create_application(&f, &input).await.expect("create");
             s.submit_application(&f, app.id).await.expect("submit");
         }
     })
     .await;
-    report("submissions (create + submit with the engine's pre-check)", lat, elapsed);
+    report(
+        "submissions (create + submit with the engine's pre-check)",
+        lat,
+        elapsed,
+    );
 
-    let ids: Vec<i64> = s.my_applications(&founder).await.expect("list").iter().map(|a| a.id).collect();
+    let ids: Vec<i64> = s
+        .my_applications(&founder)
+        .await
+        .expect("list")
+        .iter()
+        .map(|a| a.id)
+        .collect();
     let (s2, r2) = (s.clone(), reviewer.clone());
     let ids = std::sync::Arc::new(ids);
     let (lat, elapsed) = drive(clients, count, move |i| {
         let (s, r, ids) = (s2.clone(), r2.clone(), ids.clone());
         async move {
-            let review = ReviewInput { decision: Decision::Approve, amount_fen: Some(amount), score: None, comment: None, no_conflict_declared: true, return_deadline: None };
+            let review = ReviewInput {
+                decision: Decision::Approve,
+                amount_fen: Some(amount),
+                score: None,
+                comment: None,
+                no_conflict_declared: true,
+                return_deadline: None,
+            };
             // Refusals for an exhausted budget are expected once half are approved.
             let _ = s.review_application(&r, ids[i], &review).await;
         }
     })
     .await;
-    report("approvals against one hot budget (half refused)", lat, elapsed);
+    report(
+        "approvals against one hot budget (half refused)",
+        lat,
+        elapsed,
+    );
     let budget = &s.list_budgets(&admin).await.expect("budgets")[0];
-    assert!(budget.reserved_fen + budget.spent_fen <= budget.total_fen, "overspent");
-    println!("budget: total {} reserved {} (zero overspend)", budget.total_fen, budget.reserved_fen);
+    assert!(
+        budget.reserved_fen + budget.spent_fen <= budget.total_fen,
+        "overspent"
+    );
+    println!(
+        "budget: total {} reserved {} (zero overspend)",
+        budget.total_fen, budget.reserved_fen
+    );
 }

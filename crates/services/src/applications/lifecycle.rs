@@ -953,21 +953,7 @@ impl Services {
         id: i64,
         comment: Option<&str>,
     ) -> Result<ApplicationView> {
-        let tx = self.store().begin().await?;
-        let app = self.load_application(&tx, id).await?;
-        authorize(actor, Action::Update, resource(&app))?;
-        let after = self
-            .move_application(
-                &tx,
-                &app,
-                Event::Appeal,
-                party(actor, &app),
-                &actor.audit_label(),
-                comment,
-            )
-            .await?;
-        tx.commit().await?;
-        Ok(view(&after, self.now(), false))
+        self.act_on(actor, id, Event::Appeal, comment).await
     }
 
     pub async fn decide_appeal(
@@ -977,23 +963,28 @@ impl Services {
         reopen: bool,
         comment: Option<&str>,
     ) -> Result<ApplicationView> {
-        let tx = self.store().begin().await?;
-        let app = self.load_application(&tx, id).await?;
-        authorize(actor, Action::Update, resource(&app))?;
         let event = if reopen {
             Event::ReopenAppeal
         } else {
             Event::DismissAppeal
         };
+        self.act_on(actor, id, event, comment).await
+    }
+
+    /// A transition with no side effect beyond the move itself.
+    async fn act_on(
+        &self,
+        actor: &Actor,
+        id: i64,
+        event: Event,
+        comment: Option<&str>,
+    ) -> Result<ApplicationView> {
+        let tx = self.store().begin().await?;
+        let app = self.load_application(&tx, id).await?;
+        authorize(actor, Action::Update, resource(&app))?;
+        let label = actor.audit_label();
         let after = self
-            .move_application(
-                &tx,
-                &app,
-                event,
-                party(actor, &app),
-                &actor.audit_label(),
-                comment,
-            )
+            .move_application(&tx, &app, event, party(actor, &app), &label, comment)
             .await?;
         tx.commit().await?;
         Ok(view(&after, self.now(), false))
