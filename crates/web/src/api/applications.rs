@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use chrono::NaiveDate;
 use opcity_services::ServiceError;
 use opcity_services::applications::budgets::{BudgetInput, BudgetView};
-use opcity_services::applications::disbursements::{PaymentLine, payments_csv};
+use opcity_services::applications::disbursements::{PaymentLine, payments_csv, payments_xlsx};
 use opcity_services::applications::{
     ApplicationDetail, ApplicationView, NewApplication, QueueFilter, ReviewInput,
 };
@@ -267,7 +267,7 @@ pub struct ExportParams {
     from: String,
     /// Last due date, YYYY-MM-DD.
     to: String,
-    /// `csv` (UTF-8 with BOM, default) or `json`.
+    /// `csv` (UTF-8 with BOM, default), `xlsx` or `json`.
     format: Option<String>,
 }
 
@@ -303,6 +303,19 @@ pub async fn export_disbursements(
             payments_csv(&lines),
         )
             .into_response(),
+        Some("xlsx") => {
+            let bytes = payments_xlsx(&lines).map_err(|e| ServiceError::Internal(Box::new(e)))?;
+            let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+            let disposition = format!("attachment; filename=\"disbursements-{from}-{to}.xlsx\"");
+            (
+                [
+                    (header::CONTENT_TYPE, kind.to_owned()),
+                    (header::CONTENT_DISPOSITION, disposition),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
         Some(_) => {
             return Err(WebError::InvalidQuery {
                 field: "format".into(),

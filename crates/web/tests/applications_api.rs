@@ -1,0 +1,95 @@
+//! Applications over HTTP on both backends: Idempotency-Key, review, accept,
+//! the treasury export, and problem details for refusals.
+
+use chrono::Datelike;
+use opcity_domain::{District, Role};
+use opcity_services::registry::persons::PersonInput;
+use opcity_testkit::{TestApp, each_backend};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_review_accept_and_export() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        app.account("reviewer", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let founder = app.account("founder", Role::Founder, None).await;
+        app.services
+            .create_person(
+                &admin,
+                &PersonInput {
+                    full_name: "x".into(),
+                    district: Some("nanshan".into()),
+                    works_in_ai: Some(true),
+                    account_id: Some(founder.account_id),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let admin_http = app.sign_in("admin").await;
+        let year = opcity_domain::today_in_shanghai(app.services.now()).year();
+        let budget = admin_http
+            .http
+            .post(app.url("/api/v1/budgets"))
+            .json(&json!({ "programme": "sz.talent.open_source", "year": year, "authority": "nanshan", "total_fen": 1_000_000 }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(budget.status(), StatusCode::CREATED);
+
+        let f = app.sign_in("founder").await;
+        let body = json!({ "programme": "sz.talent.open_source" });
+        let first: Value = f.http.post(app.url("/api/v1/applications")).header("idempotency-key", "abc").json(&body).send().await.unwrap().json().await.unwrap();
+        let again: Value = f.http.post(app.url("/api/v1/applications")).header("idempotency-key", "abc").json(&body).send().await.unwrap().json().await.unwrap();
+        assert_eq!(first["id"], again["id"], "one application for a retried request");
+        let id = first["id"].as_i64().unwrap();
+        let submitted: Value = f.http.post(app.url(&format!("/api/v1/applications/{id}/submit"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(submitted["state"], "district_review");
+
+        // Accepting before approval: the problem names the state.
+        let early = f.http.post(app.url(&format!("/api/v1/applications/{id}/accept"))).header("accept-language", "en").send().await.unwrap();
+        assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let problem: Value = early.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["code"], "illegal_transition");
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("district_review"));
+
+        let r = app.sign_in("reviewer").await;
+        let over = r
+            .http
+            .post(app.url(&format!("/api/v1/applications/{id}/review")))
+            .json(&json!({ "decision": "approve", "amount_fen": 2_000_000, "no_conflict_declared": true }))
+            .send()
+            .await
+            .unwrap();
+        let problem: Value = over.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["code"], "budget_insufficient");
+        assert_eq!(problem["errors"][0]["params"]["remaining_fen"], "1000000");
+        let ok = r
+            .http
+            .post(app.url(&format!("/api/v1/applications/{id}/review")))
+            .json(&json!({ "decision": "approve", "amount_fen": 800_000, "score": 90, "no_conflict_declared": true }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(ok.status(), StatusCode::OK);
+        let accepted: Value = f.http.post(app.url(&format!("/api/v1/applications/{id}/accept"))).send().await.unwrap().json().await.unwrap();
+        assert_eq!(accepted["state"], "disbursing");
+
+        let today = opcity_domain::today_in_shanghai(app.services.now());
+        let csv = admin_http.http.get(app.url(&format!("/api/v1/disbursements?from={today}&to={today}"))).send().await.unwrap();
+        assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+        let text = csv.text().await.unwrap();
+        assert!(text.starts_with('\u{feff}'));
+        assert!(text.contains(",800000,8000.00,scheduled,"), "{text}");
+        let xlsx = admin_http.http.get(app.url(&format!("/api/v1/disbursements?from={today}&to={today}&format=xlsx"))).send().await.unwrap();
+        assert_eq!(xlsx.status(), StatusCode::OK);
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+        // The founder may not export the treasury file.
+        let denied = f.http.get(app.url(&format!("/api/v1/disbursements?from={today}&to={today}"))).send().await.unwrap();
+        assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+        app.stop().await;
+    })
+    .await;
+}
