@@ -3,6 +3,7 @@
 
 use chrono::Datelike;
 use opcity_domain::{District, Role};
+use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_testkit::{TestApp, each_backend};
 use reqwest::StatusCode;
@@ -15,12 +16,14 @@ async fn apply_review_accept_and_export() {
         let admin = app.account("admin", Role::MunicipalAdmin, None).await;
         app.account("reviewer", Role::DistrictReviewer, Some(District::Nanshan)).await;
         let founder = app.account("founder", Role::Founder, None).await;
-        app.services
+        let person = app
+            .services
             .create_person(
                 &admin,
                 &PersonInput {
                     full_name: "x".into(),
                     district: Some("nanshan".into()),
+                    birth_date: Some("1996-05-20".into()),
                     works_in_ai: Some(true),
                     account_id: Some(founder.account_id),
                     ..Default::default()
@@ -28,19 +31,28 @@ async fn apply_review_accept_and_export() {
             )
             .await
             .unwrap();
+        let company = EnterpriseInput {
+            uscc: "91440300708461136T".into(),
+            name: "x".into(),
+            district: "nanshan".into(),
+            ai_business: Some(true),
+            founder_person_id: Some(person.id),
+            ..Default::default()
+        };
+        app.services.create_enterprise(&admin, &company).await.unwrap();
         let admin_http = app.sign_in("admin").await;
         let year = opcity_domain::today_in_shanghai(app.services.now()).year();
         let budget = admin_http
             .http
             .post(app.url("/api/v1/budgets"))
-            .json(&json!({ "programme": "sz.talent.open_source", "year": year, "authority": "nanshan", "total_fen": 1_000_000 }))
+            .json(&json!({ "programme": "sz.housing.subsidy", "year": year, "authority": "nanshan", "total_fen": 1_000_000 }))
             .send()
             .await
             .unwrap();
         assert_eq!(budget.status(), StatusCode::CREATED);
 
         let f = app.sign_in("founder").await;
-        let body = json!({ "programme": "sz.talent.open_source" });
+        let body = json!({ "programme": "sz.housing.subsidy" });
         let first: Value = f.http.post(app.url("/api/v1/applications")).header("idempotency-key", "abc").json(&body).send().await.unwrap().json().await.unwrap();
         let again: Value = f.http.post(app.url("/api/v1/applications")).header("idempotency-key", "abc").json(&body).send().await.unwrap().json().await.unwrap();
         assert_eq!(first["id"], again["id"], "one application for a retried request");
