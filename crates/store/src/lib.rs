@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod entity;
 mod error;
+pub mod intervals;
 mod migration;
 
 pub use error::StoreError;
