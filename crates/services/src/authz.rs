@@ -76,6 +76,38 @@ pub enum Resource {
     },
     /// A programme budget (figures and funding).
     Budget,
+    /// Workspace or housing inventory and the allocations made from it (offers,
+    /// agreements, leases): in an OPC community, run by its operator, or (no
+    /// community) elsewhere in a district, run by the district.
+    Premises {
+        community_id: Option<i64>,
+        district: District,
+    },
+    /// A shared instrument and its bookings, managed by the institution's
+    /// account (`manager`) or the operator of the community it stands in.
+    Instrument {
+        community_id: Option<i64>,
+        manager: Option<i64>,
+    },
+    /// The beneficiary's side of an allocation: a person's or enterprise's
+    /// requests, acceptances, bookings and granted benefits.
+    Holding {
+        enterprise_id: Option<i64>,
+        person_id: Option<i64>,
+        district: Option<District>,
+    },
+    /// Recording a granted benefit by hand.
+    Grant,
+}
+
+/// Allows `actor` when either rule allows it: an allocation is seen by its
+/// holder (a [`Resource::Holding`]) and by whoever manages what it allocates.
+pub fn authorize_either(
+    actor: &Actor,
+    first: (Action, Resource),
+    second: (Action, Resource),
+) -> Result<(), ServiceError> {
+    authorize(actor, first.0, first.1).or_else(|_| authorize(actor, second.0, second.1))
 }
 
 /// Allows or refuses `action` on `resource` for `actor`.
@@ -91,6 +123,29 @@ fn in_district(actor: &Actor, district: Option<District>) -> bool {
     actor.district.is_some() && actor.district == district
 }
 
+fn runs_community(actor: &Actor, community_id: Option<i64>) -> bool {
+    actor.role == Role::CommunityOperator
+        && community_id.is_some_and(|c| actor.community_ids.contains(&c))
+}
+
+/// Operators run their communities' premises; a district reviewer runs every
+/// premises of the district (including other industrial space).
+fn manages_premises(actor: &Actor, community_id: Option<i64>, district: District) -> bool {
+    runs_community(actor, community_id)
+        || (actor.role == Role::DistrictReviewer && in_district(actor, Some(district)))
+}
+
+fn manages_instrument(actor: &Actor, community_id: Option<i64>, manager: Option<i64>) -> bool {
+    (actor.role == Role::ServiceProvider && manager == Some(actor.account_id))
+        || runs_community(actor, community_id)
+}
+
+fn holds(actor: &Actor, enterprise_id: Option<i64>, person_id: Option<i64>) -> bool {
+    actor.role == Role::Founder
+        && (enterprise_id.is_some_and(|e| actor.enterprise_ids.contains(&e))
+            || (person_id.is_some() && person_id == actor.person_id))
+}
+
 fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
     use Action::*;
     use Resource::*;
@@ -100,6 +155,34 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
         (Auditor, _) => action == Read,
         (_, Dashboard) => action == Read,
         (_, ApiToken { owner }) => owner == actor.account_id,
+        (
+            _,
+            Premises {
+                community_id,
+                district,
+            },
+        ) => action == Read || manages_premises(actor, community_id, district),
+        (
+            _,
+            Instrument {
+                community_id,
+                manager,
+            },
+        ) => action == Read || manages_instrument(actor, community_id, manager),
+        (
+            _,
+            Holding {
+                enterprise_id,
+                person_id,
+                district,
+            },
+        ) => {
+            holds(actor, enterprise_id, person_id)
+                || (action == Read
+                    && actor.role == DistrictReviewer
+                    && in_district(actor, district))
+        }
+        (_, Grant) => action == Create && actor.role == DistrictReviewer,
 
         (DistrictReviewer, Community { district, .. }) => {
             action == Read || in_district(actor, Some(district))
@@ -150,6 +233,52 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
         (_, Account | AuditLog) => false,
         (ServiceProvider | CommunityOperator | Investor, Person { .. }) => false,
         (ServiceProvider, Enterprise { .. }) => false,
+    }
+}
+
+/// Which allocations (space requests and agreements, leases, bookings) an
+/// actor may list: everything, or those matching any of the filters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllocationScope {
+    pub all: bool,
+    /// Held by these enterprises (a founder's own).
+    pub enterprise_ids: Vec<i64>,
+    /// Held by this person (a founder's own record).
+    pub person_id: Option<i64>,
+    /// On premises of these communities (their operator).
+    pub community_ids: Vec<i64>,
+    /// On any premises of this district (its reviewer).
+    pub district: Option<District>,
+    /// Instruments managed by this account (an institution).
+    pub manager_account: Option<i64>,
+}
+
+/// The allocation scope of `actor`; records outside it are never loaded.
+pub fn allocation_scope(actor: &Actor) -> AllocationScope {
+    use Role::*;
+    match actor.role {
+        MunicipalAdmin | Auditor => AllocationScope {
+            all: true,
+            ..Default::default()
+        },
+        Founder => AllocationScope {
+            enterprise_ids: actor.enterprise_ids.clone(),
+            person_id: actor.person_id,
+            ..Default::default()
+        },
+        CommunityOperator => AllocationScope {
+            community_ids: actor.community_ids.clone(),
+            ..Default::default()
+        },
+        DistrictReviewer => AllocationScope {
+            district: actor.district,
+            ..Default::default()
+        },
+        ServiceProvider => AllocationScope {
+            manager_account: Some(actor.account_id),
+            ..Default::default()
+        },
+        Investor => AllocationScope::default(),
     }
 }
 
@@ -253,6 +382,42 @@ mod tests {
         district: Longgang,
     };
 
+    const PREMISES_RUN: Resource = Resource::Premises {
+        community_id: Some(300),
+        district: Nanshan,
+    };
+    const PREMISES_THERE: Resource = Resource::Premises {
+        community_id: Some(301),
+        district: Longgang,
+    };
+    const PREMISES_OUTSIDE_HERE: Resource = Resource::Premises {
+        community_id: None,
+        district: Nanshan,
+    };
+    const INSTRUMENT_OWN: Resource = Resource::Instrument {
+        community_id: None,
+        manager: Some(10),
+    };
+    const INSTRUMENT_IN_COMMUNITY: Resource = Resource::Instrument {
+        community_id: Some(300),
+        manager: Some(11),
+    };
+    const HOLDING_OWN: Resource = Resource::Holding {
+        enterprise_id: Some(200),
+        person_id: None,
+        district: Some(Nanshan),
+    };
+    const HOLDING_OWN_PERSON: Resource = Resource::Holding {
+        enterprise_id: None,
+        person_id: Some(100),
+        district: None,
+    };
+    const HOLDING_THERE: Resource = Resource::Holding {
+        enterprise_id: Some(201),
+        person_id: None,
+        district: Some(Longgang),
+    };
+
     /// The role × action matrix: every role against every kind of record.
     /// Columns: founder, operator, reviewer (Nanshan), admin, provider, investor, auditor.
     #[test]
@@ -290,6 +455,23 @@ mod tests {
                                               [false, false, false, true, false, false, true ]),
             (Read,   Resource::Budget,        [false, false, true,  true, false, false, true ]),
             (Update, Resource::Budget,        [false, false, false, true, false, false, false]),
+            // Spaces, housing and instruments. Provider's account is 10 in this table.
+            (Read,   PREMISES_RUN,            [true,  true,  true,  true, true,  true,  true ]),
+            (Update, PREMISES_RUN,            [false, true,  true,  true, false, false, false]),
+            (Create, PREMISES_RUN,            [false, true,  true,  true, false, false, false]),
+            (Update, PREMISES_THERE,          [false, false, false, true, false, false, false]),
+            (Update, PREMISES_OUTSIDE_HERE,   [false, false, true,  true, false, false, false]),
+            (Read,   INSTRUMENT_OWN,          [true,  true,  true,  true, true,  true,  true ]),
+            (Create, INSTRUMENT_OWN,          [false, false, false, true, true,  false, false]),
+            (Update, INSTRUMENT_OWN,          [false, false, false, true, true,  false, false]),
+            (Update, INSTRUMENT_IN_COMMUNITY, [false, true,  false, true, false, false, false]),
+            (Read,   HOLDING_OWN,             [true,  false, true,  true, false, false, true ]),
+            (Create, HOLDING_OWN,             [true,  false, false, true, false, false, false]),
+            (Update, HOLDING_OWN,             [true,  false, false, true, false, false, false]),
+            (Update, HOLDING_OWN_PERSON,      [true,  false, false, true, false, false, false]),
+            (Read,   HOLDING_THERE,           [false, false, false, true, false, false, true ]),
+            (Create, Resource::Grant,         [false, false, true,  true, false, false, false]),
+            (Read,   Resource::Grant,         [false, false, false, true, false, false, true ]),
         ];
         let roles = [
             Role::Founder,
@@ -312,6 +494,32 @@ mod tests {
             }
         }
         assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    }
+
+    #[test]
+    fn allocation_scopes_follow_the_same_rules() {
+        assert!(allocation_scope(&actor(Role::Auditor)).all);
+        let founder = allocation_scope(&actor(Role::Founder));
+        assert_eq!(
+            (founder.enterprise_ids, founder.person_id, founder.all),
+            (vec![200], Some(100), false)
+        );
+        assert_eq!(
+            allocation_scope(&actor(Role::CommunityOperator)).community_ids,
+            vec![300]
+        );
+        assert_eq!(
+            allocation_scope(&actor(Role::DistrictReviewer)).district,
+            Some(Nanshan)
+        );
+        assert_eq!(
+            allocation_scope(&actor(Role::ServiceProvider)).manager_account,
+            Some(10)
+        );
+        assert_eq!(
+            allocation_scope(&actor(Role::Investor)),
+            AllocationScope::default()
+        );
     }
 
     #[test]

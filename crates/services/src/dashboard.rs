@@ -77,14 +77,19 @@ impl Services {
             })
             .collect();
 
-        let communities: Vec<(String, i64)> = community::Entity::find()
+        let communities: Vec<(i64, String, i64)> = community::Entity::find()
             .select_only()
+            .column(community::Column::Id)
             .column(community::Column::District)
             .column(community::Column::AreaM2)
             .into_tuple()
             .all(db)
             .await?;
-        for (district, area) in communities {
+        // A community's area is its inventoried units' once the operator has
+        // entered its inventory, else the area declared on registration.
+        let inventoried = self.inventoried_area_by_community().await?;
+        for (id, district, declared) in communities {
+            let area = inventoried.get(&id).copied().unwrap_or(declared);
             if let Some(row) = district.parse().ok().and_then(|d| rows.get_mut(&d)) {
                 row.communities += 1;
                 row.communities_at_area += i64::from(area >= TARGET_AREA_M2);

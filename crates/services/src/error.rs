@@ -49,6 +49,16 @@ pub enum ServiceError {
         code: &'static str,
         field: Option<&'static str>,
     },
+    /// The half-open interval asked for overlaps one that already holds the
+    /// same unit, apartment or instrument.
+    #[error("{code}: held by #{held_id} from {held_from} until {held_until}")]
+    Taken {
+        code: &'static str,
+        field: &'static str,
+        held_id: i64,
+        held_from: chrono::DateTime<chrono::Utc>,
+        held_until: chrono::DateTime<chrono::Utc>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -64,6 +74,7 @@ impl ServiceError {
             ServiceError::Throttled { .. } => "too_many_attempts",
             ServiceError::Forbidden => "forbidden",
             ServiceError::Conflict { code, .. } => code,
+            ServiceError::Taken { code, .. } => code,
             ServiceError::Internal(_) => "internal",
         }
     }
@@ -77,6 +88,12 @@ impl From<StoreError> for ServiceError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => ServiceError::NotFound { entity: "record" },
+            // Two holdings of one resource would overlap: the spaces services
+            // name the holder (`spaces::hold`); elsewhere it is a plain conflict.
+            StoreError::Overlap(_) => ServiceError::Conflict {
+                code: OVERLAP,
+                field: None,
+            },
             other => ServiceError::Internal(Box::new(other)),
         }
     }
@@ -87,5 +104,8 @@ impl From<opcity_store::sea_orm::DbErr> for ServiceError {
         StoreError::from(err).into()
     }
 }
+
+/// The code of a write the database refused because holdings would overlap.
+pub const OVERLAP: &str = "interval_overlap";
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

@@ -15,9 +15,11 @@ pub mod crypto;
 pub mod dashboard;
 pub mod demo;
 mod error;
+pub mod grants;
 pub mod matching;
 pub mod policy;
 pub mod registry;
+pub mod spaces;
 
 pub use authz::Actor;
 pub use error::{FieldError, Result, ServiceError};

@@ -10,14 +10,40 @@ pub enum StoreError {
     Unique(String),
     #[error("foreign key constraint violated: {0}")]
     ForeignKey(String),
+    /// A holding would overlap another of the same resource (PostgreSQL's
+    /// exclusion constraint, SQLite's overlap triggers; see `intervals`).
+    #[error("overlapping holding refused: {0}")]
+    Overlap(String),
     #[error("unsupported database URL `{0}` (use sqlite://FILE or postgres://…)")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
     Db(DbErr),
 }
 
+/// Whether the database refused a write because two holdings would overlap:
+/// SQLSTATE 23P01 (exclusion violation) on PostgreSQL, the overlap triggers'
+/// message on SQLite.
+fn overlap_detail(err: &DbErr) -> Option<String> {
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db) = e.as_ref() else {
+        return None;
+    };
+    let exclusion = db.code().is_some_and(|c| c == "23P01");
+    let trigger = db
+        .message()
+        .contains(crate::intervals::SQLITE_OVERLAP_MESSAGE);
+    (exclusion || trigger).then(|| db.message().to_owned())
+}
+
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
+        if let Some(detail) = overlap_detail(&err) {
+            return StoreError::Overlap(detail);
+        }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) => StoreError::Unique(detail),
             Some(SqlErr::ForeignKeyConstraintViolation(detail)) => StoreError::ForeignKey(detail),

@@ -19,6 +19,8 @@ pub enum Unit {
     Years,
     Percent,
     Count,
+    /// Square metres (floor area).
+    M2,
 }
 
 impl Unit {
@@ -29,6 +31,7 @@ impl Unit {
             Unit::Years => "years",
             Unit::Percent => "percent",
             Unit::Count => "count",
+            Unit::M2 => "m2",
         }
     }
 }

@@ -1,0 +1,366 @@
+//! Granted benefits: what a person or an enterprise has been granted, from
+//! a date, open-ended or to a date. Allocations that are benefits record
+//! their grant here (transitional housing does), and programmes that exclude
+//! each other are checked against it (the pack's `exclusion_groups`: the
+//! housing subsidy and transitional housing).
+//!
+//! Applications and their grants are being built separately; this table is
+//! meant to be the one they record into, so the exclusions hold whichever
+//! path granted the benefit.
+
+use crate::authz::{Action, Actor, Resource, authorize};
+use crate::error::{FieldError, Result, ServiceError};
+use crate::registry::Checker;
+use crate::{Services, record_change};
+use chrono::{DateTime, NaiveDate, Utc};
+use opcity_domain::District;
+use opcity_store::entity::{benefit_grant, enterprise, person};
+use opcity_store::intervals::lock_key;
+use opcity_store::sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+use std::fmt;
+use std::str::FromStr;
+
+pub const TRANSITIONAL_HOUSING: &str = "sz.housing.transitional";
+pub const HOUSING_SUBSIDY: &str = "sz.housing.subsidy";
+
+/// Who received a benefit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Person(i64),
+    Enterprise(i64),
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Subject::Person(id) => write!(f, "person:{id}"),
+            Subject::Enterprise(id) => write!(f, "enterprise:{id}"),
+        }
+    }
+}
+
+impl FromStr for Subject {
+    type Err = ();
+
+    fn from_str(s: &str) -> std::result::Result<Self, ()> {
+        let (kind, id) = s.split_once(':').ok_or(())?;
+        let id: i64 = id.parse().map_err(|_| ())?;
+        match kind {
+            "person" if id > 0 => Ok(Subject::Person(id)),
+            "enterprise" if id > 0 => Ok(Subject::Enterprise(id)),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrantInput {
+    /// `person:ID` or `enterprise:ID`.
+    pub subject: String,
+    /// A programme id of the pack in force.
+    pub programme: String,
+    /// `YYYY-MM-DD`.
+    pub from: String,
+    /// `YYYY-MM-DD`; absent or null: open-ended.
+    pub to: Option<String>,
+    /// What granted it (a decision number, an application).
+    pub source: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct GrantView {
+    pub id: i64,
+    pub subject: String,
+    pub programme: String,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub source: String,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&benefit_grant::Model> for GrantView {
+    fn from(g: &benefit_grant::Model) -> Self {
+        GrantView {
+            id: g.id,
+            subject: g.subject.clone(),
+            programme: g.programme.clone(),
+            from: g.from,
+            to: g.to,
+            source: g.source.clone(),
+            created_at: g.created_at,
+        }
+    }
+}
+
+/// A grant about to be recorded.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NewGrant<'a> {
+    pub subject: Subject,
+    pub programme: &'a str,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub source: &'a str,
+}
+
+/// The grants of `subject`, oldest first.
+pub(crate) async fn grants_for<C: ConnectionTrait>(
+    db: &C,
+    subject: Subject,
+) -> Result<Vec<benefit_grant::Model>> {
+    Ok(benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Subject.eq(subject.to_string()))
+        .order_by_asc(benefit_grant::Column::From)
+        .order_by_asc(benefit_grant::Column::Id)
+        .all(db)
+        .await?)
+}
+
+impl Services {
+    /// The district that decides access to a subject's records (`None` for
+    /// a person without one); `NotFound` when the subject does not exist.
+    pub(crate) async fn subject_district<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        subject: Subject,
+    ) -> Result<Option<District>> {
+        match subject {
+            Subject::Person(id) => person::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|p| p.district.and_then(|d| d.parse().ok()))
+                .ok_or(ServiceError::NotFound { entity: "person" }),
+            Subject::Enterprise(id) => enterprise::Entity::find_by_id(id)
+                .one(db)
+                .await?
+                .map(|e| e.district.parse().ok())
+                .ok_or(ServiceError::NotFound {
+                    entity: "enterprise",
+                }),
+        }
+    }
+
+    /// The grants of a subject, for the subject's founder, the district's
+    /// reviewer, administrators and auditors.
+    pub async fn grants_of(&self, actor: &Actor, subject: &str) -> Result<Vec<GrantView>> {
+        let subject: Subject = subject
+            .parse()
+            .map_err(|_| ServiceError::invalid("subject", "invalid_subject"))?;
+        let db = self.store().db();
+        let district = self.subject_district(db, subject).await?;
+        let (enterprise_id, person_id) = match subject {
+            Subject::Person(p) => (None, Some(p)),
+            Subject::Enterprise(e) => (Some(e), None),
+        };
+        authorize(
+            actor,
+            Action::Read,
+            Resource::Holding {
+                enterprise_id,
+                person_id,
+                district,
+            },
+        )?;
+        Ok(grants_for(db, subject)
+            .await?
+            .iter()
+            .map(GrantView::from)
+            .collect())
+    }
+
+    /// Records a grant decided elsewhere (a district decision), refused when
+    /// the subject already holds a programme that excludes it, or already
+    /// had a one-time programme.
+    pub async fn record_grant(&self, actor: &Actor, input: &GrantInput) -> Result<GrantView> {
+        authorize(actor, Action::Create, Resource::Grant)?;
+        let mut c = Checker::default();
+        let subject = input.subject.trim().parse::<Subject>().ok();
+        if subject.is_none() {
+            c.push(FieldError::new("subject", "invalid_subject"));
+        }
+        if self.pack().programme(input.programme.trim()).is_none() {
+            c.push(FieldError::new("programme", "unknown_programme"));
+        }
+        let latest = NaiveDate::from_ymd_opt(2100, 12, 31).expect("valid");
+        let from = c.date("from", Some(&input.from), latest);
+        if from.is_none() && input.from.trim().is_empty() {
+            c.push(FieldError::new("from", "required"));
+        }
+        let to = c.date("to", input.to.as_deref(), latest);
+        if let (Some(from), Some(to)) = (from, to)
+            && to < from
+        {
+            c.push(FieldError::new("to", "ends_before_start"));
+        }
+        let source = c.required_text("source", &input.source, 200);
+        c.finish()?;
+        let (subject, from) = (subject.expect("checked"), from.expect("checked"));
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        self.subject_district(&tx, subject).await?;
+        let view = self
+            .grant_in_tx(
+                &tx,
+                now,
+                &actor.audit_label(),
+                NewGrant {
+                    subject,
+                    programme: input.programme.trim(),
+                    from,
+                    to,
+                    source: &source,
+                },
+            )
+            .await?;
+        tx.commit().await?;
+        Ok(view)
+    }
+
+    /// Inserts a grant inside `tx` after the exclusion checks; the subject's
+    /// grants are locked for the rest of the transaction so that two grants
+    /// that exclude each other cannot both pass.
+    pub(crate) async fn grant_in_tx(
+        &self,
+        tx: &DatabaseTransaction,
+        now: DateTime<Utc>,
+        actor_label: &str,
+        grant: NewGrant<'_>,
+    ) -> Result<GrantView> {
+        let NewGrant {
+            subject,
+            programme,
+            from,
+            to,
+            source,
+        } = grant;
+        lock_key(tx, &format!("grants:{subject}")).await?;
+        if let Some(refusal) = self.refusal_by_grants(tx, subject, programme).await? {
+            return Err(ServiceError::Validation(vec![refusal]));
+        }
+        let saved = benefit_grant::ActiveModel {
+            subject: Set(subject.to_string()),
+            programme: Set(programme.to_owned()),
+            from: Set(from),
+            to: Set(to),
+            source: Set(source.to_owned()),
+            created_at: Set(now),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+        let view = GrantView::from(&saved);
+        record_change(
+            tx,
+            now,
+            actor_label,
+            "grant.create",
+            saved.id,
+            None,
+            Some(&view),
+        )
+        .await?;
+        Ok(view)
+    }
+
+    /// Why `subject` may not be granted `programme`, judged on its granted
+    /// benefits: a grant of a programme in one of its exclusion groups
+    /// (`excluded_by_grant`), or an earlier grant of a one-time programme
+    /// (`already_granted`). The spec: "any grant of one makes the other
+    /// ineligible".
+    pub(crate) async fn refusal_by_grants<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        subject: Subject,
+        programme: &str,
+    ) -> Result<Option<FieldError>> {
+        let pack = self.pack();
+        let Some(wanted) = pack.programme(programme) else {
+            return Ok(Some(FieldError::new("programme", "unknown_programme")));
+        };
+        for grant in grants_for(db, subject).await? {
+            if grant.programme == programme && wanted.one_time {
+                return Ok(Some(
+                    FieldError::new("programme", "already_granted")
+                        .with("programme", &grant.programme)
+                        .with("from", grant.from),
+                ));
+            }
+            let excludes = pack.programme(&grant.programme).is_some_and(|other| {
+                other.id != wanted.id
+                    && other
+                        .exclusion_groups
+                        .iter()
+                        .any(|g| wanted.exclusion_groups.contains(g))
+            });
+            if excludes {
+                return Ok(Some(
+                    FieldError::new(subject_field(subject), "excluded_by_grant")
+                        .with("programme", &grant.programme)
+                        .with("from", grant.from),
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Moves the end of a grant (a lease renewed or ended), audited.
+    pub(crate) async fn set_grant_end(
+        &self,
+        tx: &DatabaseTransaction,
+        now: DateTime<Utc>,
+        actor_label: &str,
+        grant: benefit_grant::Model,
+        to: Option<NaiveDate>,
+    ) -> Result<()> {
+        if grant.to == to {
+            return Ok(());
+        }
+        let before = GrantView::from(&grant);
+        let mut model = grant.into_active_model();
+        model.to = Set(to);
+        let saved = model.update(tx).await?;
+        let after = GrantView::from(&saved);
+        record_change(
+            tx,
+            now,
+            actor_label,
+            "grant.update",
+            saved.id,
+            Some(&before),
+            Some(&after),
+        )
+        .await
+    }
+}
+
+fn subject_field(subject: Subject) -> &'static str {
+    match subject {
+        Subject::Person(_) => "person_id",
+        Subject::Enterprise(_) => "enterprise_id",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn subjects_parse_and_print() {
+        assert_eq!("person:12".parse(), Ok(Subject::Person(12)));
+        assert_eq!("enterprise:3".parse(), Ok(Subject::Enterprise(3)));
+        assert_eq!(Subject::Person(12).to_string(), "person:12");
+        for bad in [
+            "person:",
+            "person:x",
+            "team:1",
+            "12",
+            "person:-1",
+            "person:0",
+        ] {
+            assert!(bad.parse::<Subject>().is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! Writing holdings: check the interval is free inside the write
+//! transaction, and when the database refuses a write anyway (on PostgreSQL a
+//! racing transaction committed first; its exclusion constraint decides),
+//! answer with the interval that now holds the resource.
+
+use crate::Services;
+use crate::error::{OVERLAP, Result, ServiceError};
+use chrono::{DateTime, Utc};
+use opcity_store::intervals::{Held, Holdings, find_overlap};
+use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
+use std::sync::Mutex;
+
+/// An interval of one resource that a write is about to hold.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Claim {
+    pub kind: Holdings,
+    pub resource_id: i64,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// The record being changed, which does not conflict with itself.
+    pub except: Option<i64>,
+    /// Error code and field when the interval is taken.
+    pub code: &'static str,
+    pub field: &'static str,
+}
+
+fn taken(claim: &Claim, held: Held) -> ServiceError {
+    ServiceError::Taken {
+        code: claim.code,
+        field: claim.field,
+        held_id: held.id,
+        held_from: held.start_at,
+        held_until: held.end_at,
+    }
+}
+
+/// The claims a transaction checked, so that a refusal at write time can be
+/// explained afterwards.
+#[derive(Debug, Default)]
+pub(crate) struct Guard {
+    claims: Mutex<Vec<Claim>>,
+}
+
+impl Guard {
+    /// Refuses the claim when a holding overlaps it (as seen by `db`).
+    pub async fn check<C: ConnectionTrait>(&self, db: &C, claim: Claim) -> Result<()> {
+        self.claims
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(claim);
+        match find_overlap(
+            db,
+            claim.kind,
+            claim.resource_id,
+            claim.start,
+            claim.end,
+            claim.except,
+        )
+        .await?
+        {
+            Some(held) => Err(taken(&claim, held)),
+            None => Ok(()),
+        }
+    }
+
+    fn claims(&self) -> Vec<Claim> {
+        self.claims
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl Services {
+    /// Runs `work` in one write transaction and commits it. `work` checks
+    /// each interval it holds through the [`Guard`]; if the database still
+    /// refuses an overlapping write, the error names the holding that won.
+    pub(crate) async fn guarded<T>(
+        &self,
+        work: impl AsyncFnOnce(&DatabaseTransaction, &Guard) -> Result<T>,
+    ) -> Result<T> {
+        let guard = Guard::default();
+        let outcome = async {
+            let tx = self.store().begin().await?;
+            let value = work(&tx, &guard).await?;
+            tx.commit().await?;
+            Ok(value)
+        }
+        .await;
+        match outcome {
+            Err(ServiceError::Conflict { code: OVERLAP, .. }) => {
+                let claims = guard.claims();
+                for claim in &claims {
+                    if let Some(held) = find_overlap(
+                        self.store().db(),
+                        claim.kind,
+                        claim.resource_id,
+                        claim.start,
+                        claim.end,
+                        claim.except,
+                    )
+                    .await?
+                    {
+                        return Err(taken(claim, held));
+                    }
+                }
+                // The winner rolled back in the meantime; still a conflict.
+                Err(ServiceError::Conflict {
+                    code: claims.first().map_or(OVERLAP, |c| c.code),
+                    field: claims.first().map(|c| c.field),
+                })
+            }
+            other => other,
+        }
+    }
+}

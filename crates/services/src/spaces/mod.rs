@@ -1,0 +1,216 @@
+//! Spaces, housing and shared instruments (measures 3, 4 and 9).
+//!
+//! - [`inventory`]: buildings, floors and units (desk, office, floor) of OPC
+//!   communities and of other industrial space; the dashboard's area figures.
+//! - [`agreements`]: requests and waitlists, offers, agreements and the growth
+//!   path desk → office → floor; the young-talent area ceiling.
+//! - [`housing`]: transitional housing units, leases within the pack's limits,
+//!   exclusion with the housing subsidy, occupancy.
+//! - [`instruments`]: instruments with opening hours, slots, quotas, approval,
+//!   cancellation, no-show release; [`ical`] calendars.
+//!
+//! Every agreement, lease and booking holds a half-open interval
+//! `[start, end)` of UTC instants; the database refuses two holdings of one
+//! resource that overlap ([`opcity_store::intervals`]) and [`hold`] turns a
+//! refusal into an error naming the interval that is held. Civil dates are
+//! Asia/Shanghai days: a day's holding starts at 00:00 Shanghai time.
+
+pub mod agreements;
+mod hold;
+pub mod housing;
+pub mod ical;
+pub mod instruments;
+pub mod inventory;
+
+use crate::error::{FieldError, Result, ServiceError};
+use crate::registry::Checker;
+use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use opcity_domain::civil_date::shanghai;
+
+/// The instant a Shanghai civil day begins, in UTC.
+pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
+    shanghai()
+        .from_local_datetime(&date.and_time(NaiveTime::MIN))
+        .single()
+        .expect("a fixed offset has exactly one instant per local time")
+        .with_timezone(&Utc)
+}
+
+/// The Shanghai civil date of an instant.
+pub fn shanghai_date(at: DateTime<Utc>) -> NaiveDate {
+    opcity_domain::today_in_shanghai(at)
+}
+
+/// `date` plus whole months; the 31st rolls back to the month's last day.
+pub fn add_months(date: NaiveDate, months: u32) -> Option<NaiveDate> {
+    date.checked_add_months(Months::new(months))
+}
+
+/// Whole months from `start` to `end`, counting a started month as whole
+/// (a stay of one month and a day counts two).
+pub fn months_between_ceil(start: NaiveDate, end: NaiveDate) -> u32 {
+    let mut months = 0;
+    while add_months(start, months).is_some_and(|d| d < end) {
+        months += 1;
+    }
+    months
+}
+
+/// An instant written as RFC 3339 (`2026-05-01T09:00:00+08:00`), or as a
+/// local Shanghai time `YYYY-MM-DDTHH:MM` (what a browser's datetime field
+/// sends).
+pub fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    let text = text.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(text) {
+        return Some(at.with_timezone(&Utc));
+    }
+    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
+        .and_then(|local| shanghai().from_local_datetime(&local).single())
+        .map(|at| at.with_timezone(&Utc))
+}
+
+/// An instant as Shanghai local time, `2026-05-01 09:00`.
+pub fn shanghai_text(at: DateTime<Utc>) -> String {
+    at.with_timezone(&shanghai())
+        .format("%Y-%m-%d %H:%M")
+        .to_string()
+}
+
+/// An instant in RFC 3339 with the Shanghai offset, for messages.
+pub fn shanghai_rfc3339(at: DateTime<Utc>) -> String {
+    at.with_timezone(&shanghai())
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, false)
+}
+
+/// Dates this platform accepts for allocations.
+fn date_bounds() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(2020, 1, 1).expect("valid"),
+        NaiveDate::from_ymd_opt(2100, 12, 31).expect("valid"),
+    )
+}
+
+/// A required civil date.
+pub(crate) fn required_date(c: &mut Checker, field: &str, value: &str) -> Option<NaiveDate> {
+    if value.trim().is_empty() {
+        c.push(FieldError::new(field, "required"));
+        return None;
+    }
+    let date = c.date(field, Some(value), date_bounds().1)?;
+    if date < date_bounds().0 {
+        c.push(
+            FieldError::new(field, "date_out_of_range")
+                .with("value", value.trim())
+                .with("latest", date_bounds().1),
+        );
+        return None;
+    }
+    Some(date)
+}
+
+/// A required instant (see [`parse_instant`]), stored with whole seconds.
+pub(crate) fn required_instant(c: &mut Checker, field: &str, value: &str) -> Option<DateTime<Utc>> {
+    if value.trim().is_empty() {
+        c.push(FieldError::new(field, "required"));
+        return None;
+    }
+    match parse_instant(value) {
+        Some(at) if (date_bounds().0..=date_bounds().1).contains(&shanghai_date(at)) => {
+            Some(opcity_store::intervals::stored_instant(at))
+        }
+        Some(_) => {
+            c.push(FieldError::new(field, "date_out_of_range").with("value", value.trim()));
+            None
+        }
+        None => {
+            c.push(FieldError::new(field, "invalid_instant").with("value", value.trim()));
+            None
+        }
+    }
+}
+
+/// An integer within bounds.
+pub(crate) fn in_range(c: &mut Checker, field: &str, value: i64, min: i64, max: i64) {
+    if !(min..=max).contains(&value) {
+        c.push(
+            FieldError::new(field, "out_of_range")
+                .with("min", min)
+                .with("max", max),
+        );
+    }
+}
+
+/// One of a fixed list of words.
+pub(crate) fn one_of(c: &mut Checker, field: &str, value: &str, allowed: &[&str]) -> String {
+    let v = value.trim();
+    if v.is_empty() {
+        c.push(FieldError::new(field, "required"));
+    } else if !allowed.contains(&v) {
+        c.push(FieldError::new(field, "not_one_of").with("allowed", allowed.join(", ")));
+    }
+    v.to_owned()
+}
+
+/// A pack parameter's value on `date`; an unset parameter stops the
+/// allocation, naming the parameter (the authority has not fixed it).
+pub(crate) fn parameter_on(
+    services: &crate::Services,
+    name: &'static str,
+    date: NaiveDate,
+) -> Result<i64> {
+    services
+        .pack()
+        .parameter(name)
+        .and_then(|p| p.value_at(date))
+        .and_then(|v| v.value)
+        .ok_or(ServiceError::Validation(vec![
+            FieldError::new("start", "parameter_unset")
+                .with("parameter", name)
+                .with("date", date),
+        ]))
+}
+
+/// A refusal that names one field.
+pub(crate) fn refuse(field: &str, code: &'static str) -> ServiceError {
+    ServiceError::invalid(field, code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn shanghai_days_start_at_16_utc_the_day_before() {
+        assert_eq!(
+            day_start(d("2026-03-01")).to_rfc3339(),
+            "2026-02-28T16:00:00+00:00"
+        );
+        assert_eq!(shanghai_date(day_start(d("2026-03-01"))), d("2026-03-01"));
+    }
+
+    #[test]
+    fn months_are_counted_whole_and_roll_back_at_month_end() {
+        assert_eq!(add_months(d("2026-01-31"), 1), Some(d("2026-02-28")));
+        assert_eq!(months_between_ceil(d("2026-01-01"), d("2026-04-01")), 3);
+        assert_eq!(months_between_ceil(d("2026-01-01"), d("2026-04-02")), 4);
+        assert_eq!(months_between_ceil(d("2026-01-01"), d("2026-01-02")), 1);
+    }
+
+    #[test]
+    fn instants_parse_with_offsets_or_as_shanghai_local_time() {
+        let utc = parse_instant("2026-05-01T09:00").unwrap();
+        assert_eq!(utc.to_rfc3339(), "2026-05-01T01:00:00+00:00");
+        assert_eq!(parse_instant("2026-05-01T01:00:00Z"), Some(utc));
+        assert_eq!(parse_instant("2026-05-01T09:00:00+08:00"), Some(utc));
+        assert_eq!(shanghai_text(utc), "2026-05-01 09:00");
+        assert_eq!(shanghai_rfc3339(utc), "2026-05-01T09:00:00+08:00");
+        assert_eq!(parse_instant("tomorrow"), None);
+        assert_eq!(parse_instant("2026-02-30T09:00"), None);
+    }
+}
