@@ -17,6 +17,7 @@ mod error;
 pub mod matching;
 pub mod policy;
 pub mod registry;
+pub mod vouchers;
 
 pub use authz::Actor;
 pub use error::{FieldError, Result, ServiceError};
