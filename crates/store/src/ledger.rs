@@ -583,6 +583,40 @@ pub async fn create(tx: &DatabaseTransaction, t: &NewTransfer) -> Result<Outcome
     if let Some(existing) = find_transfer(tx, &t.id).await? {
         return replay(existing, &t.body_hash);
     }
+    match apply(tx, t).await {
+        Err(LedgerError::Duplicate) => Err(LedgerError::Duplicate),
+        // A refusal may come from a concurrent replay of this very request
+        // that committed while this one waited for a row lock (this
+        // statement sees the committed row). Then the first answer stands,
+        // but this transaction may already have changed one side: it must
+        // be rolled back, and the retry finds the first answer.
+        Err(refusal) => match find_transfer(tx, &t.id).await? {
+            Some(_) => Err(LedgerError::Duplicate),
+            None => Err(resolved_meanwhile(tx, t).await?.unwrap_or(refusal)),
+        },
+        ok => ok,
+    }
+}
+
+/// A post or void refused because another resolution of its hold committed
+/// while it waited for the row lock: say so, rather than what the balance
+/// guard saw.
+async fn resolved_meanwhile(
+    tx: &DatabaseTransaction,
+    t: &NewTransfer,
+) -> Result<Option<LedgerError>, StoreError> {
+    let (Op::Post { pending_id, .. } | Op::Void { pending_id }) = &t.op else {
+        return Ok(None);
+    };
+    Ok(resolution_of(tx, pending_id)
+        .await?
+        .map(|done| LedgerError::AlreadyResolved {
+            pending_id: pending_id.clone(),
+            by: done.kind,
+        }))
+}
+
+async fn apply(tx: &DatabaseTransaction, t: &NewTransfer) -> Result<Outcome, LedgerError> {
     let p = plan(tx, t).await?;
     let mut sides = [
         SideUpdate {

@@ -283,6 +283,9 @@ async fn concurrent_replayed_workload_matches_the_reference_model() {
                     .filter(|r| r.as_ref().is_ok_and(|o| o.created))
                     .count();
                 assert!(created <= 1, "{ctx}: {id} created {created} times");
+                // (A replay may still be refused when other clients changed
+                // the balance between it and the first one; the model check
+                // below proves such refusals moved nothing.)
                 // Replays carry the same body: never a conflict.
                 assert!(
                     !results
@@ -600,6 +603,72 @@ async fn batches_commit_whole_or_not_at_all() {
         assert_eq!(err.index, 1);
         assert!(matches!(err.error, LedgerError::IdConflict { .. }));
         check_against_model(store, &format!("batch on {:?}", db.backend())).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_replays_all_answer_with_the_first_result() {
+    each_backend(async |db| {
+        let store = &db.store;
+        for round in 0..5 {
+            let prefix = format!("q{round}-");
+            // Exactly enough for one spend: a second application would overdraw.
+            let s = setup(store, &prefix, 1, &[7_000]).await;
+            let now = Utc::now();
+            let spend = transfer(
+                &format!("{prefix}spend"),
+                Op::Pending {
+                    ledger: LEDGER.into(),
+                    debit: s.wallets[0],
+                    credit: s.provider,
+                    amount_fen: 7_000,
+                    expires_at: now + Duration::hours(1),
+                },
+                now,
+            );
+            let results = replayed(store, spend, 3).await;
+            let seqs: HashSet<i64> = results
+                .iter()
+                .map(|r| r.as_ref().expect("every replay answers").transfer.seq)
+                .collect();
+            assert_eq!(
+                seqs.len(),
+                1,
+                "round {round} on {:?}: {results:?}",
+                db.backend()
+            );
+            assert_eq!(
+                results
+                    .iter()
+                    .filter(|r| r.as_ref().unwrap().created)
+                    .count(),
+                1
+            );
+            // A capture and a void of the same hold race: exactly one wins.
+            let hold = format!("{prefix}spend");
+            let capture = transfer(
+                &format!("{prefix}cap"),
+                Op::Post {
+                    pending_id: hold.clone(),
+                    amount_fen: Some(5_000),
+                },
+                now,
+            );
+            let void = transfer(&format!("{prefix}void"), Op::Void { pending_id: hold }, now);
+            let (a, b) = tokio::join!(replayed(store, capture, 2), replayed(store, void, 2));
+            let won = |r: &[Result<Outcome, String>]| r.iter().all(Result::is_ok);
+            let lost = |r: &[Result<Outcome, String>]| {
+                r.iter()
+                    .all(|x| x.as_ref().is_err_and(|e| e.contains("already resolved")))
+            };
+            assert!(
+                (won(&a) && lost(&b)) || (lost(&a) && won(&b)),
+                "round {round} on {:?}: capture {a:?}, void {b:?}",
+                db.backend()
+            );
+        }
+        check_against_model(store, &format!("replays on {:?}", db.backend())).await;
     })
     .await;
 }

@@ -379,6 +379,11 @@ impl Services {
             },
         )
         .await?;
+        if !outcome.created {
+            // A concurrent replay committed first: start again, so this
+            // transaction's budget reservation is rolled back.
+            return Err(Retry::Again);
+        }
         let issued = self.issued_view(tx, &outcome.transfer, false).await?;
         record_change(tx, now, &label, "voucher.issue", e.id, None, Some(&issued)).await?;
         Ok(issued)
@@ -649,11 +654,15 @@ impl Services {
             actor: label.clone(),
             at: now,
         };
-        ledger::create(
+        if !ledger::create(
             tx,
             &t(input.transfer_id.clone(), wallet.id, through.id, "clawback"),
         )
-        .await?;
+        .await?
+        .created
+        {
+            return Err(Retry::Again);
+        }
         ledger::create(
             tx,
             &t(

@@ -90,6 +90,16 @@ impl Services {
         Ok(report)
     }
 
+    /// [`Services::run_voucher_jobs`] now, on behalf of an administrator.
+    pub async fn run_voucher_jobs_for(&self, actor: &Actor) -> Result<JobReport> {
+        authorize(
+            actor,
+            Action::Update,
+            Resource::VoucherPool { district: None },
+        )?;
+        self.run_voucher_jobs(self.now()).await
+    }
+
     /// Voids every hold whose timeout has passed. Returns how many.
     pub async fn expire_holds(&self, now: DateTime<Utc>) -> Result<usize> {
         let mut done = 0;

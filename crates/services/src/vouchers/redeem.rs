@@ -358,6 +358,9 @@ impl Services {
             Prepared::New(t) => t,
         };
         let outcome = ledger::create(tx, &t).await?;
+        if !outcome.created {
+            return Err(Retry::Again);
+        }
         let view = transfer_view(tx, &outcome.transfer, false).await?;
         record_change(
             tx,
@@ -407,6 +410,9 @@ impl Services {
             // The wallet's row lock orders concurrent holds on it, so what is
             // read next includes every hold committed before this one.
             ledger::lock_account(tx, wallet.id).await?;
+            if let Some(v) = replay_of(tx, &input.transfer_id, &body_hash).await? {
+                return Ok((Prepared::Replay(v), None));
+            }
             let limit = self
                 .contract_limit(tx, spec, input.enterprise_id, contract, today)
                 .await?;
@@ -485,6 +491,11 @@ impl Services {
                 (Prepared::New(t), spend) => (t, spend),
             };
             let outcome = ledger::create(&tx, &t).await?;
+            if !outcome.created {
+                // A concurrent replay committed first; its answer is found
+                // at the start of the next attempt.
+                return Err(Retry::Again);
+            }
             if let Some(budget_id) = budget_spend {
                 self.spend(&tx, budget_id, outcome.transfer.amount_fen, &t.actor, t.at)
                     .await?;
