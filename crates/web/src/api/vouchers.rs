@@ -22,8 +22,8 @@ use opcity_services::vouchers::issue::{
 use opcity_services::vouchers::jobs::{JobReport, LedgerReport};
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput, ProviderView};
 use opcity_services::vouchers::redeem::{
-    BatchResult, CaptureInput, HoldInput, ProviderOp, TransferView, UseReviewInput,
-    UseReviewView, VoidInput,
+    BatchResult, CaptureInput, HoldInput, ProviderOp, TransferView, UseReviewInput, UseReviewView,
+    VoidInput,
 };
 use opcity_services::vouchers::settlement::SettlementReport;
 use opcity_services::vouchers::wallet::{ProviderConsole, WalletView};
@@ -36,9 +36,15 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/vouchers/clawbacks", post(claw_back))
         .route("/api/v1/vouchers/reconciliation", get(reconciliation))
         .route("/api/v1/vouchers/jobs/expire", post(run_jobs))
-        .route("/api/v1/vouchers/uses/{transfer_id}/review", post(review_use))
+        .route(
+            "/api/v1/vouchers/uses/{transfer_id}/review",
+            post(review_use),
+        )
         .route("/api/v1/enterprises/{id}/wallet", get(wallet))
-        .route("/api/v1/providers", get(list_providers).post(register_provider))
+        .route(
+            "/api/v1/providers",
+            get(list_providers).post(register_provider),
+        )
         .route("/api/v1/providers/{id}", get(get_provider))
         .route("/api/v1/providers/{id}/decision", post(decide_provider))
         .route("/api/v1/providers/{id}/settlement", get(settlement))
@@ -106,7 +112,9 @@ pub async fn fund_pool(
     ApiActor(actor): ApiActor,
     ApiJson(input): ApiJson<FundPool>,
 ) -> Result<Json<PoolView>, WebError> {
-    Ok(Json(state.services.fund_voucher_pool(&actor, &input).await?))
+    Ok(Json(
+        state.services.fund_voucher_pool(&actor, &input).await?,
+    ))
 }
 
 #[utoipa::path(post, path = "/api/v1/vouchers/clawbacks", tag = "vouchers", request_body = Clawback,
@@ -207,7 +215,9 @@ pub async fn decide_provider(
     Path(id): Path<i64>,
     ApiJson(input): ApiJson<ProviderDecision>,
 ) -> Result<Json<ProviderView>, WebError> {
-    Ok(Json(state.services.decide_provider(&actor, id, &input).await?))
+    Ok(Json(
+        state.services.decide_provider(&actor, id, &input).await?,
+    ))
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
