@@ -98,6 +98,31 @@ pub enum Resource {
     },
     /// Recording a granted benefit by hand.
     Grant,
+    /// An enterprise's voucher wallet. Create = issue a voucher into it
+    /// (`municipal`: the voucher kind is decided by the city, not the
+    /// district); Update = confirm or dispute a use of it.
+    VoucherWallet {
+        enterprise_id: i64,
+        district: District,
+        municipal: bool,
+    },
+    /// A voucher pool (a budget) and the ledger around it: read the pools,
+    /// fund them, claw back, run the lifecycle jobs. `district: None` is a
+    /// municipal pool.
+    VoucherPool {
+        district: Option<District>,
+    },
+    /// A service provider's registration, acting through `account_id`.
+    /// Create = register; Update = approve or suspend.
+    Provider {
+        account_id: Option<i64>,
+        approved: bool,
+    },
+    /// A provider's redemptions (holds, captures, voids) and its settlement
+    /// reports. Create = redeem vouchers as that provider.
+    ProviderLedger {
+        account_id: i64,
+    },
 }
 
 /// Allows `actor` when either rule allows it: an allocation is seen by its
@@ -183,6 +208,31 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
                     && in_district(actor, district))
         }
         (_, Grant) => action == Create && actor.role == DistrictReviewer,
+
+        (
+            role,
+            VoucherWallet {
+                enterprise_id,
+                district,
+                municipal,
+            },
+        ) => match (role, action) {
+            (Founder, Read | Update) => actor.enterprise_ids.contains(&enterprise_id),
+            (DistrictReviewer, Read) => in_district(actor, Some(district)),
+            (DistrictReviewer, Create) => !municipal && in_district(actor, Some(district)),
+            _ => false,
+        },
+        (DistrictReviewer, VoucherPool { district }) => {
+            action == Read || (district.is_some() && in_district(actor, district))
+        }
+        (_, VoucherPool { .. }) => false,
+        (_, Provider { approved, .. }) if action == Read && approved => true,
+        (ServiceProvider, Provider { account_id, .. }) => {
+            action != Update && account_id == Some(actor.account_id)
+        }
+        (_, Provider { .. }) => false,
+        (ServiceProvider, ProviderLedger { account_id }) => account_id == actor.account_id,
+        (_, ProviderLedger { .. }) => false,
 
         (DistrictReviewer, Community { district, .. }) => {
             action == Read || in_district(actor, Some(district))
@@ -373,6 +423,23 @@ mod tests {
         district: Longgang,
         community_id: None,
     };
+    /// A voucher of a municipal kind in the founder's own enterprise (Nanshan).
+    const OWN_WALLET: Resource = Resource::VoucherWallet {
+        enterprise_id: 200,
+        district: Nanshan,
+        municipal: true,
+    };
+    /// A district smart voucher in Nanshan.
+    const DISTRICT_WALLET: Resource = Resource::VoucherWallet {
+        enterprise_id: 202,
+        district: Nanshan,
+        municipal: false,
+    };
+    const WALLET_THERE: Resource = Resource::VoucherWallet {
+        enterprise_id: 201,
+        district: Longgang,
+        municipal: false,
+    };
     const COMMUNITY_RUN: Resource = Resource::Community {
         id: Some(300),
         district: Nanshan,
@@ -472,6 +539,38 @@ mod tests {
             (Read,   HOLDING_THERE,           [false, false, false, true, false, false, true ]),
             (Create, Resource::Grant,         [false, false, true,  true, false, false, false]),
             (Read,   Resource::Grant,         [false, false, false, true, false, false, true ]),
+            (Read,   OWN_WALLET,              [true,  false, true,  true, false, false, true ]),
+            (Update, OWN_WALLET,              [true,  false, false, true, false, false, false]),
+            (Create, OWN_WALLET,              [false, false, false, true, false, false, false]),
+            (Create, DISTRICT_WALLET,         [false, false, true,  true, false, false, false]),
+            (Read,   WALLET_THERE,            [false, false, false, true, false, false, true ]),
+            (Create, WALLET_THERE,            [false, false, false, true, false, false, false]),
+            (Read,   Resource::VoucherPool { district: None },
+                                              [false, false, true,  true, false, false, true ]),
+            (Create, Resource::VoucherPool { district: None },
+                                              [false, false, false, true, false, false, false]),
+            (Create, Resource::VoucherPool { district: Some(Nanshan) },
+                                              [false, false, true,  true, false, false, false]),
+            (Update, Resource::VoucherPool { district: Some(Longgang) },
+                                              [false, false, false, true, false, false, false]),
+            (Create, Resource::Provider { account_id: Some(10), approved: false },
+                                              [false, false, false, true, true,  false, false]),
+            (Read,   Resource::Provider { account_id: Some(10), approved: false },
+                                              [false, false, false, true, true,  false, true ]),
+            (Update, Resource::Provider { account_id: Some(10), approved: false },
+                                              [false, false, false, true, false, false, false]),
+            (Read,   Resource::Provider { account_id: Some(11), approved: false },
+                                              [false, false, false, true, false, false, true ]),
+            (Read,   Resource::Provider { account_id: Some(11), approved: true },
+                                              [true,  true,  true,  true, true,  true,  true ]),
+            (Create, Resource::Provider { account_id: Some(11), approved: false },
+                                              [false, false, false, true, false, false, false]),
+            (Create, Resource::ProviderLedger { account_id: 10 },
+                                              [false, false, false, true, true,  false, false]),
+            (Read,   Resource::ProviderLedger { account_id: 10 },
+                                              [false, false, false, true, true,  false, true ]),
+            (Create, Resource::ProviderLedger { account_id: 11 },
+                                              [false, false, false, true, false, false, false]),
         ];
         let roles = [
             Role::Founder,

@@ -20,6 +20,7 @@ pub mod matching;
 pub mod policy;
 pub mod registry;
 pub mod spaces;
+pub mod vouchers;
 
 pub use authz::Actor;
 pub use error::{FieldError, Result, ServiceError};

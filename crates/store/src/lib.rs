@@ -15,6 +15,7 @@ pub mod budget;
 pub mod entity;
 mod error;
 pub mod intervals;
+pub mod ledger;
 mod migration;
 
 pub use error::StoreError;

@@ -61,6 +61,29 @@ pub fn status_of(code: &str) -> StatusCode {
         | "idempotency_key_reused"
         | "state_changed"
         | "budget_exists" => StatusCode::CONFLICT,
+        // Vouchers: the request is valid but the ledger's state refuses it.
+        "transfer_id_reused"
+        | "ledger_mismatch"
+        | "insufficient_voucher_balance"
+        | "voucher_ceiling_exceeded"
+        | "voucher_ceiling_unset"
+        | "voucher_expired"
+        | "no_voucher"
+        | "not_a_hold"
+        | "hold_already_resolved"
+        | "hold_expired"
+        | "capture_exceeds_hold"
+        | "voucher_pool_exhausted"
+        | "voucher_pool_not_funded"
+        | "not_entitled_to_voucher"
+        | "wallet_funded_from_other_year"
+        | "provider_not_approved"
+        | "provider_not_approved_for_kind"
+        | "provider_already_registered"
+        | "contract_share_unset"
+        | "not_a_capture"
+        | "use_already_reviewed" => StatusCode::CONFLICT,
+        "not_a_provider" => StatusCode::FORBIDDEN,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -268,6 +291,21 @@ mod tests {
                 field: None,
             },
         ];
+        let voucher_codes = [
+            "transfer_id_reused",
+            "insufficient_voucher_balance",
+            "voucher_ceiling_exceeded",
+            "voucher_expired",
+            "hold_already_resolved",
+            "hold_expired",
+            "capture_exceeds_hold",
+            "provider_not_approved",
+            "provider_not_approved_for_kind",
+            "not_a_provider",
+        ];
+        for code in voucher_codes {
+            assert_ne!(status_of(code), StatusCode::INTERNAL_SERVER_ERROR, "{code}");
+        }
         for e in errors {
             assert_ne!(
                 status_of(e.code()),

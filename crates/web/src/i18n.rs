@@ -96,6 +96,11 @@ const CATALOGUES: &[Catalogue] = &[
         include_str!("../../../locales/zh-CN/applications.toml"),
         include_str!("../../../locales/en/applications.toml"),
     ),
+    (
+        "vouchers",
+        include_str!("../../../locales/zh-CN/vouchers.toml"),
+        include_str!("../../../locales/en/vouchers.toml"),
+    ),
 ];
 
 fn merged(pick: fn(&Catalogue) -> &'static str, tag: &str) -> Messages {

@@ -161,6 +161,7 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
                 "/persons",
                 "/applications",
                 "/budgets",
+                "/vouchers",
                 "/audit"
             ]
         );

@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_foundation;
 mod m0002_entitlements;
 mod m0003_applications;
+mod m0004_vouchers;
 mod m0005_spaces;
 
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_foundation::Migration),
             Box::new(m0002_entitlements::Migration),
             Box::new(m0003_applications::Migration),
+            Box::new(m0004_vouchers::Migration),
             Box::new(m0005_spaces::Migration),
         ]
     }

@@ -7,6 +7,7 @@ mod applications;
 mod policy;
 mod registry;
 mod reports;
+pub mod vouchers;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -36,6 +37,10 @@ use utoipa_swagger_ui::SwaggerUi;
         applications::appeal_application, applications::decide_appeal, applications::claw_back,
         applications::list_budgets, applications::create_budget, applications::fund_budget, applications::export_disbursements,
         policy::list_programmes, policy::get_programme, policy::get_parameter, policy::eligibility, policy::eligibility_batch,
+        vouchers::voucher_kinds, vouchers::issue_voucher, vouchers::list_pools, vouchers::fund_pool, vouchers::claw_back,
+        vouchers::reconciliation, vouchers::run_jobs, vouchers::review_use, vouchers::wallet,
+        vouchers::list_providers, vouchers::register_provider, vouchers::get_provider, vouchers::decide_provider, vouchers::settlement,
+        vouchers::provider_console, vouchers::place_hold, vouchers::capture_hold, vouchers::void_hold, vouchers::provider_batch,
     ),
     components(schemas(ProblemDoc, ProblemFieldDoc)),
     tags(
@@ -44,6 +49,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "reports", description = "Plan dashboard, districts and the audit log"),
         (name = "applications", description = "Applications, review, budgets and disbursements"),
         (name = "policy", description = "Programmes, dated parameters and eligibility (the policy engine)"),
+        (name = "vouchers", description = "Measure 6 vouchers: a double-entry ledger of pools, enterprise wallets and provider receivables; issuing, holds, captures, voids, settlement, expiry and reconciliation. Redemptions carry a client-supplied `transfer_id`: replays return the first answer."),
     )
 )]
 pub struct ApiDoc;
@@ -81,6 +87,7 @@ pub fn routes() -> Router<AppState> {
         .merge(reports::routes())
         .merge(policy::routes())
         .merge(applications::routes())
+        .merge(vouchers::routes())
         .route(
             "/api/v1/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),

@@ -46,6 +46,9 @@ fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
     ) {
         items.push(("/budgets", "nav.budgets"));
     }
+    if !matches!(role, Role::CommunityOperator | Role::Investor) {
+        items.push(("/vouchers", "voucher.nav"));
+    }
     if matches!(role, Role::MunicipalAdmin | Role::Auditor) {
         items.push(("/audit", "nav.audit"));
     }

@@ -12,6 +12,7 @@ mod home;
 mod layout;
 mod registry;
 mod selfcheck;
+mod vouchers;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -32,6 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(selfcheck::routes())
         .merge(benefits::routes())
         .merge(applications::routes())
+        .merge(vouchers::routes())
 }
 
 /// A failure while serving a page, rendered as an HTML page in the viewer's

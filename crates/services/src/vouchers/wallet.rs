@@ -1,0 +1,197 @@
+//! What the enterprise and the provider see: the wallet (balances, open
+//! holds, history with the enterprise's confirmations) and the provider
+//! console (receivables, open holds, recent redemptions).
+
+use super::issue::{WalletBalance, balance};
+use super::redeem::{TransferView, view_with};
+use crate::Services;
+use crate::authz::{Action, Actor, Resource, authorize};
+use crate::error::{Result, ServiceError};
+use opcity_domain::District;
+use opcity_store::entity::{enterprise, ledger_account, ledger_transfer, voucher_use_review};
+use opcity_store::sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::{HashMap, HashSet};
+
+/// How many transfers a history shows.
+pub const HISTORY_LIMIT: u64 = 200;
+
+/// One line of a history: the transfer and, for captures, the enterprise's word.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct HistoryItem {
+    #[serde(flatten)]
+    pub transfer: TransferView,
+    /// For captures: `confirmed`, `disputed` or `null` (not reviewed yet).
+    pub review: Option<String>,
+    /// Whether the hold is still open (holds only).
+    pub open: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct WalletView {
+    pub enterprise_id: i64,
+    pub enterprise_name: String,
+    pub wallets: Vec<WalletBalance>,
+    /// Holds not yet captured, voided or expired.
+    pub open_holds: Vec<TransferView>,
+    /// Newest first, at most [`HISTORY_LIMIT`].
+    pub history: Vec<HistoryItem>,
+}
+
+/// A provider's receivable of one voucher kind.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Receivable {
+    pub kind: String,
+    pub captured_fen: i64,
+    pub held_fen: i64,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ProviderConsole {
+    pub provider: super::providers::ProviderView,
+    pub receivables: Vec<Receivable>,
+    pub open_holds: Vec<TransferView>,
+    pub history: Vec<HistoryItem>,
+}
+
+/// Transfers touching `accounts`, newest first, with reviews and open holds.
+async fn history<C: ConnectionTrait>(
+    db: &C,
+    accounts: &[ledger_account::Model],
+) -> Result<(Vec<HistoryItem>, Vec<TransferView>)> {
+    let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
+    let rows = ledger_transfer::Entity::find()
+        .filter(
+            Condition::any()
+                .add(ledger_transfer::Column::DebitAccountId.is_in(ids.clone()))
+                .add(ledger_transfer::Column::CreditAccountId.is_in(ids.clone())),
+        )
+        .order_by_desc(ledger_transfer::Column::Seq)
+        .limit(HISTORY_LIMIT)
+        .all(db)
+        .await?;
+    // Holds that are open: pending, not resolved (whenever it was).
+    let pending: Vec<ledger_transfer::Model> = ledger_transfer::Entity::find()
+        .filter(ledger_transfer::Column::Phase.eq("pending"))
+        .filter(
+            Condition::any()
+                .add(ledger_transfer::Column::DebitAccountId.is_in(ids.clone()))
+                .add(ledger_transfer::Column::CreditAccountId.is_in(ids)),
+        )
+        .filter(opcity_store::sea_orm::sea_query::Expr::cust(
+            "NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = ledger_transfers.id)",
+        ))
+        .order_by_desc(ledger_transfer::Column::Seq)
+        .all(db)
+        .await?;
+    let open: HashSet<&str> = pending.iter().map(|p| p.id.as_str()).collect();
+    let captures: Vec<String> = rows
+        .iter()
+        .filter(|t| t.phase == "post")
+        .map(|t| t.id.clone())
+        .collect();
+    let reviews: HashMap<String, String> = voucher_use_review::Entity::find()
+        .filter(voucher_use_review::Column::TransferId.is_in(captures))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|r| (r.transfer_id, r.decision))
+        .collect();
+    // Counterparty accounts, to name the enterprise and provider of each line.
+    let mut all_ids: HashSet<i64> = HashSet::new();
+    for t in rows.iter().chain(&pending) {
+        all_ids.insert(t.debit_account_id);
+        all_ids.insert(t.credit_account_id);
+    }
+    let all_accounts = ledger_account::Entity::find()
+        .filter(ledger_account::Column::Id.is_in(all_ids))
+        .all(db)
+        .await?;
+    let items = rows
+        .iter()
+        .map(|t| HistoryItem {
+            transfer: view_with(t, &all_accounts, false),
+            review: reviews.get(&t.id).cloned(),
+            open: open.contains(t.id.as_str()),
+        })
+        .collect();
+    let holds = pending
+        .iter()
+        .map(|t| view_with(t, &all_accounts, false))
+        .collect();
+    Ok((items, holds))
+}
+
+impl Services {
+    /// An enterprise's vouchers: balances per kind, open holds and history.
+    pub async fn wallet(&self, actor: &Actor, enterprise_id: i64) -> Result<WalletView> {
+        let db = self.store().db();
+        let e = enterprise::Entity::find_by_id(enterprise_id)
+            .one(db)
+            .await?
+            .ok_or(ServiceError::NotFound {
+                entity: "enterprise",
+            })?;
+        let district: District = e
+            .district
+            .parse()
+            .map_err(|_| ServiceError::Internal("stored district unknown".into()))?;
+        authorize(
+            actor,
+            Action::Read,
+            Resource::VoucherWallet {
+                enterprise_id,
+                district,
+                municipal: false,
+            },
+        )?;
+        let accounts = ledger_account::Entity::find()
+            .filter(ledger_account::Column::EnterpriseId.eq(enterprise_id))
+            .filter(ledger_account::Column::Kind.eq("wallet"))
+            .order_by_asc(ledger_account::Column::Ledger)
+            .all(db)
+            .await?;
+        let (history, open_holds) = if accounts.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            history(db, &accounts).await?
+        };
+        Ok(WalletView {
+            enterprise_id,
+            enterprise_name: e.name,
+            wallets: accounts.iter().map(balance).collect(),
+            open_holds,
+            history,
+        })
+    }
+
+    /// The acting provider's console: receivables, open holds, recent history.
+    pub async fn provider_console(&self, actor: &Actor) -> Result<ProviderConsole> {
+        let db = self.store().db();
+        let p = self.acting_provider(db, actor).await?;
+        let accounts = ledger_account::Entity::find()
+            .filter(ledger_account::Column::ProviderId.eq(p.id))
+            .order_by_asc(ledger_account::Column::Ledger)
+            .all(db)
+            .await?;
+        let (history, open_holds) = if accounts.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            history(db, &accounts).await?
+        };
+        Ok(ProviderConsole {
+            provider: super::providers::view(&p),
+            receivables: accounts
+                .iter()
+                .map(|a| Receivable {
+                    kind: a.ledger.clone(),
+                    captured_fen: a.credits_posted,
+                    held_fen: a.credits_pending,
+                })
+                .collect(),
+            open_holds,
+            history,
+        })
+    }
+}

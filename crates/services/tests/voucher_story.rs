@@ -1,0 +1,671 @@
+//! Vouchers end to end through the services, on SQLite and PostgreSQL: an
+//! administrator issues a training voucher to an entitled startup, a compute
+//! provider registers, is approved, holds against a contract (at most 60% of
+//! it for a startup, per the pack), captures part, voids the rest; the
+//! enterprise confirms the use; settlement reports it; holds and vouchers
+//! expire on their own; reconciliation is clean. Every bad request is refused
+//! with its code and moves nothing.
+
+use chrono::{Duration, Utc};
+use opcity_domain::{District, Role};
+use opcity_services::accounts::NewAccount;
+use opcity_services::registry::enterprises::EnterpriseInput;
+use opcity_services::registry::persons::PersonInput;
+use opcity_services::vouchers::issue::{Clawback, FundPool, IssueVoucher};
+use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput};
+use opcity_services::vouchers::redeem::{
+    CaptureInput, HoldInput, ProviderOp, UseReviewInput, VoidInput,
+};
+use opcity_services::{Actor, ServiceError, Services};
+use opcity_store::entity::{budget, ledger_account, ledger_transfer};
+use opcity_store::sea_orm::EntityTrait;
+use opcity_testkit::each_backend;
+
+const TRAINING: &str = "sz.voucher.training";
+
+async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
+    let v = s
+        .create_account(
+            None,
+            NewAccount {
+                username: name.into(),
+                display_name: name.into(),
+                password: "correct horse battery".into(),
+                role,
+                district,
+                locale: "en".into(),
+            },
+        )
+        .await
+        .unwrap();
+    s.system_actor(v.id).await.unwrap()
+}
+
+struct World {
+    admin: Actor,
+    reviewer: Actor,
+    founder: Actor,
+    vendor: Actor,
+    enterprise: i64,
+    other_enterprise: i64,
+}
+
+async fn world(s: &Services) -> World {
+    let admin = account(s, "admin", Role::MunicipalAdmin, None).await;
+    let reviewer = account(
+        s,
+        "reviewer",
+        Role::DistrictReviewer,
+        Some(District::Nanshan),
+    )
+    .await;
+    let founder = account(s, "founder", Role::Founder, None).await;
+    let vendor = account(s, "vendor", Role::ServiceProvider, None).await;
+    s.create_person(
+        &admin,
+        &PersonInput {
+            full_name: "林晨曦".into(),
+            district: Some("nanshan".into()),
+            works_in_ai: Some(true),
+            account_id: Some(founder.account_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let founder = s.system_actor(founder.account_id).await.unwrap();
+    let enterprise = s
+        .create_enterprise(
+            &founder,
+            &EnterpriseInput {
+                uscc: "91440300708461136T".into(),
+                name: "深蓝智算科技有限公司".into(),
+                // Registered last year: a startup for the training voucher.
+                registered_date: Some("2025-06-01".into()),
+                district: "nanshan".into(),
+                size: Some("micro".into()),
+                ai_business: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let other_enterprise = s
+        .create_enterprise(
+            &admin,
+            &EnterpriseInput {
+                uscc: "914403001922038216".into(),
+                name: "非AI贸易有限公司".into(),
+                district: "nanshan".into(),
+                ai_business: Some(false),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let founder = s.system_actor(founder.account_id).await.unwrap();
+    World {
+        admin,
+        reviewer,
+        founder,
+        vendor,
+        enterprise,
+        other_enterprise,
+    }
+}
+
+/// Every ledger balance, transfer count and budget figure: "nothing moved".
+async fn snapshot(s: &Services) -> (Vec<[i64; 4]>, usize, Vec<[i64; 3]>) {
+    let db = s.store().db();
+    let accounts = ledger_account::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|a| {
+            [
+                a.debits_pending,
+                a.debits_posted,
+                a.credits_pending,
+                a.credits_posted,
+            ]
+        })
+        .collect();
+    let transfers = ledger_transfer::Entity::find().all(db).await.unwrap().len();
+    let budgets = budget::Entity::find()
+        .all(db)
+        .await
+        .unwrap()
+        .iter()
+        .map(|b| [b.total_fen, b.reserved_fen, b.spent_fen])
+        .collect();
+    (accounts, transfers, budgets)
+}
+
+fn code(e: &ServiceError) -> String {
+    match e {
+        ServiceError::Validation(fields) => {
+            fields.iter().map(|f| f.code).collect::<Vec<_>>().join(",")
+        }
+        other => other.code().to_owned(),
+    }
+}
+
+/// Asserts the result is the refusal `expected` and nothing moved.
+async fn refused<T: std::fmt::Debug>(
+    s: &Services,
+    result: Result<T, ServiceError>,
+    expected: &str,
+    before: &(Vec<[i64; 4]>, usize, Vec<[i64; 3]>),
+) {
+    match result {
+        Err(e) => assert_eq!(code(&e), expected, "{e:?}"),
+        Ok(v) => panic!("expected {expected}, got {v:?}"),
+    }
+    assert_eq!(&snapshot(s).await, before, "{expected} moved something");
+}
+
+fn hold(id: &str, enterprise: i64, amount: i64, contract: i64) -> HoldInput {
+    HoldInput {
+        transfer_id: id.into(),
+        enterprise_id: enterprise,
+        kind: TRAINING.into(),
+        amount_fen: amount,
+        use_kind: "model_training".into(),
+        reference: "HT-2026-001".into(),
+        contract_amount_fen: Some(contract),
+        timeout_secs: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn vouchers_from_issue_to_settlement_and_expiry() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let w = world(&s).await;
+        let today = opcity_domain::today_in_shanghai(Utc::now());
+        let valid_until = today + Duration::days(30);
+        let kinds = s.voucher_kinds(today);
+        let training = kinds.iter().find(|k| k.id == TRAINING).unwrap();
+        assert_eq!(training.ceiling_fen, Some(1_000_000_000));
+        assert_eq!(
+            (training.contract_percent, training.startup_contract_percent),
+            (Some(50), Some(60))
+        );
+
+        // Issuing: the administrator issues; a district reviewer may not
+        // issue a municipal kind; bad input is refused.
+        let issue = |amount: i64, id: &str| IssueVoucher {
+            enterprise_id: w.enterprise,
+            kind: TRAINING.into(),
+            amount_fen: amount,
+            valid_until,
+            transfer_id: Some(id.into()),
+        };
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.issue_voucher(&w.reviewer, &issue(1_000_000, "iss-0"))
+                .await,
+            "forbidden",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &issue(0, "iss-0")).await,
+            "amount_not_positive",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &issue(-5, "iss-0")).await,
+            "amount_not_positive",
+            &before,
+        )
+        .await;
+        let mut unknown = issue(100, "iss-0");
+        unknown.kind = "sz.voucher.gold".into();
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &unknown).await,
+            "unknown_voucher_kind",
+            &before,
+        )
+        .await;
+        let mut past = issue(100, "iss-0");
+        past.valid_until = today;
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &past).await,
+            "valid_until_past",
+            &before,
+        )
+        .await;
+        let mut not_ai = issue(100, "iss-0");
+        not_ai.enterprise_id = w.other_enterprise;
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &not_ai).await,
+            "not_entitled_to_voucher",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &issue(1_000_000_001, "iss-0"))
+                .await,
+            "voucher_ceiling_exceeded",
+            &before,
+        )
+        .await;
+        let mut smart = issue(100, "iss-0");
+        smart.kind = "sz.voucher.smart".into();
+        // Smart vouchers are for enterprises in an OPC community.
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &smart).await,
+            "not_entitled_to_voucher",
+            &before,
+        )
+        .await;
+
+        let issued = s
+            .issue_voucher(&w.admin, &issue(1_000_000, "iss-1"))
+            .await
+            .unwrap();
+        assert!(!issued.replayed);
+        assert_eq!(issued.wallet.available_fen, 1_000_000);
+        // The same request again answers with the first result.
+        let again = s
+            .issue_voucher(&w.admin, &issue(1_000_000, "iss-1"))
+            .await
+            .unwrap();
+        assert!(again.replayed);
+        assert_eq!(again.wallet, issued.wallet);
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.issue_voucher(&w.admin, &issue(2_000_000, "iss-1")).await,
+            "transfer_id_reused",
+            &before,
+        )
+        .await;
+        let pools = s.voucher_pools(&w.admin).await.unwrap();
+        assert_eq!(pools.len(), 1);
+        assert_eq!(
+            pools[0].total_fen, 50_000_000_000,
+            "funded from the pack's yearly pool"
+        );
+        assert_eq!(pools[0].reserved_fen, 1_000_000);
+        assert_eq!(pools[0].issued_fen, 1_000_000);
+
+        // Providers: register, not yet approved, then approved for training.
+        let registration = ProviderInput {
+            name: "鹏城算力服务有限公司".into(),
+            uscc: None,
+            category: "compute".into(),
+            kinds: vec![TRAINING.into()],
+            account_id: None,
+        };
+        let mut wrong = registration.clone();
+        wrong.kinds = vec!["sz.voucher.data".into()];
+        refused(
+            &s,
+            s.register_provider(&w.vendor, &wrong).await,
+            "kind_not_for_category",
+            &before,
+        )
+        .await;
+        let p = s.register_provider(&w.vendor, &registration).await.unwrap();
+        assert_eq!(p.status, "pending");
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h-1", w.enterprise, 500_000, 1_000_000))
+                .await,
+            "provider_not_approved",
+            &before,
+        )
+        .await;
+        let decision = ProviderDecision {
+            decision: "approve".into(),
+            kinds: vec![TRAINING.into()],
+        };
+        refused(
+            &s,
+            s.decide_provider(&w.vendor, p.id, &decision).await,
+            "forbidden",
+            &before,
+        )
+        .await;
+        s.decide_provider(&w.admin, p.id, &decision).await.unwrap();
+        let mut model_hold = hold("h-m", w.enterprise, 1, 10);
+        model_hold.kind = "sz.voucher.model".into();
+        model_hold.use_kind = "api_usage".into();
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &model_hold).await,
+            "provider_not_approved_for_kind",
+            &before,
+        )
+        .await;
+
+        // Holds against a contract of 1,000,000: a startup's voucher covers 60%.
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h-1", w.enterprise, 600_001, 1_000_000))
+                .await,
+            "exceeds_contract_share",
+            &before,
+        )
+        .await;
+        let mut agent = hold("h-1", w.enterprise, 1, 1_000_000);
+        agent.use_kind = "agent_building".into();
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &agent).await,
+            "use_not_eligible",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h 1", w.enterprise, 0, 1_000_000))
+                .await,
+            "invalid_transfer_id,amount_not_positive",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h-1", w.other_enterprise, 10, 1_000_000))
+                .await,
+            "no_voucher",
+            &before,
+        )
+        .await;
+        // A hold replayed three times at once is placed once.
+        let replays: Vec<_> = (0..3)
+            .map(|_| {
+                let (s, vendor, h) = (
+                    s.clone(),
+                    w.vendor.clone(),
+                    hold("h-1", w.enterprise, 500_000, 1_000_000),
+                );
+                tokio::spawn(async move { s.place_hold(&vendor, &h).await })
+            })
+            .collect();
+        let mut created = 0;
+        for r in replays {
+            let v = r.await.unwrap().unwrap();
+            created += usize::from(!v.replayed);
+            assert_eq!(v.amount_fen, 500_000);
+        }
+        assert_eq!(created, 1);
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h-2", w.enterprise, 100_001, 1_000_000))
+                .await,
+            "exceeds_contract_share",
+            &before,
+        )
+        .await;
+        s.place_hold(&w.vendor, &hold("h-2", w.enterprise, 100_000, 1_000_000))
+            .await
+            .unwrap();
+        let wallet = s.wallet(&w.founder, w.enterprise).await.unwrap();
+        assert_eq!(wallet.wallets[0].held_fen, 600_000);
+        assert_eq!(wallet.open_holds.len(), 2);
+
+        // Capture part of the first hold; the rest goes back to the wallet.
+        let capture = |id: &str, hold_id: &str, amount: Option<i64>| CaptureInput {
+            transfer_id: id.into(),
+            hold_id: hold_id.into(),
+            amount_fen: amount,
+        };
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.capture_hold(&w.vendor, &capture("c-1", "h-1", Some(500_001)))
+                .await,
+            "capture_exceeds_hold",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.capture_hold(&w.vendor, &capture("c-1", "nope", None))
+                .await,
+            "not_found",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.capture_hold(&w.founder, &capture("c-1", "h-1", None))
+                .await,
+            "forbidden",
+            &before,
+        )
+        .await;
+        let captured = s
+            .capture_hold(&w.vendor, &capture("c-1", "h-1", Some(300_000)))
+            .await
+            .unwrap();
+        assert_eq!(captured.amount_fen, 300_000);
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.capture_hold(&w.vendor, &capture("c-2", "h-1", Some(1)))
+                .await,
+            "hold_already_resolved",
+            &before,
+        )
+        .await;
+        refused(
+            &s,
+            s.void_hold(
+                &w.vendor,
+                &VoidInput {
+                    transfer_id: "v-1".into(),
+                    hold_id: "h-1".into(),
+                },
+            )
+            .await,
+            "hold_already_resolved",
+            &before,
+        )
+        .await;
+        s.void_hold(
+            &w.vendor,
+            &VoidInput {
+                transfer_id: "v-2".into(),
+                hold_id: "h-2".into(),
+            },
+        )
+        .await
+        .unwrap();
+        let wallet = s.wallet(&w.founder, w.enterprise).await.unwrap();
+        assert_eq!(wallet.wallets[0].available_fen, 700_000);
+        assert_eq!(wallet.wallets[0].debited_fen, 300_000);
+        assert!(wallet.open_holds.is_empty());
+        let pools = s.voucher_pools(&w.admin).await.unwrap();
+        assert_eq!(
+            (pools[0].reserved_fen, pools[0].spent_fen),
+            (700_000, 300_000)
+        );
+
+        // The enterprise confirms the use once; others may not.
+        let confirm = UseReviewInput {
+            decision: "confirmed".into(),
+            comment: None,
+        };
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.review_use(&w.vendor, "c-1", &confirm).await,
+            "forbidden",
+            &before,
+        )
+        .await;
+        s.review_use(&w.founder, "c-1", &confirm).await.unwrap();
+        refused(
+            &s,
+            s.review_use(&w.founder, "c-1", &confirm).await,
+            "use_already_reviewed",
+            &before,
+        )
+        .await;
+        let wallet = s.wallet(&w.founder, w.enterprise).await.unwrap();
+        let line = wallet
+            .history
+            .iter()
+            .find(|h| h.transfer.id == "c-1")
+            .unwrap();
+        assert_eq!(line.review.as_deref(), Some("confirmed"));
+
+        // Settlement for today: the capture, confirmed, payable.
+        let report = s.settlement(&w.vendor, p.id, today, today).await.unwrap();
+        assert_eq!(report.lines.len(), 1);
+        assert_eq!((report.total_fen, report.payable_fen), (300_000, 300_000));
+        assert_eq!(report.lines[0].uscc, "91440300708461136T");
+        let csv = report.to_csv();
+        assert!(csv.starts_with('\u{feff}'));
+        assert!(
+            csv.contains("c-1,h-1,") && csv.contains(",300000,3000.00,confirmed"),
+            "{csv}"
+        );
+        assert!(report.to_xlsx().unwrap().starts_with(b"PK"));
+        assert_eq!(
+            code(
+                &s.settlement(&w.founder, p.id, today, today)
+                    .await
+                    .unwrap_err()
+            ),
+            "forbidden"
+        );
+
+        // A batch: two holds and a capture of the first, in one commit; replayed.
+        let ops = vec![
+            ProviderOp::Hold(hold("bh-1", w.enterprise, 50_000, 1_000_000)),
+            ProviderOp::Hold(hold("bh-2", w.enterprise, 40_000, 1_000_000)),
+            ProviderOp::Capture(capture("bc-1", "bh-1", None)),
+        ];
+        let results = s.provider_batch(&w.vendor, &ops).await.unwrap();
+        assert!(results.iter().all(|r| r.created), "{results:?}");
+        let results = s.provider_batch(&w.vendor, &ops).await.unwrap();
+        assert!(results.iter().all(|r| !r.created), "{results:?}");
+        // The contract has 300,000 captured + 50,000 + 40,000 held: 210,000
+        // of its 600,000 left; a batch going over it is refused whole.
+        let before = snapshot(&s).await;
+        let over = vec![
+            ProviderOp::Hold(hold("bh-3", w.enterprise, 200_000, 1_000_000)),
+            ProviderOp::Hold(hold("bh-4", w.enterprise, 10_001, 1_000_000)),
+        ];
+        refused(
+            &s,
+            s.provider_batch(&w.vendor, &over).await,
+            "exceeds_contract_share",
+            &before,
+        )
+        .await;
+        let pools = s.voucher_pools(&w.admin).await.unwrap();
+        assert_eq!(pools[0].spent_fen, 350_000);
+
+        // Holds expire on their own: bh-2 voided by the job, then not capturable.
+        let expired = s
+            .expire_holds(Utc::now() + Duration::days(8))
+            .await
+            .unwrap();
+        assert_eq!(expired, 1);
+        assert_eq!(
+            s.expire_holds(Utc::now() + Duration::days(8))
+                .await
+                .unwrap(),
+            0,
+            "once"
+        );
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.capture_hold(&w.vendor, &capture("bc-2", "bh-2", None))
+                .await,
+            "hold_already_resolved",
+            &before,
+        )
+        .await;
+
+        // Claw back a little, then let the voucher expire: the rest returns to the pool.
+        let claw = Clawback {
+            transfer_id: "claw-1".into(),
+            enterprise_id: w.enterprise,
+            kind: TRAINING.into(),
+            amount_fen: 50_000,
+            reason: "duplicate invoice".into(),
+        };
+        refused(
+            &s,
+            s.claw_back_voucher(&w.reviewer, &claw).await,
+            "forbidden",
+            &before,
+        )
+        .await;
+        let after_claw = s.claw_back_voucher(&w.admin, &claw).await.unwrap();
+        assert_eq!(after_claw.available_fen, 1_000_000 - 350_000 - 50_000);
+        s.place_hold(&w.vendor, &hold("h-late", w.enterprise, 1_000, 1_000_000))
+            .await
+            .unwrap();
+        let later = valid_until + Duration::days(1);
+        let report = s
+            .expire_vouchers(later, Utc::now() + Duration::days(31))
+            .await
+            .unwrap();
+        assert_eq!((report.vouchers_expired, report.holds_expired), (1, 1));
+        assert_eq!(report.returned_fen, 600_000);
+        let pools = s.voucher_pools(&w.admin).await.unwrap();
+        assert_eq!((pools[0].reserved_fen, pools[0].spent_fen), (0, 350_000));
+        assert_eq!(pools[0].returned_fen, 650_000);
+        let wallet = s.wallet(&w.founder, w.enterprise).await.unwrap();
+        assert!(wallet.wallets[0].closed);
+        assert_eq!(wallet.wallets[0].available_fen, 0);
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h-after", w.enterprise, 1, 1_000_000))
+                .await,
+            "voucher_expired",
+            &before,
+        )
+        .await;
+
+        // A district pool funded by the district; only for its own district.
+        let fund = FundPool {
+            kind: "sz.voucher.smart".into(),
+            year: 2026,
+            district: Some("nanshan".into()),
+            amount_fen: 5_000_000,
+        };
+        s.fund_voucher_pool(&w.reviewer, &fund).await.unwrap();
+        let mut elsewhere = fund.clone();
+        elsewhere.district = Some("futian".into());
+        assert_eq!(
+            code(
+                &s.fund_voucher_pool(&w.reviewer, &elsewhere)
+                    .await
+                    .unwrap_err()
+            ),
+            "forbidden"
+        );
+
+        let rec = s.reconcile_vouchers(&w.admin).await.unwrap();
+        assert!(rec.clean, "{rec:?}");
+        assert!(rec.transfers >= 10);
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}

@@ -1,0 +1,197 @@
+//! The voucher API over HTTP on both backends: an administrator issues, a
+//! provider (bearer token) registers, is approved and redeems; replays answer
+//! 200 with the first result; refusals are problem details with stable codes;
+//! the enterprise confirms; settlement downloads; reconciliation is clean.
+
+use opcity_domain::{District, Role};
+use opcity_services::registry::enterprises::EnterpriseInput;
+use opcity_services::registry::persons::PersonInput;
+use opcity_testkit::{TestApp, each_backend};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+const TRAINING: &str = "sz.voucher.training";
+
+/// A founder with a startup enterprise in Nanshan; returns its id.
+async fn founder_enterprise(app: &TestApp) -> i64 {
+    let admin = app.account("registrar", Role::MunicipalAdmin, None).await;
+    let founder = app.account("founder", Role::Founder, None).await;
+    app.services
+        .create_person(
+            &admin,
+            &PersonInput {
+                full_name: "林晨曦".into(),
+                works_in_ai: Some(true),
+                account_id: Some(founder.account_id),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let founder = app.services.system_actor(founder.account_id).await.unwrap();
+    app.services
+        .create_enterprise(
+            &founder,
+            &EnterpriseInput {
+                uscc: "91440300708461136T".into(),
+                name: "深蓝智算科技有限公司".into(),
+                registered_date: Some("2025-06-01".into()),
+                district: "nanshan".into(),
+                ai_business: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id
+}
+
+async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
+    let status = r.status();
+    (status, r.json().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_redeem_vouchers_over_the_api() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let enterprise = founder_enterprise(&app).await;
+        app.account("admin", Role::MunicipalAdmin, None).await;
+        app.account("reviewer", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let vendor = app.account("vendor", Role::ServiceProvider, None).await;
+        let admin = app.sign_in("admin").await;
+        let founder = app.sign_in("founder").await;
+        let (_, secret) = app.services.create_api_token(&vendor, "billing").await.unwrap();
+        let api = reqwest::Client::new();
+        let bearer = format!("Bearer {secret}");
+        let valid_until = opcity_domain::today_in_shanghai(chrono::Utc::now()) + chrono::Days::new(30);
+
+        // Issue, then replay: 201 then 200 with the same wallet.
+        let issue = json!({ "enterprise_id": enterprise, "kind": TRAINING, "amount_fen": 2_000_000,
+                            "valid_until": valid_until, "transfer_id": "application:1" });
+        let (status, first) = json_of(admin.http.post(app.url("/api/v1/vouchers/issue")).json(&issue).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{first}");
+        let (status, again) = json_of(admin.http.post(app.url("/api/v1/vouchers/issue")).json(&issue).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(again["wallet"], first["wallet"]);
+        assert_eq!(again["replayed"], true);
+
+        // The provider registers itself with its token; the administrator approves.
+        let (status, p) = json_of(
+            api.post(app.url("/api/v1/providers"))
+                .header("authorization", &bearer)
+                .json(&json!({ "name": "鹏城算力", "category": "compute", "kinds": [TRAINING] }))
+                .send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::CREATED, "{p}");
+        let hold = json!({ "transfer_id": "inv-7-hold", "enterprise_id": enterprise, "kind": TRAINING,
+                           "amount_fen": 400_000, "use": "model_training", "reference": "INV-7",
+                           "contract_amount_fen": 1_000_000 });
+        let post = |path: &str, body: &Value| {
+            api.post(app.url(path)).header("authorization", &bearer).header("accept-language", "en").json(body).send()
+        };
+        let (status, problem) = json_of(post("/api/v1/provider/holds", &hold).await.unwrap()).await;
+        assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("provider_not_approved")));
+        let (status, _) = json_of(
+            admin.http.post(app.url(&format!("/api/v1/providers/{}/decision", p["id"])))
+                .json(&json!({ "decision": "approve", "kinds": [TRAINING] })).send().await.unwrap(),
+        ).await;
+        assert_eq!(status, StatusCode::OK);
+
+        // Hold: 201, replay 200 with the same transfer, another body 409.
+        let (status, h) = json_of(post("/api/v1/provider/holds", &hold).await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{h}");
+        assert_eq!(h["phase"], "pending");
+        let (status, h2) = json_of(post("/api/v1/provider/holds", &hold).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((h2["id"].clone(), h2["created_at"].clone()), (h["id"].clone(), h["created_at"].clone()));
+        let mut other = hold.clone();
+        other["amount_fen"] = json!(1);
+        let (status, problem) = json_of(post("/api/v1/provider/holds", &other).await.unwrap()).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert_eq!(problem["code"], "transfer_id_reused");
+        assert_eq!(problem["errors"][0]["field"], "transfer_id");
+        // Over 60% of the contract (a startup's share): refused, named field.
+        let mut greedy = hold.clone();
+        greedy["transfer_id"] = json!("inv-7-more");
+        greedy["amount_fen"] = json!(200_001);
+        let (status, problem) = json_of(post("/api/v1/provider/holds", &greedy).await.unwrap()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
+        assert_eq!(problem["errors"][0]["code"], "exceeds_contract_share");
+        assert!(problem["errors"][0]["message"].as_str().unwrap().contains("¥6,000.00"), "{problem}");
+        // Unknown field and a negative amount.
+        let mut typo = hold.clone();
+        typo["amount"] = json!(5);
+        let (status, problem) = json_of(post("/api/v1/provider/holds", &typo).await.unwrap()).await;
+        assert_eq!((status, problem["errors"][0]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount")));
+
+        // Captures: above the hold 409, zero 422, unknown hold 404, part 201.
+        let capture = |amount: Value, hold: &str| json!({ "transfer_id": "inv-7-cap", "hold_id": hold, "amount_fen": amount });
+        let (status, problem) = json_of(post("/api/v1/provider/captures", &capture(json!(400_001), "inv-7-hold")).await.unwrap()).await;
+        assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("capture_exceeds_hold")));
+        let (status, problem) = json_of(post("/api/v1/provider/captures", &capture(json!(0), "inv-7-hold")).await.unwrap()).await;
+        assert_eq!((status, problem["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("amount_not_positive")));
+        let (status, _) = json_of(post("/api/v1/provider/captures", &capture(json!(1), "nope")).await.unwrap()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, c) = json_of(post("/api/v1/provider/captures", &capture(json!(250_000), "inv-7-hold")).await.unwrap()).await;
+        assert_eq!(status, StatusCode::CREATED, "{c}");
+        let (status, problem) = json_of(
+            post("/api/v1/provider/voids", &json!({ "transfer_id": "inv-7-void", "hold_id": "inv-7-hold" })).await.unwrap(),
+        ).await;
+        assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("hold_already_resolved")));
+
+        // A batch in one commit.
+        let batch = json!({ "ops": [
+            { "op": "hold", "transfer_id": "b-1", "enterprise_id": enterprise, "kind": TRAINING, "amount_fen": 10_000,
+              "use": "model_training", "reference": "INV-8", "contract_amount_fen": 100_000 },
+            { "op": "capture", "transfer_id": "b-2", "hold_id": "b-1", "amount_fen": 10_000 }
+        ]});
+        let (status, results) = json_of(post("/api/v1/provider/batch", &batch).await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK, "{results}");
+        assert_eq!(results, json!([{ "id": "b-1", "created": true }, { "id": "b-2", "created": true }]));
+
+        // A founder's token cannot redeem; the founder sees the wallet and confirms.
+        let (status, _) = json_of(founder.http.post(app.url("/api/v1/provider/holds")).json(&hold).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let (status, wallet) = json_of(founder.http.get(app.url(&format!("/api/v1/enterprises/{enterprise}/wallet"))).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(wallet["wallets"][0]["available_fen"], 2_000_000 - 260_000);
+        assert_eq!(wallet["wallets"][0]["held_fen"], 0);
+        let (status, review) = json_of(
+            founder.http.post(app.url("/api/v1/vouchers/uses/inv-7-cap/review"))
+                .json(&json!({ "decision": "disputed", "comment": "only 200 GPU-hours delivered" })).send().await.unwrap(),
+        ).await;
+        assert_eq!((status, review["decision"].as_str()), (StatusCode::OK, Some("disputed")));
+
+        // Settlement: CSV with BOM and the disputed line; XLSX; JSON totals.
+        let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
+        let url = |format: &str| app.url(&format!("/api/v1/providers/{}/settlement?from={today}&to={today}&format={format}", p["id"]));
+        let (status, report) = json_of(api.get(url("json")).header("authorization", &bearer).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!((report["total_fen"].as_i64(), report["disputed_fen"].as_i64(), report["payable_fen"].as_i64()),
+                   (Some(260_000), Some(250_000), Some(10_000)));
+        let csv = api.get(url("csv")).header("authorization", &bearer).send().await.unwrap();
+        assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
+        let bytes = csv.bytes().await.unwrap();
+        assert!(bytes.starts_with("\u{feff}".as_bytes()));
+        assert!(String::from_utf8_lossy(&bytes).contains(",250000,2500.00,disputed"));
+        let xlsx = api.get(url("xlsx")).header("authorization", &bearer).send().await.unwrap();
+        assert_eq!(xlsx.status(), StatusCode::OK);
+        assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
+        let (status, _) = json_of(founder.http.get(url("json")).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // Administrators: pools and a clean reconciliation; documented paths.
+        let (_, pools) = json_of(admin.http.get(app.url("/api/v1/vouchers/pools")).send().await.unwrap()).await;
+        assert_eq!(pools[0]["spent_fen"], 260_000);
+        let (_, rec) = json_of(admin.http.get(app.url("/api/v1/vouchers/reconciliation")).send().await.unwrap()).await;
+        assert_eq!(rec["clean"], true, "{rec}");
+        let (_, doc) = json_of(api.get(app.url("/api/v1/openapi.json")).send().await.unwrap()).await;
+        for path in ["/api/v1/provider/holds", "/api/v1/provider/batch", "/api/v1/enterprises/{id}/wallet",
+                     "/api/v1/providers/{id}/settlement", "/api/v1/vouchers/reconciliation"] {
+            assert!(doc["paths"][path].is_object(), "{path} undocumented");
+        }
+        app.stop().await;
+    })
+    .await;
+}

@@ -1,0 +1,343 @@
+//! The voucher pages over HTTP: the administrator's pools and forms, the
+//! provider's registration and console, the enterprise's wallet with its
+//! confirm / dispute form; stable element ids for the browser tests.
+
+use opcity_domain::Role;
+use opcity_services::registry::enterprises::EnterpriseInput;
+use opcity_services::registry::persons::PersonInput;
+use opcity_services::vouchers::redeem::{CaptureInput, HoldInput};
+use opcity_testkit::{TestApp, TestDb};
+use reqwest::StatusCode;
+
+async fn text(r: reqwest::Response) -> (StatusCode, String) {
+    let status = r.status();
+    (status, r.text().await.unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wallet_console_and_pools_pages() {
+    let db = TestDb::sqlite().await;
+    let app = TestApp::spawn(&db).await;
+    let s = &app.services;
+    let admin_actor = app.account("admin", Role::MunicipalAdmin, None).await;
+    let founder = app.account("founder", Role::Founder, None).await;
+    let vendor = app.account("vendor", Role::ServiceProvider, None).await;
+    s.create_person(
+        &admin_actor,
+        &PersonInput {
+            full_name: "林晨曦".into(),
+            works_in_ai: Some(true),
+            account_id: Some(founder.account_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let founder = s.system_actor(founder.account_id).await.unwrap();
+    let enterprise = s
+        .create_enterprise(
+            &founder,
+            &EnterpriseInput {
+                uscc: "91440300708461136T".into(),
+                name: "深蓝智算科技有限公司".into(),
+                district: "nanshan".into(),
+                ai_business: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
+
+    // The provider registers through the page (CSRF-checked form).
+    let provider = app.sign_in("vendor").await;
+    let (status, html) = text(
+        provider
+            .http
+            .get(app.url("/vouchers"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("id=\"provider-register-form\""), "{html}");
+    let form = [
+        ("_csrf", provider.csrf.as_str()),
+        ("name", "鹏城算力服务有限公司"),
+        ("category", "compute"),
+        ("kind.sz.voucher.training", "on"),
+    ];
+    let no_csrf = provider
+        .http
+        .post(app.url("/providers/register"))
+        .form(&form[1..])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
+    let r = provider
+        .http
+        .post(app.url("/providers/register"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/vouchers?done=registered");
+    let (_, html) = text(
+        provider
+            .http
+            .get(app.url("/vouchers?done=registered"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(html.contains("data-status=\"pending\""));
+    assert!(html.contains("id=\"voucher-done\""));
+
+    // The administrator sees kinds, pools, providers and the forms; approves.
+    let admin = app.sign_in("admin").await;
+    let (_, html) = text(
+        admin
+            .http
+            .get(app.url("/vouchers"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for id in [
+        "voucher-kinds",
+        "pools",
+        "reconciliation",
+        "issue-form",
+        "fund-form",
+        "run-jobs",
+        "providers",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    assert!(html.contains("data-clean=\"true\""));
+    let p = s.my_provider(&vendor).await.unwrap().unwrap();
+    let r = admin
+        .http
+        .post(app.url(&format!("/providers/{}/decision", p.id)))
+        .form(&[
+            ("_csrf", admin.csrf.as_str()),
+            ("decision", "approve"),
+            ("kind.sz.voucher.training", "on"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    // Issuing through the form: a bad amount is named on the page; a good one issues.
+    let until = (today + chrono::Days::new(20)).to_string();
+    let enterprise_text = enterprise.to_string();
+    let issue = |amount: &'static str| {
+        vec![
+            ("_csrf", admin.csrf.clone()),
+            ("transfer_id", "form:issue-1".to_owned()),
+            ("enterprise_id", enterprise_text.clone()),
+            ("kind", "sz.voucher.training".to_owned()),
+            ("amount_yuan", amount.to_owned()),
+            ("valid_until", until.clone()),
+        ]
+    };
+    let (status, html) = text(
+        admin
+            .http
+            .post(app.url("/vouchers/issue"))
+            .header("accept-language", "en")
+            .form(&issue("12.345"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("id=\"voucher-error\"") && html.contains("data-field=\"amount_fen\""),
+        "{html}"
+    );
+    let r = admin
+        .http
+        .post(app.url("/vouchers/issue"))
+        .form(&issue("10,000"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/vouchers?done=issued");
+    // A double submission of the same form is a replay: issued once.
+    admin
+        .http
+        .post(app.url("/vouchers/issue"))
+        .form(&issue("10,000"))
+        .send()
+        .await
+        .unwrap();
+    let pools = s.voucher_pools(&admin_actor).await.unwrap();
+    assert_eq!(pools[0].reserved_fen, 1_000_000);
+
+    // The provider holds and captures through the services; the console shows it.
+    s.place_hold(
+        &vendor,
+        &HoldInput {
+            transfer_id: "h-1".into(),
+            enterprise_id: enterprise,
+            kind: "sz.voucher.training".into(),
+            amount_fen: 300_000,
+            use_kind: "model_training".into(),
+            reference: "HT-9".into(),
+            contract_amount_fen: Some(1_000_000),
+            timeout_secs: None,
+        },
+    )
+    .await
+    .unwrap();
+    s.place_hold(
+        &vendor,
+        &HoldInput {
+            transfer_id: "h-2".into(),
+            enterprise_id: enterprise,
+            kind: "sz.voucher.training".into(),
+            amount_fen: 100_000,
+            use_kind: "model_training".into(),
+            reference: "HT-9".into(),
+            contract_amount_fen: Some(1_000_000),
+            timeout_secs: None,
+        },
+    )
+    .await
+    .unwrap();
+    s.capture_hold(
+        &vendor,
+        &CaptureInput {
+            transfer_id: "c-1".into(),
+            hold_id: "h-1".into(),
+            amount_fen: None,
+        },
+    )
+    .await
+    .unwrap();
+    let (_, html) = text(
+        provider
+            .http
+            .get(app.url("/vouchers"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    for id in [
+        "receivables",
+        "open-holds",
+        "capture-h-2",
+        "void-h-2",
+        "settlement-form",
+    ] {
+        assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing");
+    }
+    // Void the open hold from the console.
+    let r = provider
+        .http
+        .post(app.url("/provider/holds/h-2/void"))
+        .form(&[
+            ("_csrf", provider.csrf.as_str()),
+            ("transfer_id", "form:void-1"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/vouchers?done=voided");
+    let csv = provider
+        .http
+        .get(app.url(&format!(
+            "/vouchers/settlement?provider_id={}&from={today}&to={today}&format=csv",
+            p.id
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    assert!(csv.text().await.unwrap().contains("c-1,h-1,"));
+
+    // The founder's wallet: balances and the confirm / dispute form.
+    let me = app.sign_in("founder").await;
+    let (_, html) = text(
+        me.http
+            .get(app.url("/vouchers"))
+            .header("accept-language", "en")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(html.contains(&format!("id=\"wallet-{enterprise}\"")));
+    assert!(html.contains("data-available=\"700000\""), "{html}");
+    assert!(html.contains("id=\"confirm-c-1\"") && html.contains("id=\"dispute-c-1\""));
+    // Disputing needs a comment; then it is recorded once.
+    let (status, html) = text(
+        me.http
+            .post(app.url("/vouchers/uses/c-1/review"))
+            .header("accept-language", "en")
+            .form(&[
+                ("_csrf", me.csrf.as_str()),
+                ("decision", "disputed"),
+                ("comment", ""),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(html.contains("data-field=\"comment\""));
+    let r = me
+        .http
+        .post(app.url("/vouchers/uses/c-1/review"))
+        .form(&[
+            ("_csrf", me.csrf.as_str()),
+            ("decision", "confirmed"),
+            ("comment", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["location"], "/vouchers?done=reviewed");
+    let (_, html) = text(me.http.get(app.url("/vouchers")).send().await.unwrap()).await;
+    assert!(!html.contains("id=\"confirm-c-1\""));
+    assert!(html.contains("已确认"));
+
+    // Roles without vouchers get no page; signed-out viewers go to sign-in.
+    app.account("investor", Role::Investor, None).await;
+    let investor = app.sign_in("investor").await;
+    assert_eq!(
+        investor
+            .http
+            .get(app.url("/vouchers"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::FORBIDDEN
+    );
+    let anonymous = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let r = anonymous.get(app.url("/vouchers")).send().await.unwrap();
+    assert!(
+        r.headers()["location"]
+            .to_str()
+            .unwrap()
+            .starts_with("/login")
+    );
+    app.stop().await;
+    db.cleanup().await;
+}
