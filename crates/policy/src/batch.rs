@@ -97,6 +97,7 @@ pub fn evaluate_json(
             let evaluation = at.evaluate(&case, detail);
             write::case_output(
                 out,
+                at.pack(),
                 case.person.id.as_deref(),
                 at.as_of(),
                 &evaluation.results,

@@ -10,16 +10,95 @@
 //! differ. `tests/fast_output.rs` checks the equality on generated cases.
 
 use crate::case::Grant;
-use crate::eval::{ParamUse, ProgrammeResult, Reason, ReasonFacts};
-use crate::facts::{FactSet, FactValue};
+use crate::eval::{ParamUse, ProgrammeResult, Reason, ReasonFacts, Status};
+use crate::facts::{Fact, FactSet, FactValue};
+use crate::pack::model::{Pack, Programme};
 use chrono::{Datelike, NaiveDate};
+use std::fmt;
 
 const INFALLIBLE: &str = "serializing into a Vec cannot fail";
 
+/// The JSON fragments of a pack's results that never change, escaped once
+/// when the pack loads: programme ids, kinds, condition names, citations.
+#[derive(Clone, Default)]
+pub(crate) struct PackJson {
+    /// Per programme, per [`Status`] (as index):
+    /// `{"programme":ID,"status":"S","kind":"K","amount_fen":`.
+    heads: Vec<[Box<[u8]>; 3]>,
+    /// Per programme, per condition.
+    conditions: Vec<Vec<ConditionJson>>,
+}
+
+/// A condition's fixed fragments.
+#[derive(Clone)]
+struct ConditionJson {
+    /// `{"condition":NAME,"holds":`
+    head: Box<[u8]>,
+    /// `,"citation":CITATION,"parameters":`
+    citation: Box<[u8]>,
+}
+
+impl fmt::Debug for PackJson {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PackJson").finish_non_exhaustive()
+    }
+}
+
+impl PackJson {
+    pub(crate) fn new(programmes: &[Programme]) -> Self {
+        let head = |p: &Programme, status: Status| {
+            let mut out = b"{\"programme\":".to_vec();
+            string(&mut out, &p.id);
+            head_rest(&mut out, status, p.kind);
+            out.into_boxed_slice()
+        };
+        PackJson {
+            heads: programmes
+                .iter()
+                .map(|p| {
+                    [Status::Eligible, Status::Ineligible, Status::Undetermined]
+                        .map(|status| head(p, status))
+                })
+                .collect(),
+            conditions: programmes
+                .iter()
+                .map(|p| {
+                    p.conditions
+                        .iter()
+                        .map(|c| {
+                            let mut name = b"{\"condition\":".to_vec();
+                            string(&mut name, &c.name);
+                            name.extend_from_slice(b",\"holds\":");
+                            let mut citation = b",\"citation\":".to_vec();
+                            string(&mut citation, &c.citation);
+                            citation.extend_from_slice(b",\"parameters\":");
+                            ConditionJson {
+                                head: name.into_boxed_slice(),
+                                citation: citation.into_boxed_slice(),
+                            }
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `,"status":"S","kind":"K","amount_fen":` after the programme id.
+fn head_rest(out: &mut Vec<u8>, status: Status, kind: crate::Kind) {
+    out.extend_from_slice(b",\"status\":\"");
+    out.extend_from_slice(status.name().as_bytes());
+    out.extend_from_slice(b"\",\"kind\":\"");
+    out.extend_from_slice(kind.name().as_bytes());
+    out.extend_from_slice(b"\",\"amount_fen\":");
+}
+
 /// `{"id":…,"as_of":…,"results":[…]}`, as `serde_json` writes the batch's
-/// `CaseOutput`.
+/// `CaseOutput`. `results` are `pack`'s, in catalogue order, as evaluation
+/// returns them (anything else is written without the precomputed parts).
 pub(crate) fn case_output(
     out: &mut Vec<u8>,
+    pack: &Pack,
     id: Option<&str>,
     as_of: NaiveDate,
     results: &[ProgrammeResult],
@@ -36,35 +115,64 @@ pub(crate) fn case_output(
         if i > 0 {
             out.push(b',');
         }
-        result(out, r);
+        let parts = pack
+            .programmes
+            .get(i)
+            .filter(|p| std::ptr::eq(p.id.as_str(), r.programme))
+            .map(|p| Parts {
+                programme: p,
+                head: &pack.json.heads[i][r.status as usize],
+                conditions: &pack.json.conditions[i],
+            });
+        result(out, r, parts);
     }
     out.extend_from_slice(b"]}");
 }
 
+/// The precomputed fragments of one programme's result.
+struct Parts<'a> {
+    programme: &'a Programme,
+    head: &'a [u8],
+    conditions: &'a [ConditionJson],
+}
+
 /// One programme's result; see [`ProgrammeResult`]'s `Serialize` for the
 /// fields a brief result leaves out.
-pub(crate) fn result(out: &mut Vec<u8>, r: &ProgrammeResult) {
-    out.extend_from_slice(b"{\"programme\":");
-    string(out, r.programme);
-    out.extend_from_slice(b",\"status\":\"");
-    out.extend_from_slice(r.status.name().as_bytes());
-    out.extend_from_slice(b"\",\"kind\":\"");
-    out.extend_from_slice(r.kind.name().as_bytes());
-    out.extend_from_slice(b"\",\"amount_fen\":");
-    opt_int(out, r.amount_fen.map(|f| f.0));
-    out.extend_from_slice(b",\"ceiling_fen\":");
-    opt_int(out, r.ceiling_fen.map(|f| f.0));
-    out.extend_from_slice(b",\"monthly_fen\":");
-    opt_int(out, r.monthly_fen.map(|f| f.0));
-    out.extend_from_slice(b",\"months\":");
-    opt_int(out, r.months);
+fn result(out: &mut Vec<u8>, r: &ProgrammeResult, parts: Option<Parts>) {
+    match &parts {
+        Some(parts) => out.extend_from_slice(parts.head),
+        None => {
+            out.extend_from_slice(b"{\"programme\":");
+            string(out, r.programme);
+            head_rest(out, r.status, r.kind);
+        }
+    }
+    if r.amount_fen.is_none()
+        && r.ceiling_fen.is_none()
+        && r.monthly_fen.is_none()
+        && r.months.is_none()
+    {
+        out.extend_from_slice(b"null,\"ceiling_fen\":null,\"monthly_fen\":null,\"months\":null");
+    } else {
+        opt_int(out, r.amount_fen.map(|f| f.0));
+        out.extend_from_slice(b",\"ceiling_fen\":");
+        opt_int(out, r.ceiling_fen.map(|f| f.0));
+        out.extend_from_slice(b",\"monthly_fen\":");
+        opt_int(out, r.monthly_fen.map(|f| f.0));
+        out.extend_from_slice(b",\"months\":");
+        opt_int(out, r.months);
+    }
     if let Some(reasons) = &r.reasons {
         out.extend_from_slice(b",\"reasons\":[");
-        for (i, reason) in reasons.iter().enumerate() {
-            if i > 0 {
+        for (j, reason) in reasons.iter().enumerate() {
+            if j > 0 {
                 out.push(b',');
             }
-            self::reason(out, reason);
+            let condition = parts.as_ref().and_then(|parts| {
+                let c = parts.programme.conditions.get(j)?;
+                std::ptr::eq(c.name.as_str(), reason.condition).then(|| &parts.conditions[j])
+            });
+            self::reason(out, reason, condition);
         }
         out.push(b']');
     }
@@ -85,18 +193,30 @@ pub(crate) fn result(out: &mut Vec<u8>, r: &ProgrammeResult) {
     out.push(b'}');
 }
 
-fn reason(out: &mut Vec<u8>, r: &Reason) {
-    out.extend_from_slice(b"{\"condition\":");
-    string(out, r.condition);
+/// One reason; `parts` are its condition's precomputed name and citation.
+fn reason(out: &mut Vec<u8>, r: &Reason, parts: Option<&ConditionJson>) {
+    match parts {
+        Some(parts) => out.extend_from_slice(&parts.head),
+        None => {
+            out.extend_from_slice(b"{\"condition\":");
+            string(out, r.condition);
+            out.extend_from_slice(b",\"holds\":");
+        }
+    }
     out.extend_from_slice(match r.holds {
-        Some(true) => b",\"holds\":true,\"facts\":",
-        Some(false) => b",\"holds\":false,\"facts\":",
-        None => b",\"holds\":null,\"facts\":",
+        Some(true) => b"true,\"facts\":",
+        Some(false) => b"false,\"facts\":",
+        None => b"null,\"facts\":",
     });
     facts(out, &r.facts);
-    out.extend_from_slice(b",\"citation\":");
-    string(out, r.citation);
-    out.extend_from_slice(b",\"parameters\":");
+    match parts {
+        Some(parts) => out.extend_from_slice(&parts.citation),
+        None => {
+            out.extend_from_slice(b",\"citation\":");
+            string(out, r.citation);
+            out.extend_from_slice(b",\"parameters\":");
+        }
+    }
     params(out, &r.parameters);
     out.push(b'}');
 }
@@ -107,7 +227,7 @@ fn facts(out: &mut Vec<u8>, facts: &ReasonFacts) {
         if i > 0 {
             out.push(b',');
         }
-        string(out, fact.name());
+        fact_name(out, *fact);
         out.push(b':');
         fact_value(out, *value);
     }
@@ -133,7 +253,7 @@ fn fact_value(out: &mut Vec<u8>, value: FactValue) {
         FactValue::Bool(false) => out.extend_from_slice(b"false"),
         FactValue::Date(d) => date(out, d),
         FactValue::NoDate => out.extend_from_slice(b"null"),
-        FactValue::Enum(t, i) => string(out, t.names()[usize::from(i)]),
+        FactValue::Enum(t, i) => quoted(out, t.names()[usize::from(i)]),
     }
 }
 
@@ -167,14 +287,31 @@ fn params(out: &mut Vec<u8>, params: &[ParamUse]) {
 }
 
 fn fact_set(out: &mut Vec<u8>, set: FactSet) {
+    if set == FactSet::EMPTY {
+        out.extend_from_slice(b"[]");
+        return;
+    }
     out.push(b'[');
     for (i, fact) in set.iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
-        string(out, fact.name());
+        fact_name(out, fact);
     }
     out.push(b']');
+}
+
+/// Fact names and enum words are fixed identifiers that need no escaping
+/// (a test checks).
+fn fact_name(out: &mut Vec<u8>, fact: Fact) {
+    quoted(out, fact.name());
+}
+
+fn quoted(out: &mut Vec<u8>, s: &str) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// A JSON string: copied between quotes when nothing in it needs escaping
@@ -182,10 +319,7 @@ fn fact_set(out: &mut Vec<u8>, set: FactSet) {
 /// written by `serde_json` itself.
 pub(crate) fn string(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
-        out.reserve(s.len() + 2);
-        out.push(b'"');
-        out.extend_from_slice(s.as_bytes());
-        out.push(b'"');
+        quoted(out, s);
     } else {
         serde_json::to_writer(out, s).expect(INFALLIBLE);
     }
@@ -234,6 +368,7 @@ pub(crate) fn date(out: &mut Vec<u8>, d: NaiveDate) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::facts::EnumType;
 
     fn via_serde<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
         serde_json::to_vec(value).unwrap()
@@ -250,6 +385,17 @@ mod tests {
         ] {
             let mut out = Vec::new();
             string(&mut out, s);
+            assert_eq!(out, via_serde(s), "{s:?}");
+        }
+    }
+
+    #[test]
+    fn fact_names_and_enum_words_need_no_escaping() {
+        let enums = [EnumType::Degree, EnumType::District, EnumType::Size];
+        let words = enums.iter().flat_map(|t| t.names().iter().copied());
+        for s in Fact::ALL.iter().map(|f| f.name()).chain(words) {
+            let mut out = Vec::new();
+            quoted(&mut out, s);
             assert_eq!(out, via_serde(s), "{s:?}");
         }
     }

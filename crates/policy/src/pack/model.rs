@@ -226,6 +226,8 @@ pub struct Pack {
     pub(crate) tests: Vec<PackTest>,
     pub(crate) programme_index: HashMap<String, usize>,
     pub(crate) parameter_index: HashMap<String, usize>,
+    /// The results' fixed JSON fragments, for the batch writer.
+    pub(crate) json: crate::write::PackJson,
 }
 
 impl Pack {
