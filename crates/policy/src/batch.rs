@@ -1,13 +1,16 @@
 //! Batch evaluation: many cases evaluated in parallel (rayon), written in
 //! input order, with memory bounded by the chunk size.
 //!
-//! Output is serialized straight from the result structs into byte buffers;
-//! no `serde_json::Value` tree is built on the way.
+//! Output is written straight from the result structs into per-task byte
+//! buffers by the hand-written JSON writer in `write.rs` (the same bytes as
+//! serde's serialization); no `serde_json::Value` tree is built on the way.
+//! Buffers are reused from chunk to chunk, and writing one chunk and reading
+//! the next overlap with evaluating the current one.
 
 use crate::case::{CaseError, parse_case};
 use crate::error::without_position;
-use crate::eval::{Detail, PackAt, ProgrammeResult};
-use chrono::NaiveDate;
+use crate::eval::{Detail, PackAt};
+use crate::write;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
@@ -60,13 +63,6 @@ pub struct BatchSummary {
 }
 
 #[derive(Serialize)]
-struct CaseOutput<'a> {
-    id: Option<&'a str>,
-    as_of: NaiveDate,
-    results: &'a [ProgrammeResult<'a>],
-}
-
-#[derive(Serialize)]
 struct ErrorOutput<'a> {
     id: Option<&'a str>,
     error: &'a CaseError,
@@ -96,16 +92,16 @@ pub fn evaluate_json(
     out: &mut Vec<u8>,
 ) -> Result<(), (Option<String>, CaseError)> {
     let parsed = parse_case(json).and_then(|case| case.validate(at.pack()).map(|()| case));
-    let infallible = "serializing these types into a Vec cannot fail";
     match parsed {
         Ok(case) => {
             let evaluation = at.evaluate(&case, detail);
-            let output = CaseOutput {
-                id: case.person.id.as_deref(),
-                as_of: at.as_of(),
-                results: &evaluation.results,
-            };
-            serde_json::to_writer(out, &output).expect(infallible);
+            write::case_output(
+                out,
+                at.pack(),
+                case.person.id.as_deref(),
+                at.as_of(),
+                &evaluation.results,
+            );
             Ok(())
         }
         Err(error) => {
@@ -114,7 +110,8 @@ pub fn evaluate_json(
                 id: id.as_deref(),
                 error: &error,
             };
-            serde_json::to_writer(out, &output).expect(infallible);
+            serde_json::to_writer(out, &output)
+                .expect("serializing these types into a Vec cannot fail");
             Err((id, error))
         }
     }
@@ -129,26 +126,80 @@ enum Framing {
     Array,
 }
 
-/// Evaluates a slice of cases in parallel; returns one buffer per task, in
-/// order, each holding its cases' output, plus the failures.
+/// One task's output: its cases' bytes and failures. Kept from chunk to
+/// chunk, so that the buffers keep their capacity (fresh multi-megabyte
+/// buffers cost a page fault every 4 KiB).
+#[derive(Default)]
+struct TaskOutput {
+    buf: Vec<u8>,
+    failures: Vec<CaseFailure>,
+}
+
+/// The outputs of one chunk's tasks, in order; `used` of them are current.
+#[derive(Default)]
+struct ChunkOutput {
+    tasks: Vec<TaskOutput>,
+    used: usize,
+}
+
+/// The mean output size of a case so far, to size the task buffers.
+struct LineSize {
+    bytes: usize,
+    cases: usize,
+    guess: usize,
+}
+
+impl LineSize {
+    fn new(detail: Detail) -> Self {
+        let guess = match detail {
+            Detail::Full => 16 * 1024,
+            Detail::Brief => 4 * 1024,
+        };
+        LineSize {
+            bytes: 0,
+            cases: 0,
+            guess,
+        }
+    }
+
+    fn mean(&self) -> usize {
+        match self.cases {
+            0 => self.guess,
+            n => self.bytes / n + 64,
+        }
+    }
+}
+
+/// Evaluates a slice of cases in parallel into `out`: one buffer per task,
+/// in order, each holding its cases' output, plus the failures.
 fn evaluate_chunk(
     at: &PackAt,
     detail: Detail,
     cases: &[(usize, Option<usize>, &str)],
     framing: Framing,
-) -> Vec<(Vec<u8>, Vec<CaseFailure>)> {
+    line_size: usize,
+    out: &mut ChunkOutput,
+) {
+    let tasks = cases.len().div_ceil(TASK);
+    if out.tasks.len() < tasks {
+        out.tasks.resize_with(tasks, TaskOutput::default);
+    }
+    out.used = tasks;
     cases
         .par_chunks(TASK)
-        .map(|task| {
-            let mut buf = Vec::with_capacity(task.len() * 2048);
-            let mut failures = Vec::new();
+        .zip(out.tasks[..tasks].par_iter_mut())
+        .for_each(|(task, output)| {
+            let TaskOutput { buf, failures } = output;
+            buf.clear();
+            failures.clear();
+            buf.reserve(task.len() * line_size);
             for &(position, line, json) in task {
                 if framing == Framing::Array {
                     // The position says whether a comma is due, so tasks
                     // need not know about each other.
                     buf.extend_from_slice(if position == 1 { b"\n" } else { b",\n" });
                 }
-                if let Err((id, error)) = evaluate_json(at, detail, json, &mut buf) {
+                if let Err((id, error)) = evaluate_json(at, detail, json, buf) {
                     failures.push(CaseFailure {
                         position,
                         line,
@@ -160,14 +211,60 @@ fn evaluate_chunk(
                     buf.push(b'\n');
                 }
             }
-            (buf, failures)
-        })
-        .collect()
+        });
+}
+
+/// Writes an evaluated chunk in order and reports its failures.
+fn write_chunk<W: Write>(
+    output: &mut W,
+    chunk: &mut ChunkOutput,
+    summary: &mut BatchSummary,
+    line_size: &mut LineSize,
+    on_failure: &mut impl FnMut(&CaseFailure),
+) -> io::Result<()> {
+    for task in &chunk.tasks[..chunk.used] {
+        output.write_all(&task.buf)?;
+        line_size.bytes += task.buf.len();
+        summary.failed += task.failures.len();
+        task.failures.iter().for_each(&mut *on_failure);
+    }
+    chunk.used = 0;
+    Ok(())
+}
+
+/// Evaluates `cases` into `evaluated` on the rayon pool while this thread
+/// writes the previous chunk (`done`) and runs `meanwhile` (reading the next
+/// one): output and input stay on the calling thread, so neither needs to
+/// be `Send`.
+#[allow(clippy::too_many_arguments)]
+fn overlapped<W: Write, T>(
+    at: &PackAt,
+    detail: Detail,
+    cases: &[(usize, Option<usize>, &str)],
+    framing: Framing,
+    evaluated: &mut ChunkOutput,
+    done: &mut ChunkOutput,
+    output: &mut W,
+    summary: &mut BatchSummary,
+    line_size: &mut LineSize,
+    on_failure: &mut impl FnMut(&CaseFailure),
+    meanwhile: impl FnOnce() -> T,
+) -> (io::Result<()>, T) {
+    let mean = line_size.mean();
+    std::thread::scope(|scope| {
+        let worker = scope.spawn(|| evaluate_chunk(at, detail, cases, framing, mean, evaluated));
+        let written = write_chunk(output, done, summary, line_size, on_failure);
+        let other = meanwhile();
+        if let Err(panic) = worker.join() {
+            std::panic::resume_unwind(panic);
+        }
+        (written, other)
+    })
 }
 
 /// Reads JSON Lines (one case a line; blank lines are skipped) and writes one
-/// output object a line, in input order. Reading the next chunk overlaps with
-/// evaluating the current one.
+/// output object a line, in input order. Reading the next chunk and writing
+/// the previous one overlap with evaluating the current one.
 pub fn evaluate_jsonl<R: BufRead + Send, W: Write>(
     at: &PackAt,
     detail: Detail,
@@ -177,28 +274,72 @@ pub fn evaluate_jsonl<R: BufRead + Send, W: Write>(
     mut on_failure: impl FnMut(&CaseFailure),
 ) -> Result<BatchSummary, BatchError> {
     let mut summary = BatchSummary::default();
+    let mut line_size = LineSize::new(detail);
     let mut reader = LineReader::default();
-    let mut current = reader.chunk(&mut input)?;
-    while !current.is_empty() {
-        let cases: Vec<_> = current
-            .iter()
-            .map(|(position, line, text)| (*position, Some(*line), text.as_str()))
-            .collect();
-        let (next, buffers) = rayon::join(
-            || reader.chunk(&mut input),
-            || evaluate_chunk(at, detail, &cases, Framing::Lines),
+    let (mut current, mut next) = (Lines::default(), Lines::default());
+    let (mut evaluated, mut done) = (ChunkOutput::default(), ChunkOutput::default());
+    reader.fill(&mut input, &mut current)?;
+    while !current.cases.is_empty() {
+        let cases = current.cases();
+        let (written, read) = overlapped(
+            at,
+            detail,
+            &cases,
+            Framing::Lines,
+            &mut evaluated,
+            &mut done,
+            &mut output,
+            &mut summary,
+            &mut line_size,
+            &mut on_failure,
+            || reader.fill(&mut input, &mut next),
         );
+        written?;
         summary.cases += cases.len();
-        for (buf, failures) in buffers {
-            output.write_all(&buf)?;
-            summary.failed += failures.len();
-            failures.iter().for_each(&mut on_failure);
+        line_size.cases = summary.cases;
+        drop(cases);
+        std::mem::swap(&mut evaluated, &mut done);
+        std::mem::swap(&mut current, &mut next);
+        if let Err(e) = read {
+            // What was evaluated before the bad read is still written.
+            write_chunk(
+                &mut output,
+                &mut done,
+                &mut summary,
+                &mut line_size,
+                &mut on_failure,
+            )?;
+            progress(summary.cases);
+            return Err(e.into());
         }
         progress(summary.cases);
-        current = next?;
     }
+    write_chunk(
+        &mut output,
+        &mut done,
+        &mut summary,
+        &mut line_size,
+        &mut on_failure,
+    )?;
     output.flush()?;
     Ok(summary)
+}
+
+/// Up to [`CHUNK`] cases of JSON Lines in one reused string.
+#[derive(Default)]
+struct Lines {
+    text: String,
+    /// (case position, line number, start, end) of each case in `text`.
+    cases: Vec<(usize, usize, usize, usize)>,
+}
+
+impl Lines {
+    fn cases(&self) -> Vec<(usize, Option<usize>, &str)> {
+        self.cases
+            .iter()
+            .map(|&(position, line, start, end)| (position, Some(line), &self.text[start..end]))
+            .collect()
+    }
 }
 
 /// Numbers lines and cases across chunks.
@@ -209,22 +350,26 @@ struct LineReader {
 }
 
 impl LineReader {
-    /// Up to [`CHUNK`] non-blank lines as (case position, line number, text).
-    fn chunk(&mut self, input: &mut impl BufRead) -> io::Result<Vec<(usize, usize, String)>> {
-        let mut chunk = Vec::with_capacity(CHUNK);
-        while chunk.len() < CHUNK {
-            let mut text = String::new();
-            if input.read_line(&mut text)? == 0 {
+    /// Refills `lines` with up to [`CHUNK`] non-blank lines.
+    fn fill(&mut self, input: &mut impl BufRead, lines: &mut Lines) -> io::Result<()> {
+        lines.text.clear();
+        lines.cases.clear();
+        while lines.cases.len() < CHUNK {
+            let start = lines.text.len();
+            if input.read_line(&mut lines.text)? == 0 {
                 break;
             }
             self.line += 1;
-            if text.trim().is_empty() {
+            if lines.text[start..].trim().is_empty() {
+                lines.text.truncate(start);
                 continue;
             }
             self.cases += 1;
-            chunk.push((self.cases, self.line, text));
+            lines
+                .cases
+                .push((self.cases, self.line, start, lines.text.len()));
         }
-        Ok(chunk)
+        Ok(())
     }
 }
 
@@ -250,6 +395,8 @@ pub fn evaluate_document<W: Write>(
         vec![document]
     };
     let mut summary = BatchSummary::default();
+    let mut line_size = LineSize::new(detail);
+    let (mut evaluated, mut done) = (ChunkOutput::default(), ChunkOutput::default());
     output.write_all(b"[")?;
     for (chunk_index, chunk) in items.chunks(CHUNK).enumerate() {
         let first = chunk_index * CHUNK;
@@ -258,14 +405,32 @@ pub fn evaluate_document<W: Write>(
             .enumerate()
             .map(|(i, raw)| (first + i + 1, None, raw.get()))
             .collect();
-        for (buf, failures) in evaluate_chunk(at, detail, &cases, Framing::Array) {
-            output.write_all(&buf)?;
-            summary.failed += failures.len();
-            failures.iter().for_each(&mut on_failure);
-        }
+        let (written, ()) = overlapped(
+            at,
+            detail,
+            &cases,
+            Framing::Array,
+            &mut evaluated,
+            &mut done,
+            &mut output,
+            &mut summary,
+            &mut line_size,
+            &mut on_failure,
+            || {},
+        );
+        written?;
         summary.cases += cases.len();
+        line_size.cases = summary.cases;
+        std::mem::swap(&mut evaluated, &mut done);
         progress(summary.cases);
     }
+    write_chunk(
+        &mut output,
+        &mut done,
+        &mut summary,
+        &mut line_size,
+        &mut on_failure,
+    )?;
     output.write_all(b"\n]\n")?;
     output.flush()?;
     Ok(summary)

@@ -11,12 +11,12 @@ use crate::date::parse_date;
 use crate::error::{join_path, missing_field, without_position};
 use chrono::NaiveDate;
 use opcity_domain::{District, Uscc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, de};
+use std::borrow::Cow;
 use std::fmt;
 
 /// A validated case.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "CaseInput")]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Case {
     pub person: Person,
     /// `None`: the person has no company (yet).
@@ -228,30 +228,75 @@ impl Case {
     }
 }
 
+/// Reads a case as serde's `try_from = "CaseInput"` would (the same error
+/// messages), borrowing the input's strings on the way.
+impl<'de> Deserialize<'de> for Case {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Case, D::Error> {
+        let input = CaseInput::deserialize(d)?;
+        Case::try_from(input).map_err(de::Error::custom)
+    }
+}
+
 // ---- wire shape ----
+
+/// A string of the input: borrowed when it has no escapes, so reading a
+/// case allocates only what [`Case`] keeps.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Text<'a>, D::Error> {
+        struct Visitor;
+        impl<'de> de::Visitor<'de> for Visitor {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                // As `String` says it, so messages do not change.
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E: de::Error>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_string(Visitor)
+    }
+}
+
+impl Text<'_> {
+    fn into_owned(self) -> String {
+        self.0.into_owned()
+    }
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a case object")]
-struct CaseInput {
-    #[serde(default)]
-    person: PersonInput,
-    #[serde(default)]
-    enterprise: Option<EnterpriseInput>,
+struct CaseInput<'a> {
+    #[serde(default, borrow)]
+    person: PersonInput<'a>,
+    #[serde(default, borrow)]
+    enterprise: Option<EnterpriseInput<'a>>,
     /// `null` is accepted as an empty list, like an absent one.
-    #[serde(default)]
-    granted: Option<Vec<GrantInput>>,
+    #[serde(default, borrow)]
+    granted: Option<Vec<GrantInput<'a>>>,
 }
 
 #[derive(Default, Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a person object")]
-struct PersonInput {
-    id: Option<String>,
-    birth_date: Option<String>,
+struct PersonInput<'a> {
+    #[serde(borrow)]
+    id: Option<Text<'a>>,
+    #[serde(borrow)]
+    birth_date: Option<Text<'a>>,
     highest_degree: Option<Degree>,
-    degree_date: Option<String>,
+    #[serde(borrow)]
+    degree_date: Option<Text<'a>>,
     overseas_degree: Option<bool>,
-    #[serde(default, deserialize_with = "present")]
-    hukou_shenzhen_since: Option<Option<String>>,
+    #[serde(default, borrow, deserialize_with = "present")]
+    hukou_shenzhen_since: Option<Option<Text<'a>>>,
     works_in_ai: Option<bool>,
     is_founder: Option<bool>,
     kunpeng_selected: Option<bool>,
@@ -260,9 +305,11 @@ struct PersonInput {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, expecting = "an enterprise object")]
-struct EnterpriseInput {
-    uscc: Option<String>,
-    registered_date: Option<String>,
+struct EnterpriseInput<'a> {
+    #[serde(borrow)]
+    uscc: Option<Text<'a>>,
+    #[serde(borrow)]
+    registered_date: Option<Text<'a>>,
     district: Option<District>,
     in_opc_community: Option<bool>,
     ai_business: Option<bool>,
@@ -274,10 +321,13 @@ struct EnterpriseInput {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, expecting = "a grant object")]
-struct GrantInput {
-    programme: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
+struct GrantInput<'a> {
+    #[serde(borrow)]
+    programme: Option<Text<'a>>,
+    #[serde(borrow)]
+    from: Option<Text<'a>>,
+    #[serde(borrow)]
+    to: Option<Text<'a>>,
 }
 
 /// A present key, even with a `null` value, becomes `Some`; an absent key
@@ -286,13 +336,13 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Optio
     T::deserialize(d).map(Some)
 }
 
-fn date(field: &str, text: Option<String>) -> Result<Option<NaiveDate>, CaseError> {
-    text.map(|t| parse_date(&t))
+fn date(field: &str, text: Option<Text>) -> Result<Option<NaiveDate>, CaseError> {
+    text.map(|t| parse_date(&t.0))
         .transpose()
         .map_err(|problem| CaseError::new(CaseErrorKind::InvalidDate, field, problem))
 }
 
-impl TryFrom<CaseInput> for Case {
+impl TryFrom<CaseInput<'_>> for Case {
     type Error = CaseError;
 
     fn try_from(input: CaseInput) -> Result<Case, CaseError> {
@@ -310,7 +360,7 @@ impl TryFrom<CaseInput> for Case {
     }
 }
 
-impl TryFrom<PersonInput> for Person {
+impl TryFrom<PersonInput<'_>> for Person {
     type Error = CaseError;
 
     fn try_from(p: PersonInput) -> Result<Person, CaseError> {
@@ -322,7 +372,7 @@ impl TryFrom<PersonInput> for Person {
             }
         };
         Ok(Person {
-            id: p.id,
+            id: p.id.map(Text::into_owned),
             birth_date: date("person.birth_date", p.birth_date)?,
             highest_degree: p.highest_degree,
             degree_date: date("person.degree_date", p.degree_date)?,
@@ -336,13 +386,13 @@ impl TryFrom<PersonInput> for Person {
     }
 }
 
-impl TryFrom<EnterpriseInput> for Enterprise {
+impl TryFrom<EnterpriseInput<'_>> for Enterprise {
     type Error = CaseError;
 
     fn try_from(e: EnterpriseInput) -> Result<Enterprise, CaseError> {
         let uscc = e
             .uscc
-            .map(|code| Uscc::parse(&code))
+            .map(|code| Uscc::parse(&code.0))
             .transpose()
             .map_err(|err| {
                 CaseError::new(
@@ -368,7 +418,10 @@ impl TryFrom<EnterpriseInput> for Enterprise {
 fn grant(i: usize, g: GrantInput) -> Result<Grant, CaseError> {
     let field = |name: &str| format!("granted[{i}].{name}");
     let required = |name: &str| CaseError::new(CaseErrorKind::BadGrant, field(name), "is required");
-    let programme = g.programme.ok_or_else(|| required("programme"))?;
+    let programme = g
+        .programme
+        .map(Text::into_owned)
+        .ok_or_else(|| required("programme"))?;
     let from = date(&field("from"), g.from)?.ok_or_else(|| required("from"))?;
     let to = date(&field("to"), g.to)?;
     if let Some(to) = to.filter(|to| *to < from) {

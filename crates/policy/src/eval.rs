@@ -12,7 +12,7 @@ use crate::pack::files::Figure;
 use crate::pack::model::{Amount, Condition, Kind, Pack, Programme, Test};
 use chrono::NaiveDate;
 use opcity_domain::Fen;
-use serde::ser::SerializeMap;
+use serde::ser::{SerializeMap, SerializeStruct};
 use serde::{Deserialize, Serialize, Serializer};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,7 +24,20 @@ pub enum Status {
     Undetermined,
 }
 
-/// How much explanation to build: `Brief` leaves out `reasons`.
+impl Status {
+    /// The name in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Eligible => "eligible",
+            Status::Ineligible => "ineligible",
+            Status::Undetermined => "undetermined",
+        }
+    }
+}
+
+/// How much explanation to build: `Brief` leaves out `reasons` and the
+/// explanation-only `parameters`, and a `note` that is null (see
+/// [`ProgrammeResult`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Detail {
     Full,
@@ -39,7 +52,12 @@ pub struct Evaluation<'a> {
 
 /// One programme's result, in the spec's shape. Figures are set only when
 /// `eligible`.
-#[derive(Debug, Clone, Serialize)]
+///
+/// JSON: the spec's fields in the spec's order (`reasons` only with
+/// [`Detail::Full`]), then opcity's two extensions, `note` and `parameters`.
+/// A brief result (`parameters` is `None`) leaves out `parameters`, and
+/// `note` when it is null: both only explain the figures.
+#[derive(Debug, Clone)]
 pub struct ProgrammeResult<'a> {
     pub programme: &'a str,
     pub status: Status,
@@ -49,14 +67,42 @@ pub struct ProgrammeResult<'a> {
     pub monthly_fen: Option<Fen>,
     pub months: Option<i64>,
     /// `None` with [`Detail::Brief`] (then left out of the JSON).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub reasons: Option<Vec<Reason<'a>>>,
     /// The missing facts behind unknown conditions, sorted.
     pub missing_facts: FactSet,
     /// Why a figure is null or how it applies (e.g. an unset parameter).
     pub note: Option<String>,
-    /// The parameters the figures come from.
-    pub parameters: Vec<ParamUse<'a>>,
+    /// The parameters the figures come from; `None` with [`Detail::Brief`]
+    /// (then left out of the JSON, with a null `note`).
+    pub parameters: Option<Vec<ParamUse<'a>>>,
+}
+
+impl Serialize for ProgrammeResult<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut r = s.serialize_struct("ProgrammeResult", 11)?;
+        r.serialize_field("programme", self.programme)?;
+        r.serialize_field("status", &self.status)?;
+        r.serialize_field("kind", &self.kind)?;
+        r.serialize_field("amount_fen", &self.amount_fen)?;
+        r.serialize_field("ceiling_fen", &self.ceiling_fen)?;
+        r.serialize_field("monthly_fen", &self.monthly_fen)?;
+        r.serialize_field("months", &self.months)?;
+        match &self.reasons {
+            Some(reasons) => r.serialize_field("reasons", reasons)?,
+            None => r.skip_field("reasons")?,
+        }
+        r.serialize_field("missing_facts", &self.missing_facts)?;
+        if self.note.is_some() || self.parameters.is_some() {
+            r.serialize_field("note", &self.note)?;
+        } else {
+            r.skip_field("note")?;
+        }
+        match &self.parameters {
+            Some(parameters) => r.serialize_field("parameters", parameters)?,
+            None => r.skip_field("parameters")?,
+        }
+        r.end()
+    }
 }
 
 /// One evaluated condition.
@@ -235,7 +281,10 @@ impl<'p> PackAt<'p> {
             reasons,
             missing_facts: missing,
             note: (!figures.notes.is_empty()).then(|| figures.notes.join("; ")),
-            parameters: figures.used.iter().map(|&i| self.param_use(i)).collect(),
+            parameters: match detail {
+                Detail::Full => Some(figures.used.iter().map(|&i| self.param_use(i)).collect()),
+                Detail::Brief => None,
+            },
         }
     }
 

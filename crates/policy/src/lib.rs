@@ -21,6 +21,7 @@ mod expr;
 mod facts;
 mod pack;
 mod testing;
+mod write;
 
 pub use batch::{
     BatchError, BatchSummary, CaseFailure, evaluate_document, evaluate_json, evaluate_jsonl,

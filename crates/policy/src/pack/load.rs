@@ -197,13 +197,15 @@ impl Loader {
             return Err(self.errors);
         }
         let parameter_index = env.params.into_iter().map(|(k, v)| (k, v.index)).collect();
+        let programmes: Vec<Programme> = programmes.into_iter().map(|(p, _)| p).collect();
         Ok(Pack {
             id: pack_file.id,
             version: pack_file.version,
             title: pack_file.title,
             source: pack_file.source,
             effective: window,
-            programmes: programmes.into_iter().map(|(p, _)| p).collect(),
+            json: crate::write::PackJson::new(&programmes),
+            programmes,
             parameters,
             tests,
             programme_index,

@@ -50,6 +50,21 @@ pub enum Kind {
     Referral,
 }
 
+impl Kind {
+    /// The name in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Cash => "cash",
+            Kind::Ceiling => "ceiling",
+            Kind::Loan => "loan",
+            Kind::Voucher => "voucher",
+            Kind::InKind => "in_kind",
+            Kind::Selective => "selective",
+            Kind::Referral => "referral",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecidedBy {
@@ -211,6 +226,8 @@ pub struct Pack {
     pub(crate) tests: Vec<PackTest>,
     pub(crate) programme_index: HashMap<String, usize>,
     pub(crate) parameter_index: HashMap<String, usize>,
+    /// The results' fixed JSON fragments, for the batch writer.
+    pub(crate) json: crate::write::PackJson,
 }
 
 impl Pack {
