@@ -77,6 +77,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Voucher lifecycle jobs and ledger checks.
+    #[command(subcommand)]
+    Vouchers(VouchersCommand),
     /// List Shenzhen's districts with their ids.
     Districts,
     /// Policy packs: evaluate cases, validate a pack, run its tests.
@@ -104,6 +107,23 @@ enum AdminCommand {
         /// Read the password from standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum VouchersCommand {
+    /// Void expired holds and expire vouchers past their last valid day,
+    /// returning unused balances to the pools (`serve` also does this every
+    /// few minutes).
+    Expire {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+    /// Rebuild every ledger balance from the transfers; exit 1 naming each
+    /// difference.
+    Reconcile {
+        #[command(flatten)]
+        data: DataArgs,
     },
 }
 
@@ -198,6 +218,25 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
                 platform::audit_verify(&platform::services(&config).await?).await
             })?;
             return Ok(if intact {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Vouchers(VouchersCommand::Expire { data }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            rt.block_on(async {
+                platform::vouchers_expire(&platform::services(&config).await?).await
+            })?;
+        }
+        Command::Vouchers(VouchersCommand::Reconcile { data }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let clean = rt.block_on(async {
+                platform::vouchers_reconcile(&platform::services(&config).await?).await
+            })?;
+            return Ok(if clean {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

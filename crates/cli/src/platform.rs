@@ -139,6 +139,7 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     #[cfg(unix)]
     reload_pack_on_hangup(services.clone(), config.pack_dir.clone());
     refresh_daily(services.clone());
+    expire_vouchers_periodically(services.clone());
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
@@ -302,4 +303,61 @@ pub async fn disburse(services: &Services, as_of: chrono::NaiveDate) -> anyhow::
         run.paid, run.paid_fen, run.stopped, run.closed
     );
     Ok(())
+}
+
+/// Voids expired holds and expires vouchers every few minutes, so holds
+/// expire on their own and unused balances go back to the pools. Each expiry
+/// has a fixed transfer id, so instances sharing a database never expire
+/// anything twice.
+fn expire_vouchers_periodically(services: Services) {
+    tokio::spawn(async move {
+        loop {
+            match services.run_voucher_jobs(chrono::Utc::now()).await {
+                Ok(r) if r.holds_expired + r.vouchers_expired > 0 => tracing::info!(
+                    holds = r.holds_expired,
+                    vouchers = r.vouchers_expired,
+                    returned_fen = r.returned_fen,
+                    "voucher expiry"
+                ),
+                Ok(_) => {}
+                Err(err) => tracing::error!(error = %err, "voucher expiry failed; retrying later"),
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(300)).await;
+        }
+    });
+}
+
+/// `opcity vouchers expire`: the expiry jobs once, now.
+pub async fn vouchers_expire(services: &Services) -> anyhow::Result<()> {
+    let r = services.run_voucher_jobs(chrono::Utc::now()).await?;
+    println!(
+        "voided {} expired holds; expired {} vouchers, returning {} to their pools",
+        r.holds_expired,
+        r.vouchers_expired,
+        opcity_domain::Fen(r.returned_fen)
+    );
+    Ok(())
+}
+
+/// `opcity vouchers reconcile`: whether every balance equals its transfers.
+pub async fn vouchers_reconcile(services: &Services) -> anyhow::Result<bool> {
+    let report = services.reconcile_vouchers_system().await?;
+    if report.clean {
+        println!(
+            "voucher ledger reconciled: {} accounts, {} transfers; debits equal credits; pools match their budgets",
+            report.accounts, report.transfers
+        );
+        return Ok(true);
+    }
+    eprintln!("voucher ledger DIFFERS:");
+    for m in &report.mismatches {
+        eprintln!("  {}", serde_json::to_string(m)?);
+    }
+    for u in &report.unbalanced {
+        eprintln!("  {}", serde_json::to_string(u)?);
+    }
+    for p in &report.pool_mismatches {
+        eprintln!("  {}", serde_json::to_string(p)?);
+    }
+    Ok(false)
 }
