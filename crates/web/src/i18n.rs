@@ -85,11 +85,18 @@ fn flatten(prefix: &str, table: &toml::Table, out: &mut Messages) {
 /// `locales/{zh-CN,en}/`; each area adds its pair here.
 type Catalogue = (&'static str, &'static str, &'static str);
 
-const CATALOGUES: &[Catalogue] = &[(
-    "core",
-    include_str!("../../../locales/zh-CN/core.toml"),
-    include_str!("../../../locales/en/core.toml"),
-)];
+const CATALOGUES: &[Catalogue] = &[
+    (
+        "core",
+        include_str!("../../../locales/zh-CN/core.toml"),
+        include_str!("../../../locales/en/core.toml"),
+    ),
+    (
+        "spaces",
+        include_str!("../../../locales/zh-CN/spaces.toml"),
+        include_str!("../../../locales/en/spaces.toml"),
+    ),
+];
 
 fn merged(pick: fn(&Catalogue) -> &'static str, tag: &str) -> Messages {
     let mut all = Messages::new();

@@ -6,6 +6,7 @@ mod accounts;
 mod policy;
 mod registry;
 mod reports;
+mod spaces;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -31,6 +32,16 @@ use utoipa_swagger_ui::SwaggerUi;
         registry::list_enterprises, registry::get_enterprise, registry::create_enterprise, registry::update_enterprise,
         reports::districts, reports::dashboard, reports::audit_log, reports::audit_verify,
         policy::list_programmes, policy::get_programme, policy::get_parameter, policy::eligibility, policy::eligibility_batch,
+        spaces::create_building, spaces::create_floor, spaces::create_unit, spaces::get_unit, spaces::update_unit, spaces::inventory,
+        spaces::list_requests, spaces::request_space, spaces::withdraw_request, spaces::offer_space, spaces::serve_waitlist,
+        spaces::list_agreements, spaces::get_agreement, spaces::accept_offer, spaces::decline_offer, spaces::withdraw_offer,
+        spaces::end_agreement, spaces::move_agreement,
+        spaces::list_housing_units, spaces::create_housing_unit, spaces::update_housing_unit, spaces::list_leases,
+        spaces::allocate_housing, spaces::get_lease, spaces::move_in, spaces::renew_lease, spaces::move_out, spaces::occupancy,
+        spaces::list_instruments, spaces::create_instrument, spaces::get_instrument, spaces::update_instrument,
+        spaces::instrument_day, spaces::instrument_calendar, spaces::my_calendar, spaces::list_bookings, spaces::book_instrument,
+        spaces::get_booking, spaces::approve_booking, spaces::reject_booking, spaces::cancel_booking, spaces::check_in,
+        spaces::list_grants, spaces::record_grant,
     ),
     components(schemas(ProblemDoc, ProblemFieldDoc)),
     tags(
@@ -38,6 +49,9 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "registry", description = "Communities, persons and enterprises"),
         (name = "reports", description = "Plan dashboard, districts and the audit log"),
         (name = "policy", description = "Programmes, dated parameters and eligibility (the policy engine)"),
+        (name = "spaces", description = "Workspace inventory, waitlists, offers, agreements and the growth path desk → office → floor"),
+        (name = "housing", description = "Transitional housing, leases within the pack's limits, occupancy, granted benefits"),
+        (name = "instruments", description = "Shared instruments, bookings by the slot, approval, cancellation, no-show release, iCalendar"),
     )
 )]
 pub struct ApiDoc;
@@ -74,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registry::routes())
         .merge(reports::routes())
         .merge(policy::routes())
+        .merge(spaces::routes())
         .route(
             "/api/v1/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),

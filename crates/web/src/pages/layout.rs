@@ -34,6 +34,9 @@ fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
     ) {
         items.push(("/persons", "nav.persons"));
     }
+    items.push(("/spaces", "spaces.nav"));
+    items.push(("/housing", "housing.nav"));
+    items.push(("/instruments", "instrument.nav"));
     if matches!(role, Role::MunicipalAdmin | Role::Auditor) {
         items.push(("/audit", "nav.audit"));
     }

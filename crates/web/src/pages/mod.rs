@@ -11,6 +11,7 @@ mod home;
 mod layout;
 mod registry;
 mod selfcheck;
+mod spaces;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(audit::routes())
         .merge(selfcheck::routes())
         .merge(benefits::routes())
+        .merge(spaces::routes())
 }
 
 /// A failure while serving a page, rendered as an HTML page in the viewer's
