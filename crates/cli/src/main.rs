@@ -69,6 +69,9 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Spaces and instruments.
+    #[command(subcommand)]
+    Spaces(SpacesCommand),
     /// List Shenzhen's districts with their ids.
     Districts,
     /// Policy packs: evaluate cases, validate a pack, run its tests.
@@ -103,6 +106,17 @@ enum AdminCommand {
 enum AuditCommand {
     /// Recompute the hash chain; exit 1 naming every altered or deleted entry.
     Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpacesCommand {
+    /// Release instrument bookings not checked into within their grace
+    /// period and expire unapproved ones that have started; `serve` does
+    /// this every minute.
+    ReleaseNoShows {
         #[command(flatten)]
         data: DataArgs,
     },
@@ -185,6 +199,13 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             });
+        }
+        Command::Spaces(SpacesCommand::ReleaseNoShows { data }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            rt.block_on(async {
+                platform::release_no_shows(&platform::services(&config).await?).await
+            })?;
         }
         Command::Districts | Command::Policy(_) => unreachable!("handled without a runtime"),
     }

@@ -139,6 +139,7 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     #[cfg(unix)]
     reload_pack_on_hangup(services.clone(), config.pack_dir.clone());
     refresh_daily(services.clone());
+    release_no_shows_every_minute(services.clone());
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
@@ -281,5 +282,29 @@ fn refresh_daily(services: Services) {
 pub async fn refresh(services: &Services, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
     let n = services.refresh_all_entitlements(as_of).await?;
     println!("re-evaluated {n} persons and enterprises as of {as_of}");
+    Ok(())
+}
+
+/// Releases instrument no-shows every minute, so a slot not taken up is
+/// bookable again soon after its grace period.
+fn release_no_shows_every_minute(services: Services) {
+    tokio::spawn(async move {
+        loop {
+            match services.release_no_shows(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(bookings = n, "no-show bookings released"),
+                Err(err) => {
+                    tracing::error!(error = %err, "releasing no-shows failed; retrying later")
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
+}
+
+/// `opcity spaces release-no-shows`: the same, once, now.
+pub async fn release_no_shows(services: &Services) -> anyhow::Result<()> {
+    let n = services.release_no_shows(chrono::Utc::now()).await?;
+    println!("released or expired {n} instrument bookings");
     Ok(())
 }
