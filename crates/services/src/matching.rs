@@ -10,7 +10,7 @@ use crate::authz::Actor;
 use crate::error::Result;
 use chrono::{NaiveDate, Utc};
 use opcity_policy::{Beneficiary, Case, Detail, Pack, Status};
-use opcity_store::entity::{enterprise, entitlement, founder, notification, person};
+use opcity_store::entity::{benefit_grant, enterprise, entitlement, founder, notification, person};
 use opcity_store::sea_orm::sea_query::{ExprTrait, OnConflict};
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -78,6 +78,7 @@ fn case_json(
     p: Option<&person::Model>,
     is_founder: Option<bool>,
     e: Option<&enterprise::Model>,
+    grants: &Grants,
 ) -> Value {
     let mut person = Map::new();
     if let Some(p) = p {
@@ -115,9 +116,46 @@ fn case_json(
         insert_opt(&mut ent, "consortium_lead", e.consortium_lead);
         case.insert("enterprise".into(), Value::Object(ent));
     }
-    // Grants come from approved applications once they exist; none yet.
-    case.insert("granted".into(), json!([]));
+    // Benefits already granted to the person or the case's enterprise
+    // (`benefit_grants`): one-time programmes and exclusions follow them.
+    let subjects = [
+        p.map(|p| format!("person:{}", p.id)),
+        e.map(|e| format!("enterprise:{}", e.id)),
+    ];
+    let granted: Vec<Value> = subjects
+        .iter()
+        .flatten()
+        .flat_map(|s| grants.get(s).into_iter().flatten())
+        .map(|g| json!({ "programme": g.programme, "from": g.from_date, "to": g.to_date }))
+        .collect();
+    case.insert("granted".into(), Value::Array(granted));
     Value::Object(case)
+}
+
+/// Granted benefits by subject (`person:ID`, `enterprise:ID`).
+type Grants = BTreeMap<String, Vec<benefit_grant::Model>>;
+
+async fn grants_of<C: ConnectionTrait>(
+    db: &C,
+    persons: &BTreeSet<i64>,
+    enterprises: &BTreeSet<i64>,
+) -> Result<Grants> {
+    let subjects: Vec<String> = persons
+        .iter()
+        .map(|p| format!("person:{p}"))
+        .chain(enterprises.iter().map(|e| format!("enterprise:{e}")))
+        .collect();
+    let mut out = Grants::new();
+    for chunk in subjects.chunks(500) {
+        for g in benefit_grant::Entity::find()
+            .filter(benefit_grant::Column::Subject.is_in(chunk.iter().cloned()))
+            .all(db)
+            .await?
+        {
+            out.entry(g.subject.clone()).or_default().push(g);
+        }
+    }
+    Ok(out)
 }
 
 /// One computed row before it is stored.
@@ -216,6 +254,7 @@ impl Services {
             .map(|e| (e.id, e))
             .collect();
 
+        let grants = grants_of(tx, &persons, &enterprises).await?;
         let mut rows = Vec::new();
         let mut evaluated_enterprises = BTreeSet::new();
         for p in person_rows.values() {
@@ -228,7 +267,7 @@ impl Services {
             // Person programmes are judged with the first enterprise as the
             // case's company; each enterprise is judged with this founder.
             let first = mine.first().copied();
-            let case = pack.parse_case(&case_json(Some(p), is_founder, first).to_string());
+            let case = pack.parse_case(&case_json(Some(p), is_founder, first, &grants).to_string());
             if let Ok(case) = case {
                 rows.extend(rows_for(
                     &pack,
@@ -240,8 +279,8 @@ impl Services {
             }
             for e in &mine {
                 if evaluated_enterprises.insert(e.id)
-                    && let Ok(case) =
-                        pack.parse_case(&case_json(Some(p), is_founder, Some(e)).to_string())
+                    && let Ok(case) = pack
+                        .parse_case(&case_json(Some(p), is_founder, Some(e), &grants).to_string())
                 {
                     rows.extend(rows_for(
                         &pack,
@@ -257,7 +296,8 @@ impl Services {
             .values()
             .filter(|e| !evaluated_enterprises.contains(&e.id))
         {
-            if let Ok(case) = pack.parse_case(&case_json(None, None, Some(e)).to_string()) {
+            if let Ok(case) = pack.parse_case(&case_json(None, None, Some(e), &grants).to_string())
+            {
                 rows.extend(rows_for(
                     &pack,
                     as_of,

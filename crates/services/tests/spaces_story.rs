@@ -87,12 +87,27 @@ async fn world(db: &TestDb) -> World {
     }
 }
 
+/// A valid credit code numbered `n`: the two check characters are found by
+/// trying each (the domain crate validates both).
+fn uscc(n: usize) -> String {
+    let body = format!("91440300{:08}", n);
+    for org in "0123456789X".chars() {
+        for check in "0123456789ABCDEFGHJKLMNPQRTUWXY".chars() {
+            let candidate = format!("{body}{org}{check}");
+            if opcity_domain::Uscc::parse(&candidate).is_ok() {
+                return candidate;
+            }
+        }
+    }
+    panic!("no valid code for {n}")
+}
+
 /// An enterprise row written directly (the registry's own tests cover its
 /// validation); `n` makes the USCC unique.
 async fn enterprise_row(s: &Services, n: usize) -> i64 {
     let now = Utc::now();
     enterprise::ActiveModel {
-        uscc: Set(format!("91440300{n:010}")),
+        uscc: Set(uscc(n)),
         name: Set(format!("企业{n}")),
         district: Set("nanshan".into()),
         created_at: Set(now),
@@ -678,6 +693,15 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
             ("sz.housing.transitional", Some("2028-06-30".into()))
         );
 
+        // Proactive matching sees the grant: the subsidy is no longer open.
+        let results = s.my_entitlements(&tenant).await.unwrap();
+        let subsidy_status = results
+            .iter()
+            .find(|e| {
+                e.subject == format!("person:{person}") && e.programme == "sz.housing.subsidy"
+            })
+            .map(|e| e.status.as_str());
+        assert_eq!(subsidy_status, Some("ineligible"));
         // The subsidy is excluded now.
         let subsidy = GrantInput {
             subject: format!("person:{person}"),
