@@ -1251,3 +1251,39 @@ async fn sixty_four_concurrent_moves_into_one_office_give_one_success() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_data_has_inventory_housing_and_instruments() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        s.load_demo(2026).await.unwrap();
+        let admin = s.system_actor(1).await.unwrap();
+        let first = s
+            .list_communities(&admin, &Default::default(), Default::default())
+            .await
+            .unwrap()
+            .items[0]
+            .id;
+        let inv = s
+            .inventory(&admin, Some(first), None, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            inv.area_m2, 18_500,
+            "the inventory covers the declared area"
+        );
+        let units: Vec<i64> = inv.totals.iter().map(|t| t.units).collect();
+        assert_eq!(units, [40, 16, 4]);
+        assert_eq!(
+            s.list_housing_units(&admin, None, None)
+                .await
+                .unwrap()
+                .len(),
+            6
+        );
+        let instruments = s.list_instruments(&admin).await.unwrap();
+        assert_eq!(instruments.len(), 2);
+        assert!(instruments.iter().all(|i| i.manager_account_id.is_some()));
+    })
+    .await;
+}
