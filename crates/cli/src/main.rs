@@ -80,6 +80,9 @@ enum Command {
     /// Voucher lifecycle jobs and ledger checks.
     #[command(subcommand)]
     Vouchers(VouchersCommand),
+    /// Spaces and instruments.
+    #[command(subcommand)]
+    Spaces(SpacesCommand),
     /// List Shenzhen's districts with their ids.
     Districts,
     /// Policy packs: evaluate cases, validate a pack, run its tests.
@@ -131,6 +134,17 @@ enum VouchersCommand {
 enum AuditCommand {
     /// Recompute the hash chain; exit 1 naming every altered or deleted entry.
     Verify {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum SpacesCommand {
+    /// Release instrument bookings not checked into within their grace
+    /// period and expire unapproved ones that have started; `serve` does
+    /// this every minute.
+    ReleaseNoShows {
         #[command(flatten)]
         data: DataArgs,
     },
@@ -241,6 +255,13 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             });
+        }
+        Command::Spaces(SpacesCommand::ReleaseNoShows { data }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            rt.block_on(async {
+                platform::release_no_shows(&platform::services(&config).await?).await
+            })?;
         }
         Command::Districts | Command::Policy(_) => unreachable!("handled without a runtime"),
     }

@@ -140,6 +140,8 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     reload_pack_on_hangup(services.clone(), config.pack_dir.clone());
     refresh_daily(services.clone());
     expire_vouchers_periodically(services.clone());
+
+    release_no_shows_every_minute(services.clone());
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
@@ -327,6 +329,23 @@ fn expire_vouchers_periodically(services: Services) {
     });
 }
 
+/// Releases instrument no-shows every minute, so a slot not taken up is
+/// bookable again soon after its grace period.
+fn release_no_shows_every_minute(services: Services) {
+    tokio::spawn(async move {
+        loop {
+            match services.release_no_shows(chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(bookings = n, "no-show bookings released"),
+                Err(err) => {
+                    tracing::error!(error = %err, "releasing no-shows failed; retrying later")
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
+}
+
 /// `opcity vouchers expire`: the expiry jobs once, now.
 pub async fn vouchers_expire(services: &Services) -> anyhow::Result<()> {
     let r = services.run_voucher_jobs(chrono::Utc::now()).await?;
@@ -360,4 +379,11 @@ pub async fn vouchers_reconcile(services: &Services) -> anyhow::Result<bool> {
         eprintln!("  {}", serde_json::to_string(p)?);
     }
     Ok(false)
+}
+
+/// `opcity spaces release-no-shows`: the same, once, now.
+pub async fn release_no_shows(services: &Services) -> anyhow::Result<()> {
+    let n = services.release_no_shows(chrono::Utc::now()).await?;
+    println!("released or expired {n} instrument bookings");
+    Ok(())
 }

@@ -212,7 +212,7 @@ impl Services {
         )
         .await?;
         let founder_id = make("founder", "陈思远（示例创业者）", Role::Founder, None).await?;
-        make("provider", "示例算力服务商", Role::ServiceProvider, None).await?;
+        let provider_id = make("provider", "示例算力服务商", Role::ServiceProvider, None).await?;
         make("investor", "示例天使投资人", Role::Investor, None).await?;
         make("auditor", "审计员", Role::Auditor, None).await?;
 
@@ -233,6 +233,8 @@ impl Services {
             community_ids.push((self.create_community(&admin, &input).await?.id, *district));
         }
 
+        self.demo_spaces(&admin, community_ids[0].0, provider_id)
+            .await?;
         let persons = self.demo_persons(&admin, &mut rng, founder_id).await?;
         let enterprises = self
             .demo_enterprises(&admin, &mut rng, &persons, &community_ids)

@@ -262,6 +262,9 @@ impl Services {
             Some(&view),
         )
         .await?;
+        // A grant is a fact: the subject's results move with it.
+        self.refresh_entitlements(tx, affected(subject), opcity_domain::today_in_shanghai(now))
+            .await?;
         Ok(view)
     }
 
@@ -332,7 +335,19 @@ impl Services {
             Some(&before),
             Some(&after),
         )
-        .await
+        .await?;
+        if let Ok(subject) = saved.subject.parse() {
+            self.refresh_entitlements(tx, affected(subject), opcity_domain::today_in_shanghai(now))
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+fn affected(subject: Subject) -> crate::matching::Affected {
+    match subject {
+        Subject::Person(id) => crate::matching::Affected::person(id),
+        Subject::Enterprise(id) => crate::matching::Affected::enterprise(id),
     }
 }
 

@@ -87,12 +87,27 @@ async fn world(db: &TestDb) -> World {
     }
 }
 
+/// A valid credit code numbered `n`: the two check characters are found by
+/// trying each (the domain crate validates both).
+fn uscc(n: usize) -> String {
+    let body = format!("91440300{:08}", n);
+    for org in "0123456789X".chars() {
+        for check in "0123456789ABCDEFGHJKLMNPQRTUWXY".chars() {
+            let candidate = format!("{body}{org}{check}");
+            if opcity_domain::Uscc::parse(&candidate).is_ok() {
+                return candidate;
+            }
+        }
+    }
+    panic!("no valid code for {n}")
+}
+
 /// An enterprise row written directly (the registry's own tests cover its
 /// validation); `n` makes the USCC unique.
 async fn enterprise_row(s: &Services, n: usize) -> i64 {
     let now = Utc::now();
     enterprise::ActiveModel {
-        uscc: Set(format!("91440300{n:010}")),
+        uscc: Set(uscc(n)),
         name: Set(format!("企业{n}")),
         district: Set("nanshan".into()),
         created_at: Set(now),
@@ -678,6 +693,15 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
             ("sz.housing.transitional", Some("2028-06-30".into()))
         );
 
+        // Proactive matching sees the grant: the subsidy is no longer open.
+        let results = s.my_entitlements(&tenant).await.unwrap();
+        let subsidy_status = results
+            .iter()
+            .find(|e| {
+                e.subject == format!("person:{person}") && e.programme == "sz.housing.subsidy"
+            })
+            .map(|e| e.status.as_str());
+        assert_eq!(subsidy_status, Some("ineligible"));
         // The subsidy is excluded now.
         let subsidy = GrantInput {
             subject: format!("person:{person}"),
@@ -1224,6 +1248,42 @@ async fn sixty_four_concurrent_moves_into_one_office_give_one_success() {
         );
         let _ = w.other_community;
         let _ = Duration::zero();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_data_has_inventory_housing_and_instruments() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        s.load_demo(2026).await.unwrap();
+        let admin = s.system_actor(1).await.unwrap();
+        let first = s
+            .list_communities(&admin, &Default::default(), Default::default())
+            .await
+            .unwrap()
+            .items[0]
+            .id;
+        let inv = s
+            .inventory(&admin, Some(first), None, Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            inv.area_m2, 18_500,
+            "the inventory covers the declared area"
+        );
+        let units: Vec<i64> = inv.totals.iter().map(|t| t.units).collect();
+        assert_eq!(units, [40, 16, 4]);
+        assert_eq!(
+            s.list_housing_units(&admin, None, None)
+                .await
+                .unwrap()
+                .len(),
+            6
+        );
+        let instruments = s.list_instruments(&admin).await.unwrap();
+        assert_eq!(instruments.len(), 2);
+        assert!(instruments.iter().all(|i| i.manager_account_id.is_some()));
     })
     .await;
 }

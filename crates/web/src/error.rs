@@ -43,6 +43,31 @@ pub enum WebError {
     InvalidQuery { field: String },
 }
 
+/// Conflicts of spaces, housing and instruments: a held interval, a
+/// waitlist's order, a record in the wrong state for the step asked.
+const SPACES_CONFLICTS: &[&str] = &[
+    "space_unit_taken",
+    "housing_unit_taken",
+    "instrument_slot_taken",
+    "interval_overlap",
+    "already_waiting",
+    "waitlist_order",
+    "waitlist_empty",
+    "request_not_waiting",
+    "not_offered",
+    "not_active",
+    "not_reserved",
+    "lease_not_current",
+    "not_pending",
+    "not_cancellable",
+    "already_started",
+    "not_confirmed",
+    "check_in_closed",
+    "unit_code_taken",
+    "housing_code_taken",
+    "floor_exists",
+];
+
 /// The one table from stable codes to HTTP statuses.
 pub fn status_of(code: &str) -> StatusCode {
     match code {
@@ -84,6 +109,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "not_a_capture"
         | "use_already_reviewed" => StatusCode::CONFLICT,
         "not_a_provider" => StatusCode::FORBIDDEN,
+        code if SPACES_CONFLICTS.contains(&code) => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -107,6 +133,29 @@ impl WebError {
                     .map(|f| FieldError::new(f, code))
                     .into_iter()
                     .collect(),
+                retry_after_secs: None,
+            },
+            // The interval held, in Shanghai time, so the client can say when.
+            WebError::Service(ServiceError::Taken {
+                code,
+                field,
+                held_id,
+                held_from,
+                held_until,
+            }) => Problem {
+                code,
+                fields: vec![
+                    FieldError::new(*field, code)
+                        .with("held_id", held_id)
+                        .with(
+                            "held_from",
+                            opcity_services::spaces::shanghai_rfc3339(*held_from),
+                        )
+                        .with(
+                            "held_until",
+                            opcity_services::spaces::shanghai_rfc3339(*held_until),
+                        ),
+                ],
                 retry_after_secs: None,
             },
             WebError::Service(ServiceError::Throttled { retry_after_secs }) => Problem {
@@ -290,6 +339,13 @@ mod tests {
                 code: "conflict_of_interest",
                 field: None,
             },
+            ServiceError::Taken {
+                code: "instrument_slot_taken",
+                field: "start",
+                held_id: 1,
+                held_from: chrono::DateTime::UNIX_EPOCH,
+                held_until: chrono::DateTime::UNIX_EPOCH,
+            },
         ];
         let voucher_codes = [
             "transfer_id_reused",
@@ -305,6 +361,9 @@ mod tests {
         ];
         for code in voucher_codes {
             assert_ne!(status_of(code), StatusCode::INTERNAL_SERVER_ERROR, "{code}");
+        }
+        for code in SPACES_CONFLICTS {
+            assert_eq!(status_of(code), StatusCode::CONFLICT, "{code}");
         }
         for e in errors {
             assert_ne!(

@@ -101,6 +101,11 @@ const CATALOGUES: &[Catalogue] = &[
         include_str!("../../../locales/zh-CN/vouchers.toml"),
         include_str!("../../../locales/en/vouchers.toml"),
     ),
+    (
+        "spaces",
+        include_str!("../../../locales/zh-CN/spaces.toml"),
+        include_str!("../../../locales/en/spaces.toml"),
+    ),
 ];
 
 fn merged(pick: fn(&Catalogue) -> &'static str, tag: &str) -> Messages {

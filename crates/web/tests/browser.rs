@@ -162,6 +162,9 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
                 "/applications",
                 "/budgets",
                 "/vouchers",
+                "/spaces",
+                "/housing",
+                "/instruments",
                 "/audit"
             ]
         );

@@ -16,6 +16,7 @@
 //! Asia/Shanghai days: a day's holding starts at 00:00 Shanghai time.
 
 pub mod agreements;
+mod demo;
 mod hold;
 pub mod housing;
 pub mod ical;

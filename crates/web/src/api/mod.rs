@@ -7,6 +7,7 @@ mod applications;
 mod policy;
 mod registry;
 mod reports;
+mod spaces;
 pub mod vouchers;
 
 use crate::AppState;
@@ -41,6 +42,16 @@ use utoipa_swagger_ui::SwaggerUi;
         vouchers::reconciliation, vouchers::run_jobs, vouchers::review_use, vouchers::wallet,
         vouchers::list_providers, vouchers::register_provider, vouchers::get_provider, vouchers::decide_provider, vouchers::settlement,
         vouchers::provider_console, vouchers::place_hold, vouchers::capture_hold, vouchers::void_hold, vouchers::provider_batch,
+        spaces::create_building, spaces::create_floor, spaces::create_unit, spaces::get_unit, spaces::update_unit, spaces::inventory,
+        spaces::list_requests, spaces::request_space, spaces::withdraw_request, spaces::offer_space, spaces::serve_waitlist,
+        spaces::list_agreements, spaces::get_agreement, spaces::accept_offer, spaces::decline_offer, spaces::withdraw_offer,
+        spaces::end_agreement, spaces::move_agreement,
+        spaces::list_housing_units, spaces::create_housing_unit, spaces::update_housing_unit, spaces::list_leases,
+        spaces::allocate_housing, spaces::get_lease, spaces::move_in, spaces::renew_lease, spaces::move_out, spaces::occupancy,
+        spaces::list_instruments, spaces::create_instrument, spaces::get_instrument, spaces::update_instrument,
+        spaces::instrument_day, spaces::instrument_calendar, spaces::my_calendar, spaces::list_bookings, spaces::book_instrument,
+        spaces::get_booking, spaces::approve_booking, spaces::reject_booking, spaces::cancel_booking, spaces::check_in,
+        spaces::list_grants, spaces::record_grant,
     ),
     components(schemas(ProblemDoc, ProblemFieldDoc)),
     tags(
@@ -50,6 +61,9 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "applications", description = "Applications, review, budgets and disbursements"),
         (name = "policy", description = "Programmes, dated parameters and eligibility (the policy engine)"),
         (name = "vouchers", description = "Measure 6 vouchers: a double-entry ledger of pools, enterprise wallets and provider receivables; issuing, holds, captures, voids, settlement, expiry and reconciliation. Redemptions carry a client-supplied `transfer_id`: replays return the first answer."),
+        (name = "spaces", description = "Workspace inventory, waitlists, offers, agreements and the growth path desk → office → floor"),
+        (name = "housing", description = "Transitional housing, leases within the pack's limits, occupancy, granted benefits"),
+        (name = "instruments", description = "Shared instruments, bookings by the slot, approval, cancellation, no-show release, iCalendar"),
     )
 )]
 pub struct ApiDoc;
@@ -88,6 +102,7 @@ pub fn routes() -> Router<AppState> {
         .merge(policy::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
+        .merge(spaces::routes())
         .route(
             "/api/v1/openapi.json",
             get(|| async { axum::Json(ApiDoc::openapi()) }),

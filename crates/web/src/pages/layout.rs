@@ -49,6 +49,9 @@ fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
     if !matches!(role, Role::CommunityOperator | Role::Investor) {
         items.push(("/vouchers", "voucher.nav"));
     }
+    items.push(("/spaces", "spaces.nav"));
+    items.push(("/housing", "housing.nav"));
+    items.push(("/instruments", "instrument.nav"));
     if matches!(role, Role::MunicipalAdmin | Role::Auditor) {
         items.push(("/audit", "nav.audit"));
     }

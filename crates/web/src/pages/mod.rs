@@ -12,6 +12,7 @@ mod home;
 mod layout;
 mod registry;
 mod selfcheck;
+mod spaces;
 mod vouchers;
 
 use crate::AppState;
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .merge(benefits::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
+        .merge(spaces::routes())
 }
 
 /// A failure while serving a page, rendered as an HTML page in the viewer's
