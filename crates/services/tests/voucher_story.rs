@@ -610,12 +610,12 @@ async fn vouchers_from_issue_to_settlement_and_expiry() {
         };
         refused(
             &s,
-            s.claw_back(&w.reviewer, &claw).await,
+            s.claw_back_voucher(&w.reviewer, &claw).await,
             "forbidden",
             &before,
         )
         .await;
-        let after_claw = s.claw_back(&w.admin, &claw).await.unwrap();
+        let after_claw = s.claw_back_voucher(&w.admin, &claw).await.unwrap();
         assert_eq!(after_claw.available_fen, 1_000_000 - 350_000 - 50_000);
         s.place_hold(&w.vendor, &hold("h-late", w.enterprise, 1_000, 1_000_000))
             .await

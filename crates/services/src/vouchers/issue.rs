@@ -566,7 +566,11 @@ impl Services {
 
     /// Takes unused money back from a wallet into the pool (through the
     /// `clawed_back` account), releasing it in the budget.
-    pub async fn claw_back(&self, actor: &Actor, input: &Clawback) -> Result<WalletBalance> {
+    pub async fn claw_back_voucher(
+        &self,
+        actor: &Actor,
+        input: &Clawback,
+    ) -> Result<WalletBalance> {
         let spec = known_kind("kind", &input.kind)?;
         let mut errors: Vec<FieldError> = [
             check_amount("amount_fen", input.amount_fen),

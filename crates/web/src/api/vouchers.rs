@@ -124,7 +124,9 @@ pub async fn claw_back(
     ApiActor(actor): ApiActor,
     ApiJson(input): ApiJson<Clawback>,
 ) -> Result<Json<WalletBalance>, WebError> {
-    Ok(Json(state.services.claw_back(&actor, &input).await?))
+    Ok(Json(
+        state.services.claw_back_voucher(&actor, &input).await?,
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/vouchers/reconciliation", tag = "vouchers",
