@@ -6,7 +6,7 @@
 //! expire on their own; reconciliation is clean. Every bad request is refused
 //! with its code and moves nothing.
 
-use chrono::{Duration, Utc};
+use chrono::{Datelike, Duration, Utc};
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
 use opcity_services::registry::enterprises::EnterpriseInput;
@@ -666,6 +666,159 @@ async fn vouchers_from_issue_to_settlement_and_expiry() {
         assert!(rec.clean, "{rec:?}");
         assert!(rec.transfers >= 10);
         assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn smart_vouchers_follow_the_pack_and_the_district_pool() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let nanshan = account(
+            &s,
+            "nanshan",
+            Role::DistrictReviewer,
+            Some(District::Nanshan),
+        )
+        .await;
+        let futian = account(&s, "futian", Role::DistrictReviewer, Some(District::Futian)).await;
+        let community = s
+            .create_community(
+                &admin,
+                &opcity_services::registry::communities::CommunityInput {
+                    name_zh: "南山智谷OPC社区".into(),
+                    name_en: "Nanshan AI Valley".into(),
+                    district: "nanshan".into(),
+                    address: "科苑南路".into(),
+                    area_m2: 12_000,
+                    operator_name: "运营方".into(),
+                    operator_account_id: None,
+                    opened_on: None,
+                },
+            )
+            .await
+            .unwrap();
+        let enterprise = s
+            .create_enterprise(
+                &admin,
+                &EnterpriseInput {
+                    uscc: "91440300708461136T".into(),
+                    name: "社区智能体工作室".into(),
+                    district: "nanshan".into(),
+                    community_id: Some(community.id),
+                    ai_business: Some(true),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let until = opcity_domain::today_in_shanghai(Utc::now()) + Duration::days(60);
+        let smart = |amount: i64, id: &str| IssueVoucher {
+            enterprise_id: enterprise,
+            kind: "sz.voucher.smart".into(),
+            amount_fen: amount,
+            valid_until: until,
+            transfer_id: Some(id.into()),
+        };
+        let before = snapshot(&s).await;
+        // The pack ships Nanshan's ceiling unset: nothing can be issued.
+        refused(
+            &s,
+            s.issue_voucher(&nanshan, &smart(100, "s-0")).await,
+            "voucher_ceiling_unset",
+            &before,
+        )
+        .await;
+
+        // The district sets it (a new pack in force): ¥50,000.
+        let dir = tempfile::tempdir().unwrap();
+        let pack =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/shenzhen-2026");
+        copy_dir(&pack, dir.path());
+        let file = dir.path().join("parameters/smart-vouchers.yaml");
+        let text = std::fs::read_to_string(&file).unwrap();
+        let marker = "smart_voucher_ceiling_nanshan_fen:";
+        let at = text.find(marker).unwrap();
+        let null_at = at + text[at..].find("null").unwrap();
+        let edited = format!("{}5000000{}", &text[..null_at], &text[null_at + 4..]);
+        std::fs::write(&file, edited).unwrap();
+        s.reload_pack(dir.path()).unwrap();
+
+        // No district pool yet; the district funds ¥20,000.
+        refused(
+            &s,
+            s.issue_voucher(&nanshan, &smart(1_500_000, "s-1")).await,
+            "voucher_pool_not_funded",
+            &before,
+        )
+        .await;
+        let fund = FundPool {
+            kind: "sz.voucher.smart".into(),
+            year: opcity_domain::today_in_shanghai(Utc::now()).year(),
+            district: Some("nanshan".into()),
+            amount_fen: 2_000_000,
+        };
+        s.fund_voucher_pool(&nanshan, &fund).await.unwrap();
+        // Only Nanshan's reviewer (or the city) issues Nanshan's smart vouchers.
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.issue_voucher(&futian, &smart(1_500_000, "s-1")).await,
+            "forbidden",
+            &before,
+        )
+        .await;
+        let issued = s
+            .issue_voucher(&nanshan, &smart(1_500_000, "s-1"))
+            .await
+            .unwrap();
+        assert_eq!(issued.wallet.available_fen, 1_500_000);
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.issue_voucher(&nanshan, &smart(600_000, "s-2")).await,
+            "voucher_pool_exhausted",
+            &before,
+        )
+        .await;
+        let more = FundPool {
+            amount_fen: 10_000_000,
+            ..fund
+        };
+        s.fund_voucher_pool(&admin, &more).await.unwrap();
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.issue_voucher(&nanshan, &smart(3_600_000, "s-2")).await,
+            "voucher_ceiling_exceeded",
+            &before,
+        )
+        .await;
+        s.issue_voucher(&nanshan, &smart(3_500_000, "s-3"))
+            .await
+            .unwrap();
+        let pools = s.voucher_pools(&futian).await.unwrap();
+        assert_eq!(pools[0].authority, "nanshan");
+        assert_eq!(
+            (pools[0].total_fen, pools[0].reserved_fen),
+            (12_000_000, 5_000_000)
+        );
+        assert!(s.reconcile_vouchers(&admin).await.unwrap().clean);
     })
     .await;
 }

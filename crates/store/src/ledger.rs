@@ -583,6 +583,17 @@ pub async fn create(tx: &DatabaseTransaction, t: &NewTransfer) -> Result<Outcome
     if let Some(existing) = find_transfer(tx, &t.id).await? {
         return replay(existing, &t.body_hash);
     }
+    create_unseen(tx, t).await
+}
+
+/// [`create`] without the first lookup of the id, for a request not seen
+/// before as far as the caller knows: a duplicate id then fails on the
+/// unique index ([`LedgerError::Duplicate`]) and the caller's retry, through
+/// [`create`], finds the first answer. Saves one round trip per transfer.
+pub async fn create_unseen(
+    tx: &DatabaseTransaction,
+    t: &NewTransfer,
+) -> Result<Outcome, LedgerError> {
     match apply(tx, t).await {
         Err(LedgerError::Duplicate) => Err(LedgerError::Duplicate),
         // A refusal may come from a concurrent replay of this very request
@@ -645,13 +656,20 @@ async fn apply(tx: &DatabaseTransaction, t: &NewTransfer) -> Result<Outcome, Led
     })
 }
 
-/// [`create`] in its own transaction, retried once after a concurrent
-/// duplicate so that replays racing each other all get the first answer.
+/// [`create`] in its own transaction, retried after a duplicate (a replay,
+/// or a concurrent one) so that replays, racing or not, all get the first
+/// answer.
 pub async fn submit(store: &Store, t: &NewTransfer) -> Result<Outcome, LedgerError> {
     let mut attempts = 0;
     loop {
         let tx = store.begin().await?;
-        match create(&tx, t).await {
+        // Most requests are new: look the id up only when retrying.
+        let attempt = if attempts == 0 {
+            create_unseen(&tx, t).await
+        } else {
+            create(&tx, t).await
+        };
+        match attempt {
             Ok(outcome) => {
                 tx.commit().await?;
                 return Ok(outcome);
