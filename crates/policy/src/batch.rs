@@ -94,14 +94,11 @@ pub fn evaluate_json(
     let parsed = parse_case(json).and_then(|case| case.validate(at.pack()).map(|()| case));
     match parsed {
         Ok(case) => {
-            let evaluation = at.evaluate(&case, detail);
-            write::case_output(
-                out,
-                at.pack(),
-                case.person.id.as_deref(),
-                at.as_of(),
-                &evaluation.results,
-            );
+            write::case_start(out, case.person.id.as_deref(), at.as_of());
+            at.each_result(&case, detail, |i, r| {
+                write::case_result(out, at.pack(), i, r);
+            });
+            write::case_end(out);
             Ok(())
         }
         Err(error) => {

@@ -228,6 +228,28 @@ impl<'p> PackAt<'p> {
             .collect()
     }
 
+    /// The same results as [`PackAt::evaluate`], handed to `f` one by one
+    /// with their catalogue index instead of collected (the batch writer
+    /// writes each as it comes).
+    pub(crate) fn each_result<'a>(
+        &self,
+        case: &'a Case,
+        detail: Detail,
+        mut f: impl FnMut(usize, &ProgrammeResult<'a>),
+    ) where
+        'p: 'a,
+    {
+        let pack: &'p Pack = self.pack;
+        let ctx = Ctx {
+            case,
+            as_of: self.as_of,
+            params: &self.values,
+        };
+        for (i, p) in pack.programmes.iter().enumerate() {
+            f(i, &self.programme(p, case, &ctx, detail));
+        }
+    }
+
     fn programme<'a>(
         &self,
         p: &'a Programme,
