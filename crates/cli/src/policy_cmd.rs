@@ -42,7 +42,8 @@ pub struct EvalArgs {
     /// case a line in, one result a line out, streamed.
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
-    /// `brief` leaves out `reasons`.
+    /// `brief` leaves out `reasons`, and the explanation-only `parameters`
+    /// and null `note` (see docs/policy-pack.md, "Results").
     #[arg(long, value_enum, default_value_t = DetailArg::Full)]
     detail: DetailArg,
     /// The input file; `-` reads standard input.

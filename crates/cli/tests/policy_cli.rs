@@ -121,6 +121,9 @@ fn jsonl_brief_streams_one_line_per_case_without_reasons() {
     assert_eq!(lines[1]["id"], "b");
     let hukou = result(&lines[1], "sz.talent.hukou_subsidy");
     assert!(hukou.get("reasons").is_none());
+    // The explanation-only extensions go too: `parameters`, a null `note`.
+    assert!(hukou.get("parameters").is_none());
+    assert!(hukou.get("note").is_none());
     assert_eq!(
         hukou["missing_facts"],
         serde_json::json!([

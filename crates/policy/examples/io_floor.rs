@@ -2,7 +2,9 @@
 //! evaluating — read the JSON Lines input in chunks, parse and validate each case with the same
 //! parser (`Pack::parse_case`), in parallel on the same rayon pool, and write one output line per
 //! case of a fixed size (the mean size of the real output, given on the command line) — so that
-//! `opcity time / floor time` says how much evaluating and serializing the results add.
+//! `opcity time / floor time` says how much evaluating and serializing the results add. It uses
+//! the batch engine's I/O scheme too: reused per-task buffers, and the previous chunk written and
+//! the next read while the current one is parsed.
 //!
 //! ```text
 //! cargo run --release -p opcity-policy --example io_floor -- PACK_DIR IN.jsonl OUT.jsonl BYTES_PER_LINE
@@ -18,18 +20,27 @@ use std::time::Instant;
 const CHUNK: usize = 4096;
 const TASK: usize = 64;
 
-fn read_chunk(input: &mut impl BufRead) -> io::Result<Vec<String>> {
-    let mut chunk = Vec::with_capacity(CHUNK);
-    while chunk.len() < CHUNK {
-        let mut text = String::new();
-        if input.read_line(&mut text)? == 0 {
+/// Up to `CHUNK` non-blank lines in one reused string, as the batch engine
+/// reads them: (start, end) of each line.
+fn read_chunk(
+    input: &mut impl BufRead,
+    text: &mut String,
+    lines: &mut Vec<(usize, usize)>,
+) -> io::Result<()> {
+    text.clear();
+    lines.clear();
+    while lines.len() < CHUNK {
+        let start = text.len();
+        if input.read_line(text)? == 0 {
             break;
         }
-        if !text.trim().is_empty() {
-            chunk.push(text);
+        if text[start..].trim().is_empty() {
+            text.truncate(start);
+        } else {
+            lines.push((start, text.len()));
         }
     }
-    Ok(chunk)
+    Ok(())
 }
 
 /// One output line of exactly `bytes` bytes (newline included) naming the case.
@@ -43,26 +54,30 @@ fn write_line(out: &mut Vec<u8>, id: Option<&str>, bytes: usize) {
     out.extend_from_slice(b"\"}\n");
 }
 
-fn process(pack: &Pack, lines: &[String], bytes: usize) -> (Vec<Vec<u8>>, usize) {
-    let buffers: Vec<(Vec<u8>, usize)> = lines
+/// Parses a chunk's cases in parallel into the reused per-task buffers
+/// (as the batch engine does); returns the bad cases.
+fn process(pack: &Pack, lines: &[&str], bytes: usize, buffers: &mut Vec<Vec<u8>>) -> usize {
+    let tasks = lines.len().div_ceil(TASK);
+    buffers.resize_with(tasks, Vec::new);
+    lines
         .par_chunks(TASK)
-        .map(|task| {
-            let mut buf = Vec::with_capacity(task.len() * bytes);
+        .zip(buffers.par_iter_mut())
+        .map(|(task, buf)| {
+            buf.clear();
+            buf.reserve(task.len() * bytes);
             let mut bad = 0;
             for line in task {
                 match pack.parse_case(line) {
-                    Ok(case) => write_line(&mut buf, case.person.id.as_deref(), bytes),
+                    Ok(case) => write_line(buf, case.person.id.as_deref(), bytes),
                     Err(_) => {
                         bad += 1;
-                        write_line(&mut buf, None, bytes);
+                        write_line(buf, None, bytes);
                     }
                 }
             }
-            (buf, bad)
+            bad
         })
-        .collect();
-    let bad = buffers.iter().map(|(_, b)| b).sum();
-    (buffers.into_iter().map(|(buf, _)| buf).collect(), bad)
+        .sum()
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -76,18 +91,34 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut input = BufReader::with_capacity(1 << 16, File::open(input)?);
     let mut output = BufWriter::with_capacity(1 << 16, File::create(output)?);
     let (mut cases, mut bad) = (0, 0);
-    let mut current = read_chunk(&mut input)?;
-    while !current.is_empty() {
-        let (next, (buffers, chunk_bad)) = rayon::join(
-            || read_chunk(&mut input),
-            || process(&pack, &current, bytes),
-        );
-        for buf in buffers {
-            output.write_all(&buf)?;
-        }
-        cases += current.len();
+    let (mut text, mut next_text) = (String::new(), String::new());
+    let (mut lines, mut next_lines) = (Vec::new(), Vec::new());
+    // Double-buffered like the batch engine: the previous chunk is written
+    // and the next one read while the current one is parsed.
+    let (mut parsed, mut done): (Vec<Vec<u8>>, Vec<Vec<u8>>) = (Vec::new(), Vec::new());
+    read_chunk(&mut input, &mut text, &mut lines)?;
+    while !lines.is_empty() {
+        let cases_now: Vec<&str> = lines.iter().map(|&(s, e)| &text[s..e]).collect();
+        let mut chunk_bad = 0;
+        let (written, read) = rayon::in_place_scope(|scope| {
+            scope.spawn(|_| chunk_bad = process(&pack, &cases_now, bytes, &mut parsed));
+            let written = done.iter().try_for_each(|buf| output.write_all(buf));
+            (
+                written,
+                read_chunk(&mut input, &mut next_text, &mut next_lines),
+            )
+        });
+        written?;
+        read?;
+        cases += cases_now.len();
         bad += chunk_bad;
-        current = next?;
+        drop(cases_now);
+        std::mem::swap(&mut parsed, &mut done);
+        std::mem::swap(&mut text, &mut next_text);
+        std::mem::swap(&mut lines, &mut next_lines);
+    }
+    for buf in &done {
+        output.write_all(buf)?;
     }
     output.flush()?;
     eprintln!(

@@ -94,14 +94,11 @@ pub fn evaluate_json(
     let parsed = parse_case(json).and_then(|case| case.validate(at.pack()).map(|()| case));
     match parsed {
         Ok(case) => {
-            let evaluation = at.evaluate(&case, detail);
-            write::case_output(
-                out,
-                at.pack(),
-                case.person.id.as_deref(),
-                at.as_of(),
-                &evaluation.results,
-            );
+            write::case_start(out, case.person.id.as_deref(), at.as_of());
+            at.each_result(&case, detail, |i, r| {
+                write::case_result(out, at.pack(), i, r);
+            });
+            write::case_end(out);
             Ok(())
         }
         Err(error) => {
@@ -251,14 +248,12 @@ fn overlapped<W: Write, T>(
     meanwhile: impl FnOnce() -> T,
 ) -> (io::Result<()>, T) {
     let mean = line_size.mean();
-    std::thread::scope(|scope| {
-        let worker = scope.spawn(|| evaluate_chunk(at, detail, cases, framing, mean, evaluated));
+    // The closure runs here; only the spawned evaluation goes to the pool,
+    // and the scope waits for it before returning (panics propagate).
+    rayon::in_place_scope(|scope| {
+        scope.spawn(|_| evaluate_chunk(at, detail, cases, framing, mean, evaluated));
         let written = write_chunk(output, done, summary, line_size, on_failure);
-        let other = meanwhile();
-        if let Err(panic) = worker.join() {
-            std::panic::resume_unwind(panic);
-        }
-        (written, other)
+        (written, meanwhile())
     })
 }
 

@@ -228,6 +228,28 @@ impl<'p> PackAt<'p> {
             .collect()
     }
 
+    /// The same results as [`PackAt::evaluate`], handed to `f` one by one
+    /// with their catalogue index instead of collected (the batch writer
+    /// writes each as it comes).
+    pub(crate) fn each_result<'a>(
+        &self,
+        case: &'a Case,
+        detail: Detail,
+        mut f: impl FnMut(usize, &ProgrammeResult<'a>),
+    ) where
+        'p: 'a,
+    {
+        let pack: &'p Pack = self.pack;
+        let ctx = Ctx {
+            case,
+            as_of: self.as_of,
+            params: &self.values,
+        };
+        for (i, p) in pack.programmes.iter().enumerate() {
+            f(i, &self.programme(p, case, &ctx, detail));
+        }
+    }
+
     fn programme<'a>(
         &self,
         p: &'a Programme,
@@ -246,7 +268,7 @@ impl<'p> PackAt<'p> {
             Detail::Brief => None,
         };
         for condition in &p.conditions {
-            let outcome = self.test(condition, p, case, ctx);
+            let outcome = self.test(condition, p, case, ctx, detail);
             match outcome.holds {
                 Ok(false) => failed = true,
                 Ok(true) => {}
@@ -266,8 +288,8 @@ impl<'p> PackAt<'p> {
         } else {
             Status::Eligible
         };
-        let figures = match status {
-            Status::Eligible => self.figures(p, case),
+        let mut figures = match status {
+            Status::Eligible => self.figures(p, case, detail),
             _ => Figures::default(),
         };
         ProgrammeResult {
@@ -280,7 +302,10 @@ impl<'p> PackAt<'p> {
             months: figures.months,
             reasons,
             missing_facts: missing,
-            note: (!figures.notes.is_empty()).then(|| figures.notes.join("; ")),
+            note: match figures.notes.len() {
+                0 | 1 => figures.notes.pop(),
+                _ => Some(figures.notes.join("; ")),
+            },
             parameters: match detail {
                 Detail::Full => Some(figures.used.iter().map(|&i| self.param_use(i)).collect()),
                 Detail::Brief => None,
@@ -294,9 +319,25 @@ impl<'p> PackAt<'p> {
         p: &Programme,
         case: &'a Case,
         ctx: &Ctx,
+        detail: Detail,
     ) -> Outcome<'a> {
-        let grants_of = |ids: &dyn Fn(&str) -> bool| -> Vec<&'a Grant> {
-            case.granted.iter().filter(|g| ids(&g.programme)).collect()
+        // A condition on grants fails when a grant it matches `fails` it;
+        // the matching grants are collected only for an explanation.
+        let granted = |matches: &dyn Fn(&Grant) -> bool, fails: &dyn Fn(&Grant) -> bool| {
+            let mut matching = case.granted.iter().filter(|g| matches(g));
+            match detail {
+                Detail::Full => {
+                    let grants: Vec<&'a Grant> = matching.collect();
+                    Outcome {
+                        holds: Ok(!grants.iter().any(|g| fails(g))),
+                        grants: Some(grants),
+                    }
+                }
+                Detail::Brief => Outcome {
+                    holds: Ok(!matching.any(fails)),
+                    grants: None,
+                },
+            }
         };
         match &condition.test {
             Test::InEffect => Outcome {
@@ -307,26 +348,10 @@ impl<'p> PackAt<'p> {
                 holds: compiled.eval(ctx),
                 grants: None,
             },
-            Test::NotGrantedBefore => {
-                let grants = grants_of(&|id| id == p.id);
-                Outcome {
-                    holds: Ok(grants.is_empty()),
-                    grants: Some(grants),
-                }
-            }
-            Test::NoActiveGrant => {
-                let grants = grants_of(&|id| id == p.id);
-                Outcome {
-                    holds: Ok(!grants.iter().any(|g| g.active_on(self.as_of))),
-                    grants: Some(grants),
-                }
-            }
+            Test::NotGrantedBefore => granted(&|g| g.programme == p.id, &|_| true),
+            Test::NoActiveGrant => granted(&|g| g.programme == p.id, &|g| g.active_on(self.as_of)),
             Test::NotExcludedByGrant(others) => {
-                let grants = grants_of(&|id| others.iter().any(|o| o == id));
-                Outcome {
-                    holds: Ok(grants.is_empty()),
-                    grants: Some(grants),
-                }
+                granted(&|g| others.contains(&g.programme), &|_| true)
             }
         }
     }
@@ -368,8 +393,11 @@ impl<'p> PackAt<'p> {
         }
     }
 
-    fn figures(&self, p: &Programme, case: &Case) -> Figures {
-        let mut f = Figures::default();
+    fn figures(&self, p: &Programme, case: &Case, detail: Detail) -> Figures {
+        let mut f = Figures {
+            explain: detail == Detail::Full,
+            ..Figures::default()
+        };
         match &p.amount {
             Amount::None => {}
             Amount::Fixed(i) => f.amount = self.fen(*i, &mut f),
@@ -434,7 +462,9 @@ impl<'p> PackAt<'p> {
 
     /// A parameter's value, noting its use, and noting when it is unset.
     fn number(&self, index: usize, f: &mut Figures) -> Option<i64> {
-        f.used.push(index);
+        if f.explain {
+            f.used.push(index);
+        }
         let value = self.values[index];
         if value.is_none() {
             f.notes.push(format!(
@@ -473,5 +503,7 @@ struct Figures {
     monthly: Option<Fen>,
     months: Option<i64>,
     notes: Vec<String>,
+    /// Whether to note the parameters used (`used`), for `parameters`.
+    explain: bool,
     used: Vec<usize>,
 }

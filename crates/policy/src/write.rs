@@ -25,6 +25,9 @@ pub(crate) struct PackJson {
     /// Per programme, per [`Status`] (as index):
     /// `{"programme":ID,"status":"S","kind":"K","amount_fen":`.
     heads: Vec<[Box<[u8]>; 3]>,
+    /// Per programme, per [`Status`]: the whole of a brief result without
+    /// figures, note or missing facts (most results of a batch).
+    plain: Vec<[Box<[u8]>; 3]>,
     /// Per programme, per condition.
     conditions: Vec<Vec<ConditionJson>>,
 }
@@ -52,12 +55,21 @@ impl PackJson {
             head_rest(&mut out, status, p.kind);
             out.into_boxed_slice()
         };
+        const STATUSES: [Status; 3] = [Status::Eligible, Status::Ineligible, Status::Undetermined];
         PackJson {
             heads: programmes
                 .iter()
+                .map(|p| STATUSES.map(|status| head(p, status)))
+                .collect(),
+            plain: programmes
+                .iter()
                 .map(|p| {
-                    [Status::Eligible, Status::Ineligible, Status::Undetermined]
-                        .map(|status| head(p, status))
+                    STATUSES.map(|status| {
+                        let mut out = head(p, status).into_vec();
+                        out.extend_from_slice(NULL_FIGURES);
+                        out.extend_from_slice(b",\"missing_facts\":[]}");
+                        out.into_boxed_slice()
+                    })
                 })
                 .collect(),
             conditions: programmes
@@ -93,16 +105,12 @@ fn head_rest(out: &mut Vec<u8>, status: Status, kind: crate::Kind) {
     out.extend_from_slice(b"\",\"amount_fen\":");
 }
 
-/// `{"id":…,"as_of":…,"results":[…]}`, as `serde_json` writes the batch's
-/// `CaseOutput`. `results` are `pack`'s, in catalogue order, as evaluation
-/// returns them (anything else is written without the precomputed parts).
-pub(crate) fn case_output(
-    out: &mut Vec<u8>,
-    pack: &Pack,
-    id: Option<&str>,
-    as_of: NaiveDate,
-    results: &[ProgrammeResult],
-) {
+const NULL_FIGURES: &[u8] = b"null,\"ceiling_fen\":null,\"monthly_fen\":null,\"months\":null";
+
+/// `{"id":…,"as_of":…,"results":[`: the start of a case output, as
+/// `serde_json` writes the batch's `CaseOutput`; each result follows through
+/// [`case_result`], then [`case_end`].
+pub(crate) fn case_start(out: &mut Vec<u8>, id: Option<&str>, as_of: NaiveDate) {
     out.extend_from_slice(b"{\"id\":");
     match id {
         Some(id) => string(out, id),
@@ -111,22 +119,48 @@ pub(crate) fn case_output(
     out.extend_from_slice(b",\"as_of\":");
     date(out, as_of);
     out.extend_from_slice(b",\"results\":[");
-    for (i, r) in results.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let parts = pack
-            .programmes
-            .get(i)
-            .filter(|p| std::ptr::eq(p.id.as_str(), r.programme))
-            .map(|p| Parts {
-                programme: p,
-                head: &pack.json.heads[i][r.status as usize],
-                conditions: &pack.json.conditions[i],
-            });
-        result(out, r, parts);
+}
+
+/// The `i`th result of a case; `r` is `pack`'s `i`th programme's (anything
+/// else is written without the precomputed parts).
+pub(crate) fn case_result(out: &mut Vec<u8>, pack: &Pack, i: usize, r: &ProgrammeResult) {
+    if i > 0 {
+        out.push(b',');
     }
+    let Some(programme) = pack
+        .programmes
+        .get(i)
+        .filter(|p| std::ptr::eq(p.id.as_str(), r.programme))
+    else {
+        return result(out, r, None);
+    };
+    let status = r.status as usize;
+    if r.reasons.is_none()
+        && r.parameters.is_none()
+        && r.note.is_none()
+        && r.missing_facts == FactSet::EMPTY
+        && no_figures(r)
+    {
+        return out.extend_from_slice(&pack.json.plain[i][status]);
+    }
+    let parts = Parts {
+        programme,
+        head: &pack.json.heads[i][status],
+        conditions: &pack.json.conditions[i],
+    };
+    result(out, r, Some(parts));
+}
+
+/// `]}`: the end of a case output.
+pub(crate) fn case_end(out: &mut Vec<u8>) {
     out.extend_from_slice(b"]}");
+}
+
+fn no_figures(r: &ProgrammeResult) -> bool {
+    r.amount_fen.is_none()
+        && r.ceiling_fen.is_none()
+        && r.monthly_fen.is_none()
+        && r.months.is_none()
 }
 
 /// The precomputed fragments of one programme's result.
@@ -147,12 +181,8 @@ fn result(out: &mut Vec<u8>, r: &ProgrammeResult, parts: Option<Parts>) {
             head_rest(out, r.status, r.kind);
         }
     }
-    if r.amount_fen.is_none()
-        && r.ceiling_fen.is_none()
-        && r.monthly_fen.is_none()
-        && r.months.is_none()
-    {
-        out.extend_from_slice(b"null,\"ceiling_fen\":null,\"monthly_fen\":null,\"months\":null");
+    if no_figures(r) {
+        out.extend_from_slice(NULL_FIGURES);
     } else {
         opt_int(out, r.amount_fen.map(|f| f.0));
         out.extend_from_slice(b",\"ceiling_fen\":");

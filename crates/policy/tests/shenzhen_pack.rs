@@ -253,6 +253,7 @@ fn result_json_has_the_spec_shape() {
     let brief = pack.at(d("2026-06-01")).evaluate(&case, Detail::Brief);
     let json = serde_json::to_value(&brief.results[0]).unwrap();
     assert!(json.get("reasons").is_none());
+    assert!(json.get("parameters").is_none());
     assert_eq!(
         json["missing_facts"],
         serde_json::json!(["person.highest_degree", "person.hukou_shenzhen_since"])

@@ -98,7 +98,8 @@ pub async fn get_parameter(
 pub struct EvalParams {
     /// The evaluation date, YYYY-MM-DD (default: today in Shanghai).
     as_of: Option<String>,
-    /// `full` (default) or `brief` (no `reasons`).
+    /// `full` (default) or `brief` (no `reasons`, nor the explanation-only
+    /// `parameters` and null `note`).
     detail: Option<String>,
 }
 
