@@ -27,6 +27,12 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// The policy pack in force (reloaded on SIGHUP).
     pub pack_dir: PathBuf,
+    /// Where uploaded documents are kept: a directory, `file:///abs/dir`, or
+    /// `s3://bucket/prefix` (S3-compatible; endpoint, region and keys from
+    /// the `AWS_*` environment variables).
+    pub documents_url: String,
+    /// The size limit of one uploaded document, in MiB.
+    pub document_max_mib: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +54,8 @@ impl Default for Config {
             secure_cookies: false,
             body_limit_bytes: 1024 * 1024,
             pack_dir: PathBuf::from("policies/shenzhen-2026"),
+            documents_url: "opcity-documents".to_owned(),
+            document_max_mib: 10,
         }
     }
 }

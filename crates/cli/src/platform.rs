@@ -58,7 +58,12 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         .await
         .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
     let pack = load_pack(&config.pack_dir)?;
-    Ok(Services::new(store, data_key(config)?, pack))
+    let documents = opcity_services::applications::DocumentStore::from_url(
+        &config.documents_url,
+        config.document_max_mib.saturating_mul(1024 * 1024),
+    )
+    .map_err(|e| anyhow::anyhow!("the document store: {e}"))?;
+    Ok(Services::new(store, data_key(config)?, pack).with_documents(documents))
 }
 
 fn load_pack(dir: &Path) -> anyhow::Result<opcity_policy::Pack> {

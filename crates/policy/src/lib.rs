@@ -38,7 +38,7 @@ pub use expr::Unit;
 pub use facts::{EnumType, Fact, FactSet, FactType, FactValue};
 pub use pack::files::Expectation;
 pub use pack::model::{
-    Beneficiary, DecidedBy, Evidence, EvidenceKind, Kind, Pack, PackTest, Parameter,
+    Beneficiary, Criterion, DecidedBy, Evidence, EvidenceKind, Kind, Pack, PackTest, Parameter,
     ParameterValue, Programme, Text, Window,
 };
 pub use testing::TestOutcome;

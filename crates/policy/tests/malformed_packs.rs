@@ -225,3 +225,28 @@ fn missing_pack_file_is_reported() {
     let errors = Pack::from_sources(srcs).unwrap_err();
     assert!(errors.iter().any(|e| e.kind == LoadErrorKind::MissingFile));
 }
+
+#[test]
+fn a_rubric_loads_and_its_mistakes_are_named() {
+    let rubric = "rubric:\n  - {id: merit, title: {zh: 成效, en: Merit}, max: 60}\n  - {id: team, title: {zh: 团队, en: Team}, max: 40}\n";
+    let pack = Pack::from_sources(sources(&format!("{PROGRAMME}{rubric}"))).unwrap();
+    let criteria: Vec<(&str, i32)> = pack
+        .programme("t.cash")
+        .unwrap()
+        .rubric
+        .iter()
+        .map(|c| (c.id.as_str(), c.max))
+        .collect();
+    assert_eq!(criteria, [("merit", 60), ("team", 40)]);
+
+    let twice = rubric.replace("id: team", "id: merit");
+    let e = only_error(&format!("{PROGRAMME}{twice}"));
+    assert_eq!(
+        (e.kind, e.key.as_str()),
+        (LoadErrorKind::Duplicate, "rubric")
+    );
+    let zero = rubric.replace("max: 40", "max: 0");
+    let e = only_error(&format!("{PROGRAMME}{zero}"));
+    assert_eq!((e.kind, e.key.as_str()), (LoadErrorKind::Invalid, "rubric"));
+    assert!(e.message.contains("`team`"), "{}", e.message);
+}

@@ -91,10 +91,18 @@ async fn main() {
     ))
     .expect("pack");
     let store = Store::open(&url).await.expect("database");
+    let documents = tempfile::tempdir().expect("documents directory");
     let s = Services::new(
         store,
         DataKey::from_base64(&DataKey::generate_base64()).expect("key"),
         pack,
+    )
+    .with_documents(
+        opcity_services::applications::DocumentStore::local(
+            documents.path(),
+            opcity_services::applications::evidence::DEFAULT_MAX_BYTES,
+        )
+        .expect("document store"),
     );
     let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
     let reviewer = account(
@@ -144,6 +152,8 @@ async fn main() {
                 ..Default::default()
             };
             let app = s.create_application(&f, &input).await.expect("create");
+            // The programme asks for one document: a submission uploads it.
+            opcity_testkit::supply_evidence(&s, &f, app.id).await;
             s.submit_application(&f, app.id).await.expect("submit");
         }
     })
@@ -169,7 +179,10 @@ async fn main() {
             let review = ReviewInput {
                 decision: Decision::Approve,
                 amount_fen: Some(amount),
-                score: None,
+                scores: [("achievement", 30), ("influence", 20), ("fit", 20)]
+                    .into_iter()
+                    .map(|(k, v)| (k.to_owned(), v))
+                    .collect(),
                 comment: None,
                 no_conflict_declared: true,
                 return_deadline: None,

@@ -36,6 +36,7 @@ pub struct Services {
     store: Store,
     data_key: Arc<DataKey>,
     pack: policy::PackHandle,
+    documents: Option<applications::DocumentStore>,
 }
 
 impl Services {
@@ -44,7 +45,25 @@ impl Services {
             store,
             data_key: Arc::new(data_key),
             pack: policy::PackHandle::new(pack),
+            documents: None,
         }
+    }
+
+    /// Where application documents are kept (without one, uploads fail).
+    pub fn with_documents(mut self, documents: applications::DocumentStore) -> Services {
+        self.documents = Some(documents);
+        self
+    }
+
+    pub(crate) fn document_store(&self) -> Option<&applications::DocumentStore> {
+        self.documents.as_ref()
+    }
+
+    /// The size limit of one uploaded document, in bytes.
+    pub fn document_limit(&self) -> usize {
+        self.documents
+            .as_ref()
+            .map_or(applications::evidence::DEFAULT_MAX_BYTES, |d| d.max_bytes())
     }
 
     pub(crate) fn pack_handle(&self) -> &policy::PackHandle {

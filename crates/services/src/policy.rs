@@ -51,7 +51,7 @@ impl From<&Pack> for PackRef {
     }
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Bilingual {
     pub zh: String,
     pub en: String,
@@ -63,6 +63,15 @@ pub struct EvidenceInfo {
     pub title: Bilingual,
     /// `document` or `field`.
     pub kind: String,
+}
+
+/// One criterion of a programme's review rubric.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CriterionInfo {
+    pub id: String,
+    pub title: Bilingual,
+    /// Reviewers give 0 to `max` points.
+    pub max: i32,
 }
 
 /// A programme as the catalogue shows it.
@@ -82,6 +91,8 @@ pub struct ProgrammeInfo {
     pub one_time: bool,
     pub exclusion_groups: Vec<String>,
     pub evidence: Vec<EvidenceInfo>,
+    /// The review rubric; empty when reviewers decide without scores.
+    pub rubric: Vec<CriterionInfo>,
     /// `district` or `municipal`.
     pub decided_by: String,
     pub second_review_above_fen: Option<i64>,
@@ -146,6 +157,15 @@ fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
                 id: e.id.clone(),
                 title: text(&e.title),
                 kind: word(&e.kind),
+            })
+            .collect(),
+        rubric: p
+            .rubric
+            .iter()
+            .map(|c| CriterionInfo {
+                id: c.id.clone(),
+                title: text(&c.title),
+                max: c.max,
             })
             .collect(),
         decided_by: word(&p.decided_by),

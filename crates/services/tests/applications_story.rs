@@ -7,11 +7,12 @@ use chrono::Datelike;
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
 use opcity_services::applications::budgets::BudgetInput;
-use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::applications::{Decision, NewApplication, ReviewInput, Upload};
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::budget::reconcile;
+use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use opcity_testkit::each_backend;
 
 async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
@@ -71,7 +72,7 @@ fn approve(amount: i64) -> ReviewInput {
     ReviewInput {
         decision: Decision::Approve,
         amount_fen: Some(amount),
-        score: Some(80),
+        scores: Default::default(),
         comment: None,
         no_conflict_declared: true,
         return_deadline: None,
@@ -160,6 +161,18 @@ async fn housing_subsidy_from_apply_to_paid() {
             .unwrap_err();
         assert_eq!(reused.code(), "idempotency_key_reused");
 
+        // Nothing is submitted while evidence is missing, each item named.
+        let (_, missing) = code_of(s.submit_application(&ana, first.id).await.unwrap_err());
+        let named: Vec<&str> = missing.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            named,
+            [
+                "evidence.identity_card",
+                "evidence.founder_proof",
+                "evidence.bank_account"
+            ]
+        );
+        opcity_testkit::supply_evidence(&s, &ana, first.id).await;
         let submitted = s.submit_application(&ana, first.id).await.unwrap();
         assert_eq!(submitted.state, "district_review");
         let explanation = submitted.explanation.clone().unwrap();
@@ -235,6 +248,7 @@ async fn housing_subsidy_from_apply_to_paid() {
             .create_application(&ben, &apply("sz.housing.subsidy", "k2"))
             .await
             .unwrap();
+        opcity_testkit::supply_evidence(&s, &ben, other.id).await;
         s.submit_application(&ben, other.id).await.unwrap();
         s.review_application(&r1, other.id, &approve(3_000_000))
             .await
@@ -265,6 +279,7 @@ async fn housing_subsidy_from_apply_to_paid() {
             .create_application(&ana, &apply("sz.housing.transitional", "k3"))
             .await
             .unwrap();
+        opcity_testkit::supply_evidence(&s, &ana, excluded.id).await;
         assert_eq!(
             s.submit_application(&ana, excluded.id).await.unwrap().state,
             "rejected"
@@ -360,6 +375,7 @@ async fn concurrent_approvals_reserve_exactly_what_fits() {
                 .create_application(&f, &apply("sz.housing.subsidy", "k"))
                 .await
                 .unwrap();
+            opcity_testkit::supply_evidence(&s, &f, app.id).await;
             s.submit_application(&f, app.id).await.unwrap();
             ids.push(app.id);
         }
@@ -389,6 +405,264 @@ async fn concurrent_approvals_reserve_exactly_what_fits() {
         let b = &s.list_budgets(&admin).await.unwrap()[0];
         assert_eq!(b.reserved_fen, 4_500_000);
         assert!(reconcile(s.store().db()).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// Documents: the type read from the content, replacement, the applicant's
+/// window (draft or returned), who may read them, and tampering detected.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn documents_are_checked_kept_and_verified() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let reviewer = account(&s, "rev", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let elsewhere = account(&s, "rev.ft", Role::DistrictReviewer, Some(District::Futian)).await;
+        let ana = founder(&s, &admin, "ana", "91440300708461136T").await;
+        let ben = founder(&s, &admin, "ben", "914403001922038216").await;
+        let app = s
+            .create_application(&ana, &apply("sz.housing.subsidy", "d1"))
+            .await
+            .unwrap();
+        let upload = |item: &str, name: &str, content: &'static [u8]| Upload {
+            evidence_id: item.into(),
+            file_name: name.into(),
+            content: bytes::Bytes::from_static(content),
+        };
+        let png: &'static [u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01";
+
+        // Refusals name the field and store nothing.
+        for (u, field, code) in [
+            (upload("identity_card", "a.pdf", b""), "file", "empty_file"),
+            (
+                upload("identity_card", "a.pdf", b"<html>"),
+                "file",
+                "unsupported_type",
+            ),
+            (
+                upload("bank_account", "a.pdf", opcity_testkit::TINY_PDF),
+                "evidence",
+                "not_a_document",
+            ),
+            (
+                upload("passport", "a.pdf", opcity_testkit::TINY_PDF),
+                "evidence",
+                "unknown_evidence",
+            ),
+        ] {
+            let (_, fields) = code_of(s.upload_document(&ana, app.id, &u).await.unwrap_err());
+            assert_eq!(
+                (fields[0].0.as_str(), fields[0].1.split(' ').next().unwrap()),
+                (field, code)
+            );
+        }
+        assert!(matches!(
+            s.upload_document(
+                &ben,
+                app.id,
+                &upload("identity_card", "x.pdf", opcity_testkit::TINY_PDF)
+            )
+            .await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(
+            s.get_application(&ana, app.id)
+                .await
+                .unwrap()
+                .documents
+                .is_empty()
+        );
+        assert_eq!(
+            std::fs::read_dir(db.documents.path()).unwrap().count(),
+            0,
+            "no file left behind"
+        );
+
+        // A second upload for an item replaces the first, which stays on record.
+        let first = s
+            .upload_document(
+                &ana,
+                app.id,
+                &upload(
+                    "identity_card",
+                    "C:\\scans\\身份证.pdf",
+                    opcity_testkit::TINY_PDF,
+                ),
+            )
+            .await
+            .unwrap();
+        assert_eq!(first.file_name, "身份证.pdf");
+        let second = s
+            .upload_document(&ana, app.id, &upload("identity_card", "id.png", png))
+            .await
+            .unwrap();
+        assert_eq!(second.content_type, "image/png");
+        let detail = s.get_application(&ana, app.id).await.unwrap();
+        let current: Vec<(i64, bool)> =
+            detail.documents.iter().map(|d| (d.id, d.current)).collect();
+        assert_eq!(current, [(first.id, false), (second.id, true)]);
+        assert_eq!(
+            detail
+                .missing
+                .iter()
+                .map(|m| m.id.as_str())
+                .collect::<Vec<_>>(),
+            ["founder_proof", "bank_account"]
+        );
+
+        // The district's reviewer reads it; another district's may not.
+        let (seen, content) = s
+            .document_content(&reviewer, app.id, second.id)
+            .await
+            .unwrap();
+        assert_eq!((content.as_ref(), seen.current), (png, true));
+        assert!(matches!(
+            s.document_content(&elsewhere, app.id, second.id).await,
+            Err(ServiceError::Forbidden)
+        ));
+
+        // Once submitted, the evidence is closed to changes.
+        opcity_testkit::supply_evidence(&s, &ana, app.id).await;
+        s.submit_application(&ana, app.id).await.unwrap();
+        let (_, fields) = code_of(
+            s.upload_document(
+                &ana,
+                app.id,
+                &upload("founder_proof", "late.pdf", opcity_testkit::TINY_PDF),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!(
+            fields[0],
+            (
+                "state".to_owned(),
+                "not_editable state=district_review".to_owned()
+            )
+        );
+
+        // Content changed behind the platform's back is refused, not served.
+        let stored = walk(db.documents.path());
+        assert_eq!(stored.len(), 3, "{stored:?}");
+        for file in &stored {
+            std::fs::write(file, b"%PDF-1.4 altered").unwrap();
+        }
+        assert_eq!(
+            s.document_content(&reviewer, app.id, first.id)
+                .await
+                .unwrap_err()
+                .code(),
+            "internal"
+        );
+        // Every upload is in the audit log.
+        let audited = opcity_store::entity::audit_log::Entity::find()
+            .filter(opcity_store::entity::audit_log::Column::Action.eq("application.document"))
+            .count(s.store().db())
+            .await
+            .unwrap();
+        assert_eq!(audited, 3);
+    })
+    .await;
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// A programme with a rubric: an approval scores every criterion within its
+/// range; the review keeps each score and the total.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rubric_scores_are_checked_and_kept() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let reviewer = account(&s, "rev", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let ana = founder(&s, &admin, "ana", "91440300708461136T").await;
+        let year = opcity_domain::today_in_shanghai(s.now()).year();
+        s.create_budget(
+            &admin,
+            &BudgetInput {
+                programme: "sz.talent.open_source".into(),
+                year,
+                authority: "municipal".into(),
+                total_fen: 10_000_000,
+            },
+        )
+        .await
+        .unwrap();
+        let app = s
+            .create_application(&ana, &apply("sz.talent.open_source", "r1"))
+            .await
+            .unwrap();
+        opcity_testkit::supply_evidence(&s, &ana, app.id).await;
+        s.submit_application(&ana, app.id).await.unwrap();
+        let forward = ReviewInput {
+            decision: Decision::Forward,
+            amount_fen: None,
+            ..approve(0)
+        };
+        s.review_application(&reviewer, app.id, &forward)
+            .await
+            .unwrap();
+
+        let scored = |pairs: &[(&str, i32)]| ReviewInput {
+            scores: pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
+            ..approve(500_000)
+        };
+        let (_, fields) = code_of(
+            s.review_application(
+                &admin,
+                app.id,
+                &scored(&[("achievement", 41), ("charm", 5)]),
+            )
+            .await
+            .unwrap_err(),
+        );
+        assert_eq!(
+            fields,
+            [
+                (
+                    "scores.achievement".to_owned(),
+                    "out_of_range max=40 min=0".to_owned()
+                ),
+                ("scores.charm".to_owned(), "unknown_criterion".to_owned()),
+                ("scores.influence".to_owned(), "score_required".to_owned()),
+                ("scores.fit".to_owned(), "score_required".to_owned()),
+            ]
+        );
+        let approved = s
+            .review_application(
+                &admin,
+                app.id,
+                &scored(&[("achievement", 35), ("influence", 20), ("fit", 25)]),
+            )
+            .await
+            .unwrap();
+        assert_eq!(approved.state, "approved");
+        let detail = s.get_application(&admin, app.id).await.unwrap();
+        let last = detail.reviews.last().unwrap();
+        assert_eq!(last.score, Some(80));
+        assert_eq!(
+            last.scores,
+            serde_json::json!({ "achievement": 35, "fit": 25, "influence": 20 })
+        );
+        // The applicant sees the decision, not the reviewers' scores.
+        assert!(
+            s.get_application(&ana, app.id)
+                .await
+                .unwrap()
+                .reviews
+                .is_empty()
+        );
     })
     .await;
 }

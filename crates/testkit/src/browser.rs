@@ -371,6 +371,15 @@ impl Browser {
             .unwrap_or_else(|e| panic!("type into {css:?}: {e}"));
     }
 
+    /// Chooses a local file in a file input (the browser reads it on submit).
+    pub async fn attach(&self, css: &str, file: &std::path::Path) {
+        self.find(css)
+            .await
+            .send_keys(&file.display().to_string())
+            .await
+            .unwrap_or_else(|e| panic!("attach {} to {css:?}: {e}", file.display()));
+    }
+
     /// Chooses the option with `value` in a select.
     pub async fn select(&self, css: &str, value: &str) {
         self.find(css)

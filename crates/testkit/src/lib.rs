@@ -15,6 +15,8 @@ pub const POSTGRES_ENV: &str = "OPCITY_TEST_POSTGRES_URL";
 pub struct TestDb {
     pub store: Store,
     pub url: String,
+    /// A fresh directory for uploaded documents, removed on drop.
+    pub documents: tempfile::TempDir,
     cleanup: Cleanup,
 }
 
@@ -35,6 +37,7 @@ impl TestDb {
         TestDb {
             store,
             url,
+            documents: tempfile::tempdir().expect("temp dir"),
             cleanup: Cleanup::Sqlite(dir),
         }
     }
@@ -58,6 +61,7 @@ impl TestDb {
         TestDb {
             store,
             url,
+            documents: tempfile::tempdir().expect("temp dir"),
             cleanup: Cleanup::Postgres {
                 admin_url: admin_url.to_owned(),
                 name,
@@ -160,11 +164,53 @@ pub fn shenzhen_pack() -> opcity_policy::Pack {
     .clone()
 }
 
-/// Services over a test database with a fresh data key and the Shenzhen pack.
+/// Services over a test database with a fresh data key, the Shenzhen pack
+/// and a document store in the database's own temporary directory.
 pub fn services(db: &TestDb) -> opcity_services::Services {
     let key = opcity_services::crypto::DataKey::from_base64(
         &opcity_services::crypto::DataKey::generate_base64(),
     )
     .expect("fresh key");
-    opcity_services::Services::new(db.store.clone(), key, shenzhen_pack())
+    let documents = opcity_services::applications::DocumentStore::local(
+        db.documents.path(),
+        opcity_services::applications::evidence::DEFAULT_MAX_BYTES,
+    )
+    .expect("document store");
+    opcity_services::Services::new(db.store.clone(), key, shenzhen_pack()).with_documents(documents)
+}
+
+/// The smallest file the document checks accept: a PDF header and trailer.
+pub const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
+
+/// Supplies every evidence item an application still misses — each form
+/// field as text, each document as [`TINY_PDF`] — so a test can submit it.
+pub async fn supply_evidence(
+    s: &opcity_services::Services,
+    actor: &opcity_services::Actor,
+    application_id: i64,
+) {
+    let detail = s
+        .get_application(actor, application_id)
+        .await
+        .expect("read the application");
+    let mut form = serde_json::Map::new();
+    for item in &detail.missing {
+        if item.kind == "field" {
+            form.insert(item.id.clone(), "supplied by the test".into());
+            continue;
+        }
+        let upload = opcity_services::applications::Upload {
+            evidence_id: item.id.clone(),
+            file_name: format!("{}.pdf", item.id),
+            content: bytes::Bytes::from_static(TINY_PDF),
+        };
+        s.upload_document(actor, application_id, &upload)
+            .await
+            .expect("upload evidence");
+    }
+    if !form.is_empty() {
+        s.update_form(actor, application_id, &form)
+            .await
+            .expect("fill the form");
+    }
 }

@@ -214,6 +214,11 @@ pub fn field_message(locale: Locale, error: &FieldError) -> String {
                 Locale::Zh => d.name_zh(),
                 Locale::En => d.name_en(),
             },
+            // An item named in both languages (`item`, `item_zh`).
+            ("item", _) if locale == Locale::Zh => error
+                .params
+                .get("item_zh")
+                .map_or(v.as_str(), String::as_str),
             _ => v.as_str(),
         };
         (*k, shown)

@@ -16,6 +16,7 @@ pub mod i18n;
 mod metrics_layer;
 mod ops;
 pub mod pages;
+mod upload;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -63,8 +64,11 @@ impl AppState {
 /// The whole application: API, portal and operations endpoints.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.config.body_limit;
+    let upload_limit = upload::body_limit(state.services.document_limit());
     Router::new()
         .merge(api::routes())
+        .merge(api::applications::upload_routes(upload_limit))
+        .merge(pages::applications::upload_routes(upload_limit))
         .merge(pages::routes())
         .merge(ops::routes())
         .layer(axum::middleware::from_fn(error::render_problems))

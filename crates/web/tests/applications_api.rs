@@ -57,6 +57,7 @@ async fn apply_review_accept_and_export() {
         let again: Value = f.http.post(app.url("/api/v1/applications")).header("idempotency-key", "abc").json(&body).send().await.unwrap().json().await.unwrap();
         assert_eq!(first["id"], again["id"], "one application for a retried request");
         let id = first["id"].as_i64().unwrap();
+        supply_evidence_over_http(&app, &f.http, id).await;
         let submitted: Value = f.http.post(app.url(&format!("/api/v1/applications/{id}/submit"))).send().await.unwrap().json().await.unwrap();
         assert_eq!(submitted["state"], "district_review");
 
@@ -81,7 +82,7 @@ async fn apply_review_accept_and_export() {
         let ok = r
             .http
             .post(app.url(&format!("/api/v1/applications/{id}/review")))
-            .json(&json!({ "decision": "approve", "amount_fen": 800_000, "score": 90, "no_conflict_declared": true }))
+            .json(&json!({ "decision": "approve", "amount_fen": 800_000, "no_conflict_declared": true }))
             .send()
             .await
             .unwrap();
@@ -104,4 +105,174 @@ async fn apply_review_accept_and_export() {
         app.stop().await;
     })
     .await;
+}
+
+fn pdf_part(name: &str, content: &'static [u8]) -> reqwest::multipart::Part {
+    reqwest::multipart::Part::bytes(content).file_name(name.to_owned())
+}
+
+async fn upload(
+    app: &TestApp,
+    http: &reqwest::Client,
+    id: i64,
+    evidence: &str,
+    file: reqwest::multipart::Part,
+) -> reqwest::Response {
+    let form = reqwest::multipart::Form::new()
+        .text("evidence", evidence.to_owned())
+        .part("file", file);
+    http.post(app.url(&format!("/api/v1/applications/{id}/documents")))
+        .header("accept-language", "en")
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+/// The housing subsidy's evidence over HTTP: refusals that store nothing,
+/// the form, two documents and a checked download.
+async fn supply_evidence_over_http(app: &TestApp, http: &reqwest::Client, id: i64) {
+    // Submitting with nothing supplied names each missing item.
+    let early = http
+        .post(app.url(&format!("/api/v1/applications/{id}/submit")))
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = early.json().await.unwrap();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "evidence.identity_card",
+            "evidence.founder_proof",
+            "evidence.bank_account"
+        ]
+    );
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "\"Resident identity card\" is missing."
+    );
+
+    // The type is read from the content, whatever the name says.
+    let fake = upload(
+        app,
+        http,
+        id,
+        "identity_card",
+        pdf_part("id.pdf", b"MZ\x90\0 not a pdf"),
+    )
+    .await;
+    assert_eq!(fake.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = fake.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["field"], "file");
+    assert_eq!(problem["errors"][0]["code"], "unsupported_type");
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "Only PDF, PNG, JPEG files are accepted."
+    );
+    // Over the limit: refused while reading, before storage.
+    let big: &'static [u8] = Box::leak(vec![b'%'; 10 * 1024 * 1024 + 1].into_boxed_slice());
+    let large = upload(app, http, id, "identity_card", pdf_part("big.pdf", big)).await;
+    assert_eq!(large.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = large.json().await.unwrap();
+    assert_eq!(problem["errors"][0]["code"], "file_too_large");
+    let unknown = upload(
+        app,
+        http,
+        id,
+        "passport",
+        pdf_part("p.pdf", opcity_testkit::TINY_PDF),
+    )
+    .await;
+    assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let detail: Value = http
+        .get(app.url(&format!("/api/v1/applications/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["documents"],
+        json!([]),
+        "nothing stored by refused uploads"
+    );
+
+    // The form takes only the programme's fields.
+    let bad_form = http
+        .patch(app.url(&format!("/api/v1/applications/{id}/form")))
+        .json(&json!({ "salary": "1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_form.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let form: Value = http
+        .patch(app.url(&format!("/api/v1/applications/{id}/form")))
+        .json(&json!({ "bank_account": "6222 0000 1111 2222" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(form["bank_account"], "6222 0000 1111 2222");
+
+    for item in ["identity_card", "founder_proof"] {
+        let stored = upload(
+            app,
+            http,
+            id,
+            item,
+            pdf_part(&format!("{item}.pdf"), opcity_testkit::TINY_PDF),
+        )
+        .await;
+        assert_eq!(stored.status(), StatusCode::CREATED);
+        let doc: Value = stored.json().await.unwrap();
+        assert_eq!(doc["content_type"], "application/pdf");
+        assert_eq!(doc["size_bytes"], opcity_testkit::TINY_PDF.len());
+        assert_eq!(doc["sha256"].as_str().unwrap().len(), 64);
+        let got = http
+            .get(app.url(&format!(
+                "/api/v1/applications/{id}/documents/{}",
+                doc["id"]
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(got.status(), StatusCode::OK);
+        assert_eq!(got.headers()["x-content-type-options"], "nosniff");
+        assert!(
+            got.headers()["content-disposition"]
+                .to_str()
+                .unwrap()
+                .contains(&format!("{item}.pdf"))
+        );
+        assert!(
+            got.headers()["repr-digest"]
+                .to_str()
+                .unwrap()
+                .starts_with("sha-256=:")
+        );
+        assert_eq!(
+            got.bytes().await.unwrap().as_ref(),
+            opcity_testkit::TINY_PDF
+        );
+    }
+    let detail: Value = http
+        .get(app.url(&format!("/api/v1/applications/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["missing"], json!([]));
 }

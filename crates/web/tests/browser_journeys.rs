@@ -173,6 +173,39 @@ async fn housing_subsidy_from_application_to_first_payment() {
             .wait_for_path("an application page", |p| p.starts_with("/applications/"))
             .await;
         let path = browser.path().await;
+        // A draft first: the programme's form and documents come before submitting.
+        assert_eq!(
+            browser
+                .attr(".badge[data-state]", "data-state")
+                .await
+                .as_deref(),
+            Some("draft")
+        );
+        assert!(browser.text("#missing-evidence").await.contains("身份证"));
+        browser
+            .fill("#form-bank_account", "6222 0000 1111 2222")
+            .await;
+        submit_and_wait(&browser, "#form-fields-submit").await;
+        let dir = tempfile::tempdir().unwrap();
+        for item in ["identity_card", "founder_proof"] {
+            let file = dir.path().join(format!("{item}.pdf"));
+            std::fs::write(&file, opcity_testkit::TINY_PDF).unwrap();
+            browser.attach(&format!("#file-{item}"), &file).await;
+            submit_and_wait(&browser, &format!("#upload-{item}-submit")).await;
+            assert!(
+                !browser.exists("#form-errors").await,
+                "{item}: {}",
+                browser.text("main").await
+            );
+            assert!(
+                browser
+                    .text(&format!("#document-{item}"))
+                    .await
+                    .contains(&format!("{item}.pdf"))
+            );
+        }
+        assert!(!browser.exists("#missing-evidence").await);
+        submit_and_wait(&browser, "#action-submit").await;
         assert_eq!(
             browser
                 .attr(".badge[data-state]", "data-state")
@@ -188,7 +221,6 @@ async fn housing_subsidy_from_application_to_first_payment() {
             browser.goto(&app.url(&path)).await;
             browser.select("#decision", "approve").await;
             browser.fill("#amount_yuan", "30000").await;
-            browser.fill("#score", "85").await;
             browser.click("#no_conflict_declared").await;
             submit_and_wait(&browser, "#review-submit").await;
             assert!(

@@ -90,6 +90,9 @@ pub struct ProgrammeFile {
     pub exclusion_groups: Vec<String>,
     #[serde(default)]
     pub evidence: Vec<EvidenceFile>,
+    /// How reviewers score an application, criterion by criterion.
+    #[serde(default)]
+    pub rubric: Vec<CriterionFile>,
     pub decided_by: DecidedBy,
     #[serde(default)]
     pub second_review_above_fen: Option<i64>,
@@ -156,6 +159,15 @@ pub struct EvidenceFile {
     pub id: String,
     pub title: Text,
     pub kind: EvidenceKind,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CriterionFile {
+    pub id: String,
+    pub title: Text,
+    /// The most points a reviewer may give (1–100).
+    pub max: i32,
 }
 
 /// A tests file is a list of tests.

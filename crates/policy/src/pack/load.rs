@@ -5,7 +5,8 @@ use super::files::{
     AmountFile, ConditionFile, PackFile, ParametersFile, ProgrammeFile, TestsFile, WindowFile,
 };
 use super::model::{
-    Amount, Beneficiary, Condition, Evidence, Pack, PackTest, Parameter, Programme, Test, Window,
+    Amount, Beneficiary, Condition, Criterion, Evidence, Pack, PackTest, Parameter, Programme,
+    Test, Window,
 };
 use crate::error::{LoadError, LoadErrorKind, join_path, missing_field, without_position};
 use crate::expr::{ExprErrorKind, ParamInfo, Unit, compile};
@@ -457,6 +458,7 @@ impl Loader {
             );
         }
         let evidence = self.evidence(src, &f);
+        let rubric = self.rubric(src, &f);
         let second_review_above = f.second_review_above_fen.map(Fen);
         if second_review_above.is_some_and(|fen| fen.positive().is_none()) {
             self.error(
@@ -479,6 +481,7 @@ impl Loader {
             one_time: f.one_time,
             exclusion_groups: f.exclusion_groups,
             evidence,
+            rubric,
             decided_by: f.decided_by,
             second_review_above,
             conditions,
@@ -520,6 +523,36 @@ impl Loader {
                 id: e.id.clone(),
                 title: e.title.clone(),
                 kind: e.kind,
+            });
+        }
+        out
+    }
+
+    fn rubric(&mut self, src: &Source, f: &ProgrammeFile) -> Vec<Criterion> {
+        let mut out: Vec<Criterion> = Vec::with_capacity(f.rubric.len());
+        for c in &f.rubric {
+            if out.iter().any(|seen| seen.id == c.id) {
+                self.error(
+                    LoadErrorKind::Duplicate,
+                    src,
+                    "rubric",
+                    &c.id,
+                    format!("rubric criterion `{}` is used twice", c.id),
+                );
+            }
+            if !(1..=100).contains(&c.max) {
+                self.error(
+                    LoadErrorKind::Invalid,
+                    src,
+                    "rubric",
+                    &c.id,
+                    format!("criterion `{}`: `max` must be 1 to 100", c.id),
+                );
+            }
+            out.push(Criterion {
+                id: c.id.clone(),
+                title: c.title.clone(),
+                max: c.max,
             });
         }
         out

@@ -87,6 +87,15 @@ pub struct Evidence {
     pub kind: EvidenceKind,
 }
 
+/// One criterion of a programme's review rubric: reviewers give it 0 to
+/// `max` points.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Criterion {
+    pub id: String,
+    pub title: Text,
+    pub max: i32,
+}
+
 /// A programme's metadata, as services and the portal show it, and its
 /// compiled rules.
 #[derive(Debug, Clone)]
@@ -102,6 +111,8 @@ pub struct Programme {
     pub one_time: bool,
     pub exclusion_groups: Vec<String>,
     pub evidence: Vec<Evidence>,
+    /// The review rubric (empty: reviewers decide without scores).
+    pub rubric: Vec<Criterion>,
     pub decided_by: DecidedBy,
     /// Approvals above this amount need a second reviewer.
     pub second_review_above: Option<Fen>,

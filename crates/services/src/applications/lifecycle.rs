@@ -1,6 +1,7 @@
 //! Creating, submitting, reviewing, accepting and withdrawing applications.
 
 use super::budgets::budget_error;
+use super::evidence::{DocumentView, MissingEvidence, check_form, missing_error, missing_evidence};
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
@@ -53,8 +54,10 @@ pub struct ReviewInput {
     pub decision: Decision,
     /// The approved amount (fen), for approvals of programmes with money.
     pub amount_fen: Option<i64>,
-    /// Rubric score 0–100.
-    pub score: Option<i32>,
+    /// Rubric scores, criterion → points (0 to the criterion's `max`), for
+    /// programmes with a rubric; an approval scores every criterion.
+    #[serde(default)]
+    pub scores: std::collections::BTreeMap<String, i32>,
     pub comment: Option<String>,
     /// The reviewer declares no conflict of interest (required).
     pub no_conflict_declared: bool,
@@ -108,11 +111,32 @@ pub struct DisbursementView {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
+/// A reviewer's decision as other reviewers see it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReviewView {
+    pub reviewer_id: i64,
+    pub decision: String,
+    pub amount_fen: Option<i64>,
+    /// The total of `scores`.
+    pub score: Option<i32>,
+    #[schema(value_type = Object)]
+    pub scores: serde_json::Value,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ApplicationDetail {
     pub application: ApplicationView,
     pub history: Vec<EventView>,
     pub disbursements: Vec<DisbursementView>,
+    /// Uploaded documents, oldest first; a later upload for an item replaces
+    /// the earlier one.
+    pub documents: Vec<DocumentView>,
+    /// Evidence the programme asks for that is not supplied yet.
+    pub missing: Vec<MissingEvidence>,
+    /// Reviews, for reviewers and auditors only (empty for the applicant).
+    pub reviews: Vec<ReviewView>,
 }
 
 /// Review queue filters.
@@ -158,7 +182,7 @@ fn view(
     }
 }
 
-fn resource(a: &application::Model) -> Resource {
+pub(super) fn resource(a: &application::Model) -> Resource {
     Resource::Application {
         district: a
             .district
@@ -187,7 +211,7 @@ fn state_error(err: opcity_domain::application::TransitionError, current: &str) 
 }
 
 impl Services {
-    async fn load_application<C: ConnectionTrait>(
+    pub(super) async fn load_application<C: ConnectionTrait>(
         &self,
         db: &C,
         id: i64,
@@ -297,6 +321,7 @@ impl Services {
         if input.requested_fen.is_some_and(|f| f <= 0) {
             return Err(ServiceError::invalid("requested_fen", "must_be_positive"));
         }
+        check_form(programme, &input.form)?;
         let (person_id, enterprise_id, district) = self
             .applicant_subject(actor, programme.beneficiary, input.enterprise_id)
             .await?;
@@ -474,6 +499,7 @@ impl Services {
         let tx = self.store().begin().await?;
         let app = self.load_application(&tx, id).await?;
         authorize(actor, Action::Update, resource(&app))?;
+        self.check_evidence_supplied(&tx, &app).await?;
         let event = if app.state == State::Returned.id() {
             Event::Resubmit
         } else {
@@ -511,6 +537,26 @@ impl Services {
             .await?;
         tx.commit().await?;
         Ok(view(&after, now, false))
+    }
+
+    /// Refuses a submission while any declared evidence is missing.
+    async fn check_evidence_supplied(
+        &self,
+        tx: &DatabaseTransaction,
+        app: &application::Model,
+    ) -> Result<()> {
+        let pack = self.pack();
+        let Some(programme) = pack.programme(&app.programme) else {
+            return Ok(());
+        };
+        let form: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
+        let documents = self.document_rows(tx, app.id).await?;
+        let missing = missing_evidence(programme, &form, &documents);
+        if missing.is_empty() {
+            Ok(())
+        } else {
+            Err(missing_error(&missing))
+        }
     }
 
     /// A reviewer's decision. Approving reserves the amount in the deciding
@@ -634,13 +680,7 @@ impl Services {
         input: &ReviewInput,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        if input.score.is_some_and(|s| !(0..=100).contains(&s)) {
-            return Err(ServiceError::Validation(vec![
-                FieldError::new("score", "out_of_range")
-                    .with("min", 0)
-                    .with("max", 100),
-            ]));
-        }
+        let score = self.check_scores(app, input)?;
         let decision = serde_json::to_value(input.decision)
             .ok()
             .and_then(|v| v.as_str().map(str::to_owned))
@@ -650,7 +690,9 @@ impl Services {
             reviewer_id: Set(actor.account_id),
             decision: Set(decision),
             amount_fen: Set(input.amount_fen),
-            score: Set(input.score),
+            score: Set(score),
+            scores: Set((!input.scores.is_empty())
+                .then(|| serde_json::to_string(&input.scores).unwrap_or_default())),
             comment: Set(input.comment.clone()),
             no_conflict_declared: Set(input.no_conflict_declared),
             at: Set(now),
@@ -659,6 +701,41 @@ impl Services {
         .insert(tx)
         .await?;
         Ok(())
+    }
+
+    /// Checks the scores against the programme's rubric and returns their
+    /// total: every criterion known and within 0..=max, and all of them
+    /// scored when approving.
+    fn check_scores(&self, app: &application::Model, input: &ReviewInput) -> Result<Option<i32>> {
+        let pack = self.pack();
+        let rubric = pack
+            .programme(&app.programme)
+            .map(|p| p.rubric.as_slice())
+            .unwrap_or_default();
+        let mut errors = Vec::new();
+        for (id, points) in &input.scores {
+            match rubric.iter().find(|c| &c.id == id) {
+                None => errors.push(FieldError::new(format!("scores.{id}"), "unknown_criterion")),
+                Some(c) if !(0..=c.max).contains(points) => errors.push(
+                    FieldError::new(format!("scores.{id}"), "out_of_range")
+                        .with("min", 0)
+                        .with("max", c.max),
+                ),
+                Some(_) => {}
+            }
+        }
+        if input.decision == Decision::Approve {
+            for c in rubric.iter().filter(|c| !input.scores.contains_key(&c.id)) {
+                errors.push(FieldError::new(
+                    format!("scores.{}", c.id),
+                    "score_required",
+                ));
+            }
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        Ok((!input.scores.is_empty()).then(|| input.scores.values().sum()))
     }
 
     /// Approves, or returns `None` when the approval waits for a second reviewer.
@@ -1076,11 +1153,52 @@ impl Services {
                 paid_at: d.paid_at,
             })
             .collect();
+        let documents = self.document_rows(db, id).await?;
+        let pack = self.pack();
+        let missing = pack
+            .programme(&app.programme)
+            .map(|p| {
+                let form: serde_json::Value =
+                    serde_json::from_str(&app.form_data).unwrap_or_default();
+                missing_evidence(p, &form, &documents)
+            })
+            .unwrap_or_default();
+        let reviews = if actor.role == Role::Founder {
+            Vec::new()
+        } else {
+            self.review_views(db, id).await?
+        };
         Ok(ApplicationDetail {
             application: view(&app, self.now(), false),
             history,
             disbursements,
+            documents: Services::document_views(&documents),
+            missing,
+            reviews,
         })
+    }
+
+    async fn review_views<C: ConnectionTrait>(&self, db: &C, id: i64) -> Result<Vec<ReviewView>> {
+        Ok(review::Entity::find()
+            .filter(review::Column::ApplicationId.eq(id))
+            .order_by_asc(review::Column::Id)
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|r| ReviewView {
+                reviewer_id: r.reviewer_id,
+                decision: r.decision,
+                amount_fen: r.amount_fen,
+                score: r.score,
+                scores: r
+                    .scores
+                    .as_deref()
+                    .and_then(|s| serde_json::from_str(s).ok())
+                    .unwrap_or_else(|| serde_json::json!({})),
+                comment: r.comment,
+                at: r.at,
+            })
+            .collect())
     }
 
     /// The founder's own applications, newest first.

@@ -10,8 +10,10 @@
 
 pub mod budgets;
 pub mod disbursements;
+pub mod evidence;
 pub mod lifecycle;
 
+pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
 pub use lifecycle::{
     ApplicationDetail, ApplicationView, Decision, NewApplication, QueueFilter, ReviewInput,
 };

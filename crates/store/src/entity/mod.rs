@@ -4,6 +4,7 @@
 pub mod account;
 pub mod api_token;
 pub mod application;
+pub mod application_document;
 pub mod application_event;
 pub mod audit_log;
 pub mod benefit_grant;

@@ -10,7 +10,10 @@ pub struct Model {
     pub reviewer_id: i64,
     pub decision: String,
     pub amount_fen: Option<i64>,
+    /// The total of `scores`, when the programme has a rubric.
     pub score: Option<i32>,
+    /// Rubric scores as a JSON object: criterion → points.
+    pub scores: Option<String>,
     pub comment: Option<String>,
     /// The reviewer declared no conflict of interest.
     pub no_conflict_declared: bool,

@@ -14,7 +14,7 @@ use opcity_services::ServiceError;
 use opcity_services::applications::budgets::{BudgetInput, BudgetView};
 use opcity_services::applications::disbursements::{PaymentLine, payments_csv, payments_xlsx};
 use opcity_services::applications::{
-    ApplicationDetail, ApplicationView, NewApplication, QueueFilter, ReviewInput,
+    ApplicationDetail, ApplicationView, DocumentView, NewApplication, QueueFilter, ReviewInput,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +25,14 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/applications/queue", get(review_queue))
         .route("/api/v1/applications/{id}", get(get_application))
+        .route(
+            "/api/v1/applications/{id}/form",
+            axum::routing::patch(update_form),
+        )
+        .route(
+            "/api/v1/applications/{id}/documents/{document}",
+            get(download_document),
+        )
         .route("/api/v1/applications/{id}/submit", post(submit_application))
         .route("/api/v1/applications/{id}/review", post(review_application))
         .route("/api/v1/applications/{id}/accept", post(accept_offer))
@@ -100,6 +108,86 @@ pub async fn get_application(
     Path(id): Path<i64>,
 ) -> Result<Json<ApplicationDetail>, WebError> {
     Ok(Json(state.services.get_application(&actor, id).await?))
+}
+
+/// Sets form fields of a draft or returned application (the programme's
+/// evidence items of kind `field`); an empty string clears a field. Returns
+/// the whole form.
+#[utoipa::path(patch, path = "/api/v1/applications/{id}/form", tag = "applications",
+    request_body(content = Object, description = "evidence id → text"),
+    responses((status = 200, body = Object), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn update_form(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(changes): ApiJson<serde_json::Map<String, serde_json::Value>>,
+) -> Result<Json<serde_json::Value>, WebError> {
+    Ok(Json(
+        state.services.update_form(&actor, id, &changes).await?,
+    ))
+}
+
+/// The upload route, with a body limit of its own: the document size limit
+/// plus room for the form's other parts.
+pub fn upload_routes(body_limit: usize) -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/applications/{id}/documents",
+        post(upload_document).layer(axum::extract::DefaultBodyLimit::max(body_limit)),
+    )
+}
+
+/// The multipart body of a document upload.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // documents the body for OpenAPI only
+pub struct DocumentUpload {
+    /// The programme's evidence item (kind `document`), e.g. `identity_card`.
+    evidence: String,
+    /// PDF, PNG or JPEG, as read from the content; at most the configured size.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+}
+
+/// Uploads a document for one of the programme's evidence items, to a draft
+/// or returned application. Refused before anything is stored when the item,
+/// the size or the type (read from the content) is wrong.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/documents", tag = "applications",
+    request_body(content = DocumentUpload, content_type = "multipart/form-data"),
+    responses((status = 201, body = DocumentView), (status = 403, body = ProblemDoc), (status = 413, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn upload_document(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(id): Path<i64>,
+    multipart: axum::extract::Multipart,
+) -> Result<impl IntoResponse, WebError> {
+    let limit = state.services.document_limit();
+    let upload = crate::upload::read_upload(multipart, limit)
+        .await?
+        .into_upload()?;
+    let view = state.services.upload_document(&actor, id, &upload).await?;
+    Ok((
+        StatusCode::CREATED,
+        [(
+            header::LOCATION,
+            format!("/api/v1/applications/{id}/documents/{}", view.id),
+        )],
+        Json(view),
+    ))
+}
+
+/// A document's content, checked against its SHA-256 (sent as
+/// `Repr-Digest`), as an attachment.
+#[utoipa::path(get, path = "/api/v1/applications/{id}/documents/{document}", tag = "applications",
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+pub async fn download_document(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path((id, document)): Path<(i64, i64)>,
+) -> Result<impl IntoResponse, WebError> {
+    let (view, content) = state
+        .services
+        .document_content(&actor, id, document)
+        .await?;
+    Ok(crate::upload::document_response(&view, content))
 }
 
 /// Submits (or resubmits) an application; the policy engine pre-checks it.

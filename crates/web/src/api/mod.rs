@@ -3,7 +3,7 @@
 //! from this binary, so it works offline).
 
 mod accounts;
-mod applications;
+pub(crate) mod applications;
 mod policy;
 mod registry;
 mod reports;
@@ -34,6 +34,7 @@ use utoipa_swagger_ui::SwaggerUi;
         registry::list_enterprises, registry::get_enterprise, registry::create_enterprise, registry::update_enterprise,
         reports::districts, reports::dashboard, reports::audit_log, reports::audit_verify,
         applications::create_application, applications::list_applications, applications::review_queue, applications::get_application,
+        applications::update_form, applications::upload_document, applications::download_document,
         applications::submit_application, applications::review_application, applications::accept_offer, applications::withdraw_application,
         applications::appeal_application, applications::decide_appeal, applications::claw_back,
         applications::list_budgets, applications::create_budget, applications::fund_budget, applications::export_disbursements,

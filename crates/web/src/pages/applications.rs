@@ -34,6 +34,14 @@ pub fn routes() -> Router<AppState> {
         .route("/budgets", get(budgets).post(create_budget))
 }
 
+/// The document upload form's route, with the upload body limit.
+pub fn upload_routes(body_limit: usize) -> Router<AppState> {
+    Router::new().route(
+        "/applications/{id}/documents",
+        post(upload).layer(axum::extract::DefaultBodyLimit::max(body_limit)),
+    )
+}
+
 fn title_of(state: &AppState, l: Locale, programme: &str) -> String {
     state
         .services
@@ -176,8 +184,15 @@ async fn apply(
         .create_application(actor, &input)
         .await
         .map_err(|e| viewer.fail(e))?;
-    // A double click finds the application already submitted.
-    if created.state == "draft" {
+    // With evidence to supply, the founder fills the form on the
+    // application's page first; a double click finds it already submitted.
+    let missing = state
+        .services
+        .get_application(actor, created.id)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .missing;
+    if created.state == "draft" && missing.is_empty() {
         state
             .services
             .submit_application(actor, created.id)
@@ -214,7 +229,118 @@ fn explanation(l: Locale, d: &ApplicationDetail) -> Markup {
     }
 }
 
-fn actions(viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
+/// One score field per criterion of the programme's rubric.
+fn rubric_inputs(state: &AppState, l: Locale, programme: &str) -> Markup {
+    let Ok((_, p)) = state.services.programme(programme) else {
+        return html! {};
+    };
+    html! {
+        @if !p.rubric.is_empty() {
+            fieldset id="rubric" {
+                legend { (t(l, "application.rubric")) }
+                @for c in &p.rubric {
+                    div.field { label for={ "score-" (c.id) } { (bilingual(l, &c.title)) " (0–" (c.max) ")" }
+                        input id={ "score-" (c.id) } name={ "score." (c.id) } type="number" min="0" max=(c.max); }
+                }
+            }
+        }
+    }
+}
+
+fn bilingual(l: Locale, text: &opcity_services::policy::Bilingual) -> String {
+    if l == Locale::Zh {
+        text.zh.clone()
+    } else {
+        text.en.clone()
+    }
+}
+
+/// The evidence the programme asks for: the applicant fills the fields and
+/// uploads the documents while the application is a draft or returned;
+/// everyone who may see the application sees what was supplied.
+fn evidence(state: &AppState, viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
+    let l = viewer.locale;
+    let a = &d.application;
+    let Ok((_, p)) = state.services.programme(&a.programme) else {
+        return html! {};
+    };
+    if p.evidence.is_empty() {
+        return html! {};
+    }
+    let editable = actor.role == Role::Founder && matches!(a.state.as_str(), "draft" | "returned");
+    let csrf = viewer.csrf.clone().unwrap_or_default();
+    let fields: Vec<_> = p.evidence.iter().filter(|e| e.kind == "field").collect();
+    let documents: Vec<_> = p.evidence.iter().filter(|e| e.kind == "document").collect();
+    html! {
+        section.card id="evidence" {
+            h2 { (t(l, "application.evidence")) }
+            @if !d.missing.is_empty() {
+                p.notice id="missing-evidence" { (t(l, "application.missing_evidence")) " "
+                    (d.missing.iter().map(|m| bilingual(l, &m.title)).collect::<Vec<_>>().join("、")) }
+            }
+            @if editable && !fields.is_empty() {
+                form.stack method="post" action={ "/applications/" (a.id) "/form" } id="form-fields" {
+                    input type="hidden" name="_csrf" value=(csrf);
+                    @for e in &fields {
+                        div.field { label for={ "form-" (e.id) } { (bilingual(l, &e.title)) }
+                            input id={ "form-" (e.id) } name={ "form." (e.id) } type="text" maxlength="500"
+                                value=(a.form.get(&e.id).and_then(|v| v.as_str()).unwrap_or_default()); }
+                    }
+                    div { button type="submit" id="form-fields-submit" { (t(l, "form.save")) } }
+                }
+            } @else if !fields.is_empty() {
+                dl.facts id="form-values" {
+                    @for e in &fields {
+                        dt { (bilingual(l, &e.title)) }
+                        dd { (a.form.get(&e.id).and_then(|v| v.as_str()).unwrap_or("—")) }
+                    }
+                }
+            }
+            @for e in &documents {
+                div.document id={ "document-" (e.id) } {
+                    h3 { (bilingual(l, &e.title)) }
+                    @for doc in d.documents.iter().filter(|doc| doc.evidence_id == e.id) {
+                        p data-current=(doc.current) {
+                            a href={ "/api/v1/applications/" (a.id) "/documents/" (doc.id) } { (doc.file_name) }
+                            " · " (doc.content_type) " · " (grouped(doc.size_bytes)) " B · SHA-256 "
+                            span.mono title=(doc.sha256) { (&doc.sha256[..12.min(doc.sha256.len())]) "…" }
+                            @if !doc.current { " · " (t(l, "application.document_replaced")) }
+                        }
+                    }
+                    @if editable {
+                        form.inline method="post" action={ "/applications/" (a.id) "/documents" } enctype="multipart/form-data" id={ "upload-" (e.id) } {
+                            input type="hidden" name="_csrf" value=(csrf);
+                            input type="hidden" name="evidence" value=(e.id);
+                            input type="file" name="file" id={ "file-" (e.id) } accept=".pdf,.png,.jpg,.jpeg,application/pdf,image/png,image/jpeg" required;
+                            button type="submit" id={ "upload-" (e.id) "-submit" } { (t(l, "application.upload")) }
+                        }
+                    }
+                }
+            }
+            @if editable { p.hint { (tf(l, "application.upload_hint", [("mib", (state.services.document_limit() / (1024 * 1024)).to_string().as_str())])) } }
+        }
+    }
+}
+
+/// Reviews so far, for reviewers and auditors.
+fn reviews(l: Locale, d: &ApplicationDetail) -> Markup {
+    html! {
+        @if !d.reviews.is_empty() {
+            h2 { (t(l, "application.reviews")) }
+            table id="reviews" {
+                thead { tr { th { (t(l, "audit.at")) } th { (t(l, "application.decision")) } th.num { (t(l, "application.amount")) }
+                    th.num { (t(l, "application.score")) } th { (t(l, "application.comment")) } } }
+                tbody { @for r in &d.reviews {
+                    tr { td { (r.at.format("%Y-%m-%d %H:%M")) } td { (t(l, &format!("application.decide.{}", r.decision))) } td.num { (money(r.amount_fen)) }
+                        td.num title=(r.scores.to_string()) { (r.score.map(|s| s.to_string()).unwrap_or_default()) }
+                        td { (r.comment.clone().unwrap_or_default()) } }
+                } }
+            }
+        }
+    }
+}
+
+fn actions(state: &AppState, viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
     let l = viewer.locale;
     let a = &d.application;
     let mine = actor.role == Role::Founder;
@@ -249,7 +375,7 @@ fn actions(viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
                         @for d in ["approve", "return", "reject", "forward"] { option value=(d) { (t(l, &format!("application.decide.{d}"))) } }
                     } }
                 div.field { label for="amount_yuan" { (t(l, "application.amount_yuan")) } input id="amount_yuan" name="amount_yuan" type="text" inputmode="decimal"; }
-                div.field { label for="score" { (t(l, "application.score")) } input id="score" name="score" type="number" min="0" max="100"; }
+                (rubric_inputs(state, l, &a.programme))
                 div.field { label for="return_deadline" { (t(l, "application.return_deadline")) } input id="return_deadline" name="return_deadline" type="date"; }
                 div.field { label for="comment" { (t(l, "application.comment")) } input id="comment" name="comment" type="text"; }
                 label { input type="checkbox" name="no_conflict_declared" value="true" id="no_conflict_declared"; " " (t(l, "application.no_conflict")) }
@@ -288,8 +414,10 @@ async fn render_detail(
             dt { (t(l, "application.approved")) } dd id="approved" { (money(a.approved_fen)) }
             dt { (t(l, "list.district")) } dd { (a.district) }
         }
-        (actions(viewer, actor, &d))
+        (actions(state, viewer, actor, &d))
+        (evidence(state, viewer, actor, &d))
         (explanation(l, &d))
+        (reviews(l, &d))
         @if !d.disbursements.is_empty() {
             h2 { (t(l, "application.payments")) }
             table id="payments" {
@@ -348,10 +476,24 @@ fn review_input(form: &Values) -> Result<ReviewInput, ServiceError> {
         ),
         None => None,
     };
+    let mut scores = std::collections::BTreeMap::new();
+    for (key, value) in form {
+        let Some(criterion) = key.strip_prefix("score.") else {
+            continue;
+        };
+        if value.trim().is_empty() {
+            continue;
+        }
+        let points = value
+            .trim()
+            .parse()
+            .map_err(|_| ServiceError::invalid(format!("scores.{criterion}"), "not_a_number"))?;
+        scores.insert(criterion.to_owned(), points);
+    }
     Ok(ReviewInput {
         decision,
         amount_fen,
-        score: form.get("score").and_then(|s| s.parse().ok()),
+        scores,
         comment: form
             .get("comment")
             .filter(|c| !c.trim().is_empty())
@@ -376,36 +518,47 @@ async fn act(
     viewer.check_csrf(form.get("_csrf"))?;
     let comment = form.get("comment").map(String::as_str);
     let s = &state.services;
-    let outcome = match action.as_str() {
-        "submit" => s.submit_application(&actor, id).await,
-        "accept" => s.accept_offer(&actor, id).await,
-        "withdraw" => s.withdraw_application(&actor, id).await,
-        "appeal" => s.appeal_application(&actor, id, comment).await,
-        "reopen" => s.decide_appeal(&actor, id, true, comment).await,
-        "dismiss" => s.decide_appeal(&actor, id, false, comment).await,
-        "claw-back" => s.claw_back(&actor, id, comment).await,
+    let outcome: Result<(), ServiceError> = match action.as_str() {
+        "submit" => s.submit_application(&actor, id).await.map(drop),
+        "accept" => s.accept_offer(&actor, id).await.map(drop),
+        "withdraw" => s.withdraw_application(&actor, id).await.map(drop),
+        "appeal" => s.appeal_application(&actor, id, comment).await.map(drop),
+        "reopen" => s.decide_appeal(&actor, id, true, comment).await.map(drop),
+        "dismiss" => s.decide_appeal(&actor, id, false, comment).await.map(drop),
+        "claw-back" => s.claw_back(&actor, id, comment).await.map(drop),
+        "form" => {
+            let changes = form
+                .iter()
+                .filter_map(|(k, v)| Some((k.strip_prefix("form.")?.to_owned(), v.clone().into())))
+                .collect();
+            s.update_form(&actor, id, &changes).await.map(drop)
+        }
         "review" => match review_input(&form) {
-            Ok(input) => s.review_application(&actor, id, &input).await,
+            Ok(input) => s.review_application(&actor, id, &input).await.map(drop),
             Err(e) => Err(e),
         },
         _ => Err(ServiceError::NotFound { entity: "action" }),
     };
+    after_action(&state, &viewer, id, outcome).await
+}
+
+/// Back to the application after an action, or its page again with the
+/// refusal's reasons.
+async fn after_action(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+    outcome: Result<(), ServiceError>,
+) -> PageResult {
     match outcome {
-        Ok(_) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
+        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
         Err(ServiceError::Validation(errors)) => {
-            render_detail(
-                &state,
-                &viewer,
-                id,
-                &errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
+            render_detail(state, viewer, id, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
         }
         Err(ServiceError::Conflict { code, field }) => {
             render_detail(
-                &state,
-                &viewer,
+                state,
+                viewer,
                 id,
                 &[FieldError::new(field.unwrap_or(""), code)],
                 StatusCode::CONFLICT,
@@ -414,6 +567,34 @@ async fn act(
         }
         Err(other) => Err(viewer.fail(other)),
     }
+}
+
+/// A document uploaded from the application's page (multipart form).
+async fn upload(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    multipart: axum::extract::Multipart,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let limit = state.services.document_limit();
+    let read = match crate::upload::read_upload(multipart, limit).await {
+        Ok(read) => read,
+        Err(crate::error::WebError::Service(e)) => {
+            return after_action(&state, &viewer, id, Err(e)).await;
+        }
+        Err(other) => return Err(viewer.fail(other)),
+    };
+    viewer.check_csrf(read.fields.get("_csrf"))?;
+    let outcome = match read.into_upload() {
+        Ok(upload) => state
+            .services
+            .upload_document(&actor, id, &upload)
+            .await
+            .map(drop),
+        Err(e) => Err(e),
+    };
+    after_action(&state, &viewer, id, outcome).await
 }
 
 async fn budgets(State(state): State<AppState>, viewer: Viewer) -> PageResult {
