@@ -5,7 +5,10 @@
 //! allocation (operator enters building, floor and unit → founder requests a
 //! desk → operator offers it → founder accepts → the agreement is active);
 //! one instrument booking (founder books a 09:00 slot, the slot is taken and
-//! the iCalendar export carries the booking in UTC). SQLite and, when
+//! the iCalendar export carries the booking in UTC); the voucher wallet (the
+//! enterprise sees its balance and captures, confirms one, disputes another;
+//! an administrator reverses the dispute and the balance comes back). SQLite
+//! and, when
 //! configured, PostgreSQL; SKIPPED without Chromium unless
 //! `OPCITY_REQUIRE_BROWSER=1`.
 
@@ -17,6 +20,9 @@ use opcity_services::registry::communities::CommunityInput;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::spaces::instruments::InstrumentInput;
+use opcity_services::vouchers::issue::IssueVoucher;
+use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput};
+use opcity_services::vouchers::redeem::{CaptureInput, HoldInput};
 use opcity_testkit::app::TEST_PASSWORD;
 use opcity_testkit::{Browser, TestApp, each_backend};
 
@@ -546,6 +552,178 @@ async fn a_nine_oclock_slot_booked_and_in_the_calendar() {
         );
         browser
             .screenshot(&format!("instrument-booking-{:?}", db.backend()).to_lowercase())
+            .await;
+        app.stop().await;
+    })
+    .await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let s = &app.services;
+        let (admin, firm) = founder_with_enterprise(&app).await;
+        let vendor = app.account("vendor", Role::ServiceProvider, None).await;
+        const MODEL: &str = "sz.voucher.model";
+        let today = opcity_domain::today_in_shanghai(s.now());
+        s.issue_voucher(
+            &admin,
+            &IssueVoucher {
+                enterprise_id: firm,
+                kind: MODEL.into(),
+                amount_fen: 1_000_000,
+                valid_until: today + chrono::Days::new(30),
+                transfer_id: Some("iss-1".into()),
+            },
+        )
+        .await
+        .unwrap();
+        let p = s
+            .register_provider(
+                &vendor,
+                &ProviderInput {
+                    name: "鹏城算力服务有限公司".into(),
+                    uscc: None,
+                    category: "compute".into(),
+                    kinds: vec![MODEL.into()],
+                    account_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        s.decide_provider(
+            &admin,
+            p.id,
+            &ProviderDecision {
+                decision: "approve".into(),
+                kinds: vec![MODEL.into()],
+            },
+        )
+        .await
+        .unwrap();
+        for (n, amount) in [(1, 300_000), (2, 200_000)] {
+            s.place_hold(
+                &vendor,
+                &HoldInput {
+                    transfer_id: format!("h-{n}"),
+                    enterprise_id: firm,
+                    kind: MODEL.into(),
+                    amount_fen: amount,
+                    use_kind: "api_usage".into(),
+                    reference: format!("INV-{n}"),
+                    contract_amount_fen: None,
+                    timeout_secs: None,
+                },
+            )
+            .await
+            .unwrap();
+            s.capture_hold(
+                &vendor,
+                &CaptureInput {
+                    transfer_id: format!("c-{n}"),
+                    hold_id: format!("h-{n}"),
+                    amount_fen: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let balance = format!("#wallet-{firm} tr[data-kind='{MODEL}']");
+
+        // The enterprise sees its balance and both captures.
+        sign_in(&browser, &app, "founder").await;
+        browser.goto(&app.url("/vouchers")).await;
+        assert_eq!(
+            browser.attr(&balance, "data-available").await.as_deref(),
+            Some("500000")
+        );
+        assert!(browser.text(&balance).await.contains("¥5,000.00"));
+        let history = format!("#history-{firm}");
+        for c in ["c-1", "c-2"] {
+            assert_eq!(
+                browser
+                    .attr(&format!("{history} tr[data-transfer='{c}']"), "data-kind")
+                    .await
+                    .as_deref(),
+                Some("capture")
+            );
+        }
+
+        // Confirms the first use.
+        submit_and_wait(&browser, "#confirm-c-1").await;
+        browser.find("#voucher-done").await;
+        assert!(!browser.exists("#confirm-c-1").await);
+        // A dispute needs a reason; with one, it is recorded.
+        submit_and_wait(&browser, "#dispute-c-2").await;
+        assert_eq!(
+            browser
+                .attr("#voucher-error li", "data-field")
+                .await
+                .as_deref(),
+            Some("comment")
+        );
+        browser
+            .fill("#review-c-2 input[name=comment]", "接口从未开通")
+            .await;
+        submit_and_wait(&browser, "#dispute-c-2").await;
+        browser.find("#voucher-done").await;
+        assert!(!browser.exists("#dispute-c-2").await);
+
+        // The administrator reverses the disputed use.
+        sign_in(&browser, &app, "admin").await;
+        browser.goto(&app.url("/vouchers")).await;
+        assert_eq!(
+            browser.attr("#dispute-c-2", "data-status").await.as_deref(),
+            Some("open")
+        );
+        assert!(browser.text("#dispute-c-2").await.contains("接口从未开通"));
+        browser
+            .fill("#resolve-c-2 input[name=comment]", "服务商未交付")
+            .await;
+        submit_and_wait(&browser, "#reverse-c-2").await;
+        browser.find("#voucher-done").await;
+        assert_eq!(
+            browser.attr("#dispute-c-2", "data-status").await.as_deref(),
+            Some("reversed")
+        );
+        assert!(!browser.exists("#resolve-c-2").await);
+        assert_eq!(
+            browser
+                .attr("#reconciliation", "data-clean")
+                .await
+                .as_deref(),
+            Some("true")
+        );
+
+        // The enterprise has the amount back and sees why.
+        sign_in(&browser, &app, "founder").await;
+        browser.goto(&app.url("/vouchers")).await;
+        assert_eq!(
+            browser.attr(&balance, "data-available").await.as_deref(),
+            Some("700000")
+        );
+        assert_eq!(
+            browser
+                .attr(
+                    &format!("{history} tr[data-transfer='c-2'] [data-resolution]"),
+                    "data-resolution"
+                )
+                .await
+                .as_deref(),
+            Some("reversed")
+        );
+        assert!(
+            browser
+                .exists(&format!("{history} tr[data-kind='reversal']"))
+                .await
+        );
+        browser
+            .screenshot(&format!("voucher-wallet-{:?}", db.backend()).to_lowercase())
             .await;
         app.stop().await;
     })
