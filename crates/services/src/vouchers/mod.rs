@@ -20,6 +20,7 @@
 //! (`Refund`: spent back to reserved), each in the same transaction as its
 //! transfers.
 
+mod demo;
 pub mod disputes;
 pub mod issue;
 pub mod jobs;
