@@ -1,6 +1,8 @@
 //! A realistic, clearly fictional demo data set: communities in the four
 //! first-wave districts, a few hundred persons and enterprises with varied
-//! facts, and one account per role. Everything goes through the same service
+//! facts, one account per role (and a second provider), spaces, housing and
+//! instruments (`spaces::demo`), approved providers and model vouchers with
+//! holds and captures (`vouchers::demo`). Everything goes through the same service
 //! functions as real input, so it is validated and audited like real data.
 
 use crate::Services;
@@ -213,6 +215,13 @@ impl Services {
         .await?;
         let founder_id = make("founder", "陈思远（示例创业者）", Role::Founder, None).await?;
         let provider_id = make("provider", "示例算力服务商", Role::ServiceProvider, None).await?;
+        let model_vendor_id = make(
+            "provider.model",
+            "示例模型接口服务商",
+            Role::ServiceProvider,
+            None,
+        )
+        .await?;
         make("investor", "示例天使投资人", Role::Investor, None).await?;
         make("auditor", "审计员", Role::Auditor, None).await?;
 
@@ -238,6 +247,8 @@ impl Services {
         let persons = self.demo_persons(&admin, &mut rng, founder_id).await?;
         let enterprises = self
             .demo_enterprises(&admin, &mut rng, &persons, &community_ids)
+            .await?;
+        self.demo_vouchers(&admin, &mut rng, founder_id, [provider_id, model_vendor_id])
             .await?;
         Ok(DemoReport {
             logins,
@@ -339,7 +350,7 @@ impl Services {
         let sizes = ["micro", "micro", "micro", "small", "small", "medium"];
         let mut count = 0;
         // Every other person has founded an enterprise.
-        for (person_id, district) in persons.iter().step_by(2) {
+        for (i, (person_id, district)) in persons.iter().step_by(2).enumerate() {
             let in_district: Vec<i64> = communities
                 .iter()
                 .filter(|(_, d)| d == district)
@@ -369,7 +380,9 @@ impl Services {
                 district: district.id().to_owned(),
                 community_id,
                 size: Some((*sizes.choose(rng).expect("non-empty")).to_owned()),
-                ai_business: Some(rng.random_bool(0.85)),
+                // The demo founder's own enterprise (the first) works in
+                // AI, so its login shows vouchers.
+                ai_business: Some(rng.random_bool(0.85) || i == 0),
                 gov_deployed_product: Some(rng.random_bool(0.08)),
                 demonstration_project: Some(rng.random_bool(0.1)),
                 consortium_lead: Some(rng.random_bool(0.03)),

@@ -365,7 +365,7 @@ async fn demo_data_loads_once_and_feeds_the_dashboard() {
     each_backend(async |db| {
         let s = services(db);
         let report = s.load_demo(7).await.unwrap();
-        assert_eq!(report.logins.len(), 8);
+        assert_eq!(report.logins.len(), 9);
         assert!(report.persons >= 250, "{}", report.persons);
         assert!(report.enterprises >= 100);
         let mut roles: Vec<_> = report.logins.iter().map(|l| l.role.id()).collect();
@@ -397,6 +397,37 @@ async fn demo_data_loads_once_and_feeds_the_dashboard() {
             .find(|t| t.id == "communities_at_area")
             .unwrap();
         assert_eq!(at_area.value, 5);
+        // Vouchers: the founder's wallet and the providers' consoles live.
+        let login = |name: &str| {
+            report
+                .logins
+                .iter()
+                .find(|l| l.username == name)
+                .unwrap()
+                .password
+                .clone()
+        };
+        let founder = s.sign_in("founder", &login("founder")).await.unwrap().actor;
+        let wallet = s.wallet(&founder, founder.enterprise_ids[0]).await.unwrap();
+        assert!(wallet.wallets[0].available_fen > 0, "{wallet:?}");
+        assert_eq!(wallet.open_holds.len(), 1);
+        let reviews: Vec<Option<&str>> = wallet
+            .history
+            .iter()
+            .filter(|h| h.transfer.kind == "capture")
+            .map(|h| h.review.as_deref())
+            .collect();
+        assert_eq!(reviews, [Some("disputed"), Some("confirmed"), None]);
+        for name in ["provider", "provider.model"] {
+            let vendor = s.sign_in(name, &login(name)).await.unwrap().actor;
+            let console = s.provider_console(&vendor).await.unwrap();
+            assert_eq!(console.provider.status, "approved");
+            assert!(console.receivables.iter().any(|r| r.captured_fen > 0));
+        }
+        let disputes = s.voucher_disputes(&admin).await.unwrap();
+        assert_eq!(disputes.len(), 1);
+        assert!(disputes[0].resolution.is_none());
+        assert!(s.reconcile_vouchers(&admin).await.unwrap().clean);
         assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
     })
     .await;

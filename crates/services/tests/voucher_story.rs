@@ -4,13 +4,17 @@
 //! it for a startup, per the pack), captures part, voids the rest; the
 //! enterprise confirms the use; settlement reports it; holds and vouchers
 //! expire on their own; reconciliation is clean. Every bad request is refused
-//! with its code and moves nothing.
+//! with its code and moves nothing. Disputed captures are upheld or reversed
+//! once by an administrator (a reversal is a new transfer back to the wallet,
+//! or to the pool once the wallet has closed), replays answer with the first
+//! resolution, concurrent ones too.
 
 use chrono::{Datelike, Duration, Utc};
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
+use opcity_services::vouchers::disputes::ResolveDispute;
 use opcity_services::vouchers::issue::{Clawback, FundPool, IssueVoucher};
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput};
 use opcity_services::vouchers::redeem::{
@@ -819,6 +823,306 @@ async fn smart_vouchers_follow_the_pack_and_the_district_pool() {
             (12_000_000, 5_000_000)
         );
         assert!(s.reconcile_vouchers(&admin).await.unwrap().clean);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disputes_are_upheld_or_reversed_once() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let w = world(&s).await;
+        let today = opcity_domain::today_in_shanghai(Utc::now());
+        s.issue_voucher(
+            &w.admin,
+            &IssueVoucher {
+                enterprise_id: w.enterprise,
+                kind: TRAINING.into(),
+                amount_fen: 1_000_000,
+                valid_until: today + Duration::days(30),
+                transfer_id: Some("iss-1".into()),
+            },
+        )
+        .await
+        .unwrap();
+        let p = s
+            .register_provider(
+                &w.vendor,
+                &ProviderInput {
+                    name: "鹏城算力服务有限公司".into(),
+                    uscc: None,
+                    category: "compute".into(),
+                    kinds: vec![TRAINING.into()],
+                    account_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        s.decide_provider(
+            &w.admin,
+            p.id,
+            &ProviderDecision {
+                decision: "approve".into(),
+                kinds: vec![TRAINING.into()],
+            },
+        )
+        .await
+        .unwrap();
+        for n in 1..=4 {
+            s.place_hold(
+                &w.vendor,
+                &hold(&format!("h-{n}"), w.enterprise, 100_000, 1_000_000),
+            )
+            .await
+            .unwrap();
+            s.capture_hold(
+                &w.vendor,
+                &CaptureInput {
+                    transfer_id: format!("c-{n}"),
+                    hold_id: format!("h-{n}"),
+                    amount_fen: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let dispute = UseReviewInput {
+            decision: "disputed".into(),
+            comment: Some("the compute was never delivered".into()),
+        };
+        for c in ["c-1", "c-2", "c-4"] {
+            s.review_use(&w.founder, c, &dispute).await.unwrap();
+        }
+        let confirm = UseReviewInput {
+            decision: "confirmed".into(),
+            comment: None,
+        };
+        s.review_use(&w.founder, "c-3", &confirm).await.unwrap();
+        // Open disputes are withheld from the provider's payment.
+        let report = s.settlement(&w.vendor, p.id, today, today).await.unwrap();
+        assert_eq!(
+            (report.total_fen, report.disputed_fen, report.payable_fen),
+            (400_000, 300_000, 100_000)
+        );
+
+        let reverse = ResolveDispute {
+            outcome: "reversed".into(),
+            transfer_id: Some("reversal:c-2".into()),
+            comment: Some("not delivered".into()),
+        };
+        let uphold = ResolveDispute {
+            outcome: "upheld".into(),
+            transfer_id: None,
+            comment: None,
+        };
+        let before = snapshot(&s).await;
+        for (actor, capture, input, expected) in [
+            (&w.founder, "c-2", &reverse, "forbidden"),
+            // A municipal voucher: the city decides, not the district.
+            (&w.reviewer, "c-2", &reverse, "forbidden"),
+            (&w.admin, "c-3", &reverse, "use_not_disputed"),
+            (&w.admin, "h-1", &reverse, "not_a_capture"),
+            (&w.admin, "c-404", &reverse, "not_found"),
+        ] {
+            refused(
+                &s,
+                s.resolve_dispute(actor, capture, input).await,
+                expected,
+                &before,
+            )
+            .await;
+        }
+        let mut maybe = uphold.clone();
+        maybe.outcome = "maybe".into();
+        refused(
+            &s,
+            s.resolve_dispute(&w.admin, "c-2", &maybe).await,
+            "not_one_of",
+            &before,
+        )
+        .await;
+        let mut bad_id = reverse.clone();
+        bad_id.transfer_id = Some("no spaces allowed".into());
+        refused(
+            &s,
+            s.resolve_dispute(&w.admin, "c-2", &bad_id).await,
+            "invalid_transfer_id",
+            &before,
+        )
+        .await;
+        let mut taken_id = reverse.clone();
+        taken_id.transfer_id = Some("c-3".into());
+        refused(
+            &s,
+            s.resolve_dispute(&w.admin, "c-2", &taken_id).await,
+            "transfer_id_reused",
+            &before,
+        )
+        .await;
+
+        // Eight identical reversals at once: one moves money, the rest replay it.
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let (s, admin, input) = (s.clone(), w.admin.clone(), reverse.clone());
+                tokio::spawn(async move { s.resolve_dispute(&admin, "c-2", &input).await })
+            })
+            .collect();
+        let mut created = 0;
+        for t in tasks {
+            let r = t.await.unwrap().unwrap();
+            assert_eq!(
+                (r.outcome.as_str(), r.reversal_id.as_deref(), r.amount_fen),
+                ("reversed", Some("reversal:c-2"), 100_000)
+            );
+            created += usize::from(!r.replayed);
+        }
+        assert_eq!(created, 1, "exactly one reversal moved money");
+        assert!(
+            s.resolve_dispute(&w.admin, "c-2", &reverse)
+                .await
+                .unwrap()
+                .replayed
+        );
+        let wallet = s.wallet(&w.founder, w.enterprise).await.unwrap();
+        assert_eq!(
+            wallet.wallets[0].available_fen,
+            1_000_000 - 400_000 + 100_000,
+            "the reversal restored the wallet"
+        );
+        assert!(
+            wallet
+                .history
+                .iter()
+                .any(|h| h.transfer.id == "reversal:c-2" && h.transfer.kind == "reversal")
+        );
+        let line = wallet
+            .history
+            .iter()
+            .find(|h| h.transfer.id == "c-2")
+            .unwrap();
+        assert_eq!(
+            (line.review.as_deref(), line.resolution.as_deref()),
+            (Some("disputed"), Some("reversed"))
+        );
+        let pools = s.voucher_pools(&w.admin).await.unwrap();
+        assert_eq!(
+            (pools[0].reserved_fen, pools[0].spent_fen),
+            (700_000, 300_000),
+            "the reversed amount counts as unspent again"
+        );
+        // A second, different resolution is refused.
+        let before = snapshot(&s).await;
+        refused(
+            &s,
+            s.resolve_dispute(&w.admin, "c-2", &uphold).await,
+            "dispute_already_resolved",
+            &before,
+        )
+        .await;
+
+        // Upheld: payable; replayed once more, the same answer.
+        let upheld = s.resolve_dispute(&w.admin, "c-1", &uphold).await.unwrap();
+        assert!(!upheld.replayed && upheld.reversal_id.is_none());
+        assert!(
+            s.resolve_dispute(&w.admin, "c-1", &uphold)
+                .await
+                .unwrap()
+                .replayed
+        );
+        let mut reversed_instead = reverse.clone();
+        reversed_instead.transfer_id = None;
+        assert_eq!(
+            code(
+                &s.resolve_dispute(&w.admin, "c-1", &reversed_instead)
+                    .await
+                    .unwrap_err()
+            ),
+            "dispute_already_resolved"
+        );
+
+        // The voucher expires with c-4 still disputed; reversing it then
+        // returns the money to the pool (the wallet is closed).
+        let report = s
+            .expire_vouchers(today + Duration::days(31), Utc::now() + Duration::days(31))
+            .await
+            .unwrap();
+        assert_eq!(report.returned_fen, 700_000);
+        s.resolve_dispute(&w.admin, "c-4", &reversed_instead)
+            .await
+            .unwrap();
+        let pools = s.voucher_pools(&w.admin).await.unwrap();
+        assert_eq!(
+            (
+                pools[0].reserved_fen,
+                pools[0].spent_fen,
+                pools[0].returned_fen
+            ),
+            (0, 200_000, 800_000)
+        );
+        let wallet = s.wallet(&w.founder, w.enterprise).await.unwrap();
+        assert_eq!(wallet.wallets[0].available_fen, 0);
+
+        // Settlement: c-1 upheld and c-3 confirmed are payable; reversed are not.
+        let report = s.settlement(&w.vendor, p.id, today, today).await.unwrap();
+        assert_eq!(
+            (
+                report.total_fen,
+                report.disputed_fen,
+                report.reversed_fen,
+                report.payable_fen
+            ),
+            (400_000, 0, 200_000, 200_000)
+        );
+        let c2 = report
+            .lines
+            .iter()
+            .find(|l| l.transfer_id == "c-2")
+            .unwrap();
+        assert_eq!(c2.resolution.as_deref(), Some("reversed"));
+        let csv = report.to_csv();
+        assert!(
+            csv.contains(",100000,1000.00,disputed,reversed\r\n"),
+            "{csv}"
+        );
+        assert!(
+            csv.contains("reversed,,,,,,,,,200000,2000.00,,\r\n"),
+            "{csv}"
+        );
+        assert!(report.to_xlsx().unwrap().starts_with(b"PK"));
+        let console = s.provider_console(&w.vendor).await.unwrap();
+        assert_eq!(console.receivables[0].captured_fen, 200_000);
+
+        // The administrators' list, the enterprise's notifications, the books.
+        let disputes = s.voucher_disputes(&w.admin).await.unwrap();
+        assert_eq!(disputes.len(), 3);
+        assert!(disputes.iter().all(|d| d.resolution.is_some()));
+        assert_eq!(
+            code(&s.voucher_disputes(&w.founder).await.unwrap_err()),
+            "forbidden"
+        );
+        let notes = s.notifications(&w.founder, 50).await.unwrap();
+        let kinds: Vec<&str> = notes
+            .iter()
+            .map(|n| n.kind.as_str())
+            .filter(|k| k.starts_with("voucher_dispute"))
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "voucher_dispute_reversed",
+                "voucher_dispute_upheld",
+                "voucher_dispute_reversed"
+            ]
+        );
+        let rec = s.reconcile_vouchers(&w.admin).await.unwrap();
+        assert!(rec.clean, "{rec:?}");
+        assert!(
+            opcity_store::budget::reconcile(s.store().db())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
     })
     .await;
 }

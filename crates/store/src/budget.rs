@@ -23,6 +23,8 @@ pub enum BudgetError {
     Insufficient { remaining_fen: i64 },
     #[error("nothing reserved to release or spend ({reserved_fen} fen reserved)")]
     NotReserved { reserved_fen: i64 },
+    #[error("nothing spent to refund ({spent_fen} fen spent)")]
+    NotSpent { spent_fen: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -44,6 +46,9 @@ pub enum Movement {
     Release,
     /// Turns held money into money paid.
     Spend,
+    /// Turns money paid back into held money: a payment that came back (a
+    /// voucher capture reversed after a dispute).
+    Refund,
 }
 
 impl Movement {
@@ -53,6 +58,7 @@ impl Movement {
             Movement::Reserve => "reserve",
             Movement::Release => "release",
             Movement::Spend => "spend",
+            Movement::Refund => "refund",
         }
     }
 }
@@ -114,6 +120,14 @@ pub async fn apply(
             update.value("spent_fen", Expr::col("spent_fen").add(amount.clone()));
             update.and_where(Expr::col("reserved_fen").gte(amount));
         }
+        Movement::Refund => {
+            update.value("spent_fen", Expr::col("spent_fen").sub(amount.clone()));
+            update.value(
+                "reserved_fen",
+                Expr::col("reserved_fen").add(amount.clone()),
+            );
+            update.and_where(Expr::col("spent_fen").gte(amount));
+        }
     }
     let changed = tx.execute(&update).await?.rows_affected();
     if changed == 0 {
@@ -124,6 +138,9 @@ pub async fn apply(
         return Err(match movement {
             Movement::Reserve => BudgetError::Insufficient {
                 remaining_fen: current.total_fen - current.reserved_fen - current.spent_fen,
+            },
+            Movement::Refund => BudgetError::NotSpent {
+                spent_fen: current.spent_fen,
             },
             _ => BudgetError::NotReserved {
                 reserved_fen: current.reserved_fen,
@@ -170,6 +187,10 @@ pub async fn reconcile<C: ConnectionTrait>(db: &C) -> Result<Vec<Mismatch>, Stor
                 "spend" => {
                     reserved -= m.amount_fen;
                     spent += m.amount_fen;
+                }
+                "refund" => {
+                    reserved += m.amount_fen;
+                    spent -= m.amount_fen;
                 }
                 _ => {}
             }

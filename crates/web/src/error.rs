@@ -107,7 +107,9 @@ pub fn status_of(code: &str) -> StatusCode {
         | "provider_already_registered"
         | "contract_share_unset"
         | "not_a_capture"
-        | "use_already_reviewed" => StatusCode::CONFLICT,
+        | "use_already_reviewed"
+        | "use_not_disputed"
+        | "dispute_already_resolved" => StatusCode::CONFLICT,
         "not_a_provider" => StatusCode::FORBIDDEN,
         code if SPACES_CONFLICTS.contains(&code) => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

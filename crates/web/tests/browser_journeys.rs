@@ -1,15 +1,28 @@
-//! Two journeys in headless Chromium: the public self-check, and a housing
-//! subsidy from application to first payment (founder applies → two district
+//! Journeys in headless Chromium: the public self-check; a housing subsidy
+//! from application to first payment (founder applies → two district
 //! reviewers approve, since 30,000 yuan is above the second-review line →
-//! founder accepts → the first instalment is paid and shows). SQLite and, when
+//! founder accepts → the first instalment is paid and shows); one workspace
+//! allocation (operator enters building, floor and unit → founder requests a
+//! desk → operator offers it → founder accepts → the agreement is active);
+//! one instrument booking (founder books a 09:00 slot, the slot is taken and
+//! the iCalendar export carries the booking in UTC); the voucher wallet (the
+//! enterprise sees its balance and captures, confirms one, disputes another;
+//! an administrator reverses the dispute and the balance comes back). SQLite
+//! and, when
 //! configured, PostgreSQL; SKIPPED without Chromium unless
 //! `OPCITY_REQUIRE_BROWSER=1`.
 
 use chrono::Datelike;
 use opcity_domain::{District, Role};
+use opcity_services::Actor;
 use opcity_services::applications::budgets::BudgetInput;
+use opcity_services::registry::communities::CommunityInput;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
+use opcity_services::spaces::instruments::InstrumentInput;
+use opcity_services::vouchers::issue::IssueVoucher;
+use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput};
+use opcity_services::vouchers::redeem::{CaptureInput, HoldInput};
 use opcity_testkit::app::TEST_PASSWORD;
 use opcity_testkit::{Browser, TestApp, each_backend};
 
@@ -263,6 +276,486 @@ async fn housing_subsidy_from_application_to_first_payment() {
         );
         browser
             .screenshot(&format!("first-payment-{:?}", db.backend()).to_lowercase())
+            .await;
+        app.stop().await;
+    })
+    .await;
+    browser.quit().await;
+}
+
+/// The `data-id` of the success notice `#result` (what a form made).
+async fn result_id(browser: &Browser, what: &str) -> i64 {
+    assert_eq!(
+        browser.attr("#result", "data-done").await.as_deref(),
+        Some(what),
+        "{}",
+        browser.text("main").await
+    );
+    browser
+        .attr("#result", "data-id")
+        .await
+        .and_then(|id| id.parse().ok())
+        .expect("#result names what was made")
+}
+
+/// A founder (person and enterprise in Nanshan) and an administrator, made
+/// through the services: (admin, founder's enterprise id).
+async fn founder_with_enterprise(app: &TestApp) -> (Actor, i64) {
+    let s = &app.services;
+    let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+    let founder = app.account("founder", Role::Founder, None).await;
+    s.create_person(
+        &admin,
+        &PersonInput {
+            full_name: "林晨曦".into(),
+            district: Some("nanshan".into()),
+            works_in_ai: Some(true),
+            account_id: Some(founder.account_id),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    let founder = s.system_actor(founder.account_id).await.unwrap();
+    let firm = s
+        .create_enterprise(
+            &founder,
+            &EnterpriseInput {
+                uscc: "91440300708461136T".into(),
+                name: "晨曦智能".into(),
+                district: "nanshan".into(),
+                ai_business: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    (admin, firm)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_desk_from_inventory_to_an_active_agreement() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let (admin, firm) = founder_with_enterprise(&app).await;
+        let operator = app.account("operator", Role::CommunityOperator, None).await;
+        let community = app
+            .services
+            .create_community(
+                &admin,
+                &CommunityInput {
+                    name_zh: "湾区OPC社区".into(),
+                    name_en: "Bay OPC Community".into(),
+                    district: "nanshan".into(),
+                    address: "南山区科苑路1号".into(),
+                    area_m2: 10_000,
+                    operator_name: "湾区运营".into(),
+                    operator_account_id: Some(operator.account_id),
+                    opened_on: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+
+        // The operator enters a building, a floor and a desk.
+        sign_in(&browser, &app, "operator").await;
+        browser
+            .goto(&app.url(&format!("/spaces/inventory?community_id={community}")))
+            .await;
+        browser.fill("#building-form #f-name", "A座").await;
+        browser.fill("#building-form #f-address", "科苑路1号").await;
+        submit_and_wait(&browser, "#building-form-submit").await;
+        let building = result_id(&browser, "building").await;
+        browser
+            .select("#floor-form #f-building_id", &building.to_string())
+            .await;
+        browser.fill("#floor-form #f-level", "3").await;
+        browser.fill("#floor-form #f-label", "3F").await;
+        submit_and_wait(&browser, "#floor-form-submit").await;
+        let floor = result_id(&browser, "floor").await;
+        browser
+            .select("#unit-form #f-floor_id", &floor.to_string())
+            .await;
+        browser.select("#unit-form #f-kind", "desk").await;
+        browser.fill("#unit-form #f-code", "3D01").await;
+        browser.fill("#unit-form #f-area_m2", "6").await;
+        browser.fill("#unit-form #f-capacity", "2").await;
+        browser.fill("#unit-form #f-list_rent_fen", "120000").await;
+        browser
+            .fill("#unit-form #f-discounted_rent_fen", "60000")
+            .await;
+        submit_and_wait(&browser, "#unit-form-submit").await;
+        let unit = result_id(&browser, "unit").await;
+        assert!(browser.exists(&format!("#unit-{unit}")).await);
+
+        // The founder asks for a desk for two from 1 September.
+        sign_in(&browser, &app, "founder").await;
+        browser.goto(&app.url("/spaces")).await;
+        browser
+            .select("#space-request-form #f-enterprise_id", &firm.to_string())
+            .await;
+        browser
+            .select(
+                "#space-request-form #f-community_id",
+                &community.to_string(),
+            )
+            .await;
+        browser.select("#space-request-form #f-kind", "desk").await;
+        browser.fill("#space-request-form #f-team_size", "2").await;
+        set_date(&browser, "#space-request-form #f-wanted_from", "2030-09-01").await;
+        browser.fill("#space-request-form #f-months", "12").await;
+        submit_and_wait(&browser, "#space-request-form-submit").await;
+        let request = result_id(&browser, "request").await;
+        assert_eq!(
+            browser
+                .attr(&format!("#request-{request}"), "data-status")
+                .await
+                .as_deref(),
+            Some("waiting")
+        );
+        assert_eq!(
+            browser.text(&format!("#request-{request} .position")).await,
+            "1"
+        );
+
+        // The operator offers the desk for a year.
+        sign_in(&browser, &app, "operator").await;
+        browser.goto(&app.url("/spaces")).await;
+        browser
+            .select("#offer-form #f-request_id", &request.to_string())
+            .await;
+        browser
+            .fill("#offer-form #f-unit_id", &unit.to_string())
+            .await;
+        set_date(&browser, "#offer-form #f-start", "2030-09-01").await;
+        set_date(&browser, "#offer-form #f-end", "2031-09-01").await;
+        submit_and_wait(&browser, "#offer-form-submit").await;
+        let offer = result_id(&browser, "offer").await;
+        assert_eq!(
+            browser
+                .attr(&format!("#agreement-{offer}"), "data-status")
+                .await
+                .as_deref(),
+            Some("offered")
+        );
+
+        // The founder accepts; the agreement is active for the year.
+        sign_in(&browser, &app, "founder").await;
+        browser.goto(&app.url("/spaces")).await;
+        submit_and_wait(&browser, &format!("#accept-{offer}")).await;
+        let row = format!("#agreement-{offer}");
+        assert_eq!(
+            browser.attr(&row, "data-status").await.as_deref(),
+            Some("active"),
+            "{}",
+            browser.text("main").await
+        );
+        assert!(browser.text(&row).await.contains("2030-09-01 – 2031-09-01"));
+        assert!(!browser.exists(&format!("#accept-{offer}")).await);
+        browser
+            .screenshot(&format!("space-agreement-{:?}", db.backend()).to_lowercase())
+            .await;
+        app.stop().await;
+    })
+    .await;
+    browser.quit().await;
+}
+
+/// Fetches a same-origin URL from the page (with its cookies) and returns
+/// (status, body).
+async fn fetch_text(browser: &Browser, href: &str) -> (i64, String) {
+    let script = "const done = arguments[arguments.length - 1];
+        fetch(arguments[0], { credentials: 'same-origin' })
+          .then(r => r.text().then(t => done([r.status, t])))
+          .catch(e => done([0, String(e)]));";
+    let out = browser
+        .execute_async(script, vec![serde_json::json!(href)])
+        .await
+        .unwrap();
+    (
+        out[0].as_i64().unwrap_or_default(),
+        out[1].as_str().unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nine_oclock_slot_booked_and_in_the_calendar() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        founder_with_enterprise(&app).await;
+        let lab = app.account("lab", Role::ServiceProvider, None).await;
+        let instrument = app
+            .services
+            .create_instrument(
+                &lab,
+                &InstrumentInput {
+                    name: "A100 训练服务器".into(),
+                    kind: "gpu_server".into(),
+                    institution: "深圳大学".into(),
+                    district: "nanshan".into(),
+                    community_id: None,
+                    manager_account_id: None,
+                    description: None,
+                    slot_minutes: 60,
+                    opens: "09:00".into(),
+                    closes: "21:00".into(),
+                    open_days: "1234567".into(),
+                    quota_hours_week: Some(8),
+                    requires_approval: false,
+                    cancel_notice_hours: 24,
+                    no_show_grace_minutes: 15,
+                    active: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        // A week ahead, so 09:00 is still to come whenever the test runs.
+        let day = opcity_domain::today_in_shanghai(app.services.now()) + chrono::Days::new(7);
+
+        sign_in(&browser, &app, "founder").await;
+        browser.goto(&app.url("/instruments")).await;
+        browser.click(&format!("#instrument-{instrument}")).await;
+        browser
+            .wait_for_path("the instrument's day", |p| {
+                p.starts_with(&format!("/instruments/{instrument}"))
+            })
+            .await;
+        set_date(&browser, "#day", &day.to_string()).await;
+        submit_and_wait(&browser, "#day-form button[type=submit]").await;
+        assert_eq!(
+            browser.attr("#slot-0900", "data-free").await.as_deref(),
+            Some("true")
+        );
+        submit_and_wait(&browser, "#book-0900-submit").await;
+        let booking = browser
+            .attr("#booking-result", "data-id")
+            .await
+            .expect("the booking's id");
+        assert_eq!(
+            browser.attr("#slot-0900", "data-free").await.as_deref(),
+            Some("false"),
+            "{}",
+            browser.text("main").await
+        );
+        assert!(
+            !browser.exists("#book-0900").await,
+            "a held slot has no form"
+        );
+        assert!(browser.exists("#book-1000").await, "the next slot is free");
+
+        // The calendar export carries the booking, 09:00 Shanghai = 01:00 UTC.
+        let href = browser
+            .attr("#calendar-link", "href")
+            .await
+            .expect("calendar link");
+        let (status, ics) = fetch_text(&browser, &href).await;
+        assert_eq!(status, 200, "{ics}");
+        assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
+        assert!(
+            ics.contains(&format!("UID:booking-{booking}@opcity")),
+            "{ics}"
+        );
+        let date = day.format("%Y%m%d");
+        assert!(
+            ics.contains(&format!("DTSTART:{date}T010000Z\r\n")),
+            "{ics}"
+        );
+        assert!(ics.contains(&format!("DTEND:{date}T020000Z\r\n")), "{ics}");
+        assert!(ics.contains("STATUS:CONFIRMED"), "{ics}");
+        assert!(ics.trim_end().ends_with("END:VCALENDAR"));
+
+        // Listed under the founder's bookings, confirmed.
+        browser.goto(&app.url("/instruments")).await;
+        assert_eq!(
+            browser
+                .attr(&format!("#booking-{booking}"), "data-status")
+                .await
+                .as_deref(),
+            Some("confirmed")
+        );
+        browser
+            .screenshot(&format!("instrument-booking-{:?}", db.backend()).to_lowercase())
+            .await;
+        app.stop().await;
+    })
+    .await;
+    browser.quit().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let s = &app.services;
+        let (admin, firm) = founder_with_enterprise(&app).await;
+        let vendor = app.account("vendor", Role::ServiceProvider, None).await;
+        const MODEL: &str = "sz.voucher.model";
+        let today = opcity_domain::today_in_shanghai(s.now());
+        s.issue_voucher(
+            &admin,
+            &IssueVoucher {
+                enterprise_id: firm,
+                kind: MODEL.into(),
+                amount_fen: 1_000_000,
+                valid_until: today + chrono::Days::new(30),
+                transfer_id: Some("iss-1".into()),
+            },
+        )
+        .await
+        .unwrap();
+        let p = s
+            .register_provider(
+                &vendor,
+                &ProviderInput {
+                    name: "鹏城算力服务有限公司".into(),
+                    uscc: None,
+                    category: "compute".into(),
+                    kinds: vec![MODEL.into()],
+                    account_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        s.decide_provider(
+            &admin,
+            p.id,
+            &ProviderDecision {
+                decision: "approve".into(),
+                kinds: vec![MODEL.into()],
+            },
+        )
+        .await
+        .unwrap();
+        for (n, amount) in [(1, 300_000), (2, 200_000)] {
+            s.place_hold(
+                &vendor,
+                &HoldInput {
+                    transfer_id: format!("h-{n}"),
+                    enterprise_id: firm,
+                    kind: MODEL.into(),
+                    amount_fen: amount,
+                    use_kind: "api_usage".into(),
+                    reference: format!("INV-{n}"),
+                    contract_amount_fen: None,
+                    timeout_secs: None,
+                },
+            )
+            .await
+            .unwrap();
+            s.capture_hold(
+                &vendor,
+                &CaptureInput {
+                    transfer_id: format!("c-{n}"),
+                    hold_id: format!("h-{n}"),
+                    amount_fen: None,
+                },
+            )
+            .await
+            .unwrap();
+        }
+        let balance = format!("#wallet-{firm} tr[data-kind='{MODEL}']");
+
+        // The enterprise sees its balance and both captures.
+        sign_in(&browser, &app, "founder").await;
+        browser.goto(&app.url("/vouchers")).await;
+        assert_eq!(
+            browser.attr(&balance, "data-available").await.as_deref(),
+            Some("500000")
+        );
+        assert!(browser.text(&balance).await.contains("¥5,000.00"));
+        let history = format!("#history-{firm}");
+        for c in ["c-1", "c-2"] {
+            assert_eq!(
+                browser
+                    .attr(&format!("{history} tr[data-transfer='{c}']"), "data-kind")
+                    .await
+                    .as_deref(),
+                Some("capture")
+            );
+        }
+
+        // Confirms the first use.
+        submit_and_wait(&browser, "#confirm-c-1").await;
+        browser.find("#voucher-done").await;
+        assert!(!browser.exists("#confirm-c-1").await);
+        // A dispute needs a reason; with one, it is recorded.
+        submit_and_wait(&browser, "#dispute-c-2").await;
+        assert_eq!(
+            browser
+                .attr("#voucher-error li", "data-field")
+                .await
+                .as_deref(),
+            Some("comment")
+        );
+        browser
+            .fill("#review-c-2 input[name=comment]", "接口从未开通")
+            .await;
+        submit_and_wait(&browser, "#dispute-c-2").await;
+        browser.find("#voucher-done").await;
+        assert!(!browser.exists("#dispute-c-2").await);
+
+        // The administrator reverses the disputed use.
+        sign_in(&browser, &app, "admin").await;
+        browser.goto(&app.url("/vouchers")).await;
+        assert_eq!(
+            browser.attr("#dispute-c-2", "data-status").await.as_deref(),
+            Some("open")
+        );
+        assert!(browser.text("#dispute-c-2").await.contains("接口从未开通"));
+        browser
+            .fill("#resolve-c-2 input[name=comment]", "服务商未交付")
+            .await;
+        submit_and_wait(&browser, "#reverse-c-2").await;
+        browser.find("#voucher-done").await;
+        assert_eq!(
+            browser.attr("#dispute-c-2", "data-status").await.as_deref(),
+            Some("reversed")
+        );
+        assert!(!browser.exists("#resolve-c-2").await);
+        assert_eq!(
+            browser
+                .attr("#reconciliation", "data-clean")
+                .await
+                .as_deref(),
+            Some("true")
+        );
+
+        // The enterprise has the amount back and sees why.
+        sign_in(&browser, &app, "founder").await;
+        browser.goto(&app.url("/vouchers")).await;
+        assert_eq!(
+            browser.attr(&balance, "data-available").await.as_deref(),
+            Some("700000")
+        );
+        assert_eq!(
+            browser
+                .attr(
+                    &format!("{history} tr[data-transfer='c-2'] [data-resolution]"),
+                    "data-resolution"
+                )
+                .await
+                .as_deref(),
+            Some("reversed")
+        );
+        assert!(
+            browser
+                .exists(&format!("{history} tr[data-kind='reversal']"))
+                .await
+        );
+        browser
+            .screenshot(&format!("voucher-wallet-{:?}", db.backend()).to_lowercase())
             .await;
         app.stop().await;
     })

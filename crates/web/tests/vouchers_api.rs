@@ -1,7 +1,9 @@
 //! The voucher API over HTTP on both backends: an administrator issues, a
 //! provider (bearer token) registers, is approved and redeems; replays answer
 //! 200 with the first result; refusals are problem details with stable codes;
-//! the enterprise confirms; settlement downloads; reconciliation is clean.
+//! the enterprise disputes; settlement withholds the dispute until an
+//! administrator upholds it (201, replay 200, another decision 409);
+//! settlement downloads; reconciliation is clean.
 
 use opcity_domain::{District, Role};
 use opcity_services::registry::enterprises::EnterpriseInput;
@@ -181,6 +183,25 @@ async fn providers_redeem_vouchers_over_the_api() {
         let (status, _) = json_of(founder.http.get(url("json")).send().await.unwrap()).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
 
+        // The administrator upholds the dispute: 201, replay 200, another decision 409.
+        let resolution = json!({ "outcome": "upheld", "comment": "delivery log checked" });
+        let path = app.url("/api/v1/vouchers/uses/inv-7-cap/resolution");
+        let (status, problem) = json_of(founder.http.post(&path).json(&resolution).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{problem}");
+        let (status, r) = json_of(admin.http.post(&path).json(&resolution).send().await.unwrap()).await;
+        assert_eq!((status, r["outcome"].as_str()), (StatusCode::CREATED, Some("upheld")), "{r}");
+        let (status, r) = json_of(admin.http.post(&path).json(&resolution).send().await.unwrap()).await;
+        assert_eq!((status, r["replayed"].as_bool()), (StatusCode::OK, Some(true)));
+        let (status, problem) = json_of(
+            admin.http.post(&path).header("accept-language", "en").json(&json!({ "outcome": "reversed" })).send().await.unwrap(),
+        ).await;
+        assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("dispute_already_resolved")));
+        assert_eq!(problem["title"], "The dispute was already resolved");
+        let (_, disputes) = json_of(admin.http.get(app.url("/api/v1/vouchers/disputes")).send().await.unwrap()).await;
+        assert_eq!(disputes[0]["resolution"]["outcome"], "upheld", "{disputes}");
+        let (_, report) = json_of(api.get(url("json")).header("authorization", &bearer).send().await.unwrap()).await;
+        assert_eq!((report["disputed_fen"].as_i64(), report["payable_fen"].as_i64()), (Some(0), Some(260_000)));
+
         // Administrators: pools and a clean reconciliation; documented paths.
         let (_, pools) = json_of(admin.http.get(app.url("/api/v1/vouchers/pools")).send().await.unwrap()).await;
         assert_eq!(pools[0]["spent_fen"], 260_000);
@@ -188,7 +209,8 @@ async fn providers_redeem_vouchers_over_the_api() {
         assert_eq!(rec["clean"], true, "{rec}");
         let (_, doc) = json_of(api.get(app.url("/api/v1/openapi.json")).send().await.unwrap()).await;
         for path in ["/api/v1/provider/holds", "/api/v1/provider/batch", "/api/v1/enterprises/{id}/wallet",
-                     "/api/v1/providers/{id}/settlement", "/api/v1/vouchers/reconciliation"] {
+                     "/api/v1/providers/{id}/settlement", "/api/v1/vouchers/reconciliation",
+                     "/api/v1/vouchers/disputes", "/api/v1/vouchers/uses/{transfer_id}/resolution"] {
             assert!(doc["paths"][path].is_object(), "{path} undocumented");
         }
         app.stop().await;

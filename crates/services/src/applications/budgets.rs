@@ -58,6 +58,9 @@ pub(crate) fn budget_error(err: BudgetError) -> ServiceError {
         BudgetError::NotReserved { reserved_fen } => ServiceError::Internal(
             format!("budget movement without reservation ({reserved_fen} reserved)").into(),
         ),
+        BudgetError::NotSpent { spent_fen } => ServiceError::Internal(
+            format!("refund of more than was spent ({spent_fen} spent)").into(),
+        ),
         BudgetError::Store(e) => e.into(),
     }
 }

@@ -40,7 +40,8 @@ pub struct WalletBalance {
     pub account_id: i64,
     pub enterprise_id: i64,
     pub kind: String,
-    /// Issued into the wallet in all (capped by the ceiling).
+    /// Issued into the wallet in all (capped by the ceiling), plus captures
+    /// paid back after a dispute.
     pub credited_fen: i64,
     /// Captured by providers, expired or clawed back.
     pub debited_fen: i64,
@@ -358,6 +359,8 @@ impl Services {
         let wallet = self
             .wallet_for_issue(tx, e.id, spec.id, b.id, input.valid_until, now)
             .await?;
+        // Money paid back after a dispute was issued once already.
+        let reversed = super::disputes::reversed_into(tx, wallet.id).await?;
         let outcome = ledger::create(
             tx,
             &NewTransfer {
@@ -367,7 +370,7 @@ impl Services {
                     debit: pool.id,
                     credit: wallet.id,
                     amount_fen: input.amount_fen,
-                    credit_limit: Some(ceiling),
+                    credit_limit: Some(ceiling + reversed),
                 },
                 kind: "issue".to_owned(),
                 reference: None,

@@ -16,8 +16,12 @@
 //!
 //! Money and the budget move together: issuing reserves budget
 //! (`Movement::Reserve`), a capture spends it (`Spend`), expiry and claw-back
-//! release it (`Release`), each in the same transaction as its transfers.
+//! release it (`Release`), a capture reversed after a dispute refunds it
+//! (`Refund`: spent back to reserved), each in the same transaction as its
+//! transfers.
 
+mod demo;
+pub mod disputes;
 pub mod issue;
 pub mod jobs;
 pub mod providers;
@@ -283,6 +287,9 @@ pub(crate) fn budget_error(e: opcity_store::budget::BudgetError) -> ServiceError
         },
         BudgetError::NotReserved { .. } => {
             ServiceError::Internal("voucher budget has less reserved than its wallets".into())
+        }
+        BudgetError::NotSpent { .. } => {
+            ServiceError::Internal("voucher budget has less spent than its captures".into())
         }
         BudgetError::Store(s) => s.into(),
     }

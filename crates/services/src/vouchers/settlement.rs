@@ -1,7 +1,8 @@
 //! Settlement reports: what a provider captured in a period (civil dates in
-//! Asia/Shanghai), with the enterprises' confirmations and disputes, for
-//! payment; as a view, CSV (UTF-8 with BOM, so spreadsheet programs read
-//! Chinese correctly) and XLSX.
+//! Asia/Shanghai), with the enterprises' confirmations and disputes and the
+//! resolutions of disputes, for payment: open disputes are withheld,
+//! reversed captures are not payable, upheld ones are; as a view, CSV (UTF-8
+//! with BOM, so spreadsheet programs read Chinese correctly) and XLSX.
 
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
@@ -34,6 +35,20 @@ pub struct SettlementLine {
     pub amount_fen: i64,
     /// `confirmed`, `disputed` or `pending` (not reviewed yet).
     pub review: String,
+    /// For a dispute once resolved: `upheld` (payable) or `reversed` (paid
+    /// back to the enterprise; not payable).
+    pub resolution: Option<String>,
+}
+
+impl SettlementLine {
+    /// Disputed and not resolved yet: withheld.
+    pub fn withheld(&self) -> bool {
+        self.review == "disputed" && self.resolution.is_none()
+    }
+
+    pub fn reversed(&self) -> bool {
+        self.resolution.as_deref() == Some("reversed")
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -44,8 +59,11 @@ pub struct SettlementReport {
     pub to: NaiveDate,
     pub lines: Vec<SettlementLine>,
     pub total_fen: i64,
-    /// Disputed by the enterprise: withheld until resolved.
+    /// Disputed by the enterprise and not resolved yet: withheld.
     pub disputed_fen: i64,
+    /// Reversed after a dispute: paid back to the enterprise, not payable.
+    pub reversed_fen: i64,
+    /// Total less disputed and reversed.
     pub payable_fen: i64,
 }
 
@@ -123,6 +141,8 @@ impl Services {
             .into_iter()
             .map(|r| (r.transfer_id, r.decision))
             .collect();
+        let resolutions =
+            super::disputes::outcomes_of(db, captures.iter().map(|c| c.id.clone())).await?;
         let lines: Vec<SettlementLine> = captures
             .iter()
             .map(|c| {
@@ -146,15 +166,16 @@ impl Services {
                         .get(&c.id)
                         .cloned()
                         .unwrap_or_else(|| "pending".to_owned()),
+                    resolution: resolutions.get(&c.id).cloned(),
                 }
             })
             .collect();
         let total_fen: i64 = lines.iter().map(|l| l.amount_fen).sum();
-        let disputed_fen: i64 = lines
-            .iter()
-            .filter(|l| l.review == "disputed")
-            .map(|l| l.amount_fen)
-            .sum();
+        let sum = |keep: fn(&SettlementLine) -> bool| -> i64 {
+            lines.iter().filter(|l| keep(l)).map(|l| l.amount_fen).sum()
+        };
+        let disputed_fen = sum(SettlementLine::withheld);
+        let reversed_fen = sum(SettlementLine::reversed);
         Ok(SettlementReport {
             provider_id: p.id,
             provider_name: p.name,
@@ -163,12 +184,13 @@ impl Services {
             lines,
             total_fen,
             disputed_fen,
-            payable_fen: total_fen - disputed_fen,
+            reversed_fen,
+            payable_fen: total_fen - disputed_fen - reversed_fen,
         })
     }
 }
 
-const HEADER: [&str; 12] = [
+const HEADER: [&str; 13] = [
     "date",
     "transfer_id",
     "hold_id",
@@ -181,6 +203,7 @@ const HEADER: [&str; 12] = [
     "amount_fen",
     "amount_yuan",
     "review",
+    "resolution",
 ];
 
 /// Yuan with two decimals, from fen, without floating point.
@@ -208,7 +231,7 @@ fn csv_field(value: &str) -> String {
     }
 }
 
-fn cells(l: &SettlementLine) -> [String; 12] {
+fn cells(l: &SettlementLine) -> [String; 13] {
     [
         l.date.to_string(),
         l.transfer_id.clone(),
@@ -222,10 +245,21 @@ fn cells(l: &SettlementLine) -> [String; 12] {
         l.amount_fen.to_string(),
         yuan(l.amount_fen),
         l.review.clone(),
+        l.resolution.clone().unwrap_or_default(),
     ]
 }
 
 impl SettlementReport {
+    /// The total lines under the captures.
+    fn totals(&self) -> [(&'static str, i64); 4] {
+        [
+            ("total", self.total_fen),
+            ("disputed", self.disputed_fen),
+            ("reversed", self.reversed_fen),
+            ("payable", self.payable_fen),
+        ]
+    }
+
     /// The report as CSV: UTF-8 with BOM, one line per capture, then totals.
     pub fn to_csv(&self) -> String {
         let mut out = String::from("\u{feff}");
@@ -236,12 +270,8 @@ impl SettlementReport {
             out.push_str(&row.join(","));
             out.push_str("\r\n");
         }
-        for (label, fen) in [
-            ("total", self.total_fen),
-            ("disputed", self.disputed_fen),
-            ("payable", self.payable_fen),
-        ] {
-            out.push_str(&format!("{label},,,,,,,,,{fen},{},\r\n", yuan(fen)));
+        for (label, fen) in self.totals() {
+            out.push_str(&format!("{label},,,,,,,,,{fen},{},,\r\n", yuan(fen)));
         }
         out
     }
@@ -297,11 +327,7 @@ impl SettlementReport {
             row += 1;
         }
         row += 1;
-        for (label, fen) in [
-            ("total", self.total_fen),
-            ("disputed", self.disputed_fen),
-            ("payable", self.payable_fen),
-        ] {
+        for (label, fen) in self.totals() {
             sheet
                 .write_string_with_format(row, 0, label, &bold)
                 .map_err(err)?;

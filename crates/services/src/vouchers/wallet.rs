@@ -24,6 +24,8 @@ pub struct HistoryItem {
     pub transfer: TransferView,
     /// For captures: `confirmed`, `disputed` or `null` (not reviewed yet).
     pub review: Option<String>,
+    /// For disputed captures once resolved: `upheld` or `reversed`.
+    pub resolution: Option<String>,
     /// Whether the hold is still open (holds only).
     pub open: bool,
 }
@@ -43,6 +45,7 @@ pub struct WalletView {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Receivable {
     pub kind: String,
+    /// Captured, less captures reversed after a dispute.
     pub captured_fen: i64,
     pub held_fen: i64,
 }
@@ -91,6 +94,7 @@ async fn history<C: ConnectionTrait>(
         .filter(|t| t.phase == "post")
         .map(|t| t.id.clone())
         .collect();
+    let resolutions = super::disputes::outcomes_of(db, captures.iter().cloned()).await?;
     let reviews: HashMap<String, String> = voucher_use_review::Entity::find()
         .filter(voucher_use_review::Column::TransferId.is_in(captures))
         .all(db)
@@ -113,6 +117,7 @@ async fn history<C: ConnectionTrait>(
         .map(|t| HistoryItem {
             transfer: view_with(t, &all_accounts, false),
             review: reviews.get(&t.id).cloned(),
+            resolution: resolutions.get(&t.id).cloned(),
             open: open.contains(t.id.as_str()),
         })
         .collect();
@@ -186,7 +191,7 @@ impl Services {
                 .iter()
                 .map(|a| Receivable {
                     kind: a.ledger.clone(),
-                    captured_fen: a.credits_posted,
+                    captured_fen: a.credits_posted - a.debits_posted,
                     held_fen: a.credits_pending,
                 })
                 .collect(),

@@ -10,6 +10,7 @@ mod m0003_applications;
 mod m0004_vouchers;
 mod m0005_spaces;
 mod m0006_documents;
+mod m0007_disputes;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0004_vouchers::Migration),
             Box::new(m0005_spaces::Migration),
             Box::new(m0006_documents::Migration),
+            Box::new(m0007_disputes::Migration),
         ]
     }
 }

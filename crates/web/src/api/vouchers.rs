@@ -1,5 +1,6 @@
-//! Voucher endpoints: kinds, issuing, pools, reconciliation and jobs for
-//! administrators; wallets and use reviews for enterprises; registration,
+//! Voucher endpoints: kinds, issuing, pools, reconciliation, jobs and the
+//! resolution of disputes for administrators; wallets and use reviews for
+//! enterprises; registration,
 //! redemption (holds, captures, voids, batches) and settlement for service
 //! providers. Providers authenticate with API tokens (`Authorization: Bearer`).
 //! Every redemption carries a client-supplied `transfer_id`: `201` when it
@@ -16,6 +17,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use opcity_services::vouchers::VoucherKindView;
+use opcity_services::vouchers::disputes::{DisputeView, ResolutionView, ResolveDispute};
 use opcity_services::vouchers::issue::{
     Clawback, FundPool, IssueVoucher, PoolView, VoucherIssued, WalletBalance,
 };
@@ -39,6 +41,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/vouchers/uses/{transfer_id}/review",
             post(review_use),
+        )
+        .route("/api/v1/vouchers/disputes", get(list_disputes))
+        .route(
+            "/api/v1/vouchers/uses/{transfer_id}/resolution",
+            post(resolve_dispute),
         )
         .route("/api/v1/enterprises/{id}/wallet", get(wallet))
         .route(
@@ -163,6 +170,37 @@ pub async fn review_use(
             .review_use(&actor, &transfer_id, &input)
             .await?,
     ))
+}
+
+#[utoipa::path(get, path = "/api/v1/vouchers/disputes", tag = "vouchers",
+    responses((status = 200, description = "disputed captures, newest first, with their resolutions", body = Vec<DisputeView>),
+        (status = 403, body = ProblemDoc)))]
+pub async fn list_disputes(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<DisputeView>>, WebError> {
+    Ok(Json(state.services.voucher_disputes(&actor).await?))
+}
+
+/// Resolves a disputed capture once: `upheld` (payable) or `reversed` (a
+/// compensating transfer pays the amount back to the enterprise's voucher).
+#[utoipa::path(post, path = "/api/v1/vouchers/uses/{transfer_id}/resolution", tag = "vouchers", request_body = ResolveDispute,
+    params(("transfer_id" = String, Path, description = "the disputed capture")),
+    responses((status = 201, body = ResolutionView), (status = 200, description = "replay of the same resolution", body = ResolutionView),
+        (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, description = "`use_not_disputed`, `dispute_already_resolved`, `transfer_id_reused`", body = ProblemDoc),
+        (status = 422, body = ProblemDoc)))]
+pub async fn resolve_dispute(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    Path(transfer_id): Path<String>,
+    ApiJson(input): ApiJson<ResolveDispute>,
+) -> Result<Response, WebError> {
+    let view = state
+        .services
+        .resolve_dispute(&actor, &transfer_id, &input)
+        .await?;
+    Ok(transfer_response(view.replayed, view))
 }
 
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/wallet", tag = "vouchers",

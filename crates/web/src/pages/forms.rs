@@ -42,9 +42,24 @@ pub const fn field(name: &'static str, kind: Kind, required: bool) -> Field {
 }
 
 /// Renders a form's fields. `options` supplies choices for `Kind::Dynamic`.
+/// Each control's id is `f-{name}`.
 pub fn render_fields(
     locale: Locale,
     entity: &str,
+    fields: &[Field],
+    values: &Values,
+    errors: &[FieldError],
+    options: &HashMap<&str, Vec<(String, String)>>,
+) -> Markup {
+    render_fields_as(locale, entity, "f-", fields, values, errors, options)
+}
+
+/// [`render_fields`] with ids `{id_prefix}{name}`, for a second form on a
+/// page whose field names repeat those of the first (ids stay unique).
+pub fn render_fields_as(
+    locale: Locale,
+    entity: &str,
+    id_prefix: &str,
     fields: &[Field],
     values: &Values,
     errors: &[FieldError],
@@ -54,7 +69,7 @@ pub fn render_fields(
         @for f in fields {
             @let own: Vec<&FieldError> = errors.iter().filter(|e| e.field == f.name).collect();
             @let value = values.get(f.name).cloned().unwrap_or_default();
-            @let id = format!("f-{}", f.name);
+            @let id = format!("{id_prefix}{}", f.name);
             div.field.invalid[!own.is_empty()] {
                 label for=(id) {
                     (t(locale, &format!("{entity}.{}", f.name)))

@@ -8,13 +8,20 @@
 //!
 //! Stable element ids (for browser tests): forms `space-request-form`,
 //! `offer-form`, `serve-form`, `building-form`, `floor-form`, `unit-form`,
-//! `housing-unit-form`, `lease-form`, `instrument-form`, `book-HHMM`;
+//! `housing-unit-form`, `lease-form`, `instrument-form`, `book-HHMM`, each
+//! with its submit button `FORM-submit` and controls `f-NAME` (the serve
+//! form's `serve-f-NAME`, as it shares names with the offer form);
 //! buttons `accept-ID`, `decline-ID`, `withdraw-ID`, `move-in-ID`,
-//! `approve-ID`, `cancel-ID`, `check-in-ID`; results `result` and
-//! `form-errors`; tables `space-requests`, `space-agreements`, `units`,
-//! `occupancy`, `leases`, `instruments`, `bookings`, `slots`.
+//! `approve-ID`, `cancel-ID`, `check-in-ID`; results `result` (with
+//! `data-id`), `booking-result` and `form-errors`; tables `space-requests`
+//! (rows `request-ID`), `space-agreements` (rows `agreement-ID` with
+//! `data-status`), `units` (rows `unit-ID`), `occupancy`, `leases`,
+//! `instruments` (links `instrument-ID`), `bookings`, `slots` (rows
+//! `slot-HHMM` with `data-free`); the link `calendar-link`.
 
-use super::forms::{self, Field, Kind as F, Values, district_name, field, render_fields};
+use super::forms::{
+    self, Field, Kind as F, Values, district_name, field, render_fields, render_fields_as,
+};
 use super::layout::page;
 use super::{PageError, PageResult};
 use crate::AppState;
@@ -143,12 +150,15 @@ fn field_form(
     submit: &str,
 ) -> Markup {
     let l = viewer.locale;
+    // The serve form repeats the offer form's field names on the same page;
+    // its controls get their own ids so every id (and label) stays unique.
+    let prefix = if id == "serve-form" { "serve-f-" } else { "f-" };
     html! {
         section.card {
             h2 { (heading) }
             form.stack id=(id) method="post" action=(action) novalidate {
                 (csrf(viewer))
-                (render_fields(l, "spaces.form", fields, values, &[], options))
+                (render_fields_as(l, "spaces.form", prefix, fields, values, &[], options))
                 div.actions { button type="submit" id={ (id) "-submit" } { (submit) } }
             }
         }

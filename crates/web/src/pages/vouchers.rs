@@ -2,8 +2,9 @@
 //! enterprise's wallet (balances, open holds, history, confirm or dispute
 //! each use), the provider console (registration, receivables, open holds
 //! with capture and void, settlement downloads) and the administrators' view
-//! of pools, providers and reconciliation with the forms to issue vouchers,
-//! fund pools and run the expiry jobs. Every form carries the CSRF token and,
+//! of pools, providers, disputes and reconciliation with the forms to issue
+//! vouchers, fund pools, run the expiry jobs and resolve disputes (uphold or
+//! reverse). Every form carries the CSRF token and,
 //! where it moves money, a transfer id drawn when the page was rendered, so a
 //! double submission applies once.
 
@@ -23,6 +24,7 @@ use axum::routing::{get, post};
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use opcity_domain::{District, Fen, Role};
+use opcity_services::vouchers::disputes::{DisputeView, ResolveDispute};
 use opcity_services::vouchers::issue::{FundPool, IssueVoucher, PoolView, WalletBalance};
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput, ProviderView};
 use opcity_services::vouchers::redeem::{CaptureInput, TransferView, UseReviewInput, VoidInput};
@@ -40,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/vouchers/fund", post(fund))
         .route("/vouchers/jobs", post(run_jobs))
         .route("/vouchers/uses/{id}/review", post(review))
+        .route("/vouchers/uses/{id}/resolution", post(resolve))
         .route("/vouchers/settlement", get(settlement))
         .route("/providers/register", post(register))
         .route("/providers/{id}/decision", post(decide))
@@ -131,7 +134,7 @@ async fn vouchers_page(
 }
 
 /// The success notices a redirect may name.
-const DONE: [&str; 8] = [
+const DONE: [&str; 9] = [
     "issued",
     "funded",
     "jobs",
@@ -140,6 +143,7 @@ const DONE: [&str; 8] = [
     "decided",
     "captured",
     "voided",
+    "resolved",
 ];
 
 async fn render(
@@ -288,7 +292,12 @@ fn history_table(viewer: &Viewer, id: &str, rows: &[HistoryItem], review: bool) 
                             td { (tr_.reference.clone().unwrap_or_default()) }
                             td {
                                 @match (&item.review, tr_.phase.as_str()) {
-                                    (Some(decision), _) => span class={ "badge " (if decision == "confirmed" { "eligible" } else { "undetermined" }) } { (t(l, &format!("voucher.review.{decision}"))) },
+                                    (Some(decision), _) => {
+                                        span class={ "badge " (if decision == "confirmed" { "eligible" } else { "undetermined" }) } { (t(l, &format!("voucher.review.{decision}"))) }
+                                        @if let Some(r) = &item.resolution {
+                                            " " span class={ "badge " (if r == "reversed" { "eligible" } else { "ineligible" }) } data-resolution=(r) { (t(l, &format!("voucher.resolution.{r}"))) }
+                                        }
+                                    },
                                     (None, "post") if review => {
                                         form.inline id={ "review-" (tr_.id) } method="post" action={ "/vouchers/uses/" (tr_.id) "/review" } {
                                             (csrf_field(viewer))
@@ -559,10 +568,11 @@ async fn admin_view(
     let l = viewer.locale;
     let s = &state.services;
     let today = opcity_domain::today_in_shanghai(s.now());
-    let (pools, providers, rec) = tokio::try_join!(
+    let (pools, providers, rec, disputes) = tokio::try_join!(
         s.voucher_pools(actor),
         s.list_providers(actor),
-        s.reconcile_vouchers(actor)
+        s.reconcile_vouchers(actor),
+        s.voucher_disputes(actor)
     )?;
     let kinds = s.voucher_kinds(today);
     let can_issue = matches!(actor.role, Role::MunicipalAdmin | Role::DistrictReviewer);
@@ -598,9 +608,78 @@ async fn admin_view(
                 button.secondary type="submit" id="run-jobs" { (t(l, "ledger.run_jobs")) }
             }
         }
+        h2 { (t(l, "voucher.disputes")) }
+        p.hint { (t(l, "voucher.disputes_hint")) }
+        (disputes_table(viewer, &disputes, can_issue))
         h2 { (t(l, "provider.title")) }
         (providers_table(viewer, &providers, is_admin, today))
     })
+}
+
+/// Disputed captures; with `resolve`, each open one has the uphold / reverse
+/// form (the services decide who may resolve which).
+fn disputes_table(viewer: &Viewer, disputes: &[DisputeView], resolve: bool) -> Markup {
+    let l = viewer.locale;
+    html! {
+        @if disputes.is_empty() { p.hint id="disputes" { (t(l, "voucher.no_disputes")) } }
+        @else {
+            table id="disputes" {
+                thead { tr {
+                    th { (t(l, "voucher.transfer")) } th { (t(l, "voucher.enterprise")) } th { (t(l, "provider.name")) }
+                    th { (t(l, "voucher.kind")) } th { (t(l, "voucher.amount")) } th { (t(l, "voucher.reference")) }
+                    th { (t(l, "voucher.dispute_reason")) } th { (t(l, "voucher.resolution_label")) }
+                } }
+                tbody {
+                    @for d in disputes {
+                        @let status = d.resolution.as_ref().map_or("open", |r| r.outcome.as_str());
+                        tr id={ "dispute-" (d.capture_id) } data-status=(status) {
+                            td.mono { (d.capture_id) } td { (d.enterprise_name) } td { (d.provider_name) }
+                            td { (kind_title(l, &d.kind)) } td { (money(d.amount_fen)) }
+                            td { (d.reference.clone().unwrap_or_default()) }
+                            td { (d.dispute_comment.clone().unwrap_or_default()) }
+                            td {
+                                @if let Some(r) = &d.resolution {
+                                    span class={ "badge " (if r.outcome == "reversed" { "eligible" } else { "ineligible" }) } { (t(l, &format!("voucher.resolution.{}", r.outcome))) }
+                                    @if let Some(c) = &r.comment { " " (c) }
+                                } @else if resolve {
+                                    form.inline id={ "resolve-" (d.capture_id) } method="post" action={ "/vouchers/uses/" (d.capture_id) "/resolution" } {
+                                        (csrf_field(viewer))
+                                        input type="text" name="comment" placeholder=(t(l, "voucher.resolution_comment")) aria-label=(t(l, "voucher.resolution_comment"));
+                                        button type="submit" name="outcome" value="upheld" id={ "uphold-" (d.capture_id) } { (t(l, "voucher.uphold")) }
+                                        button.secondary type="submit" name="outcome" value="reversed" id={ "reverse-" (d.capture_id) } { (t(l, "voucher.reverse")) }
+                                    }
+                                } @else {
+                                    span.badge.undetermined { (t(l, "voucher.resolution.open")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An administrator upholds or reverses a disputed capture. The reversal's
+/// transfer id defaults to `reversal:{capture}`, so a double submission is
+/// a replay.
+async fn resolve(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let input = ResolveDispute {
+        outcome: form.get("outcome").cloned().unwrap_or_default(),
+        transfer_id: None,
+        comment: form.get("comment").cloned(),
+    };
+    match state.services.resolve_dispute(actor, &id, &input).await {
+        Ok(_) => Ok(done("resolved")),
+        Err(e) => refused(&state, &viewer, e).await,
+    }
 }
 
 fn pools_table(l: Locale, pools: &[PoolView]) -> Markup {
