@@ -183,7 +183,8 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             let config = load_config(&data, None)?;
             platform::init_logging(&config);
             rt.block_on(async {
-                platform::demo(&platform::services(&config).await?, seed, false).await
+                platform::with_services(&config, async |s| platform::demo(s, seed, false).await)
+                    .await
             })?;
         }
         Command::Match { data, as_of } => {
@@ -192,7 +193,7 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             let as_of =
                 as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
             rt.block_on(async {
-                platform::refresh(&platform::services(&config).await?, as_of).await
+                platform::with_services(&config, async |s| platform::refresh(s, as_of).await).await
             })?;
         }
         Command::Disburse { data, as_of } => {
@@ -201,7 +202,7 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             let as_of =
                 as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
             rt.block_on(async {
-                platform::disburse(&platform::services(&config).await?, as_of).await
+                platform::with_services(&config, async |s| platform::disburse(s, as_of).await).await
             })?;
         }
         Command::Admin(AdminCommand::CreateUser {
@@ -222,14 +223,15 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
                 password_stdin,
             };
             rt.block_on(async {
-                platform::create_user(&platform::services(&config).await?, user).await
+                platform::with_services(&config, async |s| platform::create_user(s, user).await)
+                    .await
             })?;
         }
         Command::Audit(AuditCommand::Verify { data }) => {
             let config = load_config(&data, None)?;
             platform::init_logging(&config);
             let intact = rt.block_on(async {
-                platform::audit_verify(&platform::services(&config).await?).await
+                platform::with_services(&config, async |s| platform::audit_verify(s).await).await
             })?;
             return Ok(if intact {
                 ExitCode::SUCCESS
@@ -241,14 +243,15 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             let config = load_config(&data, None)?;
             platform::init_logging(&config);
             rt.block_on(async {
-                platform::vouchers_expire(&platform::services(&config).await?).await
+                platform::with_services(&config, async |s| platform::vouchers_expire(s).await).await
             })?;
         }
         Command::Vouchers(VouchersCommand::Reconcile { data }) => {
             let config = load_config(&data, None)?;
             platform::init_logging(&config);
             let clean = rt.block_on(async {
-                platform::vouchers_reconcile(&platform::services(&config).await?).await
+                platform::with_services(&config, async |s| platform::vouchers_reconcile(s).await)
+                    .await
             })?;
             return Ok(if clean {
                 ExitCode::SUCCESS
@@ -260,7 +263,8 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             let config = load_config(&data, None)?;
             platform::init_logging(&config);
             rt.block_on(async {
-                platform::release_no_shows(&platform::services(&config).await?).await
+                platform::with_services(&config, async |s| platform::release_no_shows(s).await)
+                    .await
             })?;
         }
         Command::Districts | Command::Policy(_) => unreachable!("handled without a runtime"),

@@ -145,8 +145,8 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     reload_pack_on_hangup(services.clone(), config.pack_dir.clone());
     refresh_daily(services.clone());
     expire_vouchers_periodically(services.clone());
-
     release_no_shows_every_minute(services.clone());
+    seal_audit_log_every_second(services.clone());
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
@@ -160,9 +160,38 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
             body_limit: config.body_limit_bytes,
         },
     );
+    let sealer = state.services.clone();
     opcity_web::serve(listener, state, shutdown_signal()).await?;
+    // What the last requests wrote goes into the chain before the process ends.
+    sealer.seal_audit_log().await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Runs one command against the platform's services, then seals the audit
+/// entries it wrote, so the chain is complete when the command exits.
+pub async fn with_services<T>(
+    config: &Config,
+    command: impl AsyncFnOnce(&Services) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    let services = services(config).await?;
+    let outcome = command(&services).await;
+    services.seal_audit_log().await?;
+    outcome
+}
+
+/// Moves queued audit entries into the hash chain every second, so an entry
+/// waits at most about a second before it is tamper-evident. Instances that
+/// share a database seal in turn (the chain's head row orders them).
+fn seal_audit_log_every_second(services: Services) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(err) = services.seal_audit_log().await {
+                tracing::error!(error = %err, "sealing the audit log failed; retrying");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        }
+    });
 }
 
 /// Completes on Ctrl-C or SIGTERM; the server then finishes requests in flight.

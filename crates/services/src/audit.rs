@@ -1,5 +1,6 @@
-//! Reading and verifying the audit log (appending happens inside each change's
-//! own transaction, through `opcity_store::audit::append`).
+//! Reading, sealing and verifying the audit log (appending happens inside
+//! each change's own transaction, through `opcity_store::audit::append`, to
+//! the queue that sealing moves into the hash chain).
 
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
@@ -33,7 +34,14 @@ impl Services {
     /// Verifies the whole chain. Used by `opcity audit verify` (as the system)
     /// and by auditors.
     pub async fn verify_audit_log(&self) -> Result<Verification> {
+        self.seal_audit_log().await?;
         Ok(audit::verify(self.store().db()).await?)
+    }
+
+    /// Moves every queued audit entry into the hash chain (`serve` does it
+    /// every second; reads and verification do it first). Returns how many.
+    pub async fn seal_audit_log(&self) -> Result<u64> {
+        Ok(audit::seal_all(self.store()).await?)
     }
 
     /// [`Services::verify_audit_log`] on behalf of an administrator or auditor.
@@ -44,6 +52,7 @@ impl Services {
 
     pub async fn audit_entries(&self, actor: &Actor, offset: u64, limit: u64) -> Result<AuditPage> {
         authorize(actor, Action::Read, Resource::AuditLog)?;
+        self.seal_audit_log().await?;
         let db = self.store().db();
         let total = audit_log::Entity::find().count(db).await?;
         let rows = audit_log::Entity::find()

@@ -555,6 +555,7 @@ async fn documents_are_checked_kept_and_verified() {
             "internal"
         );
         // Every upload is in the audit log.
+        s.seal_audit_log().await.unwrap();
         let audited = opcity_store::entity::audit_log::Entity::find()
             .filter(opcity_store::entity::audit_log::Column::Action.eq("application.document"))
             .count(s.store().db())

@@ -1,19 +1,24 @@
 //! The append-only, hash-chained audit log.
 //!
-//! Every state change appends one entry in the same transaction as the change,
-//! so the log and the data never disagree. Entry `n` stores the hash of entry
-//! `n-1`; its own hash covers every field. `audit_head` holds the last sequence
-//! number and hash and is updated by every append, which serialises appenders
-//! (a row lock on PostgreSQL, the write lock on SQLite) so the chain never
-//! forks, and lets [`verify`] notice entries deleted from the end.
+//! Every state change writes one entry in the same transaction as the change,
+//! so the log and the data never disagree — into `audit_queue`, with a plain
+//! INSERT that takes no shared lock, so writers of unrelated things never
+//! wait for each other. [`seal`] moves queued entries into the chain
+//! (`audit_log`) in batches: entry `n` stores the hash of entry `n-1`, its
+//! own hash covers every field, and `audit_head` holds the last sequence
+//! number and hash, so [`verify`] notices entries deleted from the end. The
+//! sealer updates `audit_head` first in its transaction, which serialises
+//! sealers (a row lock on PostgreSQL, the write lock on SQLite) so the chain
+//! never forks. `serve` seals every second; reading or verifying the log
+//! seals first, so readers see every committed change.
 
-use crate::StoreError;
-use crate::entity::audit_log;
+use crate::entity::{audit_log, audit_queue};
+use crate::{Store, StoreError};
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
-    ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Statement,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, Statement,
 };
 use sha2::{Digest, Sha256};
 
@@ -52,49 +57,106 @@ fn entry_hash(entry: &audit_log::Model) -> String {
     hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
 }
 
-/// Appends one entry inside `tx`. Returns its sequence number.
+/// Writes one entry inside `tx`, to be sealed into the chain after the
+/// transaction commits (a rolled-back change leaves no entry). Returns its
+/// queue id.
 pub async fn append(
     tx: &DatabaseTransaction,
     at: DateTime<Utc>,
     change: Change<'_>,
 ) -> Result<i64, StoreError> {
-    let backend = tx.get_database_backend();
-    // Claim the next sequence number; the UPDATE takes the row lock that
-    // orders concurrent appenders on PostgreSQL.
-    let claim = Statement::from_string(
-        backend,
-        "UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash".to_owned(),
-    );
-    let row = tx.query_one_raw(claim).await?.ok_or(StoreError::NotFound)?;
-    let seq: i64 = row.try_get("", "seq")?;
-    let prev_hash: String = row.try_get("", "hash")?;
-
-    let mut entry = audit_log::Model {
-        seq,
+    let queued = audit_queue::ActiveModel {
         // Both backends keep microseconds; truncating first makes the hash
         // reproducible from what is stored.
-        at: at.trunc_subsecs(6),
-        actor: change.actor.to_owned(),
-        action: change.action.to_owned(),
-        entity: change.entity.to_owned(),
-        entity_id: change.entity_id,
-        before: change.before.map(|v| v.to_string()),
-        after: change.after.map(|v| v.to_string()),
-        prev_hash,
-        hash: String::new(),
+        at: Set(at.trunc_subsecs(6)),
+        actor: Set(change.actor.to_owned()),
+        action: Set(change.action.to_owned()),
+        entity: Set(change.entity.to_owned()),
+        entity_id: Set(change.entity_id),
+        before: Set(change.before.map(|v| v.to_string())),
+        after: Set(change.after.map(|v| v.to_string())),
+        ..Default::default()
     };
-    entry.hash = entry_hash(&entry);
-    let hash = entry.hash.clone();
-    audit_log::Entity::insert(sea_orm::IntoActiveModel::into_active_model(entry))
+    Ok(audit_queue::Entity::insert(queued)
         .exec(tx)
+        .await?
+        .last_insert_id)
+}
+
+/// The most queued entries one [`seal`] moves into the chain.
+pub const SEAL_BATCH: u64 = 1_000;
+
+/// Moves up to [`SEAL_BATCH`] queued entries, oldest first, into the chain
+/// in one transaction. Returns how many it sealed.
+pub async fn seal(store: &Store) -> Result<u64, StoreError> {
+    let tx = store.begin().await?;
+    // Lock the head first: one sealer at a time extends the chain.
+    let claim = Statement::from_string(
+        tx.get_database_backend(),
+        "UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash".to_owned(),
+    );
+    let head = tx.query_one_raw(claim).await?.ok_or(StoreError::NotFound)?;
+    let mut seq: i64 = head.try_get("", "seq")?;
+    let mut prev_hash: String = head.try_get("", "hash")?;
+    let queued = audit_queue::Entity::find()
+        .order_by_asc(audit_queue::Column::Id)
+        .limit(SEAL_BATCH)
+        .all(&tx)
+        .await?;
+    if queued.is_empty() {
+        return Ok(0);
+    }
+    let mut entries = Vec::with_capacity(queued.len());
+    for q in &queued {
+        seq += 1;
+        let mut entry = audit_log::Model {
+            seq,
+            at: q.at,
+            actor: q.actor.clone(),
+            action: q.action.clone(),
+            entity: q.entity.clone(),
+            entity_id: q.entity_id.clone(),
+            before: q.before.clone(),
+            after: q.after.clone(),
+            prev_hash: std::mem::take(&mut prev_hash),
+            hash: String::new(),
+        };
+        entry.hash = entry_hash(&entry);
+        prev_hash = entry.hash.clone();
+        entries.push(sea_orm::IntoActiveModel::into_active_model(entry));
+    }
+    // SQLite allows 32,766 bound values a statement: 10 columns × 500 rows.
+    let mut entries = entries.into_iter().peekable();
+    while entries.peek().is_some() {
+        audit_log::Entity::insert_many(entries.by_ref().take(500).collect::<Vec<_>>())
+            .exec(&tx)
+            .await?;
+    }
+    audit_queue::Entity::delete_many()
+        .filter(audit_queue::Column::Id.is_in(queued.iter().map(|q| q.id)))
+        .exec(&tx)
         .await?;
     let set_head = Query::update()
         .table("audit_head")
-        .value("hash", hash)
+        .value("seq", seq)
+        .value("hash", prev_hash)
         .and_where(Expr::col("id").eq(1))
         .take();
     tx.execute(&set_head).await?;
-    Ok(seq)
+    tx.commit().await?;
+    Ok(queued.len() as u64)
+}
+
+/// Seals until the queue is empty. Returns how many entries it sealed.
+pub async fn seal_all(store: &Store) -> Result<u64, StoreError> {
+    let mut total = 0;
+    loop {
+        let sealed = seal(store).await?;
+        total += sealed;
+        if sealed < SEAL_BATCH {
+            return Ok(total);
+        }
+    }
 }
 
 /// One thing wrong with the stored chain.

@@ -7,6 +7,7 @@ pub mod application;
 pub mod application_document;
 pub mod application_event;
 pub mod audit_log;
+pub mod audit_queue;
 pub mod benefit_grant;
 pub mod budget;
 pub mod budget_movement;

@@ -11,6 +11,7 @@ mod m0004_vouchers;
 mod m0005_spaces;
 mod m0006_documents;
 mod m0007_disputes;
+mod m0008_audit_queue;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_spaces::Migration),
             Box::new(m0006_documents::Migration),
             Box::new(m0007_disputes::Migration),
+            Box::new(m0008_audit_queue::Migration),
         ]
     }
 }
