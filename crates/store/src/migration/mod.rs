@@ -9,6 +9,7 @@ mod m0002_entitlements;
 mod m0003_applications;
 mod m0004_vouchers;
 mod m0005_spaces;
+mod m0007_email;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_applications::Migration),
             Box::new(m0004_vouchers::Migration),
             Box::new(m0005_spaces::Migration),
+            Box::new(m0007_email::Migration),
         ]
     }
 }
