@@ -27,6 +27,15 @@ pub struct Config {
     pub body_limit_bytes: usize,
     /// The policy pack in force (reloaded on SIGHUP).
     pub pack_dir: PathBuf,
+    /// The SMTP server for e-mail notifications, as lettre reads it:
+    /// `smtp://HOST:PORT` (plain), `smtp://USER:PASSWORD@HOST:587?tls=required`
+    /// (STARTTLS), `smtps://USER:PASSWORD@HOST` (TLS). None: no e-mail.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notifications, e.g. `深圳 OPC <noreply@example.org>`.
+    pub mail_from: Option<String>,
+    /// The portal's address as users reach it (`https://opc.example.org`),
+    /// for the links in e-mails.
+    pub public_base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -48,6 +57,9 @@ impl Default for Config {
             secure_cookies: false,
             body_limit_bytes: 1024 * 1024,
             pack_dir: PathBuf::from("policies/shenzhen-2026"),
+            smtp_url: None,
+            mail_from: None,
+            public_base_url: None,
         }
     }
 }
@@ -112,6 +124,20 @@ mod tests {
             let config = load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
             assert_eq!(config.database_url, "sqlite://flag.db");
             assert_eq!(config.body_limit_bytes, 1024 * 1024);
+            assert_eq!(config.smtp_url, None);
+            jail.set_env("OPCITY_SMTP_URL", "smtp://127.0.0.1:2525");
+            jail.set_env("OPCITY_MAIL_FROM", "OPC <noreply@example.org>");
+            jail.set_env("OPCITY_PUBLIC_BASE_URL", "https://opc.example.org");
+            let config = load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(config.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+            assert_eq!(
+                config.mail_from.as_deref(),
+                Some("OPC <noreply@example.org>")
+            );
+            assert_eq!(
+                config.public_base_url.as_deref(),
+                Some("https://opc.example.org")
+            );
             Ok(())
         });
     }
