@@ -33,6 +33,15 @@ pub struct Config {
     pub documents_url: String,
     /// The size limit of one uploaded document, in MiB.
     pub document_max_mib: usize,
+    /// The SMTP server for e-mail notifications, as lettre reads it:
+    /// `smtp://HOST:PORT` (plain), `smtp://USER:PASSWORD@HOST:587?tls=required`
+    /// (STARTTLS), `smtps://USER:PASSWORD@HOST` (TLS). None: no e-mail.
+    pub smtp_url: Option<String>,
+    /// The sender of e-mail notifications, e.g. `深圳 OPC <noreply@example.org>`.
+    pub mail_from: Option<String>,
+    /// The portal's address as users reach it (`https://opc.example.org`),
+    /// for the links in e-mails.
+    pub public_base_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +65,9 @@ impl Default for Config {
             pack_dir: PathBuf::from("policies/shenzhen-2026"),
             documents_url: "opcity-documents".to_owned(),
             document_max_mib: 10,
+            smtp_url: None,
+            mail_from: None,
+            public_base_url: None,
         }
     }
 }
@@ -120,6 +132,20 @@ mod tests {
             let config = load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
             assert_eq!(config.database_url, "sqlite://flag.db");
             assert_eq!(config.body_limit_bytes, 1024 * 1024);
+            assert_eq!(config.smtp_url, None);
+            jail.set_env("OPCITY_SMTP_URL", "smtp://127.0.0.1:2525");
+            jail.set_env("OPCITY_MAIL_FROM", "OPC <noreply@example.org>");
+            jail.set_env("OPCITY_PUBLIC_BASE_URL", "https://opc.example.org");
+            let config = load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(config.smtp_url.as_deref(), Some("smtp://127.0.0.1:2525"));
+            assert_eq!(
+                config.mail_from.as_deref(),
+                Some("OPC <noreply@example.org>")
+            );
+            assert_eq!(
+                config.public_base_url.as_deref(),
+                Some("https://opc.example.org")
+            );
             Ok(())
         });
     }

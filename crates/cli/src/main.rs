@@ -83,6 +83,9 @@ enum Command {
     /// Spaces and instruments.
     #[command(subcommand)]
     Spaces(SpacesCommand),
+    /// E-mail notifications.
+    #[command(subcommand)]
+    Mail(MailCommand),
     /// List Shenzhen's districts with their ids.
     Districts,
     /// Policy packs: evaluate cases, validate a pack, run its tests.
@@ -145,6 +148,17 @@ enum SpacesCommand {
     /// period and expire unapproved ones that have started; `serve` does
     /// this every minute.
     ReleaseNoShows {
+        #[command(flatten)]
+        data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MailCommand {
+    /// Mail the notifications of accounts that opted in, now (`serve` does
+    /// this every minute when smtp_url is set); exit 1 when some could not
+    /// be sent (they are retried later).
+    SendPending {
         #[command(flatten)]
         data: DataArgs,
     },
@@ -266,6 +280,16 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
                 platform::with_services(&config, async |s| platform::release_no_shows(s).await)
                     .await
             })?;
+        }
+        Command::Mail(MailCommand::SendPending { data }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let all_sent = rt.block_on(platform::mail_send_pending(&config))?;
+            return Ok(if all_sent {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
         }
         Command::Districts | Command::Policy(_) => unreachable!("handled without a runtime"),
     }

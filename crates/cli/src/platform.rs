@@ -7,6 +7,7 @@ use opcity_services::Services;
 use opcity_services::accounts::NewAccount;
 use opcity_services::crypto::DataKey;
 use opcity_services::demo::DemoReport;
+use opcity_services::mail::Mailer;
 use opcity_store::{Store, redact_url};
 use std::io::Read;
 use std::path::Path;
@@ -136,7 +137,25 @@ pub async fn demo(services: &Services, seed: u64, if_empty: bool) -> anyhow::Res
     Ok(())
 }
 
+/// The mailer when `smtp_url` is set (e-mail on), else none. Needs the
+/// runtime (the SMTP connection pool starts a task).
+pub fn mailer(config: &Config) -> anyhow::Result<Option<Mailer>> {
+    let Some(url) = config.smtp_url.as_deref().filter(|u| !u.trim().is_empty()) else {
+        return Ok(None);
+    };
+    let from = config
+        .mail_from
+        .as_deref()
+        .context("mail_from must be set when smtp_url is")?;
+    let base = config
+        .public_base_url
+        .as_deref()
+        .context("public_base_url must be set when smtp_url is (links in e-mails)")?;
+    Ok(Some(Mailer::new(url, from, base)?))
+}
+
 pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
+    let mailer = mailer(&config)?;
     let services = services(&config).await?;
     if demo_data {
         demo(&services, 2026, true).await?;
@@ -147,6 +166,10 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     expire_vouchers_periodically(services.clone());
     release_no_shows_every_minute(services.clone());
     seal_audit_log_every_second(services.clone());
+    if let Some(mailer) = &mailer {
+        tracing::info!(smtp = %redact_url(config.smtp_url.as_deref().unwrap_or_default()), "e-mail notifications on");
+        send_mail_every_minute(services.clone(), mailer.clone());
+    }
     let listener = tokio::net::TcpListener::bind(&config.addr)
         .await
         .with_context(|| format!("listening on {}", config.addr))?;
@@ -158,6 +181,7 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
         opcity_web::WebConfig {
             secure_cookies: config.secure_cookies,
             body_limit: config.body_limit_bytes,
+            mail_enabled: mailer.is_some(),
         },
     );
     let sealer = state.services.clone();
@@ -378,6 +402,48 @@ fn release_no_shows_every_minute(services: Services) {
             tokio::time::sleep(std::time::Duration::from_secs(60)).await;
         }
     });
+}
+
+/// Mails pending notifications every minute (accounts that opted in). Each
+/// notification is claimed before it is sent, so instances sharing a
+/// database never mail one twice.
+fn send_mail_every_minute(services: Services, mailer: Mailer) {
+    tokio::spawn(async move {
+        loop {
+            match services
+                .send_pending_mail(&mailer, chrono::Utc::now())
+                .await
+            {
+                Ok(run) if run.sent + run.failed > 0 => tracing::info!(
+                    sent = run.sent,
+                    failed = run.failed,
+                    gave_up = run.gave_up,
+                    "e-mail notifications"
+                ),
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, "sending e-mail notifications failed; retrying later")
+                }
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+        }
+    });
+}
+
+/// `opcity mail send-pending`: mails the pending notifications once, now;
+/// false when some could not be sent (they are retried later).
+pub async fn mail_send_pending(config: &Config) -> anyhow::Result<bool> {
+    let mailer = mailer(config)?
+        .context("smtp_url is not set: e-mail is off (set it in opcity.toml or OPCITY_SMTP_URL)")?;
+    let services = services(config).await?;
+    let run = services
+        .send_pending_mail(&mailer, chrono::Utc::now())
+        .await?;
+    println!(
+        "sent {} e-mails; {} failed ({} given up); {} taken by another sender",
+        run.sent, run.failed, run.gave_up, run.skipped
+    );
+    Ok(run.failed == 0)
 }
 
 /// `opcity vouchers expire`: the expiry jobs once, now.

@@ -1,8 +1,8 @@
 //! Accounts, sign-in with throttling, browser sessions and API tokens.
 
-use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
+use crate::{Services, record_change};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use base64::Engine;
@@ -26,6 +26,9 @@ pub const SESSION_TTL: Duration = Duration::hours(12);
 pub const THROTTLE_LIMIT: u64 = 5;
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
 const MIN_PASSWORD_LEN: usize = 10;
+/// Longest e-mail address accepted (RFC 5321's limit on a forward path).
+const MAX_EMAIL_LEN: usize = 254;
+const LOCALES: [&str; 2] = ["zh-CN", "en"];
 
 #[derive(Debug, Clone)]
 pub struct NewAccount {
@@ -63,6 +66,49 @@ impl From<&account::Model> for AccountView {
             disabled: a.disabled,
         }
     }
+}
+
+/// An account's own settings: where e-mail notifications go, whether it
+/// wants them, and its language (of the portal's e-mails).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct AccountSettings {
+    pub email: Option<String>,
+    pub email_notifications: bool,
+    /// `zh-CN` or `en`.
+    pub locale: String,
+}
+
+impl From<&account::Model> for AccountSettings {
+    fn from(a: &account::Model) -> Self {
+        AccountSettings {
+            email: a.email.clone(),
+            email_notifications: a.email_notifications,
+            locale: a.locale.clone(),
+        }
+    }
+}
+
+/// A change of one's own settings; `None` leaves a setting as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SettingsChange {
+    /// `Some(None)`, or an empty address, removes the address.
+    pub email: Option<Option<String>>,
+    pub email_notifications: Option<bool>,
+    pub locale: Option<String>,
+}
+
+/// A checked e-mail address (trimmed), or the field error saying why not.
+/// The syntax is lettre's (RFC 5321 mailbox), so every accepted address can
+/// be mailed.
+pub fn check_email(raw: &str) -> std::result::Result<String, FieldError> {
+    let email = raw.trim();
+    if email.chars().count() > MAX_EMAIL_LEN {
+        return Err(FieldError::new("email", "too_long").with("max", MAX_EMAIL_LEN));
+    }
+    email
+        .parse::<lettre::Address>()
+        .map(|_| email.to_owned())
+        .map_err(|_| FieldError::new("email", "invalid_email"))
 }
 
 /// A new browser session: the cookie value is returned once and stored hashed.
@@ -115,7 +161,7 @@ fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
     if input.role.is_district_scoped() && input.district.is_none() {
         errors.push(FieldError::new("district", "required"));
     }
-    if !["zh-CN", "en"].contains(&input.locale.as_str()) {
+    if !LOCALES.contains(&input.locale.as_str()) {
         errors.push(FieldError::new("locale", "unknown_locale"));
     }
     errors
@@ -474,6 +520,102 @@ impl Services {
         active.update(&tx).await?;
         tx.commit().await?;
         self.actor_for(&account, Some(id)).await
+    }
+
+    /// The actor's own settings.
+    pub async fn account_settings(&self, actor: &Actor) -> Result<AccountSettings> {
+        authorize(
+            actor,
+            Action::Read,
+            Resource::AccountSettings {
+                owner: actor.account_id,
+            },
+        )?;
+        let account = self.active_account(actor.account_id).await?;
+        Ok(AccountSettings::from(&account))
+    }
+
+    /// Changes the actor's own settings. Opting in to e-mail notifications
+    /// needs an address; notifications created before the account opts in
+    /// (or changes its address) are not e-mailed. A refused change changes
+    /// nothing; a change is audited.
+    pub async fn update_account_settings(
+        &self,
+        actor: &Actor,
+        change: SettingsChange,
+    ) -> Result<AccountSettings> {
+        authorize(
+            actor,
+            Action::Update,
+            Resource::AccountSettings {
+                owner: actor.account_id,
+            },
+        )?;
+        let mut errors = Vec::new();
+        let email = match change.email.as_ref().map(|e| e.as_deref().map(str::trim)) {
+            Some(Some(raw)) if !raw.is_empty() => match check_email(raw) {
+                Ok(email) => Some(Some(email)),
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            },
+            Some(_) => Some(None),
+            None => None,
+        };
+        if let Some(locale) = &change.locale
+            && !LOCALES.contains(&locale.as_str())
+        {
+            errors.push(FieldError::new("locale", "unknown_locale"));
+        }
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        let account = account::Entity::find_by_id(actor.account_id)
+            .one(&tx)
+            .await?
+            .filter(|a| !a.disabled)
+            .ok_or(ServiceError::Unauthenticated)?;
+        let before = AccountSettings::from(&account);
+        let new_email = email.unwrap_or_else(|| account.email.clone());
+        let notify = change
+            .email_notifications
+            .unwrap_or(account.email_notifications);
+        if notify && new_email.is_none() && !errors.iter().any(|e| e.field == "email") {
+            errors.push(FieldError::new("email", "email_required_for_notifications"));
+        }
+        if !errors.is_empty() {
+            return Err(ServiceError::Validation(errors));
+        }
+        let email_since = match notify {
+            false => None,
+            true if account.email_notifications && new_email == account.email => {
+                account.email_since
+            }
+            true => Some(now),
+        };
+        let mut active = account.clone().into_active_model();
+        active.email = Set(new_email);
+        active.email_notifications = Set(notify);
+        active.email_since = Set(email_since);
+        if let Some(locale) = change.locale {
+            active.locale = Set(locale);
+        }
+        let updated = active.update(&tx).await?;
+        let after = AccountSettings::from(&updated);
+        if after != before {
+            record_change(
+                &tx,
+                now,
+                &actor.audit_label(),
+                "account.settings",
+                account.id,
+                Some(&before),
+                Some(&after),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(after)
     }
 
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<AccountView>> {

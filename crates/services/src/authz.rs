@@ -68,6 +68,10 @@ pub enum Resource {
     ApiToken {
         owner: i64,
     },
+    /// An account's own settings (e-mail address, notifications, language).
+    AccountSettings {
+        owner: i64,
+    },
     /// An application for a programme, by a person or for an enterprise.
     Application {
         district: District,
@@ -177,6 +181,8 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
     use Role::*;
     match (actor.role, resource) {
         (MunicipalAdmin, _) => true,
+        // Everyone keeps their own settings, auditors included.
+        (_, AccountSettings { owner }) => owner == actor.account_id,
         (Auditor, _) => action == Read,
         (_, Dashboard) => action == Read,
         (_, ApiToken { owner }) => owner == actor.account_id,
@@ -514,6 +520,9 @@ mod tests {
             (Read,   Resource::Dashboard,     [true,  true,  true,  true, true,  true,  true ]),
             (Update, Resource::ApiToken { owner: 10 }, [true, true, true, true, true, true, false]),
             (Update, Resource::ApiToken { owner: 11 }, [false, false, false, true, false, false, false]),
+            (Update, Resource::AccountSettings { owner: 10 }, [true, true, true, true, true, true, true]),
+            (Read,   Resource::AccountSettings { owner: 11 }, [false, false, false, true, false, false, false]),
+            (Update, Resource::AccountSettings { owner: 11 }, [false, false, false, true, false, false, false]),
             (Create, Resource::Application { district: Nanshan, person_id: Some(100), enterprise_id: None },
                                               [true,  false, false, true, false, false, false]),
             (Update, Resource::Application { district: Nanshan, person_id: Some(101), enterprise_id: Some(200) },

@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod demo;
 mod error;
 pub mod grants;
+pub mod mail;
 pub mod matching;
 pub mod policy;
 pub mod registry;

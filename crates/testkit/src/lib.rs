@@ -152,6 +152,9 @@ pub use app::TestApp;
 pub mod browser;
 pub use browser::Browser;
 
+pub mod smtp;
+pub use smtp::SmtpSink;
+
 /// The Shenzhen policy pack from this repository, loaded once per test process.
 pub fn shenzhen_pack() -> opcity_policy::Pack {
     static PACK: std::sync::OnceLock<opcity_policy::Pack> = std::sync::OnceLock::new();

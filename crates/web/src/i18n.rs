@@ -106,6 +106,17 @@ const CATALOGUES: &[Catalogue] = &[
         include_str!("../../../locales/zh-CN/spaces.toml"),
         include_str!("../../../locales/en/spaces.toml"),
     ),
+    (
+        "settings",
+        include_str!("../../../locales/zh-CN/settings.toml"),
+        include_str!("../../../locales/en/settings.toml"),
+    ),
+    // Rendered by opcity-services; listed so the key test covers them.
+    (
+        "mail",
+        include_str!("../../../locales/zh-CN/mail.toml"),
+        include_str!("../../../locales/en/mail.toml"),
+    ),
 ];
 
 fn merged(pick: fn(&Catalogue) -> &'static str, tag: &str) -> Messages {

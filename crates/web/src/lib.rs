@@ -33,6 +33,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
+    /// Whether the platform sends e-mail (SMTP configured); the settings
+    /// page says so when it does not.
+    pub mail_enabled: bool,
 }
 
 impl Default for WebConfig {
@@ -40,6 +43,7 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: false,
             body_limit: 1024 * 1024,
+            mail_enabled: false,
         }
     }
 }

@@ -340,6 +340,7 @@ async fn oversized_bodies_are_refused() {
         opcity_web::WebConfig {
             secure_cookies: false,
             body_limit: 2048,
+            ..Default::default()
         },
     )
     .await;

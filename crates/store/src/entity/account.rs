@@ -14,6 +14,13 @@ pub struct Model {
     pub locale: String,
     pub disabled: bool,
     pub created_at: DateTimeUtc,
+    /// Where e-mail notifications go (optional).
+    pub email: Option<String>,
+    /// Whether the account wants its notifications by e-mail too.
+    pub email_notifications: bool,
+    /// Notifications created before this instant are not e-mailed (set when
+    /// the account opts in or changes its address).
+    pub email_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,14 @@ pub struct Model {
     pub subject: Option<String>,
     pub created_at: DateTimeUtc,
     pub read_at: Option<DateTimeUtc>,
+    /// When the e-mail for it was accepted by the SMTP server.
+    pub emailed_at: Option<DateTimeUtc>,
+    /// Sending attempts so far (each claim counts one).
+    pub email_attempts: i32,
+    /// Held by a sender until then, or not to be retried before then.
+    pub email_locked_until: Option<DateTimeUtc>,
+    /// Why the last attempt failed (for operators; never shown to users).
+    pub email_error: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

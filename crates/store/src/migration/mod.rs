@@ -12,6 +12,7 @@ mod m0005_spaces;
 mod m0006_documents;
 mod m0007_disputes;
 mod m0008_audit_queue;
+mod m0009_email;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0006_documents::Migration),
             Box::new(m0007_disputes::Migration),
             Box::new(m0008_audit_queue::Migration),
+            Box::new(m0009_email::Migration),
         ]
     }
 }

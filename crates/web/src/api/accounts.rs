@@ -11,7 +11,10 @@ use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use axum_extra::extract::CookieJar;
 use opcity_domain::Role;
-use opcity_services::accounts::{AccountView, NewAccount, SESSION_TTL, TokenView};
+use opcity_services::Actor;
+use opcity_services::accounts::{
+    AccountSettings, AccountView, NewAccount, SESSION_TTL, SettingsChange, TokenView,
+};
 use opcity_services::matching::{Entitlement, Notification};
 
 pub fn routes() -> Router<AppState> {
@@ -20,7 +23,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/session",
             post(create_session).delete(delete_session),
         )
-        .route("/api/v1/me", get(me))
+        .route("/api/v1/me", get(me).patch(update_me))
         .route("/api/v1/me/entitlements", get(my_entitlements))
         .route("/api/v1/me/notifications", get(my_notifications))
         .route("/api/v1/me/notifications/read", post(read_notifications))
@@ -94,12 +97,16 @@ pub struct Me {
     person_id: Option<i64>,
     enterprise_ids: Vec<i64>,
     community_ids: Vec<i64>,
+    /// Where e-mail notifications go (none: no e-mail).
+    email: Option<String>,
+    /// Whether notifications are also sent by e-mail.
+    email_notifications: bool,
+    /// `zh-CN` or `en`: the language of the portal's e-mails.
+    locale: String,
 }
 
-/// The signed-in account and what it is linked to.
-#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = ProblemDoc)))]
-pub async fn me(ApiActor(actor): ApiActor) -> Json<Me> {
-    Json(Me {
+fn me_of(actor: Actor, settings: AccountSettings) -> Me {
+    Me {
         account_id: actor.account_id,
         username: actor.username,
         display_name: actor.display_name,
@@ -108,7 +115,69 @@ pub async fn me(ApiActor(actor): ApiActor) -> Json<Me> {
         person_id: actor.person_id,
         enterprise_ids: actor.enterprise_ids,
         community_ids: actor.community_ids,
-    })
+        email: settings.email,
+        email_notifications: settings.email_notifications,
+        locale: settings.locale,
+    }
+}
+
+/// The signed-in account, its settings and what it is linked to.
+#[utoipa::path(get, path = "/api/v1/me", tag = "accounts", responses((status = 200, body = Me), (status = 401, body = ProblemDoc)))]
+pub async fn me(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Me>, WebError> {
+    let settings = state.services.account_settings(&actor).await?;
+    Ok(Json(me_of(actor, settings)))
+}
+
+/// Reads a field that may be absent (leave as is), `null` or a value.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    T::deserialize(deserializer).map(Some)
+}
+
+/// A change of the signed-in account's own settings; fields left out stay
+/// as they are.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MeChange {
+    /// An e-mail address; `null` or `""` removes it (e-mail notifications
+    /// must then be off).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, example = "founder@example.org")]
+    email: Option<Option<String>>,
+    /// Also send every notification by e-mail (needs an address).
+    email_notifications: Option<bool>,
+    /// `zh-CN` or `en`.
+    locale: Option<String>,
+}
+
+/// Changes the signed-in account's e-mail address, e-mail notifications and
+/// language. An invalid address is refused (`email: invalid_email`) and
+/// nothing changes; every change is audited.
+#[utoipa::path(patch, path = "/api/v1/me", tag = "accounts", request_body = MeChange,
+    responses((status = 200, body = Me), (status = 401, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn update_me(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiJson(change): ApiJson<MeChange>,
+) -> Result<Json<Me>, WebError> {
+    let settings = state
+        .services
+        .update_account_settings(
+            &actor,
+            SettingsChange {
+                email: change.email,
+                email_notifications: change.email_notifications,
+                locale: change.locale,
+            },
+        )
+        .await?;
+    Ok(Json(me_of(actor, settings)))
 }
 
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", responses((status = 200, body = Vec<TokenView>)))]

@@ -25,7 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
 #[openapi(
     info(title = "opcity API", version = "1", description = "Shenzhen AI OPC programme platform. Errors are RFC 9457 problem details with a stable `code`; send `Accept-Language: en` for English messages (default Chinese). Authenticate with `Authorization: Bearer <token>` (tokens are created at /api/v1/tokens or in the portal), or with the session cookie plus the `X-CSRF-Token` header on changes."),
     paths(
-        accounts::create_session, accounts::delete_session, accounts::me,
+        accounts::create_session, accounts::delete_session, accounts::me, accounts::update_me,
         accounts::my_entitlements, accounts::my_notifications, accounts::read_notifications,
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
         accounts::list_accounts, accounts::create_account,

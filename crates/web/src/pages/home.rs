@@ -138,6 +138,7 @@ async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult 
             @for (href, key) in shortcuts(actor.role) {
                 a.card href=(href) { (t(l, key)) }
             }
+            a.card href="/settings" id="settings-card" { (t(l, "settings.card")) }
         }
         (benefits)
         h2 { (t(l, "tokens.title")) }

@@ -12,6 +12,7 @@ mod home;
 mod layout;
 mod registry;
 mod selfcheck;
+mod settings;
 mod spaces;
 mod vouchers;
 
@@ -36,6 +37,7 @@ pub fn routes() -> Router<AppState> {
         .merge(applications::routes())
         .merge(vouchers::routes())
         .merge(spaces::routes())
+        .merge(settings::routes())
 }
 
 /// A failure while serving a page, rendered as an HTML page in the viewer's

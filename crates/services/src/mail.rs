@@ -1,0 +1,575 @@
+//! Optional e-mail notifications over SMTP (lettre), sent outbox style.
+//!
+//! Every notification is written in the transaction of the change it reports
+//! (`matching`, `applications`); [`Services::send_pending_mail`] mails those
+//! of accounts that opted in and have an address, in the account's language.
+//! It never holds a transaction open while it talks to the SMTP server:
+//!
+//! 1. it claims a notification with a conditional UPDATE (not e-mailed, under
+//!    the attempt cap, not held or waiting) that counts one attempt and holds
+//!    it for [`LEASE`];
+//! 2. it sends the message;
+//! 3. it marks the notification `emailed_at` — or, when sending failed,
+//!    records why and when it may be tried again (a back-off), or gives up at
+//!    once when the server refused permanently (5xx).
+//!
+//! So runs on one instance or several, at the same time or not, send each
+//! notification once; a crash between 2 and 3 sends it again after the lease
+//! (at least once, never lost). The Message-ID is fixed per notification, so
+//! a receiver can recognise such a repeat. Causes of failures go to the log
+//! and to the `email_error` column for operators, never to users.
+
+use crate::Services;
+use crate::error::{Result, ServiceError};
+use chrono::{DateTime, Duration, Utc};
+use lettre::message::Mailbox;
+use lettre::message::header::ContentType;
+use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use opcity_store::sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
+use opcity_store::sea_orm::{ConnectionTrait, QueryResult};
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::sync::LazyLock;
+
+/// Attempts per notification before the sender gives up on it.
+pub const MAX_ATTEMPTS: i32 = 6;
+/// How long a claimed notification is held by its sender. Longer than any
+/// send takes (lettre's timeout is a minute per command), so a live sender
+/// never loses its claim; after a crash the notification is sent again.
+pub const LEASE: Duration = Duration::minutes(10);
+/// Notifications looked at per run.
+const BATCH: u64 = 200;
+/// Longest kept cause of a failure.
+const ERROR_CHARS: usize = 500;
+
+/// When a notification whose `attempts`-th attempt failed may be tried
+/// again: 5 minutes, then 20, 80, … at most a day (six attempts span a day
+/// and more, enough to ride out an outage of the mail server).
+pub fn retry_after(attempts: i32) -> Duration {
+    // `ExprTrait` (in scope for queries) has a `min` too.
+    let exponent = std::cmp::min(u32::try_from(attempts.saturating_sub(1)).unwrap_or(0), 10);
+    std::cmp::min(
+        Duration::minutes(5) * 4_i32.pow(exponent),
+        Duration::days(1),
+    )
+}
+
+/// The mail configuration is wrong; the message names the setting.
+#[derive(Debug, thiserror::Error)]
+pub enum MailConfigError {
+    #[error("smtp_url: {0}")]
+    SmtpUrl(String),
+    #[error("mail_from: {0}")]
+    MailFrom(String),
+    #[error("public_base_url: {0}")]
+    PublicBaseUrl(String),
+}
+
+/// An SMTP transport with the sender address and the portal's public URL
+/// (for links in the messages). Cheap to clone; connections are pooled.
+#[derive(Clone)]
+pub struct Mailer {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+    base_url: String,
+    host: String,
+}
+
+impl std::fmt::Debug for Mailer {
+    // The transport holds the SMTP credentials: never printed.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Mailer")
+            .field("from", &self.from.to_string())
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Mailer {
+    /// `smtp_url` as lettre reads it (`smtp://HOST:PORT`,
+    /// `smtp://USER:PASSWORD@HOST:587?tls=required`, `smtps://HOST`),
+    /// `mail_from` an address with an optional name
+    /// (`深圳 OPC <noreply@example.org>`), `public_base_url` the portal's
+    /// address as users reach it (`https://opc.example.org`).
+    pub fn new(
+        smtp_url: &str,
+        mail_from: &str,
+        public_base_url: &str,
+    ) -> std::result::Result<Mailer, MailConfigError> {
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(smtp_url)
+            .map_err(|e| MailConfigError::SmtpUrl(e.to_string()))?
+            .build();
+        let from = Mailbox::from_str(mail_from.trim())
+            .map_err(|e| MailConfigError::MailFrom(e.to_string()))?;
+        let base_url = public_base_url.trim().trim_end_matches('/').to_owned();
+        let host = base_url
+            .strip_prefix("https://")
+            .or_else(|| base_url.strip_prefix("http://"))
+            .map(|rest| rest.split(['/', ':', '?', '#']).next().unwrap_or(""))
+            .filter(|h| !h.is_empty())
+            .ok_or_else(|| {
+                MailConfigError::PublicBaseUrl(
+                    "must be an http:// or https:// address with a host".to_owned(),
+                )
+            })?
+            .to_owned();
+        Ok(Mailer {
+            transport,
+            from,
+            base_url,
+            host,
+        })
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+}
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct MailRun {
+    /// Accepted by the SMTP server and marked e-mailed.
+    pub sent: usize,
+    /// Failed this time (retried later unless `gave_up`).
+    pub failed: usize,
+    /// Failed for the last time (the cap, or a permanent refusal).
+    pub gave_up: usize,
+    /// Claimed by another sender first.
+    pub skipped: usize,
+}
+
+/// A notification to mail, with what the message needs of its account.
+#[derive(Debug, Clone)]
+struct Pending {
+    id: i64,
+    kind: String,
+    programme: Option<String>,
+    subject: Option<String>,
+    created_at: DateTime<Utc>,
+    attempts: i32,
+    account_id: i64,
+    email: String,
+    display_name: String,
+    locale: String,
+}
+
+impl Pending {
+    fn from_row(row: &QueryResult) -> std::result::Result<Pending, opcity_store::sea_orm::DbErr> {
+        Ok(Pending {
+            id: row.try_get("", "id")?,
+            kind: row.try_get("", "kind")?,
+            programme: row.try_get("", "programme")?,
+            subject: row.try_get("", "subject")?,
+            created_at: row.try_get("", "created_at")?,
+            attempts: row.try_get("", "email_attempts")?,
+            account_id: row.try_get("", "account_id")?,
+            email: row.try_get("", "email")?,
+            display_name: row.try_get("", "display_name")?,
+            locale: row.try_get("", "locale")?,
+        })
+    }
+}
+
+/// The interface texts of e-mails, from `locales/{zh-CN,en}/mail.toml`, and
+/// the application states' names from `applications.toml`.
+type Texts = HashMap<String, String>;
+
+fn flatten(prefix: &str, table: &toml::Table, out: &mut Texts) {
+    for (key, value) in table {
+        let full = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::String(s) => {
+                out.insert(full, s.clone());
+            }
+            toml::Value::Table(t) => flatten(&full, t, out),
+            _ => {}
+        }
+    }
+}
+
+fn load(sources: &[(&str, &str)]) -> Texts {
+    let mut out = Texts::new();
+    for (name, source) in sources {
+        let table: toml::Table =
+            toml::from_str(source).unwrap_or_else(|e| panic!("locales/{name}: {e}"));
+        flatten("", &table, &mut out);
+    }
+    out
+}
+
+static ZH: LazyLock<Texts> = LazyLock::new(|| {
+    load(&[
+        (
+            "zh-CN/mail.toml",
+            include_str!("../../../locales/zh-CN/mail.toml"),
+        ),
+        (
+            "zh-CN/applications.toml",
+            include_str!("../../../locales/zh-CN/applications.toml"),
+        ),
+    ])
+});
+static EN: LazyLock<Texts> = LazyLock::new(|| {
+    load(&[
+        (
+            "en/mail.toml",
+            include_str!("../../../locales/en/mail.toml"),
+        ),
+        (
+            "en/applications.toml",
+            include_str!("../../../locales/en/applications.toml"),
+        ),
+    ])
+});
+
+fn texts(locale: &str) -> &'static Texts {
+    if locale == "en" { &EN } else { &ZH }
+}
+
+fn text(locale: &str, key: &str) -> String {
+    texts(locale)
+        .get(key)
+        .or_else(|| EN.get(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_owned())
+}
+
+fn fill(template: String, values: &[(&str, &str)]) -> String {
+    values.iter().fold(template, |text, (name, value)| {
+        text.replace(&format!("{{{name}}}"), value)
+    })
+}
+
+/// A rendered e-mail: subject and plain-text body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub body: String,
+}
+
+/// What a notification says, in `locale` (`zh-CN` or `en`): what changed,
+/// which programme or application, and a link into the portal.
+pub fn render(
+    locale: &str,
+    base_url: &str,
+    name: &str,
+    kind: &str,
+    programme_title: &str,
+    subject: Option<&str>,
+) -> Rendered {
+    let home = format!("{base_url}/home");
+    let (key, link, id, state) = match kind {
+        "may_qualify" => ("mail.may_qualify", home, String::new(), String::new()),
+        _ => match (
+            kind.strip_prefix("application_"),
+            subject.and_then(|s| s.strip_prefix("application:")),
+        ) {
+            (Some(state), Some(id)) => (
+                "mail.application",
+                format!("{base_url}/applications/{id}"),
+                id.to_owned(),
+                text(locale, &format!("application.state.{state}")),
+            ),
+            _ => ("mail.other", home, String::new(), String::new()),
+        },
+    };
+    let values = [
+        ("programme", programme_title),
+        ("id", id.as_str()),
+        ("state", state.as_str()),
+        ("link", link.as_str()),
+        ("name", name),
+        ("settings", &format!("{base_url}/settings")),
+    ];
+    let subject = format!(
+        "[{}] {}",
+        text(locale, "mail.brand"),
+        fill(text(locale, &format!("{key}.subject")), &values)
+    );
+    let body = [
+        fill(text(locale, "mail.greeting"), &values),
+        fill(text(locale, &format!("{key}.body")), &values),
+        "-- ".to_owned(),
+        fill(text(locale, "mail.footer"), &values),
+    ]
+    .join("\n\n");
+    Rendered { subject, body }
+}
+
+fn pending_condition(now: DateTime<Utc>) -> SimpleExpr {
+    let n = |c: &'static str| Expr::col(("notifications", c));
+    n("emailed_at")
+        .is_null()
+        .and(n("email_attempts").lt(MAX_ATTEMPTS))
+        .and(
+            n("email_locked_until")
+                .is_null()
+                .or(n("email_locked_until").lte(now)),
+        )
+}
+
+impl Services {
+    /// Mails the notifications due (see the module docs); returns what it
+    /// did. Safe to run at any time, twice, or on several instances at once.
+    pub async fn send_pending_mail(&self, mailer: &Mailer, now: DateTime<Utc>) -> Result<MailRun> {
+        let mut run = MailRun::default();
+        for pending in self.pending_mail(now).await? {
+            if !self.claim_mail(pending.id, now).await? {
+                run.skipped += 1;
+                continue;
+            }
+            let attempt = pending.attempts + 1;
+            let outcome = match self.message_for(mailer, &pending) {
+                Ok(message) => mailer
+                    .transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| (e.is_permanent(), e.to_string())),
+                Err(e) => Err((true, e)),
+            };
+            match outcome {
+                Ok(()) => {
+                    self.mark_mailed(pending.id, now).await?;
+                    run.sent += 1;
+                }
+                Err((permanent, cause)) => {
+                    let gave_up = permanent || attempt >= MAX_ATTEMPTS;
+                    self.mark_mail_failed(pending.id, now, attempt, gave_up, &cause)
+                        .await?;
+                    run.failed += 1;
+                    if gave_up {
+                        run.gave_up += 1;
+                        tracing::error!(notification = pending.id, account = pending.account_id,
+                            attempt, permanent, error = %cause, "e-mail notification not sent; giving up");
+                    } else {
+                        tracing::warn!(notification = pending.id, account = pending.account_id,
+                            attempt, error = %cause, "e-mail notification not sent; will retry");
+                    }
+                }
+            }
+        }
+        Ok(run)
+    }
+
+    /// Notifications due, oldest first: not e-mailed, under the cap, not
+    /// held, of an enabled account that opted in with an address, created
+    /// since it did.
+    async fn pending_mail(&self, now: DateTime<Utc>) -> Result<Vec<Pending>> {
+        let a = |c: &'static str| Expr::col(("accounts", c));
+        let query = Query::select()
+            .columns([
+                ("notifications", "id"),
+                ("notifications", "kind"),
+                ("notifications", "programme"),
+                ("notifications", "subject"),
+                ("notifications", "created_at"),
+                ("notifications", "email_attempts"),
+                ("notifications", "account_id"),
+            ])
+            .columns([
+                ("accounts", "email"),
+                ("accounts", "display_name"),
+                ("accounts", "locale"),
+            ])
+            .from("notifications")
+            .inner_join(
+                "accounts",
+                Expr::col(("accounts", "id")).equals(("notifications", "account_id")),
+            )
+            .and_where(pending_condition(now))
+            .and_where(a("email_notifications").eq(true))
+            .and_where(a("disabled").eq(false))
+            .and_where(a("email").is_not_null())
+            .and_where(
+                Expr::col(("notifications", "created_at"))
+                    .gte(Expr::col(("accounts", "email_since"))),
+            )
+            .order_by(("notifications", "id"), Order::Asc)
+            .limit(BATCH)
+            .take();
+        let rows = self.store().db().query_all(&query).await?;
+        rows.iter()
+            .map(|r| Pending::from_row(r).map_err(ServiceError::from))
+            .collect()
+    }
+
+    /// Claims a notification for this sender: one attempt counted, held for
+    /// [`LEASE`]. False when another sender holds it or it is done.
+    async fn claim_mail(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
+        let update = Query::update()
+            .table("notifications")
+            .value(
+                "email_attempts",
+                Expr::col(("notifications", "email_attempts")).add(1),
+            )
+            .value("email_locked_until", now + LEASE)
+            .and_where(Expr::col(("notifications", "id")).eq(id))
+            .and_where(pending_condition(now))
+            .take();
+        let tx = self.store().begin().await?;
+        let claimed = tx.execute(&update).await?.rows_affected() == 1;
+        tx.commit().await?;
+        Ok(claimed)
+    }
+
+    async fn mark_mailed(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
+        let update = Query::update()
+            .table("notifications")
+            .value("emailed_at", now)
+            .value("email_locked_until", Option::<DateTime<Utc>>::None)
+            .value("email_error", Option::<String>::None)
+            .and_where(Expr::col("id").eq(id))
+            .take();
+        let tx = self.store().begin().await?;
+        tx.execute(&update).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn mark_mail_failed(
+        &self,
+        id: i64,
+        now: DateTime<Utc>,
+        attempt: i32,
+        gave_up: bool,
+        cause: &str,
+    ) -> Result<()> {
+        let mut update = Query::update()
+            .table("notifications")
+            .value("email_locked_until", now + retry_after(attempt))
+            .value(
+                "email_error",
+                cause.chars().take(ERROR_CHARS).collect::<String>(),
+            )
+            .and_where(Expr::col("id").eq(id))
+            .and_where(Expr::col("emailed_at").is_null())
+            .take();
+        if gave_up {
+            update.value("email_attempts", MAX_ATTEMPTS);
+        }
+        let tx = self.store().begin().await?;
+        tx.execute(&update).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The message for a notification, or why it cannot be built.
+    fn message_for(&self, mailer: &Mailer, p: &Pending) -> std::result::Result<Message, String> {
+        let title = p
+            .programme
+            .as_deref()
+            .map(|id| match self.programme(id) {
+                Ok((_, info)) if p.locale == "en" => info.title.en,
+                Ok((_, info)) => info.title.zh,
+                Err(_) => id.to_owned(),
+            })
+            .unwrap_or_default();
+        let rendered = render(
+            &p.locale,
+            &mailer.base_url,
+            &p.display_name,
+            &p.kind,
+            &title,
+            p.subject.as_deref(),
+        );
+        let address = Address::from_str(&p.email).map_err(|e| e.to_string())?;
+        Message::builder()
+            .from(mailer.from.clone())
+            .to(Mailbox::new(Some(p.display_name.clone()), address))
+            .subject(rendered.subject)
+            .message_id(Some(format!(
+                "<opcity.notification.{}.{}@{}>",
+                p.id,
+                p.created_at.timestamp(),
+                mailer.host
+            )))
+            .header(ContentType::TEXT_PLAIN)
+            .body(rendered.body)
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(texts: &Texts) -> Vec<&String> {
+        let mut keys: Vec<_> = texts.keys().filter(|k| k.starts_with("mail.")).collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn both_languages_have_the_same_texts() {
+        assert_eq!(keys(&ZH), keys(&EN));
+        assert!(!keys(&EN).is_empty());
+    }
+
+    #[test]
+    fn renders_an_application_change_in_each_language() {
+        let en = render(
+            "en",
+            "https://opc.example.org",
+            "Ana",
+            "application_district_review",
+            "Housing subsidy",
+            Some("application:42"),
+        );
+        assert_eq!(
+            en.subject,
+            "[Shenzhen AI OPC Portal] Application #42 (Housing subsidy): District review"
+        );
+        assert!(en.body.starts_with("Dear Ana,\n\n"));
+        assert!(en.body.contains("https://opc.example.org/applications/42"));
+        assert!(en.body.contains("https://opc.example.org/settings"));
+        let zh = render(
+            "zh-CN",
+            "https://opc.example.org",
+            "林晨曦",
+            "application_district_review",
+            "人才住房补贴",
+            Some("application:42"),
+        );
+        assert!(zh.subject.contains("区级审核中"), "{}", zh.subject);
+        assert!(zh.body.starts_with("林晨曦，您好："));
+    }
+
+    #[test]
+    fn unknown_kinds_get_a_plain_notice() {
+        let r = render("en", "http://x", "A", "something_new", "", None);
+        assert!(r.subject.ends_with("You have a new notification"));
+        assert!(r.body.contains("http://x/home"));
+    }
+
+    #[test]
+    fn retries_back_off_to_a_day() {
+        assert_eq!(retry_after(1), Duration::minutes(5));
+        assert_eq!(retry_after(2), Duration::minutes(20));
+        assert_eq!(retry_after(6), Duration::days(1));
+        assert_eq!(retry_after(100), Duration::days(1));
+    }
+
+    #[tokio::test]
+    async fn configuration_errors_name_the_setting() {
+        let err = Mailer::new("ftp://x", "a@b.org", "https://x").unwrap_err();
+        assert!(err.to_string().starts_with("smtp_url:"), "{err}");
+        let err = Mailer::new("smtp://127.0.0.1:2525", "not an address", "https://x").unwrap_err();
+        assert!(err.to_string().starts_with("mail_from:"), "{err}");
+        let err = Mailer::new("smtp://127.0.0.1:2525", "a@b.org", "opc.example.org").unwrap_err();
+        assert!(err.to_string().starts_with("public_base_url:"), "{err}");
+        let ok = Mailer::new(
+            "smtp://127.0.0.1:2525",
+            "深圳 OPC <noreply@example.org>",
+            "https://opc.example.org/",
+        )
+        .unwrap();
+        assert_eq!(ok.base_url(), "https://opc.example.org");
+        assert!(!format!("{ok:?}").contains("2525"));
+    }
+}
