@@ -1,5 +1,10 @@
-//! Load generator for applications: submissions per second, and approvals per
-//! second against one hot budget row, with p50/p99 latency.
+//! Load generator for applications, with p50/p99 latency: preparing
+//! applications (a draft, two document uploads and the form), submitting
+//! them (evidence check, the engine's pre-check with its explanation kept,
+//! state change, history, notification, audit), and approving them against
+//! one hot budget row that holds exactly half of them. The run fails unless
+//! exactly half are approved, the rest refused for the budget, and the budget
+//! reconciles with its movements.
 //!
 //! `cargo run --release -p opcity-services --example application_load -- URL CLIENTS COUNT`
 //! (URL: `sqlite://FILE` or `postgres://…/DB` of an empty database).
@@ -10,10 +15,17 @@ use opcity_services::accounts::NewAccount;
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput};
 use opcity_services::crypto::DataKey;
+use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
-use opcity_services::{Actor, Services};
+use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::Store;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// A district-decided programme with a fixed amount, two documents and a
+/// form field.
+const PROGRAMME: &str = "sz.housing.subsidy";
 
 async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
     let v = s
@@ -126,14 +138,28 @@ async fn main() {
     )
     .await
     .expect("person");
+    let me = s.system_actor(founder.account_id).await.expect("actor");
+    // Founding a company makes the person a founder (the programme's condition).
+    s.create_enterprise(
+        &me,
+        &EnterpriseInput {
+            uscc: "91440300708461136T".into(),
+            name: "Load AI".into(),
+            district: "nanshan".into(),
+            ai_business: Some(true),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("enterprise");
     let founder = s.system_actor(founder.account_id).await.expect("actor");
     let year = opcity_domain::today_in_shanghai(s.now()).year();
-    // Room for half the approvals: the rest must be refused, never overspent.
+    // Room for exactly half the approvals: the rest must be refused, never overspent.
     let amount = 100_000i64;
     s.create_budget(
         &admin,
         &BudgetInput {
-            programme: "sz.talent.open_source".into(),
+            programme: PROGRAMME.into(),
             year,
             authority: "nanshan".into(),
             total_fen: amount * (count as i64 / 2),
@@ -142,68 +168,73 @@ async fn main() {
     .await
     .expect("budget");
 
-    let (s1, f1) = (s.clone(), founder.clone());
+    let ids: Arc<Mutex<Vec<i64>>> = Arc::default();
+    let (s1, f1, ids1) = (s.clone(), founder.clone(), ids.clone());
     let (lat, elapsed) = drive(clients, count, move |i| {
-        let (s, f) = (s1.clone(), f1.clone());
+        let (s, f, ids) = (s1.clone(), f1.clone(), ids1.clone());
         async move {
             let input = NewApplication {
-                programme: "sz.talent.open_source".into(),
+                programme: PROGRAMME.into(),
                 idempotency_key: Some(format!("load-{i}")),
                 ..Default::default()
             };
             let app = s.create_application(&f, &input).await.expect("create");
-            // The programme asks for one document: a submission uploads it.
             opcity_testkit::supply_evidence(&s, &f, app.id).await;
-            s.submit_application(&f, app.id).await.expect("submit");
+            ids.lock().expect("ids").push(app.id);
         }
     })
     .await;
-    report(
-        "submissions (create + submit with the engine's pre-check)",
-        lat,
-        elapsed,
-    );
+    report("prepared (draft + 2 uploads + form)", lat, elapsed);
 
-    let ids: Vec<i64> = s
-        .my_applications(&founder)
-        .await
-        .expect("list")
-        .iter()
-        .map(|a| a.id)
-        .collect();
-    let (s2, r2) = (s.clone(), reviewer.clone());
-    let ids = std::sync::Arc::new(ids);
+    let ids = Arc::new(std::mem::take(&mut *ids.lock().expect("ids")));
+    let (s1, f1, ids1) = (s.clone(), founder.clone(), ids.clone());
     let (lat, elapsed) = drive(clients, count, move |i| {
-        let (s, r, ids) = (s2.clone(), r2.clone(), ids.clone());
+        let (s, f, ids) = (s1.clone(), f1.clone(), ids1.clone());
+        async move {
+            let submitted = s.submit_application(&f, ids[i]).await.expect("submit");
+            assert_eq!(submitted.state, "district_review");
+        }
+    })
+    .await;
+    report("submissions", lat, elapsed);
+
+    let approved = Arc::new(AtomicUsize::new(0));
+    let (s2, r2, approved2) = (s.clone(), reviewer.clone(), approved.clone());
+    let (lat, elapsed) = drive(clients, count, move |i| {
+        let (s, r, ids, approved) = (s2.clone(), r2.clone(), ids.clone(), approved2.clone());
         async move {
             let review = ReviewInput {
                 decision: Decision::Approve,
                 amount_fen: Some(amount),
-                scores: [("achievement", 30), ("influence", 20), ("fit", 20)]
-                    .into_iter()
-                    .map(|(k, v)| (k.to_owned(), v))
-                    .collect(),
+                scores: Default::default(),
                 comment: None,
                 no_conflict_declared: true,
                 return_deadline: None,
             };
-            // Refusals for an exhausted budget are expected once half are approved.
-            let _ = s.review_application(&r, ids[i], &review).await;
+            match s.review_application(&r, ids[i], &review).await {
+                Ok(v) => {
+                    assert_eq!(v.state, "approved");
+                    approved.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(ServiceError::Validation(f)) if f[0].code == "budget_insufficient" => {}
+                Err(other) => panic!("approval {i}: {other:?}"),
+            }
         }
     })
     .await;
-    report(
-        "approvals against one hot budget (half refused)",
-        lat,
-        elapsed,
-    );
+    report("approvals against one hot budget", lat, elapsed);
+    let approved = approved.load(Ordering::Relaxed);
+    assert_eq!(approved, count / 2, "exactly the budget's worth approved");
     let budget = &s.list_budgets(&admin).await.expect("budgets")[0];
-    assert!(
-        budget.reserved_fen + budget.spent_fen <= budget.total_fen,
-        "overspent"
-    );
+    assert_eq!(budget.reserved_fen, budget.total_fen, "every fen reserved, none over");
+    let problems = opcity_store::budget::reconcile(s.store().db())
+        .await
+        .expect("reconcile");
+    assert!(problems.is_empty(), "budget reconciliation: {problems:?}");
     println!(
-        "budget: total {} reserved {} (zero overspend)",
-        budget.total_fen, budget.reserved_fen
+        "budget: total {} reserved {}; {approved} approved, {} refused for the budget; reconciled",
+        budget.total_fen,
+        budget.reserved_fen,
+        count - approved
     );
 }

@@ -799,28 +799,21 @@ impl Services {
             return Ok(None);
         }
         let label = actor.audit_label();
-        let mut budget_id = None;
-        if let Some(a) = amount {
-            let authority = if programme.decided_by == DecidedBy::District {
-                app.district.clone()
-            } else {
-                "municipal".to_owned()
-            };
-            let year = opcity_domain::today_in_shanghai(now).year();
-            let b = self
-                .budget_for(tx, &app.programme, year, &authority)
-                .await?;
-            let cause = Cause {
-                actor: &label,
-                application_id: Some(app.id),
-                disbursement_id: None,
-                at: now,
-            };
-            budget::apply(tx, b.id, Movement::Reserve, a, cause)
-                .await
-                .map_err(budget_error)?;
-            budget_id = Some(b.id);
-        }
+        let budget = match amount {
+            Some(a) => {
+                let authority = if programme.decided_by == DecidedBy::District {
+                    app.district.clone()
+                } else {
+                    "municipal".to_owned()
+                };
+                let year = opcity_domain::today_in_shanghai(now).year();
+                let b = self
+                    .budget_for(tx, &app.programme, year, &authority)
+                    .await?;
+                Some((b.id, a))
+            }
+            None => None,
+        };
         let moved = self
             .move_application(
                 tx,
@@ -833,9 +826,24 @@ impl Services {
             .await?;
         let mut active: application::ActiveModel = moved.into();
         active.approved_fen = Set(amount);
-        active.budget_id = Set(budget_id);
+        active.budget_id = Set(budget.map(|(id, _)| id));
         active.decided_at = Set(Some(now));
-        Ok(Some(active.update(tx).await?))
+        let approved = active.update(tx).await?;
+        // The reservation comes last, just before the caller commits: the
+        // budget's row lock, which every approval against this budget waits
+        // for, is then held for one statement and the commit.
+        if let Some((budget_id, a)) = budget {
+            let cause = Cause {
+                actor: &label,
+                application_id: Some(app.id),
+                disbursement_id: None,
+                at: now,
+            };
+            budget::apply(tx, budget_id, Movement::Reserve, a, cause)
+                .await
+                .map_err(budget_error)?;
+        }
+        Ok(Some(approved))
     }
 
     /// Whether another reviewer approved since the last submission.
