@@ -22,9 +22,11 @@ pub use error::StoreError;
 pub use sea_orm;
 
 use sea_orm::{
-    ConnectOptions, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
-    SqliteTransactionMode, TransactionOptions, TransactionTrait,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend,
+    DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
+    TransactionTrait,
 };
+use std::sync::Arc;
 use sea_orm_migration::MigratorTrait;
 use std::time::Duration;
 
@@ -52,6 +54,64 @@ impl Backend {
 pub struct Store {
     db: DatabaseConnection,
     backend: Backend,
+    /// SQLite has one writer at a time. Writers of this process queue here,
+    /// first come first served, instead of in SQLite's busy handler, which
+    /// polls with growing sleeps and leaves the lock idle between them.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A write transaction from [`Store::begin`]: a [`DatabaseTransaction`]
+/// (through `Deref` and `ConnectionTrait`) that, on SQLite, also holds this
+/// process's writer turn until it commits, rolls back or is dropped.
+#[derive(Debug)]
+pub struct WriteTx {
+    tx: DatabaseTransaction,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub async fn commit(self) -> Result<(), DbErr> {
+        self.tx.commit().await
+    }
+
+    pub async fn rollback(self) -> Result<(), DbErr> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = DatabaseTransaction;
+
+    fn deref(&self) -> &DatabaseTransaction {
+        &self.tx
+    }
+}
+
+#[async_trait::async_trait]
+impl ConnectionTrait for WriteTx {
+    fn get_database_backend(&self) -> DbBackend {
+        self.tx.get_database_backend()
+    }
+
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        self.tx.execute_raw(stmt).await
+    }
+
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        self.tx.execute_unprepared(sql).await
+    }
+
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        self.tx.query_one_raw(stmt).await
+    }
+
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        self.tx.query_all_raw(stmt).await
+    }
+
+    fn support_returning(&self) -> bool {
+        self.tx.support_returning()
+    }
 }
 
 impl Store {
@@ -76,7 +136,8 @@ impl Store {
                     .busy_timeout(Duration::from_secs(30))
             });
         let db = Database::connect(options).await?;
-        Ok(Store { db, backend })
+        let writer = (backend == Backend::Sqlite).then(Arc::default);
+        Ok(Store { db, backend, writer })
     }
 
     /// Connects and applies every pending migration.
@@ -102,13 +163,20 @@ impl Store {
 
     /// A write transaction. Dropped without commit, it rolls back, so an error
     /// or a crash mid-way leaves all of it or none of it.
-    pub async fn begin(&self) -> Result<DatabaseTransaction, StoreError> {
+    pub async fn begin(&self) -> Result<WriteTx, StoreError> {
+        let turn = match &self.writer {
+            Some(writer) => Some(writer.clone().lock_owned().await),
+            None => None,
+        };
         let options = TransactionOptions {
             sqlite_transaction_mode: (self.backend == Backend::Sqlite)
                 .then_some(SqliteTransactionMode::Immediate),
             ..TransactionOptions::default()
         };
-        Ok(self.db.begin_with_options(options).await?)
+        Ok(WriteTx {
+            tx: self.db.begin_with_options(options).await?,
+            _turn: turn,
+        })
     }
 
     pub fn db_backend(&self) -> DbBackend {
