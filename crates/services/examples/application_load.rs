@@ -226,7 +226,10 @@ async fn main() {
     let approved = approved.load(Ordering::Relaxed);
     assert_eq!(approved, count / 2, "exactly the budget's worth approved");
     let budget = &s.list_budgets(&admin).await.expect("budgets")[0];
-    assert_eq!(budget.reserved_fen, budget.total_fen, "every fen reserved, none over");
+    assert_eq!(
+        budget.reserved_fen, budget.total_fen,
+        "every fen reserved, none over"
+    );
     let problems = opcity_store::budget::reconcile(s.store().db())
         .await
         .expect("reconcile");

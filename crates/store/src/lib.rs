@@ -26,8 +26,8 @@ use sea_orm::{
     DbErr, ExecResult, QueryResult, SqliteTransactionMode, Statement, TransactionOptions,
     TransactionTrait,
 };
-use std::sync::Arc;
 use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Which database engine a [`Store`] runs on.
@@ -137,7 +137,11 @@ impl Store {
             });
         let db = Database::connect(options).await?;
         let writer = (backend == Backend::Sqlite).then(Arc::default);
-        Ok(Store { db, backend, writer })
+        Ok(Store {
+            db,
+            backend,
+            writer,
+        })
     }
 
     /// Connects and applies every pending migration.
