@@ -72,7 +72,9 @@ pub struct Cause<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// Applies one movement of `amount_fen` (> 0) to a budget inside `tx`.
+/// Applies one movement of `amount_fen` (> 0) to a budget inside `tx`. On
+/// an error `tx` holds a partial movement and must not be committed: every
+/// caller propagates the error and lets the transaction roll back.
 pub async fn apply(
     tx: &DatabaseTransaction,
     budget_id: i64,
@@ -129,6 +131,23 @@ pub async fn apply(
             update.and_where(Expr::col("spent_fen").gte(amount));
         }
     }
+    // The movement first, then the guarded UPDATE: the budget's row lock,
+    // which every movement of this budget waits for, is then held for the
+    // UPDATE and the caller's commit only. A refused UPDATE returns an error,
+    // and the caller's transaction rolls the movement back with everything
+    // else.
+    budget_movement::ActiveModel {
+        budget_id: Set(budget_id),
+        application_id: Set(cause.application_id),
+        disbursement_id: Set(cause.disbursement_id),
+        kind: Set(movement.kind().to_owned()),
+        amount_fen: Set(amount_fen),
+        actor: Set(cause.actor.to_owned()),
+        at: Set(cause.at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
     let changed = tx.execute(&update).await?.rows_affected();
     if changed == 0 {
         let current = budget::Entity::find_by_id(budget_id)
@@ -147,18 +166,6 @@ pub async fn apply(
             },
         });
     }
-    budget_movement::ActiveModel {
-        budget_id: Set(budget_id),
-        application_id: Set(cause.application_id),
-        disbursement_id: Set(cause.disbursement_id),
-        kind: Set(movement.kind().to_owned()),
-        amount_fen: Set(amount_fen),
-        actor: Set(cause.actor.to_owned()),
-        at: Set(cause.at),
-        ..Default::default()
-    }
-    .insert(tx)
-    .await?;
     Ok(())
 }
 

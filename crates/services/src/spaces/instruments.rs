@@ -501,20 +501,16 @@ impl Services {
                     ]));
                 }
             }
-            guard
-                .check(
-                    tx,
-                    Claim {
-                        kind: Holdings::InstrumentBookings,
-                        resource_id: inst.id,
-                        start,
-                        end,
-                        except: None,
-                        code: SLOT_TAKEN,
-                        field: "start",
-                    },
-                )
-                .await?;
+            // A new booking: the database refuses an overlap on insert.
+            guard.claim(Claim {
+                kind: Holdings::InstrumentBookings,
+                resource_id: inst.id,
+                start,
+                end,
+                except: None,
+                code: SLOT_TAKEN,
+                field: "start",
+            });
             let saved = instrument_booking::ActiveModel {
                 instrument_id: Set(inst.id),
                 enterprise_id: Set(input.enterprise_id),
