@@ -144,11 +144,17 @@ impl Store {
         })
     }
 
-    /// Connects and applies every pending migration.
+    /// Applies every pending migration, then connects. The migrations run
+    /// on a pool of their own, closed before the pool that is returned opens:
+    /// a connection that loaded the schema before a migration changed it may
+    /// describe a statement by the old table (seen on SQLite as a column
+    /// missing from a `RETURNING` row right after `ALTER TABLE … ADD
+    /// COLUMN`).
     pub async fn open(url: &str) -> Result<Store, StoreError> {
-        let store = Store::connect(url).await?;
-        store.migrate().await?;
-        Ok(store)
+        let migrating = Store::connect(url).await?;
+        migrating.migrate().await?;
+        migrating.close().await?;
+        Store::connect(url).await
     }
 
     pub async fn migrate(&self) -> Result<(), StoreError> {
