@@ -823,6 +823,34 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
         );
         assert_eq!(errors[0].params["programme"], "sz.housing.subsidy");
         assert_eq!(audit_len(s).await, entries);
+        // So is an enterprise holding it, named on the lease.
+        let (_, founder_person, firm) = founder(s, "firmowner", 4).await;
+        s.record_grant(
+            &w.admin,
+            &GrantInput {
+                subject: format!("enterprise:{firm}"),
+                ..subsidy.clone()
+            },
+        )
+        .await
+        .unwrap();
+        let refused = s
+            .allocate_housing(
+                &reviewer,
+                &LeaseInput {
+                    housing_unit_id: room.id,
+                    person_id: founder_person,
+                    enterprise_id: Some(firm),
+                    start: "2026-09-01".into(),
+                    months: 6,
+                },
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            codes(refused),
+            [("enterprise_id".to_string(), "excluded_by_grant")]
+        );
         // An operator of a community does not manage the district's housing.
         assert!(matches!(
             s.allocate_housing(&w.operator, &lease(room.id, "2026-09-01", 1))

@@ -522,6 +522,16 @@ impl Services {
                 Action::Update,
                 premises(unit.community_id, &unit.district),
             )?;
+            // One offer at a time per queue, so the order check below sees
+            // every earlier offer (PostgreSQL; SQLite writers are serial).
+            let site = r
+                .community_id
+                .map_or_else(|| r.district.clone(), |c| c.to_string());
+            lock_key(tx, &format!("space_queue:{site}:{}", r.kind)).await?;
+            let r = space_request::Entity::find_by_id(r.id)
+                .one(tx)
+                .await?
+                .ok_or(ServiceError::NotFound { entity: "request" })?;
             if r.status != "waiting" {
                 return Err(conflict("request_not_waiting", "request_id"));
             }

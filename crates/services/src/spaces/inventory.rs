@@ -185,11 +185,12 @@ pub struct InventoryView {
     pub held_unit_ids: Vec<i64>,
 }
 
-/// Where premises are: what decides who manages them.
+/// Where premises are: what decides who manages them. District ids in the
+/// stored rows are foreign keys to the district table, so they always parse.
 pub(crate) fn premises(community_id: Option<i64>, district: &str) -> Resource {
     Resource::Premises {
         community_id,
-        district: district.parse().unwrap_or(District::Futian),
+        district: district.parse().expect("district ids are foreign keys"),
     }
 }
 
