@@ -10,7 +10,10 @@
 
 use super::hold::{Claim, Guard};
 use super::inventory::{UNIT_KINDS, growth_rank, premises};
-use super::{day_start, in_range, one_of, parameter_on, refuse, required_date, shanghai_date};
+use super::{
+    ScopeParts, day_start, in_range, one_of, parameter_on, refuse, required_date, scope_condition,
+    shanghai_date,
+};
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
@@ -418,29 +421,19 @@ impl Services {
         actor: &Actor,
         filter: &AllocationFilter,
     ) -> Result<Vec<RequestView>> {
-        let scope = allocation_scope(actor);
-        let mut q = space_request::Entity::find();
-        if !scope.all {
-            let mut any = Condition::any();
-            if !scope.enterprise_ids.is_empty() {
-                any = any
-                    .add(space_request::Column::EnterpriseId.is_in(scope.enterprise_ids.clone()));
-            }
-            if let Some(p) = scope.person_id {
-                any = any.add(space_request::Column::PersonId.eq(p));
-            }
-            if !scope.community_ids.is_empty() {
-                any =
-                    any.add(space_request::Column::CommunityId.is_in(scope.community_ids.clone()));
-            }
-            if let Some(d) = scope.district {
-                any = any.add(space_request::Column::District.eq(d.id()));
-            }
-            if any.is_empty() {
-                return Ok(Vec::new());
-            }
-            q = q.filter(any);
-        }
+        let Some(visible) = scope_condition(
+            &allocation_scope(actor),
+            &ScopeParts {
+                enterprises: &|ids| space_request::Column::EnterpriseId.is_in(ids),
+                person: Some(&|p| space_request::Column::PersonId.eq(p)),
+                manager: None,
+                communities: &|ids| space_request::Column::CommunityId.is_in(ids),
+                district: &|d| space_request::Column::District.eq(d),
+            },
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut q = space_request::Entity::find().filter(visible);
         if let Some(c) = filter.community_id {
             q = q.filter(space_request::Column::CommunityId.eq(c));
         }
@@ -949,7 +942,6 @@ impl Services {
         actor: &Actor,
         filter: &AllocationFilter,
     ) -> Result<Vec<AgreementView>> {
-        let scope = allocation_scope(actor);
         let units_where = |cond: Condition| {
             space_agreement::Column::UnitId.in_subquery(
                 Query::select()
@@ -959,31 +951,23 @@ impl Services {
                     .take(),
             )
         };
-        let mut q = space_agreement::Entity::find();
-        if !scope.all {
-            let mut any = Condition::any();
-            if !scope.enterprise_ids.is_empty() {
-                any = any
-                    .add(space_agreement::Column::EnterpriseId.is_in(scope.enterprise_ids.clone()));
-            }
-            if let Some(p) = scope.person_id {
-                any = any.add(space_agreement::Column::PersonId.eq(p));
-            }
-            if !scope.community_ids.is_empty() {
-                any = any.add(units_where(Condition::all().add(
-                    space_unit::Column::CommunityId.is_in(scope.community_ids.clone()),
-                )));
-            }
-            if let Some(d) = scope.district {
-                any = any.add(units_where(
-                    Condition::all().add(space_unit::Column::District.eq(d.id())),
-                ));
-            }
-            if any.is_empty() {
-                return Ok(Vec::new());
-            }
-            q = q.filter(any);
-        }
+        let Some(visible) = scope_condition(
+            &allocation_scope(actor),
+            &ScopeParts {
+                enterprises: &|ids| space_agreement::Column::EnterpriseId.is_in(ids),
+                person: Some(&|p| space_agreement::Column::PersonId.eq(p)),
+                manager: None,
+                communities: &|ids| {
+                    units_where(Condition::all().add(space_unit::Column::CommunityId.is_in(ids)))
+                },
+                district: &|d| {
+                    units_where(Condition::all().add(space_unit::Column::District.eq(d)))
+                },
+            },
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut q = space_agreement::Entity::find().filter(visible);
         let mut site = Condition::all();
         if let Some(c) = filter.community_id {
             site = site.add(space_unit::Column::CommunityId.eq(c));

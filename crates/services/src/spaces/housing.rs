@@ -10,8 +10,8 @@ use super::agreements::EndInput;
 use super::hold::Claim;
 use super::inventory::premises;
 use super::{
-    add_months, day_start, in_range, months_between_ceil, one_of, parameter_on, refuse,
-    required_date, shanghai_date,
+    ScopeParts, add_months, day_start, in_range, months_between_ceil, one_of, parameter_on, refuse,
+    required_date, scope_condition, shanghai_date,
 };
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
 use crate::error::{FieldError, Result, ServiceError};
@@ -719,7 +719,6 @@ impl Services {
 
     /// Leases the actor may see, by start.
     pub async fn list_leases(&self, actor: &Actor) -> Result<Vec<LeaseView>> {
-        let scope = allocation_scope(actor);
         let units_where = |cond: Condition| {
             housing_lease::Column::HousingUnitId.in_subquery(
                 Query::select()
@@ -729,31 +728,23 @@ impl Services {
                     .take(),
             )
         };
-        let mut q = housing_lease::Entity::find();
-        if !scope.all {
-            let mut any = Condition::any();
-            if !scope.enterprise_ids.is_empty() {
-                any = any
-                    .add(housing_lease::Column::EnterpriseId.is_in(scope.enterprise_ids.clone()));
-            }
-            if let Some(p) = scope.person_id {
-                any = any.add(housing_lease::Column::PersonId.eq(p));
-            }
-            if !scope.community_ids.is_empty() {
-                any = any.add(units_where(Condition::all().add(
-                    housing_unit::Column::CommunityId.is_in(scope.community_ids.clone()),
-                )));
-            }
-            if let Some(d) = scope.district {
-                any = any.add(units_where(
-                    Condition::all().add(housing_unit::Column::District.eq(d.id())),
-                ));
-            }
-            if any.is_empty() {
-                return Ok(Vec::new());
-            }
-            q = q.filter(any);
-        }
+        let Some(visible) = scope_condition(
+            &allocation_scope(actor),
+            &ScopeParts {
+                enterprises: &|ids| housing_lease::Column::EnterpriseId.is_in(ids),
+                person: Some(&|p| housing_lease::Column::PersonId.eq(p)),
+                manager: None,
+                communities: &|ids| {
+                    units_where(Condition::all().add(housing_unit::Column::CommunityId.is_in(ids)))
+                },
+                district: &|d| {
+                    units_where(Condition::all().add(housing_unit::Column::District.eq(d)))
+                },
+            },
+        ) else {
+            return Ok(Vec::new());
+        };
+        let q = housing_lease::Entity::find().filter(visible);
         let db = self.store().db();
         let rows = q
             .order_by_asc(housing_lease::Column::StartAt)

@@ -8,7 +8,10 @@
 
 use super::hold::Claim;
 use super::ical::{Event, calendar};
-use super::{day_start, in_range, one_of, refuse, required_instant, shanghai_date, shanghai_text};
+use super::{
+    ScopeParts, day_start, in_range, one_of, refuse, required_instant, scope_condition,
+    shanghai_date, shanghai_text,
+};
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
@@ -795,7 +798,6 @@ impl Services {
         actor: &Actor,
         instrument_id: Option<i64>,
     ) -> Result<Vec<BookingView>> {
-        let scope = allocation_scope(actor);
         let instruments_where = |cond: Condition| {
             instrument_booking::Column::InstrumentId.in_subquery(
                 Query::select()
@@ -805,34 +807,29 @@ impl Services {
                     .take(),
             )
         };
-        let mut q = instrument_booking::Entity::find();
-        if !scope.all {
-            let mut any = Condition::any();
-            if !scope.enterprise_ids.is_empty() {
-                any = any.add(
-                    instrument_booking::Column::EnterpriseId.is_in(scope.enterprise_ids.clone()),
-                );
-            }
-            if let Some(m) = scope.manager_account {
-                any = any.add(instruments_where(
-                    Condition::all().add(instrument::Column::ManagerAccountId.eq(m)),
-                ));
-            }
-            if !scope.community_ids.is_empty() {
-                any = any.add(instruments_where(Condition::all().add(
-                    instrument::Column::CommunityId.is_in(scope.community_ids.clone()),
-                )));
-            }
-            if let Some(d) = scope.district {
-                any = any.add(instruments_where(
-                    Condition::all().add(instrument::Column::District.eq(d.id())),
-                ));
-            }
-            if any.is_empty() {
-                return Ok(Vec::new());
-            }
-            q = q.filter(any);
-        }
+        let Some(visible) = scope_condition(
+            &allocation_scope(actor),
+            &ScopeParts {
+                enterprises: &|ids| instrument_booking::Column::EnterpriseId.is_in(ids),
+                person: None,
+                manager: Some(&|m| {
+                    instruments_where(
+                        Condition::all().add(instrument::Column::ManagerAccountId.eq(m)),
+                    )
+                }),
+                communities: &|ids| {
+                    instruments_where(
+                        Condition::all().add(instrument::Column::CommunityId.is_in(ids)),
+                    )
+                },
+                district: &|d| {
+                    instruments_where(Condition::all().add(instrument::Column::District.eq(d)))
+                },
+            },
+        ) else {
+            return Ok(Vec::new());
+        };
+        let mut q = instrument_booking::Entity::find().filter(visible);
         if let Some(i) = instrument_id {
             q = q.filter(instrument_booking::Column::InstrumentId.eq(i));
         }

@@ -23,10 +23,13 @@ pub mod ical;
 pub mod instruments;
 pub mod inventory;
 
+use crate::authz::AllocationScope;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use opcity_domain::civil_date::shanghai;
+use opcity_store::sea_orm::Condition;
+use opcity_store::sea_orm::sea_query::Expr;
 
 /// The instant a Shanghai civil day begins, in UTC.
 pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
@@ -176,6 +179,42 @@ pub(crate) fn parameter_on(
 /// A refusal that names one field.
 pub(crate) fn refuse(field: &str, code: &'static str) -> ServiceError {
     ServiceError::invalid(field, code)
+}
+
+/// How one allocation table answers to an [`AllocationScope`]: the condition
+/// each part of a scope puts on it (`None`: the table has no such holder).
+pub(crate) struct ScopeParts<'a> {
+    pub enterprises: &'a dyn Fn(Vec<i64>) -> Expr,
+    pub person: Option<&'a dyn Fn(i64) -> Expr>,
+    pub manager: Option<&'a dyn Fn(i64) -> Expr>,
+    pub communities: &'a dyn Fn(Vec<i64>) -> Expr,
+    pub district: &'a dyn Fn(&str) -> Expr,
+}
+
+/// The allocations `scope` may see, as one condition on the table `parts`
+/// describes: `None` when it sees nothing, an empty condition when it sees
+/// everything. Records outside it are never loaded.
+pub(crate) fn scope_condition(scope: &AllocationScope, parts: &ScopeParts) -> Option<Condition> {
+    if scope.all {
+        return Some(Condition::all());
+    }
+    let mut any = Condition::any();
+    if !scope.enterprise_ids.is_empty() {
+        any = any.add((parts.enterprises)(scope.enterprise_ids.clone()));
+    }
+    if let (Some(p), Some(person)) = (scope.person_id, parts.person) {
+        any = any.add(person(p));
+    }
+    if let (Some(m), Some(manager)) = (scope.manager_account, parts.manager) {
+        any = any.add(manager(m));
+    }
+    if !scope.community_ids.is_empty() {
+        any = any.add((parts.communities)(scope.community_ids.clone()));
+    }
+    if let Some(d) = scope.district {
+        any = any.add((parts.district)(d.id()));
+    }
+    (!any.is_empty()).then_some(any)
 }
 
 #[cfg(test)]
