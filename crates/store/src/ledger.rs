@@ -22,13 +22,17 @@
 //! same body hash returns the first transfer (`created: false`); a different
 //! body is refused ([`LedgerError::IdConflict`]).
 
+mod group;
+
+pub(crate) use group::Queue;
+
 use crate::entity::{ledger_account, ledger_transfer};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, OnConflict, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
@@ -656,10 +660,17 @@ async fn apply(tx: &DatabaseTransaction, t: &NewTransfer) -> Result<Outcome, Led
     })
 }
 
+/// One transfer, committed with the others that arrive meanwhile (group
+/// commit, see [`group`]) and answered as [`create`] answers it: replays,
+/// racing or not, all get the first answer.
+pub async fn submit(store: &Store, t: &NewTransfer) -> Result<Outcome, LedgerError> {
+    group::submit(store, t).await
+}
+
 /// [`create`] in its own transaction, retried after a duplicate (a replay,
 /// or a concurrent one) so that replays, racing or not, all get the first
 /// answer.
-pub async fn submit(store: &Store, t: &NewTransfer) -> Result<Outcome, LedgerError> {
+async fn submit_alone(store: &Store, t: &NewTransfer) -> Result<Outcome, LedgerError> {
     let mut attempts = 0;
     loop {
         let tx = store.begin().await?;
@@ -710,31 +721,137 @@ struct Working {
     now: ledger_account::Model,
 }
 
-fn batch_err(index: usize) -> impl Fn(LedgerError) -> BatchError {
-    move |error| BatchError { index, error }
+impl Working {
+    /// Net change of (debits pending, debits posted, credits pending,
+    /// credits posted).
+    fn deltas(&self) -> [i64; 4] {
+        let (b, n) = (&self.before, &self.now);
+        [
+            n.debits_pending - b.debits_pending,
+            n.debits_posted - b.debits_posted,
+            n.credits_pending - b.credits_pending,
+            n.credits_posted - b.credits_posted,
+        ]
+    }
 }
 
 const CHUNK: usize = 500;
 
-/// Applies many transfers atomically in one commit. The accounts involved
-/// are locked and read once; every transfer is checked in order in memory
-/// against the same rules as [`create`]; then the rows are inserted with
-/// multi-row INSERTs and each account gets one conditional UPDATE by its net
-/// change (its guard and the CHECK constraints still stand behind the
-/// in-memory check). Any failure refuses the whole batch.
-pub async fn create_batch(
+/// What checking a batch does when one of its transfers is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnRefusal {
+    /// Refuse the whole batch ([`create_batch`]).
+    RefuseBatch,
+    /// Answer that transfer with its error and go on; the transfers are
+    /// taken as unseen, their ids not looked up ([`create_each_unseen`]).
+    SkipTransfer,
+}
+
+/// A transfer's answer once the batch is checked in memory.
+#[derive(Debug)]
+enum Answer {
+    /// Created by this batch.
+    Created,
+    /// An earlier request with this id answers it (replay).
+    Replay(Box<ledger_transfer::Model>),
+    /// Refused; nothing of it will be written.
+    Refused(LedgerError),
+}
+
+/// A batch checked in memory: one answer per transfer, the rows to insert
+/// and the accounts with their balances before and after.
+struct Checked {
+    answers: Vec<Answer>,
+    rows: Vec<ledger_transfer::ActiveModel>,
+    accounts: BTreeMap<i64, Working>,
+}
+
+/// Locks and reads what a batch needs, then checks every transfer in order
+/// in memory against the same rules as [`create`].
+async fn check_batch(
     tx: &DatabaseTransaction,
     transfers: &[NewTransfer],
-) -> Result<Vec<BatchItem>, BatchError> {
+    on_refusal: OnRefusal,
+) -> Result<Checked, BatchError> {
     let whole = |error: LedgerError| BatchError { index: 0, error };
-    let ids: Vec<&str> = transfers.iter().map(|t| t.id.as_str()).collect();
+    let lookup_ids = on_refusal == OnRefusal::RefuseBatch;
+    let (mut known, mut resolved) = load_known(tx, transfers, lookup_ids).await.map_err(whole)?;
+    let mut accounts = lock_accounts(tx, transfers, &known).await.map_err(whole)?;
+    let mut rows = Vec::new();
+    let mut answers = Vec::with_capacity(transfers.len());
+    for (index, t) in transfers.iter().enumerate() {
+        let answer = match check_one(t, &known, &resolved, &mut accounts) {
+            Ok(Step::Replay(first)) => Answer::Replay(Box::new(first)),
+            Ok(Step::New(p)) => {
+                if let Some(pending) = &p.pending_id {
+                    resolved.insert(pending.clone(), t.kind.clone());
+                }
+                known.insert(t.id.clone(), row_model(t, &p));
+                rows.push(row(t, &p));
+                Answer::Created
+            }
+            Err(error) if on_refusal == OnRefusal::RefuseBatch => {
+                return Err(BatchError { index, error });
+            }
+            Err(error) => Answer::Refused(error),
+        };
+        answers.push(answer);
+    }
+    Ok(Checked {
+        answers,
+        rows,
+        accounts,
+    })
+}
+
+/// What a transfer of a batch turned out to be.
+enum Step {
+    /// A replay of `0` (created before or earlier in the batch).
+    Replay(ledger_transfer::Model),
+    /// New; its balance changes are applied to the batch's accounts.
+    New(Plan),
+}
+
+/// One transfer of a batch against the batch's state so far. A refused
+/// transfer leaves `accounts` as they were.
+fn check_one(
+    t: &NewTransfer,
+    known: &HashMap<String, ledger_transfer::Model>,
+    resolved: &HashMap<String, String>,
+    accounts: &mut BTreeMap<i64, Working>,
+) -> Result<Step, LedgerError> {
+    if let Some(first) = known.get(&t.id) {
+        return replay(first.clone(), &t.body_hash).map(|o| Step::Replay(o.transfer));
+    }
+    let p = plan_in_memory(t, known, resolved)?;
+    apply_in_memory(accounts, &p)?;
+    Ok(Step::New(p))
+}
+
+/// What a batch needs to know of transfers stored before it: the
+/// transfers it names (by id when `lookup_ids`, and as the holds it
+/// resolves), and which of those holds are resolved (hold id → kind).
+type Known = (
+    HashMap<String, ledger_transfer::Model>,
+    HashMap<String, String>,
+);
+
+async fn load_known(
+    tx: &DatabaseTransaction,
+    transfers: &[NewTransfer],
+    lookup_ids: bool,
+) -> Result<Known, LedgerError> {
+    let ids: Vec<&str> = if lookup_ids {
+        transfers.iter().map(|t| t.id.as_str()).collect()
+    } else {
+        Vec::new()
+    };
     let mut known: HashMap<String, ledger_transfer::Model> = HashMap::new();
     for chunk in ids.chunks(CHUNK) {
         for m in ledger_transfer::Entity::find()
             .filter(ledger_transfer::Column::Id.is_in(chunk.iter().copied()))
             .all(tx)
-            .await
-            .map_err(|e| whole(e.into()))?
+            .await?
         {
             known.insert(m.id.clone(), m);
         }
@@ -757,8 +874,7 @@ pub async fn create_batch(
                     .or(ledger_transfer::Column::PendingId.is_in(chunk.iter().cloned())),
             )
             .all(tx)
-            .await
-            .map_err(|e| whole(e.into()))?;
+            .await?;
         for m in found {
             if let Some(p) = &m.pending_id {
                 resolved.insert(p.clone(), m.kind.clone());
@@ -766,59 +882,138 @@ pub async fn create_batch(
             known.insert(m.id.clone(), m);
         }
     }
-    let mut accounts = lock_accounts(tx, transfers, &known).await.map_err(whole)?;
-    let mut rows = Vec::new();
-    let mut items = Vec::with_capacity(transfers.len());
-    let mut in_batch: HashMap<&str, usize> = HashMap::new();
-    for (index, t) in transfers.iter().enumerate() {
-        let fail = batch_err(index);
-        if let Some(first) = known
-            .get(&t.id)
-            .filter(|m| !in_batch.contains_key(m.id.as_str()))
-        {
-            let outcome = replay(first.clone(), &t.body_hash).map_err(&fail)?;
-            items.push(BatchItem {
-                id: outcome.transfer.id,
-                created: false,
-            });
-            continue;
+    Ok((known, resolved))
+}
+
+/// Inserts a checked batch's rows with multi-row INSERTs (returning them
+/// when `returning`) and writes every account's net change in one guarded
+/// UPDATE per chunk of accounts.
+async fn write_batch(
+    tx: &DatabaseTransaction,
+    checked: Checked,
+    at: DateTime<Utc>,
+    returning: bool,
+) -> Result<(Vec<Answer>, Vec<ledger_transfer::Model>), LedgerError> {
+    let mut created = Vec::new();
+    for chunk in checked.rows.chunks(CHUNK) {
+        let insert = ledger_transfer::Entity::insert_many(chunk.to_vec());
+        if returning {
+            created.extend(insert.exec_with_returning(tx).await?);
+        } else {
+            insert.exec_without_returning(tx).await?;
         }
-        if let Some(&first) = in_batch.get(t.id.as_str()) {
-            if transfers[first].body_hash != t.body_hash {
-                return Err(fail(LedgerError::IdConflict { id: t.id.clone() }));
-            }
-            items.push(BatchItem {
-                id: t.id.clone(),
-                created: false,
-            });
-            continue;
+    }
+    let changed: Vec<&Working> = checked
+        .accounts
+        .values()
+        .filter(|w| w.deltas() != [0; 4])
+        .collect();
+    for chunk in changed.chunks(CHUNK) {
+        write_net_changes(tx, chunk, at).await?;
+    }
+    Ok((checked.answers, created))
+}
+
+/// Fails with [`LedgerError::Duplicate`] when a refused transfer's id
+/// exists: it is a replay (its first attempt committed earlier, or while the
+/// batch waited for the account locks), whose answer is the first one, not
+/// what the balances say now (as in [`create_unseen`]).
+async fn refused_by_a_replay(
+    tx: &DatabaseTransaction,
+    transfers: &[NewTransfer],
+    answers: &[Answer],
+) -> Result<(), LedgerError> {
+    let refused: Vec<&str> = transfers
+        .iter()
+        .zip(answers)
+        // An id conflict was judged against the stored transfer already.
+        .filter(|(_, a)| {
+            matches!(a, Answer::Refused(e) if !matches!(e, LedgerError::IdConflict { .. }))
+        })
+        .map(|(t, _)| t.id.as_str())
+        .collect();
+    for chunk in refused.chunks(CHUNK) {
+        let found = ledger_transfer::Entity::find()
+            .filter(ledger_transfer::Column::Id.is_in(chunk.iter().copied()))
+            .count(tx)
+            .await?;
+        if found > 0 {
+            return Err(LedgerError::Duplicate);
         }
-        let p = plan_in_memory(t, &known, &resolved).map_err(&fail)?;
-        apply_in_memory(&mut accounts, &p).map_err(&fail)?;
-        if let Some(pending) = &p.pending_id {
-            resolved.insert(pending.clone(), t.kind.clone());
-        }
-        let model = row_model(t, &p);
-        known.insert(t.id.clone(), model);
-        in_batch.insert(&t.id, index);
-        rows.push(row(t, &p));
-        items.push(BatchItem {
+    }
+    Ok(())
+}
+
+/// Applies many transfers atomically in one commit. The accounts involved
+/// are locked and read once; every transfer is checked in order in memory
+/// against the same rules as [`create`]; then the rows are inserted with
+/// multi-row INSERTs and the accounts' net changes written by one guarded
+/// UPDATE (the guard and the CHECK constraints still stand behind the
+/// in-memory check). Any failure refuses the whole batch.
+pub async fn create_batch(
+    tx: &DatabaseTransaction,
+    transfers: &[NewTransfer],
+) -> Result<Vec<BatchItem>, BatchError> {
+    let checked = check_batch(tx, transfers, OnRefusal::RefuseBatch).await?;
+    let at = transfers.last().map_or_else(Utc::now, |t| t.at);
+    let (answers, _) = write_batch(tx, checked, at, false)
+        .await
+        .map_err(|error| BatchError { index: 0, error })?;
+    Ok(transfers
+        .iter()
+        .zip(answers)
+        .map(|(t, answer)| BatchItem {
             id: t.id.clone(),
-            created: true,
-        });
-    }
-    for chunk in rows.chunks(CHUNK) {
-        ledger_transfer::Entity::insert_many(chunk.to_vec())
-            .exec_without_returning(tx)
-            .await
-            .map_err(|e| whole(e.into()))?;
-    }
-    for w in accounts.values() {
-        write_net_change(tx, w, transfers.last().map_or_else(Utc::now, |t| t.at))
-            .await
-            .map_err(whole)?;
-    }
-    Ok(items)
+            created: matches!(answer, Answer::Created),
+        })
+        .collect())
+}
+
+/// Applies many independent transfers in one commit, each answered on its
+/// own as [`create`] would have answered it had they come one after the
+/// other: a refused transfer moves nothing and does not stop the others.
+/// Like [`create_unseen`], the ids are not looked up first (replays within
+/// the batch are recognised): a transfer whose id exists already fails the
+/// whole batch with [`LedgerError::Duplicate`], and so does any other
+/// failure of the batch as a whole (a concurrent writer, the database). The
+/// transaction must then be rolled back and the transfers submitted again,
+/// where [`create`] finds the first answers.
+pub async fn create_each_unseen(
+    tx: &DatabaseTransaction,
+    transfers: &[NewTransfer],
+) -> Result<Vec<Result<Outcome, LedgerError>>, LedgerError> {
+    let checked = check_batch(tx, transfers, OnRefusal::SkipTransfer)
+        .await
+        .map_err(|e| e.error)?;
+    refused_by_a_replay(tx, transfers, &checked.answers).await?;
+    let at = transfers.last().map_or_else(Utc::now, |t| t.at);
+    let (answers, created) = write_batch(tx, checked, at, true).await?;
+    let mut created: HashMap<String, ledger_transfer::Model> =
+        created.into_iter().map(|m| (m.id.clone(), m)).collect();
+    let mut answered: HashMap<String, ledger_transfer::Model> = HashMap::new();
+    Ok(transfers
+        .iter()
+        .zip(answers)
+        .map(|(t, answer)| match answer {
+            Answer::Created => {
+                let m = created
+                    .remove(&t.id)
+                    .expect("every created row is returned");
+                answered.insert(t.id.clone(), m.clone());
+                Ok(Outcome {
+                    transfer: m,
+                    created: true,
+                })
+            }
+            // A replay of a transfer created by this batch answers with the
+            // stored row (its `seq` is known only now).
+            Answer::Replay(first) => Ok(Outcome {
+                transfer: answered.get(&first.id).cloned().unwrap_or(*first),
+                created: false,
+            }),
+            Answer::Refused(error) => Err(error),
+        })
+        .collect())
 }
 
 /// The transfer row as it will be stored (for later transfers of the batch).
@@ -994,109 +1189,152 @@ fn plan_in_memory(
 }
 
 /// The same rules as the conditional UPDATEs, on the in-memory balances.
+/// Both sides change or, when one is refused, neither.
 fn apply_in_memory(accounts: &mut BTreeMap<i64, Working>, p: &Plan) -> Result<(), LedgerError> {
-    for (id, side, change, limit) in [
-        (p.debit, Side::Debit, p.debit_change, None),
-        (p.credit, Side::Credit, p.credit_change, p.credit_limit),
-    ] {
-        let w = accounts
-            .get_mut(&id)
-            .ok_or(LedgerError::AccountNotFound(id))?;
-        let a = &mut w.now;
-        if a.ledger != p.ledger {
-            return Err(LedgerError::LedgerMismatch(id));
-        }
-        let (pending, posted, other, flag) = match side {
-            Side::Debit => (
-                &mut a.debits_pending,
-                &mut a.debits_posted,
-                a.credits_posted,
-                a.debits_must_not_exceed_credits,
-            ),
-            Side::Credit => (
-                &mut a.credits_pending,
-                &mut a.credits_posted,
-                a.debits_posted,
-                a.credits_must_not_exceed_debits,
-            ),
-        };
-        match change {
-            Change::Post(x) | Change::Pend(x) => {
-                if a.closed_at.is_some() {
-                    return Err(LedgerError::AccountClosed(id));
-                }
-                if flag && *pending + *posted + x > other {
-                    return Err(LedgerError::Insufficient {
-                        account_id: id,
-                        available_fen: other - *pending - *posted,
-                    });
-                }
-                if let Some(limit) = limit
-                    && matches!(change, Change::Post(_))
-                    && *posted + x > limit
-                {
-                    return Err(LedgerError::CreditLimit {
-                        account_id: id,
-                        limit_fen: limit,
-                    });
-                }
-                if matches!(change, Change::Post(_)) {
-                    *posted += x;
-                } else {
-                    *pending += x;
-                }
+    let balances = |id: i64| {
+        accounts
+            .get(&id)
+            .map(|w| w.now.clone())
+            .ok_or(LedgerError::AccountNotFound(id))
+    };
+    let (mut debit, mut credit) = (balances(p.debit)?, balances(p.credit)?);
+    apply_side_in_memory(&mut debit, p, Side::Debit, p.debit_change, None)?;
+    apply_side_in_memory(
+        &mut credit,
+        p,
+        Side::Credit,
+        p.credit_change,
+        p.credit_limit,
+    )?;
+    for a in [debit, credit] {
+        let id = a.id;
+        accounts.get_mut(&id).expect("read above").now = a;
+    }
+    Ok(())
+}
+
+fn apply_side_in_memory(
+    a: &mut ledger_account::Model,
+    p: &Plan,
+    side: Side,
+    change: Change,
+    limit: Option<i64>,
+) -> Result<(), LedgerError> {
+    let id = a.id;
+    if a.ledger != p.ledger {
+        return Err(LedgerError::LedgerMismatch(id));
+    }
+    let (pending, posted, other, flag) = match side {
+        Side::Debit => (
+            &mut a.debits_pending,
+            &mut a.debits_posted,
+            a.credits_posted,
+            a.debits_must_not_exceed_credits,
+        ),
+        Side::Credit => (
+            &mut a.credits_pending,
+            &mut a.credits_posted,
+            a.debits_posted,
+            a.credits_must_not_exceed_debits,
+        ),
+    };
+    match change {
+        Change::Post(x) | Change::Pend(x) => {
+            if a.closed_at.is_some() {
+                return Err(LedgerError::AccountClosed(id));
             }
-            Change::Resolve { held, posted: x } => {
-                assert!(*pending >= held, "hold larger than the pending balance");
-                *pending -= held;
+            if flag && *pending + *posted + x > other {
+                return Err(LedgerError::Insufficient {
+                    account_id: id,
+                    available_fen: other - *pending - *posted,
+                });
+            }
+            if let Some(limit) = limit
+                && matches!(change, Change::Post(_))
+                && *posted + x > limit
+            {
+                return Err(LedgerError::CreditLimit {
+                    account_id: id,
+                    limit_fen: limit,
+                });
+            }
+            if matches!(change, Change::Post(_)) {
                 *posted += x;
+            } else {
+                *pending += x;
             }
+        }
+        Change::Resolve { held, posted: x } => {
+            assert!(*pending >= held, "hold larger than the pending balance");
+            *pending -= held;
+            *posted += x;
         }
     }
     Ok(())
 }
 
-/// One conditional UPDATE per account: its net change, with the account's
-/// invariant on the final balances as the WHERE clause.
-async fn write_net_change(
+/// The net changes of `accounts` in one UPDATE, each account's invariants
+/// on its final balances in the WHERE clause; refused unless every account
+/// was updated. The accounts are already locked (PostgreSQL) or the write
+/// lock held (SQLite), so the statement takes no new row locks.
+async fn write_net_changes(
     tx: &DatabaseTransaction,
-    w: &Working,
+    accounts: &[&Working],
     at: DateTime<Utc>,
 ) -> Result<(), LedgerError> {
-    let (b, n) = (&w.before, &w.now);
-    let deltas = [
-        ("debits_pending", n.debits_pending - b.debits_pending),
-        ("debits_posted", n.debits_posted - b.debits_posted),
-        ("credits_pending", n.credits_pending - b.credits_pending),
-        ("credits_posted", n.credits_posted - b.credits_posted),
-    ];
-    if deltas.iter().all(|(_, d)| *d == 0) {
-        return Ok(());
-    }
-    let mut q = Query::update();
-    q.table("ledger_accounts")
-        .value("updated_at", at)
-        .and_where(Expr::col("id").eq(b.id));
-    for (col, d) in deltas {
-        if d != 0 {
-            q.value(col, Expr::col(col).add(d));
+    let backend = tx.get_database_backend();
+    // SQLite numbers `?` in order of appearance: bind in the text's order.
+    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(accounts.len() * 5 + 1);
+    let mut rows = Vec::with_capacity(accounts.len());
+    for w in accounts {
+        let mut row = Vec::with_capacity(5);
+        for v in std::iter::once(w.before.id).chain(w.deltas()) {
+            values.push(v.into());
+            row.push(placeholder(backend, values.len()));
         }
+        rows.push(format!("({})", row.join(", ")));
     }
-    let after = |c: &'static str, d: i64| Expr::col(c).add(d);
-    q.and_where(
-        Expr::col("debits_must_not_exceed_credits")
-            .not()
-            .or(after("debits_pending", deltas[0].1)
-                .add(after("debits_posted", deltas[1].1))
-                .lte(after("credits_posted", deltas[3].1))),
+    values.push(at.into());
+    let at_placeholder = placeholder(backend, values.len());
+    let sql = format!(
+        "WITH net (account_id, d_pend, d_post, c_pend, c_post) AS (VALUES {rows}) \
+         UPDATE ledger_accounts SET updated_at = {at}, \
+           debits_pending = debits_pending + net.d_pend, \
+           debits_posted = debits_posted + net.d_post, \
+           credits_pending = credits_pending + net.c_pend, \
+           credits_posted = credits_posted + net.c_post \
+         FROM net WHERE ledger_accounts.id = net.account_id \
+           AND (NOT debits_must_not_exceed_credits OR debits_pending + net.d_pend \
+                + debits_posted + net.d_post <= credits_posted + net.c_post) \
+           AND (NOT credits_must_not_exceed_debits OR credits_pending + net.c_pend \
+                + credits_posted + net.c_post <= debits_posted + net.d_post)",
+        rows = rows.join(", "),
+        at = at_placeholder,
     );
-    if tx.execute(&q).await?.rows_affected() != 1 {
+    let updated = tx
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            backend, sql, values,
+        ))
+        .await?
+        .rows_affected();
+    if updated != accounts.len() as u64 {
+        // The in-memory check passed, so only a writer outside this
+        // process's rules could have changed a balance meanwhile.
+        let first = accounts[0];
         return Err(LedgerError::Insufficient {
-            account_id: b.id,
-            available_fen: b.available(),
+            account_id: first.before.id,
+            available_fen: first.before.available(),
         });
     }
     Ok(())
+}
+
+/// The `n`th (1-based) bind placeholder of `backend`.
+fn placeholder(backend: sea_orm::DbBackend, n: usize) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => format!("${n}"),
+        _ => "?".to_owned(),
+    }
 }
 
 /// [`create_batch`] in its own transaction, committed once.

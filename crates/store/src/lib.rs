@@ -58,6 +58,8 @@ pub struct Store {
     /// first come first served, instead of in SQLite's busy handler, which
     /// polls with growing sleeps and leaves the lock idle between them.
     writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// The voucher ledger's group committer, started on first use.
+    ledger_queue: Arc<std::sync::OnceLock<ledger::Queue>>,
 }
 
 /// A write transaction from [`Store::begin`]: a [`DatabaseTransaction`]
@@ -141,6 +143,7 @@ impl Store {
             db,
             backend,
             writer,
+            ledger_queue: Arc::default(),
         })
     }
 
@@ -187,6 +190,15 @@ impl Store {
             tx: self.db.begin_with_options(options).await?,
             _turn: turn,
         })
+    }
+
+    /// This store with a ledger queue of its own, for the ledger's committer
+    /// task: holding the shared queue would keep the task alive forever.
+    fn without_ledger_queue(&self) -> Store {
+        Store {
+            ledger_queue: Arc::default(),
+            ..self.clone()
+        }
     }
 
     pub fn db_backend(&self) -> DbBackend {

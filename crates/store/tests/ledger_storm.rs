@@ -160,10 +160,19 @@ impl Model {
 }
 
 /// One client request, replayed 1–3 times concurrently.
-async fn replayed(store: &Store, t: NewTransfer, times: usize) -> Vec<Result<Outcome, String>> {
+/// `store` and a second store on the same database, as a second process
+/// would have it.
+async fn two_processes(store: &Store, url: &str) -> Vec<Store> {
+    vec![store.clone(), Store::connect(url).await.unwrap()]
+}
+
+/// `t` submitted `times` times at once, the replays taking turns over
+/// `stores` (several stores on one database behave as several processes:
+/// each has its own group committer).
+async fn replayed(stores: &[Store], t: NewTransfer, times: usize) -> Vec<Result<Outcome, String>> {
     let tasks: Vec<_> = (0..times)
-        .map(|_| {
-            let (store, t) = (store.clone(), t.clone());
+        .map(|i| {
+            let (store, t) = (stores[i % stores.len()].clone(), t.clone());
             tokio::spawn(async move { ledger::submit(&store, &t).await })
         })
         .collect();
@@ -179,7 +188,7 @@ async fn replayed(store: &Store, t: NewTransfer, times: usize) -> Vec<Result<Out
 
 /// One client: a random sequence of operations on random wallets.
 async fn client(
-    store: Store,
+    stores: Vec<Store>,
     s: std::sync::Arc<Setup>,
     mut seed: u64,
     client_no: usize,
@@ -227,7 +236,7 @@ async fn client(
         };
         let times = 1 + (lcg(&mut seed) % 3) as usize;
         let t = transfer(&id, op.clone(), now);
-        let outcome = replayed(&store, t, times).await;
+        let outcome = replayed(&stores, t, times).await;
         if let (Op::Pending { amount_fen, .. }, Some(Ok(_))) = (&op, outcome.first()) {
             my_holds.push((id.clone(), *amount_fen));
         }
@@ -249,6 +258,7 @@ async fn balances(store: &Store) -> BTreeMap<i64, ledger_account::Model> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_replayed_workload_matches_the_reference_model() {
     each_backend(async |db| {
+        let stores = two_processes(&db.store, &db.url).await;
         for round in 0..3u64 {
             let seed = 0x1ed9_e700 + round;
             let prefix = format!("r{round}-");
@@ -258,7 +268,7 @@ async fn concurrent_replayed_workload_matches_the_reference_model() {
             let tasks: Vec<_> = (0..20)
                 .map(|c| {
                     tokio::spawn(client(
-                        db.store.clone(),
+                        stores.clone(),
                         s.clone(),
                         seed.wrapping_mul(31).wrapping_add(c as u64),
                         c,
@@ -611,6 +621,7 @@ async fn batches_commit_whole_or_not_at_all() {
 async fn concurrent_replays_all_answer_with_the_first_result() {
     each_backend(async |db| {
         let store = &db.store;
+        let stores = two_processes(store, &db.url).await;
         for round in 0..5 {
             let prefix = format!("q{round}-");
             // Exactly enough for one spend: a second application would overdraw.
@@ -627,7 +638,7 @@ async fn concurrent_replays_all_answer_with_the_first_result() {
                 },
                 now,
             );
-            let results = replayed(store, spend, 3).await;
+            let results = replayed(&stores, spend, 3).await;
             let seqs: HashSet<i64> = results
                 .iter()
                 .map(|r| r.as_ref().expect("every replay answers").transfer.seq)
@@ -656,7 +667,7 @@ async fn concurrent_replays_all_answer_with_the_first_result() {
                 now,
             );
             let void = transfer(&format!("{prefix}void"), Op::Void { pending_id: hold }, now);
-            let (a, b) = tokio::join!(replayed(store, capture, 2), replayed(store, void, 2));
+            let (a, b) = tokio::join!(replayed(&stores, capture, 2), replayed(&stores, void, 2));
             let won = |r: &[Result<Outcome, String>]| r.iter().all(Result::is_ok);
             let lost = |r: &[Result<Outcome, String>]| {
                 r.iter()
@@ -669,6 +680,128 @@ async fn concurrent_replays_all_answer_with_the_first_result() {
             );
         }
         check_against_model(store, &format!("replays on {:?}", db.backend())).await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_answers_each_transfer_on_its_own() {
+    each_backend(async |db| {
+        let store = &db.store;
+        let s = setup(store, "", 2, &[1_000]).await;
+        let now = Utc::now();
+        let spend = |id: &str, w: i64, amount: i64| {
+            transfer(
+                id,
+                Op::Posted {
+                    ledger: LEDGER.into(),
+                    debit: w,
+                    credit: s.provider,
+                    amount_fen: amount,
+                    credit_limit: None,
+                },
+                now,
+            )
+        };
+        let hold = transfer(
+            "g-hold",
+            Op::Pending {
+                ledger: LEDGER.into(),
+                debit: s.wallets[1],
+                credit: s.provider,
+                amount_fen: 300,
+                expires_at: now + Duration::hours(1),
+            },
+            now,
+        );
+        let capture = |id: &str| {
+            transfer(
+                id,
+                Op::Post {
+                    pending_id: "g-hold".into(),
+                    amount_fen: Some(100),
+                },
+                now,
+            )
+        };
+        let group = vec![
+            spend("g-1", s.wallets[0], 600),
+            // Overdraws after g-1: refused, and g-3 still fits.
+            spend("g-2", s.wallets[0], 500),
+            spend("g-3", s.wallets[0], 400),
+            // A replay of g-1, and g-1's id with another body.
+            spend("g-1", s.wallets[0], 600),
+            spend("g-1", s.wallets[0], 1),
+            hold,
+            capture("g-cap"),
+            capture("g-cap-again"),
+            spend("g-w1", s.wallets[1], 700),
+        ];
+        let tx = store.begin().await.unwrap();
+        let answers = ledger::create_each_unseen(&tx, &group).await.unwrap();
+        tx.commit().await.unwrap();
+        let created: Vec<Option<bool>> = answers
+            .iter()
+            .map(|a| a.as_ref().ok().map(|o| o.created))
+            .collect();
+        assert_eq!(
+            created,
+            [
+                Some(true),
+                None,
+                Some(true),
+                Some(false),
+                None,
+                Some(true),
+                Some(true),
+                None,
+                Some(true),
+            ],
+            "{answers:?}"
+        );
+        let err = |i: usize| answers[i].as_ref().unwrap_err().to_string();
+        assert!(
+            matches!(
+                answers[1],
+                Err(LedgerError::Insufficient {
+                    available_fen: 400,
+                    ..
+                })
+            ),
+            "{}",
+            err(1)
+        );
+        assert!(matches!(answers[4], Err(LedgerError::IdConflict { .. })));
+        assert!(matches!(
+            answers[7],
+            Err(LedgerError::AlreadyResolved { .. })
+        ));
+        // The replay names the stored row, with its sequence number.
+        let first = &answers[0].as_ref().unwrap().transfer;
+        assert_eq!(answers[3].as_ref().unwrap().transfer, *first);
+        let stored = ledger::find_transfer(store.db(), "g-1").await.unwrap();
+        assert_eq!(stored.as_ref(), Some(first));
+        let accounts = balances(store).await;
+        assert_eq!(accounts[&s.wallets[0]].available(), 0);
+        // 1,000 − 100 captured (the other 200 of the hold released) − 700.
+        assert_eq!(accounts[&s.wallets[1]].available(), 200);
+        assert_eq!(accounts[&s.provider].credits_posted, 600 + 400 + 100 + 700);
+        // A group with an id stored before fails whole, for a retry that
+        // finds the first answer.
+        let before = snapshot(store).await;
+        let tx = store.begin().await.unwrap();
+        let again = ledger::create_each_unseen(
+            &tx,
+            &[
+                spend("g-new", s.wallets[1], 1),
+                spend("g-3", s.wallets[0], 400),
+            ],
+        )
+        .await;
+        assert!(matches!(again, Err(LedgerError::Duplicate)), "{again:?}");
+        tx.rollback().await.unwrap();
+        assert_eq!(snapshot(store).await, before);
+        check_against_model(store, &format!("group on {:?}", db.backend())).await;
     })
     .await;
 }
