@@ -2,9 +2,10 @@
 //!
 //! Scenarios, on SQLite and (when `OPCITY_TEST_POSTGRES_URL` is set)
 //! PostgreSQL, each on a fresh database:
-//! - `spread`: 20 concurrent clients, one transfer per commit, between
+//! - `spread`: 20 concurrent clients, one transfer at a time each
+//!   (`ledger::submit`, which group-commits concurrent transfers), between
 //!   random pairs of 50 wallets (low contention);
-//! - `hot`: 20 concurrent clients, one transfer per commit, every transfer
+//! - `hot`: 20 concurrent clients, one transfer at a time each, every transfer
 //!   debiting the same wallet;
 //! - `batch`: one client, many transfers per commit (`ledger::submit_batch`)
 //!   between random pairs of the 50 wallets.
