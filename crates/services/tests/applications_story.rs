@@ -12,7 +12,7 @@ use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::budget::reconcile;
-use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use opcity_testkit::each_backend;
 
 async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
@@ -179,6 +179,59 @@ async fn housing_subsidy_from_apply_to_paid() {
         assert_eq!(explanation["result"]["status"], "eligible");
         assert_eq!(explanation["result"]["monthly_fen"], 125_000);
         assert!(explanation["pack"]["version"].is_string());
+        // Submission and pre-check are one state change: both steps in the
+        // history and in the audit log (each by its own actor), one
+        // notification of where the application now stands.
+        let history: Vec<(String, String)> =
+            opcity_store::entity::application_event::Entity::find()
+                .filter(opcity_store::entity::application_event::Column::ApplicationId.eq(first.id))
+                .order_by_asc(opcity_store::entity::application_event::Column::Id)
+                .all(s.store().db())
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| (e.event, e.to_state))
+                .collect();
+        assert_eq!(
+            history[history.len() - 2..],
+            [
+                ("submit".to_owned(), "submitted".to_owned()),
+                ("precheck_passed".to_owned(), "district_review".to_owned())
+            ]
+        );
+        s.seal_audit_log().await.unwrap();
+        let steps: Vec<(String, String)> = opcity_store::entity::audit_log::Entity::find()
+            .filter(opcity_store::entity::audit_log::Column::Action.eq("application.transition"))
+            .filter(opcity_store::entity::audit_log::Column::EntityId.eq(first.id.to_string()))
+            .order_by_asc(opcity_store::entity::audit_log::Column::Seq)
+            .all(s.store().db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                let after: serde_json::Value =
+                    serde_json::from_str(e.after.as_deref().unwrap()).unwrap();
+                (e.actor, after["state"].as_str().unwrap().to_owned())
+            })
+            .collect();
+        assert_eq!(steps.len(), 2, "{steps:?}");
+        assert_eq!(steps[0].1, "submitted");
+        assert_eq!(
+            steps[1],
+            ("system:precheck".to_owned(), "district_review".to_owned())
+        );
+        let notified: Vec<String> = opcity_store::entity::notification::Entity::find()
+            .filter(
+                opcity_store::entity::notification::Column::Subject
+                    .eq(format!("application:{}", first.id)),
+            )
+            .all(s.store().db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|n| n.kind)
+            .collect();
+        assert_eq!(notified, ["application_district_review"]);
 
         // Illegal moves name the current state.
         let (_, fields) = code_of(s.accept_offer(&ana, first.id).await.unwrap_err());

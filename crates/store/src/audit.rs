@@ -65,7 +65,30 @@ pub async fn append(
     at: DateTime<Utc>,
     change: Change<'_>,
 ) -> Result<i64, StoreError> {
-    let queued = audit_queue::ActiveModel {
+    Ok(audit_queue::Entity::insert(queued(at, change))
+        .exec(tx)
+        .await?
+        .last_insert_id)
+}
+
+/// Writes several entries inside `tx` with one INSERT, queued in the order
+/// given (see [`append`]).
+pub async fn append_all<'a>(
+    tx: &DatabaseTransaction,
+    at: DateTime<Utc>,
+    changes: impl IntoIterator<Item = Change<'a>>,
+) -> Result<(), StoreError> {
+    let rows: Vec<audit_queue::ActiveModel> = changes.into_iter().map(|c| queued(at, c)).collect();
+    if !rows.is_empty() {
+        audit_queue::Entity::insert_many(rows)
+            .exec_without_returning(tx)
+            .await?;
+    }
+    Ok(())
+}
+
+fn queued(at: DateTime<Utc>, change: Change<'_>) -> audit_queue::ActiveModel {
+    audit_queue::ActiveModel {
         // Both backends keep microseconds; truncating first makes the hash
         // reproducible from what is stored.
         at: Set(at.trunc_subsecs(6)),
@@ -76,11 +99,7 @@ pub async fn append(
         before: Set(change.before.map(|v| v.to_string())),
         after: Set(change.after.map(|v| v.to_string())),
         ..Default::default()
-    };
-    Ok(audit_queue::Entity::insert(queued)
-        .exec(tx)
-        .await?
-        .last_insert_id)
+    }
 }
 
 /// The most queued entries one [`seal`] moves into the chain.

@@ -9,6 +9,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::Role;
 use opcity_domain::application::{Event, Party, State, transition};
 use opcity_policy::{Beneficiary, DecidedBy, Detail, Status};
+use opcity_store::audit;
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{
     application, application_event, benefit_grant, disbursement, enterprise, notification, person,
@@ -16,8 +17,8 @@ use opcity_store::entity::{
 };
 use opcity_store::sea_orm::sea_query::{Expr, ExprTrait, Query};
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, Set,
 };
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -202,6 +203,23 @@ fn party(actor: &Actor, a: &application::Model) -> Party {
     }
 }
 
+/// One step of a move: the event, the party taking it, who (for the
+/// history and the audit log), and why.
+pub(crate) struct Step<'a> {
+    pub event: Event,
+    pub party: Party,
+    pub actor: &'a str,
+    pub comment: Option<&'a str>,
+}
+
+/// The event's stable name, as the history stores it.
+fn event_id(event: Event) -> String {
+    serde_json::to_value(event)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn state_error(err: opcity_domain::application::TransitionError, current: &str) -> ServiceError {
     ServiceError::Validation(vec![
         FieldError::new("state", "illegal_transition")
@@ -234,40 +252,72 @@ impl Services {
         actor: &str,
         comment: Option<&str>,
     ) -> Result<application::Model> {
+        let step = Step {
+            event,
+            party,
+            actor,
+            comment,
+        };
+        self.move_through(tx, app, &[step], |_| {}).await
+    }
+
+    /// Moves an application through `steps` as one state change inside
+    /// `tx`: one guarded UPDATE of the row (with whatever `changes` sets),
+    /// the history rows in one INSERT, one notification of the final state,
+    /// and one audit entry per step in one INSERT. Refused, with nothing
+    /// written, when a step is illegal or the row's state changed since
+    /// `app` was read.
+    pub(crate) async fn move_through(
+        &self,
+        tx: &DatabaseTransaction,
+        app: &application::Model,
+        steps: &[Step<'_>],
+        changes: impl FnOnce(&mut application::ActiveModel),
+    ) -> Result<application::Model> {
         let from: State = app
             .state
             .parse()
             .map_err(|e: String| ServiceError::Internal(e.into()))?;
-        let to = transition(from, event, party).map_err(|e| state_error(e, &app.state))?;
+        let mut states = vec![from];
+        for step in steps {
+            let at = *states.last().expect("starts with `from`");
+            let next =
+                transition(at, step.event, step.party).map_err(|e| state_error(e, at.id()))?;
+            states.push(next);
+        }
+        let to = *states.last().expect("starts with `from`");
         let now = self.now();
-        let update = Query::update()
-            .table("applications")
-            .value("state", to.id())
-            .value("updated_at", now)
-            .and_where(Expr::col("id").eq(app.id))
-            .and_where(Expr::col("state").eq(from.id()))
-            .take();
-        if tx.execute(&update).await?.rows_affected() != 1 {
-            return Err(ServiceError::Conflict {
-                code: "state_changed",
-                field: Some("state"),
-            });
-        }
-        application_event::ActiveModel {
-            application_id: Set(app.id),
-            from_state: Set(Some(from.id().to_owned())),
-            to_state: Set(to.id().to_owned()),
-            event: Set(serde_json::to_value(event)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()),
-            actor: Set(actor.to_owned()),
-            comment: Set(comment.map(str::to_owned)),
-            at: Set(now),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
+        let mut active: application::ActiveModel = app.clone().into();
+        active.state = Set(to.id().to_owned());
+        active.updated_at = Set(now);
+        changes(&mut active);
+        let after = application::Entity::update(active)
+            .validate()?
+            .filter(application::Column::State.eq(from.id()))
+            .exec(tx)
+            .await
+            .map_err(|e| match e {
+                DbErr::RecordNotUpdated => ServiceError::Conflict {
+                    code: "state_changed",
+                    field: Some("state"),
+                },
+                other => other.into(),
+            })?;
+        let history = steps.iter().zip(states.windows(2)).map(|(step, pair)| {
+            application_event::ActiveModel {
+                application_id: Set(app.id),
+                from_state: Set(Some(pair[0].id().to_owned())),
+                to_state: Set(pair[1].id().to_owned()),
+                event: Set(event_id(step.event)),
+                actor: Set(step.actor.to_owned()),
+                comment: Set(step.comment.map(str::to_owned)),
+                at: Set(now),
+                ..Default::default()
+            }
+        });
+        application_event::Entity::insert_many(history)
+            .exec_without_returning(tx)
+            .await?;
         notification::ActiveModel {
             account_id: Set(app.created_by),
             kind: Set(format!("application_{}", to.id())),
@@ -279,18 +329,48 @@ impl Services {
         }
         .insert(tx)
         .await?;
-        let after = self.load_application(tx, app.id).await?;
-        record_change(
-            tx,
-            now,
-            actor,
-            "application.transition",
-            app.id,
-            Some(&view(app, now, false)),
-            Some(&view(&after, now, false)),
-        )
-        .await?;
+        self.audit_steps(tx, app, &after, steps, &states, now)
+            .await?;
         Ok(after)
+    }
+
+    /// One audit entry per step of a move, each with the application as it
+    /// was before and after that step.
+    async fn audit_steps(
+        &self,
+        tx: &DatabaseTransaction,
+        before: &application::Model,
+        after: &application::Model,
+        steps: &[Step<'_>],
+        states: &[State],
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let json = |m: &application::Model| {
+            serde_json::to_value(view(m, now, false)).expect("views serialise")
+        };
+        // The application after each step: only its state differs until the
+        // last, which is `after`.
+        let mut snapshots = vec![json(before)];
+        for state in &states[1..states.len() - 1] {
+            let mut between = before.clone();
+            between.state = state.id().to_owned();
+            between.updated_at = now;
+            snapshots.push(json(&between));
+        }
+        snapshots.push(json(after));
+        let entries = steps
+            .iter()
+            .zip(snapshots.windows(2))
+            .map(|(step, pair)| audit::Change {
+                actor: step.actor,
+                action: "application.transition",
+                entity: "application",
+                entity_id: before.id.to_string(),
+                before: Some(pair[0].clone()),
+                after: Some(pair[1].clone()),
+            });
+        audit::append_all(tx, now, entries).await?;
+        Ok(())
     }
 
     /// Starts an application (a draft). A retry with the same idempotency key
@@ -496,53 +576,64 @@ impl Services {
     /// pre-checks it at once: its explanation is attached as it was at
     /// submission; an ineligible application is rejected with the reasons.
     pub async fn submit_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
-        let tx = self.store().begin().await?;
-        let app = self.load_application(&tx, id).await?;
+        // Everything the submission decides on is read and evaluated before
+        // the write transaction, so that writers do not wait for it (on
+        // SQLite they take turns). The transaction then re-reads the row:
+        // any change to the application since (its form, its state) refuses
+        // the submission; evidence only grows while it can change, and the
+        // explanation is the case as it stood at this moment of submission.
+        let db = self.store().db();
+        let app = self.load_application(db, id).await?;
         authorize(actor, Action::Update, resource(&app))?;
-        self.check_evidence_supplied(&tx, &app).await?;
-        let event = if app.state == State::Returned.id() {
-            Event::Resubmit
-        } else {
-            Event::Submit
-        };
+        self.check_evidence_supplied(db, &app).await?;
+        let explanation = self.current_result(db, &app).await?;
+        let ineligible = explanation["result"]["status"].as_str() == Some("ineligible");
         let label = actor.audit_label();
-        let submitted = self
-            .move_application(&tx, &app, event, party(actor, &app), &label, None)
-            .await?;
-        let explanation = self.current_result(&tx, &submitted).await?;
-        let status = explanation["result"]["status"]
-            .as_str()
-            .unwrap_or("")
-            .to_owned();
+        let steps = [
+            Step {
+                event: if app.state == State::Returned.id() {
+                    Event::Resubmit
+                } else {
+                    Event::Submit
+                },
+                party: party(actor, &app),
+                actor: &label,
+                comment: None,
+            },
+            Step {
+                event: if ineligible {
+                    Event::PrecheckFailed
+                } else {
+                    Event::PrecheckPassed
+                },
+                party: Party::System,
+                actor: "system:precheck",
+                comment: ineligible.then_some("policy pre-check: ineligible"),
+            },
+        ];
         let now = self.now();
-        let mut active: application::ActiveModel = submitted.clone().into();
-        active.explanation = Set(Some(explanation.to_string()));
-        active.pack_version = Set(explanation["pack"]["version"].as_str().map(str::to_owned));
-        active.submitted_at = Set(Some(now));
-        let submitted = active.update(&tx).await?;
-        let (next, comment) = if status == "ineligible" {
-            (Event::PrecheckFailed, Some("policy pre-check: ineligible"))
-        } else {
-            (Event::PrecheckPassed, None)
-        };
+        let tx = self.store().begin().await?;
+        if self.load_application(&tx, id).await? != app {
+            return Err(ServiceError::Conflict {
+                code: "state_changed",
+                field: Some("state"),
+            });
+        }
         let after = self
-            .move_application(
-                &tx,
-                &submitted,
-                next,
-                Party::System,
-                "system:precheck",
-                comment,
-            )
+            .move_through(&tx, &app, &steps, |a| {
+                a.explanation = Set(Some(explanation.to_string()));
+                a.pack_version = Set(explanation["pack"]["version"].as_str().map(str::to_owned));
+                a.submitted_at = Set(Some(now));
+            })
             .await?;
         tx.commit().await?;
         Ok(view(&after, now, false))
     }
 
     /// Refuses a submission while any declared evidence is missing.
-    async fn check_evidence_supplied(
+    async fn check_evidence_supplied<C: ConnectionTrait>(
         &self,
-        tx: &DatabaseTransaction,
+        db: &C,
         app: &application::Model,
     ) -> Result<()> {
         let pack = self.pack();
@@ -550,7 +641,7 @@ impl Services {
             return Ok(());
         };
         let form: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
-        let documents = self.document_rows(tx, app.id).await?;
+        let documents = self.document_rows(db, app.id).await?;
         let missing = missing_evidence(programme, &form, &documents);
         if missing.is_empty() {
             Ok(())
