@@ -705,19 +705,16 @@ impl Services {
                     .ok_or_else(|| {
                         ServiceError::invalid("return_deadline", "future_date_required")
                     })?;
-                let moved = self
-                    .move_application(
-                        &tx,
-                        &app,
-                        Event::Return,
-                        role_party,
-                        &label,
-                        input.comment.as_deref(),
-                    )
-                    .await?;
-                let mut active: application::ActiveModel = moved.into();
-                active.return_deadline = Set(Some(deadline));
-                active.update(&tx).await?
+                let step = Step {
+                    event: Event::Return,
+                    party: role_party,
+                    actor: &label,
+                    comment: input.comment.as_deref(),
+                };
+                self.move_through(&tx, &app, &[step], |a| {
+                    a.return_deadline = Set(Some(deadline));
+                })
+                .await?
             }
             Decision::Approve => match self
                 .approve(&tx, actor, &app, input, role_party, now)
@@ -905,21 +902,19 @@ impl Services {
             }
             None => None,
         };
-        let moved = self
-            .move_application(
-                tx,
-                app,
-                Event::Approve,
-                role_party,
-                &label,
-                input.comment.as_deref(),
-            )
+        let step = Step {
+            event: Event::Approve,
+            party: role_party,
+            actor: &label,
+            comment: input.comment.as_deref(),
+        };
+        let approved = self
+            .move_through(tx, app, &[step], |a| {
+                a.approved_fen = Set(amount);
+                a.budget_id = Set(budget.map(|(id, _)| id));
+                a.decided_at = Set(Some(now));
+            })
             .await?;
-        let mut active: application::ActiveModel = moved.into();
-        active.approved_fen = Set(amount);
-        active.budget_id = Set(budget.map(|(id, _)| id));
-        active.decided_at = Set(Some(now));
-        let approved = active.update(tx).await?;
         // The reservation comes last, just before the caller commits: the
         // budget's row lock, which every approval against this budget waits
         // for, is then held for one statement and the commit.
