@@ -38,6 +38,8 @@ pub struct Services {
     data_key: Arc<DataKey>,
     pack: policy::PackHandle,
     documents: Option<applications::DocumentStore>,
+    /// The submissions' group committer, started on first use.
+    submissions: Arc<std::sync::OnceLock<applications::submissions::Queue>>,
 }
 
 impl Services {
@@ -47,6 +49,7 @@ impl Services {
             data_key: Arc::new(data_key),
             pack: policy::PackHandle::new(pack),
             documents: None,
+            submissions: Arc::default(),
         }
     }
 

@@ -14,6 +14,7 @@ use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::budget::reconcile;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use opcity_testkit::each_backend;
+use std::collections::HashMap;
 
 async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
     let v = s
@@ -717,6 +718,114 @@ async fn rubric_scores_are_checked_and_kept() {
                 .reviews
                 .is_empty()
         );
+    })
+    .await;
+}
+
+/// Services over `store` with the given data key, as another process of the
+/// same deployment would have them.
+fn services_with_key(
+    db: &opcity_testkit::TestDb,
+    store: opcity_store::Store,
+    key: &str,
+) -> Services {
+    let documents = opcity_services::applications::DocumentStore::local(
+        db.documents.path(),
+        opcity_services::applications::evidence::DEFAULT_MAX_BYTES,
+    )
+    .unwrap();
+    Services::new(
+        store,
+        opcity_services::crypto::DataKey::from_base64(key).unwrap(),
+        opcity_testkit::shenzhen_pack(),
+    )
+    .with_documents(documents)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_submissions_are_each_written_once() {
+    each_backend(async |db| {
+        // Two processes on one database, each with its own group committer.
+        let key = opcity_services::crypto::DataKey::generate_base64();
+        let one = services_with_key(db, db.store.clone(), &key);
+        let other = services_with_key(
+            db,
+            opcity_store::Store::connect(&db.url).await.unwrap(),
+            &key,
+        );
+        let admin = account(&one, "admin", Role::MunicipalAdmin, None).await;
+        let ana = founder(&one, &admin, "ana", "91440300708461136T").await;
+        let mut ids = Vec::new();
+        for n in 0..12 {
+            let app = one
+                .create_application(&ana, &apply("sz.housing.subsidy", &format!("c{n}")))
+                .await
+                .unwrap();
+            opcity_testkit::supply_evidence(&one, &ana, app.id).await;
+            ids.push(app.id);
+        }
+        // Every application submitted twice at once, once by each process.
+        let tasks: Vec<_> = ids
+            .iter()
+            .flat_map(|&id| [(one.clone(), id), (other.clone(), id)])
+            .map(|(s, id)| {
+                let ana = ana.clone();
+                tokio::spawn(async move { (id, s.submit_application(&ana, id).await) })
+            })
+            .collect();
+        let mut won: HashMap<i64, usize> = HashMap::new();
+        for task in tasks {
+            let (id, result) = task.await.unwrap();
+            match result {
+                Ok(view) => {
+                    assert_eq!(view.state, "district_review");
+                    *won.entry(id).or_default() += 1;
+                }
+                // The loser read the draft before the winner committed
+                // (its UPDATE finds the state changed) or after (an
+                // illegal move from district review).
+                Err(e) => {
+                    let (code, fields) = code_of(e);
+                    assert!(
+                        code == "state_changed"
+                            || fields
+                                .iter()
+                                .any(|(_, c)| c.starts_with("illegal_transition")),
+                        "{code} {fields:?}"
+                    );
+                }
+            }
+        }
+        assert!(ids.iter().all(|id| won.get(id) == Some(&1)), "{won:?}");
+        for id in &ids {
+            let events = opcity_store::entity::application_event::Entity::find()
+                .filter(opcity_store::entity::application_event::Column::ApplicationId.eq(*id))
+                .filter(
+                    opcity_store::entity::application_event::Column::Event
+                        .is_in(["submit", "precheck_passed"]),
+                )
+                .count(one.store().db())
+                .await
+                .unwrap();
+            assert_eq!(events, 2, "application {id}");
+            let notices = opcity_store::entity::notification::Entity::find()
+                .filter(
+                    opcity_store::entity::notification::Column::Subject
+                        .eq(format!("application:{id}")),
+                )
+                .count(one.store().db())
+                .await
+                .unwrap();
+            assert_eq!(notices, 1, "application {id}");
+        }
+        one.seal_audit_log().await.unwrap();
+        let transitions = opcity_store::entity::audit_log::Entity::find()
+            .filter(opcity_store::entity::audit_log::Column::Action.eq("application.transition"))
+            .count(one.store().db())
+            .await
+            .unwrap();
+        assert_eq!(transitions, 2 * ids.len() as u64);
+        assert!(one.verify_audit_log().await.unwrap().problems.is_empty());
     })
     .await;
 }

@@ -71,14 +71,14 @@ pub async fn append(
         .last_insert_id)
 }
 
-/// Writes several entries inside `tx` with one INSERT, queued in the order
-/// given (see [`append`]).
+/// Writes several entries (each with its time) inside `tx` with one
+/// INSERT, queued in the order given (see [`append`]).
 pub async fn append_all<'a>(
     tx: &DatabaseTransaction,
-    at: DateTime<Utc>,
-    changes: impl IntoIterator<Item = Change<'a>>,
+    changes: impl IntoIterator<Item = (DateTime<Utc>, Change<'a>)>,
 ) -> Result<(), StoreError> {
-    let rows: Vec<audit_queue::ActiveModel> = changes.into_iter().map(|c| queued(at, c)).collect();
+    let rows: Vec<audit_queue::ActiveModel> =
+        changes.into_iter().map(|(at, c)| queued(at, c)).collect();
     if !rows.is_empty() {
         audit_queue::Entity::insert_many(rows)
             .exec_without_returning(tx)

@@ -2,6 +2,7 @@
 
 use super::budgets::budget_error;
 use super::evidence::{DocumentView, MissingEvidence, check_form, missing_error, missing_evidence};
+use super::submissions::{OwnedStep, Submission};
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
@@ -220,6 +221,142 @@ fn event_id(event: Event) -> String {
         .unwrap_or_default()
 }
 
+/// The states an application passes through by `steps`, its own first.
+pub(super) fn states_through(app: &application::Model, steps: &[Step<'_>]) -> Result<Vec<State>> {
+    let from: State = app
+        .state
+        .parse()
+        .map_err(|e: String| ServiceError::Internal(e.into()))?;
+    let mut states = vec![from];
+    for step in steps {
+        let at = *states.last().expect("starts with `from`");
+        let next = transition(at, step.event, step.party).map_err(|e| state_error(e, at.id()))?;
+        states.push(next);
+    }
+    Ok(states)
+}
+
+/// The UPDATE of a move to the last of `states`, guarded by the first and
+/// by the form as read: refused (`state_changed`) when the row changed
+/// since `app` was read (the form is the one thing that changes without a
+/// move). Returns the row as stored.
+pub(super) async fn update_moved<C: ConnectionTrait>(
+    tx: &C,
+    app: &application::Model,
+    states: &[State],
+    now: DateTime<Utc>,
+    changes: impl FnOnce(&mut application::ActiveModel),
+) -> Result<application::Model> {
+    let (from, to) = (states[0], states[states.len() - 1]);
+    let mut active: application::ActiveModel = app.clone().into();
+    active.state = Set(to.id().to_owned());
+    active.updated_at = Set(now);
+    changes(&mut active);
+    application::Entity::update(active)
+        .validate()?
+        .filter(application::Column::State.eq(from.id()))
+        .filter(application::Column::FormData.eq(app.form_data.as_str()))
+        .exec(tx)
+        .await
+        .map_err(|e| match e {
+            DbErr::RecordNotUpdated => ServiceError::Conflict {
+                code: "state_changed",
+                field: Some("state"),
+            },
+            other => other.into(),
+        })
+}
+
+/// One application moved: as it was, as it is, and how.
+pub(super) struct Moved<'a> {
+    pub before: &'a application::Model,
+    pub after: &'a application::Model,
+    pub steps: &'a [Step<'a>],
+    /// `before`'s state, then the state after each step.
+    pub states: &'a [State],
+    pub at: DateTime<Utc>,
+}
+
+/// What moves leave behind, for any number of them in one INSERT per
+/// table: a history row and an audit entry (the application before and
+/// after) per step, and one notification of each final state.
+pub(super) async fn record_moves(tx: &DatabaseTransaction, moves: &[Moved<'_>]) -> Result<()> {
+    if moves.is_empty() {
+        return Ok(());
+    }
+    let mut history = Vec::new();
+    let mut notices = Vec::new();
+    let mut snapshots = Vec::new();
+    for m in moves {
+        for (step, pair) in m.steps.iter().zip(m.states.windows(2)) {
+            history.push(application_event::ActiveModel {
+                application_id: Set(m.before.id),
+                from_state: Set(Some(pair[0].id().to_owned())),
+                to_state: Set(pair[1].id().to_owned()),
+                event: Set(event_id(step.event)),
+                actor: Set(step.actor.to_owned()),
+                comment: Set(step.comment.map(str::to_owned)),
+                at: Set(m.at),
+                ..Default::default()
+            });
+        }
+        notices.push(notification::ActiveModel {
+            account_id: Set(m.before.created_by),
+            kind: Set(format!("application_{}", m.after.state)),
+            programme: Set(Some(m.before.programme.clone())),
+            subject: Set(Some(format!("application:{}", m.before.id))),
+            created_at: Set(m.at),
+            read_at: Set(None),
+            ..Default::default()
+        });
+        snapshots.push(step_snapshots(m));
+    }
+    application_event::Entity::insert_many(history)
+        .exec_without_returning(tx)
+        .await?;
+    notification::Entity::insert_many(notices)
+        .exec_without_returning(tx)
+        .await?;
+    // Collected before the await: a lazy iterator of borrowing closures
+    // would make this future not `Send`.
+    let entries: Vec<(DateTime<Utc>, audit::Change<'_>)> = moves
+        .iter()
+        .zip(&snapshots)
+        .flat_map(|(m, snaps)| {
+            m.steps.iter().zip(snaps.windows(2)).map(|(step, pair)| {
+                let change = audit::Change {
+                    actor: step.actor,
+                    action: "application.transition",
+                    entity: "application",
+                    entity_id: m.before.id.to_string(),
+                    before: Some(pair[0].clone()),
+                    after: Some(pair[1].clone()),
+                };
+                (m.at, change)
+            })
+        })
+        .collect();
+    audit::append_all(tx, entries).await?;
+    Ok(())
+}
+
+/// The application's view before the move and after each of its steps:
+/// only the state differs until the last, which is `after`.
+fn step_snapshots(m: &Moved<'_>) -> Vec<serde_json::Value> {
+    let json = |a: &application::Model| {
+        serde_json::to_value(view(a, m.at, false)).expect("views serialise")
+    };
+    let mut snapshots = vec![json(m.before)];
+    for state in &m.states[1..m.states.len() - 1] {
+        let mut between = m.before.clone();
+        between.state = state.id().to_owned();
+        between.updated_at = m.at;
+        snapshots.push(json(&between));
+    }
+    snapshots.push(json(m.after));
+    snapshots
+}
+
 fn state_error(err: opcity_domain::application::TransitionError, current: &str) -> ServiceError {
     ServiceError::Validation(vec![
         FieldError::new("state", "illegal_transition")
@@ -265,8 +402,8 @@ impl Services {
     /// `tx`: one guarded UPDATE of the row (with whatever `changes` sets),
     /// the history rows in one INSERT, one notification of the final state,
     /// and one audit entry per step in one INSERT. Refused, with nothing
-    /// written, when a step is illegal or the row's state changed since
-    /// `app` was read.
+    /// written, when a step is illegal or the row changed (its state or its
+    /// form) since `app` was read.
     pub(crate) async fn move_through(
         &self,
         tx: &DatabaseTransaction,
@@ -274,103 +411,18 @@ impl Services {
         steps: &[Step<'_>],
         changes: impl FnOnce(&mut application::ActiveModel),
     ) -> Result<application::Model> {
-        let from: State = app
-            .state
-            .parse()
-            .map_err(|e: String| ServiceError::Internal(e.into()))?;
-        let mut states = vec![from];
-        for step in steps {
-            let at = *states.last().expect("starts with `from`");
-            let next =
-                transition(at, step.event, step.party).map_err(|e| state_error(e, at.id()))?;
-            states.push(next);
-        }
-        let to = *states.last().expect("starts with `from`");
+        let states = states_through(app, steps)?;
         let now = self.now();
-        let mut active: application::ActiveModel = app.clone().into();
-        active.state = Set(to.id().to_owned());
-        active.updated_at = Set(now);
-        changes(&mut active);
-        let after = application::Entity::update(active)
-            .validate()?
-            .filter(application::Column::State.eq(from.id()))
-            .exec(tx)
-            .await
-            .map_err(|e| match e {
-                DbErr::RecordNotUpdated => ServiceError::Conflict {
-                    code: "state_changed",
-                    field: Some("state"),
-                },
-                other => other.into(),
-            })?;
-        let history = steps.iter().zip(states.windows(2)).map(|(step, pair)| {
-            application_event::ActiveModel {
-                application_id: Set(app.id),
-                from_state: Set(Some(pair[0].id().to_owned())),
-                to_state: Set(pair[1].id().to_owned()),
-                event: Set(event_id(step.event)),
-                actor: Set(step.actor.to_owned()),
-                comment: Set(step.comment.map(str::to_owned)),
-                at: Set(now),
-                ..Default::default()
-            }
-        });
-        application_event::Entity::insert_many(history)
-            .exec_without_returning(tx)
-            .await?;
-        notification::ActiveModel {
-            account_id: Set(app.created_by),
-            kind: Set(format!("application_{}", to.id())),
-            programme: Set(Some(app.programme.clone())),
-            subject: Set(Some(format!("application:{}", app.id))),
-            created_at: Set(now),
-            read_at: Set(None),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
-        self.audit_steps(tx, app, &after, steps, &states, now)
-            .await?;
-        Ok(after)
-    }
-
-    /// One audit entry per step of a move, each with the application as it
-    /// was before and after that step.
-    async fn audit_steps(
-        &self,
-        tx: &DatabaseTransaction,
-        before: &application::Model,
-        after: &application::Model,
-        steps: &[Step<'_>],
-        states: &[State],
-        now: DateTime<Utc>,
-    ) -> Result<()> {
-        let json = |m: &application::Model| {
-            serde_json::to_value(view(m, now, false)).expect("views serialise")
+        let after = update_moved(tx, app, &states, now, changes).await?;
+        let moved = Moved {
+            before: app,
+            after: &after,
+            steps,
+            states: &states,
+            at: now,
         };
-        // The application after each step: only its state differs until the
-        // last, which is `after`.
-        let mut snapshots = vec![json(before)];
-        for state in &states[1..states.len() - 1] {
-            let mut between = before.clone();
-            between.state = state.id().to_owned();
-            between.updated_at = now;
-            snapshots.push(json(&between));
-        }
-        snapshots.push(json(after));
-        let entries = steps
-            .iter()
-            .zip(snapshots.windows(2))
-            .map(|(step, pair)| audit::Change {
-                actor: step.actor,
-                action: "application.transition",
-                entity: "application",
-                entity_id: before.id.to_string(),
-                before: Some(pair[0].clone()),
-                after: Some(pair[1].clone()),
-            });
-        audit::append_all(tx, now, entries).await?;
-        Ok(())
+        record_moves(tx, &[moved]).await?;
+        Ok(after)
     }
 
     /// Starts an application (a draft). A retry with the same idempotency key
@@ -576,58 +628,52 @@ impl Services {
     /// pre-checks it at once: its explanation is attached as it was at
     /// submission; an ineligible application is rejected with the reasons.
     pub async fn submit_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
-        // Everything the submission decides on is read and evaluated before
-        // the write transaction, so that writers do not wait for it (on
-        // SQLite they take turns). The transaction then re-reads the row:
-        // any change to the application since (its form, its state) refuses
-        // the submission; evidence only grows while it can change, and the
-        // explanation is the case as it stood at this moment of submission.
+        // Everything the submission decides on is read and evaluated here,
+        // outside any write transaction, so that writers never wait for it;
+        // only the writes queue for a group commit. The guarded UPDATE
+        // refuses the submission if the application changed since (its
+        // state or its form); evidence only grows while it can change, and
+        // the explanation is the case as it stood at this moment.
         let db = self.store().db();
         let app = self.load_application(db, id).await?;
         authorize(actor, Action::Update, resource(&app))?;
         self.check_evidence_supplied(db, &app).await?;
         let explanation = self.current_result(db, &app).await?;
         let ineligible = explanation["result"]["status"].as_str() == Some("ineligible");
-        let label = actor.audit_label();
         let steps = [
-            Step {
+            OwnedStep {
                 event: if app.state == State::Returned.id() {
                     Event::Resubmit
                 } else {
                     Event::Submit
                 },
                 party: party(actor, &app),
-                actor: &label,
+                actor: actor.audit_label(),
                 comment: None,
             },
-            Step {
+            OwnedStep {
                 event: if ineligible {
                     Event::PrecheckFailed
                 } else {
                     Event::PrecheckPassed
                 },
                 party: Party::System,
-                actor: "system:precheck",
+                actor: "system:precheck".to_owned(),
                 comment: ineligible.then_some("policy pre-check: ineligible"),
             },
         ];
-        let now = self.now();
-        let tx = self.store().begin().await?;
-        if self.load_application(&tx, id).await? != app {
-            return Err(ServiceError::Conflict {
-                code: "state_changed",
-                field: Some("state"),
-            });
-        }
-        let after = self
-            .move_through(&tx, &app, &steps, |a| {
-                a.explanation = Set(Some(explanation.to_string()));
-                a.pack_version = Set(explanation["pack"]["version"].as_str().map(str::to_owned));
-                a.submitted_at = Set(Some(now));
-            })
-            .await?;
-        tx.commit().await?;
-        Ok(view(&after, now, false))
+        let submission = Submission {
+            app,
+            steps,
+            pack_version: explanation["pack"]["version"].as_str().map(str::to_owned),
+            explanation: explanation.to_string(),
+            at: self.now(),
+        };
+        // An illegal move is refused here, before it queues.
+        states_through(&submission.app, &submission.steps())?;
+        let at = submission.at;
+        let after = self.write_submission(submission).await?;
+        Ok(view(&after, at, false))
     }
 
     /// Refuses a submission while any declared evidence is missing.

@@ -12,6 +12,7 @@ pub mod budgets;
 pub mod disbursements;
 pub mod evidence;
 pub mod lifecycle;
+pub(crate) mod submissions;
 
 pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
 pub use lifecycle::{
