@@ -66,6 +66,13 @@ pub struct Notification {
     pub read: bool,
 }
 
+/// Whose case to build, and which grant (by source) to leave out of it.
+pub(crate) struct CaseSubject<'a> {
+    pub person_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub exclude_source: Option<&'a str>,
+}
+
 fn insert_opt<T: serde::Serialize>(map: &mut Map<String, Value>, key: &str, value: Option<T>) {
     if let Some(v) = value {
         map.insert(key.to_owned(), json!(v));
@@ -561,44 +568,98 @@ impl Services {
         enterprise_id: Option<i64>,
         exclude_source: Option<&str>,
     ) -> Result<Case> {
-        let p = match person_id {
-            Some(id) => person::Entity::find_by_id(id).one(db).await?,
-            None => None,
+        let subject = CaseSubject {
+            person_id,
+            enterprise_id,
+            exclude_source,
         };
-        let e = match enterprise_id {
-            Some(id) => enterprise::Entity::find_by_id(id).one(db).await?,
-            None => None,
+        let mut cases = self.cases_for(db, &[subject]).await?;
+        Ok(cases.pop().expect("one case per subject"))
+    }
+
+    /// [`Self::case_for`] for many subjects at once, with one query per
+    /// table for all of them.
+    pub(crate) async fn cases_for<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        subjects: &[CaseSubject<'_>],
+    ) -> Result<Vec<Case>> {
+        let person_ids: BTreeSet<i64> = subjects.iter().filter_map(|s| s.person_id).collect();
+        let enterprise_ids: BTreeSet<i64> =
+            subjects.iter().filter_map(|s| s.enterprise_id).collect();
+        let persons: BTreeMap<i64, person::Model> = if person_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            person::Entity::find()
+                .filter(person::Column::Id.is_in(person_ids.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|p| (p.id, p))
+                .collect()
         };
-        let is_founder = match person_id {
-            Some(id) => {
-                let links = founder::Entity::find()
-                    .filter(founder::Column::PersonId.eq(id))
-                    .all(db)
-                    .await?;
-                (!links.is_empty()).then_some(true)
-            }
-            None => None,
+        let enterprises: BTreeMap<i64, enterprise::Model> = if enterprise_ids.is_empty() {
+            BTreeMap::new()
+        } else {
+            enterprise::Entity::find()
+                .filter(enterprise::Column::Id.is_in(enterprise_ids.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|e| (e.id, e))
+                .collect()
         };
-        let subjects: Vec<String> = [
-            person_id.map(|p| format!("person:{p}")),
-            enterprise_id.map(|e| format!("enterprise:{e}")),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        let grants = benefit_grant::Entity::find()
-            .filter(benefit_grant::Column::Subject.is_in(subjects))
-            .all(db)
-            .await?;
-        // An application's own grant must not count against it when its
-        // continued eligibility is checked.
-        let refs: Vec<&benefit_grant::Model> = grants
+        let founders: BTreeSet<i64> = if person_ids.is_empty() {
+            BTreeSet::new()
+        } else {
+            founder::Entity::find()
+                .filter(founder::Column::PersonId.is_in(person_ids.iter().copied()))
+                .all(db)
+                .await?
+                .into_iter()
+                .map(|f| f.person_id)
+                .collect()
+        };
+        let keys: Vec<String> = person_ids
             .iter()
-            .filter(|g| Some(g.source.as_str()) != exclude_source)
+            .map(|p| format!("person:{p}"))
+            .chain(enterprise_ids.iter().map(|e| format!("enterprise:{e}")))
             .collect();
-        let json = case_json(p.as_ref(), is_founder, e.as_ref(), &refs);
-        self.pack()
-            .parse_case(&json.to_string())
-            .map_err(|err| crate::ServiceError::Internal(Box::new(err)))
+        let grants = if keys.is_empty() {
+            Vec::new()
+        } else {
+            benefit_grant::Entity::find()
+                .filter(benefit_grant::Column::Subject.is_in(keys))
+                .all(db)
+                .await?
+        };
+        let pack = self.pack();
+        subjects
+            .iter()
+            .map(|s| {
+                let own = [
+                    s.person_id.map(|p| format!("person:{p}")),
+                    s.enterprise_id.map(|e| format!("enterprise:{e}")),
+                ];
+                // An application's own grant must not count against it when
+                // its continued eligibility is checked.
+                let refs: Vec<&benefit_grant::Model> = grants
+                    .iter()
+                    .filter(|g| own.iter().flatten().any(|k| *k == g.subject))
+                    .filter(|g| Some(g.source.as_str()) != s.exclude_source)
+                    .collect();
+                let is_founder = s
+                    .person_id
+                    .and_then(|p| founders.contains(&p).then_some(true));
+                let json = case_json(
+                    s.person_id.and_then(|p| persons.get(&p)),
+                    is_founder,
+                    s.enterprise_id.and_then(|e| enterprises.get(&e)),
+                    &refs,
+                );
+                pack.parse_case(&json.to_string())
+                    .map_err(|err| crate::ServiceError::Internal(Box::new(err)))
+            })
+            .collect()
     }
 }

@@ -764,6 +764,16 @@ async fn concurrent_submissions_are_each_written_once() {
             opcity_testkit::supply_evidence(&one, &ana, app.id).await;
             ids.push(app.id);
         }
+        // One without its evidence goes in the same burst: refused alone.
+        let bare = one
+            .create_application(&ana, &apply("sz.housing.subsidy", "bare"))
+            .await
+            .unwrap()
+            .id;
+        let refused = {
+            let (one, ana) = (one.clone(), ana.clone());
+            tokio::spawn(async move { one.submit_application(&ana, bare).await })
+        };
         // Every application submitted twice at once, once by each process.
         let tasks: Vec<_> = ids
             .iter()
@@ -797,6 +807,18 @@ async fn concurrent_submissions_are_each_written_once() {
             }
         }
         assert!(ids.iter().all(|id| won.get(id) == Some(&1)), "{won:?}");
+        let (_, missing) = code_of(refused.await.unwrap().unwrap_err());
+        assert!(
+            missing.iter().all(|(f, _)| f.starts_with("evidence.")) && !missing.is_empty(),
+            "{missing:?}"
+        );
+        let bare_events = opcity_store::entity::application_event::Entity::find()
+            .filter(opcity_store::entity::application_event::Column::ApplicationId.eq(bare))
+            .filter(opcity_store::entity::application_event::Column::Event.ne("create"))
+            .count(one.store().db())
+            .await
+            .unwrap();
+        assert_eq!(bare_events, 0, "nothing of a refused submission is written");
         for id in &ids {
             let events = opcity_store::entity::application_event::Entity::find()
                 .filter(opcity_store::entity::application_event::Column::ApplicationId.eq(*id))

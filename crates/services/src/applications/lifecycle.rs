@@ -1,8 +1,8 @@
 //! Creating, submitting, reviewing, accepting and withdrawing applications.
 
 use super::budgets::budget_error;
-use super::evidence::{DocumentView, MissingEvidence, check_form, missing_error, missing_evidence};
-use super::submissions::{OwnedStep, Submission};
+use super::evidence::{DocumentView, MissingEvidence, check_form, missing_evidence};
+use super::submissions::SubmitRequest;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
@@ -609,13 +609,23 @@ impl Services {
                 Some(&format!("application:{}", app.id)),
             )
             .await?;
+        self.explanation(&case, &app.programme)
+    }
+
+    /// The engine's result for `programme` on `case` today, with the pack it
+    /// came from: what an application keeps as its explanation.
+    pub(crate) fn explanation(
+        &self,
+        case: &opcity_policy::Case,
+        programme: &str,
+    ) -> Result<serde_json::Value> {
         let pack = self.pack();
         let as_of = opcity_domain::today_in_shanghai(self.now());
-        let evaluation = pack.at(as_of).evaluate(&case, Detail::Full);
+        let evaluation = pack.at(as_of).evaluate(case, Detail::Full);
         let result = evaluation
             .results
             .iter()
-            .find(|r| r.programme == app.programme)
+            .find(|r| r.programme == programme)
             .ok_or(ServiceError::NotFound {
                 entity: "programme",
             })?;
@@ -627,73 +637,35 @@ impl Services {
     /// Submits a draft (or resubmits a returned application). The engine
     /// pre-checks it at once: its explanation is attached as it was at
     /// submission; an ineligible application is rejected with the reasons.
+    /// Refused, with nothing written, while evidence is missing (one error
+    /// per item) or when the application changed meanwhile. The evidence
+    /// check, the pre-check and the writes happen in a group commit with
+    /// the submissions that arrive meanwhile (see `submissions.rs`).
     pub async fn submit_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
-        // Everything the submission decides on is read and evaluated here,
-        // outside any write transaction, so that writers never wait for it;
-        // only the writes queue for a group commit. The guarded UPDATE
-        // refuses the submission if the application changed since (its
-        // state or its form); evidence only grows while it can change, and
-        // the explanation is the case as it stood at this moment.
-        let db = self.store().db();
-        let app = self.load_application(db, id).await?;
+        let app = self.load_application(self.store().db(), id).await?;
         authorize(actor, Action::Update, resource(&app))?;
-        self.check_evidence_supplied(db, &app).await?;
-        let explanation = self.current_result(db, &app).await?;
-        let ineligible = explanation["result"]["status"].as_str() == Some("ineligible");
-        let steps = [
-            OwnedStep {
-                event: if app.state == State::Returned.id() {
-                    Event::Resubmit
-                } else {
-                    Event::Submit
-                },
-                party: party(actor, &app),
-                actor: actor.audit_label(),
-                comment: None,
-            },
-            OwnedStep {
-                event: if ineligible {
-                    Event::PrecheckFailed
-                } else {
-                    Event::PrecheckPassed
-                },
-                party: Party::System,
-                actor: "system:precheck".to_owned(),
-                comment: ineligible.then_some("policy pre-check: ineligible"),
-            },
-        ];
-        let submission = Submission {
+        let event = if app.state == State::Returned.id() {
+            Event::Resubmit
+        } else {
+            Event::Submit
+        };
+        let party = party(actor, &app);
+        // An illegal move is refused at once, before it queues.
+        let from: State = app
+            .state
+            .parse()
+            .map_err(|e: String| ServiceError::Internal(e.into()))?;
+        transition(from, event, party).map_err(|e| state_error(e, &app.state))?;
+        let request = SubmitRequest {
             app,
-            steps,
-            pack_version: explanation["pack"]["version"].as_str().map(str::to_owned),
-            explanation: explanation.to_string(),
+            event,
+            party,
+            actor: actor.audit_label(),
             at: self.now(),
         };
-        // An illegal move is refused here, before it queues.
-        states_through(&submission.app, &submission.steps())?;
-        let at = submission.at;
-        let after = self.write_submission(submission).await?;
+        let at = request.at;
+        let after = self.submit_in_group(request).await?;
         Ok(view(&after, at, false))
-    }
-
-    /// Refuses a submission while any declared evidence is missing.
-    async fn check_evidence_supplied<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        app: &application::Model,
-    ) -> Result<()> {
-        let pack = self.pack();
-        let Some(programme) = pack.programme(&app.programme) else {
-            return Ok(());
-        };
-        let form: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
-        let documents = self.document_rows(db, app.id).await?;
-        let missing = missing_evidence(programme, &form, &documents);
-        if missing.is_empty() {
-            Ok(())
-        } else {
-            Err(missing_error(&missing))
-        }
     }
 
     /// A reviewer's decision. Approving reserves the amount in the deciding
