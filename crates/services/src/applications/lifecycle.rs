@@ -196,7 +196,7 @@ pub(super) fn resource(a: &application::Model) -> Resource {
 }
 
 /// The party an actor plays for an application.
-fn party(actor: &Actor, a: &application::Model) -> Party {
+pub(super) fn party(actor: &Actor, a: &application::Model) -> Party {
     match actor.role {
         Role::DistrictReviewer => Party::DistrictReviewer,
         Role::MunicipalAdmin if a.created_by != actor.account_id => Party::MunicipalReviewer,
@@ -357,7 +357,10 @@ fn step_snapshots(m: &Moved<'_>) -> Vec<serde_json::Value> {
     snapshots
 }
 
-fn state_error(err: opcity_domain::application::TransitionError, current: &str) -> ServiceError {
+pub(super) fn state_error(
+    err: opcity_domain::application::TransitionError,
+    current: &str,
+) -> ServiceError {
     ServiceError::Validation(vec![
         FieldError::new("state", "illegal_transition")
             .with("state", current)
@@ -642,30 +645,13 @@ impl Services {
     /// check, the pre-check and the writes happen in a group commit with
     /// the submissions that arrive meanwhile (see `submissions.rs`).
     pub async fn submit_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
-        let app = self.load_application(self.store().db(), id).await?;
-        authorize(actor, Action::Update, resource(&app))?;
-        let event = if app.state == State::Returned.id() {
-            Event::Resubmit
-        } else {
-            Event::Submit
-        };
-        let party = party(actor, &app);
-        // An illegal move is refused at once, before it queues.
-        let from: State = app
-            .state
-            .parse()
-            .map_err(|e: String| ServiceError::Internal(e.into()))?;
-        transition(from, event, party).map_err(|e| state_error(e, &app.state))?;
         let request = SubmitRequest {
-            app,
-            event,
-            party,
-            actor: actor.audit_label(),
+            actor: actor.clone(),
+            application_id: id,
             at: self.now(),
         };
-        let at = request.at;
         let after = self.submit_in_group(request).await?;
-        Ok(view(&after, at, false))
+        Ok(view(&after, after.updated_at, false))
     }
 
     /// A reviewer's decision. Approving reserves the amount in the deciding

@@ -1,14 +1,15 @@
 //! Group commit for submissions, as the voucher ledger does for transfers
-//! (`opcity_store::ledger::submit`). A request reads and authorizes its
-//! application and queues. The submissions that arrive while one group is
-//! at work are taken together by the next: their documents and their cases
-//! are read with one query per table for all of them, each is checked and
-//! pre-checked by the engine in memory, and the writes of all of them go in
+//! (`opcity_store::ledger::submit`). A request only queues. The submissions
+//! that arrive while one group is at work are taken together by the next:
+//! their applications, documents and cases are read with one query per
+//! table for all of them, each is authorized, checked and pre-checked by the
+//! engine in memory, and the writes of all of them go in
 //! one transaction (one guarded UPDATE per application, then the history,
 //! the notifications and the audit entries in one INSERT per table). Each
-//! submission is still answered on its own: missing evidence, or an
-//! application changed meanwhile (`state_changed`), refuses that one only
-//! and leaves nothing of it.
+//! submission is still answered on its own: a refusal (not found, not
+//! allowed, an illegal move, missing evidence, an application changed
+//! meanwhile: `state_changed`) answers that one only and leaves nothing of
+//! it.
 //!
 //! Two committer tasks per [`Services`], started by the first submission:
 //! while one group writes, the next reads. They hold services without the
@@ -17,12 +18,16 @@
 //! handled alone, the same way.
 
 use super::evidence::{missing_error, missing_evidence};
-use super::lifecycle::{Moved, Step, record_moves, states_through, update_moved};
+use super::lifecycle::{
+    Moved, Step, party, record_moves, resource, state_error, states_through, update_moved,
+};
 use crate::Services;
-use crate::error::Result;
+use crate::authz::{Action, Actor, authorize};
+use crate::error::{Result, ServiceError};
 use crate::matching::CaseSubject;
 use chrono::{DateTime, Utc};
-use opcity_domain::application::{Event, Party, State};
+use opcity_domain::application::{Event, Party, State, transition};
+use opcity_policy::Case;
 use opcity_store::Store;
 use opcity_store::entity::{application, application_document};
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
@@ -34,21 +39,22 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 const MAX_GROUP: usize = 256;
 const COMMITTERS: usize = 2;
 
-/// A submission as its request leaves it: the application as read (and
-/// authorized), the submitting step and when.
+/// A submission as its request leaves it.
 #[derive(Debug, Clone)]
 pub(crate) struct SubmitRequest {
-    pub app: application::Model,
-    /// `submit`, or `resubmit` after a return.
-    pub event: Event,
-    pub party: Party,
-    pub actor: String,
+    pub actor: Actor,
+    pub application_id: i64,
     pub at: DateTime<Utc>,
 }
 
-/// A submission checked and pre-checked: what its move writes.
+/// A submission authorized, checked and pre-checked: what its move writes.
 struct Decided<'a> {
-    request: &'a SubmitRequest,
+    app: &'a application::Model,
+    /// `submit`, or `resubmit` after a return.
+    event: Event,
+    party: Party,
+    actor: String,
+    at: DateTime<Utc>,
     precheck: Event,
     explanation: serde_json::Value,
     states: Vec<State>,
@@ -61,9 +67,9 @@ impl Decided<'_> {
         let failed = self.precheck == Event::PrecheckFailed;
         [
             Step {
-                event: self.request.event,
-                party: self.request.party,
-                actor: &self.request.actor,
+                event: self.event,
+                party: self.party,
+                actor: &self.actor,
                 comment: None,
             },
             Step {
@@ -80,7 +86,7 @@ impl Decided<'_> {
         a.pack_version = Set(self.explanation["pack"]["version"]
             .as_str()
             .map(str::to_owned));
-        a.submitted_at = Set(Some(self.request.at));
+        a.submitted_at = Set(Some(self.at));
     }
 }
 
@@ -99,7 +105,7 @@ pub(crate) struct Queue(mpsc::UnboundedSender<Request>);
 impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Request")
-            .field("application", &self.submission.app.id)
+            .field("application", &self.submission.application_id)
             .finish()
     }
 }
@@ -175,7 +181,15 @@ impl Services {
         &self,
         requests: &[SubmitRequest],
     ) -> Result<Vec<Result<application::Model>>> {
-        let decided = self.decide(requests).await?;
+        let db = self.store().db();
+        let apps: BTreeMap<i64, application::Model> = application::Entity::find()
+            .filter(application::Column::Id.is_in(requests.iter().map(|r| r.application_id)))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+        let decided = self.decide(requests, &apps).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
         let mut written = write_group(self.store(), &ready).await?.into_iter();
         Ok(decided
@@ -187,67 +201,100 @@ impl Services {
             .collect())
     }
 
-    /// The evidence check and the engine's pre-check of each submission,
-    /// on its documents and its case read for the whole group at once.
-    async fn decide<'a>(&self, requests: &'a [SubmitRequest]) -> Result<Vec<Result<Decided<'a>>>> {
+    /// Authorizes each submission, then checks its evidence and pre-checks
+    /// it with the engine, on its documents and its case read for the whole
+    /// group at once.
+    async fn decide<'a>(
+        &self,
+        requests: &[SubmitRequest],
+        apps: &'a BTreeMap<i64, application::Model>,
+    ) -> Result<Vec<Result<Decided<'a>>>> {
         let db = self.store().db();
         let mut documents: BTreeMap<i64, Vec<application_document::Model>> = BTreeMap::new();
         for d in application_document::Entity::find()
-            .filter(
-                application_document::Column::ApplicationId
-                    .is_in(requests.iter().map(|r| r.app.id)),
-            )
+            .filter(application_document::Column::ApplicationId.is_in(apps.keys().copied()))
             .order_by_asc(application_document::Column::Id)
             .all(db)
             .await?
         {
             documents.entry(d.application_id).or_default().push(d);
         }
-        let sources: Vec<String> = requests
-            .iter()
-            .map(|r| format!("application:{}", r.app.id))
+        let sources: BTreeMap<i64, String> = apps
+            .keys()
+            .map(|id| (*id, format!("application:{id}")))
             .collect();
-        let subjects: Vec<CaseSubject<'_>> = requests
-            .iter()
-            .zip(&sources)
-            .map(|(r, source)| CaseSubject {
-                person_id: r.app.person_id,
-                enterprise_id: r.app.enterprise_id,
-                exclude_source: Some(source),
+        let subjects: Vec<CaseSubject<'_>> = apps
+            .values()
+            .map(|a| CaseSubject {
+                person_id: a.person_id,
+                enterprise_id: a.enterprise_id,
+                exclude_source: Some(&sources[&a.id]),
             })
             .collect();
-        let cases = self.cases_for(db, &subjects).await?;
-        let pack = self.pack();
+        let cases: BTreeMap<i64, Case> = apps
+            .keys()
+            .copied()
+            .zip(self.cases_for(db, &subjects).await?)
+            .collect();
         Ok(requests
             .iter()
-            .zip(&cases)
-            .map(|(request, case)| {
-                let app = &request.app;
-                if let Some(programme) = pack.programme(&app.programme) {
-                    let form: serde_json::Value =
-                        serde_json::from_str(&app.form_data).unwrap_or_default();
-                    let docs = documents.get(&app.id).map_or(&[][..], Vec::as_slice);
-                    let missing = missing_evidence(programme, &form, docs);
-                    if !missing.is_empty() {
-                        return Err(missing_error(&missing));
-                    }
-                }
-                let explanation = self.explanation(case, &app.programme)?;
-                let precheck = if explanation["result"]["status"].as_str() == Some("ineligible") {
-                    Event::PrecheckFailed
-                } else {
-                    Event::PrecheckPassed
-                };
-                let mut decided = Decided {
-                    request,
-                    precheck,
-                    explanation,
-                    states: Vec::new(),
-                };
-                decided.states = states_through(app, &decided.steps())?;
-                Ok(decided)
+            .map(|request| {
+                let app = apps
+                    .get(&request.application_id)
+                    .ok_or(ServiceError::NotFound {
+                        entity: "application",
+                    })?;
+                let docs = documents.get(&app.id).map_or(&[][..], Vec::as_slice);
+                self.decide_one(request, app, docs, &cases[&app.id])
             })
             .collect())
+    }
+
+    fn decide_one<'a>(
+        &self,
+        request: &SubmitRequest,
+        app: &'a application::Model,
+        documents: &[application_document::Model],
+        case: &Case,
+    ) -> Result<Decided<'a>> {
+        let actor = &request.actor;
+        authorize(actor, Action::Update, resource(app))?;
+        let event = if app.state == State::Returned.id() {
+            Event::Resubmit
+        } else {
+            Event::Submit
+        };
+        let party = party(actor, app);
+        let from: State = app
+            .state
+            .parse()
+            .map_err(|e: String| ServiceError::Internal(e.into()))?;
+        transition(from, event, party).map_err(|e| state_error(e, &app.state))?;
+        if let Some(programme) = self.pack().programme(&app.programme) {
+            let form: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
+            let missing = missing_evidence(programme, &form, documents);
+            if !missing.is_empty() {
+                return Err(missing_error(&missing));
+            }
+        }
+        let explanation = self.explanation(case, &app.programme)?;
+        let precheck = if explanation["result"]["status"].as_str() == Some("ineligible") {
+            Event::PrecheckFailed
+        } else {
+            Event::PrecheckPassed
+        };
+        let mut decided = Decided {
+            app,
+            event,
+            party,
+            actor: actor.audit_label(),
+            at: request.at,
+            precheck,
+            explanation,
+            states: Vec::new(),
+        };
+        decided.states = states_through(app, &decided.steps())?;
+        Ok(decided)
     }
 }
 
@@ -264,8 +311,7 @@ async fn write_group(
     let tx = store.begin().await?;
     let mut answers = Vec::with_capacity(decided.len());
     for d in decided {
-        let app = &d.request.app;
-        match update_moved(&*tx, app, &d.states, d.request.at, |a| d.set_columns(a)).await {
+        match update_moved(&*tx, d.app, &d.states, d.at, |a| d.set_columns(a)).await {
             Ok(after) => answers.push(Ok(after)),
             Err(refusal @ crate::ServiceError::Conflict { .. }) => answers.push(Err(refusal)),
             Err(other) => return Err(other),
@@ -278,11 +324,11 @@ async fn write_group(
         .zip(&steps)
         .filter_map(|((d, answer), steps)| {
             Some(Moved {
-                before: &d.request.app,
+                before: d.app,
                 after: answer.as_ref().ok()?,
                 steps,
                 states: &d.states,
-                at: d.request.at,
+                at: d.at,
             })
         })
         .collect();
