@@ -18,9 +18,7 @@
 //! handled alone, the same way.
 
 use super::evidence::{missing_error, missing_evidence};
-use super::lifecycle::{
-    Moved, Step, party, record_moves, resource, state_error, states_through, update_moved,
-};
+use super::lifecycle::{Moved, Step, party, record_moves, resource, state_error, states_through};
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{Result, ServiceError};
@@ -30,8 +28,11 @@ use opcity_domain::application::{Event, Party, State, transition};
 use opcity_policy::Case;
 use opcity_store::Store;
 use opcity_store::entity::{application, application_document};
-use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set};
-use std::collections::BTreeMap;
+use opcity_store::sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, Statement, Value,
+};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use tokio::sync::{Mutex, mpsc, oneshot};
 
@@ -79,14 +80,6 @@ impl Decided<'_> {
                 comment: failed.then_some("policy pre-check: ineligible"),
             },
         ]
-    }
-
-    fn set_columns(&self, a: &mut application::ActiveModel) {
-        a.explanation = Set(Some(self.explanation.to_string()));
-        a.pack_version = Set(self.explanation["pack"]["version"]
-            .as_str()
-            .map(str::to_owned));
-        a.submitted_at = Set(Some(self.at));
     }
 }
 
@@ -298,9 +291,9 @@ impl Services {
     }
 }
 
-/// One transaction for the decided submissions: each application's guarded
-/// UPDATE (a refusal answers that submission only), then what all the moves
-/// leave behind in one INSERT per table.
+/// One transaction for the decided submissions: one guarded UPDATE of all
+/// their applications (a refusal answers that submission only), then what
+/// the moves leave behind in one INSERT per table.
 async fn write_group(
     store: &Store,
     decided: &[&Decided<'_>],
@@ -308,15 +301,30 @@ async fn write_group(
     if decided.is_empty() {
         return Ok(Vec::new());
     }
+    // The same application twice in a group: the first submission moves it
+    // and the others find it moved, as if they had come after.
+    let mut seen = BTreeSet::new();
+    let first: Vec<bool> = decided.iter().map(|d| seen.insert(d.app.id)).collect();
     let tx = store.begin().await?;
-    let mut answers = Vec::with_capacity(decided.len());
-    for d in decided {
-        match update_moved(&*tx, d.app, &d.states, d.at, |a| d.set_columns(a)).await {
-            Ok(after) => answers.push(Ok(after)),
-            Err(refusal @ crate::ServiceError::Conflict { .. }) => answers.push(Err(refusal)),
-            Err(other) => return Err(other),
-        }
-    }
+    let firsts: Vec<&Decided<'_>> = decided
+        .iter()
+        .zip(&first)
+        .filter_map(|(d, first)| first.then_some(*d))
+        .collect();
+    let mut moved = update_group(&tx, &firsts).await?;
+    let answers: Vec<Result<application::Model>> = decided
+        .iter()
+        .zip(first)
+        .map(|(d, first)| {
+            first
+                .then(|| moved.remove(&d.app.id))
+                .flatten()
+                .ok_or(ServiceError::Conflict {
+                    code: "state_changed",
+                    field: Some("state"),
+                })
+        })
+        .collect();
     let steps: Vec<[Step<'_>; 2]> = decided.iter().map(|d| d.steps()).collect();
     let moves: Vec<Moved<'_>> = decided
         .iter()
@@ -335,4 +343,61 @@ async fn write_group(
     record_moves(&tx, &moves).await?;
     tx.commit().await?;
     Ok(answers)
+}
+
+/// Moves every application of `decided` (each at most once) with one
+/// UPDATE, each guarded by the state and the form it was decided on, and
+/// returns the rows it moved, by id.
+async fn update_group(
+    tx: &DatabaseTransaction,
+    decided: &[&Decided<'_>],
+) -> Result<BTreeMap<i64, application::Model>> {
+    let backend = tx.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(decided.len() * 7);
+    let mut rows = Vec::with_capacity(decided.len());
+    for d in decided {
+        let to = d.states.last().expect("a move has states");
+        let row = [
+            Value::from(d.app.id),
+            Value::from(d.states[0].id()),
+            Value::from(d.app.form_data.as_str()),
+            Value::from(to.id()),
+            Value::from(d.at),
+            Value::from(d.explanation.to_string()),
+            Value::from(d.explanation["pack"]["version"].as_str().map(str::to_owned)),
+        ];
+        let mut marks = Vec::with_capacity(row.len());
+        for v in row {
+            values.push(v);
+            marks.push(match backend {
+                DbBackend::Postgres => format!("${}", values.len()),
+                _ => "?".to_owned(),
+            });
+        }
+        rows.push(format!("({})", marks.join(", ")));
+    }
+    let returning = match backend {
+        DbBackend::Postgres => "applications.*",
+        // SQLite returns only the updated table's columns.
+        _ => "*",
+    };
+    let sql = format!(
+        "WITH moved (m_id, m_from, m_form, m_to, m_at, m_explanation, m_pack) AS (VALUES {rows}) \
+         UPDATE applications SET state = moved.m_to, updated_at = moved.m_at, \
+           submitted_at = moved.m_at, explanation = moved.m_explanation, \
+           pack_version = moved.m_pack \
+         FROM moved WHERE applications.id = moved.m_id \
+           AND applications.state = moved.m_from AND applications.form_data = moved.m_form \
+         RETURNING {returning}",
+        rows = rows.join(", "),
+    );
+    let mut moved = BTreeMap::new();
+    for row in tx
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let app = application::Model::from_query_result(&row, "")?;
+        moved.insert(app.id, app);
+    }
+    Ok(moved)
 }
