@@ -14,7 +14,7 @@ use opcity_store::entity::{benefit_grant, enterprise, entitlement, founder, noti
 use opcity_store::sea_orm::sea_query::{ExprTrait, OnConflict};
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Select, Set,
 };
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,6 +64,20 @@ pub struct Notification {
     pub programme: Option<String>,
     pub created_at: chrono::DateTime<Utc>,
     pub read: bool,
+}
+
+/// The rows `select` finds, without asking the database when `empty` (an
+/// IN list with nothing in it).
+async fn all_unless_empty<E: EntityTrait, C: ConnectionTrait>(
+    empty: bool,
+    select: Select<E>,
+    db: &C,
+) -> std::result::Result<Vec<E::Model>, opcity_store::sea_orm::DbErr> {
+    if empty {
+        Ok(Vec::new())
+    } else {
+        select.all(db).await
+    }
 }
 
 /// Whose case to build, and which grant (by source) to leave out of it.
@@ -587,52 +601,42 @@ impl Services {
         let person_ids: BTreeSet<i64> = subjects.iter().filter_map(|s| s.person_id).collect();
         let enterprise_ids: BTreeSet<i64> =
             subjects.iter().filter_map(|s| s.enterprise_id).collect();
-        let persons: BTreeMap<i64, person::Model> = if person_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            person::Entity::find()
-                .filter(person::Column::Id.is_in(person_ids.iter().copied()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|p| (p.id, p))
-                .collect()
-        };
-        let enterprises: BTreeMap<i64, enterprise::Model> = if enterprise_ids.is_empty() {
-            BTreeMap::new()
-        } else {
-            enterprise::Entity::find()
-                .filter(enterprise::Column::Id.is_in(enterprise_ids.iter().copied()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|e| (e.id, e))
-                .collect()
-        };
-        let founders: BTreeSet<i64> = if person_ids.is_empty() {
-            BTreeSet::new()
-        } else {
-            founder::Entity::find()
-                .filter(founder::Column::PersonId.is_in(person_ids.iter().copied()))
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|f| f.person_id)
-                .collect()
-        };
         let keys: Vec<String> = person_ids
             .iter()
             .map(|p| format!("person:{p}"))
             .chain(enterprise_ids.iter().map(|e| format!("enterprise:{e}")))
             .collect();
-        let grants = if keys.is_empty() {
-            Vec::new()
-        } else {
-            benefit_grant::Entity::find()
-                .filter(benefit_grant::Column::Subject.is_in(keys))
-                .all(db)
-                .await?
-        };
+        // Independent reads, at once when `db` is a pool; none for an empty
+        // list.
+        let (persons, enterprises, founders, grants) = tokio::try_join!(
+            all_unless_empty(
+                person_ids.is_empty(),
+                person::Entity::find().filter(person::Column::Id.is_in(person_ids.iter().copied())),
+                db
+            ),
+            all_unless_empty(
+                enterprise_ids.is_empty(),
+                enterprise::Entity::find()
+                    .filter(enterprise::Column::Id.is_in(enterprise_ids.iter().copied())),
+                db
+            ),
+            all_unless_empty(
+                person_ids.is_empty(),
+                founder::Entity::find()
+                    .filter(founder::Column::PersonId.is_in(person_ids.iter().copied())),
+                db
+            ),
+            all_unless_empty(
+                keys.is_empty(),
+                benefit_grant::Entity::find().filter(benefit_grant::Column::Subject.is_in(keys)),
+                db
+            ),
+        )?;
+        let persons: BTreeMap<i64, person::Model> =
+            persons.into_iter().map(|p| (p.id, p)).collect();
+        let enterprises: BTreeMap<i64, enterprise::Model> =
+            enterprises.into_iter().map(|e| (e.id, e)).collect();
+        let founders: BTreeSet<i64> = founders.into_iter().map(|f| f.person_id).collect();
         let pack = self.pack();
         subjects
             .iter()

@@ -175,14 +175,22 @@ impl Services {
         requests: &[SubmitRequest],
     ) -> Result<Vec<Result<application::Model>>> {
         let db = self.store().db();
-        let apps: BTreeMap<i64, application::Model> = application::Entity::find()
-            .filter(application::Column::Id.is_in(requests.iter().map(|r| r.application_id)))
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|a| (a.id, a))
-            .collect();
-        let decided = self.decide(requests, &apps).await?;
+        let ids = || requests.iter().map(|r| r.application_id);
+        let (apps, documents) = tokio::try_join!(
+            application::Entity::find()
+                .filter(application::Column::Id.is_in(ids()))
+                .all(db),
+            application_document::Entity::find()
+                .filter(application_document::Column::ApplicationId.is_in(ids()))
+                .order_by_asc(application_document::Column::Id)
+                .all(db),
+        )?;
+        let apps: BTreeMap<i64, application::Model> = apps.into_iter().map(|a| (a.id, a)).collect();
+        let mut by_application: BTreeMap<i64, Vec<application_document::Model>> = BTreeMap::new();
+        for d in documents {
+            by_application.entry(d.application_id).or_default().push(d);
+        }
+        let decided = self.decide(requests, &apps, &by_application).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
         let mut written = write_group(self.store(), &ready).await?.into_iter();
         Ok(decided
@@ -195,23 +203,15 @@ impl Services {
     }
 
     /// Authorizes each submission, then checks its evidence and pre-checks
-    /// it with the engine, on its documents and its case read for the whole
-    /// group at once.
+    /// it with the engine, on its documents and its case (read for the
+    /// whole group at once).
     async fn decide<'a>(
         &self,
         requests: &[SubmitRequest],
         apps: &'a BTreeMap<i64, application::Model>,
+        documents: &BTreeMap<i64, Vec<application_document::Model>>,
     ) -> Result<Vec<Result<Decided<'a>>>> {
         let db = self.store().db();
-        let mut documents: BTreeMap<i64, Vec<application_document::Model>> = BTreeMap::new();
-        for d in application_document::Entity::find()
-            .filter(application_document::Column::ApplicationId.is_in(apps.keys().copied()))
-            .order_by_asc(application_document::Column::Id)
-            .all(db)
-            .await?
-        {
-            documents.entry(d.application_id).or_default().push(d);
-        }
         let sources: BTreeMap<i64, String> = apps
             .keys()
             .map(|id| (*id, format!("application:{id}")))
