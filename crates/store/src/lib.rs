@@ -14,6 +14,7 @@ pub mod audit;
 pub mod budget;
 pub mod entity;
 mod error;
+pub mod group;
 pub mod intervals;
 pub mod ledger;
 mod migration;

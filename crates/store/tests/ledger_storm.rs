@@ -91,6 +91,30 @@ async fn setup(store: &Store, prefix: &str, wallets: usize, funds: &[i64]) -> Se
     }
 }
 
+/// A single-phase transfer in the test ledger.
+fn posted(id: &str, debit: i64, credit: i64, amount: i64, at: DateTime<Utc>) -> NewTransfer {
+    let op = Op::Posted {
+        ledger: LEDGER.into(),
+        debit,
+        credit,
+        amount_fen: amount,
+        credit_limit: None,
+    };
+    transfer(id, op, at)
+}
+
+/// A hold in the test ledger, for an hour from `at`.
+fn hold(id: &str, debit: i64, credit: i64, amount: i64, at: DateTime<Utc>) -> NewTransfer {
+    let op = Op::Pending {
+        ledger: LEDGER.into(),
+        debit,
+        credit,
+        amount_fen: amount,
+        expires_at: at + Duration::hours(1),
+    };
+    transfer(id, op, at)
+}
+
 fn transfer(id: &str, op: Op, at: DateTime<Utc>) -> NewTransfer {
     let kind = match &op {
         Op::Posted { .. } => "spend",
@@ -543,32 +567,10 @@ async fn batches_commit_whole_or_not_at_all() {
         let store = &db.store;
         let s = setup(store, "", 3, &[1_000]).await;
         let now = Utc::now();
-        let spend = |id: String, w: i64, amount: i64| {
-            transfer(
-                &id,
-                Op::Posted {
-                    ledger: LEDGER.into(),
-                    debit: w,
-                    credit: s.provider,
-                    amount_fen: amount,
-                    credit_limit: None,
-                },
-                now,
-            )
-        };
+        let spend = |id: String, w: i64, amount: i64| posted(&id, w, s.provider, amount, now);
         // Within a batch, a hold and its capture; the 11th spend of 100 from
         // wallet 0 (after a hold of 50) overdraws, so nothing is written.
-        let mut batch: Vec<NewTransfer> = vec![transfer(
-            "b-hold",
-            Op::Pending {
-                ledger: LEDGER.into(),
-                debit: s.wallets[0],
-                credit: s.provider,
-                amount_fen: 50,
-                expires_at: now + Duration::hours(1),
-            },
-            now,
-        )];
+        let mut batch: Vec<NewTransfer> = vec![hold("b-hold", s.wallets[0], s.provider, 50, now)];
         batch.push(transfer(
             "b-cap",
             Op::Post {
@@ -690,30 +692,8 @@ async fn a_group_answers_each_transfer_on_its_own() {
         let store = &db.store;
         let s = setup(store, "", 2, &[1_000]).await;
         let now = Utc::now();
-        let spend = |id: &str, w: i64, amount: i64| {
-            transfer(
-                id,
-                Op::Posted {
-                    ledger: LEDGER.into(),
-                    debit: w,
-                    credit: s.provider,
-                    amount_fen: amount,
-                    credit_limit: None,
-                },
-                now,
-            )
-        };
-        let hold = transfer(
-            "g-hold",
-            Op::Pending {
-                ledger: LEDGER.into(),
-                debit: s.wallets[1],
-                credit: s.provider,
-                amount_fen: 300,
-                expires_at: now + Duration::hours(1),
-            },
-            now,
-        );
+        let spend = |id: &str, w: i64, amount: i64| posted(id, w, s.provider, amount, now);
+        let hold = hold("g-hold", s.wallets[1], s.provider, 300, now);
         let capture = |id: &str| {
             transfer(
                 id,

@@ -11,11 +11,11 @@
 //! meanwhile: `state_changed`) answers that one only and leaves nothing of
 //! it.
 //!
-//! Two committer tasks per [`Services`], started by the first submission:
-//! while one group writes, the next reads. They hold services without the
-//! queue, so they end with the last `Services` clone. When a group fails as
-//! a whole (the database), or the committers are gone, each submission is
-//! handled alone, the same way.
+//! Two committer tasks per [`Services`] (`opcity_store::group`), started by
+//! the first submission: while one group writes, the next reads. They hold
+//! services without the queue, so they end with the last `Services` clone.
+//! When a group fails as a whole (the database), or the committers are
+//! gone, each submission is handled alone, the same way.
 
 use super::evidence::{missing_error, missing_evidence};
 use super::lifecycle::{Moved, Step, party, record_moves, resource, state_error, states_through};
@@ -28,13 +28,13 @@ use opcity_domain::application::{Event, Party, State, transition};
 use opcity_policy::Case;
 use opcity_store::Store;
 use opcity_store::entity::{application, application_document};
+use opcity_store::group::GroupCommit;
 use opcity_store::sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, Statement, Value,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use tokio::sync::{Mutex, mpsc, oneshot};
 
 /// At most this many submissions share one group.
 const MAX_GROUP: usize = 256;
@@ -83,62 +83,8 @@ impl Decided<'_> {
     }
 }
 
-/// `None`: the group failed as a whole; handle the submission alone.
-type Reply = Option<Result<application::Model>>;
-
-struct Request {
-    submission: SubmitRequest,
-    reply: oneshot::Sender<Reply>,
-}
-
 /// The committers' queue, kept by [`Services`].
-#[derive(Debug)]
-pub(crate) struct Queue(mpsc::UnboundedSender<Request>);
-
-impl std::fmt::Debug for Request {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Request")
-            .field("application", &self.submission.application_id)
-            .finish()
-    }
-}
-
-impl Queue {
-    fn start(services: Services) -> Queue {
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let receiver = Arc::new(Mutex::new(receiver));
-        for _ in 0..COMMITTERS {
-            tokio::spawn(run(services.clone(), receiver.clone()));
-        }
-        Queue(sender)
-    }
-}
-
-async fn run(services: Services, queue: Arc<Mutex<mpsc::UnboundedReceiver<Request>>>) {
-    loop {
-        let mut requests = Vec::with_capacity(MAX_GROUP);
-        if queue.lock().await.recv_many(&mut requests, MAX_GROUP).await == 0 {
-            return;
-        }
-        let (submissions, replies): (Vec<SubmitRequest>, Vec<oneshot::Sender<Reply>>) = requests
-            .into_iter()
-            .map(|r| (r.submission, r.reply))
-            .unzip();
-        match services.submit_group(&submissions).await {
-            Ok(answers) => {
-                for (reply, answer) in replies.into_iter().zip(answers) {
-                    reply.send(Some(answer)).ok();
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, size = submissions.len(), "submission group failed; each alone");
-                for reply in replies {
-                    reply.send(None).ok();
-                }
-            }
-        }
-    }
-}
+pub(crate) type Queue = GroupCommit<SubmitRequest, Result<application::Model>>;
 
 impl Services {
     /// Handles `request` in the next group (see the module docs).
@@ -149,20 +95,17 @@ impl Services {
         let queue = self.submissions.get_or_init(|| {
             // The committers' services have a queue slot of their own:
             // holding this one would keep them alive forever.
-            Queue::start(Services {
+            let services = Services {
                 submissions: Arc::default(),
                 ..self.clone()
+            };
+            GroupCommit::start(COMMITTERS, MAX_GROUP, move |requests| {
+                let services = services.clone();
+                async move { services.submit_group(&requests).await }
             })
         });
-        let (reply, answer) = oneshot::channel();
-        let queued = Request {
-            submission: request.clone(),
-            reply,
-        };
-        if queue.0.send(queued).is_ok()
-            && let Ok(Some(result)) = answer.await
-        {
-            return result;
+        if let Some(answer) = queue.submit(request.clone()).await {
+            return answer;
         }
         let mut answers = self.submit_group(std::slice::from_ref(&request)).await?;
         answers.pop().expect("one answer per submission")

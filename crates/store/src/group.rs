@@ -1,0 +1,98 @@
+//! Group commit, the way TigerBeetle batches: the requests that arrive
+//! while one group is at work are taken together by the next, so that one
+//! transaction, its locks and its round trips serve all of them. Each
+//! request is still answered on its own.
+//!
+//! Used by the voucher ledger (`ledger::submit`) and by application
+//! submissions in `opcity-services`. The work is the caller's: a function
+//! from a group of requests to one answer per request, or an error when the
+//! group failed as a whole; then, and when the committers are gone (their
+//! runtime ended), [`GroupCommit::submit`] answers `None` and the caller
+//! handles its request alone.
+
+use std::future::Future;
+use std::sync::Arc;
+use tokio::sync::{Mutex, mpsc, oneshot};
+
+/// The queue of a set of committer tasks. The tasks end when it is dropped.
+pub struct GroupCommit<T, A> {
+    queue: mpsc::UnboundedSender<Pending<T, A>>,
+}
+
+struct Pending<T, A> {
+    request: T,
+    reply: oneshot::Sender<Option<A>>,
+}
+
+impl<T, A> std::fmt::Debug for GroupCommit<T, A> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupCommit").finish_non_exhaustive()
+    }
+}
+
+impl<T: Send + 'static, A: Send + 'static> GroupCommit<T, A> {
+    /// Starts `committers` tasks on the current runtime. Each takes what is
+    /// queued (at most `max` requests) and answers it with `work`, which
+    /// returns one answer per request, in order. Several committers let one
+    /// group form and start while another commits.
+    pub fn start<W, F, E>(committers: usize, max: usize, work: W) -> GroupCommit<T, A>
+    where
+        W: Fn(Vec<T>) -> F + Send + Sync + 'static,
+        F: Future<Output = Result<Vec<A>, E>> + Send + 'static,
+        E: std::fmt::Display + 'static,
+    {
+        assert!(committers > 0 && max > 0, "a group commit needs committers");
+        let (queue, receiver) = mpsc::unbounded_channel();
+        let receiver = Arc::new(Mutex::new(receiver));
+        let work = Arc::new(work);
+        for _ in 0..committers {
+            tokio::spawn(commit_groups(receiver.clone(), work.clone(), max));
+        }
+        GroupCommit { queue }
+    }
+
+    /// `request`'s answer from the next group; `None` when that group
+    /// failed as a whole or there are no committers, so the caller must
+    /// handle the request alone.
+    pub async fn submit(&self, request: T) -> Option<A> {
+        let (reply, answer) = oneshot::channel();
+        self.queue.send(Pending { request, reply }).ok()?;
+        answer.await.ok().flatten()
+    }
+}
+
+async fn commit_groups<T, A, W, F, E>(
+    queue: Arc<Mutex<mpsc::UnboundedReceiver<Pending<T, A>>>>,
+    work: Arc<W>,
+    max: usize,
+) where
+    W: Fn(Vec<T>) -> F,
+    F: Future<Output = Result<Vec<A>, E>>,
+    E: std::fmt::Display,
+{
+    loop {
+        let mut pending = Vec::with_capacity(max);
+        if queue.lock().await.recv_many(&mut pending, max).await == 0 {
+            return;
+        }
+        let (requests, replies): (Vec<T>, Vec<oneshot::Sender<Option<A>>>) =
+            pending.into_iter().map(|p| (p.request, p.reply)).unzip();
+        let size = requests.len();
+        match work(requests).await {
+            Ok(answers) => {
+                assert_eq!(answers.len(), size, "one answer per request");
+                for (reply, answer) in replies.into_iter().zip(answers) {
+                    // A caller that stopped waiting finds its answer in the
+                    // database, if it asks again.
+                    reply.send(Some(answer)).ok();
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%error, size, "group failed as a whole; each request alone");
+                for reply in replies {
+                    reply.send(None).ok();
+                }
+            }
+        }
+    }
+}
