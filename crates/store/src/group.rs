@@ -96,3 +96,41 @@ async fn commit_groups<T, A, W, F, E>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::GroupCommit;
+
+    fn doubling() -> GroupCommit<i64, i64> {
+        GroupCommit::start(2, 8, |requests: Vec<i64>| async move {
+            if requests.contains(&-1) {
+                Err("a request the work cannot take")
+            } else {
+                Ok(requests.iter().map(|r| r * 2).collect())
+            }
+        })
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn each_request_gets_its_own_answer() {
+        let groups = std::sync::Arc::new(doubling());
+        let tasks: Vec<_> = (0..100)
+            .map(|n| {
+                let groups = groups.clone();
+                tokio::spawn(async move { (n, groups.submit(n).await) })
+            })
+            .collect();
+        for task in tasks {
+            let (n, answer) = task.await.unwrap();
+            assert_eq!(answer, Some(2 * n));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_failed_group_answers_none() {
+        let groups = doubling();
+        assert_eq!(groups.submit(-1).await, None);
+        // The committers go on.
+        assert_eq!(groups.submit(21).await, Some(42));
+    }
+}
