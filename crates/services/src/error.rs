@@ -94,6 +94,13 @@ impl From<StoreError> for ServiceError {
                 code: OVERLAP,
                 field: None,
             },
+            // A transaction chosen to fail for a concurrent one: nothing
+            // was written and the client may try again (writers that can
+            // retry themselves do so first, as `spaces::hold` does).
+            StoreError::Contention(_) => ServiceError::Conflict {
+                code: CONTENTION,
+                field: None,
+            },
             other => ServiceError::Internal(Box::new(other)),
         }
     }
@@ -107,5 +114,8 @@ impl From<opcity_store::sea_orm::DbErr> for ServiceError {
 
 /// The code of a write the database refused because holdings would overlap.
 pub const OVERLAP: &str = "interval_overlap";
+
+/// The code of a write the database refused for a concurrent transaction.
+pub const CONTENTION: &str = "contention";
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

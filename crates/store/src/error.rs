@@ -14,6 +14,12 @@ pub enum StoreError {
     /// exclusion constraint, SQLite's overlap triggers; see `intervals`).
     #[error("overlapping holding refused: {0}")]
     Overlap(String),
+    /// Concurrent transactions got in each other's way (PostgreSQL: a
+    /// deadlock, 40P01, or a serialization failure, 40001; one of them is
+    /// chosen to fail). Nothing was written; running the transaction again
+    /// is the remedy.
+    #[error("transient conflict with a concurrent transaction: {0}")]
+    Contention(String),
     #[error("unsupported database URL `{0}` (use sqlite://FILE or postgres://…)")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
@@ -39,10 +45,29 @@ fn overlap_detail(err: &DbErr) -> Option<String> {
     (exclusion || trigger).then(|| db.message().to_owned())
 }
 
+/// Whether PostgreSQL chose this transaction to fail so that concurrent
+/// ones could go on (SQLSTATE 40P01 deadlock, 40001 serialization).
+fn contention_detail(err: &DbErr) -> Option<String> {
+    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))) = err
+    else {
+        return None;
+    };
+    let sea_orm::sqlx::Error::Database(db) = e.as_ref() else {
+        return None;
+    };
+    db.code()
+        .is_some_and(|c| c == "40P01" || c == "40001")
+        .then(|| db.message().to_owned())
+}
+
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
         if let Some(detail) = overlap_detail(&err) {
             return StoreError::Overlap(detail);
+        }
+        if let Some(detail) = contention_detail(&err) {
+            return StoreError::Contention(detail);
         }
         match err.sql_err() {
             Some(SqlErr::UniqueConstraintViolation(detail)) => StoreError::Unique(detail),

@@ -85,6 +85,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "database_not_empty"
         | "idempotency_key_reused"
         | "state_changed"
+        | "contention"
         | "budget_exists" => StatusCode::CONFLICT,
         // Vouchers: the request is valid but the ledger's state refuses it.
         "transfer_id_reused"

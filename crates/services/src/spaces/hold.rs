@@ -4,7 +4,7 @@
 //! answer with the interval that now holds the resource.
 
 use crate::Services;
-use crate::error::{OVERLAP, Result, ServiceError};
+use crate::error::{CONTENTION, OVERLAP, Result, ServiceError};
 use chrono::{DateTime, Utc};
 use opcity_store::intervals::{Held, Holdings, find_overlap};
 use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -88,6 +88,11 @@ impl Services {
     /// Runs `work` in one write transaction and commits it. `work` checks
     /// each interval it holds through the [`Guard`]; if the database still
     /// refuses an overlapping write, the error names the holding that won.
+    /// On PostgreSQL, concurrent inserts of overlapping intervals can also
+    /// deadlock in the exclusion constraint's check (each waits for the
+    /// other's transaction) and one is chosen to fail: it is answered the
+    /// same way when the winner's holding is there by then, and otherwise
+    /// with `contention` (try again), never as an internal error.
     pub(crate) async fn guarded<T>(
         &self,
         work: impl AsyncFnOnce(&DatabaseTransaction, &Guard) -> Result<T>,
@@ -101,7 +106,10 @@ impl Services {
         }
         .await;
         match outcome {
-            Err(ServiceError::Conflict { code: OVERLAP, .. }) => {
+            Err(ServiceError::Conflict {
+                code: code @ (OVERLAP | CONTENTION),
+                ..
+            }) => {
                 let claims = guard.claims();
                 for claim in &claims {
                     if let Some(held) = find_overlap(
@@ -116,6 +124,9 @@ impl Services {
                     {
                         return Err(taken(claim, held));
                     }
+                }
+                if code == CONTENTION {
+                    return Err(ServiceError::Conflict { code, field: None });
                 }
                 // The winner rolled back in the meantime; still a conflict.
                 Err(ServiceError::Conflict {

@@ -505,6 +505,12 @@ impl Services {
                 }
             }
             // A new booking: the database refuses an overlap on insert.
+            // Bookings of one instrument take turns first (PostgreSQL: an
+            // advisory lock): concurrent inserts of overlapping slots could
+            // otherwise deadlock in the exclusion constraint's check, each
+            // waiting for the other's transaction; in turn, each later one
+            // finds the winner's booking and is told whose it is.
+            lock_key(tx, &format!("bookings:instrument:{}", inst.id)).await?;
             guard.claim(Claim {
                 kind: Holdings::InstrumentBookings,
                 resource_id: inst.id,
