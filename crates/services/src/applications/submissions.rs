@@ -3,9 +3,9 @@
 //! that arrive while one group is at work are taken together by the next:
 //! their applications, documents and cases are read with one query per
 //! table for all of them, each is authorized, checked and pre-checked by the
-//! engine in memory, and the writes of all of them go in
-//! one transaction (one guarded UPDATE per application, then the history,
-//! the notifications and the audit entries in one INSERT per table). Each
+//! engine in memory, and the writes of all of them go in one transaction
+//! (one guarded UPDATE of all their applications, then the history, the
+//! notifications and the audit entries in one INSERT per table). Each
 //! submission is still answered on its own: a refusal (not found, not
 //! allowed, an illegal move, missing evidence, an application changed
 //! meanwhile: `state_changed`) answers that one only and leaves nothing of
