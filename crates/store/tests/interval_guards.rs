@@ -140,3 +140,44 @@ async fn overlapping_holdings_are_refused_by_the_database() {
     })
     .await;
 }
+
+/// PostgreSQL breaks a deadlock by failing one transaction (SQLSTATE 40P01);
+/// the store reports that as `Contention` (nothing written, run it again),
+/// which services answer with a clear conflict instead of an internal error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deadlock_victim_is_reported_as_contention() {
+    let Some(url) = opcity_testkit::postgres_url() else {
+        return;
+    };
+    let db = opcity_testkit::TestDb::postgres(&url).await;
+    let store = &db.store;
+    store
+        .db()
+        .execute_unprepared(
+            "CREATE TABLE pair (id int PRIMARY KEY, v int NOT NULL); \
+             INSERT INTO pair VALUES (1, 0), (2, 0)",
+        )
+        .await
+        .unwrap();
+    let (a, b) = (store.begin().await.unwrap(), store.begin().await.unwrap());
+    let touch = |id: i32| format!("UPDATE pair SET v = v + 1 WHERE id = {id}");
+    a.execute_unprepared(&touch(1)).await.unwrap();
+    b.execute_unprepared(&touch(2)).await.unwrap();
+    // Each now waits for the row the other holds.
+    let (cross_a, cross_b) = (touch(2), touch(1));
+    let (first, second) = tokio::join!(
+        a.execute_unprepared(&cross_a),
+        b.execute_unprepared(&cross_b)
+    );
+    // Both transactions end before the store closes (it waits for them).
+    a.rollback().await.ok();
+    b.rollback().await.ok();
+    let errors: Vec<StoreError> = [first, second]
+        .into_iter()
+        .filter_map(Result::err)
+        .map(StoreError::from)
+        .collect();
+    db.cleanup().await;
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(matches!(errors[0], StoreError::Contention(_)), "{errors:?}");
+}
