@@ -722,33 +722,13 @@ async fn rubric_scores_are_checked_and_kept() {
     .await;
 }
 
-/// Services over `store` with the given data key, as another process of the
-/// same deployment would have them.
-fn services_with_key(
-    db: &opcity_testkit::TestDb,
-    store: opcity_store::Store,
-    key: &str,
-) -> Services {
-    let documents = opcity_services::applications::DocumentStore::local(
-        db.documents.path(),
-        opcity_services::applications::evidence::DEFAULT_MAX_BYTES,
-    )
-    .unwrap();
-    Services::new(
-        store,
-        opcity_services::crypto::DataKey::from_base64(key).unwrap(),
-        opcity_testkit::shenzhen_pack(),
-    )
-    .with_documents(documents)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_submissions_are_each_written_once() {
     each_backend(async |db| {
         // Two processes on one database, each with its own group committer.
         let key = opcity_services::crypto::DataKey::generate_base64();
-        let one = services_with_key(db, db.store.clone(), &key);
-        let other = services_with_key(
+        let one = opcity_testkit::services_with_key(db, db.store.clone(), &key);
+        let other = opcity_testkit::services_with_key(
             db,
             opcity_store::Store::connect(&db.url).await.unwrap(),
             &key,

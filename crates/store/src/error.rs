@@ -26,18 +26,25 @@ pub enum StoreError {
     Db(DbErr),
 }
 
-/// Whether the database refused a write because two holdings would overlap:
-/// SQLSTATE 23P01 (exclusion violation) on PostgreSQL, the overlap triggers'
-/// message on SQLite.
-fn overlap_detail(err: &DbErr) -> Option<String> {
+/// The database's own error inside `err`, when the database refused the
+/// statement (rather than the connection or the driver failing).
+fn database_error(err: &DbErr) -> Option<&dyn sea_orm::sqlx::error::DatabaseError> {
     let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
     | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))) = err
     else {
         return None;
     };
-    let sea_orm::sqlx::Error::Database(db) = e.as_ref() else {
-        return None;
-    };
+    match e.as_ref() {
+        sea_orm::sqlx::Error::Database(db) => Some(db.as_ref()),
+        _ => None,
+    }
+}
+
+/// Whether the database refused a write because two holdings would overlap:
+/// SQLSTATE 23P01 (exclusion violation) on PostgreSQL, the overlap triggers'
+/// message on SQLite.
+fn overlap_detail(err: &DbErr) -> Option<String> {
+    let db = database_error(err)?;
     let exclusion = db.code().is_some_and(|c| c == "23P01");
     let trigger = db
         .message()
@@ -48,14 +55,7 @@ fn overlap_detail(err: &DbErr) -> Option<String> {
 /// Whether PostgreSQL chose this transaction to fail so that concurrent
 /// ones could go on (SQLSTATE 40P01 deadlock, 40001 serialization).
 fn contention_detail(err: &DbErr) -> Option<String> {
-    let (DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
-    | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e))) = err
-    else {
-        return None;
-    };
-    let sea_orm::sqlx::Error::Database(db) = e.as_ref() else {
-        return None;
-    };
+    let db = database_error(err)?;
     db.code()
         .is_some_and(|c| c == "40P01" || c == "40001")
         .then(|| db.message().to_owned())

@@ -170,16 +170,20 @@ pub fn shenzhen_pack() -> opcity_policy::Pack {
 /// Services over a test database with a fresh data key, the Shenzhen pack
 /// and a document store in the database's own temporary directory.
 pub fn services(db: &TestDb) -> opcity_services::Services {
-    let key = opcity_services::crypto::DataKey::from_base64(
-        &opcity_services::crypto::DataKey::generate_base64(),
-    )
-    .expect("fresh key");
+    let key = opcity_services::crypto::DataKey::generate_base64();
+    services_with_key(db, db.store.clone(), &key)
+}
+
+/// [`services`] over `store` (one of `db`'s database) with the data key
+/// `key` (base64): what another process of the same deployment has.
+pub fn services_with_key(db: &TestDb, store: Store, key: &str) -> opcity_services::Services {
+    let key = opcity_services::crypto::DataKey::from_base64(key).expect("a valid data key");
     let documents = opcity_services::applications::DocumentStore::local(
         db.documents.path(),
         opcity_services::applications::evidence::DEFAULT_MAX_BYTES,
     )
     .expect("document store");
-    opcity_services::Services::new(db.store.clone(), key, shenzhen_pack()).with_documents(documents)
+    opcity_services::Services::new(store, key, shenzhen_pack()).with_documents(documents)
 }
 
 /// The smallest file the document checks accept: a PDF header and trailer.

@@ -357,10 +357,7 @@ fn step_snapshots(m: &Moved<'_>) -> Vec<serde_json::Value> {
     snapshots
 }
 
-pub(super) fn state_error(
-    err: opcity_domain::application::TransitionError,
-    current: &str,
-) -> ServiceError {
+fn state_error(err: opcity_domain::application::TransitionError, current: &str) -> ServiceError {
     ServiceError::Validation(vec![
         FieldError::new("state", "illegal_transition")
             .with("state", current)

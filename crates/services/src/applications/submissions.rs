@@ -18,13 +18,13 @@
 //! gone, each submission is handled alone, the same way.
 
 use super::evidence::{missing_error, missing_evidence};
-use super::lifecycle::{Moved, Step, party, record_moves, resource, state_error, states_through};
+use super::lifecycle::{Moved, Step, party, record_moves, resource, states_through};
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{Result, ServiceError};
 use crate::matching::CaseSubject;
 use chrono::{DateTime, Utc};
-use opcity_domain::application::{Event, Party, State, transition};
+use opcity_domain::application::{Event, Party, State};
 use opcity_policy::Case;
 use opcity_store::Store;
 use opcity_store::entity::{application, application_document};
@@ -201,11 +201,15 @@ impl Services {
             Event::Submit
         };
         let party = party(actor, app);
-        let from: State = app
-            .state
-            .parse()
-            .map_err(|e: String| ServiceError::Internal(e.into()))?;
-        transition(from, event, party).map_err(|e| state_error(e, &app.state))?;
+        // An illegal move is refused before the evidence is looked at.
+        let actor_label = actor.audit_label();
+        let submitting = Step {
+            event,
+            party,
+            actor: &actor_label,
+            comment: None,
+        };
+        states_through(app, &[submitting])?;
         if let Some(programme) = self.pack().programme(&app.programme) {
             let form: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
             let missing = missing_evidence(programme, &form, documents);
@@ -223,7 +227,7 @@ impl Services {
             app,
             event,
             party,
-            actor: actor.audit_label(),
+            actor: actor_label.clone(),
             at: request.at,
             precheck,
             explanation,

@@ -6,7 +6,7 @@
 use crate::Services;
 use crate::error::{CONTENTION, OVERLAP, Result, ServiceError};
 use chrono::{DateTime, Utc};
-use opcity_store::intervals::{Held, Holdings, find_overlap};
+use opcity_store::intervals::{Held, Holdings, find_overlap, lock_key};
 use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
 use std::sync::Mutex;
 
@@ -41,9 +41,21 @@ pub(crate) struct Guard {
     claims: Mutex<Vec<Claim>>,
 }
 
+/// Writers of holdings of one resource take turns (PostgreSQL: an advisory
+/// lock until the transaction ends). Without it, concurrent inserts of
+/// overlapping intervals can deadlock in the exclusion constraint's check,
+/// each waiting for the other's transaction; in turn, each later writer
+/// finds the earlier one's holding and is told whose it is.
+async fn take_turn<C: ConnectionTrait>(db: &C, claim: &Claim) -> Result<()> {
+    let key = format!("holdings:{}:{}", claim.kind.table(), claim.resource_id);
+    lock_key(db, &key).await?;
+    Ok(())
+}
+
 impl Guard {
     /// Refuses the claim when a holding overlaps it (as seen by `db`).
     pub async fn check<C: ConnectionTrait>(&self, db: &C, claim: Claim) -> Result<()> {
+        take_turn(db, &claim).await?;
         self.claims
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -68,12 +80,14 @@ impl Guard {
     /// on the way to a new holding, for writes that insert a fresh row and
     /// so cannot conflict with themselves. A refusal is explained by
     /// [`Services::guarded`], which names the holding that won.
-    pub fn claim(&self, claim: Claim) {
+    pub async fn claim<C: ConnectionTrait>(&self, db: &C, claim: Claim) -> Result<()> {
         debug_assert!(claim.except.is_none(), "only fresh holdings skip the check");
+        take_turn(db, &claim).await?;
         self.claims
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(claim);
+        Ok(())
     }
 
     fn claims(&self) -> Vec<Claim> {
@@ -88,11 +102,11 @@ impl Services {
     /// Runs `work` in one write transaction and commits it. `work` checks
     /// each interval it holds through the [`Guard`]; if the database still
     /// refuses an overlapping write, the error names the holding that won.
-    /// On PostgreSQL, concurrent inserts of overlapping intervals can also
-    /// deadlock in the exclusion constraint's check (each waits for the
-    /// other's transaction) and one is chosen to fail: it is answered the
-    /// same way when the winner's holding is there by then, and otherwise
-    /// with `contention` (try again), never as an internal error.
+    /// Should PostgreSQL still choose this transaction to fail for a
+    /// concurrent one (a deadlock between writers of several resources), it
+    /// is answered the same way when a winner's holding is there by then,
+    /// and otherwise with `contention` (try again), never as an internal
+    /// error.
     pub(crate) async fn guarded<T>(
         &self,
         work: impl AsyncFnOnce(&DatabaseTransaction, &Guard) -> Result<T>,

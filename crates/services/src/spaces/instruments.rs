@@ -505,21 +505,20 @@ impl Services {
                 }
             }
             // A new booking: the database refuses an overlap on insert.
-            // Bookings of one instrument take turns first (PostgreSQL: an
-            // advisory lock): concurrent inserts of overlapping slots could
-            // otherwise deadlock in the exclusion constraint's check, each
-            // waiting for the other's transaction; in turn, each later one
-            // finds the winner's booking and is told whose it is.
-            lock_key(tx, &format!("bookings:instrument:{}", inst.id)).await?;
-            guard.claim(Claim {
-                kind: Holdings::InstrumentBookings,
-                resource_id: inst.id,
-                start,
-                end,
-                except: None,
-                code: SLOT_TAKEN,
-                field: "start",
-            });
+            guard
+                .claim(
+                    tx,
+                    Claim {
+                        kind: Holdings::InstrumentBookings,
+                        resource_id: inst.id,
+                        start,
+                        end,
+                        except: None,
+                        code: SLOT_TAKEN,
+                        field: "start",
+                    },
+                )
+                .await?;
             let saved = instrument_booking::ActiveModel {
                 instrument_id: Set(inst.id),
                 enterprise_id: Set(input.enterprise_id),
