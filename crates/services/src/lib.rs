@@ -38,8 +38,19 @@ pub struct Services {
     data_key: Arc<DataKey>,
     pack: policy::PackHandle,
     documents: Option<applications::DocumentStore>,
-    /// The submissions' group committer, started on first use.
-    submissions: Arc<std::sync::OnceLock<applications::submissions::Queue>>,
+    /// The group committers, each started on first use.
+    groups: Arc<Groups>,
+}
+
+/// The queues of the group committers (`opcity_store::group`) of one
+/// [`Services`] and its clones.
+#[derive(Debug, Default)]
+struct Groups {
+    submissions: std::sync::OnceLock<applications::submissions::Queue>,
+    approvals: std::sync::OnceLock<applications::approvals::Queue>,
+    /// SQLite only: its single writer gains nothing from concurrent
+    /// booking transactions, so bookings share them instead.
+    bookings: std::sync::OnceLock<spaces::booking_group::Queue>,
 }
 
 impl Services {
@@ -49,7 +60,17 @@ impl Services {
             data_key: Arc::new(data_key),
             pack: policy::PackHandle::new(pack),
             documents: None,
-            submissions: Arc::default(),
+            groups: Arc::default(),
+        }
+    }
+
+    /// These services for a group committer's task, with queues of their
+    /// own: holding the shared ones would keep every committer alive for
+    /// as long as any of them runs.
+    pub(crate) fn for_committers(&self) -> Services {
+        Services {
+            groups: Arc::default(),
+            ..self.clone()
         }
     }
 
@@ -100,21 +121,28 @@ pub(crate) async fn record_change<T: serde::Serialize>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> Result<()> {
-    let to_json = |v: &T| serde_json::to_value(v).expect("views serialise");
-    opcity_store::audit::append(
-        tx,
-        now,
-        opcity_store::audit::Change {
-            actor,
-            action,
-            entity: action.split('.').next().unwrap_or(action),
-            entity_id: entity_id.to_string(),
-            before: before.map(to_json),
-            after: after.map(to_json),
-        },
-    )
-    .await?;
+    opcity_store::audit::append(tx, now, change(actor, action, entity_id, before, after)).await?;
     Ok(())
+}
+
+/// The audit entry of a change to the entity named by `action`'s first
+/// part (`booking.create`: a booking), with its views before and after.
+pub(crate) fn change<'a, T: serde::Serialize>(
+    actor: &'a str,
+    action: &'a str,
+    entity_id: i64,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> opcity_store::audit::Change<'a> {
+    let to_json = |v: &T| serde_json::to_value(v).expect("views serialise");
+    opcity_store::audit::Change {
+        actor,
+        action,
+        entity: action.split('.').next().unwrap_or(action),
+        entity_id: entity_id.to_string(),
+        before: before.map(to_json),
+        after: after.map(to_json),
+    }
 }
 
 impl Services {

@@ -463,6 +463,131 @@ async fn concurrent_approvals_reserve_exactly_what_fits() {
     .await;
 }
 
+/// Two processes approve each of eight applications at once (their groups
+/// interleave on one budget with room for five): exactly five are approved,
+/// each once; every other attempt is refused (`state_changed`, an illegal
+/// move, or `budget_insufficient`) and leaves nothing; the budget holds
+/// exactly the five reservations and reconciles.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_approvals_from_two_processes_never_overspend() {
+    each_backend(async |db| {
+        let key = opcity_services::crypto::DataKey::generate_base64();
+        let one = opcity_testkit::services_with_key(db, db.store.clone(), &key);
+        let other = opcity_testkit::services_with_key(
+            db,
+            opcity_store::Store::connect(&db.url).await.unwrap(),
+            &key,
+        );
+        let admin = account(&one, "admin", Role::MunicipalAdmin, None).await;
+        let reviewers = [
+            account(
+                &one,
+                "rev.a",
+                Role::DistrictReviewer,
+                Some(District::Nanshan),
+            )
+            .await,
+            account(
+                &one,
+                "rev.b",
+                Role::DistrictReviewer,
+                Some(District::Nanshan),
+            )
+            .await,
+        ];
+        let year = opcity_domain::today_in_shanghai(one.now()).year();
+        one.create_budget(
+            &admin,
+            &BudgetInput {
+                programme: "sz.housing.subsidy".into(),
+                year,
+                authority: "nanshan".into(),
+                total_fen: 5_000_000,
+            },
+        )
+        .await
+        .unwrap();
+        let mut ids = Vec::new();
+        for n in 0..8 {
+            let uscc = opcity_domain::Uscc::complete(&format!("91440300MA5K{n:04}"))
+                .unwrap()
+                .to_string();
+            let f = founder(&one, &admin, &format!("founder{n}"), &uscc).await;
+            let app = one
+                .create_application(&f, &apply("sz.housing.subsidy", "k"))
+                .await
+                .unwrap();
+            opcity_testkit::supply_evidence(&one, &f, app.id).await;
+            one.submit_application(&f, app.id).await.unwrap();
+            ids.push(app.id);
+        }
+        let tasks: Vec<_> = ids
+            .iter()
+            .flat_map(|&id| {
+                [
+                    (one.clone(), reviewers[0].clone(), id),
+                    (other.clone(), reviewers[1].clone(), id),
+                ]
+            })
+            .map(|(s, r, id)| {
+                tokio::spawn(async move {
+                    (id, s.review_application(&r, id, &approve(1_000_000)).await)
+                })
+            })
+            .collect();
+        let mut won: HashMap<i64, usize> = HashMap::new();
+        for task in tasks {
+            let (id, result) = task.await.unwrap();
+            match result {
+                Ok(view) => {
+                    assert_eq!(
+                        (view.state.as_str(), view.approved_fen),
+                        ("approved", Some(1_000_000))
+                    );
+                    *won.entry(id).or_default() += 1;
+                }
+                Err(e) => {
+                    let (code, fields) = code_of(e);
+                    assert!(
+                        code == "state_changed"
+                            || fields.iter().any(|(_, c)| {
+                                c.starts_with("illegal_transition")
+                                    || c.starts_with("budget_insufficient")
+                            }),
+                        "{code} {fields:?}"
+                    );
+                }
+            }
+        }
+        assert_eq!(won.len(), 5, "{won:?}");
+        assert!(won.values().all(|n| *n == 1), "{won:?}");
+        let b = &one.list_budgets(&admin).await.unwrap()[0];
+        assert_eq!(b.reserved_fen, 5_000_000);
+        assert!(reconcile(one.store().db()).await.unwrap().is_empty());
+        let reviews = opcity_store::entity::review::Entity::find()
+            .count(one.store().db())
+            .await
+            .unwrap();
+        assert_eq!(reviews, 5, "refused approvals leave no review");
+        for id in &ids {
+            let approvals = opcity_store::entity::application_event::Entity::find()
+                .filter(opcity_store::entity::application_event::Column::ApplicationId.eq(*id))
+                .filter(opcity_store::entity::application_event::Column::Event.eq("approve"))
+                .count(one.store().db())
+                .await
+                .unwrap();
+            assert_eq!(
+                approvals,
+                u64::from(won.contains_key(id)),
+                "application {id}"
+            );
+        }
+        one.seal_audit_log().await.unwrap();
+        assert!(one.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
 /// Documents: the type read from the content, replacement, the applicant's
 /// window (draft or returned), who may read them, and tampering detected.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

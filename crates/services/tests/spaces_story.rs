@@ -1108,6 +1108,15 @@ where
 /// Exactly one success; every other attempt is a conflict naming the
 /// winner's interval.
 fn exactly_one_winner<T>(outcomes: Vec<Result<T, ServiceError>>, code: &str) -> T {
+    exactly_one_winner_of(outcomes, code, 63)
+}
+
+/// One success and `losers` conflicts naming the winner's interval.
+fn exactly_one_winner_of<T>(
+    outcomes: Vec<Result<T, ServiceError>>,
+    code: &str,
+    losers_expected: usize,
+) -> T {
     let mut winners = Vec::new();
     let mut losers = Vec::new();
     for o in outcomes {
@@ -1117,7 +1126,7 @@ fn exactly_one_winner<T>(outcomes: Vec<Result<T, ServiceError>>, code: &str) -> 
         }
     }
     assert_eq!(winners.len(), 1, "winners; losers: {losers:?}");
-    assert_eq!(losers.len(), 63);
+    assert_eq!(losers.len(), losers_expected);
     for e in &losers {
         assert!(
             matches!(e, ServiceError::Taken { code: c, held_until, held_from, .. } if *c == code && held_from < held_until),
@@ -1153,6 +1162,59 @@ async fn sixty_four_concurrent_bookings_of_one_slot_give_one_success() {
         s.book_instrument(&lab, &booking(inst.id, firms[0], "10:00", "11:00"))
             .await
             .unwrap();
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
+/// A burst of bookings of several kinds at once (on SQLite they share
+/// group commits): each is answered on its own. Distinct slots are all
+/// booked, a quota admits exactly what fits, an overlap names its winner,
+/// and only what was booked is written and audited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_of_bookings_is_answered_one_by_one() {
+    each_backend(async |db| {
+        let w = world(db).await;
+        let s = w.s.clone();
+        let lab = account(&s, "lab", Role::ServiceProvider).await;
+        let open = s.create_instrument(&lab, &gpu(None, false)).await.unwrap();
+        let rationed = s
+            .create_instrument(&lab, &gpu(Some(2), false))
+            .await
+            .unwrap();
+        let mut firms = Vec::new();
+        for n in 0..12 {
+            firms.push(enterprise_row(&s, n).await);
+        }
+        let entries = audit_len(&s).await;
+        let hour = |h: usize| format!("{h:02}:00");
+        // 0..8: distinct hours of `open`; 8..12: four hours of `rationed`
+        // for one firm with two hours a week; 12..20: eight firms at 18:00
+        // on `open`, where only one can win.
+        let outcomes = race(20, |i| {
+            let (s, lab) = (s.clone(), lab.clone());
+            let input = match i {
+                0..8 => booking(open.id, firms[i], &hour(9 + i), &hour(10 + i)),
+                8..12 => booking(rationed.id, firms[0], &hour(i + 1), &hour(i + 2)),
+                _ => booking(open.id, firms[i - 12], "18:00", "19:00"),
+            };
+            async move { s.book_instrument(&lab, &input).await }
+        })
+        .await;
+        let mut outcomes = outcomes.into_iter();
+        let distinct: Vec<_> = outcomes.by_ref().take(8).map(Result::unwrap).collect();
+        let quota: Vec<_> = outcomes.by_ref().take(4).collect();
+        let admitted = quota.iter().filter(|o| o.is_ok()).count();
+        assert_eq!(admitted, 2, "{quota:?}");
+        for refused in quota.into_iter().filter_map(Result::err) {
+            assert_eq!(codes(refused)[0].1, "over_quota");
+        }
+        let evening = exactly_one_winner_of(outcomes.collect(), "instrument_slot_taken", 7);
+        assert_eq!(evening.start_local, "2030-05-06 18:00");
+        let booked = s.list_bookings(&w.admin, None).await.unwrap();
+        assert_eq!(booked.len(), 8 + 2 + 1);
+        assert!(distinct.iter().all(|d| booked.iter().any(|b| b.id == d.id)));
+        assert_eq!(audit_len(&s).await, entries + 11, "one entry per booking");
         assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
     })
     .await;

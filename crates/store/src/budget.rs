@@ -11,8 +11,11 @@
 use crate::StoreError;
 use crate::entity::{budget, budget_movement};
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
-use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Set};
+use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query};
+use sea_orm::{
+    ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set, Statement,
+};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Why a budget change was refused.
 #[derive(Debug, thiserror::Error)]
@@ -136,18 +139,9 @@ pub async fn apply(
     // UPDATE and the caller's commit only. A refused UPDATE returns an error,
     // and the caller's transaction rolls the movement back with everything
     // else.
-    budget_movement::ActiveModel {
-        budget_id: Set(budget_id),
-        application_id: Set(cause.application_id),
-        disbursement_id: Set(cause.disbursement_id),
-        kind: Set(movement.kind().to_owned()),
-        amount_fen: Set(amount_fen),
-        actor: Set(cause.actor.to_owned()),
-        at: Set(cause.at),
-        ..Default::default()
-    }
-    .insert(tx)
-    .await?;
+    movement_row(budget_id, movement, amount_fen, cause)
+        .insert(tx)
+        .await?;
     let changed = tx.execute(&update).await?.rows_affected();
     if changed == 0 {
         let current = budget::Entity::find_by_id(budget_id)
@@ -167,6 +161,131 @@ pub async fn apply(
         });
     }
     Ok(())
+}
+
+/// What each of `ids` has left (`total − reserved − spent`), for a group of
+/// reservations to decide against: locked until `tx` ends on PostgreSQL
+/// (SQLite's write transaction excludes other writers already). Budgets
+/// are locked in id order, as every group locks them, so two groups never
+/// wait for each other in a cycle.
+pub async fn lock_remaining(
+    tx: &DatabaseTransaction,
+    ids: &BTreeSet<i64>,
+) -> Result<BTreeMap<i64, i64>, StoreError> {
+    if ids.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut select = Query::select();
+    select
+        .expr_as(Expr::col("id"), "id")
+        .expr_as(
+            Expr::col("total_fen")
+                .sub(Expr::col("reserved_fen"))
+                .sub(Expr::col("spent_fen")),
+            "remaining_fen",
+        )
+        .from("budgets")
+        .and_where(Expr::col("id").is_in(ids.iter().copied()))
+        .order_by("id", Order::Asc);
+    if tx.get_database_backend() == DbBackend::Postgres {
+        select.lock(LockType::Update);
+    }
+    let mut remaining = BTreeMap::new();
+    for row in tx.query_all(&select).await? {
+        remaining.insert(row.try_get("", "id")?, row.try_get("", "remaining_fen")?);
+    }
+    Ok(remaining)
+}
+
+/// One reservation of a group (see [`reserve_all`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Reservation<'a> {
+    pub budget_id: i64,
+    pub amount_fen: i64,
+    pub cause: Cause<'a>,
+}
+
+/// Reserves each of `reservations` inside `tx`, as [`apply`] would one by
+/// one: their movement rows in one INSERT, then every budget's sum in one
+/// UPDATE guarded like [`apply`]'s. The caller decided them against
+/// [`lock_remaining`]; should a budget not have room for its sum anyway,
+/// nothing of it may be committed: the error says what it has left.
+pub async fn reserve_all(
+    tx: &DatabaseTransaction,
+    reservations: &[Reservation<'_>],
+) -> Result<(), BudgetError> {
+    let mut sums: BTreeMap<i64, (i64, DateTime<Utc>)> = BTreeMap::new();
+    for r in reservations {
+        // Amounts come validated from services, as in `apply`.
+        assert!(r.amount_fen > 0, "budget movement of {} fen", r.amount_fen);
+        let (sum, at) = sums.entry(r.budget_id).or_insert((0, r.cause.at));
+        *sum = sum
+            .checked_add(r.amount_fen)
+            .expect("a group's reservations fit in i64 fen");
+        *at = Ord::max(*at, r.cause.at);
+    }
+    if sums.is_empty() {
+        return Ok(());
+    }
+    budget_movement::Entity::insert_many(
+        reservations
+            .iter()
+            .map(|r| movement_row(r.budget_id, Movement::Reserve, r.amount_fen, r.cause)),
+    )
+    .exec_without_returning(tx)
+    .await?;
+    let backend = tx.get_database_backend();
+    let mut values = Vec::with_capacity(sums.len() * 3);
+    let rows = crate::values::rows_of(
+        backend,
+        &mut values,
+        sums.iter()
+            .map(|(id, (sum, at))| vec![(*id).into(), (*sum).into(), (*at).into()]),
+    );
+    let sql = format!(
+        "WITH r (r_id, r_sum, r_at) AS (VALUES {rows}) \
+         UPDATE budgets SET reserved_fen = reserved_fen + r.r_sum, updated_at = r.r_at \
+         FROM r WHERE budgets.id = r.r_id \
+           AND budgets.reserved_fen + budgets.spent_fen + r.r_sum <= budgets.total_fen"
+    );
+    let changed = tx
+        .execute_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+        .rows_affected();
+    if changed != sums.len() as u64 {
+        let ids: BTreeSet<i64> = sums.keys().copied().collect();
+        let remaining = lock_remaining(tx, &ids).await?;
+        let (budget_id, left) = sums
+            .iter()
+            .find_map(|(id, (sum, _))| {
+                let left = remaining.get(id).copied();
+                (left.is_none_or(|l| l < *sum)).then_some((*id, left))
+            })
+            .unwrap_or((0, Some(0)));
+        return Err(match left {
+            Some(remaining_fen) => BudgetError::Insufficient { remaining_fen },
+            None => BudgetError::NotFound(budget_id),
+        });
+    }
+    Ok(())
+}
+
+fn movement_row(
+    budget_id: i64,
+    movement: Movement,
+    amount_fen: i64,
+    cause: Cause<'_>,
+) -> budget_movement::ActiveModel {
+    budget_movement::ActiveModel {
+        budget_id: Set(budget_id),
+        application_id: Set(cause.application_id),
+        disbursement_id: Set(cause.disbursement_id),
+        kind: Set(movement.kind().to_owned()),
+        amount_fen: Set(amount_fen),
+        actor: Set(cause.actor.to_owned()),
+        at: Set(cause.at),
+        ..Default::default()
+    }
 }
 
 /// A budget whose figures differ from the sum of its movements.

@@ -1285,17 +1285,18 @@ async fn write_net_changes(
     let backend = tx.get_database_backend();
     // SQLite numbers `?` in order of appearance: bind in the text's order.
     let mut values: Vec<sea_orm::Value> = Vec::with_capacity(accounts.len() * 5 + 1);
-    let mut rows = Vec::with_capacity(accounts.len());
-    for w in accounts {
-        let mut row = Vec::with_capacity(5);
-        for v in std::iter::once(w.before.id).chain(w.deltas()) {
-            values.push(v.into());
-            row.push(placeholder(backend, values.len()));
-        }
-        rows.push(format!("({})", row.join(", ")));
-    }
+    let rows = crate::values::rows_of(
+        backend,
+        &mut values,
+        accounts.iter().map(|w| {
+            std::iter::once(w.before.id)
+                .chain(w.deltas())
+                .map(sea_orm::Value::from)
+                .collect()
+        }),
+    );
     values.push(at.into());
-    let at_placeholder = placeholder(backend, values.len());
+    let at_placeholder = crate::values::placeholder(backend, values.len());
     let sql = format!(
         "WITH net (account_id, d_pend, d_post, c_pend, c_post) AS (VALUES {rows}) \
          UPDATE ledger_accounts SET updated_at = {at}, \
@@ -1308,7 +1309,6 @@ async fn write_net_changes(
                 + debits_posted + net.d_post <= credits_posted + net.c_post) \
            AND (NOT credits_must_not_exceed_debits OR credits_pending + net.c_pend \
                 + credits_posted + net.c_post <= debits_posted + net.d_post)",
-        rows = rows.join(", "),
         at = at_placeholder,
     );
     let updated = tx
@@ -1327,14 +1327,6 @@ async fn write_net_changes(
         });
     }
     Ok(())
-}
-
-/// The `n`th (1-based) bind placeholder of `backend`.
-fn placeholder(backend: sea_orm::DbBackend, n: usize) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => format!("${n}"),
-        _ => "?".to_owned(),
-    }
 }
 
 /// [`create_batch`] in its own transaction, committed once.

@@ -18,6 +18,7 @@ pub mod group;
 pub mod intervals;
 pub mod ledger;
 mod migration;
+pub mod values;
 
 pub use error::StoreError;
 pub use sea_orm;

@@ -2,10 +2,12 @@
 //! of `a` against a budget `B` with K·a > B — exactly floor(B / a) succeed,
 //! the rest are refused with the remaining figure, and the budget reconciles
 //! with its movements. Repeated over seeds; the seed is printed on failure.
+//! Groups of reservations (as approvals are written) race single ones the
+//! same way.
 
 use chrono::Utc;
 use opcity_store::Store;
-use opcity_store::budget::{self, BudgetError, Cause, Movement};
+use opcity_store::budget::{self, BudgetError, Cause, Movement, Reservation};
 use opcity_store::entity::budget as budget_entity;
 use opcity_store::sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use opcity_testkit::each_backend;
@@ -143,6 +145,114 @@ async fn the_database_refuses_overspending_and_edits_of_movements() {
         );
         drop(tx);
         assert!(budget::reconcile(conn).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// A group's reservations, as approvals are written: lock the budget, admit
+/// in order what fits, reserve them all at once. Returns how many it admitted.
+async fn reserve_group(store: Store, id: i64, amount: i64, wanted: usize) -> i64 {
+    let tx = store.begin().await.unwrap();
+    let ids = std::collections::BTreeSet::from([id]);
+    let left = budget::lock_remaining(&tx, &ids).await.unwrap()[&id];
+    let admitted = (left / amount).min(wanted as i64);
+    let cause = Cause {
+        actor: "group",
+        application_id: None,
+        disbursement_id: None,
+        at: Utc::now(),
+    };
+    let group: Vec<Reservation<'_>> = (0..admitted)
+        .map(|_| Reservation {
+            budget_id: id,
+            amount_fen: amount,
+            cause,
+        })
+        .collect();
+    budget::reserve_all(&tx, &group).await.unwrap();
+    tx.commit().await.unwrap();
+    admitted
+}
+
+/// Groups of reservations race single ones: each group decides against
+/// the figure it locked, so together they reserve exactly what fits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn groups_of_reservations_never_overspend() {
+    each_backend(async |db| {
+        for round in 0..4u64 {
+            let mut seed = 0x9_0000 + round;
+            let amount = 1 + (lcg(&mut seed) % 50) as i64 * 1_000;
+            let total = amount * 40 + (lcg(&mut seed) % amount as u64) as i64;
+            let id = new_budget(&db.store, total, 2030 + round as i32).await;
+            let groups: Vec<_> = (0..12)
+                .map(|n| tokio::spawn(reserve_group(db.store.clone(), id, amount, 1 + n % 5)))
+                .collect();
+            let singles: Vec<_> = (0..20)
+                .map(|_| tokio::spawn(reserve(db.store.clone(), id, amount)))
+                .collect();
+            let mut admitted = 0;
+            for g in groups {
+                admitted += g.await.unwrap();
+            }
+            for s in singles {
+                match s.await.unwrap() {
+                    Ok(()) => admitted += 1,
+                    Err(BudgetError::Insufficient { remaining_fen }) => {
+                        assert!(remaining_fen < amount, "seed {seed:#x}")
+                    }
+                    Err(other) => panic!("seed {seed:#x}: {other}"),
+                }
+            }
+            // 12 groups ask for 36 and singles for 20: more than the 40 that fit.
+            assert_eq!(admitted, 40, "seed {seed:#x} on {:?}", db.backend());
+            let b = budget_entity::Entity::find_by_id(id)
+                .one(db.store.db())
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(b.reserved_fen, 40 * amount);
+        }
+        assert!(budget::reconcile(db.store.db()).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// A group whose sum does not fit is refused by the guarded UPDATE itself,
+/// naming what is left, and its transaction writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_group_that_does_not_fit_is_refused_whole() {
+    each_backend(async |db| {
+        let id = new_budget(&db.store, 10_000, 2026).await;
+        let tx = db.store.begin().await.unwrap();
+        let cause = Cause {
+            actor: "group",
+            application_id: None,
+            disbursement_id: None,
+            at: Utc::now(),
+        };
+        let group = [6_000, 5_000].map(|amount_fen| Reservation {
+            budget_id: id,
+            amount_fen,
+            cause,
+        });
+        let err = budget::reserve_all(&tx, &group).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                BudgetError::Insufficient {
+                    remaining_fen: 10_000
+                }
+            ),
+            "{err}"
+        );
+        drop(tx);
+        let b = budget_entity::Entity::find_by_id(id)
+            .one(db.store.db())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(b.reserved_fen, 0);
+        assert!(budget::reconcile(db.store.db()).await.unwrap().is_empty());
     })
     .await;
 }

@@ -6,9 +6,7 @@ use crate::{Services, record_change};
 use opcity_domain::District;
 use opcity_store::budget::{self, BudgetError, Cause, Movement};
 use opcity_store::entity::budget as budget_entity;
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
+use opcity_store::sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -45,6 +43,16 @@ impl From<&budget_entity::Model> for BudgetView {
             remaining_fen: b.total_fen - b.reserved_fen - b.spent_fen,
         }
     }
+}
+
+/// No budget of `programme` for the authority and the year to pay from.
+pub(crate) fn no_budget(programme: &str, authority: &str, year: i32) -> ServiceError {
+    ServiceError::Validation(vec![
+        FieldError::new("amount_fen", "no_budget")
+            .with("programme", programme)
+            .with("authority", authority)
+            .with("year", year),
+    ])
 }
 
 /// A budget error as users see it: the remaining figure when it runs out.
@@ -193,30 +201,5 @@ impl Services {
             .all(self.store().db())
             .await?;
         Ok(rows.iter().map(BudgetView::from).collect())
-    }
-
-    /// The budget that pays an approval: the programme's pool for the year,
-    /// held by the deciding authority (the district, or the city).
-    pub(crate) async fn budget_for<C: opcity_store::sea_orm::ConnectionTrait>(
-        &self,
-        db: &C,
-        programme: &str,
-        year: i32,
-        authority: &str,
-    ) -> Result<budget_entity::Model> {
-        budget_entity::Entity::find()
-            .filter(budget_entity::Column::Programme.eq(programme))
-            .filter(budget_entity::Column::Year.eq(year))
-            .filter(budget_entity::Column::Authority.eq(authority))
-            .one(db)
-            .await?
-            .ok_or_else(|| {
-                ServiceError::Validation(vec![
-                    FieldError::new("amount_fen", "no_budget")
-                        .with("programme", programme)
-                        .with("authority", authority)
-                        .with("year", year),
-                ])
-            })
     }
 }

@@ -1,5 +1,6 @@
 //! Creating, submitting, reviewing, accepting and withdrawing applications.
 
+use super::approvals::ApproveRequest;
 use super::budgets::budget_error;
 use super::evidence::{DocumentView, MissingEvidence, check_form, missing_evidence};
 use super::submissions::SubmitRequest;
@@ -65,6 +66,18 @@ pub struct ReviewInput {
     pub no_conflict_declared: bool,
     /// For `return`: the date more information is due (YYYY-MM-DD).
     pub return_deadline: Option<String>,
+}
+
+/// What an approval grants: the amount, reserved in the deciding
+/// authority's budget of the year.
+#[derive(Debug, Clone)]
+pub(super) struct Terms {
+    pub amount: Option<i64>,
+    /// Above the programme's threshold: a second reviewer must approve too.
+    pub second_review: bool,
+    /// The district, or `municipal`.
+    pub authority: String,
+    pub year: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -150,7 +163,7 @@ pub struct QueueFilter {
     pub state: Option<String>,
 }
 
-fn view(
+pub(super) fn view(
     a: &application::Model,
     now: DateTime<Utc>,
     awaiting_second_review: bool,
@@ -181,6 +194,33 @@ fn view(
             .filter(|_| state.awaits_review())
             .map(|s| (now - s).num_days()),
         awaiting_second_review,
+    }
+}
+
+/// The review a reviewer's decision leaves, with its rubric total.
+pub(super) fn review_row(
+    actor: &Actor,
+    app: &application::Model,
+    input: &ReviewInput,
+    score: Option<i32>,
+    now: DateTime<Utc>,
+) -> review::ActiveModel {
+    let decision = serde_json::to_value(input.decision)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    review::ActiveModel {
+        application_id: Set(app.id),
+        reviewer_id: Set(actor.account_id),
+        decision: Set(decision),
+        amount_fen: Set(input.amount_fen),
+        score: Set(score),
+        scores: Set((!input.scores.is_empty())
+            .then(|| serde_json::to_string(&input.scores).unwrap_or_default())),
+        comment: Set(input.comment.clone()),
+        no_conflict_declared: Set(input.no_conflict_declared),
+        at: Set(now),
+        ..Default::default()
     }
 }
 
@@ -655,13 +695,28 @@ impl Services {
     /// authority's budget in the same transaction; it is refused with the
     /// remaining figure when the budget runs out, when the applicant is no
     /// longer eligible (exclusions are checked now, against current grants),
-    /// or above the programme's figure.
+    /// or above the programme's figure. Approvals are written in a group
+    /// commit with the approvals that arrive meanwhile (`approvals.rs`).
     pub async fn review_application(
         &self,
         actor: &Actor,
         id: i64,
         input: &ReviewInput,
     ) -> Result<ApplicationView> {
+        let event = match input.decision {
+            Decision::Approve => {
+                let request = ApproveRequest {
+                    actor: actor.clone(),
+                    application_id: id,
+                    input: input.clone(),
+                    at: self.now(),
+                };
+                return self.approve_in_group(request).await;
+            }
+            Decision::Reject => Event::Reject,
+            Decision::Forward => Event::Forward,
+            Decision::Return => Event::Return,
+        };
         let tx = self.store().begin().await?;
         let app = self.load_application(&tx, id).await?;
         authorize(actor, Action::Update, resource(&app))?;
@@ -673,66 +728,40 @@ impl Services {
         let now = self.now();
         let label = actor.audit_label();
         self.record_review(&tx, actor, &app, input, now).await?;
-        let after = match input.decision {
-            Decision::Reject => {
-                self.move_application(
-                    &tx,
-                    &app,
-                    Event::Reject,
-                    role_party,
-                    &label,
-                    input.comment.as_deref(),
-                )
-                .await?
-            }
-            Decision::Forward => {
-                self.move_application(
-                    &tx,
-                    &app,
-                    Event::Forward,
-                    role_party,
-                    &label,
-                    input.comment.as_deref(),
-                )
-                .await?
-            }
-            Decision::Return => {
-                let today = opcity_domain::today_in_shanghai(now);
-                let deadline = input
-                    .return_deadline
-                    .as_deref()
-                    .and_then(|d| d.parse::<NaiveDate>().ok())
-                    .filter(|d| *d > today)
-                    .ok_or_else(|| {
-                        ServiceError::invalid("return_deadline", "future_date_required")
-                    })?;
-                let step = Step {
-                    event: Event::Return,
-                    party: role_party,
-                    actor: &label,
-                    comment: input.comment.as_deref(),
-                };
-                self.move_through(&tx, &app, &[step], |a| {
-                    a.return_deadline = Set(Some(deadline));
-                })
-                .await?
-            }
-            Decision::Approve => match self
-                .approve(&tx, actor, &app, input, role_party, now)
-                .await?
-            {
-                Some(approved) => approved,
-                None => {
-                    tx.commit().await?;
-                    return Ok(view(&app, now, true));
-                }
-            },
+        let after = if event == Event::Return {
+            let today = opcity_domain::today_in_shanghai(now);
+            let deadline = input
+                .return_deadline
+                .as_deref()
+                .and_then(|d| d.parse::<NaiveDate>().ok())
+                .filter(|d| *d > today)
+                .ok_or_else(|| ServiceError::invalid("return_deadline", "future_date_required"))?;
+            let step = Step {
+                event,
+                party: role_party,
+                actor: &label,
+                comment: input.comment.as_deref(),
+            };
+            self.move_through(&tx, &app, &[step], |a| {
+                a.return_deadline = Set(Some(deadline));
+            })
+            .await?
+        } else {
+            self.move_application(
+                &tx,
+                &app,
+                event,
+                role_party,
+                &label,
+                input.comment.as_deref(),
+            )
+            .await?
         };
         tx.commit().await?;
         Ok(view(&after, now, false))
     }
 
-    fn check_conflict_of_interest(
+    pub(super) fn check_conflict_of_interest(
         &self,
         actor: &Actor,
         app: &application::Model,
@@ -770,32 +799,18 @@ impl Services {
         now: DateTime<Utc>,
     ) -> Result<()> {
         let score = self.check_scores(app, input)?;
-        let decision = serde_json::to_value(input.decision)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        review::ActiveModel {
-            application_id: Set(app.id),
-            reviewer_id: Set(actor.account_id),
-            decision: Set(decision),
-            amount_fen: Set(input.amount_fen),
-            score: Set(score),
-            scores: Set((!input.scores.is_empty())
-                .then(|| serde_json::to_string(&input.scores).unwrap_or_default())),
-            comment: Set(input.comment.clone()),
-            no_conflict_declared: Set(input.no_conflict_declared),
-            at: Set(now),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
+        review_row(actor, app, input, score, now).insert(tx).await?;
         Ok(())
     }
 
     /// Checks the scores against the programme's rubric and returns their
     /// total: every criterion known and within 0..=max, and all of them
     /// scored when approving.
-    fn check_scores(&self, app: &application::Model, input: &ReviewInput) -> Result<Option<i32>> {
+    pub(super) fn check_scores(
+        &self,
+        app: &application::Model,
+        input: &ReviewInput,
+    ) -> Result<Option<i32>> {
         let pack = self.pack();
         let rubric = pack
             .programme(&app.programme)
@@ -827,16 +842,18 @@ impl Services {
         Ok((!input.scores.is_empty()).then(|| input.scores.values().sum()))
     }
 
-    /// Approves, or returns `None` when the approval waits for a second reviewer.
-    async fn approve(
+    /// What approving `app` now would grant, from the engine's `current`
+    /// result: refused when the applicant is no longer eligible, above the
+    /// programme's figure, or by a district reviewer where the municipality
+    /// decides.
+    pub(super) fn approval_terms(
         &self,
-        tx: &DatabaseTransaction,
-        actor: &Actor,
         app: &application::Model,
         input: &ReviewInput,
         role_party: Party,
+        current: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<Option<application::Model>> {
+    ) -> Result<Terms> {
         let pack = self.pack();
         let programme = pack
             .programme(&app.programme)
@@ -849,7 +866,6 @@ impl Services {
                 "municipal_decision_forward",
             ));
         }
-        let current = self.current_result(tx, app).await?;
         let result = &current["result"];
         if result["status"] != "eligible" {
             let failed: Vec<String> = result["reasons"]
@@ -881,74 +897,20 @@ impl Services {
             (None, Some(_)) => return Err(ServiceError::invalid("amount_fen", "required")),
             (None, None) => None,
         };
-        if let (Some(a), Some(threshold)) = (amount, programme.second_review_above)
-            && a > threshold.0
-            && !self.has_other_approval(tx, app, actor.account_id).await?
-        {
-            return Ok(None);
-        }
-        let label = actor.audit_label();
-        let budget = match amount {
-            Some(a) => {
-                let authority = if programme.decided_by == DecidedBy::District {
-                    app.district.clone()
-                } else {
-                    "municipal".to_owned()
-                };
-                let year = opcity_domain::today_in_shanghai(now).year();
-                let b = self
-                    .budget_for(tx, &app.programme, year, &authority)
-                    .await?;
-                Some((b.id, a))
-            }
-            None => None,
+        let authority = if programme.decided_by == DecidedBy::District {
+            app.district.clone()
+        } else {
+            "municipal".to_owned()
         };
-        let step = Step {
-            event: Event::Approve,
-            party: role_party,
-            actor: &label,
-            comment: input.comment.as_deref(),
-        };
-        let approved = self
-            .move_through(tx, app, &[step], |a| {
-                a.approved_fen = Set(amount);
-                a.budget_id = Set(budget.map(|(id, _)| id));
-                a.decided_at = Set(Some(now));
-            })
-            .await?;
-        // The reservation comes last, just before the caller commits: the
-        // budget's row lock, which every approval against this budget waits
-        // for, is then held for one statement and the commit.
-        if let Some((budget_id, a)) = budget {
-            let cause = Cause {
-                actor: &label,
-                application_id: Some(app.id),
-                disbursement_id: None,
-                at: now,
-            };
-            budget::apply(tx, budget_id, Movement::Reserve, a, cause)
-                .await
-                .map_err(budget_error)?;
-        }
-        Ok(Some(approved))
-    }
-
-    /// Whether another reviewer approved since the last submission.
-    async fn has_other_approval(
-        &self,
-        tx: &DatabaseTransaction,
-        app: &application::Model,
-        reviewer: i64,
-    ) -> Result<bool> {
-        let since = app.submitted_at.unwrap_or(app.created_at);
-        let approvals = review::Entity::find()
-            .filter(review::Column::ApplicationId.eq(app.id))
-            .filter(review::Column::Decision.eq("approve"))
-            .filter(review::Column::At.gte(since))
-            .filter(review::Column::ReviewerId.ne(reviewer))
-            .all(tx)
-            .await?;
-        Ok(!approvals.is_empty())
+        Ok(Terms {
+            amount,
+            second_review: matches!(
+                (amount, programme.second_review_above),
+                (Some(a), Some(threshold)) if a > threshold.0
+            ),
+            authority,
+            year: opcity_domain::today_in_shanghai(now).year(),
+        })
     }
 
     /// The applicant accepts the offer: the schedule is generated, the benefit

@@ -8,6 +8,7 @@
 //! history, audits and notifies the applicant — all in the caller's
 //! transaction.
 
+pub(crate) mod approvals;
 pub mod budgets;
 pub mod disbursements;
 pub mod evidence;

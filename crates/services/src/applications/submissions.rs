@@ -33,8 +33,8 @@ use opcity_store::sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
     QueryFilter, QueryOrder, Statement, Value,
 };
+use opcity_store::values::rows_of;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
 /// At most this many submissions share one group.
 const MAX_GROUP: usize = 256;
@@ -92,13 +92,8 @@ impl Services {
         &self,
         request: SubmitRequest,
     ) -> Result<application::Model> {
-        let queue = self.submissions.get_or_init(|| {
-            // The committers' services have a queue slot of their own:
-            // holding this one would keep them alive forever.
-            let services = Services {
-                submissions: Arc::default(),
-                ..self.clone()
-            };
+        let queue = self.groups.submissions.get_or_init(|| {
+            let services = self.for_committers();
             GroupCommit::start(COMMITTERS, MAX_GROUP, move |requests| {
                 let services = services.clone();
                 async move { services.submit_group(&requests).await }
@@ -301,28 +296,22 @@ async fn update_group(
 ) -> Result<BTreeMap<i64, application::Model>> {
     let backend = tx.get_database_backend();
     let mut values: Vec<Value> = Vec::with_capacity(decided.len() * 7);
-    let mut rows = Vec::with_capacity(decided.len());
-    for d in decided {
-        let to = d.states.last().expect("a move has states");
-        let row = [
-            Value::from(d.app.id),
-            Value::from(d.states[0].id()),
-            Value::from(d.app.form_data.as_str()),
-            Value::from(to.id()),
-            Value::from(d.at),
-            Value::from(d.explanation.to_string()),
-            Value::from(d.explanation["pack"]["version"].as_str().map(str::to_owned)),
-        ];
-        let mut marks = Vec::with_capacity(row.len());
-        for v in row {
-            values.push(v);
-            marks.push(match backend {
-                DbBackend::Postgres => format!("${}", values.len()),
-                _ => "?".to_owned(),
-            });
-        }
-        rows.push(format!("({})", marks.join(", ")));
-    }
+    let rows = rows_of(
+        backend,
+        &mut values,
+        decided.iter().map(|d| {
+            let to = d.states.last().expect("a move has states");
+            vec![
+                Value::from(d.app.id),
+                Value::from(d.states[0].id()),
+                Value::from(d.app.form_data.as_str()),
+                Value::from(to.id()),
+                Value::from(d.at),
+                Value::from(d.explanation.to_string()),
+                Value::from(d.explanation["pack"]["version"].as_str().map(str::to_owned)),
+            ]
+        }),
+    );
     let returning = match backend {
         DbBackend::Postgres => "applications.*",
         // SQLite returns only the updated table's columns.
@@ -336,7 +325,6 @@ async fn update_group(
          FROM moved WHERE applications.id = moved.m_id \
            AND applications.state = moved.m_from AND applications.form_data = moved.m_form \
          RETURNING {returning}",
-        rows = rows.join(", "),
     );
     let mut moved = BTreeMap::new();
     for row in tx

@@ -24,6 +24,34 @@ pub(crate) struct Claim {
     pub field: &'static str,
 }
 
+impl Claim {
+    /// The holding that overlaps this claim, as `db` sees it.
+    async fn holder<C: ConnectionTrait>(&self, db: &C) -> Result<Option<Held>> {
+        Ok(find_overlap(
+            db,
+            self.kind,
+            self.resource_id,
+            self.start,
+            self.end,
+            self.except,
+        )
+        .await?)
+    }
+
+    /// Why the database refused this claim's write: the interval is taken
+    /// by the holding that overlaps it (as `db` sees it), or, should that
+    /// one be gone by now, still a conflict.
+    pub(crate) async fn refusal<C: ConnectionTrait>(&self, db: &C) -> Result<ServiceError> {
+        Ok(match self.holder(db).await? {
+            Some(held) => taken(self, held),
+            None => ServiceError::Conflict {
+                code: self.code,
+                field: Some(self.field),
+            },
+        })
+    }
+}
+
 fn taken(claim: &Claim, held: Held) -> ServiceError {
     ServiceError::Taken {
         code: claim.code,
@@ -60,16 +88,7 @@ impl Guard {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .push(claim);
-        match find_overlap(
-            db,
-            claim.kind,
-            claim.resource_id,
-            claim.start,
-            claim.end,
-            claim.except,
-        )
-        .await?
-        {
+        match claim.holder(db).await? {
             Some(held) => Err(taken(&claim, held)),
             None => Ok(()),
         }
@@ -126,16 +145,7 @@ impl Services {
             }) => {
                 let claims = guard.claims();
                 for claim in &claims {
-                    if let Some(held) = find_overlap(
-                        self.store().db(),
-                        claim.kind,
-                        claim.resource_id,
-                        claim.start,
-                        claim.end,
-                        claim.except,
-                    )
-                    .await?
-                    {
+                    if let Some(held) = claim.holder(self.store().db()).await? {
                         return Err(taken(claim, held));
                     }
                 }

@@ -22,8 +22,8 @@ use opcity_store::entity::{community, enterprise, instrument, instrument_booking
 use opcity_store::intervals::{Holdings, lock_key, stored_instant};
 use opcity_store::sea_orm::sea_query::Query;
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use std::collections::BTreeMap;
 
@@ -163,6 +163,69 @@ fn booking_view(b: &instrument_booking::Model) -> BookingView {
         late_cancel: b.late_cancel,
         purpose: b.purpose.clone(),
     }
+}
+
+/// A booking checked and authorized, as its transaction writes it.
+#[derive(Debug, Clone)]
+pub(crate) struct NewBooking {
+    pub instrument_id: i64,
+    pub quota_hours_week: Option<i32>,
+    pub requires_approval: bool,
+    pub enterprise_id: i64,
+    pub booked_by: i64,
+    /// The booker's audit label.
+    pub actor: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub purpose: String,
+    pub at: DateTime<Utc>,
+}
+
+impl NewBooking {
+    /// The interval it holds: a fresh row, refused by the database on
+    /// overlap.
+    pub fn claim(&self) -> Claim {
+        Claim {
+            kind: Holdings::InstrumentBookings,
+            resource_id: self.instrument_id,
+            start: self.start,
+            end: self.end,
+            except: None,
+            code: SLOT_TAKEN,
+            field: "start",
+        }
+    }
+}
+
+/// Inserts `booking`, pending until approved where the instrument requires
+/// approval. The database refuses it when it overlaps a holding.
+pub(super) async fn insert_booking(
+    tx: &DatabaseTransaction,
+    booking: &NewBooking,
+) -> Result<BookingView> {
+    let status = if booking.requires_approval {
+        "pending"
+    } else {
+        "confirmed"
+    };
+    let saved = instrument_booking::ActiveModel {
+        instrument_id: Set(booking.instrument_id),
+        enterprise_id: Set(booking.enterprise_id),
+        booked_by: Set(booking.booked_by),
+        start_at: Set(booking.start),
+        end_at: Set(booking.end),
+        status: Set(status.to_owned()),
+        late_cancel: Set(false),
+        purpose: Set(booking.purpose.clone()),
+        created_at: Set(booking.at),
+        decided_at: Set(None),
+        checked_in_at: Set(None),
+        cancelled_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(booking_view(&saved))
 }
 
 /// One slot of a day.
@@ -482,72 +545,32 @@ impl Services {
             return Err(refuse("start", "in_the_past"));
         }
         check_opening(&inst, start, end)?;
+        let booking = NewBooking {
+            requires_approval: inst.requires_approval,
+            quota_hours_week: inst.quota_hours_week,
+            instrument_id: inst.id,
+            enterprise_id: input.enterprise_id,
+            booked_by: actor.account_id,
+            actor: actor.audit_label(),
+            start,
+            end,
+            purpose,
+            at: now,
+        };
+        if self.store().db_backend() == DbBackend::Sqlite {
+            return self.book_in_group(booking).await;
+        }
         self.guarded(async |tx, guard| {
-            if let Some(quota) = inst.quota_hours_week {
-                lock_key(
-                    tx,
-                    &format!(
-                        "quota:instrument:{}:enterprise:{}",
-                        inst.id, input.enterprise_id
-                    ),
-                )
-                .await?;
-                let used = self
-                    .minutes_used(tx, &inst, input.enterprise_id, start)
-                    .await?;
-                let asked = (end - start).num_minutes();
-                if used + asked > i64::from(quota) * 60 {
-                    return Err(ServiceError::Validation(vec![
-                        FieldError::new("end", "over_quota")
-                            .with("quota_hours", quota)
-                            .with("used_hours", format!("{:.1}", used as f64 / 60.0)),
-                    ]));
-                }
-            }
+            self.check_quota(tx, &booking).await?;
             // A new booking: the database refuses an overlap on insert.
-            guard
-                .claim(
-                    tx,
-                    Claim {
-                        kind: Holdings::InstrumentBookings,
-                        resource_id: inst.id,
-                        start,
-                        end,
-                        except: None,
-                        code: SLOT_TAKEN,
-                        field: "start",
-                    },
-                )
-                .await?;
-            let saved = instrument_booking::ActiveModel {
-                instrument_id: Set(inst.id),
-                enterprise_id: Set(input.enterprise_id),
-                booked_by: Set(actor.account_id),
-                start_at: Set(start),
-                end_at: Set(end),
-                status: Set(if inst.requires_approval {
-                    "pending"
-                } else {
-                    "confirmed"
-                }
-                .to_owned()),
-                late_cancel: Set(false),
-                purpose: Set(purpose.clone()),
-                created_at: Set(now),
-                decided_at: Set(None),
-                checked_in_at: Set(None),
-                cancelled_at: Set(None),
-                ..Default::default()
-            }
-            .insert(tx)
-            .await?;
-            let view = booking_view(&saved);
+            guard.claim(tx, booking.claim()).await?;
+            let view = insert_booking(tx, &booking).await?;
             record_change(
                 tx,
                 now,
-                &actor.audit_label(),
+                &booking.actor,
                 "booking.create",
-                saved.id,
+                view.id,
                 None,
                 Some(&view),
             )
@@ -557,19 +580,54 @@ impl Services {
         .await
     }
 
+    /// Refuses `booking` when it would take its enterprise over the
+    /// instrument's weekly quota, counting what `tx` sees. Bookings of one
+    /// enterprise's quota take turns, so two cannot both fit the last hours.
+    pub(super) async fn check_quota(
+        &self,
+        tx: &DatabaseTransaction,
+        booking: &NewBooking,
+    ) -> Result<()> {
+        let Some(quota) = booking.quota_hours_week else {
+            return Ok(());
+        };
+        let key = format!(
+            "quota:instrument:{}:enterprise:{}",
+            booking.instrument_id, booking.enterprise_id
+        );
+        lock_key(tx, &key).await?;
+        let used = self
+            .minutes_used(
+                tx,
+                booking.instrument_id,
+                booking.enterprise_id,
+                booking.start,
+            )
+            .await?;
+        let asked = (booking.end - booking.start).num_minutes();
+        if used + asked > i64::from(quota) * 60 {
+            return Err(ServiceError::Validation(vec![
+                FieldError::new("end", "over_quota")
+                    .with("quota_hours", quota)
+                    .with("used_hours", format!("{:.1}", used as f64 / 60.0)),
+            ]));
+        }
+        Ok(())
+    }
+
     /// Minutes the enterprise holds on the instrument in the ISO week of
     /// `at` (Shanghai), late cancellations included.
     async fn minutes_used<C: ConnectionTrait>(
         &self,
         db: &C,
-        inst: &instrument::Model,
+        instrument_id: i64,
         enterprise_id: i64,
         at: DateTime<Utc>,
     ) -> Result<i64> {
         let monday = week_start(shanghai_date(at));
         let (from, to) = (day_start(monday), day_start(monday + Duration::days(7)));
         let rows = instrument_booking::Entity::find()
-            .filter(instrument_booking::Column::InstrumentId.eq(inst.id))
+            .filter(instrument_booking::Column::InstrumentId.eq(instrument_id))
             .filter(instrument_booking::Column::EnterpriseId.eq(enterprise_id))
             .filter(instrument_booking::Column::StartAt.gte(from))
             .filter(instrument_booking::Column::StartAt.lt(to))

@@ -1,0 +1,522 @@
+//! Group commit for approvals, as for submissions (`submissions.rs`). Every
+//! approval against one budget must take that budget's row lock, so one at
+//! a time would hold it through a commit each; a group holds it once for
+//! all the approvals that arrived meanwhile.
+//!
+//! A request only queues. A group reads the applications, their cases, the
+//! approvals already given and the budgets with one query per table, and
+//! decides each approval in memory as `review_application` would alone:
+//! allowed, no conflict of interest, scored, still eligible, within the
+//! programme's figure, and a budget to pay from; or waiting for a second
+//! reviewer. Then one transaction:
+//! 1. locks the applications it moves, and then their budgets in id order;
+//! 2. admits the approvals, in the order they came, while their budget has
+//!    room; each other one is refused with what is left (`budget_insufficient`);
+//! 3. writes the admitted moves with one guarded UPDATE, then the reviews,
+//!    history, notifications and audit entries with one INSERT per table;
+//! 4. reserves the admitted amounts: their movements in one INSERT and one
+//!    guarded UPDATE of each budget's sum ([`opcity_store::budget::reserve_all`]);
+//!
+//! and commits. Each approval is answered on its own, and a refused one
+//! leaves nothing. When a group fails as a whole (the database), or the
+//! committers are gone, each approval is decided alone, the same way.
+
+use super::budgets::no_budget;
+use super::lifecycle::{
+    ApplicationView, Moved, ReviewInput, Step, Terms, party, record_moves, resource, review_row,
+    states_through, view,
+};
+use crate::Services;
+use crate::authz::{Action, Actor, authorize};
+use crate::error::{FieldError, Result, ServiceError};
+use crate::matching::CaseSubject;
+use chrono::{DateTime, Utc};
+use opcity_domain::application::{Event, Party, State};
+use opcity_store::budget::{Cause, Reservation, lock_remaining, reserve_all};
+use opcity_store::entity::{application, budget, review};
+use opcity_store::group::GroupCommit;
+use opcity_store::sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QuerySelect, Statement, Value,
+};
+use opcity_store::values::rows_of;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// At most this many approvals share one group.
+const MAX_GROUP: usize = 256;
+const COMMITTERS: usize = 2;
+
+/// An approval as its request leaves it.
+#[derive(Debug, Clone)]
+pub(crate) struct ApproveRequest {
+    pub actor: Actor,
+    pub application_id: i64,
+    pub input: ReviewInput,
+    pub at: DateTime<Utc>,
+}
+
+/// The committers' queue, kept by [`Services`].
+pub(crate) type Queue = GroupCommit<ApproveRequest, Result<ApplicationView>>;
+
+/// An approval decided in memory: what its transaction writes.
+struct Decided<'a> {
+    request: &'a ApproveRequest,
+    app: &'a application::Model,
+    party: Party,
+    label: String,
+    score: Option<i32>,
+    outcome: Outcome,
+}
+
+enum Outcome {
+    /// Above the programme's threshold with no other approval yet: only
+    /// the review is written.
+    AwaitsSecond,
+    Approve {
+        /// The amount and the budget it is reserved in.
+        reserve: Option<(i64, i64)>,
+        states: Vec<State>,
+    },
+}
+
+impl Decided<'_> {
+    fn step(&self) -> Step<'_> {
+        Step {
+            event: Event::Approve,
+            party: self.party,
+            actor: &self.label,
+            comment: self.request.input.comment.as_deref(),
+        }
+    }
+
+    fn reserve(&self) -> Option<(i64, i64)> {
+        match &self.outcome {
+            Outcome::Approve { reserve, .. } => *reserve,
+            Outcome::AwaitsSecond => None,
+        }
+    }
+}
+
+/// An approval decided but for its budget: what the engine and the
+/// programme grant.
+struct Granted<'a> {
+    app: &'a application::Model,
+    party: Party,
+    score: Option<i32>,
+    terms: Terms,
+    awaits_second: bool,
+}
+
+impl Services {
+    /// Decides `request` in the next group (see the module docs).
+    pub(crate) async fn approve_in_group(
+        &self,
+        request: ApproveRequest,
+    ) -> Result<ApplicationView> {
+        let queue = self.groups.approvals.get_or_init(|| {
+            let services = self.for_committers();
+            GroupCommit::start(COMMITTERS, MAX_GROUP, move |requests| {
+                let services = services.clone();
+                async move { services.approve_group(&requests).await }
+            })
+        });
+        if let Some(answer) = queue.submit(request.clone()).await {
+            return answer;
+        }
+        let mut answers = self.approve_group(std::slice::from_ref(&request)).await?;
+        answers.pop().expect("one answer per approval")
+    }
+
+    /// One group: reads for all, decides each, writes all that pass in one
+    /// transaction. The outer error means the group failed as a whole.
+    async fn approve_group(
+        &self,
+        requests: &[ApproveRequest],
+    ) -> Result<Vec<Result<ApplicationView>>> {
+        let db = self.store().db();
+        let ids = || requests.iter().map(|r| r.application_id);
+        let (apps, approvals) = tokio::try_join!(
+            application::Entity::find()
+                .filter(application::Column::Id.is_in(ids()))
+                .all(db),
+            review::Entity::find()
+                .filter(review::Column::ApplicationId.is_in(ids()))
+                .filter(review::Column::Decision.eq("approve"))
+                .all(db),
+        )?;
+        let apps: BTreeMap<i64, application::Model> = apps.into_iter().map(|a| (a.id, a)).collect();
+        let granted = self.grant_each(requests, &apps, &approvals).await?;
+        let decided = self.with_budgets(requests, granted).await?;
+        let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
+        let mut written = self.write_approvals(&ready).await?.into_iter();
+        Ok(decided
+            .into_iter()
+            .map(|d| match d {
+                Ok(_) => written.next().expect("one answer per written approval"),
+                Err(refusal) => Err(refusal),
+            })
+            .collect())
+    }
+
+    /// Checks each approval as `review_application` does, in its order, up
+    /// to the budget: the engine's result comes from cases read for the
+    /// whole group at once.
+    async fn grant_each<'a>(
+        &self,
+        requests: &[ApproveRequest],
+        apps: &'a BTreeMap<i64, application::Model>,
+        approvals: &[review::Model],
+    ) -> Result<Vec<Result<Granted<'a>>>> {
+        let sources: BTreeMap<i64, String> = apps
+            .keys()
+            .map(|id| (*id, format!("application:{id}")))
+            .collect();
+        let subjects: Vec<CaseSubject<'_>> = apps
+            .values()
+            .map(|a| CaseSubject {
+                person_id: a.person_id,
+                enterprise_id: a.enterprise_id,
+                exclude_source: Some(&sources[&a.id]),
+            })
+            .collect();
+        let cases: BTreeMap<i64, opcity_policy::Case> = apps
+            .keys()
+            .copied()
+            .zip(self.cases_for(self.store().db(), &subjects).await?)
+            .collect();
+        Ok(requests
+            .iter()
+            .map(|request| {
+                let app = apps
+                    .get(&request.application_id)
+                    .ok_or(ServiceError::NotFound {
+                        entity: "application",
+                    })?;
+                let (actor, input) = (&request.actor, &request.input);
+                authorize(actor, Action::Update, resource(app))?;
+                self.check_conflict_of_interest(actor, app, input.no_conflict_declared)?;
+                let party = party(actor, app);
+                if party == Party::Applicant {
+                    return Err(ServiceError::Forbidden);
+                }
+                let score = self.check_scores(app, input)?;
+                let current = self.explanation(&cases[&app.id], &app.programme)?;
+                let terms = self.approval_terms(app, input, party, &current, request.at)?;
+                let since = app.submitted_at.unwrap_or(app.created_at);
+                let other_approval = approvals.iter().any(|r| {
+                    r.application_id == app.id && r.at >= since && r.reviewer_id != actor.account_id
+                });
+                Ok(Granted {
+                    app,
+                    party,
+                    score,
+                    awaits_second: terms.second_review && !other_approval,
+                    terms,
+                })
+            })
+            .collect())
+    }
+
+    /// Finds the budget each approval's amount is reserved in (one query
+    /// for the group) and checks the move is one the application may take.
+    async fn with_budgets<'a>(
+        &self,
+        requests: &'a [ApproveRequest],
+        granted: Vec<Result<Granted<'a>>>,
+    ) -> Result<Vec<Result<Decided<'a>>>> {
+        let wanted = || {
+            granted
+                .iter()
+                .filter_map(|g| g.as_ref().ok())
+                .filter(|g| !g.awaits_second && g.terms.amount.is_some())
+        };
+        let programmes: BTreeSet<&str> = wanted().map(|g| g.app.programme.as_str()).collect();
+        let years: BTreeSet<i32> = wanted().map(|g| g.terms.year).collect();
+        let budgets = if programmes.is_empty() {
+            Vec::new()
+        } else {
+            budget::Entity::find()
+                .filter(budget::Column::Programme.is_in(programmes))
+                .filter(budget::Column::Year.is_in(years))
+                .all(self.store().db())
+                .await?
+        };
+        let budget_of = |g: &Granted<'_>| {
+            budgets
+                .iter()
+                .find(|b| {
+                    b.programme == g.app.programme
+                        && b.year == g.terms.year
+                        && b.authority == g.terms.authority
+                })
+                .map(|b| b.id)
+                .ok_or_else(|| no_budget(&g.app.programme, &g.terms.authority, g.terms.year))
+        };
+        Ok(requests
+            .iter()
+            .zip(granted)
+            .map(|(request, granted)| {
+                let g = granted?;
+                let mut decided = Decided {
+                    request,
+                    app: g.app,
+                    party: g.party,
+                    label: request.actor.audit_label(),
+                    score: g.score,
+                    outcome: Outcome::AwaitsSecond,
+                };
+                if g.awaits_second {
+                    return Ok(decided);
+                }
+                let reserve = match g.terms.amount {
+                    Some(amount) => Some((budget_of(&g)?, amount)),
+                    None => None,
+                };
+                let states = states_through(g.app, &[decided.step()])?;
+                decided.outcome = Outcome::Approve { reserve, states };
+                Ok(decided)
+            })
+            .collect())
+    }
+
+    /// The group's transaction (see the module docs).
+    async fn write_approvals(
+        &self,
+        decided: &[&Decided<'_>],
+    ) -> Result<Vec<Result<ApplicationView>>> {
+        if decided.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tx = self.store().begin().await?;
+        let movable = lock_movable(&tx, decided).await?;
+        let budget_ids: BTreeSet<i64> = decided
+            .iter()
+            .filter_map(|d| d.reserve().map(|(budget, _)| budget))
+            .collect();
+        let mut remaining = lock_remaining(&tx, &budget_ids).await?;
+        let mut moving = BTreeSet::new();
+        let admitted: Vec<Result<()>> = decided
+            .iter()
+            .map(|d| {
+                let Outcome::Approve { reserve, .. } = &d.outcome else {
+                    return Ok(());
+                };
+                // The same application twice in a group: the first approval
+                // moves it and the others find it moved.
+                if !movable.contains(&d.app.id) || !moving.insert(d.app.id) {
+                    return Err(ServiceError::Conflict {
+                        code: "state_changed",
+                        field: Some("state"),
+                    });
+                }
+                if let Some((budget_id, amount)) = reserve {
+                    let left = remaining
+                        .get_mut(budget_id)
+                        .ok_or(ServiceError::NotFound { entity: "budget" })?;
+                    if amount > left {
+                        moving.remove(&d.app.id);
+                        return Err(ServiceError::Validation(vec![
+                            FieldError::new("amount_fen", "budget_insufficient")
+                                .with("remaining_fen", *left),
+                        ]));
+                    }
+                    *left -= amount;
+                }
+                Ok(())
+            })
+            .collect();
+        let approving: Vec<&Decided<'_>> = decided
+            .iter()
+            .zip(&admitted)
+            .filter(|(d, ok)| ok.is_ok() && matches!(d.outcome, Outcome::Approve { .. }))
+            .map(|(d, _)| *d)
+            .collect();
+        let mut moved = update_approved(&tx, &approving).await?;
+        let written: Vec<Result<Option<application::Model>>> = decided
+            .iter()
+            .zip(admitted)
+            .map(|(d, admitted)| {
+                admitted?;
+                match d.outcome {
+                    Outcome::AwaitsSecond => Ok(None),
+                    Outcome::Approve { .. } => {
+                        moved
+                            .remove(&d.app.id)
+                            .map(Some)
+                            .ok_or(ServiceError::Conflict {
+                                code: "state_changed",
+                                field: Some("state"),
+                            })
+                    }
+                }
+            })
+            .collect();
+        record_approvals(&tx, decided, &written).await?;
+        tx.commit().await?;
+        Ok(decided
+            .iter()
+            .zip(written)
+            .map(|(d, written)| {
+                Ok(match written? {
+                    Some(after) => view(&after, d.request.at, false),
+                    None => view(d.app, d.request.at, true),
+                })
+            })
+            .collect())
+    }
+}
+
+/// What the written approvals leave (`Some`: the application approved;
+/// `None`: waiting for a second reviewer): reviews, history,
+/// notifications, audit entries, and last (their budgets are locked
+/// already) the reservations.
+async fn record_approvals(
+    tx: &DatabaseTransaction,
+    decided: &[&Decided<'_>],
+    written: &[Result<Option<application::Model>>],
+) -> Result<()> {
+    let written: Vec<(&Decided<'_>, Option<&application::Model>)> = decided
+        .iter()
+        .zip(written)
+        .filter_map(|(d, w)| Some((*d, w.as_ref().ok()?.as_ref())))
+        .collect();
+    if written.is_empty() {
+        return Ok(());
+    }
+    let reviews = written.iter().map(|(d, _)| {
+        review_row(
+            &d.request.actor,
+            d.app,
+            &d.request.input,
+            d.score,
+            d.request.at,
+        )
+    });
+    review::Entity::insert_many(reviews)
+        .exec_without_returning(tx)
+        .await?;
+    let approved: Vec<(&Decided<'_>, &application::Model, [Step<'_>; 1], &[State])> = written
+        .iter()
+        .filter_map(|(d, after)| match &d.outcome {
+            Outcome::Approve { states, .. } => Some((*d, (*after)?, [d.step()], states.as_slice())),
+            Outcome::AwaitsSecond => None,
+        })
+        .collect();
+    let moves: Vec<Moved<'_>> = approved
+        .iter()
+        .map(|(d, after, steps, states)| Moved {
+            before: d.app,
+            after,
+            steps,
+            states,
+            at: d.request.at,
+        })
+        .collect();
+    record_moves(tx, &moves).await?;
+    let reservations: Vec<Reservation<'_>> = approved
+        .iter()
+        .filter_map(|(d, ..)| {
+            let (budget_id, amount_fen) = d.reserve()?;
+            Some(Reservation {
+                budget_id,
+                amount_fen,
+                cause: Cause {
+                    actor: &d.label,
+                    application_id: Some(d.app.id),
+                    disbursement_id: None,
+                    at: d.request.at,
+                },
+            })
+        })
+        .collect();
+    reserve_all(tx, &reservations)
+        .await
+        .map_err(super::budgets::budget_error)?;
+    Ok(())
+}
+
+/// The applications of the group's approvals still as they were decided on
+/// (state and form), locked until the transaction ends on PostgreSQL.
+async fn lock_movable(tx: &DatabaseTransaction, decided: &[&Decided<'_>]) -> Result<BTreeSet<i64>> {
+    let apps: BTreeMap<i64, &application::Model> = decided
+        .iter()
+        .filter(|d| matches!(d.outcome, Outcome::Approve { .. }))
+        .map(|d| (d.app.id, d.app))
+        .collect();
+    if apps.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    let mut select = application::Entity::find()
+        .select_only()
+        .columns([
+            application::Column::Id,
+            application::Column::State,
+            application::Column::FormData,
+        ])
+        .filter(application::Column::Id.is_in(apps.keys().copied()));
+    if tx.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    let rows: Vec<(i64, String, String)> = select.into_tuple().all(tx).await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(id, state, form)| {
+            apps.get(id)
+                .is_some_and(|a| &a.state == state && &a.form_data == form)
+        })
+        .map(|(id, _, _)| id)
+        .collect())
+}
+
+/// Moves the approved applications with one UPDATE, each guarded by the
+/// state and the form it was decided on, and returns the rows it moved.
+async fn update_approved(
+    tx: &DatabaseTransaction,
+    approving: &[&Decided<'_>],
+) -> Result<BTreeMap<i64, application::Model>> {
+    if approving.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let backend = tx.get_database_backend();
+    let mut values: Vec<Value> = Vec::with_capacity(approving.len() * 7);
+    let rows = rows_of(
+        backend,
+        &mut values,
+        approving.iter().map(|d| {
+            let Outcome::Approve { reserve, states } = &d.outcome else {
+                unreachable!("only approvals move");
+            };
+            vec![
+                Value::from(d.app.id),
+                Value::from(states[0].id()),
+                Value::from(d.app.form_data.as_str()),
+                Value::from(states.last().expect("a move has states").id()),
+                Value::from(d.request.at),
+                Value::from(reserve.map(|(_, amount)| amount)),
+                Value::from(reserve.map(|(budget, _)| budget)),
+            ]
+        }),
+    );
+    let returning = match backend {
+        DbBackend::Postgres => "applications.*",
+        // SQLite returns only the updated table's columns.
+        _ => "*",
+    };
+    let sql = format!(
+        "WITH ok (o_id, o_from, o_form, o_to, o_at, o_fen, o_budget) AS (VALUES {rows}) \
+         UPDATE applications SET state = ok.o_to, updated_at = ok.o_at, \
+           decided_at = ok.o_at, approved_fen = ok.o_fen, budget_id = ok.o_budget \
+         FROM ok WHERE applications.id = ok.o_id \
+           AND applications.state = ok.o_from AND applications.form_data = ok.o_form \
+         RETURNING {returning}",
+    );
+    let mut moved = BTreeMap::new();
+    for row in tx
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let app = application::Model::from_query_result(&row, "")?;
+        moved.insert(app.id, app);
+    }
+    Ok(moved)
+}
