@@ -1167,10 +1167,10 @@ async fn sixty_four_concurrent_bookings_of_one_slot_give_one_success() {
     .await;
 }
 
-/// A burst of bookings of several kinds at once (on SQLite they share
-/// group commits): each is answered on its own. Distinct slots are all
-/// booked, a quota admits exactly what fits, an overlap names its winner,
-/// and only what was booked is written and audited.
+/// A burst of bookings of several kinds at once from two processes (their
+/// group commits interleave): each is answered on its own. Distinct slots
+/// are all booked, a quota admits exactly what fits, an overlap names its
+/// winner, and only what was booked is written and audited.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_of_bookings_is_answered_one_by_one() {
     each_backend(async |db| {
@@ -1186,13 +1186,19 @@ async fn a_burst_of_bookings_is_answered_one_by_one() {
         for n in 0..12 {
             firms.push(enterprise_row(&s, n).await);
         }
+        let other = opcity_testkit::services_with_key(
+            db,
+            opcity_store::Store::connect(&db.url).await.unwrap(),
+            &opcity_services::crypto::DataKey::generate_base64(),
+        );
         let entries = audit_len(&s).await;
         let hour = |h: usize| format!("{h:02}:00");
         // 0..8: distinct hours of `open`; 8..12: four hours of `rationed`
         // for one firm with two hours a week; 12..20: eight firms at 18:00
         // on `open`, where only one can win.
         let outcomes = race(20, |i| {
-            let (s, lab) = (s.clone(), lab.clone());
+            let s = if i % 2 == 0 { s.clone() } else { other.clone() };
+            let lab = lab.clone();
             let input = match i {
                 0..8 => booking(open.id, firms[i], &hour(9 + i), &hour(10 + i)),
                 8..12 => booking(rationed.id, firms[0], &hour(i + 1), &hour(i + 2)),

@@ -21,6 +21,7 @@ use crate::StoreError;
 use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use std::collections::BTreeSet;
 
 /// The kinds of holdings, each one table guarded the same way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +155,35 @@ pub async fn lock_key<C: ConnectionTrait>(tx: &C, key: &str) -> Result<(), Store
         ))
         .await?;
     }
+    Ok(())
+}
+
+/// [`lock_key`] for each of `keys` in one statement, in the order of their
+/// lock numbers (a group's keys, taken the same way by every group, so two
+/// groups never wait for each other in a cycle).
+pub async fn lock_keys<C: ConnectionTrait>(
+    tx: &C,
+    keys: &BTreeSet<String>,
+) -> Result<(), StoreError> {
+    if tx.get_database_backend() != DbBackend::Postgres || keys.is_empty() {
+        return Ok(());
+    }
+    let mut values = Vec::with_capacity(keys.len());
+    let rows = crate::values::rows_of(
+        DbBackend::Postgres,
+        &mut values,
+        keys.iter().map(|k| vec![k.as_str().into()]),
+    );
+    let sql = format!(
+        "SELECT pg_advisory_xact_lock(h) FROM \
+         (SELECT DISTINCT hashtext(k) AS h FROM (VALUES {rows}) AS v (k) ORDER BY h) AS locks"
+    );
+    tx.execute_raw(Statement::from_sql_and_values(
+        DbBackend::Postgres,
+        sql,
+        values,
+    ))
+    .await?;
     Ok(())
 }
 

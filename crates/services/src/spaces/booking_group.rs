@@ -1,33 +1,53 @@
-//! Group commit for instrument bookings on SQLite, as submissions and the
-//! voucher ledger do (`opcity_store::group`). SQLite has one writer, so
-//! concurrent booking transactions only wait for each other; instead, the
-//! bookings that arrive while one group writes are written by the next in
-//! one transaction: each one's quota check and INSERT, then the audit
-//! entries of all of them in one INSERT, and one commit.
+//! Group commit for instrument bookings, as for submissions and the voucher
+//! ledger (`opcity_store::group`): the bookings that arrive while one group
+//! writes are written by the next in one transaction, and each is still
+//! answered on its own.
 //!
-//! Each booking is still answered on its own. The overlap triggers refuse
-//! an INSERT that overlaps a holding (one written earlier in the same group
-//! included) by aborting that statement only, so a refused booking leaves
-//! nothing and is told which holding won; a booking over its quota is
-//! refused the same way. When the group fails as a whole, or the committers
-//! are gone, each booking is written alone, the same way.
+//! A group's transaction:
+//! 1. on PostgreSQL, takes the turns of every instrument and quota it
+//!    touches in one statement (`intervals::lock_keys`, in lock order, so
+//!    groups never deadlock, nor inserts of overlapping intervals in the
+//!    exclusion constraint's check);
+//! 2. checks each booking under a weekly quota and inserts it, one at a
+//!    time, so the next quota check counts it;
+//! 3. inserts the other bookings: on PostgreSQL with one
+//!    `INSERT … ON CONFLICT DO NOTHING RETURNING` that skips each one the
+//!    exclusion constraint refuses; on SQLite one at a time, its overlap
+//!    trigger aborting only the refused statement (its single writer gains
+//!    nothing from one statement, and RAISE would abort them all);
+//! 4. names, for each refused booking, the holding that won (one of the
+//!    same group included), writes the audit entries of all the bookings in
+//!    one INSERT, and commits once.
 //!
-//! PostgreSQL keeps one transaction per booking (`book_instrument`): its
-//! writers run side by side, and a refused INSERT there would abort the
-//! whole transaction.
+//! A refused booking (taken, over its quota) leaves nothing. When a group
+//! fails as a whole, or the committers are gone, each booking is written
+//! alone, the same way.
 
-use super::instruments::{BookingView, NewBooking, insert_booking};
+use super::instruments::{BookingView, NewBooking, booking_view, insert_booking, insert_free};
 use crate::error::{CONTENTION, OVERLAP, Result, ServiceError};
 use crate::{Services, change};
+use chrono::{DateTime, Utc};
 use opcity_store::group::GroupCommit;
+use opcity_store::intervals::{Held, lock_keys};
+use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many bookings share one group.
 const MAX_GROUP: usize = 256;
-/// One committer: SQLite writes one transaction at a time anyway.
+/// One committer: SQLite writes one transaction at a time anyway, and on
+/// PostgreSQL a second made groups smaller and no faster (BENCHMARKS.md).
 const COMMITTERS: usize = 1;
 
-/// The committer's queue, kept by [`Services`].
+/// The committers' queue, kept by [`Services`].
 pub(crate) type Queue = GroupCommit<NewBooking, Result<BookingView>>;
+
+/// A booking as its group wrote it, before refusals are explained.
+enum Written {
+    Booked(BookingView),
+    /// The database refused its interval.
+    Taken,
+    Refused(ServiceError),
+}
 
 impl Services {
     /// Writes `booking` in the next group (see the module docs).
@@ -50,22 +70,38 @@ impl Services {
     /// whole and wrote nothing.
     async fn book_group(&self, bookings: &[NewBooking]) -> Result<Vec<Result<BookingView>>> {
         let tx = self.store().begin().await?;
-        let mut answers = Vec::with_capacity(bookings.len());
-        for booking in bookings {
-            let answer = match self.check_quota(&tx, booking).await {
-                Ok(()) => insert_booking(&tx, booking).await,
-                Err(refused) => Err(refused),
-            };
-            answers.push(match answer {
-                Err(ServiceError::Conflict {
-                    code: OVERLAP | CONTENTION,
-                    ..
-                }) => Err(booking.claim().refusal(&*tx).await?),
-                Err(ServiceError::Validation(errors)) => Err(ServiceError::Validation(errors)),
-                Err(failed) => return Err(failed),
-                Ok(view) => Ok(view),
+        let postgres = tx.get_database_backend() == DbBackend::Postgres;
+        let keys: BTreeSet<String> = bookings
+            .iter()
+            .flat_map(|b| {
+                let quota = b.quota_hours_week.map(|_| b.quota_key());
+                std::iter::once(b.claim().turn_key()).chain(quota)
+            })
+            .collect();
+        lock_keys(&*tx, &keys).await?;
+        let mut written = Vec::with_capacity(bookings.len());
+        let mut together = Vec::new();
+        for (i, booking) in bookings.iter().enumerate() {
+            if postgres && booking.quota_hours_week.is_none() {
+                together.push(i);
+                written.push(Written::Taken);
+                continue;
+            }
+            written.push(match self.check_quota(&tx, booking).await {
+                Err(refused) => Written::Refused(refused),
+                Ok(()) if postgres => insert_alone(&tx, booking).await?,
+                Ok(()) => match insert_booking(&tx, booking).await {
+                    Ok(view) => Written::Booked(view),
+                    Err(ServiceError::Conflict {
+                        code: OVERLAP | CONTENTION,
+                        ..
+                    }) => Written::Taken,
+                    Err(failed) => return Err(failed),
+                },
             });
         }
+        insert_together(&tx, bookings, &together, &mut written).await?;
+        let answers = explain(&tx, bookings, written).await?;
         let changes = bookings.iter().zip(&answers).filter_map(|(b, answer)| {
             let view = answer.as_ref().ok()?;
             let entry = change(&b.actor, "booking.create", view.id, None, Some(view));
@@ -75,4 +111,71 @@ impl Services {
         tx.commit().await?;
         Ok(answers)
     }
+}
+
+/// PostgreSQL: one booking, skipped rather than failing when it is taken.
+async fn insert_alone(tx: &DatabaseTransaction, booking: &NewBooking) -> Result<Written> {
+    Ok(match insert_free(tx, &[booking]).await?.first() {
+        Some(row) => Written::Booked(booking_view(row)),
+        None => Written::Taken,
+    })
+}
+
+/// PostgreSQL: the bookings at `indices` in one INSERT. Each row inserted
+/// answers the first booking of its instrument and start (two bookings
+/// with both the same overlap, so only the first can be inserted).
+async fn insert_together(
+    tx: &DatabaseTransaction,
+    bookings: &[NewBooking],
+    indices: &[usize],
+    written: &mut [Written],
+) -> Result<()> {
+    if indices.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<&NewBooking> = indices.iter().map(|&i| &bookings[i]).collect();
+    let mut inserted: BTreeMap<_, _> = insert_free(tx, &rows)
+        .await?
+        .into_iter()
+        .map(|row| ((row.instrument_id, row.start_at), row))
+        .collect();
+    for &i in indices {
+        let b = &bookings[i];
+        if let Some(row) = inserted.remove(&(b.instrument_id, b.start)) {
+            written[i] = Written::Booked(booking_view(&row));
+        }
+    }
+    debug_assert!(inserted.is_empty(), "every inserted row answers a booking");
+    Ok(())
+}
+
+/// Each refused booking told which holding won; bookings of one interval
+/// share the answer (a hot slot is asked for many times at once).
+async fn explain(
+    tx: &DatabaseTransaction,
+    bookings: &[NewBooking],
+    written: Vec<Written>,
+) -> Result<Vec<Result<BookingView>>> {
+    let mut holders: BTreeMap<(i64, DateTime<Utc>, DateTime<Utc>), Option<Held>> = BTreeMap::new();
+    let mut answers = Vec::with_capacity(written.len());
+    for (booking, w) in bookings.iter().zip(written) {
+        answers.push(match w {
+            Written::Booked(view) => Ok(view),
+            Written::Refused(refusal) => Err(refusal),
+            Written::Taken => {
+                let claim = booking.claim();
+                let key = (claim.resource_id, claim.start, claim.end);
+                let holder = match holders.get(&key) {
+                    Some(known) => *known,
+                    None => {
+                        let found = claim.holder(tx).await?;
+                        holders.insert(key, found);
+                        found
+                    }
+                };
+                Err(claim.refused_by(holder))
+            }
+        });
+    }
+    Ok(answers)
 }

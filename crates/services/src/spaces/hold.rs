@@ -25,8 +25,13 @@ pub(crate) struct Claim {
 }
 
 impl Claim {
+    /// The lock its resource's holding writers take turns on.
+    pub(crate) fn turn_key(&self) -> String {
+        format!("holdings:{}:{}", self.kind.table(), self.resource_id)
+    }
+
     /// The holding that overlaps this claim, as `db` sees it.
-    async fn holder<C: ConnectionTrait>(&self, db: &C) -> Result<Option<Held>> {
+    pub(crate) async fn holder<C: ConnectionTrait>(&self, db: &C) -> Result<Option<Held>> {
         Ok(find_overlap(
             db,
             self.kind,
@@ -39,16 +44,16 @@ impl Claim {
     }
 
     /// Why the database refused this claim's write: the interval is taken
-    /// by the holding that overlaps it (as `db` sees it), or, should that
-    /// one be gone by now, still a conflict.
-    pub(crate) async fn refusal<C: ConnectionTrait>(&self, db: &C) -> Result<ServiceError> {
-        Ok(match self.holder(db).await? {
+    /// by `holder`, the holding that overlaps it, or, should that one be
+    /// gone by now, still a conflict.
+    pub(crate) fn refused_by(&self, holder: Option<Held>) -> ServiceError {
+        match holder {
             Some(held) => taken(self, held),
             None => ServiceError::Conflict {
                 code: self.code,
                 field: Some(self.field),
             },
-        })
+        }
     }
 }
 
@@ -75,8 +80,7 @@ pub(crate) struct Guard {
 /// each waiting for the other's transaction; in turn, each later writer
 /// finds the earlier one's holding and is told whose it is.
 async fn take_turn<C: ConnectionTrait>(db: &C, claim: &Claim) -> Result<()> {
-    let key = format!("holdings:{}:{}", claim.kind.table(), claim.resource_id);
-    lock_key(db, &key).await?;
+    lock_key(db, &claim.turn_key()).await?;
     Ok(())
 }
 
@@ -92,21 +96,6 @@ impl Guard {
             Some(held) => Err(taken(&claim, held)),
             None => Ok(()),
         }
-    }
-
-    /// Records the claim and leaves the check to the database alone (the
-    /// exclusion constraint or the overlap triggers): one statement fewer
-    /// on the way to a new holding, for writes that insert a fresh row and
-    /// so cannot conflict with themselves. A refusal is explained by
-    /// [`Services::guarded`], which names the holding that won.
-    pub async fn claim<C: ConnectionTrait>(&self, db: &C, claim: Claim) -> Result<()> {
-        debug_assert!(claim.except.is_none(), "only fresh holdings skip the check");
-        take_turn(db, &claim).await?;
-        self.claims
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .push(claim);
-        Ok(())
     }
 
     fn claims(&self) -> Vec<Claim> {

@@ -20,10 +20,11 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use opcity_domain::District;
 use opcity_store::entity::{community, enterprise, instrument, instrument_booking};
 use opcity_store::intervals::{Holdings, lock_key, stored_instant};
-use opcity_store::sea_orm::sea_query::Query;
+use opcity_store::sea_orm::sea_query::{OnConflict, PostgresQueryBuilder, Query};
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    Statement,
 };
 use std::collections::BTreeMap;
 
@@ -150,7 +151,7 @@ pub struct BookingView {
     pub purpose: String,
 }
 
-fn booking_view(b: &instrument_booking::Model) -> BookingView {
+pub(super) fn booking_view(b: &instrument_booking::Model) -> BookingView {
     BookingView {
         id: b.id,
         instrument_id: b.instrument_id,
@@ -195,6 +196,38 @@ impl NewBooking {
             field: "start",
         }
     }
+
+    /// The lock that orders quota decisions of its enterprise on its
+    /// instrument.
+    pub fn quota_key(&self) -> String {
+        format!(
+            "quota:instrument:{}:enterprise:{}",
+            self.instrument_id, self.enterprise_id
+        )
+    }
+
+    fn row(&self) -> instrument_booking::ActiveModel {
+        let status = if self.requires_approval {
+            "pending"
+        } else {
+            "confirmed"
+        };
+        instrument_booking::ActiveModel {
+            instrument_id: Set(self.instrument_id),
+            enterprise_id: Set(self.enterprise_id),
+            booked_by: Set(self.booked_by),
+            start_at: Set(self.start),
+            end_at: Set(self.end),
+            status: Set(status.to_owned()),
+            late_cancel: Set(false),
+            purpose: Set(self.purpose.clone()),
+            created_at: Set(self.at),
+            decided_at: Set(None),
+            checked_in_at: Set(None),
+            cancelled_at: Set(None),
+            ..Default::default()
+        }
+    }
 }
 
 /// Inserts `booking`, pending until approved where the instrument requires
@@ -203,29 +236,36 @@ pub(super) async fn insert_booking(
     tx: &DatabaseTransaction,
     booking: &NewBooking,
 ) -> Result<BookingView> {
-    let status = if booking.requires_approval {
-        "pending"
-    } else {
-        "confirmed"
-    };
-    let saved = instrument_booking::ActiveModel {
-        instrument_id: Set(booking.instrument_id),
-        enterprise_id: Set(booking.enterprise_id),
-        booked_by: Set(booking.booked_by),
-        start_at: Set(booking.start),
-        end_at: Set(booking.end),
-        status: Set(status.to_owned()),
-        late_cancel: Set(false),
-        purpose: Set(booking.purpose.clone()),
-        created_at: Set(booking.at),
-        decided_at: Set(None),
-        checked_in_at: Set(None),
-        cancelled_at: Set(None),
-        ..Default::default()
-    }
-    .insert(tx)
-    .await?;
-    Ok(booking_view(&saved))
+    Ok(booking_view(&booking.row().insert(tx).await?))
+}
+
+/// PostgreSQL: inserts `bookings` with one statement, skipping each one
+/// that overlaps a holding (a row inserted before it by the same statement
+/// included), and returns the rows inserted. The exclusion constraint
+/// decides, as `ON CONFLICT DO NOTHING`'s arbiter.
+pub(super) async fn insert_free(
+    tx: &DatabaseTransaction,
+    bookings: &[&NewBooking],
+) -> Result<Vec<instrument_booking::Model>> {
+    let mut insert = opcity_store::sea_orm::QueryTrait::as_query(
+        &instrument_booking::Entity::insert_many(bookings.iter().map(|b| b.row())),
+    )
+    .to_owned();
+    insert
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .returning_all();
+    let (sql, values) = insert.build(PostgresQueryBuilder);
+    let rows = tx
+        .query_all_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            values.0,
+        ))
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| instrument_booking::Model::from_query_result(row, ""))
+        .collect::<std::result::Result<_, _>>()?)
 }
 
 /// One slot of a day.
@@ -557,27 +597,7 @@ impl Services {
             purpose,
             at: now,
         };
-        if self.store().db_backend() == DbBackend::Sqlite {
-            return self.book_in_group(booking).await;
-        }
-        self.guarded(async |tx, guard| {
-            self.check_quota(tx, &booking).await?;
-            // A new booking: the database refuses an overlap on insert.
-            guard.claim(tx, booking.claim()).await?;
-            let view = insert_booking(tx, &booking).await?;
-            record_change(
-                tx,
-                now,
-                &booking.actor,
-                "booking.create",
-                view.id,
-                None,
-                Some(&view),
-            )
-            .await?;
-            Ok(view)
-        })
-        .await
+        self.book_in_group(booking).await
     }
 
     /// Refuses `booking` when it would take its enterprise over the
@@ -591,11 +611,7 @@ impl Services {
         let Some(quota) = booking.quota_hours_week else {
             return Ok(());
         };
-        let key = format!(
-            "quota:instrument:{}:enterprise:{}",
-            booking.instrument_id, booking.enterprise_id
-        );
-        lock_key(tx, &key).await?;
+        lock_key(tx, &booking.quota_key()).await?;
         let used = self
             .minutes_used(
                 tx,
