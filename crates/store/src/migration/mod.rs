@@ -13,6 +13,7 @@ mod m0006_documents;
 mod m0007_disputes;
 mod m0008_audit_queue;
 mod m0009_email;
+mod m0010_lookup_indexes;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_disputes::Migration),
             Box::new(m0008_audit_queue::Migration),
             Box::new(m0009_email::Migration),
+            Box::new(m0010_lookup_indexes::Migration),
         ]
     }
 }
