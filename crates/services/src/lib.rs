@@ -16,6 +16,7 @@ pub mod dashboard;
 pub mod demo;
 mod error;
 pub mod grants;
+mod groups;
 pub mod mail;
 pub mod matching;
 pub mod policy;
@@ -39,18 +40,7 @@ pub struct Services {
     pack: policy::PackHandle,
     documents: Option<applications::DocumentStore>,
     /// The group committers, each started on first use.
-    groups: Arc<Groups>,
-}
-
-/// The queues of the group committers (`opcity_store::group`) of one
-/// [`Services`] and its clones.
-#[derive(Debug, Default)]
-struct Groups {
-    submissions: std::sync::OnceLock<applications::submissions::Queue>,
-    approvals: std::sync::OnceLock<applications::approvals::Queue>,
-    /// SQLite only: its single writer gains nothing from concurrent
-    /// booking transactions, so bookings share them instead.
-    bookings: std::sync::OnceLock<spaces::booking_group::Queue>,
+    groups: Arc<groups::Groups>,
 }
 
 impl Services {

@@ -471,13 +471,7 @@ async fn concurrent_approvals_reserve_exactly_what_fits() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_approvals_from_two_processes_never_overspend() {
     each_backend(async |db| {
-        let key = opcity_services::crypto::DataKey::generate_base64();
-        let one = opcity_testkit::services_with_key(db, db.store.clone(), &key);
-        let other = opcity_testkit::services_with_key(
-            db,
-            opcity_store::Store::connect(&db.url).await.unwrap(),
-            &key,
-        );
+        let (one, other) = opcity_testkit::two_processes(db).await;
         let admin = account(&one, "admin", Role::MunicipalAdmin, None).await;
         let reviewers = [
             account(
@@ -851,13 +845,7 @@ async fn rubric_scores_are_checked_and_kept() {
 async fn concurrent_submissions_are_each_written_once() {
     each_backend(async |db| {
         // Two processes on one database, each with its own group committer.
-        let key = opcity_services::crypto::DataKey::generate_base64();
-        let one = opcity_testkit::services_with_key(db, db.store.clone(), &key);
-        let other = opcity_testkit::services_with_key(
-            db,
-            opcity_store::Store::connect(&db.url).await.unwrap(),
-            &key,
-        );
+        let (one, other) = opcity_testkit::two_processes(db).await;
         let admin = account(&one, "admin", Role::MunicipalAdmin, None).await;
         let ana = founder(&one, &admin, "ana", "91440300708461136T").await;
         let mut ids = Vec::new();

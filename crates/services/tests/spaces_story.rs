@@ -1186,11 +1186,7 @@ async fn a_burst_of_bookings_is_answered_one_by_one() {
         for n in 0..12 {
             firms.push(enterprise_row(&s, n).await);
         }
-        let other = opcity_testkit::services_with_key(
-            db,
-            opcity_store::Store::connect(&db.url).await.unwrap(),
-            &opcity_services::crypto::DataKey::generate_base64(),
-        );
+        let (_, other) = opcity_testkit::two_processes(db).await;
         let entries = audit_len(&s).await;
         let hour = |h: usize| format!("{h:02}:00");
         // 0..8: distinct hours of `open`; 8..12: four hours of `rationed`

@@ -3,8 +3,9 @@
 //! transaction, its locks and its round trips serve all of them. Each
 //! request is still answered on its own.
 //!
-//! Used by the voucher ledger (`ledger::submit`) and by application
-//! submissions in `opcity-services`. The work is the caller's: a function
+//! Used by the voucher ledger (`ledger::submit`) and, in `opcity-services`
+//! (its `groups` module), by application submissions and approvals and by
+//! instrument bookings. The work is the caller's: a function
 //! from a group of requests to one answer per request, or an error when the
 //! group failed as a whole; then, and when the committers are gone (their
 //! runtime ended), [`GroupCommit::submit`] answers `None` and the caller

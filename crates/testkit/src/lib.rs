@@ -186,6 +186,20 @@ pub fn services_with_key(db: &TestDb, store: Store, key: &str) -> opcity_service
     opcity_services::Services::new(store, key, shenzhen_pack()).with_documents(documents)
 }
 
+/// Two deployments' worth of services over `db` with one data key, as two
+/// processes would have: each with its own connection pool and its own
+/// group committers, so their groups interleave.
+pub async fn two_processes(db: &TestDb) -> (opcity_services::Services, opcity_services::Services) {
+    let key = opcity_services::crypto::DataKey::generate_base64();
+    let other = Store::connect(&db.url)
+        .await
+        .expect("a second connection pool");
+    (
+        services_with_key(db, db.store.clone(), &key),
+        services_with_key(db, other, &key),
+    )
+}
+
 /// The smallest file the document checks accept: a PDF header and trailer.
 pub const TINY_PDF: &[u8] = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n";
 

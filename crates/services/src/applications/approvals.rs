@@ -24,23 +24,22 @@
 use super::budgets::no_budget;
 use super::lifecycle::{
     ApplicationView, Moved, ReviewInput, Step, Terms, party, record_moves, resource, review_row,
-    states_through, view,
+    states_through, update_group, view,
 };
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{FieldError, Result, ServiceError};
-use crate::matching::CaseSubject;
+use crate::groups::{GroupWork, Groups, Queue, merge};
 use chrono::{DateTime, Utc};
 use opcity_domain::application::{Event, Party, State};
 use opcity_store::budget::{Cause, Reservation, lock_remaining, reserve_all};
 use opcity_store::entity::{application, budget, review};
-use opcity_store::group::GroupCommit;
 use opcity_store::sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
+    QuerySelect, Value,
 };
-use opcity_store::values::rows_of;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// At most this many approvals share one group.
 const MAX_GROUP: usize = 256;
@@ -55,8 +54,19 @@ pub(crate) struct ApproveRequest {
     pub at: DateTime<Utc>,
 }
 
-/// The committers' queue, kept by [`Services`].
-pub(crate) type Queue = GroupCommit<ApproveRequest, Result<ApplicationView>>;
+impl GroupWork for ApproveRequest {
+    type Answer = ApplicationView;
+    const COMMITTERS: usize = COMMITTERS;
+    const MAX_GROUP: usize = MAX_GROUP;
+
+    fn queue(groups: &Groups) -> &OnceLock<Queue<Self>> {
+        &groups.approvals
+    }
+
+    async fn work(services: &Services, group: &[Self]) -> Result<Vec<Result<ApplicationView>>> {
+        services.approve_group(group).await
+    }
+}
 
 /// An approval decided in memory: what its transaction writes.
 struct Decided<'a> {
@@ -108,25 +118,6 @@ struct Granted<'a> {
 }
 
 impl Services {
-    /// Decides `request` in the next group (see the module docs).
-    pub(crate) async fn approve_in_group(
-        &self,
-        request: ApproveRequest,
-    ) -> Result<ApplicationView> {
-        let queue = self.groups.approvals.get_or_init(|| {
-            let services = self.for_committers();
-            GroupCommit::start(COMMITTERS, MAX_GROUP, move |requests| {
-                let services = services.clone();
-                async move { services.approve_group(&requests).await }
-            })
-        });
-        if let Some(answer) = queue.submit(request.clone()).await {
-            return answer;
-        }
-        let mut answers = self.approve_group(std::slice::from_ref(&request)).await?;
-        answers.pop().expect("one answer per approval")
-    }
-
     /// One group: reads for all, decides each, writes all that pass in one
     /// transaction. The outer error means the group failed as a whole.
     async fn approve_group(
@@ -148,14 +139,8 @@ impl Services {
         let granted = self.grant_each(requests, &apps, &approvals).await?;
         let decided = self.with_budgets(requests, granted).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
-        let mut written = self.write_approvals(&ready).await?.into_iter();
-        Ok(decided
-            .into_iter()
-            .map(|d| match d {
-                Ok(_) => written.next().expect("one answer per written approval"),
-                Err(refusal) => Err(refusal),
-            })
-            .collect())
+        let written = self.write_approvals(&ready).await?;
+        Ok(merge(decided, written))
     }
 
     /// Checks each approval as `review_application` does, in its order, up
@@ -167,23 +152,7 @@ impl Services {
         apps: &'a BTreeMap<i64, application::Model>,
         approvals: &[review::Model],
     ) -> Result<Vec<Result<Granted<'a>>>> {
-        let sources: BTreeMap<i64, String> = apps
-            .keys()
-            .map(|id| (*id, format!("application:{id}")))
-            .collect();
-        let subjects: Vec<CaseSubject<'_>> = apps
-            .values()
-            .map(|a| CaseSubject {
-                person_id: a.person_id,
-                enterprise_id: a.enterprise_id,
-                exclude_source: Some(&sources[&a.id]),
-            })
-            .collect();
-        let cases: BTreeMap<i64, opcity_policy::Case> = apps
-            .keys()
-            .copied()
-            .zip(self.cases_for(self.store().db(), &subjects).await?)
-            .collect();
+        let cases = self.cases_of_applications(self.store().db(), apps).await?;
         Ok(requests
             .iter()
             .map(|request| {
@@ -474,49 +443,25 @@ async fn update_approved(
     tx: &DatabaseTransaction,
     approving: &[&Decided<'_>],
 ) -> Result<BTreeMap<i64, application::Model>> {
-    if approving.is_empty() {
-        return Ok(BTreeMap::new());
-    }
-    let backend = tx.get_database_backend();
-    let mut values: Vec<Value> = Vec::with_capacity(approving.len() * 7);
-    let rows = rows_of(
-        backend,
-        &mut values,
-        approving.iter().map(|d| {
-            let Outcome::Approve { reserve, states } = &d.outcome else {
-                unreachable!("only approvals move");
-            };
-            vec![
-                Value::from(d.app.id),
-                Value::from(states[0].id()),
-                Value::from(d.app.form_data.as_str()),
-                Value::from(states.last().expect("a move has states").id()),
-                Value::from(d.request.at),
-                Value::from(reserve.map(|(_, amount)| amount)),
-                Value::from(reserve.map(|(budget, _)| budget)),
-            ]
-        }),
-    );
-    let returning = match backend {
-        DbBackend::Postgres => "applications.*",
-        // SQLite returns only the updated table's columns.
-        _ => "*",
-    };
-    let sql = format!(
-        "WITH ok (o_id, o_from, o_form, o_to, o_at, o_fen, o_budget) AS (VALUES {rows}) \
-         UPDATE applications SET state = ok.o_to, updated_at = ok.o_at, \
-           decided_at = ok.o_at, approved_fen = ok.o_fen, budget_id = ok.o_budget \
-         FROM ok WHERE applications.id = ok.o_id \
-           AND applications.state = ok.o_from AND applications.form_data = ok.o_form \
-         RETURNING {returning}",
-    );
-    let mut moved = BTreeMap::new();
-    for row in tx
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-    {
-        let app = application::Model::from_query_result(&row, "")?;
-        moved.insert(app.id, app);
-    }
-    Ok(moved)
+    let rows = approving.iter().map(|d| {
+        let Outcome::Approve { reserve, states } = &d.outcome else {
+            unreachable!("only approvals move");
+        };
+        vec![
+            Value::from(d.app.id),
+            Value::from(states[0].id()),
+            Value::from(d.app.form_data.as_str()),
+            Value::from(states.last().expect("a move has states").id()),
+            Value::from(d.request.at),
+            Value::from(reserve.map(|(_, amount)| amount)),
+            Value::from(reserve.map(|(budget, _)| budget)),
+        ]
+    });
+    update_group(
+        tx,
+        &["m_fen", "m_budget"],
+        "decided_at = moved.m_at, approved_fen = moved.m_fen, budget_id = moved.m_budget",
+        rows,
+    )
+    .await
 }

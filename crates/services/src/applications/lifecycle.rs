@@ -6,6 +6,7 @@ use super::evidence::{DocumentView, MissingEvidence, check_form, missing_evidenc
 use super::submissions::SubmitRequest;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
+use crate::matching::CaseSubject;
 use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::Role;
@@ -19,9 +20,11 @@ use opcity_store::entity::{
 };
 use opcity_store::sea_orm::sea_query::{Expr, ExprTrait, Query};
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement, Value,
 };
+use opcity_store::values::rows_of;
+use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -305,6 +308,47 @@ pub(super) async fn update_moved<C: ConnectionTrait>(
             },
             other => other.into(),
         })
+}
+
+/// Moves a group's applications with one UPDATE and returns the rows it
+/// moved, by id. Each row of `rows` is the application's id, the state and
+/// the form it was decided on (the guard: a row changed since is left
+/// alone), the state it moves to and the time, then the values of `extra`
+/// (named `moved.<column>`), which `set` assigns.
+pub(super) async fn update_group(
+    tx: &DatabaseTransaction,
+    extra: &[&str],
+    set: &str,
+    rows: impl IntoIterator<Item = Vec<Value>>,
+) -> Result<BTreeMap<i64, application::Model>> {
+    let backend = tx.get_database_backend();
+    let mut values = Vec::new();
+    let rows = rows_of(backend, &mut values, rows);
+    if values.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let returning = match backend {
+        DbBackend::Postgres => "applications.*",
+        // SQLite returns only the updated table's columns.
+        _ => "*",
+    };
+    let sql = format!(
+        "WITH moved (m_id, m_from, m_form, m_to, m_at, {extra}) AS (VALUES {rows}) \
+         UPDATE applications SET state = moved.m_to, updated_at = moved.m_at, {set} \
+         FROM moved WHERE applications.id = moved.m_id \
+           AND applications.state = moved.m_from AND applications.form_data = moved.m_form \
+         RETURNING {returning}",
+        extra = extra.join(", "),
+    );
+    let mut moved = BTreeMap::new();
+    for row in tx
+        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
+        .await?
+    {
+        let app = application::Model::from_query_result(&row, "")?;
+        moved.insert(app.id, app);
+    }
+    Ok(moved)
 }
 
 /// One application moved: as it was, as it is, and how.
@@ -652,6 +696,30 @@ impl Services {
         self.explanation(&case, &app.programme)
     }
 
+    /// The case of each of `apps`, as `current_result` reads it (without
+    /// the grant the application itself may have led to), read for all of
+    /// them with one query per table.
+    pub(super) async fn cases_of_applications<C: ConnectionTrait>(
+        &self,
+        db: &C,
+        apps: &BTreeMap<i64, application::Model>,
+    ) -> Result<BTreeMap<i64, opcity_policy::Case>> {
+        let sources: BTreeMap<i64, String> = apps
+            .keys()
+            .map(|id| (*id, format!("application:{id}")))
+            .collect();
+        let subjects: Vec<CaseSubject<'_>> = apps
+            .values()
+            .map(|a| CaseSubject {
+                person_id: a.person_id,
+                enterprise_id: a.enterprise_id,
+                exclude_source: Some(&sources[&a.id]),
+            })
+            .collect();
+        let cases = self.cases_for(db, &subjects).await?;
+        Ok(apps.keys().copied().zip(cases).collect())
+    }
+
     /// The engine's result for `programme` on `case` today, with the pack it
     /// came from: what an application keeps as its explanation.
     pub(crate) fn explanation(
@@ -687,7 +755,7 @@ impl Services {
             application_id: id,
             at: self.now(),
         };
-        let after = self.submit_in_group(request).await?;
+        let after = self.in_group(request).await?;
         Ok(view(&after, after.updated_at, false))
     }
 
@@ -711,7 +779,7 @@ impl Services {
                     input: input.clone(),
                     at: self.now(),
                 };
-                return self.approve_in_group(request).await;
+                return self.in_group(request).await;
             }
             Decision::Reject => Event::Reject,
             Decision::Forward => Event::Forward,

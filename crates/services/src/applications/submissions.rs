@@ -18,23 +18,21 @@
 //! gone, each submission is handled alone, the same way.
 
 use super::evidence::{missing_error, missing_evidence};
-use super::lifecycle::{Moved, Step, party, record_moves, resource, states_through};
+use super::lifecycle::{Moved, Step, party, record_moves, resource, states_through, update_group};
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{Result, ServiceError};
-use crate::matching::CaseSubject;
+use crate::groups::{GroupWork, Groups, Queue, merge};
 use chrono::{DateTime, Utc};
 use opcity_domain::application::{Event, Party, State};
 use opcity_policy::Case;
 use opcity_store::Store;
 use opcity_store::entity::{application, application_document};
-use opcity_store::group::GroupCommit;
 use opcity_store::sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
-    QueryFilter, QueryOrder, Statement, Value,
+    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Value,
 };
-use opcity_store::values::rows_of;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// At most this many submissions share one group.
 const MAX_GROUP: usize = 256;
@@ -83,29 +81,21 @@ impl Decided<'_> {
     }
 }
 
-/// The committers' queue, kept by [`Services`].
-pub(crate) type Queue = GroupCommit<SubmitRequest, Result<application::Model>>;
+impl GroupWork for SubmitRequest {
+    type Answer = application::Model;
+    const COMMITTERS: usize = COMMITTERS;
+    const MAX_GROUP: usize = MAX_GROUP;
 
-impl Services {
-    /// Handles `request` in the next group (see the module docs).
-    pub(crate) async fn submit_in_group(
-        &self,
-        request: SubmitRequest,
-    ) -> Result<application::Model> {
-        let queue = self.groups.submissions.get_or_init(|| {
-            let services = self.for_committers();
-            GroupCommit::start(COMMITTERS, MAX_GROUP, move |requests| {
-                let services = services.clone();
-                async move { services.submit_group(&requests).await }
-            })
-        });
-        if let Some(answer) = queue.submit(request.clone()).await {
-            return answer;
-        }
-        let mut answers = self.submit_group(std::slice::from_ref(&request)).await?;
-        answers.pop().expect("one answer per submission")
+    fn queue(groups: &Groups) -> &OnceLock<Queue<Self>> {
+        &groups.submissions
     }
 
+    async fn work(services: &Services, group: &[Self]) -> Result<Vec<Result<application::Model>>> {
+        services.submit_group(group).await
+    }
+}
+
+impl Services {
     /// One group: reads for all, checks each, writes all that pass in one
     /// transaction. The outer error means the group failed as a whole.
     async fn submit_group(
@@ -130,14 +120,8 @@ impl Services {
         }
         let decided = self.decide(requests, &apps, &by_application).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
-        let mut written = write_group(self.store(), &ready).await?.into_iter();
-        Ok(decided
-            .into_iter()
-            .map(|d| match d {
-                Ok(_) => written.next().expect("one answer per written submission"),
-                Err(refusal) => Err(refusal),
-            })
-            .collect())
+        let written = write_group(self.store(), &ready).await?;
+        Ok(merge(decided, written))
     }
 
     /// Authorizes each submission, then checks its evidence and pre-checks
@@ -149,24 +133,7 @@ impl Services {
         apps: &'a BTreeMap<i64, application::Model>,
         documents: &BTreeMap<i64, Vec<application_document::Model>>,
     ) -> Result<Vec<Result<Decided<'a>>>> {
-        let db = self.store().db();
-        let sources: BTreeMap<i64, String> = apps
-            .keys()
-            .map(|id| (*id, format!("application:{id}")))
-            .collect();
-        let subjects: Vec<CaseSubject<'_>> = apps
-            .values()
-            .map(|a| CaseSubject {
-                person_id: a.person_id,
-                enterprise_id: a.enterprise_id,
-                exclude_source: Some(&sources[&a.id]),
-            })
-            .collect();
-        let cases: BTreeMap<i64, Case> = apps
-            .keys()
-            .copied()
-            .zip(self.cases_for(db, &subjects).await?)
-            .collect();
+        let cases = self.cases_of_applications(self.store().db(), apps).await?;
         Ok(requests
             .iter()
             .map(|request| {
@@ -253,7 +220,7 @@ async fn write_group(
         .zip(&first)
         .filter_map(|(d, first)| first.then_some(*d))
         .collect();
-    let mut moved = update_group(&tx, &firsts).await?;
+    let mut moved = update_submitted(&tx, &firsts).await?;
     let answers: Vec<Result<application::Model>> = decided
         .iter()
         .zip(first)
@@ -290,49 +257,28 @@ async fn write_group(
 /// Moves every application of `decided` (each at most once) with one
 /// UPDATE, each guarded by the state and the form it was decided on, and
 /// returns the rows it moved, by id.
-async fn update_group(
+async fn update_submitted(
     tx: &DatabaseTransaction,
     decided: &[&Decided<'_>],
 ) -> Result<BTreeMap<i64, application::Model>> {
-    let backend = tx.get_database_backend();
-    let mut values: Vec<Value> = Vec::with_capacity(decided.len() * 7);
-    let rows = rows_of(
-        backend,
-        &mut values,
-        decided.iter().map(|d| {
-            let to = d.states.last().expect("a move has states");
-            vec![
-                Value::from(d.app.id),
-                Value::from(d.states[0].id()),
-                Value::from(d.app.form_data.as_str()),
-                Value::from(to.id()),
-                Value::from(d.at),
-                Value::from(d.explanation.to_string()),
-                Value::from(d.explanation["pack"]["version"].as_str().map(str::to_owned)),
-            ]
-        }),
-    );
-    let returning = match backend {
-        DbBackend::Postgres => "applications.*",
-        // SQLite returns only the updated table's columns.
-        _ => "*",
-    };
-    let sql = format!(
-        "WITH moved (m_id, m_from, m_form, m_to, m_at, m_explanation, m_pack) AS (VALUES {rows}) \
-         UPDATE applications SET state = moved.m_to, updated_at = moved.m_at, \
-           submitted_at = moved.m_at, explanation = moved.m_explanation, \
-           pack_version = moved.m_pack \
-         FROM moved WHERE applications.id = moved.m_id \
-           AND applications.state = moved.m_from AND applications.form_data = moved.m_form \
-         RETURNING {returning}",
-    );
-    let mut moved = BTreeMap::new();
-    for row in tx
-        .query_all_raw(Statement::from_sql_and_values(backend, sql, values))
-        .await?
-    {
-        let app = application::Model::from_query_result(&row, "")?;
-        moved.insert(app.id, app);
-    }
-    Ok(moved)
+    let rows = decided.iter().map(|d| {
+        let to = d.states.last().expect("a move has states");
+        vec![
+            Value::from(d.app.id),
+            Value::from(d.states[0].id()),
+            Value::from(d.app.form_data.as_str()),
+            Value::from(to.id()),
+            Value::from(d.at),
+            Value::from(d.explanation.to_string()),
+            Value::from(d.explanation["pack"]["version"].as_str().map(str::to_owned)),
+        ]
+    });
+    update_group(
+        tx,
+        &["m_explanation", "m_pack"],
+        "submitted_at = moved.m_at, explanation = moved.m_explanation, \
+         pack_version = moved.m_pack",
+        rows,
+    )
+    .await
 }

@@ -25,12 +25,13 @@
 
 use super::instruments::{BookingView, NewBooking, booking_view, insert_booking, insert_free};
 use crate::error::{CONTENTION, OVERLAP, Result, ServiceError};
+use crate::groups::{GroupWork, Groups, Queue};
 use crate::{Services, change};
 use chrono::{DateTime, Utc};
-use opcity_store::group::GroupCommit;
 use opcity_store::intervals::{Held, lock_keys};
 use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::OnceLock;
 
 /// At most this many bookings share one group.
 const MAX_GROUP: usize = 256;
@@ -38,8 +39,19 @@ const MAX_GROUP: usize = 256;
 /// PostgreSQL a second made groups smaller and no faster (BENCHMARKS.md).
 const COMMITTERS: usize = 1;
 
-/// The committers' queue, kept by [`Services`].
-pub(crate) type Queue = GroupCommit<NewBooking, Result<BookingView>>;
+impl GroupWork for NewBooking {
+    type Answer = BookingView;
+    const COMMITTERS: usize = COMMITTERS;
+    const MAX_GROUP: usize = MAX_GROUP;
+
+    fn queue(groups: &Groups) -> &OnceLock<Queue<Self>> {
+        &groups.bookings
+    }
+
+    async fn work(services: &Services, group: &[Self]) -> Result<Vec<Result<BookingView>>> {
+        services.book_group(group).await
+    }
+}
 
 /// A booking as its group wrote it, before refusals are explained.
 enum Written {
@@ -50,22 +62,6 @@ enum Written {
 }
 
 impl Services {
-    /// Writes `booking` in the next group (see the module docs).
-    pub(super) async fn book_in_group(&self, booking: NewBooking) -> Result<BookingView> {
-        let queue = self.groups.bookings.get_or_init(|| {
-            let services = self.for_committers();
-            GroupCommit::start(COMMITTERS, MAX_GROUP, move |bookings| {
-                let services = services.clone();
-                async move { services.book_group(&bookings).await }
-            })
-        });
-        if let Some(answer) = queue.submit(booking.clone()).await {
-            return answer;
-        }
-        let mut answers = self.book_group(std::slice::from_ref(&booking)).await?;
-        answers.pop().expect("one answer per booking")
-    }
-
     /// One group in one transaction; the outer error means it failed as a
     /// whole and wrote nothing.
     async fn book_group(&self, bookings: &[NewBooking]) -> Result<Vec<Result<BookingView>>> {

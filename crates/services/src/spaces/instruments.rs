@@ -597,7 +597,7 @@ impl Services {
             purpose,
             at: now,
         };
-        self.book_in_group(booking).await
+        self.in_group(booking).await
     }
 
     /// Refuses `booking` when it would take its enterprise over the

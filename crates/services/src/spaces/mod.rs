@@ -16,7 +16,7 @@
 //! Asia/Shanghai days: a day's holding starts at 00:00 Shanghai time.
 
 pub mod agreements;
-pub(crate) mod booking_group;
+mod booking_group;
 mod demo;
 mod hold;
 pub mod housing;
