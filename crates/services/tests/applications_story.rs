@@ -303,6 +303,20 @@ async fn housing_subsidy_from_apply_to_paid() {
             .await
             .unwrap();
         opcity_testkit::supply_evidence(&s, &ben, other.id).await;
+        // A draft cannot be approved: refused, not recorded as an approval
+        // waiting for a second reviewer.
+        let (_, fields) = code_of(
+            s.review_application(&r1, other.id, &approve(3_000_000))
+                .await
+                .unwrap_err(),
+        );
+        assert!(fields[0].1.starts_with("illegal_transition"), "{fields:?}");
+        let reviews = opcity_store::entity::review::Entity::find()
+            .filter(opcity_store::entity::review::Column::ApplicationId.eq(other.id))
+            .count(s.store().db())
+            .await
+            .unwrap();
+        assert_eq!(reviews, 0);
         s.submit_application(&ben, other.id).await.unwrap();
         s.review_application(&r1, other.id, &approve(3_000_000))
             .await

@@ -255,17 +255,20 @@ pub async fn reserve_all(
     if changed != sums.len() as u64 {
         let ids: BTreeSet<i64> = sums.keys().copied().collect();
         let remaining = lock_remaining(tx, &ids).await?;
-        let (budget_id, left) = sums
-            .iter()
-            .find_map(|(id, (sum, _))| {
-                let left = remaining.get(id).copied();
-                (left.is_none_or(|l| l < *sum)).then_some((*id, left))
-            })
-            .unwrap_or((0, Some(0)));
-        return Err(match left {
-            Some(remaining_fen) => BudgetError::Insufficient { remaining_fen },
-            None => BudgetError::NotFound(budget_id),
-        });
+        for (id, (sum, _)) in &sums {
+            match remaining.get(id) {
+                None => return Err(BudgetError::NotFound(*id)),
+                Some(&remaining_fen) if remaining_fen < *sum => {
+                    return Err(BudgetError::Insufficient { remaining_fen });
+                }
+                Some(_) => {}
+            }
+        }
+        // Every sum fits now: the figures changed between the UPDATE and
+        // this read, which only a writer outside the budget's lock can do.
+        return Err(BudgetError::Store(StoreError::Contention(
+            "budget figures changed under the group's lock".to_owned(),
+        )));
     }
     Ok(())
 }

@@ -36,7 +36,7 @@ use opcity_store::budget::{Cause, Reservation, lock_remaining, reserve_all};
 use opcity_store::entity::{application, budget, review};
 use opcity_store::sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QuerySelect, Value,
+    QueryOrder, QuerySelect, Value,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
@@ -234,6 +234,9 @@ impl Services {
                     score: g.score,
                     outcome: Outcome::AwaitsSecond,
                 };
+                // Only an application the approval could move is reviewed,
+                // even while it waits for a second reviewer.
+                let states = states_through(g.app, &[decided.step()])?;
                 if g.awaits_second {
                     return Ok(decided);
                 }
@@ -241,7 +244,6 @@ impl Services {
                     Some(amount) => Some((budget_of(&g)?, amount)),
                     None => None,
                 };
-                let states = states_through(g.app, &[decided.step()])?;
                 decided.outcome = Outcome::Approve { reserve, states };
                 Ok(decided)
             })
@@ -422,7 +424,9 @@ async fn lock_movable(tx: &DatabaseTransaction, decided: &[&Decided<'_>]) -> Res
             application::Column::State,
             application::Column::FormData,
         ])
-        .filter(application::Column::Id.is_in(apps.keys().copied()));
+        .filter(application::Column::Id.is_in(apps.keys().copied()))
+        // Rows are locked in the order read: id order, as in every group.
+        .order_by_asc(application::Column::Id);
     if tx.get_database_backend() == DbBackend::Postgres {
         select = select.lock_exclusive();
     }

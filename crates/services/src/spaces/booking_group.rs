@@ -80,11 +80,15 @@ impl Services {
         for (i, booking) in bookings.iter().enumerate() {
             if postgres && booking.quota_hours_week.is_none() {
                 together.push(i);
+                // Until `insert_together` finds its row.
                 written.push(Written::Taken);
                 continue;
             }
             written.push(match self.check_quota(&tx, booking).await {
-                Err(refused) => Written::Refused(refused),
+                Err(ServiceError::Validation(over)) => {
+                    Written::Refused(ServiceError::Validation(over))
+                }
+                Err(failed) => return Err(failed),
                 Ok(()) if postgres => insert_alone(&tx, booking).await?,
                 Ok(()) => match insert_booking(&tx, booking).await {
                     Ok(view) => Written::Booked(view),
@@ -141,7 +145,13 @@ async fn insert_together(
             written[i] = Written::Booked(booking_view(&row));
         }
     }
-    debug_assert!(inserted.is_empty(), "every inserted row answers a booking");
+    if !inserted.is_empty() {
+        // Never committed: a row no booking claims would be answered as
+        // taken by itself.
+        return Err(ServiceError::Internal(
+            format!("{} booked rows match no booking", inserted.len()).into(),
+        ));
+    }
     Ok(())
 }
 
