@@ -95,8 +95,8 @@ impl From<StoreError> for ServiceError {
                 field: None,
             },
             // A transaction chosen to fail for a concurrent one: nothing
-            // was written and the client may try again (writers that can
-            // retry themselves do so first, as `spaces::hold` does).
+            // was written and the client may try again (holding writers
+            // name the winner instead when there is one: `spaces::hold`).
             StoreError::Contention(_) => ServiceError::Conflict {
                 code: CONTENTION,
                 field: None,

@@ -80,6 +80,38 @@ fn approve(amount: i64) -> ReviewInput {
     }
 }
 
+/// Nanshan's housing-subsidy budget for this year.
+async fn nanshan_housing_budget(s: &Services, admin: &Actor, total_fen: i64) {
+    s.create_budget(
+        admin,
+        &BudgetInput {
+            programme: "sz.housing.subsidy".into(),
+            year: opcity_domain::today_in_shanghai(s.now()).year(),
+            authority: "nanshan".into(),
+            total_fen,
+        },
+    )
+    .await
+    .unwrap();
+}
+
+/// A founder for each enterprise code, each with a housing-subsidy
+/// application supplied with its evidence and submitted; their ids.
+async fn submitted_housing_applications(s: &Services, admin: &Actor, usccs: &[String]) -> Vec<i64> {
+    let mut ids = Vec::new();
+    for (n, uscc) in usccs.iter().enumerate() {
+        let f = founder(s, admin, &format!("founder{n}"), uscc).await;
+        let app = s
+            .create_application(&f, &apply("sz.housing.subsidy", "k"))
+            .await
+            .unwrap();
+        opcity_testkit::supply_evidence(s, &f, app.id).await;
+        s.submit_application(&f, app.id).await.unwrap();
+        ids.push(app.id);
+    }
+    ids
+}
+
 fn apply(programme: &str, key: &str) -> NewApplication {
     NewApplication {
         programme: programme.into(),
@@ -412,19 +444,8 @@ async fn concurrent_approvals_reserve_exactly_what_fits() {
             account(&s, "rev.a", Role::DistrictReviewer, Some(District::Nanshan)).await,
             account(&s, "rev.b", Role::DistrictReviewer, Some(District::Nanshan)).await,
         ];
-        let year = opcity_domain::today_in_shanghai(s.now()).year();
         // 15,000-yuan approvals stay below the second-review line, so one reviewer decides each.
-        s.create_budget(
-            &admin,
-            &BudgetInput {
-                programme: "sz.housing.subsidy".into(),
-                year,
-                authority: "nanshan".into(),
-                total_fen: 5_000_000,
-            },
-        )
-        .await
-        .unwrap();
+        nanshan_housing_budget(&s, &admin, 5_000_000).await;
         let usccs = [
             "91440300708461136T",
             "914403001922038216",
@@ -433,20 +454,12 @@ async fn concurrent_approvals_reserve_exactly_what_fits() {
             "91440300MA5G0KTL6Y",
             "91440300MA5H1H4H2Q",
         ];
-        let mut ids = Vec::new();
-        for (i, code) in usccs.iter().enumerate() {
-            let code = opcity_domain::Uscc::complete(&code[..16])
+        let usccs = usccs.map(|code| {
+            opcity_domain::Uscc::complete(&code[..16])
                 .map(|u| u.to_string())
-                .unwrap_or_else(|_| code.to_string());
-            let f = founder(&s, &admin, &format!("founder{i}"), &code).await;
-            let app = s
-                .create_application(&f, &apply("sz.housing.subsidy", "k"))
-                .await
-                .unwrap();
-            opcity_testkit::supply_evidence(&s, &f, app.id).await;
-            s.submit_application(&f, app.id).await.unwrap();
-            ids.push(app.id);
-        }
+                .unwrap_or_else(|_| code.to_string())
+        });
+        let ids = submitted_housing_applications(&s, &admin, &usccs).await;
         // Six concurrent approvals of 1,500,000 fen against 5,000,000: exactly three fit.
         let tasks: Vec<_> = ids
             .iter()
@@ -503,32 +516,15 @@ async fn concurrent_approvals_from_two_processes_never_overspend() {
             )
             .await,
         ];
-        let year = opcity_domain::today_in_shanghai(one.now()).year();
-        one.create_budget(
-            &admin,
-            &BudgetInput {
-                programme: "sz.housing.subsidy".into(),
-                year,
-                authority: "nanshan".into(),
-                total_fen: 5_000_000,
-            },
-        )
-        .await
-        .unwrap();
-        let mut ids = Vec::new();
-        for n in 0..8 {
-            let uscc = opcity_domain::Uscc::complete(&format!("91440300MA5K{n:04}"))
-                .unwrap()
-                .to_string();
-            let f = founder(&one, &admin, &format!("founder{n}"), &uscc).await;
-            let app = one
-                .create_application(&f, &apply("sz.housing.subsidy", "k"))
-                .await
-                .unwrap();
-            opcity_testkit::supply_evidence(&one, &f, app.id).await;
-            one.submit_application(&f, app.id).await.unwrap();
-            ids.push(app.id);
-        }
+        nanshan_housing_budget(&one, &admin, 5_000_000).await;
+        let usccs: Vec<String> = (0..8)
+            .map(|n| {
+                opcity_domain::Uscc::complete(&format!("91440300MA5K{n:04}"))
+                    .unwrap()
+                    .to_string()
+            })
+            .collect();
+        let ids = submitted_housing_applications(&one, &admin, &usccs).await;
         let tasks: Vec<_> = ids
             .iter()
             .flat_map(|&id| {

@@ -120,6 +120,15 @@ async fn enterprise_row(s: &Services, n: usize) -> i64 {
     .id
 }
 
+/// `count` enterprises, numbered from 0.
+async fn enterprise_rows(s: &Services, count: usize) -> Vec<i64> {
+    let mut firms = Vec::with_capacity(count);
+    for n in 0..count {
+        firms.push(enterprise_row(s, n).await);
+    }
+    firms
+}
+
 async fn person_row(s: &Services, name: &str) -> i64 {
     let now = Utc::now();
     person::ActiveModel {
@@ -1143,10 +1152,7 @@ async fn sixty_four_concurrent_bookings_of_one_slot_give_one_success() {
         let s = w.s.clone();
         let lab = account(&s, "lab", Role::ServiceProvider).await;
         let inst = s.create_instrument(&lab, &gpu(None, false)).await.unwrap();
-        let mut firms = Vec::new();
-        for n in 0..64 {
-            firms.push(enterprise_row(&s, n).await);
-        }
+        let firms = enterprise_rows(&s, 64).await;
         let outcomes = race(64, |i| {
             let (s, lab, firm) = (s.clone(), lab.clone(), firms[i]);
             async move {
@@ -1182,10 +1188,7 @@ async fn a_burst_of_bookings_is_answered_one_by_one() {
             .create_instrument(&lab, &gpu(Some(2), false))
             .await
             .unwrap();
-        let mut firms = Vec::new();
-        for n in 0..12 {
-            firms.push(enterprise_row(&s, n).await);
-        }
+        let firms = enterprise_rows(&s, 12).await;
         let (_, other) = opcity_testkit::two_processes(db).await;
         let entries = audit_len(&s).await;
         let hour = |h: usize| format!("{h:02}:00");

@@ -12,6 +12,16 @@ use opcity_store::entity::budget as budget_entity;
 use opcity_store::sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use opcity_testkit::each_backend;
 
+/// A movement's cause with no application or disbursement, now.
+fn cause(actor: &str) -> Cause<'_> {
+    Cause {
+        actor,
+        application_id: None,
+        disbursement_id: None,
+        at: Utc::now(),
+    }
+}
+
 async fn new_budget(store: &Store, total: i64, year: i32) -> i64 {
     let now = Utc::now();
     let tx = store.begin().await.unwrap();
@@ -30,10 +40,8 @@ async fn new_budget(store: &Store, total: i64, year: i32) -> i64 {
     .await
     .unwrap();
     let cause = Cause {
-        actor: "test",
-        application_id: None,
-        disbursement_id: None,
         at: now,
+        ..cause("test")
     };
     budget::apply(&tx, b.id, Movement::Fund, total, cause)
         .await
@@ -44,12 +52,7 @@ async fn new_budget(store: &Store, total: i64, year: i32) -> i64 {
 
 async fn reserve(store: Store, id: i64, amount: i64) -> Result<(), BudgetError> {
     let tx = store.begin().await?;
-    let cause = Cause {
-        actor: "storm",
-        application_id: None,
-        disbursement_id: None,
-        at: Utc::now(),
-    };
+    let cause = cause("storm");
     budget::apply(&tx, id, Movement::Reserve, amount, cause).await?;
     tx.commit().await.map_err(BudgetError::from)
 }
@@ -130,12 +133,7 @@ async fn the_database_refuses_overspending_and_edits_of_movements() {
         );
         // Spending needs a reservation first.
         let tx = db.store.begin().await.unwrap();
-        let cause = Cause {
-            actor: "t",
-            application_id: None,
-            disbursement_id: None,
-            at: Utc::now(),
-        };
+        let cause = cause("t");
         let err = budget::apply(&tx, id, Movement::Spend, 100, cause)
             .await
             .unwrap_err();
@@ -156,12 +154,7 @@ async fn reserve_group(store: Store, id: i64, amount: i64, wanted: usize) -> i64
     let ids = std::collections::BTreeSet::from([id]);
     let left = budget::lock_remaining(&tx, &ids).await.unwrap()[&id];
     let admitted = (left / amount).min(wanted as i64);
-    let cause = Cause {
-        actor: "group",
-        application_id: None,
-        disbursement_id: None,
-        at: Utc::now(),
-    };
+    let cause = cause("group");
     let group: Vec<Reservation<'_>> = (0..admitted)
         .map(|_| Reservation {
             budget_id: id,
@@ -224,12 +217,7 @@ async fn a_group_that_does_not_fit_is_refused_whole() {
     each_backend(async |db| {
         let id = new_budget(&db.store, 10_000, 2026).await;
         let tx = db.store.begin().await.unwrap();
-        let cause = Cause {
-            actor: "group",
-            application_id: None,
-            disbursement_id: None,
-            at: Utc::now(),
-        };
+        let cause = cause("group");
         let group = [6_000, 5_000].map(|amount_fen| Reservation {
             budget_id: id,
             amount_fen,

@@ -23,8 +23,8 @@
 
 use super::budgets::no_budget;
 use super::lifecycle::{
-    ApplicationView, Moved, ReviewInput, Step, Terms, party, record_moves, resource, review_row,
-    states_through, update_group, view,
+    ApplicationView, Moved, ReviewInput, Step, Terms, party, record_moves, requested, resource,
+    review_row, states_through, update_group, view,
 };
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
@@ -156,11 +156,7 @@ impl Services {
         Ok(requests
             .iter()
             .map(|request| {
-                let app = apps
-                    .get(&request.application_id)
-                    .ok_or(ServiceError::NotFound {
-                        entity: "application",
-                    })?;
+                let app = requested(apps, request.application_id)?;
                 let (actor, input) = (&request.actor, &request.input);
                 authorize(actor, Action::Update, resource(app))?;
                 self.check_conflict_of_interest(actor, app, input.no_conflict_declared)?;

@@ -227,6 +227,16 @@ pub(super) fn review_row(
     }
 }
 
+/// The application a request of a group names, among those the group read.
+pub(super) fn requested(
+    apps: &BTreeMap<i64, application::Model>,
+    id: i64,
+) -> Result<&application::Model> {
+    apps.get(&id).ok_or(ServiceError::NotFound {
+        entity: "application",
+    })
+}
+
 pub(super) fn resource(a: &application::Model) -> Resource {
     Resource::Application {
         district: a

@@ -11,14 +11,14 @@
 //! meanwhile: `state_changed`) answers that one only and leaves nothing of
 //! it.
 //!
-//! Two committer tasks per [`Services`] (`opcity_store::group`), started by
-//! the first submission: while one group writes, the next reads. They hold
-//! services without the queue, so they end with the last `Services` clone.
-//! When a group fails as a whole (the database), or the committers are
-//! gone, each submission is handled alone, the same way.
+//! Two committers (`crate::groups`): while one group writes, the next
+//! reads. When a group fails as a whole, each submission is handled alone,
+//! the same way.
 
 use super::evidence::{missing_error, missing_evidence};
-use super::lifecycle::{Moved, Step, party, record_moves, resource, states_through, update_group};
+use super::lifecycle::{
+    Moved, Step, party, record_moves, requested, resource, states_through, update_group,
+};
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{Result, ServiceError};
@@ -137,11 +137,7 @@ impl Services {
         Ok(requests
             .iter()
             .map(|request| {
-                let app = apps
-                    .get(&request.application_id)
-                    .ok_or(ServiceError::NotFound {
-                        entity: "application",
-                    })?;
+                let app = requested(apps, request.application_id)?;
                 let docs = documents.get(&app.id).map_or(&[][..], Vec::as_slice);
                 self.decide_one(request, app, docs, &cases[&app.id])
             })

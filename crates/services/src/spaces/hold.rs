@@ -74,20 +74,17 @@ pub(crate) struct Guard {
     claims: Mutex<Vec<Claim>>,
 }
 
-/// Writers of holdings of one resource take turns (PostgreSQL: an advisory
-/// lock until the transaction ends). Without it, concurrent inserts of
-/// overlapping intervals can deadlock in the exclusion constraint's check,
-/// each waiting for the other's transaction; in turn, each later writer
-/// finds the earlier one's holding and is told whose it is.
-async fn take_turn<C: ConnectionTrait>(db: &C, claim: &Claim) -> Result<()> {
-    lock_key(db, &claim.turn_key()).await?;
-    Ok(())
-}
-
 impl Guard {
     /// Refuses the claim when a holding overlaps it (as seen by `db`).
+    ///
+    /// Writers of holdings of one resource take turns first (PostgreSQL:
+    /// an advisory lock until the transaction ends). Without it, concurrent
+    /// inserts of overlapping intervals can deadlock in the exclusion
+    /// constraint's check, each waiting for the other's transaction; in
+    /// turn, each later writer finds the earlier one's holding and is told
+    /// whose it is.
     pub async fn check<C: ConnectionTrait>(&self, db: &C, claim: Claim) -> Result<()> {
-        take_turn(db, &claim).await?;
+        lock_key(db, &claim.turn_key()).await?;
         self.claims
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)

@@ -19,7 +19,7 @@ use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use opcity_domain::District;
 use opcity_store::entity::{community, enterprise, instrument, instrument_booking};
-use opcity_store::intervals::{Holdings, lock_key, stored_instant};
+use opcity_store::intervals::{Holdings, stored_instant};
 use opcity_store::sea_orm::sea_query::{OnConflict, PostgresQueryBuilder, Query};
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
@@ -601,8 +601,9 @@ impl Services {
     }
 
     /// Refuses `booking` when it would take its enterprise over the
-    /// instrument's weekly quota, counting what `tx` sees. Bookings of one
-    /// enterprise's quota take turns, so two cannot both fit the last hours.
+    /// instrument's weekly quota, counting what `tx` sees. The caller holds
+    /// the quota's turn (`NewBooking::quota_key`), so two bookings cannot
+    /// both fit the last hours.
     pub(super) async fn check_quota(
         &self,
         tx: &DatabaseTransaction,
@@ -611,7 +612,6 @@ impl Services {
         let Some(quota) = booking.quota_hours_week else {
             return Ok(());
         };
-        lock_key(tx, &booking.quota_key()).await?;
         let used = self
             .minutes_used(
                 tx,
