@@ -15,6 +15,8 @@
 //! ledger is reconciled, so a fast but wrong run cannot pass unnoticed.
 //!
 //! `cargo run --release -p opcity-store --example ledger_bench [-- TRANSFERS_PER_CLIENT BATCH_SIZE BATCHES]`
+//! (`LEDGER_BENCH_ONLY=postgres-spread`, say, runs only the runs whose
+//! backend-scenario name contains it).
 
 use chrono::Utc;
 use opcity_store::Store;
@@ -174,8 +176,14 @@ async fn main() {
     if let Some(url) = opcity_testkit::postgres_url() {
         backends.push(Some(url));
     }
+    // e.g. LEDGER_BENCH_ONLY=postgres-spread: the runs whose name contains it.
+    let only = std::env::var("LEDGER_BENCH_ONLY").unwrap_or_default();
     for pg in backends {
         for name in ["spread", "hot", "batch"] {
+            let backend = if pg.is_some() { "postgres" } else { "sqlite" };
+            if !format!("{backend}-{name}").contains(&only) {
+                continue;
+            }
             let db = match &pg {
                 None => TestDb::sqlite().await,
                 Some(url) => TestDb::postgres(url).await,

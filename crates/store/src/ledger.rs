@@ -790,6 +790,9 @@ async fn check_batch(
                 rows.push(row(t, &p));
                 Answer::Created
             }
+            // A hold this batch resolves was resolved meanwhile: retried,
+            // the batch sees that resolution.
+            Err(LedgerError::Duplicate) => return Err(whole(LedgerError::Duplicate)),
             Err(error) if on_refusal == OnRefusal::RefuseBatch => {
                 return Err(BatchError { index, error });
             }
@@ -1265,7 +1268,11 @@ fn apply_side_in_memory(
             }
         }
         Change::Resolve { held, posted: x } => {
-            assert!(*pending >= held, "hold larger than the pending balance");
+            if *pending < held {
+                // Another writer resolved the hold between the read of the
+                // holds and the lock of the balances (see `check_batch`).
+                return Err(LedgerError::Duplicate);
+            }
             *pending -= held;
             *posted += x;
         }

@@ -785,3 +785,64 @@ async fn a_group_answers_each_transfer_on_its_own() {
     })
     .await;
 }
+
+/// A batch reads the holds it resolves before it locks their accounts. When
+/// another writer resolves one in between, the batch finds less pending than
+/// the hold: it is refused as a concurrent duplicate (retried, it learns of
+/// the resolution), where it used to panic.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hold_resolved_while_a_batch_waits_for_its_lock_refuses_the_batch() {
+    each_backend(async |db| {
+        let store = &db.store;
+        let s = setup(store, "", 1, &[1_000]).await;
+        let now = Utc::now();
+        let wallet = s.wallets[0];
+        ledger::submit(store, &hold("h", wallet, s.provider, 300, now))
+            .await
+            .unwrap();
+        let capture = transfer(
+            "h-cap",
+            Op::Post {
+                pending_id: "h".into(),
+                amount_fen: None,
+            },
+            now,
+        );
+        let void = transfer(
+            "h-void",
+            Op::Void {
+                pending_id: "h".into(),
+            },
+            now,
+        );
+
+        // The voider holds the hold's accounts (locked in id order, as every
+        // writer does) while the batch reads the hold and then waits for
+        // those locks (on SQLite, for the writer's turn).
+        let voider = store.begin().await.unwrap();
+        for account in [s.provider.min(wallet), s.provider.max(wallet)] {
+            ledger::lock_account(&voider, account).await.unwrap();
+        }
+        let batch = tokio::spawn({
+            let store = store.clone();
+            async move { ledger::submit_batch(&store, &[capture]).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        ledger::create(&voider, &void).await.unwrap();
+        voider.commit().await.unwrap();
+
+        let refused = batch.await.expect("the batch answers").unwrap_err();
+        assert!(
+            matches!(
+                refused.error,
+                LedgerError::Duplicate | LedgerError::AlreadyResolved { .. }
+            ),
+            "{refused}"
+        );
+        let accounts = balances(store).await;
+        assert_eq!(accounts[&wallet].debits_pending, 0);
+        assert_eq!(accounts[&wallet].available(), 1_000);
+        check_against_model(store, &format!("resolved meanwhile on {:?}", db.backend())).await;
+    })
+    .await;
+}
