@@ -4,6 +4,11 @@ mod config;
 mod platform;
 mod policy_cmd;
 
+// mimalloc rather than the system allocator: glibc's malloc and free were
+// about a third of the services' CPU under load (BENCHMARKS.md, session 5).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Args, Parser, Subcommand};
 use config::{Config, Overrides};
 use opcity_domain::{District, Role};

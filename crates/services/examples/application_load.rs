@@ -9,6 +9,10 @@
 //! `cargo run --release -p opcity-services --example application_load -- URL CLIENTS COUNT`
 //! (URL: `sqlite://FILE` or `postgres://…/DB` of an empty database).
 
+// The allocator the server runs with (see crates/cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::Datelike;
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;

@@ -9,6 +9,10 @@
 //! (PostgreSQL: `OPCITY_TEST_POSTGRES_URL` names a server whose user may
 //! create databases).
 
+// The allocator the server runs with (see crates/cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::{Duration, TimeZone, Utc};
 use opcity_domain::Role;
 use opcity_services::ServiceError;

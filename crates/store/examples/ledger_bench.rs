@@ -18,6 +18,10 @@
 //! (`LEDGER_BENCH_ONLY=postgres-spread`, say, runs only the runs whose
 //! backend-scenario name contains it).
 
+// The allocator the server runs with (see crates/cli/src/main.rs).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use chrono::Utc;
 use opcity_store::Store;
 use opcity_store::ledger::{self, NewAccount, NewTransfer, Op};
