@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Submissions/s and approvals/s against one hot budget, on SQLite and
 # PostgreSQL. Usage: bench/applications/run.sh [CLIENTS] [COUNT]
+# e.g. bench/applications/run.sh 32 3000 (the figures in BENCHMARKS.md,
+# session 5, are for 16 and 32 clients).
 # PostgreSQL: set BENCH_POSTGRES_ADMIN_URL (default: the CI superuser).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
