@@ -23,8 +23,8 @@
 
 use super::budgets::no_budget;
 use super::lifecycle::{
-    ApplicationView, Moved, ReviewInput, Step, Terms, party, record_moves, requested, resource,
-    review_row, states_through, update_group, view,
+    ApplicationView, GroupMove, Moved, ReviewInput, Step, Terms, party, record_moves, requested,
+    resource, review_row, states_through, update_group, view,
 };
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
@@ -443,25 +443,25 @@ async fn update_approved(
     tx: &DatabaseTransaction,
     approving: &[&Decided<'_>],
 ) -> Result<BTreeMap<i64, application::Model>> {
-    let rows = approving.iter().map(|d| {
+    let moves = approving.iter().map(|d| {
         let Outcome::Approve { reserve, states } = &d.outcome else {
             unreachable!("only approvals move");
         };
-        vec![
-            Value::from(d.app.id),
-            Value::from(states[0].id()),
-            Value::from(d.app.form_data.as_str()),
-            Value::from(states.last().expect("a move has states").id()),
-            Value::from(d.request.at),
-            Value::from(reserve.map(|(_, amount)| amount)),
-            Value::from(reserve.map(|(budget, _)| budget)),
-        ]
+        GroupMove {
+            app: d.app,
+            states,
+            at: d.request.at,
+            extra: vec![
+                Value::from(reserve.map(|(_, amount)| amount)),
+                Value::from(reserve.map(|(budget, _)| budget)),
+            ],
+        }
     });
     update_group(
         tx,
         &["m_fen", "m_budget"],
         "decided_at = moved.m_at, approved_fen = moved.m_fen, budget_id = moved.m_budget",
-        rows,
+        moves,
     )
     .await
 }

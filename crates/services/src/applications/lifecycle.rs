@@ -320,19 +320,40 @@ pub(super) async fn update_moved<C: ConnectionTrait>(
         })
 }
 
+/// One application of a group move ([`update_group`]).
+pub(super) struct GroupMove<'a> {
+    /// As it was decided on: its state and form guard the move.
+    pub app: &'a application::Model,
+    /// The states it moves through, from its own.
+    pub states: &'a [State],
+    pub at: DateTime<Utc>,
+    /// The values of the group's extra columns, in their order.
+    pub extra: Vec<Value>,
+}
+
 /// Moves a group's applications with one UPDATE and returns the rows it
-/// moved, by id. Each row of `rows` is the application's id, the state and
-/// the form it was decided on (the guard: a row changed since is left
-/// alone), the state it moves to and the time, then the values of `extra`
-/// (named `moved.<column>`), which `set` assigns.
+/// moved, by id. An application whose state or form changed since it was
+/// decided on is left alone. The values of each move's `extra` are named
+/// `moved.<column>` after `extra`'s names, which `set` assigns.
 pub(super) async fn update_group(
     tx: &DatabaseTransaction,
     extra: &[&str],
     set: &str,
-    rows: impl IntoIterator<Item = Vec<Value>>,
+    moves: impl IntoIterator<Item = GroupMove<'_>>,
 ) -> Result<BTreeMap<i64, application::Model>> {
     let backend = tx.get_database_backend();
     let mut values = Vec::new();
+    let rows = moves.into_iter().map(|m| {
+        let to = m.states.last().expect("a move has states");
+        let guard = [
+            Value::from(m.app.id),
+            Value::from(m.states[0].id()),
+            Value::from(m.app.form_data.as_str()),
+            Value::from(to.id()),
+            Value::from(m.at),
+        ];
+        guard.into_iter().chain(m.extra).collect()
+    });
     let rows = rows_of(backend, &mut values, rows);
     if values.is_empty() {
         return Ok(BTreeMap::new());

@@ -17,7 +17,7 @@
 
 use super::evidence::{missing_error, missing_evidence};
 use super::lifecycle::{
-    Moved, Step, party, record_moves, requested, resource, states_through, update_group,
+    GroupMove, Moved, Step, party, record_moves, requested, resource, states_through, update_group,
 };
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
@@ -257,24 +257,21 @@ async fn update_submitted(
     tx: &DatabaseTransaction,
     decided: &[&Decided<'_>],
 ) -> Result<BTreeMap<i64, application::Model>> {
-    let rows = decided.iter().map(|d| {
-        let to = d.states.last().expect("a move has states");
-        vec![
-            Value::from(d.app.id),
-            Value::from(d.states[0].id()),
-            Value::from(d.app.form_data.as_str()),
-            Value::from(to.id()),
-            Value::from(d.at),
+    let moves = decided.iter().map(|d| GroupMove {
+        app: d.app,
+        states: &d.states,
+        at: d.at,
+        extra: vec![
             Value::from(d.explanation.to_string()),
             Value::from(d.explanation["pack"]["version"].as_str().map(str::to_owned)),
-        ]
+        ],
     });
     update_group(
         tx,
         &["m_explanation", "m_pack"],
         "submitted_at = moved.m_at, explanation = moved.m_explanation, \
          pack_version = moved.m_pack",
-        rows,
+        moves,
     )
     .await
 }
