@@ -45,9 +45,12 @@ impl Services {
     pub(crate) async fn in_group<R: GroupWork>(&self, request: R) -> Result<R::Answer> {
         let queue = R::queue(&self.groups).get_or_init(|| {
             let services = self.for_committers();
-            GroupCommit::start(R::COMMITTERS, R::MAX_GROUP, move |group: Vec<R>| {
+            GroupCommit::start(R::COMMITTERS, R::MAX_GROUP, move |group: Vec<R>, turn| {
                 let services = services.clone();
-                async move { R::work(&services, &group).await }
+                async move {
+                    turn.pass();
+                    R::work(&services, &group).await
+                }
             })
         });
         if let Some(answer) = queue.submit(request.clone()).await {

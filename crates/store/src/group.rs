@@ -13,7 +13,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use tokio::sync::{Mutex, mpsc, oneshot};
+use tokio::sync::{Mutex, OwnedMutexGuard, mpsc, oneshot};
 
 /// The queue of a set of committer tasks. The tasks end when it is dropped.
 pub struct GroupCommit<T, A> {
@@ -35,10 +35,11 @@ impl<T: Send + 'static, A: Send + 'static> GroupCommit<T, A> {
     /// Starts `committers` tasks on the current runtime. Each takes what is
     /// queued (at most `max` requests) and answers it with `work`, which
     /// returns one answer per request, in order. Several committers let one
-    /// group form and start while another commits.
+    /// group form and start while another commits: the next group is taken
+    /// when `work` passes its [`Turn`] (at the latest when it ends).
     pub fn start<W, F, E>(committers: usize, max: usize, work: W) -> GroupCommit<T, A>
     where
-        W: Fn(Vec<T>) -> F + Send + Sync + 'static,
+        W: Fn(Vec<T>, Turn<T, A>) -> F + Send + Sync + 'static,
         F: Future<Output = Result<Vec<A>, E>> + Send + 'static,
         E: std::fmt::Display + 'static,
     {
@@ -62,24 +63,40 @@ impl<T: Send + 'static, A: Send + 'static> GroupCommit<T, A> {
     }
 }
 
+/// A group's hold on the queue: while a group's work keeps it, the requests
+/// that arrive wait for the next group. Work passes it once the rest of its
+/// work can overlap with the next group's (say, when all that is left is
+/// the commit); taking the queue as soon as a committer is free would make
+/// groups of one or two that arrived first, each paying a whole
+/// transaction and queueing for the same locks.
+pub struct Turn<T, A> {
+    _queue: OwnedMutexGuard<mpsc::UnboundedReceiver<Pending<T, A>>>,
+}
+
+impl<T, A> Turn<T, A> {
+    /// Lets the next group be taken.
+    pub fn pass(self) {}
+}
+
 async fn commit_groups<T, A, W, F, E>(
     queue: Arc<Mutex<mpsc::UnboundedReceiver<Pending<T, A>>>>,
     work: Arc<W>,
     max: usize,
 ) where
-    W: Fn(Vec<T>) -> F,
+    W: Fn(Vec<T>, Turn<T, A>) -> F,
     F: Future<Output = Result<Vec<A>, E>>,
     E: std::fmt::Display,
 {
     loop {
         let mut pending = Vec::with_capacity(max);
-        if queue.lock().await.recv_many(&mut pending, max).await == 0 {
+        let mut receiver = queue.clone().lock_owned().await;
+        if receiver.recv_many(&mut pending, max).await == 0 {
             return;
         }
         let (requests, replies): (Vec<T>, Vec<oneshot::Sender<Option<A>>>) =
             pending.into_iter().map(|p| (p.request, p.reply)).unzip();
         let size = requests.len();
-        match work(requests).await {
+        match work(requests, Turn { _queue: receiver }).await {
             Ok(answers) => {
                 assert_eq!(answers.len(), size, "one answer per request");
                 for (reply, answer) in replies.into_iter().zip(answers) {
@@ -101,9 +118,11 @@ async fn commit_groups<T, A, W, F, E>(
 #[cfg(test)]
 mod tests {
     use super::GroupCommit;
+    use std::sync::Arc;
 
     fn doubling() -> GroupCommit<i64, i64> {
-        GroupCommit::start(2, 8, |requests: Vec<i64>| async move {
+        GroupCommit::start(2, 8, |requests: Vec<i64>, turn| async move {
+            turn.pass();
             if requests.contains(&-1) {
                 Err("a request the work cannot take")
             } else {
@@ -125,6 +144,43 @@ mod tests {
             let (n, answer) = task.await.unwrap();
             assert_eq!(answer, Some(2 * n));
         }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_next_group_is_taken_when_the_turn_is_passed() {
+        let sizes = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let gate = Arc::new(tokio::sync::Notify::new());
+        let (seen, held) = (sizes.clone(), gate.clone());
+        let groups = Arc::new(GroupCommit::start(2, 8, move |requests: Vec<i64>, turn| {
+            let (seen, held) = (seen.clone(), held.clone());
+            async move {
+                seen.lock().unwrap().push(requests.len());
+                // The first group keeps its turn until the gate opens.
+                if requests == [0] {
+                    held.notified().await;
+                }
+                turn.pass();
+                Ok::<_, &str>(requests)
+            }
+        }));
+        let submit = |n| {
+            let groups = groups.clone();
+            tokio::spawn(async move { groups.submit(n).await })
+        };
+        let first = submit(0);
+        while sizes.lock().unwrap().is_empty() {
+            tokio::task::yield_now().await;
+        }
+        let later = [submit(1), submit(2)];
+        // Time for the idle committer to take them, were it allowed to.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        assert_eq!(*sizes.lock().unwrap(), [1]);
+        gate.notify_one();
+        assert_eq!(first.await.unwrap(), Some(0));
+        for (n, task) in later.into_iter().enumerate() {
+            assert_eq!(task.await.unwrap(), Some(n as i64 + 1));
+        }
+        assert_eq!(*sizes.lock().unwrap(), [1, 2]);
     }
 
     #[tokio::test]

@@ -17,22 +17,24 @@ use crate::group::GroupCommit;
 /// At most this many transfers share one commit.
 const MAX_GROUP: usize = 512;
 
-/// Committer tasks per store: while one commits, the next group forms and
-/// does its first round trips; on PostgreSQL it then waits for the account
-/// locks (taken in id order, so never a deadlock), on SQLite for the writer
-/// turn. (A third made groups smaller and slower: see BENCHMARKS.md.)
+/// Committer tasks per store: once one group's statements are done, the
+/// next group forms from what arrived meanwhile and does its first round
+/// trips while the first commits; on PostgreSQL it then waits for the
+/// account locks (taken in id order, so never a deadlock), on SQLite for
+/// the writer turn. (A third made no difference: see BENCHMARKS.md.)
 const COMMITTERS: usize = 2;
 
 /// The committers' queue, kept by the [`Store`].
 pub(crate) type Queue = GroupCommit<NewTransfer, Result<Outcome, LedgerError>>;
+type Turn = crate::group::Turn<NewTransfer, Result<Outcome, LedgerError>>;
 
 /// `t` applied in the next group commit, or alone when there is none.
 pub(super) async fn submit(store: &Store, t: &NewTransfer) -> Result<Outcome, LedgerError> {
     let queue = store.ledger_queue.get_or_init(|| {
         let store = store.without_ledger_queue();
-        GroupCommit::start(COMMITTERS, MAX_GROUP, move |transfers| {
+        GroupCommit::start(COMMITTERS, MAX_GROUP, move |transfers, turn| {
             let store = store.clone();
-            async move { apply_group(&store, &transfers).await }
+            async move { apply_group(&store, &transfers, turn).await }
         })
     });
     match queue.submit(t.clone()).await {
@@ -41,12 +43,16 @@ pub(super) async fn submit(store: &Store, t: &NewTransfer) -> Result<Outcome, Le
     }
 }
 
+/// The next group is taken once this one's statements are done: it forms
+/// from what arrived meanwhile and starts while this one commits.
 async fn apply_group(
     store: &Store,
     transfers: &[NewTransfer],
+    turn: Turn,
 ) -> Result<Vec<Result<Outcome, LedgerError>>, LedgerError> {
     let tx = store.begin().await?;
     let answers = super::create_each_unseen(&tx, transfers).await?;
+    turn.pass();
     tx.commit().await?;
     Ok(answers)
 }
