@@ -48,6 +48,8 @@ impl Services {
             GroupCommit::start(R::COMMITTERS, R::MAX_GROUP, move |group: Vec<R>, turn| {
                 let services = services.clone();
                 async move {
+                    // These groups read and decide before they write, so
+                    // the next group may take the queue at once and overlap.
                     turn.pass();
                     R::work(&services, &group).await
                 }

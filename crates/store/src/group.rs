@@ -119,6 +119,7 @@ async fn commit_groups<T, A, W, F, E>(
 mod tests {
     use super::GroupCommit;
     use std::sync::Arc;
+    use std::time::Duration;
 
     fn doubling() -> GroupCommit<i64, i64> {
         GroupCommit::start(2, 8, |requests: Vec<i64>, turn| async move {
@@ -163,22 +164,26 @@ mod tests {
                 Ok::<_, &str>(requests)
             }
         }));
-        let submit = |n| {
+        let first = {
             let groups = groups.clone();
-            tokio::spawn(async move { groups.submit(n).await })
+            tokio::spawn(async move { groups.submit(0).await })
         };
-        let first = submit(0);
         while sizes.lock().unwrap().is_empty() {
             tokio::task::yield_now().await;
         }
-        let later = [submit(1), submit(2)];
+        // Queued (a zero timeout still polls its future once), not answered.
+        let mut later = [Box::pin(groups.submit(1)), Box::pin(groups.submit(2))];
+        for request in &mut later {
+            let polled = tokio::time::timeout(Duration::ZERO, request.as_mut()).await;
+            assert!(polled.is_err(), "answered while the turn was held");
+        }
         // Time for the idle committer to take them, were it allowed to.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        tokio::time::sleep(Duration::from_millis(50)).await;
         assert_eq!(*sizes.lock().unwrap(), [1]);
         gate.notify_one();
         assert_eq!(first.await.unwrap(), Some(0));
-        for (n, task) in later.into_iter().enumerate() {
-            assert_eq!(task.await.unwrap(), Some(n as i64 + 1));
+        for (n, request) in later.into_iter().enumerate() {
+            assert_eq!(request.await, Some(n as i64 + 1));
         }
         assert_eq!(*sizes.lock().unwrap(), [1, 2]);
     }
