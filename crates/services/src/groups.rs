@@ -33,10 +33,13 @@ pub(crate) trait GroupWork: Clone + Send + Sync + Sized + 'static {
     fn queue(groups: &Groups) -> &OnceLock<Queue<Self>>;
 
     /// One answer per request, in order; the outer error means the group
-    /// failed as a whole and wrote nothing.
+    /// failed as a whole and wrote nothing. `pass_turn` lets the next group
+    /// be taken: called once the group's statements are done, just before
+    /// its COMMIT (a group that ends earlier passes it by ending).
     fn work(
         services: &Services,
         group: &[Self],
+        pass_turn: impl FnOnce() + Send,
     ) -> impl Future<Output = Result<Vec<Result<Self::Answer>>>> + Send;
 }
 
@@ -47,18 +50,13 @@ impl Services {
             let services = self.for_committers();
             GroupCommit::start(R::COMMITTERS, R::MAX_GROUP, move |group: Vec<R>, turn| {
                 let services = services.clone();
-                async move {
-                    // These groups read and decide before they write, so
-                    // the next group may take the queue at once and overlap.
-                    turn.pass();
-                    R::work(&services, &group).await
-                }
+                async move { R::work(&services, &group, move || turn.pass()).await }
             })
         });
         if let Some(answer) = queue.submit(request.clone()).await {
             return answer;
         }
-        let mut answers = R::work(self, std::slice::from_ref(&request)).await?;
+        let mut answers = R::work(self, std::slice::from_ref(&request), || {}).await?;
         answers.pop().expect("one answer per request")
     }
 }

@@ -63,8 +63,12 @@ impl GroupWork for ApproveRequest {
         &groups.approvals
     }
 
-    async fn work(services: &Services, group: &[Self]) -> Result<Vec<Result<ApplicationView>>> {
-        services.approve_group(group).await
+    async fn work(
+        services: &Services,
+        group: &[Self],
+        pass_turn: impl FnOnce() + Send,
+    ) -> Result<Vec<Result<ApplicationView>>> {
+        services.approve_group(group, pass_turn).await
     }
 }
 
@@ -123,6 +127,7 @@ impl Services {
     async fn approve_group(
         &self,
         requests: &[ApproveRequest],
+        pass_turn: impl FnOnce() + Send,
     ) -> Result<Vec<Result<ApplicationView>>> {
         let db = self.store().db();
         let ids = || requests.iter().map(|r| r.application_id);
@@ -139,7 +144,7 @@ impl Services {
         let granted = self.grant_each(requests, &apps, &approvals).await?;
         let decided = self.with_budgets(requests, granted).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
-        let written = self.write_approvals(&ready).await?;
+        let written = self.write_approvals(&ready, pass_turn).await?;
         Ok(merge(decided, written))
     }
 
@@ -250,6 +255,7 @@ impl Services {
     async fn write_approvals(
         &self,
         decided: &[&Decided<'_>],
+        pass_turn: impl FnOnce() + Send,
     ) -> Result<Vec<Result<ApplicationView>>> {
         if decided.is_empty() {
             return Ok(Vec::new());
@@ -319,6 +325,7 @@ impl Services {
             })
             .collect();
         record_approvals(&tx, decided, &written).await?;
+        pass_turn();
         tx.commit().await?;
         Ok(decided
             .iter()

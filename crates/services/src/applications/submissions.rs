@@ -90,8 +90,12 @@ impl GroupWork for SubmitRequest {
         &groups.submissions
     }
 
-    async fn work(services: &Services, group: &[Self]) -> Result<Vec<Result<application::Model>>> {
-        services.submit_group(group).await
+    async fn work(
+        services: &Services,
+        group: &[Self],
+        pass_turn: impl FnOnce() + Send,
+    ) -> Result<Vec<Result<application::Model>>> {
+        services.submit_group(group, pass_turn).await
     }
 }
 
@@ -101,6 +105,7 @@ impl Services {
     async fn submit_group(
         &self,
         requests: &[SubmitRequest],
+        pass_turn: impl FnOnce() + Send,
     ) -> Result<Vec<Result<application::Model>>> {
         let db = self.store().db();
         let ids = || requests.iter().map(|r| r.application_id);
@@ -120,7 +125,7 @@ impl Services {
         }
         let decided = self.decide(requests, &apps, &by_application).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
-        let written = write_group(self.store(), &ready).await?;
+        let written = write_group(self.store(), &ready, pass_turn).await?;
         Ok(merge(decided, written))
     }
 
@@ -202,6 +207,7 @@ impl Services {
 async fn write_group(
     store: &Store,
     decided: &[&Decided<'_>],
+    pass_turn: impl FnOnce() + Send,
 ) -> Result<Vec<Result<application::Model>>> {
     if decided.is_empty() {
         return Ok(Vec::new());
@@ -246,6 +252,7 @@ async fn write_group(
         })
         .collect();
     record_moves(&tx, &moves).await?;
+    pass_turn();
     tx.commit().await?;
     Ok(answers)
 }

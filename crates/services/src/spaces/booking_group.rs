@@ -48,8 +48,12 @@ impl GroupWork for NewBooking {
         &groups.bookings
     }
 
-    async fn work(services: &Services, group: &[Self]) -> Result<Vec<Result<BookingView>>> {
-        services.book_group(group).await
+    async fn work(
+        services: &Services,
+        group: &[Self],
+        pass_turn: impl FnOnce() + Send,
+    ) -> Result<Vec<Result<BookingView>>> {
+        services.book_group(group, pass_turn).await
     }
 }
 
@@ -64,7 +68,11 @@ enum Written {
 impl Services {
     /// One group in one transaction; the outer error means it failed as a
     /// whole and wrote nothing.
-    async fn book_group(&self, bookings: &[NewBooking]) -> Result<Vec<Result<BookingView>>> {
+    async fn book_group(
+        &self,
+        bookings: &[NewBooking],
+        pass_turn: impl FnOnce() + Send,
+    ) -> Result<Vec<Result<BookingView>>> {
         let tx = self.store().begin().await?;
         let postgres = tx.get_database_backend() == DbBackend::Postgres;
         let keys: BTreeSet<String> = bookings
@@ -108,6 +116,7 @@ impl Services {
             Some((b.at, entry))
         });
         opcity_store::audit::append_all(&tx, changes).await?;
+        pass_turn();
         tx.commit().await?;
         Ok(answers)
     }
