@@ -36,7 +36,8 @@ impl<T: Send + 'static, A: Send + 'static> GroupCommit<T, A> {
     /// queued (at most `max` requests) and answers it with `work`, which
     /// returns one answer per request, in order. Several committers let one
     /// group form and start while another commits: the next group is taken
-    /// when `work` passes its [`Turn`] (at the latest when it ends).
+    /// when `work` passes its [`Turn`] (at the latest when it ends). So work
+    /// must not wait for a request of its own queue before passing it.
     pub fn start<W, F, E>(committers: usize, max: usize, work: W) -> GroupCommit<T, A>
     where
         W: Fn(Vec<T>, Turn<T, A>) -> F + Send + Sync + 'static,
