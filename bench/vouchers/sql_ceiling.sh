@@ -5,6 +5,9 @@
 # COMMIT) between random pairs of 50 funded wallets, on the real schema.
 # This is the ceiling for `ledger_bench`'s PostgreSQL spread scenario on the
 # same machine: there the application and the load generator share it.
+# The statements are copies of what `crates/store/src/ledger.rs` sends
+# (`lock_accounts`, `write_batch`'s insert, `write_net_changes`): change
+# them together.
 #   bash bench/vouchers/sql_ceiling.sh [GROUP] [CLIENTS] [SECONDS]
 # Prints transfers/s (tps × GROUP). Needs OPCITY_TEST_POSTGRES_URL's server
 # and user (may create databases); builds the opcity CLI to migrate.
