@@ -14,6 +14,15 @@ pub struct Fen(pub i64);
 impl Fen {
     pub const ZERO: Fen = Fen(0);
 
+    /// The most any one amount entered anywhere may be: ¥10 trillion, far
+    /// above any budget of the programme. Bounding what comes in keeps the
+    /// sums the ledgers and budgets form inside `i64`.
+    pub const MAX_AMOUNT: Fen = Fen(1_000_000_000_000_000);
+
+    /// The most a budget's total may reach by funding: a thousand times
+    /// [`Fen::MAX_AMOUNT`], so a total plus any amount stays inside `i64`.
+    pub const MAX_TOTAL: Fen = Fen(1_000_000_000_000_000_000);
+
     /// Whole yuan to fen. Returns `None` on overflow.
     pub fn from_yuan(yuan: i64) -> Option<Fen> {
         yuan.checked_mul(100).map(Fen)

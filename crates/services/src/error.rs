@@ -2,6 +2,7 @@
 //! web crate maps codes to HTTP statuses in one table and localises messages.
 //! Causes of internal errors go to the log, never to the user.
 
+use opcity_domain::Fen;
 use opcity_store::StoreError;
 use std::collections::BTreeMap;
 
@@ -28,6 +29,13 @@ impl FieldError {
         self.params.insert(key, value.to_string());
         self
     }
+}
+
+/// A refusal of an amount above [`Fen::MAX_AMOUNT`], which no input may
+/// carry (it keeps every sum of amounts inside `i64`).
+pub(crate) fn above_max_amount(field: &str, amount: i64) -> Option<FieldError> {
+    (amount > Fen::MAX_AMOUNT.0)
+        .then(|| FieldError::new(field, "amount_above_maximum").with("max", Fen::MAX_AMOUNT))
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +67,12 @@ pub enum ServiceError {
         held_from: chrono::DateTime<chrono::Utc>,
         held_until: chrono::DateTime<chrono::Utc>,
     },
+    /// One operation of a batch was refused; nothing of the batch was written.
+    #[error("operation {index} of the batch: {error}")]
+    InBatch {
+        index: usize,
+        error: Box<ServiceError>,
+    },
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -75,6 +89,7 @@ impl ServiceError {
             ServiceError::Forbidden => "forbidden",
             ServiceError::Conflict { code, .. } => code,
             ServiceError::Taken { code, .. } => code,
+            ServiceError::InBatch { error, .. } => error.code(),
             ServiceError::Internal(_) => "internal",
         }
     }

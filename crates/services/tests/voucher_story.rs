@@ -9,8 +9,8 @@
 //! or to the pool once the wallet has closed), replays answer with the first
 //! resolution, concurrent ones too.
 
-use chrono::{Datelike, Duration, Utc};
-use opcity_domain::{District, Role};
+use chrono::{Datelike, Duration, NaiveDate, Utc};
+use opcity_domain::{District, Fen, Role};
 use opcity_services::accounts::NewAccount;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
@@ -169,6 +169,17 @@ async fn refused<T: std::fmt::Debug>(
         Ok(v) => panic!("expected {expected}, got {v:?}"),
     }
     assert_eq!(&snapshot(s).await, before, "{expected} moved something");
+}
+
+/// "field code" of each error of a validation refusal.
+fn fields_of<T: std::fmt::Debug>(result: Result<T, ServiceError>) -> Vec<String> {
+    match result {
+        Err(ServiceError::Validation(errors)) => errors
+            .into_iter()
+            .map(|e| format!("{} {}", e.field, e.code))
+            .collect(),
+        other => panic!("expected a validation refusal, got {other:?}"),
+    }
 }
 
 fn hold(id: &str, enterprise: i64, amount: i64, contract: i64) -> HoldInput {
@@ -580,6 +591,72 @@ async fn vouchers_from_issue_to_settlement_and_expiry() {
         .await;
         let pools = s.voucher_pools(&w.admin).await.unwrap();
         assert_eq!(pools[0].spent_fen, 350_000);
+
+        // A transfer id twice in one batch is refused before anything runs
+        // (a capture listed twice would move money once and skip its spend).
+        let twice = [
+            ProviderOp::Capture(capture("bc-twice", "bh-2", Some(1_000))),
+            ProviderOp::Capture(capture("bc-twice", "bh-2", Some(1_000))),
+        ];
+        let errors = fields_of(s.provider_batch(&w.vendor, &twice).await);
+        assert_eq!(errors, ["ops[1].transfer_id duplicate_in_batch"]);
+        assert_eq!(snapshot(&s).await, before);
+        // A refusal inside a batch names its op, and nothing is written.
+        let late = [
+            ProviderOp::Hold(hold("bh-5", w.enterprise, 1_000, 1_000_000)),
+            ProviderOp::Capture(capture("bc-5", "bh-2", Some(40_001))),
+        ];
+        match s.provider_batch(&w.vendor, &late).await {
+            Err(ServiceError::InBatch { index: 1, error }) => {
+                assert_eq!(error.code(), "capture_exceeds_hold")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(snapshot(&s).await, before);
+        // Amounts past the input maximum are refused by field, not overflowed.
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h-huge", w.enterprise, i64::MAX, i64::MAX))
+                .await,
+            "amount_above_maximum,amount_above_maximum",
+            &before,
+        )
+        .await;
+        let huge = [ProviderOp::Hold(hold(
+            "bh-huge",
+            w.enterprise,
+            i64::MAX,
+            1_000_000,
+        ))];
+        let errors = fields_of(s.provider_batch(&w.vendor, &huge).await);
+        assert_eq!(errors, ["ops[0].amount_fen amount_above_maximum"]);
+        let mut fund_huge = FundPool {
+            kind: TRAINING.into(),
+            year: 2026,
+            district: None,
+            amount_fen: i64::MAX,
+        };
+        refused(
+            &s,
+            s.fund_voucher_pool(&w.admin, &fund_huge).await,
+            "amount_above_maximum",
+            &before,
+        )
+        .await;
+        fund_huge.amount_fen = Fen::MAX_AMOUNT.0 + 1;
+        refused(
+            &s,
+            s.fund_voucher_pool(&w.admin, &fund_huge).await,
+            "amount_above_maximum",
+            &before,
+        )
+        .await;
+        // Settlement periods far outside the programme are refused by field.
+        let errors = fields_of(
+            s.settlement(&w.vendor, p.id, NaiveDate::MIN, NaiveDate::MAX)
+                .await,
+        );
+        assert_eq!(errors, ["from out_of_range", "to out_of_range"]);
 
         // Holds expire on their own: bh-2 voided by the job, then not capturable.
         let expired = s

@@ -11,6 +11,7 @@
 use crate::StoreError;
 use crate::entity::{budget, budget_movement};
 use chrono::{DateTime, Utc};
+use opcity_domain::Fen;
 use sea_orm::sea_query::{Expr, ExprTrait, LockType, Order, Query};
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, Set, Statement,
@@ -28,6 +29,9 @@ pub enum BudgetError {
     NotReserved { reserved_fen: i64 },
     #[error("nothing spent to refund ({spent_fen} fen spent)")]
     NotSpent { spent_fen: i64 },
+    /// Funding would take the total above [`Fen::MAX_TOTAL`].
+    #[error("a total above {max_fen} fen (now {total_fen} fen)")]
+    TotalTooLarge { total_fen: i64, max_fen: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -95,8 +99,11 @@ pub async fn apply(
         .value("updated_at", cause.at)
         .and_where(Expr::col("id").eq(budget_id));
     match movement {
+        // Guards subtract the amount instead of adding it, so that no
+        // amount can overflow the comparison.
         Movement::Fund => {
             update.value("total_fen", Expr::col("total_fen").add(amount));
+            update.and_where(Expr::col("total_fen").lte(Fen::MAX_TOTAL.0 - amount_fen));
         }
         Movement::Reserve => {
             update.value(
@@ -106,8 +113,7 @@ pub async fn apply(
             update.and_where(
                 Expr::col("reserved_fen")
                     .add(Expr::col("spent_fen"))
-                    .add(amount)
-                    .lte(Expr::col("total_fen")),
+                    .lte(Expr::col("total_fen").sub(amount)),
             );
         }
         Movement::Release => {
@@ -154,6 +160,10 @@ pub async fn apply(
             },
             Movement::Refund => BudgetError::NotSpent {
                 spent_fen: current.spent_fen,
+            },
+            Movement::Fund => BudgetError::TotalTooLarge {
+                total_fen: current.total_fen,
+                max_fen: Fen::MAX_TOTAL.0,
             },
             _ => BudgetError::NotReserved {
                 reserved_fen: current.reserved_fen,

@@ -396,7 +396,7 @@ async fn diagnose(tx: &DatabaseTransaction, u: &SideUpdate<'_>) -> Result<Ledger
     } else if account.closed_at.is_some() && !matches!(u.change, Change::Resolve { .. }) {
         LedgerError::AccountClosed(u.account_id)
     } else if let (Some(limit), Change::Post(a)) = (u.credit_limit, u.change)
-        && account.credits_posted + a > limit
+        && account.credits_posted.saturating_add(a) > limit
     {
         LedgerError::CreditLimit {
             account_id: u.account_id,
@@ -701,9 +701,11 @@ async fn submit_alone(store: &Store, t: &NewTransfer) -> Result<Outcome, LedgerE
 /// Why a batch was refused: the first failing transfer and its error.
 /// Nothing of the batch was written.
 #[derive(Debug, thiserror::Error)]
-#[error("transfer {index} of the batch: {error}")]
+#[error("{}: {error}", .index.map_or_else(|| "the batch".to_owned(), |i| format!("transfer {i} of the batch")))]
 pub struct BatchError {
-    pub index: usize,
+    /// The failing transfer, or `None` when the batch failed as a whole
+    /// (a lookup, a lock or the commit).
+    pub index: Option<usize>,
     pub error: LedgerError,
 }
 
@@ -773,7 +775,7 @@ async fn check_batch(
     transfers: &[NewTransfer],
     on_refusal: OnRefusal,
 ) -> Result<Checked, BatchError> {
-    let whole = |error: LedgerError| BatchError { index: 0, error };
+    let whole = |error: LedgerError| BatchError { index: None, error };
     let lookup_ids = on_refusal == OnRefusal::RefuseBatch;
     let (mut known, mut resolved) = load_known(tx, transfers, lookup_ids).await.map_err(whole)?;
     let mut accounts = lock_accounts(tx, transfers, &known).await.map_err(whole)?;
@@ -794,7 +796,10 @@ async fn check_batch(
             // the batch sees that resolution.
             Err(LedgerError::Duplicate) => return Err(whole(LedgerError::Duplicate)),
             Err(error) if on_refusal == OnRefusal::RefuseBatch => {
-                return Err(BatchError { index, error });
+                return Err(BatchError {
+                    index: Some(index),
+                    error,
+                });
             }
             Err(error) => Answer::Refused(error),
         };
@@ -961,7 +966,7 @@ pub async fn create_batch(
     let at = transfers.last().map_or_else(Utc::now, |t| t.at);
     let (answers, _) = write_batch(tx, checked, at, false)
         .await
-        .map_err(|error| BatchError { index: 0, error })?;
+        .map_err(|error| BatchError { index: None, error })?;
     Ok(transfers
         .iter()
         .zip(answers)
@@ -1246,7 +1251,8 @@ fn apply_side_in_memory(
             if a.closed_at.is_some() {
                 return Err(LedgerError::AccountClosed(id));
             }
-            if flag && *pending + *posted + x > other {
+            // Saturating: a sum past `i64::MAX` exceeds any limit anyway.
+            if flag && pending.saturating_add(*posted).saturating_add(x) > other {
                 return Err(LedgerError::Insufficient {
                     account_id: id,
                     available_fen: other - *pending - *posted,
@@ -1254,7 +1260,7 @@ fn apply_side_in_memory(
             }
             if let Some(limit) = limit
                 && matches!(change, Change::Post(_))
-                && *posted + x > limit
+                && posted.saturating_add(x) > limit
             {
                 return Err(LedgerError::CreditLimit {
                     account_id: id,
@@ -1341,7 +1347,7 @@ pub async fn submit_batch(
     store: &Store,
     transfers: &[NewTransfer],
 ) -> Result<Vec<BatchItem>, BatchError> {
-    let whole = |error: LedgerError| BatchError { index: 0, error };
+    let whole = |error: LedgerError| BatchError { index: None, error };
     let tx = store.begin().await.map_err(|e| whole(e.into()))?;
     let items = create_batch(&tx, transfers).await?;
     tx.commit().await.map_err(|e| whole(e.into()))?;

@@ -6,6 +6,7 @@
 //! same way.
 
 use chrono::Utc;
+use opcity_domain::Fen;
 use opcity_store::Store;
 use opcity_store::budget::{self, BudgetError, Cause, Movement, Reservation};
 use opcity_store::entity::budget as budget_entity;
@@ -143,6 +144,47 @@ async fn the_database_refuses_overspending_and_edits_of_movements() {
         );
         drop(tx);
         assert!(budget::reconcile(conn).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+/// Amounts at the edge of `i64` are refused as such, never overflow in the
+/// guard (PostgreSQL would fail with "bigint out of range", SQLite would
+/// turn the sum into a float).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extreme_amounts_are_refused_not_overflowed() {
+    each_backend(async |db| {
+        let max = Fen::MAX_TOTAL.0;
+        let id = new_budget(&db.store, max - 10, 2026).await;
+        let fund = |amount: i64| {
+            let store = db.store.clone();
+            async move {
+                let tx = store.begin().await?;
+                budget::apply(&tx, id, Movement::Fund, amount, cause("t")).await?;
+                tx.commit().await.map_err(BudgetError::from)
+            }
+        };
+        for amount in [11, i64::MAX] {
+            let err = fund(amount).await.unwrap_err();
+            assert!(
+                matches!(err, BudgetError::TotalTooLarge { total_fen, max_fen }
+                    if total_fen == max - 10 && max_fen == max),
+                "{amount}: {err}"
+            );
+        }
+        fund(10).await.unwrap();
+        let err = reserve(db.store.clone(), id, i64::MAX).await.unwrap_err();
+        assert!(
+            matches!(err, BudgetError::Insufficient { remaining_fen } if remaining_fen == max),
+            "{err}"
+        );
+        let row = budget_entity::Entity::find_by_id(id)
+            .one(db.store.db())
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!((row.total_fen, row.reserved_fen), (max, 0));
+        assert!(budget::reconcile(db.store.db()).await.unwrap().is_empty());
     })
     .await;
 }

@@ -584,7 +584,7 @@ async fn batches_commit_whole_or_not_at_all() {
         }
         let before = snapshot(store).await;
         let err = ledger::submit_batch(store, &batch).await.unwrap_err();
-        assert_eq!(err.index, 11, "{err}");
+        assert_eq!(err.index, Some(11), "{err}");
         assert!(matches!(
             err.error,
             LedgerError::Insufficient {
@@ -612,7 +612,7 @@ async fn batches_commit_whole_or_not_at_all() {
             spend("b-0".into(), s.wallets[2], 7),
         ];
         let err = ledger::submit_batch(store, &conflict).await.unwrap_err();
-        assert_eq!(err.index, 1);
+        assert_eq!(err.index, Some(1));
         assert!(matches!(err.error, LedgerError::IdConflict { .. }));
         check_against_model(store, &format!("batch on {:?}", db.backend())).await;
     })

@@ -119,54 +119,8 @@ pub fn status_of(code: &str) -> StatusCode {
 
 impl WebError {
     pub fn problem(&self) -> Problem {
-        let plain = |code| Problem {
-            code,
-            fields: Vec::new(),
-            retry_after_secs: None,
-        };
         match self {
-            WebError::Service(ServiceError::Validation(fields)) => Problem {
-                code: "validation_failed",
-                fields: fields.clone(),
-                retry_after_secs: None,
-            },
-            WebError::Service(ServiceError::Conflict { code, field }) => Problem {
-                code,
-                fields: field
-                    .map(|f| FieldError::new(f, code))
-                    .into_iter()
-                    .collect(),
-                retry_after_secs: None,
-            },
-            // The interval held, in Shanghai time, so the client can say when.
-            WebError::Service(ServiceError::Taken {
-                code,
-                field,
-                held_id,
-                held_from,
-                held_until,
-            }) => Problem {
-                code,
-                fields: vec![
-                    FieldError::new(*field, code)
-                        .with("held_id", held_id)
-                        .with(
-                            "held_from",
-                            opcity_services::spaces::shanghai_rfc3339(*held_from),
-                        )
-                        .with(
-                            "held_until",
-                            opcity_services::spaces::shanghai_rfc3339(*held_until),
-                        ),
-                ],
-                retry_after_secs: None,
-            },
-            WebError::Service(ServiceError::Throttled { retry_after_secs }) => Problem {
-                code: "too_many_attempts",
-                fields: Vec::new(),
-                retry_after_secs: Some(*retry_after_secs),
-            },
-            WebError::Service(err) => plain(err.code()),
+            WebError::Service(err) => service_problem(err),
             WebError::MalformedJson { line, column } => Problem {
                 code: "malformed_json",
                 fields: vec![
@@ -192,6 +146,75 @@ impl WebError {
             WebError::PayloadTooLarge => plain("payload_too_large"),
             WebError::CsrfFailed => plain("csrf_failed"),
         }
+    }
+}
+
+/// A problem with no fields.
+fn plain(code: &'static str) -> Problem {
+    Problem {
+        code,
+        fields: Vec::new(),
+        retry_after_secs: None,
+    }
+}
+
+fn service_problem(err: &ServiceError) -> Problem {
+    match err {
+        ServiceError::Validation(fields) => Problem {
+            code: "validation_failed",
+            fields: fields.clone(),
+            retry_after_secs: None,
+        },
+        ServiceError::Conflict { code, field } => Problem {
+            code,
+            fields: field
+                .map(|f| FieldError::new(f, code))
+                .into_iter()
+                .collect(),
+            retry_after_secs: None,
+        },
+        // The interval held, in Shanghai time, so the client can say when.
+        ServiceError::Taken {
+            code,
+            field,
+            held_id,
+            held_from,
+            held_until,
+        } => Problem {
+            code,
+            fields: vec![
+                FieldError::new(*field, code)
+                    .with("held_id", held_id)
+                    .with(
+                        "held_from",
+                        opcity_services::spaces::shanghai_rfc3339(*held_from),
+                    )
+                    .with(
+                        "held_until",
+                        opcity_services::spaces::shanghai_rfc3339(*held_until),
+                    ),
+            ],
+            retry_after_secs: None,
+        },
+        ServiceError::Throttled { retry_after_secs } => Problem {
+            code: "too_many_attempts",
+            fields: Vec::new(),
+            retry_after_secs: Some(*retry_after_secs),
+        },
+        // The operation's place prefixes its fields, or is the field.
+        ServiceError::InBatch { index, error } => {
+            let mut problem = service_problem(error);
+            let at = format!("ops[{index}]");
+            if problem.fields.is_empty() {
+                problem.fields.push(FieldError::new(at, problem.code));
+            } else {
+                for f in &mut problem.fields {
+                    f.field = format!("{at}.{}", f.field);
+                }
+            }
+            problem
+        }
+        err => plain(err.code()),
     }
 }
 

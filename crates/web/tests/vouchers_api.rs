@@ -151,6 +151,31 @@ async fn providers_redeem_vouchers_over_the_api() {
         let (status, results) = json_of(post("/api/v1/provider/batch", &batch).await.unwrap()).await;
         assert_eq!(status, StatusCode::OK, "{results}");
         assert_eq!(results, json!([{ "id": "b-1", "created": true }, { "id": "b-2", "created": true }]));
+        // Refusals inside a batch name the op, with a message; nothing is written.
+        let hold_op = |id: &str, amount: Value| json!({ "op": "hold", "transfer_id": id, "enterprise_id": enterprise,
+            "kind": TRAINING, "amount_fen": amount, "use": "model_training", "reference": "INV-9", "contract_amount_fen": 100_000 });
+        let refusals = [
+            (json!([hold_op("b-3", json!(10_000)), { "op": "capture", "transfer_id": "b-4", "hold_id": "b-3", "amount_fen": 10_001 }]),
+             StatusCode::CONFLICT, "capture_exceeds_hold", "ops[1]"),
+            (json!([{ "op": "capture", "transfer_id": "b-4", "hold_id": "nope", "amount_fen": 1 }]),
+             StatusCode::NOT_FOUND, "not_found", "ops[0]"),
+            (json!([hold_op("b-3", json!(1)), hold_op("b-3", json!(1))]),
+             StatusCode::UNPROCESSABLE_ENTITY, "duplicate_in_batch", "ops[1].transfer_id"),
+            (json!([hold_op("b-3", json!(i64::MAX))]),
+             StatusCode::UNPROCESSABLE_ENTITY, "amount_above_maximum", "ops[0].amount_fen"),
+        ];
+        for (ops, want_status, want_code, want_field) in refusals {
+            let (status, problem) = json_of(post("/api/v1/provider/batch", &json!({ "ops": ops })).await.unwrap()).await;
+            assert_eq!(status, want_status, "{problem}");
+            let error = &problem["errors"][0];
+            assert_eq!(error["code"], want_code, "{problem}");
+            let field = error["field"].as_str().unwrap();
+            assert!(field == want_field || field.starts_with(&format!("{want_field}.")), "{problem}");
+            let message = error["message"].as_str().unwrap();
+            assert!(!message.is_empty() && !message.contains("[?]"), "{problem}");
+        }
+        let (_, wallet) = json_of(founder.http.get(app.url(&format!("/api/v1/enterprises/{enterprise}/wallet"))).send().await.unwrap()).await;
+        assert!(!wallet.to_string().contains("\"b-3\""), "a refused batch wrote {wallet}");
 
         // A founder's token cannot redeem; the founder sees the wallet and confirms.
         let (status, _) = json_of(founder.http.post(app.url("/api/v1/provider/holds")).json(&hold).send().await.unwrap()).await;
@@ -172,6 +197,10 @@ async fn providers_redeem_vouchers_over_the_api() {
         assert_eq!(status, StatusCode::OK);
         assert_eq!((report["total_fen"].as_i64(), report["disputed_fen"].as_i64(), report["payable_fen"].as_i64()),
                    (Some(260_000), Some(250_000), Some(10_000)));
+        // Dates chrono parses but no instant can hold are refused by field, not a 500.
+        let far = app.url(&format!("/api/v1/providers/{}/settlement?from=%2B262142-12-31&to=%2B262142-12-31", p["id"]));
+        let (status, problem) = json_of(api.get(far).header("authorization", &bearer).send().await.unwrap()).await;
+        assert_eq!((status, problem["errors"][0]["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("out_of_range")), "{problem}");
         let csv = api.get(url("csv")).header("authorization", &bearer).send().await.unwrap();
         assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
         let bytes = csv.bytes().await.unwrap();

@@ -1,9 +1,9 @@
 //! Programme budgets: per programme, year and funding authority.
 
 use crate::authz::{Action, Actor, Resource, authorize};
-use crate::error::{FieldError, Result, ServiceError};
+use crate::error::{FieldError, Result, ServiceError, above_max_amount};
 use crate::{Services, record_change};
-use opcity_domain::District;
+use opcity_domain::{District, Fen};
 use opcity_store::budget::{self, BudgetError, Cause, Movement};
 use opcity_store::entity::budget as budget_entity;
 use opcity_store::sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
@@ -69,6 +69,9 @@ pub(crate) fn budget_error(err: BudgetError) -> ServiceError {
         BudgetError::NotSpent { spent_fen } => ServiceError::Internal(
             format!("refund of more than was spent ({spent_fen} spent)").into(),
         ),
+        BudgetError::TotalTooLarge { max_fen, .. } => ServiceError::Validation(vec![
+            FieldError::new("amount_fen", "budget_total_too_large").with("max", Fen(max_fen)),
+        ]),
         BudgetError::Store(e) => e.into(),
     }
 }
@@ -90,11 +93,11 @@ impl Services {
         if input.authority != "municipal" && input.authority.parse::<District>().is_err() {
             errors.push(FieldError::new("authority", "unknown_authority"));
         }
-        if input.total_fen < 0 {
+        if !(0..=Fen::MAX_AMOUNT.0).contains(&input.total_fen) {
             errors.push(
                 FieldError::new("total_fen", "out_of_range")
-                    .with("min", 0)
-                    .with("max", i64::MAX),
+                    .with("min", Fen::ZERO)
+                    .with("max", Fen::MAX_AMOUNT),
             );
         }
         if !errors.is_empty() {
@@ -158,6 +161,9 @@ impl Services {
         authorize(actor, Action::Update, Resource::Budget)?;
         if amount_fen <= 0 {
             return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
+        }
+        if let Some(error) = above_max_amount("amount_fen", amount_fen) {
+            return Err(ServiceError::Validation(vec![error]));
         }
         let now = self.now();
         let tx = self.store().begin().await?;

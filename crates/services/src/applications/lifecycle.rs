@@ -5,12 +5,12 @@ use super::budgets::budget_error;
 use super::evidence::{DocumentView, MissingEvidence, check_form, missing_evidence};
 use super::submissions::SubmitRequest;
 use crate::authz::{Action, Actor, Resource, authorize};
-use crate::error::{FieldError, Result, ServiceError};
+use crate::error::{FieldError, Result, ServiceError, above_max_amount};
 use crate::matching::CaseSubject;
 use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
-use opcity_domain::Role;
 use opcity_domain::application::{Event, Party, State, transition};
+use opcity_domain::{Fen, Role};
 use opcity_policy::{Beneficiary, DecidedBy, Detail, Status};
 use opcity_store::audit;
 use opcity_store::budget::{self, Cause, Movement};
@@ -568,6 +568,12 @@ impl Services {
         if input.requested_fen.is_some_and(|f| f <= 0) {
             return Err(ServiceError::invalid("requested_fen", "must_be_positive"));
         }
+        if let Some(error) = input
+            .requested_fen
+            .and_then(|f| above_max_amount("requested_fen", f))
+        {
+            return Err(ServiceError::Validation(vec![error]));
+        }
         check_form(programme, &input.form)?;
         let (person_id, enterprise_id, district) = self
             .applicant_subject(actor, programme.beneficiary, input.enterprise_id)
@@ -985,6 +991,10 @@ impl Services {
         let amount = match (input.amount_fen, cap) {
             (Some(a), _) if a <= 0 => {
                 return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
+            }
+            (Some(a), _) if a > Fen::MAX_AMOUNT.0 => {
+                let error = above_max_amount("amount_fen", a).into_iter().collect();
+                return Err(ServiceError::Validation(error));
             }
             (Some(a), Some(c)) if a > c => {
                 return Err(ServiceError::Validation(vec![

@@ -30,9 +30,9 @@ pub mod settlement;
 pub mod wallet;
 
 use crate::Services;
-use crate::error::{FieldError, Result, ServiceError};
+use crate::error::{FieldError, Result, ServiceError, above_max_amount};
 use chrono::NaiveDate;
-use opcity_domain::District;
+use opcity_domain::{District, Fen};
 use opcity_policy::Pack;
 use opcity_store::ledger::LedgerError;
 
@@ -291,6 +291,9 @@ pub(crate) fn budget_error(e: opcity_store::budget::BudgetError) -> ServiceError
         BudgetError::NotSpent { .. } => {
             ServiceError::Internal("voucher budget has less spent than its captures".into())
         }
+        BudgetError::TotalTooLarge { max_fen, .. } => ServiceError::Validation(vec![
+            FieldError::new("amount_fen", "budget_total_too_large").with("max", Fen(max_fen)),
+        ]),
         BudgetError::Store(s) => s.into(),
     }
 }
@@ -305,9 +308,13 @@ pub(crate) fn check_transfer_id(field: &str, id: &str) -> Option<FieldError> {
     (!ok).then(|| FieldError::new(field, "invalid_transfer_id"))
 }
 
-/// Amounts must be positive whole fen.
+/// Amounts must be positive whole fen, at most [`Fen::MAX_AMOUNT`].
 pub(crate) fn check_amount(field: &str, amount: i64) -> Option<FieldError> {
-    (amount <= 0).then(|| FieldError::new(field, "amount_not_positive"))
+    if amount <= 0 {
+        Some(FieldError::new(field, "amount_not_positive"))
+    } else {
+        above_max_amount(field, amount)
+    }
 }
 
 /// Retries a ledger use case once after a concurrent duplicate (the
@@ -325,9 +332,13 @@ where
             Err(Retry::Fail(e)) => return Err(e),
         }
     }
-    Err(ServiceError::Internal(
-        "ledger request kept colliding with concurrent duplicates".into(),
-    ))
+    // Concurrent duplicates kept winning: nothing of this request was
+    // written, and the client may safely send it again.
+    tracing::warn!("ledger request kept colliding with concurrent duplicates");
+    Err(ServiceError::Conflict {
+        code: crate::error::CONTENTION,
+        field: None,
+    })
 }
 
 /// The outcome of one attempt of a ledger use case.
@@ -335,6 +346,16 @@ where
 pub(crate) enum Retry {
     Again,
     Fail(ServiceError),
+}
+
+impl Retry {
+    /// The same attempt with its refusal changed by `f`.
+    pub(crate) fn map_fail(self, f: impl FnOnce(ServiceError) -> ServiceError) -> Retry {
+        match self {
+            Retry::Again => Retry::Again,
+            Retry::Fail(e) => Retry::Fail(f(e)),
+        }
+    }
 }
 
 impl From<ServiceError> for Retry {

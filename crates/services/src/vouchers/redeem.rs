@@ -78,6 +78,16 @@ pub enum ProviderOp {
     Void(VoidInput),
 }
 
+impl ProviderOp {
+    fn transfer_id(&self) -> &str {
+        match self {
+            ProviderOp::Hold(h) => &h.transfer_id,
+            ProviderOp::Capture(c) => &c.transfer_id,
+            ProviderOp::Void(v) => &v.transfer_id,
+        }
+    }
+}
+
 /// A transfer as providers and enterprises see it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct TransferView {
@@ -179,6 +189,46 @@ async fn replay_of(
     }
 }
 
+/// `error` of the batch's op `i`: its fields become `ops[i].field`, any
+/// other refusal names the op; an internal error stays as it is.
+fn in_batch(i: usize, error: ServiceError) -> ServiceError {
+    match error {
+        ServiceError::Validation(errors) => ServiceError::Validation(
+            errors
+                .into_iter()
+                .map(|mut e| {
+                    e.field = format!("ops[{i}].{}", e.field);
+                    e
+                })
+                .collect(),
+        ),
+        internal @ ServiceError::Internal(_) => internal,
+        refusal => ServiceError::InBatch {
+            index: i,
+            error: Box::new(refusal),
+        },
+    }
+}
+
+/// Transfer ids a batch lists more than once: one commit cannot make a
+/// transfer twice, and its answers would not say which op made it.
+fn repeated_ids(ops: &[ProviderOp]) -> Vec<FieldError> {
+    let mut first: HashMap<&str, usize> = HashMap::new();
+    ops.iter()
+        .enumerate()
+        .filter_map(|(i, op)| match first.get(op.transfer_id()) {
+            Some(earlier) => Some(
+                FieldError::new(format!("ops[{i}].transfer_id"), "duplicate_in_batch")
+                    .with("first", format!("ops[{earlier}]")),
+            ),
+            None => {
+                first.insert(op.transfer_id(), i);
+                None
+            }
+        })
+        .collect()
+}
+
 fn hold_errors(input: &HoldInput, spec: Option<&KindSpec>) -> Vec<FieldError> {
     let mut errors: Vec<FieldError> = [
         check_transfer_id("transfer_id", &input.transfer_id),
@@ -215,10 +265,7 @@ fn hold_errors(input: &HoldInput, spec: Option<&KindSpec>) -> Vec<FieldError> {
         input.contract_amount_fen,
     ) {
         (true, None) => errors.push(FieldError::new("contract_amount_fen", "required")),
-        (_, Some(c)) if c <= 0 => errors.push(FieldError::new(
-            "contract_amount_fen",
-            "amount_not_positive",
-        )),
+        (_, Some(c)) => errors.extend(check_amount("contract_amount_fen", c)),
         _ => {}
     }
     errors
@@ -395,11 +442,13 @@ impl Services {
             return Err(ServiceError::Validation(errors).into());
         }
         let spec = spec.expect("checked");
-        check_approved(p, spec.id)?;
         let body_hash = ledger::hash_body(&("hold", p.id, input));
+        // A replay gets the first answer, even after the provider's approval
+        // for the kind ended.
         if let Some(v) = replay_of(tx, &input.transfer_id, &body_hash).await? {
             return Ok((Prepared::Replay(v), None));
         }
+        check_approved(p, spec.id)?;
         let wallet = usable_wallet(tx, input.enterprise_id, spec.id, today).await?;
         let receivable = provider_account(tx, p, spec.id, now).await?;
         let reference = input.reference.trim().to_owned();
@@ -640,6 +689,10 @@ impl Services {
                     .with("max", 1_000),
             ]));
         }
+        let repeated = repeated_ids(ops);
+        if !repeated.is_empty() {
+            return Err(ServiceError::Validation(repeated));
+        }
         with_retry(|| async {
             let tx = self.store().begin().await?;
             let p = self.acting_provider(&tx, actor).await?;
@@ -657,23 +710,10 @@ impl Services {
         p: &provider::Model,
         ops: &[ProviderOp],
     ) -> std::result::Result<Vec<BatchResult>, Retry> {
-        let at_index = |i: usize| {
-            move |r: Retry| match r {
-                Retry::Fail(ServiceError::Validation(errors)) => {
-                    Retry::Fail(ServiceError::Validation(
-                        errors
-                            .into_iter()
-                            .map(|mut e| {
-                                e.field = format!("ops[{i}].{}", e.field);
-                                e
-                            })
-                            .collect(),
-                    ))
-                }
-                other => other,
-            }
-        };
+        let at_index = |i: usize| move |r: Retry| r.map_fail(|e| in_batch(i, e));
         let mut transfers = Vec::with_capacity(ops.len());
+        // The op each transfer comes from (replays make no transfer).
+        let mut op_of = Vec::with_capacity(ops.len());
         let mut replays: HashMap<String, BatchResult> = HashMap::new();
         let mut drawn: HashMap<(i64, i64, String), i64> = HashMap::new();
         // Holds of this batch, for captures and voids that name them.
@@ -733,15 +773,20 @@ impl Services {
                         },
                     );
                 }
-                Prepared::New(t) => transfers.push(t),
+                Prepared::New(t) => {
+                    transfers.push(t);
+                    op_of.push(i);
+                }
             }
         }
-        let items = ledger::create_batch(tx, &transfers)
-            .await
-            .map_err(|e| match e.error {
-                LedgerError::Duplicate => Retry::Again,
-                other => Retry::Fail(ledger_error(other)),
-            })?;
+        let items =
+            ledger::create_batch(tx, &transfers)
+                .await
+                .map_err(|e| match (e.error, e.index) {
+                    (LedgerError::Duplicate, _) => Retry::Again,
+                    (other, Some(t)) => Retry::Fail(in_batch(op_of[t], ledger_error(other))),
+                    (other, None) => Retry::Fail(ledger_error(other)),
+                })?;
         let created: HashMap<String, bool> = items.into_iter().map(|i| (i.id, i.created)).collect();
         let label = actor.audit_label();
         for (id, budget_id, amount) in &spends {
@@ -755,13 +800,9 @@ impl Services {
         let results: Vec<BatchResult> = ops
             .iter()
             .map(|op| {
-                let id = match op {
-                    ProviderOp::Hold(h) => &h.transfer_id,
-                    ProviderOp::Capture(c) => &c.transfer_id,
-                    ProviderOp::Void(v) => &v.transfer_id,
-                };
+                let id = op.transfer_id();
                 replays.get(id).cloned().unwrap_or_else(|| BatchResult {
-                    id: id.clone(),
+                    id: id.to_owned(),
                     created: created.get(id).copied().unwrap_or(false),
                 })
             })

@@ -67,6 +67,12 @@ pub struct SettlementReport {
     pub payable_fen: i64,
 }
 
+/// The days a settlement period may name: chrono takes years of six digits,
+/// whose midnights are outside what an instant can hold.
+const SETTLEMENT_DAYS: std::ops::RangeInclusive<NaiveDate> = NaiveDate::from_ymd_opt(2000, 1, 1)
+    .expect("a date")
+    ..=NaiveDate::from_ymd_opt(2100, 12, 31).expect("a date");
+
 /// The first instant of a civil date in Shanghai, in UTC.
 fn start_of(day: NaiveDate) -> DateTime<Utc> {
     day.and_hms_opt(0, 0, 0)
@@ -86,6 +92,18 @@ impl Services {
         from: NaiveDate,
         to: NaiveDate,
     ) -> Result<SettlementReport> {
+        let out_of_range: Vec<FieldError> = [("from", from), ("to", to)]
+            .into_iter()
+            .filter(|(_, day)| !SETTLEMENT_DAYS.contains(day))
+            .map(|(field, _)| {
+                FieldError::new(field, "out_of_range")
+                    .with("min", SETTLEMENT_DAYS.start())
+                    .with("max", SETTLEMENT_DAYS.end())
+            })
+            .collect();
+        if !out_of_range.is_empty() {
+            return Err(ServiceError::Validation(out_of_range));
+        }
         if to < from || (to - from).num_days() >= MAX_PERIOD_DAYS {
             return Err(ServiceError::Validation(vec![
                 FieldError::new("to", "invalid_period").with("max_days", MAX_PERIOD_DAYS),

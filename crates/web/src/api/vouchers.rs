@@ -376,7 +376,8 @@ pub async fn void_hold(
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BatchBody {
-    /// 1 to 1,000 operations, applied in order, all or none.
+    /// 1 to 1,000 operations, applied in order, all or none. Each transfer
+    /// id at most once; a refusal names its operation (`ops[i]` in `errors`).
     ops: Vec<ProviderOp>,
 }
 
