@@ -433,6 +433,28 @@ async fn vouchers_from_issue_to_settlement_and_expiry() {
         s.place_hold(&w.vendor, &hold("h-2", w.enterprise, 100_000, 1_000_000))
             .await
             .unwrap();
+        // Suspended, the provider places nothing new, but a replay still
+        // gets its first answer; approved again, it goes on.
+        let suspend = ProviderDecision {
+            decision: "suspend".into(),
+            kinds: vec![],
+        };
+        s.decide_provider(&w.admin, p.id, &suspend).await.unwrap();
+        let before = snapshot(&s).await;
+        let replayed = s
+            .place_hold(&w.vendor, &hold("h-2", w.enterprise, 100_000, 1_000_000))
+            .await
+            .unwrap();
+        assert!(replayed.replayed);
+        refused(
+            &s,
+            s.place_hold(&w.vendor, &hold("h-3", w.enterprise, 1, 1_000_000))
+                .await,
+            "provider_not_approved",
+            &before,
+        )
+        .await;
+        s.decide_provider(&w.admin, p.id, &decision).await.unwrap();
         let wallet = s.wallet(&w.founder, w.enterprise).await.unwrap();
         assert_eq!(wallet.wallets[0].held_fen, 600_000);
         assert_eq!(wallet.open_holds.len(), 2);
