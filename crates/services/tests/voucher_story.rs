@@ -720,6 +720,18 @@ async fn vouchers_from_issue_to_settlement_and_expiry() {
         .await;
         let after_claw = s.claw_back_voucher(&w.admin, &claw).await.unwrap();
         assert_eq!(after_claw.available_fen, 1_000_000 - 350_000 - 50_000);
+        // The claw-back's second transfer has an id derived from the
+        // client's; a new request naming that id is a conflict, not a replay.
+        let before = snapshot(&s).await;
+        let mut derived = claw.clone();
+        derived.transfer_id = "claw-1:return".into();
+        refused(
+            &s,
+            s.claw_back_voucher(&w.admin, &derived).await,
+            "transfer_id_reused",
+            &before,
+        )
+        .await;
         s.place_hold(&w.vendor, &hold("h-late", w.enterprise, 1_000, 1_000_000))
             .await
             .unwrap();

@@ -644,7 +644,10 @@ impl Services {
         )
         .await?;
         let pool = pool_account(tx, &b, now).await?;
-        let t = |id: String, debit: i64, credit: i64, kind: &str| NewTransfer {
+        // The return's id is derived from the client's; its own body hash
+        // makes a later request that names that id a conflict, not a replay.
+        let return_hash = ledger::hash_body(&("clawback_return", &body_hash));
+        let t = |id: String, debit: i64, credit: i64, kind: &str, body_hash: &str| NewTransfer {
             id,
             op: Op::Posted {
                 ledger: spec.id.to_owned(),
@@ -657,13 +660,19 @@ impl Services {
             reference: Some(input.reason.trim().chars().take(200).collect()),
             contract_amount_fen: None,
             use_kind: None,
-            body_hash: body_hash.clone(),
+            body_hash: body_hash.to_owned(),
             actor: label.clone(),
             at: now,
         };
         if !ledger::create(
             tx,
-            &t(input.transfer_id.clone(), wallet.id, through.id, "clawback"),
+            &t(
+                input.transfer_id.clone(),
+                wallet.id,
+                through.id,
+                "clawback",
+                &body_hash,
+            ),
         )
         .await?
         .created
@@ -677,6 +686,7 @@ impl Services {
                 through.id,
                 pool.id,
                 "return",
+                &return_hash,
             ),
         )
         .await?;
