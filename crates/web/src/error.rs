@@ -132,9 +132,7 @@ impl WebError {
             },
             WebError::InvalidBody { field, problem } => Problem {
                 code: "invalid_body",
-                fields: vec![
-                    FieldError::new(field.clone(), "invalid_value").with("reason", problem),
-                ],
+                fields: vec![body_field_error(field, problem)],
                 retry_after_secs: None,
             },
             WebError::InvalidQuery { field } => Problem {
@@ -147,6 +145,48 @@ impl WebError {
             WebError::CsrfFailed => plain("csrf_failed"),
         }
     }
+}
+
+/// serde's message about one body field as a code the catalogues translate,
+/// so the user reads it in their language; serde's own (English) words only
+/// where no code fits.
+fn body_field_error(field: &str, problem: &str) -> FieldError {
+    const INTEGERS: [&str; 10] = [
+        "i8", "i16", "i32", "i64", "isize", "u8", "u16", "u32", "u64", "usize",
+    ];
+    // "… expected one of `a`, `b`" → "a, b".
+    let listed = |rest: &str| {
+        rest.split_once("expected one of ")
+            .map(|(_, list)| list.replace('`', ""))
+    };
+    if problem.starts_with("missing field `") {
+        return FieldError::new(field, "required");
+    }
+    if let Some(rest) = problem.strip_prefix("unknown field `") {
+        let error = FieldError::new(field, "not_a_field");
+        return match listed(rest) {
+            Some(allowed) => error.with("allowed", allowed),
+            None => error,
+        };
+    }
+    if let Some(rest) = problem.strip_prefix("unknown variant `")
+        && let Some(allowed) = listed(rest)
+    {
+        return FieldError::new(field, "not_one_of").with("allowed", allowed);
+    }
+    let expected = problem
+        .strip_prefix("invalid type: ")
+        .and_then(|rest| rest.rsplit_once(", expected "))
+        .map(|(_, expected)| expected);
+    let code = match expected {
+        Some(e) if INTEGERS.contains(&e) => "expected_integer",
+        Some("a string") => "expected_text",
+        Some("a boolean") => "expected_boolean",
+        Some(e) if e.starts_with("a sequence") => "expected_list",
+        Some(e) if e.starts_with("struct ") || e == "a map" => "expected_object",
+        _ => return FieldError::new(field, "invalid_value").with("reason", problem),
+    };
+    FieldError::new(field, code)
 }
 
 /// A problem with no fields.
@@ -326,6 +366,55 @@ pub async fn render_problems(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serde_messages_become_translated_codes() {
+        let code = |problem: &str| {
+            let e = body_field_error("f", problem);
+            (e.code, e.params.get("allowed").cloned())
+        };
+        assert_eq!(code("missing field `name`"), ("required", None));
+        assert_eq!(
+            code("unknown field `colour`, expected one of `name`, `size`"),
+            ("not_a_field", Some("name, size".to_owned()))
+        );
+        assert_eq!(
+            code("unknown variant `hodl`, expected one of `hold`, `capture`, `void`"),
+            ("not_one_of", Some("hold, capture, void".to_owned()))
+        );
+        let typed = [
+            (
+                "invalid type: floating point `1e20`, expected i64",
+                "expected_integer",
+            ),
+            (
+                "invalid type: string \"yes\", expected a boolean",
+                "expected_boolean",
+            ),
+            (
+                "invalid type: integer `5`, expected a string",
+                "expected_text",
+            ),
+            (
+                "invalid type: string \"x\", expected a sequence",
+                "expected_list",
+            ),
+            (
+                "invalid type: integer `1`, expected struct Inner",
+                "expected_object",
+            ),
+        ];
+        for (problem, expected) in typed {
+            assert_eq!(code(problem).0, expected, "{problem}");
+        }
+        // Anything else keeps serde's words as the reason.
+        let other = body_field_error("f", "invalid value: integer `-1`, expected u32");
+        assert_eq!(other.code, "invalid_value");
+        assert_eq!(
+            other.params["reason"],
+            "invalid value: integer `-1`, expected u32"
+        );
+    }
 
     #[test]
     fn every_service_code_has_a_status() {

@@ -128,6 +128,14 @@ async fn registry_round_trip_with_precise_errors() {
             .unwrap();
         assert_problem(&body, 422, "invalid_body");
         assert_eq!(body["errors"][0]["field"], "colour");
+        assert_eq!(body["errors"][0]["code"], "not_a_field");
+        assert!(
+            body["errors"][0]["params"]["allowed"]
+                .as_str()
+                .unwrap()
+                .contains("uscc"),
+            "{body}"
+        );
         let mut typed = enterprise(USCC_B, "futian");
         typed["ai_business"] = json!("yes");
         let body: Value = admin
@@ -141,6 +149,13 @@ async fn registry_round_trip_with_precise_errors() {
             .await
             .unwrap();
         assert_eq!(body["errors"][0]["field"], "ai_business");
+        // Said in the user's words, not serde's.
+        assert_eq!(body["errors"][0]["code"], "expected_boolean");
+        let message = body["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            message.contains("true") && !message.contains("invalid type"),
+            "{body}"
+        );
         let malformed = admin
             .http
             .post(app.url("/api/v1/enterprises"))
