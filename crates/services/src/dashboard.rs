@@ -24,7 +24,8 @@ pub struct Target {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct DistrictFigures {
-    #[schema(value_type = String)]
+    /// `null` for the row of records with no district given.
+    #[schema(value_type = Option<String>)]
     pub district: Option<District>,
     pub communities: i64,
     pub communities_at_area: i64,

@@ -39,8 +39,26 @@ pub enum WebError {
     PayloadTooLarge,
     #[error("missing or wrong CSRF token")]
     CsrfFailed,
+    /// A query parameter is unknown or does not parse; `problem` is serde's
+    /// message when serde found it.
     #[error("invalid query parameter {field}")]
-    InvalidQuery { field: String },
+    InvalidQuery {
+        field: String,
+        problem: Option<String>,
+    },
+    /// A path parameter does not parse as `expected` (say, `i64`).
+    #[error("invalid path parameter {field}: expected {expected}")]
+    InvalidPath { field: String, expected: String },
+}
+
+impl WebError {
+    /// A query parameter the handler itself could not accept.
+    pub fn invalid_query(field: impl Into<String>) -> WebError {
+        WebError::InvalidQuery {
+            field: field.into(),
+            problem: None,
+        }
+    }
 }
 
 /// Conflicts of spaces, housing and instruments: a held interval, a
@@ -72,7 +90,7 @@ const SPACES_CONFLICTS: &[&str] = &[
 pub fn status_of(code: &str) -> StatusCode {
     match code {
         "validation_failed" | "invalid_body" | "invalid_query" => StatusCode::UNPROCESSABLE_ENTITY,
-        "malformed_json" => StatusCode::BAD_REQUEST,
+        "malformed_json" | "invalid_path" => StatusCode::BAD_REQUEST,
         "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
         "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
@@ -135,9 +153,20 @@ impl WebError {
                 fields: vec![body_field_error(field, problem)],
                 retry_after_secs: None,
             },
-            WebError::InvalidQuery { field } => Problem {
+            WebError::InvalidQuery { field, problem } => Problem {
                 code: "invalid_query",
-                fields: vec![FieldError::new(field.clone(), "invalid_value")],
+                fields: vec![match problem {
+                    Some(problem) => body_field_error(field, problem),
+                    None => FieldError::new(field.clone(), "not_accepted"),
+                }],
+                retry_after_secs: None,
+            },
+            WebError::InvalidPath { field, expected } => Problem {
+                code: "invalid_path",
+                fields: vec![FieldError::new(
+                    field.clone(),
+                    type_code(expected).unwrap_or("not_accepted"),
+                )],
                 retry_after_secs: None,
             },
             WebError::UnsupportedMediaType => plain("unsupported_media_type"),
@@ -151,9 +180,6 @@ impl WebError {
 /// so the user reads it in their language; serde's own (English) words only
 /// where no code fits.
 fn body_field_error(field: &str, problem: &str) -> FieldError {
-    const INTEGERS: [&str; 10] = [
-        "i8", "i16", "i32", "i64", "isize", "u8", "u16", "u32", "u64", "usize",
-    ];
     // "… expected one of `a`, `b`" → "a, b".
     let listed = |rest: &str| {
         rest.split_once("expected one of ")
@@ -178,15 +204,36 @@ fn body_field_error(field: &str, problem: &str) -> FieldError {
         .strip_prefix("invalid type: ")
         .and_then(|rest| rest.rsplit_once(", expected "))
         .map(|(_, expected)| expected);
-    let code = match expected {
-        Some(e) if INTEGERS.contains(&e) => "expected_integer",
-        Some("a string") => "expected_text",
-        Some("a boolean") => "expected_boolean",
-        Some(e) if e.starts_with("a sequence") => "expected_list",
-        Some(e) if e.starts_with("struct ") || e == "a map" => "expected_object",
-        _ => return FieldError::new(field, "invalid_value").with("reason", problem),
-    };
-    FieldError::new(field, code)
+    // A query string's number that does not parse says so in
+    // `ParseIntError`'s words.
+    let unparsed_integer = [
+        "invalid digit found in string",
+        "cannot parse integer from empty string",
+        "number too large to fit in target type",
+        "number too small to fit in target type",
+    ]
+    .contains(&problem);
+    match expected.and_then(type_code) {
+        Some(code) => FieldError::new(field, code),
+        None if unparsed_integer => FieldError::new(field, "expected_integer"),
+        None => FieldError::new(field, "invalid_value").with("reason", problem),
+    }
+}
+
+/// The code for "give a value of this type", from serde's or axum's name of
+/// the type expected.
+fn type_code(expected: &str) -> Option<&'static str> {
+    const INTEGERS: [&str; 10] = [
+        "i8", "i16", "i32", "i64", "isize", "u8", "u16", "u32", "u64", "usize",
+    ];
+    Some(match expected {
+        e if INTEGERS.contains(&e) => "expected_integer",
+        "a string" => "expected_text",
+        "a boolean" | "bool" => "expected_boolean",
+        e if e.starts_with("a sequence") => "expected_list",
+        e if e.starts_with("struct ") || e == "a map" => "expected_object",
+        _ => return None,
+    })
 }
 
 /// A problem with no fields.

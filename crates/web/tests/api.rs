@@ -177,6 +177,68 @@ async fn registry_round_trip_with_precise_errors() {
             .unwrap();
         assert_eq!(text.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
 
+        // Query and path parameters that do not parse: problem details that
+        // name the parameter and say what is wrong in the user's language.
+        let cases = [
+            (
+                "/api/v1/persons?page=abc",
+                422,
+                "invalid_query",
+                "page",
+                "expected_integer",
+            ),
+            (
+                "/api/v1/audit?foo=1",
+                422,
+                "invalid_query",
+                "foo",
+                "not_a_field",
+            ),
+            (
+                "/api/v1/persons/abc",
+                400,
+                "invalid_path",
+                "id",
+                "expected_integer",
+            ),
+            (
+                "/api/v1/persons/99999999999999999999",
+                400,
+                "invalid_path",
+                "id",
+                "expected_integer",
+            ),
+        ];
+        for (path, status, code, field, field_code) in cases {
+            let response = admin
+                .http
+                .get(app.url(path))
+                .header("accept-language", "zh-CN")
+                .send()
+                .await
+                .unwrap();
+            let content_type = response.headers().get("content-type").cloned();
+            assert_eq!(
+                content_type.as_ref().map(|v| v.to_str().unwrap()),
+                Some("application/problem+json"),
+                "{path}: {}",
+                response.status()
+            );
+            let body: Value = response.json().await.unwrap();
+            assert_problem(&body, status, code);
+            let error = &body["errors"][0];
+            assert_eq!(
+                (error["field"].as_str(), error["code"].as_str()),
+                (Some(field), Some(field_code)),
+                "{path}: {body}"
+            );
+            let message = error["message"].as_str().unwrap();
+            assert!(
+                !message.contains('{') && !message.contains("[?]"),
+                "{path}: {body}"
+            );
+        }
+
         assert_eq!(
             audit_entries(&app).await,
             before,
@@ -407,6 +469,44 @@ async fn openapi_docs_health_and_metrics() {
         );
     }
     assert!(doc["components"]["schemas"].get("ProblemDoc").is_some());
+    // Errors are documented with the content type they are sent with, and
+    // a parameter is `in: path` only where the path names it.
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for (status, response) in operation["responses"].as_object().unwrap() {
+                if status.starts_with('4') || status.starts_with('5') {
+                    let content = response["content"].as_object().unwrap();
+                    assert!(
+                        content.contains_key("application/problem+json")
+                            && !content.contains_key("application/json"),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                let in_path = path.contains(&format!("{{{name}}}"));
+                assert_eq!(parameter["in"] == "path", in_path, "{method} {path} {name}");
+            }
+        }
+    }
+    let nullable = |schema: &str, field: &str| {
+        let types = &doc["components"]["schemas"][schema]["properties"][field]["type"];
+        types
+            .as_array()
+            .is_some_and(|t| t.iter().any(|t| t == "null"))
+            || !doc["components"]["schemas"][schema]["required"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r == field))
+    };
+    assert!(
+        nullable("ApplicationView", "explanation"),
+        "null until submitted"
+    );
+    assert!(
+        nullable("DistrictFigures", "district"),
+        "null for the unplaced row"
+    );
 
     let docs_page = reqwest::get(app.url("/api/v1/docs/")).await.unwrap();
     assert_eq!(docs_page.status(), StatusCode::OK);

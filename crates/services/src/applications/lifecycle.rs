@@ -96,8 +96,9 @@ pub struct ApplicationView {
     pub budget_id: Option<i64>,
     #[schema(value_type = Object)]
     pub form: serde_json::Value,
-    /// The engine's result for the programme at submission, with the pack version.
-    #[schema(value_type = Object)]
+    /// The engine's result for the programme at submission, with the pack
+    /// version; `null` before submission.
+    #[schema(value_type = Option<Object>)]
     pub explanation: Option<serde_json::Value>,
     pub pack_version: Option<String>,
     pub return_deadline: Option<NaiveDate>,
@@ -159,6 +160,7 @@ pub struct ApplicationDetail {
 
 /// Review queue filters.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct QueueFilter {
     pub district: Option<String>,

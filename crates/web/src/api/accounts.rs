@@ -1,10 +1,11 @@
 //! Sessions, the current account, API tokens and account administration.
 
+use super::ApiPath;
 use super::ProblemDoc;
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{ApiActor, ApiJson, SESSION_COOKIE, expired_session_cookie, session_cookie};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
@@ -218,7 +219,7 @@ pub async fn create_token(
 pub async fn revoke_token(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<TokenView>, WebError> {
     Ok(Json(state.services.revoke_api_token(&actor, id).await?))
 }

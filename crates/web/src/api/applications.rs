@@ -1,10 +1,11 @@
 //! Applications, review, budgets and disbursements.
 
+use super::ApiPath;
 use super::{ApiQuery, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{ApiActor, ApiJson};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -105,7 +106,7 @@ pub async fn review_queue(
 pub async fn get_application(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationDetail>, WebError> {
     Ok(Json(state.services.get_application(&actor, id).await?))
 }
@@ -119,7 +120,7 @@ pub async fn get_application(
 pub async fn update_form(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(changes): ApiJson<serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Json<serde_json::Value>, WebError> {
     Ok(Json(
@@ -156,7 +157,7 @@ pub struct DocumentUpload {
 pub async fn upload_document(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     multipart: axum::extract::Multipart,
 ) -> Result<impl IntoResponse, WebError> {
     let limit = state.services.document_limit();
@@ -181,7 +182,7 @@ pub async fn upload_document(
 pub async fn download_document(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path((id, document)): Path<(i64, i64)>,
+    ApiPath((id, document)): ApiPath<(i64, i64)>,
 ) -> Result<impl IntoResponse, WebError> {
     let (view, content) = state
         .services
@@ -196,7 +197,7 @@ pub async fn download_document(
 pub async fn submit_application(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationView>, WebError> {
     Ok(Json(state.services.submit_application(&actor, id).await?))
 }
@@ -207,7 +208,7 @@ pub async fn submit_application(
 pub async fn review_application(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ReviewInput>,
 ) -> Result<Json<ApplicationView>, WebError> {
     Ok(Json(
@@ -223,7 +224,7 @@ pub async fn review_application(
 pub async fn accept_offer(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationView>, WebError> {
     Ok(Json(state.services.accept_offer(&actor, id).await?))
 }
@@ -233,7 +234,7 @@ pub async fn accept_offer(
 pub async fn withdraw_application(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ApplicationView>, WebError> {
     Ok(Json(state.services.withdraw_application(&actor, id).await?))
 }
@@ -250,7 +251,7 @@ pub struct CommentInput {
 pub async fn appeal_application(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<CommentInput>,
 ) -> Result<Json<ApplicationView>, WebError> {
     Ok(Json(
@@ -275,7 +276,7 @@ pub struct AppealDecision {
 pub async fn decide_appeal(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<AppealDecision>,
 ) -> Result<Json<ApplicationView>, WebError> {
     Ok(Json(
@@ -292,7 +293,7 @@ pub async fn decide_appeal(
 pub async fn claw_back(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<CommentInput>,
 ) -> Result<Json<ApplicationView>, WebError> {
     Ok(Json(
@@ -337,7 +338,7 @@ pub struct FundInput {
 pub async fn fund_budget(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<FundInput>,
 ) -> Result<Json<BudgetView>, WebError> {
     Ok(Json(
@@ -349,6 +350,7 @@ pub async fn fund_budget(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ExportParams {
     /// First due date, YYYY-MM-DD.
@@ -369,9 +371,7 @@ pub async fn export_disbursements(
 ) -> Result<axum::response::Response, WebError> {
     let date = |text: &str, field: &str| {
         text.parse::<NaiveDate>()
-            .map_err(|_| WebError::InvalidQuery {
-                field: field.to_owned(),
-            })
+            .map_err(|_| WebError::invalid_query(field))
     };
     let (from, to) = (date(&params.from, "from")?, date(&params.to, "to")?);
     if to < from {
@@ -405,9 +405,7 @@ pub async fn export_disbursements(
                 .into_response()
         }
         Some(_) => {
-            return Err(WebError::InvalidQuery {
-                field: "format".into(),
-            });
+            return Err(WebError::invalid_query("format"));
         }
     })
 }

@@ -13,12 +13,15 @@ pub mod vouchers;
 use crate::AppState;
 use crate::error::WebError;
 use axum::Router;
-use axum::extract::{FromRequestParts, Query};
+use axum::extract::path::ErrorKind;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{FromRequestParts, Path, RawPathParams};
 use axum::http::request::Parts;
 use axum::routing::get;
 use opcity_services::registry::{ListFilter, Paging};
 use serde::de::DeserializeOwned;
 use utoipa::OpenApi;
+use utoipa::openapi::RefOr;
 use utoipa_swagger_ui::SwaggerUi;
 
 #[derive(OpenApi)]
@@ -55,6 +58,7 @@ use utoipa_swagger_ui::SwaggerUi;
         spaces::list_grants, spaces::record_grant,
     ),
     components(schemas(ProblemDoc, ProblemFieldDoc)),
+    modifiers(&ProblemContentType),
     tags(
         (name = "accounts", description = "Sessions, API tokens and accounts"),
         (name = "registry", description = "Communities, persons and enterprises"),
@@ -68,6 +72,39 @@ use utoipa_swagger_ui::SwaggerUi;
     )
 )]
 pub struct ApiDoc;
+
+/// Documents every error response as `application/problem+json`, the
+/// content type the server sends them with.
+struct ProblemContentType;
+
+impl utoipa::Modify for ProblemContentType {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        for item in openapi.paths.paths.values_mut() {
+            let operations = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+                &mut item.options,
+                &mut item.head,
+                &mut item.trace,
+            ];
+            for operation in operations.into_iter().flatten() {
+                for (status, response) in &mut operation.responses.responses {
+                    let is_error = status.starts_with('4') || status.starts_with('5');
+                    if let (true, RefOr::T(response)) = (is_error, response)
+                        && let Some(content) = response.content.shift_remove("application/json")
+                    {
+                        response
+                            .content
+                            .insert("application/problem+json".to_owned(), content);
+                    }
+                }
+            }
+        }
+    }
+}
 
 /// An RFC 9457 problem (documentation schema for every error response).
 #[derive(utoipa::ToSchema)]
@@ -117,20 +154,78 @@ pub struct ApiQuery<T>(pub T);
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = WebError;
 
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or_default();
+        let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        // The path names the parameter even when serde's message does not
+        // (a number that does not parse).
+        serde_path_to_error::deserialize(pairs)
+            .map(ApiQuery)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let problem = err.into_inner().to_string();
+                let field = match problem.split('`').nth(1) {
+                    Some(name) if path == "." => name.to_owned(),
+                    _ => path,
+                };
+                WebError::InvalidQuery {
+                    field,
+                    problem: Some(problem),
+                }
+            })
+    }
+}
+
+/// Path parameters. One that does not parse is an `invalid_path` problem
+/// naming the parameter, like every other error of the API (axum's own
+/// rejection is plain text).
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = WebError;
+
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match Query::<T>::from_request_parts(parts, state).await {
-            Ok(Query(value)) => Ok(ApiQuery(value)),
-            Err(rejection) => {
-                let text = rejection.body_text();
-                let field = text.split('`').nth(1).unwrap_or("query").to_owned();
-                Err(WebError::InvalidQuery { field })
-            }
+        let names: Vec<String> = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map(|raw| raw.iter().map(|(name, _)| name.to_owned()).collect())
+            .unwrap_or_default();
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(value)) => Ok(ApiPath(value)),
+            Err(rejection) => Err(invalid_path(rejection, &names)),
         }
+    }
+}
+
+fn invalid_path(rejection: PathRejection, names: &[String]) -> WebError {
+    let (field, expected) = match &rejection {
+        PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
+            ErrorKind::ParseErrorAtKey {
+                key, expected_type, ..
+            } => (key.clone(), *expected_type),
+            ErrorKind::ParseErrorAtIndex {
+                index,
+                expected_type,
+                ..
+            } => (
+                names.get(*index).cloned().unwrap_or_default(),
+                *expected_type,
+            ),
+            ErrorKind::ParseError { expected_type, .. } => {
+                (names.first().cloned().unwrap_or_default(), *expected_type)
+            }
+            _ => (String::new(), ""),
+        },
+        _ => (String::new(), ""),
+    };
+    WebError::InvalidPath {
+        field,
+        expected: expected.to_owned(),
     }
 }
 
 /// Paging and filters of a registry list.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// 1-based page number.
@@ -146,9 +241,7 @@ pub struct ListParams {
 impl ListParams {
     pub fn into_parts(self) -> Result<(ListFilter, Paging), WebError> {
         let district = match self.district.as_deref().filter(|d| !d.is_empty()) {
-            Some(d) => Some(d.parse().map_err(|_| WebError::InvalidQuery {
-                field: "district".into(),
-            })?),
+            Some(d) => Some(d.parse().map_err(|_| WebError::invalid_query("district"))?),
             None => None,
         };
         Ok((

@@ -2,12 +2,13 @@
 //! one-case eligibility and streamed batch eligibility. Every response names
 //! the pack (in the body, and in the `X-Opcity-Pack` header).
 
+use super::ApiPath;
 use super::{ApiQuery, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::ApiActor;
 use axum::body::{Body, Bytes};
-use axum::extract::{DefaultBodyLimit, Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -58,13 +59,14 @@ pub struct ProgrammeDoc {
     responses((status = 200, body = ProgrammeDoc), (status = 404, body = ProblemDoc)))]
 pub async fn get_programme(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<impl IntoResponse, WebError> {
     let (pack, programme) = state.services.programme(&id)?;
     Ok((pack_header(&pack), Json(ProgrammeDoc { pack, programme })))
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AtParams {
     /// The date, YYYY-MM-DD (default: today in Shanghai).
@@ -74,9 +76,7 @@ pub struct AtParams {
 fn date_param(value: Option<&str>, field: &str) -> Result<NaiveDate, WebError> {
     match value {
         None => Ok(opcity_domain::today_in_shanghai(chrono::Utc::now())),
-        Some(text) => opcity_policy::parse_date(text).map_err(|_| WebError::InvalidQuery {
-            field: field.to_owned(),
-        }),
+        Some(text) => opcity_policy::parse_date(text).map_err(|_| WebError::invalid_query(field)),
     }
 }
 
@@ -85,7 +85,7 @@ fn date_param(value: Option<&str>, field: &str) -> Result<NaiveDate, WebError> {
     responses((status = 200, body = ParameterInfo), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn get_parameter(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     ApiQuery(params): ApiQuery<AtParams>,
 ) -> Result<impl IntoResponse, WebError> {
     let at = date_param(params.at.as_deref(), "at")?;
@@ -94,6 +94,7 @@ pub async fn get_parameter(
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct EvalParams {
     /// The evaluation date, YYYY-MM-DD (default: today in Shanghai).
@@ -110,9 +111,7 @@ impl EvalParams {
             None | Some("full") => Detail::Full,
             Some("brief") => Detail::Brief,
             Some(_) => {
-                return Err(WebError::InvalidQuery {
-                    field: "detail".into(),
-                });
+                return Err(WebError::invalid_query("detail"));
             }
         };
         Ok((as_of, detail))

@@ -1,10 +1,11 @@
 //! Registry endpoints: communities, persons, enterprises.
 
+use super::ApiPath;
 use super::{ApiQuery, ListParams, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{ApiActor, ApiJson};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
@@ -66,7 +67,7 @@ pub async fn list_communities(
 pub async fn get_community(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<CommunityView>, WebError> {
     Ok(Json(state.services.get_community(&actor, id).await?))
 }
@@ -87,7 +88,7 @@ pub async fn create_community(
 pub async fn update_community(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<CommunityInput>,
 ) -> Result<Json<CommunityView>, WebError> {
     Ok(Json(
@@ -113,7 +114,7 @@ pub async fn list_persons(
 pub async fn get_person(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<PersonView>, WebError> {
     Ok(Json(state.services.get_person(&actor, id).await?))
 }
@@ -134,7 +135,7 @@ pub async fn create_person(
 pub async fn update_person(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<PersonInput>,
 ) -> Result<Json<PersonView>, WebError> {
     Ok(Json(
@@ -163,7 +164,7 @@ pub async fn list_enterprises(
 pub async fn get_enterprise(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<EnterpriseView>, WebError> {
     Ok(Json(state.services.get_enterprise(&actor, id).await?))
 }
@@ -184,7 +185,7 @@ pub async fn create_enterprise(
 pub async fn update_enterprise(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<EnterpriseInput>,
 ) -> Result<Json<EnterpriseView>, WebError> {
     Ok(Json(

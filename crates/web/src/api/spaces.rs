@@ -4,11 +4,12 @@
 //! benefits. Times in bodies are UTC (RFC 3339); the `*_local` fields and
 //! dates are Asia/Shanghai.
 
+use super::ApiPath;
 use super::{ApiQuery, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{ApiActor, ApiJson};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -107,9 +108,10 @@ fn created<T: serde::Serialize>(location: String, body: T) -> impl IntoResponse 
 
 fn district(text: Option<&str>) -> Result<Option<District>, WebError> {
     match text.filter(|d| !d.is_empty()) {
-        Some(d) => d.parse().map(Some).map_err(|_| WebError::InvalidQuery {
-            field: "district".into(),
-        }),
+        Some(d) => d
+            .parse()
+            .map(Some)
+            .map_err(|_| WebError::invalid_query("district")),
         None => Ok(None),
     }
 }
@@ -164,7 +166,7 @@ pub async fn create_unit(
 pub async fn get_unit(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<UnitView>, WebError> {
     Ok(Json(state.services.get_unit(&actor, id).await?))
 }
@@ -174,7 +176,7 @@ pub async fn get_unit(
 pub async fn update_unit(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<UnitInput>,
 ) -> Result<Json<UnitView>, WebError> {
     Ok(Json(state.services.update_unit(&actor, id, &input).await?))
@@ -182,6 +184,7 @@ pub async fn update_unit(
 
 /// Which site's inventory.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct InventoryParams {
     /// The community; absent: `district`'s space outside communities.
@@ -211,6 +214,7 @@ pub async fn inventory(
 
 /// Filters for requests and agreements.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AllocationParams {
     community_id: Option<i64>,
@@ -262,7 +266,7 @@ pub async fn request_space(
 pub async fn withdraw_request(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<RequestView>, WebError> {
     Ok(Json(
         state.services.withdraw_space_request(&actor, id).await?,
@@ -314,7 +318,7 @@ pub async fn list_agreements(
 pub async fn get_agreement(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AgreementView>, WebError> {
     Ok(Json(state.services.get_agreement(&actor, id).await?))
 }
@@ -324,7 +328,7 @@ pub async fn get_agreement(
 pub async fn accept_offer(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AgreementView>, WebError> {
     Ok(Json(state.services.accept_space_offer(&actor, id).await?))
 }
@@ -334,7 +338,7 @@ pub async fn accept_offer(
 pub async fn decline_offer(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AgreementView>, WebError> {
     Ok(Json(state.services.decline_offer(&actor, id).await?))
 }
@@ -344,7 +348,7 @@ pub async fn decline_offer(
 pub async fn withdraw_offer(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<AgreementView>, WebError> {
     Ok(Json(state.services.withdraw_offer(&actor, id).await?))
 }
@@ -354,7 +358,7 @@ pub async fn withdraw_offer(
 pub async fn end_agreement(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<EndInput>,
 ) -> Result<Json<AgreementView>, WebError> {
     Ok(Json(
@@ -367,7 +371,7 @@ pub async fn end_agreement(
 pub async fn move_agreement(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<MoveInput>,
 ) -> Result<impl IntoResponse, WebError> {
     let view = state.services.move_agreement(&actor, id, &input).await?;
@@ -381,6 +385,7 @@ pub async fn move_agreement(
 
 /// Which housing stock.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct HousingParams {
     district: Option<String>,
@@ -420,7 +425,7 @@ pub async fn create_housing_unit(
 pub async fn update_housing_unit(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<HousingUnitInput>,
 ) -> Result<Json<HousingUnitView>, WebError> {
     Ok(Json(
@@ -456,7 +461,7 @@ pub async fn allocate_housing(
 pub async fn get_lease(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LeaseView>, WebError> {
     Ok(Json(state.services.get_lease(&actor, id).await?))
 }
@@ -466,7 +471,7 @@ pub async fn get_lease(
 pub async fn move_in(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<LeaseView>, WebError> {
     Ok(Json(state.services.move_in(&actor, id).await?))
 }
@@ -476,7 +481,7 @@ pub async fn move_in(
 pub async fn renew_lease(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<RenewInput>,
 ) -> Result<Json<LeaseView>, WebError> {
     Ok(Json(state.services.renew_lease(&actor, id, &input).await?))
@@ -487,7 +492,7 @@ pub async fn renew_lease(
 pub async fn move_out(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<EndInput>,
 ) -> Result<Json<LeaseView>, WebError> {
     Ok(Json(state.services.move_out(&actor, id, &input).await?))
@@ -537,7 +542,7 @@ pub async fn create_instrument(
 pub async fn get_instrument(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<InstrumentView>, WebError> {
     Ok(Json(state.services.get_instrument(&actor, id).await?))
 }
@@ -547,7 +552,7 @@ pub async fn get_instrument(
 pub async fn update_instrument(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<InstrumentInput>,
 ) -> Result<Json<InstrumentView>, WebError> {
     Ok(Json(
@@ -557,6 +562,7 @@ pub async fn update_instrument(
 
 /// The day to show.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct DayParams {
     /// `YYYY-MM-DD` (Shanghai).
@@ -568,7 +574,7 @@ pub struct DayParams {
 pub async fn instrument_day(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(p): ApiQuery<DayParams>,
 ) -> Result<Json<DayView>, WebError> {
     Ok(Json(
@@ -581,7 +587,7 @@ pub async fn instrument_day(
 pub async fn instrument_calendar(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<impl IntoResponse, WebError> {
     Ok(calendar(
         state.services.instrument_calendar(&actor, id).await?,
@@ -599,6 +605,7 @@ pub async fn my_calendar(
 
 /// Bookings of one instrument.
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BookingParams {
     instrument_id: Option<i64>,
@@ -635,7 +642,7 @@ pub async fn book_instrument(
 pub async fn get_booking(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BookingView>, WebError> {
     Ok(Json(state.services.get_booking(&actor, id).await?))
 }
@@ -645,7 +652,7 @@ pub async fn get_booking(
 pub async fn approve_booking(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BookingView>, WebError> {
     Ok(Json(state.services.decide_booking(&actor, id, true).await?))
 }
@@ -655,7 +662,7 @@ pub async fn approve_booking(
 pub async fn reject_booking(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BookingView>, WebError> {
     Ok(Json(
         state.services.decide_booking(&actor, id, false).await?,
@@ -667,7 +674,7 @@ pub async fn reject_booking(
 pub async fn cancel_booking(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BookingView>, WebError> {
     Ok(Json(state.services.cancel_booking(&actor, id).await?))
 }
@@ -677,7 +684,7 @@ pub async fn cancel_booking(
 pub async fn check_in(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<BookingView>, WebError> {
     Ok(Json(state.services.check_in(&actor, id).await?))
 }
@@ -686,6 +693,7 @@ pub async fn check_in(
 
 /// Whose grants.
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct GrantParams {
     /// `person:ID` or `enterprise:ID`.

@@ -6,11 +6,12 @@
 //! Every redemption carries a client-supplied `transfer_id`: `201` when it
 //! was created, `200` with the same body when it is a replay.
 
+use super::ApiPath;
 use super::{ApiQuery, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{ApiActor, ApiJson};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -73,6 +74,7 @@ fn transfer_response<T: serde::Serialize>(replayed: bool, body: T) -> Response {
 }
 
 #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AsOfParams {
     /// The date the figures apply on (default: today in Shanghai).
@@ -161,7 +163,7 @@ pub async fn run_jobs(
 pub async fn review_use(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(transfer_id): Path<String>,
+    ApiPath(transfer_id): ApiPath<String>,
     ApiJson(input): ApiJson<UseReviewInput>,
 ) -> Result<Json<UseReviewView>, WebError> {
     Ok(Json(
@@ -193,7 +195,7 @@ pub async fn list_disputes(
 pub async fn resolve_dispute(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(transfer_id): Path<String>,
+    ApiPath(transfer_id): ApiPath<String>,
     ApiJson(input): ApiJson<ResolveDispute>,
 ) -> Result<Response, WebError> {
     let view = state
@@ -208,7 +210,7 @@ pub async fn resolve_dispute(
 pub async fn wallet(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<WalletView>, WebError> {
     Ok(Json(state.services.wallet(&actor, id).await?))
 }
@@ -242,7 +244,7 @@ pub async fn register_provider(
 pub async fn get_provider(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> Result<Json<ProviderView>, WebError> {
     Ok(Json(state.services.get_provider(&actor, id).await?))
 }
@@ -252,7 +254,7 @@ pub async fn get_provider(
 pub async fn decide_provider(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<ProviderDecision>,
 ) -> Result<Json<ProviderView>, WebError> {
     Ok(Json(
@@ -261,6 +263,7 @@ pub async fn decide_provider(
 }
 
 #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SettlementParams {
     /// First civil day of the period (Asia/Shanghai).
@@ -277,7 +280,7 @@ pub struct SettlementParams {
 pub async fn settlement(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiQuery(params): ApiQuery<SettlementParams>,
 ) -> Result<Response, WebError> {
     let report = state
@@ -321,9 +324,7 @@ pub fn settlement_response(report: &SettlementReport, format: &str) -> Result<Re
         )
             .into_response(),
         _ => {
-            return Err(WebError::InvalidQuery {
-                field: "format".into(),
-            });
+            return Err(WebError::invalid_query("format"));
         }
     })
 }

@@ -534,11 +534,7 @@ async fn settlement(
     Query(q): Query<Values>,
 ) -> Result<Response, PageError> {
     let actor = viewer.require()?;
-    let bad = |field: &str| {
-        viewer.fail(WebError::InvalidQuery {
-            field: field.into(),
-        })
-    };
+    let bad = |field: &str| viewer.fail(WebError::invalid_query(field));
     let provider_id: i64 = q
         .get("provider_id")
         .and_then(|p| p.parse().ok())
