@@ -483,6 +483,17 @@ async fn openapi_docs_health_and_metrics() {
                     );
                 }
             }
+            if operation["requestBody"]["content"]
+                .get("application/json")
+                .is_some()
+            {
+                for status in ["400", "415"] {
+                    assert!(
+                        operation["responses"].get(status).is_some(),
+                        "{method} {path} {status}"
+                    );
+                }
+            }
             for parameter in operation["parameters"].as_array().into_iter().flatten() {
                 let name = parameter["name"].as_str().unwrap();
                 let in_path = path.contains(&format!("{{{name}}}"));

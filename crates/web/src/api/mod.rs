@@ -74,8 +74,24 @@ use utoipa_swagger_ui::SwaggerUi;
 pub struct ApiDoc;
 
 /// Documents every error response as `application/problem+json`, the
-/// content type the server sends them with.
+/// content type the server sends them with, and on every operation that
+/// takes a JSON body the refusals the body extractor makes (400 malformed
+/// JSON, 415 not JSON).
 struct ProblemContentType;
+
+/// A problem response described by `description`.
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    let schema = utoipa::openapi::Ref::from_schema_name("ProblemDoc");
+    RefOr::T(
+        utoipa::openapi::ResponseBuilder::new()
+            .description(description)
+            .content(
+                "application/problem+json",
+                utoipa::openapi::content::Content::new(Some(schema)),
+            )
+            .build(),
+    )
+}
 
 impl utoipa::Modify for ProblemContentType {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
@@ -91,6 +107,21 @@ impl utoipa::Modify for ProblemContentType {
                 &mut item.trace,
             ];
             for operation in operations.into_iter().flatten() {
+                let takes_json = operation
+                    .request_body
+                    .as_ref()
+                    .is_some_and(|body| body.content.contains_key("application/json"));
+                if takes_json {
+                    let responses = &mut operation.responses.responses;
+                    responses.entry("400".to_owned()).or_insert_with(|| {
+                        problem_response("malformed_json: the body is not JSON")
+                    });
+                    responses.entry("415".to_owned()).or_insert_with(|| {
+                        problem_response(
+                            "unsupported_media_type: the body must be application/json",
+                        )
+                    });
+                }
                 for (status, response) in &mut operation.responses.responses {
                     let is_error = status.starts_with('4') || status.starts_with('5');
                     if let (true, RefOr::T(response)) = (is_error, response)
