@@ -227,7 +227,10 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
+/// A path parameter the client got wrong names it; any other rejection is
+/// a route declared wrongly, an internal error whose cause is logged.
 fn invalid_path(rejection: PathRejection, names: &[String]) -> WebError {
+    let name_at = |index: usize| names.get(index).cloned().unwrap_or_default();
     let (field, expected) = match &rejection {
         PathRejection::FailedToDeserializePathParams(e) => match e.kind() {
             ErrorKind::ParseErrorAtKey {
@@ -237,21 +240,23 @@ fn invalid_path(rejection: PathRejection, names: &[String]) -> WebError {
                 index,
                 expected_type,
                 ..
-            } => (
-                names.get(*index).cloned().unwrap_or_default(),
-                *expected_type,
-            ),
-            ErrorKind::ParseError { expected_type, .. } => {
-                (names.first().cloned().unwrap_or_default(), *expected_type)
-            }
-            _ => (String::new(), ""),
+            } => (name_at(*index), *expected_type),
+            ErrorKind::ParseError { expected_type, .. } => (name_at(0), *expected_type),
+            ErrorKind::InvalidUtf8InPathParam { key } => (key.clone(), ""),
+            _ => return internal(rejection),
         },
-        _ => (String::new(), ""),
+        _ => return internal(rejection),
     };
     WebError::InvalidPath {
         field,
         expected: expected.to_owned(),
     }
+}
+
+fn internal(rejection: PathRejection) -> WebError {
+    WebError::Service(opcity_services::ServiceError::Internal(
+        rejection.body_text().into(),
+    ))
 }
 
 /// Paging and filters of a registry list.
