@@ -38,6 +38,13 @@ pub(crate) fn above_max_amount(field: &str, amount: i64) -> Option<FieldError> {
         .then(|| FieldError::new(field, "amount_above_maximum").with("max", Fen::MAX_AMOUNT))
 }
 
+/// Funding that would take a budget's total past [`Fen::MAX_TOTAL`].
+pub(crate) fn budget_total_too_large() -> ServiceError {
+    ServiceError::Validation(vec![
+        FieldError::new("amount_fen", "budget_total_too_large").with("max", Fen::MAX_TOTAL),
+    ])
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ServiceError {
     #[error("invalid input")]

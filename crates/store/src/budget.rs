@@ -30,8 +30,8 @@ pub enum BudgetError {
     #[error("nothing spent to refund ({spent_fen} fen spent)")]
     NotSpent { spent_fen: i64 },
     /// Funding would take the total above [`Fen::MAX_TOTAL`].
-    #[error("a total above {max_fen} fen (now {total_fen} fen)")]
-    TotalTooLarge { total_fen: i64, max_fen: i64 },
+    #[error("a total above Fen::MAX_TOTAL (now {total_fen} fen)")]
+    TotalTooLarge { total_fen: i64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -163,7 +163,6 @@ pub async fn apply(
             },
             Movement::Fund => BudgetError::TotalTooLarge {
                 total_fen: current.total_fen,
-                max_fen: Fen::MAX_TOTAL.0,
             },
             _ => BudgetError::NotReserved {
                 reserved_fen: current.reserved_fen,

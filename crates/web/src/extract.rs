@@ -69,13 +69,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
             };
         }
         let message = inner.to_string();
-        // serde_path_to_error already ends the path with an unknown field's
-        // name, but reports a missing field at its parent.
-        let field = match unknown_field_name(&message) {
-            Some(name) if path == "." => name.to_owned(),
-            Some(name) if !path.ends_with(name) => format!("{path}.{name}"),
-            _ => path,
-        };
+        let field = field_of_error(path, &message);
         let problem = message
             .split(" at line ")
             .next()
@@ -88,6 +82,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, WebError> {
         column: e.column(),
     })?;
     Ok(value)
+}
+
+/// The field a serde error is about, from `serde_path_to_error`'s path:
+/// that path already ends with an unknown field's name, but reports a
+/// missing field at its parent.
+pub fn field_of_error(path: String, message: &str) -> String {
+    match unknown_field_name(message) {
+        Some(name) if path == "." => name.to_owned(),
+        Some(name) if !path.ends_with(name) => format!("{path}.{name}"),
+        _ => path,
+    }
 }
 
 /// The field named by serde's "unknown field" and "missing field" messages.

@@ -1,7 +1,7 @@
 //! Programme budgets: per programme, year and funding authority.
 
 use crate::authz::{Action, Actor, Resource, authorize};
-use crate::error::{FieldError, Result, ServiceError, above_max_amount};
+use crate::error::{FieldError, Result, ServiceError, above_max_amount, budget_total_too_large};
 use crate::{Services, record_change};
 use opcity_domain::{District, Fen};
 use opcity_store::budget::{self, BudgetError, Cause, Movement};
@@ -69,9 +69,7 @@ pub(crate) fn budget_error(err: BudgetError) -> ServiceError {
         BudgetError::NotSpent { spent_fen } => ServiceError::Internal(
             format!("refund of more than was spent ({spent_fen} spent)").into(),
         ),
-        BudgetError::TotalTooLarge { max_fen, .. } => ServiceError::Validation(vec![
-            FieldError::new("amount_fen", "budget_total_too_large").with("max", Fen(max_fen)),
-        ]),
+        BudgetError::TotalTooLarge { .. } => budget_total_too_large(),
         BudgetError::Store(e) => e.into(),
     }
 }

@@ -9,8 +9,8 @@ use crate::error::{FieldError, Result, ServiceError, above_max_amount};
 use crate::matching::CaseSubject;
 use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use opcity_domain::Role;
 use opcity_domain::application::{Event, Party, State, transition};
-use opcity_domain::{Fen, Role};
 use opcity_policy::{Beneficiary, DecidedBy, Detail, Status};
 use opcity_store::audit;
 use opcity_store::budget::{self, Cause, Movement};
@@ -987,16 +987,18 @@ impl Services {
                     .with("conditions", failed.join(", ")),
             ]));
         }
+        if let Some(error) = input
+            .amount_fen
+            .and_then(|a| above_max_amount("amount_fen", a))
+        {
+            return Err(ServiceError::Validation(vec![error]));
+        }
         let cap = result["amount_fen"]
             .as_i64()
             .or(result["ceiling_fen"].as_i64());
         let amount = match (input.amount_fen, cap) {
             (Some(a), _) if a <= 0 => {
                 return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
-            }
-            (Some(a), _) if a > Fen::MAX_AMOUNT.0 => {
-                let error = above_max_amount("amount_fen", a).into_iter().collect();
-                return Err(ServiceError::Validation(error));
             }
             (Some(a), Some(c)) if a > c => {
                 return Err(ServiceError::Validation(vec![

@@ -30,9 +30,9 @@ pub mod settlement;
 pub mod wallet;
 
 use crate::Services;
-use crate::error::{FieldError, Result, ServiceError, above_max_amount};
+use crate::error::{FieldError, Result, ServiceError, above_max_amount, budget_total_too_large};
 use chrono::NaiveDate;
-use opcity_domain::{District, Fen};
+use opcity_domain::District;
 use opcity_policy::Pack;
 use opcity_store::ledger::LedgerError;
 
@@ -291,9 +291,7 @@ pub(crate) fn budget_error(e: opcity_store::budget::BudgetError) -> ServiceError
         BudgetError::NotSpent { .. } => {
             ServiceError::Internal("voucher budget has less spent than its captures".into())
         }
-        BudgetError::TotalTooLarge { max_fen, .. } => ServiceError::Validation(vec![
-            FieldError::new("amount_fen", "budget_total_too_large").with("max", Fen(max_fen)),
-        ]),
+        BudgetError::TotalTooLarge { .. } => budget_total_too_large(),
         BudgetError::Store(s) => s.into(),
     }
 }

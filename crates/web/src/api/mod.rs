@@ -195,12 +195,8 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
             .map_err(|err| {
                 let path = err.path().to_string();
                 let problem = err.into_inner().to_string();
-                let field = match problem.split('`').nth(1) {
-                    Some(name) if path == "." => name.to_owned(),
-                    _ => path,
-                };
                 WebError::InvalidQuery {
-                    field,
+                    field: crate::extract::field_of_error(path, &problem),
                     problem: Some(problem),
                 }
             })
