@@ -15,11 +15,8 @@ use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::District;
 use opcity_store::entity::{benefit_grant, enterprise, person};
-use opcity_store::intervals::lock_key;
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, Set,
-};
+use opcity_store::grants::{self as store_grants, GrantError, Refusal};
+use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait};
 use std::fmt;
 use std::str::FromStr;
 
@@ -111,12 +108,7 @@ pub(crate) async fn grants_for<C: ConnectionTrait>(
     db: &C,
     subject: Subject,
 ) -> Result<Vec<benefit_grant::Model>> {
-    Ok(benefit_grant::Entity::find()
-        .filter(benefit_grant::Column::Subject.eq(subject.to_string()))
-        .order_by_asc(benefit_grant::Column::From)
-        .order_by_asc(benefit_grant::Column::Id)
-        .all(db)
-        .await?)
+    Ok(store_grants::of_subject(db, &subject.to_string()).await?)
 }
 
 impl Services {
@@ -219,9 +211,11 @@ impl Services {
         Ok(view)
     }
 
-    /// Inserts a grant inside `tx` after the exclusion checks; the subject's
-    /// grants are locked for the rest of the transaction so that two grants
-    /// that exclude each other cannot both pass.
+    /// Records a grant inside `tx` through the store's guard
+    /// (`opcity_store::grants::insert_guarded`): refused when the subject
+    /// holds a grant that excludes it or already had a one-time programme,
+    /// decided under the subject's turn, so two grants that exclude each
+    /// other cannot both pass whichever path records them.
     pub(crate) async fn grant_in_tx(
         &self,
         tx: &DatabaseTransaction,
@@ -236,21 +230,28 @@ impl Services {
             to,
             source,
         } = grant;
-        lock_key(tx, &format!("grants:{subject}")).await?;
-        if let Some(refusal) = self.refusal_by_grants(tx, subject, programme).await? {
-            return Err(ServiceError::Validation(vec![refusal]));
-        }
-        let saved = benefit_grant::ActiveModel {
-            subject: Set(subject.to_string()),
-            programme: Set(programme.to_owned()),
-            from: Set(from),
-            to: Set(to),
-            source: Set(source.to_owned()),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
+        let excluded_by = self.excluded_by(programme)?;
+        let row = store_grants::NewGrant {
+            subject: &subject.to_string(),
+            programme,
+            from,
+            to,
+            source,
+            at: now,
+        };
+        let rule = store_grants::Rule {
+            one_time: self.one_time(programme),
+            excluded_by: &excluded_by,
+        };
+        let saved = match store_grants::insert_guarded(tx, row, rule).await {
+            Ok(saved) => saved,
+            Err(GrantError::Refused(refused)) => {
+                return Err(ServiceError::Validation(vec![refusal_error(
+                    subject, &refused,
+                )]));
+            }
+            Err(GrantError::Store(e)) => return Err(e.into()),
+        };
         let view = GrantView::from(&saved);
         record_change(
             tx,
@@ -272,41 +273,52 @@ impl Services {
     /// benefits: a grant of a programme in one of its exclusion groups
     /// (`excluded_by_grant`), or an earlier grant of a one-time programme
     /// (`already_granted`). The spec: "any grant of one makes the other
-    /// ineligible".
+    /// ineligible". A write that depends on it decides through
+    /// [`Services::grant_in_tx`], which asks again under the subject's turn.
     pub(crate) async fn refusal_by_grants<C: ConnectionTrait>(
         &self,
         db: &C,
         subject: Subject,
         programme: &str,
     ) -> Result<Option<FieldError>> {
-        let pack = self.pack();
-        let Some(wanted) = pack.programme(programme) else {
-            return Ok(Some(FieldError::new("programme", "unknown_programme")));
+        let excluded_by = match self.excluded_by(programme) {
+            Ok(excluded_by) => excluded_by,
+            Err(_) => return Ok(Some(FieldError::new("programme", "unknown_programme"))),
         };
-        for grant in grants_for(db, subject).await? {
-            if grant.programme == programme && wanted.one_time {
-                return Ok(Some(
-                    FieldError::new("programme", "already_granted")
-                        .with("programme", &grant.programme)
-                        .with("from", grant.from),
-                ));
-            }
-            let excludes = pack.programme(&grant.programme).is_some_and(|other| {
+        let rule = store_grants::Rule {
+            one_time: self.one_time(programme),
+            excluded_by: &excluded_by,
+        };
+        Ok(
+            store_grants::refusal(db, &subject.to_string(), programme, rule)
+                .await?
+                .map(|refused| refusal_error(subject, &refused)),
+        )
+    }
+
+    /// The programmes of the pack in force any grant of which excludes
+    /// `programme`: those sharing one of its exclusion groups.
+    fn excluded_by(&self, programme: &str) -> Result<Vec<String>> {
+        let pack = self.pack();
+        let wanted = pack
+            .programme(programme)
+            .ok_or_else(|| ServiceError::invalid("programme", "unknown_programme"))?;
+        Ok(pack
+            .programmes()
+            .iter()
+            .filter(|other| {
                 other.id != wanted.id
                     && other
                         .exclusion_groups
                         .iter()
                         .any(|g| wanted.exclusion_groups.contains(g))
-            });
-            if excludes {
-                return Ok(Some(
-                    FieldError::new(subject_field(subject), "excluded_by_grant")
-                        .with("programme", &grant.programme)
-                        .with("from", grant.from),
-                ));
-            }
-        }
-        Ok(None)
+            })
+            .map(|other| other.id.to_string())
+            .collect())
+    }
+
+    fn one_time(&self, programme: &str) -> bool {
+        self.pack().programme(programme).is_some_and(|p| p.one_time)
     }
 
     /// Moves the end of a grant (a lease renewed or ended), audited.
@@ -322,9 +334,7 @@ impl Services {
             return Ok(());
         }
         let before = GrantView::from(&grant);
-        let mut model = grant.into_active_model();
-        model.to = Set(to);
-        let saved = model.update(tx).await?;
+        let saved = store_grants::set_end(tx, grant, to).await?;
         let after = GrantView::from(&saved);
         record_change(
             tx,
@@ -349,6 +359,21 @@ fn affected(subject: Subject) -> crate::matching::Affected {
         Subject::Person(id) => crate::matching::Affected::person(id),
         Subject::Enterprise(id) => crate::matching::Affected::enterprise(id),
     }
+}
+
+/// The field error a refused grant answers with.
+fn refusal_error(subject: Subject, refused: &Refusal) -> FieldError {
+    let (code, grant) = match refused {
+        Refusal::AlreadyGranted(grant) => ("already_granted", grant),
+        Refusal::ExcludedBy(grant) => ("excluded_by_grant", grant),
+    };
+    let field = match refused {
+        Refusal::AlreadyGranted(_) => "programme",
+        Refusal::ExcludedBy(_) => subject_field(subject),
+    };
+    FieldError::new(field, code)
+        .with("programme", &grant.programme)
+        .with("from", grant.from)
 }
 
 fn subject_field(subject: Subject) -> &'static str {

@@ -14,10 +14,12 @@ pub mod audit;
 pub mod budget;
 pub mod entity;
 mod error;
+pub mod grants;
 pub mod group;
 pub mod intervals;
 pub mod ledger;
 mod migration;
+pub mod rows;
 pub mod values;
 
 pub use error::StoreError;

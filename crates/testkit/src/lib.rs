@@ -149,6 +149,10 @@ mod tests {
 pub mod app;
 pub use app::TestApp;
 
+pub mod fixtures;
+pub mod workload;
+pub use fixtures::{Founder, account, founder_with_enterprise, race, uscc};
+
 pub mod browser;
 pub use browser::Browser;
 

@@ -3,15 +3,19 @@
 //! a time would hold it through a commit each; a group holds it once for
 //! all the approvals that arrived meanwhile.
 //!
-//! A request only queues. A group reads the applications, their cases, the
-//! approvals already given and the budgets with one query per table, and
-//! decides each approval in memory as `review_application` would alone:
-//! allowed, no conflict of interest, scored, still eligible, within the
-//! programme's figure, and a budget to pay from; or waiting for a second
-//! reviewer. Then one transaction:
-//! 1. locks the applications it moves, and then their budgets in id order;
-//! 2. admits the approvals, in the order they came, while their budget has
-//!    room; each other one is refused with what is left (`budget_insufficient`);
+//! A request only queues. A group reads the applications, their cases and
+//! the budgets with one query per table, and decides each approval in
+//! memory as `review_application` would alone: allowed, no conflict of
+//! interest, scored, still eligible, within the programme's figure. Then one
+//! transaction:
+//! 1. locks the applications, reads the approvals already given to them
+//!    (so two reviewers approving one four-eyes application at once, in
+//!    one group or two, are seen by whichever comes second), and then locks
+//!    their budgets in id order;
+//! 2. decides each approval in the order they came: waiting for a second
+//!    reviewer when the programme asks for two and no other reviewer has
+//!    approved yet, else admitted while its budget has room (each other one
+//!    is refused with what is left, `budget_insufficient`, or `no_budget`);
 //! 3. writes the admitted moves with one guarded UPDATE, then the reviews,
 //!    history, notifications and audit entries with one INSERT per table;
 //! 4. reserves the admitted amounts: their movements in one INSERT and one
@@ -72,25 +76,38 @@ impl GroupWork for ApproveRequest {
     }
 }
 
-/// An approval decided in memory: what its transaction writes.
+/// An approval decided in memory but for the second reviewer: what its
+/// transaction writes.
 struct Decided<'a> {
     request: &'a ApproveRequest,
     app: &'a application::Model,
     party: Party,
     label: String,
     score: Option<i32>,
-    outcome: Outcome,
+    /// Above the programme's threshold: another reviewer must approve too.
+    second_review: bool,
+    /// The amount and the budget it is reserved in, should the approval
+    /// complete (`Err`: no budget to pay from).
+    reserve: std::result::Result<Option<(i64, i64)>, NoBudget>,
+    states: Vec<State>,
 }
 
+/// The budget an approval would be paid from does not exist.
+#[derive(Debug, Clone)]
+struct NoBudget {
+    authority: String,
+    year: i32,
+}
+
+/// What an approval does, decided in its group's transaction with the
+/// application locked, so that the approvals already given are all seen.
+#[derive(Debug, Clone, Copy)]
 enum Outcome {
-    /// Above the programme's threshold with no other approval yet: only
-    /// the review is written.
+    /// Above the programme's threshold with no other reviewer's approval
+    /// yet: only the review is written.
     AwaitsSecond,
-    Approve {
-        /// The amount and the budget it is reserved in.
-        reserve: Option<(i64, i64)>,
-        states: Vec<State>,
-    },
+    /// The application moves; the amount is reserved in the budget.
+    Approve { reserve: Option<(i64, i64)> },
 }
 
 impl Decided<'_> {
@@ -102,13 +119,6 @@ impl Decided<'_> {
             comment: self.request.input.comment.as_deref(),
         }
     }
-
-    fn reserve(&self) -> Option<(i64, i64)> {
-        match &self.outcome {
-            Outcome::Approve { reserve, .. } => *reserve,
-            Outcome::AwaitsSecond => None,
-        }
-    }
 }
 
 /// An approval decided but for its budget: what the engine and the
@@ -118,7 +128,6 @@ struct Granted<'a> {
     party: Party,
     score: Option<i32>,
     terms: Terms,
-    awaits_second: bool,
 }
 
 impl Services {
@@ -130,18 +139,12 @@ impl Services {
         pass_turn: impl FnOnce() + Send,
     ) -> Result<Vec<Result<ApplicationView>>> {
         let db = self.store().db();
-        let ids = || requests.iter().map(|r| r.application_id);
-        let (apps, approvals) = tokio::try_join!(
-            application::Entity::find()
-                .filter(application::Column::Id.is_in(ids()))
-                .all(db),
-            review::Entity::find()
-                .filter(review::Column::ApplicationId.is_in(ids()))
-                .filter(review::Column::Decision.eq("approve"))
-                .all(db),
-        )?;
+        let apps = application::Entity::find()
+            .filter(application::Column::Id.is_in(requests.iter().map(|r| r.application_id)))
+            .all(db)
+            .await?;
         let apps: BTreeMap<i64, application::Model> = apps.into_iter().map(|a| (a.id, a)).collect();
-        let granted = self.grant_each(requests, &apps, &approvals).await?;
+        let granted = self.grant_each(requests, &apps).await?;
         let decided = self.with_budgets(requests, granted).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
         let written = self.write_approvals(&ready, pass_turn).await?;
@@ -155,7 +158,6 @@ impl Services {
         &self,
         requests: &[ApproveRequest],
         apps: &'a BTreeMap<i64, application::Model>,
-        approvals: &[review::Model],
     ) -> Result<Vec<Result<Granted<'a>>>> {
         let cases = self.cases_of_applications(self.store().db(), apps).await?;
         Ok(requests
@@ -172,23 +174,19 @@ impl Services {
                 let score = self.check_scores(app, input)?;
                 let current = self.explanation(&cases[&app.id], &app.programme)?;
                 let terms = self.approval_terms(app, input, party, &current, request.at)?;
-                let since = app.submitted_at.unwrap_or(app.created_at);
-                let other_approval = approvals.iter().any(|r| {
-                    r.application_id == app.id && r.at >= since && r.reviewer_id != actor.account_id
-                });
                 Ok(Granted {
                     app,
                     party,
                     score,
-                    awaits_second: terms.second_review && !other_approval,
                     terms,
                 })
             })
             .collect())
     }
 
-    /// Finds the budget each approval's amount is reserved in (one query
-    /// for the group) and checks the move is one the application may take.
+    /// Finds the budget each approval's amount would be reserved in (one
+    /// query for the group) and checks the move is one the application may
+    /// take.
     async fn with_budgets<'a>(
         &self,
         requests: &'a [ApproveRequest],
@@ -198,7 +196,7 @@ impl Services {
             granted
                 .iter()
                 .filter_map(|g| g.as_ref().ok())
-                .filter(|g| !g.awaits_second && g.terms.amount.is_some())
+                .filter(|g| g.terms.amount.is_some())
         };
         let programmes: BTreeSet<&str> = wanted().map(|g| g.app.programme.as_str()).collect();
         let years: BTreeSet<i32> = wanted().map(|g| g.terms.year).collect();
@@ -220,32 +218,33 @@ impl Services {
                         && b.authority == g.terms.authority
                 })
                 .map(|b| b.id)
-                .ok_or_else(|| no_budget(&g.app.programme, &g.terms.authority, g.terms.year))
+                .ok_or_else(|| NoBudget {
+                    authority: g.terms.authority.clone(),
+                    year: g.terms.year,
+                })
         };
         Ok(requests
             .iter()
             .zip(granted)
             .map(|(request, granted)| {
                 let g = granted?;
+                let reserve = match g.terms.amount {
+                    Some(amount) => budget_of(&g).map(|budget| Some((budget, amount))),
+                    None => Ok(None),
+                };
                 let mut decided = Decided {
                     request,
                     app: g.app,
                     party: g.party,
                     label: request.actor.audit_label(),
                     score: g.score,
-                    outcome: Outcome::AwaitsSecond,
+                    second_review: g.terms.second_review,
+                    reserve,
+                    states: Vec::new(),
                 };
                 // Only an application the approval could move is reviewed,
                 // even while it waits for a second reviewer.
-                let states = states_through(g.app, &[decided.step()])?;
-                if g.awaits_second {
-                    return Ok(decided);
-                }
-                let reserve = match g.terms.amount {
-                    Some(amount) => Some((budget_of(&g)?, amount)),
-                    None => None,
-                };
-                decided.outcome = Outcome::Approve { reserve, states };
+                decided.states = states_through(g.app, &[decided.step()])?;
                 Ok(decided)
             })
             .collect())
@@ -262,32 +261,38 @@ impl Services {
         }
         let tx = self.store().begin().await?;
         let movable = lock_movable(&tx, decided).await?;
+        // Read with the applications locked: every approval committed
+        // before is seen, and one committed after sees this group's.
+        let mut approvers = approvers_since_submission(&tx, decided).await?;
         let budget_ids: BTreeSet<i64> = decided
             .iter()
-            .filter_map(|d| d.reserve().map(|(budget, _)| budget))
+            .filter_map(|d| d.reserve.as_ref().ok().copied().flatten())
+            .map(|(budget, _)| budget)
             .collect();
         let mut remaining = lock_remaining(&tx, &budget_ids).await?;
         let mut moving = BTreeSet::new();
-        let admitted: Vec<Result<()>> = decided
+        let outcomes: Vec<Result<Outcome>> = decided
             .iter()
             .map(|d| {
-                let Outcome::Approve { reserve, .. } = &d.outcome else {
-                    return Ok(());
-                };
                 // The same application twice in a group: the first approval
                 // moves it and the others find it moved.
-                if !movable.contains(&d.app.id) || !moving.insert(d.app.id) {
-                    return Err(ServiceError::Conflict {
-                        code: "state_changed",
-                        field: Some("state"),
-                    });
+                if !movable.contains(&d.app.id) || moving.contains(&d.app.id) {
+                    return Err(state_changed());
                 }
+                let others = approvers.entry(d.app.id).or_default();
+                let reviewer = d.request.actor.account_id;
+                if d.second_review && others.iter().all(|&r| r == reviewer) {
+                    others.insert(reviewer);
+                    return Ok(Outcome::AwaitsSecond);
+                }
+                let reserve = d.reserve.clone().map_err(|missing| {
+                    no_budget(&d.app.programme, &missing.authority, missing.year)
+                })?;
                 if let Some((budget_id, amount)) = reserve {
                     let left = remaining
-                        .get_mut(budget_id)
+                        .get_mut(&budget_id)
                         .ok_or(ServiceError::NotFound { entity: "budget" })?;
-                    if amount > left {
-                        moving.remove(&d.app.id);
+                    if amount > *left {
                         return Err(ServiceError::Validation(vec![
                             FieldError::new("amount_fen", "budget_insufficient")
                                 .with("remaining_fen", *left),
@@ -295,33 +300,29 @@ impl Services {
                     }
                     *left -= amount;
                 }
-                Ok(())
+                moving.insert(d.app.id);
+                others.insert(reviewer);
+                Ok(Outcome::Approve { reserve })
             })
             .collect();
-        let approving: Vec<&Decided<'_>> = decided
+        let approving: Vec<(&Decided<'_>, Option<(i64, i64)>)> = decided
             .iter()
-            .zip(&admitted)
-            .filter(|(d, ok)| ok.is_ok() && matches!(d.outcome, Outcome::Approve { .. }))
-            .map(|(d, _)| *d)
+            .zip(&outcomes)
+            .filter_map(|(d, outcome)| match outcome {
+                Ok(Outcome::Approve { reserve }) => Some((*d, *reserve)),
+                _ => None,
+            })
             .collect();
         let mut moved = update_approved(&tx, &approving).await?;
-        let written: Vec<Result<Option<application::Model>>> = decided
-            .iter()
-            .zip(admitted)
-            .map(|(d, admitted)| {
-                admitted?;
-                match d.outcome {
-                    Outcome::AwaitsSecond => Ok(None),
-                    Outcome::Approve { .. } => {
-                        moved
-                            .remove(&d.app.id)
-                            .map(Some)
-                            .ok_or(ServiceError::Conflict {
-                                code: "state_changed",
-                                field: Some("state"),
-                            })
-                    }
-                }
+        let written: Vec<Result<Written>> = outcomes
+            .into_iter()
+            .zip(decided)
+            .map(|(outcome, d)| match outcome? {
+                Outcome::AwaitsSecond => Ok(Written::AwaitsSecond),
+                Outcome::Approve { reserve } => moved
+                    .remove(&d.app.id)
+                    .map(|after| Written::Approved(Box::new(Approved { after, reserve })))
+                    .ok_or_else(state_changed),
             })
             .collect();
         record_approvals(&tx, decided, &written).await?;
@@ -332,27 +333,74 @@ impl Services {
             .zip(written)
             .map(|(d, written)| {
                 Ok(match written? {
-                    Some(after) => view(&after, d.request.at, false),
-                    None => view(d.app, d.request.at, true),
+                    Written::Approved(approved) => view(&approved.after, d.request.at, false),
+                    Written::AwaitsSecond => view(d.app, d.request.at, true),
                 })
             })
             .collect())
     }
 }
 
-/// What the written approvals leave (`Some`: the application approved;
-/// `None`: waiting for a second reviewer): reviews, history,
-/// notifications, audit entries, and last (their budgets are locked
-/// already) the reservations.
+fn state_changed() -> ServiceError {
+    ServiceError::Conflict {
+        code: "state_changed",
+        field: Some("state"),
+    }
+}
+
+/// What an approval wrote.
+enum Written {
+    Approved(Box<Approved>),
+    /// Only the review: a second reviewer must approve too.
+    AwaitsSecond,
+}
+
+/// An application approved: as moved, and what was reserved for it.
+struct Approved {
+    after: application::Model,
+    reserve: Option<(i64, i64)>,
+}
+
+/// The reviewers who approved each of the group's applications since it
+/// was last submitted.
+async fn approvers_since_submission(
+    tx: &DatabaseTransaction,
+    decided: &[&Decided<'_>],
+) -> Result<BTreeMap<i64, BTreeSet<i64>>> {
+    let since: BTreeMap<i64, DateTime<Utc>> = decided
+        .iter()
+        .map(|d| (d.app.id, d.app.submitted_at.unwrap_or(d.app.created_at)))
+        .collect();
+    let approvals = review::Entity::find()
+        .filter(review::Column::ApplicationId.is_in(since.keys().copied()))
+        .filter(review::Column::Decision.eq("approve"))
+        .all(tx)
+        .await?;
+    let mut approvers: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    for r in approvals {
+        if since.get(&r.application_id).is_some_and(|&s| r.at >= s) {
+            approvers
+                .entry(r.application_id)
+                .or_default()
+                .insert(r.reviewer_id);
+        }
+    }
+    Ok(approvers)
+}
+
+/// What the written approvals leave: reviews (also of those waiting for a
+/// second reviewer), and for those approved the history, notifications,
+/// audit entries, and last (their budgets are locked already) the
+/// reservations.
 async fn record_approvals(
     tx: &DatabaseTransaction,
     decided: &[&Decided<'_>],
-    written: &[Result<Option<application::Model>>],
+    written: &[Result<Written>],
 ) -> Result<()> {
-    let written: Vec<(&Decided<'_>, Option<&application::Model>)> = decided
+    let written: Vec<(&Decided<'_>, &Written)> = decided
         .iter()
         .zip(written)
-        .filter_map(|(d, w)| Some((*d, w.as_ref().ok()?.as_ref())))
+        .filter_map(|(d, w)| Some((*d, w.as_ref().ok()?)))
         .collect();
     if written.is_empty() {
         return Ok(());
@@ -369,28 +417,28 @@ async fn record_approvals(
     review::Entity::insert_many(reviews)
         .exec_without_returning(tx)
         .await?;
-    let approved: Vec<(&Decided<'_>, &application::Model, [Step<'_>; 1], &[State])> = written
+    let approved: Vec<(&Decided<'_>, &Approved, [Step<'_>; 1])> = written
         .iter()
-        .filter_map(|(d, after)| match &d.outcome {
-            Outcome::Approve { states, .. } => Some((*d, (*after)?, [d.step()], states.as_slice())),
-            Outcome::AwaitsSecond => None,
+        .filter_map(|(d, w)| match w {
+            Written::Approved(approved) => Some((*d, &**approved, [d.step()])),
+            Written::AwaitsSecond => None,
         })
         .collect();
     let moves: Vec<Moved<'_>> = approved
         .iter()
-        .map(|(d, after, steps, states)| Moved {
+        .map(|(d, approved, steps)| Moved {
             before: d.app,
-            after,
+            after: &approved.after,
             steps,
-            states,
+            states: &d.states,
             at: d.request.at,
         })
         .collect();
     record_moves(tx, &moves).await?;
     let reservations: Vec<Reservation<'_>> = approved
         .iter()
-        .filter_map(|(d, ..)| {
-            let (budget_id, amount_fen) = d.reserve()?;
+        .filter_map(|(d, approved, _)| {
+            let (budget_id, amount_fen) = approved.reserve?;
             Some(Reservation {
                 budget_id,
                 amount_fen,
@@ -410,13 +458,11 @@ async fn record_approvals(
 }
 
 /// The applications of the group's approvals still as they were decided on
-/// (state and form), locked until the transaction ends on PostgreSQL.
+/// (state and form), locked until the transaction ends on PostgreSQL (on
+/// SQLite the write transaction holds the database).
 async fn lock_movable(tx: &DatabaseTransaction, decided: &[&Decided<'_>]) -> Result<BTreeSet<i64>> {
-    let apps: BTreeMap<i64, &application::Model> = decided
-        .iter()
-        .filter(|d| matches!(d.outcome, Outcome::Approve { .. }))
-        .map(|d| (d.app.id, d.app))
-        .collect();
+    let apps: BTreeMap<i64, &application::Model> =
+        decided.iter().map(|d| (d.app.id, d.app)).collect();
     if apps.is_empty() {
         return Ok(BTreeSet::new());
     }
@@ -448,21 +494,16 @@ async fn lock_movable(tx: &DatabaseTransaction, decided: &[&Decided<'_>]) -> Res
 /// state and the form it was decided on, and returns the rows it moved.
 async fn update_approved(
     tx: &DatabaseTransaction,
-    approving: &[&Decided<'_>],
+    approving: &[(&Decided<'_>, Option<(i64, i64)>)],
 ) -> Result<BTreeMap<i64, application::Model>> {
-    let moves = approving.iter().map(|d| {
-        let Outcome::Approve { reserve, states } = &d.outcome else {
-            unreachable!("only approvals move");
-        };
-        GroupMove {
-            app: d.app,
-            states,
-            at: d.request.at,
-            extra: vec![
-                Value::from(reserve.map(|(_, amount)| amount)),
-                Value::from(reserve.map(|(budget, _)| budget)),
-            ],
-        }
+    let moves = approving.iter().map(|(d, reserve)| GroupMove {
+        app: d.app,
+        states: &d.states,
+        at: d.request.at,
+        extra: vec![
+            Value::from(reserve.map(|(_, amount)| amount)),
+            Value::from(reserve.map(|(budget, _)| budget)),
+        ],
     });
     update_group(
         tx,

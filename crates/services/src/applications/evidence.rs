@@ -361,7 +361,7 @@ impl Services {
         let now = self.now();
         let tx = self.store().begin().await?;
         // The state again, under the write lock: a submission may have won.
-        open_to_applicant(&self.load_application(&tx, app.id).await?)?;
+        open_to_applicant(&self.lock_application(&tx, app.id).await?)?;
         let row = application_document::ActiveModel {
             application_id: Set(app.id),
             evidence_id: Set(upload.evidence_id.clone()),
@@ -464,7 +464,7 @@ impl Services {
         changes: &serde_json::Map<String, serde_json::Value>,
     ) -> Result<serde_json::Value> {
         let tx = self.store().begin().await?;
-        let app = self.load_application(&tx, application_id).await?;
+        let app = self.lock_application(&tx, application_id).await?;
         authorize(actor, Action::Update, resource(&app))?;
         open_to_applicant(&app)?;
         let pack = self.pack();

@@ -6,6 +6,7 @@ use super::evidence::{DocumentView, MissingEvidence, check_form, missing_evidenc
 use super::submissions::SubmitRequest;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError, above_max_amount};
+use crate::grants::{NewGrant, Subject};
 use crate::matching::CaseSubject;
 use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
@@ -15,8 +16,7 @@ use opcity_policy::{Beneficiary, DecidedBy, Detail, Status};
 use opcity_store::audit;
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{
-    application, application_event, benefit_grant, disbursement, enterprise, notification, person,
-    review,
+    application, application_event, disbursement, enterprise, notification, person, review,
 };
 use opcity_store::sea_orm::sea_query::{Expr, ExprTrait, Query};
 use opcity_store::sea_orm::{
@@ -483,6 +483,22 @@ fn state_error(err: opcity_domain::application::TransitionError, current: &str) 
 }
 
 impl Services {
+    /// The application about to change outside a guarded move (its form,
+    /// its documents), its row locked until the transaction ends
+    /// (`opcity_store::rows`): a submission racing the change either moves
+    /// it first, and the change then reads it submitted, or waits for it.
+    pub(super) async fn lock_application(
+        &self,
+        tx: &DatabaseTransaction,
+        id: i64,
+    ) -> Result<application::Model> {
+        opcity_store::rows::lock_by_id::<application::Entity>(tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound {
+                entity: "application",
+            })
+    }
+
     pub(super) async fn load_application<C: ConnectionTrait>(
         &self,
         db: &C,
@@ -1050,23 +1066,27 @@ impl Services {
         let now = self.now();
         let today = opcity_domain::today_in_shanghai(now);
         let subject = match (accepted.enterprise_id, accepted.person_id) {
-            (Some(e), _) => format!("enterprise:{e}"),
-            (None, Some(p)) => format!("person:{p}"),
+            (Some(e), _) => Subject::Enterprise(e),
+            (None, Some(p)) => Subject::Person(p),
             (None, None) => unreachable!("a CHECK constraint requires a person or an enterprise"),
         };
         let to = months
             .and_then(|m| today.checked_add_months(chrono::Months::new(m as u32)))
             .and_then(|d| d.pred_opt());
-        benefit_grant::ActiveModel {
-            subject: Set(subject),
-            programme: Set(accepted.programme.clone()),
-            from: Set(today),
-            to: Set(to),
-            source: Set(format!("application:{}", accepted.id)),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
+        // The same guard as every other grant: the subject's turn, then the
+        // exclusions (the housing subsidy against transitional housing).
+        self.grant_in_tx(
+            &tx,
+            now,
+            &label,
+            NewGrant {
+                subject,
+                programme: &accepted.programme,
+                from: today,
+                to,
+                source: &format!("application:{}", accepted.id),
+            },
+        )
         .await?;
         let disbursing = self
             .move_application(
@@ -1281,12 +1301,7 @@ impl Services {
         tx.execute(&cancel).await?;
         self.release_reservation(tx, app, actor).await?;
         let today = opcity_domain::today_in_shanghai(self.now());
-        let end = Query::update()
-            .table("benefit_grants")
-            .value("to", today)
-            .and_where(Expr::col("source").eq(format!("application:{}", app.id)))
-            .take();
-        tx.execute(&end).await?;
+        opcity_store::grants::end_by_source(tx, &format!("application:{}", app.id), today).await?;
         Ok(())
     }
 

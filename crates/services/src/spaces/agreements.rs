@@ -265,6 +265,16 @@ async fn load_unit<C: ConnectionTrait>(db: &C, id: i64) -> Result<space_unit::Mo
         .ok_or(ServiceError::NotFound { entity: "unit" })
 }
 
+/// An agreement about to change, its row locked until the transaction ends
+/// (`opcity_store::rows`), so two responses to one offer cannot both pass.
+async fn lock_agreement(tx: &DatabaseTransaction, id: i64) -> Result<space_agreement::Model> {
+    opcity_store::rows::lock_by_id::<space_agreement::Entity>(tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound {
+            entity: "agreement",
+        })
+}
+
 async fn load_agreement<C: ConnectionTrait>(db: &C, id: i64) -> Result<space_agreement::Model> {
     space_agreement::Entity::find_by_id(id)
         .one(db)
@@ -641,7 +651,7 @@ impl Services {
     ) -> Result<AgreementView> {
         let now = self.now();
         let tx = self.store().begin().await?;
-        let a = load_agreement(&tx, id).await?;
+        let a = lock_agreement(&tx, id).await?;
         let unit = load_unit(&tx, a.unit_id).await?;
         let manage = (Action::Update, premises(unit.community_id, &unit.district));
         match status {
@@ -701,7 +711,7 @@ impl Services {
         c.finish()?;
         let at = day_start(on.expect("checked"));
         let tx = self.store().begin().await?;
-        let a = load_agreement(&tx, id).await?;
+        let a = lock_agreement(&tx, id).await?;
         let unit = load_unit(&tx, a.unit_id).await?;
         authorize(
             actor,
@@ -748,7 +758,7 @@ impl Services {
         c.finish()?;
         let (at, end) = dates.expect("checked");
         self.guarded(async |tx, guard| {
-            let old = load_agreement(tx, id).await?;
+            let old = lock_agreement(tx, id).await?;
             let old_unit = load_unit(tx, old.unit_id).await?;
             let unit = load_unit(tx, input.unit_id).await?;
             authorize(

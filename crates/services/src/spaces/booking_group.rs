@@ -10,11 +10,15 @@
 //!    exclusion constraint's check);
 //! 2. checks each booking under a weekly quota and inserts it, one at a
 //!    time, so the next quota check counts it;
-//! 3. inserts the other bookings: on PostgreSQL with one
+//! 3. inserts the other bookings: on PostgreSQL, the first of each set of
+//!    overlapping bookings in the group (in arrival order) with one
 //!    `INSERT … ON CONFLICT DO NOTHING RETURNING` that skips each one the
-//!    exclusion constraint refuses; on SQLite one at a time, its overlap
-//!    trigger aborting only the refused statement (its single writer gains
-//!    nothing from one statement, and RAISE would abort them all);
+//!    exclusion constraint refuses, each row returned answering the request
+//!    whose instrument, interval, enterprise and booker it carries (the
+//!    rows are pairwise disjoint, so that identity is unique); on SQLite one
+//!    at a time, its overlap trigger aborting only the refused statement
+//!    (its single writer gains nothing from one statement, and RAISE would
+//!    abort them all);
 //! 4. names, for each refused booking, the holding that won (one of the
 //!    same group included), writes the audit entries of all the bookings in
 //!    one INSERT, and commits once.
@@ -87,7 +91,14 @@ impl Services {
         let mut together = Vec::new();
         for (i, booking) in bookings.iter().enumerate() {
             if postgres && booking.quota_hours_week.is_none() {
-                together.push(i);
+                // An earlier booking of this group on an overlapping interval
+                // wins it; the rest go into one INSERT, pairwise disjoint.
+                let beaten = together
+                    .iter()
+                    .any(|&j: &usize| overlaps(&bookings[j], booking));
+                if !beaten {
+                    together.push(i);
+                }
                 // Until `insert_together` finds its row.
                 written.push(Written::Taken);
                 continue;
@@ -130,9 +141,29 @@ async fn insert_alone(tx: &DatabaseTransaction, booking: &NewBooking) -> Result<
     })
 }
 
-/// PostgreSQL: the bookings at `indices` in one INSERT. Each row inserted
-/// answers the first booking of its instrument and start (two bookings
-/// with both the same overlap, so only the first can be inserted).
+/// Whether two bookings hold overlapping intervals of one instrument.
+fn overlaps(a: &NewBooking, b: &NewBooking) -> bool {
+    a.instrument_id == b.instrument_id && a.start < b.end && b.start < a.end
+}
+
+/// The identity of a booking row: what its request asked for. The bookings
+/// of one INSERT are pairwise disjoint, so no two of them share it.
+type RowKey = (i64, DateTime<Utc>, DateTime<Utc>, i64, i64);
+
+fn key_of_request(b: &NewBooking) -> RowKey {
+    (
+        b.instrument_id,
+        b.start,
+        b.end,
+        b.enterprise_id,
+        b.booked_by,
+    )
+}
+
+/// PostgreSQL: the bookings at `indices`, pairwise disjoint, in one INSERT.
+/// Each row inserted answers the one request whose instrument, interval,
+/// enterprise and booker it carries; a booking the database skipped
+/// overlaps a holding of another transaction.
 async fn insert_together(
     tx: &DatabaseTransaction,
     bookings: &[NewBooking],
@@ -143,14 +174,23 @@ async fn insert_together(
         return Ok(());
     }
     let rows: Vec<&NewBooking> = indices.iter().map(|&i| &bookings[i]).collect();
-    let mut inserted: BTreeMap<_, _> = insert_free(tx, &rows)
-        .await?
-        .into_iter()
-        .map(|row| ((row.instrument_id, row.start_at), row))
-        .collect();
+    let mut inserted: BTreeMap<RowKey, _> = BTreeMap::new();
+    for row in insert_free(tx, &rows).await? {
+        let key = (
+            row.instrument_id,
+            row.start_at,
+            row.end_at,
+            row.enterprise_id,
+            row.booked_by,
+        );
+        if inserted.insert(key, row).is_some() {
+            return Err(ServiceError::Internal(
+                "two booked rows of one group share an interval".into(),
+            ));
+        }
+    }
     for &i in indices {
-        let b = &bookings[i];
-        if let Some(row) = inserted.remove(&(b.instrument_id, b.start)) {
+        if let Some(row) = inserted.remove(&key_of_request(&bookings[i])) {
             written[i] = Written::Booked(booking_view(&row));
         }
     }

@@ -205,6 +205,15 @@ async fn load_lease<C: ConnectionTrait>(db: &C, id: i64) -> Result<housing_lease
         .ok_or(ServiceError::NotFound { entity: "lease" })
 }
 
+/// A lease about to change, its row locked until the transaction ends
+/// (`opcity_store::rows`), so that what the change reads (its months, its
+/// status) is what it writes over.
+async fn lock_lease(tx: &DatabaseTransaction, id: i64) -> Result<housing_lease::Model> {
+    opcity_store::rows::lock_by_id::<housing_lease::Entity>(tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "lease" })
+}
+
 fn lease_too_long(max: i64, used: i64, asked: i64) -> ServiceError {
     ServiceError::Validation(vec![
         FieldError::new("months", "lease_too_long")
@@ -552,7 +561,7 @@ impl Services {
     pub async fn move_in(&self, actor: &Actor, id: i64) -> Result<LeaseView> {
         let now = self.now();
         let tx = self.store().begin().await?;
-        let lease = load_lease(&tx, id).await?;
+        let lease = lock_lease(&tx, id).await?;
         let unit = load_unit(&tx, lease.housing_unit_id).await?;
         authorize(actor, Action::Update, unit_resource(&unit))?;
         if lease.status != "reserved" {
@@ -592,7 +601,7 @@ impl Services {
         in_range(&mut c, "months", i64::from(input.months), 1, 1_200);
         c.finish()?;
         self.guarded(async |tx, guard| {
-            let lease = load_lease(tx, id).await?;
+            let lease = lock_lease(tx, id).await?;
             let unit = load_unit(tx, lease.housing_unit_id).await?;
             authorize(actor, Action::Update, unit_resource(&unit))?;
             if !matches!(lease.status.as_str(), "reserved" | "active") {
@@ -660,7 +669,7 @@ impl Services {
         c.finish()?;
         let on = on.expect("checked");
         let tx = self.store().begin().await?;
-        let lease = load_lease(&tx, id).await?;
+        let lease = lock_lease(&tx, id).await?;
         let unit = load_unit(&tx, lease.housing_unit_id).await?;
         authorize(actor, Action::Update, unit_resource(&unit))?;
         if !matches!(lease.status.as_str(), "reserved" | "active") {

@@ -309,6 +309,15 @@ async fn load_booking<C: ConnectionTrait>(db: &C, id: i64) -> Result<instrument_
         .ok_or(ServiceError::NotFound { entity: "booking" })
 }
 
+/// A booking about to change, its row locked until the transaction ends
+/// (`opcity_store::rows`): a cancellation racing a check-in or a decision
+/// reads what the other wrote.
+async fn lock_booking(tx: &DatabaseTransaction, id: i64) -> Result<instrument_booking::Model> {
+    opcity_store::rows::lock_by_id::<instrument_booking::Entity>(tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "booking" })
+}
+
 fn conflict(code: &'static str, field: &'static str) -> ServiceError {
     ServiceError::Conflict {
         code,
@@ -676,7 +685,7 @@ impl Services {
     ) -> Result<BookingView> {
         let now = self.now();
         let tx = self.store().begin().await?;
-        let b = load_booking(&tx, id).await?;
+        let b = lock_booking(&tx, id).await?;
         let inst = load(&tx, b.instrument_id).await?;
         authorize(actor, Action::Update, resource(&inst))?;
         if b.status != "pending" {
@@ -713,7 +722,7 @@ impl Services {
     pub async fn cancel_booking(&self, actor: &Actor, id: i64) -> Result<BookingView> {
         let now = self.now();
         let tx = self.store().begin().await?;
-        let b = load_booking(&tx, id).await?;
+        let b = lock_booking(&tx, id).await?;
         let inst = load(&tx, b.instrument_id).await?;
         let manages = authorize(actor, Action::Update, resource(&inst)).is_ok();
         if !manages {
@@ -753,7 +762,7 @@ impl Services {
     pub async fn check_in(&self, actor: &Actor, id: i64) -> Result<BookingView> {
         let now = self.now();
         let tx = self.store().begin().await?;
-        let b = load_booking(&tx, id).await?;
+        let b = lock_booking(&tx, id).await?;
         let inst = load(&tx, b.instrument_id).await?;
         authorize_either(
             actor,
@@ -836,7 +845,7 @@ impl Services {
             }
             let tx = self.store().begin().await?;
             // Re-read inside the write transaction: a check-in may have won.
-            let current = load_booking(&tx, b.id).await?;
+            let current = lock_booking(&tx, b.id).await?;
             if current.status != b.status {
                 continue;
             }

@@ -1,0 +1,447 @@
+//! The races a hostile tester found through the HTTP API, each on both
+//! backends: a booking answered to another request of its group, the
+//! housing subsidy and transitional housing held at once, lost updates of
+//! concurrent lease renewals, and a four-eyes application left waiting
+//! after two reviewers approved it at the same moment.
+
+use chrono::Datelike;
+use opcity_domain::{District, Role};
+use opcity_services::applications::budgets::BudgetInput;
+use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::registry::enterprises::EnterpriseInput;
+use opcity_services::spaces::housing::{HousingUnitInput, LeaseInput, RenewInput};
+use opcity_services::spaces::instruments::{BookingInput, BookingView, InstrumentInput};
+use opcity_services::{Actor, ServiceError, Services};
+use opcity_store::entity::{benefit_grant, review};
+use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use opcity_testkit::{Founder, account, each_backend, founder_with_enterprise, race, uscc};
+
+fn code(err: &ServiceError) -> String {
+    match err {
+        ServiceError::Validation(fields) => fields[0].code.to_string(),
+        other => other.code().to_string(),
+    }
+}
+
+/// `count` enterprises in Nanshan recorded by `admin`; their ids.
+async fn enterprises(s: &Services, admin: &Actor, count: usize) -> Vec<i64> {
+    let mut ids = Vec::with_capacity(count);
+    for n in 0..count {
+        let e = s
+            .create_enterprise(
+                admin,
+                &EnterpriseInput {
+                    uscc: uscc(1_000 + n),
+                    name: format!("Firm {n}"),
+                    district: "nanshan".into(),
+                    ai_business: Some(true),
+                    size: Some("micro".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        ids.push(e.id);
+    }
+    ids
+}
+
+fn gpu() -> InstrumentInput {
+    InstrumentInput {
+        name: "A100 服务器".into(),
+        kind: "gpu_server".into(),
+        institution: "深圳大学算力中心".into(),
+        district: "nanshan".into(),
+        slot_minutes: 60,
+        opens: "09:00".into(),
+        closes: "21:00".into(),
+        open_days: "12345".into(),
+        quota_hours_week: None,
+        requires_approval: false,
+        cancel_notice_hours: 24,
+        no_show_grace_minutes: 15,
+        ..Default::default()
+    }
+}
+
+/// Issue 15 (1): in one group, bookings with one start and different ends
+/// were matched back to their requests by instrument and start only, so a
+/// request was answered with another's booking. Many bookings of an
+/// instrument without a quota share starts and differ in their ends, from
+/// two processes: every booking answered is the request's own (enterprise,
+/// interval), the bookings held are pairwise disjoint and each was answered
+/// to exactly one request, and every refusal names a holding that overlaps
+/// the request.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn bookings_that_share_a_start_are_each_answered_with_their_own() {
+    each_backend(async |db| {
+        let (s, other) = opcity_testkit::two_processes(db).await;
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let lab = account(&s, "lab", Role::ServiceProvider, None).await;
+        let gpu = s.create_instrument(&lab, &gpu()).await.unwrap();
+        let firms = enterprises(&s, &admin, 12).await;
+        // 2030-05-06 is a Monday; 48 requests over four starts and three
+        // lengths each, so every group mixes equal starts and unequal ends.
+        let request = |i: usize| BookingInput {
+            instrument_id: gpu.id,
+            enterprise_id: firms[i % firms.len()],
+            start: format!("2030-05-06T{:02}:00", 9 + 3 * (i % 4)),
+            end: format!("2030-05-06T{:02}:00", 10 + 3 * (i % 4) + (i / 4) % 3),
+            purpose: Some("训练".into()),
+        };
+        let outcomes = race(48, |i| {
+            let s = if i % 2 == 0 { s.clone() } else { other.clone() };
+            let (lab, input) = (lab.clone(), request(i));
+            async move { s.book_instrument(&lab, &input).await }
+        })
+        .await;
+        let mut booked: Vec<BookingView> = Vec::new();
+        for (i, outcome) in outcomes.into_iter().enumerate() {
+            let asked = request(i);
+            match outcome {
+                Ok(view) => {
+                    let echoed = (
+                        view.enterprise_id,
+                        view.start_at.to_rfc3339(),
+                        view.end_at.to_rfc3339(),
+                    );
+                    let wanted = (
+                        asked.enterprise_id,
+                        shanghai(&asked.start).to_rfc3339(),
+                        shanghai(&asked.end).to_rfc3339(),
+                    );
+                    assert_eq!(echoed, wanted, "request {i} got another's booking");
+                    booked.push(view);
+                }
+                Err(ServiceError::Taken {
+                    held_id,
+                    held_from,
+                    held_until,
+                    ..
+                }) => {
+                    assert!(
+                        held_from < shanghai(&asked.end) && shanghai(&asked.start) < held_until,
+                        "request {i} refused by #{held_id}, which does not overlap it"
+                    );
+                }
+                Err(other) => panic!("request {i}: {other:?}"),
+            }
+        }
+        let mut ids: Vec<i64> = booked.iter().map(|b| b.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), booked.len(), "one booking answered twice");
+        let mut held = s.list_bookings(&admin, Some(gpu.id)).await.unwrap();
+        held.sort_by_key(|b| b.start_at);
+        assert_eq!(held.len(), booked.len(), "every booking held was answered");
+        for (a, b) in held.iter().zip(held.iter().skip(1)) {
+            assert!(a.end_at <= b.start_at, "#{} and #{} overlap", a.id, b.id);
+        }
+        // Four starts three hours apart, each with exactly one winner.
+        assert_eq!(booked.len(), 4);
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
+/// `2030-05-06T09:00` read as Shanghai time.
+fn shanghai(local: &str) -> chrono::DateTime<chrono::Utc> {
+    let naive = chrono::NaiveDateTime::parse_from_str(local, "%Y-%m-%dT%H:%M").unwrap();
+    naive.and_utc() - chrono::Duration::hours(8)
+}
+
+fn approve(amount: i64) -> ReviewInput {
+    ReviewInput {
+        decision: Decision::Approve,
+        amount_fen: Some(amount),
+        scores: Default::default(),
+        comment: None,
+        no_conflict_declared: true,
+        return_deadline: None,
+    }
+}
+
+/// Everything a housing-subsidy story needs: an administrator, two
+/// Nanshan reviewers, and a budget with room for `subsidies` full subsidies.
+struct Housing {
+    s: Services,
+    admin: Actor,
+    reviewers: [Actor; 2],
+}
+
+/// The full subsidy: 24 months of 1,250 yuan, above the second-review line.
+const FULL_SUBSIDY: i64 = 3_000_000;
+
+async fn housing(s: &Services, subsidies: i64) -> Housing {
+    let admin = account(s, "admin", Role::MunicipalAdmin, None).await;
+    let reviewers = [
+        account(s, "rev.a", Role::DistrictReviewer, Some(District::Nanshan)).await,
+        account(s, "rev.b", Role::DistrictReviewer, Some(District::Nanshan)).await,
+    ];
+    s.create_budget(
+        &admin,
+        &BudgetInput {
+            programme: "sz.housing.subsidy".into(),
+            year: opcity_domain::today_in_shanghai(s.now()).year(),
+            authority: "nanshan".into(),
+            total_fen: subsidies * FULL_SUBSIDY,
+        },
+    )
+    .await
+    .unwrap();
+    Housing {
+        s: s.clone(),
+        admin,
+        reviewers,
+    }
+}
+
+impl Housing {
+    /// A founder numbered `n` with a submitted housing-subsidy application.
+    async fn applicant(&self, n: usize) -> (Founder, i64) {
+        let s = &self.s;
+        let f = founder_with_enterprise(s, &self.admin, &format!("founder{n}"), n).await;
+        let app = s
+            .create_application(
+                &f.actor,
+                &NewApplication {
+                    programme: "sz.housing.subsidy".into(),
+                    idempotency_key: Some("k".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        opcity_testkit::supply_evidence(s, &f.actor, app.id).await;
+        s.submit_application(&f.actor, app.id).await.unwrap();
+        (f, app.id)
+    }
+
+    /// Both reviewers approve, one after the other: the offer stands.
+    async fn offered(&self, n: usize) -> (Founder, i64) {
+        let (f, id) = self.applicant(n).await;
+        for r in &self.reviewers {
+            self.s
+                .review_application(r, id, &approve(FULL_SUBSIDY))
+                .await
+                .unwrap();
+        }
+        (f, id)
+    }
+
+    async fn flat(&self, code: &str) -> i64 {
+        self.s
+            .create_housing_unit(
+                &self.admin,
+                &HousingUnitInput {
+                    district: "nanshan".into(),
+                    community_id: None,
+                    address: "人才公寓1栋".into(),
+                    code: code.into(),
+                    kind: "apartment".into(),
+                    area_m2: 35,
+                    market_rent_fen: 300_000,
+                    active: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id
+    }
+
+    async fn lease(&self, unit: i64, person: i64, months: i32) -> Result<i64, ServiceError> {
+        self.s
+            .allocate_housing(
+                &self.admin,
+                &LeaseInput {
+                    housing_unit_id: unit,
+                    person_id: person,
+                    enterprise_id: None,
+                    start: "2026-07-01".into(),
+                    months,
+                },
+            )
+            .await
+            .map(|l| l.id)
+    }
+}
+
+/// The programmes granted to `subject`.
+async fn granted(s: &Services, subject: String) -> Vec<String> {
+    benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Subject.eq(subject))
+        .all(s.store().db())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|g| g.programme)
+        .collect()
+}
+
+/// Issue 15 (2): accepting a housing-subsidy offer recorded its grant
+/// without the exclusion check and the person's turn that every other grant
+/// takes. A lease allocated first now refuses the acceptance; raced, at
+/// most one of the two stands for each person.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_housing_subsidy_and_transitional_housing_never_stand_together() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let h = housing(&s, 7).await;
+
+        // One after the other: the lease first, then the acceptance.
+        let (ana, offer) = h.offered(0).await;
+        let flat = h.flat("A-100").await;
+        h.lease(flat, ana.person_id, 12).await.unwrap();
+        let refused = s.accept_offer(&ana.actor, offer).await.unwrap_err();
+        assert_eq!(code(&refused), "excluded_by_grant", "{refused:?}");
+        let detail = s.get_application(&ana.actor, offer).await.unwrap();
+        assert_eq!(detail.application.state, "approved", "nothing moved");
+        assert!(detail.disbursements.is_empty(), "nothing scheduled");
+        assert_eq!(
+            granted(&s, format!("person:{}", ana.person_id)).await,
+            ["sz.housing.transitional"]
+        );
+
+        // Raced, person by person: exactly one of the two stands.
+        let mut people = Vec::new();
+        for n in 1..7 {
+            let (f, offer) = h.offered(n).await;
+            let flat = h.flat(&format!("B-{n}")).await;
+            people.push((f, offer, flat));
+        }
+        let outcomes = race(people.len() * 2, |i| {
+            let (f, offer, flat) = people[i / 2].clone();
+            let (s, h_admin) = (s.clone(), h.admin.clone());
+            async move {
+                if i % 2 == 0 {
+                    s.accept_offer(&f.actor, offer).await.map(|_| ())
+                } else {
+                    s.allocate_housing(
+                        &h_admin,
+                        &LeaseInput {
+                            housing_unit_id: flat,
+                            person_id: f.person_id,
+                            enterprise_id: None,
+                            start: "2026-07-01".into(),
+                            months: 12,
+                        },
+                    )
+                    .await
+                    .map(|_| ())
+                }
+            }
+        })
+        .await;
+        for (n, pair) in outcomes.chunks(2).enumerate() {
+            let stood = pair.iter().filter(|o| o.is_ok()).count();
+            assert_eq!(stood, 1, "person {n}: {pair:?}");
+            for refused in pair.iter().filter_map(|o| o.as_ref().err()) {
+                assert_eq!(code(refused), "excluded_by_grant", "{refused:?}");
+            }
+            let person = people[n].0.person_id;
+            assert_eq!(granted(&s, format!("person:{person}")).await.len(), 1);
+        }
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
+/// Issue 15 (3): a renewal read its lease before taking any lock, so
+/// concurrent renewals each extended the months they had read. Sixteen
+/// "+10 months" renewals of a 12-month lease within the pack's 36: exactly
+/// two pass (12 → 22 → 32), the rest are refused as too long.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_renewals_of_one_lease_lose_no_update() {
+    each_backend(async |db| {
+        let (s, other) = opcity_testkit::two_processes(db).await;
+        let h = housing(&s, 1).await;
+        let tenant = founder_with_enterprise(&s, &h.admin, "tenant", 1).await;
+        let flat = h.flat("C-1").await;
+        let lease = h.lease(flat, tenant.person_id, 12).await.unwrap();
+        let outcomes = race(16, |i| {
+            let s = if i % 2 == 0 { s.clone() } else { other.clone() };
+            let admin = h.admin.clone();
+            async move {
+                s.renew_lease(&admin, lease, &RenewInput { months: 10 })
+                    .await
+            }
+        })
+        .await;
+        let renewed: Vec<i32> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok().map(|l| l.months))
+            .collect();
+        let mut sorted = renewed.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [22, 32], "{outcomes:?}");
+        for refused in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+            assert_eq!(code(refused), "lease_too_long", "{refused:?}");
+        }
+        let leases = s.list_leases(&h.admin).await.unwrap();
+        assert_eq!(leases[0].months, 32);
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
+/// Issue 15 (4): two reviewers approving one four-eyes application at the
+/// same moment each missed the other's approval, and the case waited for a
+/// second reviewer with two approvals recorded. Now, whether their
+/// approvals meet in one group or in two processes, each application is
+/// approved with exactly the two approvals and reserved once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_reviewers_approving_at_once_complete_a_four_eyes_application() {
+    each_backend(async |db| {
+        let (s, other) = opcity_testkit::two_processes(db).await;
+        let h = housing(&s, 6).await;
+        let mut ids = Vec::new();
+        for n in 0..6 {
+            ids.push(h.applicant(n).await.1);
+        }
+        let outcomes = race(ids.len() * 2, |i| {
+            // Even applications: both approvals through one process (one
+            // group or consecutive ones); odd: one through each.
+            let app = i / 2;
+            let s = if app % 2 == 1 && i % 2 == 1 {
+                other.clone()
+            } else {
+                s.clone()
+            };
+            let (reviewer, id) = (h.reviewers[i % 2].clone(), ids[app]);
+            async move {
+                s.review_application(&reviewer, id, &approve(FULL_SUBSIDY))
+                    .await
+            }
+        })
+        .await;
+        for (n, pair) in outcomes.chunks(2).enumerate() {
+            let [first, second] = pair else {
+                unreachable!()
+            };
+            let (first, second) = (first.as_ref().unwrap(), second.as_ref().unwrap());
+            let approved = [first, second]
+                .iter()
+                .filter(|v| v.state == "approved")
+                .count();
+            assert_eq!(approved, 1, "application {n}: {first:?} {second:?}");
+            let detail = s.get_application(&h.admin, ids[n]).await.unwrap();
+            assert_eq!(detail.application.state, "approved");
+            let approvals = review::Entity::find()
+                .filter(review::Column::ApplicationId.eq(ids[n]))
+                .filter(review::Column::Decision.eq("approve"))
+                .all(s.store().db())
+                .await
+                .unwrap();
+            assert_eq!(approvals.len(), 2, "application {n}");
+        }
+        let budget = &s.list_budgets(&h.admin).await.unwrap()[0];
+        assert_eq!(budget.reserved_fen, 6 * FULL_SUBSIDY);
+        assert!(
+            opcity_store::budget::reconcile(s.store().db())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}

@@ -1,0 +1,163 @@
+//! The grants guard: the one place a benefit grant is recorded.
+//!
+//! A grant is refused when its subject already holds a grant that excludes
+//! it (a programme sharing one of its exclusion groups) or, for a one-time
+//! programme, an earlier grant of the same programme. [`insert_guarded`]
+//! takes the subject's turn ([`lock_subject`]) before it reads, so two
+//! grants that exclude each other cannot both pass, whichever path records
+//! them (an accepted offer, a housing lease, a grant recorded by hand): on
+//! PostgreSQL every writer of the subject's grants waits for the turn, on
+//! SQLite the `IMMEDIATE` write transaction is the turn. Which programmes
+//! exclude which comes from the policy pack, so callers pass the rule.
+
+use crate::StoreError;
+use crate::entity::benefit_grant;
+use crate::intervals::lock_key;
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, Set,
+};
+
+/// A grant about to be recorded; `subject` is `person:ID` or `enterprise:ID`.
+#[derive(Debug, Clone, Copy)]
+pub struct NewGrant<'a> {
+    pub subject: &'a str,
+    pub programme: &'a str,
+    pub from: NaiveDate,
+    pub to: Option<NaiveDate>,
+    pub source: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// What a grant of a programme may not meet among the subject's grants.
+#[derive(Debug, Clone, Copy)]
+pub struct Rule<'a> {
+    /// A second grant of the same programme is refused.
+    pub one_time: bool,
+    /// Programmes any grant of which excludes this one.
+    pub excluded_by: &'a [String],
+}
+
+/// Why a grant was refused: the grant that stands in its way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The subject already had this one-time programme.
+    AlreadyGranted(benefit_grant::Model),
+    /// The subject holds a programme that excludes this one.
+    ExcludedBy(benefit_grant::Model),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GrantError {
+    #[error("refused by an earlier grant: {0:?}")]
+    Refused(Refusal),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for GrantError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        GrantError::Store(e.into())
+    }
+}
+
+/// Serialises the writers of `subject`'s grants until the transaction ends.
+pub async fn lock_subject<C: ConnectionTrait>(tx: &C, subject: &str) -> Result<(), StoreError> {
+    lock_key(tx, &format!("grants:{subject}")).await
+}
+
+/// The grants of `subject`, oldest first.
+pub async fn of_subject<C: ConnectionTrait>(
+    db: &C,
+    subject: &str,
+) -> Result<Vec<benefit_grant::Model>, StoreError> {
+    Ok(benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Subject.eq(subject))
+        .order_by_asc(benefit_grant::Column::From)
+        .order_by_asc(benefit_grant::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The oldest of `subject`'s grants that refuses a grant of `programme`
+/// under `rule`. Read under [`lock_subject`] when a write depends on it.
+pub async fn refusal<C: ConnectionTrait>(
+    db: &C,
+    subject: &str,
+    programme: &str,
+    rule: Rule<'_>,
+) -> Result<Option<Refusal>, StoreError> {
+    let mut blocking =
+        Condition::any().add(benefit_grant::Column::Programme.is_in(rule.excluded_by.iter()));
+    if rule.one_time {
+        blocking = blocking.add(benefit_grant::Column::Programme.eq(programme));
+    }
+    let first = benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Subject.eq(subject))
+        .filter(blocking)
+        .order_by_asc(benefit_grant::Column::From)
+        .order_by_asc(benefit_grant::Column::Id)
+        .one(db)
+        .await?;
+    Ok(first.map(|grant| {
+        if grant.programme == programme {
+            Refusal::AlreadyGranted(grant)
+        } else {
+            Refusal::ExcludedBy(grant)
+        }
+    }))
+}
+
+/// Records `grant` unless `rule` refuses it, deciding under the subject's
+/// turn: the only way a grant row is written.
+pub async fn insert_guarded(
+    tx: &DatabaseTransaction,
+    grant: NewGrant<'_>,
+    rule: Rule<'_>,
+) -> Result<benefit_grant::Model, GrantError> {
+    lock_subject(tx, grant.subject).await?;
+    if let Some(refused) = refusal(tx, grant.subject, grant.programme, rule).await? {
+        return Err(GrantError::Refused(refused));
+    }
+    Ok(benefit_grant::ActiveModel {
+        subject: Set(grant.subject.to_owned()),
+        programme: Set(grant.programme.to_owned()),
+        from: Set(grant.from),
+        to: Set(grant.to),
+        source: Set(grant.source.to_owned()),
+        created_at: Set(grant.at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// Moves the end of a grant (a lease renewed or ended).
+pub async fn set_end(
+    tx: &DatabaseTransaction,
+    grant: benefit_grant::Model,
+    to: Option<NaiveDate>,
+) -> Result<benefit_grant::Model, StoreError> {
+    let mut model: benefit_grant::ActiveModel = grant.into();
+    model.to = Set(to);
+    Ok(model.update(tx).await?)
+}
+
+/// Ends on `to` the grants recorded from `source` (an application whose
+/// payments stopped).
+pub async fn end_by_source(
+    tx: &DatabaseTransaction,
+    source: &str,
+    to: NaiveDate,
+) -> Result<(), StoreError> {
+    benefit_grant::Entity::update_many()
+        .col_expr(
+            benefit_grant::Column::To,
+            sea_orm::sea_query::Expr::value(to),
+        )
+        .filter(benefit_grant::Column::Source.eq(source))
+        .exec(tx)
+        .await?;
+    Ok(())
+}
