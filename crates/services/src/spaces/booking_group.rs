@@ -10,12 +10,12 @@
 //!    exclusion constraint's check);
 //! 2. checks each booking under a weekly quota and inserts it, one at a
 //!    time, so the next quota check counts it;
-//! 3. inserts the other bookings: on PostgreSQL, the first of each set of
-//!    overlapping bookings in the group (in arrival order) with one
-//!    `INSERT … ON CONFLICT DO NOTHING RETURNING` that skips each one the
+//! 3. inserts the other bookings: on PostgreSQL in rounds
+//!    (`insert_in_rounds`), each one `INSERT … ON CONFLICT DO NOTHING
+//!    RETURNING` of bookings pairwise disjoint that skips each one the
 //!    exclusion constraint refuses, each row returned answering the request
-//!    whose instrument, interval, enterprise and booker it carries (the
-//!    rows are pairwise disjoint, so that identity is unique); on SQLite one
+//!    whose instrument, interval, enterprise and booker it carries (unique,
+//!    as the rows are disjoint); on SQLite one
 //!    at a time, its overlap trigger aborting only the refused statement
 //!    (its single writer gains nothing from one statement, and RAISE would
 //!    abort them all);
@@ -91,15 +91,8 @@ impl Services {
         let mut together = Vec::new();
         for (i, booking) in bookings.iter().enumerate() {
             if postgres && booking.quota_hours_week.is_none() {
-                // An earlier booking of this group on an overlapping interval
-                // wins it; the rest go into one INSERT, pairwise disjoint.
-                let beaten = together
-                    .iter()
-                    .any(|&j: &usize| overlaps(&bookings[j], booking));
-                if !beaten {
-                    together.push(i);
-                }
-                // Until `insert_together` finds its row.
+                together.push(i);
+                // Until `insert_in_rounds` finds its row.
                 written.push(Written::Taken);
                 continue;
             }
@@ -119,7 +112,7 @@ impl Services {
                 },
             });
         }
-        insert_together(&tx, bookings, &together, &mut written).await?;
+        insert_in_rounds(&tx, bookings, together, &mut written).await?;
         let answers = explain(&tx, bookings, written).await?;
         let changes = bookings.iter().zip(&answers).filter_map(|(b, answer)| {
             let view = answer.as_ref().ok()?;
@@ -144,6 +137,46 @@ async fn insert_alone(tx: &DatabaseTransaction, booking: &NewBooking) -> Result<
 /// Whether two bookings hold overlapping intervals of one instrument.
 fn overlaps(a: &NewBooking, b: &NewBooking) -> bool {
     a.instrument_id == b.instrument_id && a.start < b.end && b.start < a.end
+}
+
+/// PostgreSQL: the bookings at `pending`, in rounds of one INSERT each.
+/// A round takes, in arrival order, each booking that overlaps none taken
+/// before it in the round, so its rows are pairwise disjoint; a booking
+/// that overlaps one this group has booked is taken; a booking that only
+/// overlapped a row the database then skipped (it overlapped a holding of
+/// another transaction) waits for the next round. A hot slot asked for
+/// many times is decided in one round: the first booking wins it, and the
+/// rest overlap a booked row.
+async fn insert_in_rounds(
+    tx: &DatabaseTransaction,
+    bookings: &[NewBooking],
+    mut pending: Vec<usize>,
+    written: &mut [Written],
+) -> Result<()> {
+    let mut booked: Vec<usize> = Vec::new();
+    while !pending.is_empty() {
+        let mut round: Vec<usize> = Vec::new();
+        let mut later = Vec::new();
+        for i in pending {
+            let beats = |&j: &usize| overlaps(&bookings[j], &bookings[i]);
+            if booked.iter().any(beats) {
+                continue;
+            }
+            if round.iter().any(beats) {
+                later.push(i);
+            } else {
+                round.push(i);
+            }
+        }
+        insert_together(tx, bookings, &round, written).await?;
+        booked.extend(
+            round
+                .into_iter()
+                .filter(|&i| matches!(written[i], Written::Booked(_))),
+        );
+        pending = later;
+    }
+    Ok(())
 }
 
 /// The identity of a booking row: what its request asked for. The bookings
