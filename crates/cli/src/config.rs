@@ -23,6 +23,9 @@ pub struct Config {
     pub data_key_file: PathBuf,
     /// Mark cookies Secure; set it when the platform is served over TLS.
     pub secure_cookies: bool,
+    /// Behind a reverse proxy: take each client's address from the
+    /// right-most `X-Forwarded-For` entry (sign-in throttling counts by it).
+    pub trust_forwarded_for: bool,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
     /// The policy pack in force (reloaded on SIGHUP).
@@ -61,6 +64,7 @@ impl Default for Config {
             data_key: None,
             data_key_file: PathBuf::from("opcity.key"),
             secure_cookies: false,
+            trust_forwarded_for: false,
             body_limit_bytes: 1024 * 1024,
             pack_dir: PathBuf::from("policies/shenzhen-2026"),
             documents_url: "opcity-documents".to_owned(),

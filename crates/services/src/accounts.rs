@@ -10,21 +10,30 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use opcity_domain::{District, Role};
 use opcity_store::audit::{self, Change};
-use opcity_store::entity::{
-    account, api_token, community, founder, login_failure, person, session,
-};
+use opcity_store::entity::{account, api_token, community, founder, person, session};
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
+use opcity_store::throttle;
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use std::net::IpAddr;
 
 /// How long a browser session lasts.
 pub const SESSION_TTL: Duration = Duration::hours(12);
-/// Failed sign-ins per username within [`THROTTLE_WINDOW`] before refusing.
-pub const THROTTLE_LIMIT: u64 = 5;
-pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+/// Sign-in throttling: five free failures of a username from one address,
+/// twenty from one address across usernames (spraying), fifty of a username
+/// across addresses (distributed guessing, after NIST SP 800-63B's at most
+/// 100), within fifteen minutes; past them each attempt waits 2 s, doubling
+/// with every failure, at most fifteen minutes.
+pub const SIGN_IN_THROTTLE: throttle::Policy = throttle::Policy {
+    window: Duration::minutes(15),
+    per_account_and_address: 5,
+    per_address: 20,
+    per_account: 50,
+    first_wait: Duration::seconds(2),
+    longest_wait: Duration::minutes(15),
+};
 const MIN_PASSWORD_LEN: usize = 10;
 /// Longest e-mail address accepted (RFC 5321's limit on a forward path).
 const MAX_EMAIL_LEN: usize = 254;
@@ -257,24 +266,36 @@ impl Services {
         Ok(view)
     }
 
-    async fn failures_in_window(&self, username: &str, now: DateTime<Utc>) -> Result<u64> {
-        Ok(login_failure::Entity::find()
-            .filter(login_failure::Column::Username.eq(username))
-            .filter(login_failure::Column::At.gt(now - THROTTLE_WINDOW))
-            .count(self.store().db())
-            .await?)
-    }
-
-    /// Checks a username and password and opens a session. After
-    /// [`THROTTLE_LIMIT`] failures within [`THROTTLE_WINDOW`] the username is
-    /// refused without checking the password, whatever it is.
-    pub async fn sign_in(&self, username: &str, password: &str) -> Result<IssuedSession> {
+    /// Checks a username and password and opens a session. Password checks
+    /// are throttled by the store's guard ([`opcity_store::throttle`]): by
+    /// the username from `from`, by `from` across usernames, and by the
+    /// username across addresses, each with a back-off past its free
+    /// failures rather than a lock-out, so wrong passwords from one address
+    /// never stop the owner from another. A refused attempt is not checked.
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        from: Option<IpAddr>,
+    ) -> Result<IssuedSession> {
         let now = self.now();
-        if self.failures_in_window(username, now).await? >= THROTTLE_LIMIT {
-            return Err(ServiceError::Throttled {
-                retry_after_secs: THROTTLE_WINDOW.num_seconds() as u64,
-            });
-        }
+        let address = from.map(|ip| ip.to_string());
+        let attempt = throttle::Attempt {
+            username,
+            address: address.as_deref(),
+            at: now,
+        };
+        let tx = self.store().begin().await?;
+        let attempt_id = match throttle::claim(&tx, attempt, &SIGN_IN_THROTTLE).await? {
+            throttle::Claim::Check { attempt_id } => attempt_id,
+            throttle::Claim::Wait { retry_after } => {
+                return Err(ServiceError::Throttled {
+                    // Whole seconds, rounded up: never earlier than allowed.
+                    retry_after_secs: (retry_after.num_milliseconds().max(0) as u64).div_ceil(1000),
+                });
+            }
+        };
+        tx.commit().await?;
         let found = account::Entity::find()
             .filter(account::Column::Username.eq(username))
             .one(self.store().db())
@@ -284,29 +305,16 @@ impl Services {
             .map_or(DUMMY_HASH, |a| a.password_hash.as_str())
             .to_owned();
         let password_ok = verify_password(password.to_owned(), hash).await;
+        // A wrong password leaves its claimed attempt as the failure.
         let account = match found {
             Some(a) if password_ok && !a.disabled => a,
-            _ => {
-                let tx = self.store().begin().await?;
-                login_failure::ActiveModel {
-                    username: Set(username.to_owned()),
-                    at: Set(now),
-                    ..Default::default()
-                }
-                .insert(&tx)
-                .await?;
-                tx.commit().await?;
-                return Err(ServiceError::BadCredentials);
-            }
+            _ => return Err(ServiceError::BadCredentials),
         };
         let token = random_token(32);
         let csrf_token = random_token(24);
         let expires_at = now + SESSION_TTL;
         let tx = self.store().begin().await?;
-        login_failure::Entity::delete_many()
-            .filter(login_failure::Column::Username.eq(username))
-            .exec(&tx)
-            .await?;
+        throttle::succeeded(&tx, attempt_id, attempt).await?;
         session::ActiveModel {
             token_hash: Set(sha256_hex(&token)),
             account_id: Set(account.id),

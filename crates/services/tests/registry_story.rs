@@ -303,7 +303,10 @@ async fn sign_in_sessions_throttling_and_tokens() {
         let s = services(db);
         let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
 
-        let session = s.sign_in("admin", "correct horse battery").await.unwrap();
+        let session = s
+            .sign_in("admin", "correct horse battery", None)
+            .await
+            .unwrap();
         let (actor, csrf) = s.session_actor(&session.token).await.unwrap();
         assert_eq!(actor.account_id, admin.account_id);
         assert_eq!(csrf, session.csrf_token);
@@ -314,18 +317,19 @@ async fn sign_in_sessions_throttling_and_tokens() {
         ));
 
         assert!(matches!(
-            s.sign_in("nobody", "whatever").await,
+            s.sign_in("nobody", "whatever", None).await,
             Err(ServiceError::BadCredentials)
         ));
         for _ in 0..5 {
             assert!(matches!(
-                s.sign_in("admin", "wrong password").await,
+                s.sign_in("admin", "wrong password", None).await,
                 Err(ServiceError::BadCredentials)
             ));
         }
-        // Throttled now, even with the right password.
+        // With no address to tell clients apart, the username waits now,
+        // even with the right password.
         assert!(matches!(
-            s.sign_in("admin", "correct horse battery").await,
+            s.sign_in("admin", "correct horse battery", None).await,
             Err(ServiceError::Throttled { .. })
         ));
 
@@ -378,7 +382,7 @@ async fn demo_data_loads_once_and_feeds_the_dashboard() {
         );
 
         let admin = s
-            .sign_in("admin", &report.logins[0].password)
+            .sign_in("admin", &report.logins[0].password, None)
             .await
             .unwrap()
             .actor;
@@ -407,7 +411,11 @@ async fn demo_data_loads_once_and_feeds_the_dashboard() {
                 .password
                 .clone()
         };
-        let founder = s.sign_in("founder", &login("founder")).await.unwrap().actor;
+        let founder = s
+            .sign_in("founder", &login("founder"), None)
+            .await
+            .unwrap()
+            .actor;
         let wallet = s.wallet(&founder, founder.enterprise_ids[0]).await.unwrap();
         assert!(wallet.wallets[0].available_fen > 0, "{wallet:?}");
         assert_eq!(wallet.open_holds.len(), 1);
@@ -419,7 +427,7 @@ async fn demo_data_loads_once_and_feeds_the_dashboard() {
             .collect();
         assert_eq!(reviews, [Some("disputed"), Some("confirmed"), None]);
         for name in ["provider", "provider.model"] {
-            let vendor = s.sign_in(name, &login(name)).await.unwrap().actor;
+            let vendor = s.sign_in(name, &login(name), None).await.unwrap().actor;
             let console = s.provider_console(&vendor).await.unwrap();
             assert_eq!(console.provider.status, "approved");
             assert!(console.receivables.iter().any(|r| r.captured_fen > 0));

@@ -20,6 +20,7 @@ pub mod intervals;
 pub mod ledger;
 mod migration;
 pub mod rows;
+pub mod throttle;
 pub mod values;
 
 pub use error::StoreError;

@@ -728,9 +728,43 @@ impl Run {
                     assert_eq!((row.start_at, row.end_at), (*held_from, *held_until));
                 }
                 ServiceError::Validation(fields) if fields[0].code == "over_quota" => {}
+                // The holding that refused it was cancelled before the
+                // refusal could name it: the slot was taken when decided.
+                ServiceError::Conflict {
+                    code: "instrument_slot_taken",
+                    ..
+                } if self.cancelled_overlap(op, &rows) => {}
                 other => panic!("seed {seed}: {op:?} refused with {other:?}"),
             }
         }
+    }
+
+    /// Whether a cancelled booking overlaps what `op` asked for.
+    fn cancelled_overlap(&self, op: &Op, rows: &[instrument_booking::Model]) -> bool {
+        let Op::Book {
+            rationed,
+            day,
+            hour,
+            hours,
+            ..
+        } = *op
+        else {
+            return false;
+        };
+        let date = monday() + Duration::days(i64::from(day));
+        let start = local(&format!("{date}T{hour:02}:00"));
+        let end = start + Duration::hours(i64::from(hours));
+        let instrument = if rationed {
+            self.world.rationed
+        } else {
+            self.world.open
+        };
+        rows.iter().any(|r| {
+            r.status == "cancelled"
+                && r.instrument_id == instrument
+                && r.start_at < end
+                && start < r.end_at
+        })
     }
 
     async fn check_leases(&self, m: &Model) {

@@ -103,6 +103,39 @@ fn unknown_field_name(message: &str) -> Option<&str> {
     rest.split('`').next()
 }
 
+/// The client's address, for sign-in throttling: the peer of the TCP
+/// connection, or, behind a reverse proxy the deployment trusts
+/// (`trust_forwarded_for`), the right-most `X-Forwarded-For` entry, the one
+/// that proxy added. `None` when neither is known (a router driven without
+/// a listener).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let forwarded = state.config.trust_forwarded_for.then(|| {
+            parts
+                .headers
+                .get_all("x-forwarded-for")
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .flat_map(|v| v.split(','))
+                .next_back()
+                .and_then(|last| last.trim().parse().ok())
+        });
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(ClientAddress(forwarded.flatten().or(peer)))
+    }
+}
+
 /// The actor of an API request: a bearer token, or a session cookie plus the
 /// `X-CSRF-Token` header on requests that change state.
 #[derive(Debug, Clone)]

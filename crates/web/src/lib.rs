@@ -36,6 +36,9 @@ pub struct WebConfig {
     /// Whether the platform sends e-mail (SMTP configured); the settings
     /// page says so when it does not.
     pub mail_enabled: bool,
+    /// Take the client's address from the right-most `X-Forwarded-For`
+    /// entry (set only behind a reverse proxy that adds it).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for WebConfig {
@@ -44,6 +47,7 @@ impl Default for WebConfig {
             secure_cookies: false,
             body_limit: 1024 * 1024,
             mail_enabled: false,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -90,7 +94,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // Peers' addresses reach handlers for sign-in throttling (`ClientAddress`).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

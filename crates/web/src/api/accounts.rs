@@ -4,7 +4,9 @@ use super::ApiPath;
 use super::ProblemDoc;
 use crate::AppState;
 use crate::error::WebError;
-use crate::extract::{ApiActor, ApiJson, SESSION_COOKIE, expired_session_cookie, session_cookie};
+use crate::extract::{
+    ApiActor, ApiJson, ClientAddress, SESSION_COOKIE, expired_session_cookie, session_cookie,
+};
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -53,12 +55,13 @@ pub struct SessionCreated {
     responses((status = 200, body = SessionCreated), (status = 401, body = ProblemDoc), (status = 429, body = ProblemDoc)))]
 pub async fn create_session(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     jar: CookieJar,
     ApiJson(credentials): ApiJson<Credentials>,
 ) -> Result<impl IntoResponse, WebError> {
     let issued = state
         .services
-        .sign_in(&credentials.username, &credentials.password)
+        .sign_in(&credentials.username, &credentials.password, from)
         .await?;
     let cookie = session_cookie(
         issued.token,

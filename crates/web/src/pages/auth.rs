@@ -5,7 +5,8 @@ use super::{PageError, PageResult};
 use crate::AppState;
 use crate::error::WebError;
 use crate::extract::{
-    LANG_COOKIE, SESSION_COOKIE, Viewer, constant_time_eq, expired_session_cookie, session_cookie,
+    ClientAddress, LANG_COOKIE, SESSION_COOKIE, Viewer, constant_time_eq, expired_session_cookie,
+    session_cookie,
 };
 use crate::i18n::{Locale, t};
 use axum::Router;
@@ -106,6 +107,7 @@ async fn login_form(
 
 async fn login(
     State(state): State<AppState>,
+    ClientAddress(from): ClientAddress,
     viewer: Viewer,
     jar: CookieJar,
     Form(form): Form<HashMap<String, String>>,
@@ -121,7 +123,7 @@ async fn login(
         .unwrap_or_default();
     let password = form.get("password").cloned().unwrap_or_default();
     let next = safe_next(form.get("next"), "/home");
-    match state.services.sign_in(&username, &password).await {
+    match state.services.sign_in(&username, &password, from).await {
         Ok(issued) => {
             let jar = jar
                 .add(session_cookie(
