@@ -1016,7 +1016,12 @@ impl Services {
         let events: Vec<Event> = rows
             .iter()
             .map(|b| {
-                let detailed = manages || actor.enterprise_ids.contains(&b.enterprise_id);
+                let holder = Resource::Holding {
+                    enterprise_id: Some(b.enterprise_id),
+                    person_id: None,
+                    district: None,
+                };
+                let detailed = manages || authorize(actor, Action::Update, holder).is_ok();
                 event(b, &inst.name, detailed)
             })
             .collect();
