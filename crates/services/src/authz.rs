@@ -73,8 +73,21 @@ pub enum Resource {
         owner: i64,
     },
     /// An application for a programme, by a person or for an enterprise.
+    /// Its subject is the enterprise when one is named, else the person:
+    /// a founder acts on it only for a subject of their own (their person
+    /// record, or an enterprise they represent or control as the registry's
+    /// founder link records). Reviewers see it only once submitted (`draft`:
+    /// never submitted yet).
     Application {
         district: District,
+        person_id: Option<i64>,
+        enterprise_id: Option<i64>,
+        draft: bool,
+    },
+    /// The applicant's side of an application: its form and its documents
+    /// (Update = edit them). For the applicant, and for administrators acting
+    /// on the applicant's behalf; never for reviewers.
+    ApplicationEvidence {
         person_id: Option<i64>,
         enterprise_id: Option<i64>,
     },
@@ -93,6 +106,12 @@ pub enum Resource {
         community_id: Option<i64>,
         manager: Option<i64>,
     },
+    /// Where an instrument stands. Create = site one there (list it, or move
+    /// it there): in an OPC community (`Some`) for that community's operator;
+    /// outside any community for an institution.
+    InstrumentSite {
+        community_id: Option<i64>,
+    },
     /// The beneficiary's side of an allocation: a person's or enterprise's
     /// requests, acceptances, bookings and granted benefits.
     Holding {
@@ -100,8 +119,11 @@ pub enum Resource {
         person_id: Option<i64>,
         district: Option<District>,
     },
-    /// Recording a granted benefit by hand.
-    Grant,
+    /// Granted benefits recorded by hand, for a subject of `district`
+    /// (`None`: a person without one). Create = record one.
+    Grant {
+        district: Option<District>,
+    },
     /// An enterprise's voucher wallet. Create = issue a voucher into it
     /// (`municipal`: the voucher kind is decided by the city, not the
     /// district); Update = confirm or dispute a use of it.
@@ -169,10 +191,57 @@ fn manages_instrument(actor: &Actor, community_id: Option<i64>, manager: Option<
         || runs_community(actor, community_id)
 }
 
-fn holds(actor: &Actor, enterprise_id: Option<i64>, person_id: Option<i64>) -> bool {
+/// The actor's own person record.
+fn own_person(actor: &Actor, person_id: Option<i64>) -> bool {
+    person_id.is_some() && person_id == actor.person_id
+}
+
+/// An enterprise the actor represents or controls (the registry's founder link).
+fn own_enterprise(actor: &Actor, enterprise_id: Option<i64>) -> bool {
+    enterprise_id.is_some_and(|e| actor.enterprise_ids.contains(&e))
+}
+
+/// Whether every party named is the founder's own: what a founder may ask
+/// for on someone's behalf (an application, a request, a booking).
+fn all_own(actor: &Actor, enterprise_id: Option<i64>, person_id: Option<i64>) -> bool {
     actor.role == Role::Founder
-        && (enterprise_id.is_some_and(|e| actor.enterprise_ids.contains(&e))
-            || (person_id.is_some() && person_id == actor.person_id))
+        && (enterprise_id.is_some() || person_id.is_some())
+        && (enterprise_id.is_none() || own_enterprise(actor, enterprise_id))
+        && (person_id.is_none() || own_person(actor, person_id))
+}
+
+/// A founder holds an allocation when any of its holders is theirs; creating
+/// one needs every party named to be theirs.
+fn holds(
+    actor: &Actor,
+    action: Action,
+    enterprise_id: Option<i64>,
+    person_id: Option<i64>,
+) -> bool {
+    match action {
+        Action::Create => all_own(actor, enterprise_id, person_id),
+        Action::Read | Action::Update => {
+            actor.role == Role::Founder
+                && (own_enterprise(actor, enterprise_id) || own_person(actor, person_id))
+        }
+    }
+}
+
+/// A founder acts on an application when its subject is theirs: the
+/// enterprise when one is named (whoever started it), else the person.
+/// Starting one needs every party named to be theirs.
+fn applies(
+    actor: &Actor,
+    action: Action,
+    enterprise_id: Option<i64>,
+    person_id: Option<i64>,
+) -> bool {
+    actor.role == Role::Founder
+        && match (action, enterprise_id) {
+            (Action::Create, _) => all_own(actor, enterprise_id, person_id),
+            (_, Some(_)) => own_enterprise(actor, enterprise_id),
+            (_, None) => own_person(actor, person_id),
+        }
 }
 
 fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
@@ -208,12 +277,21 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
                 district,
             },
         ) => {
-            holds(actor, enterprise_id, person_id)
+            holds(actor, action, enterprise_id, person_id)
                 || (action == Read
                     && actor.role == DistrictReviewer
                     && in_district(actor, district))
         }
-        (_, Grant) => action == Create && actor.role == DistrictReviewer,
+        (_, InstrumentSite { community_id }) => {
+            action == Create
+                && match community_id {
+                    Some(_) => runs_community(actor, community_id),
+                    None => actor.role == ServiceProvider,
+                }
+        }
+        (_, Grant { district }) => {
+            action == Create && actor.role == DistrictReviewer && in_district(actor, district)
+        }
 
         (
             role,
@@ -276,15 +354,22 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
                 enterprise_id,
                 ..
             },
-        ) => {
-            person_id.is_some_and(|p| Some(p) == actor.person_id)
-                || enterprise_id.is_some_and(|e| actor.enterprise_ids.contains(&e))
-        }
-        (DistrictReviewer, Application { district, .. }) => {
-            action != Create && in_district(actor, Some(district))
-        }
+        ) => applies(actor, action, enterprise_id, person_id),
+        (
+            Founder,
+            ApplicationEvidence {
+                person_id,
+                enterprise_id,
+            },
+        ) => action == Update && applies(actor, action, enterprise_id, person_id),
+        (
+            DistrictReviewer,
+            Application {
+                district, draft, ..
+            },
+        ) => !draft && action != Create && in_district(actor, Some(district)),
         (DistrictReviewer, Budget) => action == Read,
-        (_, Application { .. } | Budget) => false,
+        (_, Application { .. } | ApplicationEvidence { .. } | Budget) => false,
 
         (_, Account | AuditLog) => false,
         (ServiceProvider | CommunityOperator | Investor, Person { .. }) => false,
@@ -335,6 +420,34 @@ pub fn allocation_scope(actor: &Actor) -> AllocationScope {
             ..Default::default()
         },
         Investor => AllocationScope::default(),
+    }
+}
+
+/// Which applications an actor may list (the review queue, the treasury's
+/// instalments): those of one district or of all, with or without drafts.
+/// `None`: none at all. Agrees with [`authorize`]'s `Read` of
+/// [`Resource::Application`] for every record outside a founder's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ApplicationScope {
+    /// Only this district's; `None`: every district's.
+    pub district: Option<District>,
+    /// Drafts (never submitted) included.
+    pub drafts: bool,
+}
+
+/// The application scope of `actor`; records outside it are never loaded.
+pub fn application_scope(actor: &Actor) -> Option<ApplicationScope> {
+    use Role::*;
+    match actor.role {
+        MunicipalAdmin | Auditor => Some(ApplicationScope {
+            district: None,
+            drafts: true,
+        }),
+        DistrictReviewer => actor.district.map(|d| ApplicationScope {
+            district: Some(d),
+            drafts: false,
+        }),
+        Founder | CommunityOperator | ServiceProvider | Investor => None,
     }
 }
 
@@ -491,6 +604,51 @@ mod tests {
         district: Some(Longgang),
     };
 
+    /// An enterprise application started by the founder for their enterprise.
+    const APPLICATION_OWN_ENTERPRISE: Resource = Resource::Application {
+        district: Nanshan,
+        person_id: Some(100),
+        enterprise_id: Some(200),
+        draft: false,
+    };
+    /// The founder named as applicant for another founder's enterprise.
+    const APPLICATION_OTHERS_ENTERPRISE: Resource = Resource::Application {
+        district: Nanshan,
+        person_id: Some(100),
+        enterprise_id: Some(202),
+        draft: false,
+    };
+    const APPLICATION_OTHER_PERSON: Resource = Resource::Application {
+        district: Nanshan,
+        person_id: Some(101),
+        enterprise_id: None,
+        draft: false,
+    };
+    /// Another person's draft in the reviewer's own district.
+    const APPLICATION_DRAFT_HERE: Resource = Resource::Application {
+        district: Nanshan,
+        person_id: Some(101),
+        enterprise_id: None,
+        draft: true,
+    };
+    const APPLICATION_DRAFT_OWN: Resource = Resource::Application {
+        district: Nanshan,
+        person_id: Some(100),
+        enterprise_id: None,
+        draft: true,
+    };
+    /// Another founder's enterprise in the reviewer's district.
+    const HOLDING_OTHERS_ENTERPRISE: Resource = Resource::Holding {
+        enterprise_id: Some(202),
+        person_id: None,
+        district: Some(Nanshan),
+    };
+    const HOLDING_OWN_PERSON_OTHERS_ENTERPRISE: Resource = Resource::Holding {
+        enterprise_id: Some(202),
+        person_id: Some(100),
+        district: Some(Nanshan),
+    };
+
     /// The role × action matrix: every role against every kind of record.
     /// Columns: founder, operator, reviewer (Nanshan), admin, provider, investor, auditor.
     #[test]
@@ -523,12 +681,39 @@ mod tests {
             (Update, Resource::AccountSettings { owner: 10 }, [true, true, true, true, true, true, true]),
             (Read,   Resource::AccountSettings { owner: 11 }, [false, false, false, true, false, false, false]),
             (Update, Resource::AccountSettings { owner: 11 }, [false, false, false, true, false, false, false]),
-            (Create, Resource::Application { district: Nanshan, person_id: Some(100), enterprise_id: None },
+            (Create, Resource::Application { district: Nanshan, person_id: Some(100), enterprise_id: None, draft: true },
                                               [true,  false, false, true, false, false, false]),
-            (Update, Resource::Application { district: Nanshan, person_id: Some(101), enterprise_id: Some(200) },
+            (Update, Resource::Application { district: Nanshan, person_id: Some(101), enterprise_id: Some(200), draft: false },
                                               [true,  false, true,  true, false, false, false]),
-            (Read,   Resource::Application { district: Longgang, person_id: Some(102), enterprise_id: None },
+            (Read,   Resource::Application { district: Longgang, person_id: Some(102), enterprise_id: None, draft: false },
                                               [false, false, false, true, false, false, true ]),
+            // Ownership: the subject is the enterprise when one is named.
+            (Create, APPLICATION_OWN_ENTERPRISE,
+                                              [true,  false, false, true, false, false, false]),
+            (Update, APPLICATION_OWN_ENTERPRISE,
+                                              [true,  false, true,  true, false, false, false]),
+            (Create, APPLICATION_OTHERS_ENTERPRISE,
+                                              [false, false, false, true, false, false, false]),
+            (Read,   APPLICATION_OTHERS_ENTERPRISE,
+                                              [false, false, true,  true, false, false, true ]),
+            (Update, APPLICATION_OTHERS_ENTERPRISE,
+                                              [false, false, true,  true, false, false, false]),
+            (Create, APPLICATION_OTHER_PERSON,
+                                              [false, false, false, true, false, false, false]),
+            (Read,   APPLICATION_OTHER_PERSON,
+                                              [false, false, true,  true, false, false, true ]),
+            // Drafts are the applicant's until submitted.
+            (Read,   APPLICATION_DRAFT_HERE,  [false, false, false, true, false, false, true ]),
+            (Update, APPLICATION_DRAFT_HERE,  [false, false, false, true, false, false, false]),
+            (Update, APPLICATION_DRAFT_OWN,   [true,  false, false, true, false, false, false]),
+            (Update, Resource::ApplicationEvidence { person_id: Some(100), enterprise_id: None },
+                                              [true,  false, false, true, false, false, false]),
+            (Update, Resource::ApplicationEvidence { person_id: Some(100), enterprise_id: Some(200) },
+                                              [true,  false, false, true, false, false, false]),
+            (Update, Resource::ApplicationEvidence { person_id: Some(101), enterprise_id: None },
+                                              [false, false, false, true, false, false, false]),
+            (Update, Resource::ApplicationEvidence { person_id: Some(100), enterprise_id: Some(201) },
+                                              [false, false, false, true, false, false, false]),
             (Read,   Resource::Budget,        [false, false, true,  true, false, false, true ]),
             (Update, Resource::Budget,        [false, false, false, true, false, false, false]),
             // Spaces, housing and instruments. Provider's account is 10 in this table.
@@ -546,8 +731,34 @@ mod tests {
             (Update, HOLDING_OWN,             [true,  false, false, true, false, false, false]),
             (Update, HOLDING_OWN_PERSON,      [true,  false, false, true, false, false, false]),
             (Read,   HOLDING_THERE,           [false, false, false, true, false, false, true ]),
-            (Create, Resource::Grant,         [false, false, true,  true, false, false, false]),
-            (Read,   Resource::Grant,         [false, false, false, true, false, false, true ]),
+            // Ownership: another founder's enterprise, or own person with it.
+            (Create, HOLDING_OTHERS_ENTERPRISE, [false, false, false, true, false, false, false]),
+            (Update, HOLDING_OTHERS_ENTERPRISE, [false, false, false, true, false, false, false]),
+            (Read,   HOLDING_OTHERS_ENTERPRISE, [false, false, true,  true, false, false, true ]),
+            (Create, HOLDING_OWN_PERSON_OTHERS_ENTERPRISE,
+                                              [false, false, false, true, false, false, false]),
+            (Create, Resource::Holding { enterprise_id: None, person_id: Some(101), district: Some(Nanshan) },
+                                              [false, false, false, true, false, false, false]),
+            (Create, Resource::Holding { enterprise_id: None, person_id: None, district: Some(Nanshan) },
+                                              [false, false, false, true, false, false, false]),
+            // Grants by the subject's district.
+            (Create, Resource::Grant { district: Some(Nanshan) },
+                                              [false, false, true,  true, false, false, false]),
+            (Create, Resource::Grant { district: Some(Longgang) },
+                                              [false, false, false, true, false, false, false]),
+            (Create, Resource::Grant { district: None },
+                                              [false, false, false, true, false, false, false]),
+            (Read,   Resource::Grant { district: Some(Nanshan) },
+                                              [false, false, false, true, false, false, true ]),
+            // Siting an instrument: in a community only by its operator.
+            (Create, Resource::InstrumentSite { community_id: None },
+                                              [false, false, false, true, true,  false, false]),
+            (Create, Resource::InstrumentSite { community_id: Some(300) },
+                                              [false, true,  false, true, false, false, false]),
+            (Create, Resource::InstrumentSite { community_id: Some(301) },
+                                              [false, false, false, true, false, false, false]),
+            (Update, Resource::InstrumentSite { community_id: Some(300) },
+                                              [false, false, false, true, false, false, false]),
             (Read,   OWN_WALLET,              [true,  false, true,  true, false, false, true ]),
             (Update, OWN_WALLET,              [true,  false, false, true, false, false, false]),
             (Create, OWN_WALLET,              [false, false, false, true, false, false, false]),
@@ -628,6 +839,43 @@ mod tests {
             allocation_scope(&actor(Role::Investor)),
             AllocationScope::default()
         );
+    }
+
+    /// The application scope lists exactly what `authorize` lets a
+    /// non-founder read: district and draft variants of every role.
+    #[test]
+    fn application_scopes_follow_the_same_rules() {
+        let roles = [
+            Role::CommunityOperator,
+            Role::DistrictReviewer,
+            Role::MunicipalAdmin,
+            Role::ServiceProvider,
+            Role::Investor,
+            Role::Auditor,
+        ];
+        for role in roles {
+            let a = actor(role);
+            let scope = application_scope(&a);
+            for district in District::ALL {
+                for draft in [false, true] {
+                    let record = Resource::Application {
+                        district,
+                        person_id: Some(101),
+                        enterprise_id: Some(202),
+                        draft,
+                    };
+                    let listed = scope.is_some_and(|s| {
+                        s.district.is_none_or(|d| d == district) && (s.drafts || !draft)
+                    });
+                    assert_eq!(
+                        listed,
+                        authorize(&a, Read, record).is_ok(),
+                        "{role:?} {district:?} draft={draft}"
+                    );
+                }
+            }
+        }
+        assert_eq!(application_scope(&actor(Role::Founder)), None);
     }
 
     #[test]

@@ -165,9 +165,14 @@ impl Services {
 
     /// Records a grant decided elsewhere (a district decision), refused when
     /// the subject already holds a programme that excludes it, or already
-    /// had a one-time programme.
+    /// had a one-time programme. Authorised with the subject's district.
     pub async fn record_grant(&self, actor: &Actor, input: &GrantInput) -> Result<GrantView> {
-        authorize(actor, Action::Create, Resource::Grant)?;
+        // Refused before the input is looked at when the actor may record no
+        // grant at all (not even in their own district).
+        let own = Resource::Grant {
+            district: actor.district,
+        };
+        authorize(actor, Action::Create, own)?;
         let mut c = Checker::default();
         let subject = input.subject.trim().parse::<Subject>().ok();
         if subject.is_none() {
@@ -192,7 +197,8 @@ impl Services {
         let (subject, from) = (subject.expect("checked"), from.expect("checked"));
         let now = self.now();
         let tx = self.store().begin().await?;
-        self.subject_district(&tx, subject).await?;
+        let district = self.subject_district(&tx, subject).await?;
+        authorize(actor, Action::Create, Resource::Grant { district })?;
         let view = self
             .grant_in_tx(
                 &tx,

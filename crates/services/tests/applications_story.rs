@@ -335,14 +335,14 @@ async fn housing_subsidy_from_apply_to_paid() {
             .await
             .unwrap();
         opcity_testkit::supply_evidence(&s, &ben, other.id).await;
-        // A draft cannot be approved: refused, not recorded as an approval
-        // waiting for a second reviewer.
-        let (_, fields) = code_of(
+        // A draft cannot be approved: refused (a draft is the applicant's
+        // until submitted), not recorded as an approval waiting for a second
+        // reviewer.
+        assert!(matches!(
             s.review_application(&r1, other.id, &approve(3_000_000))
-                .await
-                .unwrap_err(),
-        );
-        assert!(fields[0].1.starts_with("illegal_transition"), "{fields:?}");
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
         let reviews = opcity_store::entity::review::Entity::find()
             .filter(opcity_store::entity::review::Column::ApplicationId.eq(other.id))
             .count(s.store().db())
@@ -408,6 +408,22 @@ async fn housing_subsidy_from_apply_to_paid() {
         assert_eq!((bud.spent_fen, bud.reserved_fen), (500_000, 2_500_000));
         assert!(reconcile(s.store().db()).await.unwrap().is_empty());
         assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+
+        // The treasury lines: all for administrators, the district's own
+        // for its reviewers, none of them for another district's.
+        let far = account(
+            &s,
+            "rev.lg",
+            Role::DistrictReviewer,
+            Some(District::Longgang),
+        )
+        .await;
+        let (from, to) = ("2000-01-01".parse().unwrap(), "2100-01-01".parse().unwrap());
+        let lines = |a| s.payment_lines(a, from, to);
+        assert_eq!(lines(&admin).await.unwrap().len(), 24);
+        assert_eq!(lines(&r1).await.unwrap().len(), 24);
+        assert!(lines(&far).await.unwrap().is_empty());
+        assert!(matches!(lines(&ana).await, Err(ServiceError::Forbidden)));
 
         // Claw-back: the rest is cancelled and released.
         let clawed = s
@@ -693,7 +709,16 @@ async fn documents_are_checked_kept_and_verified() {
             ["founder_proof", "bank_account"]
         );
 
-        // The district's reviewer reads it; another district's may not.
+        // A draft is the applicant's: no reviewer reads it yet.
+        assert!(matches!(
+            s.document_content(&reviewer, app.id, second.id).await,
+            Err(ServiceError::Forbidden)
+        ));
+
+        // Once submitted, the evidence is closed to changes.
+        opcity_testkit::supply_evidence(&s, &ana, app.id).await;
+        s.submit_application(&ana, app.id).await.unwrap();
+        // Submitted, the district's reviewer reads it; another district's may not.
         let (seen, content) = s
             .document_content(&reviewer, app.id, second.id)
             .await
@@ -704,9 +729,6 @@ async fn documents_are_checked_kept_and_verified() {
             Err(ServiceError::Forbidden)
         ));
 
-        // Once submitted, the evidence is closed to changes.
-        opcity_testkit::supply_evidence(&s, &ana, app.id).await;
-        s.submit_application(&ana, app.id).await.unwrap();
         let (_, fields) = code_of(
             s.upload_document(
                 &ana,
@@ -951,6 +973,255 @@ async fn concurrent_submissions_are_each_written_once() {
             .unwrap();
         assert_eq!(transitions, 2 * ids.len() as u64);
         assert!(one.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
+
+/// The people of the issue 14 stories: an administrator, Nanshan's and
+/// Longgang's reviewers, and two Nanshan founders (Ana and Ben) with an
+/// enterprise each.
+struct Issue14 {
+    admin: Actor,
+    nanshan: Actor,
+    longgang: Actor,
+    ana: Actor,
+    ben: Actor,
+}
+
+async fn issue14(s: &Services) -> Issue14 {
+    let admin = account(s, "admin", Role::MunicipalAdmin, None).await;
+    let nanshan = account(s, "rev.ns", Role::DistrictReviewer, Some(District::Nanshan)).await;
+    let longgang = account(
+        s,
+        "rev.lg",
+        Role::DistrictReviewer,
+        Some(District::Longgang),
+    )
+    .await;
+    let ana = founder(s, &admin, "ana", "91440300708461136T").await;
+    let ben = founder(s, &admin, "ben", "914403001922038216").await;
+    Issue14 {
+        admin,
+        nanshan,
+        longgang,
+        ana,
+        ben,
+    }
+}
+
+/// Issue 14 (1): an application's subject is the caller or an enterprise
+/// the caller represents or controls (the registry's founder link).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_founder_applies_only_for_their_own_subjects() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let Issue14 { ana, ben, .. } = issue14(&s).await;
+        let bens_firm = ben.enterprise_ids[0];
+
+        // Ana names Ben's enterprise: refused, nothing written.
+        let for_bens = NewApplication {
+            programme: "sz.voucher.model".into(),
+            enterprise_id: Some(bens_firm),
+            ..Default::default()
+        };
+        let count = || async {
+            opcity_store::entity::application::Entity::find()
+                .count(s.store().db())
+                .await
+                .unwrap()
+        };
+        assert!(matches!(
+            s.create_application(&ana, &for_bens).await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert_eq!(count().await, 0);
+        // Ben applies for his own; Ana can neither read nor act on it.
+        let bens = s.create_application(&ben, &for_bens).await.unwrap();
+        assert_eq!(bens.enterprise_id, Some(bens_firm));
+        assert!(matches!(
+            s.get_application(&ana, bens.id).await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            s.withdraw_application(&ana, bens.id).await,
+            Err(ServiceError::Forbidden)
+        ));
+    })
+    .await;
+}
+
+/// Issue 14 (4, 9): a draft and its evidence are the applicant's; an
+/// administrator may edit them on the applicant's behalf, audited as such;
+/// reviewers neither read, list nor edit drafts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drafts_are_the_applicants_until_submitted() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let Issue14 {
+            admin,
+            nanshan,
+            longgang,
+            ana,
+            ..
+        } = issue14(&s).await;
+        // A draft: no reviewer reads it, lists it or edits its evidence,
+        // in its district or another.
+        let draft = s
+            .create_application(&ana, &apply("sz.housing.subsidy", "draft"))
+            .await
+            .unwrap();
+        let field = s
+            .get_application(&ana, draft.id)
+            .await
+            .unwrap()
+            .missing
+            .into_iter()
+            .find(|m| m.kind == "field")
+            .expect("the housing subsidy asks for a form field")
+            .id;
+        let form: serde_json::Map<String, serde_json::Value> =
+            [(field.clone(), "by someone".into())].into_iter().collect();
+        let upload = Upload {
+            evidence_id: "identity_card".into(),
+            file_name: "id.pdf".into(),
+            content: bytes::Bytes::from_static(opcity_testkit::TINY_PDF),
+        };
+        let drafts = opcity_services::applications::QueueFilter {
+            state: Some("draft".into()),
+            ..Default::default()
+        };
+        for reviewer in [&nanshan, &longgang] {
+            assert!(matches!(
+                s.update_form(reviewer, draft.id, &form).await,
+                Err(ServiceError::Forbidden)
+            ));
+            assert!(matches!(
+                s.upload_document(reviewer, draft.id, &upload).await,
+                Err(ServiceError::Forbidden)
+            ));
+            assert!(matches!(
+                s.get_application(reviewer, draft.id).await,
+                Err(ServiceError::Forbidden)
+            ));
+            assert!(s.review_queue(reviewer, &drafts).await.unwrap().is_empty());
+        }
+        assert!(
+            s.get_application(&ana, draft.id)
+                .await
+                .unwrap()
+                .documents
+                .is_empty()
+        );
+        // An administrator edits it on the applicant's behalf, audited as such.
+        assert_eq!(s.review_queue(&admin, &drafts).await.unwrap().len(), 1);
+        s.update_form(&admin, draft.id, &form).await.unwrap();
+        s.upload_document(&admin, draft.id, &upload).await.unwrap();
+        s.seal_audit_log().await.unwrap();
+        let on_behalf: Vec<String> = opcity_store::entity::audit_log::Entity::find()
+            .filter(opcity_store::entity::audit_log::Column::EntityId.eq(draft.id.to_string()))
+            .filter(opcity_store::entity::audit_log::Column::Action.like("%on_behalf"))
+            .order_by_asc(opcity_store::entity::audit_log::Column::Seq)
+            .all(s.store().db())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.action)
+            .collect();
+        assert_eq!(
+            on_behalf,
+            [
+                "application.form_on_behalf",
+                "application.document_on_behalf"
+            ]
+        );
+        // Submitted, it is the district's to review, and only that district's.
+        opcity_testkit::supply_evidence(&s, &ana, draft.id).await;
+        s.submit_application(&ana, draft.id).await.unwrap();
+        s.get_application(&nanshan, draft.id).await.unwrap();
+        assert!(matches!(
+            s.get_application(&longgang, draft.id).await,
+            Err(ServiceError::Forbidden)
+        ));
+        let queued: Vec<i64> = s
+            .review_queue(&nanshan, &Default::default())
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|a| a.id)
+            .collect();
+        assert_eq!(queued, [draft.id]);
+        assert!(
+            s.review_queue(&longgang, &Default::default())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    })
+    .await;
+}
+
+/// Issue 14 (3): a grant is recorded by the subject's district only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn grants_are_recorded_by_the_subjects_district() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let Issue14 {
+            admin,
+            nanshan,
+            longgang,
+            ana,
+            ben,
+        } = issue14(&s).await;
+        let bens_firm = ben.enterprise_ids[0];
+        // A grant is recorded by the subject's district only.
+        let far = s
+            .create_enterprise(
+                &admin,
+                &EnterpriseInput {
+                    uscc: "91440307MA5ABCDE53".into(),
+                    name: "Longgang AI".into(),
+                    district: "longgang".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let grant = |subject: String| opcity_services::grants::GrantInput {
+            subject,
+            programme: "sz.voucher.model".into(),
+            from: "2026-08-01".into(),
+            to: None,
+            source: "decision 14".into(),
+        };
+        let grants = || async {
+            opcity_store::entity::benefit_grant::Entity::find()
+                .count(s.store().db())
+                .await
+                .unwrap()
+        };
+        let before = grants().await;
+        assert!(matches!(
+            s.record_grant(&nanshan, &grant(format!("enterprise:{}", far.id)))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            s.record_grant(&longgang, &grant(format!("enterprise:{bens_firm}")))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            s.record_grant(&ana, &grant(format!("enterprise:{bens_firm}")))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert_eq!(grants().await, before);
+        s.record_grant(&longgang, &grant(format!("enterprise:{}", far.id)))
+            .await
+            .unwrap();
+        s.record_grant(&nanshan, &grant(format!("enterprise:{bens_firm}")))
+            .await
+            .unwrap();
     })
     .await;
 }

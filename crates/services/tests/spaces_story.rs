@@ -1382,3 +1382,111 @@ async fn demo_data_has_inventory_housing_and_instruments() {
     })
     .await;
 }
+
+/// Issue 14: an institution lists instruments outside communities; siting
+/// one in an OPC community (listing it there or moving it there) is for that
+/// community's operator. A founder books, requests and reads only for
+/// their own person or an enterprise they represent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instruments_are_sited_and_allocations_held_as_authz_allows() {
+    each_backend(async |db| {
+        let w = world(db).await;
+        let s = &w.s;
+        let lab = account(s, "lab", Role::ServiceProvider).await;
+        let in_community = |community: i64| InstrumentInput {
+            community_id: Some(community),
+            manager_account_id: Some(lab.account_id),
+            ..gpu(None, false)
+        };
+        let instruments = || async {
+            opcity_store::entity::instrument::Entity::find()
+                .count(s.store().db())
+                .await
+                .unwrap()
+        };
+        assert!(matches!(
+            s.create_instrument(&lab, &in_community(w.community)).await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            s.create_instrument(&w.other_operator, &in_community(w.community))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert_eq!(instruments().await, 0);
+        let own = s.create_instrument(&lab, &gpu(None, false)).await.unwrap();
+        assert!(matches!(
+            s.update_instrument(&lab, own.id, &in_community(w.community))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        // The operator sites one in its community, managed by the institution,
+        // which then keeps it up to date there.
+        let sited = s
+            .create_instrument(&w.operator, &in_community(w.community))
+            .await
+            .unwrap();
+        assert_eq!(sited.community_id, Some(w.community));
+        let renamed = InstrumentInput {
+            name: "H100 服务器".into(),
+            ..in_community(w.community)
+        };
+        assert_eq!(
+            s.update_instrument(&lab, sited.id, &renamed)
+                .await
+                .unwrap()
+                .name,
+            "H100 服务器"
+        );
+        assert!(matches!(
+            s.update_instrument(&lab, sited.id, &in_community(w.other_community))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+
+        // Another founder's enterprise or person: refused, nothing written.
+        let (ana, ana_person, _) = founder(s, "ana", 1).await;
+        let (_, ben_person, bens_firm) = founder(s, "ben", 2).await;
+        let entries = audit_len(s).await;
+        assert!(matches!(
+            s.book_instrument(&ana, &booking(own.id, bens_firm, "09:00", "10:00"))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            s.request_space(&ana, &request(bens_firm, w.community, "desk", 1))
+                .await,
+            Err(ServiceError::Forbidden)
+        ));
+        let young_talent = |person: i64| SpaceRequestInput {
+            person_id: Some(person),
+            district: Some("nanshan".into()),
+            kind: "desk".into(),
+            team_size: 1,
+            wanted_from: "2026-07-01".into(),
+            months: 12,
+            ..Default::default()
+        };
+        assert!(matches!(
+            s.request_space(&ana, &young_talent(ben_person)).await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            s.grants_of(&ana, &format!("enterprise:{bens_firm}")).await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert!(matches!(
+            s.grants_of(&ana, &format!("person:{ben_person}")).await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert_eq!(audit_len(s).await, entries);
+        // Her own person: allowed.
+        s.request_space(&ana, &young_talent(ana_person))
+            .await
+            .unwrap();
+        s.grants_of(&ana, &format!("person:{ana_person}"))
+            .await
+            .unwrap();
+    })
+    .await;
+}

@@ -102,6 +102,14 @@ async fn apply_review_accept_and_export() {
         // The founder may not export the treasury file.
         let denied = f.http.get(app.url(&format!("/api/v1/disbursements?from={today}&to={today}"))).send().await.unwrap();
         assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+        // A reviewer exports the district's lines, another district's none of them.
+        app.account("reviewer.longgang", Role::DistrictReviewer, Some(District::Longgang)).await;
+        let far = app.sign_in("reviewer.longgang").await;
+        let all = "/api/v1/disbursements?from=2000-01-01&to=2100-01-01&format=json";
+        let lines: Value = r.http.get(app.url(all)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(lines.as_array().unwrap().len(), 1, "{lines}");
+        let lines: Value = far.http.get(app.url(all)).send().await.unwrap().json().await.unwrap();
+        assert_eq!(lines, json!([]));
         app.stop().await;
     })
     .await;
@@ -275,4 +283,163 @@ async fn supply_evidence_over_http(app: &TestApp, http: &reqwest::Client, id: i6
         .await
         .unwrap();
     assert_eq!(detail["missing"], json!([]));
+}
+
+/// Issue 14 over HTTP: a founder applies only for an enterprise they
+/// represent; reviewers neither edit nor list drafts; a grant is recorded by
+/// the subject's district; an institution does not site an instrument in a
+/// community it does not operate.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ownership_and_districts_over_http() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        app.account("reviewer.nanshan", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        app.account("reviewer.longgang", Role::DistrictReviewer, Some(District::Longgang)).await;
+        app.account("provider.model", Role::ServiceProvider, None).await;
+        let operator = app.account("operator", Role::CommunityOperator, None).await;
+        let mut firms = Vec::new();
+        for (name, uscc) in [("founder", "91440300708461136T"), ("other", "914403001922038216")] {
+            let account = app.account(name, Role::Founder, None).await;
+            let person = app
+                .services
+                .create_person(
+                    &admin,
+                    &PersonInput {
+                        full_name: name.into(),
+                        district: Some("nanshan".into()),
+                        birth_date: Some("1996-05-20".into()),
+                        works_in_ai: Some(true),
+                        account_id: Some(account.account_id),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            let firm = EnterpriseInput {
+                uscc: uscc.into(),
+                name: name.into(),
+                district: "nanshan".into(),
+                ai_business: Some(true),
+                founder_person_id: Some(person.id),
+                ..Default::default()
+            };
+            firms.push(app.services.create_enterprise(&admin, &firm).await.unwrap().id);
+        }
+        let longgang_firm = EnterpriseInput {
+            uscc: "91440307MA5ABCDE53".into(),
+            name: "龙岗".into(),
+            district: "longgang".into(),
+            ..Default::default()
+        };
+        let longgang_firm = app.services.create_enterprise(&admin, &longgang_firm).await.unwrap().id;
+        let community = app
+            .services
+            .create_community(
+                &admin,
+                &opcity_services::registry::communities::CommunityInput {
+                    name_zh: "湾区社区".into(),
+                    name_en: "Bay".into(),
+                    district: "nanshan".into(),
+                    address: "科技园1号".into(),
+                    area_m2: 12_000,
+                    operator_name: "运营方".into(),
+                    operator_account_id: Some(operator.account_id),
+                    opened_on: Some("2026-03-01".into()),
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+
+        // 1. Another founder's enterprise.
+        let f = app.sign_in("founder").await;
+        let theirs = f
+            .http
+            .post(app.url("/api/v1/applications"))
+            .json(&json!({ "programme": "sz.voucher.model", "enterprise_id": firms[1] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(theirs.status(), StatusCode::FORBIDDEN);
+        let own = f
+            .http
+            .post(app.url("/api/v1/applications"))
+            .json(&json!({ "programme": "sz.voucher.model", "enterprise_id": firms[0] }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(own.status(), StatusCode::CREATED);
+
+        // 4 and 9. Another person's draft: not edited, not listed.
+        let draft: Value = f
+            .http
+            .post(app.url("/api/v1/applications"))
+            .json(&json!({ "programme": "sz.housing.subsidy" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let id = draft["id"].as_i64().unwrap();
+        for reviewer in ["reviewer.longgang", "reviewer.nanshan"] {
+            let r = app.sign_in(reviewer).await;
+            let form = r
+                .http
+                .patch(app.url(&format!("/api/v1/applications/{id}/form")))
+                .json(&json!({ "bank_account": "6222 0000 1111 2222" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(form.status(), StatusCode::FORBIDDEN, "{reviewer}");
+            let document = upload(&app, &r.http, id, "identity_card", pdf_part("id.pdf", opcity_testkit::TINY_PDF)).await;
+            assert_eq!(document.status(), StatusCode::FORBIDDEN, "{reviewer}");
+            let drafts: Value = r
+                .http
+                .get(app.url("/api/v1/applications/queue?state=draft"))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(drafts, json!([]), "{reviewer}");
+        }
+
+        // 3. A grant for another district's enterprise.
+        let grant = |subject: String| json!({ "subject": subject, "programme": "sz.voucher.model", "from": "2026-08-01", "source": "决定书 14" });
+        let nanshan = app.sign_in("reviewer.nanshan").await;
+        let far = nanshan
+            .http
+            .post(app.url("/api/v1/grants"))
+            .json(&grant(format!("enterprise:{longgang_firm}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(far.status(), StatusCode::FORBIDDEN);
+        let near = nanshan
+            .http
+            .post(app.url("/api/v1/grants"))
+            .json(&grant(format!("enterprise:{}", firms[1])))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(near.status(), StatusCode::CREATED);
+
+        // 12. An instrument in a community the institution does not operate.
+        let provider = app.sign_in("provider.model").await;
+        let instrument = |community: Option<i64>| json!({
+            "name": "A100", "kind": "gpu_server", "institution": "模型公司", "district": "nanshan",
+            "community_id": community,
+            "slot_minutes": 60, "opens": "09:00", "closes": "21:00", "open_days": "12345",
+            "requires_approval": false, "cancel_notice_hours": 24, "no_show_grace_minutes": 15
+        });
+        let placed = provider.http.post(app.url("/api/v1/instruments")).json(&instrument(Some(community))).send().await.unwrap();
+        assert_eq!(placed.status(), StatusCode::FORBIDDEN);
+        let outside = provider.http.post(app.url("/api/v1/instruments")).json(&instrument(None)).send().await.unwrap();
+        assert_eq!(outside.status(), StatusCode::CREATED);
+        app.stop().await;
+    })
+    .await;
 }

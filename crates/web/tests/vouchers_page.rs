@@ -314,6 +314,34 @@ async fn wallet_console_and_pools_pages() {
     assert!(!html.contains("id=\"confirm-c-1\""));
     assert!(html.contains("已确认"));
 
+    // A settlement download is offered only to whom may read it: the
+    // administrator, not a district's reviewer (issue 14).
+    let settlement = format!("/vouchers/settlement?provider_id={}&", p.id);
+    let (_, html) = text(admin.http.get(app.url("/vouchers")).send().await.unwrap()).await;
+    assert!(html.contains(&settlement), "{html}");
+    app.account(
+        "reviewer",
+        Role::DistrictReviewer,
+        Some(opcity_domain::District::Nanshan),
+    )
+    .await;
+    let reviewer = app.sign_in("reviewer").await;
+    let (status, html) = text(
+        reviewer
+            .http
+            .get(app.url("/vouchers"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        html.contains(&format!("data-provider=\"{}\"", p.id)),
+        "{html}"
+    );
+    assert!(!html.contains(&settlement), "{html}");
+
     // Roles without vouchers get no page; signed-out viewers go to sign-in.
     app.account("investor", Role::Investor, None).await;
     let investor = app.sign_in("investor").await;

@@ -1,8 +1,8 @@
 //! Paying instalments: an idempotent job, safe to run twice or concurrently.
 
 use crate::Services;
-use crate::authz::{Action, Actor, Resource, authorize};
-use crate::error::Result;
+use crate::authz::{Action, Actor, Resource, application_scope, authorize};
+use crate::error::{Result, ServiceError};
 use chrono::NaiveDate;
 use opcity_domain::application::{Event, Party, State};
 use opcity_store::budget::{self, Cause, Movement};
@@ -138,7 +138,8 @@ impl Services {
         Ok(())
     }
 
-    /// Instalments due in `[from, to]` for the treasury (administrators and auditors).
+    /// Instalments due in `[from, to]` for the treasury (administrators and
+    /// auditors), or of the district's applications for its reviewers.
     pub async fn payment_lines(
         &self,
         actor: &Actor,
@@ -146,8 +147,18 @@ impl Services {
         to: NaiveDate,
     ) -> Result<Vec<PaymentLine>> {
         authorize(actor, Action::Read, Resource::Budget)?;
+        let scope = application_scope(actor).ok_or(ServiceError::Forbidden)?;
         let db = self.store().db();
-        let rows = disbursement::Entity::find()
+        let mut query = disbursement::Entity::find();
+        if let Some(d) = scope.district {
+            let in_district = Query::select()
+                .column(application::Column::Id)
+                .from(application::Entity)
+                .and_where(application::Column::District.eq(d.id()))
+                .take();
+            query = query.filter(disbursement::Column::ApplicationId.in_subquery(in_district));
+        }
+        let rows = query
             .filter(disbursement::Column::DueOn.gte(from))
             .filter(disbursement::Column::DueOn.lte(to))
             .order_by_asc(disbursement::Column::DueOn)

@@ -10,7 +10,7 @@
 //! transaction with its audit entry, so a row never names missing content.
 //! Reading a document checks the content against its SHA-256.
 
-use super::lifecycle::resource;
+use super::lifecycle::{evidence_resource, resource};
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::policy::Bilingual;
@@ -19,6 +19,7 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use object_store::path::Path as StorePath;
 use object_store::{ObjectStore, ObjectStoreExt};
+use opcity_domain::Role;
 use opcity_domain::application::State;
 use opcity_policy::{EvidenceKind, Programme};
 use opcity_store::entity::{application, application_document};
@@ -312,7 +313,7 @@ impl Services {
         let app = self
             .load_application(self.store().db(), application_id)
             .await?;
-        authorize(actor, Action::Update, resource(&app))?;
+        authorize(actor, Action::Update, evidence_resource(&app))?;
         open_to_applicant(&app)?;
         let pack = self.pack();
         let programme = pack
@@ -381,7 +382,11 @@ impl Services {
             &tx,
             now,
             &actor.audit_label(),
-            "application.document",
+            edit_action(
+                actor,
+                "application.document",
+                "application.document_on_behalf",
+            ),
             app.id,
             None::<&DocumentView>,
             Some(&v),
@@ -465,7 +470,7 @@ impl Services {
     ) -> Result<serde_json::Value> {
         let tx = self.store().begin().await?;
         let app = self.lock_application(&tx, application_id).await?;
-        authorize(actor, Action::Update, resource(&app))?;
+        authorize(actor, Action::Update, evidence_resource(&app))?;
         open_to_applicant(&app)?;
         let pack = self.pack();
         let programme = pack
@@ -493,7 +498,7 @@ impl Services {
             &tx,
             now,
             &actor.audit_label(),
-            "application.form",
+            edit_action(actor, "application.form", "application.form_on_behalf"),
             app.id,
             Some(&before),
             Some(&after),
@@ -501,6 +506,16 @@ impl Services {
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+}
+
+/// The audit action of an edit of the applicant's side: `on_behalf` when the
+/// actor is not an applicant (an administrator; `authz` admits nobody else).
+fn edit_action(actor: &Actor, own: &'static str, on_behalf: &'static str) -> &'static str {
+    if actor.role == Role::Founder {
+        own
+    } else {
+        on_behalf
     }
 }
 

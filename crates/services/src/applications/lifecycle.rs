@@ -4,7 +4,7 @@ use super::approvals::ApproveRequest;
 use super::budgets::budget_error;
 use super::evidence::{DocumentView, MissingEvidence, check_form, missing_evidence};
 use super::submissions::SubmitRequest;
-use crate::authz::{Action, Actor, Resource, authorize};
+use crate::authz::{Action, Actor, Resource, application_scope, authorize};
 use crate::error::{FieldError, Result, ServiceError, above_max_amount};
 use crate::grants::{NewGrant, Subject};
 use crate::matching::CaseSubject;
@@ -245,6 +245,15 @@ pub(super) fn resource(a: &application::Model) -> Resource {
             .district
             .parse()
             .expect("district ids are constrained by a foreign key"),
+        person_id: a.person_id,
+        enterprise_id: a.enterprise_id,
+        draft: a.state == State::Draft.id(),
+    }
+}
+
+/// The applicant's side of `a` (its form and documents).
+pub(super) fn evidence_resource(a: &application::Model) -> Resource {
+    Resource::ApplicationEvidence {
         person_id: a.person_id,
         enterprise_id: a.enterprise_id,
     }
@@ -600,6 +609,7 @@ impl Services {
             district,
             person_id,
             enterprise_id,
+            draft: true,
         };
         authorize(actor, Action::Create, resource)?;
         let now = self.now();
@@ -1404,14 +1414,13 @@ impl Services {
         actor: &Actor,
         filter: &QueueFilter,
     ) -> Result<Vec<ApplicationView>> {
+        let scope = application_scope(actor).ok_or(ServiceError::Forbidden)?;
         let mut query = application::Entity::find();
-        match actor.role {
-            Role::MunicipalAdmin | Role::Auditor => {}
-            Role::DistrictReviewer => {
-                let d = actor.district.ok_or(ServiceError::Forbidden)?;
-                query = query.filter(application::Column::District.eq(d.id()));
-            }
-            _ => return Err(ServiceError::Forbidden),
+        if let Some(d) = scope.district {
+            query = query.filter(application::Column::District.eq(d.id()));
+        }
+        if !scope.drafts {
+            query = query.filter(application::Column::State.ne(State::Draft.id()));
         }
         let states: Vec<&str> = match filter.state.as_deref() {
             Some(s) => vec![s],

@@ -458,10 +458,14 @@ impl Services {
             community_id: input.community_id,
             manager,
         };
+        let site = Resource::InstrumentSite {
+            community_id: input.community_id,
+        };
         let tx = self.store().begin().await?;
         let (mut model, before) = match id {
             None => {
                 authorize(actor, Action::Create, target)?;
+                authorize(actor, Action::Create, site)?;
                 let model = instrument::ActiveModel {
                     created_at: Set(now),
                     ..Default::default()
@@ -472,6 +476,10 @@ impl Services {
                 let existing = load(&tx, id).await?;
                 authorize(actor, Action::Update, resource(&existing))?;
                 authorize(actor, Action::Update, target)?;
+                if existing.community_id != input.community_id {
+                    // Moved: sited anew.
+                    authorize(actor, Action::Create, site)?;
+                }
                 let before = InstrumentView::from(&existing);
                 (existing.into_active_model(), Some(before))
             }
@@ -1008,7 +1016,12 @@ impl Services {
         let events: Vec<Event> = rows
             .iter()
             .map(|b| {
-                let detailed = manages || actor.enterprise_ids.contains(&b.enterprise_id);
+                let holder = Resource::Holding {
+                    enterprise_id: Some(b.enterprise_id),
+                    person_id: None,
+                    district: None,
+                };
+                let detailed = manages || authorize(actor, Action::Update, holder).is_ok();
                 event(b, &inst.name, detailed)
             })
             .collect();

@@ -7,6 +7,7 @@
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
+use crate::vouchers::providers::ProviderView;
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::civil_date::shanghai;
 use opcity_store::entity::{
@@ -84,6 +85,19 @@ fn start_of(day: NaiveDate) -> DateTime<Utc> {
 }
 
 impl Services {
+    /// Whether `actor` may read `provider`'s settlement, so that pages offer
+    /// only the downloads [`Services::settlement`] answers.
+    pub fn may_read_settlement(&self, actor: &Actor, provider: &ProviderView) -> bool {
+        authorize(
+            actor,
+            Action::Read,
+            Resource::ProviderLedger {
+                account_id: provider.account_id,
+            },
+        )
+        .is_ok()
+    }
+
     /// The captures a provider settles for `from..=to`.
     pub async fn settlement(
         &self,

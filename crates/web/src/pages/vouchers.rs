@@ -608,7 +608,7 @@ async fn admin_view(
         p.hint { (t(l, "voucher.disputes_hint")) }
         (disputes_table(viewer, &disputes, can_issue))
         h2 { (t(l, "provider.title")) }
-        (providers_table(viewer, &providers, is_admin, today))
+        (providers_table(viewer, actor, s, &providers, is_admin, today))
     })
 }
 
@@ -758,6 +758,8 @@ fn fund_form(viewer: &Viewer, actor: &Actor, today: NaiveDate) -> Markup {
 
 fn providers_table(
     viewer: &Viewer,
+    actor: &Actor,
+    services: &opcity_services::Services,
     providers: &[ProviderView],
     decide: bool,
     today: NaiveDate,
@@ -783,7 +785,7 @@ fn providers_table(
                                         @if p.status == "approved" { button.secondary type="submit" name="decision" value="suspend" id={ "suspend-" (p.id) } { (t(l, "provider.suspend")) } }
                                     }
                                 }
-                                a href={ "/vouchers/settlement?provider_id=" (p.id) "&from=" (today.with_day_one()) "&to=" (today) "&format=csv" } { (t(l, "provider.settlement")) }
+                                @if services.may_read_settlement(actor, p) { a href={ "/vouchers/settlement?provider_id=" (p.id) "&from=" (today.with_day_one()) "&to=" (today) "&format=csv" } { (t(l, "provider.settlement")) } }
                             }
                         }
                     }
