@@ -14,6 +14,7 @@ mod m0007_disputes;
 mod m0008_audit_queue;
 mod m0009_email;
 mod m0010_lookup_indexes;
+mod m0011_resident_id_search;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_audit_queue::Migration),
             Box::new(m0009_email::Migration),
             Box::new(m0010_lookup_indexes::Migration),
+            Box::new(m0011_resident_id_search::Migration),
         ]
     }
 }
