@@ -421,6 +421,50 @@ async fn the_database_holds_neither_the_number_nor_its_parts() {
             view.resident_id_masked.as_deref(),
             Some("4****************X")
         );
+
+        // Audit entries written the old way cannot be rewritten (the chain),
+        // so they are redacted when read: the mask cut to its first and last
+        // characters, the birth date to its year.
+        let old_view = serde_json::json!({
+            "id": c.person_id,
+            "full_name": "陈思远",
+            "birth_date": "1988-06-12",
+            "resident_id_masked": "440305********101X",
+        });
+        let tx = db.store.begin().await.unwrap();
+        opcity_store::audit::append(
+            &tx,
+            s.now(),
+            opcity_store::audit::Change {
+                actor: "account:1",
+                action: "person.update",
+                entity: "person",
+                entity_id: c.person_id.to_string(),
+                before: Some(old_view.clone()),
+                after: Some(old_view),
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let newest = s
+            .audit_entries(&c.auditor, 0, 1)
+            .await
+            .unwrap()
+            .entries
+            .remove(0);
+        for side in [&newest.before, &newest.after] {
+            let side = side.as_ref().unwrap();
+            assert_eq!(side["resident_id_masked"], "4****************X");
+            assert_eq!(side["birth_date"], serde_json::Value::Null);
+            assert_eq!(side["birth_year"], 1988);
+            assert_eq!(side["full_name"], "陈思远");
+            assert_holds_no_part("an old audit entry as read", &side.to_string());
+        }
+        assert!(
+            s.verify_audit_log().await.unwrap().problems.is_empty(),
+            "stored entries unchanged"
+        );
     })
     .await;
 }
