@@ -64,7 +64,17 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         config.document_max_mib.saturating_mul(1024 * 1024),
     )
     .map_err(|e| anyhow::anyhow!("the document store: {e}"))?;
-    Ok(Services::new(store, data_key(config)?, pack).with_documents(documents))
+    let services = Services::new(store, data_key(config)?, pack).with_documents(documents);
+    // The search hashes of resident ids stored before the migration that
+    // introduced them (it cannot reach the key); nothing to do after once.
+    let hashed = services
+        .backfill_resident_id_hashes()
+        .await
+        .context("hashing stored resident ids for search")?;
+    if hashed > 0 {
+        tracing::info!(hashed, "computed the search hashes of stored resident ids");
+    }
+    Ok(services)
 }
 
 fn load_pack(dir: &Path) -> anyhow::Result<opcity_policy::Pack> {

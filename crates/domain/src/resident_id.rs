@@ -2,7 +2,11 @@
 //! check character (digit or X), with the birth date in characters 7–14.
 //!
 //! The full number is personal data: it is stored encrypted and shown masked
-//! (see [`ResidentId::masked`]) to everyone but its owner.
+//! (see [`ResidentId::masked`]) to everyone but its owner. The mask keeps
+//! only the first and the last character, so nothing else shown about the
+//! person (their birth date, district or name) completes it: the hidden
+//! sixteen characters hold the rest of the region code, the whole birth date
+//! and the sequence number.
 
 use chrono::NaiveDate;
 use std::fmt;
@@ -59,14 +63,28 @@ impl ResidentId {
         NaiveDate::parse_from_str(&self.0[6..14], "%Y%m%d").expect("validated at parse")
     }
 
-    /// The number with everything but the first six and last four characters hidden.
+    /// The number with everything but its first and last characters hidden
+    /// (`4****************X`). Not six and four: those leave exactly the birth
+    /// date hidden, which anyone who sees the birth date fills back in.
     pub fn masked(&self) -> String {
-        format!("{}********{}", &self.0[..6], &self.0[14..])
+        mask(&self.0)
     }
 
     /// The full number, for encryption at rest and for its owner only.
     pub fn expose(&self) -> &str {
         &self.0
+    }
+}
+
+/// The mask of a stored number, the same as [`ResidentId::masked`]: the
+/// first and last characters, everything between hidden.
+pub fn mask(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    match chars.as_slice() {
+        [first, middle @ .., last] if !middle.is_empty() => {
+            format!("{first}{}{last}", "*".repeat(middle.len()))
+        }
+        _ => "*".repeat(chars.len()),
     }
 }
 
@@ -86,12 +104,29 @@ mod tests {
         // The standard's worked example.
         let id = ResidentId::parse("11010519491231002x").unwrap();
         assert_eq!(id.expose(), "11010519491231002X");
-        assert_eq!(id.masked(), "110105********002X");
+        assert_eq!(id.masked(), "1****************X");
         assert_eq!(
             id.birth_date(),
             NaiveDate::from_ymd_opt(1949, 12, 31).unwrap()
         );
         assert!(!format!("{id:?}").contains("19491231"));
+        assert!(!format!("{id:?}").contains("110105"));
+    }
+
+    #[test]
+    fn the_mask_cannot_be_completed_from_the_birth_date() {
+        // The old mask (six and four) hid exactly the birth date: with the
+        // birth date beside it, the number was whole again. The mask shows
+        // two characters; the birth date adds eight; seven stay hidden.
+        let id = ResidentId::parse("44030519880612101X").unwrap();
+        let masked = id.masked();
+        assert_eq!(masked, "4****************X");
+        assert_eq!(masked.len(), 18);
+        let shown: usize = masked.chars().filter(|c| *c != '*').count();
+        assert_eq!(shown, 2);
+        assert!(!masked.contains("440305") && !masked.contains("101X"));
+        assert_eq!(mask("12"), "**");
+        assert_eq!(mask(""), "");
     }
 
     #[test]

@@ -61,7 +61,15 @@ impl Services {
             .limit(limit)
             .all(db)
             .await?;
-        let parse = |s: &Option<String>| s.as_deref().and_then(|t| serde_json::from_str(t).ok());
+        let parse = |s: &Option<String>, entity: &str| {
+            let mut value = s.as_deref().and_then(|t| serde_json::from_str(t).ok());
+            if entity == "person"
+                && let Some(value) = value.as_mut()
+            {
+                crate::registry::persons::redact_audit_value(value);
+            }
+            value
+        };
         let entries = rows
             .iter()
             .map(|r| AuditEntry {
@@ -71,8 +79,8 @@ impl Services {
                 action: r.action.clone(),
                 entity: r.entity.clone(),
                 entity_id: r.entity_id.clone(),
-                before: parse(&r.before),
-                after: parse(&r.after),
+                before: parse(&r.before, &r.entity),
+                after: parse(&r.after, &r.entity),
                 hash: r.hash.clone(),
             })
             .collect();

@@ -60,6 +60,15 @@ pub enum Resource {
         district: District,
         community_id: Option<i64>,
     },
+    /// What identifies a person beyond what every reader of their record
+    /// sees (the resident id masked, the year of birth): Read = the full
+    /// birth date and revealing the whole resident id number (an audited
+    /// action). For the person themself and those who act on their record:
+    /// their district's reviewer and administrators; not auditors.
+    PersonalData {
+        person_id: i64,
+        district: Option<District>,
+    },
     /// Accounts of other people (creating, listing, disabling).
     Account,
     AuditLog,
@@ -250,6 +259,20 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
     use Role::*;
     match (actor.role, resource) {
         (MunicipalAdmin, _) => true,
+        (
+            role,
+            PersonalData {
+                person_id,
+                district,
+            },
+        ) => {
+            action == Read
+                && match role {
+                    Founder => actor.person_id == Some(person_id),
+                    DistrictReviewer => in_district(actor, district),
+                    _ => false,
+                }
+        }
         // Everyone keeps their own settings, auditors included.
         (_, AccountSettings { owner }) => owner == actor.account_id,
         (Auditor, _) => action == Read,
@@ -661,6 +684,17 @@ mod tests {
             (Update, OTHER_PERSON_THERE,      [false, false, false, true, false, false, false]),
             (Read,   OTHER_PERSON_THERE,      [false, false, false, true, false, false, true ]),
             (Create, Resource::Person { id: None, district: Some(Nanshan) },
+                                              [false, false, false, true, false, false, false]),
+            // The full birth date and the reveal of the whole resident id.
+            (Read,   Resource::PersonalData { person_id: 100, district: Some(Nanshan) },
+                                              [true,  false, true,  true, false, false, false]),
+            (Read,   Resource::PersonalData { person_id: 101, district: Some(Nanshan) },
+                                              [false, false, true,  true, false, false, false]),
+            (Read,   Resource::PersonalData { person_id: 102, district: Some(Longgang) },
+                                              [false, false, false, true, false, false, false]),
+            (Read,   Resource::PersonalData { person_id: 103, district: None },
+                                              [false, false, false, true, false, false, false]),
+            (Update, Resource::PersonalData { person_id: 100, district: Some(Nanshan) },
                                               [false, false, false, true, false, false, false]),
             (Read,   OWN_ENTERPRISE,          [true,  true,  true,  true, false, true,  true ]),
             (Update, OWN_ENTERPRISE,          [true,  false, true,  true, false, false, false]),

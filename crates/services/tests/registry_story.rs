@@ -117,7 +117,7 @@ async fn founder_registers_and_scoping_holds() {
             .unwrap();
         assert_eq!(
             person.resident_id_masked.as_deref(),
-            Some("110105********002X")
+            Some("1****************X")
         );
         assert_eq!(person.resident_id, None, "the admin is not the owner");
 

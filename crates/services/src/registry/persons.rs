@@ -1,14 +1,29 @@
 //! Persons: founders and talents, with the facts the policy engine reads.
-//! Resident id numbers are validated (GB 11643), stored encrypted and shown
-//! masked to everyone but their owner.
+//!
+//! Resident id numbers are validated (GB 11643) and stored as ciphertext
+//! (`crypto::DataKey`) plus a keyed hash for exact search; no part of the
+//! number is stored in clear. Every reader sees the number masked to its first
+//! and last characters and the birth year; the full birth date only those
+//! who act on the record (authz `PersonalData`: the person, their district's
+//! reviewer, administrators; not auditors); the whole number its owner, and
+//! the others of `PersonalData` only by [`Services::reveal_resident_id`],
+//! which writes an audit entry. Audit entries hold the view every reader
+//! sees (mask and birth year), never the number or the parts that complete it.
+//!
+//! Rows stored before migration `m0011_resident_id_search` have no search
+//! hash: the migration cannot reach the data key, so
+//! [`Services::backfill_resident_id_hashes`] computes them at service
+//! start-up (`opcity` runs it whenever it opens the store); it is idempotent
+//! and does nothing once every row has its hash.
 
 use super::{Checker, DEGREES, ListFilter, Paged, Paging};
 use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::crypto::DataKey;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
 use crate::{Services, record_change};
-use chrono::NaiveDate;
-use opcity_domain::{District, ResidentId, ResidentIdError};
+use chrono::{Datelike, NaiveDate};
+use opcity_domain::{District, ResidentId, ResidentIdError, resident_id};
 use opcity_store::entity::person;
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
@@ -47,7 +62,12 @@ pub struct PersonView {
     #[schema(value_type = Option<String>)]
     pub district: Option<District>,
     pub email: Option<String>,
+    /// The full birth date, only for readers who act on the record (the
+    /// person, their district's reviewer, administrators); `null` for the
+    /// others, who see `birth_year`.
     pub birth_date: Option<NaiveDate>,
+    /// The year of birth, for every reader.
+    pub birth_year: Option<i32>,
     pub highest_degree: Option<String>,
     pub degree_date: Option<NaiveDate>,
     pub overseas_degree: Option<bool>,
@@ -56,33 +76,89 @@ pub struct PersonView {
     pub works_in_ai: Option<bool>,
     pub kunpeng_selected: Option<bool>,
     pub high_level_talent: Option<bool>,
-    /// Masked for everyone (e.g. `440305********123X`).
+    /// Masked for everyone to its first and last characters
+    /// (`4****************X`), so nothing else shown completes it.
     pub resident_id_masked: Option<String>,
-    /// The full number, present only when the reader is the person themself.
+    /// The full number, present only when the reader is the person themself
+    /// (others who need it reveal it: `POST /api/v1/persons/{id}/resident-id/reveal`, audited).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resident_id: Option<String>,
+    /// Whether this reader may reveal the whole number (a number is on file
+    /// and they act on the record).
+    pub may_reveal_resident_id: bool,
 }
 
-impl From<&person::Model> for PersonView {
-    fn from(p: &person::Model) -> Self {
-        PersonView {
-            id: p.id,
-            account_id: p.account_id,
-            full_name: p.full_name.clone(),
-            district: p.district.as_deref().and_then(|d| d.parse().ok()),
-            email: p.email.clone(),
-            birth_date: p.birth_date,
-            highest_degree: p.highest_degree.clone(),
-            degree_date: p.degree_date,
-            overseas_degree: p.overseas_degree,
-            has_shenzhen_hukou: p.has_shenzhen_hukou,
-            hukou_shenzhen_since: p.hukou_shenzhen_since,
-            works_in_ai: p.works_in_ai,
-            kunpeng_selected: p.kunpeng_selected,
-            high_level_talent: p.high_level_talent,
-            resident_id_masked: p.resident_id_masked.clone(),
-            resident_id: None,
+/// The whole resident id number of a person, revealed to a reader who needs it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct RevealedResidentId {
+    pub person_id: i64,
+    pub resident_id: String,
+}
+
+/// A person's audit entry (before or after) as it may be shown: entries
+/// written before masks kept only the first and last characters hold the
+/// old mask (first six, last four) beside the full birth date, which
+/// together are the whole number. The chain forbids rewriting them, so they
+/// are redacted when read: the mask cut to its first and last characters,
+/// the birth date to its year. Entries written since hold no more than that.
+pub(crate) fn redact_audit_value(value: &mut serde_json::Value) {
+    let Some(fields) = value.as_object_mut() else {
+        return;
+    };
+    if let Some(serde_json::Value::String(masked)) = fields.get_mut("resident_id_masked") {
+        *masked = resident_id::mask(masked);
+    }
+    let full_birth_date = fields
+        .get("birth_date")
+        .and_then(serde_json::Value::as_str)
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    if let Some(date) = full_birth_date {
+        fields.insert("birth_date".into(), serde_json::Value::Null);
+        fields.insert("birth_year".into(), date.year().into());
+    }
+    // The whole number never belonged in an entry; should one hold it, it is not shown.
+    fields.remove("resident_id");
+}
+
+/// The number in a stored ciphertext, or `None` (logged) when it does not decrypt.
+fn decrypt_resident_id(key: &DataKey, model: &person::Model) -> Option<String> {
+    let cipher = model.resident_id_cipher.as_deref()?;
+    match key.decrypt(cipher) {
+        Ok(plain) => Some(plain),
+        Err(err) => {
+            tracing::error!(person = model.id, error = %err, "resident id does not decrypt");
+            None
         }
+    }
+}
+
+/// What every reader of the record may see: the resident id masked (from
+/// the decrypted number: no part of it is stored in clear), the birth year.
+/// Also what audit entries hold.
+fn public_view(key: &DataKey, p: &person::Model) -> PersonView {
+    let resident_id_masked = p.resident_id_cipher.as_ref().map(|_| {
+        // A number that does not decrypt is still on file: masked whole.
+        decrypt_resident_id(key, p).map_or_else(|| "*".repeat(18), |n| resident_id::mask(&n))
+    });
+    PersonView {
+        id: p.id,
+        account_id: p.account_id,
+        full_name: p.full_name.clone(),
+        district: p.district.as_deref().and_then(|d| d.parse().ok()),
+        email: p.email.clone(),
+        birth_date: None,
+        birth_year: p.birth_date.map(|d| d.year()),
+        highest_degree: p.highest_degree.clone(),
+        degree_date: p.degree_date,
+        overseas_degree: p.overseas_degree,
+        has_shenzhen_hukou: p.has_shenzhen_hukou,
+        hukou_shenzhen_since: p.hukou_shenzhen_since,
+        works_in_ai: p.works_in_ai,
+        kunpeng_selected: p.kunpeng_selected,
+        high_level_talent: p.high_level_talent,
+        resident_id_masked,
+        resident_id: None,
+        may_reveal_resident_id: false,
     }
 }
 
@@ -215,21 +291,29 @@ impl Services {
         // An edit that leaves the number out keeps the stored one.
         if let Some(id) = v.resident_id {
             model.resident_id_cipher = Set(Some(self.data_key().encrypt(id.expose())));
-            model.resident_id_masked = Set(Some(id.masked()));
+            model.resident_id_hash = Set(Some(self.data_key().search_hash(id.expose())));
         }
     }
 
-    /// The view a reader may see: the full resident id only for its owner.
+    /// The view a reader may see: the full birth date for those who act on
+    /// the record (authz `PersonalData`), the whole resident id for its owner.
     fn person_view_for(&self, actor: &Actor, model: &person::Model) -> PersonView {
-        let mut view = PersonView::from(model);
+        let mut view = public_view(self.data_key(), model);
+        let personal = authorize(
+            actor,
+            Action::Read,
+            Resource::PersonalData {
+                person_id: model.id,
+                district: view.district,
+            },
+        )
+        .is_ok();
+        if personal {
+            view.birth_date = model.birth_date;
+            view.may_reveal_resident_id = model.resident_id_cipher.is_some();
+        }
         if actor.person_id == Some(model.id) {
-            view.resident_id = model.resident_id_cipher.as_deref().and_then(|c| match self.data_key().decrypt(c) {
-                Ok(plain) => Some(plain),
-                Err(err) => {
-                    tracing::error!(person = model.id, error = %err, "resident id does not decrypt");
-                    None
-                }
-            });
+            view.resident_id = decrypt_resident_id(self.data_key(), model);
         }
         view
     }
@@ -245,7 +329,14 @@ impl Services {
             query = query.filter(person::Column::District.eq(d.id()));
         }
         if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            query = query.filter(person::Column::FullName.contains(q));
+            // A whole resident id number finds its person by the keyed hash
+            // (exact match only: no part of a number is stored to match on).
+            query = match ResidentId::parse(q) {
+                Ok(number) => query.filter(
+                    person::Column::ResidentIdHash.eq(self.data_key().search_hash(number.expose())),
+                ),
+                Err(_) => query.filter(person::Column::FullName.contains(q)),
+            };
         }
         let db = self.store().db();
         let total = query.clone().count(db).await?;
@@ -317,7 +408,7 @@ impl Services {
                     }
                     err => err.into(),
                 })?;
-        let view = PersonView::from(&saved);
+        let view = public_view(self.data_key(), &saved);
         record_change(
             &tx,
             now,
@@ -351,7 +442,7 @@ impl Services {
             .one(&tx)
             .await?
             .ok_or(ServiceError::NotFound { entity: "person" })?;
-        let before = PersonView::from(&existing);
+        let before = public_view(self.data_key(), &existing);
         authorize(
             actor,
             Action::Update,
@@ -378,7 +469,7 @@ impl Services {
         self.apply_person(&mut model, input, valid);
         model.updated_at = Set(now);
         let saved = model.update(&tx).await?;
-        let after = PersonView::from(&saved);
+        let after = public_view(self.data_key(), &saved);
         record_change(
             &tx,
             now,
@@ -397,5 +488,113 @@ impl Services {
         .await?;
         tx.commit().await?;
         Ok(self.person_view_for(actor, &saved))
+    }
+
+    /// The whole resident id number of person `id`, for a reader who needs
+    /// it (authz `PersonalData`: the person, their district's reviewer,
+    /// administrators). The reveal itself is an audit entry
+    /// (`person.reveal_resident_id`, holding the mask only), written before
+    /// the number is returned; a refusal writes nothing.
+    pub async fn reveal_resident_id(&self, actor: &Actor, id: i64) -> Result<RevealedResidentId> {
+        let model = person::Entity::find_by_id(id)
+            .one(self.store().db())
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "person" })?;
+        let district = model.district.as_deref().and_then(|d| d.parse().ok());
+        authorize(
+            actor,
+            Action::Read,
+            Resource::Person {
+                id: Some(id),
+                district,
+            },
+        )?;
+        authorize(
+            actor,
+            Action::Read,
+            Resource::PersonalData {
+                person_id: id,
+                district,
+            },
+        )?;
+        let cipher = model
+            .resident_id_cipher
+            .as_deref()
+            .ok_or(ServiceError::NotFound {
+                entity: "resident_id",
+            })?;
+        let number = self
+            .data_key()
+            .decrypt(cipher)
+            .map_err(|err| ServiceError::Internal(Box::new(err)))?;
+        #[derive(serde::Serialize)]
+        struct Revealed {
+            resident_id_masked: String,
+        }
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        record_change(
+            &tx,
+            now,
+            &actor.audit_label(),
+            "person.reveal_resident_id",
+            id,
+            None,
+            Some(&Revealed {
+                resident_id_masked: resident_id::mask(&number),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RevealedResidentId {
+            person_id: id,
+            resident_id: number,
+        })
+    }
+
+    /// Computes the search hash of every stored resident id that has none:
+    /// rows stored before migration `m0011_resident_id_search`, which could
+    /// not reach the data key. Run at service start-up; idempotent (only rows
+    /// without a hash are read, and each is written only if still without
+    /// one), so it does nothing once every row has its hash. A ciphertext
+    /// that does not decrypt with this key is logged and left as it is.
+    /// Returns how many rows it hashed.
+    pub async fn backfill_resident_id_hashes(&self) -> Result<u64> {
+        const BATCH: u64 = 500;
+        let mut after = 0i64;
+        let mut hashed = 0u64;
+        loop {
+            let rows = person::Entity::find()
+                .filter(person::Column::Id.gt(after))
+                .filter(person::Column::ResidentIdCipher.is_not_null())
+                .filter(person::Column::ResidentIdHash.is_null())
+                .order_by_asc(person::Column::Id)
+                .limit(BATCH)
+                .all(self.store().db())
+                .await?;
+            let Some(last) = rows.last() else {
+                return Ok(hashed);
+            };
+            after = last.id;
+            let tx = self.store().begin().await?;
+            for row in &rows {
+                let Some(number) = decrypt_resident_id(self.data_key(), row) else {
+                    continue;
+                };
+                let done = person::Entity::update_many()
+                    .col_expr(
+                        person::Column::ResidentIdHash,
+                        opcity_store::sea_orm::sea_query::Expr::value(
+                            self.data_key().search_hash(&number),
+                        ),
+                    )
+                    .filter(person::Column::Id.eq(row.id))
+                    .filter(person::Column::ResidentIdHash.is_null())
+                    .exec(&tx)
+                    .await?;
+                hashed += done.rows_affected;
+            }
+            tx.commit().await?;
+        }
     }
 }

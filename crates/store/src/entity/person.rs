@@ -24,7 +24,10 @@ pub struct Model {
     pub high_level_talent: Option<bool>,
     /// XChaCha20-Poly1305 ciphertext (nonce ‖ ciphertext, base64) of the resident id.
     pub resident_id_cipher: Option<String>,
-    pub resident_id_masked: Option<String>,
+    /// The keyed hash that finds the person by exact resident id
+    /// (HMAC-SHA256 under a key derived from the data key, hex): no part of
+    /// the number is stored in clear. Computed by the services, which hold the key.
+    pub resident_id_hash: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,7 @@ mod m0007_disputes;
 mod m0008_audit_queue;
 mod m0009_email;
 mod m0010_lookup_indexes;
+mod m0011_resident_id_search;
 mod m0012_login_addresses;
 
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_audit_queue::Migration),
             Box::new(m0009_email::Migration),
             Box::new(m0010_lookup_indexes::Migration),
+            Box::new(m0011_resident_id_search::Migration),
             Box::new(m0012_login_addresses::Migration),
         ]
     }

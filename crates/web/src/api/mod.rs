@@ -33,7 +33,7 @@ use utoipa_swagger_ui::SwaggerUi;
         accounts::list_tokens, accounts::create_token, accounts::revoke_token,
         accounts::list_accounts, accounts::create_account,
         registry::list_communities, registry::get_community, registry::create_community, registry::update_community,
-        registry::list_persons, registry::get_person, registry::create_person, registry::update_person,
+        registry::list_persons, registry::get_person, registry::create_person, registry::update_person, registry::reveal_resident_id,
         registry::list_enterprises, registry::get_enterprise, registry::create_enterprise, registry::update_enterprise,
         reports::districts, reports::dashboard, reports::audit_log, reports::audit_verify,
         applications::create_application, applications::list_applications, applications::review_queue, applications::get_application,

@@ -8,12 +8,12 @@ use crate::extract::{ApiActor, ApiJson};
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use opcity_services::registry::Paged;
 use opcity_services::registry::communities::{CommunityInput, CommunityView};
 use opcity_services::registry::enterprises::{EnterpriseInput, EnterpriseView};
-use opcity_services::registry::persons::{PersonInput, PersonView};
+use opcity_services::registry::persons::{PersonInput, PersonView, RevealedResidentId};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -27,6 +27,10 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/persons", get(list_persons).post(create_person))
         .route("/api/v1/persons/{id}", get(get_person).put(update_person))
+        .route(
+            "/api/v1/persons/{id}/resident-id/reveal",
+            post(reveal_resident_id),
+        )
         .route(
             "/api/v1/enterprises",
             get(list_enterprises).post(create_enterprise),
@@ -140,6 +144,31 @@ pub async fn update_person(
 ) -> Result<Json<PersonView>, WebError> {
     Ok(Json(
         state.services.update_person(&actor, id, &input).await?,
+    ))
+}
+
+/// Reveals a person's whole resident id number to a reader who needs it
+/// (the person, their district's reviewer, an administrator); every other
+/// reader sees it masked to its first and last characters. The reveal is
+/// written to the audit log (with the mask only) before the number is sent;
+/// the answer is not to be stored (`Cache-Control: no-store`).
+#[utoipa::path(post, path = "/api/v1/persons/{id}/resident-id/reveal", tag = "registry",
+    params(("id" = i64, Path, description = "The person")),
+    responses(
+        (status = 200, body = RevealedResidentId, description = "The whole number; the reveal is audited (`person.reveal_resident_id`)"),
+        (status = 401, body = ProblemDoc),
+        (status = 403, body = ProblemDoc, description = "forbidden: the reader may not reveal this person's number"),
+        (status = 404, body = ProblemDoc, description = "not_found: no such person, or no number on file"),
+    ))]
+pub async fn reveal_resident_id(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<impl IntoResponse, WebError> {
+    let revealed = state.services.reveal_resident_id(&actor, id).await?;
+    Ok((
+        [(header::CACHE_CONTROL, "private, no-store")],
+        Json(revealed),
     ))
 }
 

@@ -12,9 +12,9 @@ use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect};
-use axum::routing::get;
+use axum::routing::{get, post};
 use maud::{Markup, html};
 use opcity_services::registry::communities::{CommunityInput, CommunityView};
 use opcity_services::registry::enterprises::{EnterpriseInput, EnterpriseView};
@@ -43,6 +43,10 @@ pub trait Kind: Send + Sync + 'static {
     /// Facts shown on the record's page besides its fields: (text key, value).
     fn extra_facts(_view: &Self::View, _locale: Locale) -> Vec<(&'static str, String)> {
         Vec::new()
+    }
+    /// Actions on the record's page besides editing it.
+    fn actions(_view: &Self::View, _viewer: &Viewer) -> Markup {
+        html! {}
     }
     fn input(values: &Values, errors: &mut Vec<FieldError>) -> Self::Input;
     fn options(_s: &Services, _actor: &Actor) -> impl Future<Output = Result<Options>> + Send {
@@ -73,6 +77,7 @@ pub fn routes() -> Router<AppState> {
         .merge(kind_routes::<Communities>())
         .merge(kind_routes::<Enterprises>())
         .merge(kind_routes::<Persons>())
+        .route("/persons/{id}/resident-id", post(reveal_resident_id))
 }
 
 fn kind_routes<K: Kind>() -> Router<AppState> {
@@ -217,6 +222,7 @@ async fn show<K: Kind>(
             }
         }
         div.actions {
+            (K::actions(&view, &viewer))
             a.button href={ (K::PATH) "/" (id) "/edit" } id="edit-record" { (t(l, "form.edit")) }
             a.button.secondary href=(K::PATH) { (t(l, "form.back")) }
         }
@@ -627,7 +633,14 @@ impl Kind for Persons {
                 v.district.map(|d| d.id().to_owned()).unwrap_or_default(),
             ),
             ("email".into(), v.email.clone().unwrap_or_default()),
-            ("birth_date".into(), date_text(v.birth_date)),
+            // The year only, for readers who need no more (the service says).
+            (
+                "birth_date".into(),
+                v.birth_date.map_or_else(
+                    || v.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+                    |d| d.to_string(),
+                ),
+            ),
             (
                 "highest_degree".into(),
                 v.highest_degree.clone().unwrap_or_default(),
@@ -666,6 +679,19 @@ impl Kind for Persons {
             .unwrap_or_else(|| "—".to_owned());
         vec![("person.resident_id_on_file", shown)]
     }
+    fn actions(v: &PersonView, viewer: &Viewer) -> Markup {
+        let l = viewer.locale;
+        html! {
+            @if v.may_reveal_resident_id && v.resident_id.is_none() {
+                form.inline method="post" action={ "/persons/" (v.id) "/resident-id" } {
+                    input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+                    button.secondary type="submit" id="reveal-resident-id" title=(t(l, "person.reveal_note")) {
+                        (t(l, "person.reveal_resident_id"))
+                    }
+                }
+            }
+        }
+    }
     fn input(values: &Values, _errors: &mut Vec<FieldError>) -> PersonInput {
         PersonInput {
             full_name: forms::text(values, "full_name"),
@@ -696,4 +722,46 @@ impl Kind for Persons {
     async fn update(s: &Services, a: &Actor, id: i64, i: &PersonInput) -> Result<PersonView> {
         s.update_person(a, id, i).await
     }
+}
+
+/// The whole resident id number of a person, on the explicit action of a
+/// reader who may reveal it (the service decides and writes the audit
+/// entry); the page is not to be stored.
+async fn reveal_resident_id(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let l = viewer.locale;
+    let revealed = state
+        .services
+        .reveal_resident_id(actor, id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let view = state
+        .services
+        .get_person(actor, id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let body = html! {
+        h1 { (view.full_name) }
+        section.card {
+            dl.facts {
+                dt { (t(l, "person.resident_id_full")) }
+                dd id="revealed-resident-id" { (revealed.resident_id) }
+            }
+        }
+        p.notice role="status" id="reveal-audited" { (t(l, "person.revealed_note")) }
+        div.actions {
+            a.button.secondary href={ "/persons/" (id) } { (t(l, "form.back")) }
+        }
+    };
+    Ok((
+        [(header::CACHE_CONTROL, "private, no-store")],
+        page(&viewer, &view.full_name, body),
+    )
+        .into_response())
 }
