@@ -387,7 +387,11 @@ async fn run_task(w: &World, task: usize, ops: Vec<Op>) -> Vec<(Op, Answer)> {
     let mut answers = Vec::with_capacity(ops.len());
     for (i, op) in ops.into_iter().enumerate() {
         // Alternate the two processes, so groups of both interleave.
-        let s = if (task + i).is_multiple_of(2) { &w.s } else { &w.other };
+        let s = if (task + i).is_multiple_of(2) {
+            &w.s
+        } else {
+            &w.other
+        };
         let answer = perform(w, s, &op, &booked, &leased).await;
         match &answer {
             Answer::Booked { id, .. } => booked.push(*id),

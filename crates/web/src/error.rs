@@ -130,6 +130,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "use_not_disputed"
         | "dispute_already_resolved" => StatusCode::CONFLICT,
         "not_a_provider" => StatusCode::FORBIDDEN,
+        "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         code if SPACES_CONFLICTS.contains(&code) => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -301,14 +302,29 @@ fn service_problem(err: &ServiceError) -> Problem {
             }
             problem
         }
+        ServiceError::Unavailable(_) => Problem {
+            code: "unavailable",
+            fields: Vec::new(),
+            retry_after_secs: Some(RETRY_AFTER_UNAVAILABLE_SECS),
+        },
         err => plain(err.code()),
     }
 }
 
+/// What a 503 asks the client to wait before trying again: a few acquire
+/// timeouts, so a retry does not find the outage it just met.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if let WebError::Service(ServiceError::Internal(cause)) = &self {
-            tracing::error!(error = %cause, "internal error");
+        match &self {
+            WebError::Service(ServiceError::Internal(cause)) => {
+                tracing::error!(error = %cause, "internal error");
+            }
+            WebError::Service(ServiceError::Unavailable(cause)) => {
+                tracing::warn!(error = %cause, "database unavailable");
+            }
+            _ => {}
         }
         let problem = self.problem();
         let mut response = status_of(problem.code).into_response();
@@ -506,6 +522,7 @@ mod tests {
                 code: "conflict_of_interest",
                 field: None,
             },
+            ServiceError::Unavailable("pool timed out".into()),
             ServiceError::Taken {
                 code: "instrument_slot_taken",
                 field: "start",
