@@ -46,6 +46,17 @@ pub enum WebError {
         field: String,
         problem: Option<String>,
     },
+    /// A query parameter, the path or a body field breaks a rule every
+    /// input meets (`crate::input`); `code` is `invalid_query`,
+    /// `invalid_path` or `invalid_body`.
+    #[error("{code} at {}: {}", error.field, error.code)]
+    InvalidField {
+        code: &'static str,
+        error: FieldError,
+    },
+    /// Line `line` of a JSON Lines body is longer than `max` bytes.
+    #[error("line {line} is longer than {max} bytes")]
+    LineTooLong { line: usize, max: usize },
     /// A path parameter does not parse as `expected` (say, `i64`).
     #[error("invalid path parameter {field}: expected {expected}")]
     InvalidPath { field: String, expected: String },
@@ -92,7 +103,7 @@ pub fn status_of(code: &str) -> StatusCode {
         "validation_failed" | "invalid_body" | "invalid_query" => StatusCode::UNPROCESSABLE_ENTITY,
         "malformed_json" | "invalid_path" => StatusCode::BAD_REQUEST,
         "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large" | "line_too_long" => StatusCode::PAYLOAD_TOO_LARGE,
         "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
         "forbidden" | "csrf_failed" | "conflict_of_interest" => StatusCode::FORBIDDEN,
         "not_found" => StatusCode::NOT_FOUND,
@@ -168,6 +179,20 @@ impl WebError {
                     field.clone(),
                     type_code(expected).unwrap_or("not_accepted"),
                 )],
+                retry_after_secs: None,
+            },
+            WebError::InvalidField { code, error } => Problem {
+                code,
+                fields: vec![error.clone()],
+                retry_after_secs: None,
+            },
+            WebError::LineTooLong { line, max } => Problem {
+                code: "line_too_long",
+                fields: vec![
+                    FieldError::new("body", "line_too_long")
+                        .with("line", line)
+                        .with("max", max),
+                ],
                 retry_after_secs: None,
             },
             WebError::UnsupportedMediaType => plain("unsupported_media_type"),

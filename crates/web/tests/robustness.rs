@@ -4,7 +4,7 @@
 //! is half written.
 
 use opcity_domain::Role;
-use opcity_testkit::{TestApp, TestDb, postgres_url};
+use opcity_testkit::{TestApp, TestDb, each_backend, postgres_url};
 use reqwest::StatusCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,4 +121,153 @@ async fn database_outage_is_answered_503_quickly() {
 
     app.stop().await;
     db.cleanup().await;
+}
+
+async fn problem(response: reqwest::Response) -> (StatusCode, serde_json::Value) {
+    let status = response.status();
+    let body = response.json().await.unwrap_or_default();
+    (status, body)
+}
+
+/// Finding 7: out-of-range dates and control characters are 422 problems
+/// naming the field, on both backends, and write nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_dates_and_control_characters_are_field_errors() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        app.account("admin", Role::MunicipalAdmin, None).await;
+        let admin = app.sign_in("admin").await;
+        let entries = app.services.verify_audit_log().await.unwrap().entries;
+
+        let gets = [
+            ("/api/v1/instruments/3/day?date=-262143-01-01", "date"),
+            ("/api/v1/housing/occupancy?on=-262143-01-01", "on"),
+            (
+                "/api/v1/disbursements?from=-262143-01-01&to=-262143-01-01",
+                "from",
+            ),
+            ("/api/v1/persons?q=a%00b", "q"),
+            ("/api/v1/persons?q=%1B%5B31m", "q"),
+            ("/api/v1/parameters/x?at=%2B262142-12-31", "at"),
+        ];
+        for (path, field) in gets {
+            let (status, body) = problem(admin.http.get(app.url(path)).send().await.unwrap()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
+            assert_eq!(body["code"], "invalid_query", "{path}: {body}");
+            assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
+        }
+
+        let session = reqwest::Client::new()
+            .post(app.url("/api/v1/session"))
+            .header("accept-language", "en")
+            .json(&serde_json::json!({ "username": "ad\u{0}min", "password": "x" }))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = problem(session).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["code"], "invalid_body", "{body}");
+        assert_eq!(body["errors"][0]["field"], "username", "{body}");
+        assert_eq!(body["errors"][0]["code"], "control_character", "{body}");
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("Control characters")),
+            "{body}"
+        );
+
+        let created = admin
+            .http
+            .post(app.url("/api/v1/persons"))
+            .json(&serde_json::json!({ "full_name": "张\u{0}三", "district": "nanshan" }))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = problem(created).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "full_name", "{body}");
+        let born = admin
+            .http
+            .post(app.url("/api/v1/persons"))
+            .json(&serde_json::json!({
+                "full_name": "张三", "district": "nanshan", "birth_date": "-262143-01-01"
+            }))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = problem(born).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "birth_date", "{body}");
+        assert_eq!(body["errors"][0]["code"], "date_outside_range", "{body}");
+
+        // A form of the portal, and a path.
+        let form = admin
+            .http
+            .post(app.url("/login"))
+            .form(&[("username", "a\u{0}b"), ("password", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(form.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let path = admin
+            .http
+            .get(app.url("/api/v1/programmes/a%00b"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(path.status(), StatusCode::BAD_REQUEST);
+
+        let after = app.services.verify_audit_log().await.unwrap().entries;
+        assert_eq!(after, entries, "nothing is written");
+        app.stop().await;
+    })
+    .await;
+}
+
+/// Finding 6: a batch line longer than the limit is refused with a problem
+/// naming it, and is never read whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_batch_line_is_refused_naming_it() {
+    let db = TestDb::sqlite().await;
+    let app = TestApp::spawn(&db).await;
+    app.account("admin", Role::MunicipalAdmin, None).await;
+    let admin = app.sign_in("admin").await;
+    let body = format!(
+        "{}\n{}\n",
+        r#"{"person":{"id":"p1"}}"#,
+        "a".repeat(opcity_policy::batch::MAX_LINE + 100)
+    );
+    let response = admin
+        .http
+        .post(app.url("/api/v1/eligibility/batch"))
+        .header("content-type", "application/x-ndjson")
+        .header("accept-language", "en")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = problem(response).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
+    assert_eq!(body["code"], "line_too_long", "{body}");
+    assert_eq!(body["errors"][0]["params"]["line"], "2", "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("Line 2")),
+        "{body}"
+    );
+
+    // Lines within the limit still stream results.
+    let fine = admin
+        .http
+        .post(app.url("/api/v1/eligibility/batch"))
+        .header("content-type", "application/x-ndjson")
+        .body("{\"person\":{\"id\":\"p1\"}}\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fine.status(), StatusCode::OK);
+    let text = fine.text().await.unwrap();
+    assert!(text.contains("\"p1\""), "{text}");
+    app.stop().await;
 }
