@@ -7,7 +7,7 @@
 //!   person types needs the others (`control_character`);
 //! - a value that reads as a civil date (`YYYY-MM-DD`, or an instant) lies
 //!   within [`opcity_domain::civil_date::MIN_DATE`]`..=`[`MAX_DATE`]
-//!   (`date_outside_range`), so date arithmetic downstream cannot overflow.
+//!   (`out_of_range` with `min` and `max`), so date arithmetic downstream cannot overflow.
 //!
 //! It checks the query string (every parameter, by name), the path, and
 //! JSON and form bodies (every string value, named by its path, e.g.
@@ -40,7 +40,7 @@ pub fn check_text(field: &str, value: &str) -> Result<(), FieldError> {
     if let Some(date) = date_in(value)
         && !in_range(date)
     {
-        return Err(FieldError::new(field, "date_outside_range")
+        return Err(FieldError::new(field, "out_of_range")
             .with("min", MIN_DATE)
             .with("max", MAX_DATE));
     }
@@ -310,7 +310,7 @@ mod tests {
             "0200-01-01T09:00:00+08:00",
         ] {
             let error = check_text("d", bad).unwrap_err();
-            assert_eq!(error.code, "date_outside_range", "{bad}");
+            assert_eq!(error.code, "out_of_range", "{bad}");
         }
     }
 

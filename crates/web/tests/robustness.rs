@@ -135,12 +135,29 @@ async fn problem(response: reqwest::Response) -> (StatusCode, serde_json::Value)
 async fn bad_dates_and_control_characters_are_field_errors() {
     each_backend(async |db| {
         let app = TestApp::spawn(db).await;
-        app.account("admin", Role::MunicipalAdmin, None).await;
-        let admin = app.sign_in("admin").await;
+        // The demo data has instrument 3 and housing, as the review had.
+        app.services.load_demo(14).await.unwrap();
+        app.account("tester", Role::MunicipalAdmin, None).await;
+        let admin = app.sign_in("tester").await;
         let entries = app.services.verify_audit_log().await.unwrap().entries;
 
+        let listed: serde_json::Value = admin
+            .http
+            .get(app.url("/api/v1/instruments"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let instruments = listed
+            .as_array()
+            .or_else(|| listed["items"].as_array())
+            .unwrap_or_else(|| panic!("{listed}"));
+        let instrument = instruments[0]["id"].as_i64().unwrap();
+        let day = format!("/api/v1/instruments/{instrument}/day?date=-262143-01-01");
         let gets = [
-            ("/api/v1/instruments/3/day?date=-262143-01-01", "date"),
+            (day.as_str(), "date"),
             ("/api/v1/housing/occupancy?on=-262143-01-01", "on"),
             (
                 "/api/v1/disbursements?from=-262143-01-01&to=-262143-01-01",
@@ -198,7 +215,7 @@ async fn bad_dates_and_control_characters_are_field_errors() {
         let (status, body) = problem(born).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["errors"][0]["field"], "birth_date", "{body}");
-        assert_eq!(body["errors"][0]["code"], "date_outside_range", "{body}");
+        assert_eq!(body["errors"][0]["code"], "out_of_range", "{body}");
 
         // A form of the portal, and a path.
         let form = admin
