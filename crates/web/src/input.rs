@@ -13,8 +13,9 @@
 //! JSON and form bodies (every string value, named by its path, e.g.
 //! `person.full_name` or `ops[2].note`). A refusal is a 422 problem naming
 //! the field (`invalid_query` or `invalid_body`), before any handler runs,
-//! so nothing is written. Multipart uploads and the JSON Lines batch (whose
-//! cases never reach the database) are checked where they are read.
+//! so nothing is written. Multipart uploads are checked where they are
+//! read (`crate::upload::read_upload`: the file's name and every text part);
+//! the JSON Lines batch's cases never reach the database.
 
 use crate::AppState;
 use crate::error::WebError;

@@ -234,6 +234,27 @@ async fn bad_dates_and_control_characters_are_field_errors() {
             .unwrap();
         assert_eq!(path.status(), StatusCode::BAD_REQUEST);
 
+        // A multipart upload's text parts (a control character in the file's
+        // name is refused by the multipart parser itself).
+        let part = reqwest::multipart::Part::bytes(opcity_testkit::TINY_PDF.to_vec())
+            .file_name("a.pdf")
+            .mime_str("application/pdf")
+            .unwrap();
+        let form = reqwest::multipart::Form::new()
+            .text("evidence", "identity\u{0}card")
+            .part("file", part);
+        let uploaded = admin
+            .http
+            .post(app.url("/api/v1/applications/1/documents"))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = problem(uploaded).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(body["errors"][0]["field"], "evidence", "{body}");
+        assert_eq!(body["errors"][0]["code"], "control_character", "{body}");
+
         let after = app.services.verify_audit_log().await.unwrap().entries;
         assert_eq!(after, entries, "nothing is written");
         app.stop().await;
