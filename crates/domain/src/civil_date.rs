@@ -6,6 +6,21 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Utc};
 
+/// The earliest civil date the platform accepts from anyone (the registry's
+/// birth dates start here too).
+pub const MIN_DATE: NaiveDate = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+
+/// The latest civil date the platform accepts from anyone: far beyond any
+/// programme, lease or booking, and far enough inside what chrono and both
+/// databases represent that arithmetic on it (a day's start in UTC, a lease
+/// of years) cannot overflow.
+pub const MAX_DATE: NaiveDate = NaiveDate::from_ymd_opt(2999, 12, 31).expect("a valid date");
+
+/// Whether `date` lies in [`MIN_DATE`]`..=`[`MAX_DATE`].
+pub fn in_range(date: NaiveDate) -> bool {
+    (MIN_DATE..=MAX_DATE).contains(&date)
+}
+
 /// The Asia/Shanghai offset (UTC+8, no DST since 1991).
 pub fn shanghai() -> FixedOffset {
     FixedOffset::east_opt(8 * 3600).expect("UTC+8 is a valid offset")
@@ -42,6 +57,13 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_accepted_range_is_bounded() {
+        assert!(in_range(d("1900-01-01")) && in_range(d("2999-12-31")));
+        assert!(!in_range(d("1899-12-31")) && !in_range(d("3000-01-01")));
+        assert!(!in_range(NaiveDate::MIN) && !in_range(NaiveDate::MAX));
     }
 
     #[test]

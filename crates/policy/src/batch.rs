@@ -14,10 +14,22 @@ use crate::write;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 
 /// Cases read, evaluated and written per step.
 pub const CHUNK: usize = 4096;
+
+/// The longest line of JSON Lines accepted, its newline included: a case is
+/// a few KB, so this is far beyond any real one. A longer line stops the
+/// batch with [`BatchError::LineTooLong`] as soon as this much of it has
+/// been read; it is never held whole.
+pub const MAX_LINE: usize = 64 * 1024;
+
+/// Input bytes one chunk holds at most, besides its last line: with
+/// [`MAX_LINE`] this bounds memory whatever the input (two chunks are held,
+/// the one evaluated and the one read meanwhile). Real cases fill
+/// [`CHUNK`] cases long before this.
+const CHUNK_BYTES: usize = 16 * 1024 * 1024;
 
 /// Cases one rayon task serializes into a single buffer: large enough to
 /// amortise the task, small enough to balance two cores.
@@ -34,6 +46,9 @@ pub enum BatchError {
         column: usize,
         message: String,
     },
+    /// Line `line` (1-based) is longer than `max` bytes.
+    #[error("line {line} is longer than {max} bytes")]
+    LineTooLong { line: usize, max: usize },
 }
 
 impl BatchError {
@@ -41,6 +56,7 @@ impl BatchError {
         match self {
             BatchError::Io(_) => "io",
             BatchError::NotJson { .. } => "not_json",
+            BatchError::LineTooLong { .. } => "line_too_long",
         }
     }
 }
@@ -305,7 +321,7 @@ pub fn evaluate_jsonl<R: BufRead + Send, W: Write>(
                 &mut on_failure,
             )?;
             progress(summary.cases);
-            return Err(e.into());
+            return Err(e);
         }
         progress(summary.cases);
     }
@@ -345,13 +361,25 @@ struct LineReader {
 }
 
 impl LineReader {
-    /// Refills `lines` with up to [`CHUNK`] non-blank lines.
-    fn fill(&mut self, input: &mut impl BufRead, lines: &mut Lines) -> io::Result<()> {
+    /// Refills `lines` with up to [`CHUNK`] non-blank lines (fewer when
+    /// they pass [`CHUNK_BYTES`]), each at most [`MAX_LINE`] bytes.
+    fn fill(&mut self, input: &mut impl BufRead, lines: &mut Lines) -> Result<(), BatchError> {
         lines.text.clear();
         lines.cases.clear();
-        while lines.cases.len() < CHUNK {
+        while lines.cases.len() < CHUNK && lines.text.len() < CHUNK_BYTES {
             let start = lines.text.len();
-            if input.read_line(&mut lines.text)? == 0 {
+            // Reads through the input's own buffer, stopping one byte past
+            // the limit: the check costs no copy and no more memory.
+            let mut bounded = input.by_ref().take(MAX_LINE as u64 + 1);
+            let read = bounded.read_line(&mut lines.text);
+            if bounded.limit() == 0 {
+                lines.text.truncate(start);
+                return Err(BatchError::LineTooLong {
+                    line: self.line + 1,
+                    max: MAX_LINE,
+                });
+            }
+            if read? == 0 {
                 break;
             }
             self.line += 1;

@@ -80,6 +80,10 @@ pub enum ServiceError {
         index: usize,
         error: Box<ServiceError>,
     },
+    /// The database could not be reached in time; nothing was written and
+    /// the request may be tried again shortly. The cause is for the log.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -97,6 +101,7 @@ impl ServiceError {
             ServiceError::Conflict { code, .. } => code,
             ServiceError::Taken { code, .. } => code,
             ServiceError::InBatch { error, .. } => error.code(),
+            ServiceError::Unavailable(_) => "unavailable",
             ServiceError::Internal(_) => "internal",
         }
     }
@@ -123,6 +128,7 @@ impl From<StoreError> for ServiceError {
                 code: CONTENTION,
                 field: None,
             },
+            StoreError::Unavailable(cause) => ServiceError::Unavailable(cause),
             other => ServiceError::Internal(Box::new(other)),
         }
     }

@@ -20,6 +20,11 @@ pub enum StoreError {
     /// is the remedy.
     #[error("transient conflict with a concurrent transaction: {0}")]
     Contention(String),
+    /// The database could not be reached: no connection within the acquire
+    /// timeout, or the connection failed (refused, reset, closed). Nothing
+    /// was written; the request may be tried again later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("unsupported database URL `{0}` (use sqlite://FILE or postgres://…)")]
     UnsupportedUrl(String),
     #[error("database error: {0}")]
@@ -61,8 +66,28 @@ fn contention_detail(err: &DbErr) -> Option<String> {
         .then(|| db.message().to_owned())
 }
 
+/// Whether the database could not be reached at all (rather than refusing
+/// a statement): the pool timed out or was closed, or the connection failed.
+fn unavailable_detail(err: &DbErr) -> Option<String> {
+    use sea_orm::sqlx::Error as Sqlx;
+    let reachable = match err {
+        DbErr::ConnectionAcquire(_) => false,
+        DbErr::Conn(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Exec(sea_orm::RuntimeErr::SqlxError(e))
+        | DbErr::Query(sea_orm::RuntimeErr::SqlxError(e)) => !matches!(
+            e.as_ref(),
+            Sqlx::Io(_) | Sqlx::Tls(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed
+        ),
+        _ => true,
+    };
+    (!reachable).then(|| err.to_string())
+}
+
 impl From<DbErr> for StoreError {
     fn from(err: DbErr) -> Self {
+        if let Some(detail) = unavailable_detail(&err) {
+            return StoreError::Unavailable(detail);
+        }
         if let Some(detail) = overlap_detail(&err) {
             return StoreError::Overlap(detail);
         }

@@ -121,6 +121,22 @@ impl ConnectionTrait for WriteTx {
     }
 }
 
+/// How long a request waits for a PostgreSQL connection before the store
+/// answers [`StoreError::Unavailable`]: long enough for a busy pool to hand
+/// one over, short enough that an outage is answered (503) rather than
+/// hung on. Opening a connection counts against it too, so a server that
+/// accepts and never replies fails as fast.
+pub const POSTGRES_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(3);
+
+fn acquire_timeout(backend: Backend) -> Duration {
+    match backend {
+        // A local file has no outage; writers queue on the writer turn,
+        // not on the pool.
+        Backend::Sqlite => Duration::from_secs(30),
+        Backend::Postgres => POSTGRES_ACQUIRE_TIMEOUT,
+    }
+}
+
 impl Store {
     /// Connects without migrating. SQLite files are created when missing and
     /// opened in WAL mode with foreign keys enforced.
@@ -130,7 +146,7 @@ impl Store {
         let mut options = ConnectOptions::new(url.to_owned());
         options
             .sqlx_logging(false)
-            .acquire_timeout(Duration::from_secs(30))
+            .acquire_timeout(acquire_timeout(backend))
             .max_connections(match backend {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 32,

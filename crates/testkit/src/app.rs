@@ -31,7 +31,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(db: &TestDb, config: WebConfig) -> TestApp {
-        let services = crate::services(db);
+        Self::spawn_services(crate::services(db), config).await
+    }
+
+    /// Starts the server over `services` (say, over a store of its own).
+    pub async fn spawn_services(services: Services, config: WebConfig) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");

@@ -190,6 +190,16 @@ pub fn services_with_key(db: &TestDb, store: Store, key: &str) -> opcity_service
     opcity_services::Services::new(store, key, shenzhen_pack()).with_documents(documents)
 }
 
+/// Services over `db` reached at `url` instead of `db.url` (say, through a
+/// proxy that a test can cut), with a fresh data key.
+pub async fn services_at(db: &TestDb, url: &str) -> opcity_services::Services {
+    let store = Store::connect(url)
+        .await
+        .expect("connect to the test database");
+    let key = opcity_services::crypto::DataKey::generate_base64();
+    services_with_key(db, store, &key)
+}
+
 /// Two deployments' worth of services over `db` with one data key, as two
 /// processes would have: each with its own connection pool and its own
 /// group committers, so their groups interleave.

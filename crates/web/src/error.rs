@@ -46,6 +46,17 @@ pub enum WebError {
         field: String,
         problem: Option<String>,
     },
+    /// A query parameter, the path or a body field breaks a rule every
+    /// input meets (`crate::input`); `code` is `invalid_query`,
+    /// `invalid_path` or `invalid_body`.
+    #[error("{code} at {}: {}", error.field, error.code)]
+    InvalidField {
+        code: &'static str,
+        error: FieldError,
+    },
+    /// Line `line` of a JSON Lines body is longer than `max` bytes.
+    #[error("line {line} is longer than {max} bytes")]
+    LineTooLong { line: usize, max: usize },
     /// A path parameter does not parse as `expected` (say, `i64`).
     #[error("invalid path parameter {field}: expected {expected}")]
     InvalidPath { field: String, expected: String },
@@ -92,7 +103,7 @@ pub fn status_of(code: &str) -> StatusCode {
         "validation_failed" | "invalid_body" | "invalid_query" => StatusCode::UNPROCESSABLE_ENTITY,
         "malformed_json" | "invalid_path" => StatusCode::BAD_REQUEST,
         "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "payload_too_large" => StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large" | "line_too_long" => StatusCode::PAYLOAD_TOO_LARGE,
         "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
         "forbidden" | "csrf_failed" | "conflict_of_interest" => StatusCode::FORBIDDEN,
         "not_found" => StatusCode::NOT_FOUND,
@@ -130,6 +141,7 @@ pub fn status_of(code: &str) -> StatusCode {
         | "use_not_disputed"
         | "dispute_already_resolved" => StatusCode::CONFLICT,
         "not_a_provider" => StatusCode::FORBIDDEN,
+        "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
         code if SPACES_CONFLICTS.contains(&code) => StatusCode::CONFLICT,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
@@ -167,6 +179,20 @@ impl WebError {
                     field.clone(),
                     type_code(expected).unwrap_or("not_accepted"),
                 )],
+                retry_after_secs: None,
+            },
+            WebError::InvalidField { code, error } => Problem {
+                code,
+                fields: vec![error.clone()],
+                retry_after_secs: None,
+            },
+            WebError::LineTooLong { line, max } => Problem {
+                code: "line_too_long",
+                fields: vec![
+                    FieldError::new("body", "line_too_long")
+                        .with("line", line)
+                        .with("max", max),
+                ],
                 retry_after_secs: None,
             },
             WebError::UnsupportedMediaType => plain("unsupported_media_type"),
@@ -301,14 +327,29 @@ fn service_problem(err: &ServiceError) -> Problem {
             }
             problem
         }
+        ServiceError::Unavailable(_) => Problem {
+            code: "unavailable",
+            fields: Vec::new(),
+            retry_after_secs: Some(RETRY_AFTER_UNAVAILABLE_SECS),
+        },
         err => plain(err.code()),
     }
 }
 
+/// What a 503 asks the client to wait before trying again: a few acquire
+/// timeouts, so a retry does not find the outage it just met.
+pub const RETRY_AFTER_UNAVAILABLE_SECS: u64 = 5;
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
-        if let WebError::Service(ServiceError::Internal(cause)) = &self {
-            tracing::error!(error = %cause, "internal error");
+        match &self {
+            WebError::Service(ServiceError::Internal(cause)) => {
+                tracing::error!(error = %cause, "internal error");
+            }
+            WebError::Service(ServiceError::Unavailable(cause)) => {
+                tracing::warn!(error = %cause, "database unavailable");
+            }
+            _ => {}
         }
         let problem = self.problem();
         let mut response = status_of(problem.code).into_response();
@@ -506,6 +547,7 @@ mod tests {
                 code: "conflict_of_interest",
                 field: None,
             },
+            ServiceError::Unavailable("pool timed out".into()),
             ServiceError::Taken {
                 code: "instrument_slot_taken",
                 field: "start",

@@ -13,6 +13,7 @@ pub mod api;
 pub mod error;
 pub mod extract;
 pub mod i18n;
+pub mod input;
 mod metrics_layer;
 mod ops;
 pub mod pages;
@@ -79,6 +80,10 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::applications::upload_routes(upload_limit))
         .merge(pages::routes())
         .merge(ops::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            input::guard,
+        ))
         .layer(axum::middleware::from_fn(error::render_problems))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(metrics_layer::track))

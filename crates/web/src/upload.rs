@@ -53,6 +53,15 @@ fn malformed(err: &MultipartError) -> WebError {
     ServiceError::invalid("file", "malformed_upload").into()
 }
 
+/// The rules every input meets (`crate::input`), for a part's text or the
+/// file's name: multipart bodies are read here rather than by the guard.
+fn checked(field: &str, text: &str) -> Result<(), WebError> {
+    crate::input::check_text(field, text).map_err(|error| WebError::InvalidField {
+        code: "invalid_body",
+        error,
+    })
+}
+
 /// Reads the body, keeping at most `limit` bytes of the file.
 pub async fn read_upload(
     mut multipart: Multipart,
@@ -63,6 +72,7 @@ pub async fn read_upload(
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let file_name = field.file_name().unwrap_or_default().to_owned();
+            checked("file", &file_name)?;
             let mut content = BytesMut::new();
             while let Some(chunk) = field.chunk().await.map_err(|e| {
                 if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -87,6 +97,7 @@ pub async fn read_upload(
             }
             let text = String::from_utf8(text)
                 .map_err(|_| WebError::from(ServiceError::invalid(name.clone(), "not_text")))?;
+            checked(&name, &text)?;
             upload.fields.insert(name, text);
         }
     }

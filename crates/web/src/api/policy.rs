@@ -14,8 +14,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
-use futures::TryStreamExt;
-use opcity_policy::{Detail, Pack};
+use futures::{StreamExt, TryStreamExt};
+use opcity_policy::{BatchError, Detail, Pack};
 use opcity_services::policy::{Catalogue, PackRef, ParameterInfo, ProgrammeInfo};
 use std::io::{BufReader, BufWriter, Write};
 use tokio_util::io::{StreamReader, SyncIoBridge};
@@ -139,13 +139,20 @@ pub async fn eligibility(
     Ok((pack_header(&pack), Json(result)))
 }
 
+/// What the batch engine sends towards the response: output bytes, or why
+/// it stopped.
+enum Piece {
+    Data(Bytes),
+    Failed(BatchError),
+}
+
 /// Sends written bytes to the response body as they are produced.
-struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>);
+struct ChannelWriter(tokio::sync::mpsc::Sender<Piece>);
 
 impl Write for ChannelWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.0
-            .blocking_send(Ok(Bytes::copy_from_slice(buf)))
+            .blocking_send(Piece::Data(Bytes::copy_from_slice(buf)))
             .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client went away"))?;
         Ok(buf.len())
     }
@@ -157,11 +164,14 @@ impl Write for ChannelWriter {
 
 /// Evaluates NDJSON cases (one a line) and streams NDJSON results in input
 /// order; a bad case gets `{ "id", "error": { "field", "problem" } }` in its
-/// place. Memory stays bounded whatever the size (signed-in clients only).
+/// place. Memory stays bounded whatever the size (signed-in clients only): a
+/// line may be at most 64 KiB; a longer one stops the batch, with a 413
+/// `line_too_long` problem naming the line when nothing was sent yet, else
+/// with an error line ending the stream.
 #[utoipa::path(post, path = "/api/v1/eligibility/batch", tag = "policy", params(EvalParams),
     request_body(content = String, content_type = "application/x-ndjson", description = "One case a line"),
     responses((status = 200, content_type = "application/x-ndjson", body = String, description = "One result a line"),
-        (status = 401, body = ProblemDoc)))]
+        (status = 401, body = ProblemDoc), (status = 413, body = ProblemDoc)))]
 pub async fn eligibility_batch(
     State(state): State<AppState>,
     ApiActor(_actor): ApiActor,
@@ -181,8 +191,37 @@ pub async fn eligibility_batch(
     tokio::task::spawn_blocking(move || {
         run_batch(&pack, as_of, detail, SyncIoBridge::new(input), tx)
     });
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    let mut rx = rx;
+    // The first piece decides the status: a batch refused before any output
+    // is a problem; later failures can only end the stream.
+    let first = match rx.recv().await {
+        Some(Piece::Failed(BatchError::LineTooLong { line, max })) => {
+            return Err(WebError::LineTooLong { line, max });
+        }
+        first => first,
+    };
+    let pieces = futures::stream::unfold((first, rx), |(next, mut rx)| async move {
+        let piece = match next {
+            Some(piece) => piece,
+            None => rx.recv().await?,
+        };
+        Some((piece, (None, rx)))
+    });
+    let stream = pieces.flat_map(|piece| {
+        futures::stream::iter(match piece {
+            Piece::Data(bytes) => vec![Ok(bytes)],
+            // The status line is gone; end the stream with an error line
+            // the client can read, then fail the body.
+            Piece::Failed(err) => {
+                let line = serde_json::json!({
+                    "error": { "code": err.code(), "problem": err.to_string() }
+                });
+                vec![
+                    Ok(Bytes::from(format!("{line}\n"))),
+                    Err(std::io::Error::other(err.to_string())),
+                ]
+            }
+        })
     });
     let mut response = Body::from_stream(stream).into_response();
     response.headers_mut().insert(
@@ -198,7 +237,7 @@ fn run_batch(
     as_of: NaiveDate,
     detail: Detail,
     input: impl std::io::Read + Send,
-    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    tx: tokio::sync::mpsc::Sender<Piece>,
 ) {
     let errors = tx.clone();
     let writer = BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
@@ -210,13 +249,9 @@ fn run_batch(
         |_| {},
         |_| {},
     );
+    // The writer was dropped, so what was evaluated before is sent first.
     if let Err(err) = outcome {
-        // The status line is gone; end the stream with an error line the
-        // client can read, then fail the body.
         tracing::warn!(error = %err, "batch evaluation stopped");
-        let line =
-            serde_json::json!({ "error": { "code": err.code(), "problem": err.to_string() } });
-        let _ = errors.blocking_send(Ok(Bytes::from(format!("{line}\n"))));
-        let _ = errors.blocking_send(Err(std::io::Error::other(err.to_string())));
+        let _ = errors.blocking_send(Piece::Failed(err));
     }
 }
