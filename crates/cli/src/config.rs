@@ -26,6 +26,8 @@ pub struct Config {
     /// Behind a reverse proxy: take each client's address from the
     /// right-most `X-Forwarded-For` entry (sign-in throttling counts by it).
     pub trust_forwarded_for: bool,
+    /// The bearer token a metrics scraper sends; `/metrics` is off without it.
+    pub metrics_token: Option<String>,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
     /// The policy pack in force (reloaded on SIGHUP).
@@ -65,6 +67,7 @@ impl Default for Config {
             data_key_file: PathBuf::from("opcity.key"),
             secure_cookies: false,
             trust_forwarded_for: false,
+            metrics_token: None,
             body_limit_bytes: 1024 * 1024,
             pack_dir: PathBuf::from("policies/shenzhen-2026"),
             documents_url: "opcity-documents".to_owned(),

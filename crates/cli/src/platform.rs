@@ -191,6 +191,7 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
         opcity_web::WebConfig {
             secure_cookies: config.secure_cookies,
             trust_forwarded_for: config.trust_forwarded_for,
+            metrics_token: config.metrics_token.clone(),
             body_limit: config.body_limit_bytes,
             mail_enabled: mailer.is_some(),
         },

@@ -12,6 +12,7 @@
 pub mod api;
 pub mod error;
 pub mod extract;
+mod headers;
 pub mod i18n;
 pub mod input;
 mod metrics_layer;
@@ -40,6 +41,9 @@ pub struct WebConfig {
     /// Take the client's address from the right-most `X-Forwarded-For`
     /// entry (set only behind a reverse proxy that adds it).
     pub trust_forwarded_for: bool,
+    /// The bearer token `/metrics` asks for; without one it is not served
+    /// (it names routes and their traffic).
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -49,6 +53,7 @@ impl Default for WebConfig {
             body_limit: 1024 * 1024,
             mail_enabled: false,
             trust_forwarded_for: false,
+            metrics_token: None,
         }
     }
 }
@@ -85,6 +90,7 @@ pub fn router(state: AppState) -> Router {
             input::guard,
         ))
         .layer(axum::middleware::from_fn(error::render_problems))
+        .layer(axum::middleware::from_fn(headers::secure))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(metrics_layer::track))
         .layer(TraceLayer::new_for_http())

@@ -439,10 +439,20 @@ async fn oversized_bodies_are_refused() {
     db.cleanup().await;
 }
 
+/// The token the metrics scraper of these tests sends.
+const METRICS_TOKEN: &str = "scrape-secret";
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn openapi_docs_health_and_metrics() {
     let db = opcity_testkit::TestDb::sqlite().await;
-    let app = TestApp::spawn(&db).await;
+    let app = TestApp::spawn_with(
+        &db,
+        opcity_web::WebConfig {
+            metrics_token: Some(METRICS_TOKEN.into()),
+            ..Default::default()
+        },
+    )
+    .await;
     let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
         .await
         .unwrap()
@@ -541,7 +551,21 @@ async fn openapi_docs_health_and_metrics() {
         reqwest::get(app.url("/readyz")).await.unwrap().status(),
         StatusCode::OK
     );
-    let metrics = reqwest::get(app.url("/metrics"))
+    // Metrics only for the scraper with the configured token.
+    let anonymous = reqwest::get(app.url("/metrics")).await.unwrap();
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    // Every response: no framing, this origin only, nothing cached.
+    let page = reqwest::get(app.url("/login")).await.unwrap();
+    let header = |name: &str| page.headers()[name].to_str().unwrap().to_owned();
+    assert!(header("content-security-policy").contains("frame-ancestors 'none'"));
+    assert!(header("content-security-policy").contains("default-src 'self'"));
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("cache-control"), "no-store");
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    let metrics = reqwest::Client::new()
+        .get(app.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
         .await
         .unwrap()
         .text()
