@@ -359,10 +359,16 @@ impl Services {
     }
 
     pub async fn get_person(&self, actor: &Actor, id: i64) -> Result<PersonView> {
-        let found = person::Entity::find_by_id(id)
+        let model = self.readable_person(actor, id).await?;
+        Ok(self.person_view_for(actor, &model))
+    }
+
+    /// The person `id`, once `actor` may read it.
+    async fn readable_person(&self, actor: &Actor, id: i64) -> Result<person::Model> {
+        let model = person::Entity::find_by_id(id)
             .one(self.store().db())
-            .await?;
-        let model = found.ok_or(ServiceError::NotFound { entity: "person" })?;
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "person" })?;
         let district = model.district.as_deref().and_then(|d| d.parse().ok());
         authorize(
             actor,
@@ -372,7 +378,7 @@ impl Services {
                 district,
             },
         )?;
-        Ok(self.person_view_for(actor, &model))
+        Ok(model)
     }
 
     pub async fn create_person(&self, actor: &Actor, input: &PersonInput) -> Result<PersonView> {
@@ -496,19 +502,8 @@ impl Services {
     /// (`person.reveal_resident_id`, holding the mask only), written before
     /// the number is returned; a refusal writes nothing.
     pub async fn reveal_resident_id(&self, actor: &Actor, id: i64) -> Result<RevealedResidentId> {
-        let model = person::Entity::find_by_id(id)
-            .one(self.store().db())
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "person" })?;
+        let model = self.readable_person(actor, id).await?;
         let district = model.district.as_deref().and_then(|d| d.parse().ok());
-        authorize(
-            actor,
-            Action::Read,
-            Resource::Person {
-                id: Some(id),
-                district,
-            },
-        )?;
         authorize(
             actor,
             Action::Read,
