@@ -5,7 +5,6 @@
 
 use chrono::Datelike;
 use opcity_domain::{District, Role};
-use opcity_services::accounts::NewAccount;
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput, Upload};
 use opcity_services::registry::enterprises::EnterpriseInput;
@@ -13,26 +12,9 @@ use opcity_services::registry::persons::PersonInput;
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::budget::reconcile;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use opcity_testkit::account;
 use opcity_testkit::each_backend;
 use std::collections::HashMap;
-
-async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
-    let v = s
-        .create_account(
-            None,
-            NewAccount {
-                username: name.into(),
-                display_name: name.into(),
-                password: "correct horse battery".into(),
-                role,
-                district,
-                locale: "en".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.system_actor(v.id).await.unwrap()
-}
 
 /// A young AI founder in Nanshan with a company, signed in.
 async fn founder(s: &Services, admin: &Actor, name: &str, uscc: &str) -> Actor {

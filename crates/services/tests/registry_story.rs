@@ -8,31 +8,14 @@ use opcity_services::registry::communities::CommunityInput;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::registry::{ListFilter, Paging};
-use opcity_services::{Actor, ServiceError, Services};
+use opcity_services::{ServiceError, Services};
 use opcity_store::entity::{enterprise, person};
 use opcity_store::sea_orm::{EntityTrait, PaginatorTrait};
+use opcity_testkit::account;
 use opcity_testkit::{TestDb, each_backend};
 
 fn services(db: &TestDb) -> Services {
     opcity_testkit::services(db)
-}
-
-async fn account(s: &Services, username: &str, role: Role, district: Option<District>) -> Actor {
-    let view = s
-        .create_account(
-            None,
-            NewAccount {
-                username: username.into(),
-                display_name: username.into(),
-                password: "correct horse battery".into(),
-                role,
-                district,
-                locale: "en".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.system_actor(view.id).await.unwrap()
 }
 
 fn community(district: &str, area: i64) -> CommunityInput {

@@ -7,12 +7,12 @@
 //! to those who need it, and each reveal is an audit entry.
 
 use opcity_domain::{District, Role};
-use opcity_services::accounts::NewAccount;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::registry::{ListFilter, Paging};
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::Backend;
 use opcity_store::sea_orm::{ConnectionTrait, Statement};
+use opcity_testkit::account;
 use opcity_testkit::{TestDb, each_backend};
 
 /// A valid number of a person born 1988-06-12, registered in Nanshan (440305).
@@ -20,24 +20,6 @@ const NUMBER: &str = "44030519880612101X";
 const REGION: &str = "440305";
 const BIRTH_DIGITS: &str = "19880612";
 const TAIL: &str = "101X";
-
-async fn account(s: &Services, username: &str, role: Role, district: Option<District>) -> Actor {
-    let view = s
-        .create_account(
-            None,
-            NewAccount {
-                username: username.into(),
-                display_name: username.into(),
-                password: "correct horse battery".into(),
-                role,
-                district,
-                locale: "en".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.system_actor(view.id).await.unwrap()
-}
 
 struct Cast {
     admin: Actor,
