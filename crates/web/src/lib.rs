@@ -85,6 +85,7 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::applications::upload_routes(upload_limit))
         .merge(pages::routes())
         .merge(ops::routes())
+        .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             input::guard,
@@ -96,6 +97,20 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(CatchPanicLayer::new())
         .with_state(state)
+}
+
+/// No route: a problem document under `/api/`, the portal's "not found"
+/// page elsewhere.
+async fn not_found(
+    uri: axum::http::Uri,
+    viewer: Result<extract::Viewer, error::WebError>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let missing = opcity_services::ServiceError::NotFound { entity: "route" };
+    match viewer {
+        Ok(viewer) if !uri.path().starts_with("/api/") => viewer.fail(missing).into_response(),
+        _ => error::WebError::from(missing).into_response(),
+    }
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets

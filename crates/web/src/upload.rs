@@ -71,6 +71,11 @@ pub async fn read_upload(
     while let Some(mut field) = multipart.next_field().await.map_err(|e| malformed(&e))? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
+            // One document per upload: a second file part is refused, not
+            // silently kept in place of the first.
+            if upload.file.is_some() {
+                return Err(ServiceError::invalid("file", "one_file_only").into());
+            }
             let file_name = field.file_name().unwrap_or_default().to_owned();
             checked("file", &file_name)?;
             let mut content = BytesMut::new();
@@ -91,7 +96,10 @@ pub async fn read_upload(
             let mut text = Vec::new();
             while let Some(chunk) = field.chunk().await.map_err(|e| malformed(&e))? {
                 if text.len() + chunk.len() > MAX_TEXT_FIELD {
-                    return Err(ServiceError::invalid(name, "too_long").into());
+                    return Err(ServiceError::Validation(vec![
+                        FieldError::new(name, "too_long").with("max", MAX_TEXT_FIELD),
+                    ])
+                    .into());
                 }
                 text.extend_from_slice(&chunk);
             }

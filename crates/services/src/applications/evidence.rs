@@ -246,13 +246,32 @@ fn sniff(content: &[u8]) -> Option<&'static str> {
         .map(|(allowed, _)| *allowed)
 }
 
-/// The file name as kept: its last path component, trimmed and bounded.
+/// The file name as kept: its last path component, trimmed. Refused when
+/// nothing names the file (empty, `.` or `..`), when it is longer than
+/// [`MAX_FILE_NAME_CHARS`], or when it holds control characters or
+/// direction marks (a right-to-left override shows `fdp.exe` as `exe.pdf`).
 fn clean_file_name(name: &str) -> Result<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    if base.is_empty() || base.chars().any(char::is_control) {
+    if base.is_empty() || base == "." || base == ".." || base.chars().any(char::is_control) {
         return Err(ServiceError::invalid("file_name", "invalid_file_name"));
     }
-    Ok(base.chars().take(MAX_FILE_NAME_CHARS).collect())
+    if base.chars().any(is_direction_mark) {
+        return Err(ServiceError::invalid(
+            "file_name",
+            "file_name_direction_marks",
+        ));
+    }
+    if base.chars().count() > MAX_FILE_NAME_CHARS {
+        return Err(ServiceError::Validation(vec![
+            FieldError::new("file_name", "too_long").with("max", MAX_FILE_NAME_CHARS),
+        ]));
+    }
+    Ok(base.to_owned())
+}
+
+/// Unicode's bidirectional formatting characters (UAX #9).
+fn is_direction_mark(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 fn open_to_applicant(app: &application::Model) -> Result<()> {
@@ -541,5 +560,10 @@ mod tests {
         assert_eq!(clean_file_name("../../etc/passwd").unwrap(), "passwd");
         assert!(clean_file_name("dir/").is_err());
         assert!(clean_file_name("a\u{0}b").is_err());
+        for refused in [".", "..", "dir/..", "photo\u{202E}fdp.exe"] {
+            assert!(clean_file_name(refused).is_err(), "{refused}");
+        }
+        assert!(clean_file_name(&"a".repeat(MAX_FILE_NAME_CHARS + 1)).is_err());
+        assert!(clean_file_name(&"a".repeat(MAX_FILE_NAME_CHARS)).is_ok());
     }
 }
