@@ -13,7 +13,9 @@ async fn unknown_routes_and_malformed_uploads_are_explained() {
     let db = TestDb::sqlite().await;
     let app = TestApp::spawn(&db).await;
 
-    let api = reqwest::get(app.url("/api/v1/no-such-thing")).await.unwrap();
+    let api = reqwest::get(app.url("/api/v1/no-such-thing"))
+        .await
+        .unwrap();
     assert_eq!(api.status(), StatusCode::NOT_FOUND);
     assert_eq!(
         api.headers()["content-type"].to_str().unwrap(),
@@ -64,7 +66,10 @@ async fn unknown_routes_and_malformed_uploads_are_explained() {
     let error = &problem["errors"][0];
     assert_eq!(error["code"], "too_long", "{problem}");
     let message = error["message"].as_str().unwrap();
-    assert!(message.contains("4096") && !message.contains('{'), "{message}");
+    assert!(
+        message.contains("4096") && !message.contains('{'),
+        "{message}"
+    );
 
     app.stop().await;
     db.cleanup().await;
