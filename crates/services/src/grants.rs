@@ -237,6 +237,7 @@ impl Services {
             source,
         } = grant;
         let excluded_by = self.excluded_by(programme)?;
+        let rule = self.rule(programme, &excluded_by);
         let row = store_grants::NewGrant {
             subject: &subject.to_string(),
             programme,
@@ -244,10 +245,6 @@ impl Services {
             to,
             source,
             at: now,
-        };
-        let rule = store_grants::Rule {
-            one_time: self.one_time(programme),
-            excluded_by: &excluded_by,
         };
         let saved = match store_grants::insert_guarded(tx, row, rule).await {
             Ok(saved) => saved,
@@ -291,10 +288,7 @@ impl Services {
             Ok(excluded_by) => excluded_by,
             Err(_) => return Ok(Some(FieldError::new("programme", "unknown_programme"))),
         };
-        let rule = store_grants::Rule {
-            one_time: self.one_time(programme),
-            excluded_by: &excluded_by,
-        };
+        let rule = self.rule(programme, &excluded_by);
         Ok(
             store_grants::refusal(db, &subject.to_string(), programme, rule)
                 .await?
@@ -323,8 +317,12 @@ impl Services {
             .collect())
     }
 
-    fn one_time(&self, programme: &str) -> bool {
-        self.pack().programme(programme).is_some_and(|p| p.one_time)
+    /// The pack's rule for a grant of `programme`, excluded by `excluded_by`.
+    fn rule<'a>(&self, programme: &str, excluded_by: &'a [String]) -> store_grants::Rule<'a> {
+        store_grants::Rule {
+            one_time: self.pack().programme(programme).is_some_and(|p| p.one_time),
+            excluded_by,
+        }
     }
 
     /// Moves the end of a grant (a lease renewed or ended), audited.

@@ -24,6 +24,14 @@ pub struct Client {
     pub actor: Actor,
 }
 
+impl Client {
+    /// The body of a GET of `url` as text, whatever its status.
+    pub async fn text(&self, url: String) -> String {
+        let response = self.http.get(url).send().await.expect("GET");
+        response.text().await.expect("a text body")
+    }
+}
+
 impl TestApp {
     /// Starts the server over `db` (the database stays the caller's).
     pub async fn spawn(db: &TestDb) -> TestApp {

@@ -79,15 +79,7 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
 
         // The auditor: the mask and the year of birth, no reveal.
         let auditor = app.sign_in("auditor").await;
-        let html = auditor
-            .http
-            .get(app.url(&format!("/persons/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = auditor.text(app.url(&format!("/persons/{id}"))).await;
         assert!(html.contains(MASK), "{html}");
         assert_eq!(element_text(&html, "v-birth_date").as_deref(), Some("1988"));
         assert!(
@@ -95,25 +87,11 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
             "no reveal for an auditor"
         );
         assert_no_part("the auditor's person page", &html);
-        let html = auditor
-            .http
-            .get(app.url(&format!("/persons/{id}/edit")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = auditor.text(app.url(&format!("/persons/{id}/edit"))).await;
         assert_no_part("the auditor's edit page", &html);
         let json = auditor
-            .http
-            .get(app.url(&format!("/api/v1/persons/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+            .text(app.url(&format!("/api/v1/persons/{id}")))
+            .await;
         assert_no_part("the auditor's API answer", &json);
         let list = auditor
             .http
@@ -126,15 +104,7 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
             .unwrap();
         assert_eq!(list["total"], 1, "found by the whole number: {list}");
         assert_no_part("the auditor's search", &list.to_string());
-        let html = auditor
-            .http
-            .get(app.url("/audit"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = auditor.text(app.url("/audit")).await;
         assert_no_part("the audit log page", &html);
         let refused = auditor
             .http
@@ -167,15 +137,7 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
         // The district's reviewer: the mask, the full birth date (they edit
         // the record), and a reveal button whose form needs the CSRF token.
         let reviewer = app.sign_in("rev.nanshan").await;
-        let html = reviewer
-            .http
-            .get(app.url(&format!("/persons/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = reviewer.text(app.url(&format!("/persons/{id}"))).await;
         assert!(html.contains(MASK));
         assert!(!html.contains(NUMBER));
         assert_eq!(
@@ -235,15 +197,7 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
         assert_eq!(reveals(&app).await, 2);
 
         // The reveals are in the audit log, without the number.
-        let html = auditor
-            .http
-            .get(app.url("/audit"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let html = auditor.text(app.url("/audit")).await;
         assert!(html.contains("person.reveal_resident_id"), "{html}");
         assert_no_part("the audit log page", &html);
 

@@ -407,7 +407,7 @@ impl Services {
             // Locks the person's grants: the exclusion and the limit are
             // judged with no other allocation or grant in between.
             let person = Subject::Person(input.person_id);
-            opcity_store::intervals::lock_key(tx, &format!("grants:{person}")).await?;
+            opcity_store::grants::lock_subject(tx, &person.to_string()).await?;
             self.check_housing_exclusion(tx, person, input.enterprise_id)
                 .await?;
             let used = self.months_used(tx, input.person_id, None).await?;
@@ -608,7 +608,7 @@ impl Services {
                 return Err(conflict("lease_not_current", "status"));
             }
             let person = Subject::Person(lease.person_id);
-            opcity_store::intervals::lock_key(tx, &format!("grants:{person}")).await?;
+            opcity_store::grants::lock_subject(tx, &person.to_string()).await?;
             let start = shanghai_date(lease.start_at);
             let max = parameter_on(self, MAX_MONTHS, start)?;
             let others = self.months_used(tx, lease.person_id, Some(id)).await?;
