@@ -166,8 +166,17 @@ pub enum TransitionError {
     },
 }
 
-/// The state after `event`, if `party` may take it from `from`.
+/// The state after `event`, if `party` may take it from `from`. Whether
+/// the party may ever take the event is decided first: a party that never
+/// may is refused as such ([`TransitionError::WrongParty`]) in any state,
+/// so a refusal does not depend on, or tell, where the application stands.
 pub fn transition(from: State, event: Event, party: Party) -> Result<State, TransitionError> {
+    if !TRANSITIONS
+        .iter()
+        .any(|(_, e, p, _)| *e == event && *p == party)
+    {
+        return Err(TransitionError::WrongParty { from, event, party });
+    }
     let mut candidates = TRANSITIONS
         .iter()
         .filter(|(f, e, _, _)| *f == from && *e == event)
@@ -276,6 +285,16 @@ mod tests {
                 from: S::DistrictReview,
                 ..
             })
+        ));
+        // A party that may never claw back is refused as such, whatever
+        // the state; one that may is told the state is wrong.
+        assert!(matches!(
+            transition(S::DistrictReview, E::ClawBack, P::DistrictReviewer),
+            Err(TransitionError::WrongParty { .. })
+        ));
+        assert!(matches!(
+            transition(S::DistrictReview, E::ClawBack, P::MunicipalReviewer),
+            Err(TransitionError::NotFromHere { .. })
         ));
     }
 

@@ -584,14 +584,16 @@ impl Services {
         )?;
         let mut errors = Vec::new();
         let email = match change.email.as_ref().map(|e| e.as_deref().map(str::trim)) {
-            Some(Some(raw)) if !raw.is_empty() => match check_email(raw) {
+            // `None` inside removes the address; an empty text is not an
+            // address, and is refused rather than read as a removal.
+            Some(Some(raw)) => match check_email(raw) {
                 Ok(email) => Some(Some(email)),
                 Err(e) => {
                     errors.push(e);
                     None
                 }
             },
-            Some(_) => Some(None),
+            Some(None) => Some(None),
             None => None,
         };
         if let Some(locale) = &change.locale

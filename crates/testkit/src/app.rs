@@ -92,9 +92,14 @@ impl TestApp {
     /// A client signed in through `POST /api/v1/session`: its cookie jar
     /// holds the session and its default headers carry the CSRF token.
     pub async fn sign_in(&self, username: &str) -> Client {
+        self.sign_in_with(username, TEST_PASSWORD).await
+    }
+
+    /// [`TestApp::sign_in`] with another password (say, a demo login's).
+    pub async fn sign_in_with(&self, username: &str, password: &str) -> Client {
         let response = reqwest::Client::new()
             .post(self.url("/api/v1/session"))
-            .json(&serde_json::json!({ "username": username, "password": TEST_PASSWORD }))
+            .json(&serde_json::json!({ "username": username, "password": password }))
             .send()
             .await
             .expect("sign in");

@@ -13,15 +13,30 @@ use opcity_services::registry::Paging;
 use opcity_services::{Actor, ServiceError};
 use serde::de::DeserializeOwned;
 
-/// The highest page number a list accepts: far beyond any real list, and low
+/// The highest page number a list reads: far beyond any real list, and low
 /// enough that the row offset (at most [`Paging::MAX_PER_PAGE`] a page) stays
 /// within the databases' signed 64-bit `OFFSET`. A larger number asks for a
 /// page past the end, which is empty, like this one.
 pub const MAX_PAGE: u64 = 1_000_000_000;
 
-/// [`Paging`] from query parameters, the page number bounded by [`MAX_PAGE`].
-pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Paging {
-    Paging::new(page.map(|p| p.min(MAX_PAGE)), per_page)
+/// [`Paging`] from query parameters. Page 0 or a page size outside
+/// 1..=[`Paging::MAX_PER_PAGE`] is refused, naming the parameter and its
+/// range, rather than quietly replaced by another size; a page past the end
+/// is an empty page.
+pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<Paging, WebError> {
+    let refuse = |field: &str, max: u64| WebError::InvalidField {
+        code: "invalid_query",
+        error: opcity_services::FieldError::new(field, "out_of_range")
+            .with("min", 1)
+            .with("max", max),
+    };
+    if page == Some(0) {
+        return Err(refuse("page", MAX_PAGE));
+    }
+    if per_page.is_some_and(|n| !(1..=Paging::MAX_PER_PAGE).contains(&n)) {
+        return Err(refuse("per_page", Paging::MAX_PER_PAGE));
+    }
+    Ok(Paging::new(page.map(|p| p.min(MAX_PAGE)), per_page))
 }
 
 pub const SESSION_COOKIE: &str = "opcity_session";

@@ -4,8 +4,8 @@
 //! file is never held whole, let alone stored.
 
 use crate::error::WebError;
-use axum::extract::Multipart;
 use axum::extract::multipart::MultipartError;
+use axum::extract::{FromRequest, Multipart, Request};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -60,6 +60,22 @@ fn checked(field: &str, text: &str) -> Result<(), WebError> {
         code: "invalid_body",
         error,
     })
+}
+
+/// A `multipart/form-data` body. A request that is not one (another content
+/// type, or no boundary) is refused as a problem (`file: malformed_upload`)
+/// like any other bad body, instead of axum's plain-text 400.
+pub struct MultipartBody(pub Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for MultipartBody {
+    type Rejection = WebError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Multipart::from_request(req, state)
+            .await
+            .map(MultipartBody)
+            .map_err(|_| ServiceError::invalid("file", "malformed_upload").into())
+    }
 }
 
 /// Reads the body, keeping at most `limit` bytes of the file.

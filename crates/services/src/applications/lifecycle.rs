@@ -483,7 +483,12 @@ fn step_snapshots(m: &Moved<'_>) -> Vec<serde_json::Value> {
     snapshots
 }
 
+/// A refused move: forbidden when the caller's party may never take the
+/// event, else the state named as the reason.
 fn state_error(err: opcity_domain::application::TransitionError, current: &str) -> ServiceError {
+    if let opcity_domain::application::TransitionError::WrongParty { .. } = err {
+        return ServiceError::Forbidden;
+    }
     ServiceError::Validation(vec![
         FieldError::new("state", "illegal_transition")
             .with("state", current)

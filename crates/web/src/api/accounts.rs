@@ -149,8 +149,8 @@ where
 #[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MeChange {
-    /// An e-mail address; `null` or `""` removes it (e-mail notifications
-    /// must then be off).
+    /// An e-mail address; `null` removes it (e-mail notifications must
+    /// then be off). An empty text is refused (`invalid_email`).
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, example = "founder@example.org")]
     email: Option<Option<String>>,

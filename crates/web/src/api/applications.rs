@@ -1,6 +1,7 @@
 //! Applications, review, budgets and disbursements.
 
 use super::ApiPath;
+use super::export::{ExportFormat, Report};
 use super::{ApiQuery, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
@@ -158,7 +159,7 @@ pub async fn upload_document(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
     ApiPath(id): ApiPath<i64>,
-    multipart: axum::extract::Multipart,
+    crate::upload::MultipartBody(multipart): crate::upload::MultipartBody,
 ) -> Result<impl IntoResponse, WebError> {
     let limit = state.services.document_limit();
     let upload = crate::upload::read_upload(multipart, limit)
@@ -178,7 +179,9 @@ pub async fn upload_document(
 /// A document's content, checked against its SHA-256 (sent as
 /// `Repr-Digest`), as an attachment.
 #[utoipa::path(get, path = "/api/v1/applications/{id}/documents/{document}", tag = "applications",
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, description = "The document as uploaded: a PDF, PNG or JPEG file",
+        content((Vec<u8> = "application/pdf"), (Vec<u8> = "image/png"), (Vec<u8> = "image/jpeg"))),
+        (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
 pub async fn download_document(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -358,12 +361,14 @@ pub struct ExportParams {
     /// Last due date, YYYY-MM-DD.
     to: String,
     /// `csv` (UTF-8 with BOM, default), `xlsx` or `json`.
-    format: Option<String>,
+    format: Option<ExportFormat>,
 }
 
 /// Instalments due in a period, for the treasury.
 #[utoipa::path(get, path = "/api/v1/disbursements", tag = "applications", params(ExportParams),
-    responses((status = 200, content_type = "text/csv", body = String), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, description = "CSV, XLSX or JSON by `format`",
+            content((String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"), (Vec<PaymentLine> = "application/json"))),
+        (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn export_disbursements(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -378,34 +383,11 @@ pub async fn export_disbursements(
         return Err(ServiceError::invalid("to", "before_from").into());
     }
     let lines: Vec<PaymentLine> = state.services.payment_lines(&actor, from, to).await?;
-    Ok(match params.format.as_deref() {
-        Some("json") => Json(lines).into_response(),
-        None | Some("csv") => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"disbursements-{from}-{to}.csv\""),
-                ),
-            ],
-            payments_csv(&lines),
-        )
-            .into_response(),
-        Some("xlsx") => {
-            let bytes = payments_xlsx(&lines).map_err(|e| ServiceError::Internal(Box::new(e)))?;
-            let kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
-            let disposition = format!("attachment; filename=\"disbursements-{from}-{to}.xlsx\"");
-            (
-                [
-                    (header::CONTENT_TYPE, kind.to_owned()),
-                    (header::CONTENT_DISPOSITION, disposition),
-                ],
-                bytes,
-            )
-                .into_response()
-        }
-        Some(_) => {
-            return Err(WebError::invalid_query("format"));
-        }
-    })
+    Report {
+        name: format!("disbursements-{from}-{to}"),
+        json: &lines,
+        csv: || payments_csv(&lines),
+        xlsx: || payments_xlsx(&lines).map_err(|e| ServiceError::Internal(Box::new(e))),
+    }
+    .respond(params.format.unwrap_or(ExportFormat::Csv))
 }

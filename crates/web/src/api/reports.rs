@@ -57,7 +57,10 @@ pub async fn dashboard(
 #[serde(deny_unknown_fields)]
 pub struct AuditParams {
     /// 1-based page, newest entries first.
+    #[param(minimum = 1)]
     page: Option<u64>,
+    /// Entries per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     per_page: Option<u64>,
 }
 
@@ -69,7 +72,7 @@ pub async fn audit_log(
     ApiActor(actor): ApiActor,
     ApiQuery(params): ApiQuery<AuditParams>,
 ) -> Result<Json<AuditPage>, WebError> {
-    let paging = crate::extract::paging(params.page, params.per_page);
+    let paging = crate::extract::paging(params.page, params.per_page)?;
     let offset = (paging.page - 1) * paging.per_page;
     Ok(Json(
         state

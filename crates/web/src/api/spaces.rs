@@ -323,7 +323,7 @@ pub async fn get_agreement(
     Ok(Json(state.services.get_agreement(&actor, id).await?))
 }
 
-#[utoipa::path(post, path = "/api/v1/space/agreements/{id}/accept", tag = "spaces",
+#[utoipa::path(post, path = "/api/v1/space/agreements/{id}/accept", operation_id = "accept_space_offer", tag = "spaces",
     responses((status = 200, body = AgreementView), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc)))]
 pub async fn accept_offer(
     State(state): State<AppState>,

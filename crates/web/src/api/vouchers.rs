@@ -7,6 +7,7 @@
 //! was created, `200` with the same body when it is a replay.
 
 use super::ApiPath;
+use super::export::{ExportFormat, Report};
 use super::{ApiQuery, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
@@ -126,7 +127,7 @@ pub async fn fund_pool(
     ))
 }
 
-#[utoipa::path(post, path = "/api/v1/vouchers/clawbacks", tag = "vouchers", request_body = Clawback,
+#[utoipa::path(post, path = "/api/v1/vouchers/clawbacks", operation_id = "claw_back_voucher", tag = "vouchers", request_body = Clawback,
     responses((status = 200, body = WalletBalance), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc)))]
 pub async fn claw_back(
     State(state): State<AppState>,
@@ -271,11 +272,12 @@ pub struct SettlementParams {
     /// Last civil day of the period.
     to: NaiveDate,
     /// `json` (default), `csv` (UTF-8 with BOM) or `xlsx`.
-    format: Option<String>,
+    format: Option<ExportFormat>,
 }
 
 #[utoipa::path(get, path = "/api/v1/providers/{id}/settlement", tag = "vouchers", params(SettlementParams),
-    responses((status = 200, description = "JSON, CSV or XLSX by `format`", body = SettlementReport),
+    responses((status = 200, description = "JSON, CSV or XLSX by `format`",
+            content((SettlementReport = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))),
         (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn settlement(
     State(state): State<AppState>,
@@ -287,46 +289,24 @@ pub async fn settlement(
         .services
         .settlement(&actor, id, params.from, params.to)
         .await?;
-    settlement_response(&report, params.format.as_deref().unwrap_or("json"))
+    settlement_response(&report, params.format.unwrap_or(ExportFormat::Json))
 }
 
 /// The report in the asked format, as a download for CSV and XLSX.
-pub fn settlement_response(report: &SettlementReport, format: &str) -> Result<Response, WebError> {
-    let name = format!(
-        "settlement-{}-{}-{}",
-        report.provider_id, report.from, report.to
-    );
-    Ok(match format {
-        "json" => Json(report).into_response(),
-        "csv" => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.csv\""),
-                ),
-            ],
-            report.to_csv(),
-        )
-            .into_response(),
-        "xlsx" => (
-            [
-                (
-                    header::CONTENT_TYPE,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned(),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    format!("attachment; filename=\"{name}.xlsx\""),
-                ),
-            ],
-            report.to_xlsx()?,
-        )
-            .into_response(),
-        _ => {
-            return Err(WebError::invalid_query("format"));
-        }
-    })
+pub fn settlement_response(
+    report: &SettlementReport,
+    format: ExportFormat,
+) -> Result<Response, WebError> {
+    Report {
+        name: format!(
+            "settlement-{}-{}-{}",
+            report.provider_id, report.from, report.to
+        ),
+        json: report,
+        csv: || report.to_csv(),
+        xlsx: || report.to_xlsx(),
+    }
+    .respond(format)
 }
 
 #[utoipa::path(get, path = "/api/v1/provider/console", tag = "vouchers",

@@ -124,7 +124,10 @@ async fn list_page<K: Kind>(
         .filter(|d| !d.is_empty())
         .and_then(|d| d.parse().ok());
     let text = q.get("q").filter(|s| !s.is_empty()).cloned();
-    let paging = crate::extract::paging(q.get("page").and_then(|p| p.parse().ok()), None);
+    // A hand-edited page number shows the nearest page a person can reach
+    // (the API, by contrast, refuses it).
+    let asked = q.get("page").and_then(|p| p.parse::<u64>().ok());
+    let paging = Paging::new(asked.map(|p| p.min(crate::extract::MAX_PAGE)), None);
     let filter = ListFilter {
         district,
         q: text.clone(),

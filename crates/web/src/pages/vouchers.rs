@@ -12,6 +12,7 @@ use super::forms::district_name;
 use super::layout::page;
 use super::{PageError, PageResult};
 use crate::AppState;
+use crate::api::export::ExportFormat;
 use crate::api::vouchers::settlement_response;
 use crate::error::{WebError, field_message};
 use crate::extract::Viewer;
@@ -550,8 +551,11 @@ async fn settlement(
         .settlement(actor, provider_id, from, to)
         .await
         .map_err(|e| viewer.fail(e))?;
-    settlement_response(&report, q.get("format").map_or("csv", String::as_str))
-        .map_err(|e| viewer.fail(e))
+    let format = match q.get("format") {
+        Some(format) => format.parse().map_err(|()| bad("format"))?,
+        None => ExportFormat::Csv,
+    };
+    settlement_response(&report, format).map_err(|e| viewer.fail(e))
 }
 
 // ----- administrators, reviewers, auditors ---------------------------------
