@@ -9,7 +9,7 @@
 //! (rows `housing-unit-ID` with `data-occupied`, summed up in
 //! `occupancy-summary`) and `leases` (rows `lease-ID` with `data-status`).
 
-use super::{
+use super::shared::{
     Options, Query_, button, csrf, error_block, field_form, holder_label, manages, num,
     result_notice, submit, yuan,
 };

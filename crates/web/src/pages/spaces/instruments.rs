@@ -11,7 +11,7 @@
 //! `slots` (rows `slot-HHMM` with `data-free`); the links `calendar-link`
 //! and `my-calendar`.
 
-use super::{
+use super::shared::{
     Options, Query_, button, csrf, error_block, field_form, holder_label, num, result_notice,
     submit,
 };

@@ -8,7 +8,7 @@
 //! tables `inventory-totals` (rows with `data-kind`) and `units` (rows
 //! `unit-ID`); the total `inventory-area`.
 
-use super::{
+use super::shared::{
     Options, Query_, csrf, error_block, field_form, manages, num, result_notice, submit, yuan,
 };
 use crate::AppState;
