@@ -78,7 +78,7 @@ async fn community_options(
         .collect())
 }
 
-pub(super) async fn spaces_page(
+pub(super) async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<Query_>,
@@ -241,7 +241,7 @@ async fn render_spaces(
     Ok(page(viewer, t(l, "spaces.title"), body).into_response())
 }
 
-pub(super) async fn post_request(
+pub(super) async fn request(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Values>,
@@ -292,7 +292,8 @@ pub(super) async fn post_request(
     .await
 }
 
-pub(super) async fn post_withdraw_request(
+/// Withdraws a waiting request (an offer is withdrawn through `act`).
+pub(super) async fn withdraw(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
@@ -318,7 +319,7 @@ pub(super) async fn post_withdraw_request(
     .await
 }
 
-pub(super) async fn post_offer(
+pub(super) async fn offer(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Values>,
@@ -351,7 +352,7 @@ pub(super) async fn post_offer(
     .await
 }
 
-pub(super) async fn post_serve(
+pub(super) async fn serve(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Values>,
@@ -383,7 +384,8 @@ pub(super) async fn post_serve(
     .await
 }
 
-pub(super) async fn post_agreement(
+/// Accepts, declines or withdraws an offer, or ends or moves an agreement.
+pub(super) async fn act(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,

@@ -42,7 +42,7 @@ const LEASE_FIELDS: &[Field] = &[
     field("months", F::Number, true),
 ];
 
-pub(super) async fn housing_page(
+pub(super) async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<Query_>,
@@ -150,7 +150,7 @@ async fn render_housing(
     Ok(page(viewer, t(l, "housing.title"), body).into_response())
 }
 
-pub(super) async fn post_housing_unit(
+pub(super) async fn add_unit(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Values>,
@@ -186,7 +186,7 @@ pub(super) async fn post_housing_unit(
     .await
 }
 
-pub(super) async fn post_lease(
+pub(super) async fn allocate(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Values>,
@@ -219,7 +219,8 @@ pub(super) async fn post_lease(
     .await
 }
 
-pub(super) async fn post_lease_action(
+/// Moves a tenant in, renews a lease or moves the tenant out.
+pub(super) async fn act(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,

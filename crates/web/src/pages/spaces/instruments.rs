@@ -47,7 +47,7 @@ const INSTRUMENT_FIELDS: &[Field] = &[
     field("no_show_grace_minutes", F::Number, true),
 ];
 
-pub(super) async fn instruments_page(
+pub(super) async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<Query_>,
@@ -139,7 +139,7 @@ fn weekdays(l: Locale, days: &str) -> String {
         .join(" ")
 }
 
-pub(super) async fn post_instrument(
+pub(super) async fn add(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Values>,
@@ -183,7 +183,8 @@ pub(super) async fn post_instrument(
     .await
 }
 
-pub(super) async fn instrument_page(
+/// An instrument's slots on a day (today unless `date` names one).
+pub(super) async fn show_day(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
@@ -257,7 +258,7 @@ async fn render_instrument(
     Ok(page(viewer, &i.name, body).into_response())
 }
 
-pub(super) async fn post_booking(
+pub(super) async fn book(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<i64>,
@@ -293,7 +294,8 @@ pub(super) async fn post_booking(
     .await
 }
 
-pub(super) async fn post_booking_action(
+/// Approves, rejects, cancels or checks in a booking.
+pub(super) async fn act_on_booking(
     State(state): State<AppState>,
     viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,

@@ -50,7 +50,7 @@ fn site_path(q: &Query_) -> String {
     }
 }
 
-pub(super) async fn inventory_page(
+pub(super) async fn show(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<Query_>,
@@ -142,7 +142,7 @@ async fn render_inventory(
     Ok(page(viewer, t(l, "spaces.inventory"), body).into_response())
 }
 
-pub(super) async fn post_building(
+pub(super) async fn add_building(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<Query_>,
@@ -175,7 +175,7 @@ pub(super) async fn post_building(
     .await
 }
 
-pub(super) async fn post_floor(
+pub(super) async fn add_floor(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<Query_>,
@@ -207,7 +207,7 @@ pub(super) async fn post_floor(
     .await
 }
 
-pub(super) async fn post_unit(
+pub(super) async fn add_unit(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<Query_>,

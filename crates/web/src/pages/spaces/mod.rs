@@ -26,42 +26,27 @@ use crate::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 
+/// One line per entry point; a path with two methods takes two lines,
+/// which axum merges into one route.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/spaces", get(agreements::spaces_page))
-        .route("/spaces/requests", post(agreements::post_request))
-        .route(
-            "/spaces/requests/{id}/withdraw",
-            post(agreements::post_withdraw_request),
-        )
-        .route("/spaces/offers", post(agreements::post_offer))
-        .route("/spaces/serve", post(agreements::post_serve))
-        .route(
-            "/spaces/agreements/{id}/{action}",
-            post(agreements::post_agreement),
-        )
-        .route("/spaces/inventory", get(inventory::inventory_page))
-        .route("/spaces/buildings", post(inventory::post_building))
-        .route("/spaces/floors", post(inventory::post_floor))
-        .route("/spaces/units", post(inventory::post_unit))
-        .route("/housing", get(housing::housing_page))
-        .route("/housing/units", post(housing::post_housing_unit))
-        .route("/housing/leases", post(housing::post_lease))
-        .route(
-            "/housing/leases/{id}/{action}",
-            post(housing::post_lease_action),
-        )
-        .route(
-            "/instruments",
-            get(instruments::instruments_page).post(instruments::post_instrument),
-        )
-        .route("/instruments/{id}", get(instruments::instrument_page))
-        .route(
-            "/instruments/{id}/bookings",
-            post(instruments::post_booking),
-        )
-        .route(
-            "/bookings/{id}/{action}",
-            post(instruments::post_booking_action),
-        )
+        .route("/spaces", get(agreements::show))
+        .route("/spaces/requests", post(agreements::request))
+        .route("/spaces/requests/{id}/withdraw", post(agreements::withdraw))
+        .route("/spaces/offers", post(agreements::offer))
+        .route("/spaces/serve", post(agreements::serve))
+        .route("/spaces/agreements/{id}/{action}", post(agreements::act))
+        .route("/spaces/inventory", get(inventory::show))
+        .route("/spaces/buildings", post(inventory::add_building))
+        .route("/spaces/floors", post(inventory::add_floor))
+        .route("/spaces/units", post(inventory::add_unit))
+        .route("/housing", get(housing::show))
+        .route("/housing/units", post(housing::add_unit))
+        .route("/housing/leases", post(housing::allocate))
+        .route("/housing/leases/{id}/{action}", post(housing::act))
+        .route("/instruments", get(instruments::show))
+        .route("/instruments", post(instruments::add))
+        .route("/instruments/{id}", get(instruments::show_day))
+        .route("/instruments/{id}/bookings", post(instruments::book))
+        .route("/bookings/{id}/{action}", post(instruments::act_on_booking))
 }
