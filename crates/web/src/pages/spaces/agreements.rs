@@ -249,14 +249,15 @@ pub(super) async fn request(
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let community_id = forms::number(&form, "community_id", &mut errors);
+    let enterprise_id = forms::number(&form, "enterprise_id", &mut errors);
+    // Outside communities the founder asks for themself, not an enterprise.
+    let (enterprise_id, person_id) = match community_id {
+        Some(_) => (enterprise_id, None),
+        None => (None, actor.person_id),
+    };
     let input = SpaceRequestInput {
-        enterprise_id: forms::number(&form, "enterprise_id", &mut errors),
-        // Outside communities the founder asks for themself.
-        person_id: if community_id.is_none() {
-            actor.person_id
-        } else {
-            None
-        },
+        enterprise_id,
+        person_id,
         community_id,
         district: forms::opt(&form, "district"),
         kind: forms::text(&form, "kind"),
@@ -265,31 +266,9 @@ pub(super) async fn request(
         months: num(&form, "months", &mut errors) as i32,
         note: forms::opt(&form, "note"),
     };
-    let input = if community_id.is_none() {
-        SpaceRequestInput {
-            enterprise_id: None,
-            ..input
-        }
-    } else {
-        input
-    };
-    let q = Query_::new();
-    submit(
-        &viewer,
-        &form,
-        "/spaces",
-        "request",
-        errors,
-        async || {
-            state
-                .services
-                .request_space(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_spaces(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.request_space(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "request", errors, run).await
 }
 
 /// Withdraws a waiting request (an offer is withdrawn through `act`).
@@ -300,21 +279,16 @@ pub(super) async fn withdraw(
     Form(form): Form<Values>,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
-    let q = Query_::new();
-    submit(
+    let s = &state.services;
+    let run = async || s.withdraw_space_request(&actor, id).await.map(|v| v.id);
+    answer(
+        &state,
         &viewer,
         &form,
-        "/spaces",
+        &Values::new(),
         "withdrawn",
         Vec::new(),
-        async || {
-            state
-                .services
-                .withdraw_space_request(&actor, id)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_spaces(&state, &viewer, &q, &e, &Values::new()).await,
+        run,
     )
     .await
 }
@@ -333,23 +307,9 @@ pub(super) async fn offer(
         end: forms::text(&form, "end"),
         monthly_rent_fen: forms::number(&form, "monthly_rent_fen", &mut errors),
     };
-    let q = Query_::new();
-    submit(
-        &viewer,
-        &form,
-        "/spaces",
-        "offer",
-        errors,
-        async || {
-            state
-                .services
-                .offer_space(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_spaces(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.offer_space(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "offer", errors, run).await
 }
 
 pub(super) async fn serve(
@@ -365,23 +325,9 @@ pub(super) async fn serve(
         end: forms::text(&form, "end"),
         monthly_rent_fen: None,
     };
-    let q = Query_::new();
-    submit(
-        &viewer,
-        &form,
-        "/spaces",
-        "offer",
-        errors,
-        async || {
-            state
-                .services
-                .serve_waitlist(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_spaces(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.serve_waitlist(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "offer", errors, run).await
 }
 
 /// Accepts, declines or withdraws an offer, or ends or moves an agreement.
@@ -394,41 +340,50 @@ pub(super) async fn act(
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let mut errors = Vec::new();
-    let unit_id = forms::number(&form, "unit_id", &mut errors).unwrap_or(0);
+    let unit_id = num(&form, "unit_id", &mut errors);
     let (on, end) = (forms::text(&form, "on"), forms::text(&form, "end"));
-    let q = Query_::new();
-    let run = async || match action.as_str() {
-        "accept" => s.accept_space_offer(&actor, id).await,
-        "decline" => s.decline_offer(&actor, id).await,
-        "withdraw" => s.withdraw_offer(&actor, id).await,
-        "end" => {
-            s.end_agreement(&actor, id, &EndInput { on: on.clone() })
+    let run = async || {
+        let agreement = match action.as_str() {
+            "accept" => s.accept_space_offer(&actor, id).await,
+            "decline" => s.decline_offer(&actor, id).await,
+            "withdraw" => s.withdraw_offer(&actor, id).await,
+            "end" => {
+                s.end_agreement(&actor, id, &EndInput { on: on.clone() })
+                    .await
+            }
+            "move" => {
+                s.move_agreement(
+                    &actor,
+                    id,
+                    &MoveInput {
+                        unit_id,
+                        on: on.clone(),
+                        end: end.clone(),
+                        monthly_rent_fen: None,
+                    },
+                )
                 .await
-        }
-        "move" => {
-            s.move_agreement(
-                &actor,
-                id,
-                &MoveInput {
-                    unit_id,
-                    on: on.clone(),
-                    end: end.clone(),
-                    monthly_rent_fen: None,
-                },
-            )
-            .await
-        }
-        _ => Err(ServiceError::NotFound { entity: "action" }),
+            }
+            _ => Err(ServiceError::NotFound { entity: "action" }),
+        }?;
+        Ok(agreement.id)
     };
     let what = format!("agreement_{}", action.replace('-', "_"));
-    submit(
-        &viewer,
-        &form,
-        "/spaces",
-        &what,
-        errors,
-        async || run().await.map(|v| v.id),
-        async |e| render_spaces(&state, &viewer, &q, &e, &Values::new()).await,
-    )
-    .await
+    answer(&state, &viewer, &form, &Values::new(), &what, errors, run).await
+}
+
+/// Answers a form posted from `/spaces`: back to the page with the result
+/// named, or the page again with the messages and `shown` in its forms.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &Values,
+    shown: &Values,
+    what: &str,
+    errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+) -> PageResult {
+    let q = Query_::new();
+    let again = async |e: Vec<FieldError>| render_spaces(state, viewer, &q, &e, shown).await;
+    submit(viewer, form, "/spaces", what, errors, run, again).await
 }

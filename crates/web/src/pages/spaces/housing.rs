@@ -167,23 +167,9 @@ pub(super) async fn add_unit(
         market_rent_fen: num(&form, "market_rent_fen", &mut errors),
         active: None,
     };
-    let q = Query_::new();
-    submit(
-        &viewer,
-        &form,
-        "/housing",
-        "housing_unit",
-        errors,
-        async || {
-            state
-                .services
-                .create_housing_unit(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_housing(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.create_housing_unit(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "housing_unit", errors, run).await
 }
 
 pub(super) async fn allocate(
@@ -200,23 +186,9 @@ pub(super) async fn allocate(
         start: forms::text(&form, "start"),
         months: num(&form, "months", &mut errors) as i32,
     };
-    let q = Query_::new();
-    submit(
-        &viewer,
-        &form,
-        "/housing",
-        "lease",
-        errors,
-        async || {
-            state
-                .services
-                .allocate_housing(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_housing(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.allocate_housing(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "lease", errors, run).await
 }
 
 /// Moves a tenant in, renews a lease or moves the tenant out.
@@ -229,24 +201,33 @@ pub(super) async fn act(
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let mut errors = Vec::new();
-    let months = forms::number(&form, "months", &mut errors).unwrap_or(0) as i32;
+    let months = num(&form, "months", &mut errors) as i32;
     let on = forms::text(&form, "on");
-    let run = async || match action.as_str() {
-        "move-in" => s.move_in(&actor, id).await,
-        "renew" => s.renew_lease(&actor, id, &RenewInput { months }).await,
-        "move-out" => s.move_out(&actor, id, &EndInput { on: on.clone() }).await,
-        _ => Err(ServiceError::NotFound { entity: "action" }),
+    let run = async || {
+        let lease = match action.as_str() {
+            "move-in" => s.move_in(&actor, id).await,
+            "renew" => s.renew_lease(&actor, id, &RenewInput { months }).await,
+            "move-out" => s.move_out(&actor, id, &EndInput { on: on.clone() }).await,
+            _ => Err(ServiceError::NotFound { entity: "action" }),
+        }?;
+        Ok(lease.id)
     };
     let what = format!("lease_{}", action.replace('-', "_"));
+    answer(&state, &viewer, &form, &Values::new(), &what, errors, run).await
+}
+
+/// Answers a form posted from `/housing`: back to the page with the result
+/// named, or the page again with the messages and `shown` in its forms.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &Values,
+    shown: &Values,
+    what: &str,
+    errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+) -> PageResult {
     let q = Query_::new();
-    submit(
-        &viewer,
-        &form,
-        "/housing",
-        &what,
-        errors,
-        async || run().await.map(|v| v.id),
-        async |e| render_housing(&state, &viewer, &q, &e, &Values::new()).await,
-    )
-    .await
+    let again = async |e: Vec<FieldError>| render_housing(state, viewer, &q, &e, shown).await;
+    submit(viewer, form, "/housing", what, errors, run, again).await
 }

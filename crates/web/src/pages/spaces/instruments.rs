@@ -164,23 +164,9 @@ pub(super) async fn add(
         no_show_grace_minutes: num(&form, "no_show_grace_minutes", &mut errors) as i32,
         active: None,
     };
-    let q = Query_::new();
-    submit(
-        &viewer,
-        &form,
-        "/instruments",
-        "instrument",
-        errors,
-        async || {
-            state
-                .services
-                .create_instrument(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_instruments(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.create_instrument(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "instrument", errors, run).await
 }
 
 /// An instrument's slots on a day (today unless `date` names one).
@@ -276,22 +262,10 @@ pub(super) async fn book(
     let date = forms::text(&form, "date");
     let back = format!("/instruments/{id}?date={}", urlencoding::encode(&date));
     let q = Query_::from([("date".to_owned(), date.clone())]);
-    submit(
-        &viewer,
-        &form,
-        &back,
-        "booking",
-        errors,
-        async || {
-            state
-                .services
-                .book_instrument(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_instrument(&state, &viewer, id, &q, &e).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.book_instrument(&actor, &input).await.map(|v| v.id);
+    let again = async |e: Vec<FieldError>| render_instrument(&state, &viewer, id, &q, &e).await;
+    submit(&viewer, &form, &back, "booking", errors, run, again).await
 }
 
 /// Approves, rejects, cancels or checks in a booking.
@@ -303,23 +277,41 @@ pub(super) async fn act_on_booking(
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let s = &state.services;
-    let run = async || match action.as_str() {
-        "approve" => s.decide_booking(&actor, id, true).await,
-        "reject" => s.decide_booking(&actor, id, false).await,
-        "cancel" => s.cancel_booking(&actor, id).await,
-        "check-in" => s.check_in(&actor, id).await,
-        _ => Err(ServiceError::NotFound { entity: "action" }),
+    let run = async || {
+        let booking = match action.as_str() {
+            "approve" => s.decide_booking(&actor, id, true).await,
+            "reject" => s.decide_booking(&actor, id, false).await,
+            "cancel" => s.cancel_booking(&actor, id).await,
+            "check-in" => s.check_in(&actor, id).await,
+            _ => Err(ServiceError::NotFound { entity: "action" }),
+        }?;
+        Ok(booking.id)
     };
     let what = format!("booking_{}", action.replace('-', "_"));
-    let q = Query_::new();
-    submit(
+    answer(
+        &state,
         &viewer,
         &form,
-        "/instruments",
+        &Values::new(),
         &what,
         Vec::new(),
-        async || run().await.map(|v| v.id),
-        async |e| render_instruments(&state, &viewer, &q, &e, &Values::new()).await,
+        run,
     )
     .await
+}
+
+/// Answers a form posted from `/instruments`: back to the page with the result
+/// named, or the page again with the messages and `shown` in its forms.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &Values,
+    shown: &Values,
+    what: &str,
+    errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+) -> PageResult {
+    let q = Query_::new();
+    let again = async |e: Vec<FieldError>| render_instruments(state, viewer, &q, &e, shown).await;
+    submit(viewer, form, "/instruments", what, errors, run, again).await
 }

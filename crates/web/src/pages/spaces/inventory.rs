@@ -42,11 +42,21 @@ const UNIT_FIELDS: &[Field] = &[
     field("discounted_rent_fen", F::Number, true),
 ];
 
-fn site_path(q: &Query_) -> String {
+/// The site an inventory page shows, as a query string (empty when the
+/// page names none): the page's forms post it back, so that their answer
+/// shows the same site.
+fn site_query(q: &Query_) -> String {
     match (q.get("community_id"), q.get("district")) {
-        (Some(c), _) => format!("/spaces/inventory?community_id={}", urlencoding::encode(c)),
-        (_, Some(d)) => format!("/spaces/inventory?district={}", urlencoding::encode(d)),
-        _ => "/spaces/inventory".into(),
+        (Some(c), _) => format!("community_id={}", urlencoding::encode(c)),
+        (_, Some(d)) => format!("district={}", urlencoding::encode(d)),
+        _ => String::new(),
+    }
+}
+
+fn site_path(q: &Query_) -> String {
+    match site_query(q) {
+        site if site.is_empty() => "/spaces/inventory".into(),
+        site => format!("/spaces/inventory?{site}"),
     }
 }
 
@@ -96,7 +106,7 @@ async fn render_inventory(
             })
             .collect(),
     );
-    let here = site_path(q);
+    let site = site_query(q);
     let hidden_site = html! {
         @if let Some(c) = community_id { input type="hidden" name="community_id" value=(c); }
         input type="hidden" name="district" value=(inv.district.id());
@@ -129,14 +139,14 @@ async fn render_inventory(
         @if manages(actor) {
             section.card {
                 h2 { (t(l, "spaces.building_heading")) }
-                form.stack id="building-form" method="post" action={ "/spaces/buildings?" (here.split('?').nth(1).unwrap_or("")) } novalidate {
+                form.stack id="building-form" method="post" action={ "/spaces/buildings?" (site) } novalidate {
                     (csrf(viewer)) (hidden_site)
                     (render_fields(l, "spaces.form", BUILDING_FIELDS, values, &[], &options))
                     div.actions { button type="submit" id="building-form-submit" { (t(l, "form.save")) } }
                 }
             }
-            (field_form(viewer, "floor-form", &format!("/spaces/floors?{}", here.split('?').nth(1).unwrap_or("")), t(l, "spaces.floor_heading"), FLOOR_FIELDS, values, &options, t(l, "form.save")))
-            (field_form(viewer, "unit-form", &format!("/spaces/units?{}", here.split('?').nth(1).unwrap_or("")), t(l, "spaces.unit_heading"), UNIT_FIELDS, values, &options, t(l, "form.save")))
+            (field_form(viewer, "floor-form", &format!("/spaces/floors?{site}"), t(l, "spaces.floor_heading"), FLOOR_FIELDS, values, &options, t(l, "form.save")))
+            (field_form(viewer, "unit-form", &format!("/spaces/units?{site}"), t(l, "spaces.unit_heading"), UNIT_FIELDS, values, &options, t(l, "form.save")))
         }
     };
     Ok(page(viewer, t(l, "spaces.inventory"), body).into_response())
@@ -156,23 +166,9 @@ pub(super) async fn add_building(
         name: forms::text(&form, "name"),
         address: forms::text(&form, "address"),
     };
-    let back = site_path(&q);
-    submit(
-        &viewer,
-        &form,
-        &back,
-        "building",
-        errors,
-        async || {
-            state
-                .services
-                .create_building(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_inventory(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.create_building(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &q, &form, "building", errors, run).await
 }
 
 pub(super) async fn add_floor(
@@ -188,23 +184,9 @@ pub(super) async fn add_floor(
         level: num(&form, "level", &mut errors) as i32,
         label: forms::text(&form, "label"),
     };
-    let back = site_path(&q);
-    submit(
-        &viewer,
-        &form,
-        &back,
-        "floor",
-        errors,
-        async || {
-            state
-                .services
-                .create_floor(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_inventory(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.create_floor(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &q, &form, "floor", errors, run).await
 }
 
 pub(super) async fn add_unit(
@@ -225,21 +207,22 @@ pub(super) async fn add_unit(
         discounted_rent_fen: num(&form, "discounted_rent_fen", &mut errors),
         active: None,
     };
-    let back = site_path(&q);
-    submit(
-        &viewer,
-        &form,
-        &back,
-        "unit",
-        errors,
-        async || {
-            state
-                .services
-                .create_unit(&actor, &input)
-                .await
-                .map(|v| v.id)
-        },
-        async |e| render_inventory(&state, &viewer, &q, &e, &form).await,
-    )
-    .await
+    let s = &state.services;
+    let run = async || s.create_unit(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &q, &form, "unit", errors, run).await
+}
+
+/// Answers a form posted from a site's inventory page: back to it with the
+/// result named, or the page again with the messages and the form's values.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    q: &Query_,
+    form: &Values,
+    what: &str,
+    errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+) -> PageResult {
+    let again = async |e: Vec<FieldError>| render_inventory(state, viewer, q, &e, form).await;
+    submit(viewer, form, &site_path(q), what, errors, run, again).await
 }
