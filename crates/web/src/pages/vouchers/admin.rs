@@ -10,7 +10,7 @@
 //! `suspend-ID`); the notice `reconciliation` (with `data-clean`); forms
 //! `issue-form`, `fund-form`, `run-jobs-form`.
 
-use super::page::{done, refused};
+use super::page::{answer, refused};
 use super::shared::{
     DayOne, Values, csrf_field, form_id, kind_title, money, parse_yuan, ticked_kinds,
 };
@@ -145,10 +145,8 @@ pub(super) async fn resolve(
         transfer_id: None,
         comment: form.get("comment").cloned(),
     };
-    match state.services.resolve_dispute(actor, &id, &input).await {
-        Ok(_) => Ok(done("resolved")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.resolve_dispute(actor, &id, &input).await;
+    answer(&state, &viewer, "resolved", outcome).await
 }
 
 fn pools_table(l: Locale, pools: &[PoolView]) -> Markup {
@@ -310,10 +308,8 @@ pub(super) async fn issue(
         valid_until,
         transfer_id: form.get("transfer_id").cloned(),
     };
-    match state.services.issue_voucher(actor, &input).await {
-        Ok(_) => Ok(done("issued")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.issue_voucher(actor, &input).await;
+    answer(&state, &viewer, "issued", outcome).await
 }
 
 pub(super) async fn fund(
@@ -340,10 +336,8 @@ pub(super) async fn fund(
         district: form.get("district").cloned().filter(|d| !d.is_empty()),
         amount_fen,
     };
-    match state.services.fund_voucher_pool(actor, &input).await {
-        Ok(_) => Ok(done("funded")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.fund_voucher_pool(actor, &input).await;
+    answer(&state, &viewer, "funded", outcome).await
 }
 
 pub(super) async fn run_jobs(
@@ -353,10 +347,8 @@ pub(super) async fn run_jobs(
 ) -> PageResult {
     let actor = viewer.require()?;
     viewer.check_csrf(form.get("_csrf"))?;
-    match state.services.run_voucher_jobs_for(actor).await {
-        Ok(_) => Ok(done("jobs")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.run_voucher_jobs_for(actor).await;
+    answer(&state, &viewer, "jobs", outcome).await
 }
 
 pub(super) async fn decide(
@@ -371,8 +363,6 @@ pub(super) async fn decide(
         decision: form.get("decision").cloned().unwrap_or_default(),
         kinds: ticked_kinds(&form),
     };
-    match state.services.decide_provider(actor, id, &input).await {
-        Ok(_) => Ok(done("decided")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.decide_provider(actor, id, &input).await;
+    answer(&state, &viewer, "decided", outcome).await
 }

@@ -7,7 +7,7 @@
 //! with the buttons `confirm-TRANSFER` and `dispute-TRANSFER`; the notice
 //! `no-enterprise`.
 
-use super::page::{done, refused};
+use super::page::answer;
 use super::shared::{Values, history_table, kind_title, money};
 use crate::AppState;
 use crate::extract::Viewer;
@@ -109,8 +109,6 @@ pub(super) async fn review(
         decision: form.get("decision").cloned().unwrap_or_default(),
         comment: form.get("comment").cloned(),
     };
-    match state.services.review_use(actor, &id, &input).await {
-        Ok(_) => Ok(done("reviewed")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.review_use(actor, &id, &input).await;
+    answer(&state, &viewer, "reviewed", outcome).await
 }

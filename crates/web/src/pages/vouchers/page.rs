@@ -1,7 +1,8 @@
 //! The one page `/vouchers`: the view the viewer's role sees, under the
 //! notice of what was just done or why a form was refused; and how a
-//! form's handler answers (`done`: back to the page with the notice named;
-//! `refused`: the page again with the errors, or an error page).
+//! form's handler answers (`answer`: back to the page with the notice
+//! named, or, through `refused`, the page again with the errors or an error
+//! page; `refused` also answers a form that does not parse).
 //!
 //! Stable element ids: the notices `voucher-done` and `voucher-error`
 //! (with `data-code`, its items `data-field`).
@@ -116,6 +117,20 @@ pub(super) async fn refused(state: &AppState, viewer: &Viewer, err: ServiceError
     }
 }
 
-pub(super) fn done(key: &str) -> Response {
+/// Answers a form with the service's outcome: back to the page with the
+/// notice `key`, or the page again with the refusal.
+pub(super) async fn answer<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    outcome: opcity_services::Result<T>,
+) -> PageResult {
+    match outcome {
+        Ok(_) => Ok(done(key)),
+        Err(e) => refused(state, viewer, e).await,
+    }
+}
+
+fn done(key: &str) -> Response {
     Redirect::to(&format!("/vouchers?done={key}")).into_response()
 }

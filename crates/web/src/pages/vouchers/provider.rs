@@ -8,7 +8,7 @@
 //! `provider-history`, the form `settlement-form` (buttons
 //! `settlement-csv`, `settlement-xlsx`).
 
-use super::page::{done, refused};
+use super::page::{answer, refused};
 use super::shared::{
     DayOne, Values, csrf_field, form_id, history_table, kind_title, money, parse_yuan, ticked_kinds,
 };
@@ -147,10 +147,8 @@ pub(super) async fn register(
         kinds: ticked_kinds(&form),
         account_id: None,
     };
-    match state.services.register_provider(actor, &input).await {
-        Ok(_) => Ok(done("registered")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.register_provider(actor, &input).await;
+    answer(&state, &viewer, "registered", outcome).await
 }
 
 pub(super) async fn capture(
@@ -184,10 +182,8 @@ pub(super) async fn capture(
         hold_id,
         amount_fen: amount,
     };
-    match state.services.capture_hold(actor, &input).await {
-        Ok(_) => Ok(done("captured")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.capture_hold(actor, &input).await;
+    answer(&state, &viewer, "captured", outcome).await
 }
 
 pub(super) async fn void(
@@ -202,10 +198,8 @@ pub(super) async fn void(
         transfer_id: form.get("transfer_id").cloned().unwrap_or_default(),
         hold_id,
     };
-    match state.services.void_hold(actor, &input).await {
-        Ok(_) => Ok(done("voided")),
-        Err(e) => refused(&state, &viewer, e).await,
-    }
+    let outcome = state.services.void_hold(actor, &input).await;
+    answer(&state, &viewer, "voided", outcome).await
 }
 
 pub(super) async fn settlement(
