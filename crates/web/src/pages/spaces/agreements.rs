@@ -1,0 +1,389 @@
+//! Space requests and agreements (measure 3), the page `/spaces`: founders
+//! request space (for their enterprise in an OPC community, for themselves
+//! outside one), withdraw a waiting request, and accept or decline an
+//! offer; operators and district reviewers offer a unit to a request or
+//! serve a unit's waitlist in order, withdraw an offer, and end an
+//! agreement or move it to another unit.
+//!
+//! Stable element ids: forms `space-request-form`, `offer-form`,
+//! `serve-form` (its controls `serve-f-NAME`, as it shares names with the
+//! offer form), `end-ID`, `move-ID`; buttons `accept-ID`, `decline-ID`,
+//! `withdraw-ID`, `withdraw-request-ID`; tables `space-requests` (rows
+//! `request-ID` with `data-status`) and `space-agreements` (rows
+//! `agreement-ID` with `data-status`).
+
+use super::shared::{
+    Options, Query_, button, csrf, error_block, field_form, holder_label, manages, num,
+    result_notice, submit, yuan,
+};
+use crate::AppState;
+use crate::extract::Viewer;
+use crate::i18n::{t, tf};
+use crate::pages::PageResult;
+use crate::pages::forms::{self, Field, Kind as F, Values, district_name, field};
+use crate::pages::layout::page;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::IntoResponse;
+use maud::{Markup, html};
+use opcity_domain::Role;
+use opcity_services::registry::{ListFilter, Paging};
+use opcity_services::spaces::agreements::{
+    AgreementView, AllocationFilter, EndInput, MoveInput, OfferInput, ServeInput, SpaceRequestInput,
+};
+use opcity_services::spaces::inventory::UNIT_KINDS;
+use opcity_services::{Actor, FieldError, ServiceError};
+use std::collections::HashMap;
+
+const REQUEST_FIELDS: &[Field] = &[
+    field("enterprise_id", F::Dynamic, false),
+    field("community_id", F::Dynamic, false),
+    field("district", F::District, false),
+    field("kind", F::Choice(&UNIT_KINDS), true),
+    field("team_size", F::Number, true),
+    field("wanted_from", F::Date, true),
+    field("months", F::Number, true),
+    field("note", F::Text, false),
+];
+
+const OFFER_FIELDS: &[Field] = &[
+    field("request_id", F::Dynamic, true),
+    field("unit_id", F::Number, true),
+    field("start", F::Date, true),
+    field("end", F::Date, true),
+    field("monthly_rent_fen", F::Number, false),
+];
+
+const SERVE_FIELDS: &[Field] = &[
+    field("unit_id", F::Number, true),
+    field("start", F::Date, true),
+    field("end", F::Date, true),
+];
+
+async fn community_options(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<(String, String)>, ServiceError> {
+    let list = state
+        .services
+        .list_communities(
+            actor,
+            &ListFilter::default(),
+            Paging::new(Some(1), Some(Paging::MAX_PER_PAGE)),
+        )
+        .await?;
+    Ok(list
+        .items
+        .iter()
+        .map(|c| (c.id.to_string(), format!("{} ({})", c.name_zh, c.name_en)))
+        .collect())
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Query_>,
+) -> PageResult {
+    render_spaces(&state, &viewer, &q, &[], &Values::new()).await
+}
+
+fn agreement_actions(viewer: &Viewer, actor: &Actor, a: &AgreementView) -> Markup {
+    let l = viewer.locale;
+    let mine = a
+        .enterprise_id
+        .is_some_and(|e| actor.enterprise_ids.contains(&e))
+        || (a.person_id.is_some() && a.person_id == actor.person_id);
+    let base = format!("/spaces/agreements/{}", a.id);
+    html! {
+        @if a.status == "offered" && mine {
+            (button(viewer, &format!("{base}/accept"), &format!("accept-{}", a.id), t(l, "spaces.accept")))
+            (button(viewer, &format!("{base}/decline"), &format!("decline-{}", a.id), t(l, "spaces.decline")))
+        }
+        @if a.status == "offered" && manages(actor) {
+            (button(viewer, &format!("{base}/withdraw"), &format!("withdraw-{}", a.id), t(l, "spaces.withdraw")))
+        }
+        @if a.status == "active" && manages(actor) {
+            form.inline id={ "end-" (a.id) } method="post" action={ (base) "/end" } {
+                (csrf(viewer))
+                label { (t(l, "spaces.form.on")) " " input type="date" name="on" required; }
+                button.secondary type="submit" { (t(l, "spaces.end")) }
+            }
+            form.inline id={ "move-" (a.id) } method="post" action={ (base) "/move" } {
+                (csrf(viewer))
+                label { (t(l, "spaces.form.unit_id")) " " input type="text" inputmode="numeric" name="unit_id" size="5" required; }
+                label { (t(l, "spaces.form.on")) " " input type="date" name="on" required; }
+                label { (t(l, "spaces.form.end")) " " input type="date" name="end" required; }
+                button.secondary type="submit" { (t(l, "spaces.move")) }
+            }
+        }
+    }
+}
+
+async fn render_spaces(
+    state: &AppState,
+    viewer: &Viewer,
+    q: &Query_,
+    errors: &[FieldError],
+    values: &Values,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let s = &state.services;
+    let all = AllocationFilter::default();
+    let (requests, agreements, communities) = tokio::try_join!(
+        s.list_space_requests(actor, &all),
+        s.list_agreements(actor, &all),
+        community_options(state, actor),
+    )
+    .map_err(|e| viewer.fail(e))?;
+    let names: HashMap<String, String> = communities.iter().cloned().collect();
+    let site = |community: Option<i64>, district: opcity_domain::District| match community {
+        Some(c) => names
+            .get(&c.to_string())
+            .cloned()
+            .unwrap_or_else(|| format!("#{c}")),
+        None => format!(
+            "{} · {}",
+            district_name(l, district),
+            t(l, "spaces.outside")
+        ),
+    };
+    let mut options = Options::new();
+    options.insert(
+        "enterprise_id",
+        actor
+            .enterprise_ids
+            .iter()
+            .map(|e| (e.to_string(), format!("#{e}")))
+            .collect(),
+    );
+    options.insert("community_id", communities.clone());
+    options.insert(
+        "request_id",
+        requests
+            .iter()
+            .filter(|r| r.status == "waiting")
+            .map(|r| {
+                (
+                    r.id.to_string(),
+                    format!(
+                        "#{} · {} · {} · {}",
+                        r.id,
+                        site(r.community_id, r.district),
+                        t(l, &format!("spaces.kind.{}", r.kind)),
+                        r.team_size
+                    ),
+                )
+            })
+            .collect(),
+    );
+    let body = html! {
+        h1 { (t(l, "spaces.title")) }
+        (result_notice(l, q))
+        (error_block(l, errors))
+        p {
+            @for (id, name) in &communities {
+                a.button.secondary href={ "/spaces/inventory?community_id=" (id) } { (t(l, "spaces.inventory")) " · " (name) } " "
+            }
+        }
+        section.card {
+            h2 { (t(l, "spaces.requests")) }
+            table id="space-requests" {
+                thead { tr {
+                    th { "#" } th { (t(l, "spaces.site")) } th { (t(l, "spaces.form.kind")) } th { (t(l, "spaces.holder")) }
+                    th { (t(l, "spaces.form.team_size")) } th { (t(l, "spaces.form.wanted_from")) } th { (t(l, "spaces.status")) } th { (t(l, "spaces.position")) } th {}
+                } }
+                tbody {
+                    @for r in &requests {
+                        tr id={ "request-" (r.id) } data-status=(r.status) {
+                            td { (r.id) } td { (site(r.community_id, r.district)) } td { (t(l, &format!("spaces.kind.{}", r.kind))) }
+                            td { (holder_label(l, r.enterprise_id, r.person_id)) } td { (r.team_size) } td { (r.wanted_from) }
+                            td { (t(l, &format!("spaces.request_status.{}", r.status))) }
+                            td.position { (r.position.map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
+                            td { @if r.status == "waiting" { (button(viewer, &format!("/spaces/requests/{}/withdraw", r.id), &format!("withdraw-request-{}", r.id), t(l, "spaces.withdraw"))) } }
+                        }
+                    }
+                }
+            }
+            @if requests.is_empty() { p.notice { (t(l, "list.empty")) } }
+        }
+        section.card {
+            h2 { (t(l, "spaces.agreements")) }
+            table id="space-agreements" {
+                thead { tr {
+                    th { "#" } th { (t(l, "spaces.unit")) } th { (t(l, "spaces.site")) } th { (t(l, "spaces.holder")) } th { (t(l, "spaces.period")) }
+                    th { (t(l, "spaces.rent")) } th { (t(l, "spaces.status")) } th {}
+                } }
+                tbody {
+                    @for a in &agreements {
+                        tr id={ "agreement-" (a.id) } data-status=(a.status) {
+                            td { (a.id) }
+                            td { (a.unit_code) " · " (t(l, &format!("spaces.kind.{}", a.unit_kind))) " · " (a.area_m2) " m²" }
+                            td { (site(a.community_id, a.district)) }
+                            td { (holder_label(l, a.enterprise_id, a.person_id)) }
+                            td { (a.start_date) " – " (a.end_date) }
+                            td { (yuan(a.monthly_rent_fen)) @if a.discount_fen > 0 { " (" (tf(l, "spaces.discount", [("amount", yuan(a.discount_fen).as_str())])) ")" } }
+                            td { (t(l, &format!("spaces.agreement_status.{}", a.status))) }
+                            td { (agreement_actions(viewer, actor, a)) }
+                        }
+                    }
+                }
+            }
+            @if agreements.is_empty() { p.notice { (t(l, "list.empty")) } }
+        }
+        @if actor.role == Role::Founder || actor.role == Role::MunicipalAdmin {
+            (field_form(viewer, "space-request-form", "/spaces/requests", t(l, "spaces.request_heading"), REQUEST_FIELDS, values, &options, t(l, "spaces.request_submit")))
+        }
+        @if manages(actor) {
+            (field_form(viewer, "offer-form", "/spaces/offers", t(l, "spaces.offer_heading"), OFFER_FIELDS, values, &options, t(l, "spaces.offer_submit")))
+            (field_form(viewer, "serve-form", "/spaces/serve", t(l, "spaces.serve_heading"), SERVE_FIELDS, values, &options, t(l, "spaces.serve_submit")))
+        }
+    };
+    Ok(page(viewer, t(l, "spaces.title"), body).into_response())
+}
+
+pub(super) async fn request(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let community_id = forms::number(&form, "community_id", &mut errors);
+    let enterprise_id = forms::number(&form, "enterprise_id", &mut errors);
+    // Outside communities the founder asks for themself, not an enterprise.
+    let (enterprise_id, person_id) = match community_id {
+        Some(_) => (enterprise_id, None),
+        None => (None, actor.person_id),
+    };
+    let input = SpaceRequestInput {
+        enterprise_id,
+        person_id,
+        community_id,
+        district: forms::opt(&form, "district"),
+        kind: forms::text(&form, "kind"),
+        team_size: num(&form, "team_size", &mut errors) as i32,
+        wanted_from: forms::text(&form, "wanted_from"),
+        months: num(&form, "months", &mut errors) as i32,
+        note: forms::opt(&form, "note"),
+    };
+    let s = &state.services;
+    let run = async || s.request_space(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "request", errors, run).await
+}
+
+/// Withdraws a waiting request (an offer is withdrawn through `act`).
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let s = &state.services;
+    let run = async || s.withdraw_space_request(&actor, id).await.map(|v| v.id);
+    answer(
+        &state,
+        &viewer,
+        &form,
+        &Values::new(),
+        "withdrawn",
+        Vec::new(),
+        run,
+    )
+    .await
+}
+
+pub(super) async fn offer(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let input = OfferInput {
+        request_id: num(&form, "request_id", &mut errors),
+        unit_id: num(&form, "unit_id", &mut errors),
+        start: forms::text(&form, "start"),
+        end: forms::text(&form, "end"),
+        monthly_rent_fen: forms::number(&form, "monthly_rent_fen", &mut errors),
+    };
+    let s = &state.services;
+    let run = async || s.offer_space(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "offer", errors, run).await
+}
+
+pub(super) async fn serve(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let input = ServeInput {
+        unit_id: num(&form, "unit_id", &mut errors),
+        start: forms::text(&form, "start"),
+        end: forms::text(&form, "end"),
+        monthly_rent_fen: None,
+    };
+    let s = &state.services;
+    let run = async || s.serve_waitlist(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "offer", errors, run).await
+}
+
+/// Accepts, declines or withdraws an offer, or ends or moves an agreement.
+pub(super) async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let s = &state.services;
+    let mut errors = Vec::new();
+    let unit_id = num(&form, "unit_id", &mut errors);
+    let (on, end) = (forms::text(&form, "on"), forms::text(&form, "end"));
+    let run = async || {
+        let agreement = match action.as_str() {
+            "accept" => s.accept_space_offer(&actor, id).await,
+            "decline" => s.decline_offer(&actor, id).await,
+            "withdraw" => s.withdraw_offer(&actor, id).await,
+            "end" => {
+                s.end_agreement(&actor, id, &EndInput { on: on.clone() })
+                    .await
+            }
+            "move" => {
+                s.move_agreement(
+                    &actor,
+                    id,
+                    &MoveInput {
+                        unit_id,
+                        on: on.clone(),
+                        end: end.clone(),
+                        monthly_rent_fen: None,
+                    },
+                )
+                .await
+            }
+            _ => Err(ServiceError::NotFound { entity: "action" }),
+        }?;
+        Ok(agreement.id)
+    };
+    let what = format!("agreement_{}", action.replace('-', "_"));
+    answer(&state, &viewer, &form, &Values::new(), &what, errors, run).await
+}
+
+/// Answers a form posted from `/spaces`: back to the page with the result
+/// named, or the page again with the messages and `shown` in its forms.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &Values,
+    shown: &Values,
+    what: &str,
+    errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+) -> PageResult {
+    let q = Query_::new();
+    let again = async |e: Vec<FieldError>| render_spaces(state, viewer, &q, &e, shown).await;
+    submit(viewer, form, "/spaces", what, errors, run, again).await
+}

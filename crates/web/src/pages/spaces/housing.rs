@@ -1,0 +1,233 @@
+//! Transitional housing (measure 4): the housing units, the day's
+//! occupancy for those who manage it, the leases one holds or manages, and
+//! a lease's allocation, move-in, renewal and move-out. The limits (months,
+//! share of the market rent) are the services' to apply; this page only
+//! shows the rent they computed.
+//!
+//! Stable element ids: forms `housing-unit-form`, `lease-form`,
+//! `renew-ID`, `move-out-ID`; the button `move-in-ID`; tables `occupancy`
+//! (rows `housing-unit-ID` with `data-occupied`, summed up in
+//! `occupancy-summary`) and `leases` (rows `lease-ID` with `data-status`).
+
+use super::shared::{
+    Options, Query_, button, csrf, error_block, field_form, holder_label, manages, num,
+    result_notice, submit, yuan,
+};
+use crate::AppState;
+use crate::extract::Viewer;
+use crate::i18n::{t, tf};
+use crate::pages::PageResult;
+use crate::pages::forms::{self, Field, Kind as F, Values, field};
+use crate::pages::layout::page;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::IntoResponse;
+use maud::html;
+use opcity_services::spaces::agreements::EndInput;
+use opcity_services::spaces::housing::{HOUSING_KINDS, HousingUnitInput, LeaseInput, RenewInput};
+use opcity_services::{FieldError, ServiceError};
+
+const HOUSING_UNIT_FIELDS: &[Field] = &[
+    field("district", F::District, true),
+    field("address", F::Text, true),
+    field("code", F::Text, true),
+    field("kind", F::Choice(&HOUSING_KINDS), true),
+    field("area_m2", F::Number, true),
+    field("market_rent_fen", F::Number, true),
+];
+const LEASE_FIELDS: &[Field] = &[
+    field("housing_unit_id", F::Dynamic, true),
+    field("person_id", F::Number, true),
+    field("enterprise_id", F::Number, false),
+    field("start", F::Date, true),
+    field("months", F::Number, true),
+];
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Query_>,
+) -> PageResult {
+    render_housing(&state, &viewer, &q, &[], &Values::new()).await
+}
+
+async fn render_housing(
+    state: &AppState,
+    viewer: &Viewer,
+    q: &Query_,
+    errors: &[FieldError],
+    values: &Values,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let s = &state.services;
+    let today = opcity_domain::today_in_shanghai(s.now());
+    let (units, leases, occupancy) = tokio::try_join!(
+        s.list_housing_units(actor, None, None),
+        s.list_leases(actor),
+        s.housing_occupancy(actor, None, None, today),
+    )
+    .map_err(|e| viewer.fail(e))?;
+    let mut options = Options::new();
+    options.insert(
+        "housing_unit_id",
+        units
+            .iter()
+            .map(|u| {
+                (
+                    u.id.to_string(),
+                    format!(
+                        "{} · {} · {}",
+                        u.code,
+                        t(l, &format!("housing.kind.{}", u.kind)),
+                        yuan(u.market_rent_fen)
+                    ),
+                )
+            })
+            .collect(),
+    );
+    let body = html! {
+        h1 { (t(l, "housing.title")) }
+        (result_notice(l, q))
+        (error_block(l, errors))
+        @if manages(actor) {
+            section.card {
+                h2 { (tf(l, "housing.occupancy_on", [("date", today.to_string().as_str())])) }
+                p id="occupancy-summary" {
+                    @for k in &occupancy.by_kind { (t(l, &format!("housing.kind.{}", k.kind))) " " (k.occupied) "/" (k.units) "  " }
+                }
+                table id="occupancy" {
+                    thead { tr { th { (t(l, "spaces.form.code")) } th { (t(l, "spaces.form.kind")) } th { (t(l, "spaces.form.market_rent_fen")) } th { (t(l, "housing.tenant")) } } }
+                    tbody {
+                        @for row in &occupancy.units {
+                            tr id={ "housing-unit-" (row.unit.id) } data-occupied=(row.lease.is_some()) {
+                                td { (row.unit.code) } td { (t(l, &format!("housing.kind.{}", row.unit.kind))) } td { (yuan(row.unit.market_rent_fen)) }
+                                td { @if let Some(lease) = &row.lease { (holder_label(l, None, Some(lease.person_id))) " · " (lease.start_date) " – " (lease.end_date) } @else { (t(l, "spaces.free")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.card {
+            h2 { (t(l, "housing.leases")) }
+            table id="leases" {
+                thead { tr { th { "#" } th { (t(l, "spaces.unit")) } th { (t(l, "spaces.holder")) } th { (t(l, "spaces.period")) } th { (t(l, "housing.months")) } th { (t(l, "spaces.rent")) } th { (t(l, "spaces.status")) } th {} } }
+                tbody {
+                    @for lease in &leases {
+                        tr id={ "lease-" (lease.id) } data-status=(lease.status) {
+                            td { (lease.id) } td { (lease.unit_code) " · " (t(l, &format!("housing.kind.{}", lease.unit_kind))) }
+                            td { (holder_label(l, None, Some(lease.person_id))) } td { (lease.start_date) " – " (lease.end_date) } td { (lease.months) }
+                            td { (yuan(lease.monthly_rent_fen)) " (" (lease.rent_percent) "% × " (yuan(lease.market_rent_fen)) ")" }
+                            td { (t(l, &format!("housing.status.{}", lease.status))) }
+                            td {
+                                @if manages(actor) && lease.status == "reserved" {
+                                    (button(viewer, &format!("/housing/leases/{}/move-in", lease.id), &format!("move-in-{}", lease.id), t(l, "housing.move_in")))
+                                }
+                                @if manages(actor) && (lease.status == "reserved" || lease.status == "active") {
+                                    form.inline id={ "renew-" (lease.id) } method="post" action={ "/housing/leases/" (lease.id) "/renew" } {
+                                        (csrf(viewer))
+                                        input type="text" inputmode="numeric" name="months" size="3" required aria-label=(t(l, "housing.months"));
+                                        button.secondary type="submit" { (t(l, "housing.renew")) }
+                                    }
+                                    form.inline id={ "move-out-" (lease.id) } method="post" action={ "/housing/leases/" (lease.id) "/move-out" } {
+                                        (csrf(viewer))
+                                        input type="date" name="on" required aria-label=(t(l, "spaces.form.on"));
+                                        button.secondary type="submit" { (t(l, "housing.move_out")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            @if leases.is_empty() { p.notice { (t(l, "list.empty")) } }
+        }
+        @if manages(actor) {
+            (field_form(viewer, "lease-form", "/housing/leases", t(l, "housing.lease_heading"), LEASE_FIELDS, values, &options, t(l, "housing.allocate")))
+            (field_form(viewer, "housing-unit-form", "/housing/units", t(l, "housing.unit_heading"), HOUSING_UNIT_FIELDS, values, &options, t(l, "form.save")))
+        }
+    };
+    Ok(page(viewer, t(l, "housing.title"), body).into_response())
+}
+
+pub(super) async fn add_unit(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let input = HousingUnitInput {
+        district: forms::text(&form, "district"),
+        community_id: None,
+        address: forms::text(&form, "address"),
+        code: forms::text(&form, "code"),
+        kind: forms::text(&form, "kind"),
+        area_m2: num(&form, "area_m2", &mut errors),
+        market_rent_fen: num(&form, "market_rent_fen", &mut errors),
+        active: None,
+    };
+    let s = &state.services;
+    let run = async || s.create_housing_unit(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "housing_unit", errors, run).await
+}
+
+pub(super) async fn allocate(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let input = LeaseInput {
+        housing_unit_id: num(&form, "housing_unit_id", &mut errors),
+        person_id: num(&form, "person_id", &mut errors),
+        enterprise_id: forms::number(&form, "enterprise_id", &mut errors),
+        start: forms::text(&form, "start"),
+        months: num(&form, "months", &mut errors) as i32,
+    };
+    let s = &state.services;
+    let run = async || s.allocate_housing(&actor, &input).await.map(|v| v.id);
+    answer(&state, &viewer, &form, &form, "lease", errors, run).await
+}
+
+/// Moves a tenant in, renews a lease or moves the tenant out.
+pub(super) async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let s = &state.services;
+    let mut errors = Vec::new();
+    let months = num(&form, "months", &mut errors) as i32;
+    let on = forms::text(&form, "on");
+    let run = async || {
+        let lease = match action.as_str() {
+            "move-in" => s.move_in(&actor, id).await,
+            "renew" => s.renew_lease(&actor, id, &RenewInput { months }).await,
+            "move-out" => s.move_out(&actor, id, &EndInput { on: on.clone() }).await,
+            _ => Err(ServiceError::NotFound { entity: "action" }),
+        }?;
+        Ok(lease.id)
+    };
+    let what = format!("lease_{}", action.replace('-', "_"));
+    answer(&state, &viewer, &form, &Values::new(), &what, errors, run).await
+}
+
+/// Answers a form posted from `/housing`: back to the page with the result
+/// named, or the page again with the messages and `shown` in its forms.
+async fn answer(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &Values,
+    shown: &Values,
+    what: &str,
+    errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+) -> PageResult {
+    let q = Query_::new();
+    let again = async |e: Vec<FieldError>| render_housing(state, viewer, &q, &e, shown).await;
+    submit(viewer, form, "/housing", what, errors, run, again).await
+}

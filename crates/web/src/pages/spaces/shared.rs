@@ -1,0 +1,170 @@
+//! What the pages of spaces, housing and instruments share: a form's round
+//! trip (`submit`), the notices above a page, the small form parts they
+//! draw, and how they show money, holders and who manages.
+
+use crate::error::{WebError, field_message, status_of};
+use crate::extract::Viewer;
+use crate::i18n::{Locale, tf};
+use crate::pages::forms::{self, Field, Values, render_fields_as};
+use crate::pages::{PageError, PageResult};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use opcity_domain::{Fen, Role};
+use opcity_services::{Actor, FieldError, ServiceError};
+use std::collections::HashMap;
+
+/// The choices of a form's dynamic fields, by field name.
+pub(super) type Options = HashMap<&'static str, Vec<(String, String)>>;
+/// A page's query string.
+pub(super) type Query_ = HashMap<String, String>;
+
+/// What a refused form shows: its field messages and the status to answer
+/// with; other errors (forbidden, not found) become error pages.
+fn refusal(viewer: &Viewer, err: ServiceError) -> Result<(StatusCode, Vec<FieldError>), PageError> {
+    match err {
+        ServiceError::Validation(_)
+        | ServiceError::Conflict { .. }
+        | ServiceError::Taken { .. } => {
+            let problem = WebError::Service(err).problem();
+            Ok((status_of(problem.code), problem.fields))
+        }
+        other => Err(viewer.fail(other)),
+    }
+}
+
+/// Where a successful form goes: back to its page with the result named.
+fn done(path: &str, what: &str, id: i64) -> Response {
+    let sep = if path.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{path}{sep}done={what}&id={id}")).into_response()
+}
+
+/// The notice of a form's success, named in the query string by `done`.
+pub(super) fn result_notice(l: Locale, q: &Query_) -> Markup {
+    match (q.get("done"), q.get("id")) {
+        (Some(what), Some(id)) => html! {
+            div.notice.success role="status" id="result" data-done=(what) data-id=(id) {
+                (tf(l, &format!("spaces.done.{what}"), [("id", id.as_str())]))
+            }
+        },
+        _ => html! {},
+    }
+}
+
+/// The messages of a refused form.
+pub(super) fn error_block(l: Locale, errors: &[FieldError]) -> Markup {
+    html! {
+        @if !errors.is_empty() {
+            div.notice.error role="alert" id="form-errors" {
+                (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())]))
+                ul {
+                    @for e in errors {
+                        li data-code=(e.code) data-field=(e.field) {
+                            @if !e.field.is_empty() { (e.field) ": " }
+                            (field_message(l, e))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) fn csrf(viewer: &Viewer) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default()); }
+}
+
+/// A one-button form posting to `action`.
+pub(super) fn button(viewer: &Viewer, action: &str, id: &str, label: &str) -> Markup {
+    html! {
+        form.inline method="post" action=(action) {
+            (csrf(viewer))
+            button.secondary type="submit" id=(id) { (label) }
+        }
+    }
+}
+
+/// A form of declared fields with a submit button.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn field_form(
+    viewer: &Viewer,
+    id: &str,
+    action: &str,
+    heading: &str,
+    fields: &[Field],
+    values: &Values,
+    options: &Options,
+    submit: &str,
+) -> Markup {
+    let l = viewer.locale;
+    // The serve form repeats the offer form's field names on the same page;
+    // its controls get their own ids so every id (and label) stays unique.
+    let prefix = if id == "serve-form" { "serve-f-" } else { "f-" };
+    html! {
+        section.card {
+            h2 { (heading) }
+            form.stack id=(id) method="post" action=(action) novalidate {
+                (csrf(viewer))
+                (render_fields_as(l, "spaces.form", prefix, fields, values, &[], options))
+                div.actions { button type="submit" id={ (id) "-submit" } { (submit) } }
+            }
+        }
+    }
+}
+
+pub(super) fn yuan(fen: i64) -> String {
+    Fen(fen).to_string()
+}
+
+/// Whether the actor keeps inventory, serves waitlists and manages
+/// agreements and leases: which forms to show (the services decide again).
+pub(super) fn manages(actor: &Actor) -> bool {
+    matches!(
+        actor.role,
+        Role::CommunityOperator | Role::DistrictReviewer | Role::MunicipalAdmin
+    )
+}
+
+pub(super) fn num(values: &Values, name: &'static str, errors: &mut Vec<FieldError>) -> i64 {
+    forms::number(values, name, errors).unwrap_or(0)
+}
+
+/// Runs a form's service call (which returns the id of what it made or
+/// changed): a redirect to `back` on success, else the
+/// page again (via `again`) with the messages.
+pub(super) async fn submit(
+    viewer: &Viewer,
+    form: &Values,
+    back: &str,
+    what: &str,
+    parse_errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+    again: impl AsyncFnOnce(Vec<FieldError>) -> PageResult,
+) -> PageResult {
+    viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    if !parse_errors.is_empty() {
+        let mut out = again(parse_errors).await?;
+        *out.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+        return Ok(out);
+    }
+    match run().await {
+        Ok(id) => Ok(done(back, what, id)),
+        Err(err) => {
+            let (status, errors) = refusal(viewer, err)?;
+            let mut out = again(errors).await?;
+            *out.status_mut() = status;
+            Ok(out)
+        }
+    }
+}
+
+/// Who holds a request, agreement, lease or booking: the enterprise, else
+/// the person.
+pub(super) fn holder_label(l: Locale, enterprise: Option<i64>, person: Option<i64>) -> String {
+    match (enterprise, person) {
+        (Some(e), _) => tf(l, "spaces.enterprise_no", [("id", e.to_string().as_str())]),
+        (_, Some(p)) => tf(l, "spaces.person_no", [("id", p.to_string().as_str())]),
+        _ => "—".into(),
+    }
+}

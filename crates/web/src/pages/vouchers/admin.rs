@@ -1,0 +1,368 @@
+//! The administrators' view, also shown to district reviewers and
+//! auditors: voucher kinds, pools, the ledger's reconciliation, disputes
+//! with uphold or reverse, providers with approve or suspend, and the
+//! forms to issue vouchers, fund pools and run the expiry jobs (the
+//! services decide who may use which).
+//!
+//! Stable element ids: tables `voucher-kinds`, `pools`, `disputes` (rows
+//! `dispute-CAPTURE`, forms `resolve-CAPTURE` with `uphold-CAPTURE` and
+//! `reverse-CAPTURE`), `providers` (forms `decide-ID` with `approve-ID`,
+//! `suspend-ID`); the notice `reconciliation` (with `data-clean`); forms
+//! `issue-form`, `fund-form`, `run-jobs-form`.
+
+use super::page::{answer, refused};
+use super::shared::{
+    DayOne, Values, csrf_field, form_id, kind_title, money, parse_yuan, ticked_kinds,
+};
+use crate::AppState;
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t, tf};
+use crate::pages::PageResult;
+use crate::pages::forms::district_name;
+use axum::extract::{Form, Path, State};
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use opcity_domain::{District, Role};
+use opcity_services::vouchers::KINDS;
+use opcity_services::vouchers::disputes::{DisputeView, ResolveDispute};
+use opcity_services::vouchers::issue::{FundPool, IssueVoucher, PoolView};
+use opcity_services::vouchers::providers::{ProviderDecision, ProviderView};
+use opcity_services::{Actor, ServiceError};
+
+pub(super) async fn admin_view(
+    state: &AppState,
+    viewer: &Viewer,
+    actor: &Actor,
+) -> opcity_services::Result<Markup> {
+    let l = viewer.locale;
+    let s = &state.services;
+    let today = opcity_domain::today_in_shanghai(s.now());
+    let (pools, providers, rec, disputes) = tokio::try_join!(
+        s.voucher_pools(actor),
+        s.list_providers(actor),
+        s.reconcile_vouchers(actor),
+        s.voucher_disputes(actor)
+    )?;
+    let kinds = s.voucher_kinds(today);
+    let can_issue = matches!(actor.role, Role::MunicipalAdmin | Role::DistrictReviewer);
+    let is_admin = actor.role == Role::MunicipalAdmin;
+    Ok(html! {
+        h2 { (t(l, "voucher.kinds")) }
+        table id="voucher-kinds" {
+            thead { tr { th { (t(l, "voucher.kind")) } th { (t(l, "voucher.ceiling")) } th { (t(l, "voucher.pool_yearly")) } th { (t(l, "voucher.share")) } th { (t(l, "voucher.uses")) } } }
+            tbody {
+                @for k in &kinds {
+                    tr data-kind=(k.id) {
+                        td { (kind_title(l, &k.id)) }
+                        td { (k.ceiling_fen.map_or_else(|| t(l, "voucher.by_district").to_owned(), money)) }
+                        td { (k.yearly_pool_fen.map_or_else(|| t(l, "voucher.district_funded").to_owned(), money)) }
+                        td { @if let (Some(a), Some(b)) = (k.contract_percent, k.startup_contract_percent) { (tf(l, "voucher.share_text", [("share", a.to_string().as_str()), ("startup", b.to_string().as_str())])) } }
+                        td { (k.uses.iter().map(|u| t(l, &format!("voucher.use.{u}"))).collect::<Vec<_>>().join("、")) }
+                    }
+                }
+            }
+        }
+        h2 { (t(l, "voucher.pools")) }
+        (pools_table(l, &pools))
+        section class={ "notice " (if rec.clean { "success" } else { "error" }) } id="reconciliation" data-clean=(rec.clean) {
+            strong { (t(l, if rec.clean { "ledger.clean" } else { "ledger.dirty" })) }
+            " " (tf(l, "ledger.counts", [("accounts", rec.accounts.to_string().as_str()), ("transfers", rec.transfers.to_string().as_str())]))
+            @for m in &rec.mismatches { div.mono { (m.code) ": " (format!("{:?}", (m.debits_posted, m.credits_posted, m.debits_pending, m.credits_pending))) } }
+            @for p in &rec.pool_mismatches { div.mono { "budget " (p.budget_id) ": " (p.ledger_outstanding_fen) " ≠ " (p.budget_committed_fen) } }
+        }
+        @if can_issue { (issue_form(viewer, today)) (fund_form(viewer, actor, today)) }
+        @if is_admin {
+            form.inline id="run-jobs-form" method="post" action="/vouchers/jobs" {
+                (csrf_field(viewer))
+                button.secondary type="submit" id="run-jobs" { (t(l, "ledger.run_jobs")) }
+            }
+        }
+        h2 { (t(l, "voucher.disputes")) }
+        p.hint { (t(l, "voucher.disputes_hint")) }
+        (disputes_table(viewer, &disputes, can_issue))
+        h2 { (t(l, "provider.title")) }
+        (providers_table(viewer, actor, s, &providers, is_admin, today))
+    })
+}
+
+/// Disputed captures; with `resolve`, each open one has the uphold / reverse
+/// form (the services decide who may resolve which).
+fn disputes_table(viewer: &Viewer, disputes: &[DisputeView], resolve: bool) -> Markup {
+    let l = viewer.locale;
+    html! {
+        @if disputes.is_empty() { p.hint id="disputes" { (t(l, "voucher.no_disputes")) } }
+        @else {
+            table id="disputes" {
+                thead { tr {
+                    th { (t(l, "voucher.transfer")) } th { (t(l, "voucher.enterprise")) } th { (t(l, "provider.name")) }
+                    th { (t(l, "voucher.kind")) } th { (t(l, "voucher.amount")) } th { (t(l, "voucher.reference")) }
+                    th { (t(l, "voucher.dispute_reason")) } th { (t(l, "voucher.resolution_label")) }
+                } }
+                tbody {
+                    @for d in disputes {
+                        @let status = d.resolution.as_ref().map_or("open", |r| r.outcome.as_str());
+                        tr id={ "dispute-" (d.capture_id) } data-status=(status) {
+                            td.mono { (d.capture_id) } td { (d.enterprise_name) } td { (d.provider_name) }
+                            td { (kind_title(l, &d.kind)) } td { (money(d.amount_fen)) }
+                            td { (d.reference.clone().unwrap_or_default()) }
+                            td { (d.dispute_comment.clone().unwrap_or_default()) }
+                            td {
+                                @if let Some(r) = &d.resolution {
+                                    span class={ "badge " (if r.outcome == "reversed" { "eligible" } else { "ineligible" }) } { (t(l, &format!("voucher.resolution.{}", r.outcome))) }
+                                    @if let Some(c) = &r.comment { " " (c) }
+                                } @else if resolve {
+                                    form.inline id={ "resolve-" (d.capture_id) } method="post" action={ "/vouchers/uses/" (d.capture_id) "/resolution" } {
+                                        (csrf_field(viewer))
+                                        input type="text" name="comment" placeholder=(t(l, "voucher.resolution_comment")) aria-label=(t(l, "voucher.resolution_comment"));
+                                        button type="submit" name="outcome" value="upheld" id={ "uphold-" (d.capture_id) } { (t(l, "voucher.uphold")) }
+                                        button.secondary type="submit" name="outcome" value="reversed" id={ "reverse-" (d.capture_id) } { (t(l, "voucher.reverse")) }
+                                    }
+                                } @else {
+                                    span.badge.undetermined { (t(l, "voucher.resolution.open")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// An administrator upholds or reverses a disputed capture. The reversal's
+/// transfer id defaults to `reversal:{capture}`, so a double submission is
+/// a replay.
+pub(super) async fn resolve(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<String>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let input = ResolveDispute {
+        outcome: form.get("outcome").cloned().unwrap_or_default(),
+        transfer_id: None,
+        comment: form.get("comment").cloned(),
+    };
+    let outcome = state.services.resolve_dispute(actor, &id, &input).await;
+    answer(&state, &viewer, "resolved", outcome).await
+}
+
+fn pools_table(l: Locale, pools: &[PoolView]) -> Markup {
+    html! {
+        @if pools.is_empty() { p.hint id="pools" { (t(l, "voucher.no_pools")) } }
+        @else {
+            table id="pools" {
+                thead { tr {
+                    th { (t(l, "voucher.kind")) } th { (t(l, "voucher.year")) } th { (t(l, "voucher.authority")) }
+                    th { (t(l, "voucher.total")) } th { (t(l, "voucher.reserved")) } th { (t(l, "voucher.spent")) }
+                    th { (t(l, "voucher.remaining")) } th { (t(l, "voucher.issued")) } th { (t(l, "voucher.returned")) } th { (t(l, "voucher.wallets")) }
+                } }
+                tbody {
+                    @for p in pools {
+                        tr data-budget=(p.budget_id) data-kind=(p.kind) {
+                            td { (kind_title(l, &p.kind)) } td { (p.year) }
+                            td { (p.authority.parse::<District>().map_or_else(|_| t(l, "voucher.municipal").to_owned(), |d| district_name(l, d).to_owned())) }
+                            td { (money(p.total_fen)) } td { (money(p.reserved_fen)) } td { (money(p.spent_fen)) }
+                            td { strong { (money(p.remaining_fen)) } } td { (money(p.issued_fen)) } td { (money(p.returned_fen)) } td { (p.wallets) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn kind_select(l: Locale, id: &str) -> Markup {
+    html! {
+        select id=(id) name="kind" {
+            @for k in &KINDS { option value=(k.id) { (kind_title(l, k.id)) } }
+        }
+    }
+}
+
+fn issue_form(viewer: &Viewer, today: NaiveDate) -> Markup {
+    let l = viewer.locale;
+    html! {
+        section.card {
+            h2 { (t(l, "voucher.issue")) }
+            form id="issue-form" method="post" action="/vouchers/issue" {
+                (csrf_field(viewer))
+                input type="hidden" name="transfer_id" value=(form_id("issue"));
+                div.field { label for="issue-enterprise" { (t(l, "voucher.enterprise_id")) " *" } input id="issue-enterprise" name="enterprise_id" type="text" inputmode="numeric" required; }
+                div.field { label for="issue-kind" { (t(l, "voucher.kind")) " *" } (kind_select(l, "issue-kind")) }
+                div.field { label for="issue-amount" { (t(l, "voucher.amount_yuan")) " *" } input id="issue-amount" name="amount_yuan" type="text" inputmode="decimal" required; }
+                div.field { label for="issue-until" { (t(l, "voucher.valid_until")) " *" } input id="issue-until" name="valid_until" type="date" min=(today.succ_opt().unwrap_or(today)) required; }
+                button type="submit" id="issue-submit" { (t(l, "voucher.issue")) }
+            }
+        }
+    }
+}
+
+fn fund_form(viewer: &Viewer, actor: &Actor, today: NaiveDate) -> Markup {
+    use chrono::Datelike;
+    let l = viewer.locale;
+    html! {
+        section.card {
+            h2 { (t(l, "voucher.fund")) }
+            p.hint { (t(l, "voucher.fund_hint")) }
+            form id="fund-form" method="post" action="/vouchers/fund" {
+                (csrf_field(viewer))
+                div.field { label for="fund-kind" { (t(l, "voucher.kind")) } (kind_select(l, "fund-kind")) }
+                div.field { label for="fund-year" { (t(l, "voucher.year")) } input id="fund-year" name="year" type="text" inputmode="numeric" value=(today.year()) required; }
+                div.field {
+                    label for="fund-district" { (t(l, "voucher.authority")) }
+                    select id="fund-district" name="district" {
+                        @if actor.district.is_none() { option value="" { (t(l, "voucher.municipal")) } }
+                        @for d in District::ALL {
+                            @if actor.district.is_none_or(|own| own == d) { option value=(d.id()) { (district_name(l, d)) } }
+                        }
+                    }
+                }
+                div.field { label for="fund-amount" { (t(l, "voucher.amount_yuan")) } input id="fund-amount" name="amount_yuan" type="text" inputmode="decimal" required; }
+                button.secondary type="submit" id="fund-submit" { (t(l, "voucher.fund")) }
+            }
+        }
+    }
+}
+
+fn providers_table(
+    viewer: &Viewer,
+    actor: &Actor,
+    services: &opcity_services::Services,
+    providers: &[ProviderView],
+    decide: bool,
+    today: NaiveDate,
+) -> Markup {
+    let l = viewer.locale;
+    html! {
+        @if providers.is_empty() { p.hint id="providers" { (t(l, "voucher.none")) } }
+        @else {
+            table id="providers" {
+                thead { tr { th { "#" } th { (t(l, "provider.name")) } th { (t(l, "provider.category_label")) } th { (t(l, "provider.kinds")) } th { (t(l, "provider.status_label")) } th {} } }
+                tbody {
+                    @for p in providers {
+                        tr data-provider=(p.id) data-status=(p.status) {
+                            td { (p.id) } td { (p.name) } td { (t(l, &format!("provider.category.{}", p.category))) }
+                            td { (p.approved_kinds.iter().chain(p.requested_kinds.iter().filter(|k| !p.approved_kinds.contains(k))).map(|k| kind_title(l, k)).collect::<Vec<_>>().join("、")) }
+                            td { (t(l, &format!("provider.status.{}", p.status))) }
+                            td {
+                                @if decide {
+                                    form.inline id={ "decide-" (p.id) } method="post" action={ "/providers/" (p.id) "/decision" } {
+                                        (csrf_field(viewer))
+                                        @for k in &p.requested_kinds { input type="hidden" name={ "kind." (k) } value="on"; }
+                                        @if p.status != "approved" { button type="submit" name="decision" value="approve" id={ "approve-" (p.id) } { (t(l, "provider.approve")) } }
+                                        @if p.status == "approved" { button.secondary type="submit" name="decision" value="suspend" id={ "suspend-" (p.id) } { (t(l, "provider.suspend")) } }
+                                    }
+                                }
+                                @if services.may_read_settlement(actor, p) { a href={ "/vouchers/settlement?provider_id=" (p.id) "&from=" (today.with_day_one()) "&to=" (today) "&format=csv" } { (t(l, "provider.settlement")) } }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn issue(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let mut errors = Vec::new();
+    let enterprise_id = form
+        .get("enterprise_id")
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    if enterprise_id.is_none() {
+        errors.push(opcity_services::FieldError::new(
+            "enterprise_id",
+            "not_a_number",
+        ));
+    }
+    let amount = form.get("amount_yuan").and_then(|v| parse_yuan(v));
+    if amount.is_none() {
+        errors.push(opcity_services::FieldError::new(
+            "amount_fen",
+            "not_a_number",
+        ));
+    }
+    let valid_until = form
+        .get("valid_until")
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    if valid_until.is_none() {
+        errors.push(opcity_services::FieldError::new("valid_until", "required"));
+    }
+    let (Some(enterprise_id), Some(amount_fen), Some(valid_until)) =
+        (enterprise_id, amount, valid_until)
+    else {
+        return refused(&state, &viewer, ServiceError::Validation(errors)).await;
+    };
+    let input = IssueVoucher {
+        enterprise_id,
+        kind: form.get("kind").cloned().unwrap_or_default(),
+        amount_fen,
+        valid_until,
+        transfer_id: form.get("transfer_id").cloned(),
+    };
+    let outcome = state.services.issue_voucher(actor, &input).await;
+    answer(&state, &viewer, "issued", outcome).await
+}
+
+pub(super) async fn fund(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let (Some(year), Some(amount_fen)) = (
+        form.get("year").and_then(|y| y.trim().parse::<i32>().ok()),
+        form.get("amount_yuan").and_then(|v| parse_yuan(v)),
+    ) else {
+        return refused(
+            &state,
+            &viewer,
+            ServiceError::invalid("amount_fen", "not_a_number"),
+        )
+        .await;
+    };
+    let input = FundPool {
+        kind: form.get("kind").cloned().unwrap_or_default(),
+        year,
+        district: form.get("district").cloned().filter(|d| !d.is_empty()),
+        amount_fen,
+    };
+    let outcome = state.services.fund_voucher_pool(actor, &input).await;
+    answer(&state, &viewer, "funded", outcome).await
+}
+
+pub(super) async fn run_jobs(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let outcome = state.services.run_voucher_jobs_for(actor).await;
+    answer(&state, &viewer, "jobs", outcome).await
+}
+
+pub(super) async fn decide(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let input = ProviderDecision {
+        decision: form.get("decision").cloned().unwrap_or_default(),
+        kinds: ticked_kinds(&form),
+    };
+    let outcome = state.services.decide_provider(actor, id, &input).await;
+    answer(&state, &viewer, "decided", outcome).await
+}

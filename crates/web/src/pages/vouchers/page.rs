@@ -1,0 +1,136 @@
+//! The one page `/vouchers`: the view the viewer's role sees, under the
+//! notice of what was just done or why a form was refused; and how a
+//! form's handler answers (`answer`: back to the page with the notice
+//! named, or, through `refused`, the page again with the errors or an error
+//! page; `refused` also answers a form that does not parse).
+//!
+//! Stable element ids: the notices `voucher-done` and `voucher-error`
+//! (with `data-code`, its items `data-field`).
+
+use super::admin::admin_view;
+use super::enterprise::founder_view;
+use super::provider::provider_view;
+use super::shared::Values;
+use crate::AppState;
+use crate::error::{WebError, field_message};
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t};
+use crate::pages::PageResult;
+use crate::pages::layout::page;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use opcity_domain::Role;
+use opcity_services::ServiceError;
+
+/// A notice above the page: a success key, or the errors of a refused form.
+enum Notice {
+    Done(&'static str),
+    Failed(WebError),
+}
+
+fn notice(l: Locale, n: &Option<Notice>) -> Markup {
+    match n {
+        None => html! {},
+        Some(Notice::Done(key)) => html! {
+            section.notice.success id="voucher-done" role="status" { (t(l, &format!("voucher.done.{key}"))) }
+        },
+        Some(Notice::Failed(err)) => {
+            let problem = err.problem();
+            let title_key = format!("problem.{}", problem.code);
+            let title = if crate::i18n::has(l, &title_key) {
+                t(l, &title_key)
+            } else {
+                t(l, "problem.generic")
+            };
+            html! {
+                section.notice.error id="voucher-error" role="alert" data-code=(problem.code) {
+                    strong { (title) }
+                    ul {
+                        @for f in &problem.fields {
+                            li data-field=(f.field) data-code=(f.code) { (f.field) ": " (field_message(l, f)) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+pub(super) async fn show(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Values>,
+) -> PageResult {
+    let done = q
+        .get("done")
+        .and_then(|k| DONE.iter().find(|d| *d == k).copied());
+    render(&state, &viewer, done.map(Notice::Done), StatusCode::OK).await
+}
+
+/// The success notices a redirect may name.
+const DONE: [&str; 9] = [
+    "issued",
+    "funded",
+    "jobs",
+    "reviewed",
+    "registered",
+    "decided",
+    "captured",
+    "voided",
+    "resolved",
+];
+
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    n: Option<Notice>,
+    status: StatusCode,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let body = match actor.role {
+        Role::Founder => founder_view(state, viewer, actor).await,
+        Role::ServiceProvider => provider_view(state, viewer, actor).await,
+        Role::MunicipalAdmin | Role::DistrictReviewer | Role::Auditor => {
+            admin_view(state, viewer, actor).await
+        }
+        Role::CommunityOperator | Role::Investor => Err(ServiceError::Forbidden),
+    }
+    .map_err(|e| viewer.fail(e))?;
+    let content = html! {
+        h1 { (t(l, "voucher.title")) }
+        p.hint { (t(l, "voucher.lead")) }
+        (notice(l, &n))
+        (body)
+    };
+    Ok((status, page(viewer, t(l, "voucher.title"), content)).into_response())
+}
+
+/// Re-renders the page with a refused form's errors, or fails the page.
+pub(super) async fn refused(state: &AppState, viewer: &Viewer, err: ServiceError) -> PageResult {
+    let status = crate::error::status_of(err.code());
+    match err {
+        ServiceError::Unauthenticated | ServiceError::Internal(_) => Err(viewer.fail(err)),
+        other => render(state, viewer, Some(Notice::Failed(other.into())), status).await,
+    }
+}
+
+/// Answers a form with the service's outcome: back to the page with the
+/// notice `key`, or the page again with the refusal.
+pub(super) async fn answer<T>(
+    state: &AppState,
+    viewer: &Viewer,
+    key: &str,
+    outcome: opcity_services::Result<T>,
+) -> PageResult {
+    match outcome {
+        Ok(_) => Ok(done(key)),
+        Err(e) => refused(state, viewer, e).await,
+    }
+}
+
+fn done(key: &str) -> Response {
+    Redirect::to(&format!("/vouchers?done={key}")).into_response()
+}

@@ -1,0 +1,233 @@
+//! The provider console: registration, then, once approved, receivables,
+//! open holds to capture or void, settlement downloads (CSV or XLSX) and
+//! the history.
+//!
+//! Stable element ids: `provider-status` (with `data-status`), the form
+//! `provider-register-form` (button `provider-register`), tables
+//! `receivables`, `open-holds` (forms `capture-HOLD`, `void-HOLD`) and
+//! `provider-history`, the form `settlement-form` (buttons
+//! `settlement-csv`, `settlement-xlsx`).
+
+use super::page::{answer, refused};
+use super::shared::{
+    DayOne, Values, csrf_field, form_id, history_table, kind_title, money, parse_yuan, ticked_kinds,
+};
+use crate::AppState;
+use crate::api::export::ExportFormat;
+use crate::api::vouchers::settlement_response;
+use crate::error::WebError;
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t};
+use crate::pages::{PageError, PageResult};
+use axum::extract::{Form, Path, Query, State};
+use axum::response::Response;
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use opcity_services::vouchers::providers::ProviderInput;
+use opcity_services::vouchers::redeem::{CaptureInput, VoidInput};
+use opcity_services::vouchers::{CATEGORIES, KINDS};
+use opcity_services::{Actor, ServiceError};
+
+pub(super) async fn provider_view(
+    state: &AppState,
+    viewer: &Viewer,
+    actor: &Actor,
+) -> opcity_services::Result<Markup> {
+    let l = viewer.locale;
+    let Some(me) = state.services.my_provider(actor).await? else {
+        return Ok(register_form(viewer));
+    };
+    let console = if me.status == "approved" || me.status == "suspended" {
+        Some(state.services.provider_console(actor).await?)
+    } else {
+        None
+    };
+    let today = opcity_domain::today_in_shanghai(state.services.now());
+    let month_start = today.with_day_one();
+    Ok(html! {
+        section.card id="provider-status" data-status=(me.status) {
+            h2 { (me.name) }
+            p { (t(l, "provider.status_label")) ": " strong { (t(l, &format!("provider.status.{}", me.status))) } }
+            p { (t(l, "provider.approved_kinds")) ": "
+                (me.approved_kinds.iter().map(|k| kind_title(l, k)).collect::<Vec<_>>().join("、")) }
+            p.hint { (t(l, "provider.api_hint")) }
+        }
+        @if let Some(c) = console {
+            h2 { (t(l, "provider.receivables")) }
+            table id="receivables" {
+                thead { tr { th { (t(l, "voucher.kind")) } th { (t(l, "provider.captured")) } th { (t(l, "voucher.held")) } } }
+                tbody { @for r in &c.receivables { tr data-kind=(r.kind) { td { (kind_title(l, &r.kind)) } td { (money(r.captured_fen)) } td { (money(r.held_fen)) } } } }
+            }
+            h2 { (t(l, "voucher.open_holds")) }
+            @if c.open_holds.is_empty() { p.hint id="open-holds" { (t(l, "voucher.none")) } }
+            @else {
+                table id="open-holds" {
+                    thead { tr { th { (t(l, "voucher.transfer")) } th { (t(l, "voucher.kind")) } th { (t(l, "voucher.amount")) } th { (t(l, "voucher.reference")) } th {} } }
+                    tbody {
+                        @for h in &c.open_holds {
+                            tr data-transfer=(h.id) {
+                                td.mono { (h.id) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
+                                td { (h.reference.clone().unwrap_or_default()) }
+                                td {
+                                    form.inline id={ "capture-" (h.id) } method="post" action={ "/provider/holds/" (h.id) "/capture" } {
+                                        (csrf_field(viewer))
+                                        input type="hidden" name="transfer_id" value=(form_id("capture"));
+                                        input type="text" inputmode="decimal" name="amount_yuan" placeholder=(t(l, "provider.capture_amount")) aria-label=(t(l, "provider.capture_amount"));
+                                        button type="submit" { (t(l, "provider.capture")) }
+                                    }
+                                    form.inline id={ "void-" (h.id) } method="post" action={ "/provider/holds/" (h.id) "/void" } {
+                                        (csrf_field(viewer))
+                                        input type="hidden" name="transfer_id" value=(form_id("void"));
+                                        button.secondary type="submit" { (t(l, "provider.void")) }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { (t(l, "provider.settlement")) }
+            (settlement_form(l, me.id, month_start, today))
+            h2 { (t(l, "voucher.history")) }
+            (history_table(viewer, "provider-history", &c.history, false))
+        }
+    })
+}
+
+fn settlement_form(l: Locale, provider_id: i64, from: NaiveDate, to: NaiveDate) -> Markup {
+    html! {
+        form.filters id="settlement-form" method="get" action="/vouchers/settlement" {
+            input type="hidden" name="provider_id" value=(provider_id);
+            div.field { label for="settle-from" { (t(l, "provider.from")) } input id="settle-from" type="date" name="from" value=(from) required; }
+            div.field { label for="settle-to" { (t(l, "provider.to")) } input id="settle-to" type="date" name="to" value=(to) required; }
+            button type="submit" name="format" value="csv" id="settlement-csv" { "CSV" }
+            button.secondary type="submit" name="format" value="xlsx" id="settlement-xlsx" { "XLSX" }
+        }
+    }
+}
+
+fn register_form(viewer: &Viewer) -> Markup {
+    let l = viewer.locale;
+    html! {
+        section.card {
+            h2 { (t(l, "provider.register")) }
+            p.hint { (t(l, "provider.register_hint")) }
+            form id="provider-register-form" method="post" action="/providers/register" {
+                (csrf_field(viewer))
+                div.field { label for="p-name" { (t(l, "provider.name")) " *" } input id="p-name" name="name" type="text" required; }
+                div.field { label for="p-uscc" { (t(l, "provider.uscc")) } input id="p-uscc" name="uscc" type="text"; }
+                div.field {
+                    label for="p-category" { (t(l, "provider.category_label")) " *" }
+                    select id="p-category" name="category" {
+                        @for c in CATEGORIES { option value=(c) { (t(l, &format!("provider.category.{c}"))) } }
+                    }
+                }
+                fieldset {
+                    legend { (t(l, "provider.kinds")) }
+                    @for k in &KINDS {
+                        label { input type="checkbox" name={ "kind." (k.id) } value="on"; " " (kind_title(l, k.id)) }
+                    }
+                }
+                button type="submit" id="provider-register" { (t(l, "provider.register")) }
+            }
+        }
+    }
+}
+
+pub(super) async fn register(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let input = ProviderInput {
+        name: form.get("name").cloned().unwrap_or_default(),
+        uscc: form.get("uscc").cloned(),
+        category: form.get("category").cloned().unwrap_or_default(),
+        kinds: ticked_kinds(&form),
+        account_id: None,
+    };
+    let outcome = state.services.register_provider(actor, &input).await;
+    answer(&state, &viewer, "registered", outcome).await
+}
+
+pub(super) async fn capture(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(hold_id): Path<String>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let amount = match form
+        .get("amount_yuan")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        None => None,
+        Some(text) => match parse_yuan(text) {
+            Some(fen) => Some(fen),
+            None => {
+                return refused(
+                    &state,
+                    &viewer,
+                    ServiceError::invalid("amount_fen", "not_a_number"),
+                )
+                .await;
+            }
+        },
+    };
+    let input = CaptureInput {
+        transfer_id: form.get("transfer_id").cloned().unwrap_or_default(),
+        hold_id,
+        amount_fen: amount,
+    };
+    let outcome = state.services.capture_hold(actor, &input).await;
+    answer(&state, &viewer, "captured", outcome).await
+}
+
+pub(super) async fn void(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(hold_id): Path<String>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let input = VoidInput {
+        transfer_id: form.get("transfer_id").cloned().unwrap_or_default(),
+        hold_id,
+    };
+    let outcome = state.services.void_hold(actor, &input).await;
+    answer(&state, &viewer, "voided", outcome).await
+}
+
+pub(super) async fn settlement(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Values>,
+) -> Result<Response, PageError> {
+    let actor = viewer.require()?;
+    let bad = |field: &str| viewer.fail(WebError::invalid_query(field));
+    let provider_id: i64 = q
+        .get("provider_id")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| bad("provider_id"))?;
+    let date = |name: &str| {
+        q.get(name)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+    };
+    let from = date("from").ok_or_else(|| bad("from"))?;
+    let to = date("to").ok_or_else(|| bad("to"))?;
+    let report = state
+        .services
+        .settlement(actor, provider_id, from, to)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let format = match q.get("format") {
+        Some(format) => format.parse().map_err(|()| bad("format"))?,
+        None => ExportFormat::Csv,
+    };
+    settlement_response(&report, format).map_err(|e| viewer.fail(e))
+}

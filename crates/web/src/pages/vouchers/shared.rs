@@ -1,0 +1,149 @@
+//! What the voucher pages' views and forms share: money shown and typed,
+//! a form's fresh transfer id, kind names, the CSRF field, the history
+//! table enterprises and providers both see, and the kinds ticked in a form.
+
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t};
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use opcity_domain::Fen;
+use opcity_services::vouchers::KINDS;
+use opcity_services::vouchers::wallet::HistoryItem;
+use std::collections::HashMap;
+
+/// A form's fields by name.
+pub(super) type Values = HashMap<String, String>;
+
+pub(super) fn money(fen: i64) -> String {
+    Fen(fen).to_string()
+}
+
+/// Whole yuan with up to two decimals (`12,345.6`) to fen, without floats.
+pub(super) fn parse_yuan(text: &str) -> Option<i64> {
+    let cleaned: String = text.trim().replace([',', '，', ' ', '¥'], "");
+    let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+    if whole.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let negative = whole.starts_with('-');
+    let digits = whole.trim_start_matches('-');
+    if !digits.bytes().all(|b| b.is_ascii_digit())
+        || frac.len() > 2
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let yuan: i64 = if digits.is_empty() {
+        0
+    } else {
+        digits.parse().ok()?
+    };
+    let fen: i64 = format!("{frac:0<2}").parse().ok()?;
+    let total = yuan.checked_mul(100)?.checked_add(fen)?;
+    Some(if negative { -total } else { total })
+}
+
+/// A fresh transfer id for a form, so a resubmission is a replay.
+pub(super) fn form_id(prefix: &str) -> String {
+    format!("{prefix}:{}", opcity_services::accounts::random_token(12))
+}
+
+pub(super) fn kind_title(l: Locale, kind: &str) -> &'static str {
+    t(l, &format!("voucher.kind_name.{kind}"))
+}
+
+pub(super) fn csrf_field(viewer: &Viewer) -> Markup {
+    html! { input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default()); }
+}
+
+/// History; with `review`, each capture not yet reviewed has the
+/// confirm / dispute form.
+pub(super) fn history_table(
+    viewer: &Viewer,
+    id: &str,
+    rows: &[HistoryItem],
+    review: bool,
+) -> Markup {
+    let l = viewer.locale;
+    html! {
+        @if rows.is_empty() { p.hint id=(id) { (t(l, "voucher.none")) } }
+        @else {
+            table id=(id) {
+                thead { tr {
+                    th { (t(l, "voucher.date")) } th { (t(l, "voucher.what")) } th { (t(l, "voucher.kind")) }
+                    th { (t(l, "voucher.amount")) } th { (t(l, "voucher.reference")) } th { (t(l, "voucher.review_label")) }
+                } }
+                tbody {
+                    @for item in rows {
+                        @let tr_ = &item.transfer;
+                        tr data-transfer=(tr_.id) data-kind=(tr_.kind) {
+                            td { (tr_.created_at.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M")) }
+                            td { (t(l, &format!("ledger.kind.{}", tr_.kind))) @if item.open { " · " (t(l, "voucher.open")) } }
+                            td { (kind_title(l, &tr_.voucher_kind)) }
+                            td { (money(tr_.amount_fen)) }
+                            td { (tr_.reference.clone().unwrap_or_default()) }
+                            td {
+                                @match (&item.review, tr_.phase.as_str()) {
+                                    (Some(decision), _) => {
+                                        span class={ "badge " (if decision == "confirmed" { "eligible" } else { "undetermined" }) } { (t(l, &format!("voucher.review.{decision}"))) }
+                                        @if let Some(r) = &item.resolution {
+                                            " " span class={ "badge " (if r == "reversed" { "eligible" } else { "ineligible" }) } data-resolution=(r) { (t(l, &format!("voucher.resolution.{r}"))) }
+                                        }
+                                    },
+                                    (None, "post") if review => {
+                                        form.inline id={ "review-" (tr_.id) } method="post" action={ "/vouchers/uses/" (tr_.id) "/review" } {
+                                            (csrf_field(viewer))
+                                            input type="text" name="comment" placeholder=(t(l, "voucher.comment")) aria-label=(t(l, "voucher.comment"));
+                                            button type="submit" name="decision" value="confirmed" id={ "confirm-" (tr_.id) } { (t(l, "voucher.confirm")) }
+                                            button.secondary type="submit" name="decision" value="disputed" id={ "dispute-" (tr_.id) } { (t(l, "voucher.dispute")) }
+                                        }
+                                    },
+                                    (None, "post") => span.badge.ineligible { (t(l, "voucher.review.pending")) },
+                                    _ => {},
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The kinds ticked in a form (`kind.ID=on`).
+pub(super) fn ticked_kinds(form: &Values) -> Vec<String> {
+    KINDS
+        .iter()
+        .filter(|k| form.get(&format!("kind.{}", k.id)).is_some())
+        .map(|k| k.id.to_owned())
+        .collect()
+}
+
+/// The first day of a date's month, where the settlement a page offers
+/// starts.
+pub(super) trait DayOne {
+    fn with_day_one(self) -> NaiveDate;
+}
+
+impl DayOne for NaiveDate {
+    fn with_day_one(self) -> NaiveDate {
+        use chrono::Datelike;
+        self.with_day(1).unwrap_or(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_yuan;
+
+    #[test]
+    fn yuan_text_becomes_fen_without_floats() {
+        assert_eq!(parse_yuan("1,234.5"), Some(123_450));
+        assert_eq!(parse_yuan("10000"), Some(1_000_000));
+        assert_eq!(parse_yuan("0.07"), Some(7));
+        assert_eq!(parse_yuan("-3"), Some(-300));
+        assert_eq!(parse_yuan("1.234"), None);
+        assert_eq!(parse_yuan("abc"), None);
+        assert_eq!(parse_yuan(""), None);
+    }
+}
