@@ -46,7 +46,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::spaces::get_booking, super::spaces::approve_booking, super::spaces::reject_booking, super::spaces::cancel_booking, super::spaces::check_in,
         super::spaces::list_grants, super::spaces::record_grant,
     ),
-    components(schemas(ProblemDoc, ProblemFieldDoc)),
+    components(schemas(ProblemDoc, ProblemFieldDoc, super::export::ExportFormat)),
     modifiers(&ProblemContentType, &Conformance),
     tags(
         (name = "accounts", description = "Sessions, API tokens and accounts"),
@@ -279,6 +279,9 @@ fn add_common_responses(path: &str, operation: &mut Operation) {
     }
     if has_path {
         add("400", "invalid_path: a path parameter does not parse");
+    }
+    if has_path || has_body {
+        // A body names records too (a unit, a request, an enterprise).
         add(
             "404",
             "not_found: no such record, or none the caller may see",

@@ -172,7 +172,7 @@ pub async fn get_unit(
 }
 
 #[utoipa::path(put, path = "/api/v1/space/units/{id}", tag = "spaces", request_body = UnitInput,
-    responses((status = 200, body = UnitView), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, body = UnitView), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc, description = "unit_code_taken: another unit of the floor has the code"), (status = 422, body = ProblemDoc)))]
 pub async fn update_unit(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
