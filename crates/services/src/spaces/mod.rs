@@ -17,7 +17,6 @@
 
 pub mod agreements;
 mod booking_group;
-mod demo;
 mod hold;
 pub mod housing;
 pub mod ical;

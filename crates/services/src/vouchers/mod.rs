@@ -20,7 +20,6 @@
 //! (`Refund`: spent back to reserved), each in the same transaction as its
 //! transfers.
 
-mod demo;
 pub mod disputes;
 pub mod issue;
 pub mod jobs;

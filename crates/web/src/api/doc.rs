@@ -3,7 +3,7 @@
 //! every path parameter declared, the statuses every operation can answer
 //! (sign-in, access, a bad path, query or body, an outage) and which
 //! operations need a signed-in caller. A route added to [`ApiDoc`] gets all
-//! of this without repeating it; `tests/openapi.rs` checks the document.
+//! of this without repeating it; `tests/openapi_document.rs` checks the document.
 
 use utoipa::OpenApi;
 use utoipa::openapi::path::{Operation, Parameter, ParameterBuilder, ParameterIn};

@@ -9,12 +9,12 @@
 //! Nothing is issued when the programme's window has closed or no
 //! enterprise is entitled: the rest of the demo loads regardless.
 
-use super::providers::{ProviderDecision, ProviderInput};
-use super::redeem::{CaptureInput, HoldInput, UseReviewInput};
-use super::{issue::IssueVoucher, kind_spec};
 use crate::Services;
 use crate::authz::Actor;
 use crate::error::Result;
+use crate::vouchers::providers::{ProviderDecision, ProviderInput};
+use crate::vouchers::redeem::{CaptureInput, HoldInput, UseReviewInput};
+use crate::vouchers::{issue::IssueVoucher, kind_spec};
 use chrono::Duration;
 use opcity_store::entity::entitlement;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};

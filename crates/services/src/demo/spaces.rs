@@ -3,12 +3,12 @@
 //! declared 18,500 m²), Nanshan's transitional housing, and a GPU server and
 //! a lab instrument managed by the demo provider.
 
-use super::housing::HousingUnitInput;
-use super::instruments::InstrumentInput;
-use super::inventory::{BuildingInput, FloorInput, UnitInput};
 use crate::Services;
 use crate::authz::Actor;
 use crate::error::Result;
+use crate::spaces::housing::HousingUnitInput;
+use crate::spaces::instruments::InstrumentInput;
+use crate::spaces::inventory::{BuildingInput, FloorInput, UnitInput};
 
 /// Desks and offices per lower floor, and the area of each upper floor, so
 /// that the inventory adds up to the community's declared area.

@@ -1,9 +1,14 @@
 //! A realistic, clearly fictional demo data set: communities in the four
 //! first-wave districts, a few hundred persons and enterprises with varied
 //! facts, one account per role (and a second provider), spaces, housing and
-//! instruments (`spaces::demo`), approved providers and model vouchers with
-//! holds and captures (`vouchers::demo`). Everything goes through the same service
-//! functions as real input, so it is validated and audited like real data.
+//! instruments ([`spaces`]), approved providers and model vouchers with
+//! holds and captures ([`vouchers`]). Everything goes through the same
+//! service functions as real input, so it is validated and audited like
+//! real data. Seeding lives here, apart from the use cases it calls, so a
+//! production module never carries demo code.
+
+mod spaces;
+mod vouchers;
 
 use crate::Services;
 use crate::accounts::NewAccount;
