@@ -28,6 +28,41 @@ impl Fen {
         yuan.checked_mul(100).map(Fen)
     }
 
+    /// Yuan as a person types them (`12,345.6`, `¥30,000`, `-3`, a
+    /// full-width comma) to fen, exactly, without floating point. `None` for
+    /// anything else: letters, more than two decimals, a sign anywhere but
+    /// in front, nothing at all, or an amount outside `i64`.
+    pub fn parse_yuan(text: &str) -> Option<Fen> {
+        let cleaned: String = text.trim().replace([',', '，', ' ', '¥'], "");
+        let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
+        let negative = whole.starts_with('-');
+        let digits = whole.strip_prefix('-').unwrap_or(whole);
+        let all_digits = |part: &str| part.bytes().all(|b| b.is_ascii_digit());
+        if (digits.is_empty() && frac.is_empty())
+            || frac.len() > 2
+            || !all_digits(digits)
+            || !all_digits(frac)
+        {
+            return None;
+        }
+        let yuan: i64 = if digits.is_empty() {
+            0
+        } else {
+            digits.parse().ok()?
+        };
+        let fen: i64 = format!("{frac:0<2}").parse().ok()?;
+        let total = yuan.checked_mul(100)?.checked_add(fen)?;
+        Some(Fen(if negative { -total } else { total }))
+    }
+
+    /// Yuan with two decimals, without symbol or grouping (`-1250.05`), for
+    /// files other programs read (CSV).
+    pub fn decimal_yuan(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let abs = self.0.unsigned_abs();
+        format!("{sign}{}.{:02}", abs / 100, abs % 100)
+    }
+
     /// The amount if it is strictly positive (amounts moved by a transfer or
     /// approved by a reviewer must be).
     pub fn positive(self) -> Option<Fen> {
@@ -86,6 +121,38 @@ mod tests {
         assert_eq!(Fen(3_000_000_000).to_string(), "¥30,000,000.00");
         assert_eq!(Fen(-5).to_string(), "-¥0.05");
         assert_eq!(Fen(0).to_string(), "¥0.00");
+    }
+
+    #[test]
+    fn parses_yuan_as_people_type_them() {
+        let fen = |text: &str| Fen::parse_yuan(text).map(|f| f.0);
+        assert_eq!(fen("30,000"), Some(3_000_000));
+        assert_eq!(fen("1，234.5"), Some(123_450));
+        assert_eq!(fen(" ¥12.5 "), Some(1_250));
+        assert_eq!(fen("0.07"), Some(7));
+        assert_eq!(fen(".5"), Some(50));
+        assert_eq!(fen("-3"), Some(-300));
+        for refused in [
+            "",
+            "-",
+            ".",
+            "1.234",
+            "abc",
+            "1.-5",
+            "--1",
+            "1-",
+            "1e3",
+            "92233720368547758.08",
+        ] {
+            assert_eq!(fen(refused), None, "{refused:?}");
+        }
+    }
+
+    #[test]
+    fn decimal_yuan_is_plain() {
+        assert_eq!(Fen(125_005).decimal_yuan(), "1250.05");
+        assert_eq!(Fen(-5).decimal_yuan(), "-0.05");
+        assert_eq!(Fen(0).decimal_yuan(), "0.00");
     }
 
     #[test]

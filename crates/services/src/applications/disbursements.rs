@@ -201,7 +201,7 @@ pub fn payments_csv(lines: &[PaymentLine]) -> String {
     for l in lines {
         let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
         out.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{}.{:02},{},{}\r\n",
+            "{},{},{},{},{},{},{},{},{},{},{}\r\n",
             l.application_id,
             l.programme,
             l.district,
@@ -210,8 +210,7 @@ pub fn payments_csv(lines: &[PaymentLine]) -> String {
             l.seq,
             l.due_on,
             l.amount_fen,
-            l.amount_fen / 100,
-            l.amount_fen % 100,
+            opcity_domain::Fen(l.amount_fen).decimal_yuan(),
             l.status,
             l.paid_at.map(|t| t.to_rfc3339()).unwrap_or_default()
         ));

@@ -240,12 +240,7 @@ const HEADER: [&str; 13] = [
 
 /// Yuan with two decimals, from fen, without floating point.
 fn yuan(fen: i64) -> String {
-    let sign = if fen < 0 { "-" } else { "" };
-    format!(
-        "{sign}{}.{:02}",
-        fen.unsigned_abs() / 100,
-        fen.unsigned_abs() % 100
-    )
+    opcity_domain::Fen(fen).decimal_yuan()
 }
 
 /// A CSV field: quoted when needed, and a leading formula character made

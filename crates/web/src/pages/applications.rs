@@ -446,20 +446,9 @@ async fn detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i6
     render_detail(&state, &viewer, id, &[], StatusCode::OK).await
 }
 
-/// Yuan as typed ("30,000" or "12.5") to fen.
+/// Yuan as typed ("30,000" or "12.5") to fen (`domain::money`'s one parser).
 fn yuan_to_fen(text: &str) -> Option<i64> {
-    let clean = text.trim().replace([',', '，', ' '], "");
-    let (whole, frac) = clean.split_once('.').unwrap_or((&clean, ""));
-    if frac.len() > 2 || whole.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let whole: i64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let frac: i64 = format!("{frac:0<2}").parse().ok()?;
-    whole.checked_mul(100)?.checked_add(frac)
+    Fen::parse_yuan(text).map(|fen| fen.0)
 }
 
 fn review_input(form: &Values) -> Result<ReviewInput, ServiceError> {
@@ -681,20 +670,5 @@ async fn create_budget(
             .await
         }
         Err(other) => Err(viewer.fail(other)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::yuan_to_fen;
-
-    #[test]
-    fn yuan_text_becomes_fen_exactly() {
-        assert_eq!(yuan_to_fen("30,000"), Some(3_000_000));
-        assert_eq!(yuan_to_fen("12.5"), Some(1_250));
-        assert_eq!(yuan_to_fen("0.07"), Some(7));
-        assert_eq!(yuan_to_fen("1.234"), None);
-        assert_eq!(yuan_to_fen("abc"), None);
-        assert_eq!(yuan_to_fen(""), None);
     }
 }

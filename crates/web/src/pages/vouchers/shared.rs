@@ -18,29 +18,9 @@ pub(super) fn money(fen: i64) -> String {
     Fen(fen).to_string()
 }
 
-/// Whole yuan with up to two decimals (`12,345.6`) to fen, without floats.
+/// Yuan as typed to fen (`domain::money`'s one parser).
 pub(super) fn parse_yuan(text: &str) -> Option<i64> {
-    let cleaned: String = text.trim().replace([',', '，', ' ', '¥'], "");
-    let (whole, frac) = cleaned.split_once('.').unwrap_or((&cleaned, ""));
-    if whole.is_empty() && frac.is_empty() {
-        return None;
-    }
-    let negative = whole.starts_with('-');
-    let digits = whole.trim_start_matches('-');
-    if !digits.bytes().all(|b| b.is_ascii_digit())
-        || frac.len() > 2
-        || !frac.bytes().all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let yuan: i64 = if digits.is_empty() {
-        0
-    } else {
-        digits.parse().ok()?
-    };
-    let fen: i64 = format!("{frac:0<2}").parse().ok()?;
-    let total = yuan.checked_mul(100)?.checked_add(fen)?;
-    Some(if negative { -total } else { total })
+    Fen::parse_yuan(text).map(|fen| fen.0)
 }
 
 /// A fresh transfer id for a form, so a resubmission is a replay.
@@ -129,21 +109,5 @@ impl DayOne for NaiveDate {
     fn with_day_one(self) -> NaiveDate {
         use chrono::Datelike;
         self.with_day(1).unwrap_or(self)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_yuan;
-
-    #[test]
-    fn yuan_text_becomes_fen_without_floats() {
-        assert_eq!(parse_yuan("1,234.5"), Some(123_450));
-        assert_eq!(parse_yuan("10000"), Some(1_000_000));
-        assert_eq!(parse_yuan("0.07"), Some(7));
-        assert_eq!(parse_yuan("-3"), Some(-300));
-        assert_eq!(parse_yuan("1.234"), None);
-        assert_eq!(parse_yuan("abc"), None);
-        assert_eq!(parse_yuan(""), None);
     }
 }
