@@ -5,6 +5,7 @@
 //! holds and captures (`vouchers::demo`). Everything goes through the same service
 //! functions as real input, so it is validated and audited like real data.
 
+use crate::ErrorCode;
 use crate::Services;
 use crate::accounts::NewAccount;
 use crate::authz::Actor;
@@ -160,7 +161,7 @@ impl Services {
     pub async fn load_demo(&self, seed: u64) -> Result<DemoReport> {
         if account::Entity::find().count(self.store().db()).await? > 0 {
             return Err(ServiceError::Conflict {
-                code: "database_not_empty",
+                code: ErrorCode::DatabaseNotEmpty,
                 field: None,
             });
         }

@@ -560,7 +560,7 @@ async fn after_action(
                 state,
                 viewer,
                 id,
-                &[FieldError::new(field.unwrap_or(""), code)],
+                &[FieldError::new(field.unwrap_or(""), code.as_str())],
                 StatusCode::CONFLICT,
             )
             .await
@@ -675,7 +675,7 @@ async fn create_budget(
             render_budgets(
                 &state,
                 &viewer,
-                &[FieldError::new(field.unwrap_or(""), code)],
+                &[FieldError::new(field.unwrap_or(""), code.as_str())],
                 StatusCode::CONFLICT,
             )
             .await
