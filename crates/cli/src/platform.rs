@@ -134,12 +134,12 @@ pub fn print_demo_logins(report: &DemoReport) {
 pub async fn demo(services: &Services, seed: u64, if_empty: bool) -> anyhow::Result<()> {
     match services.load_demo(seed).await {
         Ok(report) => print_demo_logins(&report),
-        Err(err) if if_empty && err.code() == "database_not_empty" => {
+        Err(err) if if_empty && err.code() == opcity_services::ErrorCode::DatabaseNotEmpty => {
             println!(
                 "The database already holds data; demo data not loaded (its logins were printed when it was)."
             );
         }
-        Err(err) if err.code() == "database_not_empty" => {
+        Err(err) if err.code() == opcity_services::ErrorCode::DatabaseNotEmpty => {
             bail!("the database already holds data; demo data goes only into an empty database")
         }
         Err(err) => return Err(anyhow::Error::new(err).context("loading demo data")),

@@ -1,5 +1,6 @@
 //! Accounts, sign-in with throttling, browser sessions and API tokens.
 
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
@@ -265,7 +266,7 @@ impl Services {
         .await
         .map_err(|e| match opcity_store::StoreError::from(e) {
             err if err.is_unique_on("username") => ServiceError::Conflict {
-                code: "username_taken",
+                code: ErrorCode::UsernameTaken,
                 field: Some("username"),
             },
             err => err.into(),

@@ -1,7 +1,8 @@
-//! The services' error type. Each variant has a stable snake_case code; the
-//! web crate maps codes to HTTP statuses in one table and localises messages.
+//! The services' error type. Each variant has a stable [`ErrorCode`], whose
+//! table gives its HTTP status; the web crate localises the messages.
 //! Causes of internal errors go to the log, never to the user.
 
+pub use crate::error_code::{ErrorCode, ErrorStatus};
 use opcity_domain::Fen;
 use opcity_store::StoreError;
 use std::collections::BTreeMap;
@@ -61,14 +62,14 @@ pub enum ServiceError {
     Forbidden,
     #[error("conflict: {code}")]
     Conflict {
-        code: &'static str,
+        code: ErrorCode,
         field: Option<&'static str>,
     },
     /// The half-open interval asked for overlaps one that already holds the
     /// same unit, apartment or instrument.
     #[error("{code}: held by #{held_id} from {held_from} until {held_until}")]
     Taken {
-        code: &'static str,
+        code: ErrorCode,
         field: &'static str,
         held_id: i64,
         held_from: chrono::DateTime<chrono::Utc>,
@@ -89,20 +90,20 @@ pub enum ServiceError {
 }
 
 impl ServiceError {
-    /// The stable code clients and the web crate's status table rely on.
-    pub fn code(&self) -> &'static str {
+    /// The stable code clients rely on; its status is [`ErrorCode::status`].
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ServiceError::Validation(_) => "validation_failed",
-            ServiceError::NotFound { .. } => "not_found",
-            ServiceError::Unauthenticated => "unauthenticated",
-            ServiceError::BadCredentials => "bad_credentials",
-            ServiceError::Throttled { .. } => "too_many_attempts",
-            ServiceError::Forbidden => "forbidden",
-            ServiceError::Conflict { code, .. } => code,
-            ServiceError::Taken { code, .. } => code,
+            ServiceError::Validation(_) => ErrorCode::ValidationFailed,
+            ServiceError::NotFound { .. } => ErrorCode::NotFound,
+            ServiceError::Unauthenticated => ErrorCode::Unauthenticated,
+            ServiceError::BadCredentials => ErrorCode::BadCredentials,
+            ServiceError::Throttled { .. } => ErrorCode::TooManyAttempts,
+            ServiceError::Forbidden => ErrorCode::Forbidden,
+            ServiceError::Conflict { code, .. } => *code,
+            ServiceError::Taken { code, .. } => *code,
             ServiceError::InBatch { error, .. } => error.code(),
-            ServiceError::Unavailable(_) => "unavailable",
-            ServiceError::Internal(_) => "internal",
+            ServiceError::Unavailable(_) => ErrorCode::Unavailable,
+            ServiceError::Internal(_) => ErrorCode::Internal,
         }
     }
 
@@ -118,14 +119,14 @@ impl From<StoreError> for ServiceError {
             // Two holdings of one resource would overlap: the spaces services
             // name the holder (`spaces::hold`); elsewhere it is a plain conflict.
             StoreError::Overlap(_) => ServiceError::Conflict {
-                code: OVERLAP,
+                code: ErrorCode::IntervalOverlap,
                 field: None,
             },
             // A transaction chosen to fail for a concurrent one: nothing
             // was written and the client may try again (holding writers
             // name the winner instead when there is one: `spaces::hold`).
             StoreError::Contention(_) => ServiceError::Conflict {
-                code: CONTENTION,
+                code: ErrorCode::Contention,
                 field: None,
             },
             StoreError::Unavailable(cause) => ServiceError::Unavailable(cause),
@@ -139,11 +140,5 @@ impl From<opcity_store::sea_orm::DbErr> for ServiceError {
         StoreError::from(err).into()
     }
 }
-
-/// The code of a write the database refused because holdings would overlap.
-pub const OVERLAP: &str = "interval_overlap";
-
-/// The code of a write the database refused for a concurrent transaction.
-pub const CONTENTION: &str = "contention";
 
 pub type Result<T, E = ServiceError> = std::result::Result<T, E>;

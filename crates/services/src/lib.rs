@@ -15,6 +15,7 @@ pub mod crypto;
 pub mod dashboard;
 pub mod demo;
 mod error;
+mod error_code;
 pub mod grants;
 mod groups;
 pub mod mail;
@@ -25,7 +26,7 @@ pub mod spaces;
 pub mod vouchers;
 
 pub use authz::Actor;
-pub use error::{FieldError, Result, ServiceError};
+pub use error::{ErrorCode, ErrorStatus, FieldError, Result, ServiceError};
 
 use chrono::{DateTime, Utc};
 use crypto::DataKey;

@@ -227,7 +227,7 @@ async fn bad_input_is_named_and_writes_nothing() {
             matches!(
                 dup,
                 ServiceError::Conflict {
-                    code: "uscc_taken",
+                    code: opcity_services::ErrorCode::UsccTaken,
                     field: Some("uscc")
                 }
             ),

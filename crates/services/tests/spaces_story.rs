@@ -427,7 +427,7 @@ async fn waitlist_is_served_in_order_and_the_growth_path_leaves_no_gap() {
                 held_until,
                 ..
             } => {
-                assert_eq!((code, held_id), ("space_unit_taken", offered.id));
+                assert_eq!((code.as_str(), held_id), ("space_unit_taken", offered.id));
                 assert_eq!((held_from, held_until), (offered.start_at, offered.end_at));
             }
             other => panic!("{other:?}"),

@@ -153,7 +153,7 @@ fn code(e: &ServiceError) -> String {
         ServiceError::Validation(fields) => {
             fields.iter().map(|f| f.code).collect::<Vec<_>>().join(",")
         }
-        other => other.code().to_owned(),
+        other => other.code().as_str().to_owned(),
     }
 }
 

@@ -40,7 +40,7 @@ use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput};
 use opcity_services::spaces::housing::{HousingUnitInput, LeaseInput, RenewInput};
 use opcity_services::spaces::instruments::{BookingInput, InstrumentInput};
-use opcity_services::{Actor, ServiceError, Services};
+use opcity_services::{Actor, ErrorCode, ServiceError, Services};
 use opcity_store::entity::{benefit_grant, instrument_booking, review};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -731,7 +731,7 @@ impl Run {
                 // The holding that refused it was cancelled before the
                 // refusal could name it: the slot was taken when decided.
                 ServiceError::Conflict {
-                    code: "instrument_slot_taken",
+                    code: ErrorCode::InstrumentSlotTaken,
                     ..
                 } if self.cancelled_overlap(op, &rows) => {}
                 other => panic!("seed {seed}: {op:?} refused with {other:?}"),
@@ -822,8 +822,8 @@ impl Run {
         for (op, error) in self.refusals() {
             let code = match error {
                 ServiceError::Validation(fields) => fields[0].code,
-                ServiceError::Taken { code, .. } => code,
-                other => other.code(),
+                ServiceError::Taken { code, .. } => code.as_str(),
+                other => other.code().as_str(),
             };
             match (op, code) {
                 (

@@ -1,7 +1,8 @@
 //! Errors at the HTTP boundary: RFC 9457 problem details for the API, with a
 //! stable code, a localised title and the offending fields.
 //!
-//! [`status_of`] is the one table from error codes to HTTP statuses. A
+//! Every code is an [`ErrorCode`], whose table (in the services crate)
+//! gives its status; [`status_of`] maps that to an HTTP status. A
 //! handler's error becomes an empty response carrying a [`Problem`]
 //! extension; the [`render_problems`] middleware, which knows the request's
 //! language, writes the body. Causes of internal errors are logged, never sent.
@@ -12,12 +13,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use opcity_domain::District;
-use opcity_services::{FieldError, ServiceError};
+use opcity_services::{ErrorCode, ErrorStatus, FieldError, ServiceError};
 
 /// A problem waiting to be rendered in the request's language.
 #[derive(Debug, Clone)]
 pub struct Problem {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub fields: Vec<FieldError>,
     pub retry_after_secs: Option<u64>,
 }
@@ -50,10 +51,7 @@ pub enum WebError {
     /// input meets (`crate::input`); `code` is `invalid_query`,
     /// `invalid_path` or `invalid_body`.
     #[error("{code} at {}: {}", error.field, error.code)]
-    InvalidField {
-        code: &'static str,
-        error: FieldError,
-    },
+    InvalidField { code: ErrorCode, error: FieldError },
     /// Line `line` of a JSON Lines body is longer than `max` bytes.
     #[error("line {line} is longer than {max} bytes")]
     LineTooLong { line: usize, max: usize },
@@ -72,78 +70,20 @@ impl WebError {
     }
 }
 
-/// Conflicts of spaces, housing and instruments: a held interval, a
-/// waitlist's order, a record in the wrong state for the step asked.
-const SPACES_CONFLICTS: &[&str] = &[
-    "space_unit_taken",
-    "housing_unit_taken",
-    "instrument_slot_taken",
-    "interval_overlap",
-    "already_waiting",
-    "waitlist_order",
-    "waitlist_empty",
-    "request_not_waiting",
-    "not_offered",
-    "not_active",
-    "not_reserved",
-    "lease_not_current",
-    "not_pending",
-    "not_cancellable",
-    "already_started",
-    "not_confirmed",
-    "check_in_closed",
-    "unit_code_taken",
-    "housing_code_taken",
-    "floor_exists",
-];
-
-/// The one table from stable codes to HTTP statuses.
-pub fn status_of(code: &str) -> StatusCode {
-    match code {
-        "validation_failed" | "invalid_body" | "invalid_query" => StatusCode::UNPROCESSABLE_ENTITY,
-        "malformed_json" | "invalid_path" => StatusCode::BAD_REQUEST,
-        "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-        "payload_too_large" | "line_too_long" => StatusCode::PAYLOAD_TOO_LARGE,
-        "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
-        "forbidden" | "csrf_failed" | "conflict_of_interest" => StatusCode::FORBIDDEN,
-        "not_found" => StatusCode::NOT_FOUND,
-        "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
-        "username_taken"
-        | "uscc_taken"
-        | "account_has_person"
-        | "database_not_empty"
-        | "idempotency_key_reused"
-        | "state_changed"
-        | "contention"
-        | "budget_exists" => StatusCode::CONFLICT,
-        // Vouchers: the request is valid but the ledger's state refuses it.
-        "transfer_id_reused"
-        | "ledger_mismatch"
-        | "insufficient_voucher_balance"
-        | "voucher_ceiling_exceeded"
-        | "voucher_ceiling_unset"
-        | "voucher_expired"
-        | "no_voucher"
-        | "not_a_hold"
-        | "hold_already_resolved"
-        | "hold_expired"
-        | "capture_exceeds_hold"
-        | "voucher_pool_exhausted"
-        | "voucher_pool_not_funded"
-        | "not_entitled_to_voucher"
-        | "wallet_funded_from_other_year"
-        | "provider_not_approved"
-        | "provider_not_approved_for_kind"
-        | "provider_already_registered"
-        | "contract_share_unset"
-        | "not_a_capture"
-        | "use_already_reviewed"
-        | "use_not_disputed"
-        | "dispute_already_resolved" => StatusCode::CONFLICT,
-        "not_a_provider" => StatusCode::FORBIDDEN,
-        "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
-        code if SPACES_CONFLICTS.contains(&code) => StatusCode::CONFLICT,
-        _ => StatusCode::INTERNAL_SERVER_ERROR,
+/// The HTTP status of a code, from its [`ErrorStatus`] in the codes' table.
+pub fn status_of(code: ErrorCode) -> StatusCode {
+    match code.status() {
+        ErrorStatus::BadRequest => StatusCode::BAD_REQUEST,
+        ErrorStatus::Unauthorized => StatusCode::UNAUTHORIZED,
+        ErrorStatus::Forbidden => StatusCode::FORBIDDEN,
+        ErrorStatus::NotFound => StatusCode::NOT_FOUND,
+        ErrorStatus::Conflict => StatusCode::CONFLICT,
+        ErrorStatus::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorStatus::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorStatus::UnprocessableEntity => StatusCode::UNPROCESSABLE_ENTITY,
+        ErrorStatus::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+        ErrorStatus::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        ErrorStatus::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 
@@ -152,7 +92,7 @@ impl WebError {
         match self {
             WebError::Service(err) => service_problem(err),
             WebError::MalformedJson { line, column } => Problem {
-                code: "malformed_json",
+                code: ErrorCode::MalformedJson,
                 fields: vec![
                     FieldError::new("", "malformed_json")
                         .with("line", line)
@@ -161,12 +101,12 @@ impl WebError {
                 retry_after_secs: None,
             },
             WebError::InvalidBody { field, problem } => Problem {
-                code: "invalid_body",
+                code: ErrorCode::InvalidBody,
                 fields: vec![body_field_error(field, problem)],
                 retry_after_secs: None,
             },
             WebError::InvalidQuery { field, problem } => Problem {
-                code: "invalid_query",
+                code: ErrorCode::InvalidQuery,
                 fields: vec![match problem {
                     Some(problem) => body_field_error(field, problem),
                     None => FieldError::new(field.clone(), "not_accepted"),
@@ -174,7 +114,7 @@ impl WebError {
                 retry_after_secs: None,
             },
             WebError::InvalidPath { field, expected } => Problem {
-                code: "invalid_path",
+                code: ErrorCode::InvalidPath,
                 fields: vec![FieldError::new(
                     field.clone(),
                     type_code(expected).unwrap_or("not_accepted"),
@@ -182,12 +122,12 @@ impl WebError {
                 retry_after_secs: None,
             },
             WebError::InvalidField { code, error } => Problem {
-                code,
+                code: *code,
                 fields: vec![error.clone()],
                 retry_after_secs: None,
             },
             WebError::LineTooLong { line, max } => Problem {
-                code: "line_too_long",
+                code: ErrorCode::LineTooLong,
                 fields: vec![
                     FieldError::new("body", "line_too_long")
                         .with("line", line)
@@ -195,9 +135,9 @@ impl WebError {
                 ],
                 retry_after_secs: None,
             },
-            WebError::UnsupportedMediaType => plain("unsupported_media_type"),
-            WebError::PayloadTooLarge => plain("payload_too_large"),
-            WebError::CsrfFailed => plain("csrf_failed"),
+            WebError::UnsupportedMediaType => plain(ErrorCode::UnsupportedMediaType),
+            WebError::PayloadTooLarge => plain(ErrorCode::PayloadTooLarge),
+            WebError::CsrfFailed => plain(ErrorCode::CsrfFailed),
         }
     }
 }
@@ -263,7 +203,7 @@ fn type_code(expected: &str) -> Option<&'static str> {
 }
 
 /// A problem with no fields.
-fn plain(code: &'static str) -> Problem {
+fn plain(code: ErrorCode) -> Problem {
     Problem {
         code,
         fields: Vec::new(),
@@ -274,14 +214,14 @@ fn plain(code: &'static str) -> Problem {
 fn service_problem(err: &ServiceError) -> Problem {
     match err {
         ServiceError::Validation(fields) => Problem {
-            code: "validation_failed",
+            code: ErrorCode::ValidationFailed,
             fields: fields.clone(),
             retry_after_secs: None,
         },
         ServiceError::Conflict { code, field } => Problem {
-            code,
+            code: *code,
             fields: field
-                .map(|f| FieldError::new(f, code))
+                .map(|f| FieldError::new(f, code.as_str()))
                 .into_iter()
                 .collect(),
             retry_after_secs: None,
@@ -294,9 +234,9 @@ fn service_problem(err: &ServiceError) -> Problem {
             held_from,
             held_until,
         } => Problem {
-            code,
+            code: *code,
             fields: vec![
-                FieldError::new(*field, code)
+                FieldError::new(*field, code.as_str())
                     .with("held_id", held_id)
                     .with(
                         "held_from",
@@ -310,7 +250,7 @@ fn service_problem(err: &ServiceError) -> Problem {
             retry_after_secs: None,
         },
         ServiceError::Throttled { retry_after_secs } => Problem {
-            code: "too_many_attempts",
+            code: ErrorCode::TooManyAttempts,
             fields: Vec::new(),
             retry_after_secs: Some(*retry_after_secs),
         },
@@ -319,7 +259,9 @@ fn service_problem(err: &ServiceError) -> Problem {
             let mut problem = service_problem(error);
             let at = format!("ops[{index}]");
             if problem.fields.is_empty() {
-                problem.fields.push(FieldError::new(at, problem.code));
+                problem
+                    .fields
+                    .push(FieldError::new(at, problem.code.as_str()));
             } else {
                 for f in &mut problem.fields {
                     f.field = format!("{at}.{}", f.field);
@@ -328,7 +270,7 @@ fn service_problem(err: &ServiceError) -> Problem {
             problem
         }
         ServiceError::Unavailable(_) => Problem {
-            code: "unavailable",
+            code: ErrorCode::Unavailable,
             fields: Vec::new(),
             retry_after_secs: Some(RETRY_AFTER_UNAVAILABLE_SECS),
         },
@@ -516,40 +458,40 @@ mod tests {
             },
             ServiceError::Forbidden,
             ServiceError::Conflict {
-                code: "uscc_taken",
+                code: ErrorCode::UsccTaken,
                 field: None,
             },
             ServiceError::Conflict {
-                code: "username_taken",
+                code: ErrorCode::UsernameTaken,
                 field: None,
             },
             ServiceError::Conflict {
-                code: "account_has_person",
+                code: ErrorCode::AccountHasPerson,
                 field: None,
             },
             ServiceError::Conflict {
-                code: "database_not_empty",
+                code: ErrorCode::DatabaseNotEmpty,
                 field: None,
             },
             ServiceError::Conflict {
-                code: "idempotency_key_reused",
+                code: ErrorCode::IdempotencyKeyReused,
                 field: None,
             },
             ServiceError::Conflict {
-                code: "state_changed",
+                code: ErrorCode::StateChanged,
                 field: None,
             },
             ServiceError::Conflict {
-                code: "budget_exists",
+                code: ErrorCode::BudgetExists,
                 field: None,
             },
             ServiceError::Conflict {
-                code: "conflict_of_interest",
+                code: ErrorCode::ConflictOfInterest,
                 field: None,
             },
             ServiceError::Unavailable("pool timed out".into()),
             ServiceError::Taken {
-                code: "instrument_slot_taken",
+                code: ErrorCode::InstrumentSlotTaken,
                 field: "start",
                 held_id: 1,
                 held_from: chrono::DateTime::UNIX_EPOCH,
@@ -568,11 +510,16 @@ mod tests {
             "provider_not_approved_for_kind",
             "not_a_provider",
         ];
-        for code in voucher_codes {
-            assert_ne!(status_of(code), StatusCode::INTERNAL_SERVER_ERROR, "{code}");
+        let code = |name: &str| ErrorCode::parse(name).unwrap_or_else(|| panic!("{name}"));
+        for name in voucher_codes {
+            assert_ne!(
+                status_of(code(name)),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{name}"
+            );
         }
-        for code in SPACES_CONFLICTS {
-            assert_eq!(status_of(code), StatusCode::CONFLICT, "{code}");
+        for name in SPACES_CONFLICTS {
+            assert_eq!(status_of(code(name)), StatusCode::CONFLICT, "{name}");
         }
         for e in errors {
             assert_ne!(
@@ -582,6 +529,116 @@ mod tests {
                 e.code()
             );
         }
-        assert_eq!(status_of("internal"), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            status_of(ErrorCode::Internal),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+
+    /// Conflicts of spaces, housing and instruments: a held interval, a
+    /// waitlist's order, a record in the wrong state for the step asked.
+    const SPACES_CONFLICTS: &[&str] = &[
+        "space_unit_taken",
+        "housing_unit_taken",
+        "instrument_slot_taken",
+        "interval_overlap",
+        "already_waiting",
+        "waitlist_order",
+        "waitlist_empty",
+        "request_not_waiting",
+        "not_offered",
+        "not_active",
+        "not_reserved",
+        "lease_not_current",
+        "not_pending",
+        "not_cancellable",
+        "already_started",
+        "not_confirmed",
+        "check_in_closed",
+        "unit_code_taken",
+        "housing_code_taken",
+        "floor_exists",
+    ];
+
+    /// The table of statuses before the codes were an enum: the API's
+    /// contract, which [`ErrorCode`]'s table must keep.
+    fn legacy_status_of(code: &str) -> StatusCode {
+        match code {
+            "validation_failed" | "invalid_body" | "invalid_query" => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            "malformed_json" | "invalid_path" => StatusCode::BAD_REQUEST,
+            "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "payload_too_large" | "line_too_long" => StatusCode::PAYLOAD_TOO_LARGE,
+            "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
+            "forbidden" | "csrf_failed" | "conflict_of_interest" => StatusCode::FORBIDDEN,
+            "not_found" => StatusCode::NOT_FOUND,
+            "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
+            "username_taken"
+            | "uscc_taken"
+            | "account_has_person"
+            | "database_not_empty"
+            | "idempotency_key_reused"
+            | "state_changed"
+            | "contention"
+            | "budget_exists" => StatusCode::CONFLICT,
+            // Vouchers: the request is valid but the ledger's state refuses it.
+            "transfer_id_reused"
+            | "ledger_mismatch"
+            | "insufficient_voucher_balance"
+            | "voucher_ceiling_exceeded"
+            | "voucher_ceiling_unset"
+            | "voucher_expired"
+            | "no_voucher"
+            | "not_a_hold"
+            | "hold_already_resolved"
+            | "hold_expired"
+            | "capture_exceeds_hold"
+            | "voucher_pool_exhausted"
+            | "voucher_pool_not_funded"
+            | "not_entitled_to_voucher"
+            | "wallet_funded_from_other_year"
+            | "provider_not_approved"
+            | "provider_not_approved_for_kind"
+            | "provider_already_registered"
+            | "contract_share_unset"
+            | "not_a_capture"
+            | "use_already_reviewed"
+            | "use_not_disputed"
+            | "dispute_already_resolved" => StatusCode::CONFLICT,
+            "not_a_provider" => StatusCode::FORBIDDEN,
+            "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            code if SPACES_CONFLICTS.contains(&code) => StatusCode::CONFLICT,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    #[test]
+    fn every_code_keeps_the_status_the_old_table_gave_it() {
+        for code in ErrorCode::ALL {
+            assert_eq!(status_of(*code), legacy_status_of(code.as_str()), "{code}");
+            assert_eq!(status_of(*code).as_u16(), code.status().as_u16(), "{code}");
+        }
+        // No code fell to the old table's default arm but `internal`.
+        for code in ErrorCode::ALL {
+            let internal = *code == ErrorCode::Internal;
+            let fell_through = legacy_status_of(code.as_str()) == StatusCode::INTERNAL_SERVER_ERROR;
+            assert_eq!(internal, fell_through, "{code}");
+        }
+    }
+
+    #[test]
+    fn every_code_has_a_title_in_both_catalogues() {
+        let missing: Vec<String> = [Locale::Zh, Locale::En]
+            .into_iter()
+            .flat_map(|locale| {
+                ErrorCode::ALL
+                    .iter()
+                    .map(move |code| (locale, format!("problem.{code}")))
+            })
+            .filter(|(locale, key)| !crate::i18n::has(*locale, key))
+            .map(|(locale, key)| format!("{}: {key}", locale.tag()))
+            .collect();
+        assert!(missing.is_empty(), "titles missing: {missing:#?}");
     }
 }

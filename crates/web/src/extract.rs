@@ -9,6 +9,7 @@ use axum::extract::{FromRequest, FromRequestParts, OptionalFromRequestParts, Req
 use axum::http::request::Parts;
 use axum::http::{Method, header};
 use axum_extra::extract::CookieJar;
+use opcity_services::ErrorCode;
 use opcity_services::registry::Paging;
 use opcity_services::{Actor, ServiceError};
 use serde::de::DeserializeOwned;
@@ -25,7 +26,7 @@ pub const MAX_PAGE: u64 = 1_000_000_000;
 /// is an empty page.
 pub fn paging(page: Option<u64>, per_page: Option<u64>) -> Result<Paging, WebError> {
     let refuse = |field: &str, max: u64| WebError::InvalidField {
-        code: "invalid_query",
+        code: ErrorCode::InvalidQuery,
         error: opcity_services::FieldError::new(field, "out_of_range")
             .with("min", 1)
             .with("max", max),

@@ -26,6 +26,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use opcity_domain::civil_date::{MAX_DATE, MIN_DATE, in_range};
+use opcity_services::ErrorCode;
 use opcity_services::FieldError;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
@@ -231,7 +232,7 @@ fn is_media(request: &Request, media: &str) -> bool {
 /// Applies the rules above to every request before its handler.
 pub async fn guard(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let query = |error: FieldError| WebError::InvalidField {
-        code: "invalid_query",
+        code: ErrorCode::InvalidQuery,
         error,
     };
     if let Some(q) = request.uri().query()
@@ -243,7 +244,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         && let Err(error) = check_text("path", &path)
     {
         return WebError::InvalidField {
-            code: "invalid_path",
+            code: ErrorCode::InvalidPath,
             error,
         }
         .into_response();
@@ -265,7 +266,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     };
     if let Err(error) = checked {
         return WebError::InvalidField {
-            code: "invalid_body",
+            code: ErrorCode::InvalidBody,
             error,
         }
         .into_response();

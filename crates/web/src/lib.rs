@@ -5,8 +5,9 @@
 //! - This is the only crate that knows HTTP. Handlers parse and authenticate,
 //!   call one service function, and render its typed result; they never decide
 //!   access (the services' `authz` module does).
-//! - Every error leaves through [`error::WebError`], whose codes map to
-//!   statuses in one table ([`error::status_of`]).
+//! - Every error leaves through [`error::WebError`], whose codes are
+//!   [`opcity_services::ErrorCode`]s; their one table gives each its status
+//!   ([`error::status_of`]).
 //! - Pages work without JavaScript; no page loads anything from another host.
 
 pub mod api;

@@ -10,6 +10,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use bytes::{Bytes, BytesMut};
+use opcity_services::ErrorCode;
 use opcity_services::applications::{DocumentView, Upload};
 use opcity_services::{FieldError, ServiceError};
 use std::collections::HashMap;
@@ -57,7 +58,7 @@ fn malformed(err: &MultipartError) -> WebError {
 /// file's name: multipart bodies are read here rather than by the guard.
 fn checked(field: &str, text: &str) -> Result<(), WebError> {
     crate::input::check_text(field, text).map_err(|error| WebError::InvalidField {
-        code: "invalid_body",
+        code: ErrorCode::InvalidBody,
         error,
     })
 }

@@ -217,3 +217,16 @@ async fn out_of_range_paging_an_empty_email_and_a_boundaryless_upload_are_refuse
     })
     .await;
 }
+
+/// Issue 16: the description lists every problem code with its status.
+#[test]
+fn the_description_lists_every_error_code_with_its_status() {
+    let doc = ApiDoc::openapi();
+    let description = doc.info.description.expect("description");
+    for code in opcity_services::ErrorCode::ALL {
+        let row = format!("| `{code}` | {} |", code.status().as_u16());
+        assert!(description.contains(&row), "{row} missing");
+    }
+    assert!(description.contains("| `username_taken` | 409 |"));
+    assert!(description.contains("| `not_a_provider` | 403 |"));
+}

@@ -30,6 +30,7 @@ use super::lifecycle::{
     ApplicationView, GroupMove, Moved, ReviewInput, Step, Terms, party, record_moves, requested,
     resource, review_row, states_through, update_group, view,
 };
+use crate::ErrorCode;
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{FieldError, Result, ServiceError};
@@ -343,7 +344,7 @@ impl Services {
 
 fn state_changed() -> ServiceError {
     ServiceError::Conflict {
-        code: "state_changed",
+        code: ErrorCode::StateChanged,
         field: Some("state"),
     }
 }

@@ -1,5 +1,6 @@
 //! Programme budgets: per programme, year and funding authority.
 
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError, above_max_amount, budget_total_too_large};
 use crate::{Services, record_change};
@@ -118,7 +119,7 @@ impl Services {
         .await
         .map_err(|e| match opcity_store::StoreError::from(e) {
             opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
-                code: "budget_exists",
+                code: ErrorCode::BudgetExists,
                 field: Some("programme"),
             },
             other => other.into(),

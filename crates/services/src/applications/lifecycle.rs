@@ -4,6 +4,7 @@ use super::approvals::ApproveRequest;
 use super::budgets::budget_error;
 use super::evidence::{DocumentView, MissingEvidence, check_form, missing_evidence};
 use super::submissions::SubmitRequest;
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, application_scope, authorize};
 use crate::error::{FieldError, Result, ServiceError, above_max_amount};
 use crate::grants::{NewGrant, Subject};
@@ -324,7 +325,7 @@ pub(super) async fn update_moved<C: ConnectionTrait>(
         .await
         .map_err(|e| match e {
             DbErr::RecordNotUpdated => ServiceError::Conflict {
-                code: "state_changed",
+                code: ErrorCode::StateChanged,
                 field: Some("state"),
             },
             other => other.into(),
@@ -701,7 +702,7 @@ impl Services {
             Ok(view(&existing, self.now(), false))
         } else {
             Err(ServiceError::Conflict {
-                code: "idempotency_key_reused",
+                code: ErrorCode::IdempotencyKeyReused,
                 field: Some("idempotency_key"),
             })
         }
@@ -915,7 +916,7 @@ impl Services {
                 .is_some_and(|e| actor.enterprise_ids.contains(&e));
         if linked {
             return Err(ServiceError::Conflict {
-                code: "conflict_of_interest",
+                code: ErrorCode::ConflictOfInterest,
                 field: None,
             });
         }

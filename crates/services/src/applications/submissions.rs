@@ -19,6 +19,7 @@ use super::evidence::{missing_error, missing_evidence};
 use super::lifecycle::{
     GroupMove, Moved, Step, party, record_moves, requested, resource, states_through, update_group,
 };
+use crate::ErrorCode;
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{Result, ServiceError};
@@ -231,7 +232,7 @@ async fn write_group(
                 .then(|| moved.remove(&d.app.id))
                 .flatten()
                 .ok_or(ServiceError::Conflict {
-                    code: "state_changed",
+                    code: ErrorCode::StateChanged,
                     field: Some("state"),
                 })
         })

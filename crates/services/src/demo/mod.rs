@@ -10,6 +10,7 @@
 mod spaces;
 mod vouchers;
 
+use crate::ErrorCode;
 use crate::Services;
 use crate::accounts::NewAccount;
 use crate::authz::Actor;
@@ -165,7 +166,7 @@ impl Services {
     pub async fn load_demo(&self, seed: u64) -> Result<DemoReport> {
         if account::Entity::find().count(self.store().db()).await? > 0 {
             return Err(ServiceError::Conflict {
-                code: "database_not_empty",
+                code: ErrorCode::DatabaseNotEmpty,
                 field: None,
             });
         }

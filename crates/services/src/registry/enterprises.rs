@@ -2,6 +2,7 @@
 //! founder link to persons.
 
 use super::{Checker, ListFilter, Paged, Paging, SIZES};
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
@@ -162,7 +163,7 @@ fn scoped(query: Select<enterprise::Entity>, scope: ListScope) -> Select<enterpr
 fn duplicate_uscc(err: opcity_store::sea_orm::DbErr) -> ServiceError {
     match opcity_store::StoreError::from(err) {
         e if e.is_unique_on("uscc") => ServiceError::Conflict {
-            code: "uscc_taken",
+            code: ErrorCode::UsccTaken,
             field: Some("uscc"),
         },
         e => e.into(),

@@ -17,6 +17,7 @@
 //! and does nothing once every row has its hash.
 
 use super::{Checker, DEGREES, ListFilter, Paged, Paging};
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
 use crate::crypto::DataKey;
 use crate::error::{FieldError, Result, ServiceError};
@@ -406,7 +407,7 @@ impl Services {
                 .await
                 .map_err(|e| match opcity_store::StoreError::from(e) {
                     err if err.is_unique_on("account_id") => ServiceError::Conflict {
-                        code: "account_has_person",
+                        code: ErrorCode::AccountHasPerson,
                         field: Some("account_id"),
                     },
                     opcity_store::StoreError::ForeignKey(_) => {

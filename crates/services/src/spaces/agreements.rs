@@ -14,6 +14,7 @@ use super::{
     ScopeParts, day_start, in_range, one_of, parameter_on, refuse, required_date, scope_condition,
     shanghai_date,
 };
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
@@ -36,7 +37,7 @@ pub const YOUNG_TALENT: &str = "sz.space.young_talent";
 /// The pack parameter with the young-talent area ceiling (m²).
 pub const YOUNG_TALENT_MAX_AREA: &str = "young_talent_space_max_m2";
 
-const UNIT_TAKEN: &str = "space_unit_taken";
+const UNIT_TAKEN: ErrorCode = ErrorCode::SpaceUnitTaken;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -284,7 +285,7 @@ async fn load_agreement<C: ConnectionTrait>(db: &C, id: i64) -> Result<space_agr
         })
 }
 
-fn conflict(code: &'static str, field: &'static str) -> ServiceError {
+fn conflict(code: ErrorCode, field: &'static str) -> ServiceError {
     ServiceError::Conflict {
         code,
         field: Some(field),
@@ -371,7 +372,7 @@ impl Services {
             (_, p) => already.filter(space_request::Column::PersonId.eq(p)),
         };
         if already.one(&tx).await?.is_some() {
-            return Err(conflict("already_waiting", "kind"));
+            return Err(conflict(ErrorCode::AlreadyWaiting, "kind"));
         }
         let saved = space_request::ActiveModel {
             community_id: Set(input.community_id),
@@ -484,7 +485,7 @@ impl Services {
             (Action::Update, premises(r.community_id, &r.district)),
         )?;
         if r.status != "waiting" {
-            return Err(conflict("request_not_waiting", "status"));
+            return Err(conflict(ErrorCode::RequestNotWaiting, "status"));
         }
         let before = request_view(&r, None);
         let saved = set_request_status(&tx, r, "withdrawn", now).await?;
@@ -536,7 +537,7 @@ impl Services {
                 .await?
                 .ok_or(ServiceError::NotFound { entity: "request" })?;
             if r.status != "waiting" {
-                return Err(conflict("request_not_waiting", "request_id"));
+                return Err(conflict(ErrorCode::RequestNotWaiting, "request_id"));
             }
             check_unit_fits(&unit, &r)?;
             // Served in order: nobody earlier in this queue fits the unit.
@@ -548,7 +549,7 @@ impl Services {
                 .take_while(|q| q.id != r.id)
                 .any(|q| q.team_size <= unit.capacity)
             {
-                return Err(conflict("waitlist_order", "request_id"));
+                return Err(conflict(ErrorCode::WaitlistOrder, "request_id"));
             }
             let rent = input.monthly_rent_fen.unwrap_or(unit.discounted_rent_fen);
             if rent > unit.list_rent_fen {
@@ -602,7 +603,7 @@ impl Services {
         let next = queue
             .iter()
             .find(|q| q.team_size <= unit.capacity)
-            .ok_or(conflict("waitlist_empty", "unit_id"))?;
+            .ok_or(conflict(ErrorCode::WaitlistEmpty, "unit_id"))?;
         self.offer_space(
             actor,
             &OfferInput {
@@ -659,7 +660,7 @@ impl Services {
             _ => authorize(actor, Action::Update, agreement_holding(&a, &unit))?,
         }
         if a.status != "offered" {
-            return Err(conflict("not_offered", "status"));
+            return Err(conflict(ErrorCode::NotOffered, "status"));
         }
         let before = agreement_view(&a, &unit);
         let request_id = a.request_id;
@@ -719,7 +720,7 @@ impl Services {
             premises(unit.community_id, &unit.district),
         )?;
         if a.status != "active" {
-            return Err(conflict("not_active", "status"));
+            return Err(conflict(ErrorCode::NotActive, "status"));
         }
         check_end(&a, at)?;
         let before = agreement_view(&a, &unit);
@@ -772,7 +773,7 @@ impl Services {
                 premises(unit.community_id, &unit.district),
             )?;
             if old.status != "active" {
-                return Err(conflict("not_active", "status"));
+                return Err(conflict(ErrorCode::NotActive, "status"));
             }
             check_end(&old, at)?;
             if unit.id == old_unit.id {

@@ -28,7 +28,8 @@
 //! alone, the same way.
 
 use super::instruments::{BookingView, NewBooking, booking_view, insert_booking, insert_free};
-use crate::error::{CONTENTION, OVERLAP, Result, ServiceError};
+use crate::ErrorCode;
+use crate::error::{Result, ServiceError};
 use crate::groups::{GroupWork, Groups, Queue};
 use crate::{Services, change};
 use chrono::{DateTime, Utc};
@@ -105,7 +106,7 @@ impl Services {
                 Ok(()) => match insert_booking(&tx, booking).await {
                     Ok(view) => Written::Booked(view),
                     Err(ServiceError::Conflict {
-                        code: OVERLAP | CONTENTION,
+                        code: ErrorCode::IntervalOverlap | ErrorCode::Contention,
                         ..
                     }) => Written::Taken,
                     Err(failed) => return Err(failed),

@@ -3,8 +3,9 @@
 //! racing transaction committed first; its exclusion constraint decides),
 //! answer with the interval that now holds the resource.
 
+use crate::ErrorCode;
 use crate::Services;
-use crate::error::{CONTENTION, OVERLAP, Result, ServiceError};
+use crate::error::{Result, ServiceError};
 use chrono::{DateTime, Utc};
 use opcity_store::intervals::{Held, Holdings, find_overlap, lock_key};
 use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction};
@@ -20,7 +21,7 @@ pub(crate) struct Claim {
     /// The record being changed, which does not conflict with itself.
     pub except: Option<i64>,
     /// Error code and field when the interval is taken.
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub field: &'static str,
 }
 
@@ -126,7 +127,7 @@ impl Services {
         .await;
         match outcome {
             Err(ServiceError::Conflict {
-                code: code @ (OVERLAP | CONTENTION),
+                code: code @ (ErrorCode::IntervalOverlap | ErrorCode::Contention),
                 ..
             }) => {
                 let claims = guard.claims();
@@ -135,12 +136,14 @@ impl Services {
                         return Err(taken(claim, held));
                     }
                 }
-                if code == CONTENTION {
+                if code == ErrorCode::Contention {
                     return Err(ServiceError::Conflict { code, field: None });
                 }
                 // The winner rolled back in the meantime; still a conflict.
                 Err(ServiceError::Conflict {
-                    code: claims.first().map_or(OVERLAP, |c| c.code),
+                    code: claims
+                        .first()
+                        .map_or(ErrorCode::IntervalOverlap, |c| c.code),
                     field: claims.first().map(|c| c.field),
                 })
             }

@@ -13,6 +13,7 @@ use super::{
     ScopeParts, add_months, day_start, in_range, months_between_ceil, one_of, parameter_on, refuse,
     required_date, scope_condition, shanghai_date,
 };
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::grants::{NewGrant, Subject, TRANSITIONAL_HOUSING, grants_for};
@@ -32,7 +33,7 @@ use std::collections::BTreeMap;
 pub const HOUSING_KINDS: [&str; 3] = ["bed", "room", "apartment"];
 pub const MAX_MONTHS: &str = "transitional_housing_max_months";
 pub const RENT_PERCENT: &str = "transitional_housing_rent_percent";
-const HOUSING_TAKEN: &str = "housing_unit_taken";
+const HOUSING_TAKEN: ErrorCode = ErrorCode::HousingUnitTaken;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -223,7 +224,7 @@ fn lease_too_long(max: i64, used: i64, asked: i64) -> ServiceError {
     ])
 }
 
-fn conflict(code: &'static str, field: &'static str) -> ServiceError {
+fn conflict(code: ErrorCode, field: &'static str) -> ServiceError {
     ServiceError::Conflict {
         code,
         field: Some(field),
@@ -313,7 +314,7 @@ impl Services {
             Some(_) => model.update(&tx).await,
         }
         .map_err(|e| match opcity_store::StoreError::from(e) {
-            opcity_store::StoreError::Unique(_) => conflict("housing_code_taken", "code"),
+            opcity_store::StoreError::Unique(_) => conflict(ErrorCode::HousingCodeTaken, "code"),
             other => other.into(),
         })?;
         let view = HousingUnitView::from(&saved);
@@ -565,7 +566,7 @@ impl Services {
         let unit = load_unit(&tx, lease.housing_unit_id).await?;
         authorize(actor, Action::Update, unit_resource(&unit))?;
         if lease.status != "reserved" {
-            return Err(conflict("not_reserved", "status"));
+            return Err(conflict(ErrorCode::NotReserved, "status"));
         }
         let before = lease_view(&lease, &unit);
         let mut model = lease.into_active_model();
@@ -605,7 +606,7 @@ impl Services {
             let unit = load_unit(tx, lease.housing_unit_id).await?;
             authorize(actor, Action::Update, unit_resource(&unit))?;
             if !matches!(lease.status.as_str(), "reserved" | "active") {
-                return Err(conflict("lease_not_current", "status"));
+                return Err(conflict(ErrorCode::LeaseNotCurrent, "status"));
             }
             let person = Subject::Person(lease.person_id);
             opcity_store::grants::lock_subject(tx, &person.to_string()).await?;
@@ -673,7 +674,7 @@ impl Services {
         let unit = load_unit(&tx, lease.housing_unit_id).await?;
         authorize(actor, Action::Update, unit_resource(&unit))?;
         if !matches!(lease.status.as_str(), "reserved" | "active") {
-            return Err(conflict("lease_not_current", "status"));
+            return Err(conflict(ErrorCode::LeaseNotCurrent, "status"));
         }
         let at = day_start(on);
         if at <= lease.start_at {

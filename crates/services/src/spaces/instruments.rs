@@ -12,6 +12,7 @@ use super::{
     ScopeParts, day_start, in_range, one_of, refuse, required_instant, scope_condition,
     shanghai_date, shanghai_text,
 };
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
@@ -29,7 +30,7 @@ use opcity_store::sea_orm::{
 use std::collections::BTreeMap;
 
 pub const INSTRUMENT_KINDS: [&str; 3] = ["gpu_server", "lab_equipment", "other"];
-const SLOT_TAKEN: &str = "instrument_slot_taken";
+const SLOT_TAKEN: ErrorCode = ErrorCode::InstrumentSlotTaken;
 /// How early before its start a booking may be checked into.
 const CHECK_IN_EARLY_MINUTES: i64 = 30;
 
@@ -318,7 +319,7 @@ async fn lock_booking(tx: &DatabaseTransaction, id: i64) -> Result<instrument_bo
         .ok_or(ServiceError::NotFound { entity: "booking" })
 }
 
-fn conflict(code: &'static str, field: &'static str) -> ServiceError {
+fn conflict(code: ErrorCode, field: &'static str) -> ServiceError {
     ServiceError::Conflict {
         code,
         field: Some(field),
@@ -697,7 +698,7 @@ impl Services {
         let inst = load(&tx, b.instrument_id).await?;
         authorize(actor, Action::Update, resource(&inst))?;
         if b.status != "pending" {
-            return Err(conflict("not_pending", "status"));
+            return Err(conflict(ErrorCode::NotPending, "status"));
         }
         let before = booking_view(&b);
         let mut model = b.into_active_model();
@@ -737,10 +738,10 @@ impl Services {
             authorize(actor, Action::Update, self.booking_holding(&tx, &b).await?)?;
         }
         if !matches!(b.status.as_str(), "pending" | "confirmed") {
-            return Err(conflict("not_cancellable", "status"));
+            return Err(conflict(ErrorCode::NotCancellable, "status"));
         }
         if b.start_at <= now {
-            return Err(conflict("already_started", "status"));
+            return Err(conflict(ErrorCode::AlreadyStarted, "status"));
         }
         let late =
             !manages && b.start_at - now < Duration::hours(i64::from(inst.cancel_notice_hours));
@@ -778,12 +779,12 @@ impl Services {
             (Action::Update, resource(&inst)),
         )?;
         if b.status != "confirmed" {
-            return Err(conflict("not_confirmed", "status"));
+            return Err(conflict(ErrorCode::NotConfirmed, "status"));
         }
         let opens = b.start_at - Duration::minutes(CHECK_IN_EARLY_MINUTES);
         let closes = b.start_at + Duration::minutes(i64::from(inst.no_show_grace_minutes));
         if now < opens || now >= closes.min(b.end_at) {
-            return Err(conflict("check_in_closed", "status"));
+            return Err(conflict(ErrorCode::CheckInClosed, "status"));
         }
         let before = booking_view(&b);
         let mut model = b.into_active_model();

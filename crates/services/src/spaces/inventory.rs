@@ -4,6 +4,7 @@
 //! The dashboard's community area comes from here.
 
 use super::{in_range, one_of};
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
@@ -298,7 +299,7 @@ impl Services {
                 || matches!(err, opcity_store::StoreError::Unique(_)) =>
             {
                 ServiceError::Conflict {
-                    code: "floor_exists",
+                    code: ErrorCode::FloorExists,
                     field: Some("level"),
                 }
             }
@@ -598,7 +599,7 @@ impl Services {
 fn unit_code_taken(err: opcity_store::sea_orm::DbErr) -> ServiceError {
     match opcity_store::StoreError::from(err) {
         opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
-            code: "unit_code_taken",
+            code: ErrorCode::UnitCodeTaken,
             field: Some("code"),
         },
         other => other.into(),

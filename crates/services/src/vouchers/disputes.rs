@@ -20,6 +20,7 @@
 
 use super::issue::{MUNICIPAL, pool_account};
 use super::{Retry, budget_error, check_transfer_id, with_retry};
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
@@ -101,7 +102,7 @@ fn view(r: &resolution::Model, replayed: bool) -> ResolutionView {
     }
 }
 
-fn conflict(code: &'static str) -> ServiceError {
+fn conflict(code: ErrorCode) -> ServiceError {
     ServiceError::Conflict { code, field: None }
 }
 
@@ -326,7 +327,7 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound { entity: "transfer" })?;
         if capture.phase != "post" {
-            return Err(conflict("not_a_capture").into());
+            return Err(conflict(ErrorCode::NotACapture).into());
         }
         let wallet = ledger_account::Entity::find_by_id(capture.debit_account_id)
             .one(tx)
@@ -341,7 +342,7 @@ impl Services {
             .one(tx)
             .await?;
         if review.as_ref().is_none_or(|r| r.decision != "disputed") {
-            return Err(conflict("use_not_disputed").into());
+            return Err(conflict(ErrorCode::UseNotDisputed).into());
         }
         if let Some(first) = resolution::Entity::find_by_id(capture_id.to_owned())
             .one(tx)
@@ -350,7 +351,7 @@ impl Services {
             return if first.body_hash == body_hash {
                 Ok(view(&first, true))
             } else {
-                Err(conflict("dispute_already_resolved").into())
+                Err(conflict(ErrorCode::DisputeAlreadyResolved).into())
             };
         }
         let enterprise_id = wallet.enterprise_id.unwrap_or_default();

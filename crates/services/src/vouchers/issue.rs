@@ -4,6 +4,7 @@
 use super::{
     KindSpec, Retry, budget_error, check_amount, check_transfer_id, codes, known_kind, with_retry,
 };
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
@@ -136,7 +137,7 @@ pub(crate) async fn ensure_budget(
     }
     let Some(total) = fund.filter(|t| *t > 0) else {
         return Err(ServiceError::Conflict {
-            code: "voucher_pool_not_funded",
+            code: ErrorCode::VoucherPoolNotFunded,
             field: None,
         });
     };
@@ -333,7 +334,7 @@ impl Services {
         let ceiling = spec
             .ceiling_fen(&pack, district, today)
             .ok_or(ServiceError::Conflict {
-                code: "voucher_ceiling_unset",
+                code: ErrorCode::VoucherCeilingUnset,
                 field: Some("kind"),
             })?;
         let label = actor.audit_label();
@@ -426,7 +427,7 @@ impl Services {
         match row {
             Some(r) if r.status == "eligible" => Ok(()),
             _ => Err(ServiceError::Conflict {
-                code: "not_entitled_to_voucher",
+                code: ErrorCode::NotEntitledToVoucher,
                 field: Some("enterprise_id"),
             }),
         }
@@ -471,7 +472,7 @@ impl Services {
         let same_budget = w.budget_id == Some(budget_id);
         if !same_budget && !empty && w.closed_at.is_none() {
             return Err(ServiceError::Conflict {
-                code: "wallet_funded_from_other_year",
+                code: ErrorCode::WalletFundedFromOtherYear,
                 field: Some("enterprise_id"),
             });
         }

@@ -28,6 +28,7 @@ pub mod redeem;
 pub mod settlement;
 pub mod wallet;
 
+use crate::ErrorCode;
 use crate::Services;
 use crate::error::{FieldError, Result, ServiceError, above_max_amount, budget_total_too_large};
 use chrono::NaiveDate;
@@ -250,23 +251,31 @@ pub(crate) mod codes {
 pub(crate) fn ledger_error(e: LedgerError) -> ServiceError {
     let conflict = |code, field| ServiceError::Conflict { code, field };
     match e {
-        LedgerError::IdConflict { .. } => conflict("transfer_id_reused", Some("transfer_id")),
+        LedgerError::IdConflict { .. } => {
+            conflict(ErrorCode::TransferIdReused, Some("transfer_id"))
+        }
         LedgerError::AccountNotFound(_) => ServiceError::NotFound {
             entity: "ledger_account",
         },
         LedgerError::LedgerMismatch(_) | LedgerError::SameAccount => {
-            conflict("ledger_mismatch", None)
+            conflict(ErrorCode::LedgerMismatch, None)
         }
         LedgerError::Insufficient { .. } => {
-            conflict("insufficient_voucher_balance", Some("amount_fen"))
+            conflict(ErrorCode::InsufficientVoucherBalance, Some("amount_fen"))
         }
-        LedgerError::CreditLimit { .. } => conflict("voucher_ceiling_exceeded", Some("amount_fen")),
-        LedgerError::AccountClosed(_) => conflict("voucher_expired", None),
+        LedgerError::CreditLimit { .. } => {
+            conflict(ErrorCode::VoucherCeilingExceeded, Some("amount_fen"))
+        }
+        LedgerError::AccountClosed(_) => conflict(ErrorCode::VoucherExpired, None),
         LedgerError::PendingNotFound(_) => ServiceError::NotFound { entity: "hold" },
-        LedgerError::NotPending(_) => conflict("not_a_hold", Some("hold_id")),
-        LedgerError::AlreadyResolved { .. } => conflict("hold_already_resolved", Some("hold_id")),
-        LedgerError::PendingExpired(_) => conflict("hold_expired", Some("hold_id")),
-        LedgerError::ExceedsPending { .. } => conflict("capture_exceeds_hold", Some("amount_fen")),
+        LedgerError::NotPending(_) => conflict(ErrorCode::NotAHold, Some("hold_id")),
+        LedgerError::AlreadyResolved { .. } => {
+            conflict(ErrorCode::HoldAlreadyResolved, Some("hold_id"))
+        }
+        LedgerError::PendingExpired(_) => conflict(ErrorCode::HoldExpired, Some("hold_id")),
+        LedgerError::ExceedsPending { .. } => {
+            conflict(ErrorCode::CaptureExceedsHold, Some("amount_fen"))
+        }
         LedgerError::Duplicate => ServiceError::Internal("concurrent duplicate not retried".into()),
         LedgerError::Store(s) => s.into(),
     }
@@ -277,11 +286,11 @@ pub(crate) fn budget_error(e: opcity_store::budget::BudgetError) -> ServiceError
     use opcity_store::budget::BudgetError;
     match e {
         BudgetError::Insufficient { .. } => ServiceError::Conflict {
-            code: "voucher_pool_exhausted",
+            code: ErrorCode::VoucherPoolExhausted,
             field: Some("amount_fen"),
         },
         BudgetError::NotFound(_) => ServiceError::Conflict {
-            code: "voucher_pool_not_funded",
+            code: ErrorCode::VoucherPoolNotFunded,
             field: None,
         },
         BudgetError::NotReserved { .. } => {
@@ -333,7 +342,7 @@ where
     // written, and the client may safely send it again.
     tracing::warn!("ledger request kept colliding with concurrent duplicates");
     Err(ServiceError::Conflict {
-        code: crate::error::CONTENTION,
+        code: ErrorCode::Contention,
         field: None,
     })
 }

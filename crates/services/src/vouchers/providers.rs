@@ -4,6 +4,7 @@
 //! the kinds they are approved for.
 
 use super::{CATEGORIES, KINDS, kind_spec};
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
@@ -167,7 +168,7 @@ impl Services {
         .await
         .map_err(|e| match opcity_store::StoreError::from(e) {
             err if err.is_unique_on("account_id") => ServiceError::Conflict {
-                code: "provider_already_registered",
+                code: ErrorCode::ProviderAlreadyRegistered,
                 field: Some("account_id"),
             },
             err => err.into(),
@@ -290,7 +291,7 @@ impl Services {
             .one(db)
             .await?
             .ok_or(ServiceError::Conflict {
-                code: "not_a_provider",
+                code: ErrorCode::NotAProvider,
                 field: None,
             })
     }
@@ -301,13 +302,13 @@ impl Services {
 pub(crate) fn check_approved(p: &provider::Model, kind: &str) -> Result<()> {
     if p.status != "approved" {
         return Err(ServiceError::Conflict {
-            code: "provider_not_approved",
+            code: ErrorCode::ProviderNotApproved,
             field: None,
         });
     }
     if !p.approved_kinds.split_whitespace().any(|k| k == kind) {
         return Err(ServiceError::Conflict {
-            code: "provider_not_approved_for_kind",
+            code: ErrorCode::ProviderNotApprovedForKind,
             field: Some("kind"),
         });
     }

@@ -9,6 +9,7 @@ use super::{
     KindSpec, Retry, STARTUP_YEARS_PARAM, USES, budget_error, check_amount, check_transfer_id,
     codes, ledger_error, param, with_retry,
 };
+use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
@@ -281,12 +282,12 @@ async fn usable_wallet(
     let wallet = ledger::account_by_code(tx, &codes::wallet(enterprise_id, kind))
         .await?
         .ok_or(ServiceError::Conflict {
-            code: "no_voucher",
+            code: ErrorCode::NoVoucher,
             field: Some("enterprise_id"),
         })?;
     if wallet.closed_at.is_some() || wallet.valid_until.is_none_or(|v| v < today) {
         return Err(ServiceError::Conflict {
-            code: "voucher_expired",
+            code: ErrorCode::VoucherExpired,
             field: Some("kind"),
         });
     }
@@ -371,7 +372,7 @@ impl Services {
         let percent = spec
             .share_percent(&pack, startup, today)
             .ok_or(ServiceError::Conflict {
-                code: "contract_share_unset",
+                code: ErrorCode::ContractShareUnset,
                 field: Some("kind"),
             })?;
         Fen(contract_fen)
@@ -932,7 +933,7 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound { entity: "wallet" })?;
         let enterprise_id = wallet.enterprise_id.ok_or(ServiceError::Conflict {
-            code: "not_a_capture",
+            code: ErrorCode::NotACapture,
             field: None,
         })?;
         let e = enterprise::Entity::find_by_id(enterprise_id)
@@ -957,7 +958,7 @@ impl Services {
         )?;
         if capture.phase != "post" {
             return Err(ServiceError::Conflict {
-                code: "not_a_capture",
+                code: ErrorCode::NotACapture,
                 field: None,
             });
         }
@@ -967,7 +968,7 @@ impl Services {
             .is_some()
         {
             return Err(ServiceError::Conflict {
-                code: "use_already_reviewed",
+                code: ErrorCode::UseAlreadyReviewed,
                 field: None,
             });
         }
@@ -983,7 +984,7 @@ impl Services {
         .await
         .map_err(|e| match opcity_store::StoreError::from(e) {
             opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
-                code: "use_already_reviewed",
+                code: ErrorCode::UseAlreadyReviewed,
                 field: None,
             },
             other => other.into(),

@@ -47,7 +47,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::spaces::list_grants, super::spaces::record_grant,
     ),
     components(schemas(ProblemDoc, ProblemFieldDoc, super::export::ExportFormat)),
-    modifiers(&ProblemContentType, &Conformance),
+    modifiers(&ProblemContentType, &Conformance, &ErrorCodes),
     tags(
         (name = "accounts", description = "Sessions, API tokens and accounts"),
         (name = "registry", description = "Communities, persons and enterprises"),
@@ -61,6 +61,28 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
     )
 )]
 pub struct ApiDoc;
+
+/// Appends to the document's description the table of every problem `code`
+/// with its HTTP status and English title, generated from
+/// [`opcity_services::ErrorCode`], so clients see the whole list.
+struct ErrorCodes;
+
+impl utoipa::Modify for ErrorCodes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use crate::i18n::{Locale, t};
+        use std::fmt::Write as _;
+        let mut table = String::from(
+            "\n\n## Error codes\n\nEvery problem's `code`, the status it answers with and its title:\n\n| code | status | title |\n|---|---|---|\n",
+        );
+        for code in opcity_services::ErrorCode::ALL {
+            let status = crate::error::status_of(*code);
+            let title = t(Locale::En, &format!("problem.{code}"));
+            let _ = writeln!(table, "| `{code}` | {} | {title} |", status.as_u16());
+        }
+        let description = openapi.info.description.get_or_insert_with(String::new);
+        description.push_str(&table);
+    }
+}
 
 /// Documents every error response as `application/problem+json`, the
 /// content type the server sends them with, and on every operation that

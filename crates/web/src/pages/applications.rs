@@ -549,7 +549,7 @@ async fn after_action(
                 state,
                 viewer,
                 id,
-                &[FieldError::new(field.unwrap_or(""), code)],
+                &[FieldError::new(field.unwrap_or(""), code.as_str())],
                 StatusCode::CONFLICT,
             )
             .await
@@ -664,7 +664,7 @@ async fn create_budget(
             render_budgets(
                 &state,
                 &viewer,
-                &[FieldError::new(field.unwrap_or(""), code)],
+                &[FieldError::new(field.unwrap_or(""), code.as_str())],
                 StatusCode::CONFLICT,
             )
             .await

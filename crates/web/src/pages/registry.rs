@@ -340,7 +340,7 @@ async fn save<K: Kind>(
                 .into_response())
         }
         Err(ServiceError::Conflict { code, field }) => {
-            errors.push(FieldError::new(field.unwrap_or(""), code));
+            errors.push(FieldError::new(field.unwrap_or(""), code.as_str()));
             let options = K::options(&state.services, actor)
                 .await
                 .map_err(|e| viewer.fail(e))?;
