@@ -1,19 +1,27 @@
 //! Many transfers in one commit: [`create_batch`] (all or nothing) and
 //! [`create_each_unseen`] (each answered on its own, for the group commit
-//! of [`super::submit`]). A batch locks and reads its accounts once, checks
-//! every transfer in order in memory, then writes all rows with multi-row
-//! INSERTs and every account's net change with one guarded UPDATE.
+//! of [`super::submit`]). A batch reads what it names and locks its
+//! accounts once, plans every transfer in order against the balances the
+//! ones before it leave ([`super::transfer::plan`], the same rules as one
+//! transfer at a time), then writes all rows with multi-row INSERTs and
+//! every account's net change with one guarded UPDATE. Guards that a batch
+//! is answered as its transfers would have been one after the other, and
+//! that a replay, within the batch or of a transfer stored before it, gets
+//! the first answer.
+//!
+//! The holds a batch resolves are read before the accounts are locked; one
+//! resolved by another writer in between shows as less pending than the
+//! hold, and the batch is refused [`LedgerError::Duplicate`] (retried, it
+//! reads the resolution) rather than trusted.
 
-use super::{Change, LedgerError, NewTransfer, Op, Outcome, Plan, Side, replay, resolution, row};
+use super::state::{self, Accounts, CHUNK, Known};
+use super::transfer::{self, Plan};
+use super::{LedgerError, NewTransfer, Outcome};
 use crate::Store;
-use crate::entity::{ledger_account, ledger_transfer};
+use crate::entity::ledger_transfer;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::ExprTrait;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect,
-};
-use std::collections::{BTreeMap, HashMap};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter};
+use std::collections::HashMap;
 
 /// Why a batch was refused: the first failing transfer and its error.
 /// Nothing of the batch was written.
@@ -32,29 +40,6 @@ pub struct BatchItem {
     pub id: String,
     pub created: bool,
 }
-
-/// An account's balances while a batch is checked in memory.
-#[derive(Debug, Clone)]
-struct Working {
-    before: ledger_account::Model,
-    now: ledger_account::Model,
-}
-
-impl Working {
-    /// Net change of (debits pending, debits posted, credits pending,
-    /// credits posted).
-    fn deltas(&self) -> [i64; 4] {
-        let (b, n) = (&self.before, &self.now);
-        [
-            n.debits_pending - b.debits_pending,
-            n.debits_posted - b.debits_posted,
-            n.credits_pending - b.credits_pending,
-            n.credits_posted - b.credits_posted,
-        ]
-    }
-}
-
-const CHUNK: usize = 500;
 
 /// What checking a batch does when one of its transfers is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +67,7 @@ enum Answer {
 struct Checked {
     answers: Vec<Answer>,
     rows: Vec<ledger_transfer::ActiveModel>,
-    accounts: BTreeMap<i64, Working>,
+    accounts: Accounts,
 }
 
 /// Locks and reads what a batch needs, then checks every transfer in order
@@ -94,19 +79,21 @@ async fn check_batch(
 ) -> Result<Checked, BatchError> {
     let whole = |error: LedgerError| BatchError { index: None, error };
     let lookup_ids = on_refusal == OnRefusal::RefuseBatch;
-    let (mut known, mut resolved) = load_known(tx, transfers, lookup_ids).await.map_err(whole)?;
-    let mut accounts = lock_accounts(tx, transfers, &known).await.map_err(whole)?;
+    let mut known = Known::load(tx, transfers, lookup_ids)
+        .await
+        .map_err(whole)?;
+    let mut accounts = Accounts::lock(tx, known.accounts_of(transfers))
+        .await
+        .map_err(whole)?;
     let mut rows = Vec::new();
     let mut answers = Vec::with_capacity(transfers.len());
     for (index, t) in transfers.iter().enumerate() {
-        let answer = match check_one(t, &known, &resolved, &mut accounts) {
+        let answer = match check_one(t, &known, &accounts) {
             Ok(Step::Replay(first)) => Answer::Replay(Box::new(first)),
             Ok(Step::New(p)) => {
-                if let Some(pending) = &p.pending_id {
-                    resolved.insert(pending.clone(), t.kind.clone());
-                }
-                known.insert(t.id.clone(), row_model(t, &p));
-                rows.push(row(t, &p));
+                accounts.apply(&p);
+                known.record(t, &p);
+                rows.push(state::row(t, &p));
                 Answer::Created
             }
             // A hold this batch resolves was resolved meanwhile: retried,
@@ -133,86 +120,21 @@ async fn check_batch(
 enum Step {
     /// A replay of `0` (created before or earlier in the batch).
     Replay(ledger_transfer::Model),
-    /// New; its balance changes are applied to the batch's accounts.
+    /// New, as planned.
     New(Plan),
 }
 
-/// One transfer of a batch against the batch's state so far. A refused
-/// transfer leaves `accounts` as they were.
-fn check_one(
-    t: &NewTransfer,
-    known: &HashMap<String, ledger_transfer::Model>,
-    resolved: &HashMap<String, String>,
-    accounts: &mut BTreeMap<i64, Working>,
-) -> Result<Step, LedgerError> {
+/// One transfer of a batch against the batch's state so far.
+fn check_one(t: &NewTransfer, known: &Known, accounts: &Accounts) -> Result<Step, LedgerError> {
     if let Some(first) = known.get(&t.id) {
-        return replay(first.clone(), &t.body_hash).map(|o| Step::Replay(o.transfer));
+        transfer::replay(t, &first.body_hash)?;
+        return Ok(Step::Replay(first.clone()));
     }
-    let p = plan_in_memory(t, known, resolved)?;
-    apply_in_memory(accounts, &p)?;
-    Ok(Step::New(p))
-}
-
-/// What a batch needs to know of transfers stored before it: the
-/// transfers it names (by id when `lookup_ids`, and as the holds it
-/// resolves), and which of those holds are resolved (hold id → kind).
-type Known = (
-    HashMap<String, ledger_transfer::Model>,
-    HashMap<String, String>,
-);
-
-async fn load_known(
-    tx: &DatabaseTransaction,
-    transfers: &[NewTransfer],
-    lookup_ids: bool,
-) -> Result<Known, LedgerError> {
-    let ids: Vec<&str> = if lookup_ids {
-        transfers.iter().map(|t| t.id.as_str()).collect()
-    } else {
-        Vec::new()
-    };
-    let mut known: HashMap<String, ledger_transfer::Model> = HashMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        for m in ledger_transfer::Entity::find()
-            .filter(ledger_transfer::Column::Id.is_in(chunk.iter().copied()))
-            .all(tx)
-            .await?
-        {
-            known.insert(m.id.clone(), m);
-        }
-    }
-    // Holds resolved by this batch but created earlier, with their resolutions.
-    let outside: Vec<String> = transfers
-        .iter()
-        .filter_map(|t| match &t.op {
-            Op::Post { pending_id, .. } | Op::Void { pending_id } => Some(pending_id.clone()),
-            _ => None,
-        })
-        .filter(|id| !known.contains_key(id))
-        .collect();
-    let mut resolved: HashMap<String, String> = HashMap::new();
-    for chunk in outside.chunks(CHUNK) {
-        let found = ledger_transfer::Entity::find()
-            .filter(
-                ledger_transfer::Column::Id
-                    .is_in(chunk.iter().cloned())
-                    .or(ledger_transfer::Column::PendingId.is_in(chunk.iter().cloned())),
-            )
-            .all(tx)
-            .await?;
-        for m in found {
-            if let Some(p) = &m.pending_id {
-                resolved.insert(p.clone(), m.kind.clone());
-            }
-            known.insert(m.id.clone(), m);
-        }
-    }
-    Ok((known, resolved))
+    transfer::plan(t, known.hold(&t.op), |id| accounts.get(id)).map(Step::New)
 }
 
 /// Inserts a checked batch's rows with multi-row INSERTs (returning them
-/// when `returning`) and writes every account's net change in one guarded
-/// UPDATE per chunk of accounts.
+/// when `returning`) and writes every account's net change.
 async fn write_batch(
     tx: &DatabaseTransaction,
     checked: Checked,
@@ -228,14 +150,7 @@ async fn write_batch(
             insert.exec_without_returning(tx).await?;
         }
     }
-    let changed: Vec<&Working> = checked
-        .accounts
-        .values()
-        .filter(|w| w.deltas() != [0; 4])
-        .collect();
-    for chunk in changed.chunks(CHUNK) {
-        write_net_changes(tx, chunk, at).await?;
-    }
+    checked.accounts.write(tx, at).await?;
     Ok((checked.answers, created))
 }
 
@@ -339,324 +254,6 @@ pub async fn create_each_unseen(
             Answer::Refused(error) => Err(error),
         })
         .collect())
-}
-
-/// The transfer row as it will be stored (for later transfers of the batch).
-fn row_model(t: &NewTransfer, p: &Plan) -> ledger_transfer::Model {
-    ledger_transfer::Model {
-        seq: 0,
-        id: t.id.clone(),
-        ledger: p.ledger.clone(),
-        debit_account_id: p.debit,
-        credit_account_id: p.credit,
-        amount_fen: p.amount_fen,
-        phase: t.op.phase().to_owned(),
-        kind: t.kind.clone(),
-        pending_id: p.pending_id.clone(),
-        expires_at: p.expires_at,
-        reference: t.reference.clone(),
-        contract_amount_fen: t.contract_amount_fen,
-        use_kind: t.use_kind.clone(),
-        body_hash: t.body_hash.clone(),
-        actor: t.actor.clone(),
-        created_at: t.at,
-    }
-}
-
-/// Locks (PostgreSQL: `FOR UPDATE`, in id order) and reads every account the
-/// batch touches.
-async fn lock_accounts(
-    tx: &DatabaseTransaction,
-    transfers: &[NewTransfer],
-    known: &HashMap<String, ledger_transfer::Model>,
-) -> Result<BTreeMap<i64, Working>, LedgerError> {
-    let mut ids: Vec<i64> = Vec::new();
-    for t in transfers {
-        match &t.op {
-            Op::Posted { debit, credit, .. } | Op::Pending { debit, credit, .. } => {
-                ids.extend([*debit, *credit])
-            }
-            Op::Post { pending_id, .. } | Op::Void { pending_id } => {
-                if let Some(p) = known.get(pending_id) {
-                    ids.extend([p.debit_account_id, p.credit_account_id]);
-                }
-            }
-        }
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    let postgres = tx.get_database_backend() == sea_orm::DbBackend::Postgres;
-    let mut out = BTreeMap::new();
-    for chunk in ids.chunks(CHUNK) {
-        let mut query = ledger_account::Entity::find()
-            .filter(ledger_account::Column::Id.is_in(chunk.iter().copied()))
-            .order_by_asc(ledger_account::Column::Id);
-        if postgres {
-            query = query.lock_exclusive();
-        }
-        for a in query.all(tx).await? {
-            out.insert(
-                a.id,
-                Working {
-                    before: a.clone(),
-                    now: a,
-                },
-            );
-        }
-    }
-    Ok(out)
-}
-
-fn plan_in_memory(
-    t: &NewTransfer,
-    known: &HashMap<String, ledger_transfer::Model>,
-    resolved: &HashMap<String, String>,
-) -> Result<Plan, LedgerError> {
-    let direct = |ledger: &String, debit: i64, credit: i64, amount: i64, change: Change| {
-        assert!(amount > 0, "ledger transfer of {amount} fen");
-        if debit == credit {
-            return Err(LedgerError::SameAccount);
-        }
-        Ok(Plan {
-            ledger: ledger.clone(),
-            debit,
-            credit,
-            amount_fen: amount,
-            debit_change: change,
-            credit_change: change,
-            credit_limit: None,
-            pending_id: None,
-            expires_at: None,
-        })
-    };
-    let pending = |id: &String, capture: bool| {
-        let p = known
-            .get(id)
-            .ok_or_else(|| LedgerError::PendingNotFound(id.clone()))?;
-        if p.phase != "pending" {
-            return Err(LedgerError::NotPending(id.clone()));
-        }
-        if let Some(by) = resolved.get(id) {
-            return Err(LedgerError::AlreadyResolved {
-                pending_id: id.clone(),
-                by: by.clone(),
-            });
-        }
-        if capture && p.expires_at.is_some_and(|e| e <= t.at) {
-            return Err(LedgerError::PendingExpired(id.clone()));
-        }
-        Ok(p.clone())
-    };
-    match &t.op {
-        Op::Posted {
-            ledger,
-            debit,
-            credit,
-            amount_fen,
-            credit_limit,
-        } => direct(
-            ledger,
-            *debit,
-            *credit,
-            *amount_fen,
-            Change::Post(*amount_fen),
-        )
-        .map(|p| Plan {
-            credit_limit: *credit_limit,
-            ..p
-        }),
-        Op::Pending {
-            ledger,
-            debit,
-            credit,
-            amount_fen,
-            expires_at,
-        } => direct(
-            ledger,
-            *debit,
-            *credit,
-            *amount_fen,
-            Change::Pend(*amount_fen),
-        )
-        .map(|p| Plan {
-            expires_at: Some(*expires_at),
-            ..p
-        }),
-        Op::Post {
-            pending_id,
-            amount_fen,
-        } => {
-            let p = pending(pending_id, true)?;
-            let held = p.amount_fen;
-            let amount = amount_fen.unwrap_or(held);
-            assert!(amount > 0, "capture of {amount} fen");
-            if amount > held {
-                return Err(LedgerError::ExceedsPending {
-                    amount_fen: amount,
-                    held_fen: held,
-                });
-            }
-            Ok(resolution(
-                p,
-                amount,
-                Change::Resolve {
-                    held,
-                    posted: amount,
-                },
-            ))
-        }
-        Op::Void { pending_id } => {
-            let p = pending(pending_id, false)?;
-            let held = p.amount_fen;
-            Ok(resolution(p, held, Change::Resolve { held, posted: 0 }))
-        }
-    }
-}
-
-/// The same rules as the conditional UPDATEs, on the in-memory balances.
-/// Both sides change or, when one is refused, neither.
-fn apply_in_memory(accounts: &mut BTreeMap<i64, Working>, p: &Plan) -> Result<(), LedgerError> {
-    let balances = |id: i64| {
-        accounts
-            .get(&id)
-            .map(|w| w.now.clone())
-            .ok_or(LedgerError::AccountNotFound(id))
-    };
-    let (mut debit, mut credit) = (balances(p.debit)?, balances(p.credit)?);
-    apply_side_in_memory(&mut debit, p, Side::Debit, p.debit_change, None)?;
-    apply_side_in_memory(
-        &mut credit,
-        p,
-        Side::Credit,
-        p.credit_change,
-        p.credit_limit,
-    )?;
-    for a in [debit, credit] {
-        let id = a.id;
-        accounts.get_mut(&id).expect("read above").now = a;
-    }
-    Ok(())
-}
-
-fn apply_side_in_memory(
-    a: &mut ledger_account::Model,
-    p: &Plan,
-    side: Side,
-    change: Change,
-    limit: Option<i64>,
-) -> Result<(), LedgerError> {
-    let id = a.id;
-    if a.ledger != p.ledger {
-        return Err(LedgerError::LedgerMismatch(id));
-    }
-    let (pending, posted, other, flag) = match side {
-        Side::Debit => (
-            &mut a.debits_pending,
-            &mut a.debits_posted,
-            a.credits_posted,
-            a.debits_must_not_exceed_credits,
-        ),
-        Side::Credit => (
-            &mut a.credits_pending,
-            &mut a.credits_posted,
-            a.debits_posted,
-            a.credits_must_not_exceed_debits,
-        ),
-    };
-    match change {
-        Change::Post(x) | Change::Pend(x) => {
-            if a.closed_at.is_some() {
-                return Err(LedgerError::AccountClosed(id));
-            }
-            // Saturating: a sum past `i64::MAX` exceeds any limit anyway.
-            if flag && pending.saturating_add(*posted).saturating_add(x) > other {
-                return Err(LedgerError::Insufficient {
-                    account_id: id,
-                    available_fen: other - *pending - *posted,
-                });
-            }
-            if let Some(limit) = limit
-                && matches!(change, Change::Post(_))
-                && posted.saturating_add(x) > limit
-            {
-                return Err(LedgerError::CreditLimit {
-                    account_id: id,
-                    limit_fen: limit,
-                });
-            }
-            if matches!(change, Change::Post(_)) {
-                *posted += x;
-            } else {
-                *pending += x;
-            }
-        }
-        Change::Resolve { held, posted: x } => {
-            if *pending < held {
-                // Another writer resolved the hold between the read of the
-                // holds and the lock of the balances (see `check_batch`).
-                return Err(LedgerError::Duplicate);
-            }
-            *pending -= held;
-            *posted += x;
-        }
-    }
-    Ok(())
-}
-
-/// The net changes of `accounts` in one UPDATE, each account's invariants
-/// on its final balances in the WHERE clause; refused unless every account
-/// was updated. The accounts are already locked (PostgreSQL) or the write
-/// lock held (SQLite), so the statement takes no new row locks.
-async fn write_net_changes(
-    tx: &DatabaseTransaction,
-    accounts: &[&Working],
-    at: DateTime<Utc>,
-) -> Result<(), LedgerError> {
-    let backend = tx.get_database_backend();
-    // SQLite numbers `?` in order of appearance: bind in the text's order.
-    let mut values: Vec<sea_orm::Value> = Vec::with_capacity(accounts.len() * 5 + 1);
-    let rows = crate::values::rows_of(
-        backend,
-        &mut values,
-        accounts.iter().map(|w| {
-            std::iter::once(w.before.id)
-                .chain(w.deltas())
-                .map(sea_orm::Value::from)
-                .collect()
-        }),
-    );
-    values.push(at.into());
-    let at_placeholder = crate::values::placeholder(backend, values.len());
-    let sql = format!(
-        "WITH net (account_id, d_pend, d_post, c_pend, c_post) AS (VALUES {rows}) \
-         UPDATE ledger_accounts SET updated_at = {at}, \
-           debits_pending = debits_pending + net.d_pend, \
-           debits_posted = debits_posted + net.d_post, \
-           credits_pending = credits_pending + net.c_pend, \
-           credits_posted = credits_posted + net.c_post \
-         FROM net WHERE ledger_accounts.id = net.account_id \
-           AND (NOT debits_must_not_exceed_credits OR debits_pending + net.d_pend \
-                + debits_posted + net.d_post <= credits_posted + net.c_post) \
-           AND (NOT credits_must_not_exceed_debits OR credits_pending + net.c_pend \
-                + credits_posted + net.c_post <= debits_posted + net.d_post)",
-        at = at_placeholder,
-    );
-    let updated = tx
-        .execute_raw(sea_orm::Statement::from_sql_and_values(
-            backend, sql, values,
-        ))
-        .await?
-        .rows_affected();
-    if updated != accounts.len() as u64 {
-        // The in-memory check passed, so only a writer outside this
-        // process's rules could have changed a balance meanwhile.
-        let first = accounts[0];
-        return Err(LedgerError::Insufficient {
-            account_id: first.before.id,
-            available_fen: first.before.available(),
-        });
-    }
-    Ok(())
 }
 
 /// [`create_batch`] in its own transaction, committed once.

@@ -26,6 +26,8 @@ mod accounts;
 mod batch;
 mod group;
 mod reconcile;
+mod state;
+mod transfer;
 
 pub(crate) use group::Queue;
 
@@ -34,15 +36,13 @@ pub use accounts::{
 };
 pub use batch::{BatchError, BatchItem, create_batch, create_each_unseen, submit_batch};
 pub use reconcile::{AccountMismatch, Reconciliation, Unbalanced, reconcile};
+pub use state::{find_transfer, resolution_of};
 
 use crate::entity::{ledger_account, ledger_transfer};
 use crate::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query, SimpleExpr};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set,
-};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, Set};
 use sha2::{Digest, Sha256};
 
 /// Why a transfer was refused. Nothing was written.
@@ -158,27 +158,6 @@ pub struct Outcome {
 pub fn hash_body<T: serde::Serialize>(body: &T) -> String {
     let json = serde_json::to_string(body).expect("request bodies serialise");
     hex::encode(Sha256::digest(json.as_bytes()))
-}
-
-pub async fn find_transfer<C: ConnectionTrait>(
-    db: &C,
-    id: &str,
-) -> Result<Option<ledger_transfer::Model>, StoreError> {
-    Ok(ledger_transfer::Entity::find()
-        .filter(ledger_transfer::Column::Id.eq(id))
-        .one(db)
-        .await?)
-}
-
-/// The post or void that resolved a hold, if any.
-pub async fn resolution_of<C: ConnectionTrait>(
-    db: &C,
-    pending_id: &str,
-) -> Result<Option<ledger_transfer::Model>, StoreError> {
-    Ok(ledger_transfer::Entity::find()
-        .filter(ledger_transfer::Column::PendingId.eq(pending_id))
-        .one(db)
-        .await?)
 }
 
 /// How one side of a transfer changes an account.
