@@ -39,7 +39,7 @@ pub(super) async fn submit(store: &Store, t: &NewTransfer) -> Result<Outcome, Le
     });
     match queue.submit(t.clone()).await {
         Some(answer) => answer,
-        None => super::submit_alone(store, t).await,
+        None => super::single::submit_alone(store, t).await,
     }
 }
 
