@@ -17,6 +17,7 @@ mod case;
 mod date;
 mod error;
 mod eval;
+mod explanation;
 mod expr;
 mod facts;
 mod pack;
@@ -33,6 +34,10 @@ pub use date::parse_date;
 pub use error::{LoadError, LoadErrorKind};
 pub use eval::{
     Detail, Evaluation, PackAt, ParamUse, ProgrammeResult, Reason, ReasonFacts, Status,
+};
+pub use explanation::{
+    CaseEvaluation, EXPLANATION_SCHEMA, Explanation, ExplanationError, PackRef, ParamRecord,
+    ReasonRecord, ResultRecord,
 };
 pub use expr::Unit;
 pub use facts::{EnumType, Fact, FactSet, FactType, FactValue};

@@ -73,6 +73,9 @@ pub enum Resource {
     Account,
     AuditLog,
     Dashboard,
+    /// Many cases evaluated against the pack at once (Read): any signed-in
+    /// account; it reads nothing but the cases it is sent.
+    BatchEvaluation,
     /// An API token owned by an account.
     ApiToken {
         owner: i64,
@@ -276,7 +279,7 @@ fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
         // Everyone keeps their own settings, auditors included.
         (_, AccountSettings { owner }) => owner == actor.account_id,
         (Auditor, _) => action == Read,
-        (_, Dashboard) => action == Read,
+        (_, Dashboard | BatchEvaluation) => action == Read,
         (_, ApiToken { owner }) => owner == actor.account_id,
         (
             _,
@@ -710,6 +713,8 @@ mod tests {
             (Read,   Resource::AuditLog,      [false, false, false, true, false, false, true ]),
             (Create, Resource::Account,       [false, false, false, true, false, false, false]),
             (Read,   Resource::Dashboard,     [true,  true,  true,  true, true,  true,  true ]),
+            (Read,   Resource::BatchEvaluation, [true, true,  true,  true, true,  true,  true ]),
+            (Create, Resource::BatchEvaluation, [false, false, false, true, false, false, false]),
             (Update, Resource::ApiToken { owner: 10 }, [true, true, true, true, true, true, false]),
             (Update, Resource::ApiToken { owner: 11 }, [false, false, false, true, false, false, false]),
             (Update, Resource::AccountSettings { owner: 10 }, [true, true, true, true, true, true, true]),

@@ -5,9 +5,12 @@
 //! that fails to load never replaces the one in force.
 
 use crate::Services;
+use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use chrono::NaiveDate;
-use opcity_policy::{Detail, LoadError, Pack};
+use opcity_policy::{
+    BatchError, BatchSummary, CaseEvaluation, Detail, LoadError, Pack, ResultRecord,
+};
 use std::path::Path;
 use std::sync::{Arc, RwLock};
 
@@ -35,21 +38,7 @@ impl PackHandle {
     }
 }
 
-/// Which pack answered: every policy response names it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
-pub struct PackRef {
-    pub id: String,
-    pub version: String,
-}
-
-impl From<&Pack> for PackRef {
-    fn from(p: &Pack) -> Self {
-        PackRef {
-            id: p.id().to_owned(),
-            version: p.version().to_owned(),
-        }
-    }
-}
+pub use opcity_policy::PackRef;
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Bilingual {
@@ -238,24 +227,60 @@ impl Services {
         })
     }
 
-    /// Evaluates one case (the spec's JSON) on `as_of`: `{ pack, id, as_of,
-    /// results }`. A bad case is a validation error naming the field.
+    /// Evaluates one case (the spec's JSON) on `as_of` against the pack in
+    /// force, read once: the answer names the pack that gave it. A bad case
+    /// is a validation error naming the field.
     pub fn evaluate_case(
         &self,
         case_json: &str,
         as_of: NaiveDate,
         detail: Detail,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<CaseEvaluation> {
         let pack = self.pack();
         let case = pack
             .parse_case(case_json)
             .map_err(|e| ServiceError::Validation(vec![case_field_error(&e)]))?;
         let evaluation = pack.at(as_of).evaluate(&case, detail);
-        Ok(serde_json::json!({
-            "pack": PackRef::from(pack.as_ref()),
-            "id": case.person.id,
-            "as_of": as_of,
-            "results": evaluation.results,
-        }))
+        Ok(CaseEvaluation {
+            pack: PackRef::from(pack.as_ref()),
+            id: case.person.id.clone(),
+            as_of,
+            results: evaluation.results.iter().map(ResultRecord::from).collect(),
+        })
+    }
+
+    /// A batch evaluation for `actor` against the pack in force now, which
+    /// it keeps for the whole batch (a reload meanwhile does not change its
+    /// answers).
+    pub fn batch_evaluation(&self, actor: &Actor) -> Result<BatchEvaluation> {
+        authorize(actor, Action::Read, Resource::BatchEvaluation)?;
+        Ok(BatchEvaluation { pack: self.pack() })
+    }
+}
+
+/// Many cases evaluated against one pack, streamed (see
+/// [`Services::batch_evaluation`]).
+#[derive(Debug)]
+pub struct BatchEvaluation {
+    pack: Arc<Pack>,
+}
+
+impl BatchEvaluation {
+    /// The pack every answer of the batch comes from.
+    pub fn pack(&self) -> PackRef {
+        PackRef::from(self.pack.as_ref())
+    }
+
+    /// Evaluates JSON Lines cases from `input` to `output` on `as_of`, in
+    /// input order, with bounded memory. Blocking: run it off the async
+    /// runtime.
+    pub fn run(
+        &self,
+        as_of: NaiveDate,
+        detail: Detail,
+        input: impl std::io::BufRead + Send,
+        output: impl std::io::Write + Send,
+    ) -> std::result::Result<BatchSummary, BatchError> {
+        opcity_policy::evaluate_jsonl(&self.pack.at(as_of), detail, input, output, |_| {}, |_| {})
     }
 }

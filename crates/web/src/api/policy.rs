@@ -15,8 +15,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt};
-use opcity_policy::{BatchError, Detail, Pack};
-use opcity_services::policy::{Catalogue, PackRef, ParameterInfo, ProgrammeInfo};
+use opcity_policy::{BatchError, Detail};
+use opcity_services::policy::{BatchEvaluation, Catalogue, PackRef, ParameterInfo, ProgrammeInfo};
 use std::io::{BufReader, BufWriter, Write};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
@@ -134,9 +134,8 @@ pub async fn eligibility(
         field: "case".into(),
         problem: "not UTF-8".into(),
     })?;
-    let result = state.services.evaluate_case(text, as_of, detail)?;
-    let pack = PackRef::from(state.services.pack().as_ref());
-    Ok((pack_header(&pack), Json(result)))
+    let evaluation = state.services.evaluate_case(text, as_of, detail)?;
+    Ok((pack_header(&evaluation.pack), Json(evaluation)))
 }
 
 /// What the batch engine sends towards the response: output bytes, or why
@@ -174,13 +173,13 @@ impl Write for ChannelWriter {
         (status = 401, body = ProblemDoc), (status = 413, body = ProblemDoc)))]
 pub async fn eligibility_batch(
     State(state): State<AppState>,
-    ApiActor(_actor): ApiActor,
+    ApiActor(actor): ApiActor,
     ApiQuery(params): ApiQuery<EvalParams>,
     request: Request,
 ) -> Result<Response, WebError> {
     let (as_of, detail) = params.parse()?;
-    let pack = state.services.pack();
-    let reference = PackRef::from(pack.as_ref());
+    let batch = state.services.batch_evaluation(&actor)?;
+    let reference = batch.pack();
     let input = StreamReader::new(
         request
             .into_body()
@@ -189,7 +188,7 @@ pub async fn eligibility_batch(
     );
     let (tx, rx) = tokio::sync::mpsc::channel(16);
     tokio::task::spawn_blocking(move || {
-        run_batch(&pack, as_of, detail, SyncIoBridge::new(input), tx)
+        run_batch(&batch, as_of, detail, SyncIoBridge::new(input), tx)
     });
     let mut rx = rx;
     // The first piece decides the status: a batch refused before any output
@@ -233,7 +232,7 @@ pub async fn eligibility_batch(
 }
 
 fn run_batch(
-    pack: &Pack,
+    batch: &BatchEvaluation,
     as_of: NaiveDate,
     detail: Detail,
     input: impl std::io::Read + Send,
@@ -241,14 +240,7 @@ fn run_batch(
 ) {
     let errors = tx.clone();
     let writer = BufWriter::with_capacity(64 * 1024, ChannelWriter(tx));
-    let outcome = opcity_policy::evaluate_jsonl(
-        &pack.at(as_of),
-        detail,
-        BufReader::new(input),
-        writer,
-        |_| {},
-        |_| {},
-    );
+    let outcome = batch.run(as_of, detail, BufReader::new(input), writer);
     // The writer was dropped, so what was evaluated before is sent first.
     if let Err(err) = outcome {
         tracing::warn!(error = %err, "batch evaluation stopped");

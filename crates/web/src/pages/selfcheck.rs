@@ -17,7 +17,7 @@ use axum::response::IntoResponse;
 use axum::routing;
 use maud::{Markup, html};
 use opcity_domain::{District, Fen};
-use opcity_policy::Detail;
+use opcity_policy::{Detail, ResultRecord, Status};
 use opcity_services::policy::ProgrammeInfo;
 use opcity_services::{FieldError, ServiceError};
 use serde_json::{Map, Value, json};
@@ -245,9 +245,9 @@ fn form(
     }
 }
 
-fn figure(l: Locale, r: &Value) -> Option<String> {
-    let fen = |key: &str| r[key].as_i64().map(|v| Fen(v).to_string());
-    if let (Some(monthly), Some(months)) = (fen("monthly_fen"), r["months"].as_i64()) {
+fn figure(l: Locale, r: &ResultRecord) -> Option<String> {
+    let fen = |v: Option<Fen>| v.map(|v| v.to_string());
+    if let (Some(monthly), Some(months)) = (fen(r.monthly_fen), r.months) {
         return Some(tf(
             l,
             "selfcheck.monthly",
@@ -257,38 +257,39 @@ fn figure(l: Locale, r: &Value) -> Option<String> {
             ],
         ));
     }
-    if let Some(amount) = fen("amount_fen") {
+    if let Some(amount) = fen(r.amount_fen) {
         return Some(tf(l, "selfcheck.amount", [("amount", amount.as_str())]));
     }
-    if let Some(ceiling) = fen("ceiling_fen") {
+    if let Some(ceiling) = fen(r.ceiling_fen) {
         return Some(tf(l, "selfcheck.ceiling", [("amount", ceiling.as_str())]));
     }
-    r["months"]
-        .as_i64()
+    r.months
         .map(|m| tf(l, "selfcheck.months", [("months", m.to_string().as_str())]))
+}
+
+/// A condition's outcome as a mark: holds, fails, or unknown (facts missing).
+pub(super) fn holds_mark(holds: Option<bool>) -> &'static str {
+    match holds {
+        Some(true) => "✓",
+        Some(false) => "✗",
+        None => "?",
+    }
 }
 
 fn fact_label(l: Locale, fact: &str) -> &'static str {
     t(l, fact)
 }
 
-fn result_card(l: Locale, r: &Value, programme: Option<&ProgrammeInfo>) -> Markup {
-    let status = r["status"].as_str().unwrap_or("");
-    let id = r["programme"].as_str().unwrap_or("");
+fn result_card(l: Locale, r: &ResultRecord, programme: Option<&ProgrammeInfo>) -> Markup {
+    let status = r.status.name();
+    let id = r.programme.as_str();
     let (title, description) = programme.map_or((id.to_owned(), String::new()), |p| match l {
         Locale::Zh => (p.title.zh.clone(), p.description.zh.clone()),
         Locale::En => (p.title.en.clone(), p.description.en.clone()),
     });
-    let reasons = r["reasons"].as_array().cloned().unwrap_or_default();
-    let failed: Vec<&str> = reasons
-        .iter()
-        .filter(|c| c["holds"] == Value::Bool(false))
-        .filter_map(|c| c["condition"].as_str())
-        .collect();
-    let missing: Vec<&str> = r["missing_facts"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
+    let reasons = r.reasons();
+    let failed: Vec<&str> = r.failed_conditions().collect();
+    let missing = &r.missing_facts;
     html! {
         article.card.result id={ "result-" (id) } data-status=(status) {
             div.result-head {
@@ -296,9 +297,9 @@ fn result_card(l: Locale, r: &Value, programme: Option<&ProgrammeInfo>) -> Marku
                 span class={ "badge " (status) } { (t(l, &format!("status.{status}"))) }
             }
             @if let Some(p) = programme { p.hint { (tf(l, "selfcheck.measure", [("n", p.measure.to_string().as_str())])) " · " (description) } }
-            @if status == "eligible" {
+            @if r.is_eligible() {
                 @if let Some(text) = figure(l, r) { p.figure { (text) } }
-                @if let Some(note) = r["note"].as_str() { p.hint { (note) } }
+                @if let Some(note) = &r.note { p.hint { (note) } }
             }
             @if !missing.is_empty() {
                 p { (t(l, "selfcheck.tell_us")) " " (missing.iter().map(|f| fact_label(l, f)).collect::<Vec<_>>().join("、")) }
@@ -310,9 +311,8 @@ fn result_card(l: Locale, r: &Value, programme: Option<&ProgrammeInfo>) -> Marku
                 details {
                     summary { (t(l, "selfcheck.reasons")) }
                     ul.reasons {
-                        @for c in &reasons {
-                            @let mark = match c["holds"] { Value::Bool(true) => "✓", Value::Bool(false) => "✗", _ => "?" };
-                            li { (mark) " " (t(l, &format!("condition.{}", c["condition"].as_str().unwrap_or("")))) }
+                        @for c in reasons {
+                            li { (holds_mark(c.holds)) " " (t(l, &format!("condition.{}", c.condition))) }
                         }
                     }
                 }
@@ -372,17 +372,7 @@ async fn self_check(
         .iter()
         .map(|p| (p.id.as_str(), p))
         .collect();
-    let results: Vec<Value> = outcome
-        .as_ref()
-        .and_then(|o| o["results"].as_array().cloned())
-        .unwrap_or_default();
-    let count = |s: &str| {
-        results
-            .iter()
-            .filter(|r| r["status"] == s)
-            .count()
-            .to_string()
-    };
+    let count = |s: Status| outcome.as_ref().map_or(0, |o| o.count(s)).to_string();
     let body = html! {
         h1 { (t(l, "selfcheck.title")) }
         p { (t(l, "selfcheck.lead")) }
@@ -392,15 +382,15 @@ async fn self_check(
             }
         }
         (form(&viewer, &params, &errors, &titles))
-        @if !results.is_empty() {
+        @if let Some(o) = outcome.as_ref().filter(|o| !o.results.is_empty()) {
             section id="results" {
-                h2 { (tf(l, "selfcheck.summary", [("as_of", as_of.to_string().as_str()), ("eligible", count("eligible").as_str()), ("undetermined", count("undetermined").as_str()), ("ineligible", count("ineligible").as_str())])) }
-                p.hint { (tf(l, "selfcheck.pack", [("id", catalogue.pack.id.as_str()), ("version", catalogue.pack.version.as_str())])) }
-                @for status in ["eligible", "undetermined", "ineligible"] {
-                    @let group: Vec<&Value> = results.iter().filter(|r| r["status"] == status).collect();
+                h2 { (tf(l, "selfcheck.summary", [("as_of", as_of.to_string().as_str()), ("eligible", count(Status::Eligible).as_str()), ("undetermined", count(Status::Undetermined).as_str()), ("ineligible", count(Status::Ineligible).as_str())])) }
+                p.hint { (tf(l, "selfcheck.pack", [("id", o.pack.id.as_str()), ("version", o.pack.version.as_str())])) }
+                @for status in [Status::Eligible, Status::Undetermined, Status::Ineligible] {
+                    @let group: Vec<&ResultRecord> = o.results.iter().filter(|r| r.status == status).collect();
                     @if !group.is_empty() {
-                        h3 { (t(l, &format!("status.{status}"))) " (" (group.len()) ")" }
-                        @for r in group { (result_card(l, r, r["programme"].as_str().and_then(|id| by_id.get(id).copied()))) }
+                        h3 { (t(l, &format!("status.{}", status.name()))) " (" (group.len()) ")" }
+                        @for r in group { (result_card(l, r, by_id.get(r.programme.as_str()).copied())) }
                     }
                 }
             }
