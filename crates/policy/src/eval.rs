@@ -79,25 +79,60 @@ pub struct ProgrammeResult<'a> {
 
 impl Serialize for ProgrammeResult<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ResultJson {
+            programme: self.programme,
+            status: self.status,
+            kind: self.kind,
+            figures: [self.amount_fen, self.ceiling_fen, self.monthly_fen],
+            months: self.months,
+            reasons: self.reasons.as_deref(),
+            missing_facts: &self.missing_facts,
+            note: self.note.as_deref(),
+            parameters: self.parameters.as_deref(),
+        }
+        .serialize(s)
+    }
+}
+
+/// A programme result's JSON, for the engine's borrowed result and its
+/// owned twin ([`crate::ResultRecord`]) alike: the spec's fields in the
+/// spec's order, `reasons` and `parameters` only when present, `note` when
+/// either it or `parameters` is.
+pub(crate) struct ResultJson<'r, R, M, P> {
+    pub programme: &'r str,
+    pub status: Status,
+    pub kind: Kind,
+    /// Amount, ceiling and monthly figure.
+    pub figures: [Option<Fen>; 3],
+    pub months: Option<i64>,
+    pub reasons: Option<&'r [R]>,
+    pub missing_facts: &'r M,
+    pub note: Option<&'r str>,
+    pub parameters: Option<&'r [P]>,
+}
+
+impl<R: Serialize, M: Serialize, P: Serialize> Serialize for ResultJson<'_, R, M, P> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let [amount_fen, ceiling_fen, monthly_fen] = self.figures;
         let mut r = s.serialize_struct("ProgrammeResult", 11)?;
         r.serialize_field("programme", self.programme)?;
         r.serialize_field("status", &self.status)?;
         r.serialize_field("kind", &self.kind)?;
-        r.serialize_field("amount_fen", &self.amount_fen)?;
-        r.serialize_field("ceiling_fen", &self.ceiling_fen)?;
-        r.serialize_field("monthly_fen", &self.monthly_fen)?;
+        r.serialize_field("amount_fen", &amount_fen)?;
+        r.serialize_field("ceiling_fen", &ceiling_fen)?;
+        r.serialize_field("monthly_fen", &monthly_fen)?;
         r.serialize_field("months", &self.months)?;
-        match &self.reasons {
+        match self.reasons {
             Some(reasons) => r.serialize_field("reasons", reasons)?,
             None => r.skip_field("reasons")?,
         }
-        r.serialize_field("missing_facts", &self.missing_facts)?;
+        r.serialize_field("missing_facts", self.missing_facts)?;
         if self.note.is_some() || self.parameters.is_some() {
             r.serialize_field("note", &self.note)?;
         } else {
             r.skip_field("note")?;
         }
-        match &self.parameters {
+        match self.parameters {
             Some(parameters) => r.serialize_field("parameters", parameters)?,
             None => r.skip_field("parameters")?,
         }

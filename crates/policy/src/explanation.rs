@@ -14,12 +14,11 @@
 //! existed read as schema 1, the shape they have; a newer schema than this
 //! build knows is refused rather than half read.
 
-use crate::eval::{ParamUse, ProgrammeResult, Reason, Status};
+use crate::eval::{ParamUse, ProgrammeResult, Reason, ResultJson, Status};
 use crate::expr::Unit;
 use crate::pack::model::{Kind, Pack};
 use chrono::NaiveDate;
 use opcity_domain::Fen;
-use serde::ser::SerializeStruct;
 use serde::{Deserialize, Serialize, Serializer};
 
 /// The schema of explanations this build writes and reads.
@@ -179,32 +178,20 @@ impl From<&ProgrammeResult<'_>> for ResultRecord {
 }
 
 impl Serialize for ResultRecord {
-    /// As [`ProgrammeResult`] serializes: `reasons` and `parameters` only
-    /// when present, `note` when either it or `parameters` is.
+    /// As [`ProgrammeResult`] serializes.
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut r = s.serialize_struct("ProgrammeResult", 11)?;
-        r.serialize_field("programme", &self.programme)?;
-        r.serialize_field("status", &self.status)?;
-        r.serialize_field("kind", &self.kind)?;
-        r.serialize_field("amount_fen", &self.amount_fen)?;
-        r.serialize_field("ceiling_fen", &self.ceiling_fen)?;
-        r.serialize_field("monthly_fen", &self.monthly_fen)?;
-        r.serialize_field("months", &self.months)?;
-        match &self.reasons {
-            Some(reasons) => r.serialize_field("reasons", reasons)?,
-            None => r.skip_field("reasons")?,
+        ResultJson {
+            programme: &self.programme,
+            status: self.status,
+            kind: self.kind,
+            figures: [self.amount_fen, self.ceiling_fen, self.monthly_fen],
+            months: self.months,
+            reasons: self.reasons.as_deref(),
+            missing_facts: &self.missing_facts,
+            note: self.note.as_deref(),
+            parameters: self.parameters.as_deref(),
         }
-        r.serialize_field("missing_facts", &self.missing_facts)?;
-        if self.note.is_some() || self.parameters.is_some() {
-            r.serialize_field("note", &self.note)?;
-        } else {
-            r.skip_field("note")?;
-        }
-        match &self.parameters {
-            Some(parameters) => r.serialize_field("parameters", parameters)?,
-            None => r.skip_field("parameters")?,
-        }
-        r.end()
+        .serialize(s)
     }
 }
 
