@@ -175,7 +175,7 @@ pub fn authorize_either(
 
 /// Allows or refuses `action` on `resource` for `actor`.
 pub fn authorize(actor: &Actor, action: Action, resource: Resource) -> Result<(), ServiceError> {
-    if allowed(actor, action, resource) {
+    if permits(actor, action, resource) {
         Ok(())
     } else {
         Err(ServiceError::Forbidden)
@@ -256,7 +256,9 @@ fn applies(
         }
 }
 
-fn allowed(actor: &Actor, action: Action, resource: Resource) -> bool {
+/// Whether [`authorize`] would allow `action` on `resource` for `actor`:
+/// for pages deciding which forms and buttons to offer.
+pub fn permits(actor: &Actor, action: Action, resource: Resource) -> bool {
     use Action::*;
     use Resource::*;
     use Role::*;

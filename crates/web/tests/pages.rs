@@ -859,3 +859,133 @@ async fn messages_name_districts_not_ids() {
     })
     .await;
 }
+
+/// Each registry page offers "new" and "edit" only to those the writes
+/// would allow: the form behind a link opens, and a form not linked is
+/// refused, whoever asks.
+#[tokio::test]
+async fn registry_pages_offer_only_the_forms_the_viewer_may_use() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        let users = [
+            ("admin", Role::MunicipalAdmin, None),
+            ("auditor", Role::Auditor, None),
+            ("investor", Role::Investor, None),
+            ("provider", Role::ServiceProvider, None),
+            (
+                "rev.nanshan",
+                Role::DistrictReviewer,
+                Some(District::Nanshan),
+            ),
+            (
+                "rev.longgang",
+                Role::DistrictReviewer,
+                Some(District::Longgang),
+            ),
+            ("founder", Role::Founder, None),
+        ];
+        for (name, role, district) in users.iter().skip(1) {
+            app.account(name, *role, *district).await;
+        }
+        let community = app
+            .services
+            .create_community(
+                &admin,
+                &CommunityInput {
+                    name_zh: "南山社区".into(),
+                    name_en: "Nanshan".into(),
+                    district: "nanshan".into(),
+                    address: "南山".into(),
+                    area_m2: 1_000,
+                    operator_name: "运营".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let enterprise = app
+            .services
+            .create_enterprise(&admin, &enterprise_input(USCC_A, "nanshan"))
+            .await
+            .unwrap()
+            .id;
+        let person = app
+            .services
+            .create_person(
+                &admin,
+                &PersonInput {
+                    full_name: "创业者".into(),
+                    district: Some("nanshan".into()),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let records = [
+            ("/communities", community),
+            ("/enterprises", enterprise),
+            ("/persons", person),
+        ];
+        let mut offered = std::collections::HashSet::new();
+        for (name, role, _) in users {
+            let client = app.sign_in(name).await;
+            let get = async |path: String| {
+                let r = client.http.get(app.url(&path)).send().await.unwrap();
+                (r.status(), r.text().await.unwrap())
+            };
+            for (list, id) in records {
+                let (status, html) = get(list.to_owned()).await;
+                let new = status == StatusCode::OK && html.contains(r#"id="new-record""#);
+                let (status, _) = get(format!("{list}/new")).await;
+                let expected = if new {
+                    StatusCode::OK
+                } else {
+                    StatusCode::FORBIDDEN
+                };
+                assert_eq!(status, expected, "{name}: {list}/new, linked: {new}");
+
+                let (status, html) = get(format!("{list}/{id}")).await;
+                let edit = status == StatusCode::OK && html.contains(r#"id="edit-record""#);
+                let (status, _) = get(format!("{list}/{id}/edit")).await;
+                if edit {
+                    assert_eq!(status, StatusCode::OK, "{name}: {list}/{id}/edit");
+                } else {
+                    assert!(
+                        matches!(status, StatusCode::FORBIDDEN | StatusCode::NOT_FOUND),
+                        "{name}: {list}/{id}/edit is {status} though not linked"
+                    );
+                }
+                if new {
+                    offered.insert((role, list, "new"));
+                }
+                if edit {
+                    offered.insert((role, list, "edit"));
+                }
+            }
+        }
+        // Administrators may do everything; readers only read.
+        for (list, _) in records {
+            assert!(
+                offered.contains(&(Role::MunicipalAdmin, list, "new")),
+                "{list}"
+            );
+            assert!(
+                offered.contains(&(Role::MunicipalAdmin, list, "edit")),
+                "{list}"
+            );
+        }
+        for reader in [Role::Auditor, Role::Investor, Role::ServiceProvider] {
+            assert!(
+                !offered.iter().any(|(role, _, _)| *role == reader),
+                "{reader:?} is offered {offered:?}"
+            );
+        }
+        // A district's reviewer edits what lies in it, not another's.
+        assert!(offered.contains(&(Role::DistrictReviewer, "/persons", "edit")));
+        app.stop().await;
+    })
+    .await;
+}

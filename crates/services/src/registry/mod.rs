@@ -3,6 +3,7 @@
 
 pub mod communities;
 pub mod enterprises;
+mod permissions;
 pub mod persons;
 
 use crate::error::FieldError;

@@ -49,6 +49,10 @@ pub trait Kind: Send + Sync + 'static {
         html! {}
     }
     fn input(values: &Values, errors: &mut Vec<FieldError>) -> Self::Input;
+    /// Whether the viewer may add a record of this kind (the "new" link).
+    fn may_create(s: &Services, a: &Actor) -> bool;
+    /// Whether the viewer may edit this record (the "edit" link).
+    fn may_update(s: &Services, a: &Actor, view: &Self::View) -> bool;
     fn options(_s: &Services, _actor: &Actor) -> impl Future<Output = Result<Options>> + Send {
         async { Ok(Options::new()) }
     }
@@ -169,7 +173,9 @@ async fn list_page<K: Kind>(
                 }
             }
             button.secondary type="submit" { (t(l, "list.filter")) }
-            a.button href={ (K::PATH) "/new" } id="new-record" { (t(l, "list.new")) }
+            @if K::may_create(&state.services, actor) {
+                a.button href={ (K::PATH) "/new" } id="new-record" { (t(l, "list.new")) }
+            }
         }
         p { (tf(l, "list.count", [("n", grouped(paged.total as i64).as_str())])) }
         table id="records" {
@@ -226,7 +232,9 @@ async fn show<K: Kind>(
         }
         div.actions {
             (K::actions(&view, &viewer))
-            a.button href={ (K::PATH) "/" (id) "/edit" } id="edit-record" { (t(l, "form.edit")) }
+            @if K::may_update(&state.services, actor, &view) {
+                a.button href={ (K::PATH) "/" (id) "/edit" } id="edit-record" { (t(l, "form.edit")) }
+            }
             a.button.secondary href=(K::PATH) { (t(l, "form.back")) }
         }
     };
@@ -271,6 +279,9 @@ fn form_page<K: Kind>(
 
 async fn new_form<K: Kind>(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let actor = viewer.require()?;
+    if !K::may_create(&state.services, actor) {
+        return Err(viewer.fail(ServiceError::Forbidden));
+    }
     let options = K::options(&state.services, actor)
         .await
         .map_err(|e| viewer.fail(e))?;
@@ -289,6 +300,9 @@ async fn edit_form<K: Kind>(
         K::options(&state.services, actor)
     )
     .map_err(|e| viewer.fail(e))?;
+    if !K::may_update(&state.services, actor, &view) {
+        return Err(viewer.fail(ServiceError::Forbidden));
+    }
     let heading = tf(
         viewer.locale,
         "form.edit_title",
@@ -431,6 +445,12 @@ impl Kind for Communities {
             forms::tri_label(l, Some(v.reaches_target_area)).to_owned(),
         )]
     }
+    fn may_create(s: &Services, a: &Actor) -> bool {
+        s.may_create_community(a)
+    }
+    fn may_update(s: &Services, a: &Actor, v: &CommunityView) -> bool {
+        s.may_update_community(a, v)
+    }
     fn input(values: &Values, errors: &mut Vec<FieldError>) -> CommunityInput {
         CommunityInput {
             name_zh: forms::text(values, "name_zh"),
@@ -542,6 +562,12 @@ impl Kind for Enterprises {
                 },
             ),
         ]
+    }
+    fn may_create(s: &Services, a: &Actor) -> bool {
+        s.may_create_enterprise(a)
+    }
+    fn may_update(s: &Services, a: &Actor, v: &EnterpriseView) -> bool {
+        s.may_update_enterprise(a, v)
     }
     fn input(values: &Values, errors: &mut Vec<FieldError>) -> EnterpriseInput {
         EnterpriseInput {
@@ -694,6 +720,12 @@ impl Kind for Persons {
                 }
             }
         }
+    }
+    fn may_create(s: &Services, a: &Actor) -> bool {
+        s.may_create_person(a)
+    }
+    fn may_update(s: &Services, a: &Actor, v: &PersonView) -> bool {
+        s.may_update_person(a, v)
     }
     fn input(values: &Values, _errors: &mut Vec<FieldError>) -> PersonInput {
         PersonInput {
