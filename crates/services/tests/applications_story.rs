@@ -8,48 +8,12 @@ use opcity_domain::{District, Role};
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput, Upload};
 use opcity_services::registry::enterprises::EnterpriseInput;
-use opcity_services::registry::persons::PersonInput;
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::budget::reconcile;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use opcity_testkit::account;
 use opcity_testkit::each_backend;
+use opcity_testkit::{FounderSpec, account, founder};
 use std::collections::HashMap;
-
-/// A young AI founder in Nanshan with a company, signed in.
-async fn founder(s: &Services, admin: &Actor, name: &str, uscc: &str) -> Actor {
-    let acct = account(s, name, Role::Founder, None).await;
-    s.create_person(
-        admin,
-        &PersonInput {
-            full_name: name.into(),
-            district: Some("nanshan".into()),
-            birth_date: Some("1996-05-20".into()),
-            highest_degree: Some("master".into()),
-            degree_date: Some("2023-07-01".into()),
-            works_in_ai: Some(true),
-            account_id: Some(acct.account_id),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let me = s.system_actor(acct.account_id).await.unwrap();
-    s.create_enterprise(
-        &me,
-        &EnterpriseInput {
-            uscc: uscc.into(),
-            name: format!("{name} AI"),
-            district: "nanshan".into(),
-            ai_business: Some(true),
-            size: Some("micro".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    s.system_actor(acct.account_id).await.unwrap()
-}
 
 fn approve(amount: i64) -> ReviewInput {
     ReviewInput {
@@ -82,7 +46,13 @@ async fn nanshan_housing_budget(s: &Services, admin: &Actor, total_fen: i64) {
 async fn submitted_housing_applications(s: &Services, admin: &Actor, usccs: &[String]) -> Vec<i64> {
     let mut ids = Vec::new();
     for (n, uscc) in usccs.iter().enumerate() {
-        let f = founder(s, admin, &format!("founder{n}"), uscc).await;
+        let f = founder(
+            s,
+            admin,
+            FounderSpec::young_ai(&format!("founder{n}"), 0).uscc(uscc),
+        )
+        .await
+        .actor;
         let app = s
             .create_application(&f, &apply("sz.housing.subsidy", "k"))
             .await
@@ -145,7 +115,13 @@ async fn housing_subsidy_from_apply_to_paid() {
             Some(District::Nanshan),
         )
         .await;
-        let ana = founder(&s, &admin, "ana", "91440300708461136T").await;
+        let ana = founder(
+            &s,
+            &admin,
+            FounderSpec::young_ai("ana", 0).uscc("91440300708461136T"),
+        )
+        .await
+        .actor;
         let year = opcity_domain::today_in_shanghai(s.now()).year();
         let budget = s
             .create_budget(
@@ -311,7 +287,13 @@ async fn housing_subsidy_from_apply_to_paid() {
         assert_eq!((b.reserved_fen, b.remaining_fen), (3_000_000, 0));
 
         // A second founder: the budget is exhausted; the refusal names what is left.
-        let ben = founder(&s, &admin, "ben", "914403001922038216").await;
+        let ben = founder(
+            &s,
+            &admin,
+            FounderSpec::young_ai("ben", 0).uscc("914403001922038216"),
+        )
+        .await
+        .actor;
         let other = s
             .create_application(&ben, &apply("sz.housing.subsidy", "k2"))
             .await
@@ -599,8 +581,20 @@ async fn documents_are_checked_kept_and_verified() {
         let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
         let reviewer = account(&s, "rev", Role::DistrictReviewer, Some(District::Nanshan)).await;
         let elsewhere = account(&s, "rev.ft", Role::DistrictReviewer, Some(District::Futian)).await;
-        let ana = founder(&s, &admin, "ana", "91440300708461136T").await;
-        let ben = founder(&s, &admin, "ben", "914403001922038216").await;
+        let ana = founder(
+            &s,
+            &admin,
+            FounderSpec::young_ai("ana", 0).uscc("91440300708461136T"),
+        )
+        .await
+        .actor;
+        let ben = founder(
+            &s,
+            &admin,
+            FounderSpec::young_ai("ben", 0).uscc("914403001922038216"),
+        )
+        .await
+        .actor;
         let app = s
             .create_application(&ana, &apply("sz.housing.subsidy", "d1"))
             .await
@@ -774,7 +768,13 @@ async fn rubric_scores_are_checked_and_kept() {
         let s = opcity_testkit::services(db);
         let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
         let reviewer = account(&s, "rev", Role::DistrictReviewer, Some(District::Nanshan)).await;
-        let ana = founder(&s, &admin, "ana", "91440300708461136T").await;
+        let ana = founder(
+            &s,
+            &admin,
+            FounderSpec::young_ai("ana", 0).uscc("91440300708461136T"),
+        )
+        .await
+        .actor;
         let year = opcity_domain::today_in_shanghai(s.now()).year();
         s.create_budget(
             &admin,
@@ -861,7 +861,13 @@ async fn concurrent_submissions_are_each_written_once() {
         // Two processes on one database, each with its own group committer.
         let (one, other) = opcity_testkit::two_processes(db).await;
         let admin = account(&one, "admin", Role::MunicipalAdmin, None).await;
-        let ana = founder(&one, &admin, "ana", "91440300708461136T").await;
+        let ana = founder(
+            &one,
+            &admin,
+            FounderSpec::young_ai("ana", 0).uscc("91440300708461136T"),
+        )
+        .await
+        .actor;
         let mut ids = Vec::new();
         for n in 0..12 {
             let app = one
@@ -980,8 +986,20 @@ async fn issue14(s: &Services) -> Issue14 {
         Some(District::Longgang),
     )
     .await;
-    let ana = founder(s, &admin, "ana", "91440300708461136T").await;
-    let ben = founder(s, &admin, "ben", "914403001922038216").await;
+    let ana = founder(
+        s,
+        &admin,
+        FounderSpec::young_ai("ana", 0).uscc("91440300708461136T"),
+    )
+    .await
+    .actor;
+    let ben = founder(
+        s,
+        &admin,
+        FounderSpec::young_ai("ben", 0).uscc("914403001922038216"),
+    )
+    .await
+    .actor;
     Issue14 {
         admin,
         nanshan,

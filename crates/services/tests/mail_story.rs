@@ -7,75 +7,19 @@
 
 use chrono::{DateTime, SubsecRound, Utc};
 use opcity_domain::Role;
-use opcity_services::accounts::{NewAccount, SettingsChange};
+use opcity_services::ServiceError;
+use opcity_services::accounts::SettingsChange;
 use opcity_services::applications::NewApplication;
 use opcity_services::mail::{LEASE, MAX_ATTEMPTS, Mailer, retry_after};
-use opcity_services::registry::enterprises::EnterpriseInput;
-use opcity_services::registry::persons::PersonInput;
-use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::notification;
 use opcity_store::sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
 use opcity_testkit::smtp::{Refusal, SmtpSink};
-use opcity_testkit::{TestDb, each_backend};
+use opcity_testkit::{FounderSpec, TestDb, account_in, each_backend, founder};
 use std::time::Duration;
 
 const BASE: &str = "https://opc.example.org";
-
-async fn account(s: &Services, name: &str, role: Role, locale: &str) -> Actor {
-    let v = s
-        .create_account(
-            None,
-            NewAccount {
-                username: name.into(),
-                display_name: name.into(),
-                password: "correct horse battery".into(),
-                role,
-                district: None,
-                locale: locale.into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.system_actor(v.id).await.unwrap()
-}
-
-/// A founder with a person record and a company (which notifies them of
-/// the programmes they may now qualify for).
-async fn founder(s: &Services, admin: &Actor, name: &str, locale: &str, uscc: &str) -> Actor {
-    let acct = account(s, name, Role::Founder, locale).await;
-    s.create_person(
-        admin,
-        &PersonInput {
-            full_name: name.into(),
-            district: Some("nanshan".into()),
-            birth_date: Some("1996-05-20".into()),
-            highest_degree: Some("master".into()),
-            degree_date: Some("2023-07-01".into()),
-            works_in_ai: Some(true),
-            account_id: Some(acct.account_id),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let me = s.system_actor(acct.account_id).await.unwrap();
-    s.create_enterprise(
-        &me,
-        &EnterpriseInput {
-            uscc: uscc.into(),
-            name: format!("{name} AI"),
-            district: "nanshan".into(),
-            ai_business: Some(true),
-            size: Some("micro".into()),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    s.system_actor(acct.account_id).await.unwrap()
-}
 
 fn email(address: &str, on: bool) -> SettingsChange {
     SettingsChange {
@@ -104,9 +48,25 @@ async fn opted_in_founder_gets_each_change_once() {
         let s = opcity_testkit::services(db);
         let sink = SmtpSink::start().await;
         let mailer = mailer(&sink);
-        let admin = account(&s, "admin", Role::MunicipalAdmin, "en").await;
-        let ana = founder(&s, &admin, "ana", "en", "91440300708461136T").await;
-        let ben = founder(&s, &admin, "ben", "zh-CN", "914403001922038216").await;
+        let admin = account_in(&s, "admin", Role::MunicipalAdmin, None, "en").await;
+        let ana = founder(
+            &s,
+            &admin,
+            FounderSpec::young_ai("ana", 0)
+                .locale("en")
+                .uscc("91440300708461136T"),
+        )
+        .await
+        .actor;
+        let ben = founder(
+            &s,
+            &admin,
+            FounderSpec::young_ai("ben", 0)
+                .locale("zh-CN")
+                .uscc("914403001922038216"),
+        )
+        .await
+        .actor;
         let backlog = notifications_of(db, ana.account_id).await.len();
         assert!(backlog > 0, "registering a company notifies");
 
@@ -261,9 +221,9 @@ async fn opted_in_founder_gets_each_change_once() {
 async fn invalid_settings_are_refused_and_change_nothing() {
     each_backend(async |db| {
         let s = opcity_testkit::services(db);
-        let admin = account(&s, "admin", Role::MunicipalAdmin, "en").await;
-        let ana = account(&s, "ana", Role::Founder, "en").await;
-        let auditor = account(&s, "aud", Role::Auditor, "en").await;
+        let admin = account_in(&s, "admin", Role::MunicipalAdmin, None, "en").await;
+        let ana = account_in(&s, "ana", Role::Founder, None, "en").await;
+        let auditor = account_in(&s, "aud", Role::Auditor, None, "en").await;
         s.update_account_settings(&ana, email("ana@example.org", false))
             .await
             .unwrap();
@@ -405,7 +365,7 @@ async fn failures_are_retried_with_a_cap_and_claims_run_out() {
         let s = opcity_testkit::services(db);
         let sink = SmtpSink::start().await;
         let mailer = mailer(&sink);
-        let ana = account(&s, "ana", Role::Founder, "en").await;
+        let ana = account_in(&s, "ana", Role::Founder, None, "en").await;
         s.update_account_settings(&ana, email("ana@example.org", true))
             .await
             .unwrap();

@@ -11,7 +11,6 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use opcity_domain::{District, Fen, Role};
-use opcity_services::accounts::NewAccount;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::vouchers::disputes::ResolveDispute;
@@ -23,27 +22,9 @@ use opcity_services::vouchers::redeem::{
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::{budget, ledger_account, ledger_transfer};
 use opcity_store::sea_orm::EntityTrait;
-use opcity_testkit::each_backend;
+use opcity_testkit::{account, each_backend};
 
 const TRAINING: &str = "sz.voucher.training";
-
-async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
-    let v = s
-        .create_account(
-            None,
-            NewAccount {
-                username: name.into(),
-                display_name: name.into(),
-                password: "correct horse battery".into(),
-                role,
-                district,
-                locale: "en".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.system_actor(v.id).await.unwrap()
-}
 
 struct World {
     admin: Actor,

@@ -2,6 +2,7 @@
 //! helpers to create accounts and sign in (zero2prod style).
 
 use crate::TestDb;
+use crate::fixtures::{Founder, FounderSpec};
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
 use opcity_services::{Actor, Services};
@@ -87,6 +88,13 @@ impl TestApp {
             .await
             .expect("create test account");
         self.services.system_actor(view.id).await.expect("actor")
+    }
+
+    /// A founder as `spec` says, with his person record (recorded by
+    /// `admin`) and his enterprise: [`crate::fixtures::founder`] on this
+    /// server's services. He signs in with [`TestApp::sign_in`].
+    pub async fn founder(&self, admin: &Actor, spec: FounderSpec) -> Founder {
+        crate::fixtures::founder(&self.services, admin, spec).await
     }
 
     /// A client signed in through `POST /api/v1/session`: its cookie jar

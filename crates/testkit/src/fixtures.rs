@@ -13,8 +13,20 @@ use opcity_services::{Actor, Services};
 pub const PASSWORD: &str = "correct horse battery";
 
 /// A new account of `role` (a district reviewer's in `district`), as the
-/// actor its sign-in gives.
+/// actor its sign-in gives; its language is English.
 pub async fn account(s: &Services, name: &str, role: Role, district: Option<District>) -> Actor {
+    account_in(s, name, role, district, "en").await
+}
+
+/// [`account`] in another language (`zh-CN`, `en`): what its e-mails and
+/// pages are written in.
+pub async fn account_in(
+    s: &Services,
+    name: &str,
+    role: Role,
+    district: Option<District>,
+    locale: &str,
+) -> Actor {
     let view = s
         .create_account(
             None,
@@ -24,7 +36,7 @@ pub async fn account(s: &Services, name: &str, role: Role, district: Option<Dist
                 password: PASSWORD.into(),
                 role,
                 district,
-                locale: "en".into(),
+                locale: locale.into(),
             },
         )
         .await
@@ -56,39 +68,74 @@ pub struct Founder {
     pub enterprise_id: i64,
 }
 
-/// A young AI founder in Nanshan (born 1996, a master's degree, working in
-/// AI) with an AI micro-enterprise numbered `n`, recorded by `admin`.
-pub async fn founder_with_enterprise(s: &Services, admin: &Actor, name: &str, n: usize) -> Founder {
-    let acct = account(s, name, Role::Founder, None).await;
-    let person = s
-        .create_person(
-            admin,
-            &PersonInput {
-                full_name: name.into(),
+/// Who a fixture founder is: his account, his person record and the
+/// enterprise he registers himself. Start from
+/// [`FounderSpec::young_ai`] and change what a story needs.
+#[derive(Debug, Clone)]
+pub struct FounderSpec {
+    pub username: String,
+    pub locale: String,
+    pub person: PersonInput,
+    pub enterprise: EnterpriseInput,
+}
+
+impl FounderSpec {
+    /// A young AI founder in Nanshan (born 1996, a master's degree, working
+    /// in AI) with an AI micro-enterprise whose credit code is `uscc(n)`.
+    pub fn young_ai(username: &str, n: usize) -> FounderSpec {
+        FounderSpec {
+            username: username.into(),
+            locale: "en".into(),
+            person: PersonInput {
+                full_name: username.into(),
                 district: Some("nanshan".into()),
                 birth_date: Some("1996-05-20".into()),
                 highest_degree: Some("master".into()),
                 degree_date: Some("2023-07-01".into()),
                 works_in_ai: Some(true),
-                account_id: Some(acct.account_id),
                 ..Default::default()
+            },
+            enterprise: EnterpriseInput {
+                uscc: uscc(n),
+                name: format!("{username} AI"),
+                district: "nanshan".into(),
+                ai_business: Some(true),
+                size: Some("micro".into()),
+                ..Default::default()
+            },
+        }
+    }
+
+    /// The same founder writing in `locale`.
+    pub fn locale(mut self, locale: &str) -> FounderSpec {
+        self.locale = locale.into();
+        self
+    }
+
+    /// The same founder with an enterprise whose credit code is `code`.
+    pub fn uscc(mut self, code: &str) -> FounderSpec {
+        self.enterprise.uscc = code.into();
+        self
+    }
+}
+
+/// A founder as `spec` says, recorded by `admin` (the person) and by
+/// himself (the enterprise, which makes him its founder).
+pub async fn founder(s: &Services, admin: &Actor, spec: FounderSpec) -> Founder {
+    let acct = account_in(s, &spec.username, Role::Founder, None, &spec.locale).await;
+    let person = s
+        .create_person(
+            admin,
+            &PersonInput {
+                account_id: Some(acct.account_id),
+                ..spec.person
             },
         )
         .await
         .expect("create the founder's person record");
     let me = s.system_actor(acct.account_id).await.expect("actor");
     let enterprise = s
-        .create_enterprise(
-            &me,
-            &EnterpriseInput {
-                uscc: uscc(n),
-                name: format!("{name} AI"),
-                district: "nanshan".into(),
-                ai_business: Some(true),
-                size: Some("micro".into()),
-                ..Default::default()
-            },
-        )
+        .create_enterprise(&me, &spec.enterprise)
         .await
         .expect("create the founder's enterprise");
     Founder {
@@ -96,6 +143,11 @@ pub async fn founder_with_enterprise(s: &Services, admin: &Actor, name: &str, n:
         person_id: person.id,
         enterprise_id: enterprise.id,
     }
+}
+
+/// [`FounderSpec::young_ai`]'s founder with enterprise number `n`.
+pub async fn founder_with_enterprise(s: &Services, admin: &Actor, name: &str, n: usize) -> Founder {
+    founder(s, admin, FounderSpec::young_ai(name, n)).await
 }
 
 /// Runs `n` attempts at once (they wait for each other at a barrier) and

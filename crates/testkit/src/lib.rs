@@ -151,7 +151,9 @@ pub use app::TestApp;
 
 pub mod fixtures;
 pub mod workload;
-pub use fixtures::{Founder, account, founder_with_enterprise, race, uscc};
+pub use fixtures::{
+    Founder, FounderSpec, account, account_in, founder, founder_with_enterprise, race, uscc,
+};
 
 pub mod browser;
 pub use browser::Browser;

@@ -7,42 +7,28 @@ use opcity_domain::Role;
 use opcity_services::registry::communities::CommunityInput;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
-use opcity_testkit::{TestApp, each_backend};
+use opcity_testkit::{FounderSpec, TestApp, each_backend};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const USCC: &str = "91440300708461136T";
 
-/// A founder account with a person and an enterprise; returns the enterprise id.
+/// The founder of 晨曦智能 in Nanshan.
 async fn founder(app: &TestApp, admin: &opcity_services::Actor) -> i64 {
-    let founder = app.account("founder", Role::Founder, None).await;
-    app.services
-        .create_person(
-            admin,
-            &PersonInput {
-                full_name: "林晨曦".into(),
-                district: Some("nanshan".into()),
-                account_id: Some(founder.account_id),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let founder = app.services.system_actor(founder.account_id).await.unwrap();
-    app.services
-        .create_enterprise(
-            &founder,
-            &EnterpriseInput {
-                uscc: USCC.into(),
-                name: "晨曦智能".into(),
-                district: "nanshan".into(),
-                ai_business: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id
+    let spec = FounderSpec::young_ai("founder", 0).locale("zh-CN");
+    let spec = FounderSpec {
+        person: PersonInput {
+            full_name: "林晨曦".into(),
+            ..spec.person
+        },
+        enterprise: EnterpriseInput {
+            uscc: USCC.into(),
+            name: "晨曦智能".into(),
+            ..spec.enterprise
+        },
+        ..spec
+    };
+    app.founder(admin, spec).await.enterprise_id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

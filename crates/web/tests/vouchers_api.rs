@@ -8,7 +8,7 @@
 use opcity_domain::{District, Role};
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
-use opcity_testkit::{TestApp, each_backend};
+use opcity_testkit::{FounderSpec, TestApp, each_backend};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -17,35 +17,21 @@ const TRAINING: &str = "sz.voucher.training";
 /// A founder with a startup enterprise in Nanshan; returns its id.
 async fn founder_enterprise(app: &TestApp) -> i64 {
     let admin = app.account("registrar", Role::MunicipalAdmin, None).await;
-    let founder = app.account("founder", Role::Founder, None).await;
-    app.services
-        .create_person(
-            &admin,
-            &PersonInput {
-                full_name: "林晨曦".into(),
-                works_in_ai: Some(true),
-                account_id: Some(founder.account_id),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let founder = app.services.system_actor(founder.account_id).await.unwrap();
-    app.services
-        .create_enterprise(
-            &founder,
-            &EnterpriseInput {
-                uscc: "91440300708461136T".into(),
-                name: "深蓝智算科技有限公司".into(),
-                registered_date: Some("2025-06-01".into()),
-                district: "nanshan".into(),
-                ai_business: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id
+    let spec = FounderSpec::young_ai("founder", 0).locale("zh-CN");
+    let spec = FounderSpec {
+        person: PersonInput {
+            full_name: "林晨曦".into(),
+            ..spec.person
+        },
+        enterprise: EnterpriseInput {
+            uscc: "91440300708461136T".into(),
+            name: "深蓝智算科技有限公司".into(),
+            registered_date: Some("2025-06-01".into()),
+            ..spec.enterprise
+        },
+        ..spec
+    };
+    app.founder(&admin, spec).await.enterprise_id
 }
 
 async fn json_of(r: reqwest::Response) -> (StatusCode, Value) {
