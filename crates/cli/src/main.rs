@@ -1,4 +1,13 @@
 //! The `opcity` command.
+//!
+//! Thin: it wires the library crates together. Configuration is layered
+//! (`config.rs`, figment: defaults → `opcity.toml` → `OPCITY_*` → flags);
+//! logs are text or JSON. `serve` (`platform.rs`) adds graceful shutdown,
+//! pack reload on SIGHUP and the periodic jobs: payments due and the
+//! entitlement refresh whenever the Shanghai date changes, voucher expiry
+//! every five minutes, the no-show release and (when `smtp_url` is set) the
+//! e-mail sender every minute, and audit sealing every second; every other
+//! command seals the audit log when it ends (`platform::with_services`).
 
 mod config;
 mod platform;

@@ -6,6 +6,18 @@
 //! serde's serialization); no `serde_json::Value` tree is built on the way.
 //! Buffers are reused from chunk to chunk, and writing one chunk and reading
 //! the next overlap with evaluating the current one.
+//!
+//! JSON Lines are read into one reused string per chunk, at most [`CHUNK`]
+//! cases and 16 MiB. A line longer than [`MAX_LINE`] (64 KiB) stops the
+//! batch with [`BatchError::LineTooLong`] as soon as that much of it is read
+//! (a `Take` over the reader's own buffer), so memory is bounded whatever the
+//! input. Each chunk's cases are evaluated in parallel (rayon) into per-task
+//! buffers, inside `rayon::in_place_scope`, so input and output stay on the
+//! calling thread. Cases are read by the hand-written reader of `case/fast.rs`
+//! for well-formed input and by serde otherwise, so errors stay serde's.
+//! `Detail::Brief` leaves out `reasons` and the explanation-only fields (see
+//! `docs/policy-pack.md`, "Results"). The results' own `Serialize` impls stay
+//! the reference, and are what the API uses.
 
 use crate::case::{CaseError, parse_case};
 use crate::error::without_position;

@@ -8,6 +8,10 @@
 //! (programme ids, condition names, fact names, dates: all of them in
 //! practice) and go through `serde_json` otherwise, so escaping cannot
 //! differ. `tests/fast_output.rs` checks the equality on generated cases.
+//!
+//! The fragments that never change (programme heads, condition names and
+//! citations) are escaped once, when the pack loads, and kept in the pack
+//! ([`PackJson`]).
 
 use crate::case::Grant;
 use crate::eval::{ParamUse, ProgrammeResult, Reason, ReasonFacts, Status};

@@ -1,8 +1,13 @@
 //! Authorisation: the one place that decides who may do what.
 //!
 //! Architecture invariant: every service function that reads or changes a
-//! record calls [`authorize`] (for one record) or [`list_scope`] (for lists)
-//! before touching it; the web crate never decides access itself.
+//! record calls [`authorize`] (for one record) or a scope ([`list_scope`],
+//! [`application_scope`], [`allocation_scope`], for lists) before touching
+//! it; the tests below keep the scopes equal to [`authorize`]. [`permits`]
+//! is the same decision without an error, for pages that offer a form only
+//! to those the write would allow. The web crate never grants access itself:
+//! where a page picks what to show by role, the service call behind it
+//! still decides.
 
 use crate::error::ServiceError;
 use opcity_domain::{District, Role};

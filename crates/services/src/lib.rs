@@ -1,11 +1,51 @@
-//! The use cases of opcity: registry, accounts, audit, dashboard, demo data.
+//! The use cases of opcity: registry, accounts, audit, dashboard, the policy
+//! pack in force, matching, applications, vouchers, spaces, e-mail and demo
+//! data, each a method of [`Services`] taking the [`Actor`].
 //!
 //! Architecture invariants:
-//! - Authorisation is decided here, in [`authz`], and nowhere else: every
-//!   function that reads or changes a record takes the [`Actor`] and checks it.
+//! - Access is decided in [`authz`]: every function that reads or changes a
+//!   record takes the [`Actor`] and asks [`authz::authorize`] (or a list
+//!   scope) before touching it; [`authz::permits`] answers the same question
+//!   without an error, for pages deciding which forms to offer. Use cases
+//!   still read the actor's role for what follows from an allowed act (the
+//!   party a reviewer plays, whether reviews are shown, recusal, defaults).
 //! - Every state change appends to the audit log in the same transaction.
+//! - `services` reads with sea-orm query builders where a view needs a join
+//!   or filter; every write goes through a named guard in `opcity_store`
+//!   (being finished: issue #16, part 1).
 //! - This crate knows nothing about HTTP; it returns typed values and
-//!   [`ServiceError`]s with stable codes.
+//!   [`ServiceError`]s whose codes are one table, [`ErrorCode`].
+//!
+//! Concurrency, path by path. PostgreSQL runs READ COMMITTED, so a read
+//! followed by a write is a race unless the write is guarded or the row
+//! locked:
+//! - every group commit (`groups`, over `opcity_store::group`) answers each
+//!   request with the row of its own identity: submissions and approvals by
+//!   application id (`RETURNING` of one guarded UPDATE), instrument bookings
+//!   by instrument, interval, enterprise and booker, in rounds of pairwise
+//!   disjoint bookings;
+//! - every benefit grant is written by `opcity_store::grants::insert_guarded`
+//!   (the subject's turn, then the pack's exclusions and one-time rule): an
+//!   accepted offer, a transitional-housing lease, a grant recorded by hand;
+//! - a write that depends on a row it read locks the row first
+//!   (`opcity_store::rows::lock_by_id`): a lease's renewal, move-in and
+//!   move-out, an agreement's responses, end and move, a booking's decision,
+//!   cancellation, check-in and no-show release, an application's form and
+//!   documents; application moves are guarded UPDATEs (state and form as
+//!   read), budgets and ledger balances conditional UPDATEs;
+//! - a four-eyes approval reads the approvals already given with the
+//!   application locked, in its group's transaction, so two reviewers at
+//!   once complete it;
+//! - left as they are, deliberately: edits of registry records, inventory
+//!   and providers replace a whole record with what the editor sent (last
+//!   writer wins; nothing is derived from the read).
+//!
+//! `opcity_testkit::workload` proves them together: a seeded, randomized
+//! concurrent workload over two processes' services on both backends, held
+//! against a reference model built from the answers (`tests/workload.rs`; a
+//! longer soak: `bench/workload/soak.sh`); the `opcity` binary's
+//! `tests/crash_safety.rs` kills `opcity serve` with SIGKILL under load and
+//! finds every acknowledged write.
 
 pub mod accounts;
 pub mod applications;

@@ -18,6 +18,22 @@
 //! (at least once, never lost). The Message-ID is fixed per notification, so
 //! a receiver can recognise such a repeat. Causes of failures go to the log
 //! and to the `email_error` column for operators, never to users.
+//!
+//! Who is mailed: an account gives an address (checked with lettre's
+//! `Address`, so every accepted address can be mailed; a refusal is
+//! `email: invalid_email` and changes nothing) and opts in
+//! (`Services::update_account_settings`, audited as `account.settings`;
+//! opting in needs an address). Only notifications created since the
+//! account opted in are mailed (`accounts.email_since`: opting in or
+//! changing the address does not mail the backlog). A failed attempt waits
+//! 5 min × 4ⁿ, at most a day; after [`MAX_ATTEMPTS`] it gives up.
+//!
+//! Texts are `locales/{zh-CN,en}/mail.toml` (and the application states of
+//! `applications.toml`), in the account's language, with links under the
+//! configured public base URL. `serve` runs the sender every minute when
+//! `smtp_url` is set; `opcity mail send-pending` runs it once.
+//! `tests/mail_story.rs` proves it against a real SMTP exchange (testkit's
+//! `SmtpSink`) on both backends.
 
 use crate::Services;
 use crate::error::{Result, ServiceError};

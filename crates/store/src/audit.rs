@@ -11,6 +11,14 @@
 //! sealers (a row lock on PostgreSQL, the write lock on SQLite) so the chain
 //! never forks. `serve` seals every second; reading or verifying the log
 //! seals first, so readers see every committed change.
+//!
+//! [`seal`] takes the queue oldest first, at most [`SEAL_BATCH`] (1,000)
+//! entries per transaction. `audit_log` is append-only on both backends
+//! (triggers refuse UPDATE and DELETE, migration `m0001_foundation`), and a
+//! queued entry cannot be edited either (a trigger refuses UPDATE,
+//! `m0008_audit_queue`). An entry is tamper-evident once sealed: `serve`
+//! also seals on shutdown, and every CLI command seals when it ends
+//! (`platform::with_services` in the `opcity` binary).
 
 use crate::entity::{audit_log, audit_queue};
 use crate::{Store, StoreError};

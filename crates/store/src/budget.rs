@@ -6,7 +6,24 @@
 //! On PostgreSQL the UPDATE takes the row lock and re-checks its condition
 //! against the latest committed row; on SQLite the write transaction is
 //! IMMEDIATE. Either way K concurrent reservations of `a` against a budget `B`
-//! succeed exactly `floor(B / a)` times.
+//! succeed exactly `floor(B / a)` times (`tests/budget_storm.rs`, which races
+//! single reservations and groups on both backends).
+//!
+//! Movements are fund, reserve, release, spend and refund (spent back to
+//! reserved, for a voucher capture reversed after a dispute). The immutable
+//! `budget_movements` row (triggers refuse UPDATE and DELETE) is written
+//! first, then the guarded UPDATE, so the budget's row lock is held only for
+//! that UPDATE and the commit; a refusal rolls the movement back with the
+//! caller's transaction. [`reconcile`] rebuilds every budget from its
+//! movements.
+//!
+//! Groups of approvals (the services' approval group commit) take each hot
+//! budget's lock once: [`lock_remaining`] reads what the group's budgets have
+//! left (`FOR UPDATE` in id order on PostgreSQL), the caller admits in memory
+//! what fits, and [`reserve_all`] writes the movements in one INSERT and then
+//! one guarded UPDATE of each budget's sum, refused whole (nothing may be
+//! committed) if a sum does not fit after all. The CHECK constraint stands
+//! behind both paths.
 
 use crate::StoreError;
 use crate::entity::{budget, budget_movement};

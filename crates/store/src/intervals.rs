@@ -16,6 +16,16 @@
 //!
 //! Instants are stored in UTC with whole seconds: SQLite compares them as
 //! text, which is only correct when every value has the same format.
+//!
+//! The constraints and triggers are created by migration `m0005_spaces` from
+//! [`Holdings`]; the holding statuses include offers and pending bookings.
+//! [`lock_key`] serialises decisions on one key (a person's grants, an
+//! enterprise's quota, the holdings of one resource) on PostgreSQL; SQLite's
+//! `IMMEDIATE` writers need no more. Concurrent inserts of overlapping
+//! intervals can deadlock in PostgreSQL's exclusion check (each waits for
+//! the other's transaction), so every holding write first takes its
+//! resource's turn ([`lock_key`], or [`lock_keys`] for a group of bookings,
+//! in lock order). `tests/interval_guards.rs` proves the guards.
 
 use crate::StoreError;
 use chrono::{DateTime, SubsecRound, Utc};

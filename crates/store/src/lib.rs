@@ -4,11 +4,27 @@
 //! Architecture invariants:
 //! - Every write goes through [`Store::begin`], which on SQLite begins
 //!   `IMMEDIATE` so concurrent writers queue for the lock instead of failing
-//!   when a read transaction tries to upgrade.
+//!   when a read transaction tries to upgrade. Before that it takes this
+//!   process's writer turn: [`WriteTx`] holds an async mutex until it
+//!   commits, rolls back or is dropped, so the process's writers are served
+//!   first come first served instead of polling in SQLite's busy handler,
+//!   which left the lock idle between its sleeps (BENCHMARKS.md, "Write
+//!   path"). SQLite runs in WAL mode with foreign keys on.
 //! - Invariants that guard money, bookings and personal data are enforced here
-//!   by constraints and transactions, never only by callers.
+//!   by constraints and transactions, never only by callers. Each has its
+//!   guard module: [`budget`], [`ledger`], [`grants`], [`intervals`],
+//!   [`throttle`], [`audit`]; [`group`], [`rows`] and [`values`] are the
+//!   tools they share.
 //! - Migrations are applied on start; they are written once (SeaQuery) for both
 //!   backends.
+//!
+//! [`StoreError`] classifies what the database refused, so callers answer
+//! without reading messages: `Unique`, `ForeignKey`, `Overlap` (an interval
+//! guard), `Contention` (a deadlock or serialization failure PostgreSQL
+//! chose to fail; the services answer 409 `contention`) and `Unavailable`
+//! (no PostgreSQL connection within [`POSTGRES_ACQUIRE_TIMEOUT`], connecting
+//! included; the API answers 503 `unavailable` with `Retry-After`, and
+//! `/readyz` 503 with the reason).
 
 pub mod audit;
 pub mod budget;

@@ -4,6 +4,15 @@
 //! `OPCITY_TEST_POSTGRES_URL` is set (CI always sets it), against a fresh
 //! PostgreSQL database too, so every storage and workflow test proves itself
 //! on both backends.
+//!
+//! Also: [`TestApp`] (the real server, accounts, API sign-in), the
+//! [`fixtures`] (`account`, `founder_with_enterprise`, `race`, `uscc`),
+//! [`services`] and [`two_processes`] (services over a [`TestDb`], as one
+//! process or two), [`shenzhen_pack`] (the repository's pack, loaded once),
+//! [`workload`] (a seeded concurrent workload checked against a model),
+//! [`Browser`] (headless Chromium; prints `SKIPPED` without it unless
+//! `OPCITY_REQUIRE_BROWSER=1`) and [`SmtpSink`] (an SMTP server that keeps
+//! what it accepts). Used only as a dev-dependency.
 
 use opcity_store::{Backend, Store};
 use rand::Rng;

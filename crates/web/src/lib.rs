@@ -9,6 +9,42 @@
 //!   [`opcity_services::ErrorCode`]s; their one table gives each its status
 //!   ([`error::status_of`]).
 //! - Pages work without JavaScript; no page loads anything from another host.
+//!
+//! What is where:
+//! - `api/`: `/api/v1` JSON, one module per area, and the OpenAPI document
+//!   (`api/doc.rs`, Swagger UI served from the binary). Its `Conformance`
+//!   modifier declares what every operation shares (path parameters, 401/403
+//!   unless in `PUBLIC_OPERATIONS`, 400/404/413/422 by what it takes, 503
+//!   with `Retry-After`); `tests/openapi_document.rs` checks the whole
+//!   document, `tests/access_matrix.rs` calls every operation as every role,
+//!   and CI runs schemathesis against it.
+//! - `pages/`: the portal (maud), Chinese by default and English: landing
+//!   page, public self-check, sign-in, workspace and settings, registry,
+//!   dashboard with server-drawn SVG charts, audit log, applications with
+//!   evidence uploads and reviews, vouchers (wallet, provider console,
+//!   pools, disputes), spaces, housing and instruments. Forms and results
+//!   carry stable element ids for the browser tests.
+//! - `extract`: the actor (`ApiActor` for the API, by bearer token or
+//!   session cookie, `Viewer` for pages) and `ApiJson` bodies. Unknown fields
+//!   are refused and the offending field named (`serde_path_to_error`, with
+//!   a translated code from `error::body_field_error`); query strings and
+//!   paths that do not parse are `invalid_query` (naming the parameter) and
+//!   `invalid_path` problems like any other.
+//! - `input`: the [`input::guard`] middleware, the rules every input meets.
+//! - `error`: problem details in the request's language
+//!   (`render_problems`); causes of internal errors go to the log only.
+//! - `upload`: multipart uploads read in chunks, refused at the size limit
+//!   before the file is held whole; downloads are attachments with `nosniff`
+//!   and a `Repr-Digest` (SHA-256). Uploads and the streamed batch endpoint
+//!   carry their own body limits (`DefaultBodyLimit`).
+//! - `i18n`: interface text from `locales/{zh-CN,en}/AREA.toml`, listed in
+//!   `i18n::CATALOGUES`; a test keeps both catalogues' keys identical.
+//! - `headers`, `metrics_layer`, `ops`: security headers, request metrics,
+//!   `/healthz`, `/readyz` and `/metrics`.
+//!
+//! Cookies are HttpOnly and SameSite (Secure behind TLS); cookie-signed-in
+//! changes need the CSRF token (a header for the API, a hidden field for
+//! forms; sign-in uses a double-submit cookie).
 
 pub mod api;
 pub mod error;

@@ -9,6 +9,13 @@
 //! clone. When a group fails as a whole (a writer in another process used
 //! one of its ids, a lost connection) or the committers are gone, each
 //! transfer is submitted alone instead; ids make that retry safe.
+//!
+//! A group passes its turn just before its COMMIT, so the next group forms
+//! from what arrived meanwhile and starts while this one commits, rather
+//! than the first committer taking the next transfer back alone. Submitted
+//! alone, a transfer is first created without looking its id up (a
+//! duplicate fails on the unique index) and only then with the lookup,
+//! which replays the stored transfer.
 
 use super::{LedgerError, NewTransfer, Outcome};
 use crate::Store;

@@ -27,6 +27,10 @@
 //! The other modules: [`accounts`] (opening, locking, closing accounts),
 //! [`group`] (the group commit behind [`submit`]) and [`reconcile`]
 //! (rebuilding the balances from the transfers).
+//!
+//! `tests/ledger_storm.rs` runs randomized concurrent workloads against a
+//! reference model on both backends, with two stores on one database (as
+//! two processes), so replays also race across group committers.
 
 mod accounts;
 mod batch;

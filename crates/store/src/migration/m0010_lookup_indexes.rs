@@ -4,6 +4,7 @@
 //! and tokens. Without them each lookup read the whole table (an
 //! application's detail page scanned every application's history: found by
 //! `pg_stat_user_tables` during the application benchmark).
+//! `tests/lookup_indexes.rs` checks that the query plans use them.
 
 use sea_orm_migration::prelude::*;
 
