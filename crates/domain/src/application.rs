@@ -190,6 +190,37 @@ pub fn transition(from: State, event: Event, party: Party) -> Result<State, Tran
         .ok_or(TransitionError::WrongParty { from, event, party })
 }
 
+/// The events `party` may take from `from`, in table order: what a page
+/// offers the party, asked of the same table [`transition`] checks.
+pub fn events_for(from: State, party: Party) -> impl Iterator<Item = Event> {
+    TRANSITIONS
+        .iter()
+        .filter(move |(f, _, p, _)| *f == from && *p == party)
+        .map(|(_, e, _, _)| *e)
+}
+
+impl Event {
+    pub const ALL: [Event; 17] = [
+        E::Submit,
+        E::PrecheckPassed,
+        E::PrecheckFailed,
+        E::Forward,
+        E::Approve,
+        E::Reject,
+        E::Return,
+        E::Resubmit,
+        E::AcceptOffer,
+        E::DeclineOffer,
+        E::StartDisbursing,
+        E::Close,
+        E::Withdraw,
+        E::Appeal,
+        E::ReopenAppeal,
+        E::DismissAppeal,
+        E::ClawBack,
+    ];
+}
+
 impl State {
     pub const ALL: [State; 13] = [
         S::Draft,
@@ -269,6 +300,37 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_events_offered_are_exactly_those_the_machine_allows() {
+        let parties = [
+            P::Applicant,
+            P::DistrictReviewer,
+            P::MunicipalReviewer,
+            P::System,
+        ];
+        for from in State::ALL {
+            for party in parties {
+                let offered: Vec<Event> = events_for(from, party).collect();
+                for event in Event::ALL {
+                    assert_eq!(
+                        offered.contains(&event),
+                        transition(from, event, party).is_ok(),
+                        "{event:?} from {from} for {party:?}"
+                    );
+                }
+            }
+        }
+        assert!(
+            TRANSITIONS
+                .iter()
+                .all(|(_, e, _, _)| Event::ALL.contains(e))
+        );
+        assert_eq!(
+            events_for(S::Approved, P::Applicant).collect::<Vec<_>>(),
+            [E::AcceptOffer, E::DeclineOffer]
+        );
     }
 
     #[test]
