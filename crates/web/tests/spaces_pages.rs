@@ -205,6 +205,7 @@ async fn one_allocation_through_the_pages() {
             ("unit_id", unit.to_string()),
             ("start", "2026-09-01".into()),
             ("end", "2026-08-01".into()),
+            ("_form", "offer-form".into()),
         ],
     )
     .await;
@@ -214,6 +215,21 @@ async fn one_allocation_through_the_pages() {
         html.contains("id=\"form-errors\"") && html.contains("The end must come after the start."),
         "{html}"
     );
+    // The summary links to the field by its label; the offer form keeps
+    // what was typed with the message beside the field, and the other
+    // forms on the page stay empty.
+    let form_of = |id: &str| {
+        let start = html.find(&format!("id=\"{id}\"")).unwrap();
+        let end = html[start..].find("</form>").unwrap();
+        html[start..start + end].to_owned()
+    };
+    assert!(html.contains("href=\"#f-end\""), "{html}");
+    let offer_form = form_of("offer-form");
+    assert!(offer_form.contains("value=\"2026-08-01\""), "{offer_form}");
+    assert!(offer_form.contains("id=\"f-end-error\""), "{offer_form}");
+    let serve_form = form_of("serve-form");
+    assert!(!serve_form.contains("2026-08-01"), "{serve_form}");
+    assert!(!serve_form.contains("-error\""), "{serve_form}");
 
     let offer = id_in(&location(
         &post(

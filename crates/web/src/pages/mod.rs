@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod benefits;
 mod dashboard;
+mod flow;
 mod forms;
 mod home;
 mod layout;

@@ -6,13 +6,13 @@
 use super::forms::{self, Field, Kind as F, Values, district_name, field, render_fields};
 use super::home::grouped;
 use super::layout::page;
-use super::{PageError, PageResult};
+use super::{PageError, PageResult, flow};
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -250,21 +250,12 @@ fn form_page<K: Kind>(
     options: &Options,
 ) -> Markup {
     let l = viewer.locale;
-    let general: Vec<&FieldError> = errors
-        .iter()
-        .filter(|e| !K::FIELDS.iter().any(|f| f.name == e.field))
-        .collect();
     page(
         viewer,
         heading,
         html! {
             h1 { (heading) }
-            @if !errors.is_empty() {
-                div.notice.error role="alert" id="form-errors" {
-                    (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())]))
-                    @for e in &general { br; (crate::error::field_message(l, e)) }
-                }
-            }
+            (flow::error_summary(l, K::ENTITY, "f-", errors))
             form.stack method="post" action=(action) novalidate {
                 input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
                 (render_fields(l, K::ENTITY, K::FIELDS, values, errors, options))
@@ -330,42 +321,26 @@ async fn save<K: Kind>(
     run: impl AsyncFnOnce(&K::Input) -> Result<K::View>,
 ) -> PageResult {
     let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    let mut errors = Vec::new();
-    let input = K::input(form, &mut errors);
-    let outcome = if errors.is_empty() {
-        run(&input).await
-    } else {
-        Err(ServiceError::Validation(Vec::new()))
+    let mut parse_errors = Vec::new();
+    let input = K::input(form, &mut parse_errors);
+    let saved = |view: K::View| {
+        Redirect::to(&format!("{}/{}?saved=1", K::PATH, K::id(&view))).into_response()
     };
-    match outcome {
-        Ok(view) => {
-            Ok(Redirect::to(&format!("{}/{}?saved=1", K::PATH, K::id(&view))).into_response())
-        }
-        Err(ServiceError::Validation(more)) => {
-            errors.extend(more);
-            let options = K::options(&state.services, actor)
-                .await
-                .map_err(|e| viewer.fail(e))?;
-            Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form_page::<K>(viewer, action, heading, form, &errors, &options),
-            )
-                .into_response())
-        }
-        Err(ServiceError::Conflict { code, field }) => {
-            errors.push(FieldError::new(field.unwrap_or(""), code.as_str()));
-            let options = K::options(&state.services, actor)
-                .await
-                .map_err(|e| viewer.fail(e))?;
-            Ok((
-                StatusCode::CONFLICT,
-                form_page::<K>(viewer, action, heading, form, &errors, &options),
-            )
-                .into_response())
-        }
-        Err(other) => Err(viewer.fail(other)),
-    }
+    let again = async |errors: Vec<FieldError>| {
+        let options = K::options(&state.services, actor)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        Ok(form_page::<K>(viewer, action, heading, form, &errors, &options).into_response())
+    };
+    flow::post(
+        viewer,
+        form,
+        parse_errors,
+        async || run(&input).await,
+        saved,
+        again,
+    )
+    .await
 }
 
 async fn create<K: Kind>(

@@ -231,11 +231,11 @@ async fn render_spaces(
             @if agreements.is_empty() { p.notice { (t(l, "list.empty")) } }
         }
         @if actor.role == Role::Founder || actor.role == Role::MunicipalAdmin {
-            (field_form(viewer, "space-request-form", "/spaces/requests", t(l, "spaces.request_heading"), REQUEST_FIELDS, values, &options, t(l, "spaces.request_submit")))
+            (field_form(viewer, "space-request-form", "/spaces/requests", t(l, "spaces.request_heading"), REQUEST_FIELDS, (values, errors), &options, t(l, "spaces.request_submit")))
         }
         @if manages(actor) {
-            (field_form(viewer, "offer-form", "/spaces/offers", t(l, "spaces.offer_heading"), OFFER_FIELDS, values, &options, t(l, "spaces.offer_submit")))
-            (field_form(viewer, "serve-form", "/spaces/serve", t(l, "spaces.serve_heading"), SERVE_FIELDS, values, &options, t(l, "spaces.serve_submit")))
+            (field_form(viewer, "offer-form", "/spaces/offers", t(l, "spaces.offer_heading"), OFFER_FIELDS, (values, errors), &options, t(l, "spaces.offer_submit")))
+            (field_form(viewer, "serve-form", "/spaces/serve", t(l, "spaces.serve_heading"), SERVE_FIELDS, (values, errors), &options, t(l, "spaces.serve_submit")))
         }
     };
     Ok(page(viewer, t(l, "spaces.title"), body).into_response())

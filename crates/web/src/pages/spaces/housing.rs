@@ -143,8 +143,8 @@ async fn render_housing(
             @if leases.is_empty() { p.notice { (t(l, "list.empty")) } }
         }
         @if manages(actor) {
-            (field_form(viewer, "lease-form", "/housing/leases", t(l, "housing.lease_heading"), LEASE_FIELDS, values, &options, t(l, "housing.allocate")))
-            (field_form(viewer, "housing-unit-form", "/housing/units", t(l, "housing.unit_heading"), HOUSING_UNIT_FIELDS, values, &options, t(l, "form.save")))
+            (field_form(viewer, "lease-form", "/housing/leases", t(l, "housing.lease_heading"), LEASE_FIELDS, (values, errors), &options, t(l, "housing.allocate")))
+            (field_form(viewer, "housing-unit-form", "/housing/units", t(l, "housing.unit_heading"), HOUSING_UNIT_FIELDS, (values, errors), &options, t(l, "form.save")))
         }
     };
     Ok(page(viewer, t(l, "housing.title"), body).into_response())

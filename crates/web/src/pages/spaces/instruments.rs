@@ -126,7 +126,7 @@ async fn render_instruments(
             @if bookings.is_empty() { p.notice { (t(l, "list.empty")) } }
         }
         @if matches!(actor.role, Role::ServiceProvider | Role::MunicipalAdmin | Role::CommunityOperator) {
-            (field_form(viewer, "instrument-form", "/instruments", t(l, "instrument.new_heading"), INSTRUMENT_FIELDS, values, &Options::new(), t(l, "form.save")))
+            (field_form(viewer, "instrument-form", "/instruments", t(l, "instrument.new_heading"), INSTRUMENT_FIELDS, (values, errors), &Options::new(), t(l, "form.save")))
         }
     };
     Ok(page(viewer, t(l, "instrument.title"), body).into_response())

@@ -145,8 +145,8 @@ async fn render_inventory(
                     div.actions { button type="submit" id="building-form-submit" { (t(l, "form.save")) } }
                 }
             }
-            (field_form(viewer, "floor-form", &format!("/spaces/floors?{site}"), t(l, "spaces.floor_heading"), FLOOR_FIELDS, values, &options, t(l, "form.save")))
-            (field_form(viewer, "unit-form", &format!("/spaces/units?{site}"), t(l, "spaces.unit_heading"), UNIT_FIELDS, values, &options, t(l, "form.save")))
+            (field_form(viewer, "floor-form", &format!("/spaces/floors?{site}"), t(l, "spaces.floor_heading"), FLOOR_FIELDS, (values, errors), &options, t(l, "form.save")))
+            (field_form(viewer, "unit-form", &format!("/spaces/units?{site}"), t(l, "spaces.unit_heading"), UNIT_FIELDS, (values, errors), &options, t(l, "form.save")))
         }
     };
     Ok(page(viewer, t(l, "spaces.inventory"), body).into_response())

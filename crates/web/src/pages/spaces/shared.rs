@@ -2,36 +2,21 @@
 //! trip (`submit`), the notices above a page, the small form parts they
 //! draw, and how they show money, holders and who manages.
 
-use crate::error::{WebError, field_message, status_of};
 use crate::extract::Viewer;
 use crate::i18n::{Locale, tf};
+use crate::pages::PageResult;
+use crate::pages::flow;
 use crate::pages::forms::{self, Field, Values, render_fields_as};
-use crate::pages::{PageError, PageResult};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use opcity_domain::{Fen, Role};
-use opcity_services::{Actor, FieldError, ServiceError};
+use opcity_services::{Actor, FieldError};
 use std::collections::HashMap;
 
 /// The choices of a form's dynamic fields, by field name.
 pub(super) type Options = HashMap<&'static str, Vec<(String, String)>>;
 /// A page's query string.
 pub(super) type Query_ = HashMap<String, String>;
-
-/// What a refused form shows: its field messages and the status to answer
-/// with; other errors (forbidden, not found) become error pages.
-fn refusal(viewer: &Viewer, err: ServiceError) -> Result<(StatusCode, Vec<FieldError>), PageError> {
-    match err {
-        ServiceError::Validation(_)
-        | ServiceError::Conflict { .. }
-        | ServiceError::Taken { .. } => {
-            let problem = WebError::Service(err).problem();
-            Ok((status_of(problem.code), problem.fields))
-        }
-        other => Err(viewer.fail(other)),
-    }
-}
 
 /// Where a successful form goes: back to its page with the result named.
 fn done(path: &str, what: &str, id: i64) -> Response {
@@ -51,23 +36,9 @@ pub(super) fn result_notice(l: Locale, q: &Query_) -> Markup {
     }
 }
 
-/// The messages of a refused form.
+/// The summary of a refused form, its items linked to their fields.
 pub(super) fn error_block(l: Locale, errors: &[FieldError]) -> Markup {
-    html! {
-        @if !errors.is_empty() {
-            div.notice.error role="alert" id="form-errors" {
-                (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())]))
-                ul {
-                    @for e in errors {
-                        li data-code=(e.code) data-field=(e.field) {
-                            @if !e.field.is_empty() { (e.field) ": " }
-                            (field_message(l, e))
-                        }
-                    }
-                }
-            }
-        }
-    }
+    flow::error_summary(l, "spaces.form", "f-", errors)
 }
 
 pub(super) fn csrf(viewer: &Viewer) -> Markup {
@@ -84,7 +55,9 @@ pub(super) fn button(viewer: &Viewer, action: &str, id: &str, label: &str) -> Ma
     }
 }
 
-/// A form of declared fields with a submit button.
+/// A form of declared fields with a submit button. When it is the form
+/// that was posted (see [`flow::posted`]), it shows what was typed and each
+/// message beside its field; other forms on the page start empty.
 #[allow(clippy::too_many_arguments)]
 pub(super) fn field_form(
     viewer: &Viewer,
@@ -92,7 +65,7 @@ pub(super) fn field_form(
     action: &str,
     heading: &str,
     fields: &[Field],
-    values: &Values,
+    shown: (&Values, &[FieldError]),
     options: &Options,
     submit: &str,
 ) -> Markup {
@@ -100,12 +73,15 @@ pub(super) fn field_form(
     // The serve form repeats the offer form's field names on the same page;
     // its controls get their own ids so every id (and label) stays unique.
     let prefix = if id == "serve-form" { "serve-f-" } else { "f-" };
+    let (values, errors) = flow::posted(id, shown.0, shown.1);
+    let empty = Values::new();
     html! {
         section.card {
             h2 { (heading) }
             form.stack id=(id) method="post" action=(action) novalidate {
                 (csrf(viewer))
-                (render_fields_as(l, "spaces.form", prefix, fields, values, &[], options))
+                input type="hidden" name=(flow::FORM_ID) value=(id);
+                (render_fields_as(l, "spaces.form", prefix, fields, values.unwrap_or(&empty), errors, options))
                 div.actions { button type="submit" id={ (id) "-submit" } { (submit) } }
             }
         }
@@ -130,8 +106,8 @@ pub(super) fn num(values: &Values, name: &'static str, errors: &mut Vec<FieldErr
 }
 
 /// Runs a form's service call (which returns the id of what it made or
-/// changed): a redirect to `back` on success, else the
-/// page again (via `again`) with the messages.
+/// changed) through [`flow::post`]: a redirect to `back` naming the result
+/// on success, else the page again (via `again`) with the messages.
 pub(super) async fn submit(
     viewer: &Viewer,
     form: &Values,
@@ -141,22 +117,15 @@ pub(super) async fn submit(
     run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
     again: impl AsyncFnOnce(Vec<FieldError>) -> PageResult,
 ) -> PageResult {
-    viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    if !parse_errors.is_empty() {
-        let mut out = again(parse_errors).await?;
-        *out.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-        return Ok(out);
-    }
-    match run().await {
-        Ok(id) => Ok(done(back, what, id)),
-        Err(err) => {
-            let (status, errors) = refusal(viewer, err)?;
-            let mut out = again(errors).await?;
-            *out.status_mut() = status;
-            Ok(out)
-        }
-    }
+    flow::post(
+        viewer,
+        form,
+        parse_errors,
+        run,
+        |id| done(back, what, id),
+        again,
+    )
+    .await
 }
 
 /// Who holds a request, agreement, lease or booking: the enterprise, else

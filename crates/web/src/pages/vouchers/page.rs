@@ -12,22 +12,26 @@ use super::enterprise::founder_view;
 use super::provider::provider_view;
 use super::shared::Values;
 use crate::AppState;
-use crate::error::{WebError, field_message};
+use crate::error::field_message;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
 use crate::pages::PageResult;
+use crate::pages::flow;
 use crate::pages::layout::page;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use opcity_domain::Role;
-use opcity_services::ServiceError;
+use opcity_services::{ErrorCode, FieldError, ServiceError};
 
 /// A notice above the page: a success key, or the errors of a refused form.
 enum Notice {
     Done(&'static str),
-    Failed(WebError),
+    Failed {
+        code: ErrorCode,
+        fields: Vec<FieldError>,
+    },
 }
 
 fn notice(l: Locale, n: &Option<Notice>) -> Markup {
@@ -36,20 +40,23 @@ fn notice(l: Locale, n: &Option<Notice>) -> Markup {
         Some(Notice::Done(key)) => html! {
             section.notice.success id="voucher-done" role="status" { (t(l, &format!("voucher.done.{key}"))) }
         },
-        Some(Notice::Failed(err)) => {
-            let problem = err.problem();
-            let title_key = format!("problem.{}", problem.code);
+        Some(Notice::Failed { code, fields }) => {
+            let title_key = format!("problem.{code}");
             let title = if crate::i18n::has(l, &title_key) {
                 t(l, &title_key)
             } else {
                 t(l, "problem.generic")
             };
             html! {
-                section.notice.error id="voucher-error" role="alert" data-code=(problem.code) {
+                section.notice.error id="voucher-error" role="alert" data-code=(code) {
                     strong { (title) }
                     ul {
-                        @for f in &problem.fields {
-                            li data-field=(f.field) data-code=(f.code) { (f.field) ": " (field_message(l, f)) }
+                        @for f in fields {
+                            @let label = format!("voucher.field.{}", f.field);
+                            li data-field=(f.field) data-code=(f.code) {
+                                @if crate::i18n::has(l, &label) { (t(l, &label)) ": " }
+                                (field_message(l, f))
+                            }
                         }
                     }
                 }
@@ -108,13 +115,12 @@ async fn render(
     Ok((status, page(viewer, t(l, "voucher.title"), content)).into_response())
 }
 
-/// Re-renders the page with a refused form's errors, or fails the page.
+/// Re-renders the page with a refused form's errors (see
+/// [`flow::refusal`]), or fails the page.
 pub(super) async fn refused(state: &AppState, viewer: &Viewer, err: ServiceError) -> PageResult {
-    let status = crate::error::status_of(err.code());
-    match err {
-        ServiceError::Unauthenticated | ServiceError::Internal(_) => Err(viewer.fail(err)),
-        other => render(state, viewer, Some(Notice::Failed(other.into())), status).await,
-    }
+    let code = err.code();
+    let (status, fields) = flow::refusal(viewer, err)?;
+    render(state, viewer, Some(Notice::Failed { code, fields }), status).await
 }
 
 /// Answers a form with the service's outcome: back to the page with the
