@@ -10,6 +10,7 @@
 //! - Migrations are applied on start; they are written once (SeaQuery) for both
 //!   backends.
 
+pub mod applications;
 pub mod audit;
 pub mod budget;
 pub mod entity;
