@@ -26,6 +26,7 @@
 //! included; the API answers 503 `unavailable` with `Retry-After`, and
 //! `/readyz` 503 with the reason).
 
+pub mod applications;
 pub mod audit;
 pub mod budget;
 pub mod entity;

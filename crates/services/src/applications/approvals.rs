@@ -26,25 +26,24 @@
 //! committers are gone, each approval is decided alone, the same way.
 
 use super::budgets::no_budget;
-use super::lifecycle::{
-    ApplicationView, GroupMove, Moved, ReviewInput, Step, Terms, party, record_moves, requested,
-    resource, review_row, states_through, update_group, view,
+use super::moves::{
+    Moved, Step, party, record_moves, requested, resource, state_changed, states_through,
 };
-use crate::ErrorCode;
+use super::review::{
+    ReviewInput, Terms, approval_terms, check_conflict_of_interest, check_scores, review_row,
+};
+use super::views::{ApplicationView, view};
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{FieldError, Result, ServiceError};
-use crate::groups::{GroupWork, Groups, Queue, merge};
+use crate::groups::{GroupWork, merge};
 use chrono::{DateTime, Utc};
 use opcity_domain::application::{Event, Party, State};
+use opcity_store::WriteTx;
+use opcity_store::applications::{self as store, DecidedMove, Move};
 use opcity_store::budget::{Cause, Reservation, lock_remaining, reserve_all};
-use opcity_store::entity::{application, budget, review};
-use opcity_store::sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Value,
-};
+use opcity_store::entity::application;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
 /// At most this many approvals share one group.
 const MAX_GROUP: usize = 256;
@@ -63,10 +62,6 @@ impl GroupWork for ApproveRequest {
     type Answer = ApplicationView;
     const COMMITTERS: usize = COMMITTERS;
     const MAX_GROUP: usize = MAX_GROUP;
-
-    fn queue(groups: &Groups) -> &OnceLock<Queue<Self>> {
-        &groups.approvals
-    }
 
     async fn work(
         services: &Services,
@@ -139,12 +134,8 @@ impl Services {
         requests: &[ApproveRequest],
         pass_turn: impl FnOnce() + Send,
     ) -> Result<Vec<Result<ApplicationView>>> {
-        let db = self.store().db();
-        let apps = application::Entity::find()
-            .filter(application::Column::Id.is_in(requests.iter().map(|r| r.application_id)))
-            .all(db)
-            .await?;
-        let apps: BTreeMap<i64, application::Model> = apps.into_iter().map(|a| (a.id, a)).collect();
+        let ids = requests.iter().map(|r| r.application_id);
+        let apps = store::find_many(self.store().db(), ids).await?;
         let granted = self.grant_each(requests, &apps).await?;
         let decided = self.with_budgets(requests, granted).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
@@ -160,21 +151,21 @@ impl Services {
         requests: &[ApproveRequest],
         apps: &'a BTreeMap<i64, application::Model>,
     ) -> Result<Vec<Result<Granted<'a>>>> {
-        let cases = self.cases_of_applications(self.store().db(), apps).await?;
+        let cases = self.cases_of_applications(apps).await?;
         Ok(requests
             .iter()
             .map(|request| {
                 let app = requested(apps, request.application_id)?;
                 let (actor, input) = (&request.actor, &request.input);
                 authorize(actor, Action::Update, resource(app))?;
-                self.check_conflict_of_interest(actor, app, input.no_conflict_declared)?;
+                check_conflict_of_interest(actor, app, input.no_conflict_declared)?;
                 let party = party(actor, app);
                 if party == Party::Applicant {
                     return Err(ServiceError::Forbidden);
                 }
-                let score = self.check_scores(app, input)?;
+                let score = check_scores(self, app, input)?;
                 let current = self.explanation(&cases[&app.id], &app.programme)?;
-                let terms = self.approval_terms(app, input, party, &current, request.at)?;
+                let terms = approval_terms(self, app, input, party, &current, request.at)?;
                 Ok(Granted {
                     app,
                     party,
@@ -204,11 +195,7 @@ impl Services {
         let budgets = if programmes.is_empty() {
             Vec::new()
         } else {
-            budget::Entity::find()
-                .filter(budget::Column::Programme.is_in(programmes))
-                .filter(budget::Column::Year.is_in(years))
-                .all(self.store().db())
-                .await?
+            store::budgets::of_programmes(self.store().db(), programmes, years).await?
         };
         let budget_of = |g: &Granted<'_>| {
             budgets
@@ -342,13 +329,6 @@ impl Services {
     }
 }
 
-fn state_changed() -> ServiceError {
-    ServiceError::Conflict {
-        code: ErrorCode::StateChanged,
-        field: Some("state"),
-    }
-}
-
 /// What an approval wrote.
 enum Written {
     Approved(Box<Approved>),
@@ -365,28 +345,14 @@ struct Approved {
 /// The reviewers who approved each of the group's applications since it
 /// was last submitted.
 async fn approvers_since_submission(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     decided: &[&Decided<'_>],
 ) -> Result<BTreeMap<i64, BTreeSet<i64>>> {
     let since: BTreeMap<i64, DateTime<Utc>> = decided
         .iter()
         .map(|d| (d.app.id, d.app.submitted_at.unwrap_or(d.app.created_at)))
         .collect();
-    let approvals = review::Entity::find()
-        .filter(review::Column::ApplicationId.is_in(since.keys().copied()))
-        .filter(review::Column::Decision.eq("approve"))
-        .all(tx)
-        .await?;
-    let mut approvers: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
-    for r in approvals {
-        if since.get(&r.application_id).is_some_and(|&s| r.at >= s) {
-            approvers
-                .entry(r.application_id)
-                .or_default()
-                .insert(r.reviewer_id);
-        }
-    }
-    Ok(approvers)
+    Ok(store::approvers_since(tx, &since).await?)
 }
 
 /// What the written approvals leave: reviews (also of those waiting for a
@@ -394,7 +360,7 @@ async fn approvers_since_submission(
 /// audit entries, and last (their budgets are locked already) the
 /// reservations.
 async fn record_approvals(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     decided: &[&Decided<'_>],
     written: &[Result<Written>],
 ) -> Result<()> {
@@ -406,18 +372,19 @@ async fn record_approvals(
     if written.is_empty() {
         return Ok(());
     }
-    let reviews = written.iter().map(|(d, _)| {
-        review_row(
-            &d.request.actor,
-            d.app,
-            &d.request.input,
-            d.score,
-            d.request.at,
-        )
-    });
-    review::Entity::insert_many(reviews)
-        .exec_without_returning(tx)
-        .await?;
+    let reviews: Vec<_> = written
+        .iter()
+        .map(|(d, _)| {
+            review_row(
+                &d.request.actor,
+                d.app,
+                &d.request.input,
+                d.score,
+                d.request.at,
+            )
+        })
+        .collect();
+    store::insert_reviews(tx, &reviews).await?;
     let approved: Vec<(&Decided<'_>, &Approved, [Step<'_>; 1])> = written
         .iter()
         .filter_map(|(d, w)| match w {
@@ -461,56 +428,28 @@ async fn record_approvals(
 /// The applications of the group's approvals still as they were decided on
 /// (state and form), locked until the transaction ends on PostgreSQL (on
 /// SQLite the write transaction holds the database).
-async fn lock_movable(tx: &DatabaseTransaction, decided: &[&Decided<'_>]) -> Result<BTreeSet<i64>> {
-    let apps: BTreeMap<i64, &application::Model> =
-        decided.iter().map(|d| (d.app.id, d.app)).collect();
-    if apps.is_empty() {
-        return Ok(BTreeSet::new());
-    }
-    let mut select = application::Entity::find()
-        .select_only()
-        .columns([
-            application::Column::Id,
-            application::Column::State,
-            application::Column::FormData,
-        ])
-        .filter(application::Column::Id.is_in(apps.keys().copied()))
-        // Rows are locked in the order read: id order, as in every group.
-        .order_by_asc(application::Column::Id);
-    if tx.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_exclusive();
-    }
-    let rows: Vec<(i64, String, String)> = select.into_tuple().all(tx).await?;
-    Ok(rows
-        .into_iter()
-        .filter(|(id, state, form)| {
-            apps.get(id)
-                .is_some_and(|a| &a.state == state && &a.form_data == form)
-        })
-        .map(|(id, _, _)| id)
-        .collect())
+async fn lock_movable(tx: &WriteTx, decided: &[&Decided<'_>]) -> Result<BTreeSet<i64>> {
+    let apps: Vec<&application::Model> = decided.iter().map(|d| d.app).collect();
+    Ok(store::lock_unchanged(tx, &apps).await?)
 }
 
 /// Moves the approved applications with one UPDATE, each guarded by the
 /// state and the form it was decided on, and returns the rows it moved.
 async fn update_approved(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     approving: &[(&Decided<'_>, Option<(i64, i64)>)],
 ) -> Result<BTreeMap<i64, application::Model>> {
-    let moves = approving.iter().map(|(d, reserve)| GroupMove {
-        app: d.app,
-        states: &d.states,
-        at: d.request.at,
-        extra: vec![
-            Value::from(reserve.map(|(_, amount)| amount)),
-            Value::from(reserve.map(|(budget, _)| budget)),
-        ],
-    });
-    update_group(
-        tx,
-        &["m_fen", "m_budget"],
-        "decided_at = moved.m_at, approved_fen = moved.m_fen, budget_id = moved.m_budget",
-        moves,
-    )
-    .await
+    let moves: Vec<DecidedMove<'_>> = approving
+        .iter()
+        .map(|(d, reserve)| DecidedMove {
+            mv: Move {
+                app: d.app,
+                to: *d.states.last().expect("a move has states"),
+                at: d.request.at,
+            },
+            approved_fen: reserve.map(|(_, amount)| amount),
+            budget_id: reserve.map(|(budget, _)| budget),
+        })
+        .collect();
+    Ok(store::move_decided(tx, &moves).await?)
 }

@@ -5,9 +5,9 @@ use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError, above_max_amount, budget_total_too_large};
 use crate::{Services, record_change};
 use opcity_domain::{District, Fen};
+use opcity_store::applications::budgets as rows;
 use opcity_store::budget::{self, BudgetError, Cause, Movement};
 use opcity_store::entity::budget as budget_entity;
-use opcity_store::sea_orm::{ActiveModelTrait, EntityTrait, QueryOrder, Set};
 
 #[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -75,136 +75,125 @@ pub(crate) fn budget_error(err: BudgetError) -> ServiceError {
     }
 }
 
-impl Services {
-    pub async fn create_budget(&self, actor: &Actor, input: &BudgetInput) -> Result<BudgetView> {
-        authorize(actor, Action::Create, Resource::Budget)?;
-        let mut errors = Vec::new();
-        if self.pack().programme(&input.programme).is_none() {
-            errors.push(FieldError::new("programme", "unknown_programme"));
-        }
-        if !(2000..=2100).contains(&input.year) {
-            errors.push(
-                FieldError::new("year", "out_of_range")
-                    .with("min", 2000)
-                    .with("max", 2100),
-            );
-        }
-        if input.authority != "municipal" && input.authority.parse::<District>().is_err() {
-            errors.push(FieldError::new("authority", "unknown_authority"));
-        }
-        if !(0..=Fen::MAX_AMOUNT.0).contains(&input.total_fen) {
-            errors.push(
-                FieldError::new("total_fen", "out_of_range")
-                    .with("min", Fen::ZERO)
-                    .with("max", Fen::MAX_AMOUNT),
-            );
-        }
-        if !errors.is_empty() {
-            return Err(ServiceError::Validation(errors));
-        }
-        let now = self.now();
-        let tx = self.store().begin().await?;
-        let created = budget_entity::ActiveModel {
-            programme: Set(input.programme.clone()),
-            year: Set(input.year),
-            authority: Set(input.authority.clone()),
-            total_fen: Set(0),
-            reserved_fen: Set(0),
-            spent_fen: Set(0),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
+pub(super) async fn create_budget(
+    s: &Services,
+    actor: &Actor,
+    input: &BudgetInput,
+) -> Result<BudgetView> {
+    authorize(actor, Action::Create, Resource::Budget)?;
+    let mut errors = Vec::new();
+    if s.pack().programme(&input.programme).is_none() {
+        errors.push(FieldError::new("programme", "unknown_programme"));
+    }
+    if !(2000..=2100).contains(&input.year) {
+        errors.push(
+            FieldError::new("year", "out_of_range")
+                .with("min", 2000)
+                .with("max", 2100),
+        );
+    }
+    if input.authority != "municipal" && input.authority.parse::<District>().is_err() {
+        errors.push(FieldError::new("authority", "unknown_authority"));
+    }
+    if !(0..=Fen::MAX_AMOUNT.0).contains(&input.total_fen) {
+        errors.push(
+            FieldError::new("total_fen", "out_of_range")
+                .with("min", Fen::ZERO)
+                .with("max", Fen::MAX_AMOUNT),
+        );
+    }
+    if !errors.is_empty() {
+        return Err(ServiceError::Validation(errors));
+    }
+    let now = s.now();
+    let tx = s.store().begin().await?;
+    let created = rows::create(&tx, &input.programme, input.year, &input.authority, now)
         .await
-        .map_err(|e| match opcity_store::StoreError::from(e) {
+        .map_err(|e| match e {
             opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
                 code: ErrorCode::BudgetExists,
                 field: Some("programme"),
             },
             other => other.into(),
         })?;
-        let label = actor.audit_label();
-        if input.total_fen > 0 {
-            let cause = Cause {
-                actor: &label,
-                application_id: None,
-                disbursement_id: None,
-                at: now,
-            };
-            budget::apply(&tx, created.id, Movement::Fund, input.total_fen, cause)
-                .await
-                .map_err(budget_error)?;
-        }
-        let saved = budget_entity::Entity::find_by_id(created.id)
-            .one(&tx)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "budget" })?;
-        let view = BudgetView::from(&saved);
-        record_change(
-            &tx,
-            now,
-            &label,
-            "budget.create",
-            saved.id,
-            None,
-            Some(&view),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(view)
-    }
-
-    /// Adds money to a budget (a new movement; figures are never edited).
-    pub async fn fund_budget(&self, actor: &Actor, id: i64, amount_fen: i64) -> Result<BudgetView> {
-        authorize(actor, Action::Update, Resource::Budget)?;
-        if amount_fen <= 0 {
-            return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
-        }
-        if let Some(error) = above_max_amount("amount_fen", amount_fen) {
-            return Err(ServiceError::Validation(vec![error]));
-        }
-        let now = self.now();
-        let tx = self.store().begin().await?;
-        let before = budget_entity::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "budget" })?;
-        let label = actor.audit_label();
+    let label = actor.audit_label();
+    if input.total_fen > 0 {
         let cause = Cause {
             actor: &label,
             application_id: None,
             disbursement_id: None,
             at: now,
         };
-        budget::apply(&tx, id, Movement::Fund, amount_fen, cause)
+        budget::apply(&tx, created.id, Movement::Fund, input.total_fen, cause)
             .await
             .map_err(budget_error)?;
-        let after = budget_entity::Entity::find_by_id(id)
-            .one(&tx)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "budget" })?;
-        record_change(
-            &tx,
-            now,
-            &label,
-            "budget.fund",
-            id,
-            Some(&BudgetView::from(&before)),
-            Some(&BudgetView::from(&after)),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(BudgetView::from(&after))
     }
+    let saved = rows::find(&tx, created.id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "budget" })?;
+    let view = BudgetView::from(&saved);
+    record_change(
+        &tx,
+        now,
+        &label,
+        "budget.create",
+        saved.id,
+        None,
+        Some(&view),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
 
-    pub async fn list_budgets(&self, actor: &Actor) -> Result<Vec<BudgetView>> {
-        authorize(actor, Action::Read, Resource::Budget)?;
-        let rows = budget_entity::Entity::find()
-            .order_by_asc(budget_entity::Column::Programme)
-            .order_by_asc(budget_entity::Column::Year)
-            .all(self.store().db())
-            .await?;
-        Ok(rows.iter().map(BudgetView::from).collect())
+/// Adds money to a budget (a new movement; figures are never edited).
+pub(super) async fn fund_budget(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+    amount_fen: i64,
+) -> Result<BudgetView> {
+    authorize(actor, Action::Update, Resource::Budget)?;
+    if amount_fen <= 0 {
+        return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
     }
+    if let Some(error) = above_max_amount("amount_fen", amount_fen) {
+        return Err(ServiceError::Validation(vec![error]));
+    }
+    let now = s.now();
+    let tx = s.store().begin().await?;
+    let before = rows::find(&tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "budget" })?;
+    let label = actor.audit_label();
+    let cause = Cause {
+        actor: &label,
+        application_id: None,
+        disbursement_id: None,
+        at: now,
+    };
+    budget::apply(&tx, id, Movement::Fund, amount_fen, cause)
+        .await
+        .map_err(budget_error)?;
+    let after = rows::find(&tx, id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "budget" })?;
+    record_change(
+        &tx,
+        now,
+        &label,
+        "budget.fund",
+        id,
+        Some(&BudgetView::from(&before)),
+        Some(&BudgetView::from(&after)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(BudgetView::from(&after))
+}
+
+pub(super) async fn list_budgets(s: &Services, actor: &Actor) -> Result<Vec<BudgetView>> {
+    authorize(actor, Action::Read, Resource::Budget)?;
+    let rows = rows::all(s.store().db()).await?;
+    Ok(rows.iter().map(BudgetView::from).collect())
 }

@@ -5,15 +5,14 @@ use crate::authz::{Action, Actor, Resource, application_scope, authorize};
 use crate::error::{Result, ServiceError};
 use chrono::NaiveDate;
 use opcity_domain::application::{Event, Party, State};
+use opcity_store::applications as store;
 use opcity_store::budget::{self, Cause, Movement};
-use opcity_store::entity::{application, disbursement};
-use opcity_store::sea_orm::sea_query::{Expr, ExprTrait, Query};
-use opcity_store::sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-};
+use opcity_store::entity::disbursement;
 
 use super::budgets::budget_error;
-use super::lifecycle::is_eligible;
+use super::engine::is_eligible;
+use super::moves::move_application;
+use super::offer::stop_payments;
 
 /// What one run of the job did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -42,154 +41,127 @@ pub struct PaymentLine {
 
 const JOB: &str = "system:disbursement";
 
-impl Services {
-    /// Pays every scheduled instalment due on or before `as_of`. Each
-    /// instalment is paid by a conditional update (`scheduled` → `paid`) in
-    /// its own transaction together with the budget movement, so a second or
-    /// concurrent run finds nothing left to pay. Before paying, the
-    /// applicant's eligibility is checked again: when it has lapsed, the
-    /// remaining instalments are cancelled and their money released.
-    pub async fn pay_due(&self, as_of: NaiveDate) -> Result<PaymentRun> {
-        let mut run = PaymentRun::default();
-        let due = disbursement::Entity::find()
-            .filter(disbursement::Column::Status.eq("scheduled"))
-            .filter(disbursement::Column::DueOn.lte(as_of))
-            .order_by_asc(disbursement::Column::ApplicationId)
-            .order_by_asc(disbursement::Column::Seq)
-            .all(self.store().db())
-            .await?;
-        for d in due {
-            self.pay_one(&d, &mut run).await?;
-        }
-        Ok(run)
+/// Pays every scheduled instalment due on or before `as_of`. Each
+/// instalment is paid by a conditional update (`scheduled` → `paid`) in
+/// its own transaction together with the budget movement, so a second or
+/// concurrent run finds nothing left to pay. Before paying, the
+/// applicant's eligibility is checked again: when it has lapsed, the
+/// remaining instalments are cancelled and their money released.
+pub(super) async fn pay_due(s: &Services, as_of: NaiveDate) -> Result<PaymentRun> {
+    let mut run = PaymentRun::default();
+    let due = store::due(s.store().db(), as_of).await?;
+    for d in due {
+        pay_one(s, &d, &mut run).await?;
     }
+    Ok(run)
+}
 
-    async fn pay_one(&self, d: &disbursement::Model, run: &mut PaymentRun) -> Result<()> {
-        let tx = self.store().begin().await?;
-        let Some(app) = application::Entity::find_by_id(d.application_id)
-            .one(&tx)
-            .await?
-        else {
-            return Ok(());
-        };
-        if app.state != State::Disbursing.id() {
-            return Ok(());
-        }
-        if !is_eligible(&self.current_result(&tx, &app).await?) {
-            self.stop_payments(&tx, &app, JOB).await?;
-            self.move_application(
-                &tx,
-                &app,
-                Event::Close,
-                Party::System,
-                JOB,
-                Some("eligibility lapsed"),
-            )
-            .await?;
-            tx.commit().await?;
-            run.stopped += 1;
-            return Ok(());
-        }
-        let now = self.now();
-        let pay = Query::update()
-            .table("disbursements")
-            .value("status", "paid")
-            .value("paid_at", now)
-            .and_where(Expr::col("id").eq(d.id))
-            .and_where(Expr::col("status").eq("scheduled"))
-            .take();
-        if tx.execute(&pay).await?.rows_affected() != 1 {
-            // Paid (or cancelled) by another run in the meantime.
-            return Ok(());
-        }
-        let budget_id = app
-            .budget_id
-            .expect("an application with instalments was approved against a budget");
-        let cause = Cause {
-            actor: JOB,
-            application_id: Some(app.id),
-            disbursement_id: Some(d.id),
-            at: now,
-        };
-        budget::apply(&tx, budget_id, Movement::Spend, d.amount_fen, cause)
-            .await
-            .map_err(budget_error)?;
-        crate::record_change(&tx, now, JOB, "disbursement.pay", d.id, None, Some(&serde_json::json!({ "application": app.id, "seq": d.seq, "amount_fen": d.amount_fen }))).await?;
-        let remaining = disbursement::Entity::find()
-            .filter(disbursement::Column::ApplicationId.eq(app.id))
-            .filter(disbursement::Column::Status.eq("scheduled"))
-            .count(&tx)
-            .await?;
-        if remaining == 0 {
-            self.move_application(
-                &tx,
-                &app,
-                Event::Close,
-                Party::System,
-                JOB,
-                Some("all instalments paid"),
-            )
-            .await?;
-            run.closed += 1;
-        }
+async fn pay_one(s: &Services, d: &disbursement::Model, run: &mut PaymentRun) -> Result<()> {
+    let tx = s.store().begin().await?;
+    let Some(app) = store::find(&tx, d.application_id).await? else {
+        return Ok(());
+    };
+    if app.state != State::Disbursing.id() {
+        return Ok(());
+    }
+    if !is_eligible(&s.current_result(&tx, &app).await?) {
+        stop_payments(s, &tx, &app, JOB).await?;
+        move_application(
+            s,
+            &tx,
+            &app,
+            Event::Close,
+            Party::System,
+            JOB,
+            Some("eligibility lapsed"),
+        )
+        .await?;
         tx.commit().await?;
-        run.paid += 1;
-        run.paid_fen += d.amount_fen;
-        Ok(())
+        run.stopped += 1;
+        return Ok(());
     }
+    let now = s.now();
+    if !store::pay(&tx, d.id, now).await? {
+        // Paid (or cancelled) by another run in the meantime.
+        return Ok(());
+    }
+    let budget_id = app
+        .budget_id
+        .expect("an application with instalments was approved against a budget");
+    let cause = Cause {
+        actor: JOB,
+        application_id: Some(app.id),
+        disbursement_id: Some(d.id),
+        at: now,
+    };
+    budget::apply(&tx, budget_id, Movement::Spend, d.amount_fen, cause)
+        .await
+        .map_err(budget_error)?;
+    crate::record_change(
+        &tx,
+        now,
+        JOB,
+        "disbursement.pay",
+        d.id,
+        None,
+        Some(
+            &serde_json::json!({ "application": app.id, "seq": d.seq, "amount_fen": d.amount_fen }),
+        ),
+    )
+    .await?;
+    let remaining = store::scheduled_left(&tx, app.id).await?;
+    if remaining == 0 {
+        move_application(
+            s,
+            &tx,
+            &app,
+            Event::Close,
+            Party::System,
+            JOB,
+            Some("all instalments paid"),
+        )
+        .await?;
+        run.closed += 1;
+    }
+    tx.commit().await?;
+    run.paid += 1;
+    run.paid_fen += d.amount_fen;
+    Ok(())
+}
 
-    /// Instalments due in `[from, to]` for the treasury (administrators and
-    /// auditors), or of the district's applications for its reviewers.
-    pub async fn payment_lines(
-        &self,
-        actor: &Actor,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<PaymentLine>> {
-        authorize(actor, Action::Read, Resource::Budget)?;
-        let scope = application_scope(actor).ok_or(ServiceError::Forbidden)?;
-        let db = self.store().db();
-        let mut query = disbursement::Entity::find();
-        if let Some(d) = scope.district {
-            let in_district = Query::select()
-                .column(application::Column::Id)
-                .from(application::Entity)
-                .and_where(application::Column::District.eq(d.id()))
-                .take();
-            query = query.filter(disbursement::Column::ApplicationId.in_subquery(in_district));
-        }
-        let rows = query
-            .filter(disbursement::Column::DueOn.gte(from))
-            .filter(disbursement::Column::DueOn.lte(to))
-            .order_by_asc(disbursement::Column::DueOn)
-            .order_by_asc(disbursement::Column::ApplicationId)
-            .limit(1_000_000)
-            .all(db)
-            .await?;
-        let ids: Vec<i64> = rows.iter().map(|d| d.application_id).collect();
-        let apps = application::Entity::find()
-            .filter(application::Column::Id.is_in(ids))
-            .all(db)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|d| {
-                let app = apps.iter().find(|a| a.id == d.application_id)?;
-                Some(PaymentLine {
-                    application_id: app.id,
-                    programme: app.programme.clone(),
-                    district: app.district.clone(),
-                    person_id: app.person_id,
-                    enterprise_id: app.enterprise_id,
-                    seq: d.seq,
-                    due_on: d.due_on,
-                    amount_fen: d.amount_fen,
-                    status: d.status,
-                    paid_at: d.paid_at,
-                })
+/// Instalments due in `[from, to]` for the treasury (administrators and
+/// auditors), or of the district's applications for its reviewers.
+pub(super) async fn payment_lines(
+    s: &Services,
+    actor: &Actor,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<PaymentLine>> {
+    authorize(actor, Action::Read, Resource::Budget)?;
+    let scope = application_scope(actor).ok_or(ServiceError::Forbidden)?;
+    let db = s.store().db();
+    let district = scope.district.map(|d| d.id());
+    let rows = store::instalments_between(db, from, to, district).await?;
+    let ids: Vec<i64> = rows.iter().map(|d| d.application_id).collect();
+    let apps = store::find_many(db, ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|d| {
+            let app = apps.get(&d.application_id)?;
+            Some(PaymentLine {
+                application_id: app.id,
+                programme: app.programme.clone(),
+                district: app.district.clone(),
+                person_id: app.person_id,
+                enterprise_id: app.enterprise_id,
+                seq: d.seq,
+                due_on: d.due_on,
+                amount_fen: d.amount_fen,
+                status: d.status,
+                paid_at: d.paid_at,
             })
-            .collect())
-    }
+        })
+        .collect())
 }
 
 /// The treasury export as CSV: UTF-8 with a byte-order mark (so spreadsheet

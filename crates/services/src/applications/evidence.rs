@@ -10,7 +10,7 @@
 //! transaction with its audit entry, so a row never names missing content.
 //! Reading a document checks the content against its SHA-256.
 
-use super::lifecycle::{evidence_resource, resource};
+use super::moves::{self, evidence_resource, resource};
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::policy::Bilingual;
@@ -22,10 +22,8 @@ use object_store::{ObjectStore, ObjectStoreExt};
 use opcity_domain::Role;
 use opcity_domain::application::State;
 use opcity_policy::{EvidenceKind, Programme};
+use opcity_store::applications::{self as store, NewDocument};
 use opcity_store::entity::{application, application_document};
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
-};
 use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
@@ -278,10 +276,14 @@ fn open_to_applicant(app: &application::Model) -> Result<()> {
     if app.state == State::Draft.id() || app.state == State::Returned.id() {
         Ok(())
     } else {
-        Err(ServiceError::Validation(vec![
-            FieldError::new("state", "not_editable").with("state", &app.state),
-        ]))
+        Err(not_editable(app))
     }
+}
+
+fn not_editable(app: &application::Model) -> ServiceError {
+    ServiceError::Validation(vec![
+        FieldError::new("state", "not_editable").with("state", &app.state),
+    ])
 }
 
 impl Services {
@@ -320,53 +322,6 @@ impl Services {
         })
     }
 
-    /// Uploads a document for one of the programme's evidence items. Refused,
-    /// before anything is stored, when the item, the state, the size or the
-    /// type is wrong.
-    pub async fn upload_document(
-        &self,
-        actor: &Actor,
-        application_id: i64,
-        upload: &Upload,
-    ) -> Result<DocumentView> {
-        let app = self
-            .load_application(self.store().db(), application_id)
-            .await?;
-        authorize(actor, Action::Update, evidence_resource(&app))?;
-        open_to_applicant(&app)?;
-        let pack = self.pack();
-        let programme = pack
-            .programme(&app.programme)
-            .ok_or(ServiceError::NotFound {
-                entity: "programme",
-            })?;
-        let content_type = self.check_upload(programme, upload)?;
-        let file_name = clean_file_name(&upload.file_name)?;
-        let sha256 = hex::encode(Sha256::digest(&upload.content));
-        let key = format!(
-            "applications/{application_id}/{}-{}",
-            upload.evidence_id,
-            crate::accounts::random_token(12)
-        );
-        let store = self.documents_store()?;
-        let path = store.path(&key);
-        store
-            .objects
-            .put(&path, upload.content.clone().into())
-            .await
-            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-        let saved = self
-            .record_document(actor, &app, upload, &file_name, content_type, &sha256, &key)
-            .await;
-        if saved.is_err() {
-            // The row was not written: the content must not linger unnamed.
-            if let Err(e) = store.objects.delete(&path).await {
-                tracing::warn!(error = %e, key, "could not remove an unrecorded document");
-            }
-        }
-        saved
-    }
-
     #[allow(clippy::too_many_arguments)]
     async fn record_document(
         &self,
@@ -381,21 +336,19 @@ impl Services {
         let now = self.now();
         let tx = self.store().begin().await?;
         // The state again, under the write lock: a submission may have won.
-        open_to_applicant(&self.lock_application(&tx, app.id).await?)?;
-        let row = application_document::ActiveModel {
-            application_id: Set(app.id),
-            evidence_id: Set(upload.evidence_id.clone()),
-            file_name: Set(file_name.to_owned()),
-            content_type: Set(content_type.to_owned()),
-            size_bytes: Set(upload.content.len() as i64),
-            sha256: Set(sha256.to_owned()),
-            storage_key: Set(key.to_owned()),
-            uploaded_by: Set(actor.account_id),
-            uploaded_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
+        open_to_applicant(&moves::lock(&tx, app.id).await?)?;
+        let document = NewDocument {
+            application_id: app.id,
+            evidence_id: &upload.evidence_id,
+            file_name,
+            content_type,
+            size_bytes: upload.content.len() as i64,
+            sha256,
+            storage_key: key,
+            uploaded_by: actor.account_id,
+            at: now,
+        };
+        let row = store::insert_document(&tx, &document).await?;
         let v = view(&row, true);
         record_change(
             &tx,
@@ -414,118 +367,146 @@ impl Services {
         tx.commit().await?;
         Ok(v)
     }
+}
 
-    /// A document's record and content, checked against its SHA-256.
-    pub async fn document_content(
-        &self,
-        actor: &Actor,
-        application_id: i64,
-        document_id: i64,
-    ) -> Result<(DocumentView, Bytes)> {
-        let db = self.store().db();
-        let app = self.load_application(db, application_id).await?;
-        authorize(actor, Action::Read, resource(&app))?;
-        let doc = application_document::Entity::find_by_id(document_id)
-            .filter(application_document::Column::ApplicationId.eq(application_id))
-            .one(db)
-            .await?
-            .ok_or(ServiceError::NotFound { entity: "document" })?;
-        let store = self.documents_store()?;
-        let content = store
-            .objects
-            .get(&store.path(&doc.storage_key))
-            .await
-            .map_err(|e| ServiceError::Internal(Box::new(e)))?
-            .bytes()
-            .await
-            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
-        if hex::encode(Sha256::digest(&content)) != doc.sha256 {
-            return Err(ServiceError::Internal(
-                format!("document {document_id} does not match its SHA-256").into(),
-            ));
+/// Uploads a document for one of the programme's evidence items. Refused,
+/// before anything is stored, when the item, the state, the size or the
+/// type is wrong.
+pub(super) async fn upload_document(
+    s: &Services,
+    actor: &Actor,
+    application_id: i64,
+    upload: &Upload,
+) -> Result<DocumentView> {
+    let app = moves::read(s, application_id).await?;
+    authorize(actor, Action::Update, evidence_resource(&app))?;
+    open_to_applicant(&app)?;
+    let pack = s.pack();
+    let programme = pack
+        .programme(&app.programme)
+        .ok_or(ServiceError::NotFound {
+            entity: "programme",
+        })?;
+    let content_type = s.check_upload(programme, upload)?;
+    let file_name = clean_file_name(&upload.file_name)?;
+    let sha256 = hex::encode(Sha256::digest(&upload.content));
+    let key = format!(
+        "applications/{application_id}/{}-{}",
+        upload.evidence_id,
+        crate::accounts::random_token(12)
+    );
+    let store = s.documents_store()?;
+    let path = store.path(&key);
+    store
+        .objects
+        .put(&path, upload.content.clone().into())
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    let saved = s
+        .record_document(actor, &app, upload, &file_name, content_type, &sha256, &key)
+        .await;
+    if saved.is_err() {
+        // The row was not written: the content must not linger unnamed.
+        if let Err(e) = store.objects.delete(&path).await {
+            tracing::warn!(error = %e, key, "could not remove an unrecorded document");
         }
-        let current = self
-            .document_rows(db, application_id)
-            .await?
-            .iter()
-            .rev()
-            .find(|d| d.evidence_id == doc.evidence_id)
-            .is_some_and(|latest| latest.id == doc.id);
-        Ok((view(&doc, current), content))
     }
+    saved
+}
 
-    /// An application's documents, oldest first.
-    pub(crate) async fn document_rows<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        application_id: i64,
-    ) -> Result<Vec<application_document::Model>> {
-        Ok(application_document::Entity::find()
-            .filter(application_document::Column::ApplicationId.eq(application_id))
-            .order_by_asc(application_document::Column::Id)
-            .all(db)
-            .await?)
+/// A document's record and content, checked against its SHA-256.
+pub(super) async fn document_content(
+    s: &Services,
+    actor: &Actor,
+    application_id: i64,
+    document_id: i64,
+) -> Result<(DocumentView, Bytes)> {
+    let db = s.store().db();
+    let app = moves::read(s, application_id).await?;
+    authorize(actor, Action::Read, resource(&app))?;
+    let doc = store::document(db, application_id, document_id)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "document" })?;
+    let store = s.documents_store()?;
+    let content = store
+        .objects
+        .get(&store.path(&doc.storage_key))
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?
+        .bytes()
+        .await
+        .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+    if hex::encode(Sha256::digest(&content)) != doc.sha256 {
+        return Err(ServiceError::Internal(
+            format!("document {document_id} does not match its SHA-256").into(),
+        ));
     }
+    let current = store::documents(db, application_id)
+        .await?
+        .iter()
+        .rev()
+        .find(|d| d.evidence_id == doc.evidence_id)
+        .is_some_and(|latest| latest.id == doc.id);
+    Ok((view(&doc, current), content))
+}
 
-    /// Documents as the application shows them: each marked current or
-    /// replaced by a later upload for the same item.
-    pub(crate) fn document_views(rows: &[application_document::Model]) -> Vec<DocumentView> {
-        rows.iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let replaced = rows[i + 1..].iter().any(|l| l.evidence_id == d.evidence_id);
-                view(d, !replaced)
-            })
-            .collect()
-    }
+/// Documents as the application shows them: each marked current or
+/// replaced by a later upload for the same item.
+pub(crate) fn document_views(rows: &[application_document::Model]) -> Vec<DocumentView> {
+    rows.iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let replaced = rows[i + 1..].iter().any(|l| l.evidence_id == d.evidence_id);
+            view(d, !replaced)
+        })
+        .collect()
+}
 
-    /// Replaces form fields of a draft or returned application; an empty
-    /// value clears a field.
-    pub async fn update_form(
-        &self,
-        actor: &Actor,
-        application_id: i64,
-        changes: &serde_json::Map<String, serde_json::Value>,
-    ) -> Result<serde_json::Value> {
-        let tx = self.store().begin().await?;
-        let app = self.lock_application(&tx, application_id).await?;
-        authorize(actor, Action::Update, evidence_resource(&app))?;
-        open_to_applicant(&app)?;
-        let pack = self.pack();
-        let programme = pack
-            .programme(&app.programme)
-            .ok_or(ServiceError::NotFound {
-                entity: "programme",
-            })?;
-        check_form(programme, changes)?;
-        let before: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
-        let mut form = before.as_object().cloned().unwrap_or_default();
-        for (key, value) in changes {
-            match value.as_str().map(str::trim) {
-                Some("") => form.remove(key),
-                Some(text) => form.insert(key.clone(), text.into()),
-                None => None,
-            };
-        }
-        let after = serde_json::Value::Object(form);
-        let now = self.now();
-        let mut active: application::ActiveModel = app.clone().into();
-        active.form_data = Set(after.to_string());
-        active.updated_at = Set(now);
-        active.update(&tx).await?;
-        record_change(
-            &tx,
-            now,
-            &actor.audit_label(),
-            edit_action(actor, "application.form", "application.form_on_behalf"),
-            app.id,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+/// Replaces form fields of a draft or returned application; an empty
+/// value clears a field.
+pub(super) async fn update_form(
+    s: &Services,
+    actor: &Actor,
+    application_id: i64,
+    changes: &serde_json::Map<String, serde_json::Value>,
+) -> Result<serde_json::Value> {
+    let tx = s.store().begin().await?;
+    let app = moves::lock(&tx, application_id).await?;
+    authorize(actor, Action::Update, evidence_resource(&app))?;
+    open_to_applicant(&app)?;
+    let pack = s.pack();
+    let programme = pack
+        .programme(&app.programme)
+        .ok_or(ServiceError::NotFound {
+            entity: "programme",
+        })?;
+    check_form(programme, changes)?;
+    let before: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
+    let mut form = before.as_object().cloned().unwrap_or_default();
+    for (key, value) in changes {
+        match value.as_str().map(str::trim) {
+            Some("") => form.remove(key),
+            Some(text) => form.insert(key.clone(), text.into()),
+            None => None,
+        };
     }
+    let after = serde_json::Value::Object(form);
+    let now = s.now();
+    store::update_form_if_editable(&tx, &app, after.to_string(), now)
+        .await?
+        .ok_or_else(|| not_editable(&app))?;
+    record_change(
+        &tx,
+        now,
+        &actor.audit_label(),
+        edit_action(actor, "application.form", "application.form_on_behalf"),
+        app.id,
+        Some(&before),
+        Some(&after),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 /// The audit action of an edit of the applicant's side: `on_behalf` when the

@@ -2,20 +2,201 @@
 //! `opcity_domain::application`), review, budgets that are never overspent,
 //! and disbursement schedules paid by an idempotent job.
 //!
-//! Every change of state goes through [`Services::move_application`], which
-//! checks the state machine, updates the row only if it is still in the state
-//! read (so two reviewers cannot both act on one application), records the
-//! history, audits and notifies the applicant — all in the caller's
-//! transaction.
+//! This module decides; `opcity_store::applications` guards and persists.
+//! Every change of state goes through `moves` (or, for submissions and
+//! approvals written in groups, the same store guard for many rows at
+//! once), which checks the state machine, has the store update the row
+//! only if it is still as read (so two reviewers cannot both act on one
+//! application), records the history, audits and notifies the applicant —
+//! all in the caller's transaction.
+//!
+//! The `impl Services` below is the façade: one line per entry point,
+//! delegating to the module of its use case —
+//! - `create`: starting a draft (idempotent retries);
+//! - `submissions`: submitting, with the engine's pre-check, in groups;
+//! - `review`, `approvals`: reviewers' decisions; approvals in groups that
+//!   reserve their budgets;
+//! - `offer`: accepting or declining an offer, withdrawing, clawing back;
+//! - `appeal`: appeals and their decision;
+//! - `evidence`: the form and uploaded documents;
+//! - `queries`, `views`: reading applications and what callers see;
+//! - `budgets`, `disbursements`: programme budgets and paying instalments;
+//! - `moves`, `engine`: the shared machinery (guarded moves, and what the
+//!   policy engine says about an application).
+//!
+//! Dependencies point one way: `submissions` and `approvals` implement
+//! `crate::groups::GroupWork`, which names no request type.
 
+mod appeal;
 pub(crate) mod approvals;
 pub mod budgets;
+mod create;
 pub mod disbursements;
+mod engine;
 pub mod evidence;
-pub mod lifecycle;
+mod moves;
+mod offer;
+mod queries;
+mod review;
 pub(crate) mod submissions;
+mod views;
 
+pub use create::NewApplication;
 pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
-pub use lifecycle::{
-    ApplicationDetail, ApplicationView, Decision, NewApplication, QueueFilter, ReviewInput,
-};
+pub use queries::QueueFilter;
+pub use review::{Decision, ReviewInput};
+pub use views::{ApplicationDetail, ApplicationView, DisbursementView, EventView, ReviewView};
+
+use crate::Services;
+use crate::authz::Actor;
+use crate::error::Result;
+use budgets::{BudgetInput, BudgetView};
+use bytes::Bytes;
+use chrono::NaiveDate;
+use disbursements::{PaymentLine, PaymentRun};
+
+impl Services {
+    /// Starts a draft; a retry with the same idempotency key answers the first.
+    pub async fn create_application(
+        &self,
+        actor: &Actor,
+        input: &NewApplication,
+    ) -> Result<ApplicationView> {
+        create::create_application(self, actor, input).await
+    }
+
+    /// Submits a draft or a returned application, pre-checked by the engine at once.
+    pub async fn submit_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
+        submissions::submit_application(self, actor, id).await
+    }
+
+    /// A reviewer's decision; an approval reserves its amount in the deciding authority's budget.
+    pub async fn review_application(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &ReviewInput,
+    ) -> Result<ApplicationView> {
+        review::review_application(self, actor, id, input).await
+    }
+
+    /// The applicant accepts the offer: instalments scheduled, benefit granted, disbursement started.
+    pub async fn accept_offer(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
+        offer::accept_offer(self, actor, id).await
+    }
+
+    /// The applicant declines an offer or withdraws; a held reservation is released.
+    pub async fn withdraw_application(&self, actor: &Actor, id: i64) -> Result<ApplicationView> {
+        offer::withdraw_application(self, actor, id).await
+    }
+
+    /// Claws a benefit back: instalments cancelled, the reservation released, the grant ended today.
+    pub async fn claw_back(
+        &self,
+        actor: &Actor,
+        id: i64,
+        comment: Option<&str>,
+    ) -> Result<ApplicationView> {
+        offer::claw_back(self, actor, id, comment).await
+    }
+
+    /// The applicant appeals a rejection.
+    pub async fn appeal_application(
+        &self,
+        actor: &Actor,
+        id: i64,
+        comment: Option<&str>,
+    ) -> Result<ApplicationView> {
+        appeal::appeal_application(self, actor, id, comment).await
+    }
+
+    /// A municipal administrator reopens an appealed application or dismisses the appeal.
+    pub async fn decide_appeal(
+        &self,
+        actor: &Actor,
+        id: i64,
+        reopen: bool,
+        comment: Option<&str>,
+    ) -> Result<ApplicationView> {
+        appeal::decide_appeal(self, actor, id, reopen, comment).await
+    }
+
+    /// One application with its history, instalments, documents, missing evidence and reviews.
+    pub async fn get_application(&self, actor: &Actor, id: i64) -> Result<ApplicationDetail> {
+        queries::get_application(self, actor, id).await
+    }
+
+    /// The founder's own applications, newest first.
+    pub async fn my_applications(&self, actor: &Actor) -> Result<Vec<ApplicationView>> {
+        queries::my_applications(self, actor).await
+    }
+
+    /// A reviewer's queue in their scope, oldest submission first (the SLA clock).
+    pub async fn review_queue(
+        &self,
+        actor: &Actor,
+        filter: &QueueFilter,
+    ) -> Result<Vec<ApplicationView>> {
+        queries::review_queue(self, actor, filter).await
+    }
+
+    /// Replaces form fields of a draft or returned application; an empty value clears one.
+    pub async fn update_form(
+        &self,
+        actor: &Actor,
+        application_id: i64,
+        changes: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        evidence::update_form(self, actor, application_id, changes).await
+    }
+
+    /// Uploads a document for one of the programme's evidence items, checked before it is stored.
+    pub async fn upload_document(
+        &self,
+        actor: &Actor,
+        application_id: i64,
+        upload: &Upload,
+    ) -> Result<DocumentView> {
+        evidence::upload_document(self, actor, application_id, upload).await
+    }
+
+    /// A document's record and content, checked against its SHA-256.
+    pub async fn document_content(
+        &self,
+        actor: &Actor,
+        application_id: i64,
+        document_id: i64,
+    ) -> Result<(DocumentView, Bytes)> {
+        evidence::document_content(self, actor, application_id, document_id).await
+    }
+
+    /// Creates a programme's budget for an authority and a year, funded by its total.
+    pub async fn create_budget(&self, actor: &Actor, input: &BudgetInput) -> Result<BudgetView> {
+        budgets::create_budget(self, actor, input).await
+    }
+
+    /// Adds money to a budget (a new movement; figures are never edited).
+    pub async fn fund_budget(&self, actor: &Actor, id: i64, amount_fen: i64) -> Result<BudgetView> {
+        budgets::fund_budget(self, actor, id, amount_fen).await
+    }
+
+    /// Every budget, by programme and year.
+    pub async fn list_budgets(&self, actor: &Actor) -> Result<Vec<BudgetView>> {
+        budgets::list_budgets(self, actor).await
+    }
+
+    /// Pays every scheduled instalment due by `as_of` (idempotent; stops lapsed eligibility).
+    pub async fn pay_due(&self, as_of: NaiveDate) -> Result<PaymentRun> {
+        disbursements::pay_due(self, as_of).await
+    }
+
+    /// Instalments due in `[from, to]` for the treasury, or of a reviewer's district.
+    pub async fn payment_lines(
+        &self,
+        actor: &Actor,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<PaymentLine>> {
+        disbursements::payment_lines(self, actor, from, to).await
+    }
+}

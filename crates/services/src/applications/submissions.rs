@@ -16,24 +16,20 @@
 //! the same way.
 
 use super::evidence::{missing_error, missing_evidence};
-use super::lifecycle::{
-    GroupMove, Moved, Step, party, record_moves, requested, resource, states_through, update_group,
+use super::moves::{
+    Moved, Step, party, record_moves, requested, resource, state_changed, states_through,
 };
-use crate::ErrorCode;
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
-use crate::error::{Result, ServiceError};
-use crate::groups::{GroupWork, Groups, Queue, merge};
+use crate::error::Result;
+use crate::groups::{GroupWork, merge};
 use chrono::{DateTime, Utc};
 use opcity_domain::application::{Event, Party, State};
 use opcity_policy::Case;
-use opcity_store::Store;
+use opcity_store::applications::{self as store, Move, SubmittedMove};
 use opcity_store::entity::{application, application_document};
-use opcity_store::sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Value,
-};
+use opcity_store::{Store, WriteTx};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
 /// At most this many submissions share one group.
 const MAX_GROUP: usize = 256;
@@ -82,14 +78,26 @@ impl Decided<'_> {
     }
 }
 
+/// Submits application `id`: queued for the next group (see the module
+/// docs), answered with the application as moved.
+pub(super) async fn submit_application(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<super::views::ApplicationView> {
+    let request = SubmitRequest {
+        actor: actor.clone(),
+        application_id: id,
+        at: s.now(),
+    };
+    let after = s.in_group(request).await?;
+    Ok(super::views::view(&after, after.updated_at, false))
+}
+
 impl GroupWork for SubmitRequest {
     type Answer = application::Model;
     const COMMITTERS: usize = COMMITTERS;
     const MAX_GROUP: usize = MAX_GROUP;
-
-    fn queue(groups: &Groups) -> &OnceLock<Queue<Self>> {
-        &groups.submissions
-    }
 
     async fn work(
         services: &Services,
@@ -110,20 +118,8 @@ impl Services {
     ) -> Result<Vec<Result<application::Model>>> {
         let db = self.store().db();
         let ids = || requests.iter().map(|r| r.application_id);
-        let (apps, documents) = tokio::try_join!(
-            application::Entity::find()
-                .filter(application::Column::Id.is_in(ids()))
-                .all(db),
-            application_document::Entity::find()
-                .filter(application_document::Column::ApplicationId.is_in(ids()))
-                .order_by_asc(application_document::Column::Id)
-                .all(db),
-        )?;
-        let apps: BTreeMap<i64, application::Model> = apps.into_iter().map(|a| (a.id, a)).collect();
-        let mut by_application: BTreeMap<i64, Vec<application_document::Model>> = BTreeMap::new();
-        for d in documents {
-            by_application.entry(d.application_id).or_default().push(d);
-        }
+        let (apps, by_application) =
+            tokio::try_join!(store::find_many(db, ids()), store::documents_of(db, ids()),)?;
         let decided = self.decide(requests, &apps, &by_application).await?;
         let ready: Vec<&Decided<'_>> = decided.iter().filter_map(|d| d.as_ref().ok()).collect();
         let written = write_group(self.store(), &ready, pass_turn).await?;
@@ -139,7 +135,7 @@ impl Services {
         apps: &'a BTreeMap<i64, application::Model>,
         documents: &BTreeMap<i64, Vec<application_document::Model>>,
     ) -> Result<Vec<Result<Decided<'a>>>> {
-        let cases = self.cases_of_applications(self.store().db(), apps).await?;
+        let cases = self.cases_of_applications(apps).await?;
         Ok(requests
             .iter()
             .map(|request| {
@@ -231,10 +227,7 @@ async fn write_group(
             first
                 .then(|| moved.remove(&d.app.id))
                 .flatten()
-                .ok_or(ServiceError::Conflict {
-                    code: ErrorCode::StateChanged,
-                    field: Some("state"),
-                })
+                .ok_or_else(state_changed)
         })
         .collect();
     let steps: Vec<[Step<'_>; 2]> = decided.iter().map(|d| d.steps()).collect();
@@ -262,24 +255,20 @@ async fn write_group(
 /// UPDATE, each guarded by the state and the form it was decided on, and
 /// returns the rows it moved, by id.
 async fn update_submitted(
-    tx: &DatabaseTransaction,
+    tx: &WriteTx,
     decided: &[&Decided<'_>],
 ) -> Result<BTreeMap<i64, application::Model>> {
-    let moves = decided.iter().map(|d| GroupMove {
-        app: d.app,
-        states: &d.states,
-        at: d.at,
-        extra: vec![
-            Value::from(d.explanation.to_string()),
-            Value::from(d.explanation["pack"]["version"].as_str().map(str::to_owned)),
-        ],
-    });
-    update_group(
-        tx,
-        &["m_explanation", "m_pack"],
-        "submitted_at = moved.m_at, explanation = moved.m_explanation, \
-         pack_version = moved.m_pack",
-        moves,
-    )
-    .await
+    let moves: Vec<SubmittedMove<'_>> = decided
+        .iter()
+        .map(|d| SubmittedMove {
+            mv: Move {
+                app: d.app,
+                to: *d.states.last().expect("a move has states"),
+                at: d.at,
+            },
+            explanation: d.explanation.to_string(),
+            pack_version: d.explanation["pack"]["version"].as_str().map(str::to_owned),
+        })
+        .collect();
+    Ok(store::move_submitted(tx, &moves).await?)
 }

@@ -30,13 +30,12 @@
 use super::instruments::{BookingView, NewBooking, booking_view, insert_booking, insert_free};
 use crate::ErrorCode;
 use crate::error::{Result, ServiceError};
-use crate::groups::{GroupWork, Groups, Queue};
+use crate::groups::GroupWork;
 use crate::{Services, change};
 use chrono::{DateTime, Utc};
 use opcity_store::intervals::{Held, lock_keys};
 use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::OnceLock;
 
 /// At most this many bookings share one group.
 const MAX_GROUP: usize = 256;
@@ -48,10 +47,6 @@ impl GroupWork for NewBooking {
     type Answer = BookingView;
     const COMMITTERS: usize = COMMITTERS;
     const MAX_GROUP: usize = MAX_GROUP;
-
-    fn queue(groups: &Groups) -> &OnceLock<Queue<Self>> {
-        &groups.bookings
-    }
 
     async fn work(
         services: &Services,

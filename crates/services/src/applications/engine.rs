@@ -1,0 +1,83 @@
+//! What the policy engine says about an application: its result for the
+//! programme and subject today (leaving out the grant the application
+//! itself led to), kept as the application's explanation at submission and
+//! checked again at approval and before each payment. The JSON shape is
+//! the engine's `ProgrammeResult` with the pack it came from.
+
+use crate::Services;
+use crate::error::{Result, ServiceError};
+use crate::matching::CaseSubject;
+use opcity_policy::{Detail, Status};
+use opcity_store::WriteTx;
+use opcity_store::entity::application;
+use std::collections::BTreeMap;
+
+impl Services {
+    /// The engine's current result for the application's programme and
+    /// subject, leaving out grants that came from this application itself.
+    pub(crate) async fn current_result(
+        &self,
+        tx: &WriteTx,
+        app: &application::Model,
+    ) -> Result<serde_json::Value> {
+        let case = self
+            .case_for(
+                tx,
+                app.person_id,
+                app.enterprise_id,
+                Some(&format!("application:{}", app.id)),
+            )
+            .await?;
+        self.explanation(&case, &app.programme)
+    }
+
+    /// The case of each of `apps`, as `current_result` reads it (without
+    /// the grant the application itself may have led to), read for all of
+    /// them with one query per table.
+    pub(super) async fn cases_of_applications(
+        &self,
+        apps: &BTreeMap<i64, application::Model>,
+    ) -> Result<BTreeMap<i64, opcity_policy::Case>> {
+        let sources: BTreeMap<i64, String> = apps
+            .keys()
+            .map(|id| (*id, format!("application:{id}")))
+            .collect();
+        let subjects: Vec<CaseSubject<'_>> = apps
+            .values()
+            .map(|a| CaseSubject {
+                person_id: a.person_id,
+                enterprise_id: a.enterprise_id,
+                exclude_source: Some(&sources[&a.id]),
+            })
+            .collect();
+        let cases = self.cases_for(self.store().db(), &subjects).await?;
+        Ok(apps.keys().copied().zip(cases).collect())
+    }
+
+    /// The engine's result for `programme` on `case` today, with the pack it
+    /// came from: what an application keeps as its explanation.
+    pub(crate) fn explanation(
+        &self,
+        case: &opcity_policy::Case,
+        programme: &str,
+    ) -> Result<serde_json::Value> {
+        let pack = self.pack();
+        let as_of = opcity_domain::today_in_shanghai(self.now());
+        let evaluation = pack.at(as_of).evaluate(case, Detail::Full);
+        let result = evaluation
+            .results
+            .iter()
+            .find(|r| r.programme == programme)
+            .ok_or(ServiceError::NotFound {
+                entity: "programme",
+            })?;
+        Ok(
+            serde_json::json!({ "pack": { "id": pack.id(), "version": pack.version() }, "as_of": as_of, "result": result }),
+        )
+    }
+}
+
+/// Whether a result JSON says eligible.
+pub(crate) fn is_eligible(result: &serde_json::Value) -> bool {
+    result["result"]["status"] == serde_json::to_value(Status::Eligible).unwrap_or_default()
+}

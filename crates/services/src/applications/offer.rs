@@ -1,0 +1,200 @@
+//! After approval: the applicant accepts the offer (the schedule of
+//! instalments is written, the benefit is granted through the same guard as
+//! every grant, and disbursement starts) or declines it; an applicant may
+//! withdraw earlier; an administrator may claw a benefit back. Whatever the
+//! application still holds in its budget is released in the same
+//! transaction as the move that ends it.
+
+use super::budgets::budget_error;
+use super::moves::{self, party, resource};
+use super::views::{ApplicationView, view};
+use crate::Services;
+use crate::authz::{Action, Actor, authorize};
+use crate::error::{Result, ServiceError};
+use crate::grants::{NewGrant, Subject};
+use chrono::NaiveDate;
+use opcity_domain::application::{Event, Party, State};
+use opcity_store::WriteTx;
+use opcity_store::applications as store;
+use opcity_store::budget::Cause;
+use opcity_store::entity::application;
+
+pub(super) async fn accept_offer(s: &Services, actor: &Actor, id: i64) -> Result<ApplicationView> {
+    let tx = s.store().begin().await?;
+    let app = moves::load(&tx, id).await?;
+    authorize(actor, Action::Update, resource(&app))?;
+    if party(actor, &app) != Party::Applicant {
+        return Err(ServiceError::Forbidden);
+    }
+    let label = actor.audit_label();
+    let accepted = moves::move_application(
+        s,
+        &tx,
+        &app,
+        Event::AcceptOffer,
+        Party::Applicant,
+        &label,
+        None,
+    )
+    .await?;
+    let months = schedule(s, &tx, &accepted).await?;
+    let now = s.now();
+    let today = opcity_domain::today_in_shanghai(now);
+    let subject = match (accepted.enterprise_id, accepted.person_id) {
+        (Some(e), _) => Subject::Enterprise(e),
+        (None, Some(p)) => Subject::Person(p),
+        (None, None) => unreachable!("a CHECK constraint requires a person or an enterprise"),
+    };
+    let to = months
+        .and_then(|m| today.checked_add_months(chrono::Months::new(m as u32)))
+        .and_then(|d| d.pred_opt());
+    // The same guard as every other grant: the subject's turn, then the
+    // exclusions (the housing subsidy against transitional housing).
+    s.grant_in_tx(
+        &tx,
+        now,
+        &label,
+        NewGrant {
+            subject,
+            programme: &accepted.programme,
+            from: today,
+            to,
+            source: &format!("application:{}", accepted.id),
+        },
+    )
+    .await?;
+    let disbursing = moves::move_application(
+        s,
+        &tx,
+        &accepted,
+        Event::StartDisbursing,
+        Party::System,
+        "system:schedule",
+        None,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view(&disbursing, now, false))
+}
+
+/// Writes the instalments: monthly when the approved amount is the
+/// programme's monthly schedule in full, else one lump sum due today.
+/// Returns the schedule's length in months, if monthly.
+async fn schedule(s: &Services, tx: &WriteTx, app: &application::Model) -> Result<Option<i64>> {
+    let Some(amount) = app.approved_fen else {
+        return Ok(None);
+    };
+    let explanation: serde_json::Value = app
+        .explanation
+        .as_deref()
+        .and_then(|e| serde_json::from_str(e).ok())
+        .unwrap_or_default();
+    let monthly = explanation["result"]["monthly_fen"].as_i64();
+    let months = explanation["result"]["months"].as_i64();
+    let today = opcity_domain::today_in_shanghai(s.now());
+    let plan: Vec<(NaiveDate, i64)> = match (monthly, months) {
+        (Some(m), Some(n)) if m > 0 && n > 0 && m.checked_mul(n) == Some(amount) => (0..n)
+            .map(|i| {
+                (
+                    today
+                        .checked_add_months(chrono::Months::new(i as u32))
+                        .unwrap_or(today),
+                    m,
+                )
+            })
+            .collect(),
+        _ => vec![(today, amount)],
+    };
+    assert_eq!(
+        plan.iter().map(|(_, a)| a).sum::<i64>(),
+        amount,
+        "a schedule pays exactly the approved amount"
+    );
+    store::schedule(tx, app.id, &plan).await?;
+    Ok(months.filter(|_| plan.len() > 1))
+}
+
+pub(super) async fn withdraw_application(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<ApplicationView> {
+    let tx = s.store().begin().await?;
+    let app = moves::load(&tx, id).await?;
+    authorize(actor, Action::Update, resource(&app))?;
+    if party(actor, &app) != Party::Applicant {
+        return Err(ServiceError::Forbidden);
+    }
+    let event = if app.state == State::Approved.id() {
+        Event::DeclineOffer
+    } else {
+        Event::Withdraw
+    };
+    let label = actor.audit_label();
+    let after =
+        moves::move_application(s, &tx, &app, event, Party::Applicant, &label, None).await?;
+    release_reservation(s, &tx, &app, &label).await?;
+    tx.commit().await?;
+    Ok(view(&after, s.now(), false))
+}
+
+/// Releases what an application still holds in its budget: the approved
+/// amount less what was paid.
+async fn release_reservation(
+    s: &Services,
+    tx: &WriteTx,
+    app: &application::Model,
+    actor: &str,
+) -> Result<()> {
+    store::release_held(tx, app, cause(s, app, actor))
+        .await
+        .map_err(budget_error)
+}
+
+fn cause<'a>(s: &Services, app: &application::Model, actor: &'a str) -> Cause<'a> {
+    Cause {
+        actor,
+        application_id: Some(app.id),
+        disbursement_id: None,
+        at: s.now(),
+    }
+}
+
+pub(super) async fn claw_back(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+    comment: Option<&str>,
+) -> Result<ApplicationView> {
+    let tx = s.store().begin().await?;
+    let app = moves::load(&tx, id).await?;
+    authorize(actor, Action::Update, resource(&app))?;
+    let label = actor.audit_label();
+    let after = moves::move_application(
+        s,
+        &tx,
+        &app,
+        Event::ClawBack,
+        party(actor, &app),
+        &label,
+        comment,
+    )
+    .await?;
+    stop_payments(s, &tx, &app, &label).await?;
+    tx.commit().await?;
+    Ok(view(&after, s.now(), false))
+}
+
+/// Cancels scheduled instalments, releases the rest of the reservation and
+/// ends the grant (claw-back, or eligibility lapsed).
+pub(super) async fn stop_payments(
+    s: &Services,
+    tx: &WriteTx,
+    app: &application::Model,
+    actor: &str,
+) -> Result<()> {
+    let today = opcity_domain::today_in_shanghai(s.now());
+    store::stop_payments(tx, app, cause(s, app, actor), today)
+        .await
+        .map_err(budget_error)
+}

@@ -1,0 +1,104 @@
+//! Reading applications: one in full (history, instalments, documents,
+//! missing evidence, and reviews for everyone but the applicant), the
+//! applicant's own, and a reviewer's queue within the scope `authz` gives
+//! them (`application_scope`).
+
+use super::evidence::{self, missing_evidence};
+use super::moves::{self, resource};
+use super::views::{
+    ApplicationDetail, ApplicationView, disbursement_view, event_view, review_view, view,
+};
+use crate::Services;
+use crate::authz::{Action, Actor, application_scope, authorize};
+use crate::error::{Result, ServiceError};
+use opcity_domain::Role;
+use opcity_domain::application::State;
+use opcity_store::applications::{self as store, QueueQuery};
+
+/// Review queue filters.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct QueueFilter {
+    pub district: Option<String>,
+    pub programme: Option<String>,
+    pub state: Option<String>,
+}
+
+pub(super) async fn get_application(
+    s: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<ApplicationDetail> {
+    let db = s.store().db();
+    let app = moves::read(s, id).await?;
+    authorize(actor, Action::Read, resource(&app))?;
+    let history = store::history(db, id)
+        .await?
+        .into_iter()
+        .map(event_view)
+        .collect();
+    let disbursements = store::instalments(db, id)
+        .await?
+        .into_iter()
+        .map(disbursement_view)
+        .collect();
+    let documents = store::documents(db, id).await?;
+    let pack = s.pack();
+    let missing = pack
+        .programme(&app.programme)
+        .map(|p| {
+            let form: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
+            missing_evidence(p, &form, &documents)
+        })
+        .unwrap_or_default();
+    let reviews = if actor.role == Role::Founder {
+        Vec::new()
+    } else {
+        store::reviews(db, id)
+            .await?
+            .into_iter()
+            .map(review_view)
+            .collect()
+    };
+    Ok(ApplicationDetail {
+        application: view(&app, s.now(), false),
+        history,
+        disbursements,
+        documents: evidence::document_views(&documents),
+        missing,
+        reviews,
+    })
+}
+
+pub(super) async fn my_applications(s: &Services, actor: &Actor) -> Result<Vec<ApplicationView>> {
+    let rows = store::of_creator(s.store().db(), actor.account_id).await?;
+    let now = s.now();
+    Ok(rows.iter().map(|a| view(a, now, false)).collect())
+}
+
+pub(super) async fn review_queue(
+    s: &Services,
+    actor: &Actor,
+    filter: &QueueFilter,
+) -> Result<Vec<ApplicationView>> {
+    let scope = application_scope(actor).ok_or(ServiceError::Forbidden)?;
+    let states: Vec<&str> = match filter.state.as_deref() {
+        Some(s) => vec![s],
+        None => State::ALL
+            .iter()
+            .filter(|s| s.awaits_review())
+            .map(|s| s.id())
+            .collect(),
+    };
+    let query = QueueQuery {
+        scope_district: scope.district.map(|d| d.id()),
+        drafts: scope.drafts,
+        states,
+        district: filter.district.as_deref().filter(|d| !d.is_empty()),
+        programme: filter.programme.as_deref().filter(|p| !p.is_empty()),
+    };
+    let rows = store::queue(s.store().db(), &query).await?;
+    let now = s.now();
+    Ok(rows.iter().map(|a| view(a, now, false)).collect())
+}

@@ -1,0 +1,155 @@
+//! What the applications workflow answers: an application, its history,
+//! instalments and reviews as callers see them. Built from the stored rows
+//! only, so any use case (and the audit snapshots of a move) shows an
+//! application the same way.
+
+use super::evidence::{DocumentView, MissingEvidence};
+use chrono::{DateTime, NaiveDate, Utc};
+use opcity_domain::application::State;
+use opcity_store::entity::{application, application_event, disbursement, review};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct ApplicationView {
+    pub id: i64,
+    pub programme: String,
+    pub person_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+    pub district: String,
+    pub state: String,
+    pub requested_fen: Option<i64>,
+    pub approved_fen: Option<i64>,
+    pub budget_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub form: serde_json::Value,
+    /// The engine's result for the programme at submission, with the pack
+    /// version; `null` before submission.
+    #[schema(value_type = Option<Object>)]
+    pub explanation: Option<serde_json::Value>,
+    pub pack_version: Option<String>,
+    pub return_deadline: Option<NaiveDate>,
+    pub submitted_at: Option<DateTime<Utc>>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    /// Whole days since submission while waiting for a decision (the SLA clock).
+    pub waiting_days: Option<i64>,
+    /// An approval above the programme's threshold waits for a second reviewer.
+    pub awaiting_second_review: bool,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct EventView {
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub event: String,
+    pub actor: String,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct DisbursementView {
+    pub seq: i32,
+    pub due_on: NaiveDate,
+    pub amount_fen: i64,
+    pub status: String,
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+/// A reviewer's decision as other reviewers see it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ReviewView {
+    pub reviewer_id: i64,
+    pub decision: String,
+    pub amount_fen: Option<i64>,
+    /// The total of `scores`.
+    pub score: Option<i32>,
+    #[schema(value_type = Object)]
+    pub scores: serde_json::Value,
+    pub comment: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct ApplicationDetail {
+    pub application: ApplicationView,
+    pub history: Vec<EventView>,
+    pub disbursements: Vec<DisbursementView>,
+    /// Uploaded documents, oldest first; a later upload for an item replaces
+    /// the earlier one.
+    pub documents: Vec<DocumentView>,
+    /// Evidence the programme asks for that is not supplied yet.
+    pub missing: Vec<MissingEvidence>,
+    /// Reviews, for reviewers and auditors only (empty for the applicant).
+    pub reviews: Vec<ReviewView>,
+}
+
+pub(super) fn view(
+    a: &application::Model,
+    now: DateTime<Utc>,
+    awaiting_second_review: bool,
+) -> ApplicationView {
+    let state: State = a.state.parse().unwrap_or(State::Draft);
+    ApplicationView {
+        id: a.id,
+        programme: a.programme.clone(),
+        person_id: a.person_id,
+        enterprise_id: a.enterprise_id,
+        district: a.district.clone(),
+        state: a.state.clone(),
+        requested_fen: a.requested_fen,
+        approved_fen: a.approved_fen,
+        budget_id: a.budget_id,
+        form: serde_json::from_str(&a.form_data).unwrap_or_default(),
+        explanation: a
+            .explanation
+            .as_deref()
+            .and_then(|e| serde_json::from_str(e).ok()),
+        pack_version: a.pack_version.clone(),
+        return_deadline: a.return_deadline,
+        submitted_at: a.submitted_at,
+        decided_at: a.decided_at,
+        created_at: a.created_at,
+        waiting_days: a
+            .submitted_at
+            .filter(|_| state.awaits_review())
+            .map(|s| (now - s).num_days()),
+        awaiting_second_review,
+    }
+}
+
+pub(super) fn event_view(e: application_event::Model) -> EventView {
+    EventView {
+        from_state: e.from_state,
+        to_state: e.to_state,
+        event: e.event,
+        actor: e.actor,
+        comment: e.comment,
+        at: e.at,
+    }
+}
+
+pub(super) fn disbursement_view(d: disbursement::Model) -> DisbursementView {
+    DisbursementView {
+        seq: d.seq,
+        due_on: d.due_on,
+        amount_fen: d.amount_fen,
+        status: d.status,
+        paid_at: d.paid_at,
+    }
+}
+
+pub(super) fn review_view(r: review::Model) -> ReviewView {
+    ReviewView {
+        reviewer_id: r.reviewer_id,
+        decision: r.decision,
+        amount_fen: r.amount_fen,
+        score: r.score,
+        scores: r
+            .scores
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or_else(|| serde_json::json!({})),
+        comment: r.comment,
+        at: r.at,
+    }
+}

@@ -1,0 +1,166 @@
+//! Instalments of an accepted offer, and the money an application holds.
+
+use crate::StoreError;
+use crate::budget::{self, BudgetError, Cause, Movement};
+use crate::entity::{application, disbursement};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+
+const SCHEDULED: &str = "scheduled";
+const PAID: &str = "paid";
+const CANCELLED: &str = "cancelled";
+
+/// Inserts the instalments of application `id`, numbered from 1 in
+/// `plan`'s order: each its due date and amount.
+pub async fn schedule(
+    tx: &DatabaseTransaction,
+    id: i64,
+    plan: &[(NaiveDate, i64)],
+) -> Result<(), StoreError> {
+    for (seq, (due, amount_fen)) in plan.iter().enumerate() {
+        disbursement::ActiveModel {
+            application_id: Set(id),
+            seq: Set(seq as i32 + 1),
+            due_on: Set(*due),
+            amount_fen: Set(*amount_fen),
+            status: Set(SCHEDULED.to_owned()),
+            paid_at: Set(None),
+            ..Default::default()
+        }
+        .insert(tx)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Pays instalment `id` if it is still scheduled: `false`, with nothing
+/// written, when another run paid or cancelled it meanwhile.
+pub async fn pay(tx: &DatabaseTransaction, id: i64, at: DateTime<Utc>) -> Result<bool, StoreError> {
+    let pay = Query::update()
+        .table("disbursements")
+        .value("status", PAID)
+        .value("paid_at", at)
+        .and_where(Expr::col("id").eq(id))
+        .and_where(Expr::col("status").eq(SCHEDULED))
+        .take();
+    Ok(tx.execute(&pay).await?.rows_affected() == 1)
+}
+
+/// How many instalments of application `id` are still scheduled.
+pub async fn scheduled_left<C: ConnectionTrait>(db: &C, id: i64) -> Result<u64, StoreError> {
+    Ok(disbursement::Entity::find()
+        .filter(disbursement::Column::ApplicationId.eq(id))
+        .filter(disbursement::Column::Status.eq(SCHEDULED))
+        .count(db)
+        .await?)
+}
+
+/// Cancels the instalments of application `id` still scheduled.
+pub async fn cancel_scheduled(tx: &DatabaseTransaction, id: i64) -> Result<(), StoreError> {
+    let cancel = Query::update()
+        .table("disbursements")
+        .value("status", CANCELLED)
+        .and_where(Expr::col("application_id").eq(id))
+        .and_where(Expr::col("status").eq(SCHEDULED))
+        .take();
+    tx.execute(&cancel).await?;
+    Ok(())
+}
+
+/// Releases what `app` still holds in its budget: the approved amount
+/// less what was paid (nothing without a budget or an amount).
+pub async fn release_held(
+    tx: &DatabaseTransaction,
+    app: &application::Model,
+    cause: Cause<'_>,
+) -> Result<(), BudgetError> {
+    let (Some(budget_id), Some(approved)) = (app.budget_id, app.approved_fen) else {
+        return Ok(());
+    };
+    let paid: i64 = disbursement::Entity::find()
+        .filter(disbursement::Column::ApplicationId.eq(app.id))
+        .filter(disbursement::Column::Status.eq(PAID))
+        .all(tx)
+        .await?
+        .iter()
+        .map(|d| d.amount_fen)
+        .sum();
+    let held = approved - paid;
+    if held > 0 {
+        budget::apply(tx, budget_id, Movement::Release, held, cause).await?;
+    }
+    Ok(())
+}
+
+/// Stops paying `app` (a claw-back, or eligibility lapsed): its scheduled
+/// instalments are cancelled, what it still holds is released and its
+/// grant ends on `today`.
+pub async fn stop_payments(
+    tx: &DatabaseTransaction,
+    app: &application::Model,
+    cause: Cause<'_>,
+    today: NaiveDate,
+) -> Result<(), BudgetError> {
+    cancel_scheduled(tx, app.id).await?;
+    release_held(tx, app, cause).await?;
+    crate::grants::end_by_source(tx, &format!("application:{}", app.id), today).await?;
+    Ok(())
+}
+
+/// The instalments of application `id`, in order.
+pub async fn instalments<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Vec<disbursement::Model>, StoreError> {
+    Ok(disbursement::Entity::find()
+        .filter(disbursement::Column::ApplicationId.eq(id))
+        .order_by_asc(disbursement::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// The scheduled instalments due on or before `as_of`, by application and
+/// in order.
+pub async fn due<C: ConnectionTrait>(
+    db: &C,
+    as_of: NaiveDate,
+) -> Result<Vec<disbursement::Model>, StoreError> {
+    Ok(disbursement::Entity::find()
+        .filter(disbursement::Column::Status.eq(SCHEDULED))
+        .filter(disbursement::Column::DueOn.lte(as_of))
+        .order_by_asc(disbursement::Column::ApplicationId)
+        .order_by_asc(disbursement::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// The instalments due in `[from, to]`, of `district`'s applications only
+/// when given, by due date and application.
+pub async fn instalments_between<C: ConnectionTrait>(
+    db: &C,
+    from: NaiveDate,
+    to: NaiveDate,
+    district: Option<&str>,
+) -> Result<Vec<disbursement::Model>, StoreError> {
+    let mut query = disbursement::Entity::find();
+    if let Some(d) = district {
+        let in_district = Query::select()
+            .column(application::Column::Id)
+            .from(application::Entity)
+            .and_where(application::Column::District.eq(d))
+            .take();
+        query = query.filter(disbursement::Column::ApplicationId.in_subquery(in_district));
+    }
+    Ok(query
+        .filter(disbursement::Column::DueOn.gte(from))
+        .filter(disbursement::Column::DueOn.lte(to))
+        .order_by_asc(disbursement::Column::DueOn)
+        .order_by_asc(disbursement::Column::ApplicationId)
+        .limit(1_000_000)
+        .all(db)
+        .await?)
+}
