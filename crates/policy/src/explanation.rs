@@ -44,7 +44,7 @@ impl From<&Pack> for PackRef {
 
 /// One programme's result for one case on one date, with the pack it came
 /// from: what an application keeps.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Explanation {
     #[serde(default = "first_schema")]
     pub schema: u32,
@@ -96,7 +96,7 @@ impl Explanation {
 }
 
 /// A [`ProgrammeResult`] that owns its data; the same JSON.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ResultRecord {
     pub programme: String,
     pub status: Status,
@@ -198,7 +198,7 @@ impl Serialize for ResultRecord {
 /// A [`Reason`] that owns its data. The facts a condition read stay a JSON
 /// object keyed by fact name (a fact's value is a boolean, a date, null or
 /// an enum name; `granted` lists grants), as explanations show them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReasonRecord {
     pub condition: String,
     /// `None`: unknown, because facts are missing.
@@ -259,7 +259,7 @@ impl From<&ParamUse<'_>> for ParamRecord {
 }
 
 /// Every programme's result for one case: what a single evaluation returns.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseEvaluation {
     pub pack: PackRef,
     /// The case's person id, when the case names one.

@@ -190,14 +190,6 @@ fn rows_for(
         .collect()
 }
 
-fn status_word(s: Status) -> &'static str {
-    match s {
-        Status::Eligible => "eligible",
-        Status::Ineligible => "ineligible",
-        Status::Undetermined => "undetermined",
-    }
-}
-
 impl Services {
     /// Recomputes the results of the affected records (and of the records
     /// linked to them) inside `tx`, notifying newly eligible people.
@@ -383,7 +375,7 @@ impl Services {
         let mut models = Vec::with_capacity(rows.len());
         for row in rows {
             let before = previous.get(&(row.subject.clone(), row.programme.clone()));
-            let was_eligible = before.is_some_and(|b| b.status == "eligible");
+            let was_eligible = before.is_some_and(|b| b.status == Status::Eligible.name());
             let eligible = row.status == Status::Eligible;
             let eligible_since = match (eligible, before) {
                 (true, Some(b)) if was_eligible => b.eligible_since,
@@ -408,7 +400,7 @@ impl Services {
             models.push(entitlement::ActiveModel {
                 subject: Set(row.subject),
                 programme: Set(row.programme),
-                status: Set(status_word(row.status).to_owned()),
+                status: Set(row.status.name().to_owned()),
                 amount_fen: Set(row.amount_fen),
                 ceiling_fen: Set(row.ceiling_fen),
                 monthly_fen: Set(row.monthly_fen),

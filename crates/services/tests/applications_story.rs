@@ -167,9 +167,12 @@ async fn housing_subsidy_from_apply_to_paid() {
         let submitted = s.submit_application(&ana, first.id).await.unwrap();
         assert_eq!(submitted.state, "district_review");
         let explanation = submitted.explanation.clone().unwrap();
-        assert_eq!(explanation["result"]["status"], "eligible");
-        assert_eq!(explanation["result"]["monthly_fen"], 125_000);
-        assert!(explanation["pack"]["version"].is_string());
+        assert_eq!(explanation.result.status, opcity_policy::Status::Eligible);
+        assert_eq!(
+            explanation.result.monthly_fen,
+            Some(opcity_domain::Fen(125_000))
+        );
+        assert!(!explanation.pack.version.is_empty());
         // Submission and pre-check are one state change: both steps in the
         // history and in the audit log (each by its own actor), one
         // notification of where the application now stands.

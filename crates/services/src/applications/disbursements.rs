@@ -10,7 +10,6 @@ use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::disbursement;
 
 use super::budgets::budget_error;
-use super::engine::is_eligible;
 use super::moves::move_application;
 use super::offer::stop_payments;
 
@@ -64,7 +63,7 @@ async fn pay_one(s: &Services, d: &disbursement::Model, run: &mut PaymentRun) ->
     if app.state != State::Disbursing.id() {
         return Ok(());
     }
-    if !is_eligible(&s.current_result(&tx, &app).await?) {
+    if !s.current_result(&tx, &app).await?.result.is_eligible() {
         stop_payments(s, &tx, &app, JOB).await?;
         move_application(
             s,

@@ -1,13 +1,13 @@
 //! What the policy engine says about an application: its result for the
 //! programme and subject today (leaving out the grant the application
 //! itself led to), kept as the application's explanation at submission and
-//! checked again at approval and before each payment. The JSON shape is
-//! the engine's `ProgrammeResult` with the pack it came from.
+//! checked again at approval and before each payment: an
+//! [`Explanation`], stored as JSON and read back typed.
 
 use crate::Services;
 use crate::error::{Result, ServiceError};
 use crate::matching::CaseSubject;
-use opcity_policy::{Detail, Status};
+use opcity_policy::{Detail, Explanation};
 use opcity_store::WriteTx;
 use opcity_store::entity::application;
 use std::collections::BTreeMap;
@@ -19,7 +19,7 @@ impl Services {
         &self,
         tx: &WriteTx,
         app: &application::Model,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<Explanation> {
         let case = self
             .case_for(
                 tx,
@@ -60,7 +60,7 @@ impl Services {
         &self,
         case: &opcity_policy::Case,
         programme: &str,
-    ) -> Result<serde_json::Value> {
+    ) -> Result<Explanation> {
         let pack = self.pack();
         let as_of = opcity_domain::today_in_shanghai(self.now());
         let evaluation = pack.at(as_of).evaluate(case, Detail::Full);
@@ -71,13 +71,17 @@ impl Services {
             .ok_or(ServiceError::NotFound {
                 entity: "programme",
             })?;
-        Ok(
-            serde_json::json!({ "pack": { "id": pack.id(), "version": pack.version() }, "as_of": as_of, "result": result }),
-        )
+        Ok(Explanation::new(&pack, as_of, result))
     }
 }
 
-/// Whether a result JSON says eligible.
-pub(crate) fn is_eligible(result: &serde_json::Value) -> bool {
-    result["result"]["status"] == serde_json::to_value(Status::Eligible).unwrap_or_default()
+/// An application's stored explanation, read back typed. One that does not
+/// read (a newer schema, a damaged row) is an error, never taken for an
+/// empty result.
+pub(crate) fn stored_explanation(app: &application::Model) -> Result<Option<Explanation>> {
+    app.explanation
+        .as_deref()
+        .map(Explanation::parse)
+        .transpose()
+        .map_err(|e| ServiceError::Internal(Box::new(e)))
 }

@@ -6,6 +6,7 @@
 //! transaction as the move that ends it.
 
 use super::budgets::budget_error;
+use super::engine::stored_explanation;
 use super::moves::{self, party, resource};
 use super::views::{ApplicationView, view};
 use crate::Services;
@@ -84,13 +85,12 @@ async fn schedule(s: &Services, tx: &WriteTx, app: &application::Model) -> Resul
     let Some(amount) = app.approved_fen else {
         return Ok(None);
     };
-    let explanation: serde_json::Value = app
-        .explanation
-        .as_deref()
-        .and_then(|e| serde_json::from_str(e).ok())
-        .unwrap_or_default();
-    let monthly = explanation["result"]["monthly_fen"].as_i64();
-    let months = explanation["result"]["months"].as_i64();
+    let explained = stored_explanation(app)?;
+    let monthly = explained
+        .as_ref()
+        .and_then(|e| e.result.monthly_fen)
+        .map(|m| m.0);
+    let months = explained.as_ref().and_then(|e| e.result.months);
     let today = opcity_domain::today_in_shanghai(s.now());
     let plan: Vec<(NaiveDate, i64)> = match (monthly, months) {
         (Some(m), Some(n)) if m > 0 && n > 0 && m.checked_mul(n) == Some(amount) => (0..n)

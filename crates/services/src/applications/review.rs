@@ -16,7 +16,7 @@ use crate::error::{FieldError, Result, ServiceError, above_max_amount};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::Role;
 use opcity_domain::application::{Event, Party};
-use opcity_policy::DecidedBy;
+use opcity_policy::{DecidedBy, Explanation};
 use opcity_store::WriteTx;
 use opcity_store::applications::{self as store, MoveSets, NewReview};
 use opcity_store::entity::application;
@@ -240,7 +240,7 @@ pub(super) fn approval_terms(
     app: &application::Model,
     input: &ReviewInput,
     role_party: Party,
-    current: &serde_json::Value,
+    current: &Explanation,
     now: DateTime<Utc>,
 ) -> Result<Terms> {
     let pack = s.pack();
@@ -255,14 +255,14 @@ pub(super) fn approval_terms(
             "municipal_decision_forward",
         ));
     }
-    let result = &current["result"];
-    if result["status"] != "eligible" {
-        let failed: Vec<String> = result["reasons"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter(|r| r["holds"] != serde_json::Value::Bool(true))
-            .filter_map(|r| r["condition"].as_str().map(str::to_owned))
+    let result = &current.result;
+    if !result.is_eligible() {
+        // Failed and unknown conditions alike: what stands in the way.
+        let failed: Vec<&str> = result
+            .reasons()
+            .iter()
+            .filter(|r| r.holds != Some(true))
+            .map(|r| r.condition.as_str())
             .collect();
         return Err(ServiceError::Validation(vec![
             FieldError::new("decision", "no_longer_eligible").with("conditions", failed.join(", ")),
@@ -274,9 +274,7 @@ pub(super) fn approval_terms(
     {
         return Err(ServiceError::Validation(vec![error]));
     }
-    let cap = result["amount_fen"]
-        .as_i64()
-        .or(result["ceiling_fen"].as_i64());
+    let cap = result.cap().map(|cap| cap.0);
     let amount = match (input.amount_fen, cap) {
         (Some(a), _) if a <= 0 => {
             return Err(ServiceError::invalid("amount_fen", "must_be_positive"));
@@ -287,7 +285,7 @@ pub(super) fn approval_terms(
             ]));
         }
         (Some(a), _) => Some(a),
-        (None, Some(fixed)) if result["amount_fen"].is_i64() => Some(fixed),
+        (None, Some(fixed)) if result.amount_fen.is_some() => Some(fixed),
         (None, Some(_)) => return Err(ServiceError::invalid("amount_fen", "required")),
         (None, None) => None,
     };

@@ -25,7 +25,7 @@ use crate::error::Result;
 use crate::groups::{GroupWork, merge};
 use chrono::{DateTime, Utc};
 use opcity_domain::application::{Event, Party, State};
-use opcity_policy::Case;
+use opcity_policy::{Case, Explanation, Status};
 use opcity_store::applications::{self as store, Move, SubmittedMove};
 use opcity_store::entity::{application, application_document};
 use opcity_store::{Store, WriteTx};
@@ -52,7 +52,7 @@ struct Decided<'a> {
     actor: String,
     at: DateTime<Utc>,
     precheck: Event,
-    explanation: serde_json::Value,
+    explanation: Explanation,
     states: Vec<State>,
 }
 
@@ -178,7 +178,7 @@ impl Services {
             }
         }
         let explanation = self.explanation(case, &app.programme)?;
-        let precheck = if explanation["result"]["status"].as_str() == Some("ineligible") {
+        let precheck = if explanation.result.status == Status::Ineligible {
             Event::PrecheckFailed
         } else {
             Event::PrecheckPassed
@@ -266,8 +266,8 @@ async fn update_submitted(
                 to: *d.states.last().expect("a move has states"),
                 at: d.at,
             },
-            explanation: d.explanation.to_string(),
-            pack_version: d.explanation["pack"]["version"].as_str().map(str::to_owned),
+            explanation: d.explanation.to_json(),
+            pack_version: Some(d.explanation.pack.version.clone()),
         })
         .collect();
     Ok(store::move_submitted(tx, &moves).await?)

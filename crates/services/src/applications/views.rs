@@ -6,6 +6,7 @@
 use super::evidence::{DocumentView, MissingEvidence};
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::application::State;
+use opcity_policy::Explanation;
 use opcity_store::entity::{application, application_event, disbursement, review};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -24,7 +25,7 @@ pub struct ApplicationView {
     /// The engine's result for the programme at submission, with the pack
     /// version; `null` before submission.
     #[schema(value_type = Option<Object>)]
-    pub explanation: Option<serde_json::Value>,
+    pub explanation: Option<Explanation>,
     pub pack_version: Option<String>,
     pub return_deadline: Option<NaiveDate>,
     pub submitted_at: Option<DateTime<Utc>>,
@@ -100,10 +101,7 @@ pub(super) fn view(
         approved_fen: a.approved_fen,
         budget_id: a.budget_id,
         form: serde_json::from_str(&a.form_data).unwrap_or_default(),
-        explanation: a
-            .explanation
-            .as_deref()
-            .and_then(|e| serde_json::from_str(e).ok()),
+        explanation: readable_explanation(a),
         pack_version: a.pack_version.clone(),
         return_deadline: a.return_deadline,
         submitted_at: a.submitted_at,
@@ -152,4 +150,15 @@ pub(super) fn review_view(r: review::Model) -> ReviewView {
         comment: r.comment,
         at: r.at,
     }
+}
+
+/// The stored explanation for a view. One that does not read (a newer
+/// schema, a damaged row) is logged and left out of the view, so the
+/// application can still be read and acted on; the use cases that depend
+/// on it refuse instead (see `engine::stored_explanation`).
+fn readable_explanation(a: &application::Model) -> Option<Explanation> {
+    let stored = a.explanation.as_deref()?;
+    Explanation::parse(stored)
+        .inspect_err(|e| tracing::error!(application = a.id, error = %e, "unreadable explanation"))
+        .ok()
 }

@@ -89,7 +89,7 @@ impl Services {
         let founder = self.system_actor(founder).await?;
         let entitled: Vec<i64> = entitlement::Entity::find()
             .filter(entitlement::Column::Programme.eq(MODEL))
-            .filter(entitlement::Column::Status.eq("eligible"))
+            .filter(entitlement::Column::Status.eq(opcity_policy::Status::Eligible.name()))
             .order_by_asc(entitlement::Column::Subject)
             .all(self.store().db())
             .await?

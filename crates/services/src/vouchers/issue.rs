@@ -425,7 +425,7 @@ impl Services {
         .one(tx)
         .await?;
         match row {
-            Some(r) if r.status == "eligible" => Ok(()),
+            Some(r) if r.status == opcity_policy::Status::Eligible.name() => Ok(()),
             _ => Err(ServiceError::Conflict {
                 code: ErrorCode::NotEntitledToVoucher,
                 field: Some("enterprise_id"),

@@ -5,6 +5,7 @@
 
 use super::home::grouped;
 use super::layout::page;
+use super::selfcheck::holds_mark;
 use super::{PageError, PageResult};
 use crate::AppState;
 use crate::error::field_message;
@@ -206,23 +207,18 @@ fn explanation(l: Locale, d: &ApplicationDetail) -> Markup {
     let Some(e) = &d.application.explanation else {
         return html! {};
     };
-    let r = &e["result"];
-    let missing: Vec<&str> = r["missing_facts"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
+    let r = &e.result;
     html! {
         section.card id="explanation" {
             h2 { (t(l, "application.precheck")) }
-            p { (state_badge(l, r["status"].as_str().unwrap_or(""))) " "
-                (tf(l, "selfcheck.pack", [("id", e["pack"]["id"].as_str().unwrap_or("")), ("version", e["pack"]["version"].as_str().unwrap_or(""))])) }
-            @if let Some(a) = r["amount_fen"].as_i64() { p { (tf(l, "selfcheck.amount", [("amount", Fen(a).to_string().as_str())])) } }
-            @if let Some(c) = r["ceiling_fen"].as_i64() { p { (tf(l, "selfcheck.ceiling", [("amount", Fen(c).to_string().as_str())])) } }
-            @if !missing.is_empty() { p id="missing" { (t(l, "selfcheck.tell_us")) " " (missing.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) } }
+            p { (state_badge(l, r.status.name())) " "
+                (tf(l, "selfcheck.pack", [("id", e.pack.id.as_str()), ("version", e.pack.version.as_str())])) }
+            @if let Some(a) = r.amount_fen { p { (tf(l, "selfcheck.amount", [("amount", a.to_string().as_str())])) } }
+            @if let Some(c) = r.ceiling_fen { p { (tf(l, "selfcheck.ceiling", [("amount", c.to_string().as_str())])) } }
+            @if !r.missing_facts.is_empty() { p id="missing" { (t(l, "selfcheck.tell_us")) " " (r.missing_facts.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) } }
             ul.reasons {
-                @for c in r["reasons"].as_array().into_iter().flatten() {
-                    @let mark = match c["holds"] { serde_json::Value::Bool(true) => "✓", serde_json::Value::Bool(false) => "✗", _ => "?" };
-                    li { (mark) " " (t(l, &format!("condition.{}", c["condition"].as_str().unwrap_or("")))) }
+                @for c in r.reasons() {
+                    li { (holds_mark(c.holds)) " " (t(l, &format!("condition.{}", c.condition))) }
                 }
             }
         }
