@@ -164,7 +164,21 @@ async fn housing_subsidy_from_apply_to_paid() {
             ]
         );
         opcity_testkit::supply_evidence(&s, &ana, first.id).await;
+        // Each viewer is offered what the state machine lets them do now.
+        use opcity_domain::application::Event;
+        let actions = async |who: &Actor| s.get_application(who, first.id).await.unwrap().actions;
+        assert_eq!(actions(&ana).await, [Event::Submit, Event::Withdraw]);
         let submitted = s.submit_application(&ana, first.id).await.unwrap();
+        assert_eq!(actions(&ana).await, [Event::Withdraw]);
+        assert_eq!(
+            actions(&r1).await,
+            [Event::Approve, Event::Forward, Event::Return, Event::Reject]
+        );
+        assert_eq!(
+            actions(&admin).await,
+            [],
+            "not the municipal reviewer's turn"
+        );
         assert_eq!(submitted.state, "district_review");
         let explanation = submitted.explanation.clone().unwrap();
         assert_eq!(explanation.result.status, opcity_policy::Status::Eligible);

@@ -4,15 +4,15 @@
 //! them (`application_scope`).
 
 use super::evidence::{self, missing_evidence};
-use super::moves::{self, resource};
+use super::moves::{self, party, resource};
 use super::views::{
     ApplicationDetail, ApplicationView, disbursement_view, event_view, review_view, view,
 };
 use crate::Services;
-use crate::authz::{Action, Actor, application_scope, authorize};
+use crate::authz::{Action, Actor, application_scope, authorize, permits};
 use crate::error::{Result, ServiceError};
 use opcity_domain::Role;
-use opcity_domain::application::State;
+use opcity_domain::application::{Event, State, events_for};
 use opcity_store::applications::{self as store, QueueQuery};
 
 /// Review queue filters.
@@ -68,7 +68,19 @@ pub(super) async fn get_application(
         documents: evidence::document_views(&documents),
         missing,
         reviews,
+        actions: actions(actor, &app),
     })
+}
+
+/// The events `actor` may take on `app` now (see `ApplicationDetail::actions`).
+fn actions(actor: &Actor, app: &opcity_store::entity::application::Model) -> Vec<Event> {
+    let Ok(state) = app.state.parse::<State>() else {
+        return Vec::new();
+    };
+    if !permits(actor, Action::Update, resource(app)) {
+        return Vec::new();
+    }
+    events_for(state, party(actor, app)).collect()
 }
 
 pub(super) async fn my_applications(s: &Services, actor: &Actor) -> Result<Vec<ApplicationView>> {

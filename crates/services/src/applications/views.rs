@@ -5,7 +5,7 @@
 
 use super::evidence::{DocumentView, MissingEvidence};
 use chrono::{DateTime, NaiveDate, Utc};
-use opcity_domain::application::State;
+use opcity_domain::application::{Event, State};
 use opcity_policy::Explanation;
 use opcity_store::entity::{application, application_event, disbursement, review};
 
@@ -82,6 +82,11 @@ pub struct ApplicationDetail {
     pub missing: Vec<MissingEvidence>,
     /// Reviews, for reviewers and auditors only (empty for the applicant).
     pub reviews: Vec<ReviewView>,
+    /// What the viewer may do with it now: the events the state machine
+    /// allows the viewer's party from its state, when `authz` lets the
+    /// viewer act on it at all (pages offer exactly these).
+    #[schema(value_type = Vec<String>)]
+    pub actions: Vec<Event>,
 }
 
 pub(super) fn view(

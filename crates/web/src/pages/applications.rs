@@ -17,6 +17,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use maud::{Markup, html};
+use opcity_domain::application::Event;
 use opcity_domain::{Fen, Role};
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{
@@ -254,7 +255,7 @@ fn bilingual(l: Locale, text: &opcity_services::policy::Bilingual) -> String {
 /// The evidence the programme asks for: the applicant fills the fields and
 /// uploads the documents while the application is a draft or returned;
 /// everyone who may see the application sees what was supplied.
-fn evidence(state: &AppState, viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
+fn evidence(state: &AppState, viewer: &Viewer, d: &ApplicationDetail) -> Markup {
     let l = viewer.locale;
     let a = &d.application;
     let Ok((_, p)) = state.services.programme(&a.programme) else {
@@ -263,7 +264,9 @@ fn evidence(state: &AppState, viewer: &Viewer, actor: &Actor, d: &ApplicationDet
     if p.evidence.is_empty() {
         return html! {};
     }
-    let editable = actor.role == Role::Founder && matches!(a.state.as_str(), "draft" | "returned");
+    // The applicant's side is edited while the application may be
+    // (re)submitted: the same states the state machine offers that in.
+    let editable = d.actions.contains(&Event::Submit) || d.actions.contains(&Event::Resubmit);
     let csrf = viewer.csrf.clone().unwrap_or_default();
     let fields: Vec<_> = p.evidence.iter().filter(|e| e.kind == "field").collect();
     let documents: Vec<_> = p.evidence.iter().filter(|e| e.kind == "document").collect();
@@ -336,10 +339,10 @@ fn reviews(l: Locale, d: &ApplicationDetail) -> Markup {
     }
 }
 
-fn actions(state: &AppState, viewer: &Viewer, actor: &Actor, d: &ApplicationDetail) -> Markup {
+fn actions(state: &AppState, viewer: &Viewer, d: &ApplicationDetail) -> Markup {
     let l = viewer.locale;
     let a = &d.application;
-    let mine = actor.role == Role::Founder;
+    let may = |e: Event| d.actions.contains(&e);
     let csrf = viewer.csrf.clone().unwrap_or_default();
     let button = |action: &str, key: &str| {
         html! {
@@ -349,26 +352,34 @@ fn actions(state: &AppState, viewer: &Viewer, actor: &Actor, d: &ApplicationDeta
             }
         }
     };
-    let reviewing = matches!(
-        (actor.role, a.state.as_str()),
-        (Role::DistrictReviewer, "district_review") | (Role::MunicipalAdmin, "municipal_review")
-    );
+    // The decisions a reviewer may take here, as the review form names them.
+    let decisions: Vec<&str> = [
+        (Event::Approve, "approve"),
+        (Event::Return, "return"),
+        (Event::Reject, "reject"),
+        (Event::Forward, "forward"),
+    ]
+    .into_iter()
+    .filter(|(e, _)| may(*e))
+    .map(|(_, name)| name)
+    .collect();
     html! {
         div.actions {
-            @if mine && matches!(a.state.as_str(), "draft" | "returned") { (button("submit", "application.do.submit")) }
-            @if mine && a.state == "approved" { (button("accept", "application.do.accept")) }
-            @if mine && matches!(a.state.as_str(), "draft" | "submitted" | "district_review" | "municipal_review" | "returned" | "approved") { (button("withdraw", "application.do.withdraw")) }
-            @if mine && a.state == "rejected" { (button("appeal", "application.do.appeal")) }
-            @if actor.role == Role::MunicipalAdmin && a.state == "appealed" { (button("reopen", "application.do.reopen")) (button("dismiss", "application.do.dismiss")) }
-            @if actor.role == Role::MunicipalAdmin && matches!(a.state.as_str(), "disbursing" | "closed") { (button("claw-back", "application.do.claw_back")) }
+            @if may(Event::Submit) || may(Event::Resubmit) { (button("submit", "application.do.submit")) }
+            @if may(Event::AcceptOffer) { (button("accept", "application.do.accept")) }
+            @if may(Event::Withdraw) || may(Event::DeclineOffer) { (button("withdraw", "application.do.withdraw")) }
+            @if may(Event::Appeal) { (button("appeal", "application.do.appeal")) }
+            @if may(Event::ReopenAppeal) { (button("reopen", "application.do.reopen")) }
+            @if may(Event::DismissAppeal) { (button("dismiss", "application.do.dismiss")) }
+            @if may(Event::ClawBack) { (button("claw-back", "application.do.claw_back")) }
         }
-        @if reviewing {
+        @if !decisions.is_empty() {
             form.stack.card method="post" action={ "/applications/" (a.id) "/review" } id="review-form" {
                 h2 { (t(l, "application.review")) }
                 input type="hidden" name="_csrf" value=(csrf);
                 div.field { label for="decision" { (t(l, "application.decision")) }
                     select id="decision" name="decision" {
-                        @for d in ["approve", "return", "reject", "forward"] { option value=(d) { (t(l, &format!("application.decide.{d}"))) } }
+                        @for d in &decisions { option value=(d) { (t(l, &format!("application.decide.{d}"))) } }
                     } }
                 div.field { label for="amount_yuan" { (t(l, "application.amount_yuan")) } input id="amount_yuan" name="amount_yuan" type="text" inputmode="decimal"; }
                 (rubric_inputs(state, l, &a.programme))
@@ -410,8 +421,8 @@ async fn render_detail(
             dt { (t(l, "application.approved")) } dd id="approved" { (money(a.approved_fen)) }
             dt { (t(l, "list.district")) } dd { (a.district) }
         }
-        (actions(state, viewer, actor, &d))
-        (evidence(state, viewer, actor, &d))
+        (actions(state, viewer, &d))
+        (evidence(state, viewer, &d))
         (explanation(l, &d))
         (reviews(l, &d))
         @if !d.disbursements.is_empty() {
