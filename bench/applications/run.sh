@@ -9,8 +9,8 @@ cd "$(dirname "$0")/../.."
 clients=${1:-16}
 count=${2:-2000}
 admin=${BENCH_POSTGRES_ADMIN_URL:-postgres://opcity:opcity@127.0.0.1:5432/postgres}
-cargo build --release -q -p opcity-services --example application_load
-bin=${CARGO_TARGET_DIR:-target}/release/examples/application_load
+cargo build --release -q -p opcity-bench --bin application_load
+bin=${CARGO_TARGET_DIR:-target}/release/application_load
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 echo "== SQLite ($clients clients, $count applications)"

@@ -1,5 +1,5 @@
 """Single-case latency of the OpenFisca model, in process (timeit), for the case the opcity
-criterion bench uses (`crates/policy/benches/eval.rs`):
+criterion bench uses (`bench/benches/eval.rs`):
 
 - simulate: build a one-person simulation from the parsed case and calculate every programme's
   status, missing facts and figures (a fresh simulation each time: OpenFisca caches results);

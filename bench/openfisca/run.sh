@@ -43,9 +43,9 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 PY=$VENV/bin/python
 (cd "$ROOT" && cargo build --quiet --release -p opcity-cli \
-    && cargo build --quiet --release -p opcity-policy --example io_floor)
+    && cargo build --quiet --release -p opcity-bench --bin io_floor)
 OPCITY=$TARGET/release/opcity
-FLOOR=$TARGET/release/examples/io_floor
+FLOOR=$TARGET/release/io_floor
 
 # Wall seconds and peak RSS (MiB) of a command, as "SECONDS MIB"; stdout goes to $OUT.
 timed() {
@@ -145,7 +145,7 @@ if [ "${LATENCY:-1}" = 1 ]; then
     log "single case: OpenFisca (timeit)"
     (cd "$HERE" && "$PY" latency.py) | tee "$DATA/latency-openfisca.txt" >&2
     log "single case: opcity (criterion)"
-    (cd "$ROOT" && cargo bench --quiet -p opcity-policy --bench eval -- "one case" 2>/dev/null) \
+    (cd "$ROOT" && cargo bench --quiet -p opcity-bench --bench eval -- "one case" 2>/dev/null) \
         | grep -E '^(evaluate|parse)|time:' | tee "$DATA/latency-opcity.txt" >&2
 fi
 

@@ -11,8 +11,8 @@ bookings="${1:-2000}"
 workers="${2:-16}"
 profile="${3:-}"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-cargo build -q -p opcity-services --example spaces_bench $profile
-cargo run -q -p opcity-services --example spaces_bench $profile -- sqlite "$bookings" "$workers"
+cargo build -q -p opcity-bench --bin spaces_bench $profile
+cargo run -q -p opcity-bench --bin spaces_bench $profile -- sqlite "$bookings" "$workers"
 if [ -n "${OPCITY_TEST_POSTGRES_URL:-}" ]; then
-  cargo run -q -p opcity-services --example spaces_bench $profile -- postgres "$bookings" "$workers" | tail -n 2
+  cargo run -q -p opcity-bench --bin spaces_bench $profile -- postgres "$bookings" "$workers" | tail -n 2
 fi

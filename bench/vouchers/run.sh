@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
-exec cargo run --release --locked -p opcity-store --example ledger_bench -- "$@"
+exec cargo run --release --locked -p opcity-bench --bin ledger_bench -- "$@"

@@ -5,7 +5,7 @@
 //! attempts at one slot — exactly one wins, 63 are refused naming the
 //! holder; reports attempts per second and their latency.
 //!
-//! Usage: `cargo run -p opcity-services --example spaces_bench -- [sqlite|postgres] [bookings] [workers]`
+//! Usage: `cargo run -p opcity-bench --bin spaces_bench -- [sqlite|postgres] [bookings] [workers]`
 //! (PostgreSQL: `OPCITY_TEST_POSTGRES_URL` names a server whose user may
 //! create databases).
 

@@ -14,7 +14,7 @@
 //! constraints, immutable rows, idempotency lookup). After each scenario the
 //! ledger is reconciled, so a fast but wrong run cannot pass unnoticed.
 //!
-//! `cargo run --release -p opcity-store --example ledger_bench [-- TRANSFERS_PER_CLIENT BATCH_SIZE BATCHES]`
+//! `cargo run --release -p opcity-bench --bin ledger_bench [-- TRANSFERS_PER_CLIENT BATCH_SIZE BATCHES]`
 //! (`LEDGER_BENCH_ONLY=postgres-spread`, say, runs only the runs whose
 //! backend-scenario name contains it).
 

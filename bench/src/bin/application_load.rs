@@ -6,7 +6,7 @@
 //! exactly half are approved, the rest refused for the budget, and the budget
 //! reconciles with its movements.
 //!
-//! `cargo run --release -p opcity-services --example application_load -- URL CLIENTS COUNT`
+//! `cargo run --release -p opcity-bench --bin application_load -- URL CLIENTS COUNT`
 //! (URL: `sqlite://FILE` or `postgres://…/DB` of an empty database).
 
 // The allocator the server runs with (see crates/cli/src/main.rs).

@@ -7,7 +7,7 @@
 //! the next read while the current one is parsed.
 //!
 //! ```text
-//! cargo run --release -p opcity-policy --example io_floor -- PACK_DIR IN.jsonl OUT.jsonl BYTES_PER_LINE
+//! cargo run --release -p opcity-bench --bin io_floor -- PACK_DIR IN.jsonl OUT.jsonl BYTES_PER_LINE
 //! ```
 
 use opcity_policy::Pack;
