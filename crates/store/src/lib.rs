@@ -11,6 +11,7 @@
 //!   backends.
 
 pub mod audit;
+pub mod bookings;
 pub mod budget;
 pub mod entity;
 mod error;
@@ -20,6 +21,7 @@ pub mod intervals;
 pub mod ledger;
 mod migration;
 pub mod rows;
+pub mod spaces;
 pub mod throttle;
 pub mod values;
 

@@ -21,14 +21,15 @@ use crate::registry::Checker;
 use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::District;
+use opcity_store::bookings;
 use opcity_store::entity::{
     community, enterprise, person, space_agreement, space_request, space_unit,
 };
 use opcity_store::intervals::{Holdings, lock_key};
 use opcity_store::sea_orm::sea_query::Query;
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use std::collections::BTreeMap;
 
@@ -374,25 +375,21 @@ impl Services {
         if already.one(&tx).await?.is_some() {
             return Err(conflict(ErrorCode::AlreadyWaiting, "kind"));
         }
-        let saved = space_request::ActiveModel {
-            community_id: Set(input.community_id),
-            district: Set(district.id().to_owned()),
-            kind: Set(kind),
-            programme: Set(programme.to_owned()),
-            enterprise_id: Set(input.enterprise_id),
-            person_id: Set(input.person_id),
-            team_size: Set(input.team_size),
-            wanted_from: Set(wanted_from.expect("checked")),
-            months: Set(input.months),
-            note: Set(note),
-            status: Set("waiting".to_owned()),
-            requested_by: Set(actor.account_id),
-            requested_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
+        let request = bookings::NewRequest {
+            community_id: input.community_id,
+            district: district.id().to_owned(),
+            kind,
+            programme: programme.to_owned(),
+            enterprise_id: input.enterprise_id,
+            person_id: input.person_id,
+            team_size: input.team_size,
+            wanted_from: wanted_from.expect("checked"),
+            months: input.months,
+            note,
+            requested_by: actor.account_id,
+            at: now,
+        };
+        let saved = bookings::insert_request(&tx, request).await?;
         let position = self.position_in(&tx, &saved).await?;
         let view = request_view(&saved, position);
         record_change(
@@ -488,7 +485,9 @@ impl Services {
             return Err(conflict(ErrorCode::RequestNotWaiting, "status"));
         }
         let before = request_view(&r, None);
-        let saved = set_request_status(&tx, r, "withdrawn", now).await?;
+        let saved = bookings::move_request(&tx, id, &["waiting"], "withdrawn", now)
+            .await?
+            .ok_or(conflict(ErrorCode::RequestNotWaiting, "status"))?;
         let after = request_view(&saved, None);
         record_change(
             &tx,
@@ -571,7 +570,9 @@ impl Services {
                 .insert_agreement(tx, guard, now, actor, new, "space_agreement.offer")
                 .await?;
             let before = request_view(&r, None);
-            let saved = set_request_status(tx, r, "offered", now).await?;
+            let saved = bookings::move_request(tx, r.id, &["waiting"], "offered", now)
+                .await?
+                .ok_or(conflict(ErrorCode::RequestNotWaiting, "request_id"))?;
             record_change(
                 tx,
                 now,
@@ -664,10 +665,9 @@ impl Services {
         }
         let before = agreement_view(&a, &unit);
         let request_id = a.request_id;
-        let mut model = a.into_active_model();
-        model.status = Set(status.to_owned());
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await?;
+        let saved = bookings::answer_offer(&tx, id, status, now)
+            .await?
+            .ok_or(conflict(ErrorCode::NotOffered, "status"))?;
         let after = agreement_view(&saved, &unit);
         record_change(
             &tx,
@@ -683,7 +683,7 @@ impl Services {
             && let Some(r) = space_request::Entity::find_by_id(rid).one(&tx).await?
         {
             let rb = request_view(&r, None);
-            let rs = set_request_status(&tx, r, request_status, now).await?;
+            let rs = bookings::follow_offer(&tx, r, request_status, now).await?;
             record_change(
                 &tx,
                 now,
@@ -724,7 +724,7 @@ impl Services {
         }
         check_end(&a, at)?;
         let before = agreement_view(&a, &unit);
-        let saved = end_at(&tx, a, at, now).await?;
+        let saved = end_at(&tx, &a, at, now).await?;
         let after = agreement_view(&saved, &unit);
         record_change(
             &tx,
@@ -803,7 +803,7 @@ impl Services {
                 old.person_id,
                 old.request_id,
             );
-            let ended = end_at(tx, old, at, now).await?;
+            let ended = end_at(tx, &old, at, now).await?;
             record_change(
                 tx,
                 now,
@@ -863,24 +863,21 @@ impl Services {
                 },
             )
             .await?;
-        let saved = space_agreement::ActiveModel {
-            unit_id: Set(new.unit.id),
-            request_id: Set(new.request_id),
-            programme: Set(new.programme.to_owned()),
-            enterprise_id: Set(new.enterprise_id),
-            person_id: Set(new.person_id),
-            start_at: Set(new.start),
-            end_at: Set(new.end),
-            list_rent_fen: Set(new.unit.list_rent_fen),
-            monthly_rent_fen: Set(new.rent),
-            status: Set(new.status.to_owned()),
-            previous_id: Set(new.previous_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(tx)
-        .await?;
+        let row = bookings::NewAgreement {
+            unit_id: new.unit.id,
+            request_id: new.request_id,
+            programme: new.programme.to_owned(),
+            enterprise_id: new.enterprise_id,
+            person_id: new.person_id,
+            start: new.start,
+            end: new.end,
+            list_rent_fen: new.unit.list_rent_fen,
+            monthly_rent_fen: new.rent,
+            status: new.status,
+            previous_id: new.previous_id,
+            at: now,
+        };
+        let saved = bookings::insert_agreement(tx, row).await?;
         let view = agreement_view(&saved, new.unit);
         record_change(
             tx,
@@ -1071,27 +1068,14 @@ fn check_end(a: &space_agreement::Model, at: DateTime<Utc>) -> Result<()> {
     Ok(())
 }
 
+/// Ends the active agreement `a` at `at` (guarded: it must still be active).
 async fn end_at(
     tx: &DatabaseTransaction,
-    a: space_agreement::Model,
+    a: &space_agreement::Model,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<space_agreement::Model> {
-    let mut model = a.into_active_model();
-    model.end_at = Set(at);
-    model.status = Set("ended".to_owned());
-    model.updated_at = Set(now);
-    Ok(model.update(tx).await?)
-}
-
-async fn set_request_status(
-    tx: &DatabaseTransaction,
-    r: space_request::Model,
-    status: &str,
-    now: DateTime<Utc>,
-) -> Result<space_request::Model> {
-    let mut model = r.into_active_model();
-    model.status = Set(status.to_owned());
-    model.updated_at = Set(now);
-    Ok(model.update(tx).await?)
+    bookings::end_agreement(tx, a.id, at, now)
+        .await?
+        .ok_or(conflict(ErrorCode::NotActive, "status"))
 }

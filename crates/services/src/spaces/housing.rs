@@ -21,13 +21,15 @@ use crate::registry::Checker;
 use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::District;
+use opcity_store::bookings;
 use opcity_store::entity::{community, enterprise, housing_lease, housing_unit, person};
 use opcity_store::intervals::Holdings;
 use opcity_store::sea_orm::sea_query::Query;
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
+use opcity_store::spaces::{HousingUnitFields, save_housing_unit};
 use std::collections::BTreeMap;
 
 pub const HOUSING_KINDS: [&str; 3] = ["bed", "room", "apartment"];
@@ -283,40 +285,36 @@ impl Services {
             district,
         };
         let tx = self.store().begin().await?;
-        let (mut model, before) = match id {
+        let before = match id {
             None => {
                 authorize(actor, Action::Create, target)?;
-                let model = housing_unit::ActiveModel {
-                    created_at: Set(now),
-                    ..Default::default()
-                };
-                (model, None)
+                None
             }
             Some(id) => {
                 let existing = load_unit(&tx, id).await?;
                 authorize(actor, Action::Update, unit_resource(&existing))?;
                 authorize(actor, Action::Update, target)?;
-                let before = HousingUnitView::from(&existing);
-                (existing.into_active_model(), Some(before))
+                Some(HousingUnitView::from(&existing))
             }
         };
-        model.district = Set(district.id().to_owned());
-        model.community_id = Set(input.community_id);
-        model.address = Set(address);
-        model.code = Set(code);
-        model.kind = Set(kind);
-        model.area_m2 = Set(input.area_m2);
-        model.market_rent_fen = Set(input.market_rent_fen);
-        model.active = Set(input.active.unwrap_or(true));
-        model.updated_at = Set(now);
-        let saved = match id {
-            None => model.insert(&tx).await,
-            Some(_) => model.update(&tx).await,
-        }
-        .map_err(|e| match opcity_store::StoreError::from(e) {
-            opcity_store::StoreError::Unique(_) => conflict(ErrorCode::HousingCodeTaken, "code"),
-            other => other.into(),
-        })?;
+        let fields = HousingUnitFields {
+            district: district.id().to_owned(),
+            community_id: input.community_id,
+            address,
+            code,
+            kind,
+            area_m2: input.area_m2,
+            market_rent_fen: input.market_rent_fen,
+            active: input.active.unwrap_or(true),
+        };
+        let saved = save_housing_unit(&tx, id, fields, now)
+            .await
+            .map_err(|e| match e {
+                opcity_store::StoreError::Unique(_) => {
+                    conflict(ErrorCode::HousingCodeTaken, "code")
+                }
+                other => other.into(),
+            })?;
         let view = HousingUnitView::from(&saved);
         let action = if before.is_some() {
             "housing_unit.update"
@@ -429,25 +427,19 @@ impl Services {
                     },
                 )
                 .await?;
-            let saved = housing_lease::ActiveModel {
-                housing_unit_id: Set(unit.id),
-                person_id: Set(input.person_id),
-                enterprise_id: Set(input.enterprise_id),
-                start_at: Set(start_at),
-                end_at: Set(end_at),
-                months: Set(input.months),
-                market_rent_fen: Set(unit.market_rent_fen),
-                rent_percent: Set(percent as i32),
-                monthly_rent_fen: Set(programme_rent(unit.market_rent_fen, percent)),
-                status: Set("reserved".to_owned()),
-                moved_in_at: Set(None),
-                moved_out_at: Set(None),
-                created_at: Set(now),
-                updated_at: Set(now),
-                ..Default::default()
-            }
-            .insert(tx)
-            .await?;
+            let lease = bookings::NewLease {
+                housing_unit_id: unit.id,
+                person_id: input.person_id,
+                enterprise_id: input.enterprise_id,
+                start: start_at,
+                end: end_at,
+                months: input.months,
+                market_rent_fen: unit.market_rent_fen,
+                rent_percent: percent as i32,
+                monthly_rent_fen: programme_rent(unit.market_rent_fen, percent),
+                at: now,
+            };
+            let saved = bookings::insert_lease(tx, lease).await?;
             let view = lease_view(&saved, &unit);
             record_change(
                 tx,
@@ -569,11 +561,9 @@ impl Services {
             return Err(conflict(ErrorCode::NotReserved, "status"));
         }
         let before = lease_view(&lease, &unit);
-        let mut model = lease.into_active_model();
-        model.status = Set("active".to_owned());
-        model.moved_in_at = Set(Some(now));
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await?;
+        let saved = bookings::move_in(&tx, id, now)
+            .await?
+            .ok_or(conflict(ErrorCode::NotReserved, "status"))?;
         let after = lease_view(&saved, &unit);
         record_change(
             &tx,
@@ -638,11 +628,9 @@ impl Services {
                 )
                 .await?;
             let before = lease_view(&lease, &unit);
-            let mut model = lease.into_active_model();
-            model.end_at = Set(end_at);
-            model.months = Set(total as i32);
-            model.updated_at = Set(now);
-            let saved = model.update(tx).await?;
+            let saved = bookings::extend_lease(tx, id, end_at, total as i32, now)
+                .await?
+                .ok_or(conflict(ErrorCode::LeaseNotCurrent, "status"))?;
             let after = lease_view(&saved, &unit);
             record_change(
                 tx,
@@ -691,13 +679,9 @@ impl Services {
         let before = lease_view(&lease, &unit);
         let months = months_between_ceil(shanghai_date(lease.start_at), on).max(1);
         let person_id = lease.person_id;
-        let mut model = lease.into_active_model();
-        model.status = Set("ended".to_owned());
-        model.end_at = Set(at);
-        model.months = Set(months as i32);
-        model.moved_out_at = Set(Some(now));
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await?;
+        let saved = bookings::end_lease(&tx, id, at, months as i32, now)
+            .await?
+            .ok_or(conflict(ErrorCode::LeaseNotCurrent, "status"))?;
         let after = lease_view(&saved, &unit);
         record_change(
             &tx,

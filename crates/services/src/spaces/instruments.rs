@@ -19,14 +19,15 @@ use crate::registry::Checker;
 use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use opcity_domain::District;
+use opcity_store::bookings;
 use opcity_store::entity::{community, enterprise, instrument, instrument_booking};
 use opcity_store::intervals::{Holdings, stored_instant};
-use opcity_store::sea_orm::sea_query::{OnConflict, PostgresQueryBuilder, Query};
+use opcity_store::sea_orm::sea_query::Query;
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
-    EntityTrait, FromQueryResult, IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
-    Statement,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
+use opcity_store::spaces::{InstrumentFields, save_instrument};
 use std::collections::BTreeMap;
 
 pub const INSTRUMENT_KINDS: [&str; 3] = ["gpu_server", "lab_equipment", "other"];
@@ -207,26 +208,17 @@ impl NewBooking {
         )
     }
 
-    fn row(&self) -> instrument_booking::ActiveModel {
-        let status = if self.requires_approval {
-            "pending"
-        } else {
-            "confirmed"
-        };
-        instrument_booking::ActiveModel {
-            instrument_id: Set(self.instrument_id),
-            enterprise_id: Set(self.enterprise_id),
-            booked_by: Set(self.booked_by),
-            start_at: Set(self.start),
-            end_at: Set(self.end),
-            status: Set(status.to_owned()),
-            late_cancel: Set(false),
-            purpose: Set(self.purpose.clone()),
-            created_at: Set(self.at),
-            decided_at: Set(None),
-            checked_in_at: Set(None),
-            cancelled_at: Set(None),
-            ..Default::default()
+    /// The row the store writes.
+    pub fn row(&self) -> bookings::NewBooking {
+        bookings::NewBooking {
+            instrument_id: self.instrument_id,
+            enterprise_id: self.enterprise_id,
+            booked_by: self.booked_by,
+            start: self.start,
+            end: self.end,
+            pending: self.requires_approval,
+            purpose: self.purpose.clone(),
+            at: self.at,
         }
     }
 }
@@ -237,36 +229,21 @@ pub(super) async fn insert_booking(
     tx: &DatabaseTransaction,
     booking: &NewBooking,
 ) -> Result<BookingView> {
-    Ok(booking_view(&booking.row().insert(tx).await?))
+    Ok(booking_view(
+        &bookings::insert_booking(tx, &booking.row()).await?,
+    ))
 }
 
-/// PostgreSQL: inserts `bookings` with one statement, skipping each one
-/// that overlaps a holding (a row inserted before it by the same statement
-/// included), and returns the rows inserted. The exclusion constraint
-/// decides, as `ON CONFLICT DO NOTHING`'s arbiter.
+/// Inserts `bookings` with one statement on PostgreSQL, skipping each one
+/// that overlaps a holding (`opcity_store::bookings::insert_free_bookings`),
+/// and returns the rows inserted.
 pub(super) async fn insert_free(
     tx: &DatabaseTransaction,
-    bookings: &[&NewBooking],
+    new: &[&NewBooking],
 ) -> Result<Vec<instrument_booking::Model>> {
-    let mut insert = opcity_store::sea_orm::QueryTrait::as_query(
-        &instrument_booking::Entity::insert_many(bookings.iter().map(|b| b.row())),
-    )
-    .to_owned();
-    insert
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .returning_all();
-    let (sql, values) = insert.build(PostgresQueryBuilder);
-    let rows = tx
-        .query_all_raw(Statement::from_sql_and_values(
-            DbBackend::Postgres,
-            sql,
-            values.0,
-        ))
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|row| instrument_booking::Model::from_query_result(row, ""))
-        .collect::<std::result::Result<_, _>>()?)
+    let rows: Vec<bookings::NewBooking> = new.iter().map(|b| b.row()).collect();
+    let rows: Vec<&bookings::NewBooking> = rows.iter().collect();
+    Ok(bookings::insert_free_bookings(tx, &rows).await?)
 }
 
 /// One slot of a day.
@@ -463,15 +440,11 @@ impl Services {
             community_id: input.community_id,
         };
         let tx = self.store().begin().await?;
-        let (mut model, before) = match id {
+        let before = match id {
             None => {
                 authorize(actor, Action::Create, target)?;
                 authorize(actor, Action::Create, site)?;
-                let model = instrument::ActiveModel {
-                    created_at: Set(now),
-                    ..Default::default()
-                };
-                (model, None)
+                None
             }
             Some(id) => {
                 let existing = load(&tx, id).await?;
@@ -481,39 +454,37 @@ impl Services {
                     // Moved: sited anew.
                     authorize(actor, Action::Create, site)?;
                 }
-                let before = InstrumentView::from(&existing);
-                (existing.into_active_model(), Some(before))
+                Some(InstrumentView::from(&existing))
             }
         };
         let mut days_sorted: Vec<char> = days.chars().collect();
         days_sorted.sort_unstable();
-        model.name = Set(name);
-        model.kind = Set(kind);
-        model.institution = Set(institution);
-        model.district = Set(district.expect("checked").id().to_owned());
-        model.community_id = Set(input.community_id);
-        model.manager_account_id = Set(manager);
-        model.description = Set(description);
-        model.slot_minutes = Set(input.slot_minutes);
-        model.opens_minute = Set(opens.expect("checked"));
-        model.closes_minute = Set(closes.expect("checked"));
-        model.open_days = Set(days_sorted.into_iter().collect());
-        model.quota_hours_week = Set(input.quota_hours_week);
-        model.requires_approval = Set(input.requires_approval);
-        model.cancel_notice_hours = Set(input.cancel_notice_hours);
-        model.no_show_grace_minutes = Set(input.no_show_grace_minutes);
-        model.active = Set(input.active.unwrap_or(true));
-        model.updated_at = Set(now);
-        let saved = match id {
-            None => model.insert(&tx).await,
-            Some(_) => model.update(&tx).await,
-        }
-        .map_err(|e| match opcity_store::StoreError::from(e) {
-            opcity_store::StoreError::ForeignKey(_) => {
-                ServiceError::invalid("manager_account_id", "unknown_account")
-            }
-            other => other.into(),
-        })?;
+        let fields = InstrumentFields {
+            name,
+            kind,
+            institution,
+            district: district.expect("checked").id().to_owned(),
+            community_id: input.community_id,
+            manager_account_id: manager,
+            description,
+            slot_minutes: input.slot_minutes,
+            opens_minute: opens.expect("checked"),
+            closes_minute: closes.expect("checked"),
+            open_days: days_sorted.into_iter().collect(),
+            quota_hours_week: input.quota_hours_week,
+            requires_approval: input.requires_approval,
+            cancel_notice_hours: input.cancel_notice_hours,
+            no_show_grace_minutes: input.no_show_grace_minutes,
+            active: input.active.unwrap_or(true),
+        };
+        let saved = save_instrument(&tx, id, fields, now)
+            .await
+            .map_err(|e| match e {
+                opcity_store::StoreError::ForeignKey(_) => {
+                    ServiceError::invalid("manager_account_id", "unknown_account")
+                }
+                other => other.into(),
+            })?;
         let view = InstrumentView::from(&saved);
         let action = if before.is_some() {
             "instrument.update"
@@ -701,10 +672,9 @@ impl Services {
             return Err(conflict(ErrorCode::NotPending, "status"));
         }
         let before = booking_view(&b);
-        let mut model = b.into_active_model();
-        model.status = Set(if approve { "confirmed" } else { "rejected" }.to_owned());
-        model.decided_at = Set(Some(now));
-        let saved = model.update(&tx).await?;
+        let saved = bookings::decide_booking(&tx, id, approve, now)
+            .await?
+            .ok_or(conflict(ErrorCode::NotPending, "status"))?;
         let after = booking_view(&saved);
         let action = if approve {
             "booking.approve"
@@ -746,11 +716,9 @@ impl Services {
         let late =
             !manages && b.start_at - now < Duration::hours(i64::from(inst.cancel_notice_hours));
         let before = booking_view(&b);
-        let mut model = b.into_active_model();
-        model.status = Set("cancelled".to_owned());
-        model.late_cancel = Set(late);
-        model.cancelled_at = Set(Some(now));
-        let saved = model.update(&tx).await?;
+        let saved = bookings::cancel_booking(&tx, id, late, now)
+            .await?
+            .ok_or(conflict(ErrorCode::NotCancellable, "status"))?;
         let after = booking_view(&saved);
         record_change(
             &tx,
@@ -787,10 +755,9 @@ impl Services {
             return Err(conflict(ErrorCode::CheckInClosed, "status"));
         }
         let before = booking_view(&b);
-        let mut model = b.into_active_model();
-        model.status = Set("checked_in".to_owned());
-        model.checked_in_at = Set(Some(now));
-        let saved = model.update(&tx).await?;
+        let saved = bookings::check_in_booking(&tx, id, now)
+            .await?
+            .ok_or(conflict(ErrorCode::NotConfirmed, "status"))?;
         let after = booking_view(&saved);
         record_change(
             &tx,
@@ -859,15 +826,13 @@ impl Services {
                 continue;
             }
             let before = booking_view(&current);
-            let mut model = current.into_active_model();
-            if b.status == "pending" {
-                model.status = Set("rejected".to_owned());
-                model.decided_at = Set(Some(at));
+            let saved = if b.status == "pending" {
+                bookings::expire_booking(&tx, b.id, at).await?
             } else {
-                model.status = Set("released".to_owned());
-                model.end_at = Set(b.end_at.min(at));
-            }
-            let saved = model.update(&tx).await?;
+                bookings::release_booking(&tx, b.id, b.end_at.min(at)).await?
+            };
+            // Not reached: the row is locked and its status was just read.
+            let Some(saved) = saved else { continue };
             let action = if b.status == "pending" {
                 "booking.expire"
             } else {
