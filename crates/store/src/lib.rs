@@ -24,6 +24,7 @@ pub mod rows;
 pub mod spaces;
 pub mod throttle;
 pub mod values;
+pub mod vouchers;
 
 pub use error::StoreError;
 pub use sea_orm;

@@ -21,9 +21,9 @@ use opcity_store::entity::{
 };
 use opcity_store::ledger::{self, LedgerError, NewAccount, NewTransfer, Op};
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
 };
+use opcity_store::vouchers;
 use std::collections::HashMap;
 
 /// Holds last at most this long; a provider sets a shorter timeout.
@@ -972,23 +972,23 @@ impl Services {
                 field: None,
             });
         }
-        let saved = voucher_use_review::ActiveModel {
-            transfer_id: Set(transfer_id.to_owned()),
-            enterprise_id: Set(enterprise_id),
-            decision: Set(input.decision.clone()),
-            comment: Set(comment),
-            account_id: Set(actor.account_id),
-            at: Set(now),
-        }
-        .insert(&tx)
-        .await
-        .map_err(|e| match opcity_store::StoreError::from(e) {
-            opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
-                code: ErrorCode::UseAlreadyReviewed,
-                field: None,
-            },
-            other => other.into(),
-        })?;
+        let review = vouchers::NewUseReview {
+            transfer_id: transfer_id.to_owned(),
+            enterprise_id,
+            decision: input.decision.clone(),
+            comment,
+            account_id: actor.account_id,
+            at: now,
+        };
+        let saved = vouchers::insert_use_review(&tx, review)
+            .await
+            .map_err(|e| match e {
+                opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
+                    code: ErrorCode::UseAlreadyReviewed,
+                    field: None,
+                },
+                other => other.into(),
+            })?;
         let view = UseReviewView {
             transfer_id: saved.transfer_id,
             enterprise_id,
