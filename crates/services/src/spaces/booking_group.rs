@@ -27,7 +27,9 @@
 //! fails as a whole, or the committers are gone, each booking is written
 //! alone, the same way.
 
-use super::instruments::{BookingView, NewBooking, booking_view, insert_booking, insert_free};
+use super::instruments::{
+    BookingView, NewBooking, booking_view, check_quota, insert_booking, insert_free,
+};
 use crate::ErrorCode;
 use crate::error::{Result, ServiceError};
 use crate::groups::{GroupWork, Groups, Queue};
@@ -97,7 +99,7 @@ impl Services {
                 written.push(Written::Taken);
                 continue;
             }
-            written.push(match self.check_quota(&tx, booking).await {
+            written.push(match check_quota(&tx, booking).await {
                 Err(ServiceError::Validation(over)) => {
                     Written::Refused(ServiceError::Validation(over))
                 }
