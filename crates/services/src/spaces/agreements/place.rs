@@ -1,0 +1,104 @@
+//! Writing an offer or an agreement: the young-talent area ceiling and
+//! the interval guard before the row.
+
+#[allow(clippy::wildcard_imports)]
+use super::*;
+
+/// Writes an offer or agreement after the young-talent ceiling and the
+/// overlap checks.
+pub(super) async fn insert_agreement(
+    svc: &Services,
+    tx: &DatabaseTransaction,
+    guard: &Guard,
+    now: DateTime<Utc>,
+    actor: &Actor,
+    new: NewAgreement<'_>,
+    action: &str,
+) -> Result<AgreementView> {
+    if new.programme == YOUNG_TALENT
+        && let Some(person_id) = new.person_id
+    {
+        place::check_area_ceiling(svc, tx, person_id, new.unit, new.start, new.end).await?;
+    }
+    guard
+        .check(
+            tx,
+            Claim {
+                kind: Holdings::SpaceAgreements,
+                resource_id: new.unit.id,
+                start: new.start,
+                end: new.end,
+                except: None,
+                code: UNIT_TAKEN,
+                field: "unit_id",
+            },
+        )
+        .await?;
+    let row = bookings::NewAgreement {
+        unit_id: new.unit.id,
+        request_id: new.request_id,
+        programme: new.programme.to_owned(),
+        enterprise_id: new.enterprise_id,
+        person_id: new.person_id,
+        start: new.start,
+        end: new.end,
+        list_rent_fen: new.unit.list_rent_fen,
+        monthly_rent_fen: new.rent,
+        status: new.status,
+        previous_id: new.previous_id,
+        at: now,
+    };
+    let saved = bookings::insert_agreement(tx, row).await?;
+    let view = agreement_view(&saved, new.unit);
+    record_change(
+        tx,
+        now,
+        &actor.audit_label(),
+        action,
+        saved.id,
+        None,
+        Some(&view),
+    )
+    .await?;
+    Ok(view)
+}
+
+/// Young talent outside communities holds at most the pack's ceiling
+/// (50 m²) at any time: the units they hold over `[start, end)` plus
+/// this one. The person's allocations are locked for the check.
+pub(super) async fn check_area_ceiling(
+    svc: &Services,
+    tx: &DatabaseTransaction,
+    person_id: i64,
+    unit: &space_unit::Model,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<()> {
+    lock_key(tx, &format!("space_area:person:{person_id}")).await?;
+    let max = parameter_on(svc, YOUNG_TALENT_MAX_AREA, shanghai_date(start))?;
+    let held = space_agreement::Entity::find()
+        .filter(space_agreement::Column::PersonId.eq(person_id))
+        .filter(space_agreement::Column::Programme.eq(YOUNG_TALENT))
+        .filter(space_agreement::Column::Status.is_in(["offered", "active"]))
+        .filter(space_agreement::Column::StartAt.lt(end))
+        .filter(space_agreement::Column::EndAt.gt(start))
+        .all(tx)
+        .await?;
+    let ids: Vec<i64> = held.iter().map(|a| a.unit_id).collect();
+    let held_area: i64 = space_unit::Entity::find()
+        .filter(space_unit::Column::Id.is_in(ids))
+        .all(tx)
+        .await?
+        .iter()
+        .map(|u| u.area_m2)
+        .sum();
+    if held_area + unit.area_m2 > max {
+        return Err(ServiceError::Validation(vec![
+            FieldError::new("unit_id", "over_area_ceiling")
+                .with("max", max)
+                .with("held", held_area)
+                .with("asked", unit.area_m2),
+        ]));
+    }
+    Ok(())
+}
