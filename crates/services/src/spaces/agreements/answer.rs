@@ -1,6 +1,5 @@
 //! Answers to an offer: accepted, declined or withdrawn.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// The holder accepts an offer: it becomes the agreement.

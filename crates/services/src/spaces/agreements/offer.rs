@@ -1,6 +1,5 @@
 //! Offering a unit to a waiting request, in waitlist order.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// The operator offers a unit to a waiting request; the offer holds the

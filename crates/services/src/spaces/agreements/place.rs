@@ -1,7 +1,6 @@
 //! Writing an offer or an agreement: the young-talent area ceiling and
 //! the interval guard before the row.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Writes an offer or agreement after the young-talent ceiling and the

@@ -1,6 +1,5 @@
 //! Asking for space and withdrawing the request.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// A request for space; it waits in its site's queue for its unit kind.

@@ -1,6 +1,5 @@
 //! Ending an agreement early, and the growth path's move.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Ends an agreement early: it holds the unit until the start of `on`.

@@ -1,6 +1,5 @@
 //! Reading requests (with waitlist positions) and agreements.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Requests the actor may see, oldest first, with waitlist positions.

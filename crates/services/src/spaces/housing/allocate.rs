@@ -1,7 +1,6 @@
 //! Allocating housing: the pack's limits, the exclusion with the housing
 //! subsidy, and the transitional-housing grant kept in step with the leases.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Allocates a housing unit to a young founder: a lease reserved from

@@ -1,6 +1,5 @@
 //! A lease's life: moving in, renewing and moving out.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// The tenant has the keys: a reserved lease becomes active.

@@ -1,6 +1,5 @@
 //! Listing and editing housing units.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 pub(super) async fn create_housing_unit(

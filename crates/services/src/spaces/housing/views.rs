@@ -1,6 +1,5 @@
 //! Reading leases and occupancy.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 pub(super) async fn get_lease(svc: &Services, actor: &Actor, id: i64) -> Result<LeaseView> {

@@ -1,7 +1,6 @@
 //! Booking an instrument: opening hours, the slot grid, the weekly quota
 //! and a free interval (the group commit writes it: `booking_group`).
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Books `[start, end)` for an enterprise: inside opening hours on the

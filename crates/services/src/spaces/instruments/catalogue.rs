@@ -1,6 +1,5 @@
 //! Listing and editing instruments, and reading them.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 pub(super) async fn save(
@@ -75,11 +74,11 @@ pub(super) async fn save(
     );
     c.finish()?;
     // An institution manages what it lists; administrators may name the manager.
-    let manager = match actor.role {
+    let asked_manager = match actor.role {
         opcity_domain::Role::ServiceProvider => Some(actor.account_id),
         _ => input.manager_account_id,
     };
-    let target = Resource::Instrument {
+    let target = |manager| Resource::Instrument {
         community_id: input.community_id,
         manager,
     };
@@ -87,21 +86,23 @@ pub(super) async fn save(
         community_id: input.community_id,
     };
     let tx = s.store().begin().await?;
-    let before = match id {
+    let (before, manager) = match id {
         None => {
-            authorize(actor, Action::Create, target)?;
+            authorize(actor, Action::Create, target(asked_manager))?;
             authorize(actor, Action::Create, site)?;
-            None
+            (None, asked_manager)
         }
         Some(id) => {
             let existing = load(&tx, id).await?;
+            // An edit that names no manager keeps the one it has.
+            let manager = asked_manager.or(existing.manager_account_id);
             authorize(actor, Action::Update, resource(&existing))?;
-            authorize(actor, Action::Update, target)?;
+            authorize(actor, Action::Update, target(manager))?;
             if existing.community_id != input.community_id {
                 // Moved: sited anew.
                 authorize(actor, Action::Create, site)?;
             }
-            Some(InstrumentView::from(&existing))
+            (Some(InstrumentView::from(&existing)), manager)
         }
     };
     let mut days_sorted: Vec<char> = days.chars().collect();

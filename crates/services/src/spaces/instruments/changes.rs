@@ -1,7 +1,6 @@
 //! A booking's life after it is written: the institution's decision,
 //! cancellation, check-in, and the no-show job.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// The institution approves or rejects a pending booking.

@@ -1,6 +1,5 @@
 //! Reading bookings: lists, a day's slots and iCalendar feeds.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Bookings the actor may see, by start; optionally of one instrument.

@@ -1,6 +1,5 @@
 //! A provider's batch of holds, captures and voids in one commit.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Many holds, captures and voids in one commit: all of them or none.

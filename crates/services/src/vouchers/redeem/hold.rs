@@ -1,7 +1,6 @@
 //! Placing a hold: the provider, the wallet, the contract's share and the
 //! transfer that reserves the amount.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Places a hold on an enterprise's voucher for a contract or invoice.

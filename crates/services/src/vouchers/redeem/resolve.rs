@@ -1,6 +1,5 @@
 //! Capturing or voiding a hold, and the budget a capture spends.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// Captures a hold, fully or partly (the rest is released), and spends the

@@ -1,6 +1,5 @@
 //! The enterprise confirms or disputes a capture.
 
-#[allow(clippy::wildcard_imports)]
 use super::*;
 
 /// The enterprise confirms or disputes one capture of its voucher, once.
