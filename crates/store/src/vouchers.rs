@@ -12,16 +12,20 @@
 //! - one pool per (kind, year, authority): [`ensure_pool`] inserts it with
 //!   `ON CONFLICT DO NOTHING` and says whether this call created it, so
 //!   only one caller funds it.
+//!
+//! It also answers the reads that need SQL of their own: which holds are
+//! still open (no post or void names them).
 
 use crate::StoreError;
 use crate::entity::{
-    budget, notification, provider, voucher_dispute_resolution as resolution, voucher_use_review,
+    budget, ledger_transfer, notification, provider, voucher_dispute_resolution as resolution,
+    voucher_use_review,
 };
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::OnConflict;
+use sea_orm::sea_query::{Expr, OnConflict, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
-    IntoActiveModel, QueryFilter, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 
 /// A provider registering, pending approval.
@@ -222,4 +226,63 @@ pub async fn ensure_pool(
         .await?
         .ok_or(StoreError::NotFound)?;
     Ok((pool, inserted == 1))
+}
+
+/// A hold not resolved yet: no post or void names it as its pending
+/// transfer (whenever it was placed).
+fn unresolved() -> SimpleExpr {
+    Expr::cust(
+        "NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = ledger_transfers.id)",
+    )
+}
+
+/// The open holds on any of `accounts`, newest first.
+pub async fn open_holds_of<C: ConnectionTrait>(
+    db: &C,
+    accounts: &[i64],
+) -> Result<Vec<ledger_transfer::Model>, StoreError> {
+    Ok(ledger_transfer::Entity::find()
+        .filter(ledger_transfer::Column::Phase.eq("pending"))
+        .filter(
+            Condition::any()
+                .add(ledger_transfer::Column::DebitAccountId.is_in(accounts.iter().copied()))
+                .add(ledger_transfer::Column::CreditAccountId.is_in(accounts.iter().copied())),
+        )
+        .filter(unresolved())
+        .order_by_desc(ledger_transfer::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+/// Up to `limit` open holds whose timeout has passed at `now`, after ledger
+/// sequence `after`, in sequence order (a page of the expiry job).
+pub async fn expired_holds<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<ledger_transfer::Model>, StoreError> {
+    Ok(ledger_transfer::Entity::find()
+        .filter(ledger_transfer::Column::Phase.eq("pending"))
+        .filter(ledger_transfer::Column::ExpiresAt.lte(now))
+        .filter(ledger_transfer::Column::Seq.gt(after))
+        .filter(unresolved())
+        .order_by_asc(ledger_transfer::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// The open holds that draw on `account` (its debits), oldest first.
+pub async fn open_holds_debiting<C: ConnectionTrait>(
+    db: &C,
+    account: i64,
+) -> Result<Vec<ledger_transfer::Model>, StoreError> {
+    Ok(ledger_transfer::Entity::find()
+        .filter(ledger_transfer::Column::DebitAccountId.eq(account))
+        .filter(ledger_transfer::Column::Phase.eq("pending"))
+        .filter(unresolved())
+        .order_by_asc(ledger_transfer::Column::Seq)
+        .all(db)
+        .await?)
 }

@@ -7,12 +7,12 @@ use super::*;
 /// slot grid, within the weekly quota, on a free interval. Pending until
 /// approved when the instrument requires approval.
 pub(super) async fn book_instrument(
-    s: &Services,
+    svc: &Services,
     actor: &Actor,
     input: &BookingInput,
 ) -> Result<BookingView> {
-    let now = s.now();
-    let db = s.store().db();
+    let now = svc.now();
+    let db = svc.store().db();
     let mut c = Checker::default();
     let start = required_instant(&mut c, "start", &input.start);
     let end = required_instant(&mut c, "end", &input.end);
@@ -64,7 +64,7 @@ pub(super) async fn book_instrument(
         purpose,
         at: now,
     };
-    s.in_group(booking).await
+    svc.in_group(booking).await
 }
 
 /// Refuses `booking` when it would take its enterprise over the

@@ -3,13 +3,13 @@
 use super::*;
 
 pub(super) async fn save(
-    s: &Services,
+    svc: &Services,
     actor: &Actor,
     id: Option<i64>,
     input: &InstrumentInput,
 ) -> Result<InstrumentView> {
-    let now = s.now();
-    let db = s.store().db();
+    let now = svc.now();
+    let db = svc.store().db();
     let mut c = Checker::default();
     let name = c.required_text("name", &input.name, 200);
     let kind = one_of(&mut c, "kind", &input.kind, &INSTRUMENT_KINDS);
@@ -85,7 +85,7 @@ pub(super) async fn save(
     let site = Resource::InstrumentSite {
         community_id: input.community_id,
     };
-    let tx = s.store().begin().await?;
+    let tx = svc.store().begin().await?;
     let (before, manager) = match id {
         None => {
             authorize(actor, Action::Create, target(asked_manager))?;
@@ -154,11 +154,11 @@ pub(super) async fn save(
 }
 
 /// Instruments open to booking (every signed-in role may look).
-pub(super) async fn list_instruments(s: &Services, actor: &Actor) -> Result<Vec<InstrumentView>> {
+pub(super) async fn list_instruments(svc: &Services, actor: &Actor) -> Result<Vec<InstrumentView>> {
     let rows = instrument::Entity::find()
         .order_by_asc(instrument::Column::Id)
         .limit(1_000)
-        .all(s.store().db())
+        .all(svc.store().db())
         .await?;
     Ok(rows
         .iter()
@@ -167,8 +167,12 @@ pub(super) async fn list_instruments(s: &Services, actor: &Actor) -> Result<Vec<
         .collect())
 }
 
-pub(super) async fn get_instrument(s: &Services, actor: &Actor, id: i64) -> Result<InstrumentView> {
-    let i = load(s.store().db(), id).await?;
+pub(super) async fn get_instrument(
+    svc: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<InstrumentView> {
+    let i = load(svc.store().db(), id).await?;
     authorize(actor, Action::Read, resource(&i))?;
     Ok(InstrumentView::from(&i))
 }

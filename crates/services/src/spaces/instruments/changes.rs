@@ -5,13 +5,13 @@ use super::*;
 
 /// The institution approves or rejects a pending booking.
 pub(super) async fn decide_booking(
-    s: &Services,
+    svc: &Services,
     actor: &Actor,
     id: i64,
     approve: bool,
 ) -> Result<BookingView> {
-    let now = s.now();
-    let tx = s.store().begin().await?;
+    let now = svc.now();
+    let tx = svc.store().begin().await?;
     let b = lock_booking(&tx, id).await?;
     let inst = load(&tx, b.instrument_id).await?;
     authorize(actor, Action::Update, resource(&inst))?;
@@ -45,9 +45,9 @@ pub(super) async fn decide_booking(
 /// Cancels a booking before it starts. A holder cancelling inside the
 /// instrument's notice period still has the hours counted against the
 /// quota (`late_cancel`).
-pub(super) async fn cancel_booking(s: &Services, actor: &Actor, id: i64) -> Result<BookingView> {
-    let now = s.now();
-    let tx = s.store().begin().await?;
+pub(super) async fn cancel_booking(svc: &Services, actor: &Actor, id: i64) -> Result<BookingView> {
+    let now = svc.now();
+    let tx = svc.store().begin().await?;
     let b = lock_booking(&tx, id).await?;
     let inst = load(&tx, b.instrument_id).await?;
     let manages = authorize(actor, Action::Update, resource(&inst)).is_ok();
@@ -82,9 +82,9 @@ pub(super) async fn cancel_booking(s: &Services, actor: &Actor, id: i64) -> Resu
 
 /// The holder arrives: from half an hour before the start until the
 /// no-show grace period has passed.
-pub(super) async fn check_in(s: &Services, actor: &Actor, id: i64) -> Result<BookingView> {
-    let now = s.now();
-    let tx = s.store().begin().await?;
+pub(super) async fn check_in(svc: &Services, actor: &Actor, id: i64) -> Result<BookingView> {
+    let now = svc.now();
+    let tx = svc.store().begin().await?;
     let b = lock_booking(&tx, id).await?;
     let inst = load(&tx, b.instrument_id).await?;
     authorize_either(
@@ -123,18 +123,18 @@ pub(super) async fn check_in(s: &Services, actor: &Actor, id: i64) -> Result<Boo
 /// checked into within their grace period are released from `at` on (the
 /// rest of the slot can be booked again), and pending bookings whose
 /// start has passed unapproved are rejected. Returns how many changed.
-pub(super) async fn release_no_shows(s: &Services, at: DateTime<Utc>) -> Result<usize> {
+pub(super) async fn release_no_shows(svc: &Services, at: DateTime<Utc>) -> Result<usize> {
     let at = stored_instant(at);
     let due = instrument_booking::Entity::find()
         .filter(instrument_booking::Column::Status.is_in(["confirmed", "pending"]))
         .filter(instrument_booking::Column::StartAt.lte(at))
         .order_by_asc(instrument_booking::Column::StartAt)
         .limit(1_000)
-        .all(s.store().db())
+        .all(svc.store().db())
         .await?;
     let instruments: BTreeMap<i64, instrument::Model> = instrument::Entity::find()
         .filter(instrument::Column::Id.is_in(due.iter().map(|b| b.instrument_id)))
-        .all(s.store().db())
+        .all(svc.store().db())
         .await?
         .into_iter()
         .map(|i| (i.id, i))
@@ -149,7 +149,7 @@ pub(super) async fn release_no_shows(s: &Services, at: DateTime<Utc>) -> Result<
         if b.status == "confirmed" && !grace_over {
             continue;
         }
-        let tx = s.store().begin().await?;
+        let tx = svc.store().begin().await?;
         // Re-read inside the write transaction: a check-in may have won.
         let current = lock_booking(&tx, b.id).await?;
         if current.status != b.status {

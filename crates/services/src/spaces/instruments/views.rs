@@ -4,7 +4,7 @@ use super::*;
 
 /// Bookings the actor may see, by start; optionally of one instrument.
 pub(super) async fn list_bookings(
-    s: &Services,
+    svc: &Services,
     actor: &Actor,
     instrument_id: Option<i64>,
 ) -> Result<Vec<BookingView>> {
@@ -42,13 +42,13 @@ pub(super) async fn list_bookings(
     let rows = q
         .order_by_asc(instrument_booking::Column::StartAt)
         .limit(1_000)
-        .all(s.store().db())
+        .all(svc.store().db())
         .await?;
     Ok(rows.iter().map(booking_view).collect())
 }
 
-pub(super) async fn get_booking(s: &Services, actor: &Actor, id: i64) -> Result<BookingView> {
-    let db = s.store().db();
+pub(super) async fn get_booking(svc: &Services, actor: &Actor, id: i64) -> Result<BookingView> {
+    let db = svc.store().db();
     let b = load_booking(db, id).await?;
     let inst = load(db, b.instrument_id).await?;
     authorize_either(
@@ -61,12 +61,12 @@ pub(super) async fn get_booking(s: &Services, actor: &Actor, id: i64) -> Result<
 
 /// A day's slots of an instrument and whether each is free.
 pub(super) async fn instrument_day(
-    s: &Services,
+    svc: &Services,
     actor: &Actor,
     id: i64,
     date: NaiveDate,
 ) -> Result<DayView> {
-    let db = s.store().db();
+    let db = svc.store().db();
     let inst = load(db, id).await?;
     authorize(actor, Action::Read, resource(&inst))?;
     let weekday = date.weekday().number_from_monday().to_string();
@@ -110,12 +110,12 @@ pub(super) async fn instrument_day(
 
 /// The instrument's bookings from 30 days ago on, as iCalendar. Bookings
 /// the actor may not see in detail read only "Booked".
-pub(super) async fn instrument_calendar(s: &Services, actor: &Actor, id: i64) -> Result<String> {
-    let db = s.store().db();
+pub(super) async fn instrument_calendar(svc: &Services, actor: &Actor, id: i64) -> Result<String> {
+    let db = svc.store().db();
     let inst = load(db, id).await?;
     authorize(actor, Action::Read, resource(&inst))?;
     let manages = authorize(actor, Action::Update, resource(&inst)).is_ok();
-    let now = s.now();
+    let now = svc.now();
     let rows = instrument_booking::Entity::find()
         .filter(instrument_booking::Column::InstrumentId.eq(id))
         .filter(instrument_booking::Column::Status.is_in(["pending", "confirmed", "checked_in"]))
@@ -140,9 +140,9 @@ pub(super) async fn instrument_calendar(s: &Services, actor: &Actor, id: i64) ->
 }
 
 /// The actor's own visible bookings as iCalendar.
-pub(super) async fn bookings_calendar(s: &Services, actor: &Actor) -> Result<String> {
+pub(super) async fn bookings_calendar(svc: &Services, actor: &Actor) -> Result<String> {
     let names: BTreeMap<i64, String> = instrument::Entity::find()
-        .all(s.store().db())
+        .all(svc.store().db())
         .await?
         .into_iter()
         .map(|i| (i.id, i.name))
@@ -150,10 +150,10 @@ pub(super) async fn bookings_calendar(s: &Services, actor: &Actor) -> Result<Str
     let rows = instrument_booking::Entity::find()
         .filter(
             instrument_booking::Column::Id
-                .is_in(s.list_bookings(actor, None).await?.iter().map(|b| b.id)),
+                .is_in(svc.list_bookings(actor, None).await?.iter().map(|b| b.id)),
         )
         .filter(instrument_booking::Column::Status.is_in(["pending", "confirmed", "checked_in"]))
-        .all(s.store().db())
+        .all(svc.store().db())
         .await?;
     let events: Vec<Event> = rows
         .iter()
@@ -165,7 +165,7 @@ pub(super) async fn bookings_calendar(s: &Services, actor: &Actor) -> Result<Str
             )
         })
         .collect();
-    Ok(calendar("opcity bookings", &events, s.now()))
+    Ok(calendar("opcity bookings", &events, svc.now()))
 }
 
 fn event(b: &instrument_booking::Model, instrument: &str, detailed: bool) -> Event {
