@@ -1,7 +1,8 @@
 //! The holdings guard (`opcity_store::bookings`), on both backends: a state
 //! change happens once, from the states it is allowed from, even when many
 //! transactions ask for it at once; the free insert skips what overlaps;
-//! the voucher pool is created (and so funded) by one caller only.
+//! a waiting request leaves its queue once; the voucher pool is created
+//! (and so funded) by one caller only.
 
 use chrono::{DateTime, Duration, Utc};
 use opcity_store::bookings::{self, NewBooking};
@@ -194,6 +195,58 @@ async fn the_free_insert_skips_what_overlaps() {
         .unwrap();
         tx.commit().await.unwrap();
         assert_eq!(freed.len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_request_leaves_the_queue_once() {
+    each_backend(async |db| {
+        let store = &db.store;
+        fixtures(store).await;
+        let now = at("2026-01-01T00:00:00Z");
+        let tx = store.begin().await.unwrap();
+        let request = bookings::insert_request(
+            &tx,
+            bookings::NewRequest {
+                community_id: None,
+                district: "nanshan".into(),
+                kind: "desk".into(),
+                programme: "sz.space.opc_workspace".into(),
+                enterprise_id: Some(1),
+                person_id: None,
+                team_size: 2,
+                wanted_from: "2026-02-01".parse().unwrap(),
+                months: 6,
+                note: String::new(),
+                requested_by: 1,
+                at: now,
+            },
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(request.status, "waiting");
+        // An offer and withdrawals race: one of them moves it.
+        let tasks: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let to = if i % 2 == 0 { "offered" } else { "withdrawn" };
+                    let tx = store.begin().await.unwrap();
+                    let moved = bookings::move_request(&tx, request.id, &["waiting"], to, now)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    moved.is_some()
+                })
+            })
+            .collect();
+        let mut won = 0;
+        for t in tasks {
+            won += usize::from(t.await.unwrap());
+        }
+        assert_eq!(won, 1);
     })
     .await;
 }
