@@ -19,12 +19,16 @@
 //! with the caller; these functions only guard and persist.
 
 use crate::StoreError;
-use crate::entity::{housing_lease, instrument_booking, space_agreement, space_request};
+use crate::entity::{
+    housing_lease, instrument_booking, space_agreement, space_request, space_unit,
+};
+use crate::intervals::Holdings;
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, OnConflict, PostgresQueryBuilder, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
-    FromQueryResult, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryTrait, Set, Statement,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, FromQueryResult, IntoActiveModel, PrimaryKeyTrait, QueryFilter, QueryOrder,
+    QueryTrait, Set, Statement,
 };
 
 /// `UPDATE E SET sets WHERE id = id AND status IN from`, then the row as
@@ -558,4 +562,136 @@ pub async fn end_lease(
         ],
     )
     .await
+}
+
+// ---------------------------------------------------------------------------
+// Reads that a write depends on (callers hold the turn named on each)
+
+/// Minutes `enterprise_id` holds on `instrument_id` in bookings starting in
+/// `[from, to)`, late cancellations included (they still count against a
+/// quota). A booking checked against a quota reads this under the quota's
+/// turn (`intervals::lock_key`), so two bookings cannot both fit the last
+/// hours.
+pub async fn booked_minutes<C: ConnectionTrait>(
+    db: &C,
+    instrument_id: i64,
+    enterprise_id: i64,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    use instrument_booking::Column as B;
+    let rows = instrument_booking::Entity::find()
+        .filter(B::InstrumentId.eq(instrument_id))
+        .filter(B::EnterpriseId.eq(enterprise_id))
+        .filter(B::StartAt.gte(from))
+        .filter(B::StartAt.lt(to))
+        .filter(
+            Condition::any()
+                .add(
+                    B::Status.is_in(
+                        Holdings::InstrumentBookings
+                            .holding_statuses()
+                            .iter()
+                            .copied(),
+                    ),
+                )
+                .add(B::LateCancel.eq(true)),
+        )
+        .all(db)
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|b| (b.end_at - b.start_at).num_minutes())
+        .sum())
+}
+
+fn waiting(
+    community_id: Option<i64>,
+    district: &str,
+    kind: &str,
+) -> sea_orm::Select<space_request::Entity> {
+    use space_request::Column as R;
+    let q = space_request::Entity::find()
+        .filter(R::Status.eq("waiting"))
+        .filter(R::Kind.eq(kind))
+        .filter(R::District.eq(district));
+    let q = match community_id {
+        Some(c) => q.filter(R::CommunityId.eq(c)),
+        None => q.filter(R::CommunityId.is_null()),
+    };
+    q.order_by_asc(R::RequestedAt).order_by_asc(R::Id)
+}
+
+/// The waitlist of a site (a community, or the district outside them) for
+/// a unit kind, in the order it is served. An offer reads it under the
+/// queue's turn, so it sees every earlier offer.
+pub async fn waiting_queue<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+    district: &str,
+    kind: &str,
+) -> Result<Vec<space_request::Model>, StoreError> {
+    Ok(waiting(community_id, district, kind).all(db).await?)
+}
+
+/// The waiting request of the enterprise (or else the person) in that
+/// waitlist, if any; read under the holder's turn before a new request.
+pub async fn waiting_request_of<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+    district: &str,
+    kind: &str,
+    enterprise_id: Option<i64>,
+    person_id: Option<i64>,
+) -> Result<Option<space_request::Model>, StoreError> {
+    let q = waiting(community_id, district, kind);
+    let q = match (enterprise_id, person_id) {
+        (Some(e), _) => q.filter(space_request::Column::EnterpriseId.eq(e)),
+        (_, p) => q.filter(space_request::Column::PersonId.eq(p)),
+    };
+    Ok(q.one(db).await?)
+}
+
+/// The person's leases that were not cancelled (every month they count
+/// against the pack's limit); read under the person's grants turn
+/// (`grants::lock_subject`) when a lease depends on it.
+pub async fn live_leases_of<C: ConnectionTrait>(
+    db: &C,
+    person_id: i64,
+) -> Result<Vec<housing_lease::Model>, StoreError> {
+    Ok(housing_lease::Entity::find()
+        .filter(housing_lease::Column::PersonId.eq(person_id))
+        .filter(housing_lease::Column::Status.ne("cancelled"))
+        .all(db)
+        .await?)
+}
+
+/// The area (m²) of the units the person holds under `programme` by offers
+/// or active agreements overlapping `[start, end)`, each unit counted once;
+/// read under the person's area turn (`intervals::lock_key`) when an offer
+/// depends on it.
+pub async fn area_held<C: ConnectionTrait>(
+    db: &C,
+    person_id: i64,
+    programme: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    use space_agreement::Column as A;
+    let held = space_agreement::Entity::find()
+        .filter(A::PersonId.eq(person_id))
+        .filter(A::Programme.eq(programme))
+        .filter(A::Status.is_in(["offered", "active"]))
+        .filter(A::StartAt.lt(end))
+        .filter(A::EndAt.gt(start))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = held.iter().map(|a| a.unit_id).collect();
+    Ok(space_unit::Entity::find()
+        .filter(space_unit::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .iter()
+        .map(|u| u.area_m2)
+        .sum())
 }

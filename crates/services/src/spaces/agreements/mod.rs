@@ -237,23 +237,6 @@ fn interval(
     Some((day_start(s), day_start(e)))
 }
 
-fn waiting_queue(
-    community_id: Option<i64>,
-    district: &str,
-    kind: &str,
-) -> opcity_store::sea_orm::Select<space_request::Entity> {
-    let q = space_request::Entity::find()
-        .filter(space_request::Column::Status.eq("waiting"))
-        .filter(space_request::Column::Kind.eq(kind))
-        .filter(space_request::Column::District.eq(district));
-    let q = match community_id {
-        Some(c) => q.filter(space_request::Column::CommunityId.eq(c)),
-        None => q.filter(space_request::Column::CommunityId.is_null()),
-    };
-    q.order_by_asc(space_request::Column::RequestedAt)
-        .order_by_asc(space_request::Column::Id)
-}
-
 fn holding_of(r: &space_request::Model) -> Resource {
     Resource::Holding {
         enterprise_id: r.enterprise_id,

@@ -43,9 +43,7 @@ pub(super) async fn offer_space(
         }
         check_unit_fits(&unit, &r)?;
         // Served in order: nobody earlier in this queue fits the unit.
-        let queue = waiting_queue(r.community_id, &r.district, &r.kind)
-            .all(tx)
-            .await?;
+        let queue = bookings::waiting_queue(tx, r.community_id, &r.district, &r.kind).await?;
         if queue
             .iter()
             .take_while(|q| q.id != r.id)
@@ -105,9 +103,7 @@ pub(super) async fn serve_waitlist(
         Action::Update,
         premises(unit.community_id, &unit.district),
     )?;
-    let queue = waiting_queue(unit.community_id, &unit.district, &unit.kind)
-        .all(db)
-        .await?;
+    let queue = bookings::waiting_queue(db, unit.community_id, &unit.district, &unit.kind).await?;
     let next = queue
         .iter()
         .find(|q| q.team_size <= unit.capacity)

@@ -75,22 +75,7 @@ pub(super) async fn check_area_ceiling(
 ) -> Result<()> {
     lock_key(tx, &format!("space_area:person:{person_id}")).await?;
     let max = parameter_on(svc, YOUNG_TALENT_MAX_AREA, shanghai_date(start))?;
-    let held = space_agreement::Entity::find()
-        .filter(space_agreement::Column::PersonId.eq(person_id))
-        .filter(space_agreement::Column::Programme.eq(YOUNG_TALENT))
-        .filter(space_agreement::Column::Status.is_in(["offered", "active"]))
-        .filter(space_agreement::Column::StartAt.lt(end))
-        .filter(space_agreement::Column::EndAt.gt(start))
-        .all(tx)
-        .await?;
-    let ids: Vec<i64> = held.iter().map(|a| a.unit_id).collect();
-    let held_area: i64 = space_unit::Entity::find()
-        .filter(space_unit::Column::Id.is_in(ids))
-        .all(tx)
-        .await?
-        .iter()
-        .map(|u| u.area_m2)
-        .sum();
+    let held_area = bookings::area_held(tx, person_id, YOUNG_TALENT, start, end).await?;
     if held_area + unit.area_m2 > max {
         return Err(ServiceError::Validation(vec![
             FieldError::new("unit_id", "over_area_ceiling")

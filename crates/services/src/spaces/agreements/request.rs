@@ -75,12 +75,16 @@ pub(super) async fn request_space(
         (_, p) => format!("person:{}", p.unwrap_or_default()),
     };
     lock_key(&tx, &format!("space_request:{holder}")).await?;
-    let mut already = waiting_queue(input.community_id, district.id(), &kind);
-    already = match (input.enterprise_id, input.person_id) {
-        (Some(e), _) => already.filter(space_request::Column::EnterpriseId.eq(e)),
-        (_, p) => already.filter(space_request::Column::PersonId.eq(p)),
-    };
-    if already.one(&tx).await?.is_some() {
+    let already = bookings::waiting_request_of(
+        &tx,
+        input.community_id,
+        district.id(),
+        &kind,
+        input.enterprise_id,
+        input.person_id,
+    )
+    .await?;
+    if already.is_some() {
         return Err(conflict(ErrorCode::AlreadyWaiting, "kind"));
     }
     let request = bookings::NewRequest {

@@ -54,9 +54,7 @@ pub(super) async fn position_in<C: ConnectionTrait>(
     if r.status != "waiting" {
         return Ok(None);
     }
-    let queue = waiting_queue(r.community_id, &r.district, &r.kind)
-        .all(db)
-        .await?;
+    let queue = bookings::waiting_queue(db, r.community_id, &r.district, &r.kind).await?;
     Ok(queue
         .iter()
         .position(|q| q.id == r.id)

@@ -128,11 +128,7 @@ pub(super) async fn months_used<C: ConnectionTrait>(
     person_id: i64,
     except: Option<i64>,
 ) -> Result<i64> {
-    let leases = housing_lease::Entity::find()
-        .filter(housing_lease::Column::PersonId.eq(person_id))
-        .filter(housing_lease::Column::Status.ne("cancelled"))
-        .all(db)
-        .await?;
+    let leases = bookings::live_leases_of(db, person_id).await?;
     Ok(leases
         .iter()
         .filter(|l| Some(l.id) != except)
@@ -150,11 +146,7 @@ pub(super) async fn sync_housing_grant(
     person_id: i64,
     lease_id: i64,
 ) -> Result<()> {
-    let leases = housing_lease::Entity::find()
-        .filter(housing_lease::Column::PersonId.eq(person_id))
-        .filter(housing_lease::Column::Status.ne("cancelled"))
-        .all(tx)
-        .await?;
+    let leases = bookings::live_leases_of(tx, person_id).await?;
     let (Some(first), Some(last)) = (
         leases.iter().map(|l| shanghai_date(l.start_at)).min(),
         leases.iter().map(|l| shanghai_date(l.end_at)).max(),

@@ -106,27 +106,5 @@ async fn minutes_used<C: ConnectionTrait>(
 ) -> Result<i64> {
     let monday = week_start(shanghai_date(at));
     let (from, to) = (day_start(monday), day_start(monday + Duration::days(7)));
-    let rows = instrument_booking::Entity::find()
-        .filter(instrument_booking::Column::InstrumentId.eq(instrument_id))
-        .filter(instrument_booking::Column::EnterpriseId.eq(enterprise_id))
-        .filter(instrument_booking::Column::StartAt.gte(from))
-        .filter(instrument_booking::Column::StartAt.lt(to))
-        .filter(
-            Condition::any()
-                .add(
-                    instrument_booking::Column::Status.is_in(
-                        Holdings::InstrumentBookings
-                            .holding_statuses()
-                            .iter()
-                            .copied(),
-                    ),
-                )
-                .add(instrument_booking::Column::LateCancel.eq(true)),
-        )
-        .all(db)
-        .await?;
-    Ok(rows
-        .iter()
-        .map(|b| (b.end_at - b.start_at).num_minutes())
-        .sum())
+    Ok(bookings::booked_minutes(db, instrument_id, enterprise_id, from, to).await?)
 }
