@@ -35,8 +35,9 @@ use crate::error::{Result, ServiceError};
 use crate::groups::{GroupWork, Groups, Queue};
 use crate::{Services, change};
 use chrono::{DateTime, Utc};
+use opcity_store::Backend;
 use opcity_store::intervals::{Held, lock_keys};
-use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
+use opcity_store::sea_orm::DatabaseTransaction;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;
 
@@ -81,7 +82,7 @@ impl Services {
         pass_turn: impl FnOnce() + Send,
     ) -> Result<Vec<Result<BookingView>>> {
         let tx = self.store().begin().await?;
-        let postgres = tx.get_database_backend() == DbBackend::Postgres;
+        let postgres = self.store().backend() == Backend::Postgres;
         let keys: BTreeSet<String> = bookings
             .iter()
             .flat_map(|b| {
