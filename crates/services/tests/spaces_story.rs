@@ -1383,6 +1383,35 @@ async fn demo_data_has_inventory_housing_and_instruments() {
     .await;
 }
 
+/// An edit that names no manager (an instrument PUT without
+/// `manager_account_id`) keeps the instrument's manager.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instrument_edit_without_a_manager_keeps_it() {
+    each_backend(async |db| {
+        let w = world(db).await;
+        let s = &w.s;
+        let lab = account(s, "lab", Role::ServiceProvider).await;
+        let listed = InstrumentInput {
+            community_id: Some(w.community),
+            manager_account_id: Some(lab.account_id),
+            ..gpu(None, false)
+        };
+        let sited = s.create_instrument(&w.operator, &listed).await.unwrap();
+        let edit = InstrumentInput {
+            name: "H100 服务器".into(),
+            manager_account_id: None,
+            ..listed.clone()
+        };
+        let edited = s
+            .update_instrument(&w.operator, sited.id, &edit)
+            .await
+            .unwrap();
+        assert_eq!(edited.name, "H100 服务器");
+        assert_eq!(edited.manager_account_id, Some(lab.account_id));
+    })
+    .await;
+}
+
 /// Issue 14: an institution lists instruments outside communities; siting
 /// one in an OPC community (listing it there or moving it there) is for that
 /// community's operator. A founder books, requests and reads only for

@@ -28,6 +28,7 @@
 
 pub mod applications;
 pub mod audit;
+pub mod bookings;
 pub mod budget;
 pub mod entity;
 mod error;
@@ -37,8 +38,10 @@ pub mod intervals;
 pub mod ledger;
 mod migration;
 pub mod rows;
+pub mod spaces;
 pub mod throttle;
 pub mod values;
+pub mod vouchers;
 
 pub use error::StoreError;
 pub use sea_orm;

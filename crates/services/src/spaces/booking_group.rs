@@ -27,14 +27,17 @@
 //! fails as a whole, or the committers are gone, each booking is written
 //! alone, the same way.
 
-use super::instruments::{BookingView, NewBooking, booking_view, insert_booking, insert_free};
+use super::instruments::{
+    BookingView, NewBooking, booking_view, check_quota, insert_booking, insert_free,
+};
 use crate::ErrorCode;
 use crate::error::{Result, ServiceError};
 use crate::groups::GroupWork;
 use crate::{Services, change};
 use chrono::{DateTime, Utc};
+use opcity_store::Backend;
 use opcity_store::intervals::{Held, lock_keys};
-use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction, DbBackend};
+use opcity_store::sea_orm::DatabaseTransaction;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// At most this many bookings share one group.
@@ -74,7 +77,7 @@ impl Services {
         pass_turn: impl FnOnce() + Send,
     ) -> Result<Vec<Result<BookingView>>> {
         let tx = self.store().begin().await?;
-        let postgres = tx.get_database_backend() == DbBackend::Postgres;
+        let postgres = self.store().backend() == Backend::Postgres;
         let keys: BTreeSet<String> = bookings
             .iter()
             .flat_map(|b| {
@@ -92,7 +95,7 @@ impl Services {
                 written.push(Written::Taken);
                 continue;
             }
-            written.push(match self.check_quota(&tx, booking).await {
+            written.push(match check_quota(&tx, booking).await {
                 Err(ServiceError::Validation(over)) => {
                     Written::Refused(ServiceError::Validation(over))
                 }

@@ -15,9 +15,9 @@ use opcity_store::entity::{community, space_agreement, space_building, space_flo
 use opcity_store::intervals::Holdings;
 use opcity_store::sea_orm::sea_query::{Expr, Func};
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use opcity_store::spaces;
 use std::collections::BTreeMap;
 
 pub const UNIT_KINDS: [&str; 3] = ["desk", "office", "floor"];
@@ -241,16 +241,9 @@ impl Services {
             },
         )?;
         let tx = self.store().begin().await?;
-        let saved = space_building::ActiveModel {
-            community_id: Set(input.community_id),
-            district: Set(district.id().to_owned()),
-            name: Set(name),
-            address: Set(address),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await?;
+        let saved =
+            spaces::insert_building(&tx, input.community_id, district.id(), name, address, now)
+                .await?;
         let view = BuildingView::from(&saved);
         record_change(
             &tx,
@@ -285,26 +278,19 @@ impl Services {
             premises(building.community_id, &building.district),
         )?;
         let tx = self.store().begin().await?;
-        let saved = space_floor::ActiveModel {
-            building_id: Set(building.id),
-            level: Set(input.level),
-            label: Set(label),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await
-        .map_err(|e| match opcity_store::StoreError::from(e) {
-            err if err.is_unique_on("level")
-                || matches!(err, opcity_store::StoreError::Unique(_)) =>
-            {
-                ServiceError::Conflict {
-                    code: ErrorCode::FloorExists,
-                    field: Some("level"),
+        let saved = spaces::insert_floor(&tx, building.id, input.level, label, now)
+            .await
+            .map_err(|e| match e {
+                err if err.is_unique_on("level")
+                    || matches!(err, opcity_store::StoreError::Unique(_)) =>
+                {
+                    ServiceError::Conflict {
+                        code: ErrorCode::FloorExists,
+                        field: Some("level"),
+                    }
                 }
-            }
-            other => other.into(),
-        })?;
+                other => other.into(),
+            })?;
         let view = FloorView::from(&saved);
         record_change(
             &tx,
@@ -366,22 +352,14 @@ impl Services {
             premises(building.community_id, &building.district),
         )?;
         let tx = self.store().begin().await?;
-        let saved = space_unit::ActiveModel {
-            floor_id: Set(input.floor_id),
-            community_id: Set(building.community_id),
-            district: Set(building.district.clone()),
-            kind: Set(kind),
-            code: Set(code),
-            area_m2: Set(input.area_m2),
-            capacity: Set(input.capacity),
-            list_rent_fen: Set(input.list_rent_fen),
-            discounted_rent_fen: Set(input.discounted_rent_fen),
-            active: Set(input.active.unwrap_or(true)),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
+        let saved = spaces::insert_unit(
+            &tx,
+            input.floor_id,
+            building.community_id,
+            &building.district,
+            unit_fields(input, kind, code),
+            now,
+        )
         .await
         .map_err(unit_code_taken)?;
         let view = UnitView::from(&saved);
@@ -419,16 +397,9 @@ impl Services {
             return Err(ServiceError::invalid("floor_id", "cannot_change"));
         }
         let before = UnitView::from(&existing);
-        let mut model = existing.into_active_model();
-        model.kind = Set(kind);
-        model.code = Set(code);
-        model.area_m2 = Set(input.area_m2);
-        model.capacity = Set(input.capacity);
-        model.list_rent_fen = Set(input.list_rent_fen);
-        model.discounted_rent_fen = Set(input.discounted_rent_fen);
-        model.active = Set(input.active.unwrap_or(true));
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await.map_err(unit_code_taken)?;
+        let saved = spaces::update_unit(&tx, id, unit_fields(input, kind, code), now)
+            .await
+            .map_err(unit_code_taken)?;
         let after = UnitView::from(&saved);
         record_change(
             &tx,
@@ -596,8 +567,20 @@ impl Services {
     }
 }
 
-fn unit_code_taken(err: opcity_store::sea_orm::DbErr) -> ServiceError {
-    match opcity_store::StoreError::from(err) {
+fn unit_fields(input: &UnitInput, kind: String, code: String) -> spaces::UnitFields {
+    spaces::UnitFields {
+        kind,
+        code,
+        area_m2: input.area_m2,
+        capacity: input.capacity,
+        list_rent_fen: input.list_rent_fen,
+        discounted_rent_fen: input.discounted_rent_fen,
+        active: input.active.unwrap_or(true),
+    }
+}
+
+fn unit_code_taken(err: opcity_store::StoreError) -> ServiceError {
+    match err {
         opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
             code: ErrorCode::UnitCodeTaken,
             field: Some("code"),

@@ -28,14 +28,14 @@ use chrono::{DateTime, Utc};
 use opcity_domain::District;
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{
-    budget as budget_entity, enterprise, founder, ledger_account, ledger_transfer, notification,
-    person, provider, voucher_dispute_resolution as resolution, voucher_use_review,
+    budget as budget_entity, enterprise, founder, ledger_account, ledger_transfer, person,
+    provider, voucher_dispute_resolution as resolution, voucher_use_review,
 };
 use opcity_store::ledger::{self, NewTransfer, Op};
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
+use opcity_store::vouchers;
 use std::collections::HashMap;
 
 /// The outcomes of a resolution.
@@ -407,19 +407,18 @@ impl Services {
                     .map_err(budget_error)?;
             }
         }
-        let saved = resolution::ActiveModel {
-            capture_id: Set(capture_id.to_owned()),
-            enterprise_id: Set(enterprise_id),
-            outcome: Set(outcome.to_owned()),
-            reversal_id: Set(reversal_id.map(str::to_owned)),
-            amount_fen: Set(amount),
-            comment: Set(comment.map(str::to_owned)),
-            body_hash: Set(body_hash.to_owned()),
-            account_id: Set(actor.account_id),
-            at: Set(now),
-        }
-        .insert(tx)
-        .await?;
+        let new = vouchers::NewResolution {
+            capture_id: capture_id.to_owned(),
+            enterprise_id,
+            outcome: outcome.to_owned(),
+            reversal_id: reversal_id.map(str::to_owned),
+            amount_fen: amount,
+            comment: comment.map(str::to_owned),
+            body_hash: body_hash.to_owned(),
+            account_id: actor.account_id,
+            at: now,
+        };
+        let saved = vouchers::insert_resolution(tx, new).await?;
         let resolved = view(&saved, false);
         self.notify_founders(tx, enterprise_id, &capture, outcome, now)
             .await?;
@@ -459,16 +458,14 @@ impl Services {
             .into_iter()
             .filter_map(|p| p.account_id);
         for account_id in accounts {
-            notification::ActiveModel {
-                account_id: Set(account_id),
-                kind: Set(format!("voucher_dispute_{outcome}")),
-                programme: Set(Some(capture.ledger.clone())),
-                subject: Set(Some(format!("transfer:{}", capture.id))),
-                created_at: Set(now),
-                read_at: Set(None),
-                ..Default::default()
-            }
-            .insert(tx)
+            vouchers::notify(
+                tx,
+                account_id,
+                format!("voucher_dispute_{outcome}"),
+                Some(capture.ledger.clone()),
+                Some(format!("transfer:{}", capture.id)),
+                now,
+            )
             .await?;
         }
         Ok(())

@@ -13,10 +13,10 @@ use opcity_domain::District;
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{budget as budget_entity, enterprise, entitlement, ledger_account};
 use opcity_store::ledger::{self, NewAccount, NewTransfer, Op};
-use opcity_store::sea_orm::sea_query::OnConflict;
 use opcity_store::sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
 };
+use opcity_store::vouchers;
 
 /// A voucher to issue. The applications workflow calls
 /// [`Services::issue_voucher`] with this once a voucher application is
@@ -141,32 +141,13 @@ pub(crate) async fn ensure_budget(
             field: None,
         });
     };
-    let inserted = budget_entity::Entity::insert(budget_entity::ActiveModel {
-        programme: Set(kind.to_owned()),
-        year: Set(year),
-        authority: Set(authority.to_owned()),
-        total_fen: Set(0),
-        reserved_fen: Set(0),
-        spent_fen: Set(0),
-        created_at: Set(cause.at),
-        updated_at: Set(cause.at),
-        ..Default::default()
-    })
-    .on_conflict(
-        OnConflict::columns([
-            budget_entity::Column::Programme,
-            budget_entity::Column::Year,
-            budget_entity::Column::Authority,
-        ])
-        .do_nothing()
-        .to_owned(),
-    )
-    .exec_without_returning(tx)
-    .await?;
-    let b = find_budget(tx, kind, year, authority)
-        .await?
-        .ok_or(ServiceError::NotFound { entity: "budget" })?;
-    if inserted == 1 {
+    let (b, inserted) = match vouchers::ensure_pool(tx, kind, year, authority, cause.at).await {
+        Err(opcity_store::StoreError::NotFound) => {
+            return Err(ServiceError::NotFound { entity: "budget" });
+        }
+        other => other?,
+    };
+    if inserted {
         budget::apply(tx, b.id, Movement::Fund, total, cause)
             .await
             .map_err(budget_error)?;
@@ -180,12 +161,7 @@ async fn find_budget<C: ConnectionTrait>(
     year: i32,
     authority: &str,
 ) -> Result<Option<budget_entity::Model>> {
-    Ok(budget_entity::Entity::find()
-        .filter(budget_entity::Column::Programme.eq(kind))
-        .filter(budget_entity::Column::Year.eq(year))
-        .filter(budget_entity::Column::Authority.eq(authority))
-        .one(db)
-        .await?)
+    Ok(vouchers::find_pool(db, kind, year, authority).await?)
 }
 
 pub(crate) fn account(

@@ -16,7 +16,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{budget as budget_entity, ledger_account, ledger_transfer};
 use opcity_store::ledger::{self, LedgerError, NewTransfer, Op, Reconciliation};
-use opcity_store::sea_orm::sea_query::Expr;
 use opcity_store::sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -72,13 +71,6 @@ fn expiry_transfer(id: String, op: Op, kind: &str, at: DateTime<Utc>) -> NewTran
     }
 }
 
-/// Holds not resolved yet (`NOT EXISTS` a post or void naming them).
-fn unresolved() -> opcity_store::sea_orm::sea_query::SimpleExpr {
-    Expr::cust(
-        "NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = ledger_transfers.id)",
-    )
-}
-
 impl Services {
     /// Runs both expiry jobs as of `now`.
     pub async fn run_voucher_jobs(&self, now: DateTime<Utc>) -> Result<JobReport> {
@@ -105,15 +97,8 @@ impl Services {
         let mut done = 0;
         let mut after = 0i64;
         loop {
-            let page = ledger_transfer::Entity::find()
-                .filter(ledger_transfer::Column::Phase.eq("pending"))
-                .filter(ledger_transfer::Column::ExpiresAt.lte(now))
-                .filter(ledger_transfer::Column::Seq.gt(after))
-                .filter(unresolved())
-                .order_by_asc(ledger_transfer::Column::Seq)
-                .limit(PAGE)
-                .all(self.store().db())
-                .await?;
+            let page =
+                opcity_store::vouchers::expired_holds(self.store().db(), now, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             for hold in &page {
@@ -216,12 +201,7 @@ impl Services {
         else {
             return Ok((0, None));
         };
-        let holds = ledger_transfer::Entity::find()
-            .filter(ledger_transfer::Column::DebitAccountId.eq(wallet_id))
-            .filter(ledger_transfer::Column::Phase.eq("pending"))
-            .filter(unresolved())
-            .all(tx)
-            .await?;
+        let holds = opcity_store::vouchers::open_holds_debiting(tx, wallet_id).await?;
         for h in &holds {
             let void = Op::Void {
                 pending_id: h.id.clone(),

@@ -11,9 +11,8 @@ use crate::registry::Checker;
 use crate::{Services, record_change};
 use opcity_domain::{Role, Uscc};
 use opcity_store::entity::{account, provider};
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-};
+use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use opcity_store::vouchers;
 
 #[derive(Debug, Clone, Default, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -152,27 +151,23 @@ impl Services {
                 "account_not_service_provider",
             ));
         }
-        let saved = provider::ActiveModel {
-            name: Set(name),
-            uscc: Set(uscc),
-            category: Set(category),
-            account_id: Set(account_id),
-            requested_kinds: Set(kinds.join(" ")),
-            approved_kinds: Set(String::new()),
-            status: Set("pending".to_owned()),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
-        .await
-        .map_err(|e| match opcity_store::StoreError::from(e) {
-            err if err.is_unique_on("account_id") => ServiceError::Conflict {
-                code: ErrorCode::ProviderAlreadyRegistered,
-                field: Some("account_id"),
-            },
-            err => err.into(),
-        })?;
+        let new = vouchers::NewProvider {
+            name,
+            uscc,
+            category,
+            account_id,
+            requested_kinds: kinds.join(" "),
+            at: now,
+        };
+        let saved = vouchers::insert_provider(&tx, new)
+            .await
+            .map_err(|e| match e {
+                err if err.is_unique_on("account_id") => ServiceError::Conflict {
+                    code: ErrorCode::ProviderAlreadyRegistered,
+                    field: Some("account_id"),
+                },
+                err => err.into(),
+            })?;
         let v = view(&saved);
         record_change(
             &tx,
@@ -197,8 +192,7 @@ impl Services {
     ) -> Result<ProviderView> {
         let now = self.now();
         let tx = self.store().begin().await?;
-        let existing = provider::Entity::find_by_id(id)
-            .one(&tx)
+        let existing = vouchers::lock_provider(&tx, id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "provider" })?;
         authorize(actor, Action::Update, resource(&existing))?;
@@ -221,11 +215,7 @@ impl Services {
             }
         };
         c.finish()?;
-        let mut model = existing.into_active_model();
-        model.status = Set(status.to_owned());
-        model.approved_kinds = Set(kinds);
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await?;
+        let saved = vouchers::decide_provider(&tx, existing, status, kinds, now).await?;
         let after = view(&saved);
         record_change(
             &tx,

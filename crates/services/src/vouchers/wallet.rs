@@ -75,19 +75,7 @@ async fn history<C: ConnectionTrait>(
         .all(db)
         .await?;
     // Holds that are open: pending, not resolved (whenever it was).
-    let pending: Vec<ledger_transfer::Model> = ledger_transfer::Entity::find()
-        .filter(ledger_transfer::Column::Phase.eq("pending"))
-        .filter(
-            Condition::any()
-                .add(ledger_transfer::Column::DebitAccountId.is_in(ids.clone()))
-                .add(ledger_transfer::Column::CreditAccountId.is_in(ids)),
-        )
-        .filter(opcity_store::sea_orm::sea_query::Expr::cust(
-            "NOT EXISTS (SELECT 1 FROM ledger_transfers r WHERE r.pending_id = ledger_transfers.id)",
-        ))
-        .order_by_desc(ledger_transfer::Column::Seq)
-        .all(db)
-        .await?;
+    let pending = opcity_store::vouchers::open_holds_of(db, &ids).await?;
     let open: HashSet<&str> = pending.iter().map(|p| p.id.as_str()).collect();
     let captures: Vec<String> = rows
         .iter()

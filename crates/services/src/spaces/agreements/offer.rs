@@ -1,0 +1,122 @@
+//! Offering a unit to a waiting request, in waitlist order.
+
+use super::*;
+
+/// The operator offers a unit to a waiting request; the offer holds the
+/// unit over `[start, end)` until it is accepted, declined or withdrawn.
+pub(super) async fn offer_space(
+    svc: &Services,
+    actor: &Actor,
+    input: &OfferInput,
+) -> Result<AgreementView> {
+    let now = svc.now();
+    let mut c = Checker::default();
+    let dates = interval(&mut c, "start", &input.start, &input.end);
+    if let Some(rent) = input.monthly_rent_fen {
+        in_range(&mut c, "monthly_rent_fen", rent, 0, 100_000_000_000);
+    }
+    c.finish()?;
+    let (start, end) = dates.expect("checked");
+    svc.guarded(async |tx, guard| {
+        let r = space_request::Entity::find_by_id(input.request_id)
+            .one(tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "request" })?;
+        let unit = load_unit(tx, input.unit_id).await?;
+        authorize(
+            actor,
+            Action::Update,
+            premises(unit.community_id, &unit.district),
+        )?;
+        // One offer at a time per queue, so the order check below sees
+        // every earlier offer (PostgreSQL; SQLite writers are serial).
+        let site = r
+            .community_id
+            .map_or_else(|| r.district.clone(), |c| c.to_string());
+        lock_key(tx, &format!("space_queue:{site}:{}", r.kind)).await?;
+        let r = space_request::Entity::find_by_id(r.id)
+            .one(tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "request" })?;
+        if r.status != "waiting" {
+            return Err(conflict(ErrorCode::RequestNotWaiting, "request_id"));
+        }
+        check_unit_fits(&unit, &r)?;
+        // Served in order: nobody earlier in this queue fits the unit.
+        let queue = bookings::waiting_queue(tx, r.community_id, &r.district, &r.kind).await?;
+        if queue
+            .iter()
+            .take_while(|q| q.id != r.id)
+            .any(|q| q.team_size <= unit.capacity)
+        {
+            return Err(conflict(ErrorCode::WaitlistOrder, "request_id"));
+        }
+        let rent = input.monthly_rent_fen.unwrap_or(unit.discounted_rent_fen);
+        if rent > unit.list_rent_fen {
+            return Err(refuse("monthly_rent_fen", "above_list_rent"));
+        }
+        let new = NewAgreement {
+            unit: &unit,
+            request_id: Some(r.id),
+            programme: &r.programme,
+            enterprise_id: r.enterprise_id,
+            person_id: r.person_id,
+            start,
+            end,
+            rent,
+            status: "offered",
+            previous_id: None,
+        };
+        let view =
+            place::insert_agreement(svc, tx, guard, now, actor, new, "space_agreement.offer")
+                .await?;
+        let before = request_view(&r, None);
+        let saved = bookings::move_request(tx, r.id, &["waiting"], "offered", now)
+            .await?
+            .ok_or(conflict(ErrorCode::RequestNotWaiting, "request_id"))?;
+        record_change(
+            tx,
+            now,
+            &actor.audit_label(),
+            "space_request.offer",
+            saved.id,
+            Some(&before),
+            Some(&request_view(&saved, None)),
+        )
+        .await?;
+        Ok(view)
+    })
+    .await
+}
+
+/// Offers a unit to the earliest waiting request of its site and kind
+/// whose team fits it.
+pub(super) async fn serve_waitlist(
+    svc: &Services,
+    actor: &Actor,
+    input: &ServeInput,
+) -> Result<AgreementView> {
+    let db = svc.store().db();
+    let unit = load_unit(db, input.unit_id).await?;
+    authorize(
+        actor,
+        Action::Update,
+        premises(unit.community_id, &unit.district),
+    )?;
+    let queue = bookings::waiting_queue(db, unit.community_id, &unit.district, &unit.kind).await?;
+    let next = queue
+        .iter()
+        .find(|q| q.team_size <= unit.capacity)
+        .ok_or(conflict(ErrorCode::WaitlistEmpty, "unit_id"))?;
+    svc.offer_space(
+        actor,
+        &OfferInput {
+            request_id: next.id,
+            unit_id: unit.id,
+            start: input.start.clone(),
+            end: input.end.clone(),
+            monthly_rent_fen: input.monthly_rent_fen,
+        },
+    )
+    .await
+}

@@ -1,0 +1,140 @@
+//! Reading requests (with waitlist positions) and agreements.
+
+use super::*;
+
+/// Requests the actor may see, oldest first, with waitlist positions.
+pub(super) async fn list_space_requests(
+    svc: &Services,
+    actor: &Actor,
+    filter: &AllocationFilter,
+) -> Result<Vec<RequestView>> {
+    let Some(visible) = scope_condition(
+        &allocation_scope(actor),
+        &ScopeParts {
+            enterprises: &|ids| space_request::Column::EnterpriseId.is_in(ids),
+            person: Some(&|p| space_request::Column::PersonId.eq(p)),
+            manager: None,
+            communities: &|ids| space_request::Column::CommunityId.is_in(ids),
+            district: &|d| space_request::Column::District.eq(d),
+        },
+    ) else {
+        return Ok(Vec::new());
+    };
+    let mut q = space_request::Entity::find().filter(visible);
+    if let Some(c) = filter.community_id {
+        q = q.filter(space_request::Column::CommunityId.eq(c));
+    }
+    if let Some(d) = filter.district {
+        q = q.filter(space_request::Column::District.eq(d.id()));
+    }
+    if let Some(k) = &filter.kind {
+        q = q.filter(space_request::Column::Kind.eq(k.as_str()));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(space_request::Column::Status.eq(s.as_str()));
+    }
+    let db = svc.store().db();
+    let rows = q
+        .order_by_asc(space_request::Column::RequestedAt)
+        .order_by_asc(space_request::Column::Id)
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in &rows {
+        out.push(request_view(r, position_in(db, r).await?));
+    }
+    Ok(out)
+}
+
+pub(super) async fn position_in<C: ConnectionTrait>(
+    db: &C,
+    r: &space_request::Model,
+) -> Result<Option<i64>> {
+    if r.status != "waiting" {
+        return Ok(None);
+    }
+    let queue = bookings::waiting_queue(db, r.community_id, &r.district, &r.kind).await?;
+    Ok(queue
+        .iter()
+        .position(|q| q.id == r.id)
+        .map(|p| p as i64 + 1))
+}
+
+pub(super) async fn get_agreement(svc: &Services, actor: &Actor, id: i64) -> Result<AgreementView> {
+    let db = svc.store().db();
+    let a = load_agreement(db, id).await?;
+    let unit = load_unit(db, a.unit_id).await?;
+    authorize_either(
+        actor,
+        (Action::Read, agreement_holding(&a, &unit)),
+        (Action::Update, premises(unit.community_id, &unit.district)),
+    )?;
+    Ok(agreement_view(&a, &unit))
+}
+
+/// Agreements and offers the actor may see, by start.
+pub(super) async fn list_agreements(
+    svc: &Services,
+    actor: &Actor,
+    filter: &AllocationFilter,
+) -> Result<Vec<AgreementView>> {
+    let units_where = |cond: Condition| {
+        space_agreement::Column::UnitId.in_subquery(
+            Query::select()
+                .column(space_unit::Column::Id)
+                .from(space_unit::Entity)
+                .cond_where(cond)
+                .take(),
+        )
+    };
+    let Some(visible) = scope_condition(
+        &allocation_scope(actor),
+        &ScopeParts {
+            enterprises: &|ids| space_agreement::Column::EnterpriseId.is_in(ids),
+            person: Some(&|p| space_agreement::Column::PersonId.eq(p)),
+            manager: None,
+            communities: &|ids| {
+                units_where(Condition::all().add(space_unit::Column::CommunityId.is_in(ids)))
+            },
+            district: &|d| units_where(Condition::all().add(space_unit::Column::District.eq(d))),
+        },
+    ) else {
+        return Ok(Vec::new());
+    };
+    let mut q = space_agreement::Entity::find().filter(visible);
+    let mut site = Condition::all();
+    if let Some(c) = filter.community_id {
+        site = site.add(space_unit::Column::CommunityId.eq(c));
+    }
+    if let Some(d) = filter.district {
+        site = site.add(space_unit::Column::District.eq(d.id()));
+    }
+    if let Some(k) = &filter.kind {
+        site = site.add(space_unit::Column::Kind.eq(k.as_str()));
+    }
+    if !site.is_empty() {
+        q = q.filter(units_where(site));
+    }
+    if let Some(s) = &filter.status {
+        q = q.filter(space_agreement::Column::Status.eq(s.as_str()));
+    }
+    let db = svc.store().db();
+    let rows = q
+        .order_by_asc(space_agreement::Column::StartAt)
+        .order_by_asc(space_agreement::Column::Id)
+        .limit(500)
+        .all(db)
+        .await?;
+    let units: BTreeMap<i64, space_unit::Model> = space_unit::Entity::find()
+        .filter(space_unit::Column::Id.is_in(rows.iter().map(|a| a.unit_id)))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u))
+        .collect();
+    Ok(rows
+        .iter()
+        .filter_map(|a| units.get(&a.unit_id).map(|u| agreement_view(a, u)))
+        .collect())
+}

@@ -1,0 +1,178 @@
+//! Listing and editing instruments, and reading them.
+
+use super::*;
+
+pub(super) async fn save(
+    svc: &Services,
+    actor: &Actor,
+    id: Option<i64>,
+    input: &InstrumentInput,
+) -> Result<InstrumentView> {
+    let now = svc.now();
+    let db = svc.store().db();
+    let mut c = Checker::default();
+    let name = c.required_text("name", &input.name, 200);
+    let kind = one_of(&mut c, "kind", &input.kind, &INSTRUMENT_KINDS);
+    let institution = c.required_text("institution", &input.institution, 200);
+    let mut district = c.district("district", &input.district);
+    if let Some(cid) = input.community_id {
+        match community::Entity::find_by_id(cid).one(db).await? {
+            Some(found) => district = found.district.parse().ok(),
+            None => c.push(FieldError::new("community_id", "unknown_community")),
+        }
+    }
+    let description = c
+        .optional_text("description", input.description.as_deref(), 2_000)
+        .unwrap_or_default();
+    in_range(
+        &mut c,
+        "slot_minutes",
+        i64::from(input.slot_minutes),
+        5,
+        24 * 60,
+    );
+    let opens = parse_hhmm(&input.opens);
+    let closes = parse_hhmm(&input.closes);
+    if opens.is_none() {
+        c.push(FieldError::new("opens", "invalid_time"));
+    }
+    if closes.is_none() {
+        c.push(FieldError::new("closes", "invalid_time"));
+    }
+    if let (Some(o), Some(cl)) = (opens, closes)
+        && cl <= o
+    {
+        c.push(FieldError::new("closes", "ends_before_start"));
+    }
+    let days: String = input.open_days.trim().to_owned();
+    let valid_days = !days.is_empty()
+        && days.chars().all(|d| ('1'..='7').contains(&d))
+        && days
+            .chars()
+            .collect::<std::collections::BTreeSet<_>>()
+            .len()
+            == days.len();
+    if !valid_days {
+        c.push(FieldError::new("open_days", "invalid_weekdays"));
+    }
+    if let Some(q) = input.quota_hours_week {
+        in_range(&mut c, "quota_hours_week", i64::from(q), 1, 168);
+    }
+    in_range(
+        &mut c,
+        "cancel_notice_hours",
+        i64::from(input.cancel_notice_hours),
+        0,
+        720,
+    );
+    in_range(
+        &mut c,
+        "no_show_grace_minutes",
+        i64::from(input.no_show_grace_minutes),
+        1,
+        24 * 60,
+    );
+    c.finish()?;
+    // An institution manages what it lists; administrators may name the manager.
+    let asked_manager = match actor.role {
+        opcity_domain::Role::ServiceProvider => Some(actor.account_id),
+        _ => input.manager_account_id,
+    };
+    let target = |manager| Resource::Instrument {
+        community_id: input.community_id,
+        manager,
+    };
+    let site = Resource::InstrumentSite {
+        community_id: input.community_id,
+    };
+    let tx = svc.store().begin().await?;
+    let (before, manager) = match id {
+        None => {
+            authorize(actor, Action::Create, target(asked_manager))?;
+            authorize(actor, Action::Create, site)?;
+            (None, asked_manager)
+        }
+        Some(id) => {
+            let existing = load(&tx, id).await?;
+            // An edit that names no manager keeps the one it has.
+            let manager = asked_manager.or(existing.manager_account_id);
+            authorize(actor, Action::Update, resource(&existing))?;
+            authorize(actor, Action::Update, target(manager))?;
+            if existing.community_id != input.community_id {
+                // Moved: sited anew.
+                authorize(actor, Action::Create, site)?;
+            }
+            (Some(InstrumentView::from(&existing)), manager)
+        }
+    };
+    let mut days_sorted: Vec<char> = days.chars().collect();
+    days_sorted.sort_unstable();
+    let fields = InstrumentFields {
+        name,
+        kind,
+        institution,
+        district: district.expect("checked").id().to_owned(),
+        community_id: input.community_id,
+        manager_account_id: manager,
+        description,
+        slot_minutes: input.slot_minutes,
+        opens_minute: opens.expect("checked"),
+        closes_minute: closes.expect("checked"),
+        open_days: days_sorted.into_iter().collect(),
+        quota_hours_week: input.quota_hours_week,
+        requires_approval: input.requires_approval,
+        cancel_notice_hours: input.cancel_notice_hours,
+        no_show_grace_minutes: input.no_show_grace_minutes,
+        active: input.active.unwrap_or(true),
+    };
+    let saved = save_instrument(&tx, id, fields, now)
+        .await
+        .map_err(|e| match e {
+            opcity_store::StoreError::ForeignKey(_) => {
+                ServiceError::invalid("manager_account_id", "unknown_account")
+            }
+            other => other.into(),
+        })?;
+    let view = InstrumentView::from(&saved);
+    let action = if before.is_some() {
+        "instrument.update"
+    } else {
+        "instrument.create"
+    };
+    record_change(
+        &tx,
+        now,
+        &actor.audit_label(),
+        action,
+        saved.id,
+        before.as_ref(),
+        Some(&view),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(view)
+}
+
+/// Instruments open to booking (every signed-in role may look).
+pub(super) async fn list_instruments(svc: &Services, actor: &Actor) -> Result<Vec<InstrumentView>> {
+    let rows = instrument::Entity::find()
+        .order_by_asc(instrument::Column::Id)
+        .limit(1_000)
+        .all(svc.store().db())
+        .await?;
+    Ok(rows
+        .iter()
+        .filter(|i| authorize(actor, Action::Read, resource(i)).is_ok())
+        .map(InstrumentView::from)
+        .collect())
+}
+
+pub(super) async fn get_instrument(
+    svc: &Services,
+    actor: &Actor,
+    id: i64,
+) -> Result<InstrumentView> {
+    let i = load(svc.store().db(), id).await?;
+    authorize(actor, Action::Read, resource(&i))?;
+    Ok(InstrumentView::from(&i))
+}

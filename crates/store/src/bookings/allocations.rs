@@ -1,0 +1,262 @@
+//! Space requests and their waitlists, offers and agreements.
+
+use super::transition;
+use crate::StoreError;
+use crate::entity::{space_agreement, space_request, space_unit};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, QueryOrder, Set,
+};
+
+/// A request for space about to join its waitlist.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub community_id: Option<i64>,
+    pub district: String,
+    pub kind: String,
+    pub programme: String,
+    pub enterprise_id: Option<i64>,
+    pub person_id: Option<i64>,
+    pub team_size: i32,
+    pub wanted_from: NaiveDate,
+    pub months: i32,
+    pub note: String,
+    pub requested_by: i64,
+    pub at: DateTime<Utc>,
+}
+
+/// Inserts `request`, waiting. The caller holds the holder's turn
+/// (`intervals::lock_key`) for its "one waiting request per queue" check.
+pub async fn insert_request(
+    tx: &DatabaseTransaction,
+    request: NewRequest,
+) -> Result<space_request::Model, StoreError> {
+    Ok(space_request::ActiveModel {
+        community_id: Set(request.community_id),
+        district: Set(request.district),
+        kind: Set(request.kind),
+        programme: Set(request.programme),
+        enterprise_id: Set(request.enterprise_id),
+        person_id: Set(request.person_id),
+        team_size: Set(request.team_size),
+        wanted_from: Set(request.wanted_from),
+        months: Set(request.months),
+        note: Set(request.note),
+        status: Set("waiting".to_owned()),
+        requested_by: Set(request.requested_by),
+        requested_at: Set(request.at),
+        updated_at: Set(request.at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// Moves a request from one of `from` to `to`; `None` when it was in
+/// another state.
+pub async fn move_request(
+    tx: &DatabaseTransaction,
+    id: i64,
+    from: &[&str],
+    to: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<space_request::Model>, StoreError> {
+    use space_request::Column as R;
+    transition::<space_request::Entity, _>(
+        tx,
+        id,
+        R::Id,
+        R::Status,
+        from,
+        vec![
+            (R::Status, Expr::value(to)),
+            (R::UpdatedAt, Expr::value(at)),
+        ],
+    )
+    .await
+}
+
+/// Sets the status of the request an offer answered (`fulfilled` when
+/// accepted, `waiting` again when declined or withdrawn), whatever it was:
+/// the offer's row, locked by the caller, orders the answers to it.
+pub async fn follow_offer(
+    tx: &DatabaseTransaction,
+    request: space_request::Model,
+    to: &str,
+    at: DateTime<Utc>,
+) -> Result<space_request::Model, StoreError> {
+    let mut model = request.into_active_model();
+    model.status = Set(to.to_owned());
+    model.updated_at = Set(at);
+    Ok(model.update(tx).await?)
+}
+
+/// An offer or agreement about to hold a unit.
+#[derive(Debug, Clone)]
+pub struct NewAgreement {
+    pub unit_id: i64,
+    pub request_id: Option<i64>,
+    pub programme: String,
+    pub enterprise_id: Option<i64>,
+    pub person_id: Option<i64>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub list_rent_fen: i64,
+    pub monthly_rent_fen: i64,
+    /// `offered` or `active`.
+    pub status: &'static str,
+    pub previous_id: Option<i64>,
+    pub at: DateTime<Utc>,
+}
+
+/// Inserts `agreement`; the database refuses it ([`StoreError::Overlap`])
+/// when it overlaps a holding of its unit.
+pub async fn insert_agreement(
+    tx: &DatabaseTransaction,
+    agreement: NewAgreement,
+) -> Result<space_agreement::Model, StoreError> {
+    Ok(space_agreement::ActiveModel {
+        unit_id: Set(agreement.unit_id),
+        request_id: Set(agreement.request_id),
+        programme: Set(agreement.programme),
+        enterprise_id: Set(agreement.enterprise_id),
+        person_id: Set(agreement.person_id),
+        start_at: Set(agreement.start),
+        end_at: Set(agreement.end),
+        list_rent_fen: Set(agreement.list_rent_fen),
+        monthly_rent_fen: Set(agreement.monthly_rent_fen),
+        status: Set(agreement.status.to_owned()),
+        previous_id: Set(agreement.previous_id),
+        created_at: Set(agreement.at),
+        updated_at: Set(agreement.at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// An offer answered: `active` (accepted), `declined` or `withdrawn`;
+/// `None` when it is no longer offered.
+pub async fn answer_offer(
+    tx: &DatabaseTransaction,
+    id: i64,
+    to: &str,
+    at: DateTime<Utc>,
+) -> Result<Option<space_agreement::Model>, StoreError> {
+    use space_agreement::Column as A;
+    transition::<space_agreement::Entity, _>(
+        tx,
+        id,
+        A::Id,
+        A::Status,
+        &["offered"],
+        vec![
+            (A::Status, Expr::value(to)),
+            (A::UpdatedAt, Expr::value(at)),
+        ],
+    )
+    .await
+}
+
+/// An active agreement ended early: it holds its unit until `end`; `None`
+/// when it is not active.
+pub async fn end_agreement(
+    tx: &DatabaseTransaction,
+    id: i64,
+    end: DateTime<Utc>,
+    at: DateTime<Utc>,
+) -> Result<Option<space_agreement::Model>, StoreError> {
+    use space_agreement::Column as A;
+    transition::<space_agreement::Entity, _>(
+        tx,
+        id,
+        A::Id,
+        A::Status,
+        &["active"],
+        vec![
+            (A::EndAt, Expr::value(end)),
+            (A::Status, Expr::value("ended")),
+            (A::UpdatedAt, Expr::value(at)),
+        ],
+    )
+    .await
+}
+
+fn waiting(
+    community_id: Option<i64>,
+    district: &str,
+    kind: &str,
+) -> sea_orm::Select<space_request::Entity> {
+    use space_request::Column as R;
+    let q = space_request::Entity::find()
+        .filter(R::Status.eq("waiting"))
+        .filter(R::Kind.eq(kind))
+        .filter(R::District.eq(district));
+    let q = match community_id {
+        Some(c) => q.filter(R::CommunityId.eq(c)),
+        None => q.filter(R::CommunityId.is_null()),
+    };
+    q.order_by_asc(R::RequestedAt).order_by_asc(R::Id)
+}
+
+/// The waitlist of a site (a community, or the district outside them) for
+/// a unit kind, in the order it is served. An offer reads it under the
+/// queue's turn, so it sees every earlier offer.
+pub async fn waiting_queue<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+    district: &str,
+    kind: &str,
+) -> Result<Vec<space_request::Model>, StoreError> {
+    Ok(waiting(community_id, district, kind).all(db).await?)
+}
+
+/// The waiting request of the enterprise (or else the person) in that
+/// waitlist, if any; read under the holder's turn before a new request.
+pub async fn waiting_request_of<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+    district: &str,
+    kind: &str,
+    enterprise_id: Option<i64>,
+    person_id: Option<i64>,
+) -> Result<Option<space_request::Model>, StoreError> {
+    let q = waiting(community_id, district, kind);
+    let q = match (enterprise_id, person_id) {
+        (Some(e), _) => q.filter(space_request::Column::EnterpriseId.eq(e)),
+        (_, p) => q.filter(space_request::Column::PersonId.eq(p)),
+    };
+    Ok(q.one(db).await?)
+}
+
+/// The area (m²) of the units the person holds under `programme` by offers
+/// or active agreements overlapping `[start, end)`, each unit counted once;
+/// read under the person's area turn (`intervals::lock_key`) when an offer
+/// depends on it.
+pub async fn area_held<C: ConnectionTrait>(
+    db: &C,
+    person_id: i64,
+    programme: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    use space_agreement::Column as A;
+    let held = space_agreement::Entity::find()
+        .filter(A::PersonId.eq(person_id))
+        .filter(A::Programme.eq(programme))
+        .filter(A::Status.is_in(["offered", "active"]))
+        .filter(A::StartAt.lt(end))
+        .filter(A::EndAt.gt(start))
+        .all(db)
+        .await?;
+    let ids: Vec<i64> = held.iter().map(|a| a.unit_id).collect();
+    Ok(space_unit::Entity::find()
+        .filter(space_unit::Column::Id.is_in(ids))
+        .all(db)
+        .await?
+        .iter()
+        .map(|u| u.area_m2)
+        .sum())
+}
