@@ -1,0 +1,407 @@
+//! Loading a pack: parse every file, resolve every name, compile every
+//! condition, and collect every problem. A pack loads whole or not at all.
+
+use super::files::{
+    AmountFile, ConditionFile, PackFile, ParametersFile, ProgrammeFile, TestsFile, WindowFile,
+};
+use super::model::{
+    Amount, Beneficiary, Condition, Criterion, Evidence, Pack, PackTest, Parameter, Programme,
+    Test, Window,
+};
+use crate::error::{LoadError, LoadErrorKind, join_path, missing_field, without_position};
+use crate::expr::{ExprErrorKind, ParamInfo, Unit, compile};
+use crate::facts::{Fact, FactType};
+use opcity_domain::Fen;
+use serde::de::DeserializeOwned;
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+/// Where a pack keeps each kind of file.
+const PARAMETERS: &str = "parameters";
+const PROGRAMMES: &str = "programmes";
+const TESTS: &str = "tests";
+const PACK_FILE: &str = "pack.yaml";
+
+mod amount;
+mod catalogue;
+mod programme;
+
+impl Pack {
+    /// Reads a pack directory: `pack.yaml` and the `*.yaml` files in
+    /// `parameters/`, `programmes/` and `tests/`. This is the crate's only
+    /// filesystem access; everything else works on the texts
+    /// ([`Pack::from_sources`]).
+    pub fn load_dir(dir: impl AsRef<Path>) -> Result<Pack, Vec<LoadError>> {
+        let dir = dir.as_ref();
+        let mut names = vec![PACK_FILE.to_owned()];
+        let mut errors = Vec::new();
+        for sub in [PARAMETERS, PROGRAMMES, TESTS] {
+            // A missing folder is an empty one; from_sources reports what
+            // that leaves undefined.
+            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+                continue;
+            };
+            for entry in entries {
+                match entry {
+                    Ok(e) if e.file_name().to_string_lossy().ends_with(".yaml") => {
+                        names.push(format!("{sub}/{}", e.file_name().to_string_lossy()));
+                    }
+                    Ok(_) => {}
+                    Err(e) => errors.push(io_error(sub, &e)),
+                }
+            }
+        }
+        let mut sources = Vec::with_capacity(names.len());
+        for name in names {
+            match std::fs::read_to_string(dir.join(&name)) {
+                Ok(text) => sources.push((name, text)),
+                Err(e) => errors.push(io_error(&name, &e)),
+            }
+        }
+        if errors.is_empty() {
+            Pack::from_sources(sources)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// Builds a pack from `(path, text)` pairs, paths relative to the pack
+    /// (`pack.yaml`, `programmes/x.yaml`, …). Pure.
+    pub fn from_sources(sources: Vec<(String, String)>) -> Result<Pack, Vec<LoadError>> {
+        Loader::default().load(sources)
+    }
+}
+
+fn io_error(file: &str, e: &std::io::Error) -> LoadError {
+    LoadError {
+        kind: LoadErrorKind::Io,
+        file: file.to_owned(),
+        line: None,
+        column: None,
+        key: String::new(),
+        message: e.to_string(),
+    }
+}
+
+struct Source {
+    path: String,
+    text: String,
+}
+
+/// The files of a pack, by kind, each kind sorted by path so that loading
+/// does not depend on the order a directory was listed in.
+#[derive(Default)]
+struct Sources {
+    pack: Option<Source>,
+    parameters: Vec<Source>,
+    programmes: Vec<Source>,
+    tests: Vec<Source>,
+}
+
+#[derive(Default)]
+struct Loader {
+    errors: Vec<LoadError>,
+}
+
+/// Names resolved so far, for compiling conditions and amounts.
+struct Env {
+    window: Window,
+    params: HashMap<String, ParamInfo>,
+    common_person: Vec<(String, Option<String>, crate::expr::Compiled)>,
+    common_enterprise: Vec<(String, Option<String>, crate::expr::Compiled)>,
+}
+
+impl Loader {
+    fn error(
+        &mut self,
+        kind: LoadErrorKind,
+        src: &Source,
+        key: &str,
+        needle: &str,
+        message: String,
+    ) {
+        let (line, column) = locate(&src.text, needle).unzip();
+        self.errors.push(LoadError {
+            kind,
+            file: src.path.clone(),
+            line,
+            column,
+            key: key.to_owned(),
+            message,
+        });
+    }
+
+    fn load(mut self, sources: Vec<(String, String)>) -> Result<Pack, Vec<LoadError>> {
+        let sources = self.classify(sources);
+        let pack_file = match &sources.pack {
+            Some(src) => self.parse::<PackFile>(src),
+            None => {
+                self.errors.push(LoadError {
+                    kind: LoadErrorKind::MissingFile,
+                    file: PACK_FILE.into(),
+                    line: None,
+                    column: None,
+                    key: String::new(),
+                    message: "a pack needs pack.yaml".into(),
+                });
+                None
+            }
+        };
+        let parameters = self.parameters(&sources.parameters);
+        let (Some(pack_file), Some(pack_src)) = (pack_file, &sources.pack) else {
+            return Err(self.errors);
+        };
+        let window = self.window(pack_src, "effective", pack_file.effective);
+        let mut env = Env {
+            window,
+            params: parameters
+                .iter()
+                .enumerate()
+                .map(|(index, p)| {
+                    (
+                        p.name.clone(),
+                        ParamInfo {
+                            index,
+                            unit: p.unit,
+                        },
+                    )
+                })
+                .collect(),
+            common_person: Vec::new(),
+            common_enterprise: Vec::new(),
+        };
+        env.common_person = self.common(
+            pack_src,
+            "common_conditions.person",
+            &pack_file.common_conditions.person,
+            &env,
+        );
+        env.common_enterprise = self.common(
+            pack_src,
+            "common_conditions.enterprise",
+            &pack_file.common_conditions.enterprise,
+            &env,
+        );
+        let defined: Vec<(Programme, &Source)> = sources
+            .programmes
+            .iter()
+            .filter_map(|src| {
+                let file = self.parse::<ProgrammeFile>(src)?;
+                self.programme(file, src, &env).map(|p| (p, src))
+            })
+            .collect();
+        let mut programmes = self.catalogue(pack_src, &pack_file.catalogue, defined);
+        self.exclusions(&mut programmes);
+        let programme_index: HashMap<String, usize> = programmes
+            .iter()
+            .enumerate()
+            .map(|(i, (p, _))| (p.id.clone(), i))
+            .collect();
+        let tests = self.tests(&sources.tests, &programme_index);
+        if !self.errors.is_empty() {
+            return Err(self.errors);
+        }
+        let parameter_index = env.params.into_iter().map(|(k, v)| (k, v.index)).collect();
+        let programmes: Vec<Programme> = programmes.into_iter().map(|(p, _)| p).collect();
+        Ok(Pack {
+            id: pack_file.id,
+            version: pack_file.version,
+            title: pack_file.title,
+            source: pack_file.source,
+            effective: window,
+            json: crate::write::PackJson::new(&programmes),
+            programmes,
+            parameters,
+            tests,
+            programme_index,
+            parameter_index,
+        })
+    }
+
+    fn classify(&mut self, sources: Vec<(String, String)>) -> Sources {
+        let mut out = Sources::default();
+        for (path, text) in sources {
+            let src = Source { path, text };
+            let folder = src.path.split_once('/').map(|(dir, _)| dir);
+            match folder {
+                None if src.path == PACK_FILE && out.pack.is_none() => out.pack = Some(src),
+                Some(PARAMETERS) => out.parameters.push(src),
+                Some(PROGRAMMES) => out.programmes.push(src),
+                Some(TESTS) => out.tests.push(src),
+                _ => self.error(
+                    LoadErrorKind::UnexpectedFile,
+                    &src,
+                    "",
+                    "",
+                    "not a pack file: expected pack.yaml, parameters/, programmes/ or tests/"
+                        .into(),
+                ),
+            }
+        }
+        for list in [&mut out.parameters, &mut out.programmes, &mut out.tests] {
+            list.sort_by(|a, b| a.path.cmp(&b.path));
+        }
+        out
+    }
+
+    fn parse<T: DeserializeOwned>(&mut self, src: &Source) -> Option<T> {
+        // A schema-free pass first, so that a YAML syntax error is told apart
+        // from a value that does not fit the schema.
+        if let Err(e) = serde_norway::from_str::<serde::de::IgnoredAny>(&src.text) {
+            let (line, column) = e.location().map(|l| (l.line(), l.column())).unzip();
+            self.errors.push(LoadError {
+                kind: LoadErrorKind::Syntax,
+                file: src.path.clone(),
+                line,
+                column,
+                key: String::new(),
+                message: yaml_message(&e),
+            });
+            return None;
+        }
+        let de = serde_norway::Deserializer::from_str(&src.text);
+        match serde_path_to_error::deserialize(de) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                self.errors.push(yaml_error(&src.path, &e));
+                None
+            }
+        }
+    }
+
+    fn window(&mut self, src: &Source, key: &str, w: WindowFile) -> Window {
+        if w.from > w.to {
+            self.error(
+                LoadErrorKind::Invalid,
+                src,
+                key,
+                "effective",
+                format!("window ends ({}) before it starts ({})", w.to.0, w.from.0),
+            );
+        }
+        Window {
+            from: w.from.0,
+            to: w.to.0,
+        }
+    }
+
+    /// All parameters, sorted by name; indexes into this list are what
+    /// compiled rules hold.
+    fn parameters(&mut self, sources: &[Source]) -> Vec<Parameter> {
+        let mut params: BTreeMap<String, Parameter> = BTreeMap::new();
+        for src in sources {
+            let Some(file) = self.parse::<ParametersFile>(src) else {
+                continue;
+            };
+            for (name, def) in file {
+                if !is_name(&name) {
+                    self.error(
+                        LoadErrorKind::Invalid,
+                        src,
+                        &name,
+                        &name,
+                        "parameter names are lowercase letters, digits and `_`".into(),
+                    );
+                }
+                if def.values.is_empty() {
+                    self.error(
+                        LoadErrorKind::Invalid,
+                        src,
+                        &format!("{name}.values"),
+                        &name,
+                        "a parameter needs at least one dated value".into(),
+                    );
+                }
+                if params.contains_key(&name) {
+                    self.error(
+                        LoadErrorKind::Duplicate,
+                        src,
+                        &name,
+                        &name,
+                        format!("parameter `{name}` is defined twice"),
+                    );
+                    continue;
+                }
+                let param = Parameter {
+                    name: name.clone(),
+                    description: def.description,
+                    unit: def.unit,
+                    reference: def.reference,
+                    values: def.values.into_iter().map(|(d, v)| (d.0, v)).collect(),
+                };
+                params.insert(name, param);
+            }
+        }
+        params.into_values().collect()
+    }
+}
+
+fn is_name(s: &str) -> bool {
+    s.starts_with(|c: char| c.is_ascii_lowercase())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Turns a serde error into a load error with the key path and position.
+fn yaml_error(file: &str, e: &serde_path_to_error::Error<serde_norway::Error>) -> LoadError {
+    let inner = e.inner();
+    let path = e.path().to_string();
+    let path = if path == "." { String::new() } else { path };
+    let (line, column) = inner.location().map(|l| (l.line(), l.column())).unzip();
+    let message = yaml_message(inner);
+    // The path of an unknown key ends with it; a missing key is reported at
+    // the enclosing map, so the name in the message completes the path.
+    let missing = missing_field(&message).map(|name| join_path(&path, name));
+    let (kind, key) = if message.starts_with("unknown field `") {
+        (LoadErrorKind::UnknownKey, path)
+    } else if let Some(key) = missing {
+        (LoadErrorKind::MissingKey, key)
+    } else {
+        (LoadErrorKind::Type, path)
+    };
+    LoadError {
+        kind,
+        file: file.to_owned(),
+        line,
+        column,
+        key,
+        message,
+    }
+}
+
+/// serde_norway's message without the key path it puts in front and the
+/// position it appends (both are kept separately).
+fn yaml_message(e: &serde_norway::Error) -> String {
+    let text = e.to_string();
+    let text = without_position(&text);
+    match text.split_once(": ") {
+        Some((path, rest)) if !path.contains(char::is_whitespace) => rest.to_owned(),
+        _ => text.to_owned(),
+    }
+}
+
+/// Line and column (1-based, in characters) of the first occurrence of
+/// `needle`. Serde keeps no positions for values that parsed, so semantic
+/// errors are placed by finding their text; `None` when it is not there.
+fn locate(text: &str, needle: &str) -> Option<(usize, usize)> {
+    if needle.is_empty() {
+        return None;
+    }
+    text.find(needle).map(|offset| line_col(text, offset))
+}
+
+fn locate_in_expression(text: &str, expr: &str, char_pos: usize) -> Option<(usize, usize)> {
+    let start = text.find(expr)?;
+    let within = expr
+        .char_indices()
+        .nth(char_pos)
+        .map_or(expr.len(), |(b, _)| b);
+    Some(line_col(text, start + within))
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
