@@ -23,16 +23,17 @@
 //!   ([`StoreError::ForeignKey`]).
 //!
 //! An edit writes every described column at once (the last edit wins, as a
-//! form does); `created_at` is written at creation only. Lists with their
-//! authorisation scopes and filters stay query builders in `services`.
+//! form does); `created_at` is written at creation only. Lists load only
+//! the rows in the reader's [`Scope`], which the caller decides.
 
 use crate::StoreError;
 use crate::entity::{community, enterprise, founder, person};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
+    Set,
 };
 
 /// A resident id number as stored: the ciphertext and the keyed hash for
@@ -376,4 +377,152 @@ pub async fn update_community(
     let mut model = fields.model(at);
     model.id = Unchanged(id);
     Ok(model.update(tx).await?)
+}
+
+/// Which rows of a registry list a reader may see (their authorisation
+/// scope, decided by the caller). Rows outside it are never loaded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Scope {
+    All,
+    /// The rows of one district (its id).
+    District(String),
+    /// Only these ids.
+    Ids(Vec<i64>),
+    /// Enterprises sited in these communities; for communities, these
+    /// communities; for persons, nothing.
+    Communities(Vec<i64>),
+    Nothing,
+}
+
+/// Which part of a list, in id order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// One page of a list and how many rows the whole list has.
+#[derive(Debug, Clone)]
+pub struct Listed<T> {
+    pub rows: Vec<T>,
+    pub total: u64,
+}
+
+async fn page_of<E, C>(
+    db: &C,
+    query: Select<E>,
+    id: E::Column,
+    page: Page,
+) -> Result<Listed<E::Model>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    C: ConnectionTrait,
+{
+    let total = query.clone().count(db).await?;
+    let rows = query
+        .order_by_asc(id)
+        .offset(page.offset)
+        .limit(page.limit)
+        .all(db)
+        .await?;
+    Ok(Listed { rows, total })
+}
+
+/// How a person list is searched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PersonSearch<'a> {
+    /// A case-insensitive substring of the full name.
+    Name(&'a str),
+    /// A whole resident id number, by its keyed search hash (exact only:
+    /// no part of a number is stored to match on).
+    ResidentIdHash(String),
+}
+
+/// The persons in `scope` (and `district`, and matching `search`), a page of them.
+pub async fn list_persons<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    district: Option<&str>,
+    search: Option<PersonSearch<'_>>,
+    page: Page,
+) -> Result<Listed<person::Model>, StoreError> {
+    let mut query = match scope {
+        Scope::All => person::Entity::find(),
+        Scope::District(d) => person::Entity::find().filter(person::Column::District.eq(d)),
+        Scope::Ids(ids) => person::Entity::find().filter(person::Column::Id.is_in(ids)),
+        Scope::Communities(_) | Scope::Nothing => {
+            person::Entity::find().filter(person::Column::Id.lt(0))
+        }
+    };
+    if let Some(d) = district {
+        query = query.filter(person::Column::District.eq(d));
+    }
+    query = match search {
+        Some(PersonSearch::Name(q)) => query.filter(person::Column::FullName.contains(q)),
+        Some(PersonSearch::ResidentIdHash(h)) => query.filter(person::Column::ResidentIdHash.eq(h)),
+        None => query,
+    };
+    page_of(db, query, person::Column::Id, page).await
+}
+
+/// The enterprises in `scope` (and `district`, and whose name or credit
+/// code holds `text`), a page of them.
+pub async fn list_enterprises<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    district: Option<&str>,
+    text: Option<&str>,
+    page: Page,
+) -> Result<Listed<enterprise::Model>, StoreError> {
+    let mut query = match scope {
+        Scope::All => enterprise::Entity::find(),
+        Scope::District(d) => enterprise::Entity::find().filter(enterprise::Column::District.eq(d)),
+        Scope::Ids(ids) => enterprise::Entity::find().filter(enterprise::Column::Id.is_in(ids)),
+        Scope::Communities(ids) => {
+            enterprise::Entity::find().filter(enterprise::Column::CommunityId.is_in(ids))
+        }
+        Scope::Nothing => enterprise::Entity::find().filter(enterprise::Column::Id.lt(0)),
+    };
+    if let Some(d) = district {
+        query = query.filter(enterprise::Column::District.eq(d));
+    }
+    if let Some(q) = text {
+        query = query.filter(
+            Condition::any()
+                .add(enterprise::Column::Name.contains(q))
+                .add(enterprise::Column::Uscc.contains(q)),
+        );
+    }
+    page_of(db, query, enterprise::Column::Id, page).await
+}
+
+/// The communities in `scope` (and `district`, and whose Chinese or
+/// English name holds `text`), a page of them.
+pub async fn list_communities<C: ConnectionTrait>(
+    db: &C,
+    scope: Scope,
+    district: Option<&str>,
+    text: Option<&str>,
+    page: Page,
+) -> Result<Listed<community::Model>, StoreError> {
+    let mut query = match scope {
+        Scope::All => community::Entity::find(),
+        Scope::District(d) => community::Entity::find().filter(community::Column::District.eq(d)),
+        Scope::Ids(ids) | Scope::Communities(ids) => {
+            community::Entity::find().filter(community::Column::Id.is_in(ids))
+        }
+        Scope::Nothing => community::Entity::find().filter(community::Column::Id.lt(0)),
+    };
+    if let Some(d) = district {
+        query = query.filter(community::Column::District.eq(d));
+    }
+    if let Some(q) = text {
+        query = query.filter(
+            Condition::any()
+                .add(community::Column::NameZh.contains(q))
+                .add(community::Column::NameEn.contains(q)),
+        );
+    }
+    page_of(db, query, community::Column::Id, page).await
 }

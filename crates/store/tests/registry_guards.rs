@@ -268,3 +268,121 @@ async fn a_community_is_operated_by_an_existing_account() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_list_loads_only_the_rows_in_its_scope() {
+    each_backend(async |db| {
+        let store = &db.store;
+        let now = Utc::now();
+        let page = registry::Page {
+            offset: 0,
+            limit: 10,
+        };
+        let tx = store.begin().await.unwrap();
+        let sited = registry::insert_enterprise(&tx, enterprise("91440300MA5FSCOPE1"), now)
+            .await
+            .unwrap();
+        let c = registry::insert_community(
+            &tx,
+            CommunityFields {
+                name_zh: "社区".to_owned(),
+                name_en: "Scope Hub".to_owned(),
+                district: "nanshan".to_owned(),
+                address: "1 Road".to_owned(),
+                area_m2: 1_000,
+                operator_name: "Operator".to_owned(),
+                ..Default::default()
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        let sited = registry::update_enterprise(
+            &tx,
+            sited.id,
+            EnterpriseFields {
+                community_id: Some(c.id),
+                ..enterprise("91440300MA5FSCOPE1")
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        registry::insert_enterprise(&tx, enterprise("91440300MA5FSCOPE2"), now)
+            .await
+            .unwrap();
+        let holder = registry::insert_person(
+            &tx,
+            None,
+            PersonFields {
+                resident_id: Some(SealedResidentId {
+                    cipher: "c".to_owned(),
+                    hash: "h".to_owned(),
+                }),
+                ..person("Scoped Holder")
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+
+        let in_community = registry::list_enterprises(
+            store.db(),
+            registry::Scope::Communities(vec![c.id]),
+            None,
+            None,
+            page,
+        )
+        .await
+        .unwrap();
+        assert_eq!(in_community.total, 1);
+        assert_eq!(in_community.rows[0].id, sited.id);
+        let by_code = registry::list_enterprises(
+            store.db(),
+            registry::Scope::All,
+            Some("nanshan"),
+            Some("SCOPE2"),
+            page,
+        )
+        .await
+        .unwrap();
+        assert_eq!(by_code.total, 1);
+
+        // A community scope shows no persons; a hash finds only its holder.
+        let none = registry::list_persons(
+            store.db(),
+            registry::Scope::Communities(vec![c.id]),
+            None,
+            None,
+            page,
+        )
+        .await
+        .unwrap();
+        assert_eq!(none.total, 0);
+        let by_hash = registry::list_persons(
+            store.db(),
+            registry::Scope::District("nanshan".to_owned()),
+            None,
+            Some(registry::PersonSearch::ResidentIdHash("h".to_owned())),
+            page,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            by_hash.rows.iter().map(|p| p.id).collect::<Vec<_>>(),
+            [holder.id]
+        );
+        let communities = registry::list_communities(
+            store.db(),
+            registry::Scope::Communities(vec![c.id]),
+            None,
+            Some("Scope"),
+            page,
+        )
+        .await
+        .unwrap();
+        assert_eq!(communities.total, 1);
+    })
+    .await;
+}

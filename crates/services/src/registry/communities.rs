@@ -1,7 +1,7 @@
 //! OPC communities: where founders get desks, offices and floors.
 
-use super::{Checker, ListFilter, Paged, Paging};
-use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use super::{Checker, ListFilter, Paged, Paging, store_scope};
+use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::error::{Result, ServiceError};
 use crate::{Services, record_change};
 use chrono::NaiveDate;
@@ -9,10 +9,6 @@ use opcity_domain::District;
 use opcity_store::StoreError;
 use opcity_store::entity::community;
 use opcity_store::registry::{self, CommunityFields};
-use opcity_store::sea_orm::{
-    ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Select,
-};
 
 /// The plan's size for a community with "significant agglomeration effect".
 pub const TARGET_AREA_M2: i64 = 10_000;
@@ -122,17 +118,6 @@ fn fields(v: ValidCommunity) -> CommunityFields {
     }
 }
 
-fn scoped(query: Select<community::Entity>, scope: ListScope) -> Select<community::Entity> {
-    match scope {
-        ListScope::All => query,
-        ListScope::District(d) => query.filter(community::Column::District.eq(d.id())),
-        ListScope::Ids(ids) | ListScope::Communities(ids) => {
-            query.filter(community::Column::Id.is_in(ids))
-        }
-        ListScope::Nothing => query.filter(community::Column::Id.lt(0)),
-    }
-}
-
 fn unknown_operator(err: StoreError) -> ServiceError {
     match err {
         StoreError::ForeignKey(_) => {
@@ -149,30 +134,17 @@ impl Services {
         filter: &ListFilter,
         paging: Paging,
     ) -> Result<Paged<CommunityView>> {
-        let mut query = scoped(
-            community::Entity::find(),
-            list_scope(actor, Listing::Communities),
-        );
-        if let Some(d) = filter.district {
-            query = query.filter(community::Column::District.eq(d.id()));
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            query = query.filter(
-                Condition::any()
-                    .add(community::Column::NameZh.contains(q))
-                    .add(community::Column::NameEn.contains(q)),
-            );
-        }
-        let db = self.store().db();
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_asc(community::Column::Id)
-            .offset(paging.offset())
-            .limit(paging.per_page)
-            .all(db)
-            .await?;
+        let listed = registry::list_communities(
+            self.store().db(),
+            store_scope(list_scope(actor, Listing::Communities)),
+            filter.district.map(|d| d.id()),
+            filter.q.as_deref().filter(|q| !q.is_empty()),
+            paging.store_page(),
+        )
+        .await?;
+        let total = listed.total;
         Ok(Paged {
-            items: rows.iter().map(CommunityView::from).collect(),
+            items: listed.rows.iter().map(CommunityView::from).collect(),
             page: paging.page,
             per_page: paging.per_page,
             total,

@@ -1,9 +1,9 @@
 //! Enterprises, identified by their Unified Social Credit Code, and the
 //! founder link to persons.
 
-use super::{Checker, ListFilter, Paged, Paging, SIZES};
+use super::{Checker, ListFilter, Paged, Paging, SIZES, store_scope};
 use crate::ErrorCode;
-use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
 use crate::{Services, record_change};
@@ -12,10 +12,6 @@ use opcity_domain::{District, Uscc, UsccError};
 use opcity_store::StoreError;
 use opcity_store::entity::enterprise;
 use opcity_store::registry::{self, EnterpriseFields};
-use opcity_store::sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select,
-};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -134,31 +130,21 @@ fn uscc_error(err: UsccError) -> FieldError {
 }
 
 /// Refuses a community that does not exist or lies in another district.
-async fn check_community<C: ConnectionTrait>(
-    db: &C,
+async fn check_community(
+    tx: &opcity_store::WriteTx,
     community_id: Option<i64>,
     district: District,
 ) -> Result<()> {
     let Some(id) = community_id else {
         return Ok(());
     };
-    match registry::community(db, id).await? {
+    match registry::community(tx, id).await? {
         None => Err(ServiceError::invalid("community_id", "unknown_community")),
         Some(c) if c.district != district.id() => Err(ServiceError::Validation(vec![
             FieldError::new("community_id", "community_district_mismatch")
                 .with("district", c.district),
         ])),
         Some(_) => Ok(()),
-    }
-}
-
-fn scoped(query: Select<enterprise::Entity>, scope: ListScope) -> Select<enterprise::Entity> {
-    match scope {
-        ListScope::All => query,
-        ListScope::District(d) => query.filter(enterprise::Column::District.eq(d.id())),
-        ListScope::Ids(ids) => query.filter(enterprise::Column::Id.is_in(ids)),
-        ListScope::Communities(ids) => query.filter(enterprise::Column::CommunityId.is_in(ids)),
-        ListScope::Nothing => query.filter(enterprise::Column::Id.lt(0)),
     }
 }
 
@@ -195,28 +181,16 @@ impl Services {
         filter: &ListFilter,
         paging: Paging,
     ) -> Result<Paged<EnterpriseView>> {
-        let mut query = scoped(
-            enterprise::Entity::find(),
-            list_scope(actor, Listing::Enterprises),
-        );
-        if let Some(d) = filter.district {
-            query = query.filter(enterprise::Column::District.eq(d.id()));
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            query = query.filter(
-                Condition::any()
-                    .add(enterprise::Column::Name.contains(q))
-                    .add(enterprise::Column::Uscc.contains(q)),
-            );
-        }
         let db = self.store().db();
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_asc(enterprise::Column::Id)
-            .offset(paging.offset())
-            .limit(paging.per_page)
-            .all(db)
-            .await?;
+        let listed = registry::list_enterprises(
+            db,
+            store_scope(list_scope(actor, Listing::Enterprises)),
+            filter.district.map(|d| d.id()),
+            filter.q.as_deref().filter(|q| !q.is_empty()),
+            paging.store_page(),
+        )
+        .await?;
+        let (rows, total) = (listed.rows, listed.total);
         let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
         let links = registry::founder_links(db, ids).await?;
         let items = rows

@@ -16,9 +16,9 @@
 //! start-up (`opcity` runs it whenever it opens the store); it is idempotent
 //! and does nothing once every row has its hash.
 
-use super::{Checker, DEGREES, ListFilter, Paged, Paging};
+use super::{Checker, DEGREES, ListFilter, Paged, Paging, store_scope};
 use crate::ErrorCode;
-use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::crypto::DataKey;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
@@ -26,10 +26,7 @@ use crate::{Services, record_change};
 use chrono::{Datelike, NaiveDate};
 use opcity_domain::{District, ResidentId, ResidentIdError, resident_id};
 use opcity_store::entity::person;
-use opcity_store::registry::{self, PersonFields, SealedResidentId};
-use opcity_store::sea_orm::{
-    ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use opcity_store::registry::{self, PersonFields, PersonSearch, SealedResidentId};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -266,15 +263,6 @@ fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
     })
 }
 
-fn scoped(query: Select<person::Entity>, scope: ListScope) -> Select<person::Entity> {
-    match scope {
-        ListScope::All => query,
-        ListScope::District(d) => query.filter(person::Column::District.eq(d.id())),
-        ListScope::Ids(ids) => query.filter(person::Column::Id.is_in(ids)),
-        ListScope::Communities(_) | ListScope::Nothing => query.filter(person::Column::Id.lt(0)),
-    }
-}
-
 impl Services {
     /// What the store writes of a checked input: the resident id number
     /// only as its ciphertext and search hash.
@@ -329,29 +317,30 @@ impl Services {
         filter: &ListFilter,
         paging: Paging,
     ) -> Result<Paged<PersonView>> {
-        let mut query = scoped(person::Entity::find(), list_scope(actor, Listing::Persons));
-        if let Some(d) = filter.district {
-            query = query.filter(person::Column::District.eq(d.id()));
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            // A whole resident id number finds its person by the keyed hash
-            // (exact match only: no part of a number is stored to match on).
-            query = match ResidentId::parse(q) {
-                Ok(number) => query.filter(
-                    person::Column::ResidentIdHash.eq(self.data_key().search_hash(number.expose())),
-                ),
-                Err(_) => query.filter(person::Column::FullName.contains(q)),
-            };
-        }
-        let db = self.store().db();
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_asc(person::Column::Id)
-            .offset(paging.offset())
-            .limit(paging.per_page)
-            .all(db)
-            .await?;
-        let items = rows
+        // A whole resident id number finds its person by the keyed hash
+        // (exact match only: no part of a number is stored to match on).
+        let search =
+            filter
+                .q
+                .as_deref()
+                .filter(|q| !q.is_empty())
+                .map(|q| match ResidentId::parse(q) {
+                    Ok(number) => {
+                        PersonSearch::ResidentIdHash(self.data_key().search_hash(number.expose()))
+                    }
+                    Err(_) => PersonSearch::Name(q),
+                });
+        let listed = registry::list_persons(
+            self.store().db(),
+            store_scope(list_scope(actor, Listing::Persons)),
+            filter.district.map(|d| d.id()),
+            search,
+            paging.store_page(),
+        )
+        .await?;
+        let total = listed.total;
+        let items = listed
+            .rows
             .iter()
             .map(|p| self.person_view_for(actor, p))
             .collect();
