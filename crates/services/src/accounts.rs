@@ -10,12 +10,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
 use opcity_domain::{District, Role};
+use opcity_store::accounts::{self as store_accounts, NewApiToken, NewSession};
 use opcity_store::audit::{self, Change};
-use opcity_store::entity::{account, api_token, community, founder, person, session};
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, QueryOrder, Set,
-};
-use opcity_store::throttle;
+use opcity_store::entity::{account, api_token};
+use opcity_store::{registry, throttle};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
@@ -251,20 +249,20 @@ impl Services {
         let password_hash = hash_password(input.password.clone()).await?;
         let now = self.now();
         let tx = self.store().begin().await?;
-        let model = account::ActiveModel {
-            username: Set(input.username.clone()),
-            display_name: Set(input.display_name.trim().to_owned()),
-            password_hash: Set(password_hash),
-            role: Set(input.role.id().to_owned()),
-            district: Set(input.district.map(|d| d.id().to_owned())),
-            locale: Set(input.locale.clone()),
-            disabled: Set(false),
-            created_at: Set(now),
-            ..Default::default()
-        }
-        .insert(&tx)
+        let model = store_accounts::insert_account(
+            &tx,
+            store_accounts::NewAccount {
+                username: &input.username,
+                display_name: input.display_name.trim(),
+                password_hash,
+                role: input.role.id(),
+                district: input.district.map(|d| d.id()),
+                locale: &input.locale,
+            },
+            now,
+        )
         .await
-        .map_err(|e| match opcity_store::StoreError::from(e) {
+        .map_err(|e| match e {
             err if err.is_unique_on("username") => ServiceError::Conflict {
                 code: ErrorCode::UsernameTaken,
                 field: Some("username"),
@@ -320,10 +318,7 @@ impl Services {
             }
         };
         tx.commit().await?;
-        let found = account::Entity::find()
-            .filter(account::Column::Username.eq(username))
-            .one(self.store().db())
-            .await?;
+        let found = store_accounts::account_by_username(self.store().db(), username).await?;
         let hash = found
             .as_ref()
             .map_or(DUMMY_HASH, |a| a.password_hash.as_str())
@@ -339,14 +334,16 @@ impl Services {
         let expires_at = now + SESSION_TTL;
         let tx = self.store().begin().await?;
         throttle::succeeded(&tx, attempt_id, attempt).await?;
-        session::ActiveModel {
-            token_hash: Set(sha256_hex(&token)),
-            account_id: Set(account.id),
-            csrf_token: Set(csrf_token.clone()),
-            created_at: Set(now),
-            expires_at: Set(expires_at),
-        }
-        .insert(&tx)
+        store_accounts::insert_session(
+            &tx,
+            NewSession {
+                token_hash: sha256_hex(&token),
+                account_id: account.id,
+                csrf_token: csrf_token.clone(),
+                expires_at,
+            },
+            now,
+        )
         .await?;
         tx.commit().await?;
         let actor = self.actor_for(&account, None).await?;
@@ -360,28 +357,23 @@ impl Services {
 
     /// The actor behind a session cookie and the session's CSRF token.
     pub async fn session_actor(&self, token: &str) -> Result<(Actor, String)> {
-        let found = session::Entity::find_by_id(sha256_hex(token))
-            .one(self.store().db())
-            .await?;
-        let session = found
-            .filter(|s| s.expires_at > self.now())
-            .ok_or(ServiceError::Unauthenticated)?;
+        let session =
+            store_accounts::live_session(self.store().db(), &sha256_hex(token), self.now())
+                .await?
+                .ok_or(ServiceError::Unauthenticated)?;
         let account = self.active_account(session.account_id).await?;
         Ok((self.actor_for(&account, None).await?, session.csrf_token))
     }
 
     pub async fn sign_out(&self, token: &str) -> Result<()> {
         let tx = self.store().begin().await?;
-        session::Entity::delete_by_id(sha256_hex(token))
-            .exec(&tx)
-            .await?;
+        store_accounts::delete_session(&tx, &sha256_hex(token)).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn active_account(&self, id: i64) -> Result<account::Model> {
-        account::Entity::find_by_id(id)
-            .one(self.store().db())
+        store_accounts::account(self.store().db(), id)
             .await?
             .filter(|a| !a.disabled)
             .ok_or(ServiceError::Unauthenticated)
@@ -394,30 +386,14 @@ impl Services {
         via_token: Option<i64>,
     ) -> Result<Actor> {
         let db = self.store().db();
-        let person_id = person::Entity::find()
-            .filter(person::Column::AccountId.eq(account.id))
-            .one(db)
+        let person_id = registry::person_of_account(db, account.id)
             .await?
             .map(|p| p.id);
         let enterprise_ids = match person_id {
-            Some(pid) => founder::Entity::find()
-                .filter(founder::Column::PersonId.eq(pid))
-                .order_by_asc(founder::Column::EnterpriseId)
-                .all(db)
-                .await?
-                .into_iter()
-                .map(|f| f.enterprise_id)
-                .collect(),
+            Some(pid) => registry::enterprises_of_founder(db, pid).await?,
             None => Vec::new(),
         };
-        let community_ids = community::Entity::find()
-            .filter(community::Column::OperatorAccountId.eq(account.id))
-            .order_by_asc(community::Column::Id)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|c| c.id)
-            .collect();
+        let community_ids = registry::communities_operated_by(db, account.id).await?;
         let view = AccountView::from(account);
         Ok(Actor {
             account_id: account.id,
@@ -450,17 +426,16 @@ impl Services {
         let secret = format!("opc_{}", random_token(32));
         let now = self.now();
         let tx = self.store().begin().await?;
-        let model = api_token::ActiveModel {
-            account_id: Set(actor.account_id),
-            name: Set(name.to_owned()),
-            prefix: Set(secret[..10].to_owned()),
-            token_hash: Set(sha256_hex(&secret)),
-            created_at: Set(now),
-            last_used_at: Set(None),
-            revoked_at: Set(None),
-            ..Default::default()
-        }
-        .insert(&tx)
+        let model = store_accounts::insert_api_token(
+            &tx,
+            NewApiToken {
+                account_id: actor.account_id,
+                name,
+                prefix: &secret[..10],
+                token_hash: sha256_hex(&secret),
+            },
+            now,
+        )
         .await?;
         let view = token_view(&model);
         audit::append(
@@ -488,23 +463,17 @@ impl Services {
                 owner: actor.account_id,
             },
         )?;
-        let tokens = api_token::Entity::find()
-            .filter(api_token::Column::AccountId.eq(actor.account_id))
-            .order_by_asc(api_token::Column::Id)
-            .all(self.store().db())
-            .await?;
+        let tokens = store_accounts::api_tokens_of(self.store().db(), actor.account_id).await?;
         Ok(tokens.iter().map(token_view).collect())
     }
 
     pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> Result<TokenView> {
         let tx = self.store().begin().await?;
-        let token =
-            api_token::Entity::find_by_id(id)
-                .one(&tx)
-                .await?
-                .ok_or(ServiceError::NotFound {
-                    entity: "api_token",
-                })?;
+        let token = store_accounts::api_token(&tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound {
+                entity: "api_token",
+            })?;
         authorize(
             actor,
             Action::Update,
@@ -514,9 +483,7 @@ impl Services {
         )?;
         let before = token_view(&token);
         let now = self.now();
-        let mut active = token.into_active_model();
-        active.revoked_at = Set(Some(now));
-        let updated = active.update(&tx).await?;
+        let updated = store_accounts::revoke_api_token(&tx, id, now).await?;
         let after = token_view(&updated);
         audit::append(
             &tx,
@@ -538,18 +505,13 @@ impl Services {
     /// The actor behind a bearer token; revoked tokens and disabled accounts
     /// are refused.
     pub async fn token_actor(&self, secret: &str) -> Result<Actor> {
-        let token = api_token::Entity::find()
-            .filter(api_token::Column::TokenHash.eq(sha256_hex(secret)))
-            .one(self.store().db())
+        let token = store_accounts::live_api_token(self.store().db(), &sha256_hex(secret))
             .await?
-            .filter(|t| t.revoked_at.is_none())
             .ok_or(ServiceError::Unauthenticated)?;
         let account = self.active_account(token.account_id).await?;
         let id = token.id;
-        let mut active = token.into_active_model();
-        active.last_used_at = Set(Some(self.now()));
         let tx = self.store().begin().await?;
-        active.update(&tx).await?;
+        store_accounts::touch_api_token(&tx, id, self.now()).await?;
         tx.commit().await?;
         self.actor_for(&account, Some(id)).await
     }
@@ -604,8 +566,7 @@ impl Services {
         }
         let now = self.now();
         let tx = self.store().begin().await?;
-        let account = account::Entity::find_by_id(actor.account_id)
-            .one(&tx)
+        let account = store_accounts::account(&tx, actor.account_id)
             .await?
             .filter(|a| !a.disabled)
             .ok_or(ServiceError::Unauthenticated)?;
@@ -627,14 +588,17 @@ impl Services {
             }
             true => Some(now),
         };
-        let mut active = account.clone().into_active_model();
-        active.email = Set(new_email);
-        active.email_notifications = Set(notify);
-        active.email_since = Set(email_since);
-        if let Some(locale) = change.locale {
-            active.locale = Set(locale);
-        }
-        let updated = active.update(&tx).await?;
+        let updated = store_accounts::update_settings(
+            &tx,
+            account.id,
+            store_accounts::Settings {
+                email: new_email,
+                email_notifications: notify,
+                email_since,
+                locale: change.locale,
+            },
+        )
+        .await?;
         let after = AccountSettings::from(&updated);
         if after != before {
             record_change(
@@ -654,10 +618,7 @@ impl Services {
 
     pub async fn list_accounts(&self, actor: &Actor) -> Result<Vec<AccountView>> {
         authorize(actor, Action::Read, Resource::Account)?;
-        let accounts = account::Entity::find()
-            .order_by_asc(account::Column::Id)
-            .all(self.store().db())
-            .await?;
+        let accounts = store_accounts::all_accounts(self.store().db()).await?;
         Ok(accounts.iter().map(AccountView::from).collect())
     }
 }

@@ -13,8 +13,8 @@
 //! - Invariants that guard money, bookings and personal data are enforced here
 //!   by constraints and transactions, never only by callers. Each has its
 //!   guard module: [`budget`], [`ledger`], [`grants`], [`intervals`],
-//!   [`throttle`], [`audit`]; [`group`], [`rows`] and [`values`] are the
-//!   tools they share.
+//!   [`throttle`], [`audit`], [`registry`], [`accounts`]; [`group`],
+//!   [`rows`] and [`values`] are the tools they share.
 //! - Migrations are applied on start; they are written once (SeaQuery) for both
 //!   backends.
 //!
@@ -26,6 +26,7 @@
 //! included; the API answers 503 `unavailable` with `Retry-After`, and
 //! `/readyz` 503 with the reason).
 
+pub mod accounts;
 pub mod applications;
 pub mod audit;
 pub mod bookings;
@@ -37,6 +38,7 @@ pub mod group;
 pub mod intervals;
 pub mod ledger;
 mod migration;
+pub mod registry;
 pub mod rows;
 pub mod spaces;
 pub mod throttle;

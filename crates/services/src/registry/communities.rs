@@ -1,16 +1,14 @@
 //! OPC communities: where founders get desks, offices and floors.
 
-use super::{Checker, ListFilter, Paged, Paging};
-use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use super::{Checker, ListFilter, Paged, Paging, store_scope};
+use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::error::{Result, ServiceError};
 use crate::{Services, record_change};
 use chrono::NaiveDate;
 use opcity_domain::District;
+use opcity_store::StoreError;
 use opcity_store::entity::community;
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Select, Set,
-};
+use opcity_store::registry::{self, CommunityFields};
 
 /// The plan's size for a community with "significant agglomeration effect".
 pub const TARGET_AREA_M2: i64 = 10_000;
@@ -106,31 +104,23 @@ fn validate(input: &CommunityInput, today: NaiveDate) -> Result<ValidCommunity> 
     })
 }
 
-fn apply(model: &mut community::ActiveModel, v: ValidCommunity) {
-    model.name_zh = Set(v.name_zh);
-    model.name_en = Set(v.name_en);
-    model.district = Set(v.district.id().to_owned());
-    model.address = Set(v.address);
-    model.area_m2 = Set(v.area_m2);
-    model.operator_name = Set(v.operator_name);
-    model.operator_account_id = Set(v.operator_account_id);
-    model.opened_on = Set(v.opened_on);
-}
-
-fn scoped(query: Select<community::Entity>, scope: ListScope) -> Select<community::Entity> {
-    match scope {
-        ListScope::All => query,
-        ListScope::District(d) => query.filter(community::Column::District.eq(d.id())),
-        ListScope::Ids(ids) | ListScope::Communities(ids) => {
-            query.filter(community::Column::Id.is_in(ids))
-        }
-        ListScope::Nothing => query.filter(community::Column::Id.lt(0)),
+/// What the store writes of a checked input.
+fn fields(v: ValidCommunity) -> CommunityFields {
+    CommunityFields {
+        name_zh: v.name_zh,
+        name_en: v.name_en,
+        district: v.district.id().to_owned(),
+        address: v.address,
+        area_m2: v.area_m2,
+        operator_name: v.operator_name,
+        operator_account_id: v.operator_account_id,
+        opened_on: v.opened_on,
     }
 }
 
-fn unknown_operator(err: opcity_store::sea_orm::DbErr) -> ServiceError {
-    match opcity_store::StoreError::from(err) {
-        opcity_store::StoreError::ForeignKey(_) => {
+fn unknown_operator(err: StoreError) -> ServiceError {
+    match err {
+        StoreError::ForeignKey(_) => {
             ServiceError::invalid("operator_account_id", "unknown_account")
         }
         other => other.into(),
@@ -144,30 +134,17 @@ impl Services {
         filter: &ListFilter,
         paging: Paging,
     ) -> Result<Paged<CommunityView>> {
-        let mut query = scoped(
-            community::Entity::find(),
-            list_scope(actor, Listing::Communities),
-        );
-        if let Some(d) = filter.district {
-            query = query.filter(community::Column::District.eq(d.id()));
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            query = query.filter(
-                Condition::any()
-                    .add(community::Column::NameZh.contains(q))
-                    .add(community::Column::NameEn.contains(q)),
-            );
-        }
-        let db = self.store().db();
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_asc(community::Column::Id)
-            .offset(paging.offset())
-            .limit(paging.per_page)
-            .all(db)
-            .await?;
+        let listed = registry::list_communities(
+            self.store().db(),
+            store_scope(list_scope(actor, Listing::Communities)),
+            filter.district.map(|d| d.id()),
+            filter.q.as_deref().filter(|q| !q.is_empty()),
+            paging.store_page(),
+        )
+        .await?;
+        let total = listed.total;
         Ok(Paged {
-            items: rows.iter().map(CommunityView::from).collect(),
+            items: listed.rows.iter().map(CommunityView::from).collect(),
             page: paging.page,
             per_page: paging.per_page,
             total,
@@ -175,9 +152,7 @@ impl Services {
     }
 
     pub async fn get_community(&self, actor: &Actor, id: i64) -> Result<CommunityView> {
-        let found = community::Entity::find_by_id(id)
-            .one(self.store().db())
-            .await?;
+        let found = registry::community(self.store().db(), id).await?;
         let view = found
             .as_ref()
             .map(CommunityView::from)
@@ -210,14 +185,11 @@ impl Services {
                 district: valid.district,
             },
         )?;
-        let mut model = community::ActiveModel {
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        apply(&mut model, valid);
+        let fields = fields(valid);
         let tx = self.store().begin().await?;
-        let saved = model.insert(&tx).await.map_err(unknown_operator)?;
+        let saved = registry::insert_community(&tx, fields, now)
+            .await
+            .map_err(unknown_operator)?;
         let view = CommunityView::from(&saved);
         record_change(
             &tx,
@@ -242,13 +214,11 @@ impl Services {
         let now = self.now();
         let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
         let tx = self.store().begin().await?;
-        let existing =
-            community::Entity::find_by_id(id)
-                .one(&tx)
-                .await?
-                .ok_or(ServiceError::NotFound {
-                    entity: "community",
-                })?;
+        let existing = registry::community(&tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound {
+                entity: "community",
+            })?;
         let before = CommunityView::from(&existing);
         authorize(
             actor,
@@ -267,10 +237,9 @@ impl Services {
                 district: valid.district,
             },
         )?;
-        let mut model = existing.into_active_model();
-        apply(&mut model, valid);
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await.map_err(unknown_operator)?;
+        let saved = registry::update_community(&tx, id, fields(valid), now)
+            .await
+            .map_err(unknown_operator)?;
         let after = CommunityView::from(&saved);
         record_change(
             &tx,

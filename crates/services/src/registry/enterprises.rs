@@ -1,19 +1,17 @@
 //! Enterprises, identified by their Unified Social Credit Code, and the
 //! founder link to persons.
 
-use super::{Checker, ListFilter, Paged, Paging, SIZES};
+use super::{Checker, ListFilter, Paged, Paging, SIZES, store_scope};
 use crate::ErrorCode;
-use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
 use crate::{Services, record_change};
 use chrono::NaiveDate;
 use opcity_domain::{District, Uscc, UsccError};
-use opcity_store::entity::{community, enterprise, founder};
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Select, Set,
-};
+use opcity_store::StoreError;
+use opcity_store::entity::enterprise;
+use opcity_store::registry::{self, EnterpriseFields};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -132,15 +130,15 @@ fn uscc_error(err: UsccError) -> FieldError {
 }
 
 /// Refuses a community that does not exist or lies in another district.
-async fn check_community<C: ConnectionTrait>(
-    db: &C,
+async fn check_community(
+    tx: &opcity_store::WriteTx,
     community_id: Option<i64>,
     district: District,
 ) -> Result<()> {
     let Some(id) = community_id else {
         return Ok(());
     };
-    match community::Entity::find_by_id(id).one(db).await? {
+    match registry::community(tx, id).await? {
         None => Err(ServiceError::invalid("community_id", "unknown_community")),
         Some(c) if c.district != district.id() => Err(ServiceError::Validation(vec![
             FieldError::new("community_id", "community_district_mismatch")
@@ -150,18 +148,8 @@ async fn check_community<C: ConnectionTrait>(
     }
 }
 
-fn scoped(query: Select<enterprise::Entity>, scope: ListScope) -> Select<enterprise::Entity> {
-    match scope {
-        ListScope::All => query,
-        ListScope::District(d) => query.filter(enterprise::Column::District.eq(d.id())),
-        ListScope::Ids(ids) => query.filter(enterprise::Column::Id.is_in(ids)),
-        ListScope::Communities(ids) => query.filter(enterprise::Column::CommunityId.is_in(ids)),
-        ListScope::Nothing => query.filter(enterprise::Column::Id.lt(0)),
-    }
-}
-
-fn duplicate_uscc(err: opcity_store::sea_orm::DbErr) -> ServiceError {
-    match opcity_store::StoreError::from(err) {
+fn duplicate_uscc(err: StoreError) -> ServiceError {
+    match err {
         e if e.is_unique_on("uscc") => ServiceError::Conflict {
             code: ErrorCode::UsccTaken,
             field: Some("uscc"),
@@ -170,69 +158,41 @@ fn duplicate_uscc(err: opcity_store::sea_orm::DbErr) -> ServiceError {
     }
 }
 
-fn apply(model: &mut enterprise::ActiveModel, input: &EnterpriseInput, v: ValidEnterprise) {
-    model.uscc = Set(v.uscc.to_string());
-    model.name = Set(v.name);
-    model.registered_date = Set(v.registered_date);
-    model.district = Set(v.district.id().to_owned());
-    model.community_id = Set(input.community_id);
-    model.size = Set(v.size);
-    model.ai_business = Set(input.ai_business);
-    model.gov_deployed_product = Set(input.gov_deployed_product);
-    model.demonstration_project = Set(input.demonstration_project);
-    model.consortium_lead = Set(input.consortium_lead);
+/// What the store writes of a checked input.
+fn fields(input: &EnterpriseInput, v: ValidEnterprise) -> EnterpriseFields {
+    EnterpriseFields {
+        uscc: v.uscc.to_string(),
+        name: v.name,
+        registered_date: v.registered_date,
+        district: v.district.id().to_owned(),
+        community_id: input.community_id,
+        size: v.size,
+        ai_business: input.ai_business,
+        gov_deployed_product: input.gov_deployed_product,
+        demonstration_project: input.demonstration_project,
+        consortium_lead: input.consortium_lead,
+    }
 }
 
 impl Services {
-    async fn founders_of<C: ConnectionTrait>(
-        &self,
-        db: &C,
-        enterprise_id: i64,
-    ) -> Result<Vec<i64>> {
-        Ok(founder::Entity::find()
-            .filter(founder::Column::EnterpriseId.eq(enterprise_id))
-            .order_by_asc(founder::Column::PersonId)
-            .all(db)
-            .await?
-            .into_iter()
-            .map(|f| f.person_id)
-            .collect())
-    }
-
     pub async fn list_enterprises(
         &self,
         actor: &Actor,
         filter: &ListFilter,
         paging: Paging,
     ) -> Result<Paged<EnterpriseView>> {
-        let mut query = scoped(
-            enterprise::Entity::find(),
-            list_scope(actor, Listing::Enterprises),
-        );
-        if let Some(d) = filter.district {
-            query = query.filter(enterprise::Column::District.eq(d.id()));
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            query = query.filter(
-                Condition::any()
-                    .add(enterprise::Column::Name.contains(q))
-                    .add(enterprise::Column::Uscc.contains(q)),
-            );
-        }
         let db = self.store().db();
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_asc(enterprise::Column::Id)
-            .offset(paging.offset())
-            .limit(paging.per_page)
-            .all(db)
-            .await?;
+        let listed = registry::list_enterprises(
+            db,
+            store_scope(list_scope(actor, Listing::Enterprises)),
+            filter.district.map(|d| d.id()),
+            filter.q.as_deref().filter(|q| !q.is_empty()),
+            paging.store_page(),
+        )
+        .await?;
+        let (rows, total) = (listed.rows, listed.total);
         let ids: Vec<i64> = rows.iter().map(|e| e.id).collect();
-        let links = founder::Entity::find()
-            .filter(founder::Column::EnterpriseId.is_in(ids))
-            .order_by_asc(founder::Column::PersonId)
-            .all(db)
-            .await?;
+        let links = registry::founder_links(db, ids).await?;
         let items = rows
             .iter()
             .map(|e| {
@@ -256,14 +216,12 @@ impl Services {
 
     pub async fn get_enterprise(&self, actor: &Actor, id: i64) -> Result<EnterpriseView> {
         let db = self.store().db();
-        let model =
-            enterprise::Entity::find_by_id(id)
-                .one(db)
-                .await?
-                .ok_or(ServiceError::NotFound {
-                    entity: "enterprise",
-                })?;
-        let v = view(&model, self.founders_of(db, id).await?);
+        let model = registry::enterprise(db, id)
+            .await?
+            .ok_or(ServiceError::NotFound {
+                entity: "enterprise",
+            })?;
+        let v = view(&model, registry::founders_of(db, id).await?);
         authorize(
             actor,
             Action::Read,
@@ -301,24 +259,20 @@ impl Services {
         };
         let tx = self.store().begin().await?;
         check_community(&tx, input.community_id, district).await?;
-        let mut model = enterprise::ActiveModel {
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        apply(&mut model, input, valid);
-        let saved = model.insert(&tx).await.map_err(duplicate_uscc)?;
-        if let Some(person_id) = founder_id {
-            founder::ActiveModel {
-                person_id: Set(person_id),
-                enterprise_id: Set(saved.id),
-                capacity: Set("legal_representative".to_owned()),
-                created_at: Set(now),
-            }
-            .insert(&tx)
+        let saved = registry::insert_enterprise(&tx, fields(input, valid), now)
             .await
-            .map_err(|e| match opcity_store::StoreError::from(e) {
-                opcity_store::StoreError::ForeignKey(_) => {
+            .map_err(duplicate_uscc)?;
+        if let Some(person_id) = founder_id {
+            registry::link_founder(
+                &tx,
+                person_id,
+                saved.id,
+                registry::LEGAL_REPRESENTATIVE,
+                now,
+            )
+            .await
+            .map_err(|e| match e {
+                StoreError::ForeignKey(_) => {
                     ServiceError::invalid("founder_person_id", "unknown_person")
                 }
                 other => other.into(),
@@ -357,14 +311,12 @@ impl Services {
             return Err(ServiceError::invalid("founder_person_id", "not_allowed"));
         }
         let tx = self.store().begin().await?;
-        let existing =
-            enterprise::Entity::find_by_id(id)
-                .one(&tx)
-                .await?
-                .ok_or(ServiceError::NotFound {
-                    entity: "enterprise",
-                })?;
-        let founders = self.founders_of(&tx, id).await?;
+        let existing = registry::enterprise(&tx, id)
+            .await?
+            .ok_or(ServiceError::NotFound {
+                entity: "enterprise",
+            })?;
+        let founders = registry::founders_of(&tx, id).await?;
         let before = view(&existing, founders.clone());
         authorize(
             actor,
@@ -385,10 +337,9 @@ impl Services {
             },
         )?;
         check_community(&tx, input.community_id, valid.district).await?;
-        let mut model = existing.into_active_model();
-        apply(&mut model, input, valid);
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await.map_err(duplicate_uscc)?;
+        let saved = registry::update_enterprise(&tx, id, fields(input, valid), now)
+            .await
+            .map_err(duplicate_uscc)?;
         let after = view(&saved, founders);
         record_change(
             &tx,

@@ -31,6 +31,27 @@ impl Paging {
     pub(crate) fn offset(self) -> u64 {
         (self.page - 1).saturating_mul(self.per_page)
     }
+
+    /// The store's page of a list.
+    pub(crate) fn store_page(self) -> opcity_store::registry::Page {
+        opcity_store::registry::Page {
+            offset: self.offset(),
+            limit: self.per_page,
+        }
+    }
+}
+
+/// The store's scope of a list for an authorisation scope.
+pub(crate) fn store_scope(scope: crate::authz::ListScope) -> opcity_store::registry::Scope {
+    use crate::authz::ListScope;
+    use opcity_store::registry::Scope;
+    match scope {
+        ListScope::All => Scope::All,
+        ListScope::District(d) => Scope::District(d.id().to_owned()),
+        ListScope::Ids(ids) => Scope::Ids(ids),
+        ListScope::Communities(ids) => Scope::Communities(ids),
+        ListScope::Nothing => Scope::Nothing,
+    }
 }
 
 impl Default for Paging {

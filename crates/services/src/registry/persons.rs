@@ -16,9 +16,9 @@
 //! start-up (`opcity` runs it whenever it opens the store); it is idempotent
 //! and does nothing once every row has its hash.
 
-use super::{Checker, DEGREES, ListFilter, Paged, Paging};
+use super::{Checker, DEGREES, ListFilter, Paged, Paging, store_scope};
 use crate::ErrorCode;
-use crate::authz::{Action, Actor, ListScope, Listing, Resource, authorize, list_scope};
+use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::crypto::DataKey;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
@@ -26,10 +26,7 @@ use crate::{Services, record_change};
 use chrono::{Datelike, NaiveDate};
 use opcity_domain::{District, ResidentId, ResidentIdError, resident_id};
 use opcity_store::entity::person;
-use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Select, Set,
-};
+use opcity_store::registry::{self, PersonFields, PersonSearch, SealedResidentId};
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -266,33 +263,28 @@ fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
     })
 }
 
-fn scoped(query: Select<person::Entity>, scope: ListScope) -> Select<person::Entity> {
-    match scope {
-        ListScope::All => query,
-        ListScope::District(d) => query.filter(person::Column::District.eq(d.id())),
-        ListScope::Ids(ids) => query.filter(person::Column::Id.is_in(ids)),
-        ListScope::Communities(_) | ListScope::Nothing => query.filter(person::Column::Id.lt(0)),
-    }
-}
-
 impl Services {
-    fn apply_person(&self, model: &mut person::ActiveModel, input: &PersonInput, v: ValidPerson) {
-        model.full_name = Set(v.full_name);
-        model.district = Set(v.district.map(|d| d.id().to_owned()));
-        model.email = Set(v.email);
-        model.birth_date = Set(v.birth_date);
-        model.highest_degree = Set(v.highest_degree);
-        model.degree_date = Set(v.degree_date);
-        model.overseas_degree = Set(input.overseas_degree);
-        model.has_shenzhen_hukou = Set(v.has_shenzhen_hukou);
-        model.hukou_shenzhen_since = Set(v.hukou_shenzhen_since);
-        model.works_in_ai = Set(input.works_in_ai);
-        model.kunpeng_selected = Set(input.kunpeng_selected);
-        model.high_level_talent = Set(input.high_level_talent);
-        // An edit that leaves the number out keeps the stored one.
-        if let Some(id) = v.resident_id {
-            model.resident_id_cipher = Set(Some(self.data_key().encrypt(id.expose())));
-            model.resident_id_hash = Set(Some(self.data_key().search_hash(id.expose())));
+    /// What the store writes of a checked input: the resident id number
+    /// only as its ciphertext and search hash.
+    fn person_fields(&self, input: &PersonInput, v: ValidPerson) -> PersonFields {
+        PersonFields {
+            full_name: v.full_name,
+            district: v.district.map(|d| d.id().to_owned()),
+            email: v.email,
+            birth_date: v.birth_date,
+            highest_degree: v.highest_degree,
+            degree_date: v.degree_date,
+            overseas_degree: input.overseas_degree,
+            has_shenzhen_hukou: v.has_shenzhen_hukou,
+            hukou_shenzhen_since: v.hukou_shenzhen_since,
+            works_in_ai: input.works_in_ai,
+            kunpeng_selected: input.kunpeng_selected,
+            high_level_talent: input.high_level_talent,
+            // An edit that leaves the number out keeps the stored one.
+            resident_id: v.resident_id.map(|id| SealedResidentId {
+                cipher: self.data_key().encrypt(id.expose()),
+                hash: self.data_key().search_hash(id.expose()),
+            }),
         }
     }
 
@@ -325,29 +317,30 @@ impl Services {
         filter: &ListFilter,
         paging: Paging,
     ) -> Result<Paged<PersonView>> {
-        let mut query = scoped(person::Entity::find(), list_scope(actor, Listing::Persons));
-        if let Some(d) = filter.district {
-            query = query.filter(person::Column::District.eq(d.id()));
-        }
-        if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-            // A whole resident id number finds its person by the keyed hash
-            // (exact match only: no part of a number is stored to match on).
-            query = match ResidentId::parse(q) {
-                Ok(number) => query.filter(
-                    person::Column::ResidentIdHash.eq(self.data_key().search_hash(number.expose())),
-                ),
-                Err(_) => query.filter(person::Column::FullName.contains(q)),
-            };
-        }
-        let db = self.store().db();
-        let total = query.clone().count(db).await?;
-        let rows = query
-            .order_by_asc(person::Column::Id)
-            .offset(paging.offset())
-            .limit(paging.per_page)
-            .all(db)
-            .await?;
-        let items = rows
+        // A whole resident id number finds its person by the keyed hash
+        // (exact match only: no part of a number is stored to match on).
+        let search =
+            filter
+                .q
+                .as_deref()
+                .filter(|q| !q.is_empty())
+                .map(|q| match ResidentId::parse(q) {
+                    Ok(number) => {
+                        PersonSearch::ResidentIdHash(self.data_key().search_hash(number.expose()))
+                    }
+                    Err(_) => PersonSearch::Name(q),
+                });
+        let listed = registry::list_persons(
+            self.store().db(),
+            store_scope(list_scope(actor, Listing::Persons)),
+            filter.district.map(|d| d.id()),
+            search,
+            paging.store_page(),
+        )
+        .await?;
+        let total = listed.total;
+        let items = listed
+            .rows
             .iter()
             .map(|p| self.person_view_for(actor, p))
             .collect();
@@ -366,8 +359,7 @@ impl Services {
 
     /// The person `id`, once `actor` may read it.
     async fn readable_person(&self, actor: &Actor, id: i64) -> Result<person::Model> {
-        let model = person::Entity::find_by_id(id)
-            .one(self.store().db())
+        let model = registry::person(self.store().db(), id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "person" })?;
         let district = model.district.as_deref().and_then(|d| d.parse().ok());
@@ -393,28 +385,20 @@ impl Services {
                 district: valid.district,
             },
         )?;
-        let mut model = person::ActiveModel {
-            account_id: Set(input.account_id),
-            created_at: Set(now),
-            updated_at: Set(now),
-            ..Default::default()
-        };
-        self.apply_person(&mut model, input, valid);
+        let fields = self.person_fields(input, valid);
         let tx = self.store().begin().await?;
-        let saved =
-            model
-                .insert(&tx)
-                .await
-                .map_err(|e| match opcity_store::StoreError::from(e) {
-                    err if err.is_unique_on("account_id") => ServiceError::Conflict {
-                        code: ErrorCode::AccountHasPerson,
-                        field: Some("account_id"),
-                    },
-                    opcity_store::StoreError::ForeignKey(_) => {
-                        ServiceError::invalid("account_id", "unknown_account")
-                    }
-                    err => err.into(),
-                })?;
+        let saved = registry::insert_person(&tx, input.account_id, fields, now)
+            .await
+            .map_err(|err| match err {
+                err if err.is_unique_on("account_id") => ServiceError::Conflict {
+                    code: ErrorCode::AccountHasPerson,
+                    field: Some("account_id"),
+                },
+                opcity_store::StoreError::ForeignKey(_) => {
+                    ServiceError::invalid("account_id", "unknown_account")
+                }
+                err => err.into(),
+            })?;
         let view = public_view(self.data_key(), &saved);
         record_change(
             &tx,
@@ -445,8 +429,7 @@ impl Services {
         let now = self.now();
         let valid = validate(input, opcity_domain::today_in_shanghai(now))?;
         let tx = self.store().begin().await?;
-        let existing = person::Entity::find_by_id(id)
-            .one(&tx)
+        let existing = registry::person(&tx, id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "person" })?;
         let before = public_view(self.data_key(), &existing);
@@ -472,10 +455,8 @@ impl Services {
         {
             return Err(ServiceError::invalid("account_id", "immutable"));
         }
-        let mut model = existing.into_active_model();
-        self.apply_person(&mut model, input, valid);
-        model.updated_at = Set(now);
-        let saved = model.update(&tx).await?;
+        let fields = self.person_fields(input, valid);
+        let saved = registry::update_person(&tx, id, fields, now).await?;
         let after = public_view(self.data_key(), &saved);
         record_change(
             &tx,
@@ -560,14 +541,8 @@ impl Services {
         let mut after = 0i64;
         let mut hashed = 0u64;
         loop {
-            let rows = person::Entity::find()
-                .filter(person::Column::Id.gt(after))
-                .filter(person::Column::ResidentIdCipher.is_not_null())
-                .filter(person::Column::ResidentIdHash.is_null())
-                .order_by_asc(person::Column::Id)
-                .limit(BATCH)
-                .all(self.store().db())
-                .await?;
+            let rows =
+                registry::persons_without_search_hash(self.store().db(), after, BATCH).await?;
             let Some(last) = rows.last() else {
                 return Ok(hashed);
             };
@@ -577,18 +552,10 @@ impl Services {
                 let Some(number) = decrypt_resident_id(self.data_key(), row) else {
                     continue;
                 };
-                let done = person::Entity::update_many()
-                    .col_expr(
-                        person::Column::ResidentIdHash,
-                        opcity_store::sea_orm::sea_query::Expr::value(
-                            self.data_key().search_hash(&number),
-                        ),
-                    )
-                    .filter(person::Column::Id.eq(row.id))
-                    .filter(person::Column::ResidentIdHash.is_null())
-                    .exec(&tx)
-                    .await?;
-                hashed += done.rows_affected;
+                let hash = self.data_key().search_hash(&number);
+                if registry::set_search_hash_if_missing(&tx, row.id, &hash).await? {
+                    hashed += 1;
+                }
             }
             tx.commit().await?;
         }

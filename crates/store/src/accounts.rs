@@ -1,0 +1,264 @@
+//! The accounts guard: the one place accounts, their settings, browser
+//! sessions and API tokens are written. (Sign-in attempts are
+//! [`crate::throttle`]'s.)
+//!
+//! `opcity-services` decides (password rules and hashing, who may act,
+//! whether an address is needed); this module guards and persists. Its
+//! invariants:
+//! - **A username names one account**: a taken one is
+//!   [`StoreError::Unique`] on `username`.
+//! - **Secrets are stored hashed.** Sessions and API tokens are found by
+//!   the hash of their secret, which the caller computes; the secret itself
+//!   never reaches the store.
+//! - **A session ends for good.** [`live_session`] answers only a session
+//!   that is stored and not expired; [`delete_session`] removes it, so a
+//!   signed-out cookie is never accepted again.
+//! - **A revoked token is refused.** [`live_api_token`] answers only a token
+//!   whose `revoked_at` is empty; [`revoke_api_token`] sets it and nothing
+//!   clears it. [`touch_api_token`] writes only `last_used_at`, so using a
+//!   token never undoes a concurrent revocation.
+//! - **A settings change writes only the settings** ([`update_settings`]:
+//!   address, notifications and their start, language), never the
+//!   credentials, role or district.
+
+use crate::StoreError;
+use crate::entity::{account, api_token, session};
+use chrono::{DateTime, Utc};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QueryOrder, Set,
+};
+
+/// An account about to be created; the password is already hashed.
+#[derive(Debug, Clone)]
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: String,
+    /// The role's id (`founder`, `district_reviewer`, …).
+    pub role: &'a str,
+    pub district: Option<&'a str>,
+    pub locale: &'a str,
+}
+
+/// Creates an enabled account; [`StoreError::Unique`] on `username` when
+/// the username is taken.
+pub async fn insert_account(
+    tx: &DatabaseTransaction,
+    new: NewAccount<'_>,
+    at: DateTime<Utc>,
+) -> Result<account::Model, StoreError> {
+    Ok(account::ActiveModel {
+        username: Set(new.username.to_owned()),
+        display_name: Set(new.display_name.to_owned()),
+        password_hash: Set(new.password_hash),
+        role: Set(new.role.to_owned()),
+        district: Set(new.district.map(str::to_owned)),
+        locale: Set(new.locale.to_owned()),
+        disabled: Set(false),
+        created_at: Set(at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// The account `id`, enabled or not.
+pub async fn account<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<account::Model>, StoreError> {
+    Ok(account::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The account named `username`, enabled or not.
+pub async fn account_by_username<C: ConnectionTrait>(
+    db: &C,
+    username: &str,
+) -> Result<Option<account::Model>, StoreError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::Username.eq(username))
+        .one(db)
+        .await?)
+}
+
+/// Every account, in id order.
+pub async fn all_accounts<C: ConnectionTrait>(db: &C) -> Result<Vec<account::Model>, StoreError> {
+    Ok(account::Entity::find()
+        .order_by_asc(account::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// An account's own settings as they are to be stored.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub email: Option<String>,
+    pub email_notifications: bool,
+    /// Since when notifications go to `email` (`None` when they do not).
+    pub email_since: Option<DateTime<Utc>>,
+    /// `None` keeps the language.
+    pub locale: Option<String>,
+}
+
+/// Writes account `id`'s settings, and only them.
+pub async fn update_settings(
+    tx: &DatabaseTransaction,
+    id: i64,
+    settings: Settings,
+) -> Result<account::Model, StoreError> {
+    let mut model = account::ActiveModel {
+        id: Unchanged(id),
+        email: Set(settings.email),
+        email_notifications: Set(settings.email_notifications),
+        email_since: Set(settings.email_since),
+        ..Default::default()
+    };
+    if let Some(locale) = settings.locale {
+        model.locale = Set(locale);
+    }
+    Ok(model.update(tx).await?)
+}
+
+/// A browser session about to be opened.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// The hash of the cookie's secret.
+    pub token_hash: String,
+    pub account_id: i64,
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Opens a session at `at`.
+pub async fn insert_session(
+    tx: &DatabaseTransaction,
+    new: NewSession,
+    at: DateTime<Utc>,
+) -> Result<session::Model, StoreError> {
+    Ok(session::ActiveModel {
+        token_hash: Set(new.token_hash),
+        account_id: Set(new.account_id),
+        csrf_token: Set(new.csrf_token),
+        created_at: Set(at),
+        expires_at: Set(new.expires_at),
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// The session whose secret hashes to `token_hash`, if it is stored and
+/// has not expired at `now`.
+pub async fn live_session<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<session::Model>, StoreError> {
+    Ok(session::Entity::find_by_id(token_hash.to_owned())
+        .one(db)
+        .await?
+        .filter(|s| s.expires_at > now))
+}
+
+/// Ends the session whose secret hashes to `token_hash` (nothing if there
+/// is none).
+pub async fn delete_session(tx: &DatabaseTransaction, token_hash: &str) -> Result<(), StoreError> {
+    session::Entity::delete_by_id(token_hash.to_owned())
+        .exec(tx)
+        .await?;
+    Ok(())
+}
+
+/// An API token about to be issued.
+#[derive(Debug, Clone)]
+pub struct NewApiToken<'a> {
+    pub account_id: i64,
+    pub name: &'a str,
+    /// The secret's first characters, shown to tell tokens apart.
+    pub prefix: &'a str,
+    /// The hash of the secret.
+    pub token_hash: String,
+}
+
+/// Issues an API token at `at`, unused and not revoked.
+pub async fn insert_api_token(
+    tx: &DatabaseTransaction,
+    new: NewApiToken<'_>,
+    at: DateTime<Utc>,
+) -> Result<api_token::Model, StoreError> {
+    Ok(api_token::ActiveModel {
+        account_id: Set(new.account_id),
+        name: Set(new.name.to_owned()),
+        prefix: Set(new.prefix.to_owned()),
+        token_hash: Set(new.token_hash),
+        created_at: Set(at),
+        last_used_at: Set(None),
+        revoked_at: Set(None),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?)
+}
+
+/// The API token `id`, revoked or not.
+pub async fn api_token<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<api_token::Model>, StoreError> {
+    Ok(api_token::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The API tokens of account `account_id`, in id order.
+pub async fn api_tokens_of<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+) -> Result<Vec<api_token::Model>, StoreError> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::AccountId.eq(account_id))
+        .order_by_asc(api_token::Column::Id)
+        .all(db)
+        .await?)
+}
+
+/// The token whose secret hashes to `token_hash`, unless it is revoked.
+pub async fn live_api_token<C: ConnectionTrait>(
+    db: &C,
+    token_hash: &str,
+) -> Result<Option<api_token::Model>, StoreError> {
+    Ok(api_token::Entity::find()
+        .filter(api_token::Column::TokenHash.eq(token_hash))
+        .one(db)
+        .await?
+        .filter(|t| t.revoked_at.is_none()))
+}
+
+/// Revokes API token `id` at `at`; the token as revoked.
+pub async fn revoke_api_token(
+    tx: &DatabaseTransaction,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<api_token::Model, StoreError> {
+    Ok(api_token::ActiveModel {
+        id: Unchanged(id),
+        revoked_at: Set(Some(at)),
+        ..Default::default()
+    }
+    .update(tx)
+    .await?)
+}
+
+/// Records that API token `id` was used at `at` (its `last_used_at` only).
+pub async fn touch_api_token(
+    tx: &DatabaseTransaction,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    api_token::ActiveModel {
+        id: Unchanged(id),
+        last_used_at: Set(Some(at)),
+        ..Default::default()
+    }
+    .update(tx)
+    .await?;
+    Ok(())
+}
