@@ -31,7 +31,7 @@ fn result(subject: &str, programme: &str, status: &str) -> Evaluated {
         ceiling_fen: None,
         monthly_fen: None,
         months: None,
-        missing_facts: if status == "unknown" {
+        missing_facts: if status == "undetermined" {
             vec!["person.birth_date".to_owned()]
         } else {
             Vec::new()
@@ -82,7 +82,7 @@ async fn eligible_since_is_kept_while_eligible() {
         // First results: eligible for `p` (reported), not for `q`.
         let became = record(
             store,
-            &[result(s, p, "eligible"), result(s, q, "unknown")],
+            &[result(s, p, "eligible"), result(s, q, "undetermined")],
             day(1),
         )
         .await;
