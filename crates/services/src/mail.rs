@@ -3,7 +3,9 @@
 //! Every notification is written in the transaction of the change it reports
 //! (`matching`, `applications`); [`Services::send_pending_mail`] mails those
 //! of accounts that opted in and have an address, in the account's language.
-//! It never holds a transaction open while it talks to the SMTP server:
+//! It never holds a transaction open while it talks to the SMTP server
+//! (the outbox bookkeeping is `opcity_store::notifications`, which states
+//! the invariants; this module decides the cap, the lease and the back-off):
 //!
 //! 1. it claims a notification with a conditional UPDATE (not e-mailed, under
 //!    the attempt cap, not held or waiting) that counts one attempt and holds
@@ -36,13 +38,12 @@
 //! `SmtpSink`) on both backends.
 
 use crate::Services;
-use crate::error::{Result, ServiceError};
+use crate::error::Result;
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use opcity_store::sea_orm::sea_query::{Expr, ExprTrait, Order, Query, SimpleExpr};
-use opcity_store::sea_orm::{ConnectionTrait, QueryResult};
+use opcity_store::notifications::{self, Due, DueMail, Failure};
 use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -55,14 +56,19 @@ pub const MAX_ATTEMPTS: i32 = 6;
 pub const LEASE: Duration = Duration::minutes(10);
 /// Notifications looked at per run.
 const BATCH: u64 = 200;
-/// Longest kept cause of a failure.
-const ERROR_CHARS: usize = 500;
+
+/// What is due at `now`: not e-mailed, under [`MAX_ATTEMPTS`], not held.
+fn due(now: DateTime<Utc>) -> Due {
+    Due {
+        now,
+        max_attempts: MAX_ATTEMPTS,
+    }
+}
 
 /// When a notification whose `attempts`-th attempt failed may be tried
 /// again: 5 minutes, then 20, 80, … at most a day (six attempts span a day
 /// and more, enough to ride out an outage of the mail server).
 pub fn retry_after(attempts: i32) -> Duration {
-    // `ExprTrait` (in scope for queries) has a `min` too.
     let exponent = std::cmp::min(u32::try_from(attempts.saturating_sub(1)).unwrap_or(0), 10);
     std::cmp::min(
         Duration::minutes(5) * 4_i32.pow(exponent),
@@ -153,38 +159,6 @@ pub struct MailRun {
     pub gave_up: usize,
     /// Claimed by another sender first.
     pub skipped: usize,
-}
-
-/// A notification to mail, with what the message needs of its account.
-#[derive(Debug, Clone)]
-struct Pending {
-    id: i64,
-    kind: String,
-    programme: Option<String>,
-    subject: Option<String>,
-    created_at: DateTime<Utc>,
-    attempts: i32,
-    account_id: i64,
-    email: String,
-    display_name: String,
-    locale: String,
-}
-
-impl Pending {
-    fn from_row(row: &QueryResult) -> std::result::Result<Pending, opcity_store::sea_orm::DbErr> {
-        Ok(Pending {
-            id: row.try_get("", "id")?,
-            kind: row.try_get("", "kind")?,
-            programme: row.try_get("", "programme")?,
-            subject: row.try_get("", "subject")?,
-            created_at: row.try_get("", "created_at")?,
-            attempts: row.try_get("", "email_attempts")?,
-            account_id: row.try_get("", "account_id")?,
-            email: row.try_get("", "email")?,
-            display_name: row.try_get("", "display_name")?,
-            locale: row.try_get("", "locale")?,
-        })
-    }
 }
 
 /// The interface texts of e-mails, from `locales/{zh-CN,en}/mail.toml`, and
@@ -317,18 +291,6 @@ pub fn render(
     Rendered { subject, body }
 }
 
-fn pending_condition(now: DateTime<Utc>) -> SimpleExpr {
-    let n = |c: &'static str| Expr::col(("notifications", c));
-    n("emailed_at")
-        .is_null()
-        .and(n("email_attempts").lt(MAX_ATTEMPTS))
-        .and(
-            n("email_locked_until")
-                .is_null()
-                .or(n("email_locked_until").lte(now)),
-        )
-}
-
 impl Services {
     /// Mails the notifications due (see the module docs); returns what it
     /// did. Safe to run at any time, twice, or on several instances at once.
@@ -376,74 +338,22 @@ impl Services {
     /// Notifications due, oldest first: not e-mailed, under the cap, not
     /// held, of an enabled account that opted in with an address, created
     /// since it did.
-    async fn pending_mail(&self, now: DateTime<Utc>) -> Result<Vec<Pending>> {
-        let a = |c: &'static str| Expr::col(("accounts", c));
-        let query = Query::select()
-            .columns([
-                ("notifications", "id"),
-                ("notifications", "kind"),
-                ("notifications", "programme"),
-                ("notifications", "subject"),
-                ("notifications", "created_at"),
-                ("notifications", "email_attempts"),
-                ("notifications", "account_id"),
-            ])
-            .columns([
-                ("accounts", "email"),
-                ("accounts", "display_name"),
-                ("accounts", "locale"),
-            ])
-            .from("notifications")
-            .inner_join(
-                "accounts",
-                Expr::col(("accounts", "id")).equals(("notifications", "account_id")),
-            )
-            .and_where(pending_condition(now))
-            .and_where(a("email_notifications").eq(true))
-            .and_where(a("disabled").eq(false))
-            .and_where(a("email").is_not_null())
-            .and_where(
-                Expr::col(("notifications", "created_at"))
-                    .gte(Expr::col(("accounts", "email_since"))),
-            )
-            .order_by(("notifications", "id"), Order::Asc)
-            .limit(BATCH)
-            .take();
-        let rows = self.store().db().query_all(&query).await?;
-        rows.iter()
-            .map(|r| Pending::from_row(r).map_err(ServiceError::from))
-            .collect()
+    async fn pending_mail(&self, now: DateTime<Utc>) -> Result<Vec<DueMail>> {
+        Ok(notifications::due_mail(self.store().db(), due(now), BATCH).await?)
     }
 
     /// Claims a notification for this sender: one attempt counted, held for
     /// [`LEASE`]. False when another sender holds it or it is done.
     async fn claim_mail(&self, id: i64, now: DateTime<Utc>) -> Result<bool> {
-        let update = Query::update()
-            .table("notifications")
-            .value(
-                "email_attempts",
-                Expr::col(("notifications", "email_attempts")).add(1),
-            )
-            .value("email_locked_until", now + LEASE)
-            .and_where(Expr::col(("notifications", "id")).eq(id))
-            .and_where(pending_condition(now))
-            .take();
         let tx = self.store().begin().await?;
-        let claimed = tx.execute(&update).await?.rows_affected() == 1;
+        let claimed = notifications::claim(&tx, id, due(now), now + LEASE).await?;
         tx.commit().await?;
         Ok(claimed)
     }
 
     async fn mark_mailed(&self, id: i64, now: DateTime<Utc>) -> Result<()> {
-        let update = Query::update()
-            .table("notifications")
-            .value("emailed_at", now)
-            .value("email_locked_until", Option::<DateTime<Utc>>::None)
-            .value("email_error", Option::<String>::None)
-            .and_where(Expr::col("id").eq(id))
-            .take();
         let tx = self.store().begin().await?;
-        tx.execute(&update).await?;
+        notifications::mark_emailed(&tx, id, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -456,27 +366,19 @@ impl Services {
         gave_up: bool,
         cause: &str,
     ) -> Result<()> {
-        let mut update = Query::update()
-            .table("notifications")
-            .value("email_locked_until", now + retry_after(attempt))
-            .value(
-                "email_error",
-                cause.chars().take(ERROR_CHARS).collect::<String>(),
-            )
-            .and_where(Expr::col("id").eq(id))
-            .and_where(Expr::col("emailed_at").is_null())
-            .take();
-        if gave_up {
-            update.value("email_attempts", MAX_ATTEMPTS);
-        }
+        let failure = Failure {
+            retry_at: now + retry_after(attempt),
+            cause,
+            give_up_at: gave_up.then_some(MAX_ATTEMPTS),
+        };
         let tx = self.store().begin().await?;
-        tx.execute(&update).await?;
+        notifications::mark_failed(&tx, id, failure).await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// The message for a notification, or why it cannot be built.
-    fn message_for(&self, mailer: &Mailer, p: &Pending) -> std::result::Result<Message, String> {
+    fn message_for(&self, mailer: &Mailer, p: &DueMail) -> std::result::Result<Message, String> {
         let title = p
             .programme
             .as_deref()

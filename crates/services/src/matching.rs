@@ -10,11 +10,12 @@ use crate::authz::Actor;
 use crate::error::Result;
 use chrono::{NaiveDate, Utc};
 use opcity_policy::{Beneficiary, Case, Detail, Pack, Status};
-use opcity_store::entity::{benefit_grant, enterprise, entitlement, founder, notification, person};
-use opcity_store::sea_orm::sea_query::{ExprTrait, OnConflict};
+use opcity_store::entitlements;
+use opcity_store::entity::{benefit_grant, enterprise, founder, person};
+use opcity_store::notifications::{self, NewNotification};
+use opcity_store::sea_orm::sea_query::ExprTrait;
 use opcity_store::sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Select, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
 };
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -352,6 +353,9 @@ impl Services {
         out
     }
 
+    /// Stores the results (the store keeps `eligible_since` while eligible)
+    /// and notifies the accounts concerned of each result that became
+    /// eligible, in the same transaction.
     async fn store_rows<C: ConnectionTrait>(
         &self,
         tx: &C,
@@ -363,79 +367,47 @@ impl Services {
         if rows.is_empty() {
             return Ok(());
         }
-        let subjects: BTreeSet<&str> = rows.iter().map(|r| r.subject.as_str()).collect();
-        let previous: BTreeMap<(String, String), entitlement::Model> = entitlement::Entity::find()
-            .filter(entitlement::Column::Subject.is_in(subjects.iter().copied()))
-            .all(tx)
-            .await?
-            .into_iter()
-            .map(|e| ((e.subject.clone(), e.programme.clone()), e))
-            .collect();
         let now = self.now();
-        let mut models = Vec::with_capacity(rows.len());
-        for row in rows {
-            let before = previous.get(&(row.subject.clone(), row.programme.clone()));
-            let was_eligible = before.is_some_and(|b| b.status == Status::Eligible.name());
-            let eligible = row.status == Status::Eligible;
-            let eligible_since = match (eligible, before) {
-                (true, Some(b)) if was_eligible => b.eligible_since,
-                (true, _) => Some(as_of),
-                (false, _) => None,
-            };
-            if eligible && !was_eligible {
-                for account in accounts.get(&row.subject).into_iter().flatten() {
-                    notification::ActiveModel {
-                        account_id: Set(*account),
-                        kind: Set("may_qualify".to_owned()),
-                        programme: Set(Some(row.programme.clone())),
-                        subject: Set(Some(row.subject.clone())),
-                        created_at: Set(now),
-                        read_at: Set(None),
-                        ..Default::default()
-                    }
-                    .insert(tx)
-                    .await?;
-                }
-            }
-            models.push(entitlement::ActiveModel {
-                subject: Set(row.subject),
-                programme: Set(row.programme),
-                status: Set(row.status.name().to_owned()),
-                amount_fen: Set(row.amount_fen),
-                ceiling_fen: Set(row.ceiling_fen),
-                monthly_fen: Set(row.monthly_fen),
-                months: Set(row.months),
-                missing_facts: Set(serde_json::to_string(&row.missing).expect("strings serialise")),
-                as_of: Set(as_of),
-                pack_version: Set(pack_version.to_owned()),
-                evaluated_at: Set(now),
-                eligible_since: Set(eligible_since),
-            });
-        }
-        for chunk in models.chunks(200) {
-            entitlement::Entity::insert_many(chunk.to_vec())
-                .on_conflict(
-                    OnConflict::columns([
-                        entitlement::Column::Subject,
-                        entitlement::Column::Programme,
-                    ])
-                    .update_columns([
-                        entitlement::Column::Status,
-                        entitlement::Column::AmountFen,
-                        entitlement::Column::CeilingFen,
-                        entitlement::Column::MonthlyFen,
-                        entitlement::Column::Months,
-                        entitlement::Column::MissingFacts,
-                        entitlement::Column::AsOf,
-                        entitlement::Column::PackVersion,
-                        entitlement::Column::EvaluatedAt,
-                        entitlement::Column::EligibleSince,
-                    ])
-                    .to_owned(),
-                )
-                .exec(tx)
-                .await?;
-        }
+        let results: Vec<entitlements::Evaluated> = rows
+            .into_iter()
+            .map(|row| entitlements::Evaluated {
+                subject: row.subject,
+                programme: row.programme,
+                status: row.status.name().to_owned(),
+                amount_fen: row.amount_fen,
+                ceiling_fen: row.ceiling_fen,
+                monthly_fen: row.monthly_fen,
+                months: row.months,
+                missing_facts: row.missing,
+            })
+            .collect();
+        let became = entitlements::record(
+            tx,
+            &results,
+            entitlements::Evaluation {
+                as_of,
+                pack_version,
+                at: now,
+            },
+        )
+        .await?;
+        let notices: Vec<NewNotification<'_>> = became
+            .iter()
+            .flat_map(|r| {
+                accounts
+                    .get(&r.subject)
+                    .into_iter()
+                    .flatten()
+                    .map(move |account| NewNotification {
+                        account_id: *account,
+                        kind: "may_qualify",
+                        programme: Some(&r.programme),
+                        subject: Some(&r.subject),
+                        at: now,
+                    })
+            })
+            .collect();
+        notifications::insert_all(tx, &notices).await?;
         Ok(())
     }
 
@@ -504,11 +476,7 @@ impl Services {
                 .iter()
                 .map(|e| format!("enterprise:{e}")),
         );
-        let rows = entitlement::Entity::find()
-            .filter(entitlement::Column::Subject.is_in(subjects))
-            .order_by_asc(entitlement::Column::Subject)
-            .all(self.store().db())
-            .await?;
+        let rows = entitlements::of_subjects(self.store().db(), subjects).await?;
         Ok(rows
             .into_iter()
             .map(|r| Entitlement {
@@ -528,12 +496,7 @@ impl Services {
 
     /// The actor's notifications, newest first.
     pub async fn notifications(&self, actor: &Actor, limit: u64) -> Result<Vec<Notification>> {
-        let rows = notification::Entity::find()
-            .filter(notification::Column::AccountId.eq(actor.account_id))
-            .order_by_desc(notification::Column::Id)
-            .limit(limit)
-            .all(self.store().db())
-            .await?;
+        let rows = notifications::of_account(self.store().db(), actor.account_id, limit).await?;
         Ok(rows
             .into_iter()
             .map(|n| Notification {
@@ -549,15 +512,7 @@ impl Services {
     /// Marks all the actor's notifications read.
     pub async fn mark_notifications_read(&self, actor: &Actor) -> Result<()> {
         let tx = self.store().begin().await?;
-        notification::Entity::update_many()
-            .col_expr(
-                notification::Column::ReadAt,
-                opcity_store::sea_orm::sea_query::Expr::value(self.now()),
-            )
-            .filter(notification::Column::AccountId.eq(actor.account_id))
-            .filter(notification::Column::ReadAt.is_null())
-            .exec(&tx)
-            .await?;
+        notifications::mark_read(&tx, actor.account_id, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -657,5 +612,15 @@ impl Services {
                     .map_err(|err| crate::ServiceError::Internal(Box::new(err)))
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_store_names_eligible_as_the_policy_does() {
+        assert_eq!(Status::Eligible.name(), entitlements::ELIGIBLE);
     }
 }

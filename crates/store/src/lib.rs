@@ -13,8 +13,10 @@
 //! - Invariants that guard money, bookings and personal data are enforced here
 //!   by constraints and transactions, never only by callers. Each has its
 //!   guard module: [`budget`], [`ledger`], [`grants`], [`intervals`],
-//!   [`throttle`], [`audit`], [`registry`], [`accounts`]; [`group`],
-//!   [`rows`] and [`values`] are the tools they share.
+//!   [`applications`], [`bookings`], [`spaces`], [`vouchers`],
+//!   [`registry`], [`accounts`], [`entitlements`], [`notifications`],
+//!   [`throttle`], [`audit`]; [`group`], [`rows`] and [`values`] are the
+//!   tools they share.
 //! - Migrations are applied on start; they are written once (SeaQuery) for both
 //!   backends.
 //!
@@ -31,6 +33,7 @@ pub mod applications;
 pub mod audit;
 pub mod bookings;
 pub mod budget;
+pub mod entitlements;
 pub mod entity;
 mod error;
 pub mod grants;
@@ -38,6 +41,7 @@ pub mod group;
 pub mod intervals;
 pub mod ledger;
 mod migration;
+pub mod notifications;
 pub mod registry;
 pub mod rows;
 pub mod spaces;
