@@ -103,7 +103,7 @@ async fn main() {
     let count: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(2_000);
     let pack = opcity_policy::Pack::load_dir(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../../policies/shenzhen-2026"
+        "/../policies/shenzhen-2026"
     ))
     .expect("pack");
     let store = Store::open(&url).await.expect("database");
