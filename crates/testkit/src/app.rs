@@ -7,7 +7,10 @@ use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
 use opcity_services::{Actor, Services};
 use opcity_web::{AppState, WebConfig};
+use reqwest::Response;
 use reqwest::header::{HeaderMap, HeaderValue};
+use serde::Serialize;
+use serde_json::Value;
 
 pub const TEST_PASSWORD: &str = "correct horse battery";
 
@@ -18,19 +21,102 @@ pub struct TestApp {
     server: Option<tokio::task::JoinHandle<()>>,
 }
 
-/// A signed-in API client (see [`TestApp::sign_in`]).
+/// A signed-in client (see [`TestApp::sign_in`]) with typed requests to
+/// paths of its server: `get`, `post` (a JSON body), `post_form` (a page
+/// form), `patch`, `put`, `delete`, each also as `…_json` giving the answer's
+/// JSON body whatever its status. For anything else (extra headers, uploads)
+/// use `http` and [`Client::url`].
+#[derive(Clone)]
 pub struct Client {
     pub http: reqwest::Client,
     pub csrf: String,
     pub actor: Actor,
+    base: String,
+    language: Option<String>,
 }
 
 impl Client {
-    /// The body of a GET of `url` as text, whatever its status.
-    pub async fn text(&self, url: String) -> String {
-        let response = self.http.get(url).send().await.expect("GET");
+    /// The absolute URL of `path` on this client's server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The same client (same session) asking for answers in `language`
+    /// (an `Accept-Language` value such as `en`).
+    pub fn in_language(&self, language: &str) -> Client {
+        Client {
+            language: Some(language.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// The body of a GET of `path` as text, whatever its status.
+    pub async fn text(&self, path: &str) -> String {
+        let response = self.get(path).await;
         response.text().await.expect("a text body")
     }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.send(self.http.get(self.url(path))).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.send(self.http.delete(self.url(path))).await
+    }
+
+    pub async fn post<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Response {
+        self.send(self.http.post(self.url(path)).json(body)).await
+    }
+
+    /// A POST without a body (an action such as "withdraw").
+    pub async fn post_empty(&self, path: &str) -> Response {
+        self.send(self.http.post(self.url(path))).await
+    }
+
+    /// A page form's POST (`application/x-www-form-urlencoded`).
+    pub async fn post_form<B: Serialize + ?Sized>(&self, path: &str, form: &B) -> Response {
+        self.send(self.http.post(self.url(path)).form(form)).await
+    }
+
+    pub async fn patch<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Response {
+        self.send(self.http.patch(self.url(path)).json(body)).await
+    }
+
+    pub async fn put<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Response {
+        self.send(self.http.put(self.url(path)).json(body)).await
+    }
+
+    pub async fn get_json(&self, path: &str) -> Value {
+        json_of(self.get(path).await).await
+    }
+
+    pub async fn post_json<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Value {
+        json_of(self.post(path, body).await).await
+    }
+
+    pub async fn post_empty_json(&self, path: &str) -> Value {
+        json_of(self.post_empty(path).await).await
+    }
+
+    pub async fn patch_json<B: Serialize + ?Sized>(&self, path: &str, body: &B) -> Value {
+        json_of(self.patch(path, body).await).await
+    }
+
+    async fn send(&self, mut request: reqwest::RequestBuilder) -> Response {
+        if let Some(language) = &self.language {
+            request = request.header(reqwest::header::ACCEPT_LANGUAGE, language);
+        }
+        request.send().await.expect("the server answers")
+    }
+}
+
+/// The JSON body of `response`; a body that is not JSON fails the test with
+/// the status and the text, which say more than a parse error.
+async fn json_of(response: Response) -> Value {
+    let status = response.status();
+    let text = response.text().await.expect("a body");
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text}"))
 }
 
 impl TestApp {
@@ -132,7 +218,13 @@ impl TestApp {
             .expect("client");
         let account_id = body["account_id"].as_i64().expect("account id");
         let actor = self.services.system_actor(account_id).await.expect("actor");
-        Client { http, csrf, actor }
+        Client {
+            http,
+            csrf,
+            actor,
+            base: self.address.clone(),
+            language: None,
+        }
     }
 
     /// Stops the server and waits for it to finish.

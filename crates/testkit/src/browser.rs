@@ -258,6 +258,18 @@ impl Browser {
         self.client.goto("about:blank").await.expect("about:blank");
     }
 
+    /// Signs `username` in through the sign-in form (password
+    /// [`crate::app::TEST_PASSWORD`]), after forgetting any earlier
+    /// session, and waits for the workspace.
+    pub async fn sign_in(&self, app: &crate::TestApp, username: &str) {
+        self.reset().await;
+        self.goto(&app.url("/login")).await;
+        self.fill("#username", username).await;
+        self.fill("#password", crate::app::TEST_PASSWORD).await;
+        self.click("#login-submit").await;
+        self.wait_for_path("/home", |p| p == "/home").await;
+    }
+
     pub async fn goto(&self, url: &str) {
         self.client
             .goto(url)

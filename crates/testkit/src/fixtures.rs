@@ -112,6 +112,14 @@ impl FounderSpec {
         self
     }
 
+    /// The same founder under other names: his own (as on his resident
+    /// id) and his enterprise's.
+    pub fn named(mut self, full_name: &str, enterprise: &str) -> FounderSpec {
+        self.person.full_name = full_name.into();
+        self.enterprise.name = enterprise.into();
+        self
+    }
+
     /// The same founder with an enterprise whose credit code is `code`.
     pub fn uscc(mut self, code: &str) -> FounderSpec {
         self.enterprise.uscc = code.into();

@@ -35,38 +35,25 @@ async fn registry_round_trip_with_precise_errors() {
         let admin = app.sign_in("admin").await;
 
         let created = admin
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .json(&enterprise(USCC_A, "nanshan"))
-            .send()
-            .await
-            .unwrap();
+            .post("/api/v1/enterprises", &enterprise(USCC_A, "nanshan"))
+            .await;
         assert_eq!(created.status(), StatusCode::CREATED);
         let location = created.headers()["location"].to_str().unwrap().to_owned();
         let body: Value = created.json().await.unwrap();
         assert_eq!(location, format!("/api/v1/enterprises/{}", body["id"]));
         assert_eq!(body["in_opc_community"], false);
 
-        let fetched: Value = admin
-            .http
-            .get(app.url(&location))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let fetched: Value = admin.get_json(&location).await;
         assert_eq!(fetched["uscc"], USCC_A);
 
         let before = audit_entries(&app).await;
         // A wrong check character: named field, reason, Chinese by default.
         let bad = admin
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .json(&enterprise("91440300708461136U", "nanshan"))
-            .send()
-            .await
-            .unwrap();
+            .post(
+                "/api/v1/enterprises",
+                &enterprise("91440300708461136U", "nanshan"),
+            )
+            .await;
         assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
         assert_eq!(bad.headers()["content-type"], "application/problem+json");
         let body: Value = bad.json().await.unwrap();
@@ -80,16 +67,12 @@ async fn registry_round_trip_with_precise_errors() {
 
         // The same in English.
         let bad: Value = admin
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .header("accept-language", "en-GB,en;q=0.9")
-            .json(&enterprise("91440300708461136U", "atlantis"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .in_language("en-GB,en;q=0.9")
+            .post_json(
+                "/api/v1/enterprises",
+                &enterprise("91440300708461136U", "atlantis"),
+            )
+            .await;
         assert_eq!(
             bad["errors"][0]["message"],
             "The check character should be T, not U; please check the code."
@@ -102,12 +85,8 @@ async fn registry_round_trip_with_precise_errors() {
 
         // Duplicate credit code.
         let dup = admin
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .json(&enterprise(USCC_A, "futian"))
-            .send()
-            .await
-            .unwrap();
+            .post("/api/v1/enterprises", &enterprise(USCC_A, "futian"))
+            .await;
         assert_eq!(dup.status(), StatusCode::CONFLICT);
         let body: Value = dup.json().await.unwrap();
         assert_problem(&body, 409, "uscc_taken");
@@ -116,16 +95,7 @@ async fn registry_round_trip_with_precise_errors() {
         // Unknown field, wrong type, malformed JSON, wrong media type.
         let mut extra = enterprise(USCC_B, "futian");
         extra["colour"] = json!("red");
-        let body: Value = admin
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .json(&extra)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = admin.post_json("/api/v1/enterprises", &extra).await;
         assert_problem(&body, 422, "invalid_body");
         assert_eq!(body["errors"][0]["field"], "colour");
         assert_eq!(body["errors"][0]["code"], "not_a_field");
@@ -138,16 +108,7 @@ async fn registry_round_trip_with_precise_errors() {
         );
         let mut typed = enterprise(USCC_B, "futian");
         typed["ai_business"] = json!("yes");
-        let body: Value = admin
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .json(&typed)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let body: Value = admin.post_json("/api/v1/enterprises", &typed).await;
         assert_eq!(body["errors"][0]["field"], "ai_business");
         // Said in the user's words, not serde's.
         assert_eq!(body["errors"][0]["code"], "expected_boolean");
@@ -210,13 +171,7 @@ async fn registry_round_trip_with_precise_errors() {
             ),
         ];
         for (path, status, code, field, field_code) in cases {
-            let response = admin
-                .http
-                .get(app.url(path))
-                .header("accept-language", "zh-CN")
-                .send()
-                .await
-                .unwrap();
+            let response = admin.in_language("zh-CN").get(path).await;
             let content_type = response.headers().get("content-type").cloned();
             assert_eq!(
                 content_type.as_ref().map(|v| v.to_str().unwrap()),
@@ -251,32 +206,17 @@ async fn registry_round_trip_with_precise_errors() {
                 .map(|u| u.to_string())
                 .unwrap_or_else(|_| code.to_string());
             let r = admin
-                .http
-                .post(app.url("/api/v1/enterprises"))
-                .json(&enterprise(&code, "futian"))
-                .send()
-                .await
-                .unwrap();
+                .post("/api/v1/enterprises", &enterprise(&code, "futian"))
+                .await;
             assert_eq!(r.status(), StatusCode::CREATED, "enterprise {i}");
         }
         let page: Value = admin
-            .http
-            .get(app.url("/api/v1/enterprises?per_page=2&page=2"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .get_json("/api/v1/enterprises?per_page=2&page=2")
+            .await;
         assert_eq!(page["total"], 3);
         assert_eq!(page["page"], 2);
         assert_eq!(page["items"].as_array().unwrap().len(), 1);
-        let bad_query = admin
-            .http
-            .get(app.url("/api/v1/enterprises?district=atlantis"))
-            .send()
-            .await
-            .unwrap();
+        let bad_query = admin.get("/api/v1/enterprises?district=atlantis").await;
         assert_eq!(bad_query.status(), StatusCode::UNPROCESSABLE_ENTITY);
         app.stop().await;
     })
@@ -303,15 +243,7 @@ async fn authentication_csrf_tokens_and_scoping() {
         assert_problem(&anon, 401, "unauthenticated");
 
         let admin = app.sign_in("admin").await;
-        let me: Value = admin
-            .http
-            .get(app.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Value = admin.get_json("/api/v1/me").await;
         assert_eq!(me["role"], "municipal_admin");
 
         // A cookie without the CSRF header cannot change anything.
@@ -328,28 +260,14 @@ async fn authentication_csrf_tokens_and_scoping() {
         assert_problem(&body, 403, "csrf_failed");
 
         let e: Value = admin
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .json(&enterprise(USCC_A, "nanshan"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .post_json("/api/v1/enterprises", &enterprise(USCC_A, "nanshan"))
+            .await;
         let path = format!("/api/v1/enterprises/{}", e["id"]);
 
         // A bearer token works without cookies or CSRF, until revoked.
         let token: Value = admin
-            .http
-            .post(app.url("/api/v1/tokens"))
-            .json(&json!({"name": "ci"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .post_json("/api/v1/tokens", &json!({"name": "ci"}))
+            .await;
         let secret = token["secret"].as_str().unwrap();
         let machine = reqwest::Client::new();
         let r = machine
@@ -360,11 +278,8 @@ async fn authentication_csrf_tokens_and_scoping() {
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         let revoked = admin
-            .http
-            .delete(app.url(&format!("/api/v1/tokens/{}", token["token"]["id"])))
-            .send()
-            .await
-            .unwrap();
+            .delete(&format!("/api/v1/tokens/{}", token["token"]["id"]))
+            .await;
         assert_eq!(revoked.status(), StatusCode::OK);
         let r = machine
             .get(app.url(&path))
@@ -377,32 +292,16 @@ async fn authentication_csrf_tokens_and_scoping() {
         // Longgang's reviewer can neither read nor change a Nanshan enterprise.
         let reviewer = app.sign_in("rev.longgang").await;
         let before = audit_entries(&app).await;
-        let r = reviewer.http.get(app.url(&path)).send().await.unwrap();
+        let r = reviewer.get(&path).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let r = reviewer
-            .http
-            .put(app.url(&path))
-            .json(&enterprise(USCC_A, "longgang"))
-            .send()
-            .await
-            .unwrap();
+        let r = reviewer.put(&path, &enterprise(USCC_A, "longgang")).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let r = reviewer
-            .http
-            .get(app.url("/api/v1/audit"))
-            .send()
-            .await
-            .unwrap();
+        let r = reviewer.get("/api/v1/audit").await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert_eq!(audit_entries(&app).await, before);
 
         // Signing out ends the session.
-        let out = admin
-            .http
-            .delete(app.url("/api/v1/session"))
-            .send()
-            .await
-            .unwrap();
+        let out = admin.delete("/api/v1/session").await;
         assert_eq!(out.status(), StatusCode::NO_CONTENT);
         app.stop().await;
     })
@@ -425,13 +324,7 @@ async fn oversized_bodies_are_refused() {
     let admin = app.sign_in("admin").await;
     let mut big = enterprise(USCC_A, "nanshan");
     big["name"] = json!("x".repeat(4096));
-    let r = admin
-        .http
-        .post(app.url("/api/v1/enterprises"))
-        .json(&big)
-        .send()
-        .await
-        .unwrap();
+    let r = admin.post("/api/v1/enterprises", &big).await;
     assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     let body: Value = r.json().await.unwrap();
     assert_problem(&body, 413, "payload_too_large");

@@ -42,13 +42,7 @@ async fn apply_review_accept_and_export() {
         app.services.create_enterprise(&admin, &company).await.unwrap();
         let admin_http = app.sign_in("admin").await;
         let year = opcity_domain::today_in_shanghai(app.services.now()).year();
-        let budget = admin_http
-            .http
-            .post(app.url("/api/v1/budgets"))
-            .json(&json!({ "programme": "sz.housing.subsidy", "year": year, "authority": "nanshan", "total_fen": 1_000_000 }))
-            .send()
-            .await
-            .unwrap();
+        let budget = admin_http.post("/api/v1/budgets", &json!({ "programme": "sz.housing.subsidy", "year": year, "authority": "nanshan", "total_fen": 1_000_000 })).await;
         assert_eq!(budget.status(), StatusCode::CREATED);
 
         let f = app.sign_in("founder").await;
@@ -58,57 +52,45 @@ async fn apply_review_accept_and_export() {
         assert_eq!(first["id"], again["id"], "one application for a retried request");
         let id = first["id"].as_i64().unwrap();
         supply_evidence_over_http(&app, &f.http, id).await;
-        let submitted: Value = f.http.post(app.url(&format!("/api/v1/applications/{id}/submit"))).send().await.unwrap().json().await.unwrap();
+        let submitted: Value = f.post_empty_json(&format!("/api/v1/applications/{id}/submit")).await;
         assert_eq!(submitted["state"], "district_review");
 
         // Accepting before approval: the problem names the state.
-        let early = f.http.post(app.url(&format!("/api/v1/applications/{id}/accept"))).header("accept-language", "en").send().await.unwrap();
+        let early = f.in_language("en").post_empty(&format!("/api/v1/applications/{id}/accept")).await;
         assert_eq!(early.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let problem: Value = early.json().await.unwrap();
         assert_eq!(problem["errors"][0]["code"], "illegal_transition");
         assert!(problem["errors"][0]["message"].as_str().unwrap().contains("district_review"));
 
         let r = app.sign_in("reviewer").await;
-        let over = r
-            .http
-            .post(app.url(&format!("/api/v1/applications/{id}/review")))
-            .json(&json!({ "decision": "approve", "amount_fen": 2_000_000, "no_conflict_declared": true }))
-            .send()
-            .await
-            .unwrap();
+        let over = r.post(&format!("/api/v1/applications/{id}/review"), &json!({ "decision": "approve", "amount_fen": 2_000_000, "no_conflict_declared": true })).await;
         let problem: Value = over.json().await.unwrap();
         assert_eq!(problem["errors"][0]["code"], "budget_insufficient");
         assert_eq!(problem["errors"][0]["params"]["remaining_fen"], "1000000");
-        let ok = r
-            .http
-            .post(app.url(&format!("/api/v1/applications/{id}/review")))
-            .json(&json!({ "decision": "approve", "amount_fen": 800_000, "no_conflict_declared": true }))
-            .send()
-            .await
-            .unwrap();
+        let ok = r.post(&format!("/api/v1/applications/{id}/review"), &json!({ "decision": "approve", "amount_fen": 800_000, "no_conflict_declared": true })).await;
         assert_eq!(ok.status(), StatusCode::OK);
-        let accepted: Value = f.http.post(app.url(&format!("/api/v1/applications/{id}/accept"))).send().await.unwrap().json().await.unwrap();
+        let accepted: Value = f.post_empty_json(&format!("/api/v1/applications/{id}/accept")).await;
         assert_eq!(accepted["state"], "disbursing");
 
         let today = opcity_domain::today_in_shanghai(app.services.now());
-        let csv = admin_http.http.get(app.url(&format!("/api/v1/disbursements?from={today}&to={today}"))).send().await.unwrap();
+        let csv = admin_http.get(&format!("/api/v1/disbursements?from={today}&to={today}")).await;
         assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
         let text = csv.text().await.unwrap();
         assert!(text.starts_with('\u{feff}'));
         assert!(text.contains(",800000,8000.00,scheduled,"), "{text}");
-        let xlsx = admin_http.http.get(app.url(&format!("/api/v1/disbursements?from={today}&to={today}&format=xlsx"))).send().await.unwrap();
+        let xlsx = admin_http.get(&format!("/api/v1/disbursements?from={today}&to={today}&format=xlsx")).await;
         assert_eq!(xlsx.status(), StatusCode::OK);
         assert!(xlsx.bytes().await.unwrap().starts_with(b"PK"));
         // The founder may not export the treasury file.
-        let denied = f.http.get(app.url(&format!("/api/v1/disbursements?from={today}&to={today}"))).send().await.unwrap();
+        let denied = f.get(&format!("/api/v1/disbursements?from={today}&to={today}")).await;
         assert_eq!(denied.status(), StatusCode::FORBIDDEN);
         // A reviewer exports the district's lines, another district's none of them.
         app.account("reviewer.longgang", Role::DistrictReviewer, Some(District::Longgang)).await;
         let far = app.sign_in("reviewer.longgang").await;
         let all = "/api/v1/disbursements?from=2000-01-01&to=2100-01-01&format=json";
-        let lines: Value = r.http.get(app.url(all)).send().await.unwrap().json().await.unwrap();
+        let lines: Value = r.get_json(all).await;
         assert_eq!(lines.as_array().unwrap().len(), 1, "{lines}");
-        let lines: Value = far.http.get(app.url(all)).send().await.unwrap().json().await.unwrap();
+        let lines: Value = far.get_json(all).await;
         assert_eq!(lines, json!([]));
         app.stop().await;
     })
@@ -354,77 +336,30 @@ async fn ownership_and_districts_over_http() {
 
         // 1. Another founder's enterprise.
         let f = app.sign_in("founder").await;
-        let theirs = f
-            .http
-            .post(app.url("/api/v1/applications"))
-            .json(&json!({ "programme": "sz.voucher.model", "enterprise_id": firms[1] }))
-            .send()
-            .await
-            .unwrap();
+        let theirs = f.post("/api/v1/applications", &json!({ "programme": "sz.voucher.model", "enterprise_id": firms[1] })).await;
         assert_eq!(theirs.status(), StatusCode::FORBIDDEN);
-        let own = f
-            .http
-            .post(app.url("/api/v1/applications"))
-            .json(&json!({ "programme": "sz.voucher.model", "enterprise_id": firms[0] }))
-            .send()
-            .await
-            .unwrap();
+        let own = f.post("/api/v1/applications", &json!({ "programme": "sz.voucher.model", "enterprise_id": firms[0] })).await;
         assert_eq!(own.status(), StatusCode::CREATED);
 
         // 4 and 9. Another person's draft: not edited, not listed.
-        let draft: Value = f
-            .http
-            .post(app.url("/api/v1/applications"))
-            .json(&json!({ "programme": "sz.housing.subsidy" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let draft: Value = f.post_json("/api/v1/applications", &json!({ "programme": "sz.housing.subsidy" })).await;
         let id = draft["id"].as_i64().unwrap();
         for reviewer in ["reviewer.longgang", "reviewer.nanshan"] {
             let r = app.sign_in(reviewer).await;
-            let form = r
-                .http
-                .patch(app.url(&format!("/api/v1/applications/{id}/form")))
-                .json(&json!({ "bank_account": "6222 0000 1111 2222" }))
-                .send()
-                .await
-                .unwrap();
+            let form = r.patch(&format!("/api/v1/applications/{id}/form"), &json!({ "bank_account": "6222 0000 1111 2222" })).await;
             assert_eq!(form.status(), StatusCode::FORBIDDEN, "{reviewer}");
             let document = upload(&app, &r.http, id, "identity_card", pdf_part("id.pdf", opcity_testkit::TINY_PDF)).await;
             assert_eq!(document.status(), StatusCode::FORBIDDEN, "{reviewer}");
-            let drafts: Value = r
-                .http
-                .get(app.url("/api/v1/applications/queue?state=draft"))
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let drafts: Value = r.get_json("/api/v1/applications/queue?state=draft").await;
             assert_eq!(drafts, json!([]), "{reviewer}");
         }
 
         // 3. A grant for another district's enterprise.
         let grant = |subject: String| json!({ "subject": subject, "programme": "sz.voucher.model", "from": "2026-08-01", "source": "决定书 14" });
         let nanshan = app.sign_in("reviewer.nanshan").await;
-        let far = nanshan
-            .http
-            .post(app.url("/api/v1/grants"))
-            .json(&grant(format!("enterprise:{longgang_firm}")))
-            .send()
-            .await
-            .unwrap();
+        let far = nanshan.post("/api/v1/grants", &grant(format!("enterprise:{longgang_firm}"))).await;
         assert_eq!(far.status(), StatusCode::FORBIDDEN);
-        let near = nanshan
-            .http
-            .post(app.url("/api/v1/grants"))
-            .json(&grant(format!("enterprise:{}", firms[1])))
-            .send()
-            .await
-            .unwrap();
+        let near = nanshan.post("/api/v1/grants", &grant(format!("enterprise:{}", firms[1]))).await;
         assert_eq!(near.status(), StatusCode::CREATED);
 
         // 12. An instrument in a community the institution does not operate.
@@ -435,9 +370,9 @@ async fn ownership_and_districts_over_http() {
             "slot_minutes": 60, "opens": "09:00", "closes": "21:00", "open_days": "12345",
             "requires_approval": false, "cancel_notice_hours": 24, "no_show_grace_minutes": 15
         });
-        let placed = provider.http.post(app.url("/api/v1/instruments")).json(&instrument(Some(community))).send().await.unwrap();
+        let placed = provider.post("/api/v1/instruments", &instrument(Some(community))).await;
         assert_eq!(placed.status(), StatusCode::FORBIDDEN);
-        let outside = provider.http.post(app.url("/api/v1/instruments")).json(&instrument(None)).send().await.unwrap();
+        let outside = provider.post("/api/v1/instruments", &instrument(None)).await;
         assert_eq!(outside.status(), StatusCode::CREATED);
         app.stop().await;
     })

@@ -11,12 +11,9 @@
 //! in `target/e2e-screenshots/`.
 
 use opcity_domain::Role;
-use opcity_services::Actor;
 use opcity_services::registry::communities::CommunityInput;
-use opcity_services::registry::enterprises::EnterpriseInput;
-use opcity_services::registry::persons::PersonInput;
 use opcity_testkit::app::TEST_PASSWORD;
-use opcity_testkit::{Browser, TestApp, TestDb, each_backend};
+use opcity_testkit::{Browser, FounderSpec, TestApp, TestDb, each_backend};
 
 const USCC_A: &str = "91440300708461136T";
 const USCC_A_WRONG_CHECK: &str = "91440300708461136U";
@@ -55,13 +52,12 @@ fn backend_name(db: &TestDb) -> String {
     format!("{:?}", db.backend()).to_lowercase()
 }
 
-/// Signs in through the sign-in form and waits for the workspace.
-async fn sign_in(browser: &Browser, app: &TestApp, username: &str) {
-    browser.goto(&app.url("/login")).await;
-    browser.fill("#username", username).await;
-    browser.fill("#password", TEST_PASSWORD).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_path("/home", |p| p == "/home").await;
+/// A founder writing in Chinese, with his enterprise `name` in Nanshan.
+fn chinese_founder(username: &str, uscc: &str, name: &str) -> FounderSpec {
+    FounderSpec::young_ai(username, 0)
+        .locale("zh-CN")
+        .uscc(uscc)
+        .named(&format!("{username} 本人"), name)
 }
 
 /// The hrefs of the main navigation, in order.
@@ -71,45 +67,6 @@ async fn nav_links(browser: &Browser) -> Vec<String> {
         out.push(link.attr("href").await.unwrap().unwrap_or_default());
     }
     out
-}
-
-/// A founder with a person record and one enterprise in Nanshan.
-async fn founder_with_enterprise(
-    app: &TestApp,
-    admin: &Actor,
-    username: &str,
-    uscc: &str,
-    name: &str,
-) -> i64 {
-    let account = app.account(username, Role::Founder, None).await;
-    let person = app
-        .services
-        .create_person(
-            admin,
-            &PersonInput {
-                full_name: format!("{username} 本人"),
-                district: Some("nanshan".into()),
-                account_id: Some(account.account_id),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    app.services
-        .create_enterprise(
-            admin,
-            &EnterpriseInput {
-                uscc: uscc.into(),
-                name: name.into(),
-                district: "nanshan".into(),
-                ai_business: Some(true),
-                founder_person_id: Some(person.id),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -191,7 +148,7 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
         browser.find("#sign-in").await;
 
         // A founder has no audit link (and no such page).
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         let nav = nav_links(&browser).await;
         assert!(!nav.iter().any(|h| h == "/audit"), "{nav:?}");
         assert!(nav.iter().any(|h| h == "/enterprises"), "{nav:?}");
@@ -229,7 +186,7 @@ async fn enterprise_form_keeps_values_beside_a_validation_error_then_saves_and_e
             )
             .await
             .unwrap();
-        sign_in(&browser, &app, "admin").await;
+        browser.sign_in(&app, "admin").await;
         let audit_before = app.services.verify_audit_log().await.unwrap().entries;
 
         browser.goto(&app.url("/enterprises/new")).await;
@@ -354,7 +311,7 @@ async fn the_language_switch_changes_every_text_and_comes_back() {
     each_backend(async |db| {
         let app = TestApp::spawn(db).await;
         app.account("admin", Role::MunicipalAdmin, None).await;
-        sign_in(&browser, &app, "admin").await;
+        browser.sign_in(&app, "admin").await;
         browser.goto(&app.url("/enterprises?q=abc")).await;
         assert_eq!(browser.attr("html", "lang").await.as_deref(), Some("zh-CN"));
         assert_eq!(
@@ -438,7 +395,7 @@ async fn the_dashboard_shows_targets_and_charts_of_live_data() {
                 .unwrap();
         }
         app.account("investor", Role::Investor, None).await;
-        sign_in(&browser, &app, "investor").await;
+        browser.sign_in(&app, "investor").await;
         browser.goto(&app.url("/dashboard")).await;
 
         for id in [
@@ -527,10 +484,16 @@ async fn a_founder_cannot_open_another_founders_enterprise() {
     each_backend(async |db| {
         let app = TestApp::spawn(db).await;
         let admin = app.account("admin", Role::MunicipalAdmin, None).await;
-        let own = founder_with_enterprise(&app, &admin, "founder.a", USCC_A, "甲智能").await;
-        let other = founder_with_enterprise(&app, &admin, "founder.b", USCC_B, "乙智能").await;
+        let own = app
+            .founder(&admin, chinese_founder("founder.a", USCC_A, "甲智能"))
+            .await
+            .enterprise_id;
+        let other = app
+            .founder(&admin, chinese_founder("founder.b", USCC_B, "乙智能"))
+            .await
+            .enterprise_id;
 
-        sign_in(&browser, &app, "founder.a").await;
+        browser.sign_in(&app, "founder.a").await;
         browser.goto(&app.url("/enterprises")).await;
         let listed = browser.text("#records tbody").await;
         assert!(

@@ -17,14 +17,11 @@ use opcity_domain::{District, Role};
 use opcity_services::Actor;
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::registry::communities::CommunityInput;
-use opcity_services::registry::enterprises::EnterpriseInput;
-use opcity_services::registry::persons::PersonInput;
 use opcity_services::spaces::instruments::InstrumentInput;
 use opcity_services::vouchers::issue::IssueVoucher;
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput};
 use opcity_services::vouchers::redeem::{CaptureInput, HoldInput};
-use opcity_testkit::app::TEST_PASSWORD;
-use opcity_testkit::{Browser, TestApp, each_backend};
+use opcity_testkit::{Browser, FounderSpec, TestApp, each_backend};
 
 /// Date inputs take typed text in the browser's locale format; set the ISO
 /// value the form submits directly instead.
@@ -54,15 +51,6 @@ async fn submit_and_wait(browser: &Browser, css: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     panic!("no new page after clicking {css}");
-}
-
-async fn sign_in(browser: &Browser, app: &TestApp, username: &str) {
-    browser.reset().await;
-    browser.goto(&app.url("/login")).await;
-    browser.fill("#username", username).await;
-    browser.fill("#password", TEST_PASSWORD).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_path("/home", |p| p == "/home").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -136,35 +124,11 @@ async fn housing_subsidy_from_application_to_first_payment() {
             .await;
         app.account("rev.two", Role::DistrictReviewer, Some(District::Nanshan))
             .await;
-        let founder = app.account("founder", Role::Founder, None).await;
-        s.create_person(
-            &admin,
-            &PersonInput {
-                full_name: "林晨曦".into(),
-                district: Some("nanshan".into()),
-                birth_date: Some("1996-05-20".into()),
-                highest_degree: Some("master".into()),
-                degree_date: Some("2023-07-01".into()),
-                works_in_ai: Some(true),
-                account_id: Some(founder.account_id),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-        let founder = s.system_actor(founder.account_id).await.unwrap();
-        s.create_enterprise(
-            &founder,
-            &EnterpriseInput {
-                uscc: "91440300708461136T".into(),
-                name: "晨曦智能".into(),
-                district: "nanshan".into(),
-                ai_business: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
+        let spec = FounderSpec::young_ai("founder", 0)
+            .locale("zh-CN")
+            .uscc("91440300708461136T")
+            .named("林晨曦", "晨曦智能");
+        app.founder(&admin, spec).await;
         let year = opcity_domain::today_in_shanghai(s.now()).year();
         s.create_budget(
             &admin,
@@ -179,7 +143,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
         .unwrap();
 
         // The founder applies from their applications page.
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/applications")).await;
         browser.click("#apply-sz\\.housing\\.subsidy").await;
         browser
@@ -230,7 +194,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
 
         // Two district reviewers approve 30,000 yuan.
         for reviewer in ["rev.one", "rev.two"] {
-            sign_in(&browser, &app, reviewer).await;
+            browser.sign_in(&app, reviewer).await;
             browser.goto(&app.url(&path)).await;
             browser.select("#decision", "approve").await;
             browser.fill("#amount_yuan", "30000").await;
@@ -251,7 +215,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
         );
 
         // The founder accepts; the first instalment is due today and is paid.
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         browser.goto(&app.url(&path)).await;
         submit_and_wait(&browser, "#action-accept").await;
         assert_eq!(browser.find_all("#payments tbody tr").await.len(), 24);
@@ -298,40 +262,15 @@ async fn result_id(browser: &Browser, what: &str) -> i64 {
         .expect("#result names what was made")
 }
 
-/// A founder (person and enterprise in Nanshan) and an administrator, made
-/// through the services: (admin, founder's enterprise id).
+/// A founder (林晨曦, with 晨曦智能 in Nanshan) and an administrator:
+/// (admin, founder's enterprise id).
 async fn founder_with_enterprise(app: &TestApp) -> (Actor, i64) {
-    let s = &app.services;
     let admin = app.account("admin", Role::MunicipalAdmin, None).await;
-    let founder = app.account("founder", Role::Founder, None).await;
-    s.create_person(
-        &admin,
-        &PersonInput {
-            full_name: "林晨曦".into(),
-            district: Some("nanshan".into()),
-            works_in_ai: Some(true),
-            account_id: Some(founder.account_id),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let founder = s.system_actor(founder.account_id).await.unwrap();
-    let firm = s
-        .create_enterprise(
-            &founder,
-            &EnterpriseInput {
-                uscc: "91440300708461136T".into(),
-                name: "晨曦智能".into(),
-                district: "nanshan".into(),
-                ai_business: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id;
-    (admin, firm)
+    let spec = FounderSpec::young_ai("founder", 0)
+        .locale("zh-CN")
+        .uscc("91440300708461136T")
+        .named("林晨曦", "晨曦智能");
+    (admin.clone(), app.founder(&admin, spec).await.enterprise_id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,7 +302,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
             .id;
 
         // The operator enters a building, a floor and a desk.
-        sign_in(&browser, &app, "operator").await;
+        browser.sign_in(&app, "operator").await;
         browser
             .goto(&app.url(&format!("/spaces/inventory?community_id={community}")))
             .await;
@@ -394,7 +333,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         assert!(browser.exists(&format!("#unit-{unit}")).await);
 
         // The founder asks for a desk for two from 1 September.
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/spaces")).await;
         browser
             .select("#space-request-form #f-enterprise_id", &firm.to_string())
@@ -424,7 +363,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         );
 
         // The operator offers the desk for a year.
-        sign_in(&browser, &app, "operator").await;
+        browser.sign_in(&app, "operator").await;
         browser.goto(&app.url("/spaces")).await;
         browser
             .select("#offer-form #f-request_id", &request.to_string())
@@ -445,7 +384,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         );
 
         // The founder accepts; the agreement is active for the year.
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/spaces")).await;
         submit_and_wait(&browser, &format!("#accept-{offer}")).await;
         let row = format!("#agreement-{offer}");
@@ -521,7 +460,7 @@ async fn a_nine_oclock_slot_booked_and_in_the_calendar() {
         // A week ahead, so 09:00 is still to come whenever the test runs.
         let day = opcity_domain::today_in_shanghai(app.services.now()) + chrono::Days::new(7);
 
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/instruments")).await;
         browser.click(&format!("#instrument-{instrument}")).await;
         browser
@@ -668,7 +607,7 @@ async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
         let balance = format!("#wallet-{firm} tr[data-kind='{MODEL}']");
 
         // The enterprise sees its balance and both captures.
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/vouchers")).await;
         assert_eq!(
             browser.attr(&balance, "data-available").await.as_deref(),
@@ -707,7 +646,7 @@ async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
         assert!(!browser.exists("#dispute-c-2").await);
 
         // The administrator reverses the disputed use.
-        sign_in(&browser, &app, "admin").await;
+        browser.sign_in(&app, "admin").await;
         browser.goto(&app.url("/vouchers")).await;
         assert_eq!(
             browser.attr("#dispute-c-2", "data-status").await.as_deref(),
@@ -733,7 +672,7 @@ async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
         );
 
         // The enterprise has the amount back and sees why.
-        sign_in(&browser, &app, "founder").await;
+        browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/vouchers")).await;
         assert_eq!(
             browser.attr(&balance, "data-available").await.as_deref(),

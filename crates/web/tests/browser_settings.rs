@@ -4,7 +4,6 @@
 //! SKIPPED without Chromium unless `OPCITY_REQUIRE_BROWSER=1`.
 
 use opcity_domain::Role;
-use opcity_testkit::app::TEST_PASSWORD;
 use opcity_testkit::{Browser, TestApp, TestDb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -15,11 +14,7 @@ async fn a_founder_turns_on_email_notifications() {
     let db = TestDb::sqlite().await;
     let app = TestApp::spawn(&db).await;
     let ana = app.account("ana", Role::Founder, None).await;
-    browser.goto(&app.url("/login")).await;
-    browser.fill("#username", "ana").await;
-    browser.fill("#password", TEST_PASSWORD).await;
-    browser.click("#login-submit").await;
-    browser.wait_for_path("/home", |p| p == "/home").await;
+    browser.sign_in(&app, "ana").await;
 
     browser.click("#settings-card").await;
     browser

@@ -130,13 +130,7 @@ async fn out_of_range_paging_an_empty_email_and_a_boundaryless_upload_are_refuse
             ("page=0", "page", "1000000000"),
         ] {
             for list in ["/api/v1/persons", "/api/v1/audit"] {
-                let response = ana
-                    .http
-                    .get(app.url(&format!("{list}?{query}")))
-                    .header("accept-language", "en")
-                    .send()
-                    .await
-                    .unwrap();
+                let response = ana.in_language("en").get(&format!("{list}?{query}")).await;
                 let (status, code, body) = first_error(response).await;
                 assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{list}?{query}");
                 assert_eq!(code, "invalid_query", "{body}");
@@ -148,57 +142,26 @@ async fn out_of_range_paging_an_empty_email_and_a_boundaryless_upload_are_refuse
         }
         // A page past the end is an empty page, not an error.
         let fine = ana
-            .http
-            .get(app.url("/api/v1/persons?per_page=100&page=18446744073709551615"))
-            .send()
-            .await
-            .unwrap();
+            .get("/api/v1/persons?per_page=100&page=18446744073709551615")
+            .await;
         assert_eq!(fine.status(), StatusCode::OK);
 
         let before: Value = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .json(&json!({ "email": "ana@example.org" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .patch_json("/api/v1/me", &json!({ "email": "ana@example.org" }))
+            .await;
         assert_eq!(before["email"], "ana@example.org", "{before}");
         for empty in ["", "   "] {
-            let response = ana
-                .http
-                .patch(app.url("/api/v1/me"))
-                .json(&json!({ "email": empty }))
-                .send()
-                .await
-                .unwrap();
+            let response = ana.patch("/api/v1/me", &json!({ "email": empty })).await;
             let (status, _, body) = first_error(response).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
             assert_eq!(body["errors"][0]["field"], "email", "{body}");
             assert_eq!(body["errors"][0]["code"], "invalid_email", "{body}");
         }
-        let me: Value = ana
-            .http
-            .get(app.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Value = ana.get_json("/api/v1/me").await;
         assert_eq!(me["email"], "ana@example.org", "a refusal changes nothing");
         let removed: Value = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .json(&json!({ "email": null }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .patch_json("/api/v1/me", &json!({ "email": null }))
+            .await;
         assert_eq!(removed["email"], Value::Null, "null removes: {removed}");
 
         let response = ana

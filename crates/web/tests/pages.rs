@@ -251,34 +251,18 @@ async fn form_posts_without_the_session_token_are_refused_and_write_nothing() {
 
         // No `_csrf` (the API's header, which the client sends, does not count
         // for forms), then a wrong one.
-        let r = client
-            .http
-            .post(app.url("/enterprises"))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
+        let r = client.post_form("/enterprises", &fields).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert!(r.text().await.unwrap().contains("表单已过期或来源无效"));
         let mut forged = fields.to_vec();
         forged.push(("_csrf", "forged"));
-        let r = client
-            .http
-            .post(app.url("/enterprises"))
-            .form(&forged)
-            .send()
-            .await
-            .unwrap();
+        let r = client.post_form("/enterprises", &forged).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         // Other forms too: community create, token create, sign-out.
         for path in ["/communities", "/persons", "/tokens", "/logout"] {
             let r = client
-                .http
-                .post(app.url(path))
-                .form(&[("name", "x"), ("full_name", "x")])
-                .send()
-                .await
-                .unwrap();
+                .post_form(path, &[("name", "x"), ("full_name", "x")])
+                .await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
         }
         assert_eq!(audit_entries(&app).await, before, "nothing was written");
@@ -291,19 +275,13 @@ async fn form_posts_without_the_session_token_are_refused_and_write_nothing() {
                 .is_empty()
         );
         // Still signed in: the refused sign-out did nothing.
-        let r = client.http.get(app.url("/home")).send().await.unwrap();
+        let r = client.get("/home").await;
         assert_eq!(r.status(), StatusCode::OK);
 
         // With the token it works.
         let mut good = fields.to_vec();
         good.push(("_csrf", client.csrf.as_str()));
-        let r = client
-            .http
-            .post(app.url("/enterprises"))
-            .form(&good)
-            .send()
-            .await
-            .unwrap();
+        let r = client.post_form("/enterprises", &good).await;
         assert_eq!(r.status(), StatusCode::SEE_OTHER);
         assert!(location(&r).ends_with("?saved=1"), "{}", location(&r));
         assert_eq!(enterprise_count(&app, &admin).await, 1);
@@ -322,19 +300,18 @@ async fn invalid_forms_come_back_with_messages_beside_fields_and_nothing_written
         let csrf = client.csrf.as_str();
 
         let r = client
-            .http
-            .post(app.url("/enterprises"))
-            .form(&[
-                ("_csrf", csrf),
-                ("uscc", "91440300708461136U"),
-                ("name", "测试智能科技有限公司"),
-                ("district", "nanshan"),
-                ("size", "micro"),
-                ("ai_business", "true"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/enterprises",
+                &[
+                    ("_csrf", csrf),
+                    ("uscc", "91440300708461136U"),
+                    ("name", "测试智能科技有限公司"),
+                    ("district", "nanshan"),
+                    ("size", "micro"),
+                    ("ai_business", "true"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap();
         assert_eq!(
@@ -371,20 +348,19 @@ async fn invalid_forms_come_back_with_messages_beside_fields_and_nothing_written
 
         // Several errors at once, each beside its own field.
         let r = client
-            .http
-            .post(app.url("/communities"))
-            .form(&[
-                ("_csrf", csrf),
-                ("name_zh", ""),
-                ("name_en", "Test"),
-                ("district", "atlantis"),
-                ("address", "somewhere"),
-                ("area_m2", "lots"),
-                ("operator_name", "op"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/communities",
+                &[
+                    ("_csrf", csrf),
+                    ("name_zh", ""),
+                    ("name_en", "Test"),
+                    ("district", "atlantis"),
+                    ("address", "somewhere"),
+                    ("area_m2", "lots"),
+                    ("operator_name", "op"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap();
         assert!(element_text(&html, "f-area_m2-error").is_some(), "{html}");
@@ -401,17 +377,16 @@ async fn invalid_forms_come_back_with_messages_beside_fields_and_nothing_written
             .unwrap();
         let before = audit_entries(&app).await;
         let r = client
-            .http
-            .post(app.url("/enterprises"))
-            .form(&[
-                ("_csrf", csrf),
-                ("uscc", USCC_A),
-                ("name", "另一家公司"),
-                ("district", "nanshan"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/enterprises",
+                &[
+                    ("_csrf", csrf),
+                    ("uscc", USCC_A),
+                    ("name", "另一家公司"),
+                    ("district", "nanshan"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::CONFLICT);
         let html = r.text().await.unwrap();
         assert!(element_text(&html, "f-uscc-error").is_some(), "{html}");
@@ -527,7 +502,7 @@ async fn records_outside_ones_scope_are_forbidden_pages() {
             format!("/enterprises/{nanshan}"),
             format!("/enterprises/{nanshan}/edit"),
         ] {
-            let r = longgang.http.get(app.url(&path)).send().await.unwrap();
+            let r = longgang.get(&path).await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN, "{path}");
             let html = r.text().await.unwrap();
             assert!(html.contains("您没有权限访问此内容。"), "{html}");
@@ -535,63 +510,46 @@ async fn records_outside_ones_scope_are_forbidden_pages() {
             assert_eq!(html_lang(&html).as_deref(), Some("zh-CN"));
         }
         let r = longgang
-            .http
-            .post(app.url(&format!("/enterprises/{nanshan}")))
-            .form(&[
-                ("_csrf", longgang.csrf.as_str()),
-                ("uscc", USCC_A),
-                ("name", "改名"),
-                ("district", "longgang"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                &format!("/enterprises/{nanshan}"),
+                &[
+                    ("_csrf", longgang.csrf.as_str()),
+                    ("uscc", USCC_A),
+                    ("name", "改名"),
+                    ("district", "longgang"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         // A reviewer cannot register enterprises at all.
         let r = longgang
-            .http
-            .post(app.url("/enterprises"))
-            .form(&[
-                ("_csrf", longgang.csrf.as_str()),
-                ("uscc", USCC_B),
-                ("name", "新公司"),
-                ("district", "longgang"),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/enterprises",
+                &[
+                    ("_csrf", longgang.csrf.as_str()),
+                    ("uscc", USCC_B),
+                    ("name", "新公司"),
+                    ("district", "longgang"),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
-        let r = longgang.http.get(app.url("/audit")).send().await.unwrap();
+        let r = longgang.get("/audit").await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert_eq!(audit_entries(&app).await, before, "nothing was written");
 
         // The reviewer of its district sees it; a missing record is a 404 page.
         let reviewer = app.sign_in("rev.nanshan").await;
-        let r = reviewer
-            .http
-            .get(app.url(&format!("/enterprises/{nanshan}")))
-            .send()
-            .await
-            .unwrap();
+        let r = reviewer.get(&format!("/enterprises/{nanshan}")).await;
         assert_eq!(r.status(), StatusCode::OK);
         assert!(r.text().await.unwrap().contains("测试智能科技有限公司"));
-        let r = reviewer
-            .http
-            .get(app.url("/enterprises/999999"))
-            .send()
-            .await
-            .unwrap();
+        let r = reviewer.get("/enterprises/999999").await;
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
         assert!(r.text().await.unwrap().contains("找不到该记录。"));
 
         // A founder who did not found it: forbidden too.
         let founder = app.sign_in("founder").await;
-        let r = founder
-            .http
-            .get(app.url(&format!("/enterprises/{nanshan}")))
-            .send()
-            .await
-            .unwrap();
+        let r = founder.get(&format!("/enterprises/{nanshan}")).await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         app.stop().await;
     })
@@ -816,18 +774,17 @@ async fn messages_name_districts_not_ids() {
         let client = app.sign_in("admin").await;
         let community_id = community.id.to_string();
         let r = client
-            .http
-            .post(app.url("/enterprises"))
-            .form(&[
-                ("_csrf", client.csrf.as_str()),
-                ("uscc", USCC_A),
-                ("name", "福田公司"),
-                ("district", "futian"),
-                ("community_id", community_id.as_str()),
-            ])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                "/enterprises",
+                &[
+                    ("_csrf", client.csrf.as_str()),
+                    ("uscc", USCC_A),
+                    ("name", "福田公司"),
+                    ("district", "futian"),
+                    ("community_id", community_id.as_str()),
+                ],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = r.text().await.unwrap();
         assert_eq!(
@@ -840,16 +797,9 @@ async fn messages_name_districts_not_ids() {
             serde_json::json!({ "uscc": USCC_A, "name": "Futian Co", "district": "futian" });
         body["community_id"] = community.id.into();
         let problem: serde_json::Value = client
-            .http
-            .post(app.url("/api/v1/enterprises"))
-            .header("accept-language", "en")
-            .json(&body)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .in_language("en")
+            .post_json("/api/v1/enterprises", &body)
+            .await;
         assert_eq!(
             problem["errors"][0]["message"],
             "That community is in another district (Nanshan); choose one in this district."
@@ -933,7 +883,7 @@ async fn registry_pages_offer_only_the_forms_the_viewer_may_use() {
         for (name, role, _) in users {
             let client = app.sign_in(name).await;
             let get = async |path: String| {
-                let r = client.http.get(app.url(&path)).send().await.unwrap();
+                let r = client.get(&path).await;
                 (r.status(), r.text().await.unwrap())
             };
             for (list, id) in records {

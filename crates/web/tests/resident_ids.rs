@@ -79,7 +79,7 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
 
         // The auditor: the mask and the year of birth, no reveal.
         let auditor = app.sign_in("auditor").await;
-        let html = auditor.text(app.url(&format!("/persons/{id}"))).await;
+        let html = auditor.text(&format!("/persons/{id}")).await;
         assert!(html.contains(MASK), "{html}");
         assert_eq!(element_text(&html, "v-birth_date").as_deref(), Some("1988"));
         assert!(
@@ -87,57 +87,45 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
             "no reveal for an auditor"
         );
         assert_no_part("the auditor's person page", &html);
-        let html = auditor.text(app.url(&format!("/persons/{id}/edit"))).await;
+        let html = auditor.text(&format!("/persons/{id}/edit")).await;
         assert_no_part("the auditor's edit page", &html);
-        let json = auditor
-            .text(app.url(&format!("/api/v1/persons/{id}")))
-            .await;
+        let json = auditor.text(&format!("/api/v1/persons/{id}")).await;
         assert_no_part("the auditor's API answer", &json);
         let list = auditor
-            .http
-            .get(app.url(&format!("/api/v1/persons?q={NUMBER}")))
-            .send()
+            .get(&format!("/api/v1/persons?q={NUMBER}"))
             .await
-            .unwrap()
             .json::<serde_json::Value>()
             .await
             .unwrap();
         assert_eq!(list["total"], 1, "found by the whole number: {list}");
         assert_no_part("the auditor's search", &list.to_string());
-        let html = auditor.text(app.url("/audit")).await;
+        let html = auditor.text("/audit").await;
         assert_no_part("the audit log page", &html);
         let refused = auditor
-            .http
-            .post(app.url(&format!("/api/v1/persons/{id}/resident-id/reveal")))
-            .send()
-            .await
-            .unwrap();
+            .post_empty(&format!("/api/v1/persons/{id}/resident-id/reveal"))
+            .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         let refused = auditor
-            .http
-            .post(app.url(&format!("/persons/{id}/resident-id")))
-            .form(&[("_csrf", auditor.csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                &format!("/persons/{id}/resident-id"),
+                &[("_csrf", auditor.csrf.as_str())],
+            )
+            .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert_no_part("the refusal", &refused.text().await.unwrap());
 
         // Another district's reviewer cannot reveal either.
         let longgang = app.sign_in("rev.longgang").await;
         let refused = longgang
-            .http
-            .post(app.url(&format!("/api/v1/persons/{id}/resident-id/reveal")))
-            .send()
-            .await
-            .unwrap();
+            .post_empty(&format!("/api/v1/persons/{id}/resident-id/reveal"))
+            .await;
         assert_eq!(refused.status(), StatusCode::FORBIDDEN);
         assert_eq!(reveals(&app).await, 0, "refusals write nothing");
 
         // The district's reviewer: the mask, the full birth date (they edit
         // the record), and a reveal button whose form needs the CSRF token.
         let reviewer = app.sign_in("rev.nanshan").await;
-        let html = reviewer.text(app.url(&format!("/persons/{id}"))).await;
+        let html = reviewer.text(&format!("/persons/{id}")).await;
         assert!(html.contains(MASK));
         assert!(!html.contains(NUMBER));
         assert_eq!(
@@ -146,21 +134,16 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
         );
         assert!(html.contains("id=\"reveal-resident-id\""), "{html}");
         let r = reviewer
-            .http
-            .post(app.url(&format!("/persons/{id}/resident-id")))
-            .form(&[("_csrf", "wrong")])
-            .send()
-            .await
-            .unwrap();
+            .post_form(&format!("/persons/{id}/resident-id"), &[("_csrf", "wrong")])
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert_eq!(reveals(&app).await, 0);
         let r = reviewer
-            .http
-            .post(app.url(&format!("/persons/{id}/resident-id")))
-            .form(&[("_csrf", reviewer.csrf.as_str())])
-            .send()
-            .await
-            .unwrap();
+            .post_form(
+                &format!("/persons/{id}/resident-id"),
+                &[("_csrf", reviewer.csrf.as_str())],
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         assert!(
             r.headers()[CACHE_CONTROL]
@@ -179,11 +162,8 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
         // The API's reveal, by an administrator.
         let admin = app.sign_in("admin").await;
         let r = admin
-            .http
-            .post(app.url(&format!("/api/v1/persons/{id}/resident-id/reveal")))
-            .send()
-            .await
-            .unwrap();
+            .post_empty(&format!("/api/v1/persons/{id}/resident-id/reveal"))
+            .await;
         assert_eq!(r.status(), StatusCode::OK);
         assert!(
             r.headers()[CACHE_CONTROL]
@@ -197,7 +177,7 @@ async fn the_number_is_masked_everywhere_and_revealed_only_on_an_audited_action(
         assert_eq!(reveals(&app).await, 2);
 
         // The reveals are in the audit log, without the number.
-        let html = auditor.text(app.url("/audit")).await;
+        let html = auditor.text("/audit").await;
         assert!(html.contains("person.reveal_resident_id"), "{html}");
         assert_no_part("the audit log page", &html);
 

@@ -106,12 +106,7 @@ async fn database_outage_is_answered_503_quickly() {
     assert!(elapsed < Duration::from_secs(6), "readyz took {elapsed:?}");
 
     let started = Instant::now();
-    let listed = admin
-        .http
-        .get(app.url("/api/v1/persons"))
-        .send()
-        .await
-        .unwrap();
+    let listed = admin.get("/api/v1/persons").await;
     let elapsed = started.elapsed();
     assert_eq!(listed.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(listed.headers().contains_key("retry-after"));
@@ -141,15 +136,7 @@ async fn bad_dates_and_control_characters_are_field_errors() {
         let admin = app.sign_in("tester").await;
         let entries = app.services.verify_audit_log().await.unwrap().entries;
 
-        let listed: serde_json::Value = admin
-            .http
-            .get(app.url("/api/v1/instruments"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed: serde_json::Value = admin.get_json("/api/v1/instruments").await;
         let instruments = listed
             .as_array()
             .or_else(|| listed["items"].as_array())
@@ -168,7 +155,7 @@ async fn bad_dates_and_control_characters_are_field_errors() {
             ("/api/v1/parameters/x?at=%2B262142-12-31", "at"),
         ];
         for (path, field) in gets {
-            let (status, body) = problem(admin.http.get(app.url(path)).send().await.unwrap()).await;
+            let (status, body) = problem(admin.get(path).await).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{path}: {body}");
             assert_eq!(body["code"], "invalid_query", "{path}: {body}");
             assert_eq!(body["errors"][0]["field"], field, "{path}: {body}");
@@ -194,24 +181,22 @@ async fn bad_dates_and_control_characters_are_field_errors() {
         );
 
         let created = admin
-            .http
-            .post(app.url("/api/v1/persons"))
-            .json(&serde_json::json!({ "full_name": "张\u{0}三", "district": "nanshan" }))
-            .send()
-            .await
-            .unwrap();
+            .post(
+                "/api/v1/persons",
+                &serde_json::json!({ "full_name": "张\u{0}三", "district": "nanshan" }),
+            )
+            .await;
         let (status, body) = problem(created).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["errors"][0]["field"], "full_name", "{body}");
         let born = admin
-            .http
-            .post(app.url("/api/v1/persons"))
-            .json(&serde_json::json!({
-                "full_name": "张三", "district": "nanshan", "birth_date": "-262143-01-01"
-            }))
-            .send()
-            .await
-            .unwrap();
+            .post(
+                "/api/v1/persons",
+                &serde_json::json!({
+                    "full_name": "张三", "district": "nanshan", "birth_date": "-262143-01-01"
+                }),
+            )
+            .await;
         let (status, body) = problem(born).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
         assert_eq!(body["errors"][0]["field"], "birth_date", "{body}");
@@ -219,19 +204,10 @@ async fn bad_dates_and_control_characters_are_field_errors() {
 
         // A form of the portal, and a path.
         let form = admin
-            .http
-            .post(app.url("/login"))
-            .form(&[("username", "a\u{0}b"), ("password", "x")])
-            .send()
-            .await
-            .unwrap();
+            .post_form("/login", &[("username", "a\u{0}b"), ("password", "x")])
+            .await;
         assert_eq!(form.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        let path = admin
-            .http
-            .get(app.url("/api/v1/programmes/a%00b"))
-            .send()
-            .await
-            .unwrap();
+        let path = admin.get("/api/v1/programmes/a%00b").await;
         assert_eq!(path.status(), StatusCode::BAD_REQUEST);
 
         // A multipart upload's text parts (a control character in the file's

@@ -27,15 +27,7 @@ async fn me_patch_sets_email_notifications() {
         let app = TestApp::spawn(db).await;
         app.account("ana", Role::Founder, None).await;
         let ana = app.sign_in("ana").await;
-        let me: Value = ana
-            .http
-            .get(app.url("/api/v1/me"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me: Value = ana.get_json("/api/v1/me").await;
         assert_eq!(me["email"], Value::Null);
         assert_eq!(me["email_notifications"], false);
         assert_eq!(me["locale"], "zh-CN");
@@ -43,13 +35,12 @@ async fn me_patch_sets_email_notifications() {
 
         // An invalid address: the field named, in the request's language; nothing changed.
         let bad = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .header("accept-language", "en")
-            .json(&json!({ "email": "ana(at)example.org", "email_notifications": true }))
-            .send()
-            .await
-            .unwrap();
+            .in_language("en")
+            .patch(
+                "/api/v1/me",
+                &json!({ "email": "ana(at)example.org", "email_notifications": true }),
+            )
+            .await;
         assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body: Value = bad.json().await.unwrap();
         assert_eq!(body["code"], "validation_failed");
@@ -61,15 +52,8 @@ async fn me_patch_sets_email_notifications() {
         );
         // Opting in without an address.
         let body: Value = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .json(&json!({ "email_notifications": true }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .patch_json("/api/v1/me", &json!({ "email_notifications": true }))
+            .await;
         assert_eq!(body["errors"][0]["field"], "email");
         assert_eq!(
             body["errors"][0]["code"],
@@ -81,15 +65,8 @@ async fn me_patch_sets_email_notifications() {
         );
         // An unknown field is named.
         let body: Value = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .json(&json!({ "emial": "ana@example.org" }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .patch_json("/api/v1/me", &json!({ "emial": "ana@example.org" }))
+            .await;
         assert_eq!(body["code"], "invalid_body");
         assert_eq!(body["errors"][0]["field"], "emial");
         // The session cookie without the CSRF header: refused.
@@ -110,14 +87,11 @@ async fn me_patch_sets_email_notifications() {
 
         // Valid: saved, returned, audited.
         let ok = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .json(
+            .patch(
+                "/api/v1/me",
                 &json!({ "email": "ana@example.org", "email_notifications": true, "locale": "en" }),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(ok.status(), StatusCode::OK);
         let me: Value = ok.json().await.unwrap();
         assert_eq!(me["email"], "ana@example.org");
@@ -127,26 +101,12 @@ async fn me_patch_sets_email_notifications() {
         assert_eq!(audit_entries(&app).await, before + 1);
         // Fields left out stay; null removes the address (with e-mail off).
         let me: Value = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .json(&json!({ "email_notifications": false }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .patch_json("/api/v1/me", &json!({ "email_notifications": false }))
+            .await;
         assert_eq!(me["email"], "ana@example.org");
         let me: Value = ana
-            .http
-            .patch(app.url("/api/v1/me"))
-            .json(&json!({ "email": null }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .patch_json("/api/v1/me", &json!({ "email": null }))
+            .await;
         assert_eq!(me["email"], Value::Null);
         assert_eq!(me["locale"], "en");
         app.stop().await;

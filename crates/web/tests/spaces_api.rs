@@ -41,23 +41,17 @@ async fn booking_conflicts_and_bad_input_over_http() {
         let lab = app.sign_in("lab").await;
         let me = app.sign_in("founder").await;
 
-        let created = lab
-            .http
-            .post(app.url("/api/v1/instruments"))
-            .json(&json!({
+        let created = lab.post("/api/v1/instruments", &json!({
                 "name": "A100", "kind": "gpu_server", "institution": "深圳大学", "district": "nanshan",
                 "slot_minutes": 60, "opens": "09:00", "closes": "21:00", "open_days": "12345",
                 "quota_hours_week": 2, "requires_approval": false, "cancel_notice_hours": 24, "no_show_grace_minutes": 15
-            }))
-            .send()
-            .await
-            .unwrap();
+            })).await;
         assert_eq!(created.status(), StatusCode::CREATED);
         let inst: Value = created.json().await.unwrap();
         let id = inst["id"].as_i64().unwrap();
 
         let book = |start: &str, end: &str| json!({ "instrument_id": id, "enterprise_id": firm, "start": start, "end": end });
-        let ok = me.http.post(app.url("/api/v1/bookings")).json(&book("2030-05-06T09:00:00+08:00", "2030-05-06T10:00:00+08:00")).send().await.unwrap();
+        let ok = me.post("/api/v1/bookings", &book("2030-05-06T09:00:00+08:00", "2030-05-06T10:00:00+08:00")).await;
         assert_eq!(ok.status(), StatusCode::CREATED);
         let booking: Value = ok.json().await.unwrap();
         assert_eq!(booking["start_at"], "2030-05-06T01:00:00Z");
@@ -65,8 +59,7 @@ async fn booking_conflicts_and_bad_input_over_http() {
 
         let entries = app.services.verify_audit_log().await.unwrap().entries;
         // The same slot again: 409 naming the held interval in Shanghai time.
-        let clash = me.http.post(app.url("/api/v1/bookings")).header("accept-language", "en")
-            .json(&book("2030-05-06T09:00", "2030-05-06T10:00")).send().await.unwrap();
+        let clash = me.in_language("en").post("/api/v1/bookings", &book("2030-05-06T09:00", "2030-05-06T10:00")).await;
         assert_eq!(clash.status(), StatusCode::CONFLICT);
         let body: Value = clash.json().await.unwrap();
         assert_eq!(body["code"], "instrument_slot_taken");
@@ -79,7 +72,7 @@ async fn booking_conflicts_and_bad_input_over_http() {
             ("2030-05-06T10:00", "2030-05-06T12:00", "over_quota"),
             ("2030-05-06T12:00", "2030-05-06T11:00", "ends_before_start"),
         ] {
-            let bad = me.http.post(app.url("/api/v1/bookings")).json(&book(start, end)).send().await.unwrap();
+            let bad = me.post("/api/v1/bookings", &book(start, end)).await;
             assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY, "{code}");
             let body: Value = bad.json().await.unwrap();
             assert_eq!(body["errors"][0]["code"], code, "{body}");
@@ -87,11 +80,11 @@ async fn booking_conflicts_and_bad_input_over_http() {
         assert_eq!(app.services.verify_audit_log().await.unwrap().entries, entries, "refusals write nothing");
 
         // Calendar export.
-        let ics = me.http.get(app.url(&format!("/api/v1/instruments/{id}/calendar.ics"))).send().await.unwrap();
+        let ics = me.get(&format!("/api/v1/instruments/{id}/calendar.ics")).await;
         assert_eq!(ics.headers()["content-type"], "text/calendar; charset=utf-8");
         let text = ics.text().await.unwrap();
         assert!(text.contains("DTSTART:20300506T010000Z\r\n"), "{text}");
-        let mine = me.http.get(app.url("/api/v1/bookings/calendar.ics")).send().await.unwrap().text().await.unwrap();
+        let mine = me.get("/api/v1/bookings/calendar.ics").await.text().await.unwrap();
         assert_eq!(mine.matches("BEGIN:VEVENT").count(), 1);
 
         // Housing: the pack's limit, with the reason.
@@ -100,23 +93,23 @@ async fn booking_conflicts_and_bad_input_over_http() {
             area_m2: 10_000, operator_name: "运营方".into(), operator_account_id: None, opened_on: None,
         }).await.unwrap();
         let admin_http = app.sign_in("admin").await;
-        let unit: Value = admin_http.http.post(app.url("/api/v1/housing/units")).json(&json!({
+        let unit: Value = admin_http.post_json("/api/v1/housing/units", &json!({
             "district": "nanshan", "community_id": community.id, "address": "人才公寓", "code": "A-1", "kind": "bed", "area_m2": 8, "market_rent_fen": 100000
-        })).send().await.unwrap().json().await.unwrap();
+        })).await;
         let person = me.actor.person_id.unwrap();
-        let long = admin_http.http.post(app.url("/api/v1/housing/leases")).json(&json!({
+        let long = admin_http.post("/api/v1/housing/leases", &json!({
             "housing_unit_id": unit["id"], "person_id": person, "start": "2026-09-01", "months": 40
-        })).send().await.unwrap();
+        })).await;
         assert_eq!(long.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let body: Value = long.json().await.unwrap();
         assert_eq!((body["errors"][0]["code"].as_str(), body["errors"][0]["params"]["max"].as_str()), (Some("lease_too_long"), Some("36")));
-        let lease = admin_http.http.post(app.url("/api/v1/housing/leases")).json(&json!({
+        let lease = admin_http.post("/api/v1/housing/leases", &json!({
             "housing_unit_id": unit["id"], "person_id": person, "start": "2026-09-01", "months": 12
-        })).send().await.unwrap();
+        })).await;
         assert_eq!(lease.status(), StatusCode::CREATED);
         let lease: Value = lease.json().await.unwrap();
         assert_eq!(lease["monthly_rent_fen"], 60000);
-        let grants: Value = me.http.get(app.url(&format!("/api/v1/grants?subject=person:{person}"))).send().await.unwrap().json().await.unwrap();
+        let grants: Value = me.get_json(&format!("/api/v1/grants?subject=person:{person}")).await;
         assert_eq!(grants[0]["programme"], "sz.housing.transitional");
 
         // The document describes the new endpoints.

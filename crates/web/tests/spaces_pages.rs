@@ -5,39 +5,20 @@
 
 use opcity_domain::Role;
 use opcity_services::registry::communities::CommunityInput;
-use opcity_services::registry::enterprises::EnterpriseInput;
-use opcity_services::registry::persons::PersonInput;
 use opcity_testkit::app::Client;
-use opcity_testkit::{TestApp, TestDb};
+use opcity_testkit::{FounderSpec, TestApp, TestDb};
 use reqwest::StatusCode;
 
 const USCC: &str = "91440300708461136T";
 
-async fn post(
-    app: &TestApp,
-    c: &Client,
-    path: &str,
-    fields: &[(&str, String)],
-) -> reqwest::Response {
+async fn post(c: &Client, path: &str, fields: &[(&str, String)]) -> reqwest::Response {
     let mut form: Vec<(&str, String)> = fields.to_vec();
     form.push(("_csrf", c.csrf.clone()));
-    c.http
-        .post(app.url(path))
-        .header("accept-language", "en")
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
+    c.in_language("en").post_form(path, &form).await
 }
 
-async fn get(app: &TestApp, c: &Client, path: &str) -> String {
-    let response = c
-        .http
-        .get(app.url(path))
-        .header("accept-language", "en")
-        .send()
-        .await
-        .unwrap();
+async fn get(c: &Client, path: &str) -> String {
+    let response = c.in_language("en").get(path).await;
     assert_eq!(response.status(), StatusCode::OK, "{path}");
     response.text().await.unwrap()
 }
@@ -56,7 +37,6 @@ fn id_in(location: &str) -> i64 {
 async fn setup(app: &TestApp) -> (i64, i64) {
     let admin = app.account("admin", Role::MunicipalAdmin, None).await;
     let operator = app.account("operator", Role::CommunityOperator, None).await;
-    let founder = app.account("founder", Role::Founder, None).await;
     app.account("lab", Role::ServiceProvider, None).await;
     let community = app
         .services
@@ -75,32 +55,12 @@ async fn setup(app: &TestApp) -> (i64, i64) {
         )
         .await
         .unwrap();
-    app.services
-        .create_person(
-            &admin,
-            &PersonInput {
-                full_name: "林晨曦".into(),
-                account_id: Some(founder.account_id),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    let founder = app.services.system_actor(founder.account_id).await.unwrap();
-    let firm = app
-        .services
-        .create_enterprise(
-            &founder,
-            &EnterpriseInput {
-                uscc: USCC.into(),
-                name: "晨曦智能".into(),
-                district: "nanshan".into(),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap();
-    (community.id, firm.id)
+    let spec = FounderSpec::young_ai("founder", 0)
+        .locale("zh-CN")
+        .uscc(USCC)
+        .named("林晨曦", "晨曦智能");
+    let firm = app.founder(&admin, spec).await.enterprise_id;
+    (community.id, firm)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,12 +73,11 @@ async fn one_allocation_through_the_pages() {
 
     // The operator enters inventory: building, floor, unit.
     let site = format!("/spaces/inventory?community_id={community}");
-    let html = get(&app, &operator, &site).await;
+    let html = get(&operator, &site).await;
     assert!(html.contains("id=\"building-form\""));
     let query = format!("?community_id={community}");
     let building = id_in(&location(
         &post(
-            &app,
             &operator,
             &format!("/spaces/buildings{query}"),
             &[
@@ -132,7 +91,6 @@ async fn one_allocation_through_the_pages() {
     ));
     let floor = id_in(&location(
         &post(
-            &app,
             &operator,
             &format!("/spaces/floors{query}"),
             &[
@@ -145,7 +103,6 @@ async fn one_allocation_through_the_pages() {
     ));
     let unit = id_in(&location(
         &post(
-            &app,
             &operator,
             &format!("/spaces/units{query}"),
             &[
@@ -160,16 +117,15 @@ async fn one_allocation_through_the_pages() {
         )
         .await,
     ));
-    let html = get(&app, &operator, &site).await;
+    let html = get(&operator, &site).await;
     assert!(html.contains(&format!("id=\"unit-{unit}\"")));
     assert!(html.contains("Inventoried area: 6 m²"));
 
     // The founder asks for a desk.
-    let html = get(&app, &founder, "/spaces").await;
+    let html = get(&founder, "/spaces").await;
     assert!(html.contains("id=\"space-request-form\""));
     let to = location(
         &post(
-            &app,
             &founder,
             "/spaces/requests",
             &[
@@ -184,7 +140,7 @@ async fn one_allocation_through_the_pages() {
         .await,
     );
     let request = id_in(&to);
-    let html = get(&app, &founder, &to).await;
+    let html = get(&founder, &to).await;
     assert!(html.contains("id=\"result\""), "{html}");
     let row = html
         .split(&format!("id=\"request-{request}\""))
@@ -197,7 +153,6 @@ async fn one_allocation_through_the_pages() {
 
     // A bad offer comes back with the reason beside nothing written.
     let bad = post(
-        &app,
         &operator,
         "/spaces/offers",
         &[
@@ -233,7 +188,6 @@ async fn one_allocation_through_the_pages() {
 
     let offer = id_in(&location(
         &post(
-            &app,
             &operator,
             "/spaces/offers",
             &[
@@ -245,21 +199,14 @@ async fn one_allocation_through_the_pages() {
         )
         .await,
     ));
-    let html = get(&app, &founder, "/spaces").await;
+    let html = get(&founder, "/spaces").await;
     assert!(
         html.contains(&format!("id=\"accept-{offer}\"")),
         "the holder is offered the unit"
     );
-    let accepted = location(
-        &post(
-            &app,
-            &founder,
-            &format!("/spaces/agreements/{offer}/accept"),
-            &[],
-        )
-        .await,
-    );
-    let html = get(&app, &founder, &accepted).await;
+    let accepted =
+        location(&post(&founder, &format!("/spaces/agreements/{offer}/accept"), &[]).await);
+    let html = get(&founder, &accepted).await;
     assert!(
         html.contains(&format!("id=\"agreement-{offer}\" data-status=\"active\"")),
         "{html}"
@@ -277,7 +224,7 @@ async fn one_instrument_booking_through_the_pages() {
     let lab = app.sign_in("lab").await;
     let founder = app.sign_in("founder").await;
 
-    let html = get(&app, &lab, "/instruments").await;
+    let html = get(&lab, "/instruments").await;
     assert!(html.contains("id=\"instrument-form\""));
     let fields = [
         ("name", "A100"),
@@ -294,12 +241,12 @@ async fn one_instrument_booking_through_the_pages() {
         ("no_show_grace_minutes", "15"),
     ];
     let fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (*k, (*v).to_owned())).collect();
-    let instrument = id_in(&location(&post(&app, &lab, "/instruments", &fields).await));
+    let instrument = id_in(&location(&post(&lab, "/instruments", &fields).await));
 
-    let html = get(&app, &founder, "/instruments").await;
+    let html = get(&founder, "/instruments").await;
     assert!(html.contains(&format!("id=\"instrument-{instrument}\"")));
     let day = format!("/instruments/{instrument}?date=2030-05-06");
-    let html = get(&app, &founder, &day).await;
+    let html = get(&founder, &day).await;
     assert!(html.contains("id=\"book-0900\""), "{html}");
     assert!(html.contains("id=\"calendar-link\""));
     let slot = [
@@ -310,14 +257,13 @@ async fn one_instrument_booking_through_the_pages() {
     ];
     let to = location(
         &post(
-            &app,
             &founder,
             &format!("/instruments/{instrument}/bookings"),
             &slot,
         )
         .await,
     );
-    let html = get(&app, &founder, &to).await;
+    let html = get(&founder, &to).await;
     assert!(html.contains("id=\"booking-result\""), "{html}");
     assert!(html.contains("id=\"slot-0900\" data-free=\"false\""));
     assert!(
@@ -327,7 +273,6 @@ async fn one_instrument_booking_through_the_pages() {
 
     // The same slot again (a stale page): refused, naming the held interval.
     let again = post(
-        &app,
         &founder,
         &format!("/instruments/{instrument}/bookings"),
         &slot,
@@ -338,7 +283,7 @@ async fn one_instrument_booking_through_the_pages() {
     assert!(html.contains("The instrument is booked from 2030-05-06T09:00:00+08:00 until 2030-05-06T10:00:00+08:00"), "{html}");
 
     // Listed under the founder's bookings with a cancel button.
-    let html = get(&app, &founder, "/instruments").await;
+    let html = get(&founder, "/instruments").await;
     assert!(html.contains("data-status=\"confirmed\""));
     assert!(html.contains("2030-05-06 09:00 – 10:00"));
     app.stop().await;

@@ -57,9 +57,9 @@ async fn providers_redeem_vouchers_over_the_api() {
         // Issue, then replay: 201 then 200 with the same wallet.
         let issue = json!({ "enterprise_id": enterprise, "kind": TRAINING, "amount_fen": 2_000_000,
                             "valid_until": valid_until, "transfer_id": "application:1" });
-        let (status, first) = json_of(admin.http.post(app.url("/api/v1/vouchers/issue")).json(&issue).send().await.unwrap()).await;
+        let (status, first) = json_of(admin.post("/api/v1/vouchers/issue", &issue).await).await;
         assert_eq!(status, StatusCode::CREATED, "{first}");
-        let (status, again) = json_of(admin.http.post(app.url("/api/v1/vouchers/issue")).json(&issue).send().await.unwrap()).await;
+        let (status, again) = json_of(admin.post("/api/v1/vouchers/issue", &issue).await).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(again["wallet"], first["wallet"]);
         assert_eq!(again["replayed"], true);
@@ -81,8 +81,7 @@ async fn providers_redeem_vouchers_over_the_api() {
         let (status, problem) = json_of(post("/api/v1/provider/holds", &hold).await.unwrap()).await;
         assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("provider_not_approved")));
         let (status, _) = json_of(
-            admin.http.post(app.url(&format!("/api/v1/providers/{}/decision", p["id"])))
-                .json(&json!({ "decision": "approve", "kinds": [TRAINING] })).send().await.unwrap(),
+            admin.post(&format!("/api/v1/providers/{}/decision", p["id"]), &json!({ "decision": "approve", "kinds": [TRAINING] })).await,
         ).await;
         assert_eq!(status, StatusCode::OK);
 
@@ -160,19 +159,18 @@ async fn providers_redeem_vouchers_over_the_api() {
             let message = error["message"].as_str().unwrap();
             assert!(!message.is_empty() && !message.contains("[?]"), "{problem}");
         }
-        let (_, wallet) = json_of(founder.http.get(app.url(&format!("/api/v1/enterprises/{enterprise}/wallet"))).send().await.unwrap()).await;
+        let (_, wallet) = json_of(founder.get(&format!("/api/v1/enterprises/{enterprise}/wallet")).await).await;
         assert!(!wallet.to_string().contains("\"b-3\""), "a refused batch wrote {wallet}");
 
         // A founder's token cannot redeem; the founder sees the wallet and confirms.
-        let (status, _) = json_of(founder.http.post(app.url("/api/v1/provider/holds")).json(&hold).send().await.unwrap()).await;
+        let (status, _) = json_of(founder.post("/api/v1/provider/holds", &hold).await).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
-        let (status, wallet) = json_of(founder.http.get(app.url(&format!("/api/v1/enterprises/{enterprise}/wallet"))).send().await.unwrap()).await;
+        let (status, wallet) = json_of(founder.get(&format!("/api/v1/enterprises/{enterprise}/wallet")).await).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(wallet["wallets"][0]["available_fen"], 2_000_000 - 260_000);
         assert_eq!(wallet["wallets"][0]["held_fen"], 0);
         let (status, review) = json_of(
-            founder.http.post(app.url("/api/v1/vouchers/uses/inv-7-cap/review"))
-                .json(&json!({ "decision": "disputed", "comment": "only 200 GPU-hours delivered" })).send().await.unwrap(),
+            founder.post("/api/v1/vouchers/uses/inv-7-cap/review", &json!({ "decision": "disputed", "comment": "only 200 GPU-hours delivered" })).await,
         ).await;
         assert_eq!((status, review["decision"].as_str()), (StatusCode::OK, Some("disputed")));
 
@@ -212,15 +210,15 @@ async fn providers_redeem_vouchers_over_the_api() {
         ).await;
         assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("dispute_already_resolved")));
         assert_eq!(problem["title"], "The dispute was already resolved");
-        let (_, disputes) = json_of(admin.http.get(app.url("/api/v1/vouchers/disputes")).send().await.unwrap()).await;
+        let (_, disputes) = json_of(admin.get("/api/v1/vouchers/disputes").await).await;
         assert_eq!(disputes[0]["resolution"]["outcome"], "upheld", "{disputes}");
         let (_, report) = json_of(api.get(url("json")).header("authorization", &bearer).send().await.unwrap()).await;
         assert_eq!((report["disputed_fen"].as_i64(), report["payable_fen"].as_i64()), (Some(0), Some(260_000)));
 
         // Administrators: pools and a clean reconciliation; documented paths.
-        let (_, pools) = json_of(admin.http.get(app.url("/api/v1/vouchers/pools")).send().await.unwrap()).await;
+        let (_, pools) = json_of(admin.get("/api/v1/vouchers/pools").await).await;
         assert_eq!(pools[0]["spent_fen"], 260_000);
-        let (_, rec) = json_of(admin.http.get(app.url("/api/v1/vouchers/reconciliation")).send().await.unwrap()).await;
+        let (_, rec) = json_of(admin.get("/api/v1/vouchers/reconciliation").await).await;
         assert_eq!(rec["clean"], true, "{rec}");
         let (_, doc) = json_of(api.get(app.url("/api/v1/openapi.json")).send().await.unwrap()).await;
         for path in ["/api/v1/provider/holds", "/api/v1/provider/batch", "/api/v1/enterprises/{id}/wallet",

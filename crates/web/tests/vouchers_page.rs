@@ -3,10 +3,8 @@
 //! confirm / dispute form; stable element ids for the browser tests.
 
 use opcity_domain::Role;
-use opcity_services::registry::enterprises::EnterpriseInput;
-use opcity_services::registry::persons::PersonInput;
 use opcity_services::vouchers::redeem::{CaptureInput, HoldInput};
-use opcity_testkit::{TestApp, TestDb};
+use opcity_testkit::{FounderSpec, TestApp, TestDb};
 use reqwest::StatusCode;
 
 async fn text(r: reqwest::Response) -> (StatusCode, String) {
@@ -20,48 +18,17 @@ async fn wallet_console_and_pools_pages() {
     let app = TestApp::spawn(&db).await;
     let s = &app.services;
     let admin_actor = app.account("admin", Role::MunicipalAdmin, None).await;
-    let founder = app.account("founder", Role::Founder, None).await;
+    let spec = FounderSpec::young_ai("founder", 0)
+        .locale("zh-CN")
+        .uscc("91440300708461136T")
+        .named("林晨曦", "深蓝智算科技有限公司");
+    let enterprise = app.founder(&admin_actor, spec).await.enterprise_id;
     let vendor = app.account("vendor", Role::ServiceProvider, None).await;
-    s.create_person(
-        &admin_actor,
-        &PersonInput {
-            full_name: "林晨曦".into(),
-            works_in_ai: Some(true),
-            account_id: Some(founder.account_id),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let founder = s.system_actor(founder.account_id).await.unwrap();
-    let enterprise = s
-        .create_enterprise(
-            &founder,
-            &EnterpriseInput {
-                uscc: "91440300708461136T".into(),
-                name: "深蓝智算科技有限公司".into(),
-                district: "nanshan".into(),
-                ai_business: Some(true),
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
-        .id;
     let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
 
     // The provider registers through the page (CSRF-checked form).
     let provider = app.sign_in("vendor").await;
-    let (status, html) = text(
-        provider
-            .http
-            .get(app.url("/vouchers"))
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, html) = text(provider.in_language("en").get("/vouchers").await).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("id=\"provider-register-form\""), "{html}");
     let form = [
@@ -70,47 +37,18 @@ async fn wallet_console_and_pools_pages() {
         ("category", "compute"),
         ("kind.sz.voucher.training", "on"),
     ];
-    let no_csrf = provider
-        .http
-        .post(app.url("/providers/register"))
-        .form(&form[1..])
-        .send()
-        .await
-        .unwrap();
+    let no_csrf = provider.post_form("/providers/register", &form[1..]).await;
     assert_eq!(no_csrf.status(), StatusCode::FORBIDDEN);
-    let r = provider
-        .http
-        .post(app.url("/providers/register"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = provider.post_form("/providers/register", &form).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(r.headers()["location"], "/vouchers?done=registered");
-    let (_, html) = text(
-        provider
-            .http
-            .get(app.url("/vouchers?done=registered"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, html) = text(provider.get("/vouchers?done=registered").await).await;
     assert!(html.contains("data-status=\"pending\""));
     assert!(html.contains("id=\"voucher-done\""));
 
     // The administrator sees kinds, pools, providers and the forms; approves.
     let admin = app.sign_in("admin").await;
-    let (_, html) = text(
-        admin
-            .http
-            .get(app.url("/vouchers"))
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, html) = text(admin.in_language("en").get("/vouchers").await).await;
     for id in [
         "voucher-kinds",
         "pools",
@@ -125,16 +63,15 @@ async fn wallet_console_and_pools_pages() {
     assert!(html.contains("data-clean=\"true\""));
     let p = s.my_provider(&vendor).await.unwrap().unwrap();
     let r = admin
-        .http
-        .post(app.url(&format!("/providers/{}/decision", p.id)))
-        .form(&[
-            ("_csrf", admin.csrf.as_str()),
-            ("decision", "approve"),
-            ("kind.sz.voucher.training", "on"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            &format!("/providers/{}/decision", p.id),
+            &[
+                ("_csrf", admin.csrf.as_str()),
+                ("decision", "approve"),
+                ("kind.sz.voucher.training", "on"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     // Issuing through the form: a bad amount is named on the page; a good one issues.
     let until = (today + chrono::Days::new(20)).to_string();
@@ -151,13 +88,9 @@ async fn wallet_console_and_pools_pages() {
     };
     let (status, html) = text(
         admin
-            .http
-            .post(app.url("/vouchers/issue"))
-            .header("accept-language", "en")
-            .form(&issue("12.345"))
-            .send()
-            .await
-            .unwrap(),
+            .in_language("en")
+            .post_form("/vouchers/issue", &issue("12.345"))
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
@@ -165,22 +98,10 @@ async fn wallet_console_and_pools_pages() {
         html.contains("id=\"voucher-error\"") && html.contains("data-field=\"amount_fen\""),
         "{html}"
     );
-    let r = admin
-        .http
-        .post(app.url("/vouchers/issue"))
-        .form(&issue("10,000"))
-        .send()
-        .await
-        .unwrap();
+    let r = admin.post_form("/vouchers/issue", &issue("10,000")).await;
     assert_eq!(r.headers()["location"], "/vouchers?done=issued");
     // A double submission of the same form is a replay: issued once.
-    admin
-        .http
-        .post(app.url("/vouchers/issue"))
-        .form(&issue("10,000"))
-        .send()
-        .await
-        .unwrap();
+    admin.post_form("/vouchers/issue", &issue("10,000")).await;
     let pools = s.voucher_pools(&admin_actor).await.unwrap();
     assert_eq!(pools[0].reserved_fen, 1_000_000);
 
@@ -225,15 +146,7 @@ async fn wallet_console_and_pools_pages() {
     )
     .await
     .unwrap();
-    let (_, html) = text(
-        provider
-            .http
-            .get(app.url("/vouchers"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, html) = text(provider.get("/vouchers").await).await;
     for id in [
         "receivables",
         "open-holds",
@@ -245,79 +158,65 @@ async fn wallet_console_and_pools_pages() {
     }
     // Void the open hold from the console.
     let r = provider
-        .http
-        .post(app.url("/provider/holds/h-2/void"))
-        .form(&[
-            ("_csrf", provider.csrf.as_str()),
-            ("transfer_id", "form:void-1"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/provider/holds/h-2/void",
+            &[
+                ("_csrf", provider.csrf.as_str()),
+                ("transfer_id", "form:void-1"),
+            ],
+        )
+        .await;
     assert_eq!(r.headers()["location"], "/vouchers?done=voided");
     let csv = provider
-        .http
-        .get(app.url(&format!(
+        .get(&format!(
             "/vouchers/settlement?provider_id={}&from={today}&to={today}&format=csv",
             p.id
-        )))
-        .send()
-        .await
-        .unwrap();
+        ))
+        .await;
     assert_eq!(csv.status(), StatusCode::OK);
     assert!(csv.text().await.unwrap().contains("c-1,h-1,"));
 
     // The founder's wallet: balances and the confirm / dispute form.
     let me = app.sign_in("founder").await;
-    let (_, html) = text(
-        me.http
-            .get(app.url("/vouchers"))
-            .header("accept-language", "en")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, html) = text(me.in_language("en").get("/vouchers").await).await;
     assert!(html.contains(&format!("id=\"wallet-{enterprise}\"")));
     assert!(html.contains("data-available=\"700000\""), "{html}");
     assert!(html.contains("id=\"confirm-c-1\"") && html.contains("id=\"dispute-c-1\""));
     // Disputing needs a comment; then it is recorded once.
     let (status, html) = text(
-        me.http
-            .post(app.url("/vouchers/uses/c-1/review"))
-            .header("accept-language", "en")
-            .form(&[
-                ("_csrf", me.csrf.as_str()),
-                ("decision", "disputed"),
-                ("comment", ""),
-            ])
-            .send()
-            .await
-            .unwrap(),
+        me.in_language("en")
+            .post_form(
+                "/vouchers/uses/c-1/review",
+                &[
+                    ("_csrf", me.csrf.as_str()),
+                    ("decision", "disputed"),
+                    ("comment", ""),
+                ],
+            )
+            .await,
     )
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(html.contains("data-field=\"comment\""));
     let r = me
-        .http
-        .post(app.url("/vouchers/uses/c-1/review"))
-        .form(&[
-            ("_csrf", me.csrf.as_str()),
-            ("decision", "confirmed"),
-            ("comment", ""),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/vouchers/uses/c-1/review",
+            &[
+                ("_csrf", me.csrf.as_str()),
+                ("decision", "confirmed"),
+                ("comment", ""),
+            ],
+        )
+        .await;
     assert_eq!(r.headers()["location"], "/vouchers?done=reviewed");
-    let (_, html) = text(me.http.get(app.url("/vouchers")).send().await.unwrap()).await;
+    let (_, html) = text(me.get("/vouchers").await).await;
     assert!(!html.contains("id=\"confirm-c-1\""));
     assert!(html.contains("已确认"));
 
     // A settlement download is offered only to whom may read it: the
     // administrator, not a district's reviewer (issue 14).
     let settlement = format!("/vouchers/settlement?provider_id={}&", p.id);
-    let (_, html) = text(admin.http.get(app.url("/vouchers")).send().await.unwrap()).await;
+    let (_, html) = text(admin.get("/vouchers").await).await;
     assert!(html.contains(&settlement), "{html}");
     app.account(
         "reviewer",
@@ -326,15 +225,7 @@ async fn wallet_console_and_pools_pages() {
     )
     .await;
     let reviewer = app.sign_in("reviewer").await;
-    let (status, html) = text(
-        reviewer
-            .http
-            .get(app.url("/vouchers"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, html) = text(reviewer.get("/vouchers").await).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         html.contains(&format!("data-provider=\"{}\"", p.id)),
@@ -346,13 +237,7 @@ async fn wallet_console_and_pools_pages() {
     app.account("investor", Role::Investor, None).await;
     let investor = app.sign_in("investor").await;
     assert_eq!(
-        investor
-            .http
-            .get(app.url("/vouchers"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        investor.get("/vouchers").await.status(),
         StatusCode::FORBIDDEN
     );
     let anonymous = reqwest::Client::builder()
