@@ -156,6 +156,22 @@ pub(crate) async fn record_change<T: serde::Serialize>(
     Ok(())
 }
 
+/// Ends a write: its audit entry ([`record_change`], `after` being the
+/// result) in `tx`, the commit, and the result for the caller.
+pub(crate) async fn commit_change<T: serde::Serialize>(
+    tx: opcity_store::WriteTx,
+    now: DateTime<Utc>,
+    actor: &str,
+    action: &str,
+    entity_id: i64,
+    before: Option<&T>,
+    after: T,
+) -> Result<T> {
+    record_change(&tx, now, actor, action, entity_id, before, Some(&after)).await?;
+    tx.commit().await?;
+    Ok(after)
+}
+
 /// The audit entry of a change to the entity named by `action`'s first
 /// part (`booking.create`: a booking), with its views before and after.
 pub(crate) fn change<'a, T: serde::Serialize>(

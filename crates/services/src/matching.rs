@@ -13,10 +13,9 @@ use opcity_policy::{Beneficiary, Case, Detail, Pack, Status};
 use opcity_store::entitlements;
 use opcity_store::entity::{benefit_grant, enterprise, founder, person};
 use opcity_store::notifications::{self, NewNotification};
+use opcity_store::registry::{self, SubjectKind};
 use opcity_store::sea_orm::sea_query::ExprTrait;
-use opcity_store::sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select,
-};
+use opcity_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Select};
 use serde_json::{Map, Value, json};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -417,41 +416,21 @@ impl Services {
     pub async fn refresh_all_entitlements(&self, as_of: NaiveDate) -> Result<usize> {
         const PAGE: u64 = 200;
         let mut done = 0;
-        for kind in ["person", "enterprise"] {
+        for kind in [SubjectKind::Person, SubjectKind::Enterprise] {
             let mut after = 0i64;
             loop {
-                let ids: Vec<i64> = if kind == "person" {
-                    person::Entity::find()
-                        .select_only()
-                        .column(person::Column::Id)
-                        .filter(person::Column::Id.gt(after))
-                        .order_by_asc(person::Column::Id)
-                        .limit(PAGE)
-                        .into_tuple()
-                        .all(self.store().db())
-                        .await?
-                } else {
-                    enterprise::Entity::find()
-                        .select_only()
-                        .column(enterprise::Column::Id)
-                        .filter(enterprise::Column::Id.gt(after))
-                        .order_by_asc(enterprise::Column::Id)
-                        .limit(PAGE)
-                        .into_tuple()
-                        .all(self.store().db())
-                        .await?
-                };
+                let ids = registry::ids_after(self.store().db(), kind, after, PAGE).await?;
                 let Some(&last) = ids.last() else { break };
-                let affected = if kind == "person" {
-                    Affected {
-                        persons: ids.iter().copied().collect(),
+                let page = ids.iter().copied().collect();
+                let affected = match kind {
+                    SubjectKind::Person => Affected {
+                        persons: page,
                         ..Default::default()
-                    }
-                } else {
-                    Affected {
-                        enterprises: ids.iter().copied().collect(),
+                    },
+                    SubjectKind::Enterprise => Affected {
+                        enterprises: page,
                         ..Default::default()
-                    }
+                    },
                 };
                 let tx = self.store().begin().await?;
                 self.refresh_entitlements(&tx, affected, as_of).await?;

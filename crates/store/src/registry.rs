@@ -526,3 +526,46 @@ pub async fn list_communities<C: ConnectionTrait>(
     }
     page_of(db, query, community::Column::Id, page).await
 }
+
+/// The registry's two kinds of subject, for walking them a page at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubjectKind {
+    Person,
+    Enterprise,
+}
+
+/// Up to `limit` ids of `kind` greater than `after`, ascending: one keyset
+/// page, so a walk over every record neither skips nor repeats one while
+/// records are added.
+pub async fn ids_after<C: ConnectionTrait>(
+    db: &C,
+    kind: SubjectKind,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<i64>, StoreError> {
+    match kind {
+        SubjectKind::Person => {
+            id_page::<person::Entity, _>(db, person::Column::Id, after, limit).await
+        }
+        SubjectKind::Enterprise => {
+            id_page::<enterprise::Entity, _>(db, enterprise::Column::Id, after, limit).await
+        }
+    }
+}
+
+async fn id_page<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    id: E::Column,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<i64>, StoreError> {
+    Ok(E::find()
+        .select_only()
+        .column(id)
+        .filter(id.gt(after))
+        .order_by_asc(id)
+        .limit(limit)
+        .into_tuple()
+        .all(db)
+        .await?)
+}

@@ -132,18 +132,7 @@ pub(super) async fn create_budget(
         .await?
         .ok_or(ServiceError::NotFound { entity: "budget" })?;
     let view = BudgetView::from(&saved);
-    record_change(
-        &tx,
-        now,
-        &label,
-        "budget.create",
-        saved.id,
-        None,
-        Some(&view),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(view)
+    crate::commit_change(tx, now, &label, "budget.create", saved.id, None, view).await
 }
 
 /// Adds money to a budget (a new movement; figures are never edited).

@@ -191,18 +191,16 @@ impl Services {
             .await
             .map_err(unknown_operator)?;
         let view = CommunityView::from(&saved);
-        record_change(
-            &tx,
+        crate::commit_change(
+            tx,
             now,
             &actor.audit_label(),
             "community.create",
             saved.id,
             None,
-            Some(&view),
+            view,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(view)
+        .await
     }
 
     pub async fn update_community(

@@ -245,18 +245,16 @@ impl Services {
             spaces::insert_building(&tx, input.community_id, district.id(), name, address, now)
                 .await?;
         let view = BuildingView::from(&saved);
-        record_change(
-            &tx,
+        crate::commit_change(
+            tx,
             now,
             &actor.audit_label(),
             "space_building.create",
             saved.id,
             None,
-            Some(&view),
+            view,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(view)
+        .await
     }
 
     pub async fn create_floor(&self, actor: &Actor, input: &FloorInput) -> Result<FloorView> {
@@ -292,18 +290,16 @@ impl Services {
                 other => other.into(),
             })?;
         let view = FloorView::from(&saved);
-        record_change(
-            &tx,
+        crate::commit_change(
+            tx,
             now,
             &actor.audit_label(),
             "space_floor.create",
             saved.id,
             None,
-            Some(&view),
+            view,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(view)
+        .await
     }
 
     fn check_unit(c: &mut Checker, input: &UnitInput) -> (String, String) {
@@ -363,18 +359,16 @@ impl Services {
         .await
         .map_err(unit_code_taken)?;
         let view = UnitView::from(&saved);
-        record_change(
-            &tx,
+        crate::commit_change(
+            tx,
             now,
             &actor.audit_label(),
             "space_unit.create",
             saved.id,
             None,
-            Some(&view),
+            view,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(view)
+        .await
     }
 
     /// Changes a unit's description, rents or availability (not its floor).

@@ -28,8 +28,9 @@ use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use opcity_domain::civil_date::shanghai;
-use opcity_store::sea_orm::Condition;
-use opcity_store::sea_orm::sea_query::Expr;
+use opcity_store::sea_orm::sea_query::{Expr, IntoTableRef, Query};
+use opcity_store::sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use std::collections::BTreeMap;
 
 /// The instant a Shanghai civil day begins, in UTC.
 pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
@@ -215,6 +216,73 @@ pub(crate) fn scope_condition(scope: &AllocationScope, parts: &ScopeParts) -> Op
         any = any.add((parts.district)(d.id()));
     }
     (!any.is_empty()).then_some(any)
+}
+
+/// Where a unit table keeps what scopes the holdings of its units: its id,
+/// its community and its district.
+pub(crate) struct UnitTable<T, C> {
+    pub table: T,
+    pub id: C,
+    pub community: C,
+    pub district: C,
+}
+
+impl<T: IntoTableRef + Clone, C: ColumnTrait> UnitTable<T, C> {
+    /// The holdings (naming their unit by `unit_fk`) whose unit meets `cond`.
+    pub fn holdings_where(&self, unit_fk: impl ColumnTrait, cond: Condition) -> Expr {
+        unit_fk.in_subquery(
+            Query::select()
+                .column(self.id)
+                .from(self.table.clone())
+                .cond_where(cond)
+                .take(),
+        )
+    }
+}
+
+/// The condition for holdings (agreements, leases) that `scope` may see: the
+/// holder's own, by `enterprise` or `person`, and those whose unit (named by
+/// `unit_fk`, kept in `units`) lies in the scope's communities or district.
+pub(crate) fn holdings_by_unit<H, T, C>(
+    scope: &AllocationScope,
+    enterprise: H,
+    person: H,
+    unit_fk: H,
+    units: &UnitTable<T, C>,
+) -> Option<Condition>
+where
+    H: ColumnTrait,
+    T: IntoTableRef + Clone,
+    C: ColumnTrait,
+{
+    let units_where = |cond: Condition| units.holdings_where(unit_fk, cond);
+    scope_condition(
+        scope,
+        &ScopeParts {
+            enterprises: &|ids| enterprise.is_in(ids),
+            person: Some(&|p| person.eq(p)),
+            manager: None,
+            communities: &|ids| units_where(Condition::all().add(units.community.is_in(ids))),
+            district: &|d| units_where(Condition::all().add(units.district.eq(d))),
+        },
+    )
+}
+
+/// The rows of `E` whose `id` column is among `ids`, keyed by `key`: the
+/// units a page of holdings names, loaded in one query.
+pub(crate) async fn rows_by_id<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    id: E::Column,
+    ids: impl IntoIterator<Item = i64>,
+    key: impl Fn(&E::Model) -> i64,
+) -> Result<BTreeMap<i64, E::Model>> {
+    Ok(E::find()
+        .filter(id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (key(&row), row))
+        .collect())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::District;
 use opcity_store::budget::{self, Cause, Movement};
-use opcity_store::entity::{budget as budget_entity, enterprise, entitlement, ledger_account};
+use opcity_store::entity::{budget as budget_entity, entitlement, ledger_account};
 use opcity_store::ledger::{self, NewAccount, NewTransfer, Op};
 use opcity_store::sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
@@ -271,16 +271,7 @@ impl Services {
         if !errors.is_empty() {
             return Err(ServiceError::Validation(errors).into());
         }
-        let e = enterprise::Entity::find_by_id(input.enterprise_id)
-            .one(tx)
-            .await?
-            .ok_or(ServiceError::NotFound {
-                entity: "enterprise",
-            })?;
-        let district: District = e
-            .district
-            .parse()
-            .map_err(|_| ServiceError::Internal("stored district unknown".into()))?;
+        let (e, district) = super::enterprise_in_district(tx, input.enterprise_id).await?;
         let municipal = spec.is_municipal(&pack);
         authorize(
             actor,
@@ -530,18 +521,7 @@ impl Services {
         };
         pool_account(&tx, &b, now).await?;
         let view = pool_view(&tx, b.id).await?;
-        record_change(
-            &tx,
-            now,
-            &label,
-            "voucher_pool.fund",
-            b.id,
-            None,
-            Some(&view),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(view)
+        crate::commit_change(tx, now, &label, "voucher_pool.fund", b.id, None, view).await
     }
 
     /// Takes unused money back from a wallet into the pool (through the

@@ -34,7 +34,9 @@ use crate::error::{FieldError, Result, ServiceError, above_max_amount, budget_to
 use chrono::NaiveDate;
 use opcity_domain::District;
 use opcity_policy::Pack;
+use opcity_store::entity::enterprise;
 use opcity_store::ledger::LedgerError;
+use opcity_store::sea_orm::{ConnectionTrait, EntityTrait};
 
 /// What a voucher may pay for (measure 6: "model training, intelligent agent
 /// construction, and API usage").
@@ -392,4 +394,23 @@ impl From<opcity_store::sea_orm::DbErr> for Retry {
     fn from(e: opcity_store::sea_orm::DbErr) -> Self {
         opcity_store::StoreError::from(e).into()
     }
+}
+
+/// Enterprise `id` with its district, which decides who may act on its
+/// vouchers.
+pub(crate) async fn enterprise_in_district<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<(enterprise::Model, District)> {
+    let e = enterprise::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound {
+            entity: "enterprise",
+        })?;
+    let district = e
+        .district
+        .parse()
+        .map_err(|_| ServiceError::Internal("stored district unknown".into()))?;
+    Ok((e, district))
 }

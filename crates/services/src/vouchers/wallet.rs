@@ -6,9 +6,8 @@ use super::issue::{WalletBalance, balance};
 use super::redeem::{TransferView, view_with};
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
-use crate::error::{Result, ServiceError};
-use opcity_domain::District;
-use opcity_store::entity::{enterprise, ledger_account, ledger_transfer, voucher_use_review};
+use crate::error::Result;
+use opcity_store::entity::{ledger_account, ledger_transfer, voucher_use_review};
 use opcity_store::sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
@@ -58,11 +57,15 @@ pub struct ProviderConsole {
     pub history: Vec<HistoryItem>,
 }
 
-/// Transfers touching `accounts`, newest first, with reviews and open holds.
+/// Transfers touching `accounts`, newest first, with reviews and open holds
+/// (none without accounts).
 async fn history<C: ConnectionTrait>(
     db: &C,
     accounts: &[ledger_account::Model],
 ) -> Result<(Vec<HistoryItem>, Vec<TransferView>)> {
+    if accounts.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let rows = ledger_transfer::Entity::find()
         .filter(
@@ -120,16 +123,7 @@ impl Services {
     /// An enterprise's vouchers: balances per kind, open holds and history.
     pub async fn wallet(&self, actor: &Actor, enterprise_id: i64) -> Result<WalletView> {
         let db = self.store().db();
-        let e = enterprise::Entity::find_by_id(enterprise_id)
-            .one(db)
-            .await?
-            .ok_or(ServiceError::NotFound {
-                entity: "enterprise",
-            })?;
-        let district: District = e
-            .district
-            .parse()
-            .map_err(|_| ServiceError::Internal("stored district unknown".into()))?;
+        let (e, district) = super::enterprise_in_district(db, enterprise_id).await?;
         authorize(
             actor,
             Action::Read,
@@ -145,11 +139,7 @@ impl Services {
             .order_by_asc(ledger_account::Column::Ledger)
             .all(db)
             .await?;
-        let (history, open_holds) = if accounts.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            history(db, &accounts).await?
-        };
+        let (history, open_holds) = history(db, &accounts).await?;
         Ok(WalletView {
             enterprise_id,
             enterprise_name: e.name,
@@ -168,11 +158,7 @@ impl Services {
             .order_by_asc(ledger_account::Column::Ledger)
             .all(db)
             .await?;
-        let (history, open_holds) = if accounts.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            history(db, &accounts).await?
-        };
+        let (history, open_holds) = history(db, &accounts).await?;
         Ok(ProviderConsole {
             provider: super::providers::view(&p),
             receivables: accounts

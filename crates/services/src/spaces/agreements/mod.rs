@@ -21,8 +21,8 @@ mod views;
 use super::hold::{Claim, Guard};
 use super::inventory::{UNIT_KINDS, growth_rank, premises};
 use super::{
-    ScopeParts, day_start, in_range, one_of, parameter_on, refuse, required_date, scope_condition,
-    shanghai_date,
+    ScopeParts, UnitTable, day_start, holdings_by_unit, in_range, one_of, parameter_on, refuse,
+    required_date, rows_by_id, scope_condition, shanghai_date,
 };
 use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
@@ -36,12 +36,10 @@ use opcity_store::entity::{
     community, enterprise, person, space_agreement, space_request, space_unit,
 };
 use opcity_store::intervals::{Holdings, lock_key};
-use opcity_store::sea_orm::sea_query::Query;
 use opcity_store::sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     QueryOrder, QuerySelect,
 };
-use std::collections::BTreeMap;
 
 pub const OPC_WORKSPACE: &str = "sz.space.opc_workspace";
 pub const YOUNG_TALENT: &str = "sz.space.young_talent";

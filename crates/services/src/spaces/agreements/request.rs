@@ -104,18 +104,16 @@ pub(super) async fn request_space(
     let saved = bookings::insert_request(&tx, request).await?;
     let position = views::position_in(&tx, &saved).await?;
     let view = request_view(&saved, position);
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         "space_request.create",
         saved.id,
         None,
-        Some(&view),
+        view,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(view)
+    .await
 }
 
 /// The holder withdraws a waiting request.

@@ -79,26 +79,18 @@ pub(super) async fn list_agreements(
     actor: &Actor,
     filter: &AllocationFilter,
 ) -> Result<Vec<AgreementView>> {
-    let units_where = |cond: Condition| {
-        space_agreement::Column::UnitId.in_subquery(
-            Query::select()
-                .column(space_unit::Column::Id)
-                .from(space_unit::Entity)
-                .cond_where(cond)
-                .take(),
-        )
+    let units = UnitTable {
+        table: space_unit::Entity,
+        id: space_unit::Column::Id,
+        community: space_unit::Column::CommunityId,
+        district: space_unit::Column::District,
     };
-    let Some(visible) = scope_condition(
+    let Some(visible) = holdings_by_unit(
         &allocation_scope(actor),
-        &ScopeParts {
-            enterprises: &|ids| space_agreement::Column::EnterpriseId.is_in(ids),
-            person: Some(&|p| space_agreement::Column::PersonId.eq(p)),
-            manager: None,
-            communities: &|ids| {
-                units_where(Condition::all().add(space_unit::Column::CommunityId.is_in(ids)))
-            },
-            district: &|d| units_where(Condition::all().add(space_unit::Column::District.eq(d))),
-        },
+        space_agreement::Column::EnterpriseId,
+        space_agreement::Column::PersonId,
+        space_agreement::Column::UnitId,
+        &units,
     ) else {
         return Ok(Vec::new());
     };
@@ -114,7 +106,7 @@ pub(super) async fn list_agreements(
         site = site.add(space_unit::Column::Kind.eq(k.as_str()));
     }
     if !site.is_empty() {
-        q = q.filter(units_where(site));
+        q = q.filter(units.holdings_where(space_agreement::Column::UnitId, site));
     }
     if let Some(s) = &filter.status {
         q = q.filter(space_agreement::Column::Status.eq(s.as_str()));
@@ -126,13 +118,13 @@ pub(super) async fn list_agreements(
         .limit(500)
         .all(db)
         .await?;
-    let units: BTreeMap<i64, space_unit::Model> = space_unit::Entity::find()
-        .filter(space_unit::Column::Id.is_in(rows.iter().map(|a| a.unit_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let units = rows_by_id::<space_unit::Entity, _>(
+        db,
+        space_unit::Column::Id,
+        rows.iter().map(|a| a.unit_id),
+        |u| u.id,
+    )
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|a| units.get(&a.unit_id).map(|u| agreement_view(a, u)))

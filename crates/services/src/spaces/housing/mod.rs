@@ -18,8 +18,8 @@ use super::agreements::EndInput;
 use super::hold::Claim;
 use super::inventory::premises;
 use super::{
-    ScopeParts, add_months, day_start, in_range, months_between_ceil, one_of, parameter_on, refuse,
-    required_date, scope_condition, shanghai_date,
+    UnitTable, add_months, day_start, holdings_by_unit, in_range, months_between_ceil, one_of,
+    parameter_on, refuse, required_date, rows_by_id, shanghai_date,
 };
 use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
@@ -32,10 +32,9 @@ use opcity_domain::District;
 use opcity_store::bookings;
 use opcity_store::entity::{community, enterprise, housing_lease, housing_unit, person};
 use opcity_store::intervals::Holdings;
-use opcity_store::sea_orm::sea_query::Query;
 use opcity_store::sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use opcity_store::spaces::HousingUnitFields;
 use std::collections::BTreeMap;

@@ -87,18 +87,16 @@ pub(super) async fn save(
     } else {
         "housing_unit.create"
     };
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         action,
         saved.id,
         before.as_ref(),
-        Some(&view),
+        view,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(view)
+    .await
 }
 
 /// Housing units the actor may see (every signed-in role sees the stock).

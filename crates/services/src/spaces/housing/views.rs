@@ -16,26 +16,18 @@ pub(super) async fn get_lease(svc: &Services, actor: &Actor, id: i64) -> Result<
 
 /// Leases the actor may see, by start.
 pub(super) async fn list_leases(svc: &Services, actor: &Actor) -> Result<Vec<LeaseView>> {
-    let units_where = |cond: Condition| {
-        housing_lease::Column::HousingUnitId.in_subquery(
-            Query::select()
-                .column(housing_unit::Column::Id)
-                .from(housing_unit::Entity)
-                .cond_where(cond)
-                .take(),
-        )
+    let units = UnitTable {
+        table: housing_unit::Entity,
+        id: housing_unit::Column::Id,
+        community: housing_unit::Column::CommunityId,
+        district: housing_unit::Column::District,
     };
-    let Some(visible) = scope_condition(
+    let Some(visible) = holdings_by_unit(
         &allocation_scope(actor),
-        &ScopeParts {
-            enterprises: &|ids| housing_lease::Column::EnterpriseId.is_in(ids),
-            person: Some(&|p| housing_lease::Column::PersonId.eq(p)),
-            manager: None,
-            communities: &|ids| {
-                units_where(Condition::all().add(housing_unit::Column::CommunityId.is_in(ids)))
-            },
-            district: &|d| units_where(Condition::all().add(housing_unit::Column::District.eq(d))),
-        },
+        housing_lease::Column::EnterpriseId,
+        housing_lease::Column::PersonId,
+        housing_lease::Column::HousingUnitId,
+        &units,
     ) else {
         return Ok(Vec::new());
     };
@@ -46,13 +38,13 @@ pub(super) async fn list_leases(svc: &Services, actor: &Actor) -> Result<Vec<Lea
         .limit(1_000)
         .all(db)
         .await?;
-    let units: BTreeMap<i64, housing_unit::Model> = housing_unit::Entity::find()
-        .filter(housing_unit::Column::Id.is_in(rows.iter().map(|l| l.housing_unit_id)))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|u| (u.id, u))
-        .collect();
+    let units = rows_by_id::<housing_unit::Entity, _>(
+        db,
+        housing_unit::Column::Id,
+        rows.iter().map(|l| l.housing_unit_id),
+        |u| u.id,
+    )
+    .await?;
     Ok(rows
         .iter()
         .filter_map(|l| units.get(&l.housing_unit_id).map(|u| lease_view(l, u)))

@@ -139,18 +139,16 @@ pub(super) async fn save(
     } else {
         "instrument.create"
     };
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         action,
         saved.id,
         before.as_ref(),
-        Some(&view),
+        view,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(view)
+    .await
 }
 
 /// Instruments open to booking (every signed-in role may look).

@@ -22,7 +22,7 @@ use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
-use opcity_domain::{District, Fen};
+use opcity_domain::Fen;
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{
     enterprise, ledger_account, ledger_transfer, provider, voucher_use_review,

@@ -41,16 +41,7 @@ pub(super) async fn review_use(
         code: ErrorCode::NotACapture,
         field: None,
     })?;
-    let e = enterprise::Entity::find_by_id(enterprise_id)
-        .one(&tx)
-        .await?
-        .ok_or(ServiceError::NotFound {
-            entity: "enterprise",
-        })?;
-    let district: District = e
-        .district
-        .parse()
-        .map_err(|_| ServiceError::Internal("stored district unknown".into()))?;
+    let (_, district) = crate::vouchers::enterprise_in_district(&tx, enterprise_id).await?;
     authorize(
         actor,
         Action::Update,
@@ -101,16 +92,14 @@ pub(super) async fn review_use(
         comment: saved.comment,
         at: saved.at,
     };
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         "voucher.review_use",
         enterprise_id,
         None,
-        Some(&view),
+        view,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(view)
+    .await
 }
