@@ -3,17 +3,16 @@
 //! queue with the engine's explanation beside the review form; administrators
 //! see and create budgets.
 
+use super::forms::{self, Values};
 use super::home::grouped;
 use super::layout::page;
 use super::selfcheck::holds_mark;
-use super::{PageError, PageResult};
+use super::{PageResult, flow};
 use crate::AppState;
-use crate::error::field_message;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use maud::{Markup, html};
@@ -24,9 +23,6 @@ use opcity_services::applications::{
     ApplicationDetail, ApplicationView, Decision, NewApplication, QueueFilter, ReviewInput,
 };
 use opcity_services::{Actor, FieldError, ServiceError};
-use std::collections::HashMap;
-
-type Values = HashMap<String, String>;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -255,7 +251,12 @@ fn bilingual(l: Locale, text: &opcity_services::policy::Bilingual) -> String {
 /// The evidence the programme asks for: the applicant fills the fields and
 /// uploads the documents while the application is a draft or returned;
 /// everyone who may see the application sees what was supplied.
-fn evidence(state: &AppState, viewer: &Viewer, d: &ApplicationDetail) -> Markup {
+fn evidence(
+    state: &AppState,
+    viewer: &Viewer,
+    d: &ApplicationDetail,
+    (typed, errors): (Option<&Values>, &[FieldError]),
+) -> Markup {
     let l = viewer.locale;
     let a = &d.application;
     let Ok((_, p)) = state.services.programme(&a.programme) else {
@@ -280,10 +281,15 @@ fn evidence(state: &AppState, viewer: &Viewer, d: &ApplicationDetail) -> Markup 
             @if editable && !fields.is_empty() {
                 form.stack method="post" action={ "/applications/" (a.id) "/form" } id="form-fields" {
                     input type="hidden" name="_csrf" value=(csrf);
+                    input type="hidden" name=(flow::FORM_ID) value=(FIELDS_FORM);
                     @for e in &fields {
-                        div.field { label for={ "form-" (e.id) } { (bilingual(l, &e.title)) }
-                            input id={ "form-" (e.id) } name={ "form." (e.id) } type="text" maxlength="500"
-                                value=(a.form.get(&e.id).and_then(|v| v.as_str()).unwrap_or_default()); }
+                        @let name = format!("form.{}", e.id);
+                        @let id = format!("form-{}", e.id);
+                        @let stored = a.form.get(&e.id).and_then(|v| v.as_str()).unwrap_or_default();
+                        div.field { label for=(id) { (bilingual(l, &e.title)) }
+                            input id=(id) name=(name) type="text" maxlength="500"
+                                value=(typed.and_then(|v| v.get(&name)).map_or(stored, String::as_str));
+                            (forms::messages(l, &id, errors.iter().filter(|err| err.field == name))) }
                     }
                     div { button type="submit" id="form-fields-submit" { (t(l, "form.save")) } }
                 }
@@ -339,9 +345,23 @@ fn reviews(l: Locale, d: &ApplicationDetail) -> Markup {
     }
 }
 
-fn actions(state: &AppState, viewer: &Viewer, d: &ApplicationDetail) -> Markup {
+fn actions(
+    state: &AppState,
+    viewer: &Viewer,
+    d: &ApplicationDetail,
+    (typed, errors): (Option<&Values>, &[FieldError]),
+) -> Markup {
     let l = viewer.locale;
     let a = &d.application;
+    let typed = |name: &str| typed.and_then(|v| v.get(name)).map_or("", String::as_str);
+    // Messages beside a control: those about any of `fields`.
+    let beside = |id: &str, fields: &[&str]| {
+        forms::messages(
+            l,
+            id,
+            errors.iter().filter(|e| fields.contains(&e.field.as_str())),
+        )
+    };
     let may = |e: Event| d.actions.contains(&e);
     let csrf = viewer.csrf.clone().unwrap_or_default();
     let button = |action: &str, key: &str| {
@@ -377,27 +397,39 @@ fn actions(state: &AppState, viewer: &Viewer, d: &ApplicationDetail) -> Markup {
             form.stack.card method="post" action={ "/applications/" (a.id) "/review" } id="review-form" {
                 h2 { (t(l, "application.review")) }
                 input type="hidden" name="_csrf" value=(csrf);
+                input type="hidden" name=(flow::FORM_ID) value=(REVIEW_FORM);
                 div.field { label for="decision" { (t(l, "application.decision")) }
                     select id="decision" name="decision" {
-                        @for d in &decisions { option value=(d) { (t(l, &format!("application.decide.{d}"))) } }
-                    } }
-                div.field { label for="amount_yuan" { (t(l, "application.amount_yuan")) } input id="amount_yuan" name="amount_yuan" type="text" inputmode="decimal"; }
+                        @for d in &decisions { option value=(d) selected[typed("decision") == *d] { (t(l, &format!("application.decide.{d}"))) } }
+                    }
+                    (beside("decision", &["decision"])) }
+                div.field { label for="amount_yuan" { (t(l, "application.amount_yuan")) }
+                    input id="amount_yuan" name="amount_yuan" type="text" inputmode="decimal" value=(typed("amount_yuan"));
+                    (beside("amount_yuan", &["amount_yuan", "amount_fen"])) }
                 (rubric_inputs(state, l, &a.programme))
-                div.field { label for="return_deadline" { (t(l, "application.return_deadline")) } input id="return_deadline" name="return_deadline" type="date"; }
-                div.field { label for="comment" { (t(l, "application.comment")) } input id="comment" name="comment" type="text"; }
-                label { input type="checkbox" name="no_conflict_declared" value="true" id="no_conflict_declared"; " " (t(l, "application.no_conflict")) }
+                div.field { label for="return_deadline" { (t(l, "application.return_deadline")) }
+                    input id="return_deadline" name="return_deadline" type="date" value=(typed("return_deadline"));
+                    (beside("return_deadline", &["return_deadline"])) }
+                div.field { label for="comment" { (t(l, "application.comment")) }
+                    input id="comment" name="comment" type="text" value=(typed("comment"));
+                    (beside("comment", &["comment"])) }
+                label { input type="checkbox" name="no_conflict_declared" value="true" id="no_conflict_declared" checked[typed("no_conflict_declared") == "true"]; " " (t(l, "application.no_conflict")) }
+                (beside("no_conflict_declared", &["no_conflict_declared"]))
                 div { button type="submit" id="review-submit" { (t(l, "application.do.review")) } }
             }
         }
     }
 }
 
+/// The application's page; after a refused form, `posted` holds what was
+/// typed (kept in the form that was posted, see [`flow::posted`]) and
+/// `errors` why it was refused.
 async fn render_detail(
     state: &AppState,
     viewer: &Viewer,
     id: i64,
+    posted: &Values,
     errors: &[FieldError],
-    status: StatusCode,
 ) -> PageResult {
     let actor = viewer.require()?;
     let l = viewer.locale;
@@ -409,9 +441,7 @@ async fn render_detail(
     let a = &d.application;
     let shanghai = opcity_domain::civil_date::shanghai();
     let body = html! {
-        @if !errors.is_empty() {
-            div.notice.error role="alert" id="form-errors" { @for e in errors { (field_message(l, e)) br; } }
-        }
+        (flow::error_summary(l, "application", "", errors))
         h1 { (title_of(state, l, &a.programme)) " · #" (a.id) }
         p { (state_badge(l, &a.state))
             @if let Some(days) = a.waiting_days { " · " (tf(l, "application.waited", [("days", days.to_string().as_str())])) }
@@ -421,8 +451,8 @@ async fn render_detail(
             dt { (t(l, "application.approved")) } dd id="approved" { (money(a.approved_fen)) }
             dt { (t(l, "list.district")) } dd { (a.district) }
         }
-        (actions(state, viewer, &d))
-        (evidence(state, viewer, &d))
+        (actions(state, viewer, &d, flow::posted(REVIEW_FORM, posted, errors)))
+        (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
         (explanation(l, &d))
         (reviews(l, &d))
         @if !d.disbursements.is_empty() {
@@ -442,15 +472,11 @@ async fn render_detail(
             } }
         }
     };
-    Ok((
-        status,
-        page(viewer, &title_of(state, l, &a.programme), body),
-    )
-        .into_response())
+    Ok(page(viewer, &title_of(state, l, &a.programme), body).into_response())
 }
 
 async fn detail(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
-    render_detail(&state, &viewer, id, &[], StatusCode::OK).await
+    render_detail(&state, &viewer, id, &Values::new(), &[]).await
 }
 
 /// Yuan as typed ("30,000" or "12.5") to fen (`domain::money`'s one parser).
@@ -458,18 +484,19 @@ fn yuan_to_fen(text: &str) -> Option<i64> {
     Fen::parse_yuan(text).map(|fen| fen.0)
 }
 
-fn review_input(form: &Values) -> Result<ReviewInput, ServiceError> {
+/// The review form as a [`ReviewInput`], or the first field that does not parse.
+fn review_input(form: &Values) -> Result<ReviewInput, FieldError> {
     let decision = match form.get("decision").map(String::as_str) {
         Some("approve") => Decision::Approve,
         Some("reject") => Decision::Reject,
         Some("return") => Decision::Return,
         Some("forward") => Decision::Forward,
-        _ => return Err(ServiceError::invalid("decision", "required")),
+        _ => return Err(FieldError::new("decision", "required")),
     };
     let amount_fen = match form.get("amount_yuan").filter(|v| !v.trim().is_empty()) {
-        Some(text) => Some(
-            yuan_to_fen(text).ok_or_else(|| ServiceError::invalid("amount_fen", "not_a_number"))?,
-        ),
+        Some(text) => {
+            Some(yuan_to_fen(text).ok_or_else(|| FieldError::new("amount_yuan", "not_a_number"))?)
+        }
         None => None,
     };
     let mut scores = std::collections::BTreeMap::new();
@@ -483,7 +510,7 @@ fn review_input(form: &Values) -> Result<ReviewInput, ServiceError> {
         let points = value
             .trim()
             .parse()
-            .map_err(|_| ServiceError::invalid(format!("scores.{criterion}"), "not_a_number"))?;
+            .map_err(|_| FieldError::new(format!("scores.{criterion}"), "not_a_number"))?;
         scores.insert(criterion.to_owned(), points);
     }
     Ok(ReviewInput {
@@ -504,6 +531,10 @@ fn review_input(form: &Values) -> Result<ReviewInput, ServiceError> {
     })
 }
 
+/// The `_form` values of the application page's two forms with fields.
+const REVIEW_FORM: &str = "review";
+const FIELDS_FORM: &str = "fields";
+
 async fn act(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -511,58 +542,49 @@ async fn act(
     Form(form): Form<Values>,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
-    viewer.check_csrf(form.get("_csrf"))?;
+    let (review, parse_errors) = match action.as_str() {
+        "review" => match review_input(&form) {
+            Ok(input) => (Some(input), Vec::new()),
+            Err(e) => (None, vec![e]),
+        },
+        _ => (None, Vec::new()),
+    };
     let comment = form.get("comment").map(String::as_str);
     let s = &state.services;
-    let outcome: Result<(), ServiceError> = match action.as_str() {
-        "submit" => s.submit_application(&actor, id).await.map(drop),
-        "accept" => s.accept_offer(&actor, id).await.map(drop),
-        "withdraw" => s.withdraw_application(&actor, id).await.map(drop),
-        "appeal" => s.appeal_application(&actor, id, comment).await.map(drop),
-        "reopen" => s.decide_appeal(&actor, id, true, comment).await.map(drop),
-        "dismiss" => s.decide_appeal(&actor, id, false, comment).await.map(drop),
-        "claw-back" => s.claw_back(&actor, id, comment).await.map(drop),
-        "form" => {
-            let changes = form
-                .iter()
-                .filter_map(|(k, v)| Some((k.strip_prefix("form.")?.to_owned(), v.clone().into())))
-                .collect();
-            s.update_form(&actor, id, &changes).await.map(drop)
-        }
-        "review" => match review_input(&form) {
-            Ok(input) => s.review_application(&actor, id, &input).await.map(drop),
-            Err(e) => Err(e),
+    flow::post(
+        &viewer,
+        &form,
+        parse_errors,
+        async || match (action.as_str(), review) {
+            ("submit", _) => s.submit_application(&actor, id).await.map(drop),
+            ("accept", _) => s.accept_offer(&actor, id).await.map(drop),
+            ("withdraw", _) => s.withdraw_application(&actor, id).await.map(drop),
+            ("appeal", _) => s.appeal_application(&actor, id, comment).await.map(drop),
+            ("reopen", _) => s.decide_appeal(&actor, id, true, comment).await.map(drop),
+            ("dismiss", _) => s.decide_appeal(&actor, id, false, comment).await.map(drop),
+            ("claw-back", _) => s.claw_back(&actor, id, comment).await.map(drop),
+            ("form", _) => s
+                .update_form(&actor, id, &form_changes(&form))
+                .await
+                .map(drop),
+            ("review", Some(input)) => s.review_application(&actor, id, &input).await.map(drop),
+            _ => Err(ServiceError::NotFound { entity: "action" }),
         },
-        _ => Err(ServiceError::NotFound { entity: "action" }),
-    };
-    after_action(&state, &viewer, id, outcome).await
+        |()| back_to(id),
+        async |errors| render_detail(&state, &viewer, id, &form, &errors).await,
+    )
+    .await
 }
 
-/// Back to the application after an action, or its page again with the
-/// refusal's reasons.
-async fn after_action(
-    state: &AppState,
-    viewer: &Viewer,
-    id: i64,
-    outcome: Result<(), ServiceError>,
-) -> PageResult {
-    match outcome {
-        Ok(()) => Ok(Redirect::to(&format!("/applications/{id}")).into_response()),
-        Err(ServiceError::Validation(errors)) => {
-            render_detail(state, viewer, id, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(ServiceError::Conflict { code, field }) => {
-            render_detail(
-                state,
-                viewer,
-                id,
-                &[FieldError::new(field.unwrap_or(""), code.as_str())],
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(other) => Err(viewer.fail(other)),
-    }
+/// The evidence fields as posted (`form.{id}`), by evidence id.
+fn form_changes(form: &Values) -> serde_json::Map<String, serde_json::Value> {
+    form.iter()
+        .filter_map(|(k, v)| Some((k.strip_prefix("form.")?.to_owned(), v.clone().into())))
+        .collect()
+}
+
+fn back_to(id: i64) -> axum::response::Response {
+    Redirect::to(&format!("/applications/{id}")).into_response()
 }
 
 /// A document uploaded from the application's page (multipart form).
@@ -574,34 +596,35 @@ async fn upload(
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let limit = state.services.document_limit();
+    let again = async |errors: Vec<FieldError>| {
+        render_detail(&state, &viewer, id, &Values::new(), &errors).await
+    };
     let read = match crate::upload::read_upload(multipart, limit).await {
         Ok(read) => read,
-        Err(crate::error::WebError::Service(e)) => {
-            return after_action(&state, &viewer, id, Err(e)).await;
-        }
+        Err(crate::error::WebError::Service(e)) => return flow::again(&viewer, e, again).await,
         Err(other) => return Err(viewer.fail(other)),
     };
     viewer.check_csrf(read.fields.get("_csrf"))?;
     let outcome = match read.into_upload() {
-        Ok(upload) => state
-            .services
-            .upload_document(&actor, id, &upload)
-            .await
-            .map(drop),
+        Ok(upload) => state.services.upload_document(&actor, id, &upload).await,
         Err(e) => Err(e),
     };
-    after_action(&state, &viewer, id, outcome).await
+    match outcome {
+        Ok(_) => Ok(back_to(id)),
+        Err(e) => flow::again(&viewer, e, again).await,
+    }
 }
 
 async fn budgets(State(state): State<AppState>, viewer: Viewer) -> PageResult {
-    render_budgets(&state, &viewer, &[], StatusCode::OK).await
+    render_budgets(&state, &viewer, &Values::new(), &[]).await
 }
 
+/// The budgets page; after a refused form, with what was typed and why.
 async fn render_budgets(
     state: &AppState,
     viewer: &Viewer,
+    posted: &Values,
     errors: &[FieldError],
-    status: StatusCode,
 ) -> PageResult {
     let actor = viewer.require()?;
     let l = viewer.locale;
@@ -611,9 +634,11 @@ async fn render_budgets(
         .await
         .map_err(|e| viewer.fail(e))?;
     let year = opcity_domain::today_in_shanghai(state.services.now());
+    let typed = |name: &str| posted.get(name).map(String::as_str);
+    let beside = |name: &str| forms::messages(l, name, errors.iter().filter(|e| e.field == name));
     let body = html! {
         h1 { (t(l, "nav.budgets")) }
-        @if !errors.is_empty() { div.notice.error role="alert" id="form-errors" { @for e in errors { (field_message(l, e)) br; } } }
+        (flow::error_summary(l, "budget", "", errors))
         table id="budgets" {
             thead { tr { th { (t(l, "application.programme")) } th { (t(l, "budget.year")) } th { (t(l, "budget.authority")) }
                 th.num { (t(l, "budget.total")) } th.num { (t(l, "budget.reserved")) } th.num { (t(l, "budget.spent")) } th.num { (t(l, "budget.remaining")) } } }
@@ -627,55 +652,50 @@ async fn render_budgets(
                 h2 { (t(l, "budget.new")) }
                 input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
                 div.field { label for="programme" { (t(l, "application.programme")) }
-                    select id="programme" name="programme" { @for p in state.services.catalogue().programmes { option value=(p.id) { (if l == Locale::Zh { p.title.zh } else { p.title.en }) } } } }
-                div.field { label for="year" { (t(l, "budget.year")) } input id="year" name="year" type="number" value=(chrono::Datelike::year(&year)); }
-                div.field { label for="authority" { (t(l, "budget.authority")) } input id="authority" name="authority" type="text" value="municipal"; }
-                div.field { label for="total_yuan" { (t(l, "budget.total_yuan")) } input id="total_yuan" name="total_yuan" type="text" inputmode="decimal"; }
+                    select id="programme" name="programme" { @for p in state.services.catalogue().programmes {
+                        option value=(p.id) selected[typed("programme") == Some(p.id.as_str())] { (if l == Locale::Zh { p.title.zh } else { p.title.en }) } } }
+                    (beside("programme")) }
+                div.field { label for="year" { (t(l, "budget.year")) }
+                    input id="year" name="year" type="number" value=(typed("year").map_or_else(|| chrono::Datelike::year(&year).to_string(), str::to_owned));
+                    (beside("year")) }
+                div.field { label for="authority" { (t(l, "budget.authority")) }
+                    input id="authority" name="authority" type="text" value=(typed("authority").unwrap_or("municipal"));
+                    (beside("authority")) }
+                div.field { label for="total_yuan" { (t(l, "budget.total_yuan")) }
+                    input id="total_yuan" name="total_yuan" type="text" inputmode="decimal" value=(typed("total_yuan").unwrap_or_default());
+                    (forms::messages(l, "total_yuan", errors.iter().filter(|e| e.field == "total_yuan" || e.field == "total_fen"))) }
                 div { button type="submit" id="budget-submit" { (t(l, "form.save")) } }
             }
         }
         p.hint { (tf(l, "budget.count", [("n", grouped(rows.len() as i64).as_str())])) }
     };
-    Ok((status, page(viewer, t(l, "nav.budgets"), body)).into_response())
+    Ok(page(viewer, t(l, "nav.budgets"), body).into_response())
 }
 
 async fn create_budget(
     State(state): State<AppState>,
     viewer: Viewer,
     Form(form): Form<Values>,
-) -> Result<axum::response::Response, PageError> {
+) -> PageResult {
     let actor = viewer.require()?.clone();
-    viewer.check_csrf(form.get("_csrf"))?;
     let total = form.get("total_yuan").and_then(|v| yuan_to_fen(v));
-    let Some(total_fen) = total else {
-        return render_budgets(
-            &state,
-            &viewer,
-            &[FieldError::new("total_fen", "not_a_number")],
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+    let parse_errors = match total {
+        Some(_) => Vec::new(),
+        None => vec![FieldError::new("total_yuan", "not_a_number")],
     };
     let input = BudgetInput {
         programme: form.get("programme").cloned().unwrap_or_default(),
         year: form.get("year").and_then(|y| y.parse().ok()).unwrap_or(0),
         authority: form.get("authority").cloned().unwrap_or_default(),
-        total_fen,
+        total_fen: total.unwrap_or(0),
     };
-    match state.services.create_budget(&actor, &input).await {
-        Ok(_) => Ok(Redirect::to("/budgets").into_response()),
-        Err(ServiceError::Validation(errors)) => {
-            render_budgets(&state, &viewer, &errors, StatusCode::UNPROCESSABLE_ENTITY).await
-        }
-        Err(ServiceError::Conflict { code, field }) => {
-            render_budgets(
-                &state,
-                &viewer,
-                &[FieldError::new(field.unwrap_or(""), code.as_str())],
-                StatusCode::CONFLICT,
-            )
-            .await
-        }
-        Err(other) => Err(viewer.fail(other)),
-    }
+    flow::post(
+        &viewer,
+        &form,
+        parse_errors,
+        async || state.services.create_budget(&actor, &input).await,
+        |_| Redirect::to("/budgets").into_response(),
+        async |errors| render_budgets(&state, &viewer, &form, &errors).await,
+    )
+    .await
 }

@@ -54,15 +54,28 @@ pub async fn post<T>(
 ) -> PageResult {
     viewer.require()?;
     viewer.check_csrf(form.get("_csrf"))?;
-    let (status, errors) = if parse_errors.is_empty() {
-        match run().await {
-            Ok(result) => return Ok(done(result)),
-            Err(err) => refusal(viewer, err)?,
-        }
-    } else {
-        (StatusCode::UNPROCESSABLE_ENTITY, parse_errors)
-    };
-    let mut page = again(errors).await?;
+    if !parse_errors.is_empty() {
+        return with_status(StatusCode::UNPROCESSABLE_ENTITY, again(parse_errors).await);
+    }
+    match run().await {
+        Ok(result) => Ok(done(result)),
+        Err(err) => self::again(viewer, err, again).await,
+    }
+}
+
+/// The page again (through `again`) with the refusal `err`, answered with
+/// its status; an error that is no refusal is an error page.
+pub async fn again(
+    viewer: &Viewer,
+    err: ServiceError,
+    again: impl AsyncFnOnce(Vec<FieldError>) -> PageResult,
+) -> PageResult {
+    let (status, errors) = refusal(viewer, err)?;
+    with_status(status, again(errors).await)
+}
+
+fn with_status(status: StatusCode, page: PageResult) -> PageResult {
+    let mut page = page?;
     *page.status_mut() = status;
     Ok(page)
 }

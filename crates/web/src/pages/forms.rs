@@ -76,10 +76,21 @@ pub fn render_fields_as(
                     @if f.required { " *" }
                 }
                 (control(locale, f, &id, &value, options))
-                @for e in &own {
-                    div.error id={ (id) "-error" } role="alert" { (field_message(locale, e)) }
-                }
+                (messages(locale, &id, own))
             }
+        }
+    }
+}
+
+/// The messages beside the control `id`, one alert (`{id}-error`) each.
+pub fn messages<'a>(
+    locale: Locale,
+    id: &str,
+    errors: impl IntoIterator<Item = &'a FieldError>,
+) -> Markup {
+    html! {
+        @for e in errors {
+            div.error id={ (id) "-error" } role="alert" { (field_message(locale, e)) }
         }
     }
 }

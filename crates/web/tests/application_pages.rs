@@ -1,0 +1,150 @@
+//! The application and budget pages answer a refused form as every page
+//! does (`pages/flow.rs`): the status of the problem, a summary linking to
+//! the fields, each message beside its field, what was typed kept in the
+//! form that was posted and nothing written.
+
+use chrono::Datelike;
+use opcity_domain::{District, Role};
+use opcity_services::applications::NewApplication;
+use opcity_services::applications::budgets::BudgetInput;
+use opcity_testkit::{FounderSpec, TestApp, each_backend, supply_evidence};
+use reqwest::StatusCode;
+
+/// The `value` of the input named `name` in `html`.
+fn value_of(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..at + html[at..].find('>')?];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value[..value.find('"')?].to_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let s = &app.services;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        app.account("reviewer", Role::DistrictReviewer, Some(District::Nanshan))
+            .await;
+        let founder = app
+            .founder(&admin, FounderSpec::young_ai("founder", 1))
+            .await;
+        s.create_budget(
+            &admin,
+            &BudgetInput {
+                programme: "sz.housing.subsidy".into(),
+                year: opcity_domain::today_in_shanghai(s.now()).year(),
+                authority: "nanshan".into(),
+                total_fen: 10_000_000,
+            },
+        )
+        .await
+        .unwrap();
+        let application = s
+            .create_application(
+                &founder.actor,
+                &NewApplication {
+                    programme: "sz.housing.subsidy".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        supply_evidence(s, &founder.actor, application.id).await;
+        s.submit_application(&founder.actor, application.id)
+            .await
+            .unwrap();
+        let path = format!("/applications/{}", application.id);
+        let before = s.get_application(&admin, application.id).await.unwrap();
+
+        let reviewer = app.sign_in("reviewer").await;
+        let refused = reviewer
+            .in_language("en")
+            .post_form(
+                &format!("{path}/review"),
+                &[
+                    ("_csrf", reviewer.csrf.as_str()),
+                    ("_form", "review"),
+                    ("decision", "approve"),
+                    ("amount_yuan", "1.-5"),
+                    ("comment", "looks right"),
+                    ("no_conflict_declared", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("id=\"form-errors\""), "{html}");
+        assert!(html.contains("href=\"#amount_yuan\""), "{html}");
+        assert!(html.contains("id=\"amount_yuan-error\""), "{html}");
+        assert_eq!(value_of(&html, "amount_yuan").as_deref(), Some("1.-5"));
+        assert_eq!(value_of(&html, "comment").as_deref(), Some("looks right"));
+        assert!(
+            html.contains("value=\"approve\" selected"),
+            "the decision is kept: {html}"
+        );
+        let after = s.get_application(&admin, application.id).await.unwrap();
+        assert_eq!(after.application.state, before.application.state);
+        assert_eq!(after.reviews.len(), before.reviews.len());
+
+        // A refusal by the service (an amount above the programme's figure)
+        // comes back the same way, with the service's field.
+        let refused = reviewer
+            .in_language("en")
+            .post_form(
+                &format!("{path}/review"),
+                &[
+                    ("_csrf", reviewer.csrf.as_str()),
+                    ("_form", "review"),
+                    ("decision", "approve"),
+                    ("amount_yuan", "99,000,000"),
+                    ("no_conflict_declared", "true"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("id=\"amount_yuan-error\""), "{html}");
+        assert_eq!(
+            value_of(&html, "amount_yuan").as_deref(),
+            Some("99,000,000")
+        );
+        let after = s.get_application(&admin, application.id).await.unwrap();
+        assert_eq!(after.reviews.len(), before.reviews.len());
+        app.stop().await;
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_budget_keeps_what_was_typed() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        let client = app.sign_in("admin").await;
+        let refused = client
+            .in_language("en")
+            .post_form(
+                "/budgets",
+                &[
+                    ("_csrf", client.csrf.as_str()),
+                    ("programme", "sz.housing.subsidy"),
+                    ("year", "2027"),
+                    ("authority", "futian"),
+                    ("total_yuan", "a lot"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("id=\"total_yuan-error\""), "{html}");
+        assert!(html.contains("href=\"#total_yuan\""), "{html}");
+        assert_eq!(value_of(&html, "total_yuan").as_deref(), Some("a lot"));
+        assert_eq!(value_of(&html, "authority").as_deref(), Some("futian"));
+        assert_eq!(value_of(&html, "year").as_deref(), Some("2027"));
+        assert!(app.services.list_budgets(&admin).await.unwrap().is_empty());
+        app.stop().await;
+    })
+    .await;
+}
