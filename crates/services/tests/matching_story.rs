@@ -4,41 +4,16 @@
 
 use opcity_domain::Role;
 use opcity_services::Services;
-use opcity_services::accounts::NewAccount;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
-use opcity_testkit::each_backend;
+use opcity_testkit::{account, each_backend};
 
+/// An administrator and a founder (a master's graduate working in AI,
+/// born on `birth`, without Shenzhen hukou) with his person record and no
+/// enterprise yet: (founder, person id).
 async fn founder_with_person(s: &Services, birth: &str) -> (opcity_services::Actor, i64) {
-    let admin_view = s
-        .create_account(
-            None,
-            NewAccount {
-                username: "admin".into(),
-                display_name: "a".into(),
-                password: "correct horse battery".into(),
-                role: Role::MunicipalAdmin,
-                district: None,
-                locale: "en".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let admin = s.system_actor(admin_view.id).await.unwrap();
-    let founder_view = s
-        .create_account(
-            None,
-            NewAccount {
-                username: "founder".into(),
-                display_name: "f".into(),
-                password: "correct horse battery".into(),
-                role: Role::Founder,
-                district: None,
-                locale: "en".into(),
-            },
-        )
-        .await
-        .unwrap();
+    let admin = account(s, "admin", Role::MunicipalAdmin, None).await;
+    let founder = account(s, "founder", Role::Founder, None).await;
     let person = s
         .create_person(
             &admin,
@@ -50,13 +25,13 @@ async fn founder_with_person(s: &Services, birth: &str) -> (opcity_services::Act
                 degree_date: Some("2023-07-01".into()),
                 has_shenzhen_hukou: Some(false),
                 works_in_ai: Some(true),
-                account_id: Some(founder_view.id),
+                account_id: Some(founder.account_id),
                 ..Default::default()
             },
         )
         .await
         .unwrap();
-    (s.system_actor(founder_view.id).await.unwrap(), person.id)
+    (s.system_actor(founder.account_id).await.unwrap(), person.id)
 }
 
 fn status(

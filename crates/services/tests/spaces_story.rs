@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use opcity_domain::Role;
-use opcity_services::accounts::NewAccount;
 use opcity_services::grants::GrantInput;
 use opcity_services::registry::communities::CommunityInput;
 use opcity_services::spaces::agreements::{
@@ -17,9 +16,9 @@ use opcity_services::spaces::housing::{HousingUnitInput, LeaseInput, RenewInput}
 use opcity_services::spaces::instruments::{BookingInput, InstrumentInput};
 use opcity_services::spaces::inventory::{BuildingInput, FloorInput, UnitInput};
 use opcity_services::{Actor, ServiceError, Services};
-use opcity_store::entity::{enterprise, founder, person};
+use opcity_store::entity::{enterprise, person};
 use opcity_store::sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
-use opcity_testkit::{TestDb, each_backend};
+use opcity_testkit::{TestDb, each_backend, uscc};
 
 struct World {
     s: Services,
@@ -30,23 +29,10 @@ struct World {
     other_community: i64,
 }
 
+/// An account of `role`; the story's reviewers review Nanshan.
 async fn account(s: &Services, username: &str, role: Role) -> Actor {
     let district = (role == Role::DistrictReviewer).then_some(opcity_domain::District::Nanshan);
-    let view = s
-        .create_account(
-            None,
-            NewAccount {
-                username: username.into(),
-                display_name: username.into(),
-                password: "correct horse battery".into(),
-                role,
-                district,
-                locale: "en".into(),
-            },
-        )
-        .await
-        .unwrap();
-    s.system_actor(view.id).await.unwrap()
+    opcity_testkit::account(s, username, role, district).await
 }
 
 fn community_input(operator: i64, name: &str) -> CommunityInput {
@@ -85,21 +71,6 @@ async fn world(db: &TestDb) -> World {
         community,
         other_community,
     }
-}
-
-/// A valid credit code numbered `n`: the two check characters are found by
-/// trying each (the domain crate validates both).
-fn uscc(n: usize) -> String {
-    let body = format!("91440300{:08}", n);
-    for org in "0123456789X".chars() {
-        for check in "0123456789ABCDEFGHJKLMNPQRTUWXY".chars() {
-            let candidate = format!("{body}{org}{check}");
-            if opcity_domain::Uscc::parse(&candidate).is_ok() {
-                return candidate;
-            }
-        }
-    }
-    panic!("no valid code for {n}")
 }
 
 /// An enterprise row written directly (the registry's own tests cover its
@@ -144,33 +115,11 @@ async fn person_row(s: &Services, name: &str) -> i64 {
     .id
 }
 
-/// A founder account linked to a new person and enterprise.
-async fn founder(s: &Services, username: &str, n: usize) -> (Actor, i64, i64) {
-    let actor = account(s, username, Role::Founder).await;
-    let person = person_row(s, username).await;
-    let mut p: person::ActiveModel = person::Entity::find_by_id(person)
-        .one(s.store().db())
-        .await
-        .unwrap()
-        .unwrap()
-        .into();
-    p.account_id = Set(Some(actor.account_id));
-    p.update(s.store().db()).await.unwrap();
-    let enterprise = enterprise_row(s, n).await;
-    founder::ActiveModel {
-        person_id: Set(person),
-        enterprise_id: Set(enterprise),
-        capacity: Set("legal_representative".into()),
-        created_at: Set(Utc::now()),
-    }
-    .insert(s.store().db())
-    .await
-    .unwrap();
-    (
-        s.system_actor(actor.account_id).await.unwrap(),
-        person,
-        enterprise,
-    )
+/// A founder with his person record and enterprise number `n`, made
+/// through the services: (founder, person id, enterprise id).
+async fn founder(w: &World, username: &str, n: usize) -> (Actor, i64, i64) {
+    let f = opcity_testkit::founder_with_enterprise(&w.s, &w.admin, username, n).await;
+    (f.actor, f.person_id, f.enterprise_id)
 }
 
 fn codes(err: ServiceError) -> Vec<(String, &'static str)> {
@@ -298,7 +247,7 @@ async fn inventory_feeds_the_dashboard_and_only_operators_manage_it() {
             matches!(refused, Err(ServiceError::Forbidden)),
             "{refused:?}"
         );
-        let founder_actor = founder(s, "founder1", 1).await.0;
+        let founder_actor = founder(&w, "founder1", 1).await.0;
         assert!(
             s.inventory(&founder_actor, Some(w.community), None, Utc::now())
                 .await
@@ -352,8 +301,8 @@ async fn waitlist_is_served_in_order_and_the_growth_path_leaves_no_gap() {
             .create_unit(&w.operator, &unit(f, "office", "O-01", 40, 6))
             .await
             .unwrap();
-        let (alice, _, alice_co) = founder(s, "alice", 1).await;
-        let (bob, _, bob_co) = founder(s, "bob", 2).await;
+        let (alice, _, alice_co) = founder(&w, "alice", 1).await;
+        let (bob, _, bob_co) = founder(&w, "bob", 2).await;
 
         let first = s
             .request_space(&alice, &request(alice_co, w.community, "desk", 2))
@@ -569,7 +518,7 @@ async fn young_talent_space_outside_communities_stops_at_the_packs_ceiling() {
             .create_unit(&reviewer, &unit(f, "office", "Y-03", 20, 3))
             .await
             .unwrap();
-        let (young, person, _) = founder(s, "young", 1).await;
+        let (young, person, _) = founder(&w, "young", 1).await;
         let ask = SpaceRequestInput {
             person_id: Some(person),
             district: Some("nanshan".into()),
@@ -656,7 +605,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
             .create_housing_unit(&reviewer, &housing_unit("A-102", "room", 150_000))
             .await
             .unwrap();
-        let (tenant, person, _) = founder(s, "tenant", 1).await;
+        let (tenant, person, _) = founder(&w, "tenant", 1).await;
         let lease = |unit: i64, start: &str, months: i32| LeaseInput {
             housing_unit_id: unit,
             person_id: person,
@@ -768,7 +717,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
             grants[0].to.map(|d| d.to_string()),
             Some("2027-01-14".into())
         );
-        let (_, other_person, _) = founder(s, "other", 2).await;
+        let (_, other_person, _) = founder(&w, "other", 2).await;
         let next = s
             .allocate_housing(
                 &reviewer,
@@ -799,7 +748,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
         assert_eq!((apartments.units, apartments.occupied), (1, 1));
 
         // Someone with the housing subsidy is refused housing, with the reason.
-        let (_, subsidised, _) = founder(s, "subsidised", 3).await;
+        let (_, subsidised, _) = founder(&w, "subsidised", 3).await;
         s.record_grant(
             &w.admin,
             &GrantInput {
@@ -833,7 +782,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
         assert_eq!(errors[0].params["programme"], "sz.housing.subsidy");
         assert_eq!(audit_len(s).await, entries);
         // So is an enterprise holding it, named on the lease.
-        let (_, founder_person, firm) = founder(s, "firmowner", 4).await;
+        let (_, founder_person, firm) = founder(&w, "firmowner", 4).await;
         s.record_grant(
             &w.admin,
             &GrantInput {
@@ -910,7 +859,7 @@ async fn instrument_bookings_keep_hours_quotas_approval_and_release_no_shows() {
             .await
             .unwrap();
         assert_eq!(inst.manager_account_id, Some(lab.account_id));
-        let (founder_actor, _, firm) = founder(s, "booker", 1).await;
+        let (founder_actor, _, firm) = founder(&w, "booker", 1).await;
 
         let entries = audit_len(s).await;
         let fa = &founder_actor;
@@ -963,7 +912,7 @@ async fn instrument_bookings_keep_hours_quotas_approval_and_release_no_shows() {
         assert_eq!(nine.start_local, "2030-05-06 09:00");
         assert_eq!(nine.start_at.to_rfc3339(), "2030-05-06T01:00:00+00:00");
         // An overlapping booking names the held interval.
-        let (other_actor, _, other_firm) = founder(s, "rival", 2).await;
+        let (other_actor, _, other_firm) = founder(&w, "rival", 2).await;
         let clash = s
             .book_instrument(
                 &other_actor,
@@ -1474,8 +1423,8 @@ async fn instruments_are_sited_and_allocations_held_as_authz_allows() {
         ));
 
         // Another founder's enterprise or person: refused, nothing written.
-        let (ana, ana_person, _) = founder(s, "ana", 1).await;
-        let (_, ben_person, bens_firm) = founder(s, "ben", 2).await;
+        let (ana, ana_person, _) = founder(&w, "ana", 1).await;
+        let (_, ben_person, bens_firm) = founder(&w, "ben", 2).await;
         let entries = audit_len(s).await;
         assert!(matches!(
             s.book_instrument(&ana, &booking(own.id, bens_firm, "09:00", "10:00"))
