@@ -58,6 +58,7 @@ mod error;
 mod error_code;
 pub mod grants;
 mod groups;
+pub mod locale_files;
 pub mod mail;
 pub mod matching;
 pub mod policy;

@@ -44,7 +44,6 @@ use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use opcity_store::notifications::{self, Due, DueMail, Failure};
-use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::LazyLock;
 
@@ -163,31 +162,12 @@ pub struct MailRun {
 
 /// The interface texts of e-mails, from `locales/{zh-CN,en}/mail.toml`, and
 /// the application states' names from `applications.toml`.
-type Texts = HashMap<String, String>;
-
-fn flatten(prefix: &str, table: &toml::Table, out: &mut Texts) {
-    for (key, value) in table {
-        let full = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match value {
-            toml::Value::String(s) => {
-                out.insert(full, s.clone());
-            }
-            toml::Value::Table(t) => flatten(&full, t, out),
-            _ => {}
-        }
-    }
-}
+use crate::locale_files::Texts;
 
 fn load(sources: &[(&str, &str)]) -> Texts {
     let mut out = Texts::new();
     for (name, source) in sources {
-        let table: toml::Table =
-            toml::from_str(source).unwrap_or_else(|e| panic!("locales/{name}: {e}"));
-        flatten("", &table, &mut out);
+        crate::locale_files::read_into(name, source, &mut out);
     }
     out
 }

@@ -1,7 +1,6 @@
 //! Interface text in Chinese (default) and English, from `locales/*.toml`.
 //! Keys are flat (`nav.dashboard`); `{name}` placeholders are filled by [`tf`].
 
-use std::collections::HashMap;
 use std::sync::LazyLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -54,31 +53,12 @@ impl Locale {
     }
 }
 
-type Messages = HashMap<String, String>;
+type Messages = opcity_services::locale_files::Texts;
 
 fn parse(source: &str, name: &str) -> Messages {
-    let table: toml::Table =
-        toml::from_str(source).unwrap_or_else(|e| panic!("locales/{name}.toml: {e}"));
     let mut out = Messages::new();
-    flatten("", &table, &mut out);
+    opcity_services::locale_files::read_into(&format!("{name}.toml"), source, &mut out);
     out
-}
-
-fn flatten(prefix: &str, table: &toml::Table, out: &mut Messages) {
-    for (key, value) in table {
-        let full = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
-        match value {
-            toml::Value::String(s) => {
-                out.insert(full, s.clone());
-            }
-            toml::Value::Table(t) => flatten(&full, t, out),
-            other => panic!("locale key {full} must be text, found {other}"),
-        }
-    }
 }
 
 /// The catalogues, one file per area of the product under
