@@ -7,9 +7,9 @@
 use super::evidence::check_form;
 use super::views::{ApplicationView, view};
 use crate::ErrorCode;
+use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{Result, ServiceError, above_max_amount};
-use crate::{Services, record_change};
 use opcity_policy::Beneficiary;
 use opcity_store::applications::{self as store, Draft};
 use opcity_store::entity::application;
@@ -104,18 +104,7 @@ pub(super) async fn create_application(
         }
     };
     let v = view(&saved, now, false);
-    record_change(
-        &tx,
-        now,
-        &label,
-        "application.create",
-        saved.id,
-        None,
-        Some(&v),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(v)
+    crate::commit_change(tx, now, &label, "application.create", saved.id, None, v).await
 }
 
 fn idempotent_replay(

@@ -1,9 +1,9 @@
 //! OPC communities: where founders get desks, offices and floors.
 
 use super::{Checker, ListFilter, Paged, Paging, store_scope};
+use crate::Services;
 use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::error::{Result, ServiceError};
-use crate::{Services, record_change};
 use chrono::NaiveDate;
 use opcity_domain::District;
 use opcity_store::StoreError;
@@ -239,17 +239,15 @@ impl Services {
             .await
             .map_err(unknown_operator)?;
         let after = CommunityView::from(&saved);
-        record_change(
-            &tx,
+        crate::commit_change(
+            tx,
             now,
             &actor.audit_label(),
             "community.update",
             id,
             Some(&before),
-            Some(&after),
+            after,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 }

@@ -3,10 +3,10 @@
 
 use super::{Checker, ListFilter, Paged, Paging, SIZES, store_scope};
 use crate::ErrorCode;
+use crate::Services;
 use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
-use crate::{Services, record_change};
 use chrono::NaiveDate;
 use opcity_domain::{District, Uscc, UsccError};
 use opcity_store::StoreError;
@@ -279,23 +279,10 @@ impl Services {
             })?;
         }
         let v = view(&saved, founder_id.into_iter().collect());
-        record_change(
-            &tx,
-            now,
-            &actor.audit_label(),
-            "enterprise.create",
-            saved.id,
-            None,
-            Some(&v),
-        )
-        .await?;
-        self.refresh_entitlements(
-            &tx,
-            Affected::enterprise(saved.id),
-            opcity_domain::today_in_shanghai(now),
-        )
-        .await?;
-        tx.commit().await?;
+        let label = actor.audit_label();
+        let change = crate::change(&label, "enterprise.create", saved.id, None, Some(&v));
+        self.commit_fact_change(tx, now, change, Affected::enterprise(saved.id))
+            .await?;
         Ok(v)
     }
 
@@ -341,23 +328,10 @@ impl Services {
             .await
             .map_err(duplicate_uscc)?;
         let after = view(&saved, founders);
-        record_change(
-            &tx,
-            now,
-            &actor.audit_label(),
-            "enterprise.update",
-            id,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        self.refresh_entitlements(
-            &tx,
-            Affected::enterprise(id),
-            opcity_domain::today_in_shanghai(now),
-        )
-        .await?;
-        tx.commit().await?;
+        let label = actor.audit_label();
+        let change = crate::change(&label, "enterprise.update", id, Some(&before), Some(&after));
+        self.commit_fact_change(tx, now, change, Affected::enterprise(id))
+            .await?;
         Ok(after)
     }
 }

@@ -171,3 +171,23 @@ impl Checker {
 
 pub const DEGREES: [&str; 5] = ["none", "associate", "bachelor", "master", "doctorate"];
 pub const SIZES: [&str; 4] = ["micro", "small", "medium", "large"];
+
+impl crate::Services {
+    /// Ends a write of a person's or an enterprise's facts: its audit entry
+    /// (`change`, see [`crate::change`]), the entitlements of the subject
+    /// whose facts changed (in the same transaction, so results never lag
+    /// the facts), then the commit.
+    pub(crate) async fn commit_fact_change(
+        &self,
+        tx: opcity_store::WriteTx,
+        now: chrono::DateTime<chrono::Utc>,
+        change: opcity_store::audit::Change<'_>,
+        subject: crate::matching::Affected,
+    ) -> crate::error::Result<()> {
+        opcity_store::audit::append(&tx, now, change).await?;
+        let today = opcity_domain::today_in_shanghai(now);
+        self.refresh_entitlements(&tx, subject, today).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

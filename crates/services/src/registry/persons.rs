@@ -18,11 +18,11 @@
 
 use super::{Checker, DEGREES, ListFilter, Paged, Paging, store_scope};
 use crate::ErrorCode;
+use crate::Services;
 use crate::authz::{Action, Actor, Listing, Resource, authorize, list_scope};
 use crate::crypto::DataKey;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
-use crate::{Services, record_change};
 use chrono::{Datelike, NaiveDate};
 use opcity_domain::{District, ResidentId, ResidentIdError, resident_id};
 use opcity_store::entity::person;
@@ -400,23 +400,10 @@ impl Services {
                 err => err.into(),
             })?;
         let view = public_view(self.data_key(), &saved);
-        record_change(
-            &tx,
-            now,
-            &actor.audit_label(),
-            "person.create",
-            saved.id,
-            None,
-            Some(&view),
-        )
-        .await?;
-        self.refresh_entitlements(
-            &tx,
-            Affected::person(saved.id),
-            opcity_domain::today_in_shanghai(now),
-        )
-        .await?;
-        tx.commit().await?;
+        let label = actor.audit_label();
+        let change = crate::change(&label, "person.create", saved.id, None, Some(&view));
+        self.commit_fact_change(tx, now, change, Affected::person(saved.id))
+            .await?;
         Ok(self.person_view_for(actor, &saved))
     }
 
@@ -458,23 +445,10 @@ impl Services {
         let fields = self.person_fields(input, valid);
         let saved = registry::update_person(&tx, id, fields, now).await?;
         let after = public_view(self.data_key(), &saved);
-        record_change(
-            &tx,
-            now,
-            &actor.audit_label(),
-            "person.update",
-            id,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-        self.refresh_entitlements(
-            &tx,
-            Affected::person(saved.id),
-            opcity_domain::today_in_shanghai(now),
-        )
-        .await?;
-        tx.commit().await?;
+        let label = actor.audit_label();
+        let change = crate::change(&label, "person.update", id, Some(&before), Some(&after));
+        self.commit_fact_change(tx, now, change, Affected::person(saved.id))
+            .await?;
         Ok(self.person_view_for(actor, &saved))
     }
 
@@ -510,7 +484,7 @@ impl Services {
         }
         let now = self.now();
         let tx = self.store().begin().await?;
-        record_change(
+        crate::record_change(
             &tx,
             now,
             &actor.audit_label(),

@@ -5,10 +5,10 @@
 
 use super::{in_range, one_of};
 use crate::ErrorCode;
+use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
-use crate::{Services, record_change};
 use chrono::{DateTime, Utc};
 use opcity_domain::District;
 use opcity_store::entity::{community, space_agreement, space_building, space_floor, space_unit};
@@ -395,18 +395,16 @@ impl Services {
             .await
             .map_err(unit_code_taken)?;
         let after = UnitView::from(&saved);
-        record_change(
-            &tx,
+        crate::commit_change(
+            tx,
             now,
             &actor.audit_label(),
             "space_unit.update",
             id,
             Some(&before),
-            Some(&after),
+            after,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(after)
+        .await
     }
 
     pub async fn get_unit(&self, actor: &Actor, id: i64) -> Result<UnitView> {

@@ -169,18 +169,16 @@ impl Services {
                 err => err.into(),
             })?;
         let v = view(&saved);
-        record_change(
-            &tx,
+        crate::commit_change(
+            tx,
             now,
             &actor.audit_label(),
             "provider.register",
             saved.id,
             None,
-            Some(&v),
+            v,
         )
-        .await?;
-        tx.commit().await?;
-        Ok(v)
+        .await
     }
 
     /// Approves a provider for voucher kinds, or suspends it (administrators).

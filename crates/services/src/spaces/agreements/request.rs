@@ -141,16 +141,14 @@ pub(super) async fn withdraw_space_request(
         .await?
         .ok_or(conflict(ErrorCode::RequestNotWaiting, "status"))?;
     let after = request_view(&saved, None);
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         "space_request.withdraw",
         id,
         Some(&before),
-        Some(&after),
+        after,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }

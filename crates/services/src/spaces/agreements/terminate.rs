@@ -29,18 +29,16 @@ pub(super) async fn end_agreement(
     let before = agreement_view(&a, &unit);
     let saved = end_at(&tx, &a, at, now).await?;
     let after = agreement_view(&saved, &unit);
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         "space_agreement.end",
         id,
         Some(&before),
-        Some(&after),
+        after,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// The growth path: the active agreement `id` ends at the start of `on`

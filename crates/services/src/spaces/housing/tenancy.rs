@@ -17,18 +17,16 @@ pub(super) async fn move_in(svc: &Services, actor: &Actor, id: i64) -> Result<Le
         .await?
         .ok_or(conflict(ErrorCode::NotReserved, "status"))?;
     let after = lease_view(&saved, &unit);
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         "housing_lease.move_in",
         id,
         Some(&before),
-        Some(&after),
+        after,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// Extends a lease by whole months, within the pack's limit over all the

@@ -28,18 +28,16 @@ pub(super) async fn decide_booking(
     } else {
         "booking.reject"
     };
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         action,
         id,
         Some(&before),
-        Some(&after),
+        after,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// Cancels a booking before it starts. A holder cancelling inside the
@@ -66,18 +64,16 @@ pub(super) async fn cancel_booking(svc: &Services, actor: &Actor, id: i64) -> Re
         .await?
         .ok_or(conflict(ErrorCode::NotCancellable, "status"))?;
     let after = booking_view(&saved);
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         "booking.cancel",
         id,
         Some(&before),
-        Some(&after),
+        after,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// The holder arrives: from half an hour before the start until the
@@ -105,18 +101,16 @@ pub(super) async fn check_in(svc: &Services, actor: &Actor, id: i64) -> Result<B
         .await?
         .ok_or(conflict(ErrorCode::NotConfirmed, "status"))?;
     let after = booking_view(&saved);
-    record_change(
-        &tx,
+    crate::commit_change(
+        tx,
         now,
         &actor.audit_label(),
         "booking.check_in",
         id,
         Some(&before),
-        Some(&after),
+        after,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(after)
+    .await
 }
 
 /// The no-show job, run with the current instant: confirmed bookings not
