@@ -12,7 +12,7 @@ use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::budget::reconcile;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use opcity_testkit::each_backend;
-use opcity_testkit::{FounderSpec, account, founder};
+use opcity_testkit::{FounderSpec, account, founder, nanshan_housing_budget};
 use std::collections::HashMap;
 
 fn approve(amount: i64) -> ReviewInput {
@@ -24,21 +24,6 @@ fn approve(amount: i64) -> ReviewInput {
         no_conflict_declared: true,
         return_deadline: None,
     }
-}
-
-/// Nanshan's housing-subsidy budget for this year.
-async fn nanshan_housing_budget(s: &Services, admin: &Actor, total_fen: i64) {
-    s.create_budget(
-        admin,
-        &BudgetInput {
-            programme: "sz.housing.subsidy".into(),
-            year: opcity_domain::today_in_shanghai(s.now()).year(),
-            authority: "nanshan".into(),
-            total_fen,
-        },
-    )
-    .await
-    .unwrap();
 }
 
 /// A founder for each enterprise code, each with a housing-subsidy

@@ -4,9 +4,7 @@
 //! concurrent lease renewals, and a four-eyes application left waiting
 //! after two reviewers approved it at the same moment.
 
-use chrono::Datelike;
 use opcity_domain::{District, Role};
-use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput};
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::spaces::housing::{HousingUnitInput, LeaseInput, RenewInput};
@@ -203,17 +201,7 @@ async fn housing(s: &Services, subsidies: i64) -> Housing {
         account(s, "rev.a", Role::DistrictReviewer, Some(District::Nanshan)).await,
         account(s, "rev.b", Role::DistrictReviewer, Some(District::Nanshan)).await,
     ];
-    s.create_budget(
-        &admin,
-        &BudgetInput {
-            programme: "sz.housing.subsidy".into(),
-            year: opcity_domain::today_in_shanghai(s.now()).year(),
-            authority: "nanshan".into(),
-            total_fen: subsidies * FULL_SUBSIDY,
-        },
-    )
-    .await
-    .unwrap();
+    opcity_testkit::nanshan_housing_budget(s, &admin, subsidies * FULL_SUBSIDY).await;
     Housing {
         s: s.clone(),
         admin,

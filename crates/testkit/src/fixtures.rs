@@ -158,6 +158,23 @@ pub async fn founder_with_enterprise(s: &Services, admin: &Actor, name: &str, n:
     founder(s, admin, FounderSpec::young_ai(name, n)).await
 }
 
+/// Nanshan's housing-subsidy budget for this year (the services' today),
+/// holding `total_fen`.
+pub async fn nanshan_housing_budget(s: &Services, admin: &Actor, total_fen: i64) {
+    use chrono::Datelike;
+    s.create_budget(
+        admin,
+        &opcity_services::applications::budgets::BudgetInput {
+            programme: "sz.housing.subsidy".into(),
+            year: opcity_domain::today_in_shanghai(s.now()).year(),
+            authority: "nanshan".into(),
+            total_fen,
+        },
+    )
+    .await
+    .expect("create the housing-subsidy budget");
+}
+
 /// Runs `n` attempts at once (they wait for each other at a barrier) and
 /// returns their outcomes in attempt order.
 pub async fn race<T, E, F, Fut>(n: usize, attempt: F) -> Vec<Result<T, E>>

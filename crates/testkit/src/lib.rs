@@ -161,7 +161,8 @@ pub use app::TestApp;
 pub mod fixtures;
 pub mod workload;
 pub use fixtures::{
-    Founder, FounderSpec, account, account_in, founder, founder_with_enterprise, race, uscc,
+    Founder, FounderSpec, account, account_in, founder, founder_with_enterprise,
+    nanshan_housing_budget, race, uscc,
 };
 
 pub mod browser;

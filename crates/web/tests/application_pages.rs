@@ -3,10 +3,9 @@
 //! the fields, each message beside its field, what was typed kept in the
 //! form that was posted and nothing written.
 
-use chrono::Datelike;
 use opcity_domain::{District, Role};
 use opcity_services::applications::NewApplication;
-use opcity_services::applications::budgets::BudgetInput;
+use opcity_testkit::app::Client;
 use opcity_testkit::{FounderSpec, TestApp, each_backend, supply_evidence};
 use reqwest::StatusCode;
 
@@ -17,6 +16,22 @@ fn value_of(html: &str, name: &str) -> Option<String> {
     let tag = &html[tag_start..at + html[at..].find('>')?];
     let value = tag.split("value=\"").nth(1)?;
     Some(value[..value.find('"')?].to_owned())
+}
+
+/// An approval posted from the review form of the application at `path`,
+/// with `fields` besides the decision and the declaration.
+async fn review(reviewer: &Client, path: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![
+        ("_csrf", reviewer.csrf.as_str()),
+        ("_form", "review"),
+        ("decision", "approve"),
+        ("no_conflict_declared", "true"),
+    ];
+    form.extend_from_slice(fields);
+    reviewer
+        .in_language("en")
+        .post_form(&format!("{path}/review"), &form)
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,17 +45,7 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
         let founder = app
             .founder(&admin, FounderSpec::young_ai("founder", 1))
             .await;
-        s.create_budget(
-            &admin,
-            &BudgetInput {
-                programme: "sz.housing.subsidy".into(),
-                year: opcity_domain::today_in_shanghai(s.now()).year(),
-                authority: "nanshan".into(),
-                total_fen: 10_000_000,
-            },
-        )
-        .await
-        .unwrap();
+        opcity_testkit::nanshan_housing_budget(s, &admin, 10_000_000).await;
         let application = s
             .create_application(
                 &founder.actor,
@@ -59,20 +64,12 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
         let before = s.get_application(&admin, application.id).await.unwrap();
 
         let reviewer = app.sign_in("reviewer").await;
-        let refused = reviewer
-            .in_language("en")
-            .post_form(
-                &format!("{path}/review"),
-                &[
-                    ("_csrf", reviewer.csrf.as_str()),
-                    ("_form", "review"),
-                    ("decision", "approve"),
-                    ("amount_yuan", "1.-5"),
-                    ("comment", "looks right"),
-                    ("no_conflict_declared", "true"),
-                ],
-            )
-            .await;
+        let refused = review(
+            &reviewer,
+            &path,
+            &[("amount_yuan", "1.-5"), ("comment", "looks right")],
+        )
+        .await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = refused.text().await.unwrap();
         assert!(html.contains("id=\"form-errors\""), "{html}");
@@ -90,19 +87,7 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
 
         // A refusal by the service (an amount above the programme's figure)
         // comes back the same way, with the service's field.
-        let refused = reviewer
-            .in_language("en")
-            .post_form(
-                &format!("{path}/review"),
-                &[
-                    ("_csrf", reviewer.csrf.as_str()),
-                    ("_form", "review"),
-                    ("decision", "approve"),
-                    ("amount_yuan", "99,000,000"),
-                    ("no_conflict_declared", "true"),
-                ],
-            )
-            .await;
+        let refused = review(&reviewer, &path, &[("amount_yuan", "99,000,000")]).await;
         assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
         let html = refused.text().await.unwrap();
         assert!(html.contains("id=\"amount_yuan-error\""), "{html}");

@@ -12,10 +12,8 @@
 //! configured, PostgreSQL; SKIPPED without Chromium unless
 //! `OPCITY_REQUIRE_BROWSER=1`.
 
-use chrono::Datelike;
 use opcity_domain::{District, Role};
 use opcity_services::Actor;
-use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::registry::communities::CommunityInput;
 use opcity_services::spaces::instruments::InstrumentInput;
 use opcity_services::vouchers::issue::IssueVoucher;
@@ -129,18 +127,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
             .uscc("91440300708461136T")
             .named("林晨曦", "晨曦智能");
         app.founder(&admin, spec).await;
-        let year = opcity_domain::today_in_shanghai(s.now()).year();
-        s.create_budget(
-            &admin,
-            &BudgetInput {
-                programme: "sz.housing.subsidy".into(),
-                year,
-                authority: "nanshan".into(),
-                total_fen: 30_000_000,
-            },
-        )
-        .await
-        .unwrap();
+        opcity_testkit::nanshan_housing_budget(s, &admin, 30_000_000).await;
 
         // The founder applies from their applications page.
         browser.sign_in(&app, "founder").await;

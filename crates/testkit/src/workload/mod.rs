@@ -34,9 +34,8 @@
 
 use crate::fixtures::{Founder, account, founder_with_enterprise};
 use crate::{TestDb, two_processes};
-use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use opcity_domain::{District, Role};
-use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput};
 use opcity_services::spaces::housing::{HousingUnitInput, LeaseInput, RenewInput};
 use opcity_services::spaces::instruments::{BookingInput, InstrumentInput};
@@ -332,17 +331,7 @@ async fn world(db: &TestDb) -> World {
     }
     // Room for half the applicants' full subsidies.
     let budget_total = (FOUNDERS as i64 / 2) * FULL_SUBSIDY;
-    s.create_budget(
-        &admin,
-        &BudgetInput {
-            programme: "sz.housing.subsidy".into(),
-            year: opcity_domain::today_in_shanghai(s.now()).year(),
-            authority: "nanshan".into(),
-            total_fen: budget_total,
-        },
-    )
-    .await
-    .unwrap();
+    crate::nanshan_housing_budget(&s, &admin, budget_total).await;
     let mut founders = Vec::new();
     let mut applications = Vec::new();
     for n in 0..FOUNDERS {
