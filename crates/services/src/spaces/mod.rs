@@ -8,6 +8,8 @@
 //!   exclusion with the housing subsidy, occupancy.
 //! - [`instruments`]: instruments with opening hours, slots, quotas, approval,
 //!   cancellation, no-show release; [`ical`] calendars.
+//! - [`permissions`]: what a viewer may do, asked as the writes ask it, for
+//!   pages that offer only the forms that will be allowed.
 //!
 //! Every agreement, lease and booking holds a half-open interval
 //! `[start, end)` of UTC instants; the database refuses two holdings of one
@@ -22,6 +24,7 @@ pub mod housing;
 pub mod ical;
 pub mod instruments;
 pub mod inventory;
+pub mod permissions;
 
 use crate::authz::AllocationScope;
 use crate::error::{FieldError, Result, ServiceError};

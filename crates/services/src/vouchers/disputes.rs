@@ -87,6 +87,11 @@ pub struct DisputeView {
     pub disputed_at: DateTime<Utc>,
     /// `null` while the dispute is open.
     pub resolution: Option<ResolutionView>,
+    /// The district of the pool the capture spent (`None`: a municipal
+    /// pool), which decides who may resolve it
+    /// ([`Services::may_resolve_dispute`]); not part of the API's answer.
+    #[serde(skip)]
+    pub pool_district: Option<District>,
 }
 
 fn view(r: &resolution::Model, replayed: bool) -> ResolutionView {
@@ -136,8 +141,8 @@ pub(crate) async fn reversed_into(tx: &DatabaseTransaction, wallet_id: i64) -> R
 /// The budget a capture spent from: that of the last issue into the wallet
 /// before it (a wallet moves to another budget only when issued into while
 /// empty of money and holds).
-async fn budget_of_capture(
-    tx: &DatabaseTransaction,
+async fn budget_of_capture<C: ConnectionTrait>(
+    tx: &C,
     capture: &ledger_transfer::Model,
     wallet: &ledger_account::Model,
 ) -> Result<budget_entity::Model> {
@@ -159,6 +164,27 @@ async fn budget_of_capture(
         .one(tx)
         .await?
         .ok_or(ServiceError::NotFound { entity: "budget" })
+}
+
+/// The district whose pool a budget is (`None`: the city's).
+fn pool_district(b: &budget_entity::Model) -> Option<District> {
+    (b.authority != MUNICIPAL)
+        .then(|| b.authority.parse::<District>().ok())
+        .flatten()
+}
+
+/// The district of the pool a capture spent, as [`pool_district`] names it.
+async fn capture_pool_district<C: ConnectionTrait>(
+    db: &C,
+    capture: &ledger_transfer::Model,
+) -> Result<Option<District>> {
+    let wallet = ledger_account::Entity::find_by_id(capture.debit_account_id)
+        .one(db)
+        .await?
+        .ok_or(ServiceError::NotFound { entity: "wallet" })?;
+    Ok(pool_district(
+        &budget_of_capture(db, capture, &wallet).await?,
+    ))
 }
 
 impl Services {
@@ -214,6 +240,10 @@ impl Services {
             .into_iter()
             .map(|r| (r.capture_id.clone(), r))
             .collect();
+        let mut pools = HashMap::new();
+        for c in captures.values() {
+            pools.insert(c.id.clone(), capture_pool_district(db, c).await?);
+        }
         Ok(reviews
             .iter()
             .filter_map(|r| {
@@ -240,6 +270,7 @@ impl Services {
                     dispute_comment: r.comment.clone(),
                     disputed_at: r.at,
                     resolution: resolutions.get(&r.transfer_id).map(|m| view(m, false)),
+                    pool_district: pools.get(&c.id).copied().flatten(),
                 })
             })
             .collect())
@@ -334,9 +365,7 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound { entity: "wallet" })?;
         let b = budget_of_capture(tx, &capture, &wallet).await?;
-        let district = (b.authority != MUNICIPAL)
-            .then(|| b.authority.parse::<District>().ok())
-            .flatten();
+        let district = pool_district(&b);
         authorize(actor, Action::Update, Resource::VoucherPool { district })?;
         let review = voucher_use_review::Entity::find_by_id(capture_id.to_owned())
             .one(tx)

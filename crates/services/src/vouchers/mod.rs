@@ -19,10 +19,14 @@
 //! release it (`Release`), a capture reversed after a dispute refunds it
 //! (`Refund`: spent back to reserved), each in the same transaction as its
 //! transfers.
+//!
+//! [`permissions`] answers what a viewer may do, as the writes ask it, for
+//! pages that offer only the forms that will be allowed.
 
 pub mod disputes;
 pub mod issue;
 pub mod jobs;
+pub mod permissions;
 pub mod providers;
 pub mod redeem;
 pub mod settlement;

@@ -73,11 +73,7 @@ pub(super) async fn save(
         24 * 60,
     );
     c.finish()?;
-    // An institution manages what it lists; administrators may name the manager.
-    let asked_manager = match actor.role {
-        opcity_domain::Role::ServiceProvider => Some(actor.account_id),
-        _ => input.manager_account_id,
-    };
+    let asked_manager = listing_manager(actor, input.manager_account_id);
     let target = |manager| Resource::Instrument {
         community_id: input.community_id,
         manager,

@@ -274,6 +274,16 @@ pub struct DayView {
     pub slots: Vec<SlotView>,
 }
 
+/// Who manages an instrument `actor` lists or edits: an institution
+/// manages what it lists; administrators may name the manager (`asked`).
+/// One rule for the write and for [`Services::may_list_instrument`].
+pub(crate) fn listing_manager(actor: &Actor, asked: Option<i64>) -> Option<i64> {
+    match actor.role {
+        opcity_domain::Role::ServiceProvider => Some(actor.account_id),
+        _ => asked,
+    }
+}
+
 fn resource(i: &instrument::Model) -> Resource {
     Resource::Instrument {
         community_id: i.community_id,

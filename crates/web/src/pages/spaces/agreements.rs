@@ -13,8 +13,8 @@
 //! `agreement-ID` with `data-status`).
 
 use super::shared::{
-    Options, Query_, button, csrf, error_block, field_form, holder_label, manages, num,
-    result_notice, submit, yuan,
+    Options, Page, Query_, action_button, action_done, action_form, answer, button, empty_notice,
+    error_block, field_form, head, holder_label, num, result_notice, unknown_action, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -22,16 +22,16 @@ use crate::i18n::{t, tf};
 use crate::pages::PageResult;
 use crate::pages::forms::{self, Field, Kind as F, Values, district_name, field};
 use crate::pages::layout::page;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
-use opcity_domain::Role;
 use opcity_services::registry::{ListFilter, Paging};
 use opcity_services::spaces::agreements::{
-    AgreementView, AllocationFilter, EndInput, MoveInput, OfferInput, ServeInput, SpaceRequestInput,
+    AgreementView, AllocationFilter, EndInput, MoveInput, OfferInput, RequestView, ServeInput,
+    SpaceRequestInput,
 };
 use opcity_services::spaces::inventory::UNIT_KINDS;
-use opcity_services::{Actor, FieldError, ServiceError};
+use opcity_services::{Actor, FieldError, ServiceError, Services};
 use std::collections::HashMap;
 
 const REQUEST_FIELDS: &[Field] = &[
@@ -78,42 +78,46 @@ async fn community_options(
         .collect())
 }
 
-pub(super) async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(q): Query<Query_>,
-) -> PageResult {
-    render_spaces(&state, &viewer, &q, &[], &Values::new()).await
+/// The page `/spaces`.
+pub(super) struct Spaces;
+
+impl Page for Spaces {
+    const PATH: &'static str = "/spaces";
+
+    fn render(
+        state: &AppState,
+        viewer: &Viewer,
+        q: &Query_,
+        errors: &[FieldError],
+        values: &Values,
+    ) -> impl Future<Output = PageResult> + Send {
+        render_spaces(state, viewer, q, errors, values)
+    }
 }
 
-fn agreement_actions(viewer: &Viewer, actor: &Actor, a: &AgreementView) -> Markup {
+/// An agreement's buttons and forms, each offered only to whom the services
+/// would allow it (its holder answers an offer; its site's manager
+/// withdraws, ends and moves).
+fn agreement_actions(viewer: &Viewer, s: &Services, actor: &Actor, a: &AgreementView) -> Markup {
     let l = viewer.locale;
-    let mine = a
-        .enterprise_id
-        .is_some_and(|e| actor.enterprise_ids.contains(&e))
-        || (a.person_id.is_some() && a.person_id == actor.person_id);
     let base = format!("/spaces/agreements/{}", a.id);
+    let manages = s.may_manage_agreement(actor, a);
+    let date = |key: &str, name: &str| html! { label { (t(l, key)) " " input type="date" name=(name) required; } };
     html! {
-        @if a.status == "offered" && mine {
-            (button(viewer, &format!("{base}/accept"), &format!("accept-{}", a.id), t(l, "spaces.accept")))
-            (button(viewer, &format!("{base}/decline"), &format!("decline-{}", a.id), t(l, "spaces.decline")))
+        @if a.status == "offered" && s.may_answer_offer(actor, a) {
+            (action_button(viewer, &base, "accept", a.id, t(l, "spaces.accept")))
+            (action_button(viewer, &base, "decline", a.id, t(l, "spaces.decline")))
         }
-        @if a.status == "offered" && manages(actor) {
-            (button(viewer, &format!("{base}/withdraw"), &format!("withdraw-{}", a.id), t(l, "spaces.withdraw")))
+        @if a.status == "offered" && manages {
+            (action_button(viewer, &base, "withdraw", a.id, t(l, "spaces.withdraw")))
         }
-        @if a.status == "active" && manages(actor) {
-            form.inline id={ "end-" (a.id) } method="post" action={ (base) "/end" } {
-                (csrf(viewer))
-                label { (t(l, "spaces.form.on")) " " input type="date" name="on" required; }
-                button.secondary type="submit" { (t(l, "spaces.end")) }
-            }
-            form.inline id={ "move-" (a.id) } method="post" action={ (base) "/move" } {
-                (csrf(viewer))
+        @if a.status == "active" && manages {
+            (action_form(viewer, (&base, "end", a.id), t(l, "spaces.end"), date("spaces.form.on", "on")))
+            (action_form(viewer, (&base, "move", a.id), t(l, "spaces.move"), html! {
                 label { (t(l, "spaces.form.unit_id")) " " input type="text" inputmode="numeric" name="unit_id" size="5" required; }
-                label { (t(l, "spaces.form.on")) " " input type="date" name="on" required; }
-                label { (t(l, "spaces.form.end")) " " input type="date" name="end" required; }
-                button.secondary type="submit" { (t(l, "spaces.move")) }
-            }
+                (date("spaces.form.on", "on"))
+                (date("spaces.form.end", "end"))
+            }))
         }
     }
 }
@@ -157,11 +161,16 @@ async fn render_spaces(
             .collect(),
     );
     options.insert("community_id", communities.clone());
+    // The waiting requests the viewer may offer a unit to: the offer and
+    // serve forms are drawn only when there is one.
+    let offerable: Vec<&RequestView> = requests
+        .iter()
+        .filter(|r| r.status == "waiting" && s.may_offer_to(actor, r))
+        .collect();
     options.insert(
         "request_id",
-        requests
+        offerable
             .iter()
-            .filter(|r| r.status == "waiting")
             .map(|r| {
                 (
                     r.id.to_string(),
@@ -188,10 +197,7 @@ async fn render_spaces(
         section.card {
             h2 { (t(l, "spaces.requests")) }
             table id="space-requests" {
-                thead { tr {
-                    th { "#" } th { (t(l, "spaces.site")) } th { (t(l, "spaces.form.kind")) } th { (t(l, "spaces.holder")) }
-                    th { (t(l, "spaces.form.team_size")) } th { (t(l, "spaces.form.wanted_from")) } th { (t(l, "spaces.status")) } th { (t(l, "spaces.position")) } th {}
-                } }
+                (head(l, &["#", "spaces.site", "spaces.form.kind", "spaces.holder", "spaces.form.team_size", "spaces.form.wanted_from", "spaces.status", "spaces.position", ""]))
                 tbody {
                     @for r in &requests {
                         tr id={ "request-" (r.id) } data-status=(r.status) {
@@ -199,20 +205,17 @@ async fn render_spaces(
                             td { (holder_label(l, r.enterprise_id, r.person_id)) } td { (r.team_size) } td { (r.wanted_from) }
                             td { (t(l, &format!("spaces.request_status.{}", r.status))) }
                             td.position { (r.position.map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
-                            td { @if r.status == "waiting" { (button(viewer, &format!("/spaces/requests/{}/withdraw", r.id), &format!("withdraw-request-{}", r.id), t(l, "spaces.withdraw"))) } }
+                            td { @if r.status == "waiting" && s.may_withdraw_request(actor, r) { (button(viewer, &format!("/spaces/requests/{}/withdraw", r.id), &format!("withdraw-request-{}", r.id), t(l, "spaces.withdraw"))) } }
                         }
                     }
                 }
             }
-            @if requests.is_empty() { p.notice { (t(l, "list.empty")) } }
+            (empty_notice(l, requests.is_empty()))
         }
         section.card {
             h2 { (t(l, "spaces.agreements")) }
             table id="space-agreements" {
-                thead { tr {
-                    th { "#" } th { (t(l, "spaces.unit")) } th { (t(l, "spaces.site")) } th { (t(l, "spaces.holder")) } th { (t(l, "spaces.period")) }
-                    th { (t(l, "spaces.rent")) } th { (t(l, "spaces.status")) } th {}
-                } }
+                (head(l, &["#", "spaces.unit", "spaces.site", "spaces.holder", "spaces.period", "spaces.rent", "spaces.status", ""]))
                 tbody {
                     @for a in &agreements {
                         tr id={ "agreement-" (a.id) } data-status=(a.status) {
@@ -223,17 +226,17 @@ async fn render_spaces(
                             td { (a.start_date) " – " (a.end_date) }
                             td { (yuan(a.monthly_rent_fen)) @if a.discount_fen > 0 { " (" (tf(l, "spaces.discount", [("amount", yuan(a.discount_fen).as_str())])) ")" } }
                             td { (t(l, &format!("spaces.agreement_status.{}", a.status))) }
-                            td { (agreement_actions(viewer, actor, a)) }
+                            td { (agreement_actions(viewer, s, actor, a)) }
                         }
                     }
                 }
             }
-            @if agreements.is_empty() { p.notice { (t(l, "list.empty")) } }
+            (empty_notice(l, agreements.is_empty()))
         }
-        @if actor.role == Role::Founder || actor.role == Role::MunicipalAdmin {
+        @if s.may_request_space(actor) {
             (field_form(viewer, "space-request-form", "/spaces/requests", t(l, "spaces.request_heading"), REQUEST_FIELDS, (values, errors), &options, t(l, "spaces.request_submit")))
         }
-        @if manages(actor) {
+        @if !offerable.is_empty() {
             (field_form(viewer, "offer-form", "/spaces/offers", t(l, "spaces.offer_heading"), OFFER_FIELDS, (values, errors), &options, t(l, "spaces.offer_submit")))
             (field_form(viewer, "serve-form", "/spaces/serve", t(l, "spaces.serve_heading"), SERVE_FIELDS, (values, errors), &options, t(l, "spaces.serve_submit")))
         }
@@ -268,7 +271,7 @@ pub(super) async fn request(
     };
     let s = &state.services;
     let run = async || s.request_space(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &form, &form, "request", errors, run).await
+    answer::<Spaces>(&state, &viewer, &form, &form, "request", errors, run).await
 }
 
 /// Withdraws a waiting request (an offer is withdrawn through `act`).
@@ -281,7 +284,7 @@ pub(super) async fn withdraw(
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let run = async || s.withdraw_space_request(&actor, id).await.map(|v| v.id);
-    answer(
+    answer::<Spaces>(
         &state,
         &viewer,
         &form,
@@ -309,7 +312,7 @@ pub(super) async fn offer(
     };
     let s = &state.services;
     let run = async || s.offer_space(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &form, &form, "offer", errors, run).await
+    answer::<Spaces>(&state, &viewer, &form, &form, "offer", errors, run).await
 }
 
 pub(super) async fn serve(
@@ -327,7 +330,7 @@ pub(super) async fn serve(
     };
     let s = &state.services;
     let run = async || s.serve_waitlist(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &form, &form, "offer", errors, run).await
+    answer::<Spaces>(&state, &viewer, &form, &form, "offer", errors, run).await
 }
 
 /// Accepts, declines or withdraws an offer, or ends or moves an agreement.
@@ -364,26 +367,10 @@ pub(super) async fn act(
                 )
                 .await
             }
-            _ => Err(ServiceError::NotFound { entity: "action" }),
+            _ => unknown_action(),
         }?;
         Ok(agreement.id)
     };
-    let what = format!("agreement_{}", action.replace('-', "_"));
-    answer(&state, &viewer, &form, &Values::new(), &what, errors, run).await
-}
-
-/// Answers a form posted from `/spaces`: back to the page with the result
-/// named, or the page again with the messages and `shown` in its forms.
-async fn answer(
-    state: &AppState,
-    viewer: &Viewer,
-    form: &Values,
-    shown: &Values,
-    what: &str,
-    errors: Vec<FieldError>,
-    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
-) -> PageResult {
-    let q = Query_::new();
-    let again = async |e: Vec<FieldError>| render_spaces(state, viewer, &q, &e, shown).await;
-    submit(viewer, form, "/spaces", what, errors, run, again).await
+    let what = action_done("agreement", &action);
+    answer::<Spaces>(&state, &viewer, &form, &Values::new(), &what, errors, run).await
 }

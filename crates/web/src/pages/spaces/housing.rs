@@ -10,8 +10,8 @@
 //! `occupancy-summary`) and `leases` (rows `lease-ID` with `data-status`).
 
 use super::shared::{
-    Options, Query_, button, csrf, error_block, field_form, holder_label, manages, num,
-    result_notice, submit, yuan,
+    Options, Page, Query_, action_button, action_done, action_form, answer, empty_notice,
+    error_block, field_form, head, holder_label, num, result_notice, unknown_action, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -19,12 +19,14 @@ use crate::i18n::{t, tf};
 use crate::pages::PageResult;
 use crate::pages::forms::{self, Field, Kind as F, Values, field};
 use crate::pages::layout::page;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::response::IntoResponse;
-use maud::html;
+use maud::{Markup, html};
+use opcity_services::FieldError;
 use opcity_services::spaces::agreements::EndInput;
 use opcity_services::spaces::housing::{HOUSING_KINDS, HousingUnitInput, LeaseInput, RenewInput};
-use opcity_services::{FieldError, ServiceError};
+use opcity_services::spaces::housing::{HousingUnitView, LeaseView};
+use std::collections::HashSet;
 
 const HOUSING_UNIT_FIELDS: &[Field] = &[
     field("district", F::District, true),
@@ -42,12 +44,46 @@ const LEASE_FIELDS: &[Field] = &[
     field("months", F::Number, true),
 ];
 
-pub(super) async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(q): Query<Query_>,
-) -> PageResult {
-    render_housing(&state, &viewer, &q, &[], &Values::new()).await
+/// The page `/housing`.
+pub(super) struct Housing;
+
+impl Page for Housing {
+    const PATH: &'static str = "/housing";
+
+    fn render(
+        state: &AppState,
+        viewer: &Viewer,
+        q: &Query_,
+        errors: &[FieldError],
+        values: &Values,
+    ) -> impl Future<Output = PageResult> + Send {
+        render_housing(state, viewer, q, errors, values)
+    }
+}
+
+/// A lease's move-in, renewal and move-out, for whoever manages its unit
+/// (`managed`: in [`Services::may_manage_housing_unit`]'s words).
+///
+/// [`Services::may_manage_housing_unit`]: opcity_services::Services::may_manage_housing_unit
+fn lease_actions(viewer: &Viewer, managed: &HashSet<i64>, lease: &LeaseView) -> Markup {
+    let l = viewer.locale;
+    let base = format!("/housing/leases/{}", lease.id);
+    let open = lease.status == "reserved" || lease.status == "active";
+    html! {
+        @if managed.contains(&lease.housing_unit_id) {
+            @if lease.status == "reserved" {
+                (action_button(viewer, &base, "move-in", lease.id, t(l, "housing.move_in")))
+            }
+            @if open {
+                (action_form(viewer, (&base, "renew", lease.id), t(l, "housing.renew"), html! {
+                    input type="text" inputmode="numeric" name="months" size="3" required aria-label=(t(l, "housing.months"));
+                }))
+                (action_form(viewer, (&base, "move-out", lease.id), t(l, "housing.move_out"), html! {
+                    input type="date" name="on" required aria-label=(t(l, "spaces.form.on"));
+                }))
+            }
+        }
+    }
 }
 
 async fn render_housing(
@@ -67,10 +103,17 @@ async fn render_housing(
         s.housing_occupancy(actor, None, None, today),
     )
     .map_err(|e| viewer.fail(e))?;
+    // The units the viewer allocates and whose tenants they move: only
+    // they are offered in the lease form, and their leases' actions.
+    let managed: Vec<&HousingUnitView> = units
+        .iter()
+        .filter(|u| s.may_manage_housing_unit(actor, u))
+        .collect();
+    let managed_ids: HashSet<i64> = managed.iter().map(|u| u.id).collect();
     let mut options = Options::new();
     options.insert(
         "housing_unit_id",
-        units
+        managed
             .iter()
             .map(|u| {
                 (
@@ -89,14 +132,14 @@ async fn render_housing(
         h1 { (t(l, "housing.title")) }
         (result_notice(l, q))
         (error_block(l, errors))
-        @if manages(actor) {
+        @if !managed.is_empty() {
             section.card {
                 h2 { (tf(l, "housing.occupancy_on", [("date", today.to_string().as_str())])) }
                 p id="occupancy-summary" {
                     @for k in &occupancy.by_kind { (t(l, &format!("housing.kind.{}", k.kind))) " " (k.occupied) "/" (k.units) "  " }
                 }
                 table id="occupancy" {
-                    thead { tr { th { (t(l, "spaces.form.code")) } th { (t(l, "spaces.form.kind")) } th { (t(l, "spaces.form.market_rent_fen")) } th { (t(l, "housing.tenant")) } } }
+                    (head(l, &["spaces.form.code", "spaces.form.kind", "spaces.form.market_rent_fen", "housing.tenant"]))
                     tbody {
                         @for row in &occupancy.units {
                             tr id={ "housing-unit-" (row.unit.id) } data-occupied=(row.lease.is_some()) {
@@ -111,7 +154,7 @@ async fn render_housing(
         section.card {
             h2 { (t(l, "housing.leases")) }
             table id="leases" {
-                thead { tr { th { "#" } th { (t(l, "spaces.unit")) } th { (t(l, "spaces.holder")) } th { (t(l, "spaces.period")) } th { (t(l, "housing.months")) } th { (t(l, "spaces.rent")) } th { (t(l, "spaces.status")) } th {} } }
+                (head(l, &["#", "spaces.unit", "spaces.holder", "spaces.period", "housing.months", "spaces.rent", "spaces.status", ""]))
                 tbody {
                     @for lease in &leases {
                         tr id={ "lease-" (lease.id) } data-status=(lease.status) {
@@ -119,31 +162,17 @@ async fn render_housing(
                             td { (holder_label(l, None, Some(lease.person_id))) } td { (lease.start_date) " – " (lease.end_date) } td { (lease.months) }
                             td { (yuan(lease.monthly_rent_fen)) " (" (lease.rent_percent) "% × " (yuan(lease.market_rent_fen)) ")" }
                             td { (t(l, &format!("housing.status.{}", lease.status))) }
-                            td {
-                                @if manages(actor) && lease.status == "reserved" {
-                                    (button(viewer, &format!("/housing/leases/{}/move-in", lease.id), &format!("move-in-{}", lease.id), t(l, "housing.move_in")))
-                                }
-                                @if manages(actor) && (lease.status == "reserved" || lease.status == "active") {
-                                    form.inline id={ "renew-" (lease.id) } method="post" action={ "/housing/leases/" (lease.id) "/renew" } {
-                                        (csrf(viewer))
-                                        input type="text" inputmode="numeric" name="months" size="3" required aria-label=(t(l, "housing.months"));
-                                        button.secondary type="submit" { (t(l, "housing.renew")) }
-                                    }
-                                    form.inline id={ "move-out-" (lease.id) } method="post" action={ "/housing/leases/" (lease.id) "/move-out" } {
-                                        (csrf(viewer))
-                                        input type="date" name="on" required aria-label=(t(l, "spaces.form.on"));
-                                        button.secondary type="submit" { (t(l, "housing.move_out")) }
-                                    }
-                                }
-                            }
+                            td { (lease_actions(viewer, &managed_ids, lease)) }
                         }
                     }
                 }
             }
-            @if leases.is_empty() { p.notice { (t(l, "list.empty")) } }
+            (empty_notice(l, leases.is_empty()))
         }
-        @if manages(actor) {
+        @if !managed.is_empty() {
             (field_form(viewer, "lease-form", "/housing/leases", t(l, "housing.lease_heading"), LEASE_FIELDS, (values, errors), &options, t(l, "housing.allocate")))
+        }
+        @if s.may_add_housing_unit(actor) {
             (field_form(viewer, "housing-unit-form", "/housing/units", t(l, "housing.unit_heading"), HOUSING_UNIT_FIELDS, (values, errors), &options, t(l, "form.save")))
         }
     };
@@ -169,7 +198,7 @@ pub(super) async fn add_unit(
     };
     let s = &state.services;
     let run = async || s.create_housing_unit(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &form, &form, "housing_unit", errors, run).await
+    answer::<Housing>(&state, &viewer, &form, &form, "housing_unit", errors, run).await
 }
 
 pub(super) async fn allocate(
@@ -188,7 +217,7 @@ pub(super) async fn allocate(
     };
     let s = &state.services;
     let run = async || s.allocate_housing(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &form, &form, "lease", errors, run).await
+    answer::<Housing>(&state, &viewer, &form, &form, "lease", errors, run).await
 }
 
 /// Moves a tenant in, renews a lease or moves the tenant out.
@@ -208,26 +237,10 @@ pub(super) async fn act(
             "move-in" => s.move_in(&actor, id).await,
             "renew" => s.renew_lease(&actor, id, &RenewInput { months }).await,
             "move-out" => s.move_out(&actor, id, &EndInput { on: on.clone() }).await,
-            _ => Err(ServiceError::NotFound { entity: "action" }),
+            _ => unknown_action(),
         }?;
         Ok(lease.id)
     };
-    let what = format!("lease_{}", action.replace('-', "_"));
-    answer(&state, &viewer, &form, &Values::new(), &what, errors, run).await
-}
-
-/// Answers a form posted from `/housing`: back to the page with the result
-/// named, or the page again with the messages and `shown` in its forms.
-async fn answer(
-    state: &AppState,
-    viewer: &Viewer,
-    form: &Values,
-    shown: &Values,
-    what: &str,
-    errors: Vec<FieldError>,
-    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
-) -> PageResult {
-    let q = Query_::new();
-    let again = async |e: Vec<FieldError>| render_housing(state, viewer, &q, &e, shown).await;
-    submit(viewer, form, "/housing", what, errors, run, again).await
+    let what = action_done("lease", &action);
+    answer::<Housing>(&state, &viewer, &form, &Values::new(), &what, errors, run).await
 }

@@ -12,8 +12,8 @@
 //! and `my-calendar`.
 
 use super::shared::{
-    Options, Query_, button, csrf, error_block, field_form, holder_label, num, result_notice,
-    submit,
+    Options, Page, Query_, action_button, action_done, answer, csrf, empty_notice, error_block,
+    field_form, head, holder_label, num, result_notice, submit, unknown_action,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -24,12 +24,11 @@ use crate::pages::layout::page;
 use axum::extract::{Form, Path, Query, State};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
-use opcity_domain::Role;
 use opcity_services::spaces::instruments::{
-    BookingInput, BookingView, INSTRUMENT_KINDS, InstrumentInput,
+    BookingInput, BookingView, INSTRUMENT_KINDS, InstrumentInput, InstrumentView,
 };
 use opcity_services::spaces::shanghai_text;
-use opcity_services::{Actor, FieldError, ServiceError};
+use opcity_services::{Actor, FieldError, Services};
 use std::collections::HashMap;
 
 const INSTRUMENT_FIELDS: &[Field] = &[
@@ -47,29 +46,45 @@ const INSTRUMENT_FIELDS: &[Field] = &[
     field("no_show_grace_minutes", F::Number, true),
 ];
 
-pub(super) async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(q): Query<Query_>,
-) -> PageResult {
-    render_instruments(&state, &viewer, &q, &[], &Values::new()).await
+/// The page `/instruments`.
+pub(super) struct Instruments;
+
+impl Page for Instruments {
+    const PATH: &'static str = "/instruments";
+
+    fn render(
+        state: &AppState,
+        viewer: &Viewer,
+        q: &Query_,
+        errors: &[FieldError],
+        values: &Values,
+    ) -> impl Future<Output = PageResult> + Send {
+        render_instruments(state, viewer, q, errors, values)
+    }
 }
 
-fn booking_actions(viewer: &Viewer, actor: &Actor, b: &BookingView) -> Markup {
+/// A booking's buttons, each offered only to whom the services would allow
+/// it: the instrument's manager decides; holder and manager cancel and
+/// check in.
+fn booking_actions(
+    viewer: &Viewer,
+    (s, actor): (&Services, &Actor),
+    i: &InstrumentView,
+    b: &BookingView,
+) -> Markup {
     let l = viewer.locale;
     let base = format!("/bookings/{}", b.id);
-    let mine = actor.enterprise_ids.contains(&b.enterprise_id);
-    let institution = !mine && actor.role != Role::Founder;
+    let acts = s.may_act_on_booking(actor, i, b);
     html! {
-        @if b.status == "pending" && institution {
-            (button(viewer, &format!("{base}/approve"), &format!("approve-{}", b.id), t(l, "instrument.approve")))
-            (button(viewer, &format!("{base}/reject"), &format!("reject-{}", b.id), t(l, "instrument.reject")))
+        @if b.status == "pending" && s.may_manage_instrument(actor, i) {
+            (action_button(viewer, &base, "approve", b.id, t(l, "instrument.approve")))
+            (action_button(viewer, &base, "reject", b.id, t(l, "instrument.reject")))
         }
-        @if b.status == "confirmed" && mine {
-            (button(viewer, &format!("{base}/check-in"), &format!("check-in-{}", b.id), t(l, "instrument.check_in")))
+        @if b.status == "confirmed" && acts {
+            (action_button(viewer, &base, "check-in", b.id, t(l, "instrument.check_in")))
         }
-        @if b.status == "pending" || b.status == "confirmed" {
-            (button(viewer, &format!("{base}/cancel"), &format!("cancel-{}", b.id), t(l, "instrument.cancel")))
+        @if (b.status == "pending" || b.status == "confirmed") && acts {
+            (action_button(viewer, &base, "cancel", b.id, t(l, "instrument.cancel")))
         }
     }
 }
@@ -87,14 +102,14 @@ async fn render_instruments(
     let (instruments, bookings) =
         tokio::try_join!(s.list_instruments(actor), s.list_bookings(actor, None))
             .map_err(|e| viewer.fail(e))?;
-    let names: HashMap<i64, String> = instruments.iter().map(|i| (i.id, i.name.clone())).collect();
+    let by_id: HashMap<i64, &InstrumentView> = instruments.iter().map(|i| (i.id, i)).collect();
     let today = opcity_domain::today_in_shanghai(s.now());
     let body = html! {
         h1 { (t(l, "instrument.title")) }
         (result_notice(l, q))
         (error_block(l, errors))
         table id="instruments" {
-            thead { tr { th { (t(l, "spaces.form.name")) } th { (t(l, "spaces.form.kind")) } th { (t(l, "spaces.form.institution")) } th { (t(l, "instrument.hours")) } th { (t(l, "spaces.form.quota_hours_week")) } th { (t(l, "spaces.form.requires_approval")) } } }
+            (head(l, &["spaces.form.name", "spaces.form.kind", "spaces.form.institution", "instrument.hours", "spaces.form.quota_hours_week", "spaces.form.requires_approval"]))
             tbody {
                 @for i in &instruments {
                     tr {
@@ -110,22 +125,22 @@ async fn render_instruments(
         section.card {
             h2 { (t(l, "instrument.bookings")) " " a id="my-calendar" href="/api/v1/bookings/calendar.ics" { (t(l, "instrument.calendar")) } }
             table id="bookings" {
-                thead { tr { th { "#" } th { (t(l, "instrument.title")) } th { (t(l, "spaces.holder")) } th { (t(l, "spaces.period")) } th { (t(l, "spaces.status")) } th {} } }
+                (head(l, &["#", "instrument.title", "spaces.holder", "spaces.period", "spaces.status", ""]))
                 tbody {
                     @for b in &bookings {
                         tr id={ "booking-" (b.id) } data-status=(b.status) {
-                            td { (b.id) } td { (names.get(&b.instrument_id).cloned().unwrap_or_default()) }
+                            td { (b.id) } td { (by_id.get(&b.instrument_id).map(|i| i.name.as_str()).unwrap_or_default()) }
                             td { (holder_label(l, Some(b.enterprise_id), None)) }
                             td { (b.start_local) " – " (&b.end_local[11..]) }
                             td { (t(l, &format!("instrument.status.{}", b.status))) @if b.late_cancel { " · " (t(l, "instrument.late_cancel")) } }
-                            td { (booking_actions(viewer, actor, b)) }
+                            td { @if let Some(i) = by_id.get(&b.instrument_id) { (booking_actions(viewer, (s, actor), i, b)) } }
                         }
                     }
                 }
             }
-            @if bookings.is_empty() { p.notice { (t(l, "list.empty")) } }
+            (empty_notice(l, bookings.is_empty()))
         }
-        @if matches!(actor.role, Role::ServiceProvider | Role::MunicipalAdmin | Role::CommunityOperator) {
+        @if s.may_list_instrument(actor) {
             (field_form(viewer, "instrument-form", "/instruments", t(l, "instrument.new_heading"), INSTRUMENT_FIELDS, (values, errors), &Options::new(), t(l, "form.save")))
         }
     };
@@ -166,7 +181,7 @@ pub(super) async fn add(
     };
     let s = &state.services;
     let run = async || s.create_instrument(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &form, &form, "instrument", errors, run).await
+    answer::<Instruments>(&state, &viewer, &form, &form, "instrument", errors, run).await
 }
 
 /// An instrument's slots on a day (today unless `date` names one).
@@ -199,6 +214,14 @@ async fn render_instrument(
         .map_err(|e| viewer.fail(e))?;
     let now = s.now();
     let i = &day.instrument;
+    // The enterprises the viewer may book for: a slot's form is drawn only
+    // when there is one.
+    let bookable: Vec<i64> = actor
+        .enterprise_ids
+        .iter()
+        .copied()
+        .filter(|e| s.may_book_for(actor, i, *e))
+        .collect();
     let body = html! {
         h1 { (i.name) }
         p { (i.institution) " · " (t(l, &format!("instrument.kind.{}", i.kind))) " · " (i.opens) "–" (i.closes) " " (weekdays(l, &i.open_days)) }
@@ -223,14 +246,14 @@ async fn render_instrument(
                         td { (slot.label) "–" (shanghai_text(slot.end_at)[11..]) }
                         td { @if slot.free { (t(l, "spaces.free")) } @else { (t(l, "spaces.held")) } }
                         td {
-                            @if slot.free && slot.start_at >= now && !actor.enterprise_ids.is_empty() {
+                            @if slot.free && slot.start_at >= now && !bookable.is_empty() {
                                 form.inline id={ "book-" (key) } method="post" action={ "/instruments/" (i.id) "/bookings" } {
                                     (csrf(viewer))
                                     input type="hidden" name="start" value=(slot.start_at.to_rfc3339());
                                     input type="hidden" name="end" value=(slot.end_at.to_rfc3339());
                                     input type="hidden" name="date" value=(date);
                                     select name="enterprise_id" aria-label=(t(l, "spaces.form.enterprise_id")) {
-                                        @for e in &actor.enterprise_ids { option value=(e) { "#" (e) } }
+                                        @for e in &bookable { option value=(e) { "#" (e) } }
                                     }
                                     button type="submit" id={ "book-" (key) "-submit" } { (t(l, "instrument.book")) }
                                 }
@@ -283,12 +306,12 @@ pub(super) async fn act_on_booking(
             "reject" => s.decide_booking(&actor, id, false).await,
             "cancel" => s.cancel_booking(&actor, id).await,
             "check-in" => s.check_in(&actor, id).await,
-            _ => Err(ServiceError::NotFound { entity: "action" }),
+            _ => unknown_action(),
         }?;
         Ok(booking.id)
     };
-    let what = format!("booking_{}", action.replace('-', "_"));
-    answer(
+    let what = action_done("booking", &action);
+    answer::<Instruments>(
         &state,
         &viewer,
         &form,
@@ -298,20 +321,4 @@ pub(super) async fn act_on_booking(
         run,
     )
     .await
-}
-
-/// Answers a form posted from `/instruments`: back to the page with the result
-/// named, or the page again with the messages and `shown` in its forms.
-async fn answer(
-    state: &AppState,
-    viewer: &Viewer,
-    form: &Values,
-    shown: &Values,
-    what: &str,
-    errors: Vec<FieldError>,
-    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
-) -> PageResult {
-    let q = Query_::new();
-    let again = async |e: Vec<FieldError>| render_instruments(state, viewer, &q, &e, shown).await;
-    submit(viewer, form, "/instruments", what, errors, run, again).await
 }

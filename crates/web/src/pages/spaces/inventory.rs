@@ -9,7 +9,7 @@
 //! `unit-ID`); the total `inventory-area`.
 
 use super::shared::{
-    Options, Query_, csrf, error_block, field_form, manages, num, result_notice, submit, yuan,
+    Options, Page, Query_, csrf, error_block, field_form, head, num, result_notice, submit, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -60,12 +60,22 @@ fn site_path(q: &Query_) -> String {
     }
 }
 
-pub(super) async fn show(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Query(q): Query<Query_>,
-) -> PageResult {
-    render_inventory(&state, &viewer, &q, &[], &Values::new()).await
+/// The page `/spaces/inventory` (its site in the query string; its forms
+/// answer through [`answer`], which keeps the site).
+pub(super) struct Inventory;
+
+impl Page for Inventory {
+    const PATH: &'static str = "/spaces/inventory";
+
+    fn render(
+        state: &AppState,
+        viewer: &Viewer,
+        q: &Query_,
+        errors: &[FieldError],
+        values: &Values,
+    ) -> impl Future<Output = PageResult> + Send {
+        render_inventory(state, viewer, q, errors, values)
+    }
 }
 
 async fn render_inventory(
@@ -116,7 +126,7 @@ async fn render_inventory(
         (result_notice(l, q))
         (error_block(l, errors))
         table id="inventory-totals" {
-            thead { tr { th { (t(l, "spaces.form.kind")) } th { (t(l, "spaces.units_count")) } th { (t(l, "spaces.form.area_m2")) } th { (t(l, "spaces.form.capacity")) } th { (t(l, "spaces.held")) } } }
+            (head(l, &["spaces.form.kind", "spaces.units_count", "spaces.form.area_m2", "spaces.form.capacity", "spaces.held"]))
             tbody {
                 @for k in &inv.totals {
                     tr data-kind=(k.kind) { td { (t(l, &format!("spaces.kind.{}", k.kind))) } td { (k.units) } td { (k.area_m2) } td { (k.capacity) } td { (k.held_units) " / " (k.held_area_m2) " m²" } }
@@ -125,7 +135,7 @@ async fn render_inventory(
         }
         p id="inventory-area" { (tf(l, "spaces.total_area", [("area", inv.area_m2.to_string().as_str())])) }
         table id="units" {
-            thead { tr { th { "#" } th { (t(l, "spaces.place")) } th { (t(l, "spaces.form.code")) } th { (t(l, "spaces.form.kind")) } th { (t(l, "spaces.form.area_m2")) } th { (t(l, "spaces.form.capacity")) } th { (t(l, "spaces.form.list_rent_fen")) } th { (t(l, "spaces.form.discounted_rent_fen")) } th { (t(l, "spaces.status")) } } }
+            (head(l, &["#", "spaces.place", "spaces.form.code", "spaces.form.kind", "spaces.form.area_m2", "spaces.form.capacity", "spaces.form.list_rent_fen", "spaces.form.discounted_rent_fen", "spaces.status"]))
             tbody {
                 @for b in &inv.buildings { @for f in &b.floors { @for u in &f.units {
                     tr id={ "unit-" (u.id) } {
@@ -136,7 +146,7 @@ async fn render_inventory(
                 } } }
             }
         }
-        @if manages(actor) {
+        @if state.services.may_keep_inventory(actor, community_id, inv.district) {
             section.card {
                 h2 { (t(l, "spaces.building_heading")) }
                 form.stack id="building-form" method="post" action={ "/spaces/buildings?" (site) } novalidate {

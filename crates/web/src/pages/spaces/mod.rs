@@ -8,8 +8,10 @@
 //! reviewers keep inventory, serve waitlists, offer, move and end
 //! agreements and allocate housing; institutions list instruments and
 //! decide bookings. Every action is a plain form (CSRF token, no
-//! JavaScript); the services decide who may do what, the pages only choose
-//! which forms to show. Times are shown in Asia/Shanghai.
+//! JavaScript); the services decide who may do what, and a page draws a
+//! form or button only where the services' `may_*` answer (asked of
+//! `authz` as the write asks it) says its post will be allowed. Times are
+//! shown in Asia/Shanghai.
 //!
 //! Stable element ids (for browser tests), each module naming its own:
 //! every form's submit button is `FORM-submit` and its controls `f-NAME`;
@@ -30,21 +32,27 @@ use axum::routing::{get, post};
 /// which axum merges into one route.
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/spaces", get(agreements::show))
+        .route("/spaces", get(shared::show::<agreements::Spaces>))
         .route("/spaces/requests", post(agreements::request))
         .route("/spaces/requests/{id}/withdraw", post(agreements::withdraw))
         .route("/spaces/offers", post(agreements::offer))
         .route("/spaces/serve", post(agreements::serve))
         .route("/spaces/agreements/{id}/{action}", post(agreements::act))
-        .route("/spaces/inventory", get(inventory::show))
+        .route(
+            "/spaces/inventory",
+            get(shared::show::<inventory::Inventory>),
+        )
         .route("/spaces/buildings", post(inventory::add_building))
         .route("/spaces/floors", post(inventory::add_floor))
         .route("/spaces/units", post(inventory::add_unit))
-        .route("/housing", get(housing::show))
+        .route("/housing", get(shared::show::<housing::Housing>))
         .route("/housing/units", post(housing::add_unit))
         .route("/housing/leases", post(housing::allocate))
         .route("/housing/leases/{id}/{action}", post(housing::act))
-        .route("/instruments", get(instruments::show))
+        .route(
+            "/instruments",
+            get(shared::show::<instruments::Instruments>),
+        )
         .route("/instruments", post(instruments::add))
         .route("/instruments/{id}", get(instruments::show_day))
         .route("/instruments/{id}/bookings", post(instruments::book))

@@ -1,16 +1,21 @@
-//! What the pages of spaces, housing and instruments share: a form's round
-//! trip (`submit`), the notices above a page, the small form parts they
-//! draw, and how they show money, holders and who manages.
+//! What the pages of spaces, housing and instruments share: a page's
+//! showing and a form's round trip ([`Page`], `show`, `answer`, `submit`),
+//! the notices above a page, the small parts they draw (tables' heads,
+//! one-button and inline forms keyed by an action), and how they show money
+//! and holders. Which forms a page offers is the services' `may_*` answer,
+//! asked where the form is drawn.
 
+use crate::AppState;
 use crate::extract::Viewer;
-use crate::i18n::{Locale, tf};
+use crate::i18n::{Locale, t, tf};
 use crate::pages::PageResult;
 use crate::pages::flow;
 use crate::pages::forms::{self, Field, Values, render_fields_as};
+use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
-use opcity_domain::{Fen, Role};
-use opcity_services::{Actor, FieldError};
+use opcity_domain::Fen;
+use opcity_services::{FieldError, ServiceError};
 use std::collections::HashMap;
 
 /// The choices of a form's dynamic fields, by field name.
@@ -43,6 +48,68 @@ pub(super) fn error_block(l: Locale, errors: &[FieldError]) -> Markup {
 
 pub(super) fn csrf(viewer: &Viewer) -> Markup {
     html! { input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default()); }
+}
+
+/// A table's head: each column's heading by its translation key, except
+/// `#` (the id column) and `""` (the actions column), drawn as they are.
+pub(super) fn head(l: Locale, columns: &[&str]) -> Markup {
+    html! {
+        thead { tr {
+            @for c in columns {
+                @match *c { "#" | "" => th { (c) }, key => th { (t(l, key)) } }
+            }
+        } }
+    }
+}
+
+/// The line under a table that lists nothing.
+pub(super) fn empty_notice(l: Locale, empty: bool) -> Markup {
+    html! { @if empty { p.notice { (t(l, "list.empty")) } } }
+}
+
+/// The one-button form of `action` on the record at `base` (`{base}/{action}`),
+/// its button `{action}-{id}`: how every row's actions are drawn.
+pub(super) fn action_button(
+    viewer: &Viewer,
+    base: &str,
+    action: &str,
+    id: i64,
+    label: &str,
+) -> Markup {
+    button(
+        viewer,
+        &format!("{base}/{action}"),
+        &format!("{action}-{id}"),
+        label,
+    )
+}
+
+/// The inline form `{action}-{id}` of `action` on the record at `base`,
+/// with its own `controls` before the submit button `label`.
+pub(super) fn action_form(
+    viewer: &Viewer,
+    (base, action, id): (&str, &str, i64),
+    label: &str,
+    controls: Markup,
+) -> Markup {
+    html! {
+        form.inline id={ (action) "-" (id) } method="post" action={ (base) "/" (action) } {
+            (csrf(viewer))
+            (controls)
+            button.secondary type="submit" { (label) }
+        }
+    }
+}
+
+/// What a row's action posted to `…/{id}/{action}` answers with: the
+/// notice `{prefix}_{action}` (dashes as underscores).
+pub(super) fn action_done(prefix: &str, action: &str) -> String {
+    format!("{prefix}_{}", action.replace('-', "_"))
+}
+
+/// The refusal of an action a page never offers.
+pub(super) fn unknown_action<T>() -> opcity_services::Result<T> {
+    Err(ServiceError::NotFound { entity: "action" })
 }
 
 /// A one-button form posting to `action`.
@@ -92,17 +159,48 @@ pub(super) fn yuan(fen: i64) -> String {
     Fen(fen).to_string()
 }
 
-/// Whether the actor keeps inventory, serves waitlists and manages
-/// agreements and leases: which forms to show (the services decide again).
-pub(super) fn manages(actor: &Actor) -> bool {
-    matches!(
-        actor.role,
-        Role::CommunityOperator | Role::DistrictReviewer | Role::MunicipalAdmin
-    )
-}
-
 pub(super) fn num(values: &Values, name: &'static str, errors: &mut Vec<FieldError>) -> i64 {
     forms::number(values, name, errors).unwrap_or(0)
+}
+
+/// A page of this folder, drawn with the messages of a refused form and
+/// what it had typed: what [`show`] and [`answer`] need to know of it.
+pub(super) trait Page {
+    /// Where the page is, and where its forms' successes go back to.
+    const PATH: &'static str;
+
+    fn render(
+        state: &AppState,
+        viewer: &Viewer,
+        q: &Query_,
+        errors: &[FieldError],
+        values: &Values,
+    ) -> impl Future<Output = PageResult> + Send;
+}
+
+/// Shows page `P` as its query string asks, its forms empty.
+pub(super) async fn show<P: Page>(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<Query_>,
+) -> PageResult {
+    P::render(&state, &viewer, &q, &[], &Values::new()).await
+}
+
+/// Answers a form posted from page `P`: back to the page with the result
+/// named, or the page again with the messages and `shown` in its forms.
+pub(super) async fn answer<P: Page>(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &Values,
+    shown: &Values,
+    what: &str,
+    errors: Vec<FieldError>,
+    run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
+) -> PageResult {
+    let q = Query_::new();
+    let again = async |e: Vec<FieldError>| P::render(state, viewer, &q, &e, shown).await;
+    submit(viewer, form, P::PATH, what, errors, run, again).await
 }
 
 /// Runs a form's service call (which returns the id of what it made or

@@ -1,8 +1,9 @@
 //! The administrators' view, also shown to district reviewers and
 //! auditors: voucher kinds, pools, the ledger's reconciliation, disputes
 //! with uphold or reverse, providers with approve or suspend, and the
-//! forms to issue vouchers, fund pools and run the expiry jobs (the
-//! services decide who may use which).
+//! forms to issue vouchers, fund pools and run the expiry jobs. Each form
+//! is drawn only where the services' `may_*` answer (asked as the write
+//! asks `authz`) says its post will be allowed.
 //!
 //! Stable element ids: tables `voucher-kinds`, `pools`, `disputes` (rows
 //! `dispute-CAPTURE`, forms `resolve-CAPTURE` with `uphold-CAPTURE` and
@@ -22,12 +23,12 @@ use crate::pages::forms::district_name;
 use axum::extract::{Form, Path, State};
 use chrono::NaiveDate;
 use maud::{Markup, html};
-use opcity_domain::{District, Role};
+use opcity_domain::District;
 use opcity_services::vouchers::KINDS;
 use opcity_services::vouchers::disputes::{DisputeView, ResolveDispute};
 use opcity_services::vouchers::issue::{FundPool, IssueVoucher, PoolView};
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderView};
-use opcity_services::{Actor, ServiceError};
+use opcity_services::{Actor, ServiceError, Services};
 
 pub(super) async fn admin_view(
     state: &AppState,
@@ -44,8 +45,6 @@ pub(super) async fn admin_view(
         s.voucher_disputes(actor)
     )?;
     let kinds = s.voucher_kinds(today);
-    let can_issue = matches!(actor.role, Role::MunicipalAdmin | Role::DistrictReviewer);
-    let is_admin = actor.role == Role::MunicipalAdmin;
     Ok(html! {
         h2 { (t(l, "voucher.kinds")) }
         table id="voucher-kinds" {
@@ -70,8 +69,9 @@ pub(super) async fn admin_view(
             @for m in &rec.mismatches { div.mono { (m.code) ": " (format!("{:?}", (m.debits_posted, m.credits_posted, m.debits_pending, m.credits_pending))) } }
             @for p in &rec.pool_mismatches { div.mono { "budget " (p.budget_id) ": " (p.ledger_outstanding_fen) " ≠ " (p.budget_committed_fen) } }
         }
-        @if can_issue { (issue_form(viewer, today)) (fund_form(viewer, actor, today)) }
-        @if is_admin {
+        @if s.may_issue_vouchers(actor) { (issue_form(viewer, today)) }
+        @if s.may_fund_pools(actor) { (fund_form(viewer, (s, actor), today)) }
+        @if s.may_run_voucher_jobs(actor) {
             form.inline id="run-jobs-form" method="post" action="/vouchers/jobs" {
                 (csrf_field(viewer))
                 button.secondary type="submit" id="run-jobs" { (t(l, "ledger.run_jobs")) }
@@ -79,15 +79,19 @@ pub(super) async fn admin_view(
         }
         h2 { (t(l, "voucher.disputes")) }
         p.hint { (t(l, "voucher.disputes_hint")) }
-        (disputes_table(viewer, &disputes, can_issue))
+        (disputes_table(viewer, (s, actor), &disputes))
         h2 { (t(l, "provider.title")) }
-        (providers_table(viewer, actor, s, &providers, is_admin, today))
+        (providers_table(viewer, (s, actor), &providers, today))
     })
 }
 
-/// Disputed captures; with `resolve`, each open one has the uphold / reverse
-/// form (the services decide who may resolve which).
-fn disputes_table(viewer: &Viewer, disputes: &[DisputeView], resolve: bool) -> Markup {
+/// Disputed captures; each open one the viewer may resolve has the uphold /
+/// reverse form.
+fn disputes_table(
+    viewer: &Viewer,
+    (s, actor): (&Services, &Actor),
+    disputes: &[DisputeView],
+) -> Markup {
     let l = viewer.locale;
     html! {
         @if disputes.is_empty() { p.hint id="disputes" { (t(l, "voucher.no_disputes")) } }
@@ -110,7 +114,7 @@ fn disputes_table(viewer: &Viewer, disputes: &[DisputeView], resolve: bool) -> M
                                 @if let Some(r) = &d.resolution {
                                     span class={ "badge " (if r.outcome == "reversed" { "eligible" } else { "ineligible" }) } { (t(l, &format!("voucher.resolution.{}", r.outcome))) }
                                     @if let Some(c) = &r.comment { " " (c) }
-                                } @else if resolve {
+                                } @else if s.may_resolve_dispute(actor, d) {
                                     form.inline id={ "resolve-" (d.capture_id) } method="post" action={ "/vouchers/uses/" (d.capture_id) "/resolution" } {
                                         (csrf_field(viewer))
                                         input type="text" name="comment" placeholder=(t(l, "voucher.resolution_comment")) aria-label=(t(l, "voucher.resolution_comment"));
@@ -200,7 +204,8 @@ fn issue_form(viewer: &Viewer, today: NaiveDate) -> Markup {
     }
 }
 
-fn fund_form(viewer: &Viewer, actor: &Actor, today: NaiveDate) -> Markup {
+/// The form that funds a pool, its authorities those the viewer may fund.
+fn fund_form(viewer: &Viewer, (s, actor): (&Services, &Actor), today: NaiveDate) -> Markup {
     use chrono::Datelike;
     let l = viewer.locale;
     html! {
@@ -214,9 +219,9 @@ fn fund_form(viewer: &Viewer, actor: &Actor, today: NaiveDate) -> Markup {
                 div.field {
                     label for="fund-district" { (t(l, "voucher.authority")) }
                     select id="fund-district" name="district" {
-                        @if actor.district.is_none() { option value="" { (t(l, "voucher.municipal")) } }
+                        @if s.may_fund_pool(actor, None) { option value="" { (t(l, "voucher.municipal")) } }
                         @for d in District::ALL {
-                            @if actor.district.is_none_or(|own| own == d) { option value=(d.id()) { (district_name(l, d)) } }
+                            @if s.may_fund_pool(actor, Some(d)) { option value=(d.id()) { (district_name(l, d)) } }
                         }
                     }
                 }
@@ -227,12 +232,12 @@ fn fund_form(viewer: &Viewer, actor: &Actor, today: NaiveDate) -> Markup {
     }
 }
 
+/// Providers; each has the approve / suspend form where the viewer may
+/// decide it, and the settlement download where they may read it.
 fn providers_table(
     viewer: &Viewer,
-    actor: &Actor,
-    services: &opcity_services::Services,
+    (services, actor): (&Services, &Actor),
     providers: &[ProviderView],
-    decide: bool,
     today: NaiveDate,
 ) -> Markup {
     let l = viewer.locale;
@@ -248,7 +253,7 @@ fn providers_table(
                             td { (p.approved_kinds.iter().chain(p.requested_kinds.iter().filter(|k| !p.approved_kinds.contains(k))).map(|k| kind_title(l, k)).collect::<Vec<_>>().join("、")) }
                             td { (t(l, &format!("provider.status.{}", p.status))) }
                             td {
-                                @if decide {
+                                @if services.may_decide_provider(actor, p) {
                                     form.inline id={ "decide-" (p.id) } method="post" action={ "/providers/" (p.id) "/decision" } {
                                         (csrf_field(viewer))
                                         @for k in &p.requested_kinds { input type="hidden" name={ "kind." (k) } value="on"; }
