@@ -21,6 +21,18 @@ fn premises(community_id: Option<i64>, district: District) -> Resource {
     }
 }
 
+fn holding(
+    enterprise_id: Option<i64>,
+    person_id: Option<i64>,
+    district: Option<District>,
+) -> Resource {
+    Resource::Holding {
+        enterprise_id,
+        person_id,
+        district,
+    }
+}
+
 fn instrument(i: &InstrumentView) -> Resource {
     Resource::Instrument {
         community_id: i.community_id,
@@ -51,15 +63,8 @@ impl Services {
             .chain([(None, actor.person_id)]);
         holders.into_iter().any(|(enterprise_id, person_id)| {
             District::ALL.into_iter().any(|district| {
-                permits(
-                    actor,
-                    Action::Create,
-                    Resource::Holding {
-                        enterprise_id,
-                        person_id,
-                        district: Some(district),
-                    },
-                )
+                let asked = holding(enterprise_id, person_id, Some(district));
+                permits(actor, Action::Create, asked)
             })
         })
     }
@@ -67,12 +72,8 @@ impl Services {
     /// Whether `actor` may withdraw request `r`: its holder, or whoever
     /// manages its site (`withdraw_space_request`).
     pub fn may_withdraw_request(&self, actor: &Actor, r: &RequestView) -> bool {
-        let holding = Resource::Holding {
-            enterprise_id: r.enterprise_id,
-            person_id: r.person_id,
-            district: Some(r.district),
-        };
-        permits(actor, Action::Update, holding)
+        let holder = holding(r.enterprise_id, r.person_id, Some(r.district));
+        permits(actor, Action::Update, holder)
             || permits(actor, Action::Update, premises(r.community_id, r.district))
     }
 
@@ -86,12 +87,8 @@ impl Services {
     /// Whether `actor` may accept or decline offer `a`: its holder
     /// (`accept_space_offer`, `decline_offer`).
     pub fn may_answer_offer(&self, actor: &Actor, a: &AgreementView) -> bool {
-        let holding = Resource::Holding {
-            enterprise_id: a.enterprise_id,
-            person_id: a.person_id,
-            district: Some(a.district),
-        };
-        permits(actor, Action::Update, holding)
+        let holder = holding(a.enterprise_id, a.person_id, Some(a.district));
+        permits(actor, Action::Update, holder)
     }
 
     /// Whether `actor` may withdraw offer `a`, end it or move it to another
@@ -141,23 +138,15 @@ impl Services {
     /// Whether `actor` may book instrument `i` for `enterprise_id`: for an
     /// enterprise of their own, or as its manager (`book_instrument`).
     pub fn may_book_for(&self, actor: &Actor, i: &InstrumentView, enterprise_id: i64) -> bool {
-        let holding = Resource::Holding {
-            enterprise_id: Some(enterprise_id),
-            person_id: None,
-            district: None,
-        };
-        permits(actor, Action::Create, holding) || self.may_manage_instrument(actor, i)
+        let holder = holding(Some(enterprise_id), None, None);
+        permits(actor, Action::Create, holder) || self.may_manage_instrument(actor, i)
     }
 
     /// Whether `actor` may cancel booking `b` of instrument `i` or check it
     /// in: its holder, or the instrument's manager (`cancel_booking`,
     /// `check_in`).
     pub fn may_act_on_booking(&self, actor: &Actor, i: &InstrumentView, b: &BookingView) -> bool {
-        let holding = Resource::Holding {
-            enterprise_id: Some(b.enterprise_id),
-            person_id: None,
-            district: None,
-        };
-        permits(actor, Action::Update, holding) || self.may_manage_instrument(actor, i)
+        let holder = holding(Some(b.enterprise_id), None, None);
+        permits(actor, Action::Update, holder) || self.may_manage_instrument(actor, i)
     }
 }

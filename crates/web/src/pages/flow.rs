@@ -8,6 +8,7 @@
 
 use super::forms::Values;
 use super::{PageError, PageResult};
+use crate::AppState;
 use crate::error::{WebError, field_message, status_of};
 use crate::extract::Viewer;
 use crate::i18n::{Locale, has, t, tf};
@@ -15,6 +16,19 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 use opcity_services::{FieldError, ServiceError};
+
+/// What a form's handler is given, in one extractor: the app's state, the
+/// viewer and the posted fields (the body, so it comes after any path or
+/// query extractor).
+#[derive(axum::extract::FromRequest)]
+#[from_request(state(AppState))]
+pub struct Posted {
+    #[from_request(via(axum::extract::State))]
+    pub state: AppState,
+    pub viewer: Viewer,
+    #[from_request(via(axum::extract::Form))]
+    pub form: Values,
+}
 
 /// The hidden field that names which form of a page was posted.
 pub const FORM_ID: &str = "_form";

@@ -13,16 +13,17 @@
 //! `agreement-ID` with `data-status`).
 
 use super::shared::{
-    Options, Page, Query_, action_button, action_done, action_form, answer, button, empty_notice,
-    error_block, field_form, head, holder_label, num, result_notice, unknown_action, yuan,
+    Options, Shown, action_button, action_done, action_form, answer, button, empty_notice,
+    error_block, field_form, head, holder_label, num, page, result_notice, unknown_action, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{t, tf};
 use crate::pages::PageResult;
+use crate::pages::flow::Posted;
 use crate::pages::forms::{self, Field, Kind as F, Values, district_name, field};
 use crate::pages::layout::page;
-use axum::extract::{Form, Path, State};
+use axum::extract::Path;
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use opcity_services::registry::{ListFilter, Paging};
@@ -31,7 +32,7 @@ use opcity_services::spaces::agreements::{
     SpaceRequestInput,
 };
 use opcity_services::spaces::inventory::UNIT_KINDS;
-use opcity_services::{Actor, FieldError, ServiceError, Services};
+use opcity_services::{Actor, ServiceError, Services};
 use std::collections::HashMap;
 
 const REQUEST_FIELDS: &[Field] = &[
@@ -78,22 +79,12 @@ async fn community_options(
         .collect())
 }
 
-/// The page `/spaces`.
-pub(super) struct Spaces;
-
-impl Page for Spaces {
-    const PATH: &'static str = "/spaces";
-
-    fn render(
-        state: &AppState,
-        viewer: &Viewer,
-        q: &Query_,
-        errors: &[FieldError],
-        values: &Values,
-    ) -> impl Future<Output = PageResult> + Send {
-        render_spaces(state, viewer, q, errors, values)
-    }
-}
+page!(
+    /// The page `/spaces`.
+    Spaces,
+    "/spaces",
+    render_spaces
+);
 
 /// An agreement's buttons and forms, each offered only to whom the services
 /// would allow it (its holder answers an offer; its site's manager
@@ -122,13 +113,8 @@ fn agreement_actions(viewer: &Viewer, s: &Services, actor: &Actor, a: &Agreement
     }
 }
 
-async fn render_spaces(
-    state: &AppState,
-    viewer: &Viewer,
-    q: &Query_,
-    errors: &[FieldError],
-    values: &Values,
-) -> PageResult {
+async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> PageResult {
+    let Shown { q, errors, values } = shown;
     let actor = viewer.require()?;
     let l = viewer.locale;
     let s = &state.services;
@@ -245,9 +231,11 @@ async fn render_spaces(
 }
 
 pub(super) async fn request(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -276,10 +264,12 @@ pub(super) async fn request(
 
 /// Withdraws a waiting request (an offer is withdrawn through `act`).
 pub(super) async fn withdraw(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let s = &state.services;
@@ -297,9 +287,11 @@ pub(super) async fn withdraw(
 }
 
 pub(super) async fn offer(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -316,9 +308,11 @@ pub(super) async fn offer(
 }
 
 pub(super) async fn serve(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -335,10 +329,12 @@ pub(super) async fn serve(
 
 /// Accepts, declines or withdraws an offer, or ends or moves an agreement.
 pub(super) async fn act(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let s = &state.services;

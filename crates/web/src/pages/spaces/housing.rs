@@ -10,19 +10,19 @@
 //! `occupancy-summary`) and `leases` (rows `lease-ID` with `data-status`).
 
 use super::shared::{
-    Options, Page, Query_, action_button, action_done, action_form, answer, empty_notice,
-    error_block, field_form, head, holder_label, num, result_notice, unknown_action, yuan,
+    Options, Shown, action_button, action_done, action_form, answer, empty_notice, error_block,
+    field_form, head, holder_label, num, page, result_notice, unknown_action, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{t, tf};
 use crate::pages::PageResult;
+use crate::pages::flow::Posted;
 use crate::pages::forms::{self, Field, Kind as F, Values, field};
 use crate::pages::layout::page;
-use axum::extract::{Form, Path, State};
+use axum::extract::Path;
 use axum::response::IntoResponse;
 use maud::{Markup, html};
-use opcity_services::FieldError;
 use opcity_services::spaces::agreements::EndInput;
 use opcity_services::spaces::housing::{HOUSING_KINDS, HousingUnitInput, LeaseInput, RenewInput};
 use opcity_services::spaces::housing::{HousingUnitView, LeaseView};
@@ -44,22 +44,12 @@ const LEASE_FIELDS: &[Field] = &[
     field("months", F::Number, true),
 ];
 
-/// The page `/housing`.
-pub(super) struct Housing;
-
-impl Page for Housing {
-    const PATH: &'static str = "/housing";
-
-    fn render(
-        state: &AppState,
-        viewer: &Viewer,
-        q: &Query_,
-        errors: &[FieldError],
-        values: &Values,
-    ) -> impl Future<Output = PageResult> + Send {
-        render_housing(state, viewer, q, errors, values)
-    }
-}
+page!(
+    /// The page `/housing`.
+    Housing,
+    "/housing",
+    render_housing
+);
 
 /// A lease's move-in, renewal and move-out, for whoever manages its unit
 /// (`managed`: in [`Services::may_manage_housing_unit`]'s words).
@@ -86,13 +76,8 @@ fn lease_actions(viewer: &Viewer, managed: &HashSet<i64>, lease: &LeaseView) -> 
     }
 }
 
-async fn render_housing(
-    state: &AppState,
-    viewer: &Viewer,
-    q: &Query_,
-    errors: &[FieldError],
-    values: &Values,
-) -> PageResult {
+async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> PageResult {
+    let Shown { q, errors, values } = shown;
     let actor = viewer.require()?;
     let l = viewer.locale;
     let s = &state.services;
@@ -180,9 +165,11 @@ async fn render_housing(
 }
 
 pub(super) async fn add_unit(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -202,9 +189,11 @@ pub(super) async fn add_unit(
 }
 
 pub(super) async fn allocate(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -222,10 +211,12 @@ pub(super) async fn allocate(
 
 /// Moves a tenant in, renews a lease or moves the tenant out.
 pub(super) async fn act(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let s = &state.services;

@@ -12,16 +12,17 @@
 //! and `my-calendar`.
 
 use super::shared::{
-    Options, Page, Query_, action_button, action_done, answer, csrf, empty_notice, error_block,
-    field_form, head, holder_label, num, result_notice, submit, unknown_action,
+    Options, Query_, Shown, action_button, action_done, answer, csrf, empty_notice, error_block,
+    field_form, head, holder_label, num, page, result_notice, submit, unknown_action,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
 use crate::pages::PageResult;
+use crate::pages::flow::Posted;
 use crate::pages::forms::{self, Field, Kind as F, Values, field};
 use crate::pages::layout::page;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
 use maud::{Markup, html};
 use opcity_services::spaces::instruments::{
@@ -46,22 +47,12 @@ const INSTRUMENT_FIELDS: &[Field] = &[
     field("no_show_grace_minutes", F::Number, true),
 ];
 
-/// The page `/instruments`.
-pub(super) struct Instruments;
-
-impl Page for Instruments {
-    const PATH: &'static str = "/instruments";
-
-    fn render(
-        state: &AppState,
-        viewer: &Viewer,
-        q: &Query_,
-        errors: &[FieldError],
-        values: &Values,
-    ) -> impl Future<Output = PageResult> + Send {
-        render_instruments(state, viewer, q, errors, values)
-    }
-}
+page!(
+    /// The page `/instruments`.
+    Instruments,
+    "/instruments",
+    render_instruments
+);
 
 /// A booking's buttons, each offered only to whom the services would allow
 /// it: the instrument's manager decides; holder and manager cancel and
@@ -89,13 +80,8 @@ fn booking_actions(
     }
 }
 
-async fn render_instruments(
-    state: &AppState,
-    viewer: &Viewer,
-    q: &Query_,
-    errors: &[FieldError],
-    values: &Values,
-) -> PageResult {
+async fn render_instruments(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> PageResult {
+    let Shown { q, errors, values } = shown;
     let actor = viewer.require()?;
     let l = viewer.locale;
     let s = &state.services;
@@ -155,9 +141,11 @@ fn weekdays(l: Locale, days: &str) -> String {
 }
 
 pub(super) async fn add(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -268,10 +256,12 @@ async fn render_instrument(
 }
 
 pub(super) async fn book(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -293,10 +283,12 @@ pub(super) async fn book(
 
 /// Approves, rejects, cancels or checks in a booking.
 pub(super) async fn act_on_booking(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path((id, action)): Path<(i64, String)>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let s = &state.services;

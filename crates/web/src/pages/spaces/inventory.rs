@@ -9,15 +9,17 @@
 //! `unit-ID`); the total `inventory-area`.
 
 use super::shared::{
-    Options, Page, Query_, csrf, error_block, field_form, head, num, result_notice, submit, yuan,
+    Options, Query_, Shown, csrf, error_block, field_form, head, num, page, result_notice, submit,
+    yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{t, tf};
 use crate::pages::PageResult;
+use crate::pages::flow::Posted;
 use crate::pages::forms::{self, Field, Kind as F, Values, district_name, field, render_fields};
 use crate::pages::layout::page;
-use axum::extract::{Form, Query, State};
+use axum::extract::Query;
 use axum::response::IntoResponse;
 use maud::html;
 use opcity_services::FieldError;
@@ -60,31 +62,16 @@ fn site_path(q: &Query_) -> String {
     }
 }
 
-/// The page `/spaces/inventory` (its site in the query string; its forms
-/// answer through [`answer`], which keeps the site).
-pub(super) struct Inventory;
+page!(
+    /// The page `/spaces/inventory` (its site in the query string; its forms
+    /// answer through [`answer`], which keeps the site).
+    Inventory,
+    "/spaces/inventory",
+    render_inventory
+);
 
-impl Page for Inventory {
-    const PATH: &'static str = "/spaces/inventory";
-
-    fn render(
-        state: &AppState,
-        viewer: &Viewer,
-        q: &Query_,
-        errors: &[FieldError],
-        values: &Values,
-    ) -> impl Future<Output = PageResult> + Send {
-        render_inventory(state, viewer, q, errors, values)
-    }
-}
-
-async fn render_inventory(
-    state: &AppState,
-    viewer: &Viewer,
-    q: &Query_,
-    errors: &[FieldError],
-    values: &Values,
-) -> PageResult {
+async fn render_inventory(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> PageResult {
+    let Shown { q, errors, values } = shown;
     let actor = viewer.require()?;
     let l = viewer.locale;
     let community_id = q.get("community_id").and_then(|c| c.parse().ok());
@@ -163,10 +150,12 @@ async fn render_inventory(
 }
 
 pub(super) async fn add_building(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Query(q): Query<Query_>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -182,10 +171,12 @@ pub(super) async fn add_building(
 }
 
 pub(super) async fn add_floor(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Query(q): Query<Query_>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -200,10 +191,12 @@ pub(super) async fn add_floor(
 }
 
 pub(super) async fn add_unit(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Query(q): Query<Query_>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
@@ -233,6 +226,17 @@ async fn answer(
     errors: Vec<FieldError>,
     run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
 ) -> PageResult {
-    let again = async |e: Vec<FieldError>| render_inventory(state, viewer, q, &e, form).await;
+    let again = async |e: Vec<FieldError>| {
+        render_inventory(
+            state,
+            viewer,
+            Shown {
+                q,
+                errors: &e,
+                values: form,
+            },
+        )
+        .await
+    };
     submit(viewer, form, &site_path(q), what, errors, run, again).await
 }

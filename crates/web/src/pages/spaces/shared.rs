@@ -163,8 +163,17 @@ pub(super) fn num(values: &Values, name: &'static str, errors: &mut Vec<FieldErr
     forms::number(values, name, errors).unwrap_or(0)
 }
 
-/// A page of this folder, drawn with the messages of a refused form and
-/// what it had typed: what [`show`] and [`answer`] need to know of it.
+/// What a page draws besides its records: the query string it was asked
+/// with, and a refused form's messages and what it had typed.
+#[derive(Clone, Copy)]
+pub(super) struct Shown<'a> {
+    pub q: &'a Query_,
+    pub errors: &'a [FieldError],
+    pub values: &'a Values,
+}
+
+/// A page of this folder, drawn as [`Shown`] says: what [`show`] and
+/// [`answer`] need to know of it. Declared with [`page!`].
 pub(super) trait Page {
     /// Where the page is, and where its forms' successes go back to.
     const PATH: &'static str;
@@ -172,11 +181,32 @@ pub(super) trait Page {
     fn render(
         state: &AppState,
         viewer: &Viewer,
-        q: &Query_,
-        errors: &[FieldError],
-        values: &Values,
+        shown: Shown<'_>,
     ) -> impl Future<Output = PageResult> + Send;
 }
+
+/// Declares the [`Page`] `$name` at `$path`, drawn by `$render` (an
+/// `async fn(&AppState, &Viewer, Shown<'_>) -> PageResult`), so that each
+/// page says only what is its own.
+macro_rules! page {
+    ($(#[$doc:meta])* $name:ident, $path:literal, $render:ident) => {
+        $(#[$doc])*
+        pub(super) struct $name;
+
+        impl super::shared::Page for $name {
+            const PATH: &'static str = $path;
+
+            fn render(
+                state: &crate::AppState,
+                viewer: &crate::extract::Viewer,
+                shown: super::shared::Shown<'_>,
+            ) -> impl std::future::Future<Output = crate::pages::PageResult> + Send {
+                $render(state, viewer, shown)
+            }
+        }
+    };
+}
+pub(super) use page;
 
 /// Shows page `P` as its query string asks, its forms empty.
 pub(super) async fn show<P: Page>(
@@ -184,22 +214,43 @@ pub(super) async fn show<P: Page>(
     viewer: Viewer,
     Query(q): Query<Query_>,
 ) -> PageResult {
-    P::render(&state, &viewer, &q, &[], &Values::new()).await
+    let values = Values::new();
+    P::render(
+        &state,
+        &viewer,
+        Shown {
+            q: &q,
+            errors: &[],
+            values: &values,
+        },
+    )
+    .await
 }
 
 /// Answers a form posted from page `P`: back to the page with the result
-/// named, or the page again with the messages and `shown` in its forms.
+/// named, or the page again with the messages and `kept` in its forms.
 pub(super) async fn answer<P: Page>(
     state: &AppState,
     viewer: &Viewer,
     form: &Values,
-    shown: &Values,
+    kept: &Values,
     what: &str,
     errors: Vec<FieldError>,
     run: impl AsyncFnOnce() -> opcity_services::Result<i64>,
 ) -> PageResult {
     let q = Query_::new();
-    let again = async |e: Vec<FieldError>| P::render(state, viewer, &q, &e, shown).await;
+    let again = async |e: Vec<FieldError>| {
+        P::render(
+            state,
+            viewer,
+            Shown {
+                q: &q,
+                errors: &e,
+                values: kept,
+            },
+        )
+        .await
+    };
     submit(viewer, form, P::PATH, what, errors, run, again).await
 }
 

@@ -11,16 +11,17 @@
 //! `suspend-ID`); the notice `reconciliation` (with `data-clean`); forms
 //! `issue-form`, `fund-form`, `run-jobs-form`.
 
-use super::page::{answer, refused};
+use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_id, kind_title, money, parse_yuan, ticked_kinds,
+    DayOne, Values, csrf_field, form_id, kind_title, money, parse_yuan, text, ticked_kinds,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
 use crate::pages::PageResult;
+use crate::pages::flow::Posted;
 use crate::pages::forms::district_name;
-use axum::extract::{Form, Path, State};
+use axum::extract::Path;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use opcity_domain::District;
@@ -28,7 +29,7 @@ use opcity_services::vouchers::KINDS;
 use opcity_services::vouchers::disputes::{DisputeView, ResolveDispute};
 use opcity_services::vouchers::issue::{FundPool, IssueVoucher, PoolView};
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderView};
-use opcity_services::{Actor, ServiceError, Services};
+use opcity_services::{Actor, FieldError, ServiceError, Services};
 
 pub(super) async fn admin_view(
     state: &AppState,
@@ -137,20 +138,20 @@ fn disputes_table(
 /// transfer id defaults to `reversal:{capture}`, so a double submission is
 /// a replay.
 pub(super) async fn resolve(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<String>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
     let input = ResolveDispute {
-        outcome: form.get("outcome").cloned().unwrap_or_default(),
+        outcome: text(&form, "outcome"),
         transfer_id: None,
         comment: form.get("comment").cloned(),
     };
-    let outcome = state.services.resolve_dispute(actor, &id, &input).await;
-    answer(&state, &viewer, "resolved", outcome).await
+    let write = async |s: &Services, actor: &Actor| s.resolve_dispute(actor, &id, &input).await;
+    run_form((&state, &viewer, &form), "resolved", write).await
 }
 
 fn pools_table(l: Locale, pools: &[PoolView]) -> Markup {
@@ -271,103 +272,104 @@ fn providers_table(
     }
 }
 
+/// Issues a voucher; what does not parse is refused as the service's own
+/// refusals are.
 pub(super) async fn issue(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
+    let write = async |s: &Services, actor: &Actor| {
+        let input = issue_input(&form)?;
+        s.issue_voucher(actor, &input).await
+    };
+    run_form((&state, &viewer, &form), "issued", write).await
+}
+
+/// The issue form's fields as the service's input, or every field that
+/// does not parse.
+fn issue_input(form: &Values) -> opcity_services::Result<IssueVoucher> {
     let mut errors = Vec::new();
     let enterprise_id = form
         .get("enterprise_id")
         .and_then(|v| v.trim().parse::<i64>().ok());
     if enterprise_id.is_none() {
-        errors.push(opcity_services::FieldError::new(
-            "enterprise_id",
-            "not_a_number",
-        ));
+        errors.push(FieldError::new("enterprise_id", "not_a_number"));
     }
     let amount = form.get("amount_yuan").and_then(|v| parse_yuan(v));
     if amount.is_none() {
-        errors.push(opcity_services::FieldError::new(
-            "amount_fen",
-            "not_a_number",
-        ));
+        errors.push(FieldError::new("amount_fen", "not_a_number"));
     }
     let valid_until = form
         .get("valid_until")
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     if valid_until.is_none() {
-        errors.push(opcity_services::FieldError::new("valid_until", "required"));
+        errors.push(FieldError::new("valid_until", "required"));
     }
     let (Some(enterprise_id), Some(amount_fen), Some(valid_until)) =
         (enterprise_id, amount, valid_until)
     else {
-        return refused(&state, &viewer, ServiceError::Validation(errors)).await;
+        return Err(ServiceError::Validation(errors));
     };
-    let input = IssueVoucher {
+    Ok(IssueVoucher {
         enterprise_id,
-        kind: form.get("kind").cloned().unwrap_or_default(),
+        kind: text(form, "kind"),
         amount_fen,
         valid_until,
         transfer_id: form.get("transfer_id").cloned(),
-    };
-    let outcome = state.services.issue_voucher(actor, &input).await;
-    answer(&state, &viewer, "issued", outcome).await
+    })
 }
 
 pub(super) async fn fund(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    let (Some(year), Some(amount_fen)) = (
-        form.get("year").and_then(|y| y.trim().parse::<i32>().ok()),
-        form.get("amount_yuan").and_then(|v| parse_yuan(v)),
-    ) else {
-        return refused(
-            &state,
-            &viewer,
-            ServiceError::invalid("amount_fen", "not_a_number"),
-        )
-        .await;
+    let write = async |s: &Services, actor: &Actor| {
+        let (Some(year), Some(amount_fen)) = (
+            form.get("year").and_then(|y| y.trim().parse::<i32>().ok()),
+            form.get("amount_yuan").and_then(|v| parse_yuan(v)),
+        ) else {
+            return Err(ServiceError::invalid("amount_fen", "not_a_number"));
+        };
+        let input = FundPool {
+            kind: text(&form, "kind"),
+            year,
+            district: form.get("district").cloned().filter(|d| !d.is_empty()),
+            amount_fen,
+        };
+        s.fund_voucher_pool(actor, &input).await
     };
-    let input = FundPool {
-        kind: form.get("kind").cloned().unwrap_or_default(),
-        year,
-        district: form.get("district").cloned().filter(|d| !d.is_empty()),
-        amount_fen,
-    };
-    let outcome = state.services.fund_voucher_pool(actor, &input).await;
-    answer(&state, &viewer, "funded", outcome).await
+    run_form((&state, &viewer, &form), "funded", write).await
 }
 
 pub(super) async fn run_jobs(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    let outcome = state.services.run_voucher_jobs_for(actor).await;
-    answer(&state, &viewer, "jobs", outcome).await
+    let write = async |s: &Services, actor: &Actor| s.run_voucher_jobs_for(actor).await;
+    run_form((&state, &viewer, &form), "jobs", write).await
 }
 
 pub(super) async fn decide(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<i64>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
     let input = ProviderDecision {
-        decision: form.get("decision").cloned().unwrap_or_default(),
+        decision: text(&form, "decision"),
         kinds: ticked_kinds(&form),
     };
-    let outcome = state.services.decide_provider(actor, id, &input).await;
-    answer(&state, &viewer, "decided", outcome).await
+    let write = async |s: &Services, actor: &Actor| s.decide_provider(actor, id, &input).await;
+    run_form((&state, &viewer, &form), "decided", write).await
 }

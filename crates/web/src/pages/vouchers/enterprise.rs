@@ -7,17 +7,18 @@
 //! with the buttons `confirm-TRANSFER` and `dispute-TRANSFER`; the notice
 //! `no-enterprise`.
 
-use super::page::answer;
-use super::shared::{Values, history_table, kind_title, money};
+use super::page::run_form;
+use super::shared::{history_table, kind_title, money, text};
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
 use crate::pages::PageResult;
-use axum::extract::{Form, Path, State};
+use crate::pages::flow::Posted;
+use axum::extract::Path;
 use maud::{Markup, html};
-use opcity_services::Actor;
 use opcity_services::vouchers::issue::WalletBalance;
 use opcity_services::vouchers::redeem::{TransferView, UseReviewInput};
+use opcity_services::{Actor, Services};
 
 pub(super) async fn founder_view(
     state: &AppState,
@@ -98,17 +99,17 @@ fn transfers_table(l: Locale, id: &str, rows: &[TransferView]) -> Markup {
 }
 
 pub(super) async fn review(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path(id): Path<String>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
     let input = UseReviewInput {
-        decision: form.get("decision").cloned().unwrap_or_default(),
+        decision: text(&form, "decision"),
         comment: form.get("comment").cloned(),
     };
-    let outcome = state.services.review_use(actor, &id, &input).await;
-    answer(&state, &viewer, "reviewed", outcome).await
+    let write = async |s: &Services, actor: &Actor| s.review_use(actor, &id, &input).await;
+    run_form((&state, &viewer, &form), "reviewed", write).await
 }

@@ -23,7 +23,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use opcity_domain::Role;
-use opcity_services::{ErrorCode, FieldError, ServiceError};
+use opcity_services::{Actor, ErrorCode, FieldError, ServiceError, Services};
 
 /// A notice above the page: a success key, or the errors of a refused form.
 enum Notice {
@@ -121,6 +121,20 @@ pub(super) async fn refused(state: &AppState, viewer: &Viewer, err: ServiceError
     let code = err.code();
     let (status, fields) = flow::refusal(viewer, err)?;
     render(state, viewer, Some(Notice::Failed { code, fields }), status).await
+}
+
+/// Answers a voucher form: once the viewer is signed in and the form's
+/// CSRF token checked, runs `write` as the viewer and answers with its
+/// outcome as [`answer`] does. Every voucher form's handler ends here.
+pub(super) async fn run_form<T>(
+    (state, viewer, form): (&AppState, &Viewer, &Values),
+    key: &str,
+    write: impl AsyncFnOnce(&Services, &Actor) -> opcity_services::Result<T>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    viewer.check_csrf(form.get("_csrf"))?;
+    let outcome = write(&state.services, actor).await;
+    answer(state, viewer, key, outcome).await
 }
 
 /// Answers a form with the service's outcome: back to the page with the

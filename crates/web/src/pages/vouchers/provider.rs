@@ -8,9 +8,10 @@
 //! `provider-history`, the form `settlement-form` (buttons
 //! `settlement-csv`, `settlement-xlsx`).
 
-use super::page::{answer, refused};
+use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_id, history_table, kind_title, money, parse_yuan, ticked_kinds,
+    DayOne, Values, csrf_field, form_id, history_table, kind_title, money, parse_yuan, text,
+    ticked_kinds,
 };
 use crate::AppState;
 use crate::api::export::ExportFormat;
@@ -18,15 +19,16 @@ use crate::api::vouchers::settlement_response;
 use crate::error::WebError;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
+use crate::pages::flow::Posted;
 use crate::pages::{PageError, PageResult};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use opcity_services::vouchers::providers::ProviderInput;
 use opcity_services::vouchers::redeem::{CaptureInput, VoidInput};
 use opcity_services::vouchers::{CATEGORIES, KINDS};
-use opcity_services::{Actor, ServiceError};
+use opcity_services::{Actor, ServiceError, Services};
 
 pub(super) async fn provider_view(
     state: &AppState,
@@ -135,72 +137,65 @@ fn register_form(viewer: &Viewer) -> Markup {
 }
 
 pub(super) async fn register(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
     let input = ProviderInput {
-        name: form.get("name").cloned().unwrap_or_default(),
+        name: text(&form, "name"),
         uscc: form.get("uscc").cloned(),
-        category: form.get("category").cloned().unwrap_or_default(),
+        category: text(&form, "category"),
         kinds: ticked_kinds(&form),
         account_id: None,
     };
-    let outcome = state.services.register_provider(actor, &input).await;
-    answer(&state, &viewer, "registered", outcome).await
+    let write = async |s: &Services, actor: &Actor| s.register_provider(actor, &input).await;
+    run_form((&state, &viewer, &form), "registered", write).await
 }
 
+/// Captures a hold, in full or for the amount typed (which must parse).
 pub(super) async fn capture(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path(hold_id): Path<String>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    let amount = match form
-        .get("amount_yuan")
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-    {
-        None => None,
-        Some(text) => match parse_yuan(text) {
-            Some(fen) => Some(fen),
-            None => {
-                return refused(
-                    &state,
-                    &viewer,
-                    ServiceError::invalid("amount_fen", "not_a_number"),
-                )
-                .await;
-            }
-        },
+    let write = async |s: &Services, actor: &Actor| {
+        let typed = form.get("amount_yuan").map(|s| s.trim());
+        let amount_fen = match typed.filter(|s| !s.is_empty()) {
+            None => None,
+            Some(text) => Some(
+                parse_yuan(text)
+                    .ok_or_else(|| ServiceError::invalid("amount_fen", "not_a_number"))?,
+            ),
+        };
+        let input = CaptureInput {
+            transfer_id: text(&form, "transfer_id"),
+            hold_id,
+            amount_fen,
+        };
+        s.capture_hold(actor, &input).await
     };
-    let input = CaptureInput {
-        transfer_id: form.get("transfer_id").cloned().unwrap_or_default(),
-        hold_id,
-        amount_fen: amount,
-    };
-    let outcome = state.services.capture_hold(actor, &input).await;
-    answer(&state, &viewer, "captured", outcome).await
+    run_form((&state, &viewer, &form), "captured", write).await
 }
 
 pub(super) async fn void(
-    State(state): State<AppState>,
-    viewer: Viewer,
     Path(hold_id): Path<String>,
-    Form(form): Form<Values>,
+    Posted {
+        state,
+        viewer,
+        form,
+    }: Posted,
 ) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
     let input = VoidInput {
-        transfer_id: form.get("transfer_id").cloned().unwrap_or_default(),
+        transfer_id: text(&form, "transfer_id"),
         hold_id,
     };
-    let outcome = state.services.void_hold(actor, &input).await;
-    answer(&state, &viewer, "voided", outcome).await
+    let write = async |s: &Services, actor: &Actor| s.void_hold(actor, &input).await;
+    run_form((&state, &viewer, &form), "voided", write).await
 }
 
 pub(super) async fn settlement(

@@ -18,6 +18,11 @@ pub(super) fn money(fen: i64) -> String {
     Fen(fen).to_string()
 }
 
+/// A field as typed, empty when absent.
+pub(super) fn text(form: &Values, name: &str) -> String {
+    form.get(name).cloned().unwrap_or_default()
+}
+
 /// Yuan as typed to fen (`domain::money`'s one parser).
 pub(super) fn parse_yuan(text: &str) -> Option<i64> {
     Fen::parse_yuan(text).map(|fen| fen.0)
