@@ -14,6 +14,7 @@ use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::vouchers::KINDS;
 use opcity_testkit::app::Client;
+use opcity_testkit::fixtures::{self, FounderSpec};
 use opcity_testkit::{TestApp, each_backend};
 use reqwest::StatusCode;
 
@@ -84,77 +85,59 @@ struct World {
     provider: i64,
 }
 
+/// The cast: those who manage (a site, a district, everything), those who
+/// hold (a founder, an institution's lab) and those who only read.
 const USERS: [(&str, Role, Option<District>); 9] = [
-    ("admin", Role::MunicipalAdmin, None),
+    ("operator", Role::CommunityOperator, None),
     (
         "rev.nanshan",
         Role::DistrictReviewer,
         Some(District::Nanshan),
     ),
+    ("admin", Role::MunicipalAdmin, None),
+    ("founder", Role::Founder, None),
+    ("lab", Role::ServiceProvider, None),
+    ("operator.none", Role::CommunityOperator, None),
     (
         "rev.longgang",
         Role::DistrictReviewer,
         Some(District::Longgang),
     ),
-    ("operator", Role::CommunityOperator, None),
-    ("operator.none", Role::CommunityOperator, None),
-    ("founder", Role::Founder, None),
-    ("lab", Role::ServiceProvider, None),
-    ("auditor", Role::Auditor, None),
     ("investor", Role::Investor, None),
+    ("auditor", Role::Auditor, None),
 ];
 
 async fn world(app: &TestApp) -> World {
     let mut accounts = std::collections::HashMap::new();
-    for (name, role, district) in USERS {
+    for (name, role, district) in USERS.into_iter().filter(|u| u.0 != "founder") {
         accounts.insert(name, app.account(name, role, district).await);
     }
     let admin = app.sign_in("admin").await;
     let s = &app.services;
-    let community = s
-        .create_community(
-            &admin.actor,
-            &CommunityInput {
-                name_zh: "湾区社区".into(),
-                name_en: "Bay".into(),
-                district: "nanshan".into(),
-                address: "1号".into(),
-                area_m2: 10_000,
-                operator_name: "运营方".into(),
-                operator_account_id: Some(accounts["operator"].account_id),
-                opened_on: None,
-            },
-        )
-        .await
-        .unwrap()
-        .id;
-    s.create_person(
-        &admin.actor,
-        &PersonInput {
-            full_name: "林晨曦".into(),
-            account_id: Some(accounts["founder"].account_id),
-            ..Default::default()
-        },
-    )
-    .await
-    .unwrap();
-    let founder = s
-        .system_actor(accounts["founder"].account_id)
-        .await
-        .unwrap();
-    let enterprise = |uscc: &str, district: &str| EnterpriseInput {
-        uscc: uscc.into(),
-        name: "晨曦智能".into(),
-        district: district.into(),
+    // The community the operator runs, in Nanshan.
+    let bay = CommunityInput {
+        name_zh: "湾区社区".into(),
+        name_en: "Bay".into(),
+        operator_name: "运营方".into(),
+        operator_account_id: Some(accounts["operator"].account_id),
+        address: "1号".into(),
+        district: "nanshan".into(),
+        area_m2: 1_000,
         ..Default::default()
     };
-    let firm = s
-        .create_enterprise(&founder, &enterprise("91440300708461136T", "nanshan"))
+    let community = s.create_community(&admin.actor, &bay).await.unwrap().id;
+    let firm = app
+        .founder(&admin.actor, FounderSpec::young_ai("founder", 1))
         .await
-        .unwrap()
-        .id;
+        .enterprise_id;
+    let elsewhere = EnterpriseInput {
+        uscc: fixtures::uscc(2),
+        name: "龙岗智能".into(),
+        district: "longgang".into(),
+        ..Default::default()
+    };
     let firm_longgang = s
-        .create_enterprise(&admin.actor, &enterprise("914403001922038216", "longgang"))
+        .create_enterprise(&admin.actor, &elsewhere)
         .await
         .unwrap()
         .id;
