@@ -1,5 +1,6 @@
 //! Declarative forms: each registry form is a list of field specs, rendered
-//! with current values and with each validation message beside its field.
+//! with current values and with each validation message beside its field;
+//! and the small parts every page's lists draw ([`table_head`]).
 
 use crate::error::field_message;
 use crate::i18n::{Locale, t};
@@ -207,5 +208,17 @@ pub fn tri_label(locale: Locale, v: Option<bool>) -> &'static str {
         Some(true) => t(locale, "form.yes"),
         Some(false) => t(locale, "form.no"),
         None => t(locale, "form.unknown"),
+    }
+}
+
+/// A table's head: each column's heading by its translation key, except
+/// `#` (the id column) and `""` (the actions column), drawn as they are.
+pub fn table_head(l: Locale, columns: &[&str]) -> Markup {
+    html! {
+        thead { tr {
+            @for c in columns {
+                @match *c { "#" | "" => th { (c) }, key => th { (t(l, key)) } }
+            }
+        } }
     }
 }

@@ -14,14 +14,14 @@
 
 use super::shared::{
     Options, Shown, action_button, action_done, action_form, answer, button, empty_notice,
-    error_block, field_form, head, holder_label, num, page, result_notice, unknown_action, yuan,
+    error_block, field_form, holder_label, num, page, result_notice, unknown_action, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{t, tf};
 use crate::pages::PageResult;
 use crate::pages::flow::Posted;
-use crate::pages::forms::{self, Field, Kind as F, Values, district_name, field};
+use crate::pages::forms::{self, Field, Kind as F, Values, district_name, field, table_head};
 use crate::pages::layout::page;
 use axum::extract::Path;
 use axum::response::IntoResponse;
@@ -183,7 +183,7 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
         section.card {
             h2 { (t(l, "spaces.requests")) }
             table id="space-requests" {
-                (head(l, &["#", "spaces.site", "spaces.form.kind", "spaces.holder", "spaces.form.team_size", "spaces.form.wanted_from", "spaces.status", "spaces.position", ""]))
+                (table_head(l, &["#", "spaces.site", "spaces.form.kind", "spaces.holder", "spaces.form.team_size", "spaces.form.wanted_from", "spaces.status", "spaces.position", ""]))
                 tbody {
                     @for r in &requests {
                         tr id={ "request-" (r.id) } data-status=(r.status) {
@@ -201,7 +201,7 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
         section.card {
             h2 { (t(l, "spaces.agreements")) }
             table id="space-agreements" {
-                (head(l, &["#", "spaces.unit", "spaces.site", "spaces.holder", "spaces.period", "spaces.rent", "spaces.status", ""]))
+                (table_head(l, &["#", "spaces.unit", "spaces.site", "spaces.holder", "spaces.period", "spaces.rent", "spaces.status", ""]))
                 tbody {
                     @for a in &agreements {
                         tr id={ "agreement-" (a.id) } data-status=(a.status) {
@@ -230,13 +230,12 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
     Ok(page(viewer, t(l, "spaces.title"), body).into_response())
 }
 
-pub(super) async fn request(
-    Posted {
+pub(super) async fn request(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let community_id = forms::number(&form, "community_id", &mut errors);
@@ -263,14 +262,12 @@ pub(super) async fn request(
 }
 
 /// Withdraws a waiting request (an offer is withdrawn through `act`).
-pub(super) async fn withdraw(
-    Path(id): Path<i64>,
-    Posted {
+pub(super) async fn withdraw(Path(id): Path<i64>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let run = async || s.withdraw_space_request(&actor, id).await.map(|v| v.id);
@@ -286,13 +283,12 @@ pub(super) async fn withdraw(
     .await
 }
 
-pub(super) async fn offer(
-    Posted {
+pub(super) async fn offer(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = OfferInput {
@@ -307,13 +303,12 @@ pub(super) async fn offer(
     answer::<Spaces>(&state, &viewer, &form, &form, "offer", errors, run).await
 }
 
-pub(super) async fn serve(
-    Posted {
+pub(super) async fn serve(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = ServeInput {
@@ -328,14 +323,12 @@ pub(super) async fn serve(
 }
 
 /// Accepts, declines or withdraws an offer, or ends or moves an agreement.
-pub(super) async fn act(
-    Path((id, action)): Path<(i64, String)>,
-    Posted {
+pub(super) async fn act(Path((id, action)): Path<(i64, String)>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let mut errors = Vec::new();

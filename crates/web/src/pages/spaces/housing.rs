@@ -11,14 +11,14 @@
 
 use super::shared::{
     Options, Shown, action_button, action_done, action_form, answer, empty_notice, error_block,
-    field_form, head, holder_label, num, page, result_notice, unknown_action, yuan,
+    field_form, holder_label, num, page, result_notice, unknown_action, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{t, tf};
 use crate::pages::PageResult;
 use crate::pages::flow::Posted;
-use crate::pages::forms::{self, Field, Kind as F, Values, field};
+use crate::pages::forms::{self, Field, Kind as F, Values, field, table_head};
 use crate::pages::layout::page;
 use axum::extract::Path;
 use axum::response::IntoResponse;
@@ -124,7 +124,7 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
                     @for k in &occupancy.by_kind { (t(l, &format!("housing.kind.{}", k.kind))) " " (k.occupied) "/" (k.units) "  " }
                 }
                 table id="occupancy" {
-                    (head(l, &["spaces.form.code", "spaces.form.kind", "spaces.form.market_rent_fen", "housing.tenant"]))
+                    (table_head(l, &["spaces.form.code", "spaces.form.kind", "spaces.form.market_rent_fen", "housing.tenant"]))
                     tbody {
                         @for row in &occupancy.units {
                             tr id={ "housing-unit-" (row.unit.id) } data-occupied=(row.lease.is_some()) {
@@ -139,7 +139,7 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
         section.card {
             h2 { (t(l, "housing.leases")) }
             table id="leases" {
-                (head(l, &["#", "spaces.unit", "spaces.holder", "spaces.period", "housing.months", "spaces.rent", "spaces.status", ""]))
+                (table_head(l, &["#", "spaces.unit", "spaces.holder", "spaces.period", "housing.months", "spaces.rent", "spaces.status", ""]))
                 tbody {
                     @for lease in &leases {
                         tr id={ "lease-" (lease.id) } data-status=(lease.status) {
@@ -164,13 +164,12 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
     Ok(page(viewer, t(l, "housing.title"), body).into_response())
 }
 
-pub(super) async fn add_unit(
-    Posted {
+pub(super) async fn add_unit(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = HousingUnitInput {
@@ -188,13 +187,12 @@ pub(super) async fn add_unit(
     answer::<Housing>(&state, &viewer, &form, &form, "housing_unit", errors, run).await
 }
 
-pub(super) async fn allocate(
-    Posted {
+pub(super) async fn allocate(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = LeaseInput {
@@ -210,14 +208,12 @@ pub(super) async fn allocate(
 }
 
 /// Moves a tenant in, renews a lease or moves the tenant out.
-pub(super) async fn act(
-    Path((id, action)): Path<(i64, String)>,
-    Posted {
+pub(super) async fn act(Path((id, action)): Path<(i64, String)>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let mut errors = Vec::new();

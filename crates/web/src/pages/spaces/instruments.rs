@@ -13,14 +13,14 @@
 
 use super::shared::{
     Options, Query_, Shown, action_button, action_done, answer, csrf, empty_notice, error_block,
-    field_form, head, holder_label, num, page, result_notice, submit, unknown_action,
+    field_form, holder_label, num, page, result_notice, submit, unknown_action,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
 use crate::pages::PageResult;
 use crate::pages::flow::Posted;
-use crate::pages::forms::{self, Field, Kind as F, Values, field};
+use crate::pages::forms::{self, Field, Kind as F, Values, field, table_head};
 use crate::pages::layout::page;
 use axum::extract::{Path, Query, State};
 use axum::response::IntoResponse;
@@ -95,7 +95,7 @@ async fn render_instruments(state: &AppState, viewer: &Viewer, shown: Shown<'_>)
         (result_notice(l, q))
         (error_block(l, errors))
         table id="instruments" {
-            (head(l, &["spaces.form.name", "spaces.form.kind", "spaces.form.institution", "instrument.hours", "spaces.form.quota_hours_week", "spaces.form.requires_approval"]))
+            (table_head(l, &["spaces.form.name", "spaces.form.kind", "spaces.form.institution", "instrument.hours", "spaces.form.quota_hours_week", "spaces.form.requires_approval"]))
             tbody {
                 @for i in &instruments {
                     tr {
@@ -111,7 +111,7 @@ async fn render_instruments(state: &AppState, viewer: &Viewer, shown: Shown<'_>)
         section.card {
             h2 { (t(l, "instrument.bookings")) " " a id="my-calendar" href="/api/v1/bookings/calendar.ics" { (t(l, "instrument.calendar")) } }
             table id="bookings" {
-                (head(l, &["#", "instrument.title", "spaces.holder", "spaces.period", "spaces.status", ""]))
+                (table_head(l, &["#", "instrument.title", "spaces.holder", "spaces.period", "spaces.status", ""]))
                 tbody {
                     @for b in &bookings {
                         tr id={ "booking-" (b.id) } data-status=(b.status) {
@@ -140,13 +140,12 @@ fn weekdays(l: Locale, days: &str) -> String {
         .join(" ")
 }
 
-pub(super) async fn add(
-    Posted {
+pub(super) async fn add(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = InstrumentInput {
@@ -255,14 +254,12 @@ async fn render_instrument(
     Ok(page(viewer, &i.name, body).into_response())
 }
 
-pub(super) async fn book(
-    Path(id): Path<i64>,
-    Posted {
+pub(super) async fn book(Path(id): Path<i64>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = BookingInput {
@@ -284,12 +281,13 @@ pub(super) async fn book(
 /// Approves, rejects, cancels or checks in a booking.
 pub(super) async fn act_on_booking(
     Path((id, action)): Path<(i64, String)>,
-    Posted {
+    p: Posted,
+) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let run = async || {

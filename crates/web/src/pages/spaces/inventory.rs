@@ -9,15 +9,16 @@
 //! `unit-ID`); the total `inventory-area`.
 
 use super::shared::{
-    Options, Query_, Shown, csrf, error_block, field_form, head, num, page, result_notice, submit,
-    yuan,
+    Options, Query_, Shown, csrf, error_block, field_form, num, page, result_notice, submit, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{t, tf};
 use crate::pages::PageResult;
 use crate::pages::flow::Posted;
-use crate::pages::forms::{self, Field, Kind as F, Values, district_name, field, render_fields};
+use crate::pages::forms::{
+    self, Field, Kind as F, Values, district_name, field, render_fields, table_head,
+};
 use crate::pages::layout::page;
 use axum::extract::Query;
 use axum::response::IntoResponse;
@@ -113,7 +114,7 @@ async fn render_inventory(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -
         (result_notice(l, q))
         (error_block(l, errors))
         table id="inventory-totals" {
-            (head(l, &["spaces.form.kind", "spaces.units_count", "spaces.form.area_m2", "spaces.form.capacity", "spaces.held"]))
+            (table_head(l, &["spaces.form.kind", "spaces.units_count", "spaces.form.area_m2", "spaces.form.capacity", "spaces.held"]))
             tbody {
                 @for k in &inv.totals {
                     tr data-kind=(k.kind) { td { (t(l, &format!("spaces.kind.{}", k.kind))) } td { (k.units) } td { (k.area_m2) } td { (k.capacity) } td { (k.held_units) " / " (k.held_area_m2) " m²" } }
@@ -122,7 +123,7 @@ async fn render_inventory(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -
         }
         p id="inventory-area" { (tf(l, "spaces.total_area", [("area", inv.area_m2.to_string().as_str())])) }
         table id="units" {
-            (head(l, &["#", "spaces.place", "spaces.form.code", "spaces.form.kind", "spaces.form.area_m2", "spaces.form.capacity", "spaces.form.list_rent_fen", "spaces.form.discounted_rent_fen", "spaces.status"]))
+            (table_head(l, &["#", "spaces.place", "spaces.form.code", "spaces.form.kind", "spaces.form.area_m2", "spaces.form.capacity", "spaces.form.list_rent_fen", "spaces.form.discounted_rent_fen", "spaces.status"]))
             tbody {
                 @for b in &inv.buildings { @for f in &b.floors { @for u in &f.units {
                     tr id={ "unit-" (u.id) } {
@@ -149,14 +150,12 @@ async fn render_inventory(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -
     Ok(page(viewer, t(l, "spaces.inventory"), body).into_response())
 }
 
-pub(super) async fn add_building(
-    Query(q): Query<Query_>,
-    Posted {
+pub(super) async fn add_building(Query(q): Query<Query_>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = BuildingInput {
@@ -170,14 +169,12 @@ pub(super) async fn add_building(
     answer(&state, &viewer, &q, &form, "building", errors, run).await
 }
 
-pub(super) async fn add_floor(
-    Query(q): Query<Query_>,
-    Posted {
+pub(super) async fn add_floor(Query(q): Query<Query_>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = FloorInput {
@@ -190,14 +187,12 @@ pub(super) async fn add_floor(
     answer(&state, &viewer, &q, &form, "floor", errors, run).await
 }
 
-pub(super) async fn add_unit(
-    Query(q): Query<Query_>,
-    Posted {
+pub(super) async fn add_unit(Query(q): Query<Query_>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = UnitInput {

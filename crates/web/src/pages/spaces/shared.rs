@@ -1,7 +1,6 @@
 //! What the pages of spaces, housing and instruments share: a page's
 //! showing and a form's round trip ([`Page`], `show`, `answer`, `submit`),
-//! the notices above a page, the small parts they draw (tables' heads,
-//! one-button and inline forms keyed by an action), and how they show money
+//! the notices above a page, the small parts they draw (one-button and inline forms keyed by an action), and how they show money
 //! and holders. Which forms a page offers is the services' `may_*` answer,
 //! asked where the form is drawn.
 
@@ -48,18 +47,6 @@ pub(super) fn error_block(l: Locale, errors: &[FieldError]) -> Markup {
 
 pub(super) fn csrf(viewer: &Viewer) -> Markup {
     html! { input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default()); }
-}
-
-/// A table's head: each column's heading by its translation key, except
-/// `#` (the id column) and `""` (the actions column), drawn as they are.
-pub(super) fn head(l: Locale, columns: &[&str]) -> Markup {
-    html! {
-        thead { tr {
-            @for c in columns {
-                @match *c { "#" | "" => th { (c) }, key => th { (t(l, key)) } }
-            }
-        } }
-    }
 }
 
 /// The line under a table that lists nothing.

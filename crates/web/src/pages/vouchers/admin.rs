@@ -13,7 +13,7 @@
 
 use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_id, kind_title, money, parse_yuan, text, ticked_kinds,
+    DayOne, Values, csrf_field, form_id, kind_title, listing, money, parse_yuan, text, ticked_kinds,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -95,56 +95,42 @@ fn disputes_table(
 ) -> Markup {
     let l = viewer.locale;
     html! {
-        @if disputes.is_empty() { p.hint id="disputes" { (t(l, "voucher.no_disputes")) } }
-        @else {
-            table id="disputes" {
-                thead { tr {
-                    th { (t(l, "voucher.transfer")) } th { (t(l, "voucher.enterprise")) } th { (t(l, "provider.name")) }
-                    th { (t(l, "voucher.kind")) } th { (t(l, "voucher.amount")) } th { (t(l, "voucher.reference")) }
-                    th { (t(l, "voucher.dispute_reason")) } th { (t(l, "voucher.resolution_label")) }
-                } }
-                tbody {
-                    @for d in disputes {
-                        @let status = d.resolution.as_ref().map_or("open", |r| r.outcome.as_str());
-                        tr id={ "dispute-" (d.capture_id) } data-status=(status) {
-                            td.mono { (d.capture_id) } td { (d.enterprise_name) } td { (d.provider_name) }
-                            td { (kind_title(l, &d.kind)) } td { (money(d.amount_fen)) }
-                            td { (d.reference.clone().unwrap_or_default()) }
-                            td { (d.dispute_comment.clone().unwrap_or_default()) }
-                            td {
-                                @if let Some(r) = &d.resolution {
-                                    span class={ "badge " (if r.outcome == "reversed" { "eligible" } else { "ineligible" }) } { (t(l, &format!("voucher.resolution.{}", r.outcome))) }
-                                    @if let Some(c) = &r.comment { " " (c) }
-                                } @else if s.may_resolve_dispute(actor, d) {
-                                    form.inline id={ "resolve-" (d.capture_id) } method="post" action={ "/vouchers/uses/" (d.capture_id) "/resolution" } {
-                                        (csrf_field(viewer))
-                                        input type="text" name="comment" placeholder=(t(l, "voucher.resolution_comment")) aria-label=(t(l, "voucher.resolution_comment"));
-                                        button type="submit" name="outcome" value="upheld" id={ "uphold-" (d.capture_id) } { (t(l, "voucher.uphold")) }
-                                        button.secondary type="submit" name="outcome" value="reversed" id={ "reverse-" (d.capture_id) } { (t(l, "voucher.reverse")) }
-                                    }
-                                } @else {
-                                    span.badge.undetermined { (t(l, "voucher.resolution.open")) }
-                                }
-                            }
+        (listing(l, ("disputes", "voucher.no_disputes"), &["voucher.transfer", "voucher.enterprise", "provider.name", "voucher.kind", "voucher.amount", "voucher.reference", "voucher.dispute_reason", "voucher.resolution_label"], disputes, |d| html! {
+            @let status = d.resolution.as_ref().map_or("open", |r| r.outcome.as_str());
+            tr id={ "dispute-" (d.capture_id) } data-status=(status) {
+                td.mono { (d.capture_id) } td { (d.enterprise_name) } td { (d.provider_name) }
+                td { (kind_title(l, &d.kind)) } td { (money(d.amount_fen)) }
+                td { (d.reference.clone().unwrap_or_default()) }
+                td { (d.dispute_comment.clone().unwrap_or_default()) }
+                td {
+                    @if let Some(r) = &d.resolution {
+                        span class={ "badge " (if r.outcome == "reversed" { "eligible" } else { "ineligible" }) } { (t(l, &format!("voucher.resolution.{}", r.outcome))) }
+                        @if let Some(c) = &r.comment { " " (c) }
+                    } @else if s.may_resolve_dispute(actor, d) {
+                        form.inline id={ "resolve-" (d.capture_id) } method="post" action={ "/vouchers/uses/" (d.capture_id) "/resolution" } {
+                            (csrf_field(viewer))
+                            input type="text" name="comment" placeholder=(t(l, "voucher.resolution_comment")) aria-label=(t(l, "voucher.resolution_comment"));
+                            button type="submit" name="outcome" value="upheld" id={ "uphold-" (d.capture_id) } { (t(l, "voucher.uphold")) }
+                            button.secondary type="submit" name="outcome" value="reversed" id={ "reverse-" (d.capture_id) } { (t(l, "voucher.reverse")) }
                         }
+                    } @else {
+                        span.badge.undetermined { (t(l, "voucher.resolution.open")) }
                     }
                 }
             }
-        }
+        }))
     }
 }
 
 /// An administrator upholds or reverses a disputed capture. The reversal's
 /// transfer id defaults to `reversal:{capture}`, so a double submission is
 /// a replay.
-pub(super) async fn resolve(
-    Path(id): Path<String>,
-    Posted {
+pub(super) async fn resolve(Path(id): Path<String>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let input = ResolveDispute {
         outcome: text(&form, "outcome"),
         transfer_id: None,
@@ -156,26 +142,14 @@ pub(super) async fn resolve(
 
 fn pools_table(l: Locale, pools: &[PoolView]) -> Markup {
     html! {
-        @if pools.is_empty() { p.hint id="pools" { (t(l, "voucher.no_pools")) } }
-        @else {
-            table id="pools" {
-                thead { tr {
-                    th { (t(l, "voucher.kind")) } th { (t(l, "voucher.year")) } th { (t(l, "voucher.authority")) }
-                    th { (t(l, "voucher.total")) } th { (t(l, "voucher.reserved")) } th { (t(l, "voucher.spent")) }
-                    th { (t(l, "voucher.remaining")) } th { (t(l, "voucher.issued")) } th { (t(l, "voucher.returned")) } th { (t(l, "voucher.wallets")) }
-                } }
-                tbody {
-                    @for p in pools {
-                        tr data-budget=(p.budget_id) data-kind=(p.kind) {
-                            td { (kind_title(l, &p.kind)) } td { (p.year) }
-                            td { (p.authority.parse::<District>().map_or_else(|_| t(l, "voucher.municipal").to_owned(), |d| district_name(l, d).to_owned())) }
-                            td { (money(p.total_fen)) } td { (money(p.reserved_fen)) } td { (money(p.spent_fen)) }
-                            td { strong { (money(p.remaining_fen)) } } td { (money(p.issued_fen)) } td { (money(p.returned_fen)) } td { (p.wallets) }
-                        }
-                    }
-                }
+        (listing(l, ("pools", "voucher.no_pools"), &["voucher.kind", "voucher.year", "voucher.authority", "voucher.total", "voucher.reserved", "voucher.spent", "voucher.remaining", "voucher.issued", "voucher.returned", "voucher.wallets"], pools, |p| html! {
+            tr data-budget=(p.budget_id) data-kind=(p.kind) {
+                td { (kind_title(l, &p.kind)) } td { (p.year) }
+                td { (p.authority.parse::<District>().map_or_else(|_| t(l, "voucher.municipal").to_owned(), |d| district_name(l, d).to_owned())) }
+                td { (money(p.total_fen)) } td { (money(p.reserved_fen)) } td { (money(p.spent_fen)) }
+                td { strong { (money(p.remaining_fen)) } } td { (money(p.issued_fen)) } td { (money(p.returned_fen)) } td { (p.wallets) }
             }
-        }
+        }))
     }
 }
 
@@ -243,44 +217,35 @@ fn providers_table(
 ) -> Markup {
     let l = viewer.locale;
     html! {
-        @if providers.is_empty() { p.hint id="providers" { (t(l, "voucher.none")) } }
-        @else {
-            table id="providers" {
-                thead { tr { th { "#" } th { (t(l, "provider.name")) } th { (t(l, "provider.category_label")) } th { (t(l, "provider.kinds")) } th { (t(l, "provider.status_label")) } th {} } }
-                tbody {
-                    @for p in providers {
-                        tr data-provider=(p.id) data-status=(p.status) {
-                            td { (p.id) } td { (p.name) } td { (t(l, &format!("provider.category.{}", p.category))) }
-                            td { (p.approved_kinds.iter().chain(p.requested_kinds.iter().filter(|k| !p.approved_kinds.contains(k))).map(|k| kind_title(l, k)).collect::<Vec<_>>().join("、")) }
-                            td { (t(l, &format!("provider.status.{}", p.status))) }
-                            td {
-                                @if services.may_decide_provider(actor, p) {
-                                    form.inline id={ "decide-" (p.id) } method="post" action={ "/providers/" (p.id) "/decision" } {
-                                        (csrf_field(viewer))
-                                        @for k in &p.requested_kinds { input type="hidden" name={ "kind." (k) } value="on"; }
-                                        @if p.status != "approved" { button type="submit" name="decision" value="approve" id={ "approve-" (p.id) } { (t(l, "provider.approve")) } }
-                                        @if p.status == "approved" { button.secondary type="submit" name="decision" value="suspend" id={ "suspend-" (p.id) } { (t(l, "provider.suspend")) } }
-                                    }
-                                }
-                                @if services.may_read_settlement(actor, p) { a href={ "/vouchers/settlement?provider_id=" (p.id) "&from=" (today.with_day_one()) "&to=" (today) "&format=csv" } { (t(l, "provider.settlement")) } }
-                            }
+        (listing(l, ("providers", "voucher.none"), &["#", "provider.name", "provider.category_label", "provider.kinds", "provider.status_label", ""], providers, |p| html! {
+            tr data-provider=(p.id) data-status=(p.status) {
+                td { (p.id) } td { (p.name) } td { (t(l, &format!("provider.category.{}", p.category))) }
+                td { (p.approved_kinds.iter().chain(p.requested_kinds.iter().filter(|k| !p.approved_kinds.contains(k))).map(|k| kind_title(l, k)).collect::<Vec<_>>().join("、")) }
+                td { (t(l, &format!("provider.status.{}", p.status))) }
+                td {
+                    @if services.may_decide_provider(actor, p) {
+                        form.inline id={ "decide-" (p.id) } method="post" action={ "/providers/" (p.id) "/decision" } {
+                            (csrf_field(viewer))
+                            @for k in &p.requested_kinds { input type="hidden" name={ "kind." (k) } value="on"; }
+                            @if p.status != "approved" { button type="submit" name="decision" value="approve" id={ "approve-" (p.id) } { (t(l, "provider.approve")) } }
+                            @if p.status == "approved" { button.secondary type="submit" name="decision" value="suspend" id={ "suspend-" (p.id) } { (t(l, "provider.suspend")) } }
                         }
                     }
+                    @if services.may_read_settlement(actor, p) { a href={ "/vouchers/settlement?provider_id=" (p.id) "&from=" (today.with_day_one()) "&to=" (today) "&format=csv" } { (t(l, "provider.settlement")) } }
                 }
             }
-        }
+        }))
     }
 }
 
 /// Issues a voucher; what does not parse is refused as the service's own
 /// refusals are.
-pub(super) async fn issue(
-    Posted {
+pub(super) async fn issue(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let write = async |s: &Services, actor: &Actor| {
         let input = issue_input(&form)?;
         s.issue_voucher(actor, &input).await
@@ -322,13 +287,12 @@ fn issue_input(form: &Values) -> opcity_services::Result<IssueVoucher> {
     })
 }
 
-pub(super) async fn fund(
-    Posted {
+pub(super) async fn fund(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let write = async |s: &Services, actor: &Actor| {
         let (Some(year), Some(amount_fen)) = (
             form.get("year").and_then(|y| y.trim().parse::<i32>().ok()),
@@ -347,25 +311,22 @@ pub(super) async fn fund(
     run_form((&state, &viewer, &form), "funded", write).await
 }
 
-pub(super) async fn run_jobs(
-    Posted {
+pub(super) async fn run_jobs(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let write = async |s: &Services, actor: &Actor| s.run_voucher_jobs_for(actor).await;
     run_form((&state, &viewer, &form), "jobs", write).await
 }
 
-pub(super) async fn decide(
-    Path(id): Path<i64>,
-    Posted {
+pub(super) async fn decide(Path(id): Path<i64>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let input = ProviderDecision {
         decision: text(&form, "decision"),
         kinds: ticked_kinds(&form),

@@ -8,7 +8,7 @@
 //! `no-enterprise`.
 
 use super::page::run_form;
-use super::shared::{history_table, kind_title, money, text};
+use super::shared::{history_table, kind_title, listing, money, text};
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
@@ -77,35 +77,22 @@ fn wallet_table(l: Locale, id: &str, wallets: &[WalletBalance]) -> Markup {
 
 fn transfers_table(l: Locale, id: &str, rows: &[TransferView]) -> Markup {
     html! {
-        @if rows.is_empty() { p.hint id=(id) { (t(l, "voucher.none")) } }
-        @else {
-            table id=(id) {
-                thead { tr {
-                    th { (t(l, "voucher.transfer")) } th { (t(l, "voucher.kind")) } th { (t(l, "voucher.amount")) }
-                    th { (t(l, "voucher.reference")) } th { (t(l, "voucher.expires")) }
-                } }
-                tbody {
-                    @for h in rows {
-                        tr data-transfer=(h.id) {
-                            td.mono { (h.id) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
-                            td { (h.reference.clone().unwrap_or_default()) }
-                            td { (h.expires_at.map(|e| e.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()) }
-                        }
-                    }
-                }
+        (listing(l, (id, "voucher.none"), &["voucher.transfer", "voucher.kind", "voucher.amount", "voucher.reference", "voucher.expires"], rows, |h| html! {
+            tr data-transfer=(h.id) {
+                td.mono { (h.id) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
+                td { (h.reference.clone().unwrap_or_default()) }
+                td { (h.expires_at.map(|e| e.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()) }
             }
-        }
+        }))
     }
 }
 
-pub(super) async fn review(
-    Path(id): Path<String>,
-    Posted {
+pub(super) async fn review(Path(id): Path<String>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let input = UseReviewInput {
         decision: text(&form, "decision"),
         comment: form.get("comment").cloned(),

@@ -10,8 +10,8 @@
 
 use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_id, history_table, kind_title, money, parse_yuan, text,
-    ticked_kinds,
+    DayOne, Values, csrf_field, form_id, history_table, kind_title, listing, money, parse_yuan,
+    text, ticked_kinds,
 };
 use crate::AppState;
 use crate::api::export::ExportFormat;
@@ -61,33 +61,25 @@ pub(super) async fn provider_view(
                 tbody { @for r in &c.receivables { tr data-kind=(r.kind) { td { (kind_title(l, &r.kind)) } td { (money(r.captured_fen)) } td { (money(r.held_fen)) } } } }
             }
             h2 { (t(l, "voucher.open_holds")) }
-            @if c.open_holds.is_empty() { p.hint id="open-holds" { (t(l, "voucher.none")) } }
-            @else {
-                table id="open-holds" {
-                    thead { tr { th { (t(l, "voucher.transfer")) } th { (t(l, "voucher.kind")) } th { (t(l, "voucher.amount")) } th { (t(l, "voucher.reference")) } th {} } }
-                    tbody {
-                        @for h in &c.open_holds {
-                            tr data-transfer=(h.id) {
-                                td.mono { (h.id) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
-                                td { (h.reference.clone().unwrap_or_default()) }
-                                td {
-                                    form.inline id={ "capture-" (h.id) } method="post" action={ "/provider/holds/" (h.id) "/capture" } {
-                                        (csrf_field(viewer))
-                                        input type="hidden" name="transfer_id" value=(form_id("capture"));
-                                        input type="text" inputmode="decimal" name="amount_yuan" placeholder=(t(l, "provider.capture_amount")) aria-label=(t(l, "provider.capture_amount"));
-                                        button type="submit" { (t(l, "provider.capture")) }
-                                    }
-                                    form.inline id={ "void-" (h.id) } method="post" action={ "/provider/holds/" (h.id) "/void" } {
-                                        (csrf_field(viewer))
-                                        input type="hidden" name="transfer_id" value=(form_id("void"));
-                                        button.secondary type="submit" { (t(l, "provider.void")) }
-                                    }
-                                }
-                            }
+            (listing(l, ("open-holds", "voucher.none"), &["voucher.transfer", "voucher.kind", "voucher.amount", "voucher.reference", ""], &c.open_holds, |h| html! {
+                tr data-transfer=(h.id) {
+                    td.mono { (h.id) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
+                    td { (h.reference.clone().unwrap_or_default()) }
+                    td {
+                        form.inline id={ "capture-" (h.id) } method="post" action={ "/provider/holds/" (h.id) "/capture" } {
+                            (csrf_field(viewer))
+                            input type="hidden" name="transfer_id" value=(form_id("capture"));
+                            input type="text" inputmode="decimal" name="amount_yuan" placeholder=(t(l, "provider.capture_amount")) aria-label=(t(l, "provider.capture_amount"));
+                            button type="submit" { (t(l, "provider.capture")) }
+                        }
+                        form.inline id={ "void-" (h.id) } method="post" action={ "/provider/holds/" (h.id) "/void" } {
+                            (csrf_field(viewer))
+                            input type="hidden" name="transfer_id" value=(form_id("void"));
+                            button.secondary type="submit" { (t(l, "provider.void")) }
                         }
                     }
                 }
-            }
+            }))
             h2 { (t(l, "provider.settlement")) }
             (settlement_form(l, me.id, month_start, today))
             h2 { (t(l, "voucher.history")) }
@@ -136,13 +128,12 @@ fn register_form(viewer: &Viewer) -> Markup {
     }
 }
 
-pub(super) async fn register(
-    Posted {
+pub(super) async fn register(p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let input = ProviderInput {
         name: text(&form, "name"),
         uscc: form.get("uscc").cloned(),
@@ -155,14 +146,12 @@ pub(super) async fn register(
 }
 
 /// Captures a hold, in full or for the amount typed (which must parse).
-pub(super) async fn capture(
-    Path(hold_id): Path<String>,
-    Posted {
+pub(super) async fn capture(Path(hold_id): Path<String>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let write = async |s: &Services, actor: &Actor| {
         let typed = form.get("amount_yuan").map(|s| s.trim());
         let amount_fen = match typed.filter(|s| !s.is_empty()) {
@@ -182,14 +171,12 @@ pub(super) async fn capture(
     run_form((&state, &viewer, &form), "captured", write).await
 }
 
-pub(super) async fn void(
-    Path(hold_id): Path<String>,
-    Posted {
+pub(super) async fn void(Path(hold_id): Path<String>, p: Posted) -> PageResult {
+    let Posted {
         state,
         viewer,
         form,
-    }: Posted,
-) -> PageResult {
+    } = p;
     let input = VoidInput {
         transfer_id: text(&form, "transfer_id"),
         hold_id,

@@ -1,9 +1,11 @@
 //! What the voucher pages' views and forms share: money shown and typed,
 //! a form's fresh transfer id, kind names, the CSRF field, the history
-//! table enterprises and providers both see, and the kinds ticked in a form.
+//! table enterprises and providers both see, how every list is drawn
+//! (`listing`), and the kinds ticked in a form.
 
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
+use crate::pages::forms::table_head;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use opcity_domain::Fen;
@@ -41,6 +43,27 @@ pub(super) fn csrf_field(viewer: &Viewer) -> Markup {
     html! { input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default()); }
 }
 
+/// A list of `rows` as the table `id` under its columns' headings (see
+/// [`table_head`]), each row drawn by `row`; with no rows, the hint `none`
+/// in its place under the same id. How every voucher list is drawn.
+pub(super) fn listing<T>(
+    l: Locale,
+    (id, none): (&str, &str),
+    columns: &[&str],
+    rows: &[T],
+    row: impl Fn(&T) -> Markup,
+) -> Markup {
+    html! {
+        @if rows.is_empty() { p.hint id=(id) { (t(l, none)) } }
+        @else {
+            table id=(id) {
+                (table_head(l, columns))
+                tbody { @for r in rows { (row(r)) } }
+            }
+        }
+    }
+}
+
 /// History; with `review`, each capture not yet reviewed has the
 /// confirm / dispute form.
 pub(super) fn history_table(
@@ -51,47 +74,36 @@ pub(super) fn history_table(
 ) -> Markup {
     let l = viewer.locale;
     html! {
-        @if rows.is_empty() { p.hint id=(id) { (t(l, "voucher.none")) } }
-        @else {
-            table id=(id) {
-                thead { tr {
-                    th { (t(l, "voucher.date")) } th { (t(l, "voucher.what")) } th { (t(l, "voucher.kind")) }
-                    th { (t(l, "voucher.amount")) } th { (t(l, "voucher.reference")) } th { (t(l, "voucher.review_label")) }
-                } }
-                tbody {
-                    @for item in rows {
-                        @let tr_ = &item.transfer;
-                        tr data-transfer=(tr_.id) data-kind=(tr_.kind) {
-                            td { (tr_.created_at.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M")) }
-                            td { (t(l, &format!("ledger.kind.{}", tr_.kind))) @if item.open { " · " (t(l, "voucher.open")) } }
-                            td { (kind_title(l, &tr_.voucher_kind)) }
-                            td { (money(tr_.amount_fen)) }
-                            td { (tr_.reference.clone().unwrap_or_default()) }
-                            td {
-                                @match (&item.review, tr_.phase.as_str()) {
-                                    (Some(decision), _) => {
-                                        span class={ "badge " (if decision == "confirmed" { "eligible" } else { "undetermined" }) } { (t(l, &format!("voucher.review.{decision}"))) }
-                                        @if let Some(r) = &item.resolution {
-                                            " " span class={ "badge " (if r == "reversed" { "eligible" } else { "ineligible" }) } data-resolution=(r) { (t(l, &format!("voucher.resolution.{r}"))) }
-                                        }
-                                    },
-                                    (None, "post") if review => {
-                                        form.inline id={ "review-" (tr_.id) } method="post" action={ "/vouchers/uses/" (tr_.id) "/review" } {
-                                            (csrf_field(viewer))
-                                            input type="text" name="comment" placeholder=(t(l, "voucher.comment")) aria-label=(t(l, "voucher.comment"));
-                                            button type="submit" name="decision" value="confirmed" id={ "confirm-" (tr_.id) } { (t(l, "voucher.confirm")) }
-                                            button.secondary type="submit" name="decision" value="disputed" id={ "dispute-" (tr_.id) } { (t(l, "voucher.dispute")) }
-                                        }
-                                    },
-                                    (None, "post") => span.badge.ineligible { (t(l, "voucher.review.pending")) },
-                                    _ => {},
-                                }
+        (listing(l, (id, "voucher.none"), &["voucher.date", "voucher.what", "voucher.kind", "voucher.amount", "voucher.reference", "voucher.review_label"], rows, |item| html! {
+            @let tr_ = &item.transfer;
+            tr data-transfer=(tr_.id) data-kind=(tr_.kind) {
+                td { (tr_.created_at.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M")) }
+                td { (t(l, &format!("ledger.kind.{}", tr_.kind))) @if item.open { " · " (t(l, "voucher.open")) } }
+                td { (kind_title(l, &tr_.voucher_kind)) }
+                td { (money(tr_.amount_fen)) }
+                td { (tr_.reference.clone().unwrap_or_default()) }
+                td {
+                    @match (&item.review, tr_.phase.as_str()) {
+                        (Some(decision), _) => {
+                            span class={ "badge " (if decision == "confirmed" { "eligible" } else { "undetermined" }) } { (t(l, &format!("voucher.review.{decision}"))) }
+                            @if let Some(r) = &item.resolution {
+                                " " span class={ "badge " (if r == "reversed" { "eligible" } else { "ineligible" }) } data-resolution=(r) { (t(l, &format!("voucher.resolution.{r}"))) }
                             }
-                        }
+                        },
+                        (None, "post") if review => {
+                            form.inline id={ "review-" (tr_.id) } method="post" action={ "/vouchers/uses/" (tr_.id) "/review" } {
+                                (csrf_field(viewer))
+                                input type="text" name="comment" placeholder=(t(l, "voucher.comment")) aria-label=(t(l, "voucher.comment"));
+                                button type="submit" name="decision" value="confirmed" id={ "confirm-" (tr_.id) } { (t(l, "voucher.confirm")) }
+                                button.secondary type="submit" name="decision" value="disputed" id={ "dispute-" (tr_.id) } { (t(l, "voucher.dispute")) }
+                            }
+                        },
+                        (None, "post") => span.badge.ineligible { (t(l, "voucher.review.pending")) },
+                        _ => {},
                     }
                 }
             }
-        }
+        }))
     }
 }
 
