@@ -85,24 +85,19 @@ struct World {
     provider: i64,
 }
 
+const NANSHAN: Option<District> = Some(District::Nanshan);
+const LONGGANG: Option<District> = Some(District::Longgang);
+
 /// The cast: those who manage (a site, a district, everything), those who
 /// hold (a founder, an institution's lab) and those who only read.
 const USERS: [(&str, Role, Option<District>); 9] = [
     ("operator", Role::CommunityOperator, None),
-    (
-        "rev.nanshan",
-        Role::DistrictReviewer,
-        Some(District::Nanshan),
-    ),
+    ("rev.nanshan", Role::DistrictReviewer, NANSHAN),
     ("admin", Role::MunicipalAdmin, None),
     ("founder", Role::Founder, None),
     ("lab", Role::ServiceProvider, None),
     ("operator.none", Role::CommunityOperator, None),
-    (
-        "rev.longgang",
-        Role::DistrictReviewer,
-        Some(District::Longgang),
-    ),
+    ("rev.longgang", Role::DistrictReviewer, LONGGANG),
     ("investor", Role::Investor, None),
     ("auditor", Role::Auditor, None),
 ];

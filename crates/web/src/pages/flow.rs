@@ -30,6 +30,13 @@ pub struct Posted {
     pub form: Values,
 }
 
+impl Posted {
+    /// The state, the viewer and the fields, borrowed for a handler's body.
+    pub fn parts(&self) -> (&AppState, &Viewer, &Values) {
+        (&self.state, &self.viewer, &self.form)
+    }
+}
+
 /// The hidden field that names which form of a page was posted.
 pub const FORM_ID: &str = "_form";
 

@@ -231,15 +231,11 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
 }
 
 pub(super) async fn request(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
-    let community_id = forms::number(&form, "community_id", &mut errors);
-    let enterprise_id = forms::number(&form, "enterprise_id", &mut errors);
+    let community_id = forms::number(form, "community_id", &mut errors);
+    let enterprise_id = forms::number(form, "enterprise_id", &mut errors);
     // Outside communities the founder asks for themself, not an enterprise.
     let (enterprise_id, person_id) = match community_id {
         Some(_) => (enterprise_id, None),
@@ -249,32 +245,28 @@ pub(super) async fn request(p: Posted) -> PageResult {
         enterprise_id,
         person_id,
         community_id,
-        district: forms::opt(&form, "district"),
-        kind: forms::text(&form, "kind"),
-        team_size: num(&form, "team_size", &mut errors) as i32,
-        wanted_from: forms::text(&form, "wanted_from"),
-        months: num(&form, "months", &mut errors) as i32,
-        note: forms::opt(&form, "note"),
+        district: forms::opt(form, "district"),
+        kind: forms::text(form, "kind"),
+        team_size: num(form, "team_size", &mut errors) as i32,
+        wanted_from: forms::text(form, "wanted_from"),
+        months: num(form, "months", &mut errors) as i32,
+        note: forms::opt(form, "note"),
     };
     let s = &state.services;
     let run = async || s.request_space(&actor, &input).await.map(|v| v.id);
-    answer::<Spaces>(&state, &viewer, &form, &form, "request", errors, run).await
+    answer::<Spaces>(state, viewer, form, form, "request", errors, run).await
 }
 
 /// Withdraws a waiting request (an offer is withdrawn through `act`).
 pub(super) async fn withdraw(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let run = async || s.withdraw_space_request(&actor, id).await.map(|v| v.id);
     answer::<Spaces>(
-        &state,
-        &viewer,
-        &form,
+        state,
+        viewer,
+        form,
         &Values::new(),
         "withdrawn",
         Vec::new(),
@@ -284,56 +276,44 @@ pub(super) async fn withdraw(Path(id): Path<i64>, p: Posted) -> PageResult {
 }
 
 pub(super) async fn offer(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = OfferInput {
-        request_id: num(&form, "request_id", &mut errors),
-        unit_id: num(&form, "unit_id", &mut errors),
-        start: forms::text(&form, "start"),
-        end: forms::text(&form, "end"),
-        monthly_rent_fen: forms::number(&form, "monthly_rent_fen", &mut errors),
+        request_id: num(form, "request_id", &mut errors),
+        unit_id: num(form, "unit_id", &mut errors),
+        start: forms::text(form, "start"),
+        end: forms::text(form, "end"),
+        monthly_rent_fen: forms::number(form, "monthly_rent_fen", &mut errors),
     };
     let s = &state.services;
     let run = async || s.offer_space(&actor, &input).await.map(|v| v.id);
-    answer::<Spaces>(&state, &viewer, &form, &form, "offer", errors, run).await
+    answer::<Spaces>(state, viewer, form, form, "offer", errors, run).await
 }
 
 pub(super) async fn serve(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = ServeInput {
-        unit_id: num(&form, "unit_id", &mut errors),
-        start: forms::text(&form, "start"),
-        end: forms::text(&form, "end"),
+        unit_id: num(form, "unit_id", &mut errors),
+        start: forms::text(form, "start"),
+        end: forms::text(form, "end"),
         monthly_rent_fen: None,
     };
     let s = &state.services;
     let run = async || s.serve_waitlist(&actor, &input).await.map(|v| v.id);
-    answer::<Spaces>(&state, &viewer, &form, &form, "offer", errors, run).await
+    answer::<Spaces>(state, viewer, form, form, "offer", errors, run).await
 }
 
 /// Accepts, declines or withdraws an offer, or ends or moves an agreement.
 pub(super) async fn act(Path((id, action)): Path<(i64, String)>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let mut errors = Vec::new();
-    let unit_id = num(&form, "unit_id", &mut errors);
-    let (on, end) = (forms::text(&form, "on"), forms::text(&form, "end"));
+    let unit_id = num(form, "unit_id", &mut errors);
+    let (on, end) = (forms::text(form, "on"), forms::text(form, "end"));
     let run = async || {
         let agreement = match action.as_str() {
             "accept" => s.accept_space_offer(&actor, id).await,
@@ -361,5 +341,5 @@ pub(super) async fn act(Path((id, action)): Path<(i64, String)>, p: Posted) -> P
         Ok(agreement.id)
     };
     let what = action_done("agreement", &action);
-    answer::<Spaces>(&state, &viewer, &form, &Values::new(), &what, errors, run).await
+    answer::<Spaces>(state, viewer, form, &Values::new(), &what, errors, run).await
 }

@@ -165,60 +165,48 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
 }
 
 pub(super) async fn add_unit(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = HousingUnitInput {
-        district: forms::text(&form, "district"),
+        district: forms::text(form, "district"),
         community_id: None,
-        address: forms::text(&form, "address"),
-        code: forms::text(&form, "code"),
-        kind: forms::text(&form, "kind"),
-        area_m2: num(&form, "area_m2", &mut errors),
-        market_rent_fen: num(&form, "market_rent_fen", &mut errors),
+        address: forms::text(form, "address"),
+        code: forms::text(form, "code"),
+        kind: forms::text(form, "kind"),
+        area_m2: num(form, "area_m2", &mut errors),
+        market_rent_fen: num(form, "market_rent_fen", &mut errors),
         active: None,
     };
     let s = &state.services;
     let run = async || s.create_housing_unit(&actor, &input).await.map(|v| v.id);
-    answer::<Housing>(&state, &viewer, &form, &form, "housing_unit", errors, run).await
+    answer::<Housing>(state, viewer, form, form, "housing_unit", errors, run).await
 }
 
 pub(super) async fn allocate(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = LeaseInput {
-        housing_unit_id: num(&form, "housing_unit_id", &mut errors),
-        person_id: num(&form, "person_id", &mut errors),
-        enterprise_id: forms::number(&form, "enterprise_id", &mut errors),
-        start: forms::text(&form, "start"),
-        months: num(&form, "months", &mut errors) as i32,
+        housing_unit_id: num(form, "housing_unit_id", &mut errors),
+        person_id: num(form, "person_id", &mut errors),
+        enterprise_id: forms::number(form, "enterprise_id", &mut errors),
+        start: forms::text(form, "start"),
+        months: num(form, "months", &mut errors) as i32,
     };
     let s = &state.services;
     let run = async || s.allocate_housing(&actor, &input).await.map(|v| v.id);
-    answer::<Housing>(&state, &viewer, &form, &form, "lease", errors, run).await
+    answer::<Housing>(state, viewer, form, form, "lease", errors, run).await
 }
 
 /// Moves a tenant in, renews a lease or moves the tenant out.
 pub(super) async fn act(Path((id, action)): Path<(i64, String)>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let mut errors = Vec::new();
-    let months = num(&form, "months", &mut errors) as i32;
-    let on = forms::text(&form, "on");
+    let months = num(form, "months", &mut errors) as i32;
+    let on = forms::text(form, "on");
     let run = async || {
         let lease = match action.as_str() {
             "move-in" => s.move_in(&actor, id).await,
@@ -229,5 +217,5 @@ pub(super) async fn act(Path((id, action)): Path<(i64, String)>, p: Posted) -> P
         Ok(lease.id)
     };
     let what = action_done("lease", &action);
-    answer::<Housing>(&state, &viewer, &form, &Values::new(), &what, errors, run).await
+    answer::<Housing>(state, viewer, form, &Values::new(), &what, errors, run).await
 }

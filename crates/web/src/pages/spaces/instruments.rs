@@ -141,34 +141,30 @@ fn weekdays(l: Locale, days: &str) -> String {
 }
 
 pub(super) async fn add(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = InstrumentInput {
-        name: forms::text(&form, "name"),
-        kind: forms::text(&form, "kind"),
-        institution: forms::text(&form, "institution"),
-        district: forms::text(&form, "district"),
+        name: forms::text(form, "name"),
+        kind: forms::text(form, "kind"),
+        institution: forms::text(form, "institution"),
+        district: forms::text(form, "district"),
         community_id: None,
         manager_account_id: None,
         description: None,
-        slot_minutes: num(&form, "slot_minutes", &mut errors) as i32,
-        opens: forms::text(&form, "opens"),
-        closes: forms::text(&form, "closes"),
-        open_days: forms::text(&form, "open_days"),
-        quota_hours_week: forms::number(&form, "quota_hours_week", &mut errors).map(|q| q as i32),
-        requires_approval: forms::tri(&form, "requires_approval").unwrap_or(false),
-        cancel_notice_hours: num(&form, "cancel_notice_hours", &mut errors) as i32,
-        no_show_grace_minutes: num(&form, "no_show_grace_minutes", &mut errors) as i32,
+        slot_minutes: num(form, "slot_minutes", &mut errors) as i32,
+        opens: forms::text(form, "opens"),
+        closes: forms::text(form, "closes"),
+        open_days: forms::text(form, "open_days"),
+        quota_hours_week: forms::number(form, "quota_hours_week", &mut errors).map(|q| q as i32),
+        requires_approval: forms::tri(form, "requires_approval").unwrap_or(false),
+        cancel_notice_hours: num(form, "cancel_notice_hours", &mut errors) as i32,
+        no_show_grace_minutes: num(form, "no_show_grace_minutes", &mut errors) as i32,
         active: None,
     };
     let s = &state.services;
     let run = async || s.create_instrument(&actor, &input).await.map(|v| v.id);
-    answer::<Instruments>(&state, &viewer, &form, &form, "instrument", errors, run).await
+    answer::<Instruments>(state, viewer, form, form, "instrument", errors, run).await
 }
 
 /// An instrument's slots on a day (today unless `date` names one).
@@ -255,27 +251,23 @@ async fn render_instrument(
 }
 
 pub(super) async fn book(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = BookingInput {
         instrument_id: id,
-        enterprise_id: num(&form, "enterprise_id", &mut errors),
-        start: forms::text(&form, "start"),
-        end: forms::text(&form, "end"),
-        purpose: forms::opt(&form, "purpose"),
+        enterprise_id: num(form, "enterprise_id", &mut errors),
+        start: forms::text(form, "start"),
+        end: forms::text(form, "end"),
+        purpose: forms::opt(form, "purpose"),
     };
-    let date = forms::text(&form, "date");
+    let date = forms::text(form, "date");
     let back = format!("/instruments/{id}?date={}", urlencoding::encode(&date));
     let q = Query_::from([("date".to_owned(), date.clone())]);
     let s = &state.services;
     let run = async || s.book_instrument(&actor, &input).await.map(|v| v.id);
-    let again = async |e: Vec<FieldError>| render_instrument(&state, &viewer, id, &q, &e).await;
-    submit(&viewer, &form, &back, "booking", errors, run, again).await
+    let again = async |e: Vec<FieldError>| render_instrument(state, viewer, id, &q, &e).await;
+    submit(viewer, form, &back, "booking", errors, run, again).await
 }
 
 /// Approves, rejects, cancels or checks in a booking.
@@ -283,11 +275,7 @@ pub(super) async fn act_on_booking(
     Path((id, action)): Path<(i64, String)>,
     p: Posted,
 ) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let s = &state.services;
     let run = async || {
@@ -301,14 +289,5 @@ pub(super) async fn act_on_booking(
         Ok(booking.id)
     };
     let what = action_done("booking", &action);
-    answer::<Instruments>(
-        &state,
-        &viewer,
-        &form,
-        &Values::new(),
-        &what,
-        Vec::new(),
-        run,
-    )
-    .await
+    answer::<Instruments>(state, viewer, form, &Values::new(), &what, Vec::new(), run).await
 }

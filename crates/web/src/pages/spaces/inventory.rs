@@ -151,63 +151,51 @@ async fn render_inventory(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -
 }
 
 pub(super) async fn add_building(Query(q): Query<Query_>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = BuildingInput {
-        community_id: forms::number(&form, "community_id", &mut errors),
-        district: forms::opt(&form, "district"),
-        name: forms::text(&form, "name"),
-        address: forms::text(&form, "address"),
+        community_id: forms::number(form, "community_id", &mut errors),
+        district: forms::opt(form, "district"),
+        name: forms::text(form, "name"),
+        address: forms::text(form, "address"),
     };
     let s = &state.services;
     let run = async || s.create_building(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &q, &form, "building", errors, run).await
+    answer(state, viewer, &q, form, "building", errors, run).await
 }
 
 pub(super) async fn add_floor(Query(q): Query<Query_>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = FloorInput {
-        building_id: num(&form, "building_id", &mut errors),
-        level: num(&form, "level", &mut errors) as i32,
-        label: forms::text(&form, "label"),
+        building_id: num(form, "building_id", &mut errors),
+        level: num(form, "level", &mut errors) as i32,
+        label: forms::text(form, "label"),
     };
     let s = &state.services;
     let run = async || s.create_floor(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &q, &form, "floor", errors, run).await
+    answer(state, viewer, &q, form, "floor", errors, run).await
 }
 
 pub(super) async fn add_unit(Query(q): Query<Query_>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
     let input = UnitInput {
-        floor_id: num(&form, "floor_id", &mut errors),
-        kind: forms::text(&form, "kind"),
-        code: forms::text(&form, "code"),
-        area_m2: num(&form, "area_m2", &mut errors),
-        capacity: num(&form, "capacity", &mut errors) as i32,
-        list_rent_fen: num(&form, "list_rent_fen", &mut errors),
-        discounted_rent_fen: num(&form, "discounted_rent_fen", &mut errors),
+        floor_id: num(form, "floor_id", &mut errors),
+        kind: forms::text(form, "kind"),
+        code: forms::text(form, "code"),
+        area_m2: num(form, "area_m2", &mut errors),
+        capacity: num(form, "capacity", &mut errors) as i32,
+        list_rent_fen: num(form, "list_rent_fen", &mut errors),
+        discounted_rent_fen: num(form, "discounted_rent_fen", &mut errors),
         active: None,
     };
     let s = &state.services;
     let run = async || s.create_unit(&actor, &input).await.map(|v| v.id);
-    answer(&state, &viewer, &q, &form, "unit", errors, run).await
+    answer(state, viewer, &q, form, "unit", errors, run).await
 }
 
 /// Answers a form posted from a site's inventory page: back to it with the

@@ -13,7 +13,8 @@
 
 use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_id, kind_title, listing, money, parse_yuan, text, ticked_kinds,
+    DayOne, Values, csrf_field, form_card, form_id, kind_title, listing, money, parse_yuan, text,
+    ticked_kinds,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -126,18 +127,14 @@ fn disputes_table(
 /// transfer id defaults to `reversal:{capture}`, so a double submission is
 /// a replay.
 pub(super) async fn resolve(Path(id): Path<String>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let input = ResolveDispute {
-        outcome: text(&form, "outcome"),
+        outcome: text(form, "outcome"),
         transfer_id: None,
         comment: form.get("comment").cloned(),
     };
     let write = async |s: &Services, actor: &Actor| s.resolve_dispute(actor, &id, &input).await;
-    run_form((&state, &viewer, &form), "resolved", write).await
+    run_form((state, viewer, form), "resolved", write).await
 }
 
 fn pools_table(l: Locale, pools: &[PoolView]) -> Markup {
@@ -164,8 +161,7 @@ fn kind_select(l: Locale, id: &str) -> Markup {
 fn issue_form(viewer: &Viewer, today: NaiveDate) -> Markup {
     let l = viewer.locale;
     html! {
-        section.card {
-            h2 { (t(l, "voucher.issue")) }
+        (form_card(t(l, "voucher.issue"), None, html! {
             form id="issue-form" method="post" action="/vouchers/issue" {
                 (csrf_field(viewer))
                 input type="hidden" name="transfer_id" value=(form_id("issue"));
@@ -175,7 +171,7 @@ fn issue_form(viewer: &Viewer, today: NaiveDate) -> Markup {
                 div.field { label for="issue-until" { (t(l, "voucher.valid_until")) " *" } input id="issue-until" name="valid_until" type="date" min=(today.succ_opt().unwrap_or(today)) required; }
                 button type="submit" id="issue-submit" { (t(l, "voucher.issue")) }
             }
-        }
+        }))
     }
 }
 
@@ -184,9 +180,7 @@ fn fund_form(viewer: &Viewer, (s, actor): (&Services, &Actor), today: NaiveDate)
     use chrono::Datelike;
     let l = viewer.locale;
     html! {
-        section.card {
-            h2 { (t(l, "voucher.fund")) }
-            p.hint { (t(l, "voucher.fund_hint")) }
+        (form_card(t(l, "voucher.fund"), Some(t(l, "voucher.fund_hint")), html! {
             form id="fund-form" method="post" action="/vouchers/fund" {
                 (csrf_field(viewer))
                 div.field { label for="fund-kind" { (t(l, "voucher.kind")) } (kind_select(l, "fund-kind")) }
@@ -203,7 +197,7 @@ fn fund_form(viewer: &Viewer, (s, actor): (&Services, &Actor), today: NaiveDate)
                 div.field { label for="fund-amount" { (t(l, "voucher.amount_yuan")) } input id="fund-amount" name="amount_yuan" type="text" inputmode="decimal" required; }
                 button.secondary type="submit" id="fund-submit" { (t(l, "voucher.fund")) }
             }
-        }
+        }))
     }
 }
 
@@ -241,16 +235,12 @@ fn providers_table(
 /// Issues a voucher; what does not parse is refused as the service's own
 /// refusals are.
 pub(super) async fn issue(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let write = async |s: &Services, actor: &Actor| {
-        let input = issue_input(&form)?;
+        let input = issue_input(form)?;
         s.issue_voucher(actor, &input).await
     };
-    run_form((&state, &viewer, &form), "issued", write).await
+    run_form((state, viewer, form), "issued", write).await
 }
 
 /// The issue form's fields as the service's input, or every field that
@@ -288,11 +278,7 @@ fn issue_input(form: &Values) -> opcity_services::Result<IssueVoucher> {
 }
 
 pub(super) async fn fund(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let write = async |s: &Services, actor: &Actor| {
         let (Some(year), Some(amount_fen)) = (
             form.get("year").and_then(|y| y.trim().parse::<i32>().ok()),
@@ -301,36 +287,28 @@ pub(super) async fn fund(p: Posted) -> PageResult {
             return Err(ServiceError::invalid("amount_fen", "not_a_number"));
         };
         let input = FundPool {
-            kind: text(&form, "kind"),
+            kind: text(form, "kind"),
             year,
             district: form.get("district").cloned().filter(|d| !d.is_empty()),
             amount_fen,
         };
         s.fund_voucher_pool(actor, &input).await
     };
-    run_form((&state, &viewer, &form), "funded", write).await
+    run_form((state, viewer, form), "funded", write).await
 }
 
 pub(super) async fn run_jobs(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let write = async |s: &Services, actor: &Actor| s.run_voucher_jobs_for(actor).await;
-    run_form((&state, &viewer, &form), "jobs", write).await
+    run_form((state, viewer, form), "jobs", write).await
 }
 
 pub(super) async fn decide(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let input = ProviderDecision {
-        decision: text(&form, "decision"),
-        kinds: ticked_kinds(&form),
+        decision: text(form, "decision"),
+        kinds: ticked_kinds(form),
     };
     let write = async |s: &Services, actor: &Actor| s.decide_provider(actor, id, &input).await;
-    run_form((&state, &viewer, &form), "decided", write).await
+    run_form((state, viewer, form), "decided", write).await
 }

@@ -88,15 +88,11 @@ fn transfers_table(l: Locale, id: &str, rows: &[TransferView]) -> Markup {
 }
 
 pub(super) async fn review(Path(id): Path<String>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let input = UseReviewInput {
-        decision: text(&form, "decision"),
+        decision: text(form, "decision"),
         comment: form.get("comment").cloned(),
     };
     let write = async |s: &Services, actor: &Actor| s.review_use(actor, &id, &input).await;
-    run_form((&state, &viewer, &form), "reviewed", write).await
+    run_form((state, viewer, form), "reviewed", write).await
 }

@@ -10,8 +10,8 @@
 
 use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_id, history_table, kind_title, listing, money, parse_yuan,
-    text, ticked_kinds,
+    DayOne, Values, csrf_field, form_card, form_id, history_table, kind_title, listing, money,
+    parse_yuan, text, ticked_kinds,
 };
 use crate::AppState;
 use crate::api::export::ExportFormat;
@@ -103,9 +103,7 @@ fn settlement_form(l: Locale, provider_id: i64, from: NaiveDate, to: NaiveDate) 
 fn register_form(viewer: &Viewer) -> Markup {
     let l = viewer.locale;
     html! {
-        section.card {
-            h2 { (t(l, "provider.register")) }
-            p.hint { (t(l, "provider.register_hint")) }
+        (form_card(t(l, "provider.register"), Some(t(l, "provider.register_hint")), html! {
             form id="provider-register-form" method="post" action="/providers/register" {
                 (csrf_field(viewer))
                 div.field { label for="p-name" { (t(l, "provider.name")) " *" } input id="p-name" name="name" type="text" required; }
@@ -124,34 +122,26 @@ fn register_form(viewer: &Viewer) -> Markup {
                 }
                 button type="submit" id="provider-register" { (t(l, "provider.register")) }
             }
-        }
+        }))
     }
 }
 
 pub(super) async fn register(p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let input = ProviderInput {
-        name: text(&form, "name"),
+        name: text(form, "name"),
         uscc: form.get("uscc").cloned(),
-        category: text(&form, "category"),
-        kinds: ticked_kinds(&form),
+        category: text(form, "category"),
+        kinds: ticked_kinds(form),
         account_id: None,
     };
     let write = async |s: &Services, actor: &Actor| s.register_provider(actor, &input).await;
-    run_form((&state, &viewer, &form), "registered", write).await
+    run_form((state, viewer, form), "registered", write).await
 }
 
 /// Captures a hold, in full or for the amount typed (which must parse).
 pub(super) async fn capture(Path(hold_id): Path<String>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let write = async |s: &Services, actor: &Actor| {
         let typed = form.get("amount_yuan").map(|s| s.trim());
         let amount_fen = match typed.filter(|s| !s.is_empty()) {
@@ -162,27 +152,23 @@ pub(super) async fn capture(Path(hold_id): Path<String>, p: Posted) -> PageResul
             ),
         };
         let input = CaptureInput {
-            transfer_id: text(&form, "transfer_id"),
+            transfer_id: text(form, "transfer_id"),
             hold_id,
             amount_fen,
         };
         s.capture_hold(actor, &input).await
     };
-    run_form((&state, &viewer, &form), "captured", write).await
+    run_form((state, viewer, form), "captured", write).await
 }
 
 pub(super) async fn void(Path(hold_id): Path<String>, p: Posted) -> PageResult {
-    let Posted {
-        state,
-        viewer,
-        form,
-    } = p;
+    let (state, viewer, form) = p.parts();
     let input = VoidInput {
-        transfer_id: text(&form, "transfer_id"),
+        transfer_id: text(form, "transfer_id"),
         hold_id,
     };
     let write = async |s: &Services, actor: &Actor| s.void_hold(actor, &input).await;
-    run_form((&state, &viewer, &form), "voided", write).await
+    run_form((state, viewer, form), "voided", write).await
 }
 
 pub(super) async fn settlement(

@@ -43,6 +43,17 @@ pub(super) fn csrf_field(viewer: &Viewer) -> Markup {
     html! { input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default()); }
 }
 
+/// A form's card: its heading, its hint when it has one, then the form.
+pub(super) fn form_card(heading: &str, hint: Option<&str>, form: Markup) -> Markup {
+    html! {
+        section.card {
+            h2 { (heading) }
+            @if let Some(hint) = hint { p.hint { (hint) } }
+            (form)
+        }
+    }
+}
+
 /// A list of `rows` as the table `id` under its columns' headings (see
 /// [`table_head`]), each row drawn by `row`; with no rows, the hint `none`
 /// in its place under the same id. How every voucher list is drawn.
