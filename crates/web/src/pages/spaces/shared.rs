@@ -1,8 +1,9 @@
 //! What the pages of spaces, housing and instruments share: a page's
 //! showing and a form's round trip ([`Page`], `show`, `answer`, `submit`),
-//! the notices above a page, the small parts they draw (one-button and inline forms keyed by an action), and how they show money
-//! and holders. Which forms a page offers is the services' `may_*` answer,
-//! asked where the form is drawn.
+//! the notices above a page, the small parts they draw (one-button and
+//! inline forms keyed by an action, the line under an empty list), and how
+//! they show money and holders. Which forms a page offers is the services'
+//! `may_*` answer, asked where the form is drawn.
 
 use crate::AppState;
 use crate::extract::Viewer;

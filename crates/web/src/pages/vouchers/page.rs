@@ -1,8 +1,9 @@
 //! The one page `/vouchers`: the view the viewer's role sees, under the
 //! notice of what was just done or why a form was refused; and how a
-//! form's handler answers (`answer`: back to the page with the notice
-//! named, or, through `refused`, the page again with the errors or an error
-//! page; `refused` also answers a form that does not parse).
+//! form's handler answers (`run_form`: the session and CSRF token checked,
+//! the write run, then `answer`: back to the page with the notice named,
+//! or, through `refused`, the page again with the errors or an error page;
+//! a form that does not parse is refused the same way).
 //!
 //! Stable element ids: the notices `voucher-done` and `voucher-error`
 //! (with `data-code`, its items `data-field`).
