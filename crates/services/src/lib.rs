@@ -157,6 +157,28 @@ pub(crate) async fn record_change<T: serde::Serialize>(
     Ok(())
 }
 
+/// The rows of `E` whose `id` column is among `ids`, keyed by `key`: the
+/// records a page of other rows names, loaded in one query.
+pub(crate) async fn rows_by_id<E, C>(
+    db: &C,
+    id: E::Column,
+    ids: impl IntoIterator<Item = i64>,
+    key: impl Fn(&E::Model) -> i64,
+) -> Result<std::collections::BTreeMap<i64, E::Model>>
+where
+    E: opcity_store::sea_orm::EntityTrait,
+    C: opcity_store::sea_orm::ConnectionTrait,
+{
+    use opcity_store::sea_orm::{ColumnTrait, QueryFilter};
+    Ok(E::find()
+        .filter(id.is_in(ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (key(&row), row))
+        .collect())
+}
+
 /// Ends a write: its audit entry ([`record_change`], `after` being the
 /// result) in `tx`, the commit, and the result for the caller.
 pub(crate) async fn commit_change<T: serde::Serialize>(

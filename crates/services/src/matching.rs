@@ -218,20 +218,20 @@ impl Services {
             .await?;
         enterprises.extend(all_links.iter().map(|l| l.enterprise_id));
 
-        let person_rows: BTreeMap<i64, person::Model> = person::Entity::find()
-            .filter(person::Column::Id.is_in(persons.iter().copied()))
-            .all(tx)
-            .await?
-            .into_iter()
-            .map(|p| (p.id, p))
-            .collect();
-        let enterprise_rows: BTreeMap<i64, enterprise::Model> = enterprise::Entity::find()
-            .filter(enterprise::Column::Id.is_in(enterprises.iter().copied()))
-            .all(tx)
-            .await?
-            .into_iter()
-            .map(|e| (e.id, e))
-            .collect();
+        let person_rows = crate::rows_by_id::<person::Entity, _>(
+            tx,
+            person::Column::Id,
+            persons.iter().copied(),
+            |p| p.id,
+        )
+        .await?;
+        let enterprise_rows = crate::rows_by_id::<enterprise::Entity, _>(
+            tx,
+            enterprise::Column::Id,
+            enterprises.iter().copied(),
+            |e| e.id,
+        )
+        .await?;
 
         let subjects: Vec<String> = person_rows
             .keys()

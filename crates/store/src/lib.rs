@@ -93,6 +93,16 @@ pub struct Store {
     ledger_queue: Arc<std::sync::OnceLock<ledger::Queue>>,
 }
 
+/// A guarded update's answer: the row as written, or `None` when its guard
+/// matched no row (another writer moved it first).
+pub(crate) fn updated_or_none<T>(updated: Result<T, DbErr>) -> Result<Option<T>, StoreError> {
+    match updated {
+        Ok(after) => Ok(Some(after)),
+        Err(DbErr::RecordNotUpdated) => Ok(None),
+        Err(other) => Err(other.into()),
+    }
+}
+
 /// A write transaction from [`Store::begin`]: a [`DatabaseTransaction`]
 /// (through `Deref` and `ConnectionTrait`) that, on SQLite, also holds this
 /// process's writer turn until it commits, rolls back or is dropped.

@@ -75,6 +75,16 @@ impl Services {
     }
 }
 
+/// Programme `id` of `pack`; one the pack does not hold is not found.
+pub(super) fn programme_in<'p>(
+    pack: &'p opcity_policy::Pack,
+    id: &str,
+) -> Result<&'p opcity_policy::Programme> {
+    pack.programme(id).ok_or(ServiceError::NotFound {
+        entity: "programme",
+    })
+}
+
 /// An application's stored explanation, read back typed. One that does not
 /// read (a newer schema, a damaged row) is an error, never taken for an
 /// empty result.

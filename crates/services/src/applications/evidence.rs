@@ -382,11 +382,7 @@ pub(super) async fn upload_document(
     authorize(actor, Action::Update, evidence_resource(&app))?;
     open_to_applicant(&app)?;
     let pack = s.pack();
-    let programme = pack
-        .programme(&app.programme)
-        .ok_or(ServiceError::NotFound {
-            entity: "programme",
-        })?;
+    let programme = super::engine::programme_in(&pack, &app.programme)?;
     let content_type = s.check_upload(programme, upload)?;
     let file_name = clean_file_name(&upload.file_name)?;
     let sha256 = hex::encode(Sha256::digest(&upload.content));
@@ -475,11 +471,7 @@ pub(super) async fn update_form(
     authorize(actor, Action::Update, evidence_resource(&app))?;
     open_to_applicant(&app)?;
     let pack = s.pack();
-    let programme = pack
-        .programme(&app.programme)
-        .ok_or(ServiceError::NotFound {
-            entity: "programme",
-        })?;
+    let programme = super::engine::programme_in(&pack, &app.programme)?;
     check_form(programme, changes)?;
     let before: serde_json::Value = serde_json::from_str(&app.form_data).unwrap_or_default();
     let mut form = before.as_object().cloned().unwrap_or_default();

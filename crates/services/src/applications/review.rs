@@ -244,11 +244,7 @@ pub(super) fn approval_terms(
     now: DateTime<Utc>,
 ) -> Result<Terms> {
     let pack = s.pack();
-    let programme = pack
-        .programme(&app.programme)
-        .ok_or(ServiceError::NotFound {
-            entity: "programme",
-        })?;
+    let programme = super::engine::programme_in(&pack, &app.programme)?;
     if programme.decided_by == DecidedBy::Municipal && role_party == Party::DistrictReviewer {
         return Err(ServiceError::invalid(
             "decision",

@@ -32,8 +32,7 @@ use crate::registry::Checker;
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use opcity_domain::civil_date::shanghai;
 use opcity_store::sea_orm::sea_query::{Expr, IntoTableRef, Query};
-use opcity_store::sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
-use std::collections::BTreeMap;
+use opcity_store::sea_orm::{ColumnTrait, Condition};
 
 /// The instant a Shanghai civil day begins, in UTC.
 pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
@@ -269,23 +268,6 @@ where
             district: &|d| units_where(Condition::all().add(units.district.eq(d))),
         },
     )
-}
-
-/// The rows of `E` whose `id` column is among `ids`, keyed by `key`: the
-/// units a page of holdings names, loaded in one query.
-pub(crate) async fn rows_by_id<E: EntityTrait, C: ConnectionTrait>(
-    db: &C,
-    id: E::Column,
-    ids: impl IntoIterator<Item = i64>,
-    key: impl Fn(&E::Model) -> i64,
-) -> Result<BTreeMap<i64, E::Model>> {
-    Ok(E::find()
-        .filter(id.is_in(ids))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| (key(&row), row))
-        .collect())
 }
 
 #[cfg(test)]

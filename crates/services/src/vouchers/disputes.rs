@@ -284,21 +284,11 @@ impl Services {
         capture_id: &str,
         input: &ResolveDispute,
     ) -> Result<ResolutionView> {
-        let mut errors = Vec::new();
+        let mut c = crate::registry::Checker::default();
         if !OUTCOMES.contains(&input.outcome.as_str()) {
-            errors.push(
-                FieldError::new("outcome", "not_one_of").with("allowed", OUTCOMES.join(", ")),
-            );
+            c.push(FieldError::new("outcome", "not_one_of").with("allowed", OUTCOMES.join(", ")));
         }
-        let comment = input
-            .comment
-            .as_deref()
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned);
-        if comment.as_ref().is_some_and(|c| c.chars().count() > 1_000) {
-            errors.push(FieldError::new("comment", "too_long").with("max", 1_000));
-        }
+        let comment = c.optional_text("comment", input.comment.as_deref(), 1_000);
         let reversal_id = (input.outcome == "reversed").then(|| {
             input
                 .transfer_id
@@ -311,11 +301,11 @@ impl Services {
             .as_deref()
             .filter(|_| reversal_id.is_some())
         {
-            errors.extend(check_transfer_id("transfer_id", id));
+            check_transfer_id("transfer_id", id)
+                .into_iter()
+                .for_each(|e| c.push(e));
         }
-        if !errors.is_empty() {
-            return Err(ServiceError::Validation(errors));
-        }
+        c.finish()?;
         let body_hash = ledger::hash_body(&(
             "resolve_dispute",
             capture_id,

@@ -9,8 +9,8 @@ use crate::values::rows_of;
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::application::State;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
-    FromQueryResult, QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait, FromQueryResult,
+    QueryFilter, QueryOrder, QuerySelect, Set, Statement, Value,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -51,11 +51,7 @@ pub async fn move_one(
         .filter(application::Column::FormData.eq(mv.app.form_data.as_str()))
         .exec(tx)
         .await;
-    match updated {
-        Ok(after) => Ok(Some(after)),
-        Err(DbErr::RecordNotUpdated) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
+    crate::updated_or_none(updated)
 }
 
 /// A submission's move: `submitted_at` is the move's time; the engine's

@@ -7,8 +7,8 @@ use crate::entity::{application, application_document, review};
 use chrono::{DateTime, Utc};
 use opcity_domain::application::State;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbErr, EntityTrait,
-    QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use std::collections::BTreeMap;
 
@@ -93,11 +93,7 @@ pub async fn update_form_if_editable(
         .filter(application::Column::FormData.eq(app.form_data.as_str()))
         .exec(tx)
         .await;
-    match updated {
-        Ok(after) => Ok(Some(after)),
-        Err(DbErr::RecordNotUpdated) => Ok(None),
-        Err(other) => Err(other.into()),
-    }
+    crate::updated_or_none(updated)
 }
 
 /// A reviewer's decision, as recorded.

@@ -22,7 +22,7 @@ use super::hold::{Claim, Guard};
 use super::inventory::{UNIT_KINDS, growth_rank, premises};
 use super::{
     ScopeParts, UnitTable, day_start, holdings_by_unit, in_range, one_of, parameter_on, refuse,
-    required_date, rows_by_id, scope_condition, shanghai_date,
+    required_date, scope_condition, shanghai_date,
 };
 use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};

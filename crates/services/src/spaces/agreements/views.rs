@@ -118,7 +118,7 @@ pub(super) async fn list_agreements(
         .limit(500)
         .all(db)
         .await?;
-    let units = rows_by_id::<space_unit::Entity, _>(
+    let units = crate::rows_by_id::<space_unit::Entity, _>(
         db,
         space_unit::Column::Id,
         rows.iter().map(|a| a.unit_id),

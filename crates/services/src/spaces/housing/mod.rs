@@ -19,7 +19,7 @@ use super::hold::Claim;
 use super::inventory::premises;
 use super::{
     UnitTable, add_months, day_start, holdings_by_unit, in_range, months_between_ceil, one_of,
-    parameter_on, refuse, required_date, rows_by_id, shanghai_date,
+    parameter_on, refuse, required_date, shanghai_date,
 };
 use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};

@@ -38,7 +38,7 @@ pub(super) async fn list_leases(svc: &Services, actor: &Actor) -> Result<Vec<Lea
         .limit(1_000)
         .all(db)
         .await?;
-    let units = rows_by_id::<housing_unit::Entity, _>(
+    let units = crate::rows_by_id::<housing_unit::Entity, _>(
         db,
         housing_unit::Column::Id,
         rows.iter().map(|l| l.housing_unit_id),

@@ -9,25 +9,15 @@ pub(super) async fn review_use(
     transfer_id: &str,
     input: &UseReviewInput,
 ) -> Result<UseReviewView> {
+    let mut c = crate::registry::Checker::default();
     if !["confirmed", "disputed"].contains(&input.decision.as_str()) {
-        return Err(ServiceError::Validation(vec![
-            FieldError::new("decision", "not_one_of").with("allowed", "confirmed, disputed"),
-        ]));
+        c.push(FieldError::new("decision", "not_one_of").with("allowed", "confirmed, disputed"));
     }
-    let comment = input
-        .comment
-        .as_deref()
-        .map(str::trim)
-        .filter(|c| !c.is_empty())
-        .map(str::to_owned);
-    if comment.as_ref().is_some_and(|c| c.chars().count() > 1_000) {
-        return Err(ServiceError::Validation(vec![
-            FieldError::new("comment", "too_long").with("max", 1_000),
-        ]));
-    }
+    let comment = c.optional_text("comment", input.comment.as_deref(), 1_000);
     if input.decision == "disputed" && comment.is_none() {
-        return Err(ServiceError::invalid("comment", "required"));
+        c.push(FieldError::new("comment", "required"));
     }
+    c.finish()?;
     let now = svc.now();
     let tx = svc.store().begin().await?;
     let capture = ledger::find_transfer(&tx, transfer_id)
