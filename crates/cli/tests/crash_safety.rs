@@ -8,7 +8,6 @@
 
 use opcity_domain::Role;
 use opcity_services::Services;
-use opcity_services::spaces::housing::HousingUnitInput;
 use opcity_services::spaces::instruments::InstrumentInput;
 use opcity_store::entity::{housing_lease, instrument_booking, person};
 use opcity_store::sea_orm::EntityTrait;
@@ -163,17 +162,7 @@ async fn world(s: &Services) -> World {
     }
     let mut flats = Vec::new();
     for n in 0..FLATS {
-        let unit = HousingUnitInput {
-            district: "nanshan".into(),
-            community_id: None,
-            address: "人才公寓1栋".into(),
-            code: format!("K-{n}"),
-            kind: "apartment".into(),
-            area_m2: 35,
-            market_rent_fen: 300_000,
-            active: None,
-        };
-        flats.push(s.create_housing_unit(&admin, &unit).await.unwrap().id);
+        flats.push(opcity_testkit::nanshan_flat(s, &admin, &format!("K-{n}")).await);
     }
     World {
         instrument,

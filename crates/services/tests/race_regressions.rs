@@ -5,9 +5,9 @@
 //! after two reviewers approved it at the same moment.
 
 use opcity_domain::{District, Role};
-use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::applications::{Decision, ReviewInput};
 use opcity_services::registry::enterprises::EnterpriseInput;
-use opcity_services::spaces::housing::{HousingUnitInput, LeaseInput, RenewInput};
+use opcity_services::spaces::housing::{LeaseInput, RenewInput};
 use opcity_services::spaces::instruments::{BookingInput, BookingView, InstrumentInput};
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::{benefit_grant, review};
@@ -214,20 +214,9 @@ impl Housing {
     async fn applicant(&self, n: usize) -> (Founder, i64) {
         let s = &self.s;
         let f = founder_with_enterprise(s, &self.admin, &format!("founder{n}"), n).await;
-        let app = s
-            .create_application(
-                &f.actor,
-                &NewApplication {
-                    programme: "sz.housing.subsidy".into(),
-                    idempotency_key: Some("k".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        opcity_testkit::supply_evidence(s, &f.actor, app.id).await;
-        s.submit_application(&f.actor, app.id).await.unwrap();
-        (f, app.id)
+        let app = opcity_testkit::housing_application(s, &f.actor, "k").await;
+        s.submit_application(&f.actor, app).await.unwrap();
+        (f, app)
     }
 
     /// Both reviewers approve, one after the other: the offer stands.
@@ -243,23 +232,7 @@ impl Housing {
     }
 
     async fn flat(&self, code: &str) -> i64 {
-        self.s
-            .create_housing_unit(
-                &self.admin,
-                &HousingUnitInput {
-                    district: "nanshan".into(),
-                    community_id: None,
-                    address: "人才公寓1栋".into(),
-                    code: code.into(),
-                    kind: "apartment".into(),
-                    area_m2: 35,
-                    market_rent_fen: 300_000,
-                    active: None,
-                },
-            )
-            .await
-            .unwrap()
-            .id
+        opcity_testkit::nanshan_flat(&self.s, &self.admin, code).await
     }
 
     async fn lease(&self, unit: i64, person: i64, months: i32) -> Result<i64, ServiceError> {

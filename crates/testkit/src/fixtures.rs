@@ -175,6 +175,43 @@ pub async fn nanshan_housing_budget(s: &Services, admin: &Actor, total_fen: i64)
     .expect("create the housing-subsidy budget");
 }
 
+/// A Nanshan talent apartment coded `code` (35 m², ¥3,000 a month at
+/// market rent), added by `admin`; its id.
+pub async fn nanshan_flat(s: &Services, admin: &Actor, code: &str) -> i64 {
+    let unit = opcity_services::spaces::housing::HousingUnitInput {
+        district: "nanshan".into(),
+        community_id: None,
+        address: "人才公寓1栋".into(),
+        code: code.into(),
+        kind: "apartment".into(),
+        area_m2: 35,
+        market_rent_fen: 300_000,
+        active: None,
+    };
+    s.create_housing_unit(admin, &unit)
+        .await
+        .expect("add a housing unit")
+        .id
+}
+
+/// `founder`'s housing-subsidy application (idempotency key `key`) with
+/// its evidence supplied, ready to submit; its id.
+pub async fn housing_application(s: &Services, founder: &Actor, key: &str) -> i64 {
+    let application = s
+        .create_application(
+            founder,
+            &opcity_services::applications::NewApplication {
+                programme: "sz.housing.subsidy".into(),
+                idempotency_key: Some(key.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .expect("create a housing-subsidy application");
+    crate::supply_evidence(s, founder, application.id).await;
+    application.id
+}
+
 /// Runs `n` attempts at once (they wait for each other at a barrier) and
 /// returns their outcomes in attempt order.
 pub async fn race<T, E, F, Fut>(n: usize, attempt: F) -> Vec<Result<T, E>>

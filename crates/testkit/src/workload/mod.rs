@@ -36,8 +36,8 @@ use crate::fixtures::{Founder, account, founder_with_enterprise};
 use crate::{TestDb, two_processes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use opcity_domain::{District, Role};
-use opcity_services::applications::{Decision, NewApplication, ReviewInput};
-use opcity_services::spaces::housing::{HousingUnitInput, LeaseInput, RenewInput};
+use opcity_services::applications::{Decision, ReviewInput};
+use opcity_services::spaces::housing::{LeaseInput, RenewInput};
 use opcity_services::spaces::instruments::{BookingInput, InstrumentInput};
 use opcity_services::{Actor, ErrorCode, ServiceError, Services};
 use opcity_store::entity::{benefit_grant, instrument_booking, review};
@@ -317,17 +317,7 @@ async fn world(db: &TestDb) -> World {
         .id;
     let mut flats = Vec::new();
     for n in 0..FLATS {
-        let unit = HousingUnitInput {
-            district: "nanshan".into(),
-            community_id: None,
-            address: "人才公寓1栋".into(),
-            code: format!("W-{n}"),
-            kind: "apartment".into(),
-            area_m2: 35,
-            market_rent_fen: 300_000,
-            active: None,
-        };
-        flats.push(s.create_housing_unit(&admin, &unit).await.unwrap().id);
+        flats.push(crate::nanshan_flat(&s, &admin, &format!("W-{n}")).await);
     }
     // Room for half the applicants' full subsidies.
     let budget_total = (FOUNDERS as i64 / 2) * FULL_SUBSIDY;
@@ -336,21 +326,10 @@ async fn world(db: &TestDb) -> World {
     let mut applications = Vec::new();
     for n in 0..FOUNDERS {
         let f = founder_with_enterprise(&s, &admin, &format!("founder{n}"), 7_000 + n).await;
-        let app = s
-            .create_application(
-                &f.actor,
-                &NewApplication {
-                    programme: "sz.housing.subsidy".into(),
-                    idempotency_key: Some("workload".into()),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        crate::supply_evidence(&s, &f.actor, app.id).await;
-        s.submit_application(&f.actor, app.id).await.unwrap();
+        let app = crate::housing_application(&s, &f.actor, "workload").await;
+        s.submit_application(&f.actor, app).await.unwrap();
         founders.push(f);
-        applications.push(app.id);
+        applications.push(app);
     }
     World {
         s,
