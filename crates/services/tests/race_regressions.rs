@@ -8,7 +8,7 @@ use opcity_domain::{District, Role};
 use opcity_services::applications::{Decision, ReviewInput};
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::spaces::housing::{LeaseInput, RenewInput};
-use opcity_services::spaces::instruments::{BookingInput, BookingView, InstrumentInput};
+use opcity_services::spaces::instruments::{BookingInput, BookingView};
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::{benefit_grant, review};
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -44,24 +44,6 @@ async fn enterprises(s: &Services, admin: &Actor, count: usize) -> Vec<i64> {
     ids
 }
 
-fn gpu() -> InstrumentInput {
-    InstrumentInput {
-        name: "A100 服务器".into(),
-        kind: "gpu_server".into(),
-        institution: "深圳大学算力中心".into(),
-        district: "nanshan".into(),
-        slot_minutes: 60,
-        opens: "09:00".into(),
-        closes: "21:00".into(),
-        open_days: "12345".into(),
-        quota_hours_week: None,
-        requires_approval: false,
-        cancel_notice_hours: 24,
-        no_show_grace_minutes: 15,
-        ..Default::default()
-    }
-}
-
 /// Issue 15 (1): in one group, bookings with one start and different ends
 /// were matched back to their requests by instrument and start only, so a
 /// request was answered with another's booking. Many bookings of an
@@ -77,8 +59,14 @@ async fn bookings_that_share_a_start_are_each_answered_with_their_own() {
         let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
         let lab = account(&s, "lab", Role::ServiceProvider, None).await;
         let gpus = [
-            s.create_instrument(&lab, &gpu()).await.unwrap().id,
-            s.create_instrument(&lab, &gpu()).await.unwrap().id,
+            s.create_instrument(&lab, &opcity_testkit::gpu_instrument(None, false))
+                .await
+                .unwrap()
+                .id,
+            s.create_instrument(&lab, &opcity_testkit::gpu_instrument(None, false))
+                .await
+                .unwrap()
+                .id,
         ];
         let firms = enterprises(&s, &admin, 12).await;
         // 2030-05-06 is a Monday. Triples on two instruments, five days and

@@ -18,7 +18,7 @@ use opcity_services::spaces::inventory::{BuildingInput, FloorInput, UnitInput};
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::{enterprise, person};
 use opcity_store::sea_orm::{ActiveModelTrait, EntityTrait, PaginatorTrait, Set};
-use opcity_testkit::{TestDb, each_backend, uscc};
+use opcity_testkit::{TestDb, each_backend, gpu_instrument, uscc};
 
 struct World {
     s: Services,
@@ -819,24 +819,6 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
     .await;
 }
 
-fn gpu(quota: Option<i32>, approval: bool) -> InstrumentInput {
-    InstrumentInput {
-        name: "A100 服务器".into(),
-        kind: "gpu_server".into(),
-        institution: "深圳大学算力中心".into(),
-        district: "nanshan".into(),
-        slot_minutes: 60,
-        opens: "09:00".into(),
-        closes: "21:00".into(),
-        open_days: "12345".into(),
-        quota_hours_week: quota,
-        requires_approval: approval,
-        cancel_notice_hours: 24,
-        no_show_grace_minutes: 15,
-        ..Default::default()
-    }
-}
-
 /// 2030-05-06 is a Monday.
 fn booking(instrument: i64, enterprise: i64, from: &str, to: &str) -> BookingInput {
     BookingInput {
@@ -855,7 +837,7 @@ async fn instrument_bookings_keep_hours_quotas_approval_and_release_no_shows() {
         let s = &w.s;
         let lab = account(s, "lab", Role::ServiceProvider).await;
         let inst = s
-            .create_instrument(&lab, &gpu(Some(3), false))
+            .create_instrument(&lab, &gpu_instrument(Some(3), false))
             .await
             .unwrap();
         assert_eq!(inst.manager_account_id, Some(lab.account_id));
@@ -953,7 +935,7 @@ async fn instrument_bookings_keep_hours_quotas_approval_and_release_no_shows() {
                 &InstrumentInput {
                     name: "冷冻电镜".into(),
                     kind: "lab_equipment".into(),
-                    ..gpu(None, true)
+                    ..gpu_instrument(None, true)
                 },
             )
             .await
@@ -1100,7 +1082,10 @@ async fn sixty_four_concurrent_bookings_of_one_slot_give_one_success() {
         let w = world(db).await;
         let s = w.s.clone();
         let lab = account(&s, "lab", Role::ServiceProvider).await;
-        let inst = s.create_instrument(&lab, &gpu(None, false)).await.unwrap();
+        let inst = s
+            .create_instrument(&lab, &gpu_instrument(None, false))
+            .await
+            .unwrap();
         let firms = enterprise_rows(&s, 64).await;
         let outcomes = race(64, |i| {
             let (s, lab, firm) = (s.clone(), lab.clone(), firms[i]);
@@ -1132,9 +1117,12 @@ async fn a_burst_of_bookings_is_answered_one_by_one() {
         let w = world(db).await;
         let s = w.s.clone();
         let lab = account(&s, "lab", Role::ServiceProvider).await;
-        let open = s.create_instrument(&lab, &gpu(None, false)).await.unwrap();
+        let open = s
+            .create_instrument(&lab, &gpu_instrument(None, false))
+            .await
+            .unwrap();
         let rationed = s
-            .create_instrument(&lab, &gpu(Some(2), false))
+            .create_instrument(&lab, &gpu_instrument(Some(2), false))
             .await
             .unwrap();
         let firms = enterprise_rows(&s, 12).await;
@@ -1343,7 +1331,7 @@ async fn an_instrument_edit_without_a_manager_keeps_it() {
         let listed = InstrumentInput {
             community_id: Some(w.community),
             manager_account_id: Some(lab.account_id),
-            ..gpu(None, false)
+            ..gpu_instrument(None, false)
         };
         let sited = s.create_instrument(&w.operator, &listed).await.unwrap();
         let edit = InstrumentInput {
@@ -1374,7 +1362,7 @@ async fn instruments_are_sited_and_allocations_held_as_authz_allows() {
         let in_community = |community: i64| InstrumentInput {
             community_id: Some(community),
             manager_account_id: Some(lab.account_id),
-            ..gpu(None, false)
+            ..gpu_instrument(None, false)
         };
         let instruments = || async {
             opcity_store::entity::instrument::Entity::find()
@@ -1392,7 +1380,10 @@ async fn instruments_are_sited_and_allocations_held_as_authz_allows() {
             Err(ServiceError::Forbidden)
         ));
         assert_eq!(instruments().await, 0);
-        let own = s.create_instrument(&lab, &gpu(None, false)).await.unwrap();
+        let own = s
+            .create_instrument(&lab, &gpu_instrument(None, false))
+            .await
+            .unwrap();
         assert!(matches!(
             s.update_instrument(&lab, own.id, &in_community(w.community))
                 .await,

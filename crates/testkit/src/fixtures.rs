@@ -194,6 +194,30 @@ pub async fn nanshan_flat(s: &Services, admin: &Actor, code: &str) -> i64 {
         .id
 }
 
+/// A GPU server of Shenzhen University's compute centre in Nanshan,
+/// bookable by the hour 09:00–21:00 on weekdays, with a weekly `quota` in
+/// hours (or none) and, when `approval`, bookings its manager confirms.
+pub fn gpu_instrument(
+    quota: Option<i32>,
+    approval: bool,
+) -> opcity_services::spaces::instruments::InstrumentInput {
+    opcity_services::spaces::instruments::InstrumentInput {
+        name: "A100 服务器".into(),
+        kind: "gpu_server".into(),
+        institution: "深圳大学算力中心".into(),
+        district: "nanshan".into(),
+        slot_minutes: 60,
+        opens: "09:00".into(),
+        closes: "21:00".into(),
+        open_days: "12345".into(),
+        quota_hours_week: quota,
+        requires_approval: approval,
+        cancel_notice_hours: 24,
+        no_show_grace_minutes: 15,
+        ..Default::default()
+    }
+}
+
 /// `founder`'s housing-subsidy application (idempotency key `key`) with
 /// its evidence supplied, ready to submit; its id.
 pub async fn housing_application(s: &Services, founder: &Actor, key: &str) -> i64 {

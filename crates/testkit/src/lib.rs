@@ -161,7 +161,7 @@ pub use app::TestApp;
 pub mod fixtures;
 pub mod workload;
 pub use fixtures::{
-    Founder, FounderSpec, account, account_in, founder, founder_with_enterprise,
+    Founder, FounderSpec, account, account_in, founder, founder_with_enterprise, gpu_instrument,
     housing_application, nanshan_flat, nanshan_housing_budget, race, uscc,
 };
 

@@ -312,15 +312,8 @@ fn role_action_matrix() {
         (Create, Resource::ProviderLedger { account_id: 11 },
                                           [false, false, false, true, false, false, false]),
     ];
-    let roles = [
-        Role::Founder,
-        Role::CommunityOperator,
-        Role::DistrictReviewer,
-        Role::MunicipalAdmin,
-        Role::ServiceProvider,
-        Role::Investor,
-        Role::Auditor,
-    ];
+    // The columns above are in `Role::ALL`'s order.
+    let roles = Role::ALL;
     let mut mismatches = Vec::new();
     for (action, resource, expected) in cases {
         for (role, want) in roles.iter().zip(expected) {

@@ -38,7 +38,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use opcity_domain::{District, Role};
 use opcity_services::applications::{Decision, ReviewInput};
 use opcity_services::spaces::housing::{LeaseInput, RenewInput};
-use opcity_services::spaces::instruments::{BookingInput, InstrumentInput};
+use opcity_services::spaces::instruments::BookingInput;
 use opcity_services::{Actor, ErrorCode, ServiceError, Services};
 use opcity_store::entity::{benefit_grant, instrument_booking, review};
 use rand::rngs::StdRng;
@@ -290,28 +290,13 @@ async fn world(db: &TestDb) -> World {
         account(&s, "rev.a", Role::DistrictReviewer, Some(District::Nanshan)).await,
         account(&s, "rev.b", Role::DistrictReviewer, Some(District::Nanshan)).await,
     ];
-    let instrument = |quota| InstrumentInput {
-        name: "A100".into(),
-        kind: "gpu_server".into(),
-        institution: "深圳大学算力中心".into(),
-        district: "nanshan".into(),
-        slot_minutes: 60,
-        opens: "09:00".into(),
-        closes: "21:00".into(),
-        open_days: "12345".into(),
-        quota_hours_week: quota,
-        requires_approval: false,
-        cancel_notice_hours: 24,
-        no_show_grace_minutes: 15,
-        ..Default::default()
-    };
     let open = s
-        .create_instrument(&lab, &instrument(None))
+        .create_instrument(&lab, &crate::gpu_instrument(None, false))
         .await
         .unwrap()
         .id;
     let rationed = s
-        .create_instrument(&lab, &instrument(Some(QUOTA_HOURS)))
+        .create_instrument(&lab, &crate::gpu_instrument(Some(QUOTA_HOURS), false))
         .await
         .unwrap()
         .id;
