@@ -43,7 +43,7 @@ pub use expr::Unit;
 pub use facts::{EnumType, Fact, FactSet, FactType, FactValue};
 pub use pack::files::Expectation;
 pub use pack::model::{
-    Beneficiary, Criterion, DecidedBy, Evidence, EvidenceKind, Kind, Pack, PackTest, Parameter,
-    ParameterValue, Programme, Text, Window,
+    Beneficiary, Criterion, DecidedBy, Delivery, Evidence, EvidenceKind, Kind, Pack, PackTest,
+    Parameter, ParameterValue, Programme, Support, Text, Window,
 };
 pub use testing::TestOutcome;

@@ -1,7 +1,7 @@
 //! Malformed packs are rejected whole, each problem with its file, line and key.
 
 use chrono::NaiveDate;
-use opcity_policy::{LoadError, LoadErrorKind, Pack, Status};
+use opcity_policy::{Delivery, LoadError, LoadErrorKind, Pack, Status, Support};
 
 const PACK: &str = r#"id: mini
 version: "1"
@@ -249,4 +249,52 @@ fn a_rubric_loads_and_its_mistakes_are_named() {
     let e = only_error(&format!("{PROGRAMME}{zero}"));
     assert_eq!((e.kind, e.key.as_str()), (LoadErrorKind::Invalid, "rubric"));
     assert!(e.message.contains("`team`"), "{}", e.message);
+}
+
+#[test]
+fn delivery_is_implied_by_the_kind_or_said() {
+    let pack = Pack::from_sources(sources(PROGRAMME)).expect("the minimal pack loads");
+    let cash = pack.programme("t.cash").expect("programme");
+    assert_eq!(cash.delivery, Delivery::Cash);
+    assert!(!cash.confers_title);
+
+    let in_kind = PROGRAMME.replace("kind: cash", "kind: in_kind");
+    let e = only_error(&in_kind);
+    assert_eq!(
+        (e.kind, e.key.as_str()),
+        (LoadErrorKind::MissingKey, "delivery")
+    );
+    let housing = in_kind.replace("kind: in_kind", "kind: in_kind\ndelivery: housing");
+    let pack = Pack::from_sources(sources(&housing)).expect("said: loads");
+    assert_eq!(
+        pack.programme("t.cash").expect("programme").delivery,
+        Delivery::Housing
+    );
+
+    let cash_as_voucher = PROGRAMME.replace("kind: cash", "kind: cash\ndelivery: voucher");
+    let e = only_error(&cash_as_voucher);
+    assert_eq!(
+        (e.kind, e.key.as_str()),
+        (LoadErrorKind::Invalid, "delivery")
+    );
+}
+
+#[test]
+fn support_belongs_to_a_title() {
+    let untitled = PROGRAMME.replace("kind: cash", "kind: cash\nsupport: [mentorship]");
+    let e = only_error(&untitled);
+    assert_eq!(
+        (e.kind, e.key.as_str()),
+        (LoadErrorKind::Invalid, "support")
+    );
+    let titled = untitled.replace("support:", "confers_title: true\nsupport:");
+    let pack = Pack::from_sources(sources(&titled)).expect("a title with support loads");
+    let p = pack.programme("t.cash").expect("programme");
+    assert!(p.confers_title);
+    assert_eq!(p.support, vec![Support::Mentorship]);
+    let unknown = PROGRAMME.replace(
+        "kind: cash",
+        "kind: cash\nconfers_title: true\nsupport: [yachts]",
+    );
+    assert_eq!(only_error(&unknown).kind, LoadErrorKind::Type);
 }

@@ -1,7 +1,7 @@
 //! The YAML shapes of a pack's files, exactly as written; `load` turns them
 //! into the checked, compiled model.
 
-use super::model::{Beneficiary, DecidedBy, EvidenceKind, Kind, Text};
+use super::model::{Beneficiary, DecidedBy, Delivery, EvidenceKind, Kind, Support, Text};
 use crate::case::Case;
 use crate::date::IsoDate;
 use crate::eval::Status;
@@ -74,6 +74,16 @@ pub struct ProgrammeFile {
     pub citation: String,
     pub beneficiary: Beneficiary,
     pub kind: Kind,
+    /// How an approval is delivered; implied by `kind` except for in-kind
+    /// benefits (`space` or `housing`).
+    #[serde(default)]
+    pub delivery: Option<Delivery>,
+    /// A selection that confers a title; `selective` programmes always do.
+    #[serde(default)]
+    pub confers_title: bool,
+    /// The support attached to the title.
+    #[serde(default)]
+    pub support: Vec<Support>,
     /// Defaults to the pack's window.
     #[serde(default)]
     pub effective: Option<WindowFile>,

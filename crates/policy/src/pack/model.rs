@@ -65,6 +65,85 @@ impl Kind {
     }
 }
 
+/// How an approved benefit reaches its holder once the offer is accepted:
+/// the pack's `delivery`, or what the programme's kind implies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// A schedule of instalments paid from the programme's budget.
+    Cash,
+    /// Issued into the enterprise's voucher wallet from the programme's pool.
+    Voucher,
+    /// A space request in the chosen community for its operator to offer.
+    Space,
+    /// A housing request for the district's housing allocator.
+    Housing,
+    /// A title (and the support attached to it), held for a period.
+    Title,
+    /// A referral to a partner (banks and guarantors, the national platform).
+    Referral,
+}
+
+impl Delivery {
+    /// The name in JSON and in stored records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::Cash => "cash",
+            Delivery::Voucher => "voucher",
+            Delivery::Space => "space",
+            Delivery::Housing => "housing",
+            Delivery::Title => "title",
+            Delivery::Referral => "referral",
+        }
+    }
+
+    /// What a programme of `kind` delivers when its pack does not say;
+    /// `None` for in-kind benefits, which must say (space or housing).
+    pub fn implied_by(kind: Kind) -> Option<Delivery> {
+        match kind {
+            Kind::Cash | Kind::Ceiling => Some(Delivery::Cash),
+            Kind::Voucher => Some(Delivery::Voucher),
+            Kind::Selective => Some(Delivery::Title),
+            Kind::Loan | Kind::Referral => Some(Delivery::Referral),
+            Kind::InKind => None,
+        }
+    }
+}
+
+/// Support the plan attaches to a title (measure (2): "mentorship, investor
+/// access, priority industrial space, innovation resources, … and city-level
+/// scenario access"), held as entitlements the other modules check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Support {
+    Mentorship,
+    InvestorAccess,
+    PriorityIndustrialSpace,
+    InnovationResources,
+    ScenarioAccess,
+}
+
+impl Support {
+    pub const ALL: [Support; 5] = [
+        Support::Mentorship,
+        Support::InvestorAccess,
+        Support::PriorityIndustrialSpace,
+        Support::InnovationResources,
+        Support::ScenarioAccess,
+    ];
+
+    /// The name in JSON and in stored records.
+    pub fn name(self) -> &'static str {
+        match self {
+            Support::Mentorship => "mentorship",
+            Support::InvestorAccess => "investor_access",
+            Support::PriorityIndustrialSpace => "priority_industrial_space",
+            Support::InnovationResources => "innovation_resources",
+            Support::ScenarioAccess => "scenario_access",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DecidedBy {
@@ -107,6 +186,13 @@ pub struct Programme {
     pub citation: String,
     pub beneficiary: Beneficiary,
     pub kind: Kind,
+    /// How an approval is delivered once accepted.
+    pub delivery: Delivery,
+    /// Whether an approval confers a title (a selection), held from the
+    /// acceptance to the programme's end, with [`Programme::support`].
+    pub confers_title: bool,
+    /// The support attached to the title.
+    pub support: Vec<Support>,
     pub effective: Window,
     pub one_time: bool,
     pub exclusion_groups: Vec<String>,

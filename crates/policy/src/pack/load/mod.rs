@@ -5,8 +5,8 @@ use super::files::{
     AmountFile, ConditionFile, PackFile, ParametersFile, ProgrammeFile, TestsFile, WindowFile,
 };
 use super::model::{
-    Amount, Beneficiary, Condition, Criterion, Evidence, Pack, PackTest, Parameter, Programme,
-    Test, Window,
+    Amount, Beneficiary, Condition, Criterion, Delivery, Evidence, Kind, Pack, PackTest, Parameter,
+    Programme, Test, Window,
 };
 use crate::error::{LoadError, LoadErrorKind, join_path, missing_field, without_position};
 use crate::expr::{ExprErrorKind, ParamInfo, Unit, compile};

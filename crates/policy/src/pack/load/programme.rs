@@ -147,6 +147,17 @@ impl Loader {
                 "must be a positive amount".into(),
             );
         }
+        let delivery = self.delivery(src, &f);
+        let confers_title = f.confers_title || f.kind == Kind::Selective;
+        if !f.support.is_empty() && !confers_title {
+            self.error(
+                LoadErrorKind::Invalid,
+                src,
+                "support",
+                "support",
+                "support is attached to a title; add `confers_title: true`".into(),
+            );
+        }
         (self.errors.len() == errors_before).then_some(Programme {
             id: f.id,
             title: f.title,
@@ -155,6 +166,9 @@ impl Loader {
             citation: f.citation,
             beneficiary: f.beneficiary,
             kind: f.kind,
+            delivery: delivery.unwrap_or(Delivery::Cash),
+            confers_title,
+            support: f.support,
             effective,
             one_time: f.one_time,
             exclusion_groups: f.exclusion_groups,
@@ -166,6 +180,35 @@ impl Loader {
             amount,
             duration,
         })
+    }
+
+    /// The programme's delivery: as written, or implied by its kind. A
+    /// voucher is issued from a voucher programme's pool only, and an in-kind
+    /// benefit says which allocation it becomes.
+    fn delivery(&mut self, src: &Source, f: &ProgrammeFile) -> Option<Delivery> {
+        let implied = Delivery::implied_by(f.kind);
+        let problem = match (f.delivery, implied) {
+            (None, None) => {
+                Some("an in-kind benefit says how it is delivered: `space` or `housing`")
+            }
+            (Some(Delivery::Voucher), _) if f.kind != Kind::Voucher => {
+                Some("only a voucher programme is delivered as a voucher")
+            }
+            (Some(d), _) if f.kind == Kind::Voucher && d != Delivery::Voucher => {
+                Some("a voucher programme is delivered as a voucher")
+            }
+            _ => None,
+        };
+        if let Some(message) = problem {
+            let kind = if f.delivery.is_none() {
+                LoadErrorKind::MissingKey
+            } else {
+                LoadErrorKind::Invalid
+            };
+            self.error(kind, src, "delivery", "delivery", message.into());
+            return None;
+        }
+        f.delivery.or(implied)
     }
 
     pub(super) fn unique_condition_names(&mut self, src: &Source, conditions: &[Condition]) {
