@@ -15,6 +15,7 @@ use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::District;
 use opcity_store::entity::{benefit_grant, enterprise, person};
+pub(crate) use opcity_store::grants::Benefit;
 use opcity_store::grants::{self as store_grants, GrantError, Refusal};
 use opcity_store::sea_orm::{ConnectionTrait, DatabaseTransaction, EntityTrait};
 use std::fmt;
@@ -77,6 +78,16 @@ pub struct GrantView {
     pub to: Option<NaiveDate>,
     pub source: String,
     pub created_at: DateTime<Utc>,
+    /// `recorded`, `instalments`, `voucher`, `space_request`,
+    /// `space_agreement`, `housing_request`, `housing_lease`, `title`,
+    /// `support` or `referral`.
+    pub benefit: String,
+    pub amount_fen: Option<i64>,
+    pub quantity: Option<i32>,
+    /// The support item, for `support`; empty otherwise.
+    pub detail: String,
+    /// The granting district; absent for the city.
+    pub district: Option<String>,
 }
 
 impl From<&benefit_grant::Model> for GrantView {
@@ -89,6 +100,11 @@ impl From<&benefit_grant::Model> for GrantView {
             to: g.to,
             source: g.source.clone(),
             created_at: g.created_at,
+            benefit: g.benefit.clone(),
+            amount_fen: g.amount_fen,
+            quantity: g.quantity,
+            detail: g.detail.clone(),
+            district: g.district.clone(),
         }
     }
 }
@@ -101,6 +117,46 @@ pub(crate) struct NewGrant<'a> {
     pub from: NaiveDate,
     pub to: Option<NaiveDate>,
     pub source: &'a str,
+    pub benefit: Benefit,
+    pub amount_fen: Option<i64>,
+    pub quantity: Option<i32>,
+    /// The granting district; `None` for the city.
+    pub district: Option<District>,
+    /// What is delivered with it, one row each (a title and its support).
+    pub parts: &'a [Part<'a>],
+}
+
+/// A part delivered with a grant, held from the grant's start.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Part<'a> {
+    pub benefit: Benefit,
+    /// Which part (a support item's name); empty for a title.
+    pub detail: &'a str,
+    pub to: Option<NaiveDate>,
+}
+
+impl<'a> NewGrant<'a> {
+    /// A grant of `benefit` without amount, quantity, district or support.
+    pub(crate) fn plain(
+        subject: Subject,
+        programme: &'a str,
+        (from, to): (NaiveDate, Option<NaiveDate>),
+        source: &'a str,
+        benefit: Benefit,
+    ) -> Self {
+        NewGrant {
+            subject,
+            programme,
+            from,
+            to,
+            source,
+            benefit,
+            amount_fen: None,
+            quantity: None,
+            district: None,
+            parts: &[],
+        }
+    }
 }
 
 /// The grants of `subject`, oldest first.
@@ -205,11 +261,14 @@ impl Services {
                 now,
                 &actor.audit_label(),
                 NewGrant {
-                    subject,
-                    programme: input.programme.trim(),
-                    from,
-                    to,
-                    source: &source,
+                    district,
+                    ..NewGrant::plain(
+                        subject,
+                        input.programme.trim(),
+                        (from, to),
+                        &source,
+                        Benefit::Recorded,
+                    )
                 },
             )
             .await?;
@@ -229,25 +288,37 @@ impl Services {
         actor_label: &str,
         grant: NewGrant<'_>,
     ) -> Result<GrantView> {
-        let NewGrant {
-            subject,
-            programme,
-            from,
-            to,
-            source,
-        } = grant;
+        let (subject, programme) = (grant.subject, grant.programme);
         let excluded_by = self.excluded_by(programme)?;
         let rule = self.rule(programme, &excluded_by);
+        let subject_key = subject.to_string();
         let row = store_grants::NewGrant {
-            subject: &subject.to_string(),
+            subject: &subject_key,
             programme,
-            from,
-            to,
-            source,
+            from: grant.from,
+            to: grant.to,
+            source: grant.source,
             at: now,
+            benefit: grant.benefit,
+            amount_fen: grant.amount_fen,
+            quantity: grant.quantity,
+            detail: "",
+            district: grant.district.map(District::id),
         };
-        let saved = match store_grants::insert_guarded(tx, row, rule).await {
-            Ok(saved) => saved,
+        let parts: Vec<store_grants::NewGrant<'_>> = grant
+            .parts
+            .iter()
+            .map(|part| store_grants::NewGrant {
+                benefit: part.benefit,
+                amount_fen: None,
+                quantity: None,
+                detail: part.detail,
+                to: part.to,
+                ..row
+            })
+            .collect();
+        let saved = match store_grants::insert_guarded_with(tx, row, &parts, rule).await {
+            Ok(mut saved) => saved.remove(0),
             Err(GrantError::Refused(refused)) => {
                 return Err(ServiceError::Validation(vec![refusal_error(
                     subject, &refused,

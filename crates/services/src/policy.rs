@@ -86,6 +86,13 @@ pub struct ProgrammeInfo {
     pub decided_by: String,
     pub second_review_above_fen: Option<i64>,
     pub conditions: Vec<String>,
+    /// What an accepted approval becomes: cash, voucher, space, housing,
+    /// title or referral.
+    pub delivery: String,
+    /// An approval also confers a title, held to `effective_to`.
+    pub confers_title: bool,
+    /// The support attached to the title.
+    pub support: Vec<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -159,6 +166,9 @@ fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
             .collect(),
         decided_by: word(&p.decided_by),
         second_review_above_fen: p.second_review_above.map(|f| f.0),
+        delivery: p.delivery.name().to_owned(),
+        confers_title: p.confers_title,
+        support: p.support.iter().map(|s| s.name().to_owned()).collect(),
         conditions: p.condition_names().map(str::to_owned).collect(),
     }
 }

@@ -1,4 +1,8 @@
-//! The grants guard: the one place a benefit grant is recorded.
+//! The grants guard: the one place a benefit grant is recorded. A grant
+//! row is the one record of a benefit held: instalments, a voucher, a space
+//! or housing request and the agreement or lease that serves it, a title
+//! and its support, a referral ([`Benefit`]), each with its subject,
+//! programme, source, amount or quantity, period and granting district.
 //!
 //! A grant is refused when its subject already holds a grant that excludes
 //! it (a programme sharing one of its exclusion groups) or, for a one-time
@@ -19,6 +23,41 @@ use sea_orm::{
     QueryFilter, QueryOrder, Set,
 };
 
+/// What kind of benefit a grant row records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Benefit {
+    /// Recorded by hand from a decision made elsewhere.
+    Recorded,
+    Instalments,
+    Voucher,
+    SpaceRequest,
+    SpaceAgreement,
+    HousingRequest,
+    HousingLease,
+    Title,
+    /// One support item attached to a title (`detail` names it).
+    Support,
+    Referral,
+}
+
+impl Benefit {
+    /// The stored name (`m0013_delivery` lists them in a CHECK).
+    pub fn name(self) -> &'static str {
+        match self {
+            Benefit::Recorded => "recorded",
+            Benefit::Instalments => "instalments",
+            Benefit::Voucher => "voucher",
+            Benefit::SpaceRequest => "space_request",
+            Benefit::SpaceAgreement => "space_agreement",
+            Benefit::HousingRequest => "housing_request",
+            Benefit::HousingLease => "housing_lease",
+            Benefit::Title => "title",
+            Benefit::Support => "support",
+            Benefit::Referral => "referral",
+        }
+    }
+}
+
 /// A grant about to be recorded; `subject` is `person:ID` or `enterprise:ID`.
 #[derive(Debug, Clone, Copy)]
 pub struct NewGrant<'a> {
@@ -28,6 +67,12 @@ pub struct NewGrant<'a> {
     pub to: Option<NaiveDate>,
     pub source: &'a str,
     pub at: DateTime<Utc>,
+    pub benefit: Benefit,
+    pub amount_fen: Option<i64>,
+    pub quantity: Option<i32>,
+    /// Which part of a benefit delivered in parts; empty otherwise.
+    pub detail: &'a str,
+    pub district: Option<&'a str>,
 }
 
 /// What a grant of a programme may not meet among the subject's grants.
@@ -116,21 +161,51 @@ pub async fn insert_guarded(
     grant: NewGrant<'_>,
     rule: Rule<'_>,
 ) -> Result<benefit_grant::Model, GrantError> {
+    let mut saved = insert_guarded_with(tx, grant, &[], rule).await?;
+    Ok(saved.remove(0))
+}
+
+/// Records `grant` and the `parts` delivered with it (a title's support),
+/// unless `rule` refuses the grant, deciding once under the subject's turn.
+/// Answers the rows written, `grant` first.
+pub async fn insert_guarded_with(
+    tx: &DatabaseTransaction,
+    grant: NewGrant<'_>,
+    parts: &[NewGrant<'_>],
+    rule: Rule<'_>,
+) -> Result<Vec<benefit_grant::Model>, GrantError> {
+    debug_assert!(
+        parts
+            .iter()
+            .all(|p| p.subject == grant.subject && p.programme == grant.programme),
+        "parts belong to the grant's subject and programme"
+    );
     lock_subject(tx, grant.subject).await?;
     if let Some(refused) = refusal(tx, grant.subject, grant.programme, rule).await? {
         return Err(GrantError::Refused(refused));
     }
-    Ok(benefit_grant::ActiveModel {
-        subject: Set(grant.subject.to_owned()),
-        programme: Set(grant.programme.to_owned()),
-        from: Set(grant.from),
-        to: Set(grant.to),
-        source: Set(grant.source.to_owned()),
-        created_at: Set(grant.at),
+    let mut saved = Vec::with_capacity(1 + parts.len());
+    for g in std::iter::once(&grant).chain(parts) {
+        saved.push(row(g).insert(tx).await?);
+    }
+    Ok(saved)
+}
+
+fn row(g: &NewGrant<'_>) -> benefit_grant::ActiveModel {
+    benefit_grant::ActiveModel {
+        subject: Set(g.subject.to_owned()),
+        programme: Set(g.programme.to_owned()),
+        from: Set(g.from),
+        to: Set(g.to),
+        source: Set(g.source.to_owned()),
+        created_at: Set(g.at),
+        benefit: Set(g.benefit.name().to_owned()),
+        amount_fen: Set(g.amount_fen),
+        quantity: Set(g.quantity),
+        detail: Set(g.detail.to_owned()),
+        district: Set(g.district.map(str::to_owned)),
         ..Default::default()
     }
-    .insert(tx)
-    .await?)
 }
 
 /// Moves the end of a grant (a lease renewed or ended).

@@ -33,6 +33,7 @@ pub mod applications;
 pub mod audit;
 pub mod bookings;
 pub mod budget;
+pub mod delivery;
 pub mod entitlements;
 pub mod entity;
 mod error;

@@ -221,6 +221,7 @@ async fn a_waiting_request_leaves_the_queue_once() {
                 note: String::new(),
                 requested_by: 1,
                 at: now,
+                application_id: None,
             },
         )
         .await

@@ -209,6 +209,12 @@ pub struct Programme {
 }
 
 impl Programme {
+    /// Whether the programme gives a figure (an amount or a ceiling): an
+    /// approval of it is paid from, or issued from, a budget.
+    pub fn has_amount(&self) -> bool {
+        !matches!(self.amount, Amount::None)
+    }
+
     /// Names of the conditions reported in `reasons`, in order.
     pub fn condition_names(&self) -> impl Iterator<Item = &str> {
         self.conditions.iter().map(|c| c.name.as_str())

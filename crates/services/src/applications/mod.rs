@@ -17,6 +17,9 @@
 //! - `review`, `approvals`: reviewers' decisions; approvals in groups that
 //!   reserve their budgets;
 //! - `offer`: accepting or declining an offer, withdrawing, clawing back;
+//! - `delivery`: what an accepted approval becomes, by the programme's
+//!   delivery (instalments, a voucher, a space or housing request, a title,
+//!   a referral);
 //! - `appeal`: appeals and their decision;
 //! - `evidence`: the form and uploaded documents;
 //! - `queries`, `views`: reading applications and what callers see;
@@ -31,6 +34,7 @@ mod appeal;
 pub(crate) mod approvals;
 pub mod budgets;
 mod create;
+mod delivery;
 pub mod disbursements;
 mod engine;
 pub mod evidence;

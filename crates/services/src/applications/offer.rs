@@ -1,6 +1,6 @@
-//! After approval: the applicant accepts the offer (the schedule of
-//! instalments is written, the benefit is granted through the same guard as
-//! every grant, and disbursement starts) or declines it; an applicant may
+//! After approval: the applicant accepts the offer (the benefit is
+//! delivered as its programme says, `delivery`, and recorded through the
+//! same guard as every grant) or declines it; an applicant may
 //! withdraw earlier; an administrator may claw a benefit back. Whatever the
 //! application still holds in its budget is released in the same
 //! transaction as the move that ends it.
@@ -12,7 +12,6 @@ use super::views::{ApplicationView, view};
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::{Result, ServiceError};
-use crate::grants::{NewGrant, Subject};
 use chrono::NaiveDate;
 use opcity_domain::application::{Event, Party, State};
 use opcity_store::WriteTx;
@@ -38,32 +37,7 @@ pub(super) async fn accept_offer(s: &Services, actor: &Actor, id: i64) -> Result
         None,
     )
     .await?;
-    let months = schedule(s, &tx, &accepted).await?;
-    let now = s.now();
-    let today = opcity_domain::today_in_shanghai(now);
-    let subject = match (accepted.enterprise_id, accepted.person_id) {
-        (Some(e), _) => Subject::Enterprise(e),
-        (None, Some(p)) => Subject::Person(p),
-        (None, None) => unreachable!("a CHECK constraint requires a person or an enterprise"),
-    };
-    let to = months
-        .and_then(|m| today.checked_add_months(chrono::Months::new(m as u32)))
-        .and_then(|d| d.pred_opt());
-    // The same guard as every other grant: the subject's turn, then the
-    // exclusions (the housing subsidy against transitional housing).
-    s.grant_in_tx(
-        &tx,
-        now,
-        &label,
-        NewGrant {
-            subject,
-            programme: &accepted.programme,
-            from: today,
-            to,
-            source: &format!("application:{}", accepted.id),
-        },
-    )
-    .await?;
+    super::delivery::deliver(s, &tx, &accepted, actor).await?;
     let disbursing = moves::move_application(
         s,
         &tx,
@@ -75,13 +49,17 @@ pub(super) async fn accept_offer(s: &Services, actor: &Actor, id: i64) -> Result
     )
     .await?;
     tx.commit().await?;
-    Ok(view(&disbursing, now, false))
+    Ok(view(&disbursing, s.now(), false))
 }
 
 /// Writes the instalments: monthly when the approved amount is the
 /// programme's monthly schedule in full, else one lump sum due today.
 /// Returns the schedule's length in months, if monthly.
-async fn schedule(s: &Services, tx: &WriteTx, app: &application::Model) -> Result<Option<i64>> {
+pub(super) async fn schedule(
+    s: &Services,
+    tx: &WriteTx,
+    app: &application::Model,
+) -> Result<Option<i64>> {
     let Some(amount) = app.approved_fen else {
         return Ok(None);
     };
@@ -181,6 +159,7 @@ pub(super) async fn claw_back(
     )
     .await?;
     stop_payments(s, &tx, &app, &label).await?;
+    super::delivery::undo(s, &tx, &app, actor).await?;
     tx.commit().await?;
     Ok(view(&after, s.now(), false))
 }

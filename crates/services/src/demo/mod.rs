@@ -2,11 +2,13 @@
 //! first-wave districts, a few hundred persons and enterprises with varied
 //! facts, one account per role (and a second provider), spaces, housing and
 //! instruments ([`spaces`]), approved providers and model vouchers with
-//! holds and captures ([`vouchers`]). Everything goes through the same
+//! holds and captures ([`vouchers`]), and budgets for every programme that
+//! pays ([`budgets`]). Everything goes through the same
 //! service functions as real input, so it is validated and audited like
 //! real data. Seeding lives here, apart from the use cases it calls, so a
 //! production module never carries demo code.
 
+mod budgets;
 mod spaces;
 mod vouchers;
 
@@ -254,6 +256,7 @@ impl Services {
         let enterprises = self
             .demo_enterprises(&admin, &mut rng, &persons, &community_ids)
             .await?;
+        self.demo_budgets(&admin).await?;
         self.demo_vouchers(&admin, &mut rng, founder_id, [provider_id, model_vendor_id])
             .await?;
         Ok(DemoReport {

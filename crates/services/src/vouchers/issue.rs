@@ -10,6 +10,7 @@ use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::District;
+use opcity_policy::Pack;
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{budget as budget_entity, entitlement, ledger_account};
 use opcity_store::ledger::{self, NewAccount, NewTransfer, Op};
@@ -120,6 +121,42 @@ pub struct PoolView {
 }
 
 pub(crate) const MUNICIPAL: &str = "municipal";
+
+/// A voucher approved through an application, to issue on acceptance.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ApprovedVoucher<'a> {
+    pub application_id: i64,
+    pub enterprise_id: i64,
+    /// The programme: a voucher kind.
+    pub kind: &'a str,
+    /// The budget the approval reserved the amount in.
+    pub budget_id: i64,
+    pub amount_fen: i64,
+    pub valid_until: NaiveDate,
+    pub label: &'a str,
+}
+
+/// One issue about to be posted.
+struct Posting<'a> {
+    enterprise_id: i64,
+    spec: &'static KindSpec,
+    budget: &'a budget_entity::Model,
+    amount_fen: i64,
+    valid_until: NaiveDate,
+    ceiling_fen: i64,
+    transfer_id: &'a str,
+    body_hash: String,
+    label: &'a str,
+}
+
+/// The per-enterprise ceiling of a voucher kind on `today`.
+fn ceiling_of(spec: &KindSpec, pack: &Pack, district: District, today: NaiveDate) -> Result<i64> {
+    spec.ceiling_fen(pack, district, today)
+        .ok_or(ServiceError::Conflict {
+            code: ErrorCode::VoucherCeilingUnset,
+            field: Some("kind"),
+        })
+}
 
 /// The budget behind a pool, created and funded from the pack's yearly pool
 /// on first use for kinds the city funds (`fund`); `None` for others, which
@@ -298,12 +335,7 @@ impl Services {
             return Ok(self.issued_view(tx, &first, true).await?);
         }
         self.check_entitled(tx, e.id, spec.id).await?;
-        let ceiling = spec
-            .ceiling_fen(&pack, district, today)
-            .ok_or(ServiceError::Conflict {
-                code: ErrorCode::VoucherCeilingUnset,
-                field: Some("kind"),
-            })?;
+        let ceiling = ceiling_of(spec, &pack, district, today)?;
         let label = actor.audit_label();
         let cause = Cause {
             actor: &label,
@@ -320,32 +352,124 @@ impl Services {
             cause,
         )
         .await?;
-        budget::apply(tx, b.id, Movement::Reserve, input.amount_fen, cause)
+        self.post_issue(
+            tx,
+            Posting {
+                enterprise_id: e.id,
+                spec,
+                budget: &b,
+                amount_fen: input.amount_fen,
+                valid_until: input.valid_until,
+                ceiling_fen: ceiling,
+                transfer_id,
+                body_hash,
+                label: &label,
+            },
+        )
+        .await
+    }
+
+    /// Issues a voucher approved through an application into the
+    /// enterprise's wallet, from the budget the approval reserved in
+    /// (`application:{id}` is the transfer's id): the application's hold
+    /// becomes the wallet's, so the budget's commitment does not change
+    /// and the pool's ledger matches it. The approval decided eligibility;
+    /// the wallet's ceiling still holds.
+    pub(crate) async fn issue_approved_voucher(
+        &self,
+        tx: &DatabaseTransaction,
+        approved: ApprovedVoucher<'_>,
+    ) -> Result<VoucherIssued> {
+        let now = self.now();
+        let pack = self.pack();
+        let spec = known_kind("programme", approved.kind)?;
+        let (e, district) = super::enterprise_in_district(tx, approved.enterprise_id).await?;
+        let ceiling = ceiling_of(spec, &pack, district, opcity_domain::today_in_shanghai(now))?;
+        let b = budget_entity::Entity::find_by_id(approved.budget_id)
+            .one(tx)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "budget" })?;
+        let transfer_id = format!("application:{}", approved.application_id);
+        let body_hash = ledger::hash_body(&(
+            "issue",
+            e.id,
+            spec.id,
+            approved.amount_fen,
+            approved.valid_until,
+        ));
+        self.post_issue(
+            tx,
+            Posting {
+                enterprise_id: e.id,
+                spec,
+                budget: &b,
+                amount_fen: approved.amount_fen,
+                valid_until: approved.valid_until,
+                ceiling_fen: ceiling,
+                transfer_id: &transfer_id,
+                body_hash,
+                label: approved.label,
+            },
+        )
+        .await
+        .map_err(|retry| match retry {
+            Retry::Fail(e) => e,
+            // The application's voucher was issued already: its state
+            // moved meanwhile.
+            Retry::Again => ServiceError::Conflict {
+                code: ErrorCode::StateChanged,
+                field: None,
+            },
+        })
+    }
+
+    /// Reserves the amount in the pool's budget and posts the issue from the
+    /// pool into the wallet (opened when new), capped by the ceiling.
+    async fn post_issue(
+        &self,
+        tx: &DatabaseTransaction,
+        p: Posting<'_>,
+    ) -> std::result::Result<VoucherIssued, Retry> {
+        let now = self.now();
+        let cause = Cause {
+            actor: p.label,
+            application_id: None,
+            disbursement_id: None,
+            at: now,
+        };
+        budget::apply(tx, p.budget.id, Movement::Reserve, p.amount_fen, cause)
             .await
             .map_err(budget_error)?;
-        let pool = pool_account(tx, &b, now).await?;
+        let pool = pool_account(tx, p.budget, now).await?;
         let wallet = self
-            .wallet_for_issue(tx, e.id, spec.id, b.id, input.valid_until, now)
+            .wallet_for_issue(
+                tx,
+                p.enterprise_id,
+                p.spec.id,
+                p.budget.id,
+                p.valid_until,
+                now,
+            )
             .await?;
         // Money paid back after a dispute was issued once already.
         let reversed = super::disputes::reversed_into(tx, wallet.id).await?;
         let outcome = ledger::create(
             tx,
             &NewTransfer {
-                id: transfer_id.to_owned(),
+                id: p.transfer_id.to_owned(),
                 op: Op::Posted {
-                    ledger: spec.id.to_owned(),
+                    ledger: p.spec.id.to_owned(),
                     debit: pool.id,
                     credit: wallet.id,
-                    amount_fen: input.amount_fen,
-                    credit_limit: Some(ceiling + reversed),
+                    amount_fen: p.amount_fen,
+                    credit_limit: Some(p.ceiling_fen + reversed),
                 },
                 kind: "issue".to_owned(),
                 reference: None,
                 contract_amount_fen: None,
                 use_kind: None,
-                body_hash,
-                actor: label.clone(),
+                body_hash: p.body_hash,
+                actor: p.label.to_owned(),
                 at: now,
             },
         )
@@ -356,7 +480,16 @@ impl Services {
             return Err(Retry::Again);
         }
         let issued = self.issued_view(tx, &outcome.transfer, false).await?;
-        record_change(tx, now, &label, "voucher.issue", e.id, None, Some(&issued)).await?;
+        record_change(
+            tx,
+            now,
+            p.label,
+            "voucher.issue",
+            p.enterprise_id,
+            None,
+            Some(&issued),
+        )
+        .await?;
         Ok(issued)
     }
 
@@ -552,6 +685,42 @@ impl Services {
             Ok::<_, Retry>(w)
         })
         .await
+    }
+
+    /// Takes back what is unused of a voucher issued through an application
+    /// that is clawed back: the wallet's available money, up to the amount
+    /// the application issued (what providers hold or captured stays with
+    /// them). Nothing when the wallet is empty or was never opened.
+    pub(crate) async fn claw_back_approved_voucher(
+        &self,
+        tx: &DatabaseTransaction,
+        actor: &Actor,
+        approved: ApprovedVoucher<'_>,
+    ) -> Result<()> {
+        let spec = known_kind("programme", approved.kind)?;
+        let code = codes::wallet(approved.enterprise_id, spec.id);
+        let Some(wallet) = ledger::account_by_code(tx, &code).await? else {
+            return Ok(());
+        };
+        let amount_fen = wallet.available().min(approved.amount_fen);
+        if amount_fen <= 0 {
+            return Ok(());
+        }
+        let input = Clawback {
+            transfer_id: format!("application:{}:clawback", approved.application_id),
+            enterprise_id: approved.enterprise_id,
+            kind: spec.id.to_owned(),
+            amount_fen,
+            reason: format!("application {} clawed back", approved.application_id),
+        };
+        match self.claw_back_in(tx, actor, spec, &input).await {
+            Ok(_) => Ok(()),
+            Err(Retry::Fail(e)) => Err(e),
+            Err(Retry::Again) => Err(ServiceError::Conflict {
+                code: ErrorCode::StateChanged,
+                field: None,
+            }),
+        }
     }
 
     async fn claw_back_in(

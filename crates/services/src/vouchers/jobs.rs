@@ -13,6 +13,7 @@ use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{Result, ServiceError};
 use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
+use opcity_store::applications::held_by_applications;
 use opcity_store::budget::{self, Cause, Movement};
 use opcity_store::entity::{budget as budget_entity, ledger_account, ledger_transfer};
 use opcity_store::ledger::{self, LedgerError, NewTransfer, Op, Reconciliation};
@@ -38,7 +39,8 @@ pub struct PoolMismatch {
     pub budget_id: i64,
     /// Issued minus returned, from the pool account.
     pub ledger_outstanding_fen: i64,
-    /// Reserved plus spent, from the budget.
+    /// Reserved plus spent, from the budget, less what approved applications
+    /// not yet accepted hold in it.
     pub budget_committed_fen: i64,
 }
 
@@ -311,11 +313,15 @@ impl Services {
         for b in budgets {
             let pool = ledger::account_by_code(db, &codes::pool(b.id)).await?;
             let outstanding = pool.map_or(0, |p| p.debits_posted - p.credits_posted);
-            if outstanding != b.reserved_fen + b.spent_fen {
+            // Approved applications not yet accepted hold their amount in
+            // the budget; the wallet takes it over on acceptance.
+            let held: i64 = held_by_applications(db, b.id).await?.values().sum();
+            let committed = b.reserved_fen + b.spent_fen - held;
+            if outstanding != committed {
                 pool_mismatches.push(PoolMismatch {
                     budget_id: b.id,
                     ledger_outstanding_fen: outstanding,
-                    budget_committed_fen: b.reserved_fen + b.spent_fen,
+                    budget_committed_fen: committed,
                 });
             }
         }

@@ -39,8 +39,8 @@ pub use moves::{
     lock_unchanged, move_decided, move_one, move_submitted, record_moves,
 };
 pub use payments::{
-    cancel_scheduled, due, instalments, instalments_between, pay, release_held, schedule,
-    scheduled_left, stop_payments,
+    cancel_scheduled, due, held_by, held_by_applications, instalments, instalments_between, pay,
+    release_held, schedule, scheduled_left, stop_payments,
 };
 pub use records::{
     Draft, NewDocument, NewReview, create, document, documents, documents_of, insert_document,

@@ -2,13 +2,14 @@
 
 use crate::StoreError;
 use crate::budget::{self, BudgetError, Cause, Movement};
-use crate::entity::{application, disbursement};
+use crate::entity::{application, budget_movement, disbursement};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Query};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use std::collections::BTreeMap;
 
 const SCHEDULED: &str = "scheduled";
 const PAID: &str = "paid";
@@ -71,29 +72,64 @@ pub async fn cancel_scheduled(tx: &DatabaseTransaction, id: i64) -> Result<(), S
     Ok(())
 }
 
-/// Releases what `app` still holds in its budget: the approved amount
-/// less what was paid (nothing without a budget or an amount).
+/// Releases what `app` still holds in its budget (nothing without a
+/// budget): see [`held_by`].
 pub async fn release_held(
     tx: &DatabaseTransaction,
     app: &application::Model,
     cause: Cause<'_>,
 ) -> Result<(), BudgetError> {
-    let (Some(budget_id), Some(approved)) = (app.budget_id, app.approved_fen) else {
+    let Some(budget_id) = app.budget_id else {
         return Ok(());
     };
-    let paid: i64 = disbursement::Entity::find()
-        .filter(disbursement::Column::ApplicationId.eq(app.id))
-        .filter(disbursement::Column::Status.eq(PAID))
-        .all(tx)
-        .await?
-        .iter()
-        .map(|d| d.amount_fen)
-        .sum();
-    let held = approved - paid;
+    let held = held_by(tx, budget_id, app.id).await?;
     if held > 0 {
         budget::apply(tx, budget_id, Movement::Release, held, cause).await?;
     }
     Ok(())
+}
+
+/// What application `id` holds in budget `budget_id`, from the budget's
+/// own movements in its name: reserved, less released and spent, plus
+/// refunded. A benefit handed on (a voucher issued into a wallet) released
+/// the application's hold when the wallet took it, so it is not released
+/// twice.
+pub async fn held_by<C: ConnectionTrait>(
+    db: &C,
+    budget_id: i64,
+    id: i64,
+) -> Result<i64, StoreError> {
+    Ok(held_by_applications(db, budget_id)
+        .await?
+        .get(&id)
+        .copied()
+        .unwrap_or(0))
+}
+
+/// What each application holds in budget `budget_id` (see [`held_by`]);
+/// applications that hold nothing are left out.
+pub async fn held_by_applications<C: ConnectionTrait>(
+    db: &C,
+    budget_id: i64,
+) -> Result<BTreeMap<i64, i64>, StoreError> {
+    let movements = budget_movement::Entity::find()
+        .filter(budget_movement::Column::BudgetId.eq(budget_id))
+        .filter(budget_movement::Column::ApplicationId.is_not_null())
+        .all(db)
+        .await?;
+    let mut held: BTreeMap<i64, i64> = BTreeMap::new();
+    for m in movements {
+        let sign = match m.kind.as_str() {
+            "reserve" | "refund" => 1,
+            "release" | "spend" => -1,
+            _ => 0,
+        };
+        *held
+            .entry(m.application_id.unwrap_or_default())
+            .or_default() += sign * m.amount_fen;
+    }
+    held.retain(|_, h| *h != 0);
+    Ok(held)
 }
 
 /// Stops paying `app` (a claw-back, or eligibility lapsed): its scheduled

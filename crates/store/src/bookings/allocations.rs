@@ -25,6 +25,9 @@ pub struct NewRequest {
     pub note: String,
     pub requested_by: i64,
     pub at: DateTime<Utc>,
+    /// The approved application the request delivers, if any (at most one
+    /// request per application: a unique index).
+    pub application_id: Option<i64>,
 }
 
 /// Inserts `request`, waiting. The caller holds the holder's turn
@@ -48,6 +51,7 @@ pub async fn insert_request(
         requested_by: Set(request.requested_by),
         requested_at: Set(request.at),
         updated_at: Set(request.at),
+        application_id: Set(request.application_id),
         ..Default::default()
     }
     .insert(tx)

@@ -12,6 +12,16 @@ pub struct Model {
     pub to: Option<Date>,
     pub source: String,
     pub created_at: DateTimeUtc,
+    /// What kind of benefit: `instalments`, `voucher`, `title`, … (see
+    /// `m0013_delivery`); `recorded` for a grant recorded by hand.
+    pub benefit: String,
+    pub amount_fen: Option<i64>,
+    pub quantity: Option<i32>,
+    /// The part of a benefit delivered in parts (a title's support item);
+    /// empty otherwise.
+    pub detail: String,
+    /// The district that granted it (`None`: the city, or unknown).
+    pub district: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,8 @@ pub struct Model {
     pub requested_by: i64,
     pub requested_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The approved application this request delivers, if any.
+    pub application_id: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,6 +16,7 @@ mod m0009_email;
 mod m0010_lookup_indexes;
 mod m0011_resident_id_search;
 mod m0012_login_addresses;
+mod m0013_delivery;
 
 pub struct Migrator;
 
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0010_lookup_indexes::Migration),
             Box::new(m0011_resident_id_search::Migration),
             Box::new(m0012_login_addresses::Migration),
+            Box::new(m0013_delivery::Migration),
         ]
     }
 }

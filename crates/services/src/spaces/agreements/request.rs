@@ -100,6 +100,7 @@ pub(super) async fn request_space(
         note,
         requested_by: actor.account_id,
         at: now,
+        application_id: None,
     };
     let saved = bookings::insert_request(&tx, request).await?;
     let position = views::position_in(&tx, &saved).await?;

@@ -169,13 +169,13 @@ pub(super) async fn sync_housing_grant(
                 tx,
                 now,
                 &actor.audit_label(),
-                NewGrant {
+                NewGrant::plain(
                     subject,
-                    programme: TRANSITIONAL_HOUSING,
-                    from: first,
-                    to,
-                    source: &format!("housing_lease:{lease_id}"),
-                },
+                    TRANSITIONAL_HOUSING,
+                    (first, to),
+                    &format!("housing_lease:{lease_id}"),
+                    Benefit::HousingLease,
+                ),
             )
             .await
             .map(|_| ()),

@@ -24,7 +24,7 @@ use super::{
 use crate::ErrorCode;
 use crate::authz::{Action, Actor, Resource, allocation_scope, authorize, authorize_either};
 use crate::error::{FieldError, Result, ServiceError};
-use crate::grants::{NewGrant, Subject, TRANSITIONAL_HOUSING, grants_for};
+use crate::grants::{Benefit, NewGrant, Subject, TRANSITIONAL_HOUSING, grants_for};
 use crate::registry::Checker;
 use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
