@@ -219,6 +219,24 @@ impl Services {
             .collect())
     }
 
+    /// What a founder holds, for themselves and each enterprise they
+    /// control: every grant row, oldest first (the "My benefits" page).
+    pub async fn my_holdings(&self, actor: &Actor) -> Result<Vec<GrantView>> {
+        let subjects = actor.person_id.map(Subject::Person).into_iter().chain(
+            actor
+                .enterprise_ids
+                .iter()
+                .copied()
+                .map(Subject::Enterprise),
+        );
+        let mut held = Vec::new();
+        for subject in subjects {
+            held.extend(self.grants_of(actor, &subject.to_string()).await?);
+        }
+        held.sort_by_key(|g| (g.from, g.id));
+        Ok(held)
+    }
+
     /// Records a grant decided elsewhere (a district decision), refused when
     /// the subject already holds a programme that excludes it, or already
     /// had a one-time programme. Authorised with the subject's district.

@@ -233,6 +233,7 @@ impl Housing {
                     enterprise_id: None,
                     start: "2026-07-01".into(),
                     months,
+                    request_id: None,
                 },
             )
             .await
@@ -298,6 +299,7 @@ async fn the_housing_subsidy_and_transitional_housing_never_stand_together() {
                             enterprise_id: None,
                             start: "2026-07-01".into(),
                             months: 12,
+                            request_id: None,
                         },
                     )
                     .await

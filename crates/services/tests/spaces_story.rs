@@ -612,6 +612,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
             enterprise_id: None,
             start: start.into(),
             months,
+            request_id: None,
         };
 
         // Over the pack's 36 months: refused, nothing written.
@@ -727,6 +728,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
                     enterprise_id: None,
                     start: "2027-01-15".into(),
                     months: 6,
+                    request_id: None,
                 },
             )
             .await
@@ -768,6 +770,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
                     enterprise_id: None,
                     start: "2026-09-01".into(),
                     months: 6,
+                    request_id: None,
                 },
             )
             .await
@@ -801,6 +804,7 @@ async fn transitional_housing_keeps_the_packs_limits_and_excludes_the_subsidy() 
                     enterprise_id: Some(firm),
                     start: "2026-09-01".into(),
                     months: 6,
+                    request_id: None,
                 },
             )
             .await
@@ -1187,6 +1191,7 @@ async fn sixty_four_concurrent_leases_of_one_apartment_give_one_success() {
                         enterprise_id: None,
                         start: "2026-09-01".into(),
                         months: 12,
+                        request_id: None,
                     },
                 )
                 .await

@@ -99,6 +99,18 @@ pub async fn housing_requests<C: ConnectionTrait>(
         .await?)
 }
 
+/// Every housing request of person `person_id`, oldest first.
+pub async fn housing_requests_of<C: ConnectionTrait>(
+    db: &C,
+    person_id: i64,
+) -> Result<Vec<housing_request::Model>, StoreError> {
+    Ok(housing_request::Entity::find()
+        .filter(housing_request::Column::PersonId.eq(person_id))
+        .order_by_asc(housing_request::Column::Id)
+        .all(db)
+        .await?)
+}
+
 pub async fn housing_request<C: ConnectionTrait>(
     db: &C,
     id: i64,

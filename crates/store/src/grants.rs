@@ -125,6 +125,19 @@ pub async fn of_subject<C: ConnectionTrait>(
         .await?)
 }
 
+/// The grants recorded from `source` (an application's delivery), in the
+/// order written.
+pub async fn of_source<C: ConnectionTrait>(
+    db: &C,
+    source: &str,
+) -> Result<Vec<benefit_grant::Model>, StoreError> {
+    Ok(benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Source.eq(source))
+        .order_by_asc(benefit_grant::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// The oldest of `subject`'s grants that refuses a grant of `programme`
 /// under `rule`. Read under [`lock_subject`] when a write depends on it.
 pub async fn refusal<C: ConnectionTrait>(

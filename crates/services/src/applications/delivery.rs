@@ -20,6 +20,7 @@
 
 use super::engine::{programme_in, stored_explanation};
 use super::offer::schedule;
+use super::views::DeliveryView;
 use crate::Services;
 use crate::authz::Actor;
 use crate::error::{FieldError, Result, ServiceError};
@@ -27,6 +28,7 @@ use crate::grants::{Benefit, NewGrant, Part, Subject};
 use crate::vouchers::issue::ApprovedVoucher;
 use chrono::{Months, NaiveDate};
 use opcity_domain::District;
+use opcity_domain::application::State;
 use opcity_policy::{DecidedBy, Delivery, Kind, Programme};
 use opcity_store::WriteTx;
 use opcity_store::applications as store;
@@ -34,7 +36,8 @@ use opcity_store::bookings::{self, NewRequest};
 use opcity_store::budget::Cause;
 use opcity_store::delivery::{self as delivered, NewHousingRequest, NewReferral};
 use opcity_store::entity::{application, community};
-use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use opcity_store::grants;
+use opcity_store::sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 
 /// A space request's wanted term when the programme gives none: the
 /// operator's offer sets the agreement's real term.
@@ -167,6 +170,77 @@ pub(super) async fn undo(
         }
         Delivery::Cash | Delivery::Title => Ok(()),
     }
+}
+
+/// What `app` was delivered as and where it stands; `None` before its
+/// offer was accepted.
+pub(super) async fn view_of<C: ConnectionTrait>(
+    s: &Services,
+    db: &C,
+    app: &application::Model,
+) -> Result<Option<DeliveryView>> {
+    let state: State = app.state.parse().unwrap_or(State::Draft);
+    if !matches!(
+        state,
+        State::OfferAccepted | State::Disbursing | State::Closed | State::ClawedBack
+    ) {
+        return Ok(None);
+    }
+    let pack = s.pack();
+    let programme = programme_in(&pack, &app.programme)?;
+    let rows = grants::of_source(db, &format!("application:{}", app.id)).await?;
+    let main = rows.iter().find(|g| g.benefit != Benefit::Support.name());
+    let until = main.and_then(|g| g.to);
+    let found = delivered::delivered(db, app.id).await?;
+    let mut view = DeliveryView {
+        delivery: programme.delivery.name().to_owned(),
+        status: String::new(),
+        amount_fen: main.and_then(|g| g.amount_fen),
+        until,
+        request_id: None,
+        community_id: None,
+        partner: None,
+        support: rows
+            .iter()
+            .filter(|g| g.benefit == Benefit::Support.name())
+            .map(|g| g.detail.clone())
+            .collect(),
+    };
+    view.status = match programme.delivery {
+        Delivery::Cash => match state {
+            State::Closed => "paid".to_owned(),
+            State::ClawedBack => "clawed_back".to_owned(),
+            _ => "paying".to_owned(),
+        },
+        Delivery::Voucher => match (&found.voucher, state) {
+            (_, State::ClawedBack) => "clawed_back".to_owned(),
+            (Some(_), _) => "issued".to_owned(),
+            (None, _) => "waiting".to_owned(),
+        },
+        Delivery::Space => {
+            let r = found.space_request.as_ref();
+            view.request_id = r.map(|r| r.id);
+            view.community_id = r.and_then(|r| r.community_id);
+            r.map_or_else(|| "waiting".to_owned(), |r| r.status.clone())
+        }
+        Delivery::Housing => {
+            let r = found.housing_request.as_ref();
+            view.request_id = r.map(|r| r.id);
+            r.map_or_else(|| "waiting".to_owned(), |r| r.status.clone())
+        }
+        Delivery::Title => {
+            let today = opcity_domain::today_in_shanghai(s.now());
+            let held = until.is_none_or(|to| to >= today) && state == State::Disbursing;
+            if held { "held" } else { "ended" }.to_owned()
+        }
+        Delivery::Referral => {
+            let r = found.referral.as_ref();
+            view.request_id = r.map(|r| r.id);
+            view.partner = r.map(|r| r.partner.clone());
+            r.map_or_else(|| "open".to_owned(), |r| r.status.clone())
+        }
+    };
+    Ok(Some(view))
 }
 
 /// The title a selection confers (unless the delivery is the title

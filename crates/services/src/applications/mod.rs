@@ -49,7 +49,9 @@ pub use create::NewApplication;
 pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
 pub use queries::QueueFilter;
 pub use review::{Decision, ReviewInput};
-pub use views::{ApplicationDetail, ApplicationView, DisbursementView, EventView, ReviewView};
+pub use views::{
+    ApplicationDetail, ApplicationView, DeliveryView, DisbursementView, EventView, ReviewView,
+};
 
 use crate::Services;
 use crate::authz::Actor;

@@ -44,7 +44,7 @@ pub(super) async fn accept_offer(s: &Services, actor: &Actor, id: i64) -> Result
         &accepted,
         Event::StartDisbursing,
         Party::System,
-        "system:schedule",
+        "system:delivery",
         None,
     )
     .await?;

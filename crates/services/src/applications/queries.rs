@@ -61,6 +61,7 @@ pub(super) async fn get_application(
             .map(review_view)
             .collect()
     };
+    let delivery = super::delivery::view_of(s, db, &app).await?;
     Ok(ApplicationDetail {
         application: view(&app, s.now(), false),
         history,
@@ -69,6 +70,7 @@ pub(super) async fn get_application(
         missing,
         reviews,
         actions: actions(actor, &app),
+        delivery,
     })
 }
 

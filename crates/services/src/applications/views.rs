@@ -87,6 +87,28 @@ pub struct ApplicationDetail {
     /// viewer act on it at all (pages offer exactly these).
     #[schema(value_type = Vec<String>)]
     pub actions: Vec<Event>,
+    /// What the accepted approval became; absent before acceptance.
+    pub delivery: Option<DeliveryView>,
+}
+
+/// What an accepted approval became, and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct DeliveryView {
+    /// `cash`, `voucher`, `space`, `housing`, `title` or `referral`.
+    pub delivery: String,
+    /// Where it stands: `paying`/`paid` (cash), `issued` (voucher),
+    /// `waiting`/`offered`/`fulfilled`/`allocated`/`withdrawn` (requests),
+    /// `held`/`ended` (title), `open`/`in_progress`/`closed` (referral).
+    pub status: String,
+    pub amount_fen: Option<i64>,
+    /// The last day it is held or valid, if it ends.
+    pub until: Option<NaiveDate>,
+    /// The request, its community, or the referral's partner.
+    pub request_id: Option<i64>,
+    pub community_id: Option<i64>,
+    pub partner: Option<String>,
+    /// The support attached to a title.
+    pub support: Vec<String>,
 }
 
 pub(super) fn view(

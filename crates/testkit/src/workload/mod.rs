@@ -415,6 +415,7 @@ async fn perform(w: &World, s: &Services, op: &Op, booked: &[i64], leased: &[i64
                 enterprise_id: None,
                 start: start.to_string(),
                 months,
+                request_id: None,
             };
             match s.allocate_housing(&w.admin, &asked).await {
                 Ok(v) => Answer::Leased {

@@ -60,7 +60,60 @@ fn money(fen: Option<i64>) -> String {
 }
 
 fn state_badge(l: Locale, state: &str) -> Markup {
-    html! { span class={ "badge state-" (state) } data-state=(state) { (t(l, &format!("application.state.{state}"))) } }
+    badge(l, state, &format!("application.state.{state}"))
+}
+
+/// The label of `state`; while a benefit is delivered, what it is
+/// delivered as (only cash is "paying").
+fn state_key(state: &str, delivery: Option<&str>) -> String {
+    match (state, delivery) {
+        ("disbursing", Some(delivery)) => format!("application.delivering.{delivery}"),
+        _ => format!("application.state.{state}"),
+    }
+}
+
+fn badge(l: Locale, state: &str, key: &str) -> Markup {
+    html! { span class={ "badge state-" (state) } data-state=(state) { (t(l, key)) } }
+}
+
+/// An application's state as its applicant reads it: while its benefit is
+/// delivered, what it is delivered as (only cash is "paying").
+fn application_badge(state: &AppState, l: Locale, a: &ApplicationView) -> Markup {
+    let delivery = state
+        .services
+        .programme(&a.programme)
+        .map(|(_, p)| p.delivery);
+    badge(l, &a.state, &state_key(&a.state, delivery.as_deref().ok()))
+}
+
+/// What the accepted approval became, and where it stands.
+fn delivery(l: Locale, d: &ApplicationDetail) -> Markup {
+    let Some(v) = &d.delivery else {
+        return html! {};
+    };
+    let see = match v.delivery.as_str() {
+        "voucher" => Some(("/vouchers", "application.delivery.see_wallet")),
+        "space" => Some(("/spaces", "application.delivery.see_spaces")),
+        "housing" => Some(("/housing", "application.delivery.see_housing")),
+        _ => None,
+    };
+    html! {
+        section.card id="delivery" data-delivery=(v.delivery) data-status=(v.status) {
+            h2 { (t(l, "application.delivery.heading")) }
+            dl.facts {
+                dt { (t(l, "application.delivery.kind")) } dd { (t(l, &format!("application.delivery_kind.{}", v.delivery))) }
+                dt { (t(l, "application.delivery.status")) } dd id="delivery-status" { (t(l, &format!("application.delivery_status.{}", v.status))) }
+                @if let Some(amount) = v.amount_fen { dt { (t(l, "application.delivery.amount")) } dd { (Fen(amount)) } }
+                @if let Some(until) = v.until { dt { (t(l, "application.delivery.until")) } dd { (until) } }
+                @if let Some(partner) = &v.partner { dt { (t(l, "application.delivery.partner")) } dd { (t(l, &format!("application.partner.{partner}"))) } }
+            }
+            @if !v.support.is_empty() {
+                h3 { (t(l, "application.delivery.support")) }
+                ul id="support" { @for s in &v.support { li { (t(l, &format!("application.support.{s}"))) } } }
+            }
+            @if let Some((href, key)) = see { p { a href=(href) { (t(l, key)) } } }
+        }
+    }
 }
 
 fn table(state: &AppState, l: Locale, rows: &[ApplicationView], show_wait: bool) -> Markup {
@@ -76,7 +129,7 @@ fn table(state: &AppState, l: Locale, rows: &[ApplicationView], show_wait: bool)
                     tr {
                         td { a href={ "/applications/" (a.id) } { (a.id) } }
                         td { (title_of(state, l, &a.programme)) }
-                        td { (state_badge(l, &a.state)) }
+                        td { (application_badge(state, l, a)) }
                         td.num { (money(a.approved_fen)) }
                         @if show_wait { td.num { (a.waiting_days.map(|d| d.to_string()).unwrap_or_default()) } }
                     }
@@ -443,7 +496,7 @@ async fn render_detail(
     let body = html! {
         (flow::error_summary(l, "application", "", errors))
         h1 { (title_of(state, l, &a.programme)) " · #" (a.id) }
-        p { (state_badge(l, &a.state))
+        p { (application_badge(state, l, a))
             @if let Some(days) = a.waiting_days { " · " (tf(l, "application.waited", [("days", days.to_string().as_str())])) }
             @if let Some(deadline) = a.return_deadline { " · " (tf(l, "application.deadline", [("date", deadline.to_string().as_str())])) } }
         @if a.awaiting_second_review { p.notice id="second-review" { (t(l, "application.awaiting_second_review")) } }
@@ -453,6 +506,7 @@ async fn render_detail(
         }
         (actions(state, viewer, &d, flow::posted(REVIEW_FORM, posted, errors)))
         (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
+        (delivery(l, &d))
         (explanation(l, &d))
         (reviews(l, &d))
         @if !d.disbursements.is_empty() {
@@ -468,7 +522,7 @@ async fn render_detail(
         table id="history" {
             thead { tr { th { (t(l, "audit.at")) } th { (t(l, "application.state_label")) } th { (t(l, "audit.actor")) } th { (t(l, "application.comment")) } } }
             tbody { @for e in &d.history {
-                tr { td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M")) } td { (t(l, &format!("application.state.{}", e.to_state))) } td.mono { (e.actor) } td { (e.comment.clone().unwrap_or_default()) } }
+                tr { td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M")) } td { (t(l, &state_key(&e.to_state, d.delivery.as_ref().map(|v| v.delivery.as_str())))) } td.mono { (e.actor) } td { (e.comment.clone().unwrap_or_default()) } }
             } }
         }
     };

@@ -1,5 +1,7 @@
-//! A founder's benefits on their workspace: "you may now qualify for …"
-//! notices from proactive matching, and their current results.
+//! A founder's benefits on their workspace: what they hold (every grant
+//! row: instalments, vouchers, requests, titles, referrals), "you may now
+//! qualify for …" notices from proactive matching, and their current
+//! results.
 
 use crate::AppState;
 use crate::extract::Viewer;
@@ -10,6 +12,7 @@ use axum::response::Redirect;
 use axum::routing::post;
 use maud::{Markup, html};
 use opcity_domain::Fen;
+use opcity_services::grants::GrantView;
 use opcity_services::matching::Entitlement;
 use opcity_services::{Actor, Result};
 use std::collections::HashMap;
@@ -36,15 +39,45 @@ fn figure(l: Locale, e: &Entitlement) -> String {
     }
 }
 
+/// A held benefit's programme, linked to the application it came from.
+fn held_source(g: &GrantView, title: &str) -> Markup {
+    match g.source.strip_prefix("application:") {
+        Some(id) => html! { a href={ "/applications/" (id) } { (title) } },
+        None => html! { (title) },
+    }
+}
+
+/// What a held benefit is: the kind, and for a title's support its item.
+fn held_what(l: Locale, g: &GrantView) -> String {
+    let kind = t(l, &format!("benefits.benefit.{}", g.benefit));
+    if g.benefit == "support" {
+        format!(
+            "{kind}: {}",
+            t(l, &format!("application.support.{}", g.detail))
+        )
+    } else {
+        kind.to_owned()
+    }
+}
+
+fn held_figure(g: &GrantView) -> String {
+    match (g.amount_fen, g.quantity) {
+        (Some(a), _) => Fen(a).to_string(),
+        (None, Some(q)) => q.to_string(),
+        (None, None) => String::new(),
+    }
+}
+
 /// The section, or nothing for accounts without a person or enterprise.
 pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result<Markup> {
     if actor.person_id.is_none() && actor.enterprise_ids.is_empty() {
         return Ok(html! {});
     }
     let l = viewer.locale;
-    let (results, notes) = tokio::try_join!(
+    let (results, notes, holdings) = tokio::try_join!(
         state.services.my_entitlements(actor),
-        state.services.notifications(actor, 50)
+        state.services.notifications(actor, 50),
+        state.services.my_holdings(actor),
     )?;
     let titles: HashMap<String, String> = state
         .services
@@ -79,6 +112,22 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
                 form.inline method="post" action="/notifications/read" {
                     input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
                     button.secondary type="submit" { (t(l, "benefits.mark_read")) }
+                }
+            }
+        }
+        @if !holdings.is_empty() {
+            h2 { (t(l, "benefits.held")) }
+            table id="my-holdings" {
+                thead { tr { th { (t(l, "benefits.programme")) } th { (t(l, "benefits.what")) } th { (t(l, "benefits.figure")) } th { (t(l, "benefits.period")) } } }
+                tbody {
+                    @for g in &holdings {
+                        tr data-programme=(g.programme) data-benefit=(g.benefit) {
+                            td { (held_source(g, &title(&g.programme))) }
+                            td { (held_what(l, g)) }
+                            td { (held_figure(g)) }
+                            td { (g.from) " – " @if let Some(to) = g.to { (to) } @else { (t(l, "benefits.open_ended")) } }
+                        }
+                    }
                 }
             }
         }

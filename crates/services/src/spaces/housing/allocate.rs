@@ -7,7 +7,8 @@ use super::*;
 /// `start` for `months`, at the pack's share of the market rent; refused
 /// when the person's leases would exceed the pack's limit or when a
 /// housing-subsidy grant excludes it. Records the transitional-housing
-/// grant (or extends it, for a later lease of the same person).
+/// grant (or extends it, for a later lease of the same person). A lease
+/// naming an approved housing request serves it in the same transaction.
 pub(super) async fn allocate_housing(
     svc: &Services,
     actor: &Actor,
@@ -34,6 +35,9 @@ pub(super) async fn allocate_housing(
     let start = start.expect("checked");
     let unit = load_unit(db, input.housing_unit_id).await?;
     authorize(actor, Action::Update, unit_resource(&unit))?;
+    if let Some(request) = input.request_id {
+        requests::check_servable(db, request, input.person_id, &unit).await?;
+    }
     if !unit.active {
         return Err(refuse("housing_unit_id", "unit_inactive"));
     }
@@ -82,6 +86,9 @@ pub(super) async fn allocate_housing(
             at: now,
         };
         let saved = bookings::insert_lease(tx, lease).await?;
+        if let Some(request) = input.request_id {
+            requests::serve(tx, request, saved.id, now).await?;
+        }
         let view = lease_view(&saved, &unit);
         record_change(
             tx,

@@ -6,13 +6,19 @@
 //! person (or the named enterprise) has a housing-subsidy grant, and records
 //! the transitional-housing grant it makes.
 //!
+//! Transitional housing approved through an application waits in the
+//! district's queue ([`requests`]) until a lease serves it.
+//!
 //! This module holds the types and the façade; each use case lives in its
 //! own module.
 
 mod allocate;
+mod requests;
 mod tenancy;
 mod units;
 mod views;
+
+pub use requests::HousingRequestView;
 
 use super::agreements::EndInput;
 use super::hold::Claim;
@@ -102,6 +108,8 @@ pub struct LeaseInput {
     pub start: String,
     /// Whole months; at most the pack's limit, counting earlier leases.
     pub months: i32,
+    /// The approved housing request this lease serves, if any.
+    pub request_id: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -273,6 +281,11 @@ impl Services {
     /// Allocates a housing unit to a young founder within the pack's limits.
     pub async fn allocate_housing(&self, actor: &Actor, input: &LeaseInput) -> Result<LeaseView> {
         allocate::allocate_housing(self, actor, input).await
+    }
+
+    /// Housing requests the actor may serve (a founder: their own).
+    pub async fn housing_requests(&self, actor: &Actor) -> Result<Vec<HousingRequestView>> {
+        requests::housing_requests(self, actor).await
     }
 
     /// The tenant has the keys: a reserved lease becomes active.

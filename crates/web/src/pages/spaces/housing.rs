@@ -7,11 +7,12 @@
 //! Stable element ids: forms `housing-unit-form`, `lease-form`,
 //! `renew-ID`, `move-out-ID`; the button `move-in-ID`; tables `occupancy`
 //! (rows `housing-unit-ID` with `data-occupied`, summed up in
-//! `occupancy-summary`) and `leases` (rows `lease-ID` with `data-status`).
+//! `occupancy-summary`), `housing-requests` (rows `housing-request-ID` with
+//! `data-status`) and `leases` (rows `lease-ID` with `data-status`).
 
 use super::shared::{
-    Options, Shown, action_button, action_done, action_form, answer, empty_notice, error_block,
-    field_form, holder_label, num, page, result_notice, unknown_action, yuan,
+    Options, Query_, Shown, action_button, action_done, action_form, answer, empty_notice,
+    error_block, field_form, holder_label, num, page, result_notice, unknown_action, yuan,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -25,7 +26,7 @@ use axum::response::IntoResponse;
 use maud::{Markup, html};
 use opcity_services::spaces::agreements::EndInput;
 use opcity_services::spaces::housing::{HOUSING_KINDS, HousingUnitInput, LeaseInput, RenewInput};
-use opcity_services::spaces::housing::{HousingUnitView, LeaseView};
+use opcity_services::spaces::housing::{HousingRequestView, HousingUnitView, LeaseView};
 use std::collections::HashSet;
 
 const HOUSING_UNIT_FIELDS: &[Field] = &[
@@ -42,6 +43,7 @@ const LEASE_FIELDS: &[Field] = &[
     field("enterprise_id", F::Number, false),
     field("start", F::Date, true),
     field("months", F::Number, true),
+    field("request_id", F::Number, false),
 ];
 
 page!(
@@ -82,12 +84,21 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
     let l = viewer.locale;
     let s = &state.services;
     let today = opcity_domain::today_in_shanghai(s.now());
-    let (units, leases, occupancy) = tokio::try_join!(
+    let (units, leases, occupancy, requests) = tokio::try_join!(
         s.list_housing_units(actor, None, None),
         s.list_leases(actor),
         s.housing_occupancy(actor, None, None, today),
+        s.housing_requests(actor),
     )
     .map_err(|e| viewer.fail(e))?;
+    let prefilled;
+    let values = match serving(q, &requests) {
+        Some(r) if values.is_empty() => {
+            prefilled = prefill(r);
+            &prefilled
+        }
+        _ => values,
+    };
     // The units the viewer allocates and whose tenants they move: only
     // they are offered in the lease form, and their leases' actions.
     let managed: Vec<&HousingUnitView> = units
@@ -136,6 +147,9 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
                 }
             }
         }
+        @if !requests.is_empty() {
+            (request_queue(viewer, &requests, !managed.is_empty()))
+        }
         section.card {
             h2 { (t(l, "housing.leases")) }
             table id="leases" {
@@ -162,6 +176,55 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
         }
     };
     Ok(page(viewer, t(l, "housing.title"), body).into_response())
+}
+
+/// The request named by `?request=ID`, to serve with the lease form.
+fn serving<'r>(q: &Query_, requests: &'r [HousingRequestView]) -> Option<&'r HousingRequestView> {
+    let id: i64 = q.get("request")?.parse().ok()?;
+    requests
+        .iter()
+        .find(|r| r.id == id && r.status == "waiting")
+}
+
+/// The lease form filled in from a request: its person, months and date.
+fn prefill(r: &HousingRequestView) -> Values {
+    [
+        (crate::pages::flow::FORM_ID, "lease-form".to_owned()),
+        ("person_id", r.person_id.to_string()),
+        ("start", r.wanted_from.to_string()),
+        ("months", r.months.to_string()),
+        ("request_id", r.id.to_string()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .chain(
+        r.enterprise_id
+            .map(|e| ("enterprise_id".to_owned(), e.to_string())),
+    )
+    .collect()
+}
+
+/// Approved transitional housing waiting for a lease: the allocator's
+/// queue (with a link that fills in the lease form), or a founder's own.
+fn request_queue(viewer: &Viewer, requests: &[HousingRequestView], allocates: bool) -> Markup {
+    let l = viewer.locale;
+    html! {
+        section.card {
+            h2 { (t(l, "housing.requests")) }
+            table id="housing-requests" {
+                (table_head(l, &["#", "spaces.holder", "spaces.form.district", "housing.wanted_from", "housing.months", "spaces.status", ""]))
+                tbody {
+                    @for r in requests {
+                        tr id={ "housing-request-" (r.id) } data-status=(r.status) {
+                            td { (r.id) } td { (r.person_name) } td { (forms::district_name(l, r.district)) }
+                            td { (r.wanted_from) } td { (r.months) } td { (t(l, &format!("housing.request_status.{}", r.status))) }
+                            td { @if allocates && r.status == "waiting" { a href={ "/housing?request=" (r.id) "#lease-form" } { (t(l, "housing.serve")) } } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 pub(super) async fn add_unit(p: Posted) -> PageResult {
@@ -193,6 +256,7 @@ pub(super) async fn allocate(p: Posted) -> PageResult {
         enterprise_id: forms::number(form, "enterprise_id", &mut errors),
         start: forms::text(form, "start"),
         months: num(form, "months", &mut errors) as i32,
+        request_id: forms::number(form, "request_id", &mut errors),
     };
     let s = &state.services;
     let run = async || s.allocate_housing(&actor, &input).await.map(|v| v.id);

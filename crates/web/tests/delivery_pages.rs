@@ -1,0 +1,217 @@
+//! What an accepted approval became, as people see it: the founder's
+//! application page and home name the delivery (a voucher in the wallet,
+//! never "Paying"), and the district's allocator serves an approved housing
+//! request from the housing page's queue, the lease form filled in for it.
+
+use opcity_domain::{District, Role};
+use opcity_services::applications::budgets::BudgetInput;
+use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::{Actor, Services};
+use opcity_testkit::{FounderSpec, TestApp, each_backend, supply_evidence};
+use reqwest::StatusCode;
+
+fn approve(amount_fen: Option<i64>) -> ReviewInput {
+    ReviewInput {
+        decision: Decision::Approve,
+        amount_fen,
+        scores: Default::default(),
+        comment: None,
+        no_conflict_declared: true,
+        return_deadline: None,
+    }
+}
+
+/// The `value` of the input named `name` in `html`.
+fn value_of(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag = &html[tag_start..at + html[at..].find('>')?];
+    let value = tag.split("value=\"").nth(1)?;
+    Some(value[..value.find('"')?].to_owned())
+}
+
+/// `founder`'s application for `programme`, submitted, decided by
+/// `deciders` in turn (the last approves; any before forward) and accepted.
+async fn accepted(
+    s: &Services,
+    founder: &Actor,
+    programme: &str,
+    enterprise_id: Option<i64>,
+    deciders: &[&Actor],
+    amount_fen: Option<i64>,
+) -> i64 {
+    let app = s
+        .create_application(
+            founder,
+            &NewApplication {
+                programme: programme.into(),
+                enterprise_id,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    supply_evidence(s, founder, app.id).await;
+    s.submit_application(founder, app.id).await.unwrap();
+    let (last, forwarders) = deciders.split_last().unwrap();
+    for f in forwarders {
+        let forward = ReviewInput {
+            decision: Decision::Forward,
+            ..approve(None)
+        };
+        s.review_application(f, app.id, &forward).await.unwrap();
+    }
+    s.review_application(last, app.id, &approve(amount_fen))
+        .await
+        .unwrap();
+    s.accept_offer(founder, app.id).await.unwrap();
+    app.id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voucher_is_shown_in_the_wallet_not_as_paying() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let s = &app.services;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        let reviewer = app
+            .account("reviewer", Role::DistrictReviewer, Some(District::Nanshan))
+            .await;
+        let founder = app.founder(&admin, FounderSpec::young_ai("vera", 1)).await;
+        let year = chrono::Datelike::year(&opcity_domain::today_in_shanghai(s.now()));
+        s.create_budget(
+            &admin,
+            &BudgetInput {
+                programme: "sz.voucher.model".into(),
+                year,
+                authority: "municipal".into(),
+                total_fen: 500_000_000,
+            },
+        )
+        .await
+        .unwrap();
+        let enterprise = founder.actor.enterprise_ids[0];
+        let id = accepted(
+            s,
+            &founder.actor,
+            "sz.voucher.model",
+            Some(enterprise),
+            &[&reviewer, &admin],
+            Some(80_000_000),
+        )
+        .await;
+
+        let vera = app.sign_in("vera").await.in_language("en");
+        let page = vera.get(&format!("/applications/{id}")).await;
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(html.contains("data-delivery=\"voucher\""), "{html}");
+        assert!(html.contains("data-status=\"issued\""), "{html}");
+        assert!(html.contains("Voucher in your wallet"), "{html}");
+        assert!(!html.contains(">Paying<"), "a voucher is not paid: {html}");
+        assert!(
+            html.contains("¥800,000.00") || html.contains("800,000"),
+            "{html}"
+        );
+
+        let home = vera.get("/home").await.text().await.unwrap();
+        assert!(home.contains("id=\"my-holdings\""), "{home}");
+        assert!(home.contains("data-benefit=\"voucher\""), "{home}");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_district_serves_approved_housing_from_its_queue() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let s = &app.services;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        let reviewer = app
+            .account("reviewer", Role::DistrictReviewer, Some(District::Nanshan))
+            .await;
+        let founder = app.founder(&admin, FounderSpec::young_ai("hua", 2)).await;
+        let person = founder.actor.person_id.unwrap();
+        let unit = opcity_testkit::nanshan_flat(s, &admin, "A-101").await;
+        let id = accepted(
+            s,
+            &founder.actor,
+            "sz.housing.transitional",
+            None,
+            &[&reviewer],
+            None,
+        )
+        .await;
+        let request = s
+            .housing_requests(&reviewer)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.application_id == id)
+            .expect("the reviewer sees the request");
+
+        let desk = app.sign_in("reviewer").await.in_language("en");
+        let queue = desk.get("/housing").await.text().await.unwrap();
+        assert!(
+            queue.contains(&format!("id=\"housing-request-{}\"", request.id)),
+            "{queue}"
+        );
+        let filled = desk
+            .get(&format!("/housing?request={}", request.id))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(value_of(&filled, "person_id"), Some(person.to_string()));
+        assert_eq!(
+            value_of(&filled, "request_id"),
+            Some(request.id.to_string())
+        );
+        let months = request.months.to_string();
+        let start = request.wanted_from.to_string();
+        let unit_id = unit.to_string();
+        let person_id = person.to_string();
+        let request_id = request.id.to_string();
+        let posted = desk
+            .post_form(
+                "/housing/leases",
+                &[
+                    ("_csrf", desk.csrf.as_str()),
+                    ("housing_unit_id", unit_id.as_str()),
+                    ("person_id", person_id.as_str()),
+                    ("start", start.as_str()),
+                    ("months", months.as_str()),
+                    ("request_id", request_id.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(posted.status(), StatusCode::SEE_OTHER);
+
+        // Served once: the founder's application says so, and a second
+        // lease for the same request is refused.
+        let hua = app.sign_in("hua").await.in_language("en");
+        let html = hua
+            .get(&format!("/applications/{id}"))
+            .await
+            .text()
+            .await
+            .unwrap();
+        assert!(html.contains("data-delivery=\"housing\""), "{html}");
+        assert!(html.contains("data-status=\"allocated\""), "{html}");
+        let again = desk
+            .post_form(
+                "/housing/leases",
+                &[
+                    ("_csrf", desk.csrf.as_str()),
+                    ("housing_unit_id", unit_id.as_str()),
+                    ("person_id", person_id.as_str()),
+                    ("start", start.as_str()),
+                    ("months", "1"),
+                    ("request_id", request_id.as_str()),
+                ],
+            )
+            .await;
+        assert_ne!(again.status(), StatusCode::SEE_OTHER);
+    })
+    .await;
+}
