@@ -85,6 +85,9 @@ enum Command {
         #[arg(long, value_parser = opcity_policy::parse_date)]
         as_of: Option<chrono::NaiveDate>,
     },
+    /// Benefits held: continuous eligibility.
+    #[command(subcommand)]
+    Entitlements(EntitlementsCommand),
     /// Administration.
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -153,6 +156,21 @@ enum AuditCommand {
     Verify {
         #[command(flatten)]
         data: DataArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EntitlementsCommand {
+    /// Re-evaluate every benefit being delivered against the pack on a
+    /// date; one that no longer qualifies is flagged to its reviewer and
+    /// its instalments wait (`serve` does this daily). Prints the run as
+    /// JSON.
+    Recheck {
+        #[command(flatten)]
+        data: DataArgs,
+        /// The evaluation date (default: today in Shanghai).
+        #[arg(long, value_parser = opcity_policy::parse_date)]
+        as_of: Option<chrono::NaiveDate>,
     },
 }
 
@@ -266,6 +284,15 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             });
+        }
+        Command::Entitlements(EntitlementsCommand::Recheck { data, as_of }) => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let as_of =
+                as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
+            rt.block_on(async {
+                platform::with_services(&config, async |s| platform::recheck(s, as_of).await).await
+            })?;
         }
         Command::Vouchers(VouchersCommand::Expire { data }) => {
             let config = load_config(&data, None)?;

@@ -327,8 +327,8 @@ pub async fn audit_verify(services: &Services) -> anyhow::Result<bool> {
     Ok(false)
 }
 
-/// Whenever the Shanghai date changes (and at start-up): pays the instalments
-/// due, then re-evaluates every person and enterprise (parameters take effect
+/// Whenever the Shanghai date changes (and at start-up): rechecks the
+/// benefits being delivered, pays the instalments due, then re-evaluates every person and enterprise (parameters take effect
 /// on dates). Both are idempotent, so several instances may run them.
 fn refresh_daily(services: Services) {
     tokio::spawn(async move {
@@ -336,11 +336,20 @@ fn refresh_daily(services: Services) {
         loop {
             let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
             if last != Some(today) {
+                // Lapses are flagged before anything is paid.
+                match services.recheck_entitlements(today).await {
+                    Ok(run) => tracing::info!(
+                        checked = run.checked,
+                        flagged = run.flagged,
+                        "benefits rechecked"
+                    ),
+                    Err(err) => tracing::error!(error = %err, "recheck failed; retrying later"),
+                }
                 match services.pay_due(today).await {
                     Ok(run) => tracing::info!(
                         paid = run.paid,
                         paid_fen = run.paid_fen,
-                        stopped = run.stopped,
+                        paused = run.paused,
                         "instalments paid"
                     ),
                     Err(err) => tracing::error!(error = %err, "payment run failed; retrying later"),
@@ -367,12 +376,20 @@ pub async fn refresh(services: &Services, as_of: chrono::NaiveDate) -> anyhow::R
     Ok(())
 }
 
+/// `opcity entitlements recheck`: flags the benefits that no longer
+/// qualify on `as_of`; prints the run as JSON.
+pub async fn recheck(services: &Services, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
+    let run = services.recheck_entitlements(as_of).await?;
+    println!("{}", serde_json::to_string(&run)?);
+    Ok(())
+}
+
 /// `opcity disburse`: pays every instalment due on or before `as_of`.
 pub async fn disburse(services: &Services, as_of: chrono::NaiveDate) -> anyhow::Result<()> {
     let run = services.pay_due(as_of).await?;
     println!(
-        "paid {} instalments ({} fen); {} stopped for lapsed eligibility; {} applications closed",
-        run.paid, run.paid_fen, run.stopped, run.closed
+        "paid {} instalments ({} fen); {} paused for a flag on eligibility; {} applications closed",
+        run.paid, run.paid_fen, run.paused, run.closed
     );
     Ok(())
 }

@@ -98,6 +98,7 @@ error_codes! {
     StateChanged = "state_changed" => Conflict;
     Contention = "contention" => Conflict;
     BudgetExists = "budget_exists" => Conflict;
+    FlagDecided = "flag_decided" => Conflict;
     // Vouchers: the request is valid but the ledger's state refuses it.
     TransferIdReused = "transfer_id_reused" => Conflict;
     LedgerMismatch = "ledger_mismatch" => Conflict;

@@ -11,15 +11,16 @@ use opcity_store::entity::disbursement;
 
 use super::budgets::budget_error;
 use super::moves::move_application;
-use super::offer::stop_payments;
+use super::recheck::Lapse;
 
 /// What one run of the job did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct PaymentRun {
     pub paid: usize,
     pub paid_fen: i64,
-    /// Applications stopped because eligibility lapsed.
-    pub stopped: usize,
+    /// Instalments not paid because their benefit is flagged (a lapse
+    /// found now is flagged too), waiting for the reviewer's decision.
+    pub paused: usize,
     pub closed: usize,
 }
 
@@ -44,8 +45,9 @@ const JOB: &str = "system:disbursement";
 /// instalment is paid by a conditional update (`scheduled` → `paid`) in
 /// its own transaction together with the budget movement, so a second or
 /// concurrent run finds nothing left to pay. Before paying, the
-/// applicant's eligibility is checked again: when it has lapsed, the
-/// remaining instalments are cancelled and their money released.
+/// applicant's eligibility is checked again: a benefit that no longer
+/// qualifies is flagged to its reviewer (`recheck`), and its instalments
+/// wait until the flag is decided.
 pub(super) async fn pay_due(s: &Services, as_of: NaiveDate) -> Result<PaymentRun> {
     let mut run = PaymentRun::default();
     let due = store::due(s.store().db(), as_of).await?;
@@ -63,20 +65,22 @@ async fn pay_one(s: &Services, d: &disbursement::Model, run: &mut PaymentRun) ->
     if app.state != State::Disbursing.id() {
         return Ok(());
     }
-    if !s.current_result(&tx, &app).await?.result.is_eligible() {
-        stop_payments(s, &tx, &app, JOB).await?;
-        move_application(
-            s,
-            &tx,
-            &app,
-            Event::Close,
-            Party::System,
-            JOB,
-            Some("eligibility lapsed"),
-        )
-        .await?;
+    // A flagged benefit waits for its reviewer's decision; a lapse found
+    // now is flagged (never stopped silently) and waits too.
+    if !opcity_store::flags::open_of(&tx, [app.id])
+        .await?
+        .is_empty()
+    {
+        run.paused += 1;
+        return Ok(());
+    }
+    let current = s.current_result(&tx, &app).await?;
+    let today = opcity_domain::today_in_shanghai(s.now());
+    if !current.result.is_eligible()
+        && super::recheck::flag(s, &tx, &app, &current, today).await? != Lapse::Lifted
+    {
         tx.commit().await?;
-        run.stopped += 1;
+        run.paused += 1;
         return Ok(());
     }
     let now = s.now();

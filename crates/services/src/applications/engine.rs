@@ -61,8 +61,21 @@ impl Services {
         case: &opcity_policy::Case,
         programme: &str,
     ) -> Result<Explanation> {
+        self.explanation_on(
+            case,
+            programme,
+            opcity_domain::today_in_shanghai(self.now()),
+        )
+    }
+
+    /// The engine's result for `programme` on `case` as of `as_of`.
+    pub(crate) fn explanation_on(
+        &self,
+        case: &opcity_policy::Case,
+        programme: &str,
+        as_of: chrono::NaiveDate,
+    ) -> Result<Explanation> {
         let pack = self.pack();
-        let as_of = opcity_domain::today_in_shanghai(self.now());
         let evaluation = pack.at(as_of).evaluate(case, Detail::Full);
         let result = evaluation
             .results

@@ -17,6 +17,8 @@
 //! - `review`, `approvals`: reviewers' decisions; approvals in groups that
 //!   reserve their budgets;
 //! - `offer`: accepting or declining an offer, withdrawing, clawing back;
+//! - `recheck`: continuous eligibility — benefits re-evaluated on a date,
+//!   lapses flagged to their reviewer, instalments paused until decided;
 //! - `delivery`: what an accepted approval becomes, by the programme's
 //!   delivery (instalments, a voucher, a space or housing request, a title,
 //!   a referral);
@@ -41,6 +43,7 @@ pub mod evidence;
 mod moves;
 mod offer;
 mod queries;
+mod recheck;
 mod review;
 pub(crate) mod submissions;
 mod views;
@@ -48,6 +51,7 @@ mod views;
 pub use create::NewApplication;
 pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
 pub use queries::QueueFilter;
+pub use recheck::{FlagDecision, FlagView, RecheckRun};
 pub use review::{Decision, ReviewInput};
 pub use views::{
     ApplicationDetail, ApplicationView, DeliveryView, DisbursementView, EventView, ReviewView,
@@ -104,6 +108,36 @@ impl Services {
         comment: Option<&str>,
     ) -> Result<ApplicationView> {
         offer::claw_back(self, actor, id, comment).await
+    }
+
+    /// Re-evaluates every benefit being delivered on `as_of`; lapses are flagged to their reviewer.
+    pub async fn recheck_entitlements(&self, as_of: NaiveDate) -> Result<RecheckRun> {
+        recheck::recheck(self, as_of).await
+    }
+
+    /// The eligibility flags of an application, oldest first.
+    pub async fn application_flags(&self, actor: &Actor, id: i64) -> Result<Vec<FlagView>> {
+        recheck::flags_of(self, actor, id).await
+    }
+
+    /// The reviewer confirms a lapse (the benefit ends) or lifts the flag (payments resume).
+    pub async fn decide_flag(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &FlagDecision,
+    ) -> Result<FlagView> {
+        recheck::decide_flag(self, actor, id, input).await
+    }
+
+    /// The founder answers an open flag.
+    pub async fn respond_to_flag(
+        &self,
+        actor: &Actor,
+        id: i64,
+        response: &str,
+    ) -> Result<FlagView> {
+        recheck::respond_to_flag(self, actor, id, response).await
     }
 
     /// The applicant appeals a rejection.

@@ -146,22 +146,35 @@ pub(super) async fn claw_back(
 ) -> Result<ApplicationView> {
     let tx = s.store().begin().await?;
     let app = moves::load(&tx, id).await?;
-    authorize(actor, Action::Update, resource(&app))?;
+    let after = claw_back_in(s, &tx, actor, &app, comment).await?;
+    tx.commit().await?;
+    Ok(view(&after, s.now(), false))
+}
+
+/// Claws `app` back inside `tx`: the move, then its instalments stopped
+/// and what its delivery left unused taken back.
+pub(super) async fn claw_back_in(
+    s: &Services,
+    tx: &WriteTx,
+    actor: &Actor,
+    app: &application::Model,
+    comment: Option<&str>,
+) -> Result<application::Model> {
+    authorize(actor, Action::Update, resource(app))?;
     let label = actor.audit_label();
     let after = moves::move_application(
         s,
-        &tx,
-        &app,
+        tx,
+        app,
         Event::ClawBack,
-        party(actor, &app),
+        party(actor, app),
         &label,
         comment,
     )
     .await?;
-    stop_payments(s, &tx, &app, &label).await?;
-    super::delivery::undo(s, &tx, &app, actor).await?;
-    tx.commit().await?;
-    Ok(view(&after, s.now(), false))
+    stop_payments(s, tx, app, &label).await?;
+    super::delivery::undo(s, tx, app, actor).await?;
+    Ok(after)
 }
 
 /// Cancels scheduled instalments, releases the rest of the reservation and

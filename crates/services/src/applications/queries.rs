@@ -62,6 +62,11 @@ pub(super) async fn get_application(
             .collect()
     };
     let delivery = super::delivery::view_of(s, db, &app).await?;
+    let flags = opcity_store::flags::list(db, None, None, Some(app.id))
+        .await?
+        .iter()
+        .map(super::recheck::flag_view)
+        .collect();
     Ok(ApplicationDetail {
         application: view(&app, s.now(), false),
         history,
@@ -71,6 +76,7 @@ pub(super) async fn get_application(
         reviews,
         actions: actions(actor, &app),
         delivery,
+        flags,
     })
 }
 

@@ -89,6 +89,8 @@ pub struct ApplicationDetail {
     pub actions: Vec<Event>,
     /// What the accepted approval became; absent before acceptance.
     pub delivery: Option<DeliveryView>,
+    /// Eligibility flags raised on the benefit, oldest first.
+    pub flags: Vec<super::FlagView>,
 }
 
 /// What an accepted approval became, and where it stands.

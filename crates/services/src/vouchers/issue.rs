@@ -742,6 +742,10 @@ impl Services {
             .then(|| b.authority.parse::<District>().ok())
             .flatten();
         authorize(actor, Action::Update, Resource::VoucherPool { district })?;
+        // The budget's row first, as an issue takes it: a claw-back and an
+        // issue into wallets of one pool then never wait for each other in
+        // opposite orders (PostgreSQL would end one as a deadlock).
+        budget::lock_remaining(tx, &[b.id].into()).await?;
         let body_hash = ledger::hash_body(&(
             "clawback",
             input.enterprise_id,

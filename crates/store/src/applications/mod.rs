@@ -51,6 +51,7 @@ use crate::StoreError;
 use crate::entity::{application, application_event, enterprise, person, review};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use std::collections::BTreeMap;
 
@@ -147,6 +148,23 @@ pub async fn queue<C: ConnectionTrait>(
     }
     Ok(select
         .order_by_asc(application::Column::SubmittedAt)
+        .all(db)
+        .await?)
+}
+
+/// Up to `limit` applications in `state` with ids above `after`, by id: a
+/// page of a walk over every application in that state.
+pub async fn in_state_after<C: ConnectionTrait>(
+    db: &C,
+    state: &str,
+    after: i64,
+    limit: u64,
+) -> Result<Vec<application::Model>, StoreError> {
+    Ok(application::Entity::find()
+        .filter(application::Column::State.eq(state))
+        .filter(application::Column::Id.gt(after))
+        .order_by_asc(application::Column::Id)
+        .limit(limit)
         .all(db)
         .await?)
 }

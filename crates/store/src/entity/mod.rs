@@ -14,6 +14,7 @@ pub mod budget_movement;
 pub mod community;
 pub mod disbursement;
 pub mod district;
+pub mod eligibility_flag;
 pub mod enterprise;
 pub mod entitlement;
 pub mod founder;

@@ -17,6 +17,7 @@ mod m0010_lookup_indexes;
 mod m0011_resident_id_search;
 mod m0012_login_addresses;
 mod m0013_delivery;
+mod m0014_eligibility_flags;
 
 pub struct Migrator;
 
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_resident_id_search::Migration),
             Box::new(m0012_login_addresses::Migration),
             Box::new(m0013_delivery::Migration),
+            Box::new(m0014_eligibility_flags::Migration),
         ]
     }
 }

@@ -1,0 +1,215 @@
+//! Continuous eligibility on both backends: a monthly housing subsidy is
+//! being paid when its holder stops qualifying. The recheck flags it to the
+//! reviewer with the engine's explanation (once, however often it runs),
+//! the founder is told and answers, the instalments wait; the reviewer
+//! lifts the flag and payment resumes; a later lapse is confirmed and the
+//! benefit ends, its remaining money back in the budget. Nothing is
+//! stopped silently, and the books and the audit log stay clean.
+
+use chrono::{Duration, Months};
+use opcity_domain::{District, Role};
+use opcity_services::applications::{Decision, FlagDecision, ReviewInput};
+use opcity_services::{Actor, ServiceError, Services};
+use opcity_store::entity::disbursement;
+use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use opcity_testkit::{FounderSpec, account, each_backend, founder};
+
+fn approve(amount_fen: i64) -> ReviewInput {
+    ReviewInput {
+        decision: Decision::Approve,
+        amount_fen: Some(amount_fen),
+        scores: Default::default(),
+        comment: None,
+        no_conflict_declared: true,
+        return_deadline: None,
+    }
+}
+
+async fn statuses(s: &Services, id: i64) -> Vec<String> {
+    let mut rows = disbursement::Entity::find()
+        .filter(disbursement::Column::ApplicationId.eq(id))
+        .all(s.store().db())
+        .await
+        .unwrap();
+    rows.sort_by_key(|d| d.seq);
+    rows.into_iter().map(|d| d.status).collect()
+}
+
+async fn kinds(s: &Services, who: &Actor) -> Vec<String> {
+    s.notifications(who, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.kind)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_lapse_is_flagged_paused_lifted_and_confirmed() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let reviewer = account(&s, "rev", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let second = account(&s, "rev2", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let spec = FounderSpec::young_ai("lin", 0);
+        let mut older = spec.person.clone();
+        let f = founder(&s, &admin, spec).await;
+        let lin = f.actor;
+        let person = lin.person_id.unwrap();
+        opcity_testkit::nanshan_housing_budget(&s, &admin, 10_000_000).await;
+        let id = opcity_testkit::housing_application(&s, &lin, "h").await;
+        let submitted = s.submit_application(&lin, id).await.unwrap();
+        // The engine's monthly schedule in full, so it is paid monthly; above
+        // the programme's line, two reviewers approve.
+        let result = submitted.explanation.unwrap().result;
+        let (monthly, months) = (result.monthly_fen.unwrap().0, result.months.unwrap());
+        let amount = monthly * months;
+        for r in [&reviewer, &second] {
+            s.review_application(r, id, &approve(amount)).await.unwrap();
+        }
+        s.accept_offer(&lin, id).await.unwrap();
+        let today = opcity_domain::today_in_shanghai(s.now());
+        assert_eq!(s.pay_due(today).await.unwrap().paid, 1);
+
+        // Still qualifying: nothing flagged.
+        let run = s.recheck_entitlements(today).await.unwrap();
+        assert_eq!((run.checked, run.still_eligible, run.flagged), (1, 1, 0));
+
+        // Too old for the programme now: flagged once, however often.
+        older.birth_date = Some("1980-01-01".into());
+        s.update_person(&admin, person, &older).await.unwrap();
+        let run = s.recheck_entitlements(today).await.unwrap();
+        assert_eq!((run.checked, run.flagged), (1, 1));
+        let run = s.recheck_entitlements(today).await.unwrap();
+        assert_eq!((run.flagged, run.already_flagged), (0, 1));
+        let flags = s.application_flags(&lin, id).await.unwrap();
+        assert_eq!(flags.len(), 1);
+        let flag = &flags[0];
+        assert_eq!(flag.status, "open");
+        let why = flag.explanation.as_ref().expect("the engine's explanation");
+        assert!(!why.result.is_eligible());
+        assert!(
+            why.result
+                .reasons
+                .iter()
+                .flatten()
+                .any(|r| r.condition == "young" && r.holds == Some(false)),
+            "{why:?}"
+        );
+        assert!(
+            kinds(&s, &lin)
+                .await
+                .contains(&"benefit_flagged".to_owned())
+        );
+        assert!(
+            kinds(&s, &second)
+                .await
+                .contains(&"flag_to_review".to_owned())
+        );
+
+        // The instalments wait: nothing paid, nothing cancelled.
+        let next_month = today.checked_add_months(Months::new(1)).unwrap();
+        let run = s.pay_due(next_month).await.unwrap();
+        assert_eq!((run.paid, run.paused), (0, 1));
+        assert_eq!(statuses(&s, id).await[1], "scheduled");
+
+        // The founder answers; only the founder may.
+        let refused = s
+            .respond_to_flag(&reviewer, flag.id, "no")
+            .await
+            .unwrap_err();
+        assert!(matches!(refused, ServiceError::Forbidden), "{refused:?}");
+        let answered = s
+            .respond_to_flag(&lin, flag.id, "My birth date was entered wrongly.")
+            .await
+            .unwrap();
+        assert_eq!(
+            answered.response.as_deref(),
+            Some("My birth date was entered wrongly.")
+        );
+
+        // Lifted: payment resumes.
+        let lift = FlagDecision {
+            decision: "lift".into(),
+            note: None,
+        };
+        assert!(matches!(
+            s.decide_flag(&lin, flag.id, &lift).await.unwrap_err(),
+            ServiceError::Forbidden
+        ));
+        assert_eq!(
+            s.decide_flag(&reviewer, flag.id, &lift)
+                .await
+                .unwrap()
+                .status,
+            "lifted"
+        );
+        assert_eq!(s.pay_due(next_month).await.unwrap().paid, 1);
+        let again = s.decide_flag(&reviewer, flag.id, &lift).await.unwrap_err();
+        assert_eq!(again.code().to_string(), "flag_decided");
+
+        // The reviewer's decision stands for the same reasons on the same
+        // facts; a different fact is a new lapse, confirmed: the benefit ends.
+        let later = next_month + Duration::days(1);
+        let run = s.recheck_entitlements(later).await.unwrap();
+        assert_eq!((run.flagged, run.kept_by_reviewer), (0, 1));
+        older.birth_date = Some("1975-03-01".into());
+        s.update_person(&admin, person, &older).await.unwrap();
+        assert_eq!(s.recheck_entitlements(later).await.unwrap().flagged, 1);
+        let flag = s
+            .application_flags(&admin, id)
+            .await
+            .unwrap()
+            .pop()
+            .unwrap();
+        let unexplained = FlagDecision {
+            decision: "confirm".into(),
+            note: None,
+        };
+        let refused = s
+            .decide_flag(&reviewer, flag.id, &unexplained)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(refused, ServiceError::Validation(_)),
+            "{refused:?}"
+        );
+        let confirm = FlagDecision {
+            decision: "confirm".into(),
+            note: Some("Over the programme's age limit since the correction.".into()),
+        };
+        assert_eq!(
+            s.decide_flag(&reviewer, flag.id, &confirm)
+                .await
+                .unwrap()
+                .status,
+            "confirmed"
+        );
+        let detail = s.get_application(&lin, id).await.unwrap();
+        assert_eq!(detail.application.state, "closed");
+        let st = statuses(&s, id).await;
+        assert_eq!(st.iter().filter(|s| *s == "paid").count(), 2);
+        assert!(st[2..].iter().all(|s| s == "cancelled"), "{st:?}");
+        let budget = &s.list_budgets(&admin).await.unwrap()[0];
+        assert_eq!((budget.reserved_fen, budget.spent_fen), (0, 2 * monthly));
+        assert!(kinds(&s, &lin).await.contains(&"benefit_ended".to_owned()));
+        let grants = s
+            .grants_of(&admin, &format!("person:{person}"))
+            .await
+            .unwrap();
+        assert!(
+            grants.iter().all(|g| g.to.is_some()),
+            "the grant ended: {grants:?}"
+        );
+
+        assert!(
+            opcity_store::budget::reconcile(s.store().db())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        s.seal_audit_log().await.unwrap();
+        assert!(s.verify_audit_log().await.unwrap().problems.is_empty());
+    })
+    .await;
+}
