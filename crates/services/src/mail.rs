@@ -222,6 +222,16 @@ pub struct Rendered {
     pub body: String,
 }
 
+/// The notices of continuous eligibility (`applications::recheck`), each
+/// about an application, and their messages.
+const FLAG_MAIL: [(&str, &str); 5] = [
+    ("benefit_flagged", "mail.benefit_flagged"),
+    ("flag_to_review", "mail.flag_to_review"),
+    ("flag_answered", "mail.flag_answered"),
+    ("flag_lifted", "mail.flag_lifted"),
+    ("benefit_ended", "mail.benefit_ended"),
+];
+
 /// What a notification says, in `locale` (`zh-CN` or `en`): what changed,
 /// which programme or application, and a link into the portal.
 pub fn render(
@@ -233,8 +243,18 @@ pub fn render(
     subject: Option<&str>,
 ) -> Rendered {
     let home = format!("{base_url}/home");
+    let flagged = FLAG_MAIL
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .zip(subject.and_then(|s| s.strip_prefix("application:")));
     let (key, link, id, state) = match kind {
         "may_qualify" => ("mail.may_qualify", home, String::new(), String::new()),
+        _ if let Some((&(_, key), id)) = flagged => (
+            key,
+            format!("{base_url}/applications/{id}"),
+            id.to_owned(),
+            String::new(),
+        ),
         _ => match (
             kind.strip_prefix("application_"),
             subject.and_then(|s| s.strip_prefix("application:")),
@@ -443,6 +463,42 @@ mod tests {
         let r = render("en", "http://x", "A", "something_new", "", None);
         assert!(r.subject.ends_with("You have a new notification"));
         assert!(r.body.contains("http://x/home"));
+    }
+
+    #[test]
+    fn eligibility_notices_link_to_their_application() {
+        for (kind, _) in FLAG_MAIL {
+            for locale in ["en", "zh-CN"] {
+                let r = render(
+                    locale,
+                    "http://x",
+                    "A",
+                    kind,
+                    "Housing",
+                    Some("application:7"),
+                );
+                assert!(r.subject.contains("#7"), "{kind} {locale}: {}", r.subject);
+                assert!(
+                    r.body.contains("http://x/applications/7"),
+                    "{kind}: {}",
+                    r.body
+                );
+                assert!(
+                    !r.body.contains('{'),
+                    "{kind} {locale}: unfilled {}",
+                    r.body
+                );
+            }
+        }
+        let r = render(
+            "en",
+            "http://x",
+            "A",
+            "benefit_flagged",
+            "Housing",
+            Some("application:7"),
+        );
+        assert!(r.body.contains("Payments wait"), "{}", r.body);
     }
 
     #[test]

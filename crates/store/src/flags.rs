@@ -83,6 +83,18 @@ pub async fn open_of<C: ConnectionTrait>(
         .collect())
 }
 
+/// The open flag of application `id`, if any.
+pub async fn open_of_application<C: ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Option<eligibility_flag::Model>, StoreError> {
+    Ok(eligibility_flag::Entity::find()
+        .filter(eligibility_flag::Column::ApplicationId.eq(id))
+        .filter(eligibility_flag::Column::Status.eq(OPEN))
+        .one(db)
+        .await?)
+}
+
 pub async fn find<C: ConnectionTrait>(
     db: &C,
     id: i64,

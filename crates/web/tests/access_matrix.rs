@@ -69,6 +69,7 @@ const ACCESS: &[(&str, &str)] = &[
     ("download_document", "fhau"), ("submit_application", "f"),
     ("review_application", "ha"), ("accept_offer", "f"), ("withdraw_application", "f"),
     ("appeal_application", "f"), ("decide_appeal", "a"), ("claw_back", "a"),
+    ("decide_flag", "ha"), ("respond_to_flag", "f"),
     ("list_budgets", "htau"), ("create_budget", "a"), ("fund_budget", "a"),
     ("export_disbursements", "htau"),
     // The policy engine is public, its batch path for signed-in callers.
@@ -86,7 +87,7 @@ const ACCESS: &[(&str, &str)] = &[
     ("end_agreement", "ha"), ("move_agreement", "ha"),
     // Housing: allocated by the district and the city.
     ("list_housing_units", "*"), ("create_housing_unit", "ha"), ("update_housing_unit", "ha"),
-    ("list_leases", "*"), ("allocate_housing", "ha"), ("get_lease", "fhau"),
+    ("list_leases", "*"), ("list_housing_requests", "*"), ("allocate_housing", "ha"), ("get_lease", "fhau"),
     ("move_in", "ha"), ("renew_lease", "ha"), ("move_out", "ha"), ("occupancy", "*"),
     // Instruments: the demo GPU is managed by the demo provider; managers
     // (and the operator of a community it stands in) book on a holder's

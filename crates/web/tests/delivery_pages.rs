@@ -215,3 +215,102 @@ async fn the_district_serves_approved_housing_from_its_queue() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flag_is_answered_and_decided_on_the_application_page() {
+    each_backend(async |db| {
+        let app = TestApp::spawn(db).await;
+        let s = &app.services;
+        let admin = app.account("admin", Role::MunicipalAdmin, None).await;
+        let reviewers = [
+            app.account("reviewer", Role::DistrictReviewer, Some(District::Nanshan))
+                .await,
+            app.account("reviewer2", Role::DistrictReviewer, Some(District::Nanshan))
+                .await,
+        ];
+        let spec = FounderSpec::young_ai("mei", 3);
+        let mut older = spec.person.clone();
+        let founder = app.founder(&admin, spec).await;
+        opcity_testkit::nanshan_housing_budget(s, &admin, 10_000_000).await;
+        let id = opcity_testkit::housing_application(s, &founder.actor, "m").await;
+        let submitted = s.submit_application(&founder.actor, id).await.unwrap();
+        let result = submitted.explanation.unwrap().result;
+        let amount = result.monthly_fen.unwrap().0 * result.months.unwrap();
+        for r in &reviewers {
+            s.review_application(r, id, &approve(Some(amount)))
+                .await
+                .unwrap();
+        }
+        s.accept_offer(&founder.actor, id).await.unwrap();
+        older.birth_date = Some("1980-01-01".into());
+        s.update_person(&admin, founder.actor.person_id.unwrap(), &older)
+            .await
+            .unwrap();
+        let today = opcity_domain::today_in_shanghai(s.now());
+        assert_eq!(s.recheck_entitlements(today).await.unwrap().flagged, 1);
+        let path = format!("/applications/{id}");
+
+        // The founder sees why, in their language, and answers.
+        let mei = app.sign_in("mei").await.in_language("en");
+        let html = mei.get(&path).await.text().await.unwrap();
+        assert!(html.contains("id=\"flags\""), "{html}");
+        assert!(html.contains("data-condition=\"young\""), "{html}");
+        assert!(html.contains("Aged 35 or under"), "{html}");
+        assert!(html.contains("id=\"flag-respond\""), "{html}");
+        assert!(!html.contains("id=\"flag-decide\""), "{html}");
+        let answered = mei
+            .post_form(
+                &format!("{path}/flag-response"),
+                &[
+                    ("_csrf", mei.csrf.as_str()),
+                    ("_form", "flag-form"),
+                    ("response", "My birth date was entered wrongly."),
+                ],
+            )
+            .await;
+        assert_eq!(answered.status(), StatusCode::SEE_OTHER);
+
+        // The reviewer who decided sees the answer and decides; a
+        // confirmation without a note is refused beside the note, the
+        // choice kept, nothing decided.
+        let desk = app.sign_in("reviewer2").await.in_language("en");
+        let html = desk.get(&path).await.text().await.unwrap();
+        assert!(
+            html.contains("My birth date was entered wrongly."),
+            "{html}"
+        );
+        assert!(html.contains("id=\"flag-decide\""), "{html}");
+        let refused = desk
+            .post_form(
+                &format!("{path}/flag-decision"),
+                &[
+                    ("_csrf", desk.csrf.as_str()),
+                    ("_form", "flag-form"),
+                    ("decision", "confirm"),
+                ],
+            )
+            .await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(html.contains("id=\"note-error\""), "{html}");
+        assert!(
+            html.contains("value=\"confirm\" checked"),
+            "the choice is kept: {html}"
+        );
+        let lifted = desk
+            .post_form(
+                &format!("{path}/flag-decision"),
+                &[
+                    ("_csrf", desk.csrf.as_str()),
+                    ("_form", "flag-form"),
+                    ("decision", "lift"),
+                ],
+            )
+            .await;
+        assert_eq!(lifted.status(), StatusCode::SEE_OTHER);
+        let html = mei.get(&path).await.text().await.unwrap();
+        assert!(html.contains("data-status=\"lifted\""), "{html}");
+        assert!(!html.contains("id=\"flag-respond\""), "{html}");
+    })
+    .await;
+}

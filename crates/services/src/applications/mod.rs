@@ -54,7 +54,8 @@ pub use queries::QueueFilter;
 pub use recheck::{FlagDecision, FlagView, RecheckRun};
 pub use review::{Decision, ReviewInput};
 pub use views::{
-    ApplicationDetail, ApplicationView, DeliveryView, DisbursementView, EventView, ReviewView,
+    ApplicationDetail, ApplicationView, DeliveryView, DisbursementView, EventView, FlagAction,
+    ReviewView,
 };
 
 use crate::Services;
@@ -120,7 +121,7 @@ impl Services {
         recheck::flags_of(self, actor, id).await
     }
 
-    /// The reviewer confirms a lapse (the benefit ends) or lifts the flag (payments resume).
+    /// The reviewer decides an application's open flag: the lapse confirmed (the benefit ends) or lifted.
     pub async fn decide_flag(
         &self,
         actor: &Actor,
@@ -130,7 +131,7 @@ impl Services {
         recheck::decide_flag(self, actor, id, input).await
     }
 
-    /// The founder answers an open flag.
+    /// The founder answers an application's open flag.
     pub async fn respond_to_flag(
         &self,
         actor: &Actor,

@@ -62,11 +62,16 @@ pub(super) async fn get_application(
             .collect()
     };
     let delivery = super::delivery::view_of(s, db, &app).await?;
-    let flags = opcity_store::flags::list(db, None, None, Some(app.id))
+    let flags: Vec<super::FlagView> = opcity_store::flags::list(db, None, None, Some(app.id))
         .await?
         .iter()
         .map(super::recheck::flag_view)
         .collect();
+    let flag_action = flags
+        .iter()
+        .any(|f| f.status == "open")
+        .then(|| flag_action(actor, &app))
+        .flatten();
     Ok(ApplicationDetail {
         application: view(&app, s.now(), false),
         history,
@@ -77,6 +82,7 @@ pub(super) async fn get_application(
         actions: actions(actor, &app),
         delivery,
         flags,
+        flag_action,
     })
 }
 
@@ -89,6 +95,21 @@ fn actions(actor: &Actor, app: &opcity_store::entity::application::Model) -> Vec
         return Vec::new();
     }
     events_for(state, party(actor, app)).collect()
+}
+
+/// What `actor` may do about an open flag of `app`: the applicant answers
+/// it, a reviewer decides it (see `recheck`).
+fn flag_action(
+    actor: &Actor,
+    app: &opcity_store::entity::application::Model,
+) -> Option<super::FlagAction> {
+    if !permits(actor, Action::Update, resource(app)) {
+        return None;
+    }
+    Some(match party(actor, app) {
+        opcity_domain::application::Party::Applicant => super::FlagAction::Respond,
+        _ => super::FlagAction::Decide,
+    })
 }
 
 pub(super) async fn my_applications(s: &Services, actor: &Actor) -> Result<Vec<ApplicationView>> {

@@ -105,6 +105,7 @@ pub(super) fn flag_view(f: &eligibility_flag::Model) -> FlagView {
 #[serde(deny_unknown_fields)]
 pub struct FlagDecision {
     /// `confirm` (the benefit ends), `confirm_and_claw_back` or `lift`.
+    #[schema(example = "lift")]
     pub decision: String,
     /// Why, for the founder and the record (required to confirm).
     pub note: Option<String>,
@@ -253,13 +254,37 @@ pub(super) async fn flags_of(
         .collect())
 }
 
-/// The open flag `id` with its application, for a decision on it.
-async fn open_flag(tx: &WriteTx, id: i64) -> Result<(eligibility_flag::Model, application::Model)> {
-    let flag = flags::find(tx, id)
-        .await?
-        .ok_or(ServiceError::NotFound { entity: "flag" })?;
-    let app = moves::load(tx, flag.application_id).await?;
-    Ok((flag, app))
+/// Application `id`, which `actor` may act on, and its open flag.
+/// Refused as decided when its flags are all decided, as not found when
+/// it has none.
+async fn open_flag(
+    tx: &WriteTx,
+    actor: &Actor,
+    id: i64,
+) -> Result<(eligibility_flag::Model, application::Model)> {
+    let app = moves::load(tx, id).await?;
+    authorize(actor, Action::Update, resource(&app))?;
+    if let Some(flag) = flags::open_of_application(tx, app.id).await? {
+        return Ok((flag, app));
+    }
+    // Decided already, or never flagged.
+    if flags::list(tx, None, None, Some(app.id)).await?.is_empty() {
+        Err(ServiceError::NotFound { entity: "flag" })
+    } else {
+        Err(flag_decided())
+    }
+}
+
+/// Refuses, before the input is looked at, an actor who may not answer
+/// application `id`'s flags: the applicant answers them (`applicant`), a
+/// reviewer decides them.
+async fn may_answer(s: &Services, actor: &Actor, id: i64, applicant: bool) -> Result<()> {
+    let app = moves::read(s, id).await?;
+    authorize(actor, Action::Update, resource(&app))?;
+    if (party(actor, &app) == Party::Applicant) != applicant {
+        return Err(ServiceError::Forbidden);
+    }
+    Ok(())
 }
 
 fn flag_decided() -> ServiceError {
@@ -269,13 +294,15 @@ fn flag_decided() -> ServiceError {
     }
 }
 
-/// The reviewer decides a flag (see the module docs).
+/// The reviewer decides the open flag of application `id` (see the module
+/// docs).
 pub(super) async fn decide_flag(
     s: &Services,
     actor: &Actor,
     id: i64,
     input: &FlagDecision,
 ) -> Result<FlagView> {
+    may_answer(s, actor, id, false).await?;
     let mut c = Checker::default();
     let note = c.optional_text("note", input.note.as_deref(), 2_000);
     let confirm = match input.decision.as_str() {
@@ -291,18 +318,14 @@ pub(super) async fn decide_flag(
     }
     c.finish()?;
     let tx = s.store().begin().await?;
-    let (_, app) = open_flag(&tx, id).await?;
-    authorize(actor, Action::Update, resource(&app))?;
-    if party(actor, &app) == Party::Applicant {
-        return Err(ServiceError::Forbidden);
-    }
+    let (flag, app) = open_flag(&tx, actor, id).await?;
     let label = actor.audit_label();
     let status = if confirm {
         flags::CONFIRMED
     } else {
         flags::LIFTED
     };
-    let decided = flags::decide(&tx, id, status, &label, note.as_deref(), s.now())
+    let decided = flags::decide(&tx, flag.id, status, &label, note.as_deref(), s.now())
         .await?
         .ok_or_else(flag_decided)?;
     match input.decision.as_str() {
@@ -335,7 +358,7 @@ pub(super) async fn decide_flag(
         s.now(),
         &label,
         "eligibility.decide",
-        id,
+        flag.id,
         None,
         Some(&view),
     )
@@ -361,23 +384,20 @@ async fn end_benefit(
     Ok(())
 }
 
-/// The founder answers an open flag.
+/// The founder answers the open flag of application `id`.
 pub(super) async fn respond_to_flag(
     s: &Services,
     actor: &Actor,
     id: i64,
     response: &str,
 ) -> Result<FlagView> {
+    may_answer(s, actor, id, true).await?;
     let mut c = Checker::default();
     let response = c.required_text("response", response, 2_000);
     c.finish()?;
     let tx = s.store().begin().await?;
-    let (_, app) = open_flag(&tx, id).await?;
-    authorize(actor, Action::Update, resource(&app))?;
-    if party(actor, &app) != Party::Applicant {
-        return Err(ServiceError::Forbidden);
-    }
-    let answered = flags::respond(&tx, id, &response, s.now())
+    let (flag, app) = open_flag(&tx, actor, id).await?;
+    let answered = flags::respond(&tx, flag.id, &response, s.now())
         .await?
         .ok_or_else(flag_decided)?;
     if let Some(reviewer) = decided_by(&tx, app.id).await? {

@@ -91,6 +91,18 @@ pub struct ApplicationDetail {
     pub delivery: Option<DeliveryView>,
     /// Eligibility flags raised on the benefit, oldest first.
     pub flags: Vec<super::FlagView>,
+    /// What the viewer may do about the open flag, if any.
+    pub flag_action: Option<FlagAction>,
+}
+
+/// What a viewer may do about an open eligibility flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FlagAction {
+    /// The applicant answers it.
+    Respond,
+    /// A reviewer confirms the lapse or lifts the flag.
+    Decide,
 }
 
 /// What an accepted approval became, and where it stands.

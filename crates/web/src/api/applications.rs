@@ -16,7 +16,8 @@ use opcity_services::ServiceError;
 use opcity_services::applications::budgets::{BudgetInput, BudgetView};
 use opcity_services::applications::disbursements::{PaymentLine, payments_csv, payments_xlsx};
 use opcity_services::applications::{
-    ApplicationDetail, ApplicationView, DocumentView, NewApplication, QueueFilter, ReviewInput,
+    ApplicationDetail, ApplicationView, DocumentView, FlagDecision, FlagView, NewApplication,
+    QueueFilter, ReviewInput,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -48,6 +49,11 @@ pub fn routes() -> Router<AppState> {
             post(decide_appeal),
         )
         .route("/api/v1/applications/{id}/claw-back", post(claw_back))
+        .route("/api/v1/applications/{id}/flag-decision", post(decide_flag))
+        .route(
+            "/api/v1/applications/{id}/flag-response",
+            post(respond_to_flag),
+        )
         .route("/api/v1/budgets", get(list_budgets).post(create_budget))
         .route("/api/v1/budgets/{id}/fund", post(fund_budget))
         .route("/api/v1/disbursements", get(export_disbursements))
@@ -303,6 +309,47 @@ pub async fn claw_back(
         state
             .services
             .claw_back(&actor, id, input.comment.as_deref())
+            .await?,
+    ))
+}
+
+/// The reviewer decides the application's open eligibility flag:
+/// `confirm` (the benefit ends), `confirm_and_claw_back`, or `lift`
+/// (payments resume).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/flag-decision", tag = "applications", request_body = FlagDecision,
+    responses((status = 200, body = FlagView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn decide_flag(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<FlagDecision>,
+) -> Result<Json<FlagView>, WebError> {
+    Ok(Json(state.services.decide_flag(&actor, id, &input).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FlagResponse {
+    /// The applicant's answer to the reviewer (at most 2,000 characters).
+    #[schema(example = "My registration moved back to Nanshan on 1 December.")]
+    response: String,
+}
+
+/// The applicant answers the application's open eligibility flag.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/flag-response", tag = "applications", request_body = FlagResponse,
+    responses((status = 200, body = FlagView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn respond_to_flag(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<FlagResponse>,
+) -> Result<Json<FlagView>, WebError> {
+    Ok(Json(
+        state
+            .services
+            .respond_to_flag(&actor, id, &input.response)
             .await?,
     ))
 }

@@ -22,7 +22,8 @@ use opcity_services::spaces::agreements::{
     SpaceRequestInput,
 };
 use opcity_services::spaces::housing::{
-    HousingUnitInput, HousingUnitView, LeaseInput, LeaseView, OccupancyView, RenewInput,
+    HousingRequestView, HousingUnitInput, HousingUnitView, LeaseInput, LeaseView, OccupancyView,
+    RenewInput,
 };
 use opcity_services::spaces::instruments::{
     BookingInput, BookingView, DayView, InstrumentInput, InstrumentView,
@@ -71,6 +72,7 @@ pub fn routes() -> Router<AppState> {
             get(list_leases).post(allocate_housing),
         )
         .route("/api/v1/housing/leases/{id}", get(get_lease))
+        .route("/api/v1/housing/requests", get(list_housing_requests))
         .route("/api/v1/housing/leases/{id}/move-in", post(move_in))
         .route("/api/v1/housing/leases/{id}/renew", post(renew_lease))
         .route("/api/v1/housing/leases/{id}/move-out", post(move_out))
@@ -434,6 +436,18 @@ pub async fn update_housing_unit(
             .update_housing_unit(&actor, id, &input)
             .await?,
     ))
+}
+
+/// Approved transitional housing waiting for a lease: the requests the
+/// caller may serve (a founder: their own). A lease naming `request_id`
+/// serves one.
+#[utoipa::path(get, path = "/api/v1/housing/requests", tag = "housing",
+    responses((status = 200, body = Vec<HousingRequestView>), (status = 401, body = ProblemDoc)))]
+pub async fn list_housing_requests(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<HousingRequestView>>, WebError> {
+    Ok(Json(state.services.housing_requests(&actor).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/housing/leases", tag = "housing",

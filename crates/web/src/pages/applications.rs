@@ -3,6 +3,7 @@
 //! queue with the engine's explanation beside the review form; administrators
 //! see and create budgets.
 
+use super::application_after as after;
 use super::forms::{self, Values};
 use super::home::grouped;
 use super::layout::page;
@@ -84,36 +85,6 @@ fn application_badge(state: &AppState, l: Locale, a: &ApplicationView) -> Markup
         .programme(&a.programme)
         .map(|(_, p)| p.delivery);
     badge(l, &a.state, &state_key(&a.state, delivery.as_deref().ok()))
-}
-
-/// What the accepted approval became, and where it stands.
-fn delivery(l: Locale, d: &ApplicationDetail) -> Markup {
-    let Some(v) = &d.delivery else {
-        return html! {};
-    };
-    let see = match v.delivery.as_str() {
-        "voucher" => Some(("/vouchers", "application.delivery.see_wallet")),
-        "space" => Some(("/spaces", "application.delivery.see_spaces")),
-        "housing" => Some(("/housing", "application.delivery.see_housing")),
-        _ => None,
-    };
-    html! {
-        section.card id="delivery" data-delivery=(v.delivery) data-status=(v.status) {
-            h2 { (t(l, "application.delivery.heading")) }
-            dl.facts {
-                dt { (t(l, "application.delivery.kind")) } dd { (t(l, &format!("application.delivery_kind.{}", v.delivery))) }
-                dt { (t(l, "application.delivery.status")) } dd id="delivery-status" { (t(l, &format!("application.delivery_status.{}", v.status))) }
-                @if let Some(amount) = v.amount_fen { dt { (t(l, "application.delivery.amount")) } dd { (Fen(amount)) } }
-                @if let Some(until) = v.until { dt { (t(l, "application.delivery.until")) } dd { (until) } }
-                @if let Some(partner) = &v.partner { dt { (t(l, "application.delivery.partner")) } dd { (t(l, &format!("application.partner.{partner}"))) } }
-            }
-            @if !v.support.is_empty() {
-                h3 { (t(l, "application.delivery.support")) }
-                ul id="support" { @for s in &v.support { li { (t(l, &format!("application.support.{s}"))) } } }
-            }
-            @if let Some((href, key)) = see { p { a href=(href) { (t(l, key)) } } }
-        }
-    }
 }
 
 fn table(state: &AppState, l: Locale, rows: &[ApplicationView], show_wait: bool) -> Markup {
@@ -506,7 +477,8 @@ async fn render_detail(
         }
         (actions(state, viewer, &d, flow::posted(REVIEW_FORM, posted, errors)))
         (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
-        (delivery(l, &d))
+        (after::delivery(l, &d))
+        (after::flags(viewer, &d, flow::posted(after::FLAG_FORM, posted, errors)))
         (explanation(l, &d))
         (reviews(l, &d))
         @if !d.disbursements.is_empty() {
@@ -622,6 +594,14 @@ async fn act(
                 .await
                 .map(drop),
             ("review", Some(input)) => s.review_application(&actor, id, &input).await.map(drop),
+            ("flag-decision", _) => s
+                .decide_flag(&actor, id, &after::decision_of(&form))
+                .await
+                .map(drop),
+            ("flag-response", _) => s
+                .respond_to_flag(&actor, id, form.get("response").map_or("", String::as_str))
+                .await
+                .map(drop),
             _ => Err(ServiceError::NotFound { entity: "action" }),
         },
         |()| back_to(id),

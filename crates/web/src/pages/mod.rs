@@ -2,6 +2,7 @@
 //! work without JavaScript. Forms carry the session's CSRF token; sign-in
 //! uses a double-submit cookie because there is no session yet.
 
+mod application_after;
 pub(crate) mod applications;
 mod audit;
 mod auth;
