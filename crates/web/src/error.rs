@@ -581,7 +581,8 @@ mod tests {
             | "idempotency_key_reused"
             | "state_changed"
             | "contention"
-            | "budget_exists" => StatusCode::CONFLICT,
+            | "budget_exists"
+            | "flag_decided" => StatusCode::CONFLICT,
             // Vouchers: the request is valid but the ledger's state refuses it.
             "transfer_id_reused"
             | "ledger_mismatch"
