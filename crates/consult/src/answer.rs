@@ -2,17 +2,17 @@
 //!
 //! The rule, over the question's content words weighted by their inverse
 //! document frequency over the clauses (a word no clause holds weighs most):
-//! - the best-ranked clause (BM25) is cited when it holds at least
-//!   [`MIN_CLAUSE_COVERAGE`] of the question's weight, unless the second
-//!   clause, from another measure, holds as much with nearly the same score
-//!   ([`TIE_SCORE`]): then the question is ambiguous and abstains;
+//! - the question is answered only when the best-ranked clause (BM25) alone
+//!   holds at least [`MIN_COVERAGE`] of its weight: words matched here and
+//!   there by different clauses ("a subsidy for buying a flat") do not make
+//!   an answer; nor when the second clause, from another measure, holds as
+//!   much with nearly the same score ([`TIE_SCORE`]): the question is then
+//!   ambiguous;
 //! - up to [`MAX_CITATIONS`] in all, a lower-ranked clause is cited too when
 //!   it scores at least [`RELATIVE_SCORE`] of the best, holds at least
 //!   [`MIN_CLAUSE_COVERAGE`], and is of the same measure as the best or adds
 //!   at least [`MIN_ADDED`] of the question's weight that the clauses cited
-//!   before it do not hold (a second topic of the question);
-//! - the question is answered only when the cited clauses together hold at
-//!   least [`MIN_COVERAGE`] of its weight.
+//!   before it do not hold (a second topic of the question).
 //!
 //! So a question about something the sources do not mention ("passport",
 //! "divorce") abstains however well its other words match, and no raw score
@@ -56,7 +56,7 @@ pub struct Consultation {
 /// The clauses to cite for a retrieval, or `None` to abstain.
 pub fn cited(retrieval: &Retrieval) -> Option<Vec<&Hit>> {
     let best = retrieval.hits.first()?;
-    if best.coverage < MIN_CLAUSE_COVERAGE || ambiguous(retrieval) {
+    if best.coverage < MIN_COVERAGE || ambiguous(retrieval) {
         return None;
     }
     let weight = |terms: &BTreeSet<usize>| -> f32 {
@@ -82,7 +82,7 @@ pub fn cited(retrieval: &Retrieval) -> Option<Vec<&Hit>> {
             chosen.push(hit);
         }
     }
-    (retrieval.coverage_of(chosen.iter().copied()) >= MIN_COVERAGE).then_some(chosen)
+    Some(chosen)
 }
 
 /// Whether the two best clauses, from different measures, answer the

@@ -63,19 +63,6 @@ pub struct Retrieval {
     pub hits: Vec<Hit>,
 }
 
-impl Retrieval {
-    /// The share of the question's weight that the clauses `hits` hold
-    /// together.
-    pub fn coverage_of<'a>(&self, hits: impl IntoIterator<Item = &'a Hit>) -> f32 {
-        let covered: BTreeSet<usize> = hits.into_iter().flat_map(|h| h.covers.clone()).collect();
-        let total: f32 = self.terms.iter().map(|t| t.weight).sum();
-        if total <= 0.0 {
-            return 0.0;
-        }
-        covered.iter().map(|&i| self.terms[i].weight).sum::<f32>() / total
-    }
-}
-
 #[derive(Default)]
 struct Vocabulary {
     /// term → the entries holding it.
