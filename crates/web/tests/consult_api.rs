@@ -115,6 +115,42 @@ async fn anyone_gets_quoted_clauses_or_an_abstention() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_document_says_what_is_sent() {
+    let db = TestDb::sqlite().await;
+    let app = TestApp::spawn(&db).await;
+    let (_, doc) = get(&app, "/api/v1/openapi.json", "en").await;
+    let op = &doc["paths"]["/api/v1/consult"]["get"];
+    assert!(
+        op["security"].is_null()
+            || op["security"].as_array().is_some_and(|s| s
+                .iter()
+                .any(|r| r.as_object().is_some_and(|o| o.is_empty()))),
+        "public: {op}"
+    );
+    let view = &doc["components"]["schemas"]["ConsultView"];
+    let required: Vec<&str> = view["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    for field in [
+        "abstained",
+        "answer",
+        "citations",
+        "programmes",
+        "next_steps",
+    ] {
+        assert!(required.contains(&field), "{field}: {view}");
+    }
+    assert!(
+        !required.contains(&"eligibility"),
+        "left out for anyone but a founder: {view}"
+    );
+    assert!(op["responses"]["400"].is_object(), "{op}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_questions_are_400s_with_their_codes_in_both_languages() {
     let db = TestDb::sqlite().await;
     let app = TestApp::spawn(&db).await;
