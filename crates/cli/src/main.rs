@@ -8,8 +8,10 @@
 //! every five minutes, the no-show release and (when `smtp_url` is set) the
 //! e-mail sender every minute, and audit sealing every second; every other
 //! command seals the audit log when it ends (`platform::with_services`).
+//! `policy` and `consult` need no database.
 
 mod config;
+mod consult_cmd;
 mod platform;
 mod policy_cmd;
 
@@ -108,6 +110,9 @@ enum Command {
     /// Policy packs: evaluate cases, validate a pack, run its tests.
     #[command(subcommand)]
     Policy(policy_cmd::PolicyCommand),
+    /// Ask the policy texts a question (answers cite their clauses), or run
+    /// the consultation's evaluation set (`consult eval FILE`).
+    Consult(consult_cmd::ConsultArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -332,7 +337,9 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
                 ExitCode::FAILURE
             });
         }
-        Command::Districts | Command::Policy(_) => unreachable!("handled without a runtime"),
+        Command::Districts | Command::Policy(_) | Command::Consult(_) => {
+            unreachable!("handled without a runtime")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -346,6 +353,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Policy(cmd) => policy_cmd::run(cmd),
+        Command::Consult(args) => consult_cmd::run(args),
         other => run_platform(other).unwrap_or_else(|err| {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE

@@ -59,12 +59,25 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
         .await
         .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
     let pack = load_pack(&config.pack_dir)?;
+    // Consultation needs the pack's clauses; a pack without any serves
+    // everything else, and consultation answers `unavailable`.
+    let library = if config.pack_dir.join("clauses").is_dir() {
+        let library = opcity_services::consult::load_library(&config.pack_dir, &pack)
+            .with_context(|| format!("the clauses of {}", config.pack_dir.display()))?;
+        Some(std::sync::Arc::new(library))
+    } else {
+        tracing::warn!(pack = %config.pack_dir.display(), "the pack has no clauses/: consultation is off");
+        None
+    };
     let documents = opcity_services::applications::DocumentStore::from_url(
         &config.documents_url,
         config.document_max_mib.saturating_mul(1024 * 1024),
     )
     .map_err(|e| anyhow::anyhow!("the document store: {e}"))?;
-    let services = Services::new(store, data_key(config)?, pack).with_documents(documents);
+    let mut services = Services::new(store, data_key(config)?, pack).with_documents(documents);
+    if let Some(library) = library {
+        services = services.with_consultation(library);
+    }
     // The search hashes of resident ids stored before the migration that
     // introduced them (it cannot reach the key); nothing to do after once.
     let hashed = services

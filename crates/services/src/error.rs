@@ -75,6 +75,13 @@ pub enum ServiceError {
         held_from: chrono::DateTime<chrono::Utc>,
         held_until: chrono::DateTime<chrono::Utc>,
     },
+    /// The request is refused for what one field holds (a question empty,
+    /// too long, not text or carrying markup): its own code, a 400.
+    #[error("{field}: {code}")]
+    Refused {
+        code: ErrorCode,
+        field: &'static str,
+    },
     /// One operation of a batch was refused; nothing of the batch was written.
     #[error("operation {index} of the batch: {error}")]
     InBatch {
@@ -101,6 +108,7 @@ impl ServiceError {
             ServiceError::Forbidden => ErrorCode::Forbidden,
             ServiceError::Conflict { code, .. } => *code,
             ServiceError::Taken { code, .. } => *code,
+            ServiceError::Refused { code, .. } => *code,
             ServiceError::InBatch { error, .. } => error.code(),
             ServiceError::Unavailable(_) => ErrorCode::Unavailable,
             ServiceError::Internal(_) => ErrorCode::Internal,

@@ -79,6 +79,11 @@ error_codes! {
     PayloadTooLarge = "payload_too_large" => PayloadTooLarge;
     LineTooLong = "line_too_long" => PayloadTooLarge;
     CsrfFailed = "csrf_failed" => Forbidden;
+    // Consultation questions refused for what they hold.
+    QuestionEmpty = "question_empty" => BadRequest;
+    QuestionTooLong = "question_too_long" => BadRequest;
+    QuestionNotText = "question_not_text" => BadRequest;
+    QuestionMarkup = "question_markup" => BadRequest;
     // The services' own refusals.
     ValidationFailed = "validation_failed" => UnprocessableEntity;
     Unauthenticated = "unauthenticated" => Unauthorized;

@@ -51,6 +51,7 @@ pub mod accounts;
 pub mod applications;
 pub mod audit;
 pub mod authz;
+pub mod consult;
 pub mod crypto;
 pub mod dashboard;
 pub mod demo;
@@ -83,6 +84,8 @@ pub struct Services {
     documents: Option<applications::DocumentStore>,
     /// The group committers, each started on first use.
     groups: Arc<groups::Groups>,
+    /// The clause index of the pack in force, when consultation is on.
+    library: consult::LibraryHandle,
 }
 
 impl Services {
@@ -93,6 +96,7 @@ impl Services {
             pack: policy::PackHandle::new(pack),
             documents: None,
             groups: Arc::default(),
+            library: consult::LibraryHandle::default(),
         }
     }
 

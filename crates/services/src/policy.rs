@@ -199,6 +199,7 @@ impl Services {
         let pack = load_pack(dir)?;
         let reference = PackRef::from(&pack);
         self.pack_handle().replace(pack);
+        self.reload_consultation(dir);
         Ok(reference)
     }
 

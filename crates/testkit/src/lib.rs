@@ -183,8 +183,23 @@ pub fn shenzhen_pack() -> opcity_policy::Pack {
     .clone()
 }
 
+/// The Shenzhen pack's clause index, built once per test process.
+pub fn shenzhen_library() -> std::sync::Arc<opcity_consult::Library> {
+    static LIBRARY: std::sync::OnceLock<std::sync::Arc<opcity_consult::Library>> =
+        std::sync::OnceLock::new();
+    LIBRARY
+        .get_or_init(|| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../policies/shenzhen-2026");
+            let library = opcity_consult::load(&dir, &shenzhen_pack())
+                .unwrap_or_else(|e| panic!("the Shenzhen clauses do not load: {e}"));
+            std::sync::Arc::new(library)
+        })
+        .clone()
+}
+
 /// Services over a test database with a fresh data key, the Shenzhen pack
-/// and a document store in the database's own temporary directory.
+/// (with consultation over its clauses) and a document store in the database's own temporary directory.
 pub fn services(db: &TestDb) -> opcity_services::Services {
     let key = opcity_services::crypto::DataKey::generate_base64();
     services_with_key(db, db.store.clone(), &key)
@@ -199,7 +214,9 @@ pub fn services_with_key(db: &TestDb, store: Store, key: &str) -> opcity_service
         opcity_services::applications::evidence::DEFAULT_MAX_BYTES,
     )
     .expect("document store");
-    opcity_services::Services::new(store, key, shenzhen_pack()).with_documents(documents)
+    opcity_services::Services::new(store, key, shenzhen_pack())
+        .with_documents(documents)
+        .with_consultation(shenzhen_library())
 }
 
 /// Services over `db` reached at `url` instead of `db.url` (say, through a

@@ -226,6 +226,11 @@ fn service_problem(err: &ServiceError) -> Problem {
                 .collect(),
             retry_after_secs: None,
         },
+        ServiceError::Refused { code, field } => Problem {
+            code: *code,
+            fields: vec![FieldError::new(*field, code.as_str())],
+            retry_after_secs: None,
+        },
         // The interval held, in Shanghai time, so the client can say when.
         ServiceError::Taken {
             code,
@@ -457,6 +462,10 @@ mod tests {
                 retry_after_secs: 1,
             },
             ServiceError::Forbidden,
+            ServiceError::Refused {
+                code: ErrorCode::QuestionMarkup,
+                field: "q",
+            },
             ServiceError::Conflict {
                 code: ErrorCode::UsccTaken,
                 field: None,
@@ -568,6 +577,9 @@ mod tests {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             "malformed_json" | "invalid_path" => StatusCode::BAD_REQUEST,
+            "question_empty" | "question_too_long" | "question_not_text" | "question_markup" => {
+                StatusCode::BAD_REQUEST
+            }
             "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "payload_too_large" | "line_too_long" => StatusCode::PAYLOAD_TOO_LARGE,
             "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,

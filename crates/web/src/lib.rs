@@ -131,7 +131,18 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(headers::secure))
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::from_fn(metrics_layer::track))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path, never the query string: a consultation's
+        // question (or any other query) may hold personal data.
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+                tracing::debug_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    version = ?request.version(),
+                )
+            }),
+        )
         .layer(CatchPanicLayer::new())
         .with_state(state)
 }

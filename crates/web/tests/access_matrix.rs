@@ -75,6 +75,8 @@ const ACCESS: &[(&str, &str)] = &[
     // The policy engine is public, its batch path for signed-in callers.
     ("list_programmes", "*"), ("get_programme", "*"), ("get_parameter", "*"),
     ("eligibility", "*"), ("eligibility_batch", "*"),
+    // Consultation is public; a founder's answer adds the engine's results.
+    ("consult", "*"),
     // Workspace: the founder asks and accepts; the district (the demo desk
     // is in a Nanshan community the demo operator does not run) and the city
     // offer and manage.

@@ -81,7 +81,7 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
 
         // Signed out: only the home link, and a sign-in button.
         browser.goto(&app.url("/login")).await;
-        assert_eq!(nav_links(&browser).await, ["/", "/self-check"]);
+        assert_eq!(nav_links(&browser).await, ["/", "/self-check", "/consult"]);
         assert!(browser.exists("#sign-in").await);
 
         // A wrong password: the message, the username kept, still on /login.
@@ -111,6 +111,7 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
             [
                 "/",
                 "/self-check",
+                "/consult",
                 "/home",
                 "/dashboard",
                 "/communities",

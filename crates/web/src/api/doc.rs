@@ -32,6 +32,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::applications::decide_flag, super::applications::respond_to_flag,
         super::applications::list_budgets, super::applications::create_budget, super::applications::fund_budget, super::applications::export_disbursements,
         super::policy::list_programmes, super::policy::get_programme, super::policy::get_parameter, super::policy::eligibility, super::policy::eligibility_batch,
+        super::consult::consult,
         super::vouchers::voucher_kinds, super::vouchers::issue_voucher, super::vouchers::list_pools, super::vouchers::fund_pool, super::vouchers::claw_back,
         super::vouchers::reconciliation, super::vouchers::run_jobs, super::vouchers::review_use, super::vouchers::list_disputes, super::vouchers::resolve_dispute, super::vouchers::wallet,
         super::vouchers::list_providers, super::vouchers::register_provider, super::vouchers::get_provider, super::vouchers::decide_provider, super::vouchers::settlement,
@@ -56,6 +57,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         (name = "reports", description = "Plan dashboard, districts and the audit log"),
         (name = "applications", description = "Applications, review, budgets and disbursements"),
         (name = "policy", description = "Programmes, dated parameters and eligibility (the policy engine)"),
+        (name = "consult", description = "Policy consultation: answers that quote and cite the plan's clauses, or abstain"),
         (name = "vouchers", description = "Measure 6 vouchers: a double-entry ledger of pools, enterprise wallets and provider receivables; issuing, holds, captures, voids, disputes and their resolution, settlement, expiry and reconciliation. Redemptions carry a client-supplied `transfer_id`: replays return the first answer."),
         (name = "spaces", description = "Workspace inventory, waitlists, offers, agreements and the growth path desk → office → floor"),
         (name = "housing", description = "Transitional housing, leases within the pack's limits, occupancy, granted benefits"),
@@ -178,13 +180,14 @@ pub struct ProblemFieldDoc {
 
 /// Operations anyone may call without signing in; every other one answers
 /// 401 to an anonymous caller and is documented with its security schemes.
-pub const PUBLIC_OPERATIONS: [&str; 8] = [
+pub const PUBLIC_OPERATIONS: [&str; 9] = [
     "create_session",
     "delete_session",
     "list_programmes",
     "get_programme",
     "get_parameter",
     "eligibility",
+    "consult",
     "districts",
     "voucher_kinds",
 ];

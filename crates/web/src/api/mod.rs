@@ -4,6 +4,7 @@
 
 mod accounts;
 pub(crate) mod applications;
+pub(crate) mod consult;
 mod doc;
 pub(crate) mod export;
 mod policy;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registry::routes())
         .merge(reports::routes())
         .merge(policy::routes())
+        .merge(consult::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
         .merge(spaces::routes())

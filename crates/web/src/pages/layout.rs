@@ -10,7 +10,11 @@ const CSS: &str = include_str!("app.css");
 
 /// Navigation entries for a role: (path, text key).
 fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
-    let mut items = vec![("/", "nav.home"), ("/self-check", "nav.self_check")];
+    let mut items = vec![
+        ("/", "nav.home"),
+        ("/self-check", "nav.self_check"),
+        ("/consult", "nav.consult"),
+    ];
     let Some(role) = role else {
         return items;
     };

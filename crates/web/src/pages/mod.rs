@@ -7,6 +7,7 @@ pub(crate) mod applications;
 mod audit;
 mod auth;
 mod benefits;
+mod consult;
 mod dashboard;
 mod flow;
 mod forms;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(dashboard::routes())
         .merge(audit::routes())
         .merge(selfcheck::routes())
+        .merge(consult::routes())
         .merge(benefits::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())

@@ -280,7 +280,11 @@ fn fact_label(l: Locale, fact: &str) -> &'static str {
     t(l, fact)
 }
 
-fn result_card(l: Locale, r: &ResultRecord, programme: Option<&ProgrammeInfo>) -> Markup {
+pub(super) fn result_card(
+    l: Locale,
+    r: &ResultRecord,
+    programme: Option<&ProgrammeInfo>,
+) -> Markup {
     let status = r.status.name();
     let id = r.programme.as_str();
     let (title, description) = programme.map_or((id.to_owned(), String::new()), |p| match l {
