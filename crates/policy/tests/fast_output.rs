@@ -35,11 +35,18 @@ fn packs() -> [Pack; 2] {
     [shipped, escaped]
 }
 
+/// The pack's own files under `dir`, as `Pack::load_dir` reads them: the
+/// pack file and the parameters, programmes and tests (the folder also
+/// holds data for other readers, such as the consultation's clauses).
 fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+    const PACK_FOLDERS: [&str; 3] = ["parameters", "programmes", "tests"];
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
-            collect(root, &path, out);
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if dir != root || PACK_FOLDERS.contains(&name.as_str()) {
+                collect(root, &path, out);
+            }
         } else if path.extension().is_some_and(|e| e == "yaml") {
             let name = path
                 .strip_prefix(root)
