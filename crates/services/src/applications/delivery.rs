@@ -144,25 +144,11 @@ pub(super) async fn undo(
     let now = s.now();
     match programme.delivery {
         Delivery::Voucher => {
-            let (Some(enterprise_id), Some(budget_id), Some(amount_fen)) =
-                (app.enterprise_id, app.budget_id, app.approved_fen)
-            else {
-                return Ok(());
-            };
-            s.claw_back_approved_voucher(
-                tx,
-                actor,
-                ApprovedVoucher {
-                    application_id: app.id,
-                    enterprise_id,
-                    kind: &app.programme,
-                    budget_id,
-                    amount_fen,
-                    valid_until: programme.effective.to,
-                    label: &actor.audit_label(),
-                },
-            )
-            .await
+            let label = actor.audit_label();
+            match approved_voucher(app, programme.effective.to, &label) {
+                Some(voucher) => s.claw_back_approved_voucher(tx, actor, voucher).await,
+                None => Ok(()),
+            }
         }
         Delivery::Space | Delivery::Housing | Delivery::Referral => {
             delivered::withdraw_waiting(tx, app.id, now).await?;
@@ -283,17 +269,15 @@ async fn issue_voucher(
     valid_until: NaiveDate,
     label: &str,
 ) -> Result<i64> {
-    let (Some(enterprise_id), Some(budget_id), Some(amount_fen)) =
-        (app.enterprise_id, app.budget_id, app.approved_fen)
-    else {
-        return Err(ServiceError::Internal(
+    let voucher = approved_voucher(app, valid_until, label).ok_or_else(|| {
+        ServiceError::Internal(
             format!(
                 "voucher application {} without enterprise, budget or amount",
                 app.id
             )
             .into(),
-        ));
-    };
+        )
+    })?;
     let cause = Cause {
         actor: label,
         application_id: Some(app.id),
@@ -303,20 +287,26 @@ async fn issue_voucher(
     store::release_held(tx, app, cause)
         .await
         .map_err(super::budgets::budget_error)?;
-    s.issue_approved_voucher(
-        tx,
-        ApprovedVoucher {
-            application_id: app.id,
-            enterprise_id,
-            kind: &app.programme,
-            budget_id,
-            amount_fen,
-            valid_until,
-            label,
-        },
-    )
-    .await?;
-    Ok(amount_fen)
+    s.issue_approved_voucher(tx, voucher).await?;
+    Ok(voucher.amount_fen)
+}
+
+/// The voucher an approved voucher application issues (or issued): `None`
+/// without its enterprise, budget or amount.
+fn approved_voucher<'a>(
+    app: &'a application::Model,
+    valid_until: NaiveDate,
+    label: &'a str,
+) -> Option<ApprovedVoucher<'a>> {
+    Some(ApprovedVoucher {
+        application_id: app.id,
+        enterprise_id: app.enterprise_id?,
+        kind: &app.programme,
+        budget_id: app.budget_id?,
+        amount_fen: app.approved_fen?,
+        valid_until,
+        label,
+    })
 }
 
 /// A space request in the community the founder chose on the form
