@@ -149,6 +149,19 @@ struct Posting<'a> {
     label: &'a str,
 }
 
+/// A ledger step of an application's voucher (its issue, its claw-back)
+/// refused as a duplicate: another request for the same application did
+/// it meanwhile, so the application's state moved.
+fn once_per_application(retry: Retry) -> ServiceError {
+    match retry {
+        Retry::Fail(e) => e,
+        Retry::Again => ServiceError::Conflict {
+            code: ErrorCode::StateChanged,
+            field: None,
+        },
+    }
+}
+
 /// The per-enterprise ceiling of a voucher kind on `today`.
 fn ceiling_of(spec: &KindSpec, pack: &Pack, district: District, today: NaiveDate) -> Result<i64> {
     spec.ceiling_fen(pack, district, today)
@@ -412,15 +425,7 @@ impl Services {
             },
         )
         .await
-        .map_err(|retry| match retry {
-            Retry::Fail(e) => e,
-            // The application's voucher was issued already: its state
-            // moved meanwhile.
-            Retry::Again => ServiceError::Conflict {
-                code: ErrorCode::StateChanged,
-                field: None,
-            },
-        })
+        .map_err(once_per_application)
     }
 
     /// Reserves the amount in the pool's budget and posts the issue from the
@@ -713,14 +718,10 @@ impl Services {
             amount_fen,
             reason: format!("application {} clawed back", approved.application_id),
         };
-        match self.claw_back_in(tx, actor, spec, &input).await {
-            Ok(_) => Ok(()),
-            Err(Retry::Fail(e)) => Err(e),
-            Err(Retry::Again) => Err(ServiceError::Conflict {
-                code: ErrorCode::StateChanged,
-                field: None,
-            }),
-        }
+        self.claw_back_in(tx, actor, spec, &input)
+            .await
+            .map(drop)
+            .map_err(once_per_application)
     }
 
     async fn claw_back_in(
