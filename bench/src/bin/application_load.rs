@@ -214,6 +214,7 @@ async fn main() {
                 comment: None,
                 no_conflict_declared: true,
                 return_deadline: None,
+                applicant_reason: None,
             };
             match s.review_application(&r, ids[i], &review).await {
                 Ok(v) => {

@@ -298,3 +298,30 @@ fn support_belongs_to_a_title() {
     );
     assert_eq!(only_error(&unknown).kind, LoadErrorKind::Type);
 }
+
+#[test]
+fn service_standards_and_notice_periods_are_checked() {
+    let with = |extra: &str| PROGRAMME.replace("kind: cash", &format!("kind: cash\n{extra}"));
+    let pack = Pack::from_sources(sources(&with("service_days: 20"))).expect("loads");
+    let p = pack.programme("t.cash").expect("programme");
+    assert_eq!((p.service_days, p.notice_days), (Some(20), None));
+    for days in ["service_days: 0", "service_days: 367"] {
+        let e = only_error(&with(days));
+        assert_eq!(
+            (e.kind, e.key.as_str()),
+            (LoadErrorKind::Invalid, "service_days"),
+            "{days}"
+        );
+    }
+    // A notice period is for space and housing only, at most a year.
+    let e = only_error(&with("notice_days: 30"));
+    assert_eq!(
+        (e.kind, e.key.as_str()),
+        (LoadErrorKind::Invalid, "notice_days")
+    );
+    let housing = PROGRAMME.replace("kind: cash", "kind: in_kind\ndelivery: housing");
+    let pack = Pack::from_sources(sources(&format!("{housing}notice_days: 30\n"))).expect("loads");
+    assert_eq!(pack.programme("t.cash").unwrap().notice_days, Some(30));
+    let e = only_error(&format!("{housing}notice_days: 400\n"));
+    assert_eq!(e.key, "notice_days");
+}

@@ -93,6 +93,11 @@ pub struct ProgrammeInfo {
     pub confers_title: bool,
     /// The support attached to the title.
     pub support: Vec<String>,
+    /// The service standard: calendar days from submission to a decision.
+    pub service_days: Option<u16>,
+    /// Space and housing: days of notice before a confirmed lapse ends the
+    /// allocation.
+    pub notice_days: Option<u16>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -169,6 +174,8 @@ fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
         delivery: p.delivery.name().to_owned(),
         confers_title: p.confers_title,
         support: p.support.iter().map(|s| s.name().to_owned()).collect(),
+        service_days: p.service_days,
+        notice_days: p.notice_days,
         conditions: p.condition_names().map(str::to_owned).collect(),
     }
 }

@@ -23,6 +23,7 @@ fn approve(amount: i64) -> ReviewInput {
         comment: None,
         no_conflict_declared: true,
         return_deadline: None,
+        applicant_reason: None,
     }
 }
 

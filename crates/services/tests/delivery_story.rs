@@ -31,6 +31,7 @@ fn scored(
         comment: None,
         no_conflict_declared: true,
         return_deadline: None,
+        applicant_reason: None,
     }
 }
 

@@ -22,6 +22,7 @@ fn approve(amount_fen: i64) -> ReviewInput {
         comment: None,
         no_conflict_declared: true,
         return_deadline: None,
+        applicant_reason: None,
     }
 }
 

@@ -32,6 +32,7 @@ fn review(decision: Decision, amount_fen: Option<i64>) -> ReviewInput {
         comment: None,
         no_conflict_declared: true,
         return_deadline: None,
+        applicant_reason: None,
     }
 }
 

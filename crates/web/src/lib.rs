@@ -52,6 +52,7 @@ pub mod extract;
 mod headers;
 pub mod i18n;
 pub mod input;
+mod letter_pdf;
 mod metrics_layer;
 mod ops;
 pub mod pages;

@@ -45,7 +45,7 @@ const ACCESS: &[(&str, &str)] = &[
     // others are the administrator's (auditors read them).
     ("create_session", "*"), ("delete_session", "*"),
     ("me", "*"), ("update_me", "*"), ("my_entitlements", "*"),
-    ("my_notifications", "*"), ("read_notifications", "*"),
+    ("my_notifications", "*"), ("read_notifications", "*"), ("my_inbox", "*"),
     ("list_tokens", "*"), ("create_token", "fxohtapi"), ("revoke_token", "fa"),
     ("list_accounts", "au"), ("create_account", "a"),
     // Registry: everyone reads communities and the lists (scoped to what
@@ -69,7 +69,7 @@ const ACCESS: &[(&str, &str)] = &[
     ("download_document", "fhau"), ("submit_application", "f"),
     ("review_application", "ha"), ("accept_offer", "f"), ("withdraw_application", "f"),
     ("appeal_application", "f"), ("decide_appeal", "a"), ("claw_back", "a"),
-    ("decide_flag", "ha"), ("respond_to_flag", "f"),
+    ("decide_flag", "ha"), ("respond_to_flag", "f"), ("decision_letters", "fhau"),
     ("list_budgets", "htau"), ("create_budget", "a"), ("fund_budget", "a"),
     ("export_disbursements", "htau"),
     // The policy engine is public, its batch path for signed-in callers.

@@ -18,6 +18,7 @@ fn approve(amount_fen: Option<i64>) -> ReviewInput {
         comment: None,
         no_conflict_declared: true,
         return_deadline: None,
+        applicant_reason: None,
     }
 }
 

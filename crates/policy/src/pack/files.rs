@@ -106,6 +106,13 @@ pub struct ProgrammeFile {
     pub decided_by: DecidedBy,
     #[serde(default)]
     pub second_review_above_fen: Option<i64>,
+    /// The service standard: calendar days from submission to a decision.
+    #[serde(default)]
+    pub service_days: Option<u16>,
+    /// Space and housing: calendar days of notice before a confirmed lapse
+    /// ends the allocation.
+    #[serde(default)]
+    pub notice_days: Option<u16>,
 }
 
 /// Amount rules: exactly one key is given; every operand names a parameter.

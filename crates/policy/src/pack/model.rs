@@ -202,6 +202,12 @@ pub struct Programme {
     pub decided_by: DecidedBy,
     /// Approvals above this amount need a second reviewer.
     pub second_review_above: Option<Fen>,
+    /// The service standard: calendar days from submission to a decision
+    /// (none: the pack promises no date).
+    pub service_days: Option<u16>,
+    /// Space and housing: calendar days between a confirmed lapse and the
+    /// end of the allocation (none: it ends on the day).
+    pub notice_days: Option<u16>,
     pub(crate) conditions: Vec<Condition>,
     pub(crate) amount: Amount,
     /// Parameter index giving `months` for a duration-only benefit.

@@ -112,7 +112,7 @@ impl Decided<'_> {
             event: Event::Approve,
             party: self.party,
             actor: &self.label,
-            comment: self.request.input.comment.as_deref(),
+            comment: super::review::applicant_reason(&self.request.input),
         }
     }
 }

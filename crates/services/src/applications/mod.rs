@@ -23,6 +23,9 @@
 //!   delivery (instalments, a voucher, a space or housing request, a title,
 //!   a referral);
 //! - `appeal`: appeals and their decision;
+//! - `inbox`: an account's notifications, each with the step it reports;
+//! - `letters`: a decision letter for each decision, and the date the
+//!   service standard promises one by;
 //! - `evidence`: the form and uploaded documents;
 //! - `queries`, `views`: reading applications and what callers see;
 //! - `budgets`, `disbursements`: programme budgets and paying instalments;
@@ -40,6 +43,8 @@ mod delivery;
 pub mod disbursements;
 mod engine;
 pub mod evidence;
+mod inbox;
+mod letters;
 mod moves;
 mod offer;
 mod queries;
@@ -50,6 +55,8 @@ mod views;
 
 pub use create::NewApplication;
 pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
+pub use inbox::InboxItem;
+pub use letters::DecisionLetter;
 pub use queries::QueueFilter;
 pub use recheck::{FlagDecision, FlagView, RecheckRun};
 pub use review::{Decision, ReviewInput};
@@ -160,6 +167,16 @@ impl Services {
         comment: Option<&str>,
     ) -> Result<ApplicationView> {
         appeal::decide_appeal(self, actor, id, reopen, comment).await
+    }
+
+    /// The actor's notifications, newest first, with what each is about.
+    pub async fn inbox(&self, actor: &Actor, limit: u64) -> Result<Vec<InboxItem>> {
+        inbox::inbox(self, actor, limit).await
+    }
+
+    /// The application's decision letters, oldest first.
+    pub async fn decision_letters(&self, actor: &Actor, id: i64) -> Result<Vec<DecisionLetter>> {
+        letters::decision_letters(self, actor, id).await
     }
 
     /// One application with its history, instalments, documents, missing evidence and reviews.

@@ -33,11 +33,10 @@ pub(super) async fn get_application(
     let db = s.store().db();
     let app = moves::read(s, id).await?;
     authorize(actor, Action::Read, resource(&app))?;
-    let history = store::history(db, id)
-        .await?
-        .into_iter()
-        .map(event_view)
-        .collect();
+    let events = store::history(db, id).await?;
+    let letters = super::letters::letters_of(s, &app, &events).await?;
+    let expected_decision_on = super::letters::expected_decision_on(s, &app, &events);
+    let history = events.into_iter().map(event_view).collect();
     let disbursements = store::instalments(db, id)
         .await?
         .into_iter()
@@ -83,6 +82,8 @@ pub(super) async fn get_application(
         delivery,
         flags,
         flag_action,
+        expected_decision_on,
+        letters,
     })
 }
 

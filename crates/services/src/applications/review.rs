@@ -54,7 +54,14 @@ pub struct ReviewInput {
     /// programmes with a rubric; an approval scores every criterion.
     #[serde(default)]
     pub scores: std::collections::BTreeMap<String, i32>,
+    /// The reviewer's internal note: other reviewers and auditors read it,
+    /// the applicant never does.
     pub comment: Option<String>,
+    /// What the applicant is told, in the history, the inbox and the
+    /// decision letter: a rejection's reason or what a return asks for
+    /// (required for both), a note with an approval (optional).
+    #[serde(default)]
+    pub applicant_reason: Option<String>,
     /// The reviewer declares no conflict of interest (required).
     pub no_conflict_declared: bool,
     /// For `return`: the date more information is due (YYYY-MM-DD).
@@ -79,6 +86,7 @@ pub(super) async fn review_application(
     id: i64,
     input: &ReviewInput,
 ) -> Result<ApplicationView> {
+    check_applicant_reason(input)?;
     let event = match input.decision {
         Decision::Approve => {
             let request = ApproveRequest {
@@ -120,11 +128,39 @@ pub(super) async fn review_application(
         event,
         party: role_party,
         actor: &label,
-        comment: input.comment.as_deref(),
+        comment: applicant_reason(input),
     };
     let after = moves::move_through(s, &tx, &app, &[step], sets).await?;
     tx.commit().await?;
     Ok(view(&after, now, false))
+}
+
+/// Longest message to the applicant, in characters.
+pub const APPLICANT_REASON_CHARS: usize = 2000;
+
+/// A rejection and a return tell the applicant why, or what is needed; no
+/// message is longer than [`APPLICANT_REASON_CHARS`].
+fn check_applicant_reason(input: &ReviewInput) -> Result<()> {
+    let needed = matches!(input.decision, Decision::Reject | Decision::Return);
+    match input.applicant_reason.as_deref().map(str::trim) {
+        None | Some("") if needed => Err(ServiceError::invalid("applicant_reason", "required")),
+        Some(text) if text.chars().count() > APPLICANT_REASON_CHARS => {
+            Err(ServiceError::Validation(vec![
+                FieldError::new("applicant_reason", "too_long").with("max", APPLICANT_REASON_CHARS),
+            ]))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The message the history keeps for the applicant (the internal note
+/// stays in the review row).
+pub(super) fn applicant_reason(input: &ReviewInput) -> Option<&str> {
+    input
+        .applicant_reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
 }
 
 /// Refuses a reviewer linked to the applicant (automatic recusal) and one

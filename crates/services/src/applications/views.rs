@@ -93,6 +93,11 @@ pub struct ApplicationDetail {
     pub flags: Vec<super::FlagView>,
     /// What the viewer may do about the open flag, if any.
     pub flag_action: Option<FlagAction>,
+    /// While a decision is awaited: the date the programme's service
+    /// standard promises it by.
+    pub expected_decision_on: Option<NaiveDate>,
+    /// A letter for each decision, oldest first.
+    pub letters: Vec<super::DecisionLetter>,
 }
 
 /// What a viewer may do about an open eligibility flag.

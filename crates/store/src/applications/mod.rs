@@ -181,6 +181,18 @@ pub async fn history<C: ConnectionTrait>(
         .await?)
 }
 
+/// The histories of the applications `ids`, oldest step first.
+pub async fn histories<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<application_event::Model>, StoreError> {
+    Ok(application_event::Entity::find()
+        .filter(application_event::Column::ApplicationId.is_in(ids))
+        .order_by_asc(application_event::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// The reviews of application `id`, oldest first.
 pub async fn reviews<C: ConnectionTrait>(
     db: &C,

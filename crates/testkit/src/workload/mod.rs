@@ -455,6 +455,7 @@ async fn perform(w: &World, s: &Services, op: &Op, booked: &[i64], leased: &[i64
                 comment: None,
                 no_conflict_declared: true,
                 return_deadline: None,
+                applicant_reason: None,
             };
             match s
                 .review_application(&w.reviewers[reviewer], asked, &input)

@@ -18,6 +18,7 @@ use opcity_services::Actor;
 use opcity_services::accounts::{
     AccountSettings, AccountView, NewAccount, SESSION_TTL, SettingsChange, TokenView,
 };
+use opcity_services::applications::InboxItem;
 use opcity_services::matching::{Entitlement, Notification};
 
 pub fn routes() -> Router<AppState> {
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/me/entitlements", get(my_entitlements))
         .route("/api/v1/me/notifications", get(my_notifications))
         .route("/api/v1/me/notifications/read", post(read_notifications))
+        .route("/api/v1/me/inbox", get(my_inbox))
         .route("/api/v1/tokens", get(list_tokens).post(create_token))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/accounts", get(list_accounts).post(create_account))
@@ -303,6 +305,18 @@ pub async fn my_notifications(
     ApiActor(actor): ApiActor,
 ) -> Result<Json<Vec<Notification>>, WebError> {
     Ok(Json(state.services.notifications(&actor, 100).await?))
+}
+
+/// The signed-in account's inbox: its notifications, newest first (at most
+/// 100), each with what it is about — a decision's amount, reason, what a
+/// return asks for and by when, a flag's unmet conditions, the letter.
+#[utoipa::path(get, path = "/api/v1/me/inbox", tag = "accounts",
+    responses((status = 200, body = Vec<InboxItem>), (status = 401, body = ProblemDoc)))]
+pub async fn my_inbox(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<InboxItem>>, WebError> {
+    Ok(Json(state.services.inbox(&actor, 100).await?))
 }
 
 /// Marks every notification of the signed-in account read.

@@ -16,8 +16,8 @@ use opcity_services::ServiceError;
 use opcity_services::applications::budgets::{BudgetInput, BudgetView};
 use opcity_services::applications::disbursements::{PaymentLine, payments_csv, payments_xlsx};
 use opcity_services::applications::{
-    ApplicationDetail, ApplicationView, DocumentView, FlagDecision, FlagView, NewApplication,
-    QueueFilter, ReviewInput,
+    ApplicationDetail, ApplicationView, DecisionLetter, DocumentView, FlagDecision, FlagView,
+    NewApplication, QueueFilter, ReviewInput,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/applications/{id}/withdraw",
             post(withdraw_application),
         )
+        .route("/api/v1/applications/{id}/letters", get(decision_letters))
         .route("/api/v1/applications/{id}/appeal", post(appeal_application))
         .route(
             "/api/v1/applications/{id}/appeal-decision",
@@ -334,6 +335,19 @@ pub struct FlagResponse {
     /// The applicant's answer to the reviewer (at most 2,000 characters).
     #[schema(example = "My registration moved back to Nanshan on 1 December.")]
     response: String,
+}
+
+/// The application's decision letters, oldest first: one per approval or
+/// rejection, with its reference number (`/applications/{id}/letters/{n}`
+/// in the portal prints it; `…/{n}/pdf` is the PDF).
+#[utoipa::path(get, path = "/api/v1/applications/{id}/letters", tag = "applications",
+    responses((status = 200, body = Vec<DecisionLetter>), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc)))]
+pub async fn decision_letters(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<Vec<DecisionLetter>>, WebError> {
+    Ok(Json(state.services.decision_letters(&actor, id).await?))
 }
 
 /// The applicant answers the application's open eligibility flag.

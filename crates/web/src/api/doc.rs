@@ -18,7 +18,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
     info(title = "opcity API", version = "1", description = "Shenzhen AI OPC programme platform. Errors are RFC 9457 problem details with a stable `code`; send `Accept-Language: en` for English messages (default Chinese). Authenticate with `Authorization: Bearer <token>` (tokens are created at /api/v1/tokens or in the portal), or with the session cookie plus the `X-CSRF-Token` header on changes."),
     paths(
         super::accounts::create_session, super::accounts::delete_session, super::accounts::me, super::accounts::update_me,
-        super::accounts::my_entitlements, super::accounts::my_notifications, super::accounts::read_notifications,
+        super::accounts::my_entitlements, super::accounts::my_notifications, super::accounts::read_notifications, super::accounts::my_inbox,
         super::accounts::list_tokens, super::accounts::create_token, super::accounts::revoke_token,
         super::accounts::list_accounts, super::accounts::create_account,
         super::registry::list_communities, super::registry::get_community, super::registry::create_community, super::registry::update_community,
@@ -29,7 +29,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::applications::update_form, super::applications::upload_document, super::applications::download_document,
         super::applications::submit_application, super::applications::review_application, super::applications::accept_offer, super::applications::withdraw_application,
         super::applications::appeal_application, super::applications::decide_appeal, super::applications::claw_back,
-        super::applications::decide_flag, super::applications::respond_to_flag,
+        super::applications::decide_flag, super::applications::respond_to_flag, super::applications::decision_letters,
         super::applications::list_budgets, super::applications::create_budget, super::applications::fund_budget, super::applications::export_disbursements,
         super::policy::list_programmes, super::policy::get_programme, super::policy::get_parameter, super::policy::eligibility, super::policy::eligibility_batch,
         super::consult::consult,

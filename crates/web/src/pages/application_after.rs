@@ -1,12 +1,14 @@
-//! An application after acceptance, on its page: what the approval became
-//! and where it stands ([`delivery`]), and the eligibility flags raised on
-//! it, with the form the viewer may use — the founder's answer or the
-//! reviewer's decision ([`flags`]).
+//! An application around and after its decision, on its page: when a
+//! decision is due and the letters of those made ([`outcome`]), what the
+//! approval became and where it stands ([`delivery`]), and the eligibility
+//! flags raised on it, with the form the viewer may use — the founder's
+//! answer or the reviewer's decision ([`flags`]).
 
 use super::flow;
 use super::forms::{self, Values};
+use crate::AppState;
 use crate::extract::Viewer;
-use crate::i18n::{Locale, t};
+use crate::i18n::{Locale, t, tf};
 use maud::{Markup, html};
 use opcity_domain::Fen;
 use opcity_services::FieldError;
@@ -17,6 +19,40 @@ pub(super) const FLAG_FORM: &str = "flag-form";
 
 /// The decisions a reviewer may take on a flag.
 const DECISIONS: [&str; 3] = ["lift", "confirm", "confirm_and_claw_back"];
+
+/// While a decision is awaited, the date the service standard promises it
+/// by (and whether that date has passed); once decided, the letters.
+pub(super) fn outcome(state: &AppState, l: Locale, d: &ApplicationDetail) -> Markup {
+    let a = &d.application;
+    let today = opcity_domain::today_in_shanghai(state.services.now());
+    let days = state
+        .services
+        .programme(&a.programme)
+        .ok()
+        .and_then(|(_, p)| p.service_days);
+    html! {
+        @if let (Some(date), Some(days)) = (d.expected_decision_on, days) {
+            @let date_text = date.to_string();
+            @if date < today {
+                p.notice.error id="expected-decision" data-overdue="true" { (tf(l, "application.overdue", [("date", date_text.as_str())])) }
+            } @else {
+                p.notice id="expected-decision" { (tf(l, "application.expected_decision", [("date", date_text.as_str()), ("days", days.to_string().as_str())])) }
+            }
+        }
+        @if !d.letters.is_empty() {
+            section id="letters" {
+                h2 { (t(l, "application.letters")) }
+                ul { @for letter in &d.letters {
+                    li data-decision=(letter.decision) {
+                        a href={ "/applications/" (a.id) "/letters/" (letter.number) } { (letter.reference) }
+                        " · " (t(l, &format!("application.state.{}", letter.decision))) " · " (letter.issued_on)
+                        " · " a href={ "/applications/" (a.id) "/letters/" (letter.number) "/pdf" } { "PDF" }
+                    }
+                } }
+            }
+        }
+    }
+}
 
 /// What the accepted approval became, and where it stands.
 pub(super) fn delivery(l: Locale, d: &ApplicationDetail) -> Markup {

@@ -434,7 +434,11 @@ fn actions(
                 div.field { label for="return_deadline" { (t(l, "application.return_deadline")) }
                     input id="return_deadline" name="return_deadline" type="date" value=(typed("return_deadline"));
                     (beside("return_deadline", &["return_deadline"])) }
-                div.field { label for="comment" { (t(l, "application.comment")) }
+                div.field { label for="applicant_reason" { (t(l, "application.applicant_reason")) }
+                    p.hint id="applicant_reason-hint" { (t(l, "application.applicant_reason_hint")) }
+                    textarea id="applicant_reason" name="applicant_reason" rows="3" aria-describedby="applicant_reason-hint" { (typed("applicant_reason")) }
+                    (beside("applicant_reason", &["applicant_reason"])) }
+                div.field { label for="comment" { (t(l, "application.internal_note")) }
                     input id="comment" name="comment" type="text" value=(typed("comment"));
                     (beside("comment", &["comment"])) }
                 label { input type="checkbox" name="no_conflict_declared" value="true" id="no_conflict_declared" checked[typed("no_conflict_declared") == "true"]; " " (t(l, "application.no_conflict")) }
@@ -471,6 +475,7 @@ async fn render_detail(
             @if let Some(days) = a.waiting_days { " · " (tf(l, "application.waited", [("days", days.to_string().as_str())])) }
             @if let Some(deadline) = a.return_deadline { " · " (tf(l, "application.deadline", [("date", deadline.to_string().as_str())])) } }
         @if a.awaiting_second_review { p.notice id="second-review" { (t(l, "application.awaiting_second_review")) } }
+        (after::outcome(state, l, &d))
         dl.facts {
             dt { (t(l, "application.approved")) } dd id="approved" { (money(a.approved_fen)) }
             dt { (t(l, "list.district")) } dd { (a.district) }
@@ -545,6 +550,10 @@ fn review_input(form: &Values) -> Result<ReviewInput, FieldError> {
         scores,
         comment: form
             .get("comment")
+            .filter(|c| !c.trim().is_empty())
+            .cloned(),
+        applicant_reason: form
+            .get("applicant_reason")
             .filter(|c| !c.trim().is_empty())
             .cloned(),
         no_conflict_declared: form

@@ -79,22 +79,7 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
         state.services.notifications(actor, 50),
         state.services.my_holdings(actor),
     )?;
-    let titles: HashMap<String, String> = state
-        .services
-        .catalogue()
-        .programmes
-        .into_iter()
-        .map(|p| {
-            (
-                p.id,
-                if l == Locale::Zh {
-                    p.title.zh
-                } else {
-                    p.title.en
-                },
-            )
-        })
-        .collect();
+    let titles = super::inbox::programme_titles(state, l);
     let title = |id: &str| titles.get(id).cloned().unwrap_or_else(|| id.to_owned());
     let unread: Vec<_> = notes
         .iter()
@@ -162,5 +147,10 @@ async fn mark_read(
         .mark_notifications_read(actor)
         .await
         .map_err(|e| viewer.fail(e))?;
-    Ok(Redirect::to("/home"))
+    // Back where the button was: the inbox, or the workspace.
+    let next = match form.get("next").map(String::as_str) {
+        Some("/inbox") => "/inbox",
+        _ => "/home",
+    };
+    Ok(Redirect::to(next))
 }

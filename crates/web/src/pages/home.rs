@@ -129,6 +129,7 @@ async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult 
     let benefits = super::benefits::section(&state, &viewer, actor)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let news = super::inbox::latest(&state, &viewer, actor).await?;
     let csrf = viewer.csrf.clone().unwrap_or_default();
     let body = html! {
         h1 { (tf(l, "home.welcome", [("name", actor.display_name.as_str())])) }
@@ -140,6 +141,7 @@ async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult 
             }
             a.card href="/settings" id="settings-card" { (t(l, "settings.card")) }
         }
+        (news)
         (benefits)
         h2 { (t(l, "tokens.title")) }
         p { (t(l, "tokens.explain")) }

@@ -90,6 +90,7 @@ pub fn page(viewer: &Viewer, title: &str, content: Markup) -> Markup {
                             (t(switch_to, "lang.self"))
                         }
                         @if let Some(actor) = &viewer.actor {
+                            a id="inbox-link" href="/inbox" aria-current=[(viewer.path == "/inbox").then_some("page")] { (t(locale, "nav.inbox")) }
                             span.who { (actor.display_name) " · " (t(locale, &format!("role.{}", actor.role.id()))) }
                             form.inline method="post" action="/logout" {
                                 input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());

@@ -12,7 +12,9 @@ mod dashboard;
 mod flow;
 mod forms;
 mod home;
+mod inbox;
 mod layout;
+mod letters;
 mod registry;
 mod selfcheck;
 mod settings;
@@ -38,6 +40,8 @@ pub fn routes() -> Router<AppState> {
         .merge(selfcheck::routes())
         .merge(consult::routes())
         .merge(benefits::routes())
+        .merge(inbox::routes())
+        .merge(letters::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
         .merge(spaces::routes())

@@ -148,6 +148,7 @@ impl Loader {
             );
         }
         let delivery = self.delivery(src, &f);
+        self.day_counts(src, &f, delivery.unwrap_or(Delivery::Cash));
         let confers_title = f.confers_title || f.kind == Kind::Selective;
         if !f.support.is_empty() && !confers_title {
             self.error(
@@ -176,10 +177,42 @@ impl Loader {
             rubric,
             decided_by: f.decided_by,
             second_review_above,
+            service_days: f.service_days,
+            notice_days: f.notice_days,
             conditions,
             amount,
             duration,
         })
+    }
+
+    /// Checks the service standard (1 to 366 days) and the notice period
+    /// (0 to 366 days, for space and housing only).
+    fn day_counts(&mut self, src: &Source, f: &ProgrammeFile, delivery: Delivery) {
+        if f.service_days.is_some_and(|d| !(1..=366).contains(&d)) {
+            self.error(
+                LoadErrorKind::Invalid,
+                src,
+                "service_days",
+                "service_days",
+                "a service standard is 1 to 366 days".into(),
+            );
+        }
+        let problem = match f.notice_days {
+            Some(d) if d > 366 => Some("a notice period is at most 366 days"),
+            Some(_) if !matches!(delivery, Delivery::Space | Delivery::Housing) => {
+                Some("a notice period applies to space and housing only")
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            self.error(
+                LoadErrorKind::Invalid,
+                src,
+                "notice_days",
+                "notice_days",
+                problem.into(),
+            );
+        }
     }
 
     /// The programme's delivery: as written, or implied by its kind. A
