@@ -1,5 +1,5 @@
 //! The plan dashboard: the action plan's end-2027 targets against live data,
-//! citywide and per district.
+//! citywide and per district, and the benefits held, by programme.
 
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
@@ -9,7 +9,7 @@ use opcity_domain::District;
 use opcity_store::entity::{community, enterprise, person};
 use opcity_store::sea_orm::sea_query::{Expr, Func};
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// One of the plan's targets ("more than N" by the end of 2027).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -39,6 +39,19 @@ pub struct Dashboard {
     pub targets: Vec<Target>,
     pub communities: i64,
     pub districts: Vec<DistrictFigures>,
+    /// What beneficiaries hold today, by programme, from the entitlement
+    /// record (every path: applications, allocations, grants by hand).
+    pub benefits: Vec<BenefitsHeld>,
+}
+
+/// One programme's benefits held on the day.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct BenefitsHeld {
+    pub programme: String,
+    /// Persons or enterprises holding it.
+    pub holders: i64,
+    /// The amounts of those held with one (fen).
+    pub amount_fen: i64,
 }
 
 /// The plan's targets (measure 1 and the plan's goals).
@@ -134,6 +147,7 @@ impl Services {
             }
         }
 
+        let benefits = self.benefits_held().await?;
         let mut districts: Vec<DistrictFigures> = rows.into_values().collect();
         let sum = |f: fn(&DistrictFigures) -> i64| districts.iter().map(f).sum::<i64>();
         let communities_total = sum(|r| r.communities);
@@ -157,6 +171,28 @@ impl Services {
             ],
             communities: communities_total,
             districts,
+            benefits,
         })
+    }
+
+    /// Holders and amounts by programme, today (a subject holding a
+    /// programme twice counts once among its holders).
+    async fn benefits_held(&self) -> Result<Vec<BenefitsHeld>> {
+        let today = opcity_domain::today_in_shanghai(self.now());
+        let held = opcity_store::grants::held_on(self.store().db(), today).await?;
+        let mut by_programme: BTreeMap<&str, (BTreeSet<&str>, i64)> = BTreeMap::new();
+        for g in &held {
+            let (holders, amount) = by_programme.entry(&g.programme).or_default();
+            holders.insert(&g.subject);
+            *amount += g.amount_fen.unwrap_or(0);
+        }
+        Ok(by_programme
+            .into_iter()
+            .map(|(programme, (holders, amount_fen))| BenefitsHeld {
+                programme: programme.to_owned(),
+                holders: holders.len() as i64,
+                amount_fen,
+            })
+            .collect())
     }
 }

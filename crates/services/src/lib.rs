@@ -59,6 +59,7 @@ mod error;
 mod error_code;
 pub mod grants;
 mod groups;
+pub mod integrity;
 pub mod locale_files;
 pub mod mail;
 pub mod matching;

@@ -138,6 +138,25 @@ pub async fn of_source<C: ConnectionTrait>(
         .await?)
 }
 
+/// The grants held on `on` (begun, and not ended before it), leaving out
+/// a title's support items, which ride on the title: one row per holding.
+pub async fn held_on<C: ConnectionTrait>(
+    db: &C,
+    on: NaiveDate,
+) -> Result<Vec<benefit_grant::Model>, StoreError> {
+    Ok(benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::From.lte(on))
+        .filter(
+            Condition::any()
+                .add(benefit_grant::Column::To.is_null())
+                .add(benefit_grant::Column::To.gte(on)),
+        )
+        .filter(benefit_grant::Column::Benefit.ne(Benefit::Support.name()))
+        .order_by_asc(benefit_grant::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// The oldest of `subject`'s grants that refuses a grant of `programme`
 /// under `rule`. Read under [`lock_subject`] when a write depends on it.
 pub async fn refusal<C: ConnectionTrait>(

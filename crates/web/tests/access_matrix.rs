@@ -59,7 +59,7 @@ const ACCESS: &[(&str, &str)] = &[
     ("list_enterprises", "*"), ("get_enterprise", "fhaiu"),
     ("create_enterprise", "fxa"), ("update_enterprise", "fha"),
     // Reports.
-    ("districts", "*"), ("dashboard", "*"), ("audit_log", "au"), ("audit_verify", "au"),
+    ("districts", "*"), ("dashboard", "*"), ("audit_log", "au"), ("audit_verify", "au"), ("integrity", "au"),
     // Applications: the applicant's side (form, documents, submit, accept,
     // withdraw, appeal) is the applicant's, administrators acting on his
     // behalf only for the evidence; the review is the district's and the

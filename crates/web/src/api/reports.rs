@@ -10,6 +10,7 @@ use axum::{Json, Router};
 use opcity_domain::District;
 use opcity_services::audit::{AuditPage, Verification};
 use opcity_services::dashboard::Dashboard;
+use opcity_services::integrity::IntegrityReport;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -17,6 +18,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/audit/verify", get(audit_verify))
+        .route("/api/v1/integrity", get(integrity))
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -90,4 +92,28 @@ pub async fn audit_verify(
     ApiActor(actor): ApiActor,
 ) -> Result<Json<Verification>, WebError> {
     Ok(Json(state.services.verify_audit_log_for(&actor).await?))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct IntegrityParams {
+    /// The date (`YYYY-MM-DD`); today in Shanghai when absent.
+    as_of: Option<chrono::NaiveDate>,
+}
+
+/// The integrity view (administrators and auditors): subjects holding one
+/// programme twice, through different paths or districts, and persons
+/// behind several enterprises holding the same per-enterprise programme.
+#[utoipa::path(get, path = "/api/v1/integrity", tag = "reports", params(IntegrityParams),
+    responses((status = 200, body = IntegrityReport), (status = 403, body = ProblemDoc)))]
+pub async fn integrity(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiQuery(params): ApiQuery<IntegrityParams>,
+) -> Result<Json<IntegrityReport>, WebError> {
+    let as_of = params
+        .as_of
+        .unwrap_or_else(|| opcity_domain::today_in_shanghai(state.services.now()));
+    Ok(Json(state.services.integrity_report(&actor, as_of).await?))
 }

@@ -132,6 +132,22 @@ async fn dashboard(State(state): State<AppState>, viewer: Viewer) -> PageResult 
                 }
             }
         }
+        h2 { (t(l, "dashboard.benefits")) }
+        @if dash.benefits.is_empty() {
+            p { (t(l, "dashboard.no_benefits")) }
+        } @else {
+            @let titles = super::inbox::programme_titles(&state, l);
+            table id="benefits-table" {
+                thead { tr { th { (t(l, "benefits.programme")) } th.num { (t(l, "dashboard.holders")) } th.num { (t(l, "dashboard.amount_held")) } } }
+                tbody { @for b in &dash.benefits {
+                    tr data-programme=(b.programme) {
+                        td { (titles.get(&b.programme).cloned().unwrap_or_else(|| b.programme.clone())) }
+                        td.num { (grouped(b.holders)) }
+                        td.num { (opcity_domain::Fen(b.amount_fen)) }
+                    }
+                } }
+            }
+        }
     };
     Ok(page(&viewer, t(l, "nav.dashboard"), body).into_response())
 }

@@ -108,13 +108,18 @@ fn shortcuts(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/enterprises/new", "home.register_enterprise"),
             ("/persons/new", "home.new_person"),
             ("/audit", "nav.audit"),
+            ("/integrity", "integrity.card"),
         ],
         Role::ServiceProvider => &[("/communities", "nav.communities")],
         Role::Investor => &[
             ("/enterprises", "nav.enterprises"),
             ("/dashboard", "nav.dashboard"),
         ],
-        Role::Auditor => &[("/audit", "nav.audit"), ("/dashboard", "nav.dashboard")],
+        Role::Auditor => &[
+            ("/audit", "nav.audit"),
+            ("/integrity", "integrity.card"),
+            ("/dashboard", "nav.dashboard"),
+        ],
     }
 }
 

@@ -13,6 +13,7 @@ mod flow;
 mod forms;
 mod home;
 mod inbox;
+mod integrity;
 mod layout;
 mod letters;
 mod registry;
@@ -41,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .merge(consult::routes())
         .merge(benefits::routes())
         .merge(inbox::routes())
+        .merge(integrity::routes())
         .merge(letters::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
