@@ -134,7 +134,6 @@ async fn populate(s: &Services, count: usize, created_by: i64, reviewer: i64) {
             decided_at: Set(Some(now)),
             created_at: Set(now),
             updated_at: Set(now),
-            ..Default::default()
         });
         application::Entity::insert_many(apps)
             .exec_without_returning(db)
