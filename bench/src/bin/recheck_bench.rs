@@ -7,9 +7,13 @@
 //! counts exactly what it must.
 //!
 //! The population is written straight into the tables in bulk (persons,
-//! enterprises, founder links and applications in the state a delivered
-//! benefit is in): building 100,000 through the use cases would take the
-//! benchmark's time, and the recheck reads only these rows.
+//! enterprises, founder links, applications in the state a delivered
+//! benefit is in, the district reviewer's approval of each, and the grant
+//! its delivery recorded, which the recheck reads with the case): building
+//! 100,000 through the use cases would take the benchmark's time, and the
+//! recheck reads only these rows. Each lapse is told to its applicant and
+//! to the reviewer who approved it (two notices), and the run fails unless
+//! exactly those are written.
 //!
 //! `cargo run --release -p opcity-bench --bin recheck_bench -- URL [COUNT]`
 //! (URL: `sqlite://FILE` or `postgres://…/DB` of an empty database).
@@ -18,13 +22,15 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use chrono::{NaiveDate, Utc};
-use opcity_domain::{Role, Uscc};
+use opcity_domain::{District, Role, Uscc};
 use opcity_services::Services;
 use opcity_services::accounts::NewAccount;
 use opcity_services::crypto::DataKey;
 use opcity_store::Store;
-use opcity_store::entity::{application, enterprise, founder, person};
-use opcity_store::sea_orm::{EntityTrait, Set};
+use opcity_store::entity::{
+    application, benefit_grant, enterprise, founder, notification, person, review,
+};
+use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use std::time::Instant;
 
 const PROGRAMME: &str = "sz.housing.subsidy";
@@ -45,7 +51,7 @@ fn uscc(n: usize) -> String {
         .to_string()
 }
 
-async fn populate(s: &Services, count: usize, created_by: i64) {
+async fn populate(s: &Services, count: usize, created_by: i64, reviewer: i64) {
     let db = s.store().db();
     let now = Utc::now();
     for start in (0..count).step_by(CHUNK) {
@@ -108,7 +114,8 @@ async fn populate(s: &Services, count: usize, created_by: i64) {
             .exec_without_returning(db)
             .await
             .expect("founder links");
-        let apps = range.map(|i| application::ActiveModel {
+        let apps = range.clone().map(|i| application::ActiveModel {
+            id: Set(i as i64 + 1),
             programme: Set(PROGRAMME.into()),
             person_id: Set(Some(i as i64 + 1)),
             enterprise_id: Set(None),
@@ -127,13 +134,57 @@ async fn populate(s: &Services, count: usize, created_by: i64) {
             decided_at: Set(Some(now)),
             created_at: Set(now),
             updated_at: Set(now),
-            ..Default::default()
         });
         application::Entity::insert_many(apps)
             .exec_without_returning(db)
             .await
             .expect("applications");
+        // The approval that decided each benefit: its reviewer is told of a lapse.
+        let reviews = range.clone().map(|i| review::ActiveModel {
+            application_id: Set(i as i64 + 1),
+            reviewer_id: Set(reviewer),
+            decision: Set("approve".into()),
+            amount_fen: Set(Some(3_000_000)),
+            score: Set(None),
+            scores: Set(None),
+            comment: Set(None),
+            no_conflict_declared: Set(true),
+            at: Set(now),
+            ..Default::default()
+        });
+        review::Entity::insert_many(reviews)
+            .exec_without_returning(db)
+            .await
+            .expect("reviews");
+        // What the delivery recorded: 24 monthly instalments from this year's start.
+        let grants = range.map(|i| benefit_grant::ActiveModel {
+            subject: Set(format!("person:{}", i + 1)),
+            programme: Set(PROGRAMME.into()),
+            from: Set(date("2026-01-01")),
+            to: Set(Some(date("2027-12-31"))),
+            source: Set(format!("application:{}", i + 1)),
+            created_at: Set(now),
+            benefit: Set("instalments".into()),
+            amount_fen: Set(Some(3_000_000)),
+            quantity: Set(None),
+            detail: Set(String::new()),
+            district: Set(Some("nanshan".into())),
+            ..Default::default()
+        });
+        benefit_grant::Entity::insert_many(grants)
+            .exec_without_returning(db)
+            .await
+            .expect("grants");
     }
+}
+
+/// The notices of `kind` written so far.
+async fn notices(s: &Services, kind: &str) -> u64 {
+    notification::Entity::find()
+        .filter(notification::Column::Kind.eq(kind))
+        .count(s.store().db())
+        .await
+        .expect("notifications")
 }
 
 #[tokio::main]
@@ -166,8 +217,22 @@ async fn main() {
         )
         .await
         .expect("account");
+    let reviewer = s
+        .create_account(
+            None,
+            NewAccount {
+                username: "reviewer".into(),
+                display_name: "reviewer".into(),
+                password: "recheck bench password".into(),
+                role: Role::DistrictReviewer,
+                district: Some(District::Nanshan),
+                locale: "en".into(),
+            },
+        )
+        .await
+        .expect("account");
     let start = Instant::now();
-    populate(&s, count, admin.id).await;
+    populate(&s, count, admin.id, reviewer.id).await;
     println!(
         "populated {count} benefits in {:.1} s",
         start.elapsed().as_secs_f64()
@@ -191,6 +256,14 @@ async fn main() {
         assert_eq!(
             (run.flagged, run.already_flagged),
             (lapsed - already, already)
+        );
+        // Each lapse told once, to its applicant and to its reviewer.
+        assert_eq!(
+            (
+                notices(&s, "benefit_flagged").await,
+                notices(&s, "flag_to_review").await
+            ),
+            (lapsed as u64, lapsed as u64)
         );
     }
 }
