@@ -290,6 +290,7 @@ async fn main() {
                     comment: None,
                     no_conflict_declared: true,
                     return_deadline: None,
+                    applicant_reason: None,
                 };
                 let v = s
                     .review_application(&r, ids[i].0, &forward)
