@@ -263,6 +263,29 @@ impl<'p> PackAt<'p> {
             .collect()
     }
 
+    /// Programme `id`'s result for `case`, as [`PackAt::evaluate`] gives
+    /// it, without evaluating the others (a programme's conditions read the
+    /// case and the parameters, never another programme's result); `None`
+    /// when the pack has no such programme.
+    pub fn evaluate_programme<'a>(
+        &self,
+        case: &'a Case,
+        id: &str,
+        detail: Detail,
+    ) -> Option<ProgrammeResult<'a>>
+    where
+        'p: 'a,
+    {
+        let pack: &'p Pack = self.pack;
+        let p = pack.programmes.iter().find(|p| p.id == id)?;
+        let ctx = Ctx {
+            case,
+            as_of: self.as_of,
+            params: &self.values,
+        };
+        Some(self.programme(p, case, &ctx, detail))
+    }
+
     /// The same results as [`PackAt::evaluate`], handed to `f` one by one
     /// with their catalogue index instead of collected (the batch writer
     /// writes each as it comes).

@@ -285,3 +285,31 @@ fn unknown_grant_programme_is_bad_input() {
     assert_eq!(e.field, "granted[0].programme");
     assert_eq!(e.kind.code(), "bad_grant");
 }
+
+#[test]
+fn one_programme_evaluates_as_in_the_whole_pack() {
+    let pack = pack();
+    for json in [
+        r#"{"person":{"id":"p","birth_date":"1998-01-01","works_in_ai":true,"is_founder":true}}"#,
+        r#"{"person":{"id":"p","birth_date":"1970-01-01","highest_degree":"doctorate"},"enterprise":{"district":"nanshan","ai_business":true,"size":"micro"}}"#,
+    ] {
+        let case = pack.parse_case(json).unwrap();
+        let at = pack.at(d("2026-06-01"));
+        for detail in [Detail::Full, Detail::Brief] {
+            for whole in at.evaluate(&case, detail).results {
+                let one = at
+                    .evaluate_programme(&case, whole.programme, detail)
+                    .expect("a programme of the pack");
+                assert_eq!(
+                    serde_json::to_value(&one).unwrap(),
+                    serde_json::to_value(&whole).unwrap()
+                );
+            }
+        }
+    }
+    assert!(
+        pack.at(d("2026-06-01"))
+            .evaluate_programme(&pack.parse_case("{}").unwrap(), "sz.nothing", Detail::Full)
+            .is_none()
+    );
+}

@@ -76,15 +76,13 @@ impl Services {
         as_of: chrono::NaiveDate,
     ) -> Result<Explanation> {
         let pack = self.pack();
-        let evaluation = pack.at(as_of).evaluate(case, Detail::Full);
-        let result = evaluation
-            .results
-            .iter()
-            .find(|r| r.programme == programme)
+        let result = pack
+            .at(as_of)
+            .evaluate_programme(case, programme, Detail::Full)
             .ok_or(ServiceError::NotFound {
                 entity: "programme",
             })?;
-        Ok(Explanation::new(&pack, as_of, result))
+        Ok(Explanation::new(&pack, as_of, &result))
     }
 }
 

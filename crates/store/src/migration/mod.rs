@@ -18,6 +18,7 @@ mod m0011_resident_id_search;
 mod m0012_login_addresses;
 mod m0013_delivery;
 mod m0014_eligibility_flags;
+mod m0015_recheck_indexes;
 
 pub struct Migrator;
 
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0012_login_addresses::Migration),
             Box::new(m0013_delivery::Migration),
             Box::new(m0014_eligibility_flags::Migration),
+            Box::new(m0015_recheck_indexes::Migration),
         ]
     }
 }
