@@ -202,3 +202,80 @@ async fn a_lapse_is_flagged_paused_lifted_and_confirmed() {
     })
     .await;
 }
+
+/// A confirmed lapse of transitional housing already allocated ends after
+/// the pack's notice period (30 days), not on the day; the lease's own
+/// later end does not keep it longer.
+#[tokio::test]
+async fn an_allocated_flat_ends_after_the_notice_period() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let reviewer = account(&s, "rev", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let spec = FounderSpec::young_ai("hua", 0);
+        let mut older = spec.person.clone();
+        let lin = founder(&s, &admin, spec).await.actor;
+        let person = lin.person_id.unwrap();
+        let flat = opcity_testkit::nanshan_flat(&s, &admin, "A-101").await;
+        let app = s
+            .create_application(
+                &lin,
+                &opcity_services::applications::NewApplication {
+                    programme: "sz.housing.transitional".into(),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        opcity_testkit::supply_evidence(&s, &lin, app.id).await;
+        s.submit_application(&lin, app.id).await.unwrap();
+        let approve = ReviewInput {
+            amount_fen: None,
+            ..approve(0)
+        };
+        s.review_application(&reviewer, app.id, &approve)
+            .await
+            .unwrap();
+        s.accept_offer(&lin, app.id).await.unwrap();
+        let request = s
+            .housing_requests(&reviewer)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.application_id == app.id)
+            .expect("the district's request");
+        let today = opcity_domain::today_in_shanghai(s.now());
+        s.allocate_housing(
+            &reviewer,
+            &opcity_services::spaces::housing::LeaseInput {
+                housing_unit_id: flat,
+                person_id: person,
+                enterprise_id: None,
+                start: today.to_string(),
+                months: 12,
+                request_id: Some(request.id),
+            },
+        )
+        .await
+        .unwrap();
+
+        older.birth_date = Some("1980-01-01".into());
+        s.update_person(&admin, person, &older).await.unwrap();
+        assert_eq!(s.recheck_entitlements(today).await.unwrap().flagged, 1);
+        let confirm = FlagDecision {
+            decision: "confirm".into(),
+            note: Some("Over the age limit: please move out within 30 days.".into()),
+        };
+        s.decide_flag(&reviewer, app.id, &confirm).await.unwrap();
+        let held: Vec<_> = s
+            .grants_of(&admin, &format!("person:{person}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|g| g.programme == "sz.housing.transitional")
+            .collect();
+        assert_eq!(held.len(), 1, "{held:?}");
+        assert_eq!(held[0].to, Some(today + Duration::days(30)), "{held:?}");
+    })
+    .await;
+}

@@ -252,7 +252,7 @@ pub async fn set_end(
 }
 
 /// Ends on `to` the grants recorded from `source` (an application whose
-/// payments stopped).
+/// payments stopped); one that ends earlier keeps its end.
 pub async fn end_by_source(
     tx: &DatabaseTransaction,
     source: &str,
@@ -264,6 +264,11 @@ pub async fn end_by_source(
             sea_orm::sea_query::Expr::value(to),
         )
         .filter(benefit_grant::Column::Source.eq(source))
+        .filter(
+            Condition::any()
+                .add(benefit_grant::Column::To.is_null())
+                .add(benefit_grant::Column::To.gt(to)),
+        )
         .exec(tx)
         .await?;
     Ok(())

@@ -158,6 +158,35 @@ pub(super) async fn undo(
     }
 }
 
+/// When a space or housing allocation serving `app` ends after a confirmed
+/// lapse: the programme's `notice_days` after today once the request has
+/// been served (an agreement made, a flat allocated); `None` otherwise —
+/// a request still waiting is withdrawn at once, and other deliveries end
+/// on the day.
+pub(super) async fn notice_end(
+    s: &Services,
+    tx: &WriteTx,
+    app: &application::Model,
+) -> Result<Option<NaiveDate>> {
+    let pack = s.pack();
+    let programme = programme_in(&pack, &app.programme)?;
+    let Some(days) = programme.notice_days.filter(|d| *d > 0) else {
+        return Ok(None);
+    };
+    let found = delivered::delivered(tx, app.id).await?;
+    let served = match programme.delivery {
+        Delivery::Space => found.space_request.is_some_and(|r| r.status == "fulfilled"),
+        Delivery::Housing => found
+            .housing_request
+            .is_some_and(|r| r.status == "allocated"),
+        _ => false,
+    };
+    let today = opcity_domain::today_in_shanghai(s.now());
+    Ok(served
+        .then(|| today.checked_add_days(chrono::Days::new(u64::from(days))))
+        .flatten())
+}
+
 /// What `app` was delivered as and where it stands; `None` before its
 /// offer was accepted.
 pub(super) async fn view_of<C: ConnectionTrait>(

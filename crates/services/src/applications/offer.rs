@@ -172,21 +172,22 @@ pub(super) async fn claw_back_in(
         comment,
     )
     .await?;
-    stop_payments(s, tx, app, &label).await?;
+    let today = opcity_domain::today_in_shanghai(s.now());
+    stop_payments(s, tx, app, &label, today).await?;
     super::delivery::undo(s, tx, app, actor).await?;
     Ok(after)
 }
 
 /// Cancels scheduled instalments, releases the rest of the reservation and
-/// ends the grant (claw-back, or eligibility lapsed).
+/// ends the grant on `ends_on` (claw-back, or eligibility lapsed).
 pub(super) async fn stop_payments(
     s: &Services,
     tx: &WriteTx,
     app: &application::Model,
     actor: &str,
+    ends_on: NaiveDate,
 ) -> Result<()> {
-    let today = opcity_domain::today_in_shanghai(s.now());
-    store::stop_payments(tx, app, cause(s, app, actor), today)
+    store::stop_payments(tx, app, cause(s, app, actor), ends_on)
         .await
         .map_err(budget_error)
 }

@@ -368,8 +368,9 @@ pub(super) async fn decide_flag(
 }
 
 /// A confirmed lapse: the instalments stop and their money returns to the
-/// budget, what the delivery left unused is taken back, the grant ends and
-/// the application closes.
+/// budget, what the delivery left unused is taken back, the grant ends —
+/// on the day, or for a space or flat already allocated after the pack's
+/// notice period — and the application closes.
 async fn end_benefit(
     s: &Services,
     tx: &WriteTx,
@@ -378,7 +379,11 @@ async fn end_benefit(
     note: Option<&str>,
 ) -> Result<()> {
     let label = actor.audit_label();
-    stop_payments(s, tx, app, &label).await?;
+    let today = opcity_domain::today_in_shanghai(s.now());
+    let ends_on = super::delivery::notice_end(s, tx, app)
+        .await?
+        .unwrap_or(today);
+    stop_payments(s, tx, app, &label, ends_on).await?;
     super::delivery::undo(s, tx, app, actor).await?;
     moves::move_application(s, tx, app, Event::Close, Party::System, &label, note).await?;
     Ok(())

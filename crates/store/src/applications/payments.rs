@@ -134,16 +134,17 @@ pub async fn held_by_applications<C: ConnectionTrait>(
 
 /// Stops paying `app` (a claw-back, or eligibility lapsed): its scheduled
 /// instalments are cancelled, what it still holds is released and its
-/// grant ends on `today`.
+/// grant ends on `ends_on` (today, or the end of a notice period), unless
+/// it ends earlier.
 pub async fn stop_payments(
     tx: &DatabaseTransaction,
     app: &application::Model,
     cause: Cause<'_>,
-    today: NaiveDate,
+    ends_on: NaiveDate,
 ) -> Result<(), BudgetError> {
     cancel_scheduled(tx, app.id).await?;
     release_held(tx, app, cause).await?;
-    crate::grants::end_by_source(tx, &format!("application:{}", app.id), today).await?;
+    crate::grants::end_by_source(tx, &format!("application:{}", app.id), ends_on).await?;
     Ok(())
 }
 
