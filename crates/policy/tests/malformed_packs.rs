@@ -325,3 +325,19 @@ fn service_standards_and_notice_periods_are_checked() {
     let e = only_error(&format!("{housing}notice_days: 400\n"));
     assert_eq!(e.key, "notice_days");
 }
+
+#[test]
+fn a_beneficiary_cap_names_a_fen_parameter() {
+    let with = |name: &str| {
+        PROGRAMME.replace(
+            "kind: cash",
+            &format!("kind: cash\nbeneficiary_cap: {name}"),
+        )
+    };
+    let pack = Pack::from_sources(sources(&with("cash_fen"))).expect("loads");
+    let p = pack.programme("t.cash").expect("programme");
+    let on = chrono::NaiveDate::from_ymd_opt(2026, 6, 1).unwrap();
+    assert_eq!(pack.beneficiary_cap(p, on), Some(1_000));
+    assert_eq!(only_error(&with("no_such_fen")).key, "beneficiary_cap");
+    assert_eq!(only_error(&with("youth_max_age")).key, "beneficiary_cap");
+}

@@ -379,7 +379,7 @@ impl Services {
         };
         let rule = self.rule(programme, &excluded_by);
         Ok(
-            store_grants::refusal(db, &subject.to_string(), programme, rule)
+            store_grants::refusal(db, &subject.to_string(), programme, None, rule)
                 .await?
                 .map(|refused| refusal_error(subject, &refused)),
         )
@@ -408,9 +408,13 @@ impl Services {
 
     /// The pack's rule for a grant of `programme`, excluded by `excluded_by`.
     fn rule<'a>(&self, programme: &str, excluded_by: &'a [String]) -> store_grants::Rule<'a> {
+        let pack = self.pack();
+        let today = opcity_domain::today_in_shanghai(self.now());
+        let wanted = pack.programme(programme);
         store_grants::Rule {
-            one_time: self.pack().programme(programme).is_some_and(|p| p.one_time),
+            one_time: wanted.is_some_and(|p| p.one_time),
             excluded_by,
+            cap_fen: wanted.and_then(|p| pack.beneficiary_cap(p, today)),
         }
     }
 
@@ -459,10 +463,15 @@ fn refusal_error(subject: Subject, refused: &Refusal) -> FieldError {
     let (code, grant) = match refused {
         Refusal::AlreadyGranted(grant) => ("already_granted", grant),
         Refusal::ExcludedBy(grant) => ("excluded_by_grant", grant),
+        Refusal::AboveCap { held_fen, cap_fen } => {
+            return FieldError::new("amount_fen", "above_beneficiary_cap")
+                .with("held_fen", held_fen)
+                .with("cap_fen", cap_fen);
+        }
     };
     let field = match refused {
-        Refusal::AlreadyGranted(_) => "programme",
         Refusal::ExcludedBy(_) => subject_field(subject),
+        _ => "programme",
     };
     FieldError::new(field, code)
         .with("programme", &grant.programme)

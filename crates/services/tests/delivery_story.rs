@@ -444,3 +444,91 @@ async fn titles_carry_their_support_and_loans_become_referrals() {
     })
     .await;
 }
+
+/// The model voucher's cap per enterprise (2 million yuan, the pack's
+/// `beneficiary_cap`) holds across applications: approvals decided
+/// before any is accepted cannot all be delivered — the acceptance that
+/// would pass the cap is refused under the enterprise's turn, with nothing
+/// issued —
+/// and a reviewer hears of the cap when approving.
+#[tokio::test]
+async fn a_beneficiary_cap_holds_across_applications() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let c = cast(&s, FounderSpec::young_ai("cap", 0)).await;
+        let enterprise = c.founder.enterprise_ids[0];
+        budget(&s, &c.admin, "sz.voucher.model", "municipal", 1_000_000_000).await;
+        let mut ids = Vec::new();
+        for key in ["m1", "m2", "m3"] {
+            let app = s
+                .create_application(
+                    &c.founder,
+                    &NewApplication {
+                        programme: "sz.voucher.model".into(),
+                        enterprise_id: Some(enterprise),
+                        idempotency_key: Some(key.into()),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
+            opcity_testkit::supply_evidence(&s, &c.founder, app.id).await;
+            s.submit_application(&c.founder, app.id).await.unwrap();
+            s.review_application(&c.reviewer, app.id, &review(Decision::Forward, None))
+                .await
+                .unwrap();
+            ids.push(app.id);
+        }
+        // Above the cap in one approval: refused, naming what is held.
+        let refused = s
+            .review_application(
+                &c.admin,
+                ids[0],
+                &review(Decision::Approve, Some(200_000_001)),
+            )
+            .await
+            .unwrap_err();
+        let opcity_services::ServiceError::Validation(errors) = refused else {
+            panic!("{refused:?}");
+        };
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.field == "amount_fen" && e.code == "above_beneficiary_cap"),
+            "{errors:?}"
+        );
+        // Three approvals below the second-review line, 2.1 million yuan
+        // together, all decided before any is accepted.
+        for (id, amount) in [
+            (ids[0], 95_000_000),
+            (ids[1], 95_000_000),
+            (ids[2], 20_000_000),
+        ] {
+            s.review_application(&c.admin, id, &review(Decision::Approve, Some(amount)))
+                .await
+                .unwrap();
+        }
+        s.accept_offer(&c.founder, ids[0]).await.unwrap();
+        s.accept_offer(&c.founder, ids[1]).await.unwrap();
+        // Refused at acceptance: the wallet's ceiling for the kind is the
+        // same cap, checked first (the grant guard's is behind it).
+        let refused = s.accept_offer(&c.founder, ids[2]).await.unwrap_err();
+        assert_eq!(
+            refused.code().to_string(),
+            "voucher_ceiling_exceeded",
+            "{refused:?}"
+        );
+        let third = s.get_application(&c.founder, ids[2]).await.unwrap();
+        assert_eq!(third.application.state, "approved", "nothing moved");
+        let wallet = s.wallet(&c.founder, enterprise).await.unwrap();
+        let held: i64 = wallet
+            .wallets
+            .iter()
+            .filter(|w| w.kind == "sz.voucher.model")
+            .map(|w| w.available_fen)
+            .sum();
+        assert_eq!(held, 190_000_000, "the third voucher was not issued");
+        assert_books_clean(&s).await;
+    })
+    .await;
+}

@@ -5,8 +5,10 @@
 //! programme, source, amount or quantity, period and granting district.
 //!
 //! A grant is refused when its subject already holds a grant that excludes
-//! it (a programme sharing one of its exclusion groups) or, for a one-time
-//! programme, an earlier grant of the same programme. [`insert_guarded`]
+//! it (a programme sharing one of its exclusion groups), for a one-time
+//! programme, an earlier grant of the same programme, or when its amount
+//! would take the subject's total of the programme, from every district and
+//! path, above the programme's per-beneficiary cap. [`insert_guarded`]
 //! takes the subject's turn ([`lock_subject`]) before it reads, so two
 //! grants that exclude each other cannot both pass, whichever path records
 //! them (an accepted offer, a housing lease, a grant recorded by hand): on
@@ -82,6 +84,9 @@ pub struct Rule<'a> {
     pub one_time: bool,
     /// Programmes any grant of which excludes this one.
     pub excluded_by: &'a [String],
+    /// The most the subject may hold of the programme in total (fen),
+    /// whichever district or path granted it.
+    pub cap_fen: Option<i64>,
 }
 
 /// Why a grant was refused: the grant that stands in its way.
@@ -91,6 +96,9 @@ pub enum Refusal {
     AlreadyGranted(benefit_grant::Model),
     /// The subject holds a programme that excludes this one.
     ExcludedBy(benefit_grant::Model),
+    /// The amount would take the subject's total of the programme above
+    /// its cap.
+    AboveCap { held_fen: i64, cap_fen: i64 },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -157,12 +165,14 @@ pub async fn held_on<C: ConnectionTrait>(
         .await?)
 }
 
-/// The oldest of `subject`'s grants that refuses a grant of `programme`
-/// under `rule`. Read under [`lock_subject`] when a write depends on it.
+/// Why `subject` may not be granted `amount_fen` of `programme` under
+/// `rule`: the oldest grant that refuses it, or the cap its total would
+/// pass. Read under [`lock_subject`] when a write depends on it.
 pub async fn refusal<C: ConnectionTrait>(
     db: &C,
     subject: &str,
     programme: &str,
+    amount_fen: Option<i64>,
     rule: Rule<'_>,
 ) -> Result<Option<Refusal>, StoreError> {
     let mut blocking =
@@ -177,13 +187,35 @@ pub async fn refusal<C: ConnectionTrait>(
         .order_by_asc(benefit_grant::Column::Id)
         .one(db)
         .await?;
-    Ok(first.map(|grant| {
-        if grant.programme == programme {
+    if let Some(grant) = first {
+        return Ok(Some(if grant.programme == programme {
             Refusal::AlreadyGranted(grant)
         } else {
             Refusal::ExcludedBy(grant)
-        }
-    }))
+        }));
+    }
+    let (Some(cap_fen), Some(amount)) = (rule.cap_fen, amount_fen) else {
+        return Ok(None);
+    };
+    let held_fen = held_amount(db, subject, programme).await?;
+    Ok((held_fen + amount > cap_fen).then_some(Refusal::AboveCap { held_fen, cap_fen }))
+}
+
+/// What `subject` has been granted of `programme` in total (fen), over
+/// every grant row with an amount (a title's support items have none).
+pub async fn held_amount<C: ConnectionTrait>(
+    db: &C,
+    subject: &str,
+    programme: &str,
+) -> Result<i64, StoreError> {
+    Ok(benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Subject.eq(subject))
+        .filter(benefit_grant::Column::Programme.eq(programme))
+        .all(db)
+        .await?
+        .iter()
+        .filter_map(|g| g.amount_fen)
+        .sum())
 }
 
 /// Records `grant` unless `rule` refuses it, deciding under the subject's
@@ -213,7 +245,9 @@ pub async fn insert_guarded_with(
         "parts belong to the grant's subject and programme"
     );
     lock_subject(tx, grant.subject).await?;
-    if let Some(refused) = refusal(tx, grant.subject, grant.programme, rule).await? {
+    if let Some(refused) =
+        refusal(tx, grant.subject, grant.programme, grant.amount_fen, rule).await?
+    {
         return Err(GrantError::Refused(refused));
     }
     let mut saved = Vec::with_capacity(1 + parts.len());

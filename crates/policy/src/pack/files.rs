@@ -106,6 +106,10 @@ pub struct ProgrammeFile {
     pub decided_by: DecidedBy,
     #[serde(default)]
     pub second_review_above_fen: Option<i64>,
+    /// Parameter (fen): the most one beneficiary may hold of the
+    /// programme in total, across districts and paths.
+    #[serde(default)]
+    pub beneficiary_cap: Option<String>,
     /// The service standard: calendar days from submission to a decision.
     #[serde(default)]
     pub service_days: Option<u16>,

@@ -202,6 +202,9 @@ pub struct Programme {
     pub decided_by: DecidedBy,
     /// Approvals above this amount need a second reviewer.
     pub second_review_above: Option<Fen>,
+    /// Parameter (fen) capping what one beneficiary holds of the programme
+    /// in total, across districts and paths ([`Pack::beneficiary_cap`]).
+    pub beneficiary_cap: Option<String>,
     /// The service standard: calendar days from submission to a decision
     /// (none: the pack promises no date).
     pub service_days: Option<u16>,
@@ -377,6 +380,13 @@ impl Pack {
 
     pub fn parameter(&self, name: &str) -> Option<&Parameter> {
         self.parameter_index.get(name).map(|&i| &self.parameters[i])
+    }
+
+    /// The most one beneficiary may hold of `programme` in total on `on`
+    /// (fen), if the programme has a cap and its parameter a value then.
+    pub fn beneficiary_cap(&self, programme: &Programme, on: NaiveDate) -> Option<i64> {
+        let name = programme.beneficiary_cap.as_deref()?;
+        self.parameter(name)?.value_at(on)?.value
     }
 
     pub fn tests(&self) -> &[PackTest] {

@@ -126,6 +126,9 @@ impl Loader {
             .duration
             .as_deref()
             .and_then(|name| self.param(src, "duration", name, Unit::Months, env));
+        if let Some(name) = f.beneficiary_cap.as_deref() {
+            self.param(src, "beneficiary_cap", name, Unit::Fen, env);
+        }
         if duration.is_some() && matches!(amount, Amount::Monthly { .. }) {
             self.error(
                 LoadErrorKind::Invalid,
@@ -177,6 +180,7 @@ impl Loader {
             rubric,
             decided_by: f.decided_by,
             second_review_above,
+            beneficiary_cap: f.beneficiary_cap,
             service_days: f.service_days,
             notice_days: f.notice_days,
             conditions,
