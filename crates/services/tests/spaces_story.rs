@@ -388,6 +388,34 @@ async fn waitlist_is_served_in_order_and_the_growth_path_leaves_no_gap() {
         ));
         let active = s.accept_space_offer(&alice, offered.id).await.unwrap();
         assert_eq!(active.status, "active");
+        // The agreement is a benefit held: one grant row, kept in step.
+        let held = async || -> Vec<(String, String, Option<String>)> {
+            s.grants_of(&w.admin, &format!("enterprise:{alice_co}"))
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|g| g.programme == "sz.space.opc_workspace")
+                .map(|g| (g.benefit, g.from.to_string(), g.to.map(|d| d.to_string())))
+                .collect()
+        };
+        let first_day = active
+            .start_at
+            .with_timezone(&opcity_domain::civil_date::shanghai())
+            .date_naive();
+        let last_day = active
+            .end_at
+            .with_timezone(&opcity_domain::civil_date::shanghai())
+            .date_naive()
+            .pred_opt()
+            .unwrap();
+        assert_eq!(
+            held().await,
+            [(
+                "space_agreement".into(),
+                first_day.to_string(),
+                Some(last_day.to_string())
+            )]
+        );
 
         // Growth: desk → office from 2027-01-01, one transaction.
         let grown = s
@@ -405,6 +433,15 @@ async fn waitlist_is_served_in_order_and_the_growth_path_leaves_no_gap() {
             .unwrap();
         let old = s.get_agreement(&alice, active.id).await.unwrap();
         assert_eq!(old.status, "ended");
+        assert_eq!(
+            held().await,
+            [(
+                "space_agreement".into(),
+                first_day.to_string(),
+                Some("2027-12-31".into())
+            )],
+            "the move continues the grant to the new agreement's last day"
+        );
         assert_eq!(old.end_at, grown.start_at, "no gap, no overlap");
         assert_eq!(
             (grown.previous_id, grown.unit_kind.as_str()),
@@ -494,6 +531,15 @@ async fn waitlist_is_served_in_order_and_the_growth_path_leaves_no_gap() {
         assert_eq!(
             (ended.status.as_str(), ended.end_date.to_string().as_str()),
             ("ended", "2027-03-01")
+        );
+        assert_eq!(
+            held().await,
+            [(
+                "space_agreement".into(),
+                first_day.to_string(),
+                Some("2027-02-28".into())
+            )],
+            "ending early ends the grant"
         );
     })
     .await;

@@ -102,6 +102,10 @@ pub(super) async fn respond_to_offer(
         )
         .await?;
     }
+    if status == "active" {
+        let district = unit.district.parse().ok();
+        grant::sync_space_grant(svc, &tx, now, &actor.audit_label(), &saved, district).await?;
+    }
     tx.commit().await?;
     Ok(after)
 }

@@ -12,6 +12,7 @@
 //! own module.
 
 mod answer;
+mod grant;
 mod offer;
 mod place;
 mod request;

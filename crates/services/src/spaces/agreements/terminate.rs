@@ -28,6 +28,8 @@ pub(super) async fn end_agreement(
     check_end(&a, at)?;
     let before = agreement_view(&a, &unit);
     let saved = end_at(&tx, &a, at, now).await?;
+    let district = unit.district.parse().ok();
+    grant::sync_space_grant(svc, &tx, now, &actor.audit_label(), &saved, district).await?;
     let after = agreement_view(&saved, &unit);
     crate::commit_change(
         tx,
@@ -127,7 +129,12 @@ pub(super) async fn move_agreement(
             status: "active",
             previous_id: Some(id),
         };
-        place::insert_agreement(svc, tx, guard, now, actor, new, "space_agreement.move").await
+        let moved =
+            place::insert_agreement(svc, tx, guard, now, actor, new, "space_agreement.move")
+                .await?;
+        let district = unit.district.parse().ok();
+        grant::sync_space_grant(svc, tx, now, &actor.audit_label(), &ended, district).await?;
+        Ok(moved)
     })
     .await
 }
