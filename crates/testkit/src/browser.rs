@@ -409,6 +409,30 @@ impl Browser {
             .unwrap_or_else(|e| panic!("click {css:?}: {e}"));
     }
 
+    /// Clicks a submit button and waits until the next page has loaded,
+    /// even when it has the same address as this one (the old page is
+    /// marked, and the mark is gone once the new one is there).
+    pub async fn submit_and_wait(&self, css: &str) {
+        self.execute("document.body.dataset.stale = '1';", vec![])
+            .await
+            .unwrap();
+        self.click(css).await;
+        let deadline = Instant::now() + WAIT;
+        while Instant::now() < deadline {
+            let stale = self
+                .execute(
+                    "return document.body && document.body.dataset.stale === '1';",
+                    vec![],
+                )
+                .await;
+            if matches!(stale, Ok(serde_json::Value::Bool(false))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after clicking {css}");
+    }
+
     /// Waits until the current path (with query) satisfies `ok`.
     pub async fn wait_for_path(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + WAIT;

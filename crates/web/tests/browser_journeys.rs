@@ -28,29 +28,6 @@ async fn set_date(browser: &Browser, css: &str, iso: &str) {
     browser.execute(&script, vec![]).await.unwrap();
 }
 
-/// Clicks a submit button and waits until the next page has loaded, even
-/// when it has the same address as this one.
-async fn submit_and_wait(browser: &Browser, css: &str) {
-    browser
-        .execute("document.body.dataset.stale = '1';", vec![])
-        .await
-        .unwrap();
-    browser.click(css).await;
-    for _ in 0..200 {
-        let stale = browser
-            .execute(
-                "return document.body && document.body.dataset.stale === '1';",
-                vec![],
-            )
-            .await;
-        if matches!(stale, Ok(serde_json::Value::Bool(false))) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("no new page after clicking {css}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_self_check_answers_without_signing_in() {
     let Some(browser) = Browser::start().await else {
@@ -149,13 +126,15 @@ async fn housing_subsidy_from_application_to_first_payment() {
         browser
             .fill("#form-bank_account", "6222 0000 1111 2222")
             .await;
-        submit_and_wait(&browser, "#form-fields-submit").await;
+        browser.submit_and_wait("#form-fields-submit").await;
         let dir = tempfile::tempdir().unwrap();
         for item in ["identity_card", "founder_proof"] {
             let file = dir.path().join(format!("{item}.pdf"));
             std::fs::write(&file, opcity_testkit::TINY_PDF).unwrap();
             browser.attach(&format!("#file-{item}"), &file).await;
-            submit_and_wait(&browser, &format!("#upload-{item}-submit")).await;
+            browser
+                .submit_and_wait(&format!("#upload-{item}-submit"))
+                .await;
             assert!(
                 !browser.exists("#form-errors").await,
                 "{item}: {}",
@@ -169,7 +148,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
             );
         }
         assert!(!browser.exists("#missing-evidence").await);
-        submit_and_wait(&browser, "#action-submit").await;
+        browser.submit_and_wait("#action-submit").await;
         assert_eq!(
             browser
                 .attr(".badge[data-state]", "data-state")
@@ -186,7 +165,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
             browser.select("#decision", "approve").await;
             browser.fill("#amount_yuan", "30000").await;
             browser.click("#no_conflict_declared").await;
-            submit_and_wait(&browser, "#review-submit").await;
+            browser.submit_and_wait("#review-submit").await;
             assert!(
                 !browser.exists("#form-errors").await,
                 "{reviewer}: {}",
@@ -204,7 +183,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
         // The founder accepts; the first instalment is due today and is paid.
         browser.sign_in(&app, "founder").await;
         browser.goto(&app.url(&path)).await;
-        submit_and_wait(&browser, "#action-accept").await;
+        browser.submit_and_wait("#action-accept").await;
         assert_eq!(browser.find_all("#payments tbody tr").await.len(), 24);
         let run = s
             .pay_due(opcity_domain::today_in_shanghai(s.now()))
@@ -295,14 +274,14 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
             .await;
         browser.fill("#building-form #f-name", "A座").await;
         browser.fill("#building-form #f-address", "科苑路1号").await;
-        submit_and_wait(&browser, "#building-form-submit").await;
+        browser.submit_and_wait("#building-form-submit").await;
         let building = result_id(&browser, "building").await;
         browser
             .select("#floor-form #f-building_id", &building.to_string())
             .await;
         browser.fill("#floor-form #f-level", "3").await;
         browser.fill("#floor-form #f-label", "3F").await;
-        submit_and_wait(&browser, "#floor-form-submit").await;
+        browser.submit_and_wait("#floor-form-submit").await;
         let floor = result_id(&browser, "floor").await;
         browser
             .select("#unit-form #f-floor_id", &floor.to_string())
@@ -315,7 +294,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         browser
             .fill("#unit-form #f-discounted_rent_fen", "60000")
             .await;
-        submit_and_wait(&browser, "#unit-form-submit").await;
+        browser.submit_and_wait("#unit-form-submit").await;
         let unit = result_id(&browser, "unit").await;
         assert!(browser.exists(&format!("#unit-{unit}")).await);
 
@@ -335,7 +314,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         browser.fill("#space-request-form #f-team_size", "2").await;
         set_date(&browser, "#space-request-form #f-wanted_from", "2030-09-01").await;
         browser.fill("#space-request-form #f-months", "12").await;
-        submit_and_wait(&browser, "#space-request-form-submit").await;
+        browser.submit_and_wait("#space-request-form-submit").await;
         let request = result_id(&browser, "request").await;
         assert_eq!(
             browser
@@ -360,7 +339,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
             .await;
         set_date(&browser, "#offer-form #f-start", "2030-09-01").await;
         set_date(&browser, "#offer-form #f-end", "2031-09-01").await;
-        submit_and_wait(&browser, "#offer-form-submit").await;
+        browser.submit_and_wait("#offer-form-submit").await;
         let offer = result_id(&browser, "offer").await;
         assert_eq!(
             browser
@@ -373,7 +352,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         // The founder accepts; the agreement is active for the year.
         browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/spaces")).await;
-        submit_and_wait(&browser, &format!("#accept-{offer}")).await;
+        browser.submit_and_wait(&format!("#accept-{offer}")).await;
         let row = format!("#agreement-{offer}");
         assert_eq!(
             browser.attr(&row, "data-status").await.as_deref(),
@@ -456,12 +435,14 @@ async fn a_nine_oclock_slot_booked_and_in_the_calendar() {
             })
             .await;
         set_date(&browser, "#day", &day.to_string()).await;
-        submit_and_wait(&browser, "#day-form button[type=submit]").await;
+        browser
+            .submit_and_wait("#day-form button[type=submit]")
+            .await;
         assert_eq!(
             browser.attr("#slot-0900", "data-free").await.as_deref(),
             Some("true")
         );
-        submit_and_wait(&browser, "#book-0900-submit").await;
+        browser.submit_and_wait("#book-0900-submit").await;
         let booking = browser
             .attr("#booking-result", "data-id")
             .await
@@ -613,11 +594,11 @@ async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
         }
 
         // Confirms the first use.
-        submit_and_wait(&browser, "#confirm-c-1").await;
+        browser.submit_and_wait("#confirm-c-1").await;
         browser.find("#voucher-done").await;
         assert!(!browser.exists("#confirm-c-1").await);
         // A dispute needs a reason; with one, it is recorded.
-        submit_and_wait(&browser, "#dispute-c-2").await;
+        browser.submit_and_wait("#dispute-c-2").await;
         assert_eq!(
             browser
                 .attr("#voucher-error li", "data-field")
@@ -628,7 +609,7 @@ async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
         browser
             .fill("#review-c-2 input[name=comment]", "接口从未开通")
             .await;
-        submit_and_wait(&browser, "#dispute-c-2").await;
+        browser.submit_and_wait("#dispute-c-2").await;
         browser.find("#voucher-done").await;
         assert!(!browser.exists("#dispute-c-2").await);
 
@@ -643,7 +624,7 @@ async fn a_wallet_use_confirmed_another_disputed_and_reversed() {
         browser
             .fill("#resolve-c-2 input[name=comment]", "服务商未交付")
             .await;
-        submit_and_wait(&browser, "#reverse-c-2").await;
+        browser.submit_and_wait("#reverse-c-2").await;
         browser.find("#voucher-done").await;
         assert_eq!(
             browser.attr("#dispute-c-2", "data-status").await.as_deref(),

@@ -14,28 +14,6 @@ use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::{Actor, Services};
 use opcity_testkit::{Browser, FounderSpec, TestApp, each_backend, supply_evidence};
 
-/// Clicks a submit button and waits until the next page has loaded.
-async fn submit_and_wait(browser: &Browser, css: &str) {
-    browser
-        .execute("document.body.dataset.stale = '1';", vec![])
-        .await
-        .unwrap();
-    browser.click(css).await;
-    for _ in 0..200 {
-        let stale = browser
-            .execute(
-                "return document.body && document.body.dataset.stale === '1';",
-                vec![],
-            )
-            .await;
-        if matches!(stale, Ok(serde_json::Value::Bool(false))) {
-            return;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    panic!("no new page after clicking {css}");
-}
-
 /// `founder`'s application for `programme`, submitted with its evidence.
 async fn submitted(s: &Services, founder: &Actor, programme: &str, enterprise: Option<i64>) -> i64 {
     let app = s
@@ -65,7 +43,7 @@ async fn decide(browser: &Browser, decision: &str, amount_yuan: Option<&str>, re
         .fill("#comment", "internal: second check done")
         .await;
     browser.click("#no_conflict_declared").await;
-    submit_and_wait(browser, "#review-submit").await;
+    browser.submit_and_wait("#review-submit").await;
     assert!(
         !browser.exists("#form-errors").await,
         "{}",
@@ -126,7 +104,7 @@ async fn a_voucher_approved_arrives_in_the_wallet() {
         assert!(news.contains("¥800,000.00"), "{news}");
         assert!(news.contains("发放至企业券钱包"), "{news}");
         browser.goto(&app.url(&path)).await;
-        submit_and_wait(&browser, "#action-accept").await;
+        browser.submit_and_wait("#action-accept").await;
         assert_eq!(
             browser.attr("#delivery", "data-delivery").await.as_deref(),
             Some("voucher")
