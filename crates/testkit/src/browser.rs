@@ -433,6 +433,19 @@ impl Browser {
         panic!("no new page after clicking {css}");
     }
 
+    /// How far the page is wider than the window, in CSS pixels (0 or less:
+    /// no sideways scrolling).
+    pub async fn overflow_x(&self) -> f64 {
+        self.execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
+        .await
+        .ok()
+        .and_then(|v| v.as_f64())
+        .expect("the page's width")
+    }
+
     /// Waits until the current path (with query) satisfies `ok`.
     pub async fn wait_for_path(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + WAIT;

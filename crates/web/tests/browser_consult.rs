@@ -36,16 +36,9 @@ async fn the_consultation_works_at_390_pixels() {
         "租房补贴每个月多少钱？",
         "the question kept"
     );
-    let overflow = browser
-        .client()
-        .execute(
-            "return document.documentElement.scrollWidth - window.innerWidth;",
-            vec![],
-        )
-        .await
-        .expect("page width");
+    let overflow = browser.overflow_x().await;
     assert!(
-        overflow.as_f64().is_some_and(|o| o <= 0.0),
+        overflow <= 0.0,
         "no sideways scrolling at 390 px: {overflow}"
     );
     assert!(

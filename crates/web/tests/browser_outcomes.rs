@@ -180,15 +180,9 @@ async fn a_rejection_is_told_on_the_workspace_with_its_reason_and_letter() {
         let reference = browser.attr("#letter", "data-reference").await.unwrap();
         assert!(reference.starts_with("OPC-") && reference.ends_with(&format!("{id:06}-1")));
         assert!(browser.exists("#letter-pdf").await);
-        let overflow = browser
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth;",
-                vec![],
-            )
-            .await
-            .expect("page width");
+        let overflow = browser.overflow_x().await;
         assert!(
-            overflow.as_f64().is_some_and(|o| o <= 0.0),
+            overflow <= 0.0,
             "no sideways scrolling at 390 px: {overflow}"
         );
         browser
