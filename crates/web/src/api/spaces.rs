@@ -423,7 +423,7 @@ pub async fn create_housing_unit(
 }
 
 #[utoipa::path(put, path = "/api/v1/housing/units/{id}", tag = "housing", request_body = HousingUnitInput,
-    responses((status = 200, body = HousingUnitView), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, body = HousingUnitView), (status = 403, body = ProblemDoc), (status = 409, body = ProblemDoc, description = "housing_code_taken: another unit of the district has the code"), (status = 422, body = ProblemDoc)))]
 pub async fn update_housing_unit(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
