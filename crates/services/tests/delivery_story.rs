@@ -2,7 +2,8 @@
 //! arrives as its pack says once the founder accepts — a voucher in the
 //! wallet from the pool (never a cash schedule), a space request in the
 //! chosen community, a housing request for the district, a title with its
-//! support, a referral for a loan — each recorded once as a grant row, with
+//! support (which puts its holder first in space waitlists), a referral for
+//! a loan — each recorded once as a grant row, with
 //! the voucher ledger reconciling and the audit log verifying at the end.
 
 use chrono::Datelike;
@@ -10,6 +11,11 @@ use opcity_domain::{District, Role};
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput};
 use opcity_services::grants::GrantView;
+use opcity_services::registry::communities::CommunityInput;
+use opcity_services::spaces::agreements::{
+    AllocationFilter, OfferInput, RequestView, ServeInput, SpaceRequestInput,
+};
+use opcity_services::spaces::inventory::{BuildingInput, FloorInput, UnitInput};
 use opcity_services::{Actor, Services};
 use opcity_store::entity::{disbursement, housing_request, referral, space_request};
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -531,4 +537,147 @@ async fn a_beneficiary_cap_holds_across_applications() {
         assert_books_clean(&s).await;
     })
     .await;
+}
+
+/// A title's priority industrial space (measure (2)) puts its holder's
+/// enterprise ahead in a community's waitlist from the day it is accepted:
+/// the operator sees why, may not pass over it, and serving the unit offers
+/// it to the title holder although the other founder asked first.
+#[tokio::test]
+async fn a_title_puts_its_holder_first_in_the_space_waitlist() {
+    each_backend(async |db| {
+        let mut spec = FounderSpec::young_ai("tian", 0);
+        spec.person.high_level_talent = Some(true);
+        let s = opcity_testkit::services(db);
+        let c = cast(&s, spec).await;
+        let tian_co = c.founder.enterprise_ids[0];
+        let early = founder(&s, &c.admin, FounderSpec::young_ai("early", 1)).await;
+        let early_co = early.actor.enterprise_ids[0];
+        let operator = account(&s, "operator", Role::CommunityOperator, None).await;
+        let (community, desk) = community_with_desk(&s, &c.admin, &operator).await;
+        let operator = s.system_actor(operator.account_id).await.unwrap();
+
+        let ask = |enterprise: i64| SpaceRequestInput {
+            enterprise_id: Some(enterprise),
+            community_id: Some(community),
+            kind: "desk".into(),
+            team_size: 1,
+            wanted_from: "2026-07-01".into(),
+            months: 12,
+            ..Default::default()
+        };
+        let first = s.request_space(&early.actor, &ask(early_co)).await.unwrap();
+        let second = s.request_space(&c.founder, &ask(tian_co)).await.unwrap();
+        assert_eq!(
+            (second.position, second.priority),
+            (Some(2), false),
+            "no title yet: in order of arrival"
+        );
+
+        approved_and_accepted(&s, &c, "sz.talent.high_level", &[], None).await;
+        let places = |requests: Vec<RequestView>| {
+            requests
+                .iter()
+                .map(|r| (r.id, r.position, r.priority))
+                .collect::<Vec<_>>()
+        };
+        let queue = s
+            .list_space_requests(&operator, &AllocationFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            places(queue),
+            [(first.id, Some(2), false), (second.id, Some(1), true)]
+        );
+        let dates = |request_id: i64| OfferInput {
+            request_id,
+            unit_id: desk,
+            start: "2026-07-01".into(),
+            end: "2027-07-01".into(),
+            monthly_rent_fen: None,
+        };
+        let passed_over = s.offer_space(&operator, &dates(first.id)).await;
+        assert_eq!(passed_over.unwrap_err().code(), "waitlist_order");
+        let offered = s
+            .serve_waitlist(
+                &operator,
+                &ServeInput {
+                    unit_id: desk,
+                    start: "2026-07-01".into(),
+                    end: "2027-07-01".into(),
+                    monthly_rent_fen: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(offered.enterprise_id, Some(tian_co));
+        let still = s
+            .list_space_requests(&early.actor, &AllocationFilter::default())
+            .await
+            .unwrap();
+        assert_eq!(places(still), [(first.id, Some(1), false)]);
+    })
+    .await;
+}
+
+/// A community in Nanshan run by `operator`, with one desk for one:
+/// (community id, desk id).
+async fn community_with_desk(s: &Services, admin: &Actor, operator: &Actor) -> (i64, i64) {
+    let community = s
+        .create_community(
+            admin,
+            &CommunityInput {
+                name_zh: "湾区社区".into(),
+                name_en: "Bay".into(),
+                district: "nanshan".into(),
+                address: "科技园1号".into(),
+                area_m2: 12_000,
+                operator_name: "运营方".into(),
+                operator_account_id: Some(operator.account_id),
+                opened_on: Some("2026-03-01".into()),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let building = s
+        .create_building(
+            admin,
+            &BuildingInput {
+                community_id: Some(community),
+                district: Some("nanshan".into()),
+                name: "A座".into(),
+                address: "科技园1号".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let floor = s
+        .create_floor(
+            admin,
+            &FloorInput {
+                building_id: building.id,
+                level: 3,
+                label: "3F".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let desk = s
+        .create_unit(
+            admin,
+            &UnitInput {
+                floor_id: floor.id,
+                kind: "desk".into(),
+                code: "D-01".into(),
+                area_m2: 6,
+                capacity: 1,
+                list_rent_fen: 72_000,
+                discounted_rent_fen: 36_000,
+                active: None,
+            },
+        )
+        .await
+        .unwrap();
+    (community, desk.id)
 }

@@ -24,6 +24,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, Set,
 };
+use std::collections::BTreeSet;
 
 /// What kind of benefit a grant row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -153,16 +154,46 @@ pub async fn held_on<C: ConnectionTrait>(
     on: NaiveDate,
 ) -> Result<Vec<benefit_grant::Model>, StoreError> {
     Ok(benefit_grant::Entity::find()
-        .filter(benefit_grant::Column::From.lte(on))
-        .filter(
-            Condition::any()
-                .add(benefit_grant::Column::To.is_null())
-                .add(benefit_grant::Column::To.gte(on)),
-        )
+        .filter(held_condition(on))
         .filter(benefit_grant::Column::Benefit.ne(Benefit::Support.name()))
         .order_by_asc(benefit_grant::Column::Id)
         .all(db)
         .await?)
+}
+
+/// Grants begun on or before `on` and not ended before it.
+fn held_condition(on: NaiveDate) -> Condition {
+    Condition::all()
+        .add(benefit_grant::Column::From.lte(on))
+        .add(
+            Condition::any()
+                .add(benefit_grant::Column::To.is_null())
+                .add(benefit_grant::Column::To.gte(on)),
+        )
+}
+
+/// Which of `subjects` hold the support item `support` (a title's
+/// `priority_industrial_space`, …) on `on`: what the spaces, investment and
+/// scenario modules check.
+pub async fn holding_support<C: ConnectionTrait>(
+    db: &C,
+    subjects: &BTreeSet<String>,
+    support: &str,
+    on: NaiveDate,
+) -> Result<BTreeSet<String>, StoreError> {
+    if subjects.is_empty() {
+        return Ok(BTreeSet::new());
+    }
+    Ok(benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Benefit.eq(Benefit::Support.name()))
+        .filter(benefit_grant::Column::Detail.eq(support))
+        .filter(benefit_grant::Column::Subject.is_in(subjects))
+        .filter(held_condition(on))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|g| g.subject)
+        .collect())
 }
 
 /// Why `subject` may not be granted `amount_fen` of `programme` under

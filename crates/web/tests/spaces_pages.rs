@@ -34,6 +34,35 @@ fn id_in(location: &str) -> i64 {
     location.rsplit("id=").next().unwrap().parse().unwrap()
 }
 
+/// Records, as a title's delivery would, that `enterprise` holds the
+/// support item `priority_industrial_space` from today on.
+async fn hold_priority_space(app: &TestApp, enterprise: i64) {
+    use opcity_store::grants::{Benefit, NewGrant, Rule, insert_guarded};
+    let now = app.services.now();
+    let tx = app.services.store().begin().await.unwrap();
+    let subject = format!("enterprise:{enterprise}");
+    let grant = NewGrant {
+        subject: &subject,
+        programme: "sz.talent.high_level",
+        from: opcity_domain::today_in_shanghai(now),
+        to: None,
+        source: "test",
+        at: now,
+        benefit: Benefit::Support,
+        amount_fen: None,
+        quantity: None,
+        detail: "priority_industrial_space",
+        district: None,
+    };
+    let rule = Rule {
+        one_time: false,
+        excluded_by: &[],
+        cap_fen: None,
+    };
+    insert_guarded(&tx, grant, rule).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn setup(app: &TestApp) -> (i64, i64) {
     let admin = app.account("admin", Role::MunicipalAdmin, None).await;
     let operator = app.account("operator", Role::CommunityOperator, None).await;
@@ -150,6 +179,22 @@ async fn one_allocation_through_the_pages() {
         .next()
         .unwrap();
     assert!(row.contains("class=\"position\">1<"), "{row}");
+    assert!(!row.contains("badge priority"), "{row}");
+    // Once the enterprise holds a title's priority industrial space, the
+    // operator's list says so beside its place.
+    hold_priority_space(&app, firm).await;
+    let html = get(&operator, &to).await;
+    let row = html
+        .split(&format!("id=\"request-{request}\""))
+        .nth(1)
+        .unwrap()
+        .split("</tr>")
+        .next()
+        .unwrap();
+    assert!(
+        row.contains("badge priority") && row.contains(">Priority<"),
+        "{row}"
+    );
 
     // A bad offer comes back with the reason beside nothing written.
     let bad = post(

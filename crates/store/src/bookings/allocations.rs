@@ -1,14 +1,15 @@
 //! Space requests and their waitlists, offers and agreements.
 
 use super::transition;
-use crate::StoreError;
-use crate::entity::{space_agreement, space_request, space_unit};
+use crate::entity::{founder, space_agreement, space_request, space_unit};
+use crate::{StoreError, grants};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     IntoActiveModel, QueryFilter, QueryOrder, Set,
 };
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A request for space about to join its waitlist.
 #[derive(Debug, Clone)]
@@ -205,16 +206,86 @@ fn waiting(
     q.order_by_asc(R::RequestedAt).order_by_asc(R::Id)
 }
 
+/// Whose requests a waitlist serves first: holders of the `support` item
+/// (a title's `priority_industrial_space`) on the serving date.
+#[derive(Debug, Clone, Copy)]
+pub struct Priority<'a> {
+    pub support: &'a str,
+    pub on: NaiveDate,
+}
+
+/// A waiting request in its waitlist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub request: space_request::Model,
+    /// The holder (the enterprise, one of its founders, or the person)
+    /// holds the priority support: served before those who do not.
+    pub priority: bool,
+}
+
 /// The waitlist of a site (a community, or the district outside them) for
-/// a unit kind, in the order it is served. An offer reads it under the
+/// a unit kind, in the order it is served: requests with `priority` first,
+/// then the others, each in order of arrival. An offer reads it under the
 /// queue's turn, so it sees every earlier offer.
 pub async fn waiting_queue<C: ConnectionTrait>(
     db: &C,
     community_id: Option<i64>,
     district: &str,
     kind: &str,
-) -> Result<Vec<space_request::Model>, StoreError> {
-    Ok(waiting(community_id, district, kind).all(db).await?)
+    priority: Priority<'_>,
+) -> Result<Vec<Queued>, StoreError> {
+    let requests = waiting(community_id, district, kind).all(db).await?;
+    let subjects = holder_subjects(db, &requests).await?;
+    let all: BTreeSet<String> = subjects.values().flatten().cloned().collect();
+    let holders = grants::holding_support(db, &all, priority.support, priority.on).await?;
+    let mut queue: Vec<Queued> = requests
+        .into_iter()
+        .map(|request| Queued {
+            priority: subjects[&request.id].iter().any(|s| holders.contains(s)),
+            request,
+        })
+        .collect();
+    // Stable: arrival order is kept within each band.
+    queue.sort_by_key(|q| !q.priority);
+    Ok(queue)
+}
+
+/// For each request, the subjects whose support counts for it: the person,
+/// or the enterprise and the persons who found it.
+async fn holder_subjects<C: ConnectionTrait>(
+    db: &C,
+    requests: &[space_request::Model],
+) -> Result<BTreeMap<i64, Vec<String>>, StoreError> {
+    let enterprises: BTreeSet<i64> = requests.iter().filter_map(|r| r.enterprise_id).collect();
+    let mut founders: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+    if !enterprises.is_empty() {
+        for link in founder::Entity::find()
+            .filter(founder::Column::EnterpriseId.is_in(enterprises))
+            .all(db)
+            .await?
+        {
+            founders
+                .entry(link.enterprise_id)
+                .or_default()
+                .push(link.person_id);
+        }
+    }
+    Ok(requests
+        .iter()
+        .map(|r| {
+            let mut subjects: Vec<String> = r
+                .person_id
+                .map(|p| format!("person:{p}"))
+                .into_iter()
+                .collect();
+            if let Some(e) = r.enterprise_id {
+                subjects.push(format!("enterprise:{e}"));
+                let persons = founders.get(&e).into_iter().flatten();
+                subjects.extend(persons.map(|p| format!("person:{p}")));
+            }
+            (r.id, subjects)
+        })
+        .collect())
 }
 
 /// The waiting request of the enterprise (or else the person) in that

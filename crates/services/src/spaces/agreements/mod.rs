@@ -6,7 +6,9 @@
 //! transaction ends the old agreement at the instant the next one starts.
 //!
 //! Waitlists are served in order: a unit may only be offered to the earliest
-//! waiting request of its site and kind whose team fits it.
+//! waiting request of its site and kind whose team fits it, where requests
+//! whose holder holds a title's priority industrial space (measure (2)) on
+//! the day come before the others.
 //!
 //! This module holds the types and the façade; each use case lives in its
 //! own module.
@@ -32,6 +34,7 @@ use crate::registry::Checker;
 use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::District;
+use opcity_policy::Support;
 use opcity_store::bookings;
 use opcity_store::entity::{
     community, enterprise, person, space_agreement, space_request, space_unit,
@@ -88,9 +91,30 @@ pub struct RequestView {
     pub requested_at: DateTime<Utc>,
     /// Place in its waitlist (1 = next), while waiting.
     pub position: Option<i64>,
+    /// While waiting: the holder (the enterprise, one of its founders, or
+    /// the person) holds a title's priority industrial space, so the request
+    /// is served before those without it.
+    pub priority: bool,
 }
 
-fn request_view(r: &space_request::Model, position: Option<i64>) -> RequestView {
+/// Where a waiting request stands in its waitlist.
+#[derive(Debug, Clone, Copy)]
+struct Place {
+    /// 1 = next.
+    position: i64,
+    priority: bool,
+}
+
+/// The waitlists' serving order on `now`'s date in Shanghai: holders of a
+/// title's priority industrial space first (measure (2)).
+fn serving_order(now: DateTime<Utc>) -> bookings::Priority<'static> {
+    bookings::Priority {
+        support: Support::PriorityIndustrialSpace.name(),
+        on: opcity_domain::today_in_shanghai(now),
+    }
+}
+
+fn request_view(r: &space_request::Model, place: Option<Place>) -> RequestView {
     RequestView {
         id: r.id,
         community_id: r.community_id,
@@ -105,7 +129,8 @@ fn request_view(r: &space_request::Model, position: Option<i64>) -> RequestView 
         note: r.note.clone(),
         status: r.status.clone(),
         requested_at: r.requested_at,
-        position,
+        position: place.map(|p| p.position),
+        priority: place.is_some_and(|p| p.priority),
     }
 }
 

@@ -43,11 +43,13 @@ pub(super) async fn offer_space(
         }
         check_unit_fits(&unit, &r)?;
         // Served in order: nobody earlier in this queue fits the unit.
-        let queue = bookings::waiting_queue(tx, r.community_id, &r.district, &r.kind).await?;
+        let queue =
+            bookings::waiting_queue(tx, r.community_id, &r.district, &r.kind, serving_order(now))
+                .await?;
         if queue
             .iter()
-            .take_while(|q| q.id != r.id)
-            .any(|q| q.team_size <= unit.capacity)
+            .take_while(|q| q.request.id != r.id)
+            .any(|q| q.request.team_size <= unit.capacity)
         {
             return Err(conflict(ErrorCode::WaitlistOrder, "request_id"));
         }
@@ -89,8 +91,8 @@ pub(super) async fn offer_space(
     .await
 }
 
-/// Offers a unit to the earliest waiting request of its site and kind
-/// whose team fits it.
+/// Offers a unit to the first waiting request of its site and kind, in
+/// serving order, whose team fits it.
 pub(super) async fn serve_waitlist(
     svc: &Services,
     actor: &Actor,
@@ -103,15 +105,22 @@ pub(super) async fn serve_waitlist(
         Action::Update,
         premises(unit.community_id, &unit.district),
     )?;
-    let queue = bookings::waiting_queue(db, unit.community_id, &unit.district, &unit.kind).await?;
+    let queue = bookings::waiting_queue(
+        db,
+        unit.community_id,
+        &unit.district,
+        &unit.kind,
+        serving_order(svc.now()),
+    )
+    .await?;
     let next = queue
         .iter()
-        .find(|q| q.team_size <= unit.capacity)
+        .find(|q| q.request.team_size <= unit.capacity)
         .ok_or(conflict(ErrorCode::WaitlistEmpty, "unit_id"))?;
     svc.offer_space(
         actor,
         &OfferInput {
-            request_id: next.id,
+            request_id: next.request.id,
             unit_id: unit.id,
             start: input.start.clone(),
             end: input.end.clone(),

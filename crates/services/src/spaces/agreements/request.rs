@@ -103,8 +103,8 @@ pub(super) async fn request_space(
         application_id: None,
     };
     let saved = bookings::insert_request(&tx, request).await?;
-    let position = views::position_in(&tx, &saved).await?;
-    let view = request_view(&saved, position);
+    let place = views::place_in(&tx, &saved, now).await?;
+    let view = request_view(&saved, place);
     crate::commit_change(
         tx,
         now,

@@ -40,25 +40,33 @@ pub(super) async fn list_space_requests(
         .limit(500)
         .all(db)
         .await?;
+    let now = svc.now();
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(request_view(r, position_in(db, r).await?));
+        out.push(request_view(r, place_in(db, r, now).await?));
     }
     Ok(out)
 }
 
-pub(super) async fn position_in<C: ConnectionTrait>(
+/// Where `r` stands in its waitlist on `now`'s date, while it waits.
+pub(super) async fn place_in<C: ConnectionTrait>(
     db: &C,
     r: &space_request::Model,
-) -> Result<Option<i64>> {
+    now: DateTime<Utc>,
+) -> Result<Option<Place>> {
     if r.status != "waiting" {
         return Ok(None);
     }
-    let queue = bookings::waiting_queue(db, r.community_id, &r.district, &r.kind).await?;
+    let queue =
+        bookings::waiting_queue(db, r.community_id, &r.district, &r.kind, serving_order(now))
+            .await?;
     Ok(queue
         .iter()
-        .position(|q| q.id == r.id)
-        .map(|p| p as i64 + 1))
+        .position(|q| q.request.id == r.id)
+        .map(|p| Place {
+            position: p as i64 + 1,
+            priority: queue[p].priority,
+        }))
 }
 
 pub(super) async fn get_agreement(svc: &Services, actor: &Actor, id: i64) -> Result<AgreementView> {

@@ -190,7 +190,10 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
                             td { (r.id) } td { (site(r.community_id, r.district)) } td { (t(l, &format!("spaces.kind.{}", r.kind))) }
                             td { (holder_label(l, r.enterprise_id, r.person_id)) } td { (r.team_size) } td { (r.wanted_from) }
                             td { (t(l, &format!("spaces.request_status.{}", r.status))) }
-                            td.position { (r.position.map(|p| p.to_string()).unwrap_or_else(|| "—".into())) }
+                            td.position {
+                                (r.position.map(|p| p.to_string()).unwrap_or_else(|| "—".into()))
+                                @if r.priority { " " span.badge.priority title=(t(l, "spaces.priority_hint")) { (t(l, "spaces.priority")) } }
+                            }
                             td { @if r.status == "waiting" && s.may_withdraw_request(actor, r) { (button(viewer, &format!("/spaces/requests/{}/withdraw", r.id), &format!("withdraw-request-{}", r.id), t(l, "spaces.withdraw"))) } }
                         }
                     }
