@@ -24,7 +24,7 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
     QueryFilter, QueryOrder, Set,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What kind of benefit a grant row records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -247,6 +247,29 @@ pub async fn held_amount<C: ConnectionTrait>(
         .iter()
         .filter_map(|g| g.amount_fen)
         .sum())
+}
+
+/// [`held_amount`] for every pair of `subjects` and `programmes` at once,
+/// keyed by (subject, programme); pairs holding nothing are left out.
+pub async fn held_amounts<C: ConnectionTrait>(
+    db: &C,
+    subjects: &BTreeSet<String>,
+    programmes: &BTreeSet<String>,
+) -> Result<BTreeMap<(String, String), i64>, StoreError> {
+    let mut held = BTreeMap::new();
+    if subjects.is_empty() || programmes.is_empty() {
+        return Ok(held);
+    }
+    let rows = benefit_grant::Entity::find()
+        .filter(benefit_grant::Column::Subject.is_in(subjects))
+        .filter(benefit_grant::Column::Programme.is_in(programmes))
+        .filter(benefit_grant::Column::AmountFen.is_not_null())
+        .all(db)
+        .await?;
+    for g in rows {
+        *held.entry((g.subject, g.programme)).or_insert(0) += g.amount_fen.unwrap_or(0);
+    }
+    Ok(held)
 }
 
 /// Records `grant` unless `rule` refuses it, deciding under the subject's

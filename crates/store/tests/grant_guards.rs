@@ -80,6 +80,18 @@ async fn a_subjects_total_stays_within_the_cap_across_districts() {
         grant(store, "person:2", "e", "futian", Some(CAP))
             .await
             .unwrap();
+        // Many subjects at once, as a group of approvals reads them.
+        let subjects = ["person:1", "person:2", "person:9"]
+            .map(String::from)
+            .into();
+        let held = grants::held_amounts(store.db(), &subjects, &["sz.capped".into()].into())
+            .await
+            .unwrap();
+        let capped = |s: &str| (s.to_owned(), "sz.capped".to_owned());
+        assert_eq!(
+            held,
+            [(capped("person:1"), 1_000), (capped("person:2"), CAP)].into()
+        );
 
         // Concurrent grants for one subject: at most the cap is recorded.
         let tasks: Vec<_> = (0..8)

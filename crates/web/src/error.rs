@@ -13,7 +13,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use opcity_domain::District;
+use opcity_domain::money::Fen;
 use opcity_services::{ErrorCode, ErrorStatus, FieldError, ServiceError};
+use std::borrow::Cow;
 
 /// A problem waiting to be rendered in the request's language.
 #[derive(Debug, Clone)]
@@ -306,25 +308,39 @@ impl IntoResponse for WebError {
 }
 
 /// The localised message for one field error. A `district` parameter (an id
-/// such as `nanshan`) reads as the district's name in the message; the API's
-/// `params` keep the id.
+/// such as `nanshan`) reads as the district's name in the message, and a
+/// money parameter (`…_fen`) as yuan (`¥2,000,000.00`); the API's `params`
+/// keep the id and the fen.
 pub fn field_message(locale: Locale, error: &FieldError) -> String {
-    let params = error.params.iter().map(|(k, v)| {
-        let shown = match (*k, v.parse::<District>()) {
-            ("district", Ok(d)) => match locale {
-                Locale::Zh => d.name_zh(),
-                Locale::En => d.name_en(),
-            },
-            // An item named in both languages (`item`, `item_zh`).
-            ("item", _) if locale == Locale::Zh => error
-                .params
-                .get("item_zh")
-                .map_or(v.as_str(), String::as_str),
-            _ => v.as_str(),
-        };
-        (*k, shown)
-    });
-    tf(locale, &format!("field.{}", error.code), params)
+    let params: Vec<(&str, Cow<'_, str>)> = error
+        .params
+        .iter()
+        .map(|(k, v)| {
+            let shown: Cow<'_, str> = match (*k, v.parse::<District>()) {
+                ("district", Ok(d)) => match locale {
+                    Locale::Zh => d.name_zh().into(),
+                    Locale::En => d.name_en().into(),
+                },
+                // An item named in both languages (`item`, `item_zh`).
+                ("item", _) if locale == Locale::Zh => error
+                    .params
+                    .get("item_zh")
+                    .map_or(v.as_str(), String::as_str)
+                    .into(),
+                (name, _) if name.ends_with("_fen") => match v.parse::<i64>() {
+                    Ok(fen) => Fen(fen).to_string().into(),
+                    Err(_) => v.as_str().into(),
+                },
+                _ => v.as_str().into(),
+            };
+            (*k, shown)
+        })
+        .collect();
+    tf(
+        locale,
+        &format!("field.{}", error.code),
+        params.iter().map(|(k, v)| (*k, v.as_ref())),
+    )
 }
 
 fn problem_body(locale: Locale, status: StatusCode, problem: &Problem) -> serde_json::Value {
@@ -401,6 +417,19 @@ pub async fn render_problems(request: Request, next: Next) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn money_in_messages_reads_as_yuan() {
+        let cap = FieldError::new("amount_fen", "above_cap").with("cap_fen", 200_000_000);
+        assert_eq!(
+            field_message(Locale::En, &cap),
+            "Above the programme's figure (¥2,000,000.00)."
+        );
+        assert_eq!(
+            field_message(Locale::Zh, &cap),
+            "超过该政策的金额上限（¥2,000,000.00）。"
+        );
+    }
 
     #[test]
     fn serde_messages_become_translated_codes() {

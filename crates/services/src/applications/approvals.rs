@@ -6,7 +6,8 @@
 //! A request only queues. A group reads the applications, their cases and
 //! the budgets with one query per table, and decides each approval in
 //! memory as `review_application` would alone: allowed, no conflict of
-//! interest, scored, still eligible, within the programme's figure. Then one
+//! interest, scored, still eligible, within the programme's figure and the
+//! beneficiary's cap ([`super::caps`]). Then one
 //! transaction:
 //! 1. locks the applications, reads the approvals already given to them
 //!    (so two reviewers approving one four-eyes application at once, in
@@ -26,6 +27,7 @@
 //! committers are gone, each approval is decided alone, the same way.
 
 use super::budgets::no_budget;
+use super::caps::CapRoom;
 use super::moves::{
     Moved, Step, party, record_moves, requested, resource, state_changed, states_through,
 };
@@ -145,13 +147,16 @@ impl Services {
 
     /// Checks each approval as `review_application` does, in its order, up
     /// to the budget: the engine's result comes from cases read for the
-    /// whole group at once.
+    /// whole group at once, and each approval counts against its
+    /// beneficiary's cap for the ones after it.
     async fn grant_each<'a>(
         &self,
         requests: &[ApproveRequest],
         apps: &'a BTreeMap<i64, application::Model>,
     ) -> Result<Vec<Result<Granted<'a>>>> {
         let cases = self.cases_of_applications(apps).await?;
+        let today = opcity_domain::today_in_shanghai(self.now());
+        let mut room = CapRoom::read(self, apps, today).await?;
         Ok(requests
             .iter()
             .map(|request| {
@@ -166,6 +171,7 @@ impl Services {
                 let score = check_scores(self, app, input)?;
                 let current = self.explanation(&cases[&app.id], &app.programme)?;
                 let terms = approval_terms(self, app, input, party, &current, request.at)?;
+                room.take(app, terms.amount)?;
                 Ok(Granted {
                     app,
                     party,

@@ -38,6 +38,7 @@
 mod appeal;
 pub(crate) mod approvals;
 pub mod budgets;
+mod caps;
 mod create;
 mod delivery;
 pub mod disbursements;

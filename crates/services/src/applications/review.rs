@@ -89,7 +89,6 @@ pub(super) async fn review_application(
     check_applicant_reason(input)?;
     let event = match input.decision {
         Decision::Approve => {
-            check_beneficiary_cap(s, actor, id, input.amount_fen).await?;
             let request = ApproveRequest {
                 actor: actor.clone(),
                 application_id: id,
@@ -134,42 +133,6 @@ pub(super) async fn review_application(
     let after = moves::move_through(s, &tx, &app, &[step], sets).await?;
     tx.commit().await?;
     Ok(view(&after, now, false))
-}
-
-/// An approval may not take the beneficiary's total of a capped programme
-/// (the pack's `beneficiary_cap`, across districts and paths) above the
-/// cap. Checked here so the reviewer hears it at once; the grant guard holds
-/// it again at acceptance, under the subject's turn, so two approvals
-/// decided before either is accepted cannot both be delivered.
-async fn check_beneficiary_cap(
-    s: &Services,
-    actor: &Actor,
-    id: i64,
-    amount_fen: Option<i64>,
-) -> Result<()> {
-    let Some(amount) = amount_fen else {
-        return Ok(());
-    };
-    let app = moves::read(s, id).await?;
-    authorize(actor, Action::Update, resource(&app))?;
-    let pack = s.pack();
-    let today = opcity_domain::today_in_shanghai(s.now());
-    let Some(cap) = pack
-        .programme(&app.programme)
-        .and_then(|p| pack.beneficiary_cap(p, today))
-    else {
-        return Ok(());
-    };
-    let subject = super::delivery::subject_of(&app).to_string();
-    let held = opcity_store::grants::held_amount(s.store().db(), &subject, &app.programme).await?;
-    if held + amount > cap {
-        return Err(ServiceError::Validation(vec![
-            FieldError::new("amount_fen", "above_beneficiary_cap")
-                .with("held_fen", held)
-                .with("cap_fen", cap),
-        ]));
-    }
-    Ok(())
 }
 
 /// Longest message to the applicant, in characters.

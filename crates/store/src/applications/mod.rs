@@ -50,10 +50,10 @@ pub use records::{
 use crate::StoreError;
 use crate::entity::{application, application_event, enterprise, person, review};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The application `id`.
 pub async fn find<C: ConnectionTrait>(
@@ -165,6 +165,31 @@ pub async fn in_state_after<C: ConnectionTrait>(
         .filter(application::Column::Id.gt(after))
         .order_by_asc(application::Column::Id)
         .limit(limit)
+        .all(db)
+        .await?)
+}
+
+/// Applications of `programmes` approved and not yet accepted, of the
+/// `enterprises`, or (for a person's own application) of the `persons`:
+/// offers that will count against a per-beneficiary cap once accepted.
+pub async fn offers_awaiting_acceptance<C: ConnectionTrait>(
+    db: &C,
+    programmes: &BTreeSet<String>,
+    enterprises: &BTreeSet<i64>,
+    persons: &BTreeSet<i64>,
+) -> Result<Vec<application::Model>, StoreError> {
+    use application::Column as A;
+    let own = Condition::all()
+        .add(A::EnterpriseId.is_null())
+        .add(A::PersonId.is_in(persons.iter().copied()));
+    Ok(application::Entity::find()
+        .filter(A::State.eq("approved"))
+        .filter(A::Programme.is_in(programmes))
+        .filter(
+            Condition::any()
+                .add(A::EnterpriseId.is_in(enterprises.iter().copied()))
+                .add(own),
+        )
         .all(db)
         .await?)
 }
