@@ -11,11 +11,9 @@ use opcity_domain::{District, Role};
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput};
 use opcity_services::grants::GrantView;
-use opcity_services::registry::communities::CommunityInput;
 use opcity_services::spaces::agreements::{
     AllocationFilter, OfferInput, RequestView, ServeInput, SpaceRequestInput,
 };
-use opcity_services::spaces::inventory::{BuildingInput, FloorInput, UnitInput};
 use opcity_services::{Actor, Services};
 use opcity_store::entity::{disbursement, housing_request, referral, space_request};
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -540,7 +538,7 @@ async fn a_title_puts_its_holder_first_in_the_space_waitlist() {
         let early = founder(&s, &c.admin, FounderSpec::young_ai("early", 1)).await;
         let early_co = early.actor.enterprise_ids[0];
         let operator = account(&s, "operator", Role::CommunityOperator, None).await;
-        let (community, desk) = community_with_desk(&s, &c.admin, &operator).await;
+        let (community, desk) = opcity_testkit::nanshan_desk(&s, &c.admin, &operator).await;
         let operator = s.system_actor(operator.account_id).await.unwrap();
 
         let ask = |enterprise: i64| SpaceRequestInput {
@@ -604,66 +602,4 @@ async fn a_title_puts_its_holder_first_in_the_space_waitlist() {
         assert_eq!(places(still), [(first.id, Some(1), false)]);
     })
     .await;
-}
-
-/// A community in Nanshan run by `operator`, with one desk for one:
-/// (community id, desk id).
-async fn community_with_desk(s: &Services, admin: &Actor, operator: &Actor) -> (i64, i64) {
-    let community = s
-        .create_community(
-            admin,
-            &CommunityInput {
-                name_zh: "湾区社区".into(),
-                name_en: "Bay".into(),
-                district: "nanshan".into(),
-                address: "科技园1号".into(),
-                area_m2: 12_000,
-                operator_name: "运营方".into(),
-                operator_account_id: Some(operator.account_id),
-                opened_on: Some("2026-03-01".into()),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
-    let building = s
-        .create_building(
-            admin,
-            &BuildingInput {
-                community_id: Some(community),
-                district: Some("nanshan".into()),
-                name: "A座".into(),
-                address: "科技园1号".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let floor = s
-        .create_floor(
-            admin,
-            &FloorInput {
-                building_id: building.id,
-                level: 3,
-                label: "3F".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let desk = s
-        .create_unit(
-            admin,
-            &UnitInput {
-                floor_id: floor.id,
-                kind: "desk".into(),
-                code: "D-01".into(),
-                area_m2: 6,
-                capacity: 1,
-                list_rent_fen: 72_000,
-                discounted_rent_fen: 36_000,
-                active: None,
-            },
-        )
-        .await
-        .unwrap();
-    (community, desk.id)
 }

@@ -8,7 +8,8 @@
 
 use chrono::{Duration, Months};
 use opcity_domain::{District, Role};
-use opcity_services::applications::{Decision, FlagDecision, ReviewInput};
+use opcity_services::applications::{Decision, FlagDecision, NewApplication, ReviewInput};
+use opcity_services::spaces::agreements::ServeInput;
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::disbursement;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -245,19 +246,20 @@ async fn an_allocated_flat_ends_after_the_notice_period() {
             .find(|r| r.application_id == app.id)
             .expect("the district's request");
         let today = opcity_domain::today_in_shanghai(s.now());
-        s.allocate_housing(
-            &reviewer,
-            &opcity_services::spaces::housing::LeaseInput {
-                housing_unit_id: flat,
-                person_id: person,
-                enterprise_id: None,
-                start: today.to_string(),
-                months: 12,
-                request_id: Some(request.id),
-            },
-        )
-        .await
-        .unwrap();
+        let lease = s
+            .allocate_housing(
+                &reviewer,
+                &opcity_services::spaces::housing::LeaseInput {
+                    housing_unit_id: flat,
+                    person_id: person,
+                    enterprise_id: None,
+                    start: today.to_string(),
+                    months: 12,
+                    request_id: Some(request.id),
+                },
+            )
+            .await
+            .unwrap();
 
         older.birth_date = Some("1980-01-01".into());
         s.update_person(&admin, person, &older).await.unwrap();
@@ -275,7 +277,113 @@ async fn an_allocated_flat_ends_after_the_notice_period() {
             .filter(|g| g.programme == "sz.housing.transitional")
             .collect();
         assert_eq!(held.len(), 1, "{held:?}");
-        assert_eq!(held[0].to, Some(today + Duration::days(30)), "{held:?}");
+        let last_day = today + Duration::days(30);
+        assert_eq!(held[0].to, Some(last_day), "{held:?}");
+        // The lease itself now ends after the notice period, and the
+        // district's housing allocator is told which flat frees up when.
+        let lease = s.get_lease(&reviewer, lease.id).await.unwrap();
+        assert_eq!(
+            (lease.status.as_str(), lease.end_date),
+            ("ended", last_day + Duration::days(1)),
+        );
+        let told = s.inbox(&reviewer, 20).await.unwrap();
+        let ending = told.iter().find(|i| i.kind == "lease_ends").expect("told");
+        assert_eq!(
+            (ending.unit.as_deref(), ending.ends_on),
+            (Some("A-101"), Some(last_day))
+        );
+    })
+    .await;
+}
+
+/// A confirmed lapse of an OPC workspace already allocated: the agreement
+/// ends after the pack's notice period, its grant with it, and the
+/// community's operator — who manages the desk — is told when it frees up.
+#[tokio::test]
+async fn an_allocated_desk_ends_after_the_notice_period_and_its_operator_is_told() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let reviewer = account(&s, "rev", Role::DistrictReviewer, Some(District::Nanshan)).await;
+        let operator = account(&s, "operator", Role::CommunityOperator, None).await;
+        let (_, desk) = opcity_testkit::nanshan_desk(&s, &admin, &operator).await;
+        let operator = s.system_actor(operator.account_id).await.unwrap();
+        let spec = FounderSpec::young_ai("kai", 0);
+        let mut no_longer_ai = spec.enterprise.clone();
+        let kai = founder(&s, &admin, spec).await.actor;
+        let enterprise = kai.enterprise_ids[0];
+        let app = s
+            .create_application(
+                &kai,
+                &NewApplication {
+                    programme: "sz.space.opc_workspace".into(),
+                    enterprise_id: Some(enterprise),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        let form = [("community", "Bay"), ("team_size", "1")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
+            .collect();
+        s.update_form(&kai, app.id, &form).await.unwrap();
+        opcity_testkit::supply_evidence(&s, &kai, app.id).await;
+        s.submit_application(&kai, app.id).await.unwrap();
+        let approve = ReviewInput {
+            amount_fen: None,
+            ..approve(0)
+        };
+        s.review_application(&reviewer, app.id, &approve)
+            .await
+            .unwrap();
+        s.accept_offer(&kai, app.id).await.unwrap();
+        let today = opcity_domain::today_in_shanghai(s.now());
+        let serve = ServeInput {
+            unit_id: desk,
+            start: today.to_string(),
+            end: (today + Duration::days(365)).to_string(),
+            monthly_rent_fen: None,
+        };
+        let offered = s.serve_waitlist(&operator, &serve).await.unwrap();
+        s.accept_space_offer(&kai, offered.id).await.unwrap();
+
+        no_longer_ai.ai_business = Some(false);
+        s.update_enterprise(&admin, enterprise, &no_longer_ai)
+            .await
+            .unwrap();
+        assert_eq!(s.recheck_entitlements(today).await.unwrap().flagged, 1);
+        let confirm = FlagDecision {
+            decision: "confirm".into(),
+            note: Some("No longer an AI business.".into()),
+        };
+        s.decide_flag(&reviewer, app.id, &confirm).await.unwrap();
+
+        let last_day = today + Duration::days(30);
+        let agreement = s.get_agreement(&operator, offered.id).await.unwrap();
+        assert_eq!(agreement.status, "ended");
+        assert_eq!(
+            agreement.end_at,
+            opcity_services::spaces::day_start(last_day + Duration::days(1))
+        );
+        let held: Vec<_> = s
+            .grants_of(&admin, &format!("enterprise:{enterprise}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|g| g.programme == "sz.space.opc_workspace")
+            .map(|g| g.to)
+            .collect();
+        assert_eq!(held, [Some(last_day)]);
+        let told = s.inbox(&operator, 20).await.unwrap();
+        let ending = told.iter().find(|i| i.kind == "space_ends").expect("told");
+        assert_eq!(
+            (ending.unit.as_deref(), ending.ends_on),
+            (Some("D-01"), Some(last_day))
+        );
+        // Nobody else manages the desk: the district's reviewer is not told.
+        let reviewer_told = s.inbox(&reviewer, 20).await.unwrap();
+        assert!(reviewer_told.iter().all(|i| i.kind != "space_ends"));
     })
     .await;
 }

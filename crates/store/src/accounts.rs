@@ -90,6 +90,22 @@ pub async fn all_accounts<C: ConnectionTrait>(db: &C) -> Result<Vec<account::Mod
         .await?)
 }
 
+/// The enabled accounts of `role` in `district`, in id order: whom to tell
+/// about the district's affairs.
+pub async fn enabled_in_district<C: ConnectionTrait>(
+    db: &C,
+    role: &str,
+    district: &str,
+) -> Result<Vec<account::Model>, StoreError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::Role.eq(role))
+        .filter(account::Column::District.eq(district))
+        .filter(account::Column::Disabled.eq(false))
+        .order_by_asc(account::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// An account's own settings as they are to be stored.
 #[derive(Debug, Clone)]
 pub struct Settings {

@@ -123,6 +123,18 @@ pub async fn list<C: ConnectionTrait>(
     Ok(q.order_by_asc(eligibility_flag::Column::Id).all(db).await?)
 }
 
+/// The flags of `applications`, by id (oldest first within each).
+pub async fn of_applications<C: ConnectionTrait>(
+    db: &C,
+    applications: impl IntoIterator<Item = i64>,
+) -> Result<Vec<eligibility_flag::Model>, StoreError> {
+    Ok(eligibility_flag::Entity::find()
+        .filter(eligibility_flag::Column::ApplicationId.is_in(applications))
+        .order_by_asc(eligibility_flag::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// Decides open flag `id` (`to`: [`CONFIRMED`] or [`LIFTED`]); `None`, with
 /// nothing written, when it was decided already.
 pub async fn decide(

@@ -194,6 +194,68 @@ pub async fn nanshan_flat(s: &Services, admin: &Actor, code: &str) -> i64 {
         .id
 }
 
+/// A community in Nanshan, "Bay", run by `operator`, with one desk for
+/// one: (community id, desk id).
+pub async fn nanshan_desk(s: &Services, admin: &Actor, operator: &Actor) -> (i64, i64) {
+    let community = s
+        .create_community(
+            admin,
+            &opcity_services::registry::communities::CommunityInput {
+                name_zh: "湾区社区".into(),
+                name_en: "Bay".into(),
+                district: "nanshan".into(),
+                address: "科技园1号".into(),
+                area_m2: 12_000,
+                operator_name: "运营方".into(),
+                operator_account_id: Some(operator.account_id),
+                opened_on: Some("2026-03-01".into()),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let building = s
+        .create_building(
+            admin,
+            &opcity_services::spaces::inventory::BuildingInput {
+                community_id: Some(community),
+                district: Some("nanshan".into()),
+                name: "A座".into(),
+                address: "科技园1号".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let floor = s
+        .create_floor(
+            admin,
+            &opcity_services::spaces::inventory::FloorInput {
+                building_id: building.id,
+                level: 3,
+                label: "3F".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let desk = s
+        .create_unit(
+            admin,
+            &opcity_services::spaces::inventory::UnitInput {
+                floor_id: floor.id,
+                kind: "desk".into(),
+                code: "D-01".into(),
+                area_m2: 6,
+                capacity: 1,
+                list_rent_fen: 72_000,
+                discounted_rent_fen: 36_000,
+                active: None,
+            },
+        )
+        .await
+        .unwrap();
+    (community, desk.id)
+}
+
 /// A GPU server of Shenzhen University's compute centre in Nanshan,
 /// bookable by the hour 09:00–21:00 on weekdays, with a weekly `quota` in
 /// hours (or none) and, when `approval`, bookings its manager confirms.

@@ -162,7 +162,7 @@ pub mod fixtures;
 pub mod workload;
 pub use fixtures::{
     Founder, FounderSpec, account, account_in, founder, founder_with_enterprise, gpu_instrument,
-    housing_application, nanshan_flat, nanshan_housing_budget, race, uscc,
+    housing_application, nanshan_desk, nanshan_flat, nanshan_housing_budget, race, uscc,
 };
 
 pub mod browser;

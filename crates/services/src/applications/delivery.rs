@@ -187,6 +187,27 @@ pub(super) async fn notice_end(
         .flatten())
 }
 
+/// After a confirmed lapse of `app`: the space or flat allocated for it is
+/// held through `last_day` at most, and whoever manages it is told
+/// (`spaces::agreements::lapse`, `spaces::housing::lapse`).
+pub(super) async fn end_allocation(
+    s: &Services,
+    tx: &WriteTx,
+    app: &application::Model,
+    last_day: NaiveDate,
+    actor: &Actor,
+) -> Result<()> {
+    let found = delivered::delivered(tx, app.id).await?;
+    if let Some(r) = found.space_request {
+        s.end_space_on_lapse(tx, r.id, last_day, &actor.audit_label())
+            .await?;
+    }
+    if let Some(r) = found.housing_request {
+        s.end_lease_on_lapse(tx, r.id, last_day, actor).await?;
+    }
+    Ok(())
+}
+
 /// What `app` was delivered as and where it stands; `None` before its
 /// offer was accepted.
 pub(super) async fn view_of<C: ConnectionTrait>(

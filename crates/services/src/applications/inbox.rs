@@ -3,7 +3,8 @@
 //! it: a decision with its amount and what the benefit becomes, the reason
 //! written for the applicant, what a return asks for and by when, the
 //! conditions a flagged benefit no longer meets — and the decision letter,
-//! where there is one.
+//! where there is one; for whoever manages premises, the space or flat that
+//! ends because its benefit lapsed, and when.
 //!
 //! Notifications are the account's own; what they point at is shown only
 //! where `authz` lets the account read the application.
@@ -13,6 +14,7 @@ use super::moves::resource;
 use crate::Services;
 use crate::authz::{Action, Actor, permits};
 use crate::error::Result;
+use crate::spaces::Ending;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::application::State;
 use opcity_policy::{Explanation, Pack};
@@ -25,8 +27,9 @@ use std::collections::BTreeMap;
 pub struct InboxItem {
     pub id: i64,
     /// `application_{state}` (the application moved to the state),
-    /// `may_qualify`, or a flag's `benefit_flagged`, `flag_to_review`,
-    /// `flag_answered`, `flag_lifted`, `benefit_ended`.
+    /// `may_qualify`, a flag's `benefit_flagged`, `flag_to_review`,
+    /// `flag_answered`, `flag_lifted`, `benefit_ended`, or for whoever
+    /// manages the premises `space_ends`, `lease_ends`.
     pub kind: String,
     pub programme: Option<String>,
     pub at: DateTime<Utc>,
@@ -51,6 +54,11 @@ pub struct InboxItem {
     pub letter: Option<String>,
     /// Its number among the application's letters, from 1.
     pub letter_number: Option<usize>,
+    /// For a manager's `space_ends` or `lease_ends`: the unit's code.
+    pub unit: Option<String>,
+    /// For a manager's `space_ends` or `lease_ends`: the last day the space
+    /// or flat is held, the benefit behind it having lapsed.
+    pub ends_on: Option<NaiveDate>,
 }
 
 /// The applications the notices point at, with their histories and flags.
@@ -58,6 +66,8 @@ struct Subjects {
     applications: BTreeMap<i64, application::Model>,
     events: BTreeMap<i64, Vec<application_event::Model>>,
     flags: BTreeMap<i64, Vec<eligibility_flag::Model>>,
+    /// The agreements and leases that end, by notice subject.
+    endings: BTreeMap<String, Ending>,
 }
 
 /// The actor's notifications, newest first, at most `limit`, each with
@@ -75,16 +85,25 @@ pub(super) async fn inbox(s: &Services, actor: &Actor, limit: u64) -> Result<Vec
     for e in applications::histories(db, applications.keys().copied()).await? {
         events.entry(e.application_id).or_default().push(e);
     }
-    let mut flagged = BTreeMap::new();
-    for n in rows.iter().filter(|n| is_about_a_flag(&n.kind)) {
-        if let Some(app) = application_of(n).filter(|a| applications.contains_key(a)) {
-            flagged.insert(app, flags::list(db, None, None, Some(app)).await?);
-        }
+    let flagged = rows
+        .iter()
+        .filter(|n| is_about_a_flag(&n.kind))
+        .filter_map(application_of)
+        .filter(|a| applications.contains_key(a));
+    let mut flags: BTreeMap<i64, Vec<eligibility_flag::Model>> = BTreeMap::new();
+    for f in flags::of_applications(db, flagged).await? {
+        flags.entry(f.application_id).or_default().push(f);
     }
+    let ending: Vec<&str> = rows
+        .iter()
+        .filter(|n| is_an_ending(&n.kind))
+        .filter_map(|n| n.subject.as_deref())
+        .collect();
     let subjects = Subjects {
+        endings: crate::spaces::endings(db, &ending).await?,
         applications,
         events,
-        flags: flagged,
+        flags,
     };
     let pack = s.pack();
     Ok(rows
@@ -98,6 +117,11 @@ fn is_about_a_flag(kind: &str) -> bool {
         kind,
         "benefit_flagged" | "flag_to_review" | "flag_answered" | "flag_lifted" | "benefit_ended"
     )
+}
+
+/// A manager's notice that a space or flat ends early (its benefit lapsed).
+fn is_an_ending(kind: &str) -> bool {
+    matches!(kind, "space_ends" | "lease_ends")
 }
 
 /// The application a notification's subject (`application:{id}`) names.
@@ -125,7 +149,14 @@ fn item(n: notification::Model, subjects: &Subjects, pack: &Pack) -> InboxItem {
         unmet_conditions: Vec::new(),
         letter: None,
         letter_number: None,
+        unit: None,
+        ends_on: None,
     };
+    if let Some(ending) = n.subject.as_deref().and_then(|s| subjects.endings.get(s)) {
+        item.unit = Some(ending.unit_code.clone());
+        item.ends_on = Some(ending.last_day);
+        return item;
+    }
     let Some(app) = application_of(&n).and_then(|id| subjects.applications.get(&id)) else {
         return item;
     };

@@ -370,7 +370,8 @@ pub(super) async fn decide_flag(
 /// A confirmed lapse: the instalments stop and their money returns to the
 /// budget, what the delivery left unused is taken back, the grant ends —
 /// on the day, or for a space or flat already allocated after the pack's
-/// notice period — and the application closes.
+/// notice period, when the agreement or lease ends too and its manager is
+/// told — and the application closes.
 async fn end_benefit(
     s: &Services,
     tx: &WriteTx,
@@ -384,6 +385,7 @@ async fn end_benefit(
         .await?
         .unwrap_or(today);
     stop_payments(s, tx, app, &label, ends_on).await?;
+    super::delivery::end_allocation(s, tx, app, ends_on, actor).await?;
     super::delivery::undo(s, tx, app, actor).await?;
     moves::move_application(s, tx, app, Event::Close, Party::System, &label, note).await?;
     Ok(())

@@ -11,6 +11,10 @@
 //! - [`permissions`]: what a viewer may do, asked as the writes ask it, for
 //!   pages that offer only the forms that will be allowed.
 //!
+//! When a benefit lapses, the space or flat allocated for it ends after the
+//! pack's notice period (`agreements::lapse`, `housing::lapse`) and whoever
+//! manages the premises is told ([`tell_managers`]).
+//!
 //! Every agreement, lease and booking holds a half-open interval
 //! `[start, end)` of UTC instants; the database refuses two holdings of one
 //! resource that overlap ([`opcity_store::intervals`]) and [`hold`] turns a
@@ -30,9 +34,16 @@ use crate::authz::AllocationScope;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::registry::Checker;
 use chrono::{DateTime, Months, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use opcity_domain::Role;
 use opcity_domain::civil_date::shanghai;
+use opcity_store::accounts;
+use opcity_store::entity::{community, housing_lease, housing_unit, space_agreement, space_unit};
+use opcity_store::notifications::{self, NewNotification};
 use opcity_store::sea_orm::sea_query::{Expr, IntoTableRef, Query};
-use opcity_store::sea_orm::{ColumnTrait, Condition};
+use opcity_store::sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait,
+};
+use std::collections::BTreeMap;
 
 /// The instant a Shanghai civil day begins, in UTC.
 pub fn day_start(date: NaiveDate) -> DateTime<Utc> {
@@ -305,5 +316,122 @@ mod tests {
         assert_eq!(shanghai_rfc3339(utc), "2026-05-01T09:00:00+08:00");
         assert_eq!(parse_instant("tomorrow"), None);
         assert_eq!(parse_instant("2026-02-30T09:00"), None);
+    }
+}
+
+/// Tells whoever manages premises — the community's operator, or outside
+/// communities the district's reviewers — of a change to `subject`
+/// (`space_agreement:{id}`, `housing_lease:{id}`): a notification of `kind`.
+pub(crate) async fn tell_managers(
+    tx: &DatabaseTransaction,
+    (community_id, district): (Option<i64>, &str),
+    kind: &str,
+    programme: &str,
+    subject: &str,
+    at: DateTime<Utc>,
+) -> Result<()> {
+    let managers: Vec<i64> = match community_id {
+        Some(id) => community::Entity::find_by_id(id)
+            .one(tx)
+            .await?
+            .and_then(|c| c.operator_account_id)
+            .into_iter()
+            .collect(),
+        None => accounts::enabled_in_district(tx, Role::DistrictReviewer.id(), district)
+            .await?
+            .into_iter()
+            .map(|a| a.id)
+            .collect(),
+    };
+    let told: Vec<NewNotification<'_>> = managers
+        .into_iter()
+        .map(|account_id| NewNotification {
+            account_id,
+            kind,
+            programme: Some(programme),
+            subject: Some(subject),
+            at,
+        })
+        .collect();
+    notifications::insert_all(tx, &told).await?;
+    Ok(())
+}
+
+/// A space or flat that ends: its unit's code and the last day it is held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ending {
+    pub unit_code: String,
+    pub last_day: NaiveDate,
+}
+
+/// For each of `subjects` naming an agreement or a lease
+/// (`space_agreement:{id}`, `housing_lease:{id}`), its unit and last day:
+/// what a manager's notice of an ending shows. Four queries at most.
+pub(crate) async fn endings<C: ConnectionTrait>(
+    db: &C,
+    subjects: &[&str],
+) -> Result<BTreeMap<String, Ending>> {
+    let ids = |prefix: &str| -> Vec<i64> {
+        subjects
+            .iter()
+            .filter_map(|s| s.strip_prefix(prefix)?.parse().ok())
+            .collect()
+    };
+    let (agreements, leases) = (ids("space_agreement:"), ids("housing_lease:"));
+    let mut out = BTreeMap::new();
+    if !agreements.is_empty() {
+        let rows = crate::rows_by_id::<space_agreement::Entity, _>(
+            db,
+            space_agreement::Column::Id,
+            agreements,
+            |a| a.id,
+        )
+        .await?;
+        let units = crate::rows_by_id::<space_unit::Entity, _>(
+            db,
+            space_unit::Column::Id,
+            rows.values().map(|a| a.unit_id),
+            |u| u.id,
+        )
+        .await?;
+        for a in rows.into_values() {
+            if let Some(u) = units.get(&a.unit_id) {
+                out.insert(
+                    format!("space_agreement:{}", a.id),
+                    ending(&u.code, a.end_at),
+                );
+            }
+        }
+    }
+    if !leases.is_empty() {
+        let rows = crate::rows_by_id::<housing_lease::Entity, _>(
+            db,
+            housing_lease::Column::Id,
+            leases,
+            |l| l.id,
+        )
+        .await?;
+        let units = crate::rows_by_id::<housing_unit::Entity, _>(
+            db,
+            housing_unit::Column::Id,
+            rows.values().map(|l| l.housing_unit_id),
+            |u| u.id,
+        )
+        .await?;
+        for l in rows.into_values() {
+            if let Some(u) = units.get(&l.housing_unit_id) {
+                out.insert(format!("housing_lease:{}", l.id), ending(&u.code, l.end_at));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A holding ending at the (exclusive) instant `end`.
+fn ending(code: &str, end: DateTime<Utc>) -> Ending {
+    let last_day = shanghai_date(end).pred_opt().unwrap_or(NaiveDate::MIN);
+    Ending {
+        unit_code: code.to_owned(),
+        last_day,
     }
 }

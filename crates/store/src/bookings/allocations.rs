@@ -189,6 +189,43 @@ pub async fn end_agreement(
     .await
 }
 
+/// An accepted agreement that has not begun withdrawn: it no longer holds
+/// its unit; `None` when it is not active.
+pub async fn withdraw_agreement(
+    tx: &DatabaseTransaction,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<space_agreement::Model>, StoreError> {
+    use space_agreement::Column as A;
+    transition::<space_agreement::Entity, _>(
+        tx,
+        id,
+        A::Id,
+        A::Status,
+        &["active"],
+        vec![
+            (A::Status, Expr::value("withdrawn")),
+            (A::UpdatedAt, Expr::value(at)),
+        ],
+    )
+    .await
+}
+
+/// The offers and agreements made for request `request_id` that are still
+/// offered or active, oldest first.
+pub async fn current_agreements_of_request<C: ConnectionTrait>(
+    db: &C,
+    request_id: i64,
+) -> Result<Vec<space_agreement::Model>, StoreError> {
+    use space_agreement::Column as A;
+    Ok(space_agreement::Entity::find()
+        .filter(A::RequestId.eq(request_id))
+        .filter(A::Status.is_in(["offered", "active"]))
+        .order_by_asc(A::Id)
+        .all(db)
+        .await?)
+}
+
 fn waiting(
     community_id: Option<i64>,
     district: &str,

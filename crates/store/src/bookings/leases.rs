@@ -138,6 +138,26 @@ pub async fn end_lease(
     .await
 }
 
+/// A current lease cancelled before it began: it no longer holds its unit
+/// nor counts against the person's months.
+pub async fn cancel_lease(
+    tx: &DatabaseTransaction,
+    id: i64,
+    at: DateTime<Utc>,
+) -> Result<Option<housing_lease::Model>, StoreError> {
+    use housing_lease::Column as L;
+    lease_transition(
+        tx,
+        id,
+        &CURRENT_LEASE,
+        vec![
+            (L::Status, Expr::value("cancelled")),
+            (L::UpdatedAt, Expr::value(at)),
+        ],
+    )
+    .await
+}
+
 /// The person's leases that were not cancelled (every month they count
 /// against the pack's limit); read under the person's grants turn
 /// (`grants::lock_subject`) when a lease depends on it.

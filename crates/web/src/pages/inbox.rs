@@ -2,8 +2,9 @@
 //! newest first, each saying what happened and what to do — a decision with
 //! its amount, what the benefit becomes and its letter; a rejection's
 //! reason; what a return asks for and by when; a flagged benefit's unmet
-//! conditions and how to answer. The workspace shows the latest few
-//! ([`latest`]).
+//! conditions and how to answer; for whoever manages premises, a space or
+//! flat that ends because its benefit lapsed. The workspace shows the
+//! latest few ([`latest`]).
 
 use super::layout::page;
 use super::{PageError, PageResult};
@@ -87,6 +88,10 @@ fn card(l: Locale, titles: &HashMap<String, String>, item: &InboxItem) -> Markup
                 ul.reasons { @for c in &item.unmet_conditions { li data-condition=(c) { (t(l, &format!("condition.{c}"))) } } }
             }
             @if item.kind == "benefit_flagged" { p { (t(l, "inbox.respond")) } }
+            @if let (Some(unit), Some(last_day)) = (&item.unit, item.ends_on) {
+                p.ending { strong { (tf(l, "inbox.ends", [("unit", unit.as_str()), ("date", last_day.to_string().as_str())])) } }
+                p { a href=(if item.kind == "lease_ends" { "/housing" } else { "/spaces" }) { (t(l, &format!("inbox.manage.{}", item.kind))) } }
+            }
             @if let Some(id) = item.application_id {
                 p {
                     a href={ "/applications/" (id) } { (t(l, "inbox.open")) }

@@ -15,6 +15,7 @@
 
 mod answer;
 mod grant;
+mod lapse;
 mod offer;
 mod place;
 mod request;
@@ -348,6 +349,18 @@ impl Services {
     /// The operator withdraws an offer not yet accepted.
     pub async fn withdraw_offer(&self, actor: &Actor, id: i64) -> Result<AgreementView> {
         answer::withdraw_offer(self, actor, id).await
+    }
+
+    /// After a confirmed lapse: what request `request_id` holds ends after
+    /// `last_day`, in the lapse's transaction.
+    pub(crate) async fn end_space_on_lapse(
+        &self,
+        tx: &DatabaseTransaction,
+        request_id: i64,
+        last_day: NaiveDate,
+        label: &str,
+    ) -> Result<()> {
+        lapse::end_space_on_lapse(self, tx, request_id, last_day, label).await
     }
 
     /// Ends an agreement early: it holds the unit until the start of `on`.

@@ -13,6 +13,7 @@
 //! own module.
 
 mod allocate;
+mod lapse;
 mod requests;
 mod tenancy;
 mod units;
@@ -301,6 +302,18 @@ impl Services {
         input: &RenewInput,
     ) -> Result<LeaseView> {
         tenancy::renew_lease(self, actor, id, input).await
+    }
+
+    /// After a confirmed lapse: the lease allocated for housing request
+    /// `request_id` ends after `last_day`, in the lapse's transaction.
+    pub(crate) async fn end_lease_on_lapse(
+        &self,
+        tx: &DatabaseTransaction,
+        request_id: i64,
+        last_day: NaiveDate,
+        actor: &Actor,
+    ) -> Result<()> {
+        lapse::end_lease_on_lapse(self, tx, request_id, last_day, actor).await
     }
 
     /// The tenant leaves: the lease ends at the start of `on`.
