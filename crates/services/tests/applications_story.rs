@@ -12,20 +12,8 @@ use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::budget::reconcile;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use opcity_testkit::each_backend;
-use opcity_testkit::{FounderSpec, account, founder, nanshan_housing_budget};
+use opcity_testkit::{FounderSpec, account, approval, founder, nanshan_housing_budget};
 use std::collections::HashMap;
-
-fn approve(amount: i64) -> ReviewInput {
-    ReviewInput {
-        decision: Decision::Approve,
-        amount_fen: Some(amount),
-        scores: Default::default(),
-        comment: None,
-        no_conflict_declared: true,
-        return_deadline: None,
-        applicant_reason: None,
-    }
-}
 
 /// A founder for each enterprise code, each with a housing-subsidy
 /// application supplied with its evidence and submitted; their ids.
@@ -232,13 +220,13 @@ async fn housing_subsidy_from_apply_to_paid() {
         assert!(fields[0].1.contains("state=district_review"), "{fields:?}");
         // The applicant cannot review; a reviewer must declare no conflict.
         assert!(matches!(
-            s.review_application(&ana, first.id, &approve(3_000_000))
+            s.review_application(&ana, first.id, &approval(3_000_000))
                 .await,
             Err(ServiceError::Forbidden)
         ));
         let undeclared = ReviewInput {
             no_conflict_declared: false,
-            ..approve(3_000_000)
+            ..approval(3_000_000)
         };
         assert_eq!(
             code_of(
@@ -252,7 +240,7 @@ async fn housing_subsidy_from_apply_to_paid() {
         );
         // Above the programme's figure.
         let (_, fields) = code_of(
-            s.review_application(&r1, first.id, &approve(3_000_001))
+            s.review_application(&r1, first.id, &approval(3_000_001))
                 .await
                 .unwrap_err(),
         );
@@ -261,13 +249,13 @@ async fn housing_subsidy_from_apply_to_paid() {
 
         // 30,000 yuan is above the second-review threshold: one approval waits.
         let waiting = s
-            .review_application(&r1, first.id, &approve(3_000_000))
+            .review_application(&r1, first.id, &approval(3_000_000))
             .await
             .unwrap();
         assert!(waiting.awaiting_second_review);
         assert_eq!(waiting.state, "district_review");
         let same = s
-            .review_application(&r1, first.id, &approve(3_000_000))
+            .review_application(&r1, first.id, &approval(3_000_000))
             .await
             .unwrap();
         assert!(
@@ -275,7 +263,7 @@ async fn housing_subsidy_from_apply_to_paid() {
             "the same reviewer twice is not two reviewers"
         );
         let approved = s
-            .review_application(&r2, first.id, &approve(3_000_000))
+            .review_application(&r2, first.id, &approval(3_000_000))
             .await
             .unwrap();
         assert_eq!(approved.state, "approved");
@@ -306,7 +294,7 @@ async fn housing_subsidy_from_apply_to_paid() {
         // until submitted), not recorded as an approval waiting for a second
         // reviewer.
         assert!(matches!(
-            s.review_application(&r1, other.id, &approve(3_000_000))
+            s.review_application(&r1, other.id, &approval(3_000_000))
                 .await,
             Err(ServiceError::Forbidden)
         ));
@@ -317,11 +305,11 @@ async fn housing_subsidy_from_apply_to_paid() {
             .unwrap();
         assert_eq!(reviews, 0);
         s.submit_application(&ben, other.id).await.unwrap();
-        s.review_application(&r1, other.id, &approve(3_000_000))
+        s.review_application(&r1, other.id, &approval(3_000_000))
             .await
             .unwrap();
         let (_, fields) = code_of(
-            s.review_application(&r2, other.id, &approve(3_000_000))
+            s.review_application(&r2, other.id, &approval(3_000_000))
                 .await
                 .unwrap_err(),
         );
@@ -449,7 +437,9 @@ async fn concurrent_approvals_reserve_exactly_what_fits() {
             .enumerate()
             .map(|(i, id)| {
                 let (s, r, id) = (s.clone(), reviewers[i % 2].clone(), *id);
-                tokio::spawn(async move { s.review_application(&r, id, &approve(1_500_000)).await })
+                tokio::spawn(
+                    async move { s.review_application(&r, id, &approval(1_500_000)).await },
+                )
             })
             .collect();
         let mut approved = 0;
@@ -518,7 +508,7 @@ async fn concurrent_approvals_from_two_processes_never_overspend() {
             })
             .map(|(s, r, id)| {
                 tokio::spawn(async move {
-                    (id, s.review_application(&r, id, &approve(1_000_000)).await)
+                    (id, s.review_application(&r, id, &approval(1_000_000)).await)
                 })
             })
             .collect();
@@ -796,18 +786,14 @@ async fn rubric_scores_are_checked_and_kept() {
             .unwrap();
         opcity_testkit::supply_evidence(&s, &ana, app.id).await;
         s.submit_application(&ana, app.id).await.unwrap();
-        let forward = ReviewInput {
-            decision: Decision::Forward,
-            amount_fen: None,
-            ..approve(0)
-        };
+        let forward = opcity_testkit::review(Decision::Forward, None);
         s.review_application(&reviewer, app.id, &forward)
             .await
             .unwrap();
 
         let scored = |pairs: &[(&str, i32)]| ReviewInput {
             scores: pairs.iter().map(|(k, v)| ((*k).to_owned(), *v)).collect(),
-            ..approve(500_000)
+            ..approval(500_000)
         };
         let (_, fields) = code_of(
             s.review_application(

@@ -17,11 +17,7 @@ use opcity_services::spaces::agreements::{
 use opcity_services::{Actor, Services};
 use opcity_store::entity::{disbursement, housing_request, referral, space_request};
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use opcity_testkit::{FounderSpec, account, each_backend, founder};
-
-fn review(decision: Decision, amount_fen: Option<i64>) -> ReviewInput {
-    scored(decision, amount_fen, Default::default())
-}
+use opcity_testkit::{FounderSpec, account, each_backend, founder, review};
 
 fn scored(
     decision: Decision,
@@ -29,13 +25,8 @@ fn scored(
     scores: std::collections::BTreeMap<String, i32>,
 ) -> ReviewInput {
     ReviewInput {
-        decision,
-        amount_fen,
         scores,
-        comment: None,
-        no_conflict_declared: true,
-        return_deadline: None,
-        applicant_reason: None,
+        ..review(decision, amount_fen)
     }
 }
 

@@ -15,13 +15,9 @@ use opcity_testkit::{FounderSpec, account, each_backend, founder};
 
 fn decide(decision: Decision, reason: Option<&str>) -> ReviewInput {
     ReviewInput {
-        decision,
-        amount_fen: None,
-        scores: Default::default(),
         comment: Some("internal: checked the lease against the registry".into()),
-        no_conflict_declared: true,
-        return_deadline: None,
         applicant_reason: reason.map(str::to_owned),
+        ..opcity_testkit::review(decision, None)
     }
 }
 

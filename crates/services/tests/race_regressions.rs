@@ -5,14 +5,15 @@
 //! after two reviewers approved it at the same moment.
 
 use opcity_domain::{District, Role};
-use opcity_services::applications::{Decision, ReviewInput};
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::spaces::housing::{LeaseInput, RenewInput};
 use opcity_services::spaces::instruments::{BookingInput, BookingView};
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::{benefit_grant, review};
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use opcity_testkit::{Founder, account, each_backend, founder_with_enterprise, race, uscc};
+use opcity_testkit::{
+    Founder, account, approval, each_backend, founder_with_enterprise, race, uscc,
+};
 
 fn code(err: &ServiceError) -> String {
     match err {
@@ -161,18 +162,6 @@ fn shanghai(local: &str) -> chrono::DateTime<chrono::Utc> {
     naive.and_utc() - chrono::Duration::hours(8)
 }
 
-fn approve(amount: i64) -> ReviewInput {
-    ReviewInput {
-        decision: Decision::Approve,
-        amount_fen: Some(amount),
-        scores: Default::default(),
-        comment: None,
-        no_conflict_declared: true,
-        return_deadline: None,
-        applicant_reason: None,
-    }
-}
-
 /// Everything a housing-subsidy story needs: an administrator, two
 /// Nanshan reviewers, and a budget with room for `subsidies` full subsidies.
 struct Housing {
@@ -213,7 +202,7 @@ impl Housing {
         let (f, id) = self.applicant(n).await;
         for r in &self.reviewers {
             self.s
-                .review_application(r, id, &approve(FULL_SUBSIDY))
+                .review_application(r, id, &approval(FULL_SUBSIDY))
                 .await
                 .unwrap();
         }
@@ -386,7 +375,7 @@ async fn two_reviewers_approving_at_once_complete_a_four_eyes_application() {
             };
             let (reviewer, id) = (h.reviewers[i % 2].clone(), ids[app]);
             async move {
-                s.review_application(&reviewer, id, &approve(FULL_SUBSIDY))
+                s.review_application(&reviewer, id, &approval(FULL_SUBSIDY))
                     .await
             }
         })

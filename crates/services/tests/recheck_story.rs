@@ -13,19 +13,7 @@ use opcity_services::spaces::agreements::ServeInput;
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::disbursement;
 use opcity_store::sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
-use opcity_testkit::{FounderSpec, account, each_backend, founder};
-
-fn approve(amount_fen: i64) -> ReviewInput {
-    ReviewInput {
-        decision: Decision::Approve,
-        amount_fen: Some(amount_fen),
-        scores: Default::default(),
-        comment: None,
-        no_conflict_declared: true,
-        return_deadline: None,
-        applicant_reason: None,
-    }
-}
+use opcity_testkit::{FounderSpec, account, approval, each_backend, founder, review};
 
 async fn statuses(s: &Services, id: i64) -> Vec<String> {
     let mut rows = disbursement::Entity::find()
@@ -67,7 +55,9 @@ async fn a_lapse_is_flagged_paused_lifted_and_confirmed() {
         let (monthly, months) = (result.monthly_fen.unwrap().0, result.months.unwrap());
         let amount = monthly * months;
         for r in [&reviewer, &second] {
-            s.review_application(r, id, &approve(amount)).await.unwrap();
+            s.review_application(r, id, &approval(amount))
+                .await
+                .unwrap();
         }
         s.accept_offer(&lin, id).await.unwrap();
         let today = opcity_domain::today_in_shanghai(s.now());
@@ -232,7 +222,7 @@ async fn an_allocated_flat_ends_after_the_notice_period() {
         s.submit_application(&lin, app.id).await.unwrap();
         let approve = ReviewInput {
             amount_fen: None,
-            ..approve(0)
+            ..review(Decision::Approve, None)
         };
         s.review_application(&reviewer, app.id, &approve)
             .await
@@ -332,7 +322,7 @@ async fn an_allocated_desk_ends_after_the_notice_period_and_its_operator_is_told
         s.submit_application(&kai, app.id).await.unwrap();
         let approve = ReviewInput {
             amount_fen: None,
-            ..approve(0)
+            ..review(Decision::Approve, None)
         };
         s.review_application(&reviewer, app.id, &approve)
             .await

@@ -14,27 +14,15 @@
 use chrono::Datelike;
 use opcity_domain::{District, Role};
 use opcity_services::applications::budgets::BudgetInput;
-use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::applications::{Decision, NewApplication};
 use opcity_services::{Actor, ServiceError, Services};
-use opcity_testkit::{FounderSpec, account, each_backend, founder, supply_evidence};
+use opcity_testkit::{FounderSpec, account, each_backend, founder, review, supply_evidence};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 
 const FOUNDERS: usize = 16;
 const KIND: &str = "sz.voucher.model";
-
-fn review(decision: Decision, amount_fen: Option<i64>) -> ReviewInput {
-    ReviewInput {
-        decision,
-        amount_fen,
-        scores: Default::default(),
-        comment: None,
-        no_conflict_declared: true,
-        return_deadline: None,
-        applicant_reason: None,
-    }
-}
 
 fn seed() -> u64 {
     let seed = std::env::var("OPCITY_STORM_SEED")

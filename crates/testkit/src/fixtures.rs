@@ -5,6 +5,8 @@
 
 use opcity_domain::{District, Role};
 use opcity_services::accounts::NewAccount;
+use opcity_services::applications::{Decision, ReviewInput};
+use opcity_services::registry::communities::CommunityInput;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::{Actor, Services};
@@ -194,23 +196,26 @@ pub async fn nanshan_flat(s: &Services, admin: &Actor, code: &str) -> i64 {
         .id
 }
 
+/// "Bay", an OPC community in Nanshan opened in March 2026, run by the
+/// community operator `operator_account_id`.
+pub fn bay_community(operator_account_id: i64) -> CommunityInput {
+    CommunityInput {
+        name_zh: "湾区社区".into(),
+        name_en: "Bay".into(),
+        district: "nanshan".into(),
+        address: "科技园1号".into(),
+        area_m2: 12_000,
+        operator_name: "运营方".into(),
+        operator_account_id: Some(operator_account_id),
+        opened_on: Some("2026-03-01".into()),
+    }
+}
+
 /// A community in Nanshan, "Bay", run by `operator`, with one desk for
 /// one: (community id, desk id).
 pub async fn nanshan_desk(s: &Services, admin: &Actor, operator: &Actor) -> (i64, i64) {
     let community = s
-        .create_community(
-            admin,
-            &opcity_services::registry::communities::CommunityInput {
-                name_zh: "湾区社区".into(),
-                name_en: "Bay".into(),
-                district: "nanshan".into(),
-                address: "科技园1号".into(),
-                area_m2: 12_000,
-                operator_name: "运营方".into(),
-                operator_account_id: Some(operator.account_id),
-                opened_on: Some("2026-03-01".into()),
-            },
-        )
+        .create_community(admin, &bay_community(operator.account_id))
         .await
         .unwrap()
         .id;
@@ -254,6 +259,26 @@ pub async fn nanshan_desk(s: &Services, admin: &Actor, operator: &Actor) -> (i64
         .await
         .unwrap();
     (community, desk.id)
+}
+
+/// A reviewer's `decision` for `amount_fen`, with no conflict of interest
+/// declared and no scores, internal note or message to the applicant: what
+/// most stories send.
+pub fn review(decision: Decision, amount_fen: Option<i64>) -> ReviewInput {
+    ReviewInput {
+        decision,
+        amount_fen,
+        scores: Default::default(),
+        comment: None,
+        no_conflict_declared: true,
+        return_deadline: None,
+        applicant_reason: None,
+    }
+}
+
+/// An approval of `amount_fen` ([`review`]).
+pub fn approval(amount_fen: i64) -> ReviewInput {
+    review(Decision::Approve, Some(amount_fen))
 }
 
 /// A GPU server of Shenzhen University's compute centre in Nanshan,

@@ -161,8 +161,9 @@ pub use app::TestApp;
 pub mod fixtures;
 pub mod workload;
 pub use fixtures::{
-    Founder, FounderSpec, account, account_in, founder, founder_with_enterprise, gpu_instrument,
-    housing_application, nanshan_desk, nanshan_flat, nanshan_housing_budget, race, uscc,
+    Founder, FounderSpec, account, account_in, approval, bay_community, founder,
+    founder_with_enterprise, gpu_instrument, housing_application, nanshan_desk, nanshan_flat,
+    nanshan_housing_budget, race, review, uscc,
 };
 
 pub mod browser;

@@ -317,19 +317,7 @@ async fn ownership_and_districts_over_http() {
         let longgang_firm = app.services.create_enterprise(&admin, &longgang_firm).await.unwrap().id;
         let community = app
             .services
-            .create_community(
-                &admin,
-                &opcity_services::registry::communities::CommunityInput {
-                    name_zh: "湾区社区".into(),
-                    name_en: "Bay".into(),
-                    district: "nanshan".into(),
-                    address: "科技园1号".into(),
-                    area_m2: 12_000,
-                    operator_name: "运营方".into(),
-                    operator_account_id: Some(operator.account_id),
-                    opened_on: Some("2026-03-01".into()),
-                },
-            )
+            .create_community(&admin, &opcity_testkit::bay_community(operator.account_id))
             .await
             .unwrap()
             .id;

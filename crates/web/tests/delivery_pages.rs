@@ -7,20 +7,8 @@ use opcity_domain::{District, Role};
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{Decision, NewApplication, ReviewInput};
 use opcity_services::{Actor, Services};
-use opcity_testkit::{FounderSpec, TestApp, each_backend, supply_evidence};
+use opcity_testkit::{FounderSpec, TestApp, each_backend, review, supply_evidence};
 use reqwest::StatusCode;
-
-fn approve(amount_fen: Option<i64>) -> ReviewInput {
-    ReviewInput {
-        decision: Decision::Approve,
-        amount_fen,
-        scores: Default::default(),
-        comment: None,
-        no_conflict_declared: true,
-        return_deadline: None,
-        applicant_reason: None,
-    }
-}
 
 /// The `value` of the input named `name` in `html`.
 fn value_of(html: &str, name: &str) -> Option<String> {
@@ -58,11 +46,11 @@ async fn accepted(
     for f in forwarders {
         let forward = ReviewInput {
             decision: Decision::Forward,
-            ..approve(None)
+            ..review(Decision::Approve, None)
         };
         s.review_application(f, app.id, &forward).await.unwrap();
     }
-    s.review_application(last, app.id, &approve(amount_fen))
+    s.review_application(last, app.id, &review(Decision::Approve, amount_fen))
         .await
         .unwrap();
     s.accept_offer(founder, app.id).await.unwrap();
@@ -238,7 +226,7 @@ async fn a_flag_is_answered_and_decided_on_the_application_page() {
         let result = submitted.explanation.unwrap().result;
         let amount = result.monthly_fen.unwrap().0 * result.months.unwrap();
         for r in &reviewers {
-            s.review_application(r, id, &approve(Some(amount)))
+            s.review_application(r, id, &review(Decision::Approve, Some(amount)))
                 .await
                 .unwrap();
         }

@@ -34,6 +34,14 @@ fn id_in(location: &str) -> i64 {
     location.rsplit("id=").next().unwrap().parse().unwrap()
 }
 
+/// The table row of space request `id` in `html`.
+fn request_row(html: &str, id: i64) -> &str {
+    html.split(&format!("id=\"request-{id}\""))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .unwrap_or_else(|| panic!("no row for request {id}"))
+}
+
 /// Records, as a title's delivery would, that `enterprise` holds the
 /// support item `priority_industrial_space` from today on.
 async fn hold_priority_space(app: &TestApp, enterprise: i64) {
@@ -171,26 +179,14 @@ async fn one_allocation_through_the_pages() {
     let request = id_in(&to);
     let html = get(&founder, &to).await;
     assert!(html.contains("id=\"result\""), "{html}");
-    let row = html
-        .split(&format!("id=\"request-{request}\""))
-        .nth(1)
-        .unwrap()
-        .split("</tr>")
-        .next()
-        .unwrap();
+    let row = request_row(&html, request);
     assert!(row.contains("class=\"position\">1<"), "{row}");
     assert!(!row.contains("badge priority"), "{row}");
     // Once the enterprise holds a title's priority industrial space, the
     // operator's list says so beside its place.
     hold_priority_space(&app, firm).await;
     let html = get(&operator, &to).await;
-    let row = html
-        .split(&format!("id=\"request-{request}\""))
-        .nth(1)
-        .unwrap()
-        .split("</tr>")
-        .next()
-        .unwrap();
+    let row = request_row(&html, request);
     assert!(
         row.contains("badge priority") && row.contains(">Priority<"),
         "{row}"

@@ -16,7 +16,7 @@ use super::moves::{self, resource};
 use crate::Services;
 use crate::authz::{Action, Actor, authorize};
 use crate::error::Result;
-use chrono::{DateTime, Datelike, Days, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::application::State;
 use opcity_policy::Explanation;
 use opcity_store::applications as store;
@@ -112,27 +112,6 @@ pub(super) async fn letters_of(
             }
         })
         .collect())
-}
-
-/// When a decision is due by the programme's service standard
-/// (`service_days` in the pack), while the application waits for one: the
-/// clock starts at its latest submission or appeal (a return stops it; a
-/// resubmission starts it again).
-pub(super) fn expected_decision_on(
-    s: &Services,
-    app: &application::Model,
-    history: &[application_event::Model],
-) -> Option<NaiveDate> {
-    let state: State = app.state.parse().ok()?;
-    if !(state == State::Submitted || state.awaits_review()) {
-        return None;
-    }
-    let days = s.pack().programme(&app.programme)?.service_days?;
-    let started = history
-        .iter()
-        .rev()
-        .find(|e| e.to_state == State::Submitted.id() || e.to_state == State::Appealed.id())?;
-    opcity_domain::today_in_shanghai(started.at).checked_add_days(Days::new(u64::from(days)))
 }
 
 /// A step that decided the application: an approval or a rejection.

@@ -11,9 +11,11 @@ use super::views::{
 use crate::Services;
 use crate::authz::{Action, Actor, application_scope, authorize, permits};
 use crate::error::{Result, ServiceError};
+use chrono::{Days, NaiveDate};
 use opcity_domain::Role;
 use opcity_domain::application::{Event, State, events_for};
 use opcity_store::applications::{self as store, QueueQuery};
+use opcity_store::entity::{application, application_event};
 
 /// Review queue filters.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -35,7 +37,7 @@ pub(super) async fn get_application(
     authorize(actor, Action::Read, resource(&app))?;
     let events = store::history(db, id).await?;
     let letters = super::letters::letters_of(s, &app, &events).await?;
-    let expected_decision_on = super::letters::expected_decision_on(s, &app, &events);
+    let expected_decision_on = expected_decision_on(s, &app, &events);
     let history = events.into_iter().map(event_view).collect();
     let disbursements = store::instalments(db, id)
         .await?
@@ -143,4 +145,25 @@ pub(super) async fn review_queue(
     let rows = store::queue(s.store().db(), &query).await?;
     let now = s.now();
     Ok(rows.iter().map(|a| view(a, now, false)).collect())
+}
+
+/// When a decision is due by the programme's service standard
+/// (`service_days` in the pack), while the application waits for one: the
+/// clock starts at its latest submission or appeal (a return stops it; a
+/// resubmission starts it again).
+pub(super) fn expected_decision_on(
+    s: &Services,
+    app: &application::Model,
+    history: &[application_event::Model],
+) -> Option<NaiveDate> {
+    let state: State = app.state.parse().ok()?;
+    if !(state == State::Submitted || state.awaits_review()) {
+        return None;
+    }
+    let days = s.pack().programme(&app.programme)?.service_days?;
+    let started = history
+        .iter()
+        .rev()
+        .find(|e| e.to_state == State::Submitted.id() || e.to_state == State::Appealed.id())?;
+    opcity_domain::today_in_shanghai(started.at).checked_add_days(Days::new(u64::from(days)))
 }
