@@ -291,6 +291,7 @@ async fn main() {
                     no_conflict_declared: true,
                     return_deadline: None,
                     applicant_reason: None,
+                    different_amount_confirmed: false,
                 };
                 let v = s
                     .review_application(&r, ids[i].0, &forward)
@@ -328,6 +329,7 @@ async fn main() {
                 no_conflict_declared: true,
                 return_deadline: None,
                 applicant_reason: None,
+                different_amount_confirmed: false,
             };
             match s.review_application(&r, ids[i].0, &review).await {
                 Ok(v) => {

@@ -273,6 +273,7 @@ pub fn review(decision: Decision, amount_fen: Option<i64>) -> ReviewInput {
         no_conflict_declared: true,
         return_deadline: None,
         applicant_reason: None,
+        different_amount_confirmed: false,
     }
 }
 

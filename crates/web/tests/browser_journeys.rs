@@ -158,10 +158,25 @@ async fn housing_subsidy_from_application_to_first_payment() {
         );
         browser.find("#explanation").await;
 
-        // Two district reviewers approve 30,000 yuan.
+        // Two district reviewers approve 30,000 yuan. The second sees whose
+        // approval waits; another amount, not said to differ, comes back
+        // with the reason beside the amount and what was typed kept.
         for reviewer in ["rev.one", "rev.two"] {
             browser.sign_in(&app, reviewer).await;
             browser.goto(&app.url(&path)).await;
+            if reviewer == "rev.two" {
+                let waiting = browser.text("#second-review").await;
+                assert!(waiting.contains("¥30,000.00") && waiting.contains("rev.one"), "{waiting}");
+                browser.select("#decision", "approve").await;
+                browser.fill("#amount_yuan", "29000").await;
+                browser.click("#no_conflict_declared").await;
+                browser.submit_and_wait("#review-submit").await;
+                let beside = browser.text("#amount_yuan-error").await;
+                assert!(beside.contains("¥30,000.00"), "{beside}");
+                assert_eq!(browser.value("#amount_yuan").await, "29000");
+                assert!(browser.exists("#different_amount_confirmed").await);
+                browser.goto(&app.url(&path)).await;
+            }
             browser.select("#decision", "approve").await;
             browser.fill("#amount_yuan", "30000").await;
             browser.click("#no_conflict_declared").await;

@@ -13,10 +13,13 @@
 //!    (so two reviewers approving one four-eyes application at once, in
 //!    one group or two, are seen by whichever comes second), and then locks
 //!    their budgets in id order;
-//! 2. decides each approval in the order they came: waiting for a second
-//!    reviewer when the programme asks for two and no other reviewer has
-//!    approved yet, else admitted while its budget has room (each other one
-//!    is refused with what is left, `budget_insufficient`, or `no_budget`);
+//! 2. decides each approval in the order they came: refused when its
+//!    reviewer already approved and waits for a second (one person never
+//!    counts twice) or its amount differs from an approval already given
+//!    without saying so (`different_amount_confirmed`); waiting for a second
+//!    reviewer when the programme asks for two and nobody has approved yet,
+//!    else admitted while its budget has room (each other one is refused
+//!    with what is left, `budget_insufficient`, or `no_budget`);
 //! 3. writes the admitted moves with one guarded UPDATE, then the reviews,
 //!    history, notifications and audit entries with one INSERT per table;
 //! 4. reserves the admitted amounts: their movements in one INSERT and one
@@ -84,6 +87,8 @@ struct Decided<'a> {
     score: Option<i32>,
     /// Above the programme's threshold: another reviewer must approve too.
     second_review: bool,
+    /// The amount approved, if the programme grants money.
+    amount: Option<i64>,
     /// The amount and the budget it is reserved in, should the approval
     /// complete (`Err`: no budget to pay from).
     reserve: std::result::Result<Option<(i64, i64)>, NoBudget>,
@@ -233,6 +238,7 @@ impl Services {
                     label: request.actor.audit_label(),
                     score: g.score,
                     second_review: g.terms.second_review,
+                    amount: g.terms.amount,
                     reserve,
                     states: Vec::new(),
                 };
@@ -273,10 +279,11 @@ impl Services {
                 if !movable.contains(&d.app.id) || moving.contains(&d.app.id) {
                     return Err(state_changed());
                 }
-                let others = approvers.entry(d.app.id).or_default();
+                let given = approvers.entry(d.app.id).or_default();
                 let reviewer = d.request.actor.account_id;
-                if d.second_review && others.iter().all(|&r| r == reviewer) {
-                    others.insert(reviewer);
+                check_four_eyes(d, given)?;
+                if d.second_review && given.is_empty() {
+                    given.insert(reviewer, d.amount);
                     return Ok(Outcome::AwaitsSecond);
                 }
                 let reserve = d.reserve.clone().map_err(|missing| {
@@ -295,7 +302,7 @@ impl Services {
                     *left -= amount;
                 }
                 moving.insert(d.app.id);
-                others.insert(reviewer);
+                given.insert(reviewer, d.amount);
                 Ok(Outcome::Approve { reserve })
             })
             .collect();
@@ -348,12 +355,34 @@ struct Approved {
     reserve: Option<(i64, i64)>,
 }
 
+/// Four eyes: an approval waiting for a second reviewer is not approved
+/// again by the same reviewer (one person never counts twice), and a
+/// second approval of another amount says so
+/// (`different_amount_confirmed`). `given`: reviewer → amount of the
+/// approvals already given since the last submission.
+fn check_four_eyes(d: &Decided<'_>, given: &BTreeMap<i64, Option<i64>>) -> Result<()> {
+    let reviewer = d.request.actor.account_id;
+    if d.second_review && given.contains_key(&reviewer) {
+        return Err(ServiceError::invalid("decision", "already_approved_by_you"));
+    }
+    let other = given.values().copied().find(|amount| *amount != d.amount);
+    if let Some(first) = other
+        && !d.request.input.different_amount_confirmed
+    {
+        return Err(ServiceError::Validation(vec![
+            FieldError::new("amount_fen", "differs_from_first_approval")
+                .with("first_fen", first.unwrap_or(0)),
+        ]));
+    }
+    Ok(())
+}
+
 /// The reviewers who approved each of the group's applications since it
-/// was last submitted.
+/// was last submitted, with their amounts.
 async fn approvers_since_submission(
     tx: &WriteTx,
     decided: &[&Decided<'_>],
-) -> Result<BTreeMap<i64, BTreeSet<i64>>> {
+) -> Result<BTreeMap<i64, BTreeMap<i64, Option<i64>>>> {
     let since: BTreeMap<i64, DateTime<Utc>> = decided
         .iter()
         .map(|d| (d.app.id, d.app.submitted_at.unwrap_or(d.app.created_at)))

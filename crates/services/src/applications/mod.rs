@@ -63,7 +63,7 @@ pub use recheck::{FlagDecision, FlagView, RecheckRun};
 pub use review::{Decision, ReviewInput};
 pub use views::{
     ApplicationDetail, ApplicationView, DeliveryView, DisbursementView, EventView, FlagAction,
-    ReviewView,
+    PendingApproval, ReviewView,
 };
 
 use crate::Services;

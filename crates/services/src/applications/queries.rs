@@ -6,7 +6,8 @@
 use super::evidence::{self, missing_evidence};
 use super::moves::{self, party, resource};
 use super::views::{
-    ApplicationDetail, ApplicationView, disbursement_view, event_view, review_view, view,
+    ApplicationDetail, ApplicationView, PendingApproval, ReviewView, disbursement_view, event_view,
+    review_view, view,
 };
 use crate::Services;
 use crate::authz::{Action, Actor, application_scope, authorize, permits};
@@ -15,7 +16,7 @@ use chrono::{Days, NaiveDate};
 use opcity_domain::Role;
 use opcity_domain::application::{Event, State, events_for};
 use opcity_store::applications::{self as store, QueueQuery};
-use opcity_store::entity::{application, application_event};
+use opcity_store::entity::{account, application, application_event};
 
 /// Review queue filters.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -56,12 +57,9 @@ pub(super) async fn get_application(
     let reviews = if actor.role == Role::Founder {
         Vec::new()
     } else {
-        store::reviews(db, id)
-            .await?
-            .into_iter()
-            .map(review_view)
-            .collect()
+        reviews_named(db, id).await?
     };
+    let pending_approval = pending_approval(&app, &reviews);
     let delivery = super::delivery::view_of(s, db, &app).await?;
     let flags: Vec<super::FlagView> = opcity_store::flags::list(db, None, None, Some(app.id))
         .await?
@@ -74,7 +72,7 @@ pub(super) async fn get_application(
         .then(|| flag_action(actor, &app))
         .flatten();
     Ok(ApplicationDetail {
-        application: view(&app, s.now(), false),
+        application: view(&app, s.now(), pending_approval.is_some()),
         history,
         disbursements,
         documents: evidence::document_views(&documents),
@@ -86,6 +84,7 @@ pub(super) async fn get_application(
         flag_action,
         expected_decision_on,
         letters,
+        pending_approval,
     })
 }
 
@@ -166,4 +165,50 @@ pub(super) fn expected_decision_on(
         .rev()
         .find(|e| e.to_state == State::Submitted.id() || e.to_state == State::Appealed.id())?;
     opcity_domain::today_in_shanghai(started.at).checked_add_days(Days::new(u64::from(days)))
+}
+
+/// The reviews of application `id`, oldest first, each with its
+/// reviewer's name.
+async fn reviews_named<C: opcity_store::sea_orm::ConnectionTrait>(
+    db: &C,
+    id: i64,
+) -> Result<Vec<ReviewView>> {
+    let rows = store::reviews(db, id).await?;
+    let names = crate::rows_by_id::<account::Entity, _>(
+        db,
+        account::Column::Id,
+        rows.iter().map(|r| r.reviewer_id),
+        |a| a.id,
+    )
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let name = names
+                .get(&r.reviewer_id)
+                .map(|a| a.display_name.clone())
+                .unwrap_or_default();
+            review_view(r, name)
+        })
+        .collect())
+}
+
+/// The approval given since `app` was last submitted, while it still
+/// awaits review: what a second reviewer is waited for (four eyes).
+fn pending_approval(app: &application::Model, reviews: &[ReviewView]) -> Option<PendingApproval> {
+    let state: State = app.state.parse().ok()?;
+    if !state.awaits_review() {
+        return None;
+    }
+    let since = app.submitted_at.unwrap_or(app.created_at);
+    reviews
+        .iter()
+        .rev()
+        .find(|r| r.decision == "approve" && r.at >= since)
+        .map(|r| PendingApproval {
+            reviewer_id: r.reviewer_id,
+            reviewer: r.reviewer.clone(),
+            amount_fen: r.amount_fen,
+            at: r.at,
+        })
 }

@@ -66,6 +66,12 @@ pub struct ReviewInput {
     pub no_conflict_declared: bool,
     /// For `return`: the date more information is due (YYYY-MM-DD).
     pub return_deadline: Option<String>,
+    /// An approval whose amount differs from an approval already given
+    /// (four eyes) says so: without this it is refused
+    /// (`differs_from_first_approval`), so one reviewer's figure never
+    /// silently replaces another's.
+    #[serde(default)]
+    pub different_amount_confirmed: bool,
 }
 
 /// What an approval grants: the amount, reserved in the deciding

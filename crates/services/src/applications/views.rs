@@ -60,6 +60,8 @@ pub struct DisbursementView {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ReviewView {
     pub reviewer_id: i64,
+    /// The reviewer's display name.
+    pub reviewer: String,
     pub decision: String,
     pub amount_fen: Option<i64>,
     /// The total of `scores`.
@@ -98,6 +100,19 @@ pub struct ApplicationDetail {
     pub expected_decision_on: Option<NaiveDate>,
     /// A letter for each decision, oldest first.
     pub letters: Vec<super::DecisionLetter>,
+    /// For reviewers and auditors, while a second reviewer must approve
+    /// (four eyes): the approval already given.
+    pub pending_approval: Option<PendingApproval>,
+}
+
+/// An approval given and waiting for a second reviewer's.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct PendingApproval {
+    pub reviewer_id: i64,
+    /// The reviewer's display name.
+    pub reviewer: String,
+    pub amount_fen: Option<i64>,
+    pub at: DateTime<Utc>,
 }
 
 /// What a viewer may do about an open eligibility flag.
@@ -182,9 +197,10 @@ pub(super) fn disbursement_view(d: disbursement::Model) -> DisbursementView {
     }
 }
 
-pub(super) fn review_view(r: review::Model) -> ReviewView {
+pub(super) fn review_view(r: review::Model, reviewer: String) -> ReviewView {
     ReviewView {
         reviewer_id: r.reviewer_id,
+        reviewer,
         decision: r.decision,
         amount_fen: r.amount_fen,
         score: r.score,

@@ -271,25 +271,26 @@ pub async fn lock_unchanged(
 }
 
 /// The reviewers who approved each application of `since` at or after its
-/// time there (its last submission). Read after [`lock_unchanged`], it sees
-/// every approval committed before, and one committed after sees the
-/// caller's.
+/// time there (its last submission), each with the amount of their latest
+/// such approval. Read after [`lock_unchanged`], it sees every approval
+/// committed before, and one committed after sees the caller's.
 pub async fn approvers_since(
     tx: &DatabaseTransaction,
     since: &BTreeMap<i64, DateTime<Utc>>,
-) -> Result<BTreeMap<i64, BTreeSet<i64>>, StoreError> {
+) -> Result<BTreeMap<i64, BTreeMap<i64, Option<i64>>>, StoreError> {
     let approvals = review::Entity::find()
         .filter(review::Column::ApplicationId.is_in(since.keys().copied()))
         .filter(review::Column::Decision.eq("approve"))
+        .order_by_asc(review::Column::Id)
         .all(tx)
         .await?;
-    let mut approvers: BTreeMap<i64, BTreeSet<i64>> = BTreeMap::new();
+    let mut approvers: BTreeMap<i64, BTreeMap<i64, Option<i64>>> = BTreeMap::new();
     for r in approvals {
         if since.get(&r.application_id).is_some_and(|&s| r.at >= s) {
             approvers
                 .entry(r.application_id)
                 .or_default()
-                .insert(r.reviewer_id);
+                .insert(r.reviewer_id, r.amount_fen);
         }
     }
     Ok(approvers)

@@ -356,12 +356,24 @@ impl Run {
                 m.reviews.get(&id).copied().unwrap_or(0),
                 "seed {seed}: application {id}'s reviews ≠ those answered"
             );
-            let approvers: BTreeSet<i64> = reviews
+            let approvals: Vec<&review::Model> = reviews
                 .iter()
                 .filter(|r| r.decision == "approve")
                 .filter(|r| app.submitted_at.is_none_or(|s| r.at >= s))
-                .map(|r| r.reviewer_id)
                 .collect();
+            let approvers: BTreeSet<i64> = approvals.iter().map(|r| r.reviewer_id).collect();
+            assert_eq!(
+                approvers.len(),
+                approvals.len(),
+                "seed {seed}: application {id}: a reviewer counted twice"
+            );
+            // The workload never confirms a different amount: every approval
+            // of one submission agrees.
+            let amounts: BTreeSet<Option<i64>> = approvals.iter().map(|r| r.amount_fen).collect();
+            assert!(
+                amounts.len() <= 1,
+                "seed {seed}: application {id} approved at {amounts:?}"
+            );
             if app.approved_fen.is_some_and(|a| a > HALF_SUBSIDY) {
                 assert!(
                     approvers.len() >= 2,

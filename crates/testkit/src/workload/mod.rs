@@ -456,6 +456,7 @@ async fn perform(w: &World, s: &Services, op: &Op, booked: &[i64], leased: &[i64
                 no_conflict_declared: true,
                 return_deadline: None,
                 applicant_reason: None,
+                different_amount_confirmed: false,
             };
             match s
                 .review_application(&w.reviewers[reviewer], asked, &input)

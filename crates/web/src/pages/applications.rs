@@ -430,6 +430,9 @@ fn actions(
                 div.field { label for="amount_yuan" { (t(l, "application.amount_yuan")) }
                     input id="amount_yuan" name="amount_yuan" type="text" inputmode="decimal" value=(typed("amount_yuan"));
                     (beside("amount_yuan", &["amount_yuan", "amount_fen"])) }
+                @if let Some(first) = d.pending_approval.as_ref().filter(|_| decisions.contains(&"approve")) {
+                    label { input type="checkbox" name="different_amount_confirmed" value="true" id="different_amount_confirmed" checked[typed("different_amount_confirmed") == "true"]; " " (tf(l, "application.different_amount", [("amount", money(first.amount_fen).as_str()), ("reviewer", first.reviewer.as_str())])) }
+                }
                 (rubric_inputs(state, l, &a.programme))
                 div.field { label for="return_deadline" { (t(l, "application.return_deadline")) }
                     input id="return_deadline" name="return_deadline" type="date" value=(typed("return_deadline"));
@@ -474,7 +477,15 @@ async fn render_detail(
         p { (application_badge(state, l, a))
             @if let Some(days) = a.waiting_days { " · " (tf(l, "application.waited", [("days", days.to_string().as_str())])) }
             @if let Some(deadline) = a.return_deadline { " · " (tf(l, "application.deadline", [("date", deadline.to_string().as_str())])) } }
-        @if a.awaiting_second_review { p.notice id="second-review" { (t(l, "application.awaiting_second_review")) } }
+        @if let Some(first) = &d.pending_approval {
+            p.notice id="second-review" {
+                (tf(l, "application.awaiting_second_review", [
+                    ("amount", money(first.amount_fen).as_str()),
+                    ("reviewer", first.reviewer.as_str()),
+                    ("at", first.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M").to_string().as_str()),
+                ]))
+            }
+        }
         (after::outcome(state, l, &d))
         dl.facts {
             dt { (t(l, "application.approved")) } dd id="approved" { (money(a.approved_fen)) }
@@ -558,6 +569,9 @@ fn review_input(form: &Values) -> Result<ReviewInput, FieldError> {
             .cloned(),
         no_conflict_declared: form
             .get("no_conflict_declared")
+            .is_some_and(|v| v == "true"),
+        different_amount_confirmed: form
+            .get("different_amount_confirmed")
             .is_some_and(|v| v == "true"),
         return_deadline: form
             .get("return_deadline")
