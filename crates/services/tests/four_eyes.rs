@@ -86,6 +86,13 @@ async fn each_person_counts_once_and_a_different_amount_is_said() {
             (r1.account_id, "rev.one", Some(full))
         );
         assert!(seen.application.awaiting_second_review);
+        assert_eq!(seen.application.applicant.as_deref(), Some("lin"));
+        let queue = s.review_queue(&r2, &Default::default()).await.unwrap();
+        let queued: Vec<_> = queue
+            .iter()
+            .map(|a| (a.id, a.applicant.as_deref()))
+            .collect();
+        assert_eq!(queued, [(id, Some("lin"))]);
         let own = s.get_application(&lin, id).await.unwrap();
         assert!(own.pending_approval.is_none() && own.reviews.is_empty());
 

@@ -64,6 +64,18 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
         let before = s.get_application(&admin, application.id).await.unwrap();
 
         let reviewer = app.sign_in("reviewer").await;
+        // The reviewer sees who applied, in the queue and on the case, and
+        // the district by its name.
+        let queue = reviewer.in_language("en").text("/applications").await;
+        let row = queue
+            .split(&format!("href=\"{path}\""))
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .expect("the application in the queue");
+        assert!(row.contains("class=\"applicant\">founder<"), "{row}");
+        let case = reviewer.in_language("en").text(&path).await;
+        assert!(case.contains("id=\"applicant\">founder<"), "{case}");
+        assert!(case.contains("<dd>Nanshan</dd>"), "{case}");
         let refused = review(
             &reviewer,
             &path,

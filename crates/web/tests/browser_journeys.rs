@@ -166,7 +166,10 @@ async fn housing_subsidy_from_application_to_first_payment() {
             browser.goto(&app.url(&path)).await;
             if reviewer == "rev.two" {
                 let waiting = browser.text("#second-review").await;
-                assert!(waiting.contains("¥30,000.00") && waiting.contains("rev.one"), "{waiting}");
+                assert!(
+                    waiting.contains("¥30,000.00") && waiting.contains("rev.one"),
+                    "{waiting}"
+                );
                 browser.select("#decision", "approve").await;
                 browser.fill("#amount_yuan", "29000").await;
                 browser.click("#no_conflict_declared").await;

@@ -16,7 +16,7 @@ use chrono::{Days, NaiveDate};
 use opcity_domain::Role;
 use opcity_domain::application::{Event, State, events_for};
 use opcity_store::applications::{self as store, QueueQuery};
-use opcity_store::entity::{account, application, application_event};
+use opcity_store::entity::{account, application, application_event, enterprise, person};
 
 /// Review queue filters.
 #[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
@@ -71,8 +71,11 @@ pub(super) async fn get_application(
         .any(|f| f.status == "open")
         .then(|| flag_action(actor, &app))
         .flatten();
+    let mut application = [view(&app, s.now(), pending_approval.is_some())];
+    name_applicants(db, &mut application).await?;
+    let [application] = application;
     Ok(ApplicationDetail {
-        application: view(&app, s.now(), pending_approval.is_some()),
+        application,
         history,
         disbursements,
         documents: evidence::document_views(&documents),
@@ -141,9 +144,45 @@ pub(super) async fn review_queue(
         district: filter.district.as_deref().filter(|d| !d.is_empty()),
         programme: filter.programme.as_deref().filter(|p| !p.is_empty()),
     };
-    let rows = store::queue(s.store().db(), &query).await?;
+    let db = s.store().db();
+    let rows = store::queue(db, &query).await?;
     let now = s.now();
-    Ok(rows.iter().map(|a| view(a, now, false)).collect())
+    let mut views: Vec<ApplicationView> = rows.iter().map(|a| view(a, now, false)).collect();
+    name_applicants(db, &mut views).await?;
+    Ok(views)
+}
+
+/// Fills in each application's applicant: the enterprise's name, or the
+/// person's (two queries for any number).
+async fn name_applicants<C: opcity_store::sea_orm::ConnectionTrait>(
+    db: &C,
+    views: &mut [ApplicationView],
+) -> Result<()> {
+    let enterprises = crate::rows_by_id::<enterprise::Entity, _>(
+        db,
+        enterprise::Column::Id,
+        views.iter().filter_map(|v| v.enterprise_id),
+        |e| e.id,
+    )
+    .await?;
+    let persons = crate::rows_by_id::<person::Entity, _>(
+        db,
+        person::Column::Id,
+        views
+            .iter()
+            .filter(|v| v.enterprise_id.is_none())
+            .filter_map(|v| v.person_id),
+        |p| p.id,
+    )
+    .await?;
+    for v in views {
+        v.applicant = match (v.enterprise_id, v.person_id) {
+            (Some(e), _) => enterprises.get(&e).map(|e| e.name.clone()),
+            (None, Some(p)) => persons.get(&p).map(|p| p.full_name.clone()),
+            (None, None) => None,
+        };
+    }
+    Ok(())
 }
 
 /// When a decision is due by the programme's service standard

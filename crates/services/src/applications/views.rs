@@ -35,6 +35,9 @@ pub struct ApplicationView {
     pub waiting_days: Option<i64>,
     /// An approval above the programme's threshold waits for a second reviewer.
     pub awaiting_second_review: bool,
+    /// Who applied: the enterprise's name, or the person's; filled in for
+    /// the review queue and the case page.
+    pub applicant: Option<String>,
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -173,6 +176,7 @@ pub(super) fn view(
             .filter(|_| state.awaits_review())
             .map(|s| (now - s).num_days()),
         awaiting_second_review,
+        applicant: None,
     }
 }
 

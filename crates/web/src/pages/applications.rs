@@ -91,7 +91,9 @@ fn table(state: &AppState, l: Locale, rows: &[ApplicationView], show_wait: bool)
     html! {
         table id="applications" {
             thead { tr {
-                th { "#" } th { (t(l, "application.programme")) } th { (t(l, "application.state_label")) }
+                th { "#" }
+                @if show_wait { th { (t(l, "application.applicant")) } th { (t(l, "application.submitted")) } }
+                th { (t(l, "application.programme")) } th { (t(l, "application.state_label")) }
                 th.num { (t(l, "application.approved")) }
                 @if show_wait { th.num { (t(l, "application.waiting_days")) } }
             } }
@@ -99,6 +101,10 @@ fn table(state: &AppState, l: Locale, rows: &[ApplicationView], show_wait: bool)
                 @for a in rows {
                     tr {
                         td { a href={ "/applications/" (a.id) } { (a.id) } }
+                        @if show_wait {
+                            td.applicant { (a.applicant.clone().unwrap_or_default()) }
+                            td { (a.submitted_at.map(|at| opcity_services::spaces::shanghai_date(at).to_string()).unwrap_or_default()) }
+                        }
                         td { (title_of(state, l, &a.programme)) }
                         td { (application_badge(state, l, a)) }
                         td.num { (money(a.approved_fen)) }
@@ -489,7 +495,8 @@ async fn render_detail(
         (after::outcome(state, l, &d))
         dl.facts {
             dt { (t(l, "application.approved")) } dd id="approved" { (money(a.approved_fen)) }
-            dt { (t(l, "list.district")) } dd { (a.district) }
+            @if let Some(name) = &a.applicant { dt { (t(l, "application.applicant")) } dd id="applicant" { (name) } }
+            dt { (t(l, "list.district")) } dd { (a.district.parse().map(|d| forms::district_name(l, d)).unwrap_or(a.district.as_str())) }
         }
         (actions(state, viewer, &d, flow::posted(REVIEW_FORM, posted, errors)))
         (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
