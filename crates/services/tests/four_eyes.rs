@@ -118,7 +118,23 @@ async fn each_person_counts_once_and_a_different_amount_is_said() {
             (approved.state.as_str(), approved.approved_fen),
             ("approved", Some(less))
         );
+        // The applicant's history names the applicant, not the reviewers;
+        // reviewers see each other's names.
+        let names = |d: &opcity_services::applications::ApplicationDetail| {
+            d.history
+                .iter()
+                .filter(|e| e.actor.starts_with("account:"))
+                .map(|e| e.actor_name.clone())
+                .collect::<Vec<_>>()
+        };
+        let own = s.get_application(&lin, id).await.unwrap();
+        let lin_name = Some("lin".to_owned());
+        assert_eq!(names(&own), [lin_name.clone(), lin_name.clone(), None]);
         let decided = s.get_application(&r2, id).await.unwrap();
+        assert_eq!(
+            names(&decided),
+            [lin_name.clone(), lin_name, Some("rev.two".to_owned())]
+        );
         assert!(decided.pending_approval.is_none());
         assert!(!decided.application.awaiting_second_review);
     })

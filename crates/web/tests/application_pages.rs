@@ -76,6 +76,12 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
         let case = reviewer.in_language("en").text(&path).await;
         assert!(case.contains("id=\"applicant\">founder<"), "{case}");
         assert!(case.contains("<dd>Nanshan</dd>"), "{case}");
+        // The history names who acted: the applicant, and the platform's
+        // pre-check in words, never an internal label.
+        let history = case.split("id=\"history\"").nth(1).expect("a history");
+        assert!(history.contains(">Policy pre-check<"), "{history}");
+        assert!(history.contains(">founder<"), "{history}");
+        assert!(!history.contains("system:") && !history.contains("account:"));
         let refused = review(
             &reviewer,
             &path,

@@ -6,8 +6,8 @@
 use super::evidence::{self, missing_evidence};
 use super::moves::{self, party, resource};
 use super::views::{
-    ApplicationDetail, ApplicationView, PendingApproval, ReviewView, disbursement_view, event_view,
-    review_view, view,
+    ApplicationDetail, ApplicationView, EventView, PendingApproval, ReviewView, disbursement_view,
+    event_view, review_view, view,
 };
 use crate::Services;
 use crate::authz::{Action, Actor, application_scope, authorize, permits};
@@ -39,7 +39,7 @@ pub(super) async fn get_application(
     let events = store::history(db, id).await?;
     let letters = super::letters::letters_of(s, &app, &events).await?;
     let expected_decision_on = expected_decision_on(s, &app, &events);
-    let history = events.into_iter().map(event_view).collect();
+    let history = history_named(db, actor, events).await?;
     let disbursements = store::instalments(db, id)
         .await?
         .into_iter()
@@ -250,4 +250,37 @@ fn pending_approval(app: &application::Model, reviews: &[ReviewView]) -> Option<
             amount_fen: r.amount_fen,
             at: r.at,
         })
+}
+
+/// The history with each actor's name where `viewer` may know it (see
+/// `EventView::actor_name`).
+async fn history_named<C: opcity_store::sea_orm::ConnectionTrait>(
+    db: &C,
+    viewer: &Actor,
+    events: Vec<application_event::Model>,
+) -> Result<Vec<EventView>> {
+    let account_of = |label: &str| -> Option<i64> {
+        let id = label.strip_prefix("account:")?;
+        id.split('/').next()?.parse().ok()
+    };
+    let shown = |id: i64| viewer.role != Role::Founder || id == viewer.account_id;
+    let names = crate::rows_by_id::<account::Entity, _>(
+        db,
+        account::Column::Id,
+        events
+            .iter()
+            .filter_map(|e| account_of(&e.actor))
+            .filter(|&id| shown(id)),
+        |a| a.id,
+    )
+    .await?;
+    Ok(events
+        .into_iter()
+        .map(|e| {
+            let name = account_of(&e.actor)
+                .and_then(|id| names.get(&id))
+                .map(|a| a.display_name.clone());
+            event_view(e, name)
+        })
+        .collect())
 }

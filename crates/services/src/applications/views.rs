@@ -46,6 +46,10 @@ pub struct EventView {
     pub to_state: String,
     pub event: String,
     pub actor: String,
+    /// Who acted, by name, where the viewer may know it: staff see every
+    /// account's name, an applicant only their own (a reviewer stays "a
+    /// reviewer"); `None` for the platform's own steps (`system:…`).
+    pub actor_name: Option<String>,
     pub comment: Option<String>,
     pub at: DateTime<Utc>,
 }
@@ -180,12 +184,13 @@ pub(super) fn view(
     }
 }
 
-pub(super) fn event_view(e: application_event::Model) -> EventView {
+pub(super) fn event_view(e: application_event::Model, actor_name: Option<String>) -> EventView {
     EventView {
         from_state: e.from_state,
         to_state: e.to_state,
         event: e.event,
         actor: e.actor,
+        actor_name,
         comment: e.comment,
         at: e.at,
     }

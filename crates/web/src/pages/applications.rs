@@ -73,6 +73,16 @@ fn state_key(state: &str, delivery: Option<&str>) -> String {
     }
 }
 
+/// Who took a step, in words: the platform's own steps by what they are,
+/// an account by its name where the viewer may know it, else "a reviewer".
+fn actor_label(l: Locale, label: &str, name: Option<&str>) -> String {
+    match (label.strip_prefix("system:"), name) {
+        (Some(job), _) => t(l, &format!("application.actor.system_{job}")).to_owned(),
+        (None, Some(name)) => name.to_owned(),
+        (None, None) => t(l, "application.actor.staff").to_owned(),
+    }
+}
+
 fn badge(l: Locale, state: &str, key: &str) -> Markup {
     html! { span class={ "badge state-" (state) } data-state=(state) { (t(l, key)) } }
 }
@@ -517,7 +527,7 @@ async fn render_detail(
         table id="history" {
             thead { tr { th { (t(l, "audit.at")) } th { (t(l, "application.state_label")) } th { (t(l, "audit.actor")) } th { (t(l, "application.comment")) } } }
             tbody { @for e in &d.history {
-                tr { td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M")) } td { (t(l, &state_key(&e.to_state, d.delivery.as_ref().map(|v| v.delivery.as_str())))) } td.mono { (e.actor) } td { (e.comment.clone().unwrap_or_default()) } }
+                tr { td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M")) } td { (t(l, &state_key(&e.to_state, d.delivery.as_ref().map(|v| v.delivery.as_str())))) } td.actor { (actor_label(l, &e.actor, e.actor_name.as_deref())) } td { (e.comment.clone().unwrap_or_default()) } }
             } }
         }
     };
