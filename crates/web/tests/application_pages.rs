@@ -115,6 +115,22 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
         );
         let after = s.get_application(&admin, application.id).await.unwrap();
         assert_eq!(after.reviews.len(), before.reviews.len());
+
+        // A review recorded shows its reviewer and its time in Shanghai.
+        let done = review(&reviewer, &path, &[("amount_yuan", "10,000")]).await;
+        assert_eq!(done.status(), StatusCode::SEE_OTHER);
+        let recorded = s.get_application(&admin, application.id).await.unwrap();
+        let at = recorded.reviews[0]
+            .at
+            .with_timezone(&opcity_domain::civil_date::shanghai())
+            .format("%Y-%m-%d %H:%M")
+            .to_string();
+        let case = reviewer.in_language("en").text(&path).await;
+        let table = case.split("id=\"reviews\"").nth(1).expect("reviews");
+        assert!(
+            table.contains(&format!("class=\"at\">{at}<")) && table.contains(">reviewer (test)<"),
+            "{table}"
+        );
         app.stop().await;
     })
     .await;

@@ -369,14 +369,15 @@ fn evidence(
 
 /// Reviews so far, for reviewers and auditors.
 fn reviews(l: Locale, d: &ApplicationDetail) -> Markup {
+    let shanghai = opcity_domain::civil_date::shanghai();
     html! {
         @if !d.reviews.is_empty() {
             h2 { (t(l, "application.reviews")) }
             table id="reviews" {
-                thead { tr { th { (t(l, "audit.at")) } th { (t(l, "application.decision")) } th.num { (t(l, "application.amount")) }
-                    th.num { (t(l, "application.score")) } th { (t(l, "application.comment")) } } }
+                thead { tr { th { (t(l, "audit.at")) } th { (t(l, "application.reviewer")) } th { (t(l, "application.decision")) } th.num { (t(l, "application.amount")) }
+                    th.num { (t(l, "application.score")) } th { (t(l, "application.internal_note")) } } }
                 tbody { @for r in &d.reviews {
-                    tr { td { (r.at.format("%Y-%m-%d %H:%M")) } td { (t(l, &format!("application.decide.{}", r.decision))) } td.num { (money(r.amount_fen)) }
+                    tr { td.at { (r.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M")) } td { (r.reviewer) } td { (t(l, &format!("application.decide.{}", r.decision))) } td.num { (money(r.amount_fen)) }
                         td.num title=(r.scores.to_string()) { (r.score.map(|s| s.to_string()).unwrap_or_default()) }
                         td { (r.comment.clone().unwrap_or_default()) } }
                 } }
