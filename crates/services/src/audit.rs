@@ -7,7 +7,7 @@ use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::Result;
 use opcity_store::audit;
 pub use opcity_store::audit::{Problem, Verification};
-use opcity_store::entity::audit_log;
+use opcity_store::entity::{account, audit_log};
 use opcity_store::sea_orm::{EntityTrait, PaginatorTrait, QueryOrder, QuerySelect};
 
 /// A page of audit entries, newest first.
@@ -22,6 +22,8 @@ pub struct AuditEntry {
     pub seq: i64,
     pub at: chrono::DateTime<chrono::Utc>,
     pub actor: String,
+    /// The acting account's display name (`None` for the platform's jobs).
+    pub actor_name: Option<String>,
     pub action: String,
     pub entity: String,
     pub entity_id: String,
@@ -70,12 +72,23 @@ impl Services {
             }
             value
         };
+        let names = crate::rows_by_id::<account::Entity, _>(
+            db,
+            account::Column::Id,
+            rows.iter()
+                .filter_map(|r| crate::authz::account_in_label(&r.actor)),
+            |a| a.id,
+        )
+        .await?;
         let entries = rows
             .iter()
             .map(|r| AuditEntry {
                 seq: r.seq,
                 at: r.at,
                 actor: r.actor.clone(),
+                actor_name: crate::authz::account_in_label(&r.actor)
+                    .and_then(|id| names.get(&id))
+                    .map(|a| a.display_name.clone()),
                 action: r.action.clone(),
                 entity: r.entity.clone(),
                 entity_id: r.entity_id.clone(),

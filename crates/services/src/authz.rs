@@ -42,6 +42,17 @@ impl Actor {
     }
 }
 
+/// The account an audit label names (`account:5`, `account:5/token:2`):
+/// the inverse of [`Actor::audit_label`]; `None` for `system:…`.
+pub(crate) fn account_in_label(label: &str) -> Option<i64> {
+    label
+        .strip_prefix("account:")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     Read,

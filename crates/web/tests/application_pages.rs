@@ -131,6 +131,18 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
             table.contains(&format!("class=\"at\">{at}<")) && table.contains(">reviewer (test)<"),
             "{table}"
         );
+        // The audit log names the accounts that acted.
+        let audit = app
+            .sign_in("admin")
+            .await
+            .in_language("en")
+            .text("/audit")
+            .await;
+        assert!(
+            audit.contains("class=\"actor\">reviewer (test)<"),
+            "{audit}"
+        );
+        assert!(!audit.contains(">account:"), "{audit}");
         app.stop().await;
     })
     .await;

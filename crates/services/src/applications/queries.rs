@@ -259,10 +259,7 @@ async fn history_named<C: opcity_store::sea_orm::ConnectionTrait>(
     viewer: &Actor,
     events: Vec<application_event::Model>,
 ) -> Result<Vec<EventView>> {
-    let account_of = |label: &str| -> Option<i64> {
-        let id = label.strip_prefix("account:")?;
-        id.split('/').next()?.parse().ok()
-    };
+    let account_of = crate::authz::account_in_label;
     let shown = |id: i64| viewer.role != Role::Founder || id == viewer.account_id;
     let names = crate::rows_by_id::<account::Entity, _>(
         db,

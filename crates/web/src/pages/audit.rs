@@ -58,7 +58,7 @@ async fn audit(
                     tr {
                         td { (e.seq) }
                         td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M:%S")) }
-                        td.mono { (e.actor) }
+                        td.actor { (e.actor_name.clone().unwrap_or_else(|| e.actor.clone())) }
                         td.mono { (e.action) }
                         td { (e.entity) " #" (e.entity_id) }
                         td.mono { (&e.hash[..12]) "…" }
