@@ -14,6 +14,12 @@
 //!
 //! The store keeps one open flag per application
 //! (`opcity_store::flags`), so a recheck racing a payment run flags once.
+//!
+//! The recheck walks the benefits in pages of `PAGE` by id and reads the
+//! next page (its applications, their cases and open flags) on a task of
+//! its own while the current one is evaluated and flagged: the reads are
+//! the database's work and the evaluation the engine's, about equal on
+//! PostgreSQL, and one page at a time each waited for the other.
 
 use super::moves::{self, party, resource};
 use super::offer::{claw_back_in, stop_payments};
@@ -29,7 +35,8 @@ use opcity_store::applications as store;
 use opcity_store::entity::{application, eligibility_flag};
 use opcity_store::flags::{self, NewFlag};
 use opcity_store::notifications::{self, NewNotification};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::task::JoinSet;
 
 /// Applications re-evaluated per read.
 const PAGE: u64 = 1_000;
@@ -112,28 +119,33 @@ pub struct FlagDecision {
 }
 
 /// Re-evaluates every benefit being delivered on `as_of` (see the module
-/// docs), page by page: the cases of a page are read at once.
+/// docs), page by page, each page read while the one before is evaluated.
 pub(super) async fn recheck(s: &Services, as_of: NaiveDate) -> Result<RecheckRun> {
     let mut run = RecheckRun {
         as_of: Some(as_of),
         ..Default::default()
     };
-    let db = s.store().db();
-    let mut after = 0;
-    loop {
-        let page = store::in_state_after(db, State::Disbursing.id(), after, PAGE).await?;
-        let Some(last) = page.last() else { break };
-        after = last.id;
-        let apps: BTreeMap<i64, application::Model> = page.into_iter().map(|a| (a.id, a)).collect();
-        let cases = s.cases_of_applications(&apps).await?;
-        let open = flags::open_of(db, apps.keys().copied()).await?;
+    // One page is read ahead, on a task of its own, so that the database
+    // reads page N+1 (keyed by page N's last id) while the engine evaluates
+    // page N instead of the two taking turns. Flagging page N writes
+    // nothing page N+1 reads (flags, notices and audit entries of page N's
+    // applications), so the run counts and flags what reading one page at a
+    // time did. Dropped on an error, the set aborts the read under way.
+    let mut reading = JoinSet::new();
+    reading.spawn(read_page(s.clone(), 0));
+    while let Some(read) = reading.join_next().await {
+        let Some(page) = read.map_err(|e| ServiceError::Internal(Box::new(e)))?? else {
+            break;
+        };
+        let last = *page.apps.keys().next_back().expect("a page is not empty");
+        reading.spawn(read_page(s.clone(), last));
         let mut lapsed = Vec::new();
-        for (id, app) in &apps {
+        for (id, app) in &page.apps {
             run.checked += 1;
-            let explanation = s.explanation_on(&cases[id], &app.programme, as_of)?;
+            let explanation = s.explanation_on(&page.cases[id], &app.programme, as_of)?;
             if explanation.result.is_eligible() {
                 run.still_eligible += 1;
-            } else if open.contains(id) {
+            } else if page.open.contains(id) {
                 run.already_flagged += 1;
             } else {
                 lapsed.push((app, explanation));
@@ -153,6 +165,32 @@ pub(super) async fn recheck(s: &Services, as_of: NaiveDate) -> Result<RecheckRun
         tx.commit().await?;
     }
     Ok(run)
+}
+
+/// A page of benefits being delivered, with what evaluating them needs.
+struct Page {
+    apps: BTreeMap<i64, application::Model>,
+    cases: BTreeMap<i64, opcity_policy::Case>,
+    /// Those of `apps` with an open flag.
+    open: BTreeSet<i64>,
+}
+
+/// The page of benefits being delivered after application `after` (by id),
+/// its cases read at once; `None` past the last.
+async fn read_page(s: Services, after: i64) -> Result<Option<Page>> {
+    let db = s.store().db();
+    let apps: BTreeMap<i64, application::Model> =
+        store::in_state_after(db, State::Disbursing.id(), after, PAGE)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
+    if apps.is_empty() {
+        return Ok(None);
+    }
+    let cases = s.cases_of_applications(&apps).await?;
+    let open = flags::open_of(db, apps.keys().copied()).await?;
+    Ok(Some(Page { apps, cases, open }))
 }
 
 /// Flags `app` with `explanation`, telling the founder and the reviewer who
