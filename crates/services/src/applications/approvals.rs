@@ -45,7 +45,7 @@ use crate::groups::{GroupWork, merge};
 use chrono::{DateTime, Utc};
 use opcity_domain::application::{Event, Party, State};
 use opcity_store::WriteTx;
-use opcity_store::applications::{self as store, DecidedMove, Move};
+use opcity_store::applications::{self as store, DecidedMove, Move, NewReview};
 use opcity_store::budget::{Cause, Reservation, lock_remaining, reserve_all};
 use opcity_store::entity::application;
 use std::collections::{BTreeMap, BTreeSet};
@@ -409,8 +409,11 @@ async fn record_approvals(
     }
     let reviews: Vec<_> = written
         .iter()
-        .map(|(d, _)| {
-            review_row(
+        .map(|(d, _)| NewReview {
+            // The amount approved, also where the engine's fixed figure
+            // stood for an amount not typed: what four eyes compare.
+            amount_fen: d.amount,
+            ..review_row(
                 &d.request.actor,
                 d.app,
                 &d.request.input,
