@@ -33,7 +33,7 @@ use opcity_domain::{District, Role, Uscc};
 use opcity_policy::{Beneficiary, DecidedBy, Delivery, EvidenceKind};
 use opcity_services::accounts::NewAccount;
 use opcity_services::applications::budgets::BudgetInput;
-use opcity_services::applications::{Decision, NewApplication, ReviewInput};
+use opcity_services::applications::{Decision, NewApplication};
 use opcity_services::crypto::DataKey;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
@@ -283,16 +283,7 @@ async fn main() {
         let (lat, elapsed) = drive(clients, count, move |i| {
             let (s, r, ids) = (s1.clone(), r1.clone(), ids1.clone());
             async move {
-                let forward = ReviewInput {
-                    decision: Decision::Forward,
-                    amount_fen: None,
-                    scores: Default::default(),
-                    comment: None,
-                    no_conflict_declared: true,
-                    return_deadline: None,
-                    applicant_reason: None,
-                    different_amount_confirmed: false,
-                };
+                let forward = opcity_testkit::review(Decision::Forward, None);
                 let v = s
                     .review_application(&r, ids[i].0, &forward)
                     .await
@@ -321,16 +312,7 @@ async fn main() {
             approved_ids2.clone(),
         );
         async move {
-            let review = ReviewInput {
-                decision: Decision::Approve,
-                amount_fen: Some(amount),
-                scores: Default::default(),
-                comment: None,
-                no_conflict_declared: true,
-                return_deadline: None,
-                applicant_reason: None,
-                different_amount_confirmed: false,
-            };
+            let review = opcity_testkit::approval(amount);
             match s.review_application(&r, ids[i].0, &review).await {
                 Ok(v) => {
                     assert_eq!(v.state, "approved");

@@ -32,11 +32,10 @@
 //! Each run prints its seed first, so a failure names the seed that
 //! reproduces its operations.
 
-use crate::fixtures::{Founder, account, founder_with_enterprise};
+use crate::fixtures::{Founder, account, approval, founder_with_enterprise};
 use crate::{TestDb, two_processes};
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use opcity_domain::{District, Role};
-use opcity_services::applications::{Decision, ReviewInput};
 use opcity_services::spaces::housing::{LeaseInput, RenewInput};
 use opcity_services::spaces::instruments::BookingInput;
 use opcity_services::{Actor, ErrorCode, ServiceError, Services};
@@ -448,16 +447,7 @@ async fn perform(w: &World, s: &Services, op: &Op, booked: &[i64], leased: &[i64
             amount,
         } => {
             let asked = w.applications[founder];
-            let input = ReviewInput {
-                decision: Decision::Approve,
-                amount_fen: Some(amount),
-                scores: Default::default(),
-                comment: None,
-                no_conflict_declared: true,
-                return_deadline: None,
-                applicant_reason: None,
-                different_amount_confirmed: false,
-            };
+            let input = approval(amount);
             match s
                 .review_application(&w.reviewers[reviewer], asked, &input)
                 .await
