@@ -1,6 +1,7 @@
 //! Reading requests (with waitlist positions) and agreements.
 
 use super::*;
+use std::collections::BTreeMap;
 
 /// Requests the actor may see, oldest first, with waitlist positions.
 pub(super) async fn list_space_requests(
@@ -41,9 +42,21 @@ pub(super) async fn list_space_requests(
         .all(db)
         .await?;
     let now = svc.now();
+    // Each waitlist is read once, however many of its requests are listed.
+    let mut queues: BTreeMap<(Option<i64>, String, String), Vec<bookings::Queued>> =
+        BTreeMap::new();
     let mut out = Vec::with_capacity(rows.len());
     for r in &rows {
-        out.push(request_view(r, place_in(db, r, now).await?));
+        let place = if r.status == "waiting" {
+            let key = (r.community_id, r.district.clone(), r.kind.clone());
+            if !queues.contains_key(&key) {
+                queues.insert(key.clone(), queue_of(db, r, now).await?);
+            }
+            place_of(&queues[&key], r)
+        } else {
+            None
+        };
+        out.push(request_view(r, place));
     }
     Ok(out)
 }
@@ -57,16 +70,28 @@ pub(super) async fn place_in<C: ConnectionTrait>(
     if r.status != "waiting" {
         return Ok(None);
     }
-    let queue =
+    Ok(place_of(&queue_of(db, r, now).await?, r))
+}
+
+/// The waitlist `r` waits in, in serving order on `now`'s date.
+async fn queue_of<C: ConnectionTrait>(
+    db: &C,
+    r: &space_request::Model,
+    now: DateTime<Utc>,
+) -> Result<Vec<bookings::Queued>> {
+    Ok(
         bookings::waiting_queue(db, r.community_id, &r.district, &r.kind, serving_order(now))
-            .await?;
-    Ok(queue
-        .iter()
-        .position(|q| q.request.id == r.id)
-        .map(|p| Place {
-            position: p as i64 + 1,
-            priority: queue[p].priority,
-        }))
+            .await?,
+    )
+}
+
+/// Where `r` stands in `queue`, if it is in it.
+fn place_of(queue: &[bookings::Queued], r: &space_request::Model) -> Option<Place> {
+    let p = queue.iter().position(|q| q.request.id == r.id)?;
+    Some(Place {
+        position: p as i64 + 1,
+        priority: queue[p].priority,
+    })
 }
 
 pub(super) async fn get_agreement(svc: &Services, actor: &Actor, id: i64) -> Result<AgreementView> {
