@@ -265,6 +265,20 @@ impl State {
     pub fn awaits_review(self) -> bool {
         matches!(self, S::DistrictReview | S::MunicipalReview | S::Appealed)
     }
+
+    /// Whether a reviewer has decided it (approved or rejected), whatever
+    /// followed: the cases a reviewer's "decided" list keeps.
+    pub fn is_decided(self) -> bool {
+        matches!(
+            self,
+            S::Approved
+                | S::Rejected
+                | S::OfferAccepted
+                | S::Disbursing
+                | S::Closed
+                | S::ClawedBack
+        )
+    }
 }
 
 impl fmt::Display for State {

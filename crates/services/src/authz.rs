@@ -119,6 +119,12 @@ pub enum Resource {
         person_id: Option<i64>,
         enterprise_id: Option<i64>,
     },
+    /// Who works the cases of a district (Update = take a case, give it
+    /// to someone, or release it; and be given one): its reviewers and
+    /// the city's administrators.
+    Casework {
+        district: District,
+    },
     /// A programme budget (figures and funding).
     Budget,
     /// Workspace or housing inventory and the allocations made from it (offers,
@@ -413,7 +419,8 @@ pub fn permits(actor: &Actor, action: Action, resource: Resource) -> bool {
             },
         ) => !draft && action != Create && in_district(actor, Some(district)),
         (DistrictReviewer, Budget) => action == Read,
-        (_, Application { .. } | ApplicationEvidence { .. } | Budget) => false,
+        (DistrictReviewer, Casework { district }) => in_district(actor, Some(district)),
+        (_, Application { .. } | ApplicationEvidence { .. } | Budget | Casework { .. }) => false,
 
         (_, Account | AuditLog) => false,
         (ServiceProvider | CommunityOperator | Investor, Person { .. }) => false,

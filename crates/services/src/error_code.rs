@@ -101,6 +101,7 @@ error_codes! {
     DatabaseNotEmpty = "database_not_empty" => Conflict;
     IdempotencyKeyReused = "idempotency_key_reused" => Conflict;
     StateChanged = "state_changed" => Conflict;
+    AssignmentChanged = "assignment_changed" => Conflict;
     Contention = "contention" => Conflict;
     BudgetExists = "budget_exists" => Conflict;
     FlagDecided = "flag_decided" => Conflict;

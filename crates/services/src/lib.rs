@@ -65,6 +65,7 @@ pub mod mail;
 pub mod matching;
 pub mod policy;
 pub mod registry;
+pub mod sheet;
 pub mod spaces;
 pub mod vouchers;
 

@@ -1092,7 +1092,13 @@ async fn drafts_are_the_applicants_until_submitted() {
                 s.get_application(reviewer, draft.id).await,
                 Err(ServiceError::Forbidden)
             ));
-            assert!(s.review_queue(reviewer, &drafts).await.unwrap().is_empty());
+            assert!(
+                s.review_queue(reviewer, &drafts)
+                    .await
+                    .unwrap()
+                    .items
+                    .is_empty()
+            );
         }
         assert!(
             s.get_application(&ana, draft.id)
@@ -1102,7 +1108,7 @@ async fn drafts_are_the_applicants_until_submitted() {
                 .is_empty()
         );
         // An administrator edits it on the applicant's behalf, audited as such.
-        assert_eq!(s.review_queue(&admin, &drafts).await.unwrap().len(), 1);
+        assert_eq!(s.review_queue(&admin, &drafts).await.unwrap().total, 1);
         s.update_form(&admin, draft.id, &form).await.unwrap();
         s.upload_document(&admin, draft.id, &upload).await.unwrap();
         s.seal_audit_log().await.unwrap();
@@ -1135,6 +1141,7 @@ async fn drafts_are_the_applicants_until_submitted() {
             .review_queue(&nanshan, &Default::default())
             .await
             .unwrap()
+            .items
             .into_iter()
             .map(|a| a.id)
             .collect();
@@ -1143,6 +1150,7 @@ async fn drafts_are_the_applicants_until_submitted() {
             s.review_queue(&longgang, &Default::default())
                 .await
                 .unwrap()
+                .items
                 .is_empty()
         );
     })

@@ -89,6 +89,7 @@ async fn each_person_counts_once_and_a_different_amount_is_said() {
         assert_eq!(seen.application.applicant.as_deref(), Some("lin"));
         let queue = s.review_queue(&r2, &Default::default()).await.unwrap();
         let queued: Vec<_> = queue
+            .items
             .iter()
             .map(|a| (a.id, a.applicant.as_deref()))
             .collect();

@@ -106,6 +106,29 @@ pub async fn enabled_in_district<C: ConnectionTrait>(
         .await?)
 }
 
+/// The enabled staff who may work `district`'s cases: its reviewers and
+/// the city's administrators (the services decide which of them may).
+pub async fn staff_of_district<C: ConnectionTrait>(
+    db: &C,
+    district: &str,
+) -> Result<Vec<account::Model>, StoreError> {
+    use sea_orm::Condition;
+    Ok(account::Entity::find()
+        .filter(account::Column::Disabled.eq(false))
+        .filter(
+            Condition::any()
+                .add(account::Column::Role.eq("municipal_admin"))
+                .add(
+                    Condition::all()
+                        .add(account::Column::Role.eq("district_reviewer"))
+                        .add(account::Column::District.eq(district)),
+                ),
+        )
+        .order_by_asc(account::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// An account's own settings as they are to be stored.
 #[derive(Debug, Clone)]
 pub struct Settings {

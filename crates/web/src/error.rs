@@ -621,6 +621,7 @@ mod tests {
             | "database_not_empty"
             | "idempotency_key_reused"
             | "state_changed"
+            | "assignment_changed"
             | "contention"
             | "budget_exists"
             | "flag_decided" => StatusCode::CONFLICT,

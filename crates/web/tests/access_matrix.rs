@@ -65,6 +65,11 @@ const ACCESS: &[(&str, &str)] = &[
     // behalf only for the evidence; the review is the district's and the
     // city's; the city alone decides appeals and claws back.
     ("create_application", "fa"), ("list_applications", "*"), ("review_queue", "htau"),
+    // The workbench: staff who see a queue export it and keep views; who
+    // works a case is the district's and the city's to say; anyone who
+    // may read the case may ask whom it can go to (a founder hears nobody).
+    ("export_queue", "htau"), ("assign_case", "ha"), ("case_workers", "fhau"),
+    ("saved_views", "htau"), ("save_view", "htau"), ("delete_view", "htau"),
     ("get_application", "fhau"), ("update_form", "fa"), ("upload_document", "fa"),
     ("download_document", "fhau"), ("submit_application", "f"),
     ("review_application", "ha"), ("accept_offer", "f"), ("withdraw_application", "f"),
@@ -558,6 +563,12 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
     let ids: BTreeMap<&'static str, String> = [
         ("/api/v1/tokens/{id}", id(&token["token"])),
         ("/api/v1/applications/{id}", application.id.to_string()),
+        (
+            "/api/v1/applications/queue/export/{format}",
+            "csv".to_owned(),
+        ),
+        // No view of that id: its owner would get 404, everyone else 403.
+        ("/api/v1/applications/views/{id}", "1".to_owned()),
         (
             "/api/v1/applications/{id}/documents/{document}",
             document_id.to_string(),

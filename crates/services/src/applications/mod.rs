@@ -28,6 +28,8 @@
 //!   service standard promises one by;
 //! - `evidence`: the form and uploaded documents;
 //! - `queries`, `views`: reading applications and what callers see;
+//! - `workbench`: the reviewers' queue (filters, search, pages, saved
+//!   views, export) and who works each case;
 //! - `budgets`, `disbursements`: programme budgets and paying instalments;
 //! - `moves`, `engine`: the shared machinery (guarded moves, and what the
 //!   policy engine says about an application).
@@ -53,18 +55,19 @@ mod recheck;
 mod review;
 pub(crate) mod submissions;
 mod views;
+pub mod workbench;
 
 pub use create::NewApplication;
 pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
 pub use inbox::InboxItem;
 pub use letters::DecisionLetter;
-pub use queries::QueueFilter;
 pub use recheck::{FlagDecision, FlagView, RecheckRun};
 pub use review::{Decision, ReviewInput};
 pub use views::{
-    ApplicationDetail, ApplicationView, DeliveryView, DisbursementView, EventView, FlagAction,
-    PendingApproval, ReviewView,
+    ApplicationDetail, ApplicationView, Assignee, DeliveryView, DisbursementView, EventView,
+    FlagAction, PendingApproval, ReviewView,
 };
+pub use workbench::{AssignInput, QueueFilter, QueuePage, SavedView};
 
 use crate::Services;
 use crate::authz::Actor;
@@ -190,13 +193,53 @@ impl Services {
         queries::my_applications(self, actor).await
     }
 
-    /// A reviewer's queue in their scope, oldest submission first (the SLA clock).
-    pub async fn review_queue(
+    /// A page of a reviewer's queue in their scope, filtered and sorted.
+    pub async fn review_queue(&self, actor: &Actor, filter: &QueueFilter) -> Result<QueuePage> {
+        workbench::review_queue(self, actor, filter).await
+    }
+
+    /// Every application of the queue the filters select, for a file (audited).
+    pub async fn export_queue(
         &self,
         actor: &Actor,
         filter: &QueueFilter,
     ) -> Result<Vec<ApplicationView>> {
-        queries::review_queue(self, actor, filter).await
+        workbench::export_queue(self, actor, filter).await
+    }
+
+    /// Gives a case to someone, or to nobody, if it is still with whom the caller saw.
+    pub async fn assign_case(
+        &self,
+        actor: &Actor,
+        id: i64,
+        input: &AssignInput,
+    ) -> Result<Option<Assignee>> {
+        workbench::assign(self, actor, id, input).await
+    }
+
+    /// Who the actor may give a case to, by name (empty if they may not assign it).
+    pub async fn case_workers(&self, actor: &Actor, id: i64) -> Result<Vec<Assignee>> {
+        workbench::case_workers(self, actor, id).await
+    }
+
+    /// The actor's saved queue views, by name.
+    pub async fn saved_views(&self, actor: &Actor) -> Result<Vec<SavedView>> {
+        workbench::saved_views(self, actor).await
+    }
+
+    /// Saves a queue's filters (a query string) under a name, replacing one of that name.
+    pub async fn save_view(
+        &self,
+        actor: &Actor,
+        name: &str,
+        query: &str,
+    ) -> Result<Vec<SavedView>> {
+        workbench::save_view(self, actor, name, query).await
+    }
+
+    /// Deletes one of the actor's saved views.
+    pub async fn delete_saved_view(&self, actor: &Actor, id: i64) -> Result<()> {
+        workbench::delete_view(self, actor, id).await
     }
 
     /// Replaces form fields of a draft or returned application; an empty value clears one.

@@ -10,23 +10,13 @@ use super::views::{
     event_view, review_view, view,
 };
 use crate::Services;
-use crate::authz::{Action, Actor, application_scope, authorize, permits};
-use crate::error::{Result, ServiceError};
+use crate::authz::{Action, Actor, authorize, permits};
+use crate::error::Result;
 use chrono::{Days, NaiveDate};
 use opcity_domain::Role;
 use opcity_domain::application::{Event, State, events_for};
-use opcity_store::applications::{self as store, QueueQuery};
+use opcity_store::applications as store;
 use opcity_store::entity::{account, application, application_event, enterprise, person};
-
-/// Review queue filters.
-#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct QueueFilter {
-    pub district: Option<String>,
-    pub programme: Option<String>,
-    pub state: Option<String>,
-}
 
 pub(super) async fn get_application(
     s: &Services,
@@ -73,6 +63,10 @@ pub(super) async fn get_application(
         .flatten();
     let mut application = [view(&app, s.now(), pending_approval.is_some())];
     name_applicants(db, &mut application).await?;
+    if actor.role != Role::Founder {
+        application[0].assignee = super::workbench::assignee_of(db, app.id).await?;
+    }
+    application[0].due_on = expected_decision_on;
     let [application] = application;
     Ok(ApplicationDetail {
         application,
@@ -123,38 +117,9 @@ pub(super) async fn my_applications(s: &Services, actor: &Actor) -> Result<Vec<A
     Ok(rows.iter().map(|a| view(a, now, false)).collect())
 }
 
-pub(super) async fn review_queue(
-    s: &Services,
-    actor: &Actor,
-    filter: &QueueFilter,
-) -> Result<Vec<ApplicationView>> {
-    let scope = application_scope(actor).ok_or(ServiceError::Forbidden)?;
-    let states: Vec<&str> = match filter.state.as_deref() {
-        Some(s) => vec![s],
-        None => State::ALL
-            .iter()
-            .filter(|s| s.awaits_review())
-            .map(|s| s.id())
-            .collect(),
-    };
-    let query = QueueQuery {
-        scope_district: scope.district.map(|d| d.id()),
-        drafts: scope.drafts,
-        states,
-        district: filter.district.as_deref().filter(|d| !d.is_empty()),
-        programme: filter.programme.as_deref().filter(|p| !p.is_empty()),
-    };
-    let db = s.store().db();
-    let rows = store::queue(db, &query).await?;
-    let now = s.now();
-    let mut views: Vec<ApplicationView> = rows.iter().map(|a| view(a, now, false)).collect();
-    name_applicants(db, &mut views).await?;
-    Ok(views)
-}
-
 /// Fills in each application's applicant: the enterprise's name, or the
 /// person's (two queries for any number).
-async fn name_applicants<C: opcity_store::sea_orm::ConnectionTrait>(
+pub(super) async fn name_applicants<C: opcity_store::sea_orm::ConnectionTrait>(
     db: &C,
     views: &mut [ApplicationView],
 ) -> Result<()> {
@@ -194,16 +159,26 @@ pub(super) fn expected_decision_on(
     app: &application::Model,
     history: &[application_event::Model],
 ) -> Option<NaiveDate> {
+    let started = history
+        .iter()
+        .rev()
+        .find(|e| e.to_state == State::Submitted.id() || e.to_state == State::Appealed.id())?;
+    decision_due(s, app, Some(started.at))
+}
+
+/// [`expected_decision_on`] given when the clock `started` (see
+/// `opcity_store::applications::workbench::clock_starts`).
+pub(super) fn decision_due(
+    s: &Services,
+    app: &application::Model,
+    started: Option<chrono::DateTime<chrono::Utc>>,
+) -> Option<NaiveDate> {
     let state: State = app.state.parse().ok()?;
     if !(state == State::Submitted || state.awaits_review()) {
         return None;
     }
     let days = s.pack().programme(&app.programme)?.service_days?;
-    let started = history
-        .iter()
-        .rev()
-        .find(|e| e.to_state == State::Submitted.id() || e.to_state == State::Appealed.id())?;
-    opcity_domain::today_in_shanghai(started.at).checked_add_days(Days::new(u64::from(days)))
+    opcity_domain::today_in_shanghai(started?).checked_add_days(Days::new(u64::from(days)))
 }
 
 /// The reviews of application `id`, oldest first, each with its

@@ -38,6 +38,28 @@ pub struct ApplicationView {
     /// Who applied: the enterprise's name, or the person's; filled in for
     /// the review queue and the case page.
     pub applicant: Option<String>,
+    /// While a decision is awaited, the date the programme's service
+    /// standard promises it by; filled in for the review queue.
+    pub due_on: Option<NaiveDate>,
+    /// Who works the case, for staff (the queue and the case page).
+    pub assignee: Option<Assignee>,
+}
+
+/// A member of staff a case is (or may be) given to.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct Assignee {
+    pub id: i64,
+    /// Their display name.
+    pub name: String,
+}
+
+impl From<&opcity_store::entity::account::Model> for Assignee {
+    fn from(a: &opcity_store::entity::account::Model) -> Assignee {
+        Assignee {
+            id: a.id,
+            name: a.display_name.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -181,6 +203,8 @@ pub(super) fn view(
             .map(|s| (now - s).num_days()),
         awaiting_second_review,
         applicant: None,
+        due_on: None,
+        assignee: None,
     }
 }
 

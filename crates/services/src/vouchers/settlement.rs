@@ -7,6 +7,7 @@
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
+use crate::sheet::csv_field;
 use crate::vouchers::providers::ProviderView;
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::civil_date::shanghai;
@@ -241,21 +242,6 @@ const HEADER: [&str; 13] = [
 /// Yuan with two decimals, from fen, without floating point.
 fn yuan(fen: i64) -> String {
     opcity_domain::Fen(fen).decimal_yuan()
-}
-
-/// A CSV field: quoted when needed, and a leading formula character made
-/// inert so a spreadsheet does not execute text from the data.
-fn csv_field(value: &str) -> String {
-    let inert = if value.starts_with(['=', '+', '-', '@']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if inert.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", inert.replace('"', "\"\""))
-    } else {
-        inert
-    }
 }
 
 fn cells(l: &SettlementLine) -> [String; 13] {

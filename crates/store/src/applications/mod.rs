@@ -33,6 +33,7 @@ pub mod budgets;
 mod moves;
 mod payments;
 mod records;
+pub mod workbench;
 
 pub use moves::{
     DecidedMove, HistoryRow, Move, MoveSets, Notice, SubmittedMove, approvers_since,
@@ -46,6 +47,7 @@ pub use records::{
     Draft, NewDocument, NewReview, create, document, documents, documents_of, insert_document,
     insert_reviews, update_form_if_editable,
 };
+pub use workbench::{QueueOrder, QueueQuery, Search, queue};
 
 use crate::StoreError;
 use crate::entity::{application, application_event, enterprise, person, review};
@@ -108,46 +110,6 @@ pub async fn of_creator<C: ConnectionTrait>(
     Ok(application::Entity::find()
         .filter(application::Column::CreatedBy.eq(account_id))
         .order_by_desc(application::Column::Id)
-        .all(db)
-        .await?)
-}
-
-/// What a review queue shows: the scope the caller may see, then the
-/// caller's own filters.
-#[derive(Debug, Clone, Default)]
-pub struct QueueQuery<'a> {
-    /// Only this district's applications (a district reviewer's scope).
-    pub scope_district: Option<&'a str>,
-    /// Drafts are in scope (else left out whatever `states` says).
-    pub drafts: bool,
-    /// Only applications in one of these states.
-    pub states: Vec<&'a str>,
-    pub district: Option<&'a str>,
-    pub programme: Option<&'a str>,
-}
-
-/// The applications `query` selects, oldest submission first.
-pub async fn queue<C: ConnectionTrait>(
-    db: &C,
-    query: &QueueQuery<'_>,
-) -> Result<Vec<application::Model>, StoreError> {
-    let mut select = application::Entity::find();
-    if let Some(d) = query.scope_district {
-        select = select.filter(application::Column::District.eq(d));
-    }
-    if !query.drafts {
-        select = select
-            .filter(application::Column::State.ne(opcity_domain::application::State::Draft.id()));
-    }
-    select = select.filter(application::Column::State.is_in(query.states.iter().copied()));
-    if let Some(d) = query.district {
-        select = select.filter(application::Column::District.eq(d));
-    }
-    if let Some(p) = query.programme {
-        select = select.filter(application::Column::Programme.eq(p));
-    }
-    Ok(select
-        .order_by_asc(application::Column::SubmittedAt)
         .all(db)
         .await?)
 }

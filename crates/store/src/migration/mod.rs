@@ -19,6 +19,7 @@ mod m0012_login_addresses;
 mod m0013_delivery;
 mod m0014_eligibility_flags;
 mod m0015_recheck_indexes;
+mod m0016_workbench;
 
 pub struct Migrator;
 
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0013_delivery::Migration),
             Box::new(m0014_eligibility_flags::Migration),
             Box::new(m0015_recheck_indexes::Migration),
+            Box::new(m0016_workbench::Migration),
         ]
     }
 }

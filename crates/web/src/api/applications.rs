@@ -17,7 +17,7 @@ use opcity_services::applications::budgets::{BudgetInput, BudgetView};
 use opcity_services::applications::disbursements::{PaymentLine, payments_csv, payments_xlsx};
 use opcity_services::applications::{
     ApplicationDetail, ApplicationView, DecisionLetter, DocumentView, FlagDecision, FlagView,
-    NewApplication, QueueFilter, ReviewInput,
+    NewApplication, ReviewInput,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -26,7 +26,6 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/applications",
             get(list_applications).post(create_application),
         )
-        .route("/api/v1/applications/queue", get(review_queue))
         .route("/api/v1/applications/{id}", get(get_application))
         .route(
             "/api/v1/applications/{id}/form",
@@ -94,18 +93,6 @@ pub async fn list_applications(
     ApiActor(actor): ApiActor,
 ) -> Result<Json<Vec<ApplicationView>>, WebError> {
     Ok(Json(state.services.my_applications(&actor).await?))
-}
-
-/// A reviewer's queue (their district; all for municipal administrators),
-/// oldest submission first, with each case's waiting days.
-#[utoipa::path(get, path = "/api/v1/applications/queue", tag = "applications", params(QueueFilter),
-    responses((status = 200, body = Vec<ApplicationView>), (status = 403, body = ProblemDoc)))]
-pub async fn review_queue(
-    State(state): State<AppState>,
-    ApiActor(actor): ApiActor,
-    ApiQuery(filter): ApiQuery<QueueFilter>,
-) -> Result<Json<Vec<ApplicationView>>, WebError> {
-    Ok(Json(state.services.review_queue(&actor, &filter).await?))
 }
 
 /// One application with its history and instalments.

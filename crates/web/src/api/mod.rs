@@ -12,6 +12,7 @@ mod registry;
 mod reports;
 mod spaces;
 pub mod vouchers;
+mod workbench;
 
 pub use doc::{ApiDoc, PUBLIC_OPERATIONS, ProblemDoc, template_parameters};
 
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(reports::routes())
         .merge(policy::routes())
         .merge(consult::routes())
+        .merge(workbench::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
         .merge(spaces::routes())

@@ -8,7 +8,7 @@ use super::forms::{self, Values};
 use super::home::grouped;
 use super::layout::page;
 use super::selfcheck::holds_mark;
-use super::{PageResult, flow};
+use super::{PageResult, flow, workbench};
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
@@ -21,7 +21,7 @@ use opcity_domain::application::Event;
 use opcity_domain::{Fen, Role};
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{
-    ApplicationDetail, ApplicationView, Decision, NewApplication, QueueFilter, ReviewInput,
+    ApplicationDetail, ApplicationView, AssignInput, Decision, NewApplication, ReviewInput,
 };
 use opcity_services::{Actor, FieldError, ServiceError};
 
@@ -41,7 +41,7 @@ pub fn upload_routes(body_limit: usize) -> Router<AppState> {
     )
 }
 
-fn title_of(state: &AppState, l: Locale, programme: &str) -> String {
+pub(super) fn title_of(state: &AppState, l: Locale, programme: &str) -> String {
     state
         .services
         .programme(programme)
@@ -55,7 +55,7 @@ fn title_of(state: &AppState, l: Locale, programme: &str) -> String {
         .unwrap_or_else(|_| programme.to_owned())
 }
 
-fn money(fen: Option<i64>) -> String {
+pub(super) fn money(fen: Option<i64>) -> String {
     fen.map(|f| Fen(f).to_string())
         .unwrap_or_else(|| "—".to_owned())
 }
@@ -89,7 +89,7 @@ fn badge(l: Locale, state: &str, key: &str) -> Markup {
 
 /// An application's state as its applicant reads it: while its benefit is
 /// delivered, what it is delivered as (only cash is "paying").
-fn application_badge(state: &AppState, l: Locale, a: &ApplicationView) -> Markup {
+pub(super) fn application_badge(state: &AppState, l: Locale, a: &ApplicationView) -> Markup {
     let delivery = state
         .services
         .programme(&a.programme)
@@ -97,28 +97,22 @@ fn application_badge(state: &AppState, l: Locale, a: &ApplicationView) -> Markup
     badge(l, &a.state, &state_key(&a.state, delivery.as_deref().ok()))
 }
 
-fn table(state: &AppState, l: Locale, rows: &[ApplicationView], show_wait: bool) -> Markup {
+/// The applicant's own applications.
+fn table(state: &AppState, l: Locale, rows: &[ApplicationView]) -> Markup {
     html! {
         table id="applications" {
             thead { tr {
                 th { "#" }
-                @if show_wait { th { (t(l, "application.applicant")) } th { (t(l, "application.submitted")) } }
                 th { (t(l, "application.programme")) } th { (t(l, "application.state_label")) }
                 th.num { (t(l, "application.approved")) }
-                @if show_wait { th.num { (t(l, "application.waiting_days")) } }
             } }
             tbody {
                 @for a in rows {
                     tr {
                         td { a href={ "/applications/" (a.id) } { (a.id) } }
-                        @if show_wait {
-                            td.applicant { (a.applicant.clone().unwrap_or_default()) }
-                            td { (a.submitted_at.map(|at| opcity_services::spaces::shanghai_date(at).to_string()).unwrap_or_default()) }
-                        }
                         td { (title_of(state, l, &a.programme)) }
                         td { (application_badge(state, l, a)) }
                         td.num { (money(a.approved_fen)) }
-                        @if show_wait { td.num { (a.waiting_days.map(|d| d.to_string()).unwrap_or_default()) } }
                     }
                 }
             }
@@ -178,17 +172,14 @@ async fn list(
         Role::DistrictReviewer | Role::MunicipalAdmin | Role::Auditor
     );
     let body = if reviewer {
-        let filter = QueueFilter {
-            district: None,
-            programme: q.get("programme").filter(|p| !p.is_empty()).cloned(),
-            state: q.get("state").filter(|s| !s.is_empty()).cloned(),
-        };
-        let rows = state
-            .services
-            .review_queue(actor, &filter)
-            .await
-            .map_err(|e| viewer.fail(e))?;
-        html! { h1 { (t(l, "application.queue")) } (table(&state, l, &rows, true)) }
+        workbench::queue(
+            &state,
+            &viewer,
+            actor,
+            &workbench::filter_of(&q),
+            Vec::new(),
+        )
+        .await?
     } else {
         let rows = state
             .services
@@ -198,7 +189,7 @@ async fn list(
         let form = apply_form(&state, &viewer, actor)
             .await
             .map_err(|e| viewer.fail(e))?;
-        html! { h1 { (t(l, "application.mine")) } (table(&state, l, &rows, false)) (form) }
+        html! { h1 { (t(l, "application.mine")) } (table(&state, l, &rows)) (form) }
     };
     Ok(page(&viewer, t(l, "nav.applications"), body).into_response())
 }
@@ -486,6 +477,11 @@ async fn render_detail(
         .get_application(actor, id)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let workers = state
+        .services
+        .case_workers(actor, id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let a = &d.application;
     let shanghai = opcity_domain::civil_date::shanghai();
     let body = html! {
@@ -509,6 +505,7 @@ async fn render_detail(
             @if let Some(name) = &a.applicant { dt { (t(l, "application.applicant")) } dd id="applicant" { (name) } }
             dt { (t(l, "list.district")) } dd { (a.district.parse().map(|d| forms::district_name(l, d)).unwrap_or(a.district.as_str())) }
         }
+        (workbench::assignment(viewer, &d, &workers))
         (actions(state, viewer, &d, flow::posted(REVIEW_FORM, posted, errors)))
         (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
         (after::delivery(l, &d))
@@ -635,6 +632,10 @@ async fn act(
                 .await
                 .map(drop),
             ("review", Some(input)) => s.review_application(&actor, id, &input).await.map(drop),
+            ("assign", _) => s
+                .assign_case(&actor, id, &assign_input(&form))
+                .await
+                .map(drop),
             ("flag-decision", _) => s
                 .decide_flag(&actor, id, &after::decision_of(&form))
                 .await
@@ -649,6 +650,15 @@ async fn act(
         async |errors| render_detail(&state, &viewer, id, &form, &errors).await,
     )
     .await
+}
+
+/// Whom a case is given to, and whom the form saw it with (ids; blank is nobody).
+fn assign_input(form: &Values) -> AssignInput {
+    let id = |name: &str| form.get(name).and_then(|v| v.trim().parse().ok());
+    AssignInput {
+        assignee: id("assignee"),
+        seen: id("seen"),
+    }
 }
 
 /// The evidence fields as posted (`form.{id}`), by evidence id.

@@ -21,6 +21,9 @@ mod selfcheck;
 mod settings;
 mod spaces;
 mod vouchers;
+mod workbench;
+
+pub(crate) use workbench::sheet as queue_sheet;
 
 use crate::AppState;
 use crate::error::WebError;
@@ -44,6 +47,7 @@ pub fn routes() -> Router<AppState> {
         .merge(inbox::routes())
         .merge(integrity::routes())
         .merge(letters::routes())
+        .merge(workbench::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
         .merge(spaces::routes())
