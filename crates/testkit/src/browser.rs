@@ -270,6 +270,24 @@ impl Browser {
         self.wait_for_path("/home", |p| p == "/home").await;
     }
 
+    /// Fetches a same-origin URL from the page, with its cookies (a
+    /// download link, say), and returns (status, body as text).
+    pub async fn fetch_text(&self, href: &str) -> (i64, String) {
+        let script = "const done = arguments[arguments.length - 1];
+            fetch(arguments[0], { credentials: 'same-origin' })
+              .then(r => r.text().then(t => done([r.status, t])))
+              .catch(e => done([0, String(e)]));";
+        let out = self
+            .client
+            .execute_async(script, vec![serde_json::json!(href)])
+            .await
+            .expect("run the fetch");
+        (
+            out[0].as_i64().unwrap_or_default(),
+            out[1].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
     pub async fn goto(&self, url: &str) {
         self.client
             .goto(url)

@@ -389,23 +389,6 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
     browser.quit().await;
 }
 
-/// Fetches a same-origin URL from the page (with its cookies) and returns
-/// (status, body).
-async fn fetch_text(browser: &Browser, href: &str) -> (i64, String) {
-    let script = "const done = arguments[arguments.length - 1];
-        fetch(arguments[0], { credentials: 'same-origin' })
-          .then(r => r.text().then(t => done([r.status, t])))
-          .catch(e => done([0, String(e)]));";
-    let out = browser
-        .execute_async(script, vec![serde_json::json!(href)])
-        .await
-        .unwrap();
-    (
-        out[0].as_i64().unwrap_or_default(),
-        out[1].as_str().unwrap_or_default().to_owned(),
-    )
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_nine_oclock_slot_booked_and_in_the_calendar() {
     let Some(browser) = Browser::start().await else {
@@ -482,7 +465,7 @@ async fn a_nine_oclock_slot_booked_and_in_the_calendar() {
             .attr("#calendar-link", "href")
             .await
             .expect("calendar link");
-        let (status, ics) = fetch_text(&browser, &href).await;
+        let (status, ics) = browser.fetch_text(&href).await;
         assert_eq!(status, 200, "{ics}");
         assert!(ics.starts_with("BEGIN:VCALENDAR\r\n"), "{ics}");
         assert!(
