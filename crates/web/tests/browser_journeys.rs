@@ -1,5 +1,7 @@
 //! Journeys in headless Chromium: the public self-check; a housing subsidy
-//! from application to first payment (founder applies → two district
+//! from the self-check to first payment (founder checks, applies from the
+//! result, fills the form, checks his answers, sends and reads the
+//! reference and due date → two district
 //! reviewers approve, since 30,000 yuan is above the second-review line →
 //! founder accepts → the first instalment is paid and shows); one workspace
 //! allocation (operator enters building, floor and unit → founder requests a
@@ -106,14 +108,34 @@ async fn housing_subsidy_from_application_to_first_payment() {
         app.founder(&admin, spec).await;
         opcity_testkit::nanshan_housing_budget(s, &admin, 30_000_000).await;
 
-        // The founder applies from their applications page.
+        // The founder checks what he may get and applies from the result:
+        // the start page says what the engine finds on his record and
+        // what he will need.
         browser.sign_in(&app, "founder").await;
-        browser.goto(&app.url("/applications")).await;
+        browser.goto(&app.url("/self-check")).await;
+        set_date(&browser, "#birth_date", "1996-05-20").await;
+        browser.select("#highest_degree", "master").await;
+        browser.select("#hukou", "none").await;
+        browser.select("#works_in_ai", "true").await;
+        browser.select("#is_founder", "true").await;
+        browser.click("#check").await;
+        browser.find("#results").await;
         browser.click("#apply-sz\\.housing\\.subsidy").await;
         browser
-            .wait_for_path("an application page", |p| p.starts_with("/applications/"))
+            .wait_for_path("the start page", |p| p.starts_with("/applications/new"))
             .await;
-        let path = browser.path().await;
+        assert_eq!(
+            browser.attr("#your-result", "data-status").await.as_deref(),
+            Some("eligible")
+        );
+        assert!(browser.text("#you-will-need").await.contains("身份证"));
+        browser.submit_and_wait("#start-application").await;
+        let path = browser
+            .wait_for_path("an application page", |p| {
+                p.starts_with("/applications/") && p != "/applications/new"
+            })
+            .await;
+        let id = path.rsplit('/').next().unwrap().to_owned();
         // A draft first: the programme's form and documents come before submitting.
         assert_eq!(
             browser
@@ -148,7 +170,23 @@ async fn housing_subsidy_from_application_to_first_payment() {
             );
         }
         assert!(!browser.exists("#missing-evidence").await);
-        browser.submit_and_wait("#action-submit").await;
+        // Check the answers, send, and read the reference and due date.
+        browser.click("#action-submit").await;
+        browser
+            .wait_for_path("check your answers", |p| p.ends_with("/check"))
+            .await;
+        let answers = browser.text("#answers").await;
+        assert!(
+            answers.contains("6222 0000 1111 2222") && answers.contains("identity_card.pdf"),
+            "{answers}"
+        );
+        browser.submit_and_wait("#send-application").await;
+        browser
+            .wait_for_path("the confirmation", |p| p.ends_with("/submitted"))
+            .await;
+        assert_eq!(browser.text("#reference").await, format!("#{id}"));
+        assert!(browser.exists("#decision-due").await);
+        browser.goto(&app.url(&path)).await;
         assert_eq!(
             browser
                 .attr(".badge[data-state]", "data-state")

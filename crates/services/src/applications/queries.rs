@@ -111,10 +111,20 @@ fn flag_action(
     })
 }
 
+/// The applications the actor started, newest first, each with the date
+/// its decision is due while one is awaited.
 pub(super) async fn my_applications(s: &Services, actor: &Actor) -> Result<Vec<ApplicationView>> {
-    let rows = store::of_creator(s.store().db(), actor.account_id).await?;
+    let db = s.store().db();
+    let rows = store::of_creator(db, actor.account_id).await?;
+    let starts = store::workbench::clock_starts(db, rows.iter().map(|a| a.id)).await?;
     let now = s.now();
-    Ok(rows.iter().map(|a| view(a, now, false)).collect())
+    Ok(rows
+        .iter()
+        .map(|a| ApplicationView {
+            due_on: decision_due(s, a, starts.get(&a.id).copied()),
+            ..view(a, now, false)
+        })
+        .collect())
 }
 
 /// Fills in each application's applicant: the enterprise's name, or the

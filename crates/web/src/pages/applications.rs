@@ -21,13 +21,13 @@ use opcity_domain::application::Event;
 use opcity_domain::{Fen, Role};
 use opcity_services::applications::budgets::BudgetInput;
 use opcity_services::applications::{
-    ApplicationDetail, ApplicationView, AssignInput, Decision, NewApplication, ReviewInput,
+    ApplicationDetail, ApplicationView, AssignInput, Decision, ReviewInput,
 };
 use opcity_services::{Actor, FieldError, ServiceError};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/applications", get(list).post(apply))
+        .route("/applications", get(list).post(super::apply::create))
         .route("/applications/{id}", get(detail))
         .route("/applications/{id}/{action}", post(act))
         .route("/budgets", get(budgets).post(create_budget))
@@ -104,15 +104,16 @@ fn table(state: &AppState, l: Locale, rows: &[ApplicationView]) -> Markup {
             thead { tr {
                 th { "#" }
                 th { (t(l, "application.programme")) } th { (t(l, "application.state_label")) }
-                th.num { (t(l, "application.approved")) }
+                th.num { (t(l, "application.approved")) } th { (t(l, "application.next_step")) }
             } }
             tbody {
                 @for a in rows {
-                    tr {
+                    tr data-id=(a.id) {
                         td { a href={ "/applications/" (a.id) } { (a.id) } }
                         td { (title_of(state, l, &a.programme)) }
                         td { (application_badge(state, l, a)) }
                         td.num { (money(a.approved_fen)) }
+                        td.next { (next_step(l, a)) }
                     }
                 }
             }
@@ -121,41 +122,45 @@ fn table(state: &AppState, l: Locale, rows: &[ApplicationView]) -> Markup {
     }
 }
 
-/// Programmes the founder may apply for now: their eligible or undetermined
-/// results from proactive matching.
-async fn apply_form(
+/// What the applicant does next, or waits for, in words.
+fn next_step(l: Locale, a: &ApplicationView) -> Markup {
+    let date = |d: Option<chrono::NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+    let key = format!("application.next.{}", a.state);
+    html! {
+        @match a.state.as_str() {
+            "draft" => { a href={ "/applications/" (a.id) } { (t(l, &key)) } }
+            "returned" => { a href={ "/applications/" (a.id) } { (tf(l, &key, [("date", date(a.return_deadline).as_str())])) } }
+            "approved" => { a href={ "/applications/" (a.id) } { (t(l, &key)) } }
+            _ if a.due_on.is_some() => { (tf(l, "application.next.decision_due", [("date", date(a.due_on).as_str())])) }
+            _ => { (if crate::i18n::has(l, &key) { t(l, &key) } else { "—" }) }
+        }
+    }
+}
+
+/// Programmes the founder may apply for now (their eligible or
+/// undetermined results from proactive matching), each leading to its
+/// start page.
+async fn apply_links(
     state: &AppState,
     viewer: &Viewer,
     actor: &Actor,
 ) -> Result<Markup, ServiceError> {
     let l = viewer.locale;
     let results = state.services.my_entitlements(actor).await?;
-    let mut open: Vec<(String, Option<i64>)> = results
+    let mut open: Vec<&str> = results
         .iter()
         .filter(|e| e.status != "ineligible")
-        .map(|e| {
-            (
-                e.programme.clone(),
-                e.subject
-                    .strip_prefix("enterprise:")
-                    .and_then(|id| id.parse().ok()),
-            )
-        })
+        .map(|e| e.programme.as_str())
         .collect();
+    open.sort_unstable();
     open.dedup();
-    let key = opcity_services::accounts::random_token(12);
     Ok(html! {
         h2 { (t(l, "application.apply")) }
         @if open.is_empty() { p { (t(l, "application.nothing_to_apply")) " " a href="/self-check" { (t(l, "benefits.try_self_check")) } } }
-        @for (programme, enterprise) in &open {
-            form.inline.apply method="post" action="/applications" {
-                input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
-                input type="hidden" name="programme" value=(programme);
-                input type="hidden" name="idempotency_key" value={ (key) "-" (programme) };
-                @if let Some(e) = enterprise { input type="hidden" name="enterprise_id" value=(e); }
-                button.secondary type="submit" id={ "apply-" (programme) } { (t(l, "application.apply_for")) " " (title_of(state, l, programme)) }
+        ul.apply-list {
+            @for programme in &open {
+                li { a id={ "apply-" (programme) } href=(super::apply::apply_href(viewer, programme)) { (t(l, "application.apply_for")) " " (title_of(state, l, programme)) } }
             }
-            " "
         }
     })
 }
@@ -186,49 +191,12 @@ async fn list(
             .my_applications(actor)
             .await
             .map_err(|e| viewer.fail(e))?;
-        let form = apply_form(&state, &viewer, actor)
+        let form = apply_links(&state, &viewer, actor)
             .await
             .map_err(|e| viewer.fail(e))?;
         html! { h1 { (t(l, "application.mine")) } (table(&state, l, &rows)) (form) }
     };
     Ok(page(&viewer, t(l, "nav.applications"), body).into_response())
-}
-
-async fn apply(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<Values>,
-) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    let input = NewApplication {
-        programme: form.get("programme").cloned().unwrap_or_default(),
-        enterprise_id: form.get("enterprise_id").and_then(|e| e.parse().ok()),
-        requested_fen: None,
-        form: serde_json::Map::new(),
-        idempotency_key: form.get("idempotency_key").cloned(),
-    };
-    let created = state
-        .services
-        .create_application(actor, &input)
-        .await
-        .map_err(|e| viewer.fail(e))?;
-    // With evidence to supply, the founder fills the form on the
-    // application's page first; a double click finds it already submitted.
-    let missing = state
-        .services
-        .get_application(actor, created.id)
-        .await
-        .map_err(|e| viewer.fail(e))?
-        .missing;
-    if created.state == "draft" && missing.is_empty() {
-        state
-            .services
-            .submit_application(actor, created.id)
-            .await
-            .map_err(|e| viewer.fail(e))?;
-    }
-    Ok(Redirect::to(&format!("/applications/{}", created.id)).into_response())
 }
 
 fn explanation(l: Locale, d: &ApplicationDetail) -> Markup {
@@ -271,7 +239,7 @@ fn rubric_inputs(state: &AppState, l: Locale, programme: &str) -> Markup {
     }
 }
 
-fn bilingual(l: Locale, text: &opcity_services::policy::Bilingual) -> String {
+pub(super) fn bilingual(l: Locale, text: &opcity_services::policy::Bilingual) -> String {
     if l == Locale::Zh {
         text.zh.clone()
     } else {
@@ -417,7 +385,8 @@ fn actions(
     .collect();
     html! {
         div.actions {
-            @if may(Event::Submit) || may(Event::Resubmit) { (button("submit", "application.do.submit")) }
+            // Sending goes through the answers first (`apply::check`).
+            @if may(Event::Submit) || may(Event::Resubmit) { a.button href={ "/applications/" (a.id) "/check" } id="action-submit" { (t(l, "apply.check_and_send")) } }
             @if may(Event::AcceptOffer) { (button("accept", "application.do.accept")) }
             @if may(Event::Withdraw) || may(Event::DeclineOffer) { (button("withdraw", "application.do.withdraw")) }
             @if may(Event::Appeal) { (button("appeal", "application.do.appeal")) }
@@ -646,7 +615,10 @@ async fn act(
                 .map(drop),
             _ => Err(ServiceError::NotFound { entity: "action" }),
         },
-        |()| back_to(id),
+        |()| match action.as_str() {
+            "submit" => Redirect::to(&format!("/applications/{id}/submitted")).into_response(),
+            _ => back_to(id),
+        },
         async |errors| render_detail(&state, &viewer, id, &form, &errors).await,
     )
     .await

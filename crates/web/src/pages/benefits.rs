@@ -21,7 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/notifications/read", post(mark_read))
 }
 
-fn figure(l: Locale, e: &Entitlement) -> String {
+pub(super) fn figure(l: Locale, e: &Entitlement) -> String {
     let yuan = |f: i64| Fen(f).to_string();
     match (e.monthly_fen, e.months, e.amount_fen, e.ceiling_fen) {
         (Some(m), Some(n), _, _) => tf(
@@ -119,7 +119,7 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
         h2 { (t(l, "benefits.title")) }
         p.hint { (t(l, "benefits.explain")) }
         table id="my-benefits" {
-            thead { tr { th { (t(l, "benefits.programme")) } th { (t(l, "benefits.status")) } th { (t(l, "benefits.figure")) } th { (t(l, "benefits.missing")) } } }
+            thead { tr { th { (t(l, "benefits.programme")) } th { (t(l, "benefits.status")) } th { (t(l, "benefits.figure")) } th { (t(l, "benefits.missing")) } th { span.visually-hidden { (t(l, "apply.apply")) } } } }
             tbody {
                 @for e in &open {
                     tr data-programme=(e.programme) data-status=(e.status) {
@@ -127,6 +127,7 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
                         td { span class={ "badge " (e.status) } { (t(l, &format!("status.{}", e.status))) } }
                         td { (figure(l, e)) }
                         td { (e.missing_facts.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) }
+                        td { (super::apply::apply_link(viewer, &e.programme)) }
                     }
                 }
             }

@@ -89,7 +89,7 @@ fn answer(l: Locale, view: &ConsultView, titles: &HashMap<&str, &ProgrammeInfo>)
                     h2 { (t(l, "consult.your_results")) }
                     p.hint { (t(l, "consult.engine_decides")) }
                     @for e in &view.eligibility {
-                        @for r in &e.results { (result_card(l, r, titles.get(r.programme.as_str()).copied())) }
+                        @for r in &e.results { (result_card(l, r, titles.get(r.programme.as_str()).copied(), None)) }
                     }
                 }
             }

@@ -4,6 +4,7 @@
 
 mod application_after;
 pub(crate) mod applications;
+mod apply;
 mod audit;
 mod auth;
 mod benefits;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(integrity::routes())
         .merge(letters::routes())
         .merge(workbench::routes())
+        .merge(apply::routes())
         .merge(applications::routes())
         .merge(vouchers::routes())
         .merge(spaces::routes())

@@ -280,10 +280,13 @@ fn fact_label(l: Locale, fact: &str) -> &'static str {
     t(l, fact)
 }
 
+/// One programme's result; `apply` offers the way to apply (where
+/// applying is the viewer's to do) below an eligible or undetermined one.
 pub(super) fn result_card(
     l: Locale,
     r: &ResultRecord,
     programme: Option<&ProgrammeInfo>,
+    apply: Option<&Viewer>,
 ) -> Markup {
     let status = r.status.name();
     let id = r.programme.as_str();
@@ -310,6 +313,9 @@ pub(super) fn result_card(
             }
             @if !failed.is_empty() {
                 p { (t(l, "selfcheck.not_met")) " " (failed.iter().map(|c| t(l, &format!("condition.{c}"))).collect::<Vec<_>>().join("；")) }
+            }
+            @if let Some(viewer) = apply.filter(|_| r.status != Status::Ineligible) {
+                p.apply { (super::apply::apply_link(viewer, id)) }
             }
             @if !reasons.is_empty() {
                 details {
@@ -394,7 +400,7 @@ async fn self_check(
                     @let group: Vec<&ResultRecord> = o.results.iter().filter(|r| r.status == status).collect();
                     @if !group.is_empty() {
                         h3 { (t(l, &format!("status.{}", status.name()))) " (" (group.len()) ")" }
-                        @for r in group { (result_card(l, r, by_id.get(r.programme.as_str()).copied())) }
+                        @for r in group { (result_card(l, r, by_id.get(r.programme.as_str()).copied(), Some(&viewer))) }
                     }
                 }
             }
