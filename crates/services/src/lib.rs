@@ -185,6 +185,55 @@ where
         .collect())
 }
 
+/// A view of something an enterprise or a person asked for or holds (an
+/// application, a request, an agreement, a booking, a lease), named on
+/// reads by [`name_parties`].
+pub(crate) trait Party {
+    /// The enterprise and the person it is for.
+    fn party(&self) -> (Option<i64>, Option<i64>);
+    fn set_party_name(&mut self, name: Option<String>);
+}
+
+/// Names each view's party by the enterprise's name when one is named,
+/// else the person's (two queries for any number of views).
+pub(crate) async fn name_parties<'v, C, V>(
+    db: &C,
+    views: impl IntoIterator<Item = &'v mut V>,
+) -> Result<()>
+where
+    C: opcity_store::sea_orm::ConnectionTrait,
+    V: Party + 'v,
+{
+    use opcity_store::entity::{enterprise, person};
+    let mut views: Vec<&mut V> = views.into_iter().collect();
+    let enterprises = rows_by_id::<enterprise::Entity, _>(
+        db,
+        enterprise::Column::Id,
+        views.iter().filter_map(|v| v.party().0),
+        |e| e.id,
+    )
+    .await?;
+    let persons = rows_by_id::<person::Entity, _>(
+        db,
+        person::Column::Id,
+        views.iter().filter_map(|v| match v.party() {
+            (None, person) => person,
+            _ => None,
+        }),
+        |p| p.id,
+    )
+    .await?;
+    for v in &mut views {
+        let name = match v.party() {
+            (Some(e), _) => enterprises.get(&e).map(|e| e.name.clone()),
+            (None, Some(p)) => persons.get(&p).map(|p| p.full_name.clone()),
+            (None, None) => None,
+        };
+        v.set_party_name(name);
+    }
+    Ok(())
+}
+
 /// Ends a write: its audit entry ([`record_change`], `after` being the
 /// result) in `tx`, the commit, and the result for the caller.
 pub(crate) async fn commit_change<T: serde::Serialize>(

@@ -346,9 +346,9 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         browser.fill("#unit-form #f-code", "3D01").await;
         browser.fill("#unit-form #f-area_m2", "6").await;
         browser.fill("#unit-form #f-capacity", "2").await;
-        browser.fill("#unit-form #f-list_rent_fen", "120000").await;
+        browser.fill("#unit-form #f-list_rent_yuan", "1,200").await;
         browser
-            .fill("#unit-form #f-discounted_rent_fen", "60000")
+            .fill("#unit-form #f-discounted_rent_yuan", "600")
             .await;
         browser.submit_and_wait("#unit-form-submit").await;
         let unit = result_id(&browser, "unit").await;

@@ -211,8 +211,8 @@ fn unit(w: &World, code: String) -> Body {
         ("kind", "desk"),
         ("area_m2", "6"),
         ("capacity", "2"),
-        ("list_rent_fen", "120000"),
-        ("discounted_rent_fen", "60000"),
+        ("list_rent_yuan", "1,200"),
+        ("discounted_rent_yuan", "600"),
     ]);
     b.push(("floor_id", w.floor.to_string()));
     b.push(("code", code));
@@ -288,7 +288,7 @@ async fn probes(
             ("code", &format!("H{k}")),
             ("kind", "room"),
             ("area_m2", "20"),
-            ("market_rent_fen", "300000"),
+            ("market_rent_yuan", "3,000"),
         ]),
     )
     .await;
@@ -478,7 +478,7 @@ async fn probes(
                             ("code", &format!("HU{k}-{district}")),
                             ("kind", "room"),
                             ("area_m2", "20"),
-                            ("market_rent_fen", "300000"),
+                            ("market_rent_yuan", "3,000"),
                         ],
                     )
                 })

@@ -148,13 +148,36 @@ async fn one_allocation_through_the_pages() {
                 ("code", "D-01".into()),
                 ("area_m2", "6".into()),
                 ("capacity", "2".into()),
-                ("list_rent_fen", "120000".into()),
-                ("discounted_rent_fen", "60000".into()),
+                ("list_rent_yuan", "1,200".into()),
+                ("discounted_rent_yuan", "600".into()),
             ],
         )
         .await,
     ));
+    // Rents are typed in yuan; one that is not an amount is refused beside
+    // its field, what was typed kept, nothing added.
+    let refused = post(
+        &operator,
+        &format!("/spaces/units{query}"),
+        &[
+            ("_form", "unit-form".to_owned()),
+            ("floor_id", floor.to_string()),
+            ("kind", "desk".into()),
+            ("code", "D-02".into()),
+            ("area_m2", "6".into()),
+            ("capacity", "1".into()),
+            ("list_rent_yuan", "1,2x0".into()),
+            ("discounted_rent_yuan", "600".into()),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("id=\"f-list_rent_yuan-error\""), "{html}");
+    assert!(html.contains("value=\"1,2x0\""), "{html}");
+    assert!(html.contains("href=\"#f-list_rent_yuan\""), "{html}");
     let html = get(&operator, &site).await;
+    assert!(!html.contains(">D-02<"));
     assert!(html.contains(&format!("id=\"unit-{unit}\"")));
     assert!(html.contains("Inventoried area: 6 m²"));
 
@@ -191,6 +214,8 @@ async fn one_allocation_through_the_pages() {
         row.contains("badge priority") && row.contains(">Priority<"),
         "{row}"
     );
+    // The operator reads who asked by name, never a number.
+    assert!(row.contains(">晨曦智能<") && !row.contains("Enterprise #"), "{row}");
 
     // A bad offer comes back with the reason beside nothing written.
     let bad = post(

@@ -16,7 +16,7 @@ use chrono::{Days, NaiveDate};
 use opcity_domain::Role;
 use opcity_domain::application::{Event, State, events_for};
 use opcity_store::applications as store;
-use opcity_store::entity::{account, application, application_event, enterprise, person};
+use opcity_store::entity::{account, application, application_event};
 
 pub(super) async fn get_application(
     s: &Services,
@@ -133,31 +133,7 @@ pub(super) async fn name_applicants<C: opcity_store::sea_orm::ConnectionTrait>(
     db: &C,
     views: &mut [ApplicationView],
 ) -> Result<()> {
-    let enterprises = crate::rows_by_id::<enterprise::Entity, _>(
-        db,
-        enterprise::Column::Id,
-        views.iter().filter_map(|v| v.enterprise_id),
-        |e| e.id,
-    )
-    .await?;
-    let persons = crate::rows_by_id::<person::Entity, _>(
-        db,
-        person::Column::Id,
-        views
-            .iter()
-            .filter(|v| v.enterprise_id.is_none())
-            .filter_map(|v| v.person_id),
-        |p| p.id,
-    )
-    .await?;
-    for v in views {
-        v.applicant = match (v.enterprise_id, v.person_id) {
-            (Some(e), _) => enterprises.get(&e).map(|e| e.name.clone()),
-            (None, Some(p)) => persons.get(&p).map(|p| p.full_name.clone()),
-            (None, None) => None,
-        };
-    }
-    Ok(())
+    crate::name_parties(db, views.iter_mut()).await
 }
 
 /// When a decision is due by the programme's service standard

@@ -45,6 +45,16 @@ pub struct ApplicationView {
     pub assignee: Option<Assignee>,
 }
 
+impl crate::Party for ApplicationView {
+    fn party(&self) -> (Option<i64>, Option<i64>) {
+        (self.enterprise_id, self.person_id)
+    }
+
+    fn set_party_name(&mut self, name: Option<String>) {
+        self.applicant = name;
+    }
+}
+
 /// A member of staff a case is (or may be) given to.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Assignee {

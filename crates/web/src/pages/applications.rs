@@ -521,7 +521,7 @@ fn review_input(form: &Values) -> Result<ReviewInput, FieldError> {
     };
     let amount_fen = match form.get("amount_yuan").filter(|v| !v.trim().is_empty()) {
         Some(text) => {
-            Some(yuan_to_fen(text).ok_or_else(|| FieldError::new("amount_yuan", "not_a_number"))?)
+            Some(yuan_to_fen(text).ok_or_else(|| FieldError::new("amount_yuan", "not_an_amount"))?)
         }
         None => None,
     };

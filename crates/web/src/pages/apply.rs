@@ -72,14 +72,11 @@ async fn applicants(
             None => Vec::new(),
         });
     }
-    let mut out = Vec::new();
-    for id in &actor.enterprise_ids {
-        out.push((
-            Some(*id),
-            state.services.get_enterprise(actor, *id).await?.name,
-        ));
-    }
-    Ok(out)
+    Ok(super::own_enterprises(state, actor)
+        .await?
+        .into_iter()
+        .map(|(id, name)| (Some(id), name))
+        .collect())
 }
 
 /// The engine's result for the founder (or the enterprise) on this programme.

@@ -125,10 +125,13 @@ pub fn error_summary(l: Locale, labels: &str, id_prefix: &str, errors: &[FieldEr
                 strong { (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())])) }
                 ul {
                     @for e in errors {
-                        @let key = format!("{labels}.{}", e.field);
+                        // A service's `…_fen` field is typed as `…_yuan` on pages.
+                        @let yuan = e.field.strip_suffix("_fen").map(|stem| format!("{stem}_yuan"));
+                        @let field = yuan.filter(|y| has(l, &format!("{labels}.{y}"))).unwrap_or_else(|| e.field.clone());
+                        @let key = format!("{labels}.{field}");
                         li data-code=(e.code) data-field=(e.field) {
                             @if !e.field.is_empty() && has(l, &key) {
-                                a href={ "#" (id_prefix) (e.field) } { (t(l, &key)) } ": "
+                                a href={ "#" (id_prefix) (field) } { (t(l, &key)) } ": "
                             }
                             (field_message(l, e))
                         }

@@ -20,6 +20,10 @@ pub enum Kind {
     Email,
     /// One of fixed values; labels are `option.{field}.{value}`.
     Choice(&'static [&'static str]),
+    /// An amount typed in yuan (`3,000`, `2500.5`) for a service field in
+    /// fen: the control is named `{stem}_yuan` and shows the messages about
+    /// `{stem}_fen` too (parse it with [`yuan`]).
+    Yuan,
     /// Yes / no / unknown.
     TriBool,
     District,
@@ -68,7 +72,7 @@ pub fn render_fields_as(
 ) -> Markup {
     html! {
         @for f in fields {
-            @let own: Vec<&FieldError> = errors.iter().filter(|e| e.field == f.name).collect();
+            @let own: Vec<&FieldError> = errors.iter().filter(|e| e.field == f.name || (matches!(f.kind, Kind::Yuan) && e.field == fen_twin(f.name))).collect();
             @let value = values.get(f.name).cloned().unwrap_or_default();
             @let id = format!("{id_prefix}{}", f.name);
             div.field.invalid[!own.is_empty()] {
@@ -122,6 +126,10 @@ fn control(
         Kind::Number => {
             html! { input id=(id) name=(f.name) type="text" inputmode="numeric" value=(value) required[f.required]; }
         }
+        Kind::Yuan => html! {
+            span.money { span aria-hidden="true" { "¥" } " "
+                input id=(id) name=(f.name) type="text" inputmode="decimal" value=(value) required[f.required]; }
+        },
         Kind::Date => {
             html! { input id=(id) name=(f.name) type="date" value=(value) required[f.required]; }
         }
@@ -196,6 +204,36 @@ pub fn number(values: &Values, name: &'static str, errors: &mut Vec<FieldError>)
             None
         }
     }
+}
+
+/// The service's name of a yuan field (`list_rent_yuan` → `list_rent_fen`).
+pub fn fen_twin(name: &str) -> String {
+    match name.strip_suffix("_yuan") {
+        Some(stem) => format!("{stem}_fen"),
+        None => name.to_owned(),
+    }
+}
+
+/// An amount typed in yuan, in fen (`domain::money`'s one parser); empty is
+/// `None` (and a `required` error when `required`), anything else that is
+/// not an amount a field error.
+pub fn yuan(
+    values: &Values,
+    name: &'static str,
+    required: bool,
+    errors: &mut Vec<FieldError>,
+) -> Option<i64> {
+    let Some(raw) = opt(values, name) else {
+        if required {
+            errors.push(FieldError::new(name, "required"));
+        }
+        return None;
+    };
+    let fen = opcity_domain::Fen::parse_yuan(&raw).map(|f| f.0);
+    if fen.is_none() {
+        errors.push(FieldError::new(name, "not_an_amount"));
+    }
+    fen
 }
 
 pub fn bool_text(v: Option<bool>) -> String {

@@ -56,6 +56,19 @@ pub fn routes() -> Router<AppState> {
         .merge(settings::routes())
 }
 
+/// The enterprises the founder represents or controls, by id and name
+/// (for pickers that name them, never their numbers).
+pub(crate) async fn own_enterprises(
+    state: &AppState,
+    actor: &Actor,
+) -> Result<Vec<(i64, String)>, ServiceError> {
+    let mut out = Vec::with_capacity(actor.enterprise_ids.len());
+    for id in &actor.enterprise_ids {
+        out.push((*id, state.services.get_enterprise(actor, *id).await?.name));
+    }
+    Ok(out)
+}
+
 /// A failure while serving a page, rendered as an HTML page in the viewer's
 /// language (or a redirect to sign-in).
 #[derive(Debug)]

@@ -96,6 +96,18 @@ pub struct RequestView {
     /// the person) holds a title's priority industrial space, so the request
     /// is served before those without it.
     pub priority: bool,
+    /// Who holds it, by name (the enterprise's, else the person's), on reads.
+    pub holder: Option<String>,
+}
+
+impl crate::Party for RequestView {
+    fn party(&self) -> (Option<i64>, Option<i64>) {
+        (self.enterprise_id, self.person_id)
+    }
+
+    fn set_party_name(&mut self, name: Option<String>) {
+        self.holder = name;
+    }
 }
 
 /// Where a waiting request stands in its waitlist.
@@ -132,6 +144,7 @@ fn request_view(r: &space_request::Model, place: Option<Place>) -> RequestView {
         requested_at: r.requested_at,
         position: place.map(|p| p.position),
         priority: place.is_some_and(|p| p.priority),
+        holder: None,
     }
 }
 
@@ -162,6 +175,18 @@ pub struct AgreementView {
     /// `offered`, `active`, `ended`, `declined` or `withdrawn`.
     pub status: String,
     pub previous_id: Option<i64>,
+    /// Who holds it, by name (the enterprise's, else the person's), on reads.
+    pub holder: Option<String>,
+}
+
+impl crate::Party for AgreementView {
+    fn party(&self) -> (Option<i64>, Option<i64>) {
+        (self.enterprise_id, self.person_id)
+    }
+
+    fn set_party_name(&mut self, name: Option<String>) {
+        self.holder = name;
+    }
 }
 
 fn agreement_view(a: &space_agreement::Model, u: &space_unit::Model) -> AgreementView {
@@ -186,6 +211,7 @@ fn agreement_view(a: &space_agreement::Model, u: &space_unit::Model) -> Agreemen
         discount_fen: a.list_rent_fen - a.monthly_rent_fen,
         status: a.status.clone(),
         previous_id: a.previous_id,
+        holder: None,
     }
 }
 

@@ -58,6 +58,7 @@ pub(super) async fn list_space_requests(
         };
         out.push(request_view(r, place));
     }
+    crate::name_parties(db, &mut out).await?;
     Ok(out)
 }
 
@@ -103,7 +104,9 @@ pub(super) async fn get_agreement(svc: &Services, actor: &Actor, id: i64) -> Res
         (Action::Read, agreement_holding(&a, &unit)),
         (Action::Update, premises(unit.community_id, &unit.district)),
     )?;
-    Ok(agreement_view(&a, &unit))
+    let mut view = agreement_view(&a, &unit);
+    crate::name_parties(db, [&mut view]).await?;
+    Ok(view)
 }
 
 /// Agreements and offers the actor may see, by start.
@@ -158,8 +161,10 @@ pub(super) async fn list_agreements(
         |u| u.id,
     )
     .await?;
-    Ok(rows
+    let mut views: Vec<AgreementView> = rows
         .iter()
         .filter_map(|a| units.get(&a.unit_id).map(|u| agreement_view(a, u)))
-        .collect())
+        .collect();
+    crate::name_parties(db, &mut views).await?;
+    Ok(views)
 }

@@ -144,6 +144,19 @@ pub struct LeaseView {
     pub status: String,
     pub moved_in_at: Option<DateTime<Utc>>,
     pub moved_out_at: Option<DateTime<Utc>>,
+    /// The tenant, by name, on reads.
+    pub holder: Option<String>,
+}
+
+impl crate::Party for LeaseView {
+    /// The tenant is the person, whatever enterprise the lease names.
+    fn party(&self) -> (Option<i64>, Option<i64>) {
+        (None, Some(self.person_id))
+    }
+
+    fn set_party_name(&mut self, name: Option<String>) {
+        self.holder = name;
+    }
 }
 
 fn lease_view(l: &housing_lease::Model, u: &housing_unit::Model) -> LeaseView {
@@ -166,6 +179,7 @@ fn lease_view(l: &housing_lease::Model, u: &housing_unit::Model) -> LeaseView {
         status: l.status.clone(),
         moved_in_at: l.moved_in_at,
         moved_out_at: l.moved_out_at,
+        holder: None,
     }
 }
 

@@ -11,7 +11,9 @@ pub(super) async fn get_lease(svc: &Services, actor: &Actor, id: i64) -> Result<
         (Action::Read, lease_holding(&lease, &unit)),
         (Action::Update, unit_resource(&unit)),
     )?;
-    Ok(lease_view(&lease, &unit))
+    let mut view = lease_view(&lease, &unit);
+    crate::name_parties(db, [&mut view]).await?;
+    Ok(view)
 }
 
 /// Leases the actor may see, by start.
@@ -45,10 +47,12 @@ pub(super) async fn list_leases(svc: &Services, actor: &Actor) -> Result<Vec<Lea
         |u| u.id,
     )
     .await?;
-    Ok(rows
+    let mut views: Vec<LeaseView> = rows
         .iter()
         .filter_map(|l| units.get(&l.housing_unit_id).map(|u| lease_view(l, u)))
-        .collect())
+        .collect();
+    crate::name_parties(db, &mut views).await?;
+    Ok(views)
 }
 
 /// Which units are occupied on `on`: the units the actor manages (the
@@ -102,15 +106,17 @@ pub(super) async fn housing_occupancy(
                 .count() as i64,
         })
         .collect();
+    let mut rows: Vec<OccupancyRow> = units
+        .iter()
+        .map(|u| OccupancyRow {
+            unit: HousingUnitView::from(u),
+            lease: leases.get(&u.id).map(|l| lease_view(l, u)),
+        })
+        .collect();
+    crate::name_parties(db, rows.iter_mut().filter_map(|r| r.lease.as_mut())).await?;
     Ok(OccupancyView {
         on,
-        units: units
-            .iter()
-            .map(|u| OccupancyRow {
-                unit: HousingUnitView::from(u),
-                lease: leases.get(&u.id).map(|l| lease_view(l, u)),
-            })
-            .collect(),
+        units: rows,
         by_kind,
     })
 }

@@ -161,6 +161,18 @@ pub struct BookingView {
     pub status: String,
     pub late_cancel: bool,
     pub purpose: String,
+    /// The enterprise, by name, on reads.
+    pub holder: Option<String>,
+}
+
+impl crate::Party for BookingView {
+    fn party(&self) -> (Option<i64>, Option<i64>) {
+        (Some(self.enterprise_id), None)
+    }
+
+    fn set_party_name(&mut self, name: Option<String>) {
+        self.holder = name;
+    }
 }
 
 pub(super) fn booking_view(b: &instrument_booking::Model) -> BookingView {
@@ -175,6 +187,7 @@ pub(super) fn booking_view(b: &instrument_booking::Model) -> BookingView {
         status: b.status.clone(),
         late_cancel: b.late_cancel,
         purpose: b.purpose.clone(),
+        holder: None,
     }
 }
 

@@ -44,7 +44,9 @@ pub(super) async fn list_bookings(
         .limit(1_000)
         .all(svc.store().db())
         .await?;
-    Ok(rows.iter().map(booking_view).collect())
+    let mut views: Vec<BookingView> = rows.iter().map(booking_view).collect();
+    crate::name_parties(svc.store().db(), &mut views).await?;
+    Ok(views)
 }
 
 pub(super) async fn get_booking(svc: &Services, actor: &Actor, id: i64) -> Result<BookingView> {
@@ -56,7 +58,9 @@ pub(super) async fn get_booking(svc: &Services, actor: &Actor, id: i64) -> Resul
         (Action::Read, booking_holding(db, &b).await?),
         (Action::Update, resource(&inst)),
     )?;
-    Ok(booking_view(&b))
+    let mut view = booking_view(&b);
+    crate::name_parties(db, [&mut view]).await?;
+    Ok(view)
 }
 
 /// A day's slots of an instrument and whether each is free.

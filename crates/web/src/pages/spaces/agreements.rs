@@ -51,7 +51,7 @@ const OFFER_FIELDS: &[Field] = &[
     field("unit_id", F::Number, true),
     field("start", F::Date, true),
     field("end", F::Date, true),
-    field("monthly_rent_fen", F::Number, false),
+    field("monthly_rent_yuan", F::Yuan, false),
 ];
 
 const SERVE_FIELDS: &[Field] = &[
@@ -119,10 +119,11 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
     let l = viewer.locale;
     let s = &state.services;
     let all = AllocationFilter::default();
-    let (requests, agreements, communities) = tokio::try_join!(
+    let (requests, agreements, communities, own) = tokio::try_join!(
         s.list_space_requests(actor, &all),
         s.list_agreements(actor, &all),
         community_options(state, actor),
+        crate::pages::own_enterprises(state, actor),
     )
     .map_err(|e| viewer.fail(e))?;
     let names: HashMap<String, String> = communities.iter().cloned().collect();
@@ -140,10 +141,8 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
     let mut options = Options::new();
     options.insert(
         "enterprise_id",
-        actor
-            .enterprise_ids
-            .iter()
-            .map(|e| (e.to_string(), format!("#{e}")))
+        own.iter()
+            .map(|(id, name)| (id.to_string(), name.clone()))
             .collect(),
     );
     options.insert("community_id", communities.clone());
@@ -188,7 +187,7 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
                     @for r in &requests {
                         tr id={ "request-" (r.id) } data-status=(r.status) {
                             td { (r.id) } td { (site(r.community_id, r.district)) } td { (t(l, &format!("spaces.kind.{}", r.kind))) }
-                            td { (holder_label(l, r.enterprise_id, r.person_id)) } td { (r.team_size) } td { (r.wanted_from) }
+                            td { (holder_label(l, r.holder.as_deref(), r.enterprise_id, r.person_id)) } td { (r.team_size) } td { (r.wanted_from) }
                             td { (t(l, &format!("spaces.request_status.{}", r.status))) }
                             td.position {
                                 (r.position.map(|p| p.to_string()).unwrap_or_else(|| "—".into()))
@@ -211,7 +210,7 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
                             td { (a.id) }
                             td { (a.unit_code) " · " (t(l, &format!("spaces.kind.{}", a.unit_kind))) " · " (a.area_m2) " m²" }
                             td { (site(a.community_id, a.district)) }
-                            td { (holder_label(l, a.enterprise_id, a.person_id)) }
+                            td { (holder_label(l, a.holder.as_deref(), a.enterprise_id, a.person_id)) }
                             td { (a.start_date) " – " (a.end_date) }
                             td { (yuan(a.monthly_rent_fen)) @if a.discount_fen > 0 { " (" (tf(l, "spaces.discount", [("amount", yuan(a.discount_fen).as_str())])) ")" } }
                             td { (t(l, &format!("spaces.agreement_status.{}", a.status))) }
@@ -287,7 +286,7 @@ pub(super) async fn offer(p: Posted) -> PageResult {
         unit_id: num(form, "unit_id", &mut errors),
         start: forms::text(form, "start"),
         end: forms::text(form, "end"),
-        monthly_rent_fen: forms::number(form, "monthly_rent_fen", &mut errors),
+        monthly_rent_fen: forms::yuan(form, "monthly_rent_yuan", false, &mut errors),
     };
     let s = &state.services;
     let run = async || s.offer_space(&actor, &input).await.map(|v| v.id);

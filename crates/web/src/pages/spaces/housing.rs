@@ -35,7 +35,7 @@ const HOUSING_UNIT_FIELDS: &[Field] = &[
     field("code", F::Text, true),
     field("kind", F::Choice(&HOUSING_KINDS), true),
     field("area_m2", F::Number, true),
-    field("market_rent_fen", F::Number, true),
+    field("market_rent_yuan", F::Yuan, true),
 ];
 const LEASE_FIELDS: &[Field] = &[
     field("housing_unit_id", F::Dynamic, true),
@@ -135,12 +135,12 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
                     @for k in &occupancy.by_kind { (t(l, &format!("housing.kind.{}", k.kind))) " " (k.occupied) "/" (k.units) "  " }
                 }
                 table id="occupancy" {
-                    (table_head(l, &["spaces.form.code", "spaces.form.kind", "spaces.form.market_rent_fen", "housing.tenant"]))
+                    (table_head(l, &["spaces.form.code", "spaces.form.kind", "spaces.form.market_rent_yuan", "housing.tenant"]))
                     tbody {
                         @for row in &occupancy.units {
                             tr id={ "housing-unit-" (row.unit.id) } data-occupied=(row.lease.is_some()) {
                                 td { (row.unit.code) } td { (t(l, &format!("housing.kind.{}", row.unit.kind))) } td { (yuan(row.unit.market_rent_fen)) }
-                                td { @if let Some(lease) = &row.lease { (holder_label(l, None, Some(lease.person_id))) " · " (lease.start_date) " – " (lease.end_date) } @else { (t(l, "spaces.free")) } }
+                                td { @if let Some(lease) = &row.lease { (holder_label(l, lease.holder.as_deref(), None, Some(lease.person_id))) " · " (lease.start_date) " – " (lease.end_date) } @else { (t(l, "spaces.free")) } }
                             }
                         }
                     }
@@ -158,7 +158,7 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
                     @for lease in &leases {
                         tr id={ "lease-" (lease.id) } data-status=(lease.status) {
                             td { (lease.id) } td { (lease.unit_code) " · " (t(l, &format!("housing.kind.{}", lease.unit_kind))) }
-                            td { (holder_label(l, None, Some(lease.person_id))) } td { (lease.start_date) " – " (lease.end_date) } td { (lease.months) }
+                            td { (holder_label(l, lease.holder.as_deref(), None, Some(lease.person_id))) } td { (lease.start_date) " – " (lease.end_date) } td { (lease.months) }
                             td { (yuan(lease.monthly_rent_fen)) " (" (lease.rent_percent) "% × " (yuan(lease.market_rent_fen)) ")" }
                             td { (t(l, &format!("housing.status.{}", lease.status))) }
                             td { (lease_actions(viewer, &managed_ids, lease)) }
@@ -238,7 +238,7 @@ pub(super) async fn add_unit(p: Posted) -> PageResult {
         code: forms::text(form, "code"),
         kind: forms::text(form, "kind"),
         area_m2: num(form, "area_m2", &mut errors),
-        market_rent_fen: num(form, "market_rent_fen", &mut errors),
+        market_rent_fen: forms::yuan(form, "market_rent_yuan", true, &mut errors).unwrap_or(0),
         active: None,
     };
     let s = &state.services;

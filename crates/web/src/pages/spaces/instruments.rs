@@ -116,7 +116,7 @@ async fn render_instruments(state: &AppState, viewer: &Viewer, shown: Shown<'_>)
                     @for b in &bookings {
                         tr id={ "booking-" (b.id) } data-status=(b.status) {
                             td { (b.id) } td { (by_id.get(&b.instrument_id).map(|i| i.name.as_str()).unwrap_or_default()) }
-                            td { (holder_label(l, Some(b.enterprise_id), None)) }
+                            td { (holder_label(l, b.holder.as_deref(), Some(b.enterprise_id), None)) }
                             td { (b.start_local) " – " (&b.end_local[11..]) }
                             td { (t(l, &format!("instrument.status.{}", b.status))) @if b.late_cancel { " · " (t(l, "instrument.late_cancel")) } }
                             td { @if let Some(i) = by_id.get(&b.instrument_id) { (booking_actions(viewer, (s, actor), i, b)) } }
@@ -199,11 +199,11 @@ async fn render_instrument(
     let i = &day.instrument;
     // The enterprises the viewer may book for: a slot's form is drawn only
     // when there is one.
-    let bookable: Vec<i64> = actor
-        .enterprise_ids
-        .iter()
-        .copied()
-        .filter(|e| s.may_book_for(actor, i, *e))
+    let bookable: Vec<(i64, String)> = crate::pages::own_enterprises(state, actor)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .filter(|(e, _)| s.may_book_for(actor, i, *e))
         .collect();
     let body = html! {
         h1 { (i.name) }
@@ -236,7 +236,7 @@ async fn render_instrument(
                                     input type="hidden" name="end" value=(slot.end_at.to_rfc3339());
                                     input type="hidden" name="date" value=(date);
                                     select name="enterprise_id" aria-label=(t(l, "spaces.form.enterprise_id")) {
-                                        @for e in &bookable { option value=(e) { "#" (e) } }
+                                        @for (e, name) in &bookable { option value=(e) { (name) } }
                                     }
                                     button type="submit" id={ "book-" (key) "-submit" } { (t(l, "instrument.book")) }
                                 }

@@ -41,8 +41,8 @@ const UNIT_FIELDS: &[Field] = &[
     field("code", F::Text, true),
     field("area_m2", F::Number, true),
     field("capacity", F::Number, true),
-    field("list_rent_fen", F::Number, true),
-    field("discounted_rent_fen", F::Number, true),
+    field("list_rent_yuan", F::Yuan, true),
+    field("discounted_rent_yuan", F::Yuan, true),
 ];
 
 /// The site an inventory page shows, as a query string (empty when the
@@ -123,7 +123,7 @@ async fn render_inventory(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -
         }
         p id="inventory-area" { (tf(l, "spaces.total_area", [("area", inv.area_m2.to_string().as_str())])) }
         table id="units" {
-            (table_head(l, &["#", "spaces.place", "spaces.form.code", "spaces.form.kind", "spaces.form.area_m2", "spaces.form.capacity", "spaces.form.list_rent_fen", "spaces.form.discounted_rent_fen", "spaces.status"]))
+            (table_head(l, &["#", "spaces.place", "spaces.form.code", "spaces.form.kind", "spaces.form.area_m2", "spaces.form.capacity", "spaces.form.list_rent_yuan", "spaces.form.discounted_rent_yuan", "spaces.status"]))
             tbody {
                 @for b in &inv.buildings { @for f in &b.floors { @for u in &f.units {
                     tr id={ "unit-" (u.id) } {
@@ -189,8 +189,9 @@ pub(super) async fn add_unit(Query(q): Query<Query_>, p: Posted) -> PageResult {
         code: forms::text(form, "code"),
         area_m2: num(form, "area_m2", &mut errors),
         capacity: num(form, "capacity", &mut errors) as i32,
-        list_rent_fen: num(form, "list_rent_fen", &mut errors),
-        discounted_rent_fen: num(form, "discounted_rent_fen", &mut errors),
+        list_rent_fen: forms::yuan(form, "list_rent_yuan", true, &mut errors).unwrap_or(0),
+        discounted_rent_fen: forms::yuan(form, "discounted_rent_yuan", true, &mut errors)
+            .unwrap_or(0),
         active: None,
     };
     let s = &state.services;

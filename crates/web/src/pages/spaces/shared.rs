@@ -267,7 +267,17 @@ pub(super) async fn submit(
 
 /// Who holds a request, agreement, lease or booking: the enterprise, else
 /// the person.
-pub(super) fn holder_label(l: Locale, enterprise: Option<i64>, person: Option<i64>) -> String {
+/// Who holds an allocation: its name where the services gave one, else
+/// its number.
+pub(super) fn holder_label(
+    l: Locale,
+    name: Option<&str>,
+    enterprise: Option<i64>,
+    person: Option<i64>,
+) -> String {
+    if let Some(name) = name {
+        return name.to_owned();
+    }
     match (enterprise, person) {
         (Some(e), _) => tf(l, "spaces.enterprise_no", [("id", e.to_string().as_str())]),
         (_, Some(p)) => tf(l, "spaces.person_no", [("id", p.to_string().as_str())]),
