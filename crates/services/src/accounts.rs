@@ -63,6 +63,9 @@ pub struct AccountView {
     pub district: Option<District>,
     pub locale: String,
     pub disabled: bool,
+    /// An administrator account another administrator made, disabled until
+    /// a second one enables it.
+    pub awaits_second_admin: bool,
 }
 
 impl From<&account::Model> for AccountView {
@@ -75,6 +78,9 @@ impl From<&account::Model> for AccountView {
             district: a.district.as_deref().and_then(|d| d.parse().ok()),
             locale: a.locale.clone(),
             disabled: a.disabled,
+            awaits_second_admin: a.disabled
+                && a.role == Role::MunicipalAdmin.id()
+                && a.created_by.is_some(),
         }
     }
 }
@@ -200,7 +206,7 @@ fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
 
 /// Argon2id with the crate's defaults (19 MiB, 2 passes), run off the async
 /// workers because it is deliberately slow.
-async fn hash_password(password: String) -> Result<String> {
+pub(crate) async fn hash_password(password: String) -> Result<String> {
     tokio::task::spawn_blocking(move || {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
@@ -215,7 +221,7 @@ async fn hash_password(password: String) -> Result<String> {
     .map_err(|e| ServiceError::Internal(Box::new(e)))?
 }
 
-async fn verify_password(password: String, hash: String) -> bool {
+pub(crate) async fn verify_password(password: String, hash: String) -> bool {
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|parsed| {
             Argon2::default()
@@ -247,6 +253,9 @@ impl Services {
             return Err(ServiceError::Validation(errors));
         }
         let password_hash = hash_password(input.password.clone()).await?;
+        // An administrator made by another waits, disabled, for a second one
+        // (`account_admin::set_account_enabled`).
+        let awaits_second = actor.is_some() && input.role == Role::MunicipalAdmin;
         let now = self.now();
         let tx = self.store().begin().await?;
         let model = store_accounts::insert_account(
@@ -258,6 +267,8 @@ impl Services {
                 role: input.role.id(),
                 district: input.district.map(|d| d.id()),
                 locale: &input.locale,
+                disabled: awaits_second,
+                created_by: actor.map(|a| a.account_id),
             },
             now,
         )

@@ -102,6 +102,7 @@ error_codes! {
     IdempotencyKeyReused = "idempotency_key_reused" => Conflict;
     StateChanged = "state_changed" => Conflict;
     AssignmentChanged = "assignment_changed" => Conflict;
+    AccountChanged = "account_changed" => Conflict;
     Contention = "contention" => Conflict;
     BudgetExists = "budget_exists" => Conflict;
     FlagDecided = "flag_decided" => Conflict;

@@ -47,6 +47,7 @@
 //! `tests/crash_safety.rs` kills `opcity serve` with SIGKILL under load and
 //! finds every acknowledged write.
 
+pub mod account_admin;
 pub mod accounts;
 pub mod applications;
 pub mod audit;

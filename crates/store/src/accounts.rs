@@ -39,9 +39,12 @@ pub struct NewAccount<'a> {
     pub role: &'a str,
     pub district: Option<&'a str>,
     pub locale: &'a str,
+    /// Created disabled (an administrator waiting for a second one).
+    pub disabled: bool,
+    pub created_by: Option<i64>,
 }
 
-/// Creates an enabled account; [`StoreError::Unique`] on `username` when
+/// Creates an account; [`StoreError::Unique`] on `username` when
 /// the username is taken.
 pub async fn insert_account(
     tx: &DatabaseTransaction,
@@ -55,7 +58,8 @@ pub async fn insert_account(
         role: Set(new.role.to_owned()),
         district: Set(new.district.map(str::to_owned)),
         locale: Set(new.locale.to_owned()),
-        disabled: Set(false),
+        disabled: Set(new.disabled),
+        created_by: Set(new.created_by),
         created_at: Set(at),
         ..Default::default()
     }
@@ -127,6 +131,59 @@ pub async fn staff_of_district<C: ConnectionTrait>(
         .order_by_asc(account::Column::Id)
         .all(db)
         .await?)
+}
+
+/// Enables or disables account `id` if it is not so already; whether it
+/// changed (of two administrators acting at once, one changes it).
+pub async fn set_disabled(
+    tx: &DatabaseTransaction,
+    id: i64,
+    disabled: bool,
+) -> Result<bool, StoreError> {
+    let done = account::Entity::update_many()
+        .col_expr(
+            account::Column::Disabled,
+            sea_orm::sea_query::Expr::value(disabled),
+        )
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::Disabled.eq(!disabled))
+        .exec(tx)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Replaces account `id`'s password hash if it is still `seen` (a
+/// concurrent change wins once); whether it did.
+pub async fn replace_password_hash(
+    tx: &DatabaseTransaction,
+    id: i64,
+    seen: &str,
+    hash: &str,
+) -> Result<bool, StoreError> {
+    let done = account::Entity::update_many()
+        .col_expr(
+            account::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(hash.to_owned()),
+        )
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::PasswordHash.eq(seen))
+        .exec(tx)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Ends every session of account `id` but the one whose secret hashes to
+/// `keep`.
+pub async fn end_sessions_except(
+    tx: &DatabaseTransaction,
+    id: i64,
+    keep: Option<&str>,
+) -> Result<u64, StoreError> {
+    let mut q = session::Entity::delete_many().filter(session::Column::AccountId.eq(id));
+    if let Some(keep) = keep {
+        q = q.filter(session::Column::TokenHash.ne(keep));
+    }
+    Ok(q.exec(tx).await?.rows_affected)
 }
 
 /// An account's own settings as they are to be stored.

@@ -16,6 +16,8 @@ fn new_account(username: &str) -> NewAccount<'_> {
         role: "founder",
         district: None,
         locale: "en",
+        disabled: false,
+        created_by: None,
     }
 }
 

@@ -23,6 +23,8 @@ async fn account(store: &Store, username: &str) -> i64 {
             role: "founder",
             district: None,
             locale: "en",
+            disabled: false,
+            created_by: None,
         },
         Utc::now(),
     )

@@ -622,6 +622,7 @@ mod tests {
             | "idempotency_key_reused"
             | "state_changed"
             | "assignment_changed"
+            | "account_changed"
             | "contention"
             | "budget_exists"
             | "flag_decided" => StatusCode::CONFLICT,

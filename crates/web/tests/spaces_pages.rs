@@ -215,7 +215,10 @@ async fn one_allocation_through_the_pages() {
         "{row}"
     );
     // The operator reads who asked by name, never a number.
-    assert!(row.contains(">晨曦智能<") && !row.contains("Enterprise #"), "{row}");
+    assert!(
+        row.contains(">晨曦智能<") && !row.contains("Enterprise #"),
+        "{row}"
+    );
 
     // A bad offer comes back with the reason beside nothing written.
     let bad = post(

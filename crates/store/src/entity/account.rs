@@ -21,6 +21,9 @@ pub struct Model {
     /// Notifications created before this instant are not e-mailed (set when
     /// the account opts in or changes its address).
     pub email_since: Option<DateTimeUtc>,
+    /// The administrator who created the account (`None`: the command line
+    /// or the demo data).
+    pub created_by: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -20,6 +20,7 @@ mod m0013_delivery;
 mod m0014_eligibility_flags;
 mod m0015_recheck_indexes;
 mod m0016_workbench;
+mod m0017_account_admin;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0014_eligibility_flags::Migration),
             Box::new(m0015_recheck_indexes::Migration),
             Box::new(m0016_workbench::Migration),
+            Box::new(m0017_account_admin::Migration),
         ]
     }
 }

@@ -107,6 +107,7 @@ fn shortcuts(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/communities/new", "home.new_community"),
             ("/enterprises/new", "home.register_enterprise"),
             ("/persons/new", "home.new_person"),
+            ("/accounts", "accounts.title"),
             ("/audit", "nav.audit"),
             ("/integrity", "integrity.card"),
         ],
@@ -116,6 +117,7 @@ fn shortcuts(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/dashboard", "nav.dashboard"),
         ],
         Role::Auditor => &[
+            ("/accounts", "accounts.title"),
             ("/audit", "nav.audit"),
             ("/integrity", "integrity.card"),
             ("/dashboard", "nav.dashboard"),

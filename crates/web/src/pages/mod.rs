@@ -2,6 +2,7 @@
 //! work without JavaScript. Forms carry the session's CSRF token; sign-in
 //! uses a double-submit cookie because there is no session yet.
 
+mod accounts;
 mod application_after;
 pub(crate) mod applications;
 mod apply;
@@ -17,6 +18,7 @@ mod inbox;
 mod integrity;
 mod layout;
 mod letters;
+mod password;
 mod registry;
 mod selfcheck;
 mod settings;
@@ -54,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         .merge(vouchers::routes())
         .merge(spaces::routes())
         .merge(settings::routes())
+        .merge(password::routes())
+        .merge(accounts::routes())
 }
 
 /// The enterprises the founder represents or controls, by id and name

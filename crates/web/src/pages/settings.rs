@@ -40,7 +40,7 @@ fn render(
     viewer: &Viewer,
     values: &Values,
     errors: &[FieldError],
-    saved: bool,
+    (saved, password_changed): (bool, bool),
 ) -> axum::response::Response {
     let l = viewer.locale;
     let csrf = viewer.csrf.clone().unwrap_or_default();
@@ -52,6 +52,9 @@ fn render(
         h1 { (t(l, "settings.title")) }
         @if saved {
             section.notice.success id="settings-saved" role="status" { (t(l, "form.saved")) }
+        }
+        @if password_changed {
+            section.notice.success id="password-changed" role="status" { (t(l, "password.changed")) }
         }
         @if !errors.is_empty() {
             div.notice.error role="alert" id="form-errors" {
@@ -92,6 +95,8 @@ fn render(
             }
             button type="submit" id="settings-save" { (t(l, "form.save")) }
         }
+        h2 { (t(l, "password.title")) }
+        p { a href="/settings/password" id="change-password" { (t(l, "password.change")) } }
         p { a href="/home" { (t(l, "nav.workspace")) } }
     };
     let status = if errors.is_empty() {
@@ -105,6 +110,7 @@ fn render(
 #[derive(Debug, serde::Deserialize)]
 struct Shown {
     saved: Option<String>,
+    password: Option<String>,
 }
 
 async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<Shown>) -> PageResult {
@@ -119,7 +125,7 @@ async fn show(State(state): State<AppState>, viewer: Viewer, Query(q): Query<Sho
         &viewer,
         &values_of(&settings),
         &[],
-        q.saved.is_some(),
+        (q.saved.is_some(), q.password.is_some()),
     ))
 }
 
@@ -137,7 +143,9 @@ async fn save(
     };
     match state.services.update_account_settings(actor, change).await {
         Ok(_) => Ok(Redirect::to("/settings?saved=1").into_response()),
-        Err(ServiceError::Validation(errors)) => Ok(render(&state, &viewer, &form, &errors, false)),
+        Err(ServiceError::Validation(errors)) => {
+            Ok(render(&state, &viewer, &form, &errors, (false, false)))
+        }
         Err(other) => Err::<_, PageError>(viewer.fail(other)),
     }
 }

@@ -1,0 +1,227 @@
+//! Administering accounts: everyone who may read accounts sees them by
+//! name, role, district and state; administrators create accounts (for
+//! staff, with the role and district they work in) and enable or disable
+//! them, the forms drawn only for them. An administrator account another
+//! administrator made waits for a second one, and says so.
+
+use super::forms::{self, Values, district_name};
+use super::layout::page;
+use super::{PageResult, flow};
+use crate::AppState;
+use crate::extract::Viewer;
+use crate::i18n::{Locale, t, tf};
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use maud::{Markup, html};
+use opcity_domain::{District, Role};
+use opcity_services::accounts::{AccountView, NewAccount};
+use opcity_services::{FieldError, ServiceError};
+use std::collections::HashMap;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/accounts", get(list).post(create))
+        .route("/accounts/{id}/{action}", post(act))
+}
+
+const FORM: &str = "account-form";
+const ROLES: [Role; 7] = [
+    Role::Founder,
+    Role::CommunityOperator,
+    Role::DistrictReviewer,
+    Role::MunicipalAdmin,
+    Role::ServiceProvider,
+    Role::Investor,
+    Role::Auditor,
+];
+const LOCALES: [&str; 2] = ["zh-CN", "en"];
+
+fn status(l: Locale, a: &AccountView) -> Markup {
+    let (key, class) = match (a.disabled, a.awaits_second_admin) {
+        (_, true) => ("accounts.status.awaits_second_admin", "state-submitted"),
+        (true, false) => ("accounts.status.disabled", "state-closed"),
+        (false, false) => ("accounts.status.enabled", "state-approved"),
+    };
+    html! { span class={ "badge " (class) } { (t(l, key)) } }
+}
+
+/// The buttons an administrator may use on account `a`.
+fn actions(viewer: &Viewer, a: &AccountView) -> Markup {
+    let l = viewer.locale;
+    let me = viewer.actor.as_ref().map(|x| x.account_id);
+    let button = |action: &str, key: &str| {
+        html! {
+            form.inline method="post" action={ "/accounts/" (a.id) "/" (action) } {
+                input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+                button.secondary type="submit" id={ (action) "-" (a.id) }
+                    aria-label=(tf(l, &format!("accounts.{action}_named"), [("name", a.display_name.as_str())])) { (t(l, key)) }
+            }
+        }
+    };
+    html! {
+        @if a.disabled { (button("enable", "accounts.enable")) }
+        @else if me != Some(a.id) { (button("disable", "accounts.disable")) }
+    }
+}
+
+fn create_form(viewer: &Viewer, typed: &Values, errors: &[FieldError]) -> Markup {
+    let l = viewer.locale;
+    let value = |name: &str| typed.get(name).cloned().unwrap_or_default();
+    let field = |name: &str, control: Markup| {
+        let id = format!("f-{name}");
+        let own: Vec<&FieldError> = errors.iter().filter(|e| e.field == name).collect();
+        html! {
+            div.field.invalid[!own.is_empty()] {
+                label for=(id) { (t(l, &format!("accounts.{name}"))) }
+                (control)
+                (forms::messages(l, &id, own))
+            }
+        }
+    };
+    html! {
+        section.card {
+            h2 { (t(l, "accounts.create")) }
+            form.stack method="post" action="/accounts" id=(FORM) novalidate {
+                input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+                input type="hidden" name=(flow::FORM_ID) value=(FORM);
+                (field("display_name", html! { input id="f-display_name" name="display_name" type="text" value=(value("display_name")) required; }))
+                (field("username", html! { input id="f-username" name="username" type="text" autocomplete="off" value=(value("username")) required; }))
+                (field("role", html! { select id="f-role" name="role" {
+                    @for r in ROLES { option value=(r.id()) selected[value("role") == r.id()] { (t(l, &format!("role.{}", r.id()))) } }
+                } }))
+                (field("district", html! { select id="f-district" name="district" {
+                    option value="" { (t(l, "accounts.no_district")) }
+                    @for d in District::ALL { option value=(d.id()) selected[value("district") == d.id()] { (district_name(l, d)) } }
+                } }))
+                (field("locale", html! { select id="f-locale" name="locale" {
+                    @for tag in LOCALES { option value=(tag) selected[value("locale") == tag] { (t(l, &format!("settings.locale.{tag}"))) } }
+                } }))
+                (field("password", html! { input id="f-password" name="password" type="password" autocomplete="new-password" required; }))
+                p.hint { (t(l, "accounts.password_hint")) }
+                div { button type="submit" id="account-create" { (t(l, "accounts.create")) } }
+            }
+        }
+    }
+}
+
+async fn render(
+    state: &AppState,
+    viewer: &Viewer,
+    typed: &Values,
+    errors: &[FieldError],
+    done: Option<&str>,
+) -> PageResult {
+    let actor = viewer.require()?;
+    let l = viewer.locale;
+    let accounts = state
+        .services
+        .list_accounts(actor)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let manage = state.services.may_manage_accounts(actor);
+    let (typed, form_errors) = flow::posted(FORM, typed, errors);
+    let body = html! {
+        (flow::error_summary(l, "accounts", "f-", errors))
+        h1 { (t(l, "accounts.title")) }
+        @if let Some(done) = done { p.notice.success role="status" id="account-done" { (t(l, &format!("accounts.done.{done}"))) } }
+        div.table-wrap { table id="accounts" {
+            thead { tr {
+                th { (t(l, "accounts.display_name")) } th { (t(l, "accounts.username")) } th { (t(l, "accounts.role")) }
+                th { (t(l, "accounts.district")) } th { (t(l, "accounts.locale")) } th { (t(l, "accounts.state")) }
+                @if manage { th { span.visually-hidden { (t(l, "accounts.actions")) } } }
+            } }
+            tbody { @for a in &accounts {
+                tr id={ "account-" (a.id) } data-disabled=(a.disabled) {
+                    td { (a.display_name) } td.mono { (a.username) } td { (t(l, &format!("role.{}", a.role.id()))) }
+                    td { (a.district.map(|d| district_name(l, d)).unwrap_or("—")) }
+                    td { (t(l, &format!("settings.locale.{}", a.locale))) }
+                    td { (status(l, a)) }
+                    @if manage { td { (actions(viewer, a)) } }
+                }
+            } }
+        } }
+        @if manage { (create_form(viewer, typed.unwrap_or(&Values::new()), form_errors)) }
+    };
+    Ok(page(viewer, t(l, "accounts.title"), body).into_response())
+}
+
+async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<HashMap<String, String>>,
+) -> PageResult {
+    let done = q
+        .get("done")
+        .map(String::as_str)
+        .filter(|d| ["created", "enabled", "disabled"].contains(d));
+    render(&state, &viewer, &Values::new(), &[], done).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let role = forms::text(&form, "role")
+        .parse::<Role>()
+        .unwrap_or_else(|_| {
+            errors.push(FieldError::new("role", "unknown_role"));
+            Role::Founder
+        });
+    let district = match forms::opt(&form, "district") {
+        None => None,
+        Some(d) => match d.parse::<District>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                errors.push(FieldError::new("district", "unknown_district").with("value", d));
+                None
+            }
+        },
+    };
+    let input = NewAccount {
+        username: forms::text(&form, "username"),
+        display_name: forms::text(&form, "display_name"),
+        password: form.get("password").cloned().unwrap_or_default(),
+        role,
+        district,
+        locale: forms::opt(&form, "locale").unwrap_or_else(|| "zh-CN".to_owned()),
+    };
+    flow::post(
+        &viewer,
+        &form,
+        errors,
+        async || state.services.create_account(Some(&actor), input).await,
+        |_| Redirect::to("/accounts?done=created").into_response(),
+        async |errors| render(&state, &viewer, &form, &errors, None).await,
+    )
+    .await
+}
+
+async fn act(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    flow::post(
+        &viewer,
+        &form,
+        Vec::new(),
+        async || match action.as_str() {
+            "enable" => state.services.set_account_enabled(&actor, id, true).await,
+            "disable" => state.services.set_account_enabled(&actor, id, false).await,
+            _ => Err(ServiceError::NotFound { entity: "action" }),
+        },
+        |view| {
+            let done = if view.disabled { "disabled" } else { "enabled" };
+            Redirect::to(&format!("/accounts?done={done}")).into_response()
+        },
+        async |errors| render(&state, &viewer, &Values::new(), &errors, None).await,
+    )
+    .await
+}
