@@ -143,6 +143,12 @@ async fn a_refused_review_keeps_what_was_typed_beside_each_message() {
             "{audit}"
         );
         assert!(!audit.contains(">account:"), "{audit}");
+        // Actions and records in words, the code kept for the curious.
+        assert!(
+            audit.contains("title=\"application.transition\">Moved an application on<"),
+            "{audit}"
+        );
+        assert!(audit.contains(">Application #"), "{audit}");
         app.stop().await;
     })
     .await;

@@ -4,7 +4,7 @@ use super::PageResult;
 use super::layout::page;
 use crate::AppState;
 use crate::extract::Viewer;
-use crate::i18n::{t, tf};
+use crate::i18n::{Locale, has, t, tf};
 use axum::Router;
 use axum::extract::{Query, State};
 use axum::response::IntoResponse;
@@ -59,8 +59,8 @@ async fn audit(
                         td { (e.seq) }
                         td { (e.at.with_timezone(&shanghai).format("%Y-%m-%d %H:%M:%S")) }
                         td.actor { (e.actor_name.clone().unwrap_or_else(|| e.actor.clone())) }
-                        td.mono { (e.action) }
-                        td { (e.entity) " #" (e.entity_id) }
+                        td.action data-action=(e.action) title=(e.action) { (action_label(l, &e.action)) }
+                        td { (record_label(l, &e.entity)) @if !e.entity_id.is_empty() { " #" (e.entity_id) } }
                         td.mono { (&e.hash[..12]) "…" }
                     }
                 }
@@ -72,4 +72,25 @@ async fn audit(
         }
     };
     Ok(page(&viewer, t(l, "nav.audit"), body).into_response())
+}
+
+/// What an audited action did, in words; a code without a translation (a
+/// new one) is shown as it is rather than hidden.
+fn action_label(l: Locale, action: &str) -> String {
+    let key = format!("audit.do.{action}");
+    if has(l, &key) {
+        t(l, &key).to_owned()
+    } else {
+        action.to_owned()
+    }
+}
+
+/// The kind of record an entry is about, in words.
+fn record_label(l: Locale, entity: &str) -> String {
+    let key = format!("audit.entity.{entity}");
+    if has(l, &key) {
+        t(l, &key).to_owned()
+    } else {
+        entity.to_owned()
+    }
 }
