@@ -100,7 +100,7 @@ pub(super) fn application_badge(state: &AppState, l: Locale, a: &ApplicationView
 /// The applicant's own applications.
 fn table(state: &AppState, l: Locale, rows: &[ApplicationView]) -> Markup {
     html! {
-        table id="applications" {
+        table.cards id="applications" {
             thead { tr {
                 th { "#" }
                 th { (t(l, "application.programme")) } th { (t(l, "application.state_label")) }
@@ -109,11 +109,11 @@ fn table(state: &AppState, l: Locale, rows: &[ApplicationView]) -> Markup {
             tbody {
                 @for a in rows {
                     tr data-id=(a.id) {
-                        td { a href={ "/applications/" (a.id) } { (a.id) } }
-                        td { (title_of(state, l, &a.programme)) }
-                        td { (application_badge(state, l, a)) }
-                        td.num { (money(a.approved_fen)) }
-                        td.next { (next_step(l, a)) }
+                        td data-label=(t(l, "workbench.reference")) { a href={ "/applications/" (a.id) } { (a.id) } }
+                        td data-label=(t(l, "application.programme")) { (title_of(state, l, &a.programme)) }
+                        td data-label=(t(l, "application.state_label")) { (application_badge(state, l, a)) }
+                        td.num data-label=(t(l, "application.approved")) { (money(a.approved_fen)) }
+                        td.next data-label=(t(l, "application.next_step")) { (next_step(l, a)) }
                     }
                 }
             }

@@ -102,15 +102,15 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
         }
         @if !holdings.is_empty() {
             h2 { (t(l, "benefits.held")) }
-            table id="my-holdings" {
+            table.cards id="my-holdings" {
                 thead { tr { th { (t(l, "benefits.programme")) } th { (t(l, "benefits.what")) } th { (t(l, "benefits.figure")) } th { (t(l, "benefits.period")) } } }
                 tbody {
                     @for g in &holdings {
                         tr data-programme=(g.programme) data-benefit=(g.benefit) {
-                            td { (held_source(g, &title(&g.programme))) }
-                            td { (held_what(l, g)) }
-                            td { (held_figure(g)) }
-                            td { (g.from) " – " @if let Some(to) = g.to { (to) } @else { (t(l, "benefits.open_ended")) } }
+                            td data-label=(t(l, "benefits.programme")) { (held_source(g, &title(&g.programme))) }
+                            td data-label=(t(l, "benefits.what")) { (held_what(l, g)) }
+                            td data-label=(t(l, "benefits.figure")) { (held_figure(g)) }
+                            td data-label=(t(l, "benefits.period")) { (g.from) " – " @if let Some(to) = g.to { (to) } @else { (t(l, "benefits.open_ended")) } }
                         }
                     }
                 }
@@ -118,15 +118,15 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
         }
         h2 { (t(l, "benefits.title")) }
         p.hint { (t(l, "benefits.explain")) }
-        table id="my-benefits" {
+        table.cards id="my-benefits" {
             thead { tr { th { (t(l, "benefits.programme")) } th { (t(l, "benefits.status")) } th { (t(l, "benefits.figure")) } th { (t(l, "benefits.missing")) } th { span.visually-hidden { (t(l, "apply.apply")) } } } }
             tbody {
                 @for e in &open {
                     tr data-programme=(e.programme) data-status=(e.status) {
-                        td { (title(&e.programme)) }
-                        td { span class={ "badge " (e.status) } { (t(l, &format!("status.{}", e.status))) } }
-                        td { (figure(l, e)) }
-                        td { (e.missing_facts.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) }
+                        td data-label=(t(l, "benefits.programme")) { (title(&e.programme)) }
+                        td data-label=(t(l, "benefits.status")) { span class={ "badge " (e.status) } { (t(l, &format!("status.{}", e.status))) } }
+                        td data-label=(t(l, "benefits.figure")) { (figure(l, e)) }
+                        td data-label=(t(l, "benefits.missing")) { (e.missing_facts.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) }
                         td { (super::apply::apply_link(viewer, &e.programme)) }
                     }
                 }

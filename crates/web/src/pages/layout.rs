@@ -79,7 +79,11 @@ pub fn page(viewer: &Viewer, title: &str, content: Markup) -> Markup {
             body {
                 header.top {
                     a.brand href="/" { (t(locale, "app.name")) }
-                    nav aria-label=(t(locale, "nav.label")) {
+                    // On a phone the navigation folds behind "Menu" (a
+                    // checkbox and its label: no script needed).
+                    input.menu-toggle type="checkbox" id="menu-toggle" aria-controls="site-nav";
+                    label.menu-button for="menu-toggle" { (t(locale, "nav.menu")) }
+                    nav id="site-nav" aria-label=(t(locale, "nav.label")) {
                         @for (href, key) in nav_for(role) {
                             @let current = viewer.path == href || (href != "/" && viewer.path.starts_with(href));
                             a href=(href) aria-current=[current.then_some("page")] { (t(locale, key)) }
