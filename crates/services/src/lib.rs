@@ -58,6 +58,7 @@ pub mod dashboard;
 pub mod demo;
 mod error;
 mod error_code;
+pub mod feedback;
 pub mod grants;
 mod groups;
 pub mod integrity;

@@ -37,6 +37,7 @@ pub mod delivery;
 pub mod entitlements;
 pub mod entity;
 mod error;
+pub mod feedback;
 pub mod flags;
 pub mod grants;
 pub mod group;

@@ -91,6 +91,11 @@ const CATALOGUES: &[Catalogue] = &[
         include_str!("../../../locales/zh-CN/settings.toml"),
         include_str!("../../../locales/en/settings.toml"),
     ),
+    (
+        "help",
+        include_str!("../../../locales/zh-CN/help.toml"),
+        include_str!("../../../locales/en/help.toml"),
+    ),
     // Rendered by opcity-services; listed so the key test covers them.
     (
         "mail",

@@ -18,6 +18,7 @@ pub mod district;
 pub mod eligibility_flag;
 pub mod enterprise;
 pub mod entitlement;
+pub mod feedback;
 pub mod founder;
 pub mod housing_lease;
 pub mod housing_request;

@@ -21,6 +21,7 @@ mod m0014_eligibility_flags;
 mod m0015_recheck_indexes;
 mod m0016_workbench;
 mod m0017_account_admin;
+mod m0018_feedback;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0015_recheck_indexes::Migration),
             Box::new(m0016_workbench::Migration),
             Box::new(m0017_account_admin::Migration),
+            Box::new(m0018_feedback::Migration),
         ]
     }
 }

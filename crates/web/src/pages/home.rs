@@ -110,6 +110,7 @@ fn shortcuts(role: Role) -> &'static [(&'static str, &'static str)] {
             ("/accounts", "accounts.title"),
             ("/audit", "nav.audit"),
             ("/integrity", "integrity.card"),
+            ("/feedback", "feedback.title"),
         ],
         Role::ServiceProvider => &[("/communities", "nav.communities")],
         Role::Investor => &[

@@ -106,7 +106,16 @@ pub fn page(viewer: &Viewer, title: &str, content: Markup) -> Markup {
                     }
                 }
                 main { (content) }
-                footer { (t(locale, "app.footer")) }
+                footer {
+                    nav.footer-links aria-label=(t(locale, "footer.help")) {
+                        a href="/help" { (t(locale, "footer.help")) }
+                        a href="/contact" { (t(locale, "footer.contact")) }
+                        a href="/privacy" { (t(locale, "footer.privacy")) }
+                        a href="/accessibility" { (t(locale, "footer.accessibility")) }
+                        a id="feedback-link" href={ "/contact?from=" (next) "#feedback" } { (t(locale, "footer.feedback")) }
+                    }
+                    p { (t(locale, "app.footer")) }
+                }
             }
         }
     }

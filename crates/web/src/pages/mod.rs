@@ -13,6 +13,7 @@ mod consult;
 mod dashboard;
 mod flow;
 mod forms;
+mod help;
 mod home;
 mod inbox;
 mod integrity;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .merge(settings::routes())
         .merge(password::routes())
         .merge(accounts::routes())
+        .merge(help::routes())
 }
 
 /// The enterprises the founder represents or controls, by id and name

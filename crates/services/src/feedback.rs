@@ -1,0 +1,102 @@
+//! Feedback from any page of the portal, signed in or not: kept with the
+//! page it came from; administrators and auditors read it.
+
+use crate::Services;
+use crate::authz::{Action, Actor, Resource, authorize};
+use crate::error::{FieldError, Result, ServiceError};
+use chrono::{DateTime, Utc};
+
+/// The longest message kept, in characters.
+const MESSAGE_MAX: usize = 2_000;
+/// The longest page path kept.
+const PAGE_MAX: usize = 300;
+
+/// One piece of feedback as administrators read it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FeedbackView {
+    pub id: i64,
+    /// Who gave it, by name, when signed in.
+    pub from: Option<String>,
+    pub page: String,
+    pub message: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A page of feedback, newest first.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct FeedbackPage {
+    pub items: Vec<FeedbackView>,
+    pub total: u64,
+}
+
+/// `page` as kept: a path of the portal, else nothing.
+fn page_of(page: &str) -> String {
+    let page = page.trim();
+    if page.starts_with('/') && !page.starts_with("//") && page.len() <= PAGE_MAX {
+        page.to_owned()
+    } else {
+        String::new()
+    }
+}
+
+impl Services {
+    /// Keeps feedback given on `page` (`actor`: who, when signed in).
+    pub async fn give_feedback(
+        &self,
+        actor: Option<&Actor>,
+        page: &str,
+        message: &str,
+    ) -> Result<()> {
+        let message = message.trim();
+        if message.is_empty() {
+            return Err(ServiceError::invalid("message", "required"));
+        }
+        let length = message.chars().count();
+        if length > MESSAGE_MAX
+            || message
+                .chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
+            return Err(ServiceError::Validation(vec![
+                FieldError::new("message", "feedback_invalid").with("max", MESSAGE_MAX),
+            ]));
+        }
+        opcity_store::feedback::insert(
+            self.store().db(),
+            actor.map(|a| a.account_id),
+            &page_of(page),
+            message,
+            self.now(),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Feedback, newest first (administrators and auditors).
+    pub async fn feedback(&self, actor: &Actor, offset: u64, limit: u64) -> Result<FeedbackPage> {
+        authorize(actor, Action::Read, Resource::AuditLog)?;
+        let db = self.store().db();
+        let (rows, total) = opcity_store::feedback::newest(db, offset, limit).await?;
+        let names = crate::rows_by_id::<opcity_store::entity::account::Entity, _>(
+            db,
+            opcity_store::entity::account::Column::Id,
+            rows.iter().filter_map(|r| r.account_id),
+            |a| a.id,
+        )
+        .await?;
+        let items = rows
+            .into_iter()
+            .map(|r| FeedbackView {
+                id: r.id,
+                from: r
+                    .account_id
+                    .and_then(|id| names.get(&id))
+                    .map(|a| a.display_name.clone()),
+                page: r.page,
+                message: r.message,
+                created_at: r.created_at,
+            })
+            .collect();
+        Ok(FeedbackPage { items, total })
+    }
+}
