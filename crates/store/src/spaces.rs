@@ -14,7 +14,10 @@
 use crate::StoreError;
 use crate::entity::{housing_unit, instrument, space_building, space_floor, space_unit};
 use chrono::{DateTime, Utc};
-use sea_orm::{ActiveModelTrait, ActiveValue::Unchanged, DatabaseTransaction, Set};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect, Set,
+};
 
 /// An instrument's description, as listed or edited.
 #[derive(Debug, Clone)]
@@ -217,4 +220,28 @@ pub async fn update_unit(
     let mut model = f.model(at);
     model.id = Unchanged(id);
     Ok(model.update(tx).await?)
+}
+
+/// The most people one active unit of `kind` holds at a site: a
+/// community's (`community_id`), or `district`'s space outside
+/// communities; `None` when the site has no such unit yet.
+pub async fn largest_capacity<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+    district: &str,
+    kind: &str,
+) -> Result<Option<i32>, StoreError> {
+    use space_unit::Column as U;
+    let mut q = space_unit::Entity::find()
+        .select_only()
+        .column_as(U::Capacity.max(), "largest")
+        .filter(U::Kind.eq(kind))
+        .filter(U::Active.eq(true));
+    q = match community_id {
+        Some(c) => q.filter(U::CommunityId.eq(c)),
+        None => q
+            .filter(U::CommunityId.is_null())
+            .filter(U::District.eq(district)),
+    };
+    Ok(q.into_tuple::<Option<i32>>().one(db).await?.flatten())
 }

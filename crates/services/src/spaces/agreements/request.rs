@@ -69,6 +69,15 @@ pub(super) async fn request_space(
             district: Some(district),
         },
     )?;
+    // A team no unit of the site can hold would wait for ever.
+    let largest =
+        opcity_store::spaces::largest_capacity(db, input.community_id, district.id(), &kind)
+            .await?;
+    if let Some(largest) = largest.filter(|l| *l < input.team_size) {
+        return Err(ServiceError::Validation(vec![
+            FieldError::new("team_size", "team_too_large").with("max", largest),
+        ]));
+    }
     let tx = svc.store().begin().await?;
     let holder = match (input.enterprise_id, input.person_id) {
         (Some(e), _) => format!("enterprise:{e}"),
