@@ -391,7 +391,7 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
             .select("#offer-form #f-request_id", &request.to_string())
             .await;
         browser
-            .fill("#offer-form #f-unit_id", &unit.to_string())
+            .select("#offer-form #f-unit_id", &unit.to_string())
             .await;
         set_date(&browser, "#offer-form #f-start", "2030-09-01").await;
         set_date(&browser, "#offer-form #f-end", "2031-09-01").await;

@@ -214,6 +214,12 @@ async fn one_allocation_through_the_pages() {
         row.contains("badge priority") && row.contains(">Priority<"),
         "{row}"
     );
+    // The operator picks the unit by what it is, never by its number.
+    assert!(
+        html.contains("<select id=\"f-unit_id\" name=\"unit_id\""),
+        "{html}"
+    );
+    assert!(html.contains("D-01 · Desk · 2 seats"), "{html}");
     // The operator reads who asked by name, never a number.
     assert!(
         row.contains(">晨曦智能<") && !row.contains("Enterprise #"),

@@ -29,6 +29,7 @@ pub mod ical;
 pub mod instruments;
 pub mod inventory;
 pub mod permissions;
+pub mod unit_choices;
 
 use crate::authz::AllocationScope;
 use crate::error::{FieldError, Result, ServiceError};

@@ -48,14 +48,14 @@ const REQUEST_FIELDS: &[Field] = &[
 
 const OFFER_FIELDS: &[Field] = &[
     field("request_id", F::Dynamic, true),
-    field("unit_id", F::Number, true),
+    field("unit_id", F::Dynamic, true),
     field("start", F::Date, true),
     field("end", F::Date, true),
     field("monthly_rent_yuan", F::Yuan, false),
 ];
 
 const SERVE_FIELDS: &[Field] = &[
-    field("unit_id", F::Number, true),
+    field("unit_id", F::Dynamic, true),
     field("start", F::Date, true),
     field("end", F::Date, true),
 ];
@@ -89,7 +89,13 @@ page!(
 /// An agreement's buttons and forms, each offered only to whom the services
 /// would allow it (its holder answers an offer; its site's manager
 /// withdraws, ends and moves).
-fn agreement_actions(viewer: &Viewer, s: &Services, actor: &Actor, a: &AgreementView) -> Markup {
+fn agreement_actions(
+    viewer: &Viewer,
+    s: &Services,
+    actor: &Actor,
+    a: &AgreementView,
+    units: &[(String, String)],
+) -> Markup {
     let l = viewer.locale;
     let base = format!("/spaces/agreements/{}", a.id);
     let manages = s.may_manage_agreement(actor, a);
@@ -105,7 +111,10 @@ fn agreement_actions(viewer: &Viewer, s: &Services, actor: &Actor, a: &Agreement
         @if a.status == "active" && manages {
             (action_form(viewer, (&base, "end", a.id), t(l, "spaces.end"), date("spaces.form.on", "on")))
             (action_form(viewer, (&base, "move", a.id), t(l, "spaces.move"), html! {
-                label { (t(l, "spaces.form.unit_id")) " " input type="text" inputmode="numeric" name="unit_id" size="5" required; }
+                label { (t(l, "spaces.form.unit_id")) " "
+                    select name="unit_id" required {
+                        @for (id, label) in units.iter().filter(|(id, _)| *id != a.unit_id.to_string()) { option value=(id) { (label) } }
+                    } }
                 (date("spaces.form.on", "on"))
                 (date("spaces.form.end", "end"))
             }))
@@ -119,11 +128,12 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
     let l = viewer.locale;
     let s = &state.services;
     let all = AllocationFilter::default();
-    let (requests, agreements, communities, own) = tokio::try_join!(
+    let (requests, agreements, communities, own, units) = tokio::try_join!(
         s.list_space_requests(actor, &all),
         s.list_agreements(actor, &all),
         community_options(state, actor),
         crate::pages::own_enterprises(state, actor),
+        s.unit_choices(actor),
     )
     .map_err(|e| viewer.fail(e))?;
     let names: HashMap<String, String> = communities.iter().cloned().collect();
@@ -146,6 +156,30 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
             .collect(),
     );
     options.insert("community_id", communities.clone());
+    // Units by where they are and what they hold, never by number.
+    let unit_options: Vec<(String, String)> = units
+        .iter()
+        .map(|u| {
+            let place = u
+                .community_id
+                .and_then(|c| names.get(&c.to_string()).cloned())
+                .unwrap_or_default();
+            (
+                u.id.to_string(),
+                format!(
+                    "{place} {} {} · {} · {} · {}",
+                    u.building,
+                    u.floor,
+                    u.code,
+                    t(l, &format!("spaces.kind.{}", u.kind)),
+                    tf(l, "spaces.seats", [("n", u.capacity.to_string().as_str())]),
+                )
+                .trim()
+                .to_owned(),
+            )
+        })
+        .collect();
+    options.insert("unit_id", unit_options.clone());
     // The waiting requests the viewer may offer a unit to: the offer and
     // serve forms are drawn only when there is one.
     let offerable: Vec<&RequestView> = requests
@@ -214,7 +248,7 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
                             td { (a.start_date) " – " (a.end_date) }
                             td { (yuan(a.monthly_rent_fen)) @if a.discount_fen > 0 { " (" (tf(l, "spaces.discount", [("amount", yuan(a.discount_fen).as_str())])) ")" } }
                             td { (t(l, &format!("spaces.agreement_status.{}", a.status))) }
-                            td { (agreement_actions(viewer, s, actor, a)) }
+                            td { (agreement_actions(viewer, s, actor, a, &unit_options)) }
                         }
                     }
                 }
