@@ -322,6 +322,25 @@ async fn a_case_goes_only_to_those_who_may_work_it() {
                 ..
             }
         ));
+        // So is a form that saw nobody asking for nobody; asking for what
+        // is, as it is, changes nothing and is not audited.
+        let none = AssignInput {
+            assignee: None,
+            seen: None,
+        };
+        assert!(matches!(
+            s.assign_case(&admin, id, &none).await,
+            Err(ServiceError::Conflict {
+                code: ErrorCode::AssignmentChanged,
+                ..
+            })
+        ));
+        let same = AssignInput {
+            assignee: Some(nanshan.account_id),
+            seen: Some(nanshan.account_id),
+        };
+        let kept = s.assign_case(&nanshan, id, &same).await.unwrap();
+        assert_eq!(kept.map(|a| a.id), Some(nanshan.account_id));
         s.assign_case(
             &nanshan,
             id,

@@ -98,6 +98,17 @@ async fn a_reviewer_filters_exports_saves_and_takes_cases() {
         );
         assert_eq!(&xlsx.bytes().await.unwrap()[..2], b"PK");
 
+        // Over the API, a format outside the set is the caller's error.
+        let bad = reviewer.get("/api/v1/applications/queue/export/AAA").await;
+        assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+        let problem: serde_json::Value = bad.json().await.unwrap();
+        assert_eq!(problem["errors"][0]["field"], "format", "{problem}");
+        let csv = reviewer
+            .get("/api/v1/applications/queue/export/csv?q=zhou")
+            .await;
+        assert_eq!(csv.status(), StatusCode::OK);
+        assert_eq!(csv.text().await.unwrap().lines().count(), 2);
+
         // A saved view comes back as a link to the same filters.
         let saved = form(
             &reviewer,

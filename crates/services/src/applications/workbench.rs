@@ -352,30 +352,41 @@ pub(super) async fn assign(
         ),
     };
     let tx = s.store().begin().await?;
-    let changed = match (&assignee, input.seen) {
-        (Some(to), seen) if seen == Some(to.id) => true,
-        (Some(to), seen) => {
-            store::workbench::assign(&*tx, id, seen, to.id, actor.account_id, s.now()).await?
-        }
-        (None, Some(seen)) => store::workbench::unassign(&*tx, id, seen).await?,
-        (None, None) => store::workbench::assignments(&*tx, [id]).await?.is_empty(),
+    let now_with = async || -> Result<Option<i64>> {
+        let held = store::workbench::assignments(&*tx, [id]).await?;
+        Ok(held.get(&id).map(|a| a.assignee_id))
     };
-    if !changed {
+    // Asking for what already is changes nothing, if the form saw it so.
+    let outcome = match (&assignee, input.seen) {
+        (Some(to), seen) if seen == Some(to.id) => (now_with().await? == seen).then_some(false),
+        (None, None) => now_with().await?.is_none().then_some(false),
+        (Some(to), seen) => {
+            store::workbench::assign(&*tx, id, seen, to.id, actor.account_id, s.now())
+                .await?
+                .then_some(true)
+        }
+        (None, Some(seen)) => store::workbench::unassign(&*tx, id, seen)
+            .await?
+            .then_some(true),
+    };
+    let Some(changed) = outcome else {
         return Err(ServiceError::Conflict {
             code: ErrorCode::AssignmentChanged,
             field: Some("assignee"),
         });
+    };
+    if changed {
+        crate::record_change(
+            &tx,
+            s.now(),
+            &actor.audit_label(),
+            "application.assign",
+            id,
+            Some(&serde_json::json!({ "assignee": input.seen })),
+            Some(&serde_json::json!({ "assignee": input.assignee })),
+        )
+        .await?;
     }
-    crate::record_change(
-        &tx,
-        s.now(),
-        &actor.audit_label(),
-        "application.assign",
-        id,
-        Some(&serde_json::json!({ "assignee": input.seen })),
-        Some(&serde_json::json!({ "assignee": input.assignee })),
-    )
-    .await?;
     tx.commit().await?;
     Ok(assignee.as_ref().map(Assignee::from))
 }

@@ -107,6 +107,10 @@ fn invalid_path(rejection: PathRejection, names: &[String]) -> WebError {
             } => (name_at(*index), *expected_type),
             ErrorKind::ParseError { expected_type, .. } => (name_at(0), *expected_type),
             ErrorKind::InvalidUtf8InPathParam { key } => (key.clone(), ""),
+            ErrorKind::DeserializeError { key, .. } => (key.clone(), ""),
+            // A value outside a parameter's set (an enum's variants): serde
+            // names no key, so it is the route's parameter, or all of them.
+            ErrorKind::Message(_) => (names.join("/"), ""),
             _ => return internal(rejection),
         },
         _ => return internal(rejection),
