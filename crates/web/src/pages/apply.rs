@@ -214,6 +214,20 @@ pub async fn create(
     .await
 }
 
+/// Application `id` as the viewer may see it (or the page's error).
+async fn application(
+    state: &AppState,
+    viewer: &Viewer,
+    id: i64,
+) -> Result<ApplicationDetail, super::PageError> {
+    let actor = viewer.require()?;
+    state
+        .services
+        .get_application(actor, id)
+        .await
+        .map_err(|e| viewer.fail(e))
+}
+
 /// Whether the founder may send the application now.
 fn sendable(d: &ApplicationDetail) -> bool {
     d.actions.contains(&Event::Submit) || d.actions.contains(&Event::Resubmit)
@@ -221,13 +235,8 @@ fn sendable(d: &ApplicationDetail) -> bool {
 
 /// Check your answers: every answer with a link to change it.
 async fn check(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
-    let actor = viewer.require()?;
     let l = viewer.locale;
-    let d = state
-        .services
-        .get_application(actor, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+    let d = application(&state, &viewer, id).await?;
     if !sendable(&d) {
         return Ok(Redirect::to(&format!("/applications/{id}")).into_response());
     }
@@ -293,13 +302,8 @@ async fn submitted(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let actor = viewer.require()?;
     let l = viewer.locale;
-    let d = state
-        .services
-        .get_application(actor, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+    let d = application(&state, &viewer, id).await?;
     let a = &d.application;
     let status: Status = a.state.parse().unwrap_or(Status::Draft);
     if matches!(status, Status::Draft | Status::Returned) {

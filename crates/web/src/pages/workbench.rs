@@ -181,7 +181,7 @@ fn overdue(a: &ApplicationView, today: chrono::NaiveDate) -> bool {
 }
 
 fn table(state: &AppState, l: Locale, rows: &[ApplicationView]) -> Markup {
-    let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
+    let today = opcity_domain::today_in_shanghai(state.services.now());
     html! {
         div.table-wrap { table id="applications" {
             thead { tr {
@@ -382,7 +382,7 @@ async fn export(
     Report {
         name: format!(
             "applications-{}",
-            opcity_domain::today_in_shanghai(chrono::Utc::now())
+            opcity_domain::today_in_shanghai(state.services.now())
         ),
         json: &rows,
         csv: || sheet.to_csv(),

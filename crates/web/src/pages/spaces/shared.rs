@@ -265,10 +265,8 @@ pub(super) async fn submit(
     .await
 }
 
-/// Who holds a request, agreement, lease or booking: the enterprise, else
-/// the person.
-/// Who holds an allocation: its name where the services gave one, else
-/// its number.
+/// Who holds a request, agreement, lease or booking (the enterprise, else
+/// the person): its name where the services gave one, else its number.
 pub(super) fn holder_label(
     l: Locale,
     name: Option<&str>,
