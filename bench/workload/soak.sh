@@ -13,6 +13,6 @@ seeds=${1:-1-100}
 operations=${2:-300}
 start=$(date +%s)
 OPCITY_WORKLOAD_SEEDS="$seeds" OPCITY_WORKLOAD_OPERATIONS="$operations" \
-  cargo test --locked -p opcity-services --test workload -- --nocapture 2>&1 |
+  cargo test --locked -p opcity-services --test all workload:: -- --nocapture 2>&1 |
   grep -E "workload seed|test result|panicked|FAILED"
 echo "soak: seeds $seeds, $operations operations each, $(( $(date +%s) - start )) s"

@@ -367,7 +367,15 @@ async fn the_database_holds_neither_the_number_nor_its_parts() {
             "DELETE FROM seaql_migrations WHERE version = 'm0011_resident_id_search'",
         )
         .await;
-        db.store.migrate().await.unwrap();
+        // Opened as `opcity` opens it: migrated on a connection of its own,
+        // not on a pooled one that may still hold the schema it read before
+        // the columns were changed by hand.
+        opcity_store::Store::open(&db.url)
+            .await
+            .unwrap()
+            .close()
+            .await
+            .unwrap();
         let cells = raw_cells(db, "persons").await;
         assert!(
             !cells

@@ -1,0 +1,7 @@
+//! Every integration test of this crate, as one binary: `cargo test -p
+//! opcity-policy --test all NAME` runs one file's tests by its module name.
+
+mod batch_bounds;
+mod fast_output;
+mod malformed_packs;
+mod shenzhen_pack;

@@ -1,0 +1,23 @@
+//! Every integration test of this crate, as one binary: `cargo test -p
+//! opcity-services --test all NAME` runs one file's tests by its module name.
+
+mod account_admin;
+mod applications_story;
+mod consult_story;
+mod delivery_story;
+mod four_eyes;
+mod integrity_story;
+mod mail_story;
+mod matching_story;
+mod outcome_story;
+mod race_regressions;
+mod recheck_story;
+mod registry_story;
+mod resident_id_story;
+mod sign_in_throttle;
+mod space_request_fits;
+mod spaces_story;
+mod voucher_delivery_storm;
+mod voucher_story;
+mod workbench;
+mod workload;
