@@ -10,6 +10,7 @@ mod integrity_story;
 mod mail_story;
 mod matching_story;
 mod outcome_story;
+mod picking;
 mod race_regressions;
 mod recheck_story;
 mod registry_story;

@@ -151,16 +151,36 @@ async fn the_district_serves_approved_housing_from_its_queue() {
             .text()
             .await
             .unwrap();
-        assert_eq!(value_of(&filled, "person_id"), Some(person.to_string()));
-        assert_eq!(
-            value_of(&filled, "request_id"),
-            Some(request.id.to_string())
+        // The tenant is named, not numbered.
+        let tenant = format!("{} · #{person}", request.person_name);
+        assert_eq!(value_of(&filled, "person_id"), Some(tenant.clone()));
+        assert!(
+            filled.contains(&format!("<option value=\"{}\" selected>", request.id)),
+            "the request is chosen: {filled}"
         );
         let months = request.months.to_string();
         let start = request.wanted_from.to_string();
         let unit_id = unit.to_string();
-        let person_id = person.to_string();
         let request_id = request.id.to_string();
+        // A name that matches nobody is named beside the field.
+        let nobody = desk
+            .post_form(
+                "/housing/leases",
+                &[
+                    ("_csrf", desk.csrf.as_str()),
+                    ("_form", "lease-form"),
+                    ("housing_unit_id", unit_id.as_str()),
+                    ("person_id", "无名氏"),
+                    ("start", start.as_str()),
+                    ("months", months.as_str()),
+                ],
+            )
+            .await;
+        assert_eq!(nobody.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = nobody.text().await.unwrap();
+        assert!(html.contains("id=\"f-person_id-error\""), "{html}");
+        assert!(html.contains("value=\"无名氏\""), "{html}");
+        let person_id = tenant;
         let posted = desk
             .post_form(
                 "/housing/leases",

@@ -73,14 +73,23 @@ async fn wallet_console_and_pools_pages() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    // Issuing through the form: a bad amount is named on the page; a good one issues.
+    // The enterprise is picked by name: the form suggests it.
+    let (_, html) = text(admin.get("/vouchers").await).await;
+    let suggested = format!("深蓝智算科技有限公司 · #{enterprise}");
+    assert!(
+        html.contains(&format!("<option value=\"{suggested}\">")),
+        "{html}"
+    );
+    // Issuing through the form: a bad amount and a name that matches
+    // nothing are named beside their fields, with what was typed kept; a
+    // good one issues, to an enterprise typed as part of its name.
     let until = (today + chrono::Days::new(20)).to_string();
-    let enterprise_text = enterprise.to_string();
-    let issue = |amount: &'static str| {
+    let issue = |firm: &'static str, amount: &'static str| {
         vec![
             ("_csrf", admin.csrf.clone()),
+            ("_form", "issue-form".to_owned()),
             ("transfer_id", "form:issue-1".to_owned()),
-            ("enterprise_id", enterprise_text.clone()),
+            ("enterprise_id", firm.to_owned()),
             ("kind", "sz.voucher.training".to_owned()),
             ("amount_yuan", amount.to_owned()),
             ("valid_until", until.clone()),
@@ -89,7 +98,7 @@ async fn wallet_console_and_pools_pages() {
     let (status, html) = text(
         admin
             .in_language("en")
-            .post_form("/vouchers/issue", &issue("12.345"))
+            .post_form("/vouchers/issue", &issue("浅绿", "12.345"))
             .await,
     )
     .await;
@@ -98,10 +107,28 @@ async fn wallet_console_and_pools_pages() {
         html.contains("id=\"voucher-error\"") && html.contains("data-field=\"amount_fen\""),
         "{html}"
     );
-    let r = admin.post_form("/vouchers/issue", &issue("10,000")).await;
+    assert!(html.contains("id=\"issue-amount-error\""), "{html}");
+    assert!(html.contains("id=\"issue-enterprise-error\""), "{html}");
+    assert!(
+        html.contains("Nothing you may see matches “浅绿”"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"浅绿\""),
+        "the typed name is kept: {html}"
+    );
+    assert!(
+        html.contains("value=\"12.345\""),
+        "the amount is kept: {html}"
+    );
+    let r = admin
+        .post_form("/vouchers/issue", &issue("深蓝智算", "10,000"))
+        .await;
     assert_eq!(r.headers()["location"], "/vouchers?done=issued");
     // A double submission of the same form is a replay: issued once.
-    admin.post_form("/vouchers/issue", &issue("10,000")).await;
+    admin
+        .post_form("/vouchers/issue", &issue("深蓝智算", "10,000"))
+        .await;
     let pools = s.voucher_pools(&admin_actor).await.unwrap();
     assert_eq!(pools[0].reserved_fen, 1_000_000);
 

@@ -5,6 +5,7 @@ pub mod communities;
 pub mod enterprises;
 mod permissions;
 pub mod persons;
+pub mod picking;
 
 use crate::error::FieldError;
 use chrono::NaiveDate;

@@ -29,6 +29,10 @@ pub enum Kind {
     District,
     /// One of the given (value, label) pairs, computed per request.
     Dynamic,
+    /// A person or an enterprise picked by name: a text field suggesting
+    /// the labels of the given pairs; the services read what was typed
+    /// (`Services::pick_person`, `pick_enterprise`).
+    Search,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -163,6 +167,30 @@ fn control(
             options.get(f.name).cloned().unwrap_or_default(),
             t(locale, "form.none"),
         ),
+        Kind::Search => search(
+            locale,
+            (f.name, id, value),
+            f.required,
+            options.get(f.name).map_or(&[][..], Vec::as_slice),
+        ),
+    }
+}
+
+/// A picker's text field (`name`, `id`, `value`) with its suggestions, the
+/// labels of `choices`, and a hint on how to use it.
+pub fn search(
+    locale: Locale,
+    (name, id, value): (&str, &str, &str),
+    required: bool,
+    choices: &[(String, String)],
+) -> Markup {
+    html! {
+        p.hint id={ (id) "-hint" } { (t(locale, "form.search_hint")) }
+        input id=(id) name=(name) type="text" list={ (id) "-list" } autocomplete="off"
+            aria-describedby={ (id) "-hint" } value=(value) required[required];
+        datalist id={ (id) "-list" } {
+            @for (_, label) in choices { option value=(label) {} }
+        }
     }
 }
 

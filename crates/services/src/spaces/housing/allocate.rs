@@ -16,6 +16,10 @@ pub(super) async fn allocate_housing(
 ) -> Result<LeaseView> {
     let now = svc.now();
     let db = svc.store().db();
+    // Authorised first: who may not allocate the unit learns nothing of
+    // the persons and enterprises the form names.
+    let unit = load_unit(db, input.housing_unit_id).await?;
+    authorize(actor, Action::Update, unit_resource(&unit))?;
     let mut c = Checker::default();
     let start = required_date(&mut c, "start", &input.start);
     in_range(&mut c, "months", i64::from(input.months), 1, 1_200);
@@ -33,8 +37,6 @@ pub(super) async fn allocate_housing(
     }
     c.finish()?;
     let start = start.expect("checked");
-    let unit = load_unit(db, input.housing_unit_id).await?;
-    authorize(actor, Action::Update, unit_resource(&unit))?;
     if let Some(request) = input.request_id {
         requests::check_servable(db, request, input.person_id, &unit).await?;
     }

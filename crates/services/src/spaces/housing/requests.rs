@@ -15,6 +15,8 @@ pub struct HousingRequestView {
     pub person_id: i64,
     pub person_name: String,
     pub enterprise_id: Option<i64>,
+    /// The enterprise's name, when the request names one.
+    pub enterprise_name: Option<String>,
     #[schema(value_type = String)]
     pub district: District,
     pub wanted_from: NaiveDate,
@@ -26,13 +28,17 @@ pub struct HousingRequestView {
     pub requested_at: DateTime<Utc>,
 }
 
-fn request_view(r: &housing_request::Model, person_name: String) -> HousingRequestView {
+fn request_view(
+    r: &housing_request::Model,
+    (person_name, enterprise_name): (String, Option<String>),
+) -> HousingRequestView {
     HousingRequestView {
         id: r.id,
         application_id: r.application_id,
         person_id: r.person_id,
         person_name,
         enterprise_id: r.enterprise_id,
+        enterprise_name,
         district: r.district.parse().expect("district ids are foreign keys"),
         wanted_from: r.wanted_from,
         months: r.months,
@@ -80,11 +86,22 @@ pub(super) async fn housing_requests(
         |p| p.id,
     )
     .await?;
+    let enterprises = crate::rows_by_id::<enterprise::Entity, _>(
+        db,
+        enterprise::Column::Id,
+        rows.iter().filter_map(|r| r.enterprise_id),
+        |e| e.id,
+    )
+    .await?;
     Ok(rows
         .iter()
         .map(|r| {
             let name = names.get(&r.person_id).map(|p| p.full_name.clone());
-            request_view(r, name.unwrap_or_default())
+            let firm = r
+                .enterprise_id
+                .and_then(|e| enterprises.get(&e))
+                .map(|e| e.name.clone());
+            request_view(r, (name.unwrap_or_default(), firm))
         })
         .collect())
 }

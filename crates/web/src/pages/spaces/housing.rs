@@ -24,6 +24,7 @@ use crate::pages::layout::page;
 use axum::extract::Path;
 use axum::response::IntoResponse;
 use maud::{Markup, html};
+use opcity_services::registry::picking::{self, Suggestion, suggestion};
 use opcity_services::spaces::agreements::EndInput;
 use opcity_services::spaces::housing::{HOUSING_KINDS, HousingUnitInput, LeaseInput, RenewInput};
 use opcity_services::spaces::housing::{HousingRequestView, HousingUnitView, LeaseView};
@@ -39,11 +40,11 @@ const HOUSING_UNIT_FIELDS: &[Field] = &[
 ];
 const LEASE_FIELDS: &[Field] = &[
     field("housing_unit_id", F::Dynamic, true),
-    field("person_id", F::Number, true),
-    field("enterprise_id", F::Number, false),
+    field("request_id", F::Dynamic, false),
+    field("person_id", F::Search, true),
+    field("enterprise_id", F::Search, false),
     field("start", F::Date, true),
     field("months", F::Number, true),
-    field("request_id", F::Number, false),
 ];
 
 page!(
@@ -84,11 +85,12 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
     let l = viewer.locale;
     let s = &state.services;
     let today = opcity_domain::today_in_shanghai(s.now());
-    let (units, leases, occupancy, requests) = tokio::try_join!(
+    let (units, leases, occupancy, requests, firms) = tokio::try_join!(
         s.list_housing_units(actor, None, None),
         s.list_leases(actor),
         s.housing_occupancy(actor, None, None, today),
         s.housing_requests(actor),
+        s.enterprise_suggestions(actor),
     )
     .map_err(|e| viewer.fail(e))?;
     let prefilled;
@@ -124,6 +126,7 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
             })
             .collect(),
     );
+    lease_options(l, &mut options, &requests, &firms);
     let body = html! {
         h1 { (t(l, "housing.title")) }
         (result_notice(l, q))
@@ -186,22 +189,95 @@ fn serving<'r>(q: &Query_, requests: &'r [HousingRequestView]) -> Option<&'r Hou
         .find(|r| r.id == id && r.status == "waiting")
 }
 
-/// The lease form filled in from a request: its person, months and date.
+/// The lease form filled in from a request: its person and enterprise by
+/// name, months and date.
 fn prefill(r: &HousingRequestView) -> Values {
+    let (person, firm) = parties(r);
     [
         (crate::pages::flow::FORM_ID, "lease-form".to_owned()),
-        ("person_id", r.person_id.to_string()),
+        ("person_id", person.value),
         ("start", r.wanted_from.to_string()),
         ("months", r.months.to_string()),
         ("request_id", r.id.to_string()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
-    .chain(
-        r.enterprise_id
-            .map(|e| ("enterprise_id".to_owned(), e.to_string())),
-    )
+    .chain(firm.map(|f| ("enterprise_id".to_owned(), f.value)))
     .collect()
+}
+
+/// A request's person and enterprise as the lease form's pickers name them.
+fn parties(r: &HousingRequestView) -> (Suggestion, Option<Suggestion>) {
+    let person = Suggestion {
+        id: r.person_id,
+        value: suggestion(&r.person_name, r.person_id),
+    };
+    let firm = r.enterprise_id.map(|id| Suggestion {
+        id,
+        value: r
+            .enterprise_name
+            .as_deref()
+            .map_or_else(|| format!("#{id}"), |name| suggestion(name, id)),
+    });
+    (person, firm)
+}
+
+/// The lease form's choices: the waiting requests, their persons, and
+/// their enterprises before the others the viewer may read.
+fn lease_options(
+    l: crate::i18n::Locale,
+    options: &mut Options,
+    requests: &[HousingRequestView],
+    firms: &[Suggestion],
+) {
+    let waiting: Vec<&HousingRequestView> =
+        requests.iter().filter(|r| r.status == "waiting").collect();
+    let label = |r: &HousingRequestView| {
+        tf(
+            l,
+            "housing.request_choice",
+            [
+                ("id", r.id.to_string().as_str()),
+                ("person", r.person_name.as_str()),
+                ("from", r.wanted_from.to_string().as_str()),
+                ("months", r.months.to_string().as_str()),
+            ],
+        )
+    };
+    let pair = |s: Suggestion| (s.id.to_string(), s.value);
+    options.insert(
+        "request_id",
+        waiting
+            .iter()
+            .map(|r| (r.id.to_string(), label(r)))
+            .collect(),
+    );
+    let (persons, request_firms) = known_parties(&waiting);
+    options.insert("person_id", persons.into_iter().map(pair).collect());
+    let others = firms
+        .iter()
+        .filter(|f| !request_firms.iter().any(|r| r.id == f.id))
+        .cloned()
+        .collect::<Vec<_>>();
+    options.insert(
+        "enterprise_id",
+        request_firms.into_iter().chain(others).map(pair).collect(),
+    );
+}
+
+/// The persons and enterprises of `requests`, once each.
+fn known_parties(requests: &[&HousingRequestView]) -> (Vec<Suggestion>, Vec<Suggestion>) {
+    let (mut persons, mut firms): (Vec<Suggestion>, Vec<Suggestion>) = (Vec::new(), Vec::new());
+    for r in requests {
+        let (person, firm) = parties(r);
+        if !persons.iter().any(|p| p.id == person.id) {
+            persons.push(person);
+        }
+        if let Some(f) = firm.filter(|f| !firms.iter().any(|g| g.id == f.id)) {
+            firms.push(f);
+        }
+    }
+    (persons, firms)
 }
 
 /// Approved transitional housing waiting for a lease: the allocator's
@@ -246,21 +322,92 @@ pub(super) async fn add_unit(p: Posted) -> PageResult {
     answer::<Housing>(state, viewer, form, form, "housing_unit", errors, run).await
 }
 
+/// Allocates a lease. The person and the enterprise are picked by name:
+/// among the waiting requests' the viewer was shown, else in the registry.
 pub(super) async fn allocate(p: Posted) -> PageResult {
     let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
+    let s = &state.services;
     let mut errors = Vec::new();
+    let housing_unit_id = num(form, "housing_unit_id", &mut errors);
+    let (person_id, enterprise_id) = if manages(s, &actor, housing_unit_id).await {
+        parties_picked(s, &actor, form, &mut errors)
+            .await
+            .map_err(|e| viewer.fail(e))?
+    } else {
+        // Names are looked up only for whoever may allocate the unit; the
+        // others hear the service's refusal.
+        (0, None)
+    };
     let input = LeaseInput {
-        housing_unit_id: num(form, "housing_unit_id", &mut errors),
-        person_id: num(form, "person_id", &mut errors),
-        enterprise_id: forms::number(form, "enterprise_id", &mut errors),
+        housing_unit_id,
+        person_id,
+        enterprise_id,
         start: forms::text(form, "start"),
         months: num(form, "months", &mut errors) as i32,
         request_id: forms::number(form, "request_id", &mut errors),
     };
-    let s = &state.services;
     let run = async || s.allocate_housing(&actor, &input).await.map(|v| v.id);
     answer::<Housing>(state, viewer, form, form, "lease", errors, run).await
+}
+
+/// Whether `actor` manages housing unit `id` (and so may allocate it).
+async fn manages(s: &opcity_services::Services, actor: &opcity_services::Actor, id: i64) -> bool {
+    s.list_housing_units(actor, None, None)
+        .await
+        .is_ok_and(|units| {
+            units
+                .iter()
+                .any(|u| u.id == id && s.may_manage_housing_unit(actor, u))
+        })
+}
+
+/// The lease form's tenant and enterprise, picked by name: among the
+/// waiting requests' the viewer was shown, else in the registry. What
+/// names no one goes to `errors`.
+async fn parties_picked(
+    s: &opcity_services::Services,
+    actor: &opcity_services::Actor,
+    form: &Values,
+    errors: &mut Vec<opcity_services::FieldError>,
+) -> opcity_services::Result<(i64, Option<i64>)> {
+    let requests = s.housing_requests(actor).await?;
+    let waiting: Vec<&HousingRequestView> = requests.iter().collect();
+    let (persons, firms) = known_parties(&waiting);
+    let person = pick(form, "person_id", &persons, errors, async |typed| {
+        s.pick_person(actor, "person_id", typed).await
+    })
+    .await?;
+    if person.is_none() && !errors.iter().any(|e| e.field == "person_id") {
+        errors.push(opcity_services::FieldError::new("person_id", "required"));
+    }
+    let enterprise_id = pick(form, "enterprise_id", &firms, errors, async |typed| {
+        s.pick_enterprise(actor, "enterprise_id", typed).await
+    })
+    .await?;
+    Ok((person.unwrap_or(0), enterprise_id))
+}
+
+/// The record the picker `field` names: one of `known`, else what
+/// `search` finds; its refusal goes to `errors`.
+async fn pick(
+    form: &Values,
+    field: &'static str,
+    known: &[Suggestion],
+    errors: &mut Vec<opcity_services::FieldError>,
+    search: impl AsyncFnOnce(&str) -> opcity_services::Result<Option<i64>>,
+) -> opcity_services::Result<Option<i64>> {
+    let typed = forms::text(form, field);
+    if let Some(id) = picking::among(&typed, known) {
+        return Ok(Some(id));
+    }
+    match search(&typed).await {
+        Err(opcity_services::ServiceError::Validation(why)) => {
+            errors.extend(why);
+            Ok(None)
+        }
+        other => other,
+    }
 }
 
 /// Moves a tenant in, renews a lease or moves the tenant out.

@@ -20,31 +20,43 @@ use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t, tf};
 use crate::pages::PageResult;
+use crate::pages::flow;
 use crate::pages::flow::Posted;
-use crate::pages::forms::district_name;
+use crate::pages::forms::{self, district_name};
 use axum::extract::Path;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use opcity_domain::District;
+use opcity_services::registry::picking::Suggestion;
 use opcity_services::vouchers::KINDS;
 use opcity_services::vouchers::disputes::{DisputeView, ResolveDispute};
 use opcity_services::vouchers::issue::{FundPool, IssueVoucher, PoolView};
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderView};
 use opcity_services::{Actor, FieldError, ServiceError, Services};
 
+/// The view; `sent` is a refused form's values and errors, drawn again in
+/// that form.
 pub(super) async fn admin_view(
     state: &AppState,
     viewer: &Viewer,
     actor: &Actor,
+    sent: (&Values, &[FieldError]),
 ) -> opcity_services::Result<Markup> {
     let l = viewer.locale;
     let s = &state.services;
     let today = opcity_domain::today_in_shanghai(s.now());
-    let (pools, providers, rec, disputes) = tokio::try_join!(
+    let issues = s.may_issue_vouchers(actor);
+    let (pools, providers, rec, disputes, suggestions) = tokio::try_join!(
         s.voucher_pools(actor),
         s.list_providers(actor),
         s.reconcile_vouchers(actor),
-        s.voucher_disputes(actor)
+        s.voucher_disputes(actor),
+        async {
+            match issues {
+                true => s.enterprise_suggestions(actor).await,
+                false => Ok(Vec::new()),
+            }
+        }
     )?;
     let kinds = s.voucher_kinds(today);
     Ok(html! {
@@ -71,8 +83,8 @@ pub(super) async fn admin_view(
             @for m in &rec.mismatches { div.mono { (m.code) ": " (format!("{:?}", (m.debits_posted, m.credits_posted, m.debits_pending, m.credits_pending))) } }
             @for p in &rec.pool_mismatches { div.mono { "budget " (p.budget_id) ": " (p.ledger_outstanding_fen) " ≠ " (p.budget_committed_fen) } }
         }
-        @if s.may_issue_vouchers(actor) { (issue_form(viewer, today)) }
-        @if s.may_fund_pools(actor) { (fund_form(viewer, (s, actor), today)) }
+        @if issues { (issue_form(viewer, today, &suggestions, flow::posted(ISSUE_FORM, sent.0, sent.1))) }
+        @if s.may_fund_pools(actor) { (fund_form(viewer, (s, actor), today, flow::posted(FUND_FORM, sent.0, sent.1))) }
         @if s.may_run_voucher_jobs(actor) {
             form.inline id="run-jobs-form" method="post" action="/vouchers/jobs" {
                 (csrf_field(viewer))
@@ -150,25 +162,77 @@ fn pools_table(l: Locale, pools: &[PoolView]) -> Markup {
     }
 }
 
-fn kind_select(l: Locale, id: &str) -> Markup {
+fn kind_select(l: Locale, id: &str, chosen: &str) -> Markup {
     html! {
         select id=(id) name="kind" {
-            @for k in &KINDS { option value=(k.id) { (kind_title(l, k.id)) } }
+            @for k in &KINDS { option value=(k.id) selected[k.id == chosen] { (kind_title(l, k.id)) } }
         }
     }
 }
 
-fn issue_form(viewer: &Viewer, today: NaiveDate) -> Markup {
+const ISSUE_FORM: &str = "issue-form";
+const FUND_FORM: &str = "fund-form";
+
+/// A refused form's value for `name`, or `default`.
+fn kept<'a>(sent: Option<&'a Values>, name: &str, default: &'a str) -> &'a str {
+    sent.and_then(|v| v.get(name))
+        .map_or(default, String::as_str)
+}
+
+/// The messages about `fields` beside the control `id`.
+fn beside(l: Locale, id: &str, errors: &[FieldError], fields: &[&str]) -> Markup {
+    forms::messages(
+        l,
+        id,
+        errors.iter().filter(|e| fields.contains(&e.field.as_str())),
+    )
+}
+
+/// The form that issues a voucher to an enterprise picked by name (the
+/// first enterprises the viewer may read are suggested).
+fn issue_form(
+    viewer: &Viewer,
+    today: NaiveDate,
+    suggestions: &[Suggestion],
+    (sent, errors): (Option<&Values>, &[FieldError]),
+) -> Markup {
     let l = viewer.locale;
+    let choices: Vec<(String, String)> = suggestions
+        .iter()
+        .map(|s| (s.id.to_string(), s.value.clone()))
+        .collect();
+    let transfer = kept(sent, "transfer_id", "").to_owned();
+    let transfer = if transfer.is_empty() {
+        form_id("issue")
+    } else {
+        transfer
+    };
     html! {
         (form_card(t(l, "voucher.issue"), None, html! {
-            form id="issue-form" method="post" action="/vouchers/issue" {
+            form id=(ISSUE_FORM) method="post" action="/vouchers/issue" {
                 (csrf_field(viewer))
-                input type="hidden" name="transfer_id" value=(form_id("issue"));
-                div.field { label for="issue-enterprise" { (t(l, "voucher.enterprise_id")) " *" } input id="issue-enterprise" name="enterprise_id" type="text" inputmode="numeric" required; }
-                div.field { label for="issue-kind" { (t(l, "voucher.kind")) " *" } (kind_select(l, "issue-kind")) }
-                div.field { label for="issue-amount" { (t(l, "voucher.amount_yuan")) " *" } input id="issue-amount" name="amount_yuan" type="text" inputmode="decimal" required; }
-                div.field { label for="issue-until" { (t(l, "voucher.valid_until")) " *" } input id="issue-until" name="valid_until" type="date" min=(today.succ_opt().unwrap_or(today)) required; }
+                input type="hidden" name=(flow::FORM_ID) value=(ISSUE_FORM);
+                input type="hidden" name="transfer_id" value=(transfer);
+                div.field {
+                    label for="issue-enterprise" { (t(l, "voucher.enterprise_id")) " *" }
+                    (forms::search(l, ("enterprise_id", "issue-enterprise", kept(sent, "enterprise_id", "")), true, &choices))
+                    (beside(l, "issue-enterprise", errors, &["enterprise_id"]))
+                }
+                div.field {
+                    label for="issue-kind" { (t(l, "voucher.kind")) " *" }
+                    (kind_select(l, "issue-kind", kept(sent, "kind", "")))
+                    (beside(l, "issue-kind", errors, &["kind"]))
+                }
+                div.field {
+                    label for="issue-amount" { (t(l, "voucher.amount_yuan")) " *" }
+                    input id="issue-amount" name="amount_yuan" type="text" inputmode="decimal" value=(kept(sent, "amount_yuan", "")) required;
+                    (beside(l, "issue-amount", errors, &["amount_fen", "amount_yuan"]))
+                }
+                div.field {
+                    label for="issue-until" { (t(l, "voucher.valid_until")) " *" }
+                    input id="issue-until" name="valid_until" type="date" min=(today.succ_opt().unwrap_or(today)) value=(kept(sent, "valid_until", "")) required;
+                    (beside(l, "issue-until", errors, &["valid_until"]))
+                }
                 button type="submit" id="issue-submit" { (t(l, "voucher.issue")) }
             }
         }))
@@ -176,25 +240,42 @@ fn issue_form(viewer: &Viewer, today: NaiveDate) -> Markup {
 }
 
 /// The form that funds a pool, its authorities those the viewer may fund.
-fn fund_form(viewer: &Viewer, (s, actor): (&Services, &Actor), today: NaiveDate) -> Markup {
+fn fund_form(
+    viewer: &Viewer,
+    (s, actor): (&Services, &Actor),
+    today: NaiveDate,
+    (sent, errors): (Option<&Values>, &[FieldError]),
+) -> Markup {
     use chrono::Datelike;
     let l = viewer.locale;
+    let year = today.year().to_string();
+    let district = kept(sent, "district", "");
     html! {
         (form_card(t(l, "voucher.fund"), Some(t(l, "voucher.fund_hint")), html! {
-            form id="fund-form" method="post" action="/vouchers/fund" {
+            form id=(FUND_FORM) method="post" action="/vouchers/fund" {
                 (csrf_field(viewer))
-                div.field { label for="fund-kind" { (t(l, "voucher.kind")) } (kind_select(l, "fund-kind")) }
-                div.field { label for="fund-year" { (t(l, "voucher.year")) } input id="fund-year" name="year" type="text" inputmode="numeric" value=(today.year()) required; }
+                input type="hidden" name=(flow::FORM_ID) value=(FUND_FORM);
+                div.field { label for="fund-kind" { (t(l, "voucher.kind")) } (kind_select(l, "fund-kind", kept(sent, "kind", ""))) (beside(l, "fund-kind", errors, &["kind"])) }
+                div.field {
+                    label for="fund-year" { (t(l, "voucher.year")) }
+                    input id="fund-year" name="year" type="text" inputmode="numeric" value=(kept(sent, "year", &year)) required;
+                    (beside(l, "fund-year", errors, &["year"]))
+                }
                 div.field {
                     label for="fund-district" { (t(l, "voucher.authority")) }
                     select id="fund-district" name="district" {
                         @if s.may_fund_pool(actor, None) { option value="" { (t(l, "voucher.municipal")) } }
                         @for d in District::ALL {
-                            @if s.may_fund_pool(actor, Some(d)) { option value=(d.id()) { (district_name(l, d)) } }
+                            @if s.may_fund_pool(actor, Some(d)) { option value=(d.id()) selected[d.id() == district] { (district_name(l, d)) } }
                         }
                     }
+                    (beside(l, "fund-district", errors, &["district"]))
                 }
-                div.field { label for="fund-amount" { (t(l, "voucher.amount_yuan")) } input id="fund-amount" name="amount_yuan" type="text" inputmode="decimal" required; }
+                div.field {
+                    label for="fund-amount" { (t(l, "voucher.amount_yuan")) }
+                    input id="fund-amount" name="amount_yuan" type="text" inputmode="decimal" value=(kept(sent, "amount_yuan", "")) required;
+                    (beside(l, "fund-amount", errors, &["amount_fen", "amount_yuan"]))
+                }
                 button.secondary type="submit" id="fund-submit" { (t(l, "voucher.fund")) }
             }
         }))
@@ -237,22 +318,37 @@ fn providers_table(
 pub(super) async fn issue(p: Posted) -> PageResult {
     let (state, viewer, form) = p.parts();
     let write = async |s: &Services, actor: &Actor| {
-        let input = issue_input(form)?;
+        // Who may not issue is told so before any name is looked up.
+        if !s.may_issue_vouchers(actor) {
+            return Err(ServiceError::Forbidden);
+        }
+        let typed = text(form, "enterprise_id");
+        let picked = s.pick_enterprise(actor, "enterprise_id", &typed).await;
+        let input = issue_input(form, picked)?;
         s.issue_voucher(actor, &input).await
     };
     run_form((state, viewer, form), "issued", write).await
 }
 
-/// The issue form's fields as the service's input, or every field that
-/// does not parse.
-fn issue_input(form: &Values) -> opcity_services::Result<IssueVoucher> {
+/// The issue form's fields as the service's input (the enterprise as
+/// `picked` from what was typed), or every field that does not parse.
+fn issue_input(
+    form: &Values,
+    picked: opcity_services::Result<Option<i64>>,
+) -> opcity_services::Result<IssueVoucher> {
     let mut errors = Vec::new();
-    let enterprise_id = form
-        .get("enterprise_id")
-        .and_then(|v| v.trim().parse::<i64>().ok());
-    if enterprise_id.is_none() {
-        errors.push(FieldError::new("enterprise_id", "not_a_number"));
-    }
+    let enterprise_id = match picked {
+        Ok(Some(id)) => Some(id),
+        Ok(None) => {
+            errors.push(FieldError::new("enterprise_id", "required"));
+            None
+        }
+        Err(ServiceError::Validation(why)) => {
+            errors.extend(why);
+            None
+        }
+        Err(other) => return Err(other),
+    };
     let amount = form.get("amount_yuan").and_then(|v| parse_yuan(v));
     if amount.is_none() {
         errors.push(FieldError::new("amount_fen", "not_a_number"));

@@ -74,7 +74,8 @@ pub(super) async fn show(
     let done = q
         .get("done")
         .and_then(|k| DONE.iter().find(|d| *d == k).copied());
-    render(&state, &viewer, done.map(Notice::Done), StatusCode::OK).await
+    let n = done.map(Notice::Done);
+    render(&state, &viewer, (n, &Values::new()), StatusCode::OK).await
 }
 
 /// The success notices a redirect may name.
@@ -90,19 +91,26 @@ const DONE: [&str; 9] = [
     "resolved",
 ];
 
+/// The page under the notice `n`; `sent` is the form just refused (empty
+/// otherwise), which its view draws again with what was typed and each
+/// message beside its field.
 async fn render(
     state: &AppState,
     viewer: &Viewer,
-    n: Option<Notice>,
+    (n, sent): (Option<Notice>, &Values),
     status: StatusCode,
 ) -> PageResult {
     let actor = viewer.require()?;
     let l = viewer.locale;
+    let errors = match &n {
+        Some(Notice::Failed { fields, .. }) => fields.as_slice(),
+        _ => &[],
+    };
     let body = match actor.role {
         Role::Founder => founder_view(state, viewer, actor).await,
         Role::ServiceProvider => provider_view(state, viewer, actor).await,
         Role::MunicipalAdmin | Role::DistrictReviewer | Role::Auditor => {
-            admin_view(state, viewer, actor).await
+            admin_view(state, viewer, actor, (sent, errors)).await
         }
         Role::CommunityOperator | Role::Investor => Err(ServiceError::Forbidden),
     }
@@ -117,11 +125,17 @@ async fn render(
 }
 
 /// Re-renders the page with a refused form's errors (see
-/// [`flow::refusal`]), or fails the page.
-pub(super) async fn refused(state: &AppState, viewer: &Viewer, err: ServiceError) -> PageResult {
+/// [`flow::refusal`]) and what was typed into it, or fails the page.
+async fn refused(
+    state: &AppState,
+    viewer: &Viewer,
+    err: ServiceError,
+    form: &Values,
+) -> PageResult {
     let code = err.code();
     let (status, fields) = flow::refusal(viewer, err)?;
-    render(state, viewer, Some(Notice::Failed { code, fields }), status).await
+    let n = Some(Notice::Failed { code, fields });
+    render(state, viewer, (n, form), status).await
 }
 
 /// Answers a voucher form: once the viewer is signed in and the form's
@@ -135,20 +149,19 @@ pub(super) async fn run_form<T>(
     let actor = viewer.require()?;
     viewer.check_csrf(form.get("_csrf"))?;
     let outcome = write(&state.services, actor).await;
-    answer(state, viewer, key, outcome).await
+    answer((state, viewer, form), key, outcome).await
 }
 
 /// Answers a form with the service's outcome: back to the page with the
 /// notice `key`, or the page again with the refusal.
-pub(super) async fn answer<T>(
-    state: &AppState,
-    viewer: &Viewer,
+async fn answer<T>(
+    (state, viewer, form): (&AppState, &Viewer, &Values),
     key: &str,
     outcome: opcity_services::Result<T>,
 ) -> PageResult {
     match outcome {
         Ok(_) => Ok(done(key)),
-        Err(e) => refused(state, viewer, e).await,
+        Err(e) => refused(state, viewer, e, form).await,
     }
 }
 
