@@ -431,8 +431,13 @@ impl Services {
             },
         )?;
         let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
+        if name.is_empty() {
             return Err(ServiceError::invalid("name", "required"));
+        }
+        if name.chars().count() > 100 {
+            return Err(ServiceError::Validation(vec![
+                FieldError::new("name", "too_long").with("max", 100),
+            ]));
         }
         let secret = format!("opc_{}", random_token(32));
         let now = self.now();

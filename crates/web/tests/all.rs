@@ -30,6 +30,7 @@ mod selfcheck_page;
 mod settings;
 mod spaces_api;
 mod spaces_pages;
+mod token_pages;
 mod unknown_and_uploads;
 mod vouchers_api;
 mod vouchers_page;

@@ -1,25 +1,22 @@
-//! The public landing page and each role's workspace (with API tokens).
+//! The public landing page and each role's workspace.
 
+use super::PageResult;
 use super::layout::page;
-use super::{PageError, PageResult};
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{t, tf};
 use axum::Router;
-use axum::extract::{Form, State};
-use axum::response::{IntoResponse, Redirect};
-use axum::routing::{get, post};
+use axum::extract::State;
+use axum::response::IntoResponse;
+use axum::routing::get;
 use maud::{Markup, html};
 use opcity_domain::Role;
 use opcity_services::dashboard::Dashboard;
-use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(landing))
         .route("/home", get(workspace))
-        .route("/tokens", post(create_token))
-        .route("/tokens/{id}/revoke", post(revoke_token))
 }
 
 /// Thousands separators for figures.
@@ -129,16 +126,10 @@ fn shortcuts(role: Role) -> &'static [(&'static str, &'static str)] {
 async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult {
     let actor = viewer.require()?;
     let l = viewer.locale;
-    let tokens = state
-        .services
-        .list_api_tokens(actor)
-        .await
-        .map_err(|e| viewer.fail(e))?;
     let benefits = super::benefits::section(&state, &viewer, actor)
         .await
         .map_err(|e| viewer.fail(e))?;
     let news = super::inbox::latest(&state, &viewer, actor).await?;
-    let csrf = viewer.csrf.clone().unwrap_or_default();
     let body = html! {
         h1 { (tf(l, "home.welcome", [("name", actor.display_name.as_str())])) }
         p.who { (t(l, &format!("role.{}", actor.role.id())))
@@ -151,78 +142,6 @@ async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult 
         }
         (news)
         (benefits)
-        h2 { (t(l, "tokens.title")) }
-        p { (t(l, "tokens.explain")) }
-        @if !tokens.is_empty() {
-            table {
-                thead { tr { th { (t(l, "tokens.name")) } th { (t(l, "tokens.prefix")) } th { (t(l, "tokens.created")) } th { (t(l, "tokens.status")) } th {} } }
-                tbody {
-                    @for token in &tokens {
-                        tr {
-                            td { (token.name) }
-                            td.mono { (token.prefix) "…" }
-                            td { (token.created_at.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M")) }
-                            td { @if token.revoked_at.is_some() { (t(l, "tokens.revoked")) } @else { (t(l, "tokens.active")) } }
-                            td {
-                                @if token.revoked_at.is_none() {
-                                    form.inline method="post" action={ "/tokens/" (token.id) "/revoke" } {
-                                        input type="hidden" name="_csrf" value=(csrf);
-                                        button.secondary type="submit" { (t(l, "tokens.revoke")) }
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        form.filters method="post" action="/tokens" {
-            input type="hidden" name="_csrf" value=(csrf);
-            div.field { label for="token-name" { (t(l, "tokens.name")) } input id="token-name" name="name" type="text" required; }
-            button type="submit" { (t(l, "tokens.create")) }
-        }
     };
     Ok(page(&viewer, t(l, "nav.workspace"), body).into_response())
-}
-
-async fn create_token(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Form(form): Form<HashMap<String, String>>,
-) -> PageResult {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    let l = viewer.locale;
-    let name = form.get("name").cloned().unwrap_or_default();
-    let (token, secret) = state
-        .services
-        .create_api_token(actor, &name)
-        .await
-        .map_err(|e| viewer.fail(e))?;
-    let body = html! {
-        section.card {
-            h1 { (t(l, "tokens.created_title")) }
-            p { (t(l, "tokens.copy_now")) }
-            p { strong { (token.name) } }
-            pre.mono id="token-secret" { (secret) }
-            a.button href="/home" { (t(l, "nav.workspace")) }
-        }
-    };
-    Ok(page(&viewer, t(l, "tokens.created_title"), body).into_response())
-}
-
-async fn revoke_token(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    axum::extract::Path(id): axum::extract::Path<i64>,
-    Form(form): Form<HashMap<String, String>>,
-) -> Result<Redirect, PageError> {
-    let actor = viewer.require()?;
-    viewer.check_csrf(form.get("_csrf"))?;
-    state
-        .services
-        .revoke_api_token(actor, id)
-        .await
-        .map_err(|e| viewer.fail(e))?;
-    Ok(Redirect::to("/home"))
 }

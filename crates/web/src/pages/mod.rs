@@ -24,6 +24,7 @@ mod registry;
 mod selfcheck;
 mod settings;
 mod spaces;
+mod tokens;
 mod vouchers;
 mod workbench;
 
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .merge(spaces::routes())
         .merge(settings::routes())
         .merge(password::routes())
+        .merge(tokens::routes())
         .merge(accounts::routes())
         .merge(help::routes())
 }

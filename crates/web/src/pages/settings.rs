@@ -97,6 +97,8 @@ fn render(
         }
         h2 { (t(l, "password.title")) }
         p { a href="/settings/password" id="change-password" { (t(l, "password.change")) } }
+        h2 { (t(l, "tokens.title")) }
+        p { (t(l, "tokens.settings_hint")) " " a href="/settings/tokens" id="api-access" { (t(l, "tokens.manage")) } }
         p { a href="/home" { (t(l, "nav.workspace")) } }
     };
     let status = if errors.is_empty() {
