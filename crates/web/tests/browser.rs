@@ -109,9 +109,6 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
         assert_eq!(
             nav,
             [
-                "/",
-                "/self-check",
-                "/consult",
                 "/home",
                 "/dashboard",
                 "/communities",
@@ -138,6 +135,29 @@ async fn sign_in_shows_errors_and_the_role_aware_navigation() {
             "审计日志"
         );
         assert!(browser.text(".session .who").await.contains("市级管理员"));
+
+        // On a 1280-pixel screen the administrator's navigation is one
+        // line, in either language.
+        browser
+            .client()
+            .set_window_size(1280, 800)
+            .await
+            .expect("a laptop-sized window");
+        for lang in ["en", "zh-CN"] {
+            browser
+                .goto(&app.url(&format!("/lang/{lang}?next=/home")))
+                .await;
+            browser.find("main h1").await;
+            let lines = browser
+                .execute(
+                    "return new Set([...document.querySelectorAll('#site-nav a')]\
+                     .map(a => Math.round(a.getBoundingClientRect().top))).size;",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            assert_eq!(lines, 1, "{lang}: the navigation wraps at 1280 px");
+        }
 
         // The audit page opens for the administrator.
         browser.click("header.top nav a[href='/audit']").await;

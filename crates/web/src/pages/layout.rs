@@ -10,15 +10,19 @@ const CSS: &str = include_str!("app.css");
 
 /// Navigation entries for a role: (path, text key).
 fn nav_for(role: Option<Role>) -> Vec<(&'static str, &'static str)> {
-    let mut items = vec![
-        ("/", "nav.home"),
+    let public = [
         ("/self-check", "nav.self_check"),
         ("/consult", "nav.consult"),
     ];
     let Some(role) = role else {
-        return items;
+        return [("/", "nav.home")].into_iter().chain(public).collect();
     };
-    items.push(("/home", "nav.workspace"));
+    // Signed in, the workspace is home (the brand still leads to the
+    // landing page); the self-check and consultation are the founders'.
+    let mut items = vec![("/home", "nav.workspace")];
+    if role == Role::Founder {
+        items.extend(public);
+    }
     items.push(("/dashboard", "nav.dashboard"));
     items.push(("/communities", "nav.communities"));
     if matches!(
