@@ -211,6 +211,18 @@ pub async fn enterprise<C: ConnectionTrait>(
     Ok(enterprise::Entity::find_by_id(id).one(db).await?)
 }
 
+/// The enterprise whose credit code is `uscc` (unique), by number.
+pub async fn enterprise_id_by_uscc<C: ConnectionTrait>(
+    db: &C,
+    uscc: &str,
+) -> Result<Option<i64>, StoreError> {
+    Ok(enterprise::Entity::find()
+        .filter(enterprise::Column::Uscc.eq(uscc))
+        .one(db)
+        .await?
+        .map(|e| e.id))
+}
+
 /// Adds an enterprise; [`StoreError::Unique`] on `uscc` when its credit
 /// code is taken.
 pub async fn insert_enterprise(

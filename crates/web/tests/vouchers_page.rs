@@ -148,21 +148,47 @@ async fn wallet_console_and_pools_pages() {
     )
     .await
     .unwrap();
-    s.place_hold(
-        &vendor,
-        &HoldInput {
-            transfer_id: "h-2".into(),
-            enterprise_id: enterprise,
-            kind: "sz.voucher.training".into(),
-            amount_fen: 100_000,
-            use_kind: "model_training".into(),
-            reference: "HT-9".into(),
-            contract_amount_fen: Some(1_000_000),
-            timeout_secs: None,
-        },
-    )
-    .await
-    .unwrap();
+    // The second hold is placed at the counter, by the customer's credit
+    // code (shown on their wallet): a code that is malformed or names no
+    // enterprise is named beside its field, as typed, and holds nothing.
+    let (_, html) = text(provider.get("/vouchers").await).await;
+    assert!(html.contains("id=\"hold-form\""), "{html}");
+    let counter = |code: &str| {
+        vec![
+            ("_csrf", provider.csrf.clone()),
+            ("_form", "hold-form".to_owned()),
+            ("transfer_id", "h-2".to_owned()),
+            ("uscc", code.to_owned()),
+            ("kind", "sz.voucher.training".to_owned()),
+            ("use", "model_training".to_owned()),
+            ("amount_yuan", "1,000".to_owned()),
+            ("contract_amount_yuan", "10,000".to_owned()),
+            ("reference", "HT-9".to_owned()),
+        ]
+    };
+    let unknown = opcity_testkit::fixtures::uscc(77);
+    for (code, message) in [
+        ("9144030070846", "18 characters"),
+        (
+            unknown.as_str(),
+            "No enterprise is registered under this credit code",
+        ),
+    ] {
+        let r = provider
+            .in_language("en")
+            .post_form("/provider/holds", &counter(code))
+            .await;
+        let (status, html) = text(r).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+        assert!(html.contains("id=\"hold-uscc-error\""), "{html}");
+        assert!(html.contains(message), "{html}");
+        assert!(html.contains(&format!("value=\"{code}\"")), "kept: {html}");
+        assert!(html.contains("value=\"HT-9\""), "kept: {html}");
+    }
+    let r = provider
+        .post_form("/provider/holds", &counter(" 91440300708461136t "))
+        .await;
+    assert_eq!(r.headers()["location"], "/vouchers?done=held");
     s.capture_hold(
         &vendor,
         &CaptureInput {
@@ -203,9 +229,11 @@ async fn wallet_console_and_pools_pages() {
     assert_eq!(csv.status(), StatusCode::OK);
     assert!(csv.text().await.unwrap().contains("c-1,h-1,"));
 
-    // The founder's wallet: balances and the confirm / dispute form.
+    // The founder's wallet: the code to give at a counter, balances and
+    // the confirm / dispute form.
     let me = app.sign_in("founder").await;
     let (_, html) = text(me.in_language("en").get("/vouchers").await).await;
+    assert!(html.contains("91440300708461136T"), "{html}");
     assert!(html.contains(&format!("id=\"wallet-{enterprise}\"")));
     assert!(html.contains("data-available=\"700000\""), "{html}");
     assert!(html.contains("id=\"confirm-c-1\"") && html.contains("id=\"dispute-c-1\""));

@@ -112,7 +112,7 @@ fn validate(input: &EnterpriseInput, today: NaiveDate) -> Result<ValidEnterprise
 }
 
 /// A precise, localisable error for each way a credit code can be wrong.
-fn uscc_error(err: UsccError) -> FieldError {
+pub(crate) fn uscc_error(err: UsccError) -> FieldError {
     let e = |code| FieldError::new("uscc", code);
     match err {
         UsccError::Length(n) => e("uscc_length").with("length", n),

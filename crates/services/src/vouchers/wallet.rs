@@ -33,6 +33,8 @@ pub struct HistoryItem {
 pub struct WalletView {
     pub enterprise_id: i64,
     pub enterprise_name: String,
+    /// The enterprise's credit code: what a provider's counter asks for.
+    pub enterprise_uscc: String,
     pub wallets: Vec<WalletBalance>,
     /// Holds not yet captured, voided or expired.
     pub open_holds: Vec<TransferView>,
@@ -143,6 +145,7 @@ impl Services {
         Ok(WalletView {
             enterprise_id,
             enterprise_name: e.name,
+            enterprise_uscc: e.uscc,
             wallets: accounts.iter().map(balance).collect(),
             open_holds,
             history,

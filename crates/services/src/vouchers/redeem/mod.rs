@@ -11,6 +11,7 @@ mod batch;
 mod hold;
 mod resolve;
 mod review;
+mod till;
 
 use super::providers::check_approved;
 use super::{
@@ -60,6 +61,8 @@ pub struct HoldInput {
     /// Seconds until the hold expires on its own (60 to 30 days; default 7 days).
     pub timeout_secs: Option<i64>,
 }
+
+pub use till::TillHold;
 
 #[derive(Debug, Clone, serde::Deserialize, serde::Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -357,6 +360,16 @@ impl Services {
     /// Places a hold on an enterprise's voucher for a contract or invoice.
     pub async fn place_hold(&self, actor: &Actor, input: &HoldInput) -> Result<TransferView> {
         hold::place_hold(self, actor, input).await
+    }
+
+    /// Places a hold at the provider's counter, the customer named by the
+    /// credit code they give (see [`till`]).
+    pub async fn place_hold_at_till(
+        &self,
+        actor: &Actor,
+        input: &TillHold,
+    ) -> Result<TransferView> {
+        till::place_hold_at_till(self, actor, input).await
     }
 
     /// Captures a hold, fully or partly (the rest is released), spending from the pool.

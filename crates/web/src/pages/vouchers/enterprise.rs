@@ -32,6 +32,9 @@ pub(super) async fn founder_view(
         sections.push(html! {
             section.card id={ "enterprise-" (id) } {
                 h2 { (w.enterprise_name) }
+                @if !w.wallets.is_empty() {
+                    p.hint id={ "pay-code-" (id) } { (t(l, "voucher.pay_code")) " " strong.mono { (w.enterprise_uscc) } }
+                }
                 (wallet_table(l, &format!("wallet-{id}"), &w.wallets))
                 h3 { (t(l, "voucher.open_holds")) }
                 (transfers_table(l, &format!("holds-{id}"), &w.open_holds))

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/vouchers/settlement", get(provider::settlement))
         .route("/providers/register", post(provider::register))
         .route("/providers/{id}/decision", post(admin::decide))
+        .route("/provider/holds", post(provider::hold))
         .route("/provider/holds/{id}/capture", post(provider::capture))
         .route("/provider/holds/{id}/void", post(provider::void))
 }

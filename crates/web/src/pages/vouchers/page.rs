@@ -79,7 +79,7 @@ pub(super) async fn show(
 }
 
 /// The success notices a redirect may name.
-const DONE: [&str; 9] = [
+const DONE: [&str; 10] = [
     "issued",
     "funded",
     "jobs",
@@ -89,6 +89,7 @@ const DONE: [&str; 9] = [
     "captured",
     "voided",
     "resolved",
+    "held",
 ];
 
 /// The page under the notice `n`; `sent` is the form just refused (empty
@@ -108,7 +109,7 @@ async fn render(
     };
     let body = match actor.role {
         Role::Founder => founder_view(state, viewer, actor).await,
-        Role::ServiceProvider => provider_view(state, viewer, actor).await,
+        Role::ServiceProvider => provider_view(state, viewer, actor, (sent, errors)).await,
         Role::MunicipalAdmin | Role::DistrictReviewer | Role::Auditor => {
             admin_view(state, viewer, actor, (sent, errors)).await
         }

@@ -19,21 +19,25 @@ use crate::api::vouchers::settlement_response;
 use crate::error::WebError;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
-use crate::pages::flow::Posted;
+use crate::pages::flow::{self, Posted};
+use crate::pages::forms;
 use crate::pages::{PageError, PageResult};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use opcity_services::vouchers::providers::ProviderInput;
-use opcity_services::vouchers::redeem::{CaptureInput, VoidInput};
-use opcity_services::vouchers::{CATEGORIES, KINDS};
-use opcity_services::{Actor, ServiceError, Services};
+use opcity_services::vouchers::redeem::{CaptureInput, TillHold, VoidInput};
+use opcity_services::vouchers::{CATEGORIES, KINDS, USES};
+use opcity_services::{Actor, FieldError, ServiceError, Services};
 
+/// The console; `sent` is a refused form's values and errors, drawn again
+/// in that form.
 pub(super) async fn provider_view(
     state: &AppState,
     viewer: &Viewer,
     actor: &Actor,
+    sent: (&Values, &[FieldError]),
 ) -> opcity_services::Result<Markup> {
     let l = viewer.locale;
     let Some(me) = state.services.my_provider(actor).await? else {
@@ -53,6 +57,9 @@ pub(super) async fn provider_view(
             p { (t(l, "provider.approved_kinds")) ": "
                 (me.approved_kinds.iter().map(|k| kind_title(l, k)).collect::<Vec<_>>().join("、")) }
             p.hint { (t(l, "provider.api_hint")) }
+        }
+        @if me.status == "approved" {
+            (hold_form(viewer, &me.approved_kinds, flow::posted(HOLD_FORM, sent.0, sent.1)))
         }
         @if let Some(c) = console {
             h2 { (t(l, "provider.receivables")) }
@@ -86,6 +93,100 @@ pub(super) async fn provider_view(
             (history_table(viewer, "provider-history", &c.history, false))
         }
     })
+}
+
+const HOLD_FORM: &str = "hold-form";
+
+/// The counter's form: the customer by credit code, the voucher kind (of
+/// those the provider is approved for), what it pays for, the amounts and
+/// the contract's number.
+fn hold_form(
+    viewer: &Viewer,
+    kinds: &[String],
+    (sent, errors): (Option<&Values>, &[FieldError]),
+) -> Markup {
+    let l = viewer.locale;
+    let kept = |name: &str| sent.and_then(|v| v.get(name)).cloned().unwrap_or_default();
+    let beside = |id: &str, fields: &[&str]| {
+        forms::messages(
+            l,
+            id,
+            errors.iter().filter(|e| fields.contains(&e.field.as_str())),
+        )
+    };
+    let transfer = Some(kept("transfer_id"))
+        .filter(|t| !t.is_empty())
+        .unwrap_or_else(|| form_id("hold"));
+    let (kind, use_kind) = (kept("kind"), kept("use"));
+    html! {
+        (form_card(t(l, "provider.hold_title"), Some(t(l, "provider.hold_hint")), html! {
+            form id=(HOLD_FORM) method="post" action="/provider/holds" {
+                (csrf_field(viewer))
+                input type="hidden" name=(flow::FORM_ID) value=(HOLD_FORM);
+                input type="hidden" name="transfer_id" value=(transfer);
+                div.field {
+                    label for="hold-uscc" { (t(l, "provider.customer_uscc")) " *" }
+                    input id="hold-uscc" name="uscc" type="text" autocomplete="off" spellcheck="false" maxlength="18" value=(kept("uscc")) required;
+                    (beside("hold-uscc", &["uscc", "enterprise_id"]))
+                }
+                div.field {
+                    label for="hold-kind" { (t(l, "voucher.kind")) " *" }
+                    select id="hold-kind" name="kind" {
+                        @for k in kinds { option value=(k) selected[*k == kind] { (kind_title(l, k)) } }
+                    }
+                    (beside("hold-kind", &["kind"]))
+                }
+                div.field {
+                    label for="hold-use" { (t(l, "provider.use_label")) " *" }
+                    select id="hold-use" name="use" {
+                        @for u in USES { option value=(u) selected[*u == use_kind] { (t(l, &format!("voucher.use.{u}"))) } }
+                    }
+                    (beside("hold-use", &["use", "use_kind"]))
+                }
+                div.field {
+                    label for="hold-amount" { (t(l, "voucher.amount_yuan")) " *" }
+                    input id="hold-amount" name="amount_yuan" type="text" inputmode="decimal" value=(kept("amount_yuan")) required;
+                    (beside("hold-amount", &["amount_fen", "amount_yuan"]))
+                }
+                div.field {
+                    label for="hold-contract" { (t(l, "provider.contract_yuan")) }
+                    input id="hold-contract" name="contract_amount_yuan" type="text" inputmode="decimal" value=(kept("contract_amount_yuan"));
+                    (beside("hold-contract", &["contract_amount_fen", "contract_amount_yuan"]))
+                }
+                div.field {
+                    label for="hold-reference" { (t(l, "provider.reference")) " *" }
+                    input id="hold-reference" name="reference" type="text" value=(kept("reference")) required;
+                    (beside("hold-reference", &["reference"]))
+                }
+                button type="submit" id="hold-submit" { (t(l, "provider.hold_submit")) }
+            }
+        }))
+    }
+}
+
+/// Places a hold from the counter's form; amounts that do not parse are
+/// named with the service's own refusals.
+pub(super) async fn hold(p: Posted) -> PageResult {
+    let (state, viewer, form) = p.parts();
+    let write = async |s: &Services, actor: &Actor| {
+        let mut errors = Vec::new();
+        let amount_fen = forms::yuan(form, "amount_yuan", true, &mut errors);
+        let contract_amount_fen = forms::yuan(form, "contract_amount_yuan", false, &mut errors);
+        let Some(amount_fen) = amount_fen.filter(|_| errors.is_empty()) else {
+            return Err(ServiceError::Validation(errors));
+        };
+        let input = TillHold {
+            transfer_id: text(form, "transfer_id"),
+            uscc: text(form, "uscc"),
+            kind: text(form, "kind"),
+            amount_fen,
+            use_kind: text(form, "use"),
+            reference: text(form, "reference"),
+            contract_amount_fen,
+        };
+        s.place_hold_at_till(actor, &input).await
+    };
+    run_form((state, viewer, form), "held", write).await
 }
 
 fn settlement_form(l: Locale, provider_id: i64, from: NaiveDate, to: NaiveDate) -> Markup {
