@@ -17,7 +17,7 @@ use opcity_services::vouchers::disputes::ResolveDispute;
 use opcity_services::vouchers::issue::{Clawback, FundPool, IssueVoucher};
 use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput};
 use opcity_services::vouchers::redeem::{
-    CaptureInput, HoldInput, ProviderOp, UseReviewInput, VoidInput,
+    CaptureInput, HoldInput, ProviderOp, TillHold, UseReviewInput, VoidInput,
 };
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_store::entity::{budget, ledger_account, ledger_transfer};
@@ -384,6 +384,35 @@ async fn vouchers_from_issue_to_settlement_and_expiry() {
             &before,
         )
         .await;
+        // At the counter the customer is named by credit code: only a
+        // provider looks one up; a code that is empty, malformed or
+        // unregistered is the code's refusal; a registered enterprise
+        // without the voucher is refused as any hold is.
+        let till = |uscc: &str| TillHold {
+            transfer_id: "h-1".into(),
+            uscc: uscc.into(),
+            kind: TRAINING.into(),
+            amount_fen: 500_000,
+            use_kind: "model_training".into(),
+            reference: "HT-2026-001".into(),
+            contract_amount_fen: Some(1_000_000),
+        };
+        let unregistered = opcity_testkit::fixtures::uscc(99);
+        for (who, code, expected) in [
+            (&w.founder, "91440300708461136T", "forbidden"),
+            (&w.vendor, " ", "required"),
+            (&w.vendor, "9144030070846", "uscc_length"),
+            (&w.vendor, unregistered.as_str(), "unknown_customer"),
+            (&w.vendor, "914403001922038216", "no_voucher"),
+        ] {
+            refused(
+                &s,
+                s.place_hold_at_till(who, &till(code)).await,
+                expected,
+                &before,
+            )
+            .await;
+        }
         // A hold replayed three times at once is placed once.
         let replays: Vec<_> = (0..3)
             .map(|_| {
@@ -402,6 +431,13 @@ async fn vouchers_from_issue_to_settlement_and_expiry() {
             assert_eq!(v.amount_fen, 500_000);
         }
         assert_eq!(created, 1);
+        // The same hold from the counter, by the code typed in lower case,
+        // names the same wallet: a replay of the first answer.
+        let again = s
+            .place_hold_at_till(&w.vendor, &till("91440300708461136t"))
+            .await
+            .unwrap();
+        assert!(again.replayed && again.amount_fen == 500_000, "{again:?}");
         let before = snapshot(&s).await;
         refused(
             &s,
