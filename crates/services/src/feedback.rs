@@ -5,11 +5,18 @@ use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use chrono::{DateTime, Utc};
+use opcity_store::feedback::{Kept, NewFeedback};
 
 /// The longest message kept, in characters.
 const MESSAGE_MAX: usize = 2_000;
 /// The longest page path kept.
 const PAGE_MAX: usize = 300;
+/// How much feedback one sender (an account, else an address) may give:
+/// enough for anyone with something to say, too little to flood the list.
+pub const FEEDBACK_LIMIT: opcity_store::feedback::Limit = opcity_store::feedback::Limit {
+    per_sender: 5,
+    window: chrono::Duration::hours(1),
+};
 
 /// One piece of feedback as administrators read it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -40,10 +47,12 @@ fn page_of(page: &str) -> String {
 }
 
 impl Services {
-    /// Keeps feedback given on `page` (`actor`: who, when signed in).
+    /// Keeps feedback given on `page` by `actor` when signed in, else from
+    /// `address` (the client's, when known); at most [`FEEDBACK_LIMIT`] a
+    /// sender, beyond which `message` is refused with how long to wait.
     pub async fn give_feedback(
         &self,
-        actor: Option<&Actor>,
+        (actor, address): (Option<&Actor>, Option<&str>),
         page: &str,
         message: &str,
     ) -> Result<()> {
@@ -61,15 +70,33 @@ impl Services {
                 FieldError::new("message", "feedback_invalid").with("max", MESSAGE_MAX),
             ]));
         }
-        opcity_store::feedback::insert(
-            self.store().db(),
-            actor.map(|a| a.account_id),
-            &page_of(page),
+        let sender = match (actor, address) {
+            (Some(a), _) => format!("account:{}", a.account_id),
+            // Only a keyed hash of the address is kept.
+            (None, Some(address)) => format!("address:{}", self.data_key().search_hash(address)),
+            (None, None) => "anonymous".to_owned(),
+        };
+        let new = NewFeedback {
+            account_id: actor.map(|a| a.account_id),
+            sender: &sender,
+            page: &page_of(page),
             message,
-            self.now(),
-        )
-        .await?;
-        Ok(())
+            at: self.now(),
+        };
+        let tx = self.store().begin().await?;
+        match opcity_store::feedback::insert_within(&tx, new, FEEDBACK_LIMIT).await? {
+            Kept::Yes(_) => {
+                tx.commit().await?;
+                Ok(())
+            }
+            Kept::Wait(wait) => {
+                let minutes = (wait.num_seconds().max(0) + 59) / 60;
+                Err(ServiceError::Validation(vec![
+                    FieldError::new("message", "feedback_too_often")
+                        .with("minutes", minutes.max(1)),
+                ]))
+            }
+        }
     }
 
     /// Feedback, newest first (administrators and auditors).

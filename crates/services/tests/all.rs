@@ -5,6 +5,7 @@ mod account_admin;
 mod applications_story;
 mod consult_story;
 mod delivery_story;
+mod feedback_limit;
 mod four_eyes;
 mod integrity_story;
 mod mail_story;

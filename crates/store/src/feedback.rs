@@ -1,29 +1,80 @@
 //! Feedback given from the portal's pages: written once, read newest first.
+//!
+//! The rate limit's guard is [`insert_within`]: under its sender's turn
+//! (a transaction lock on PostgreSQL; SQLite has one writer), it counts the
+//! sender's feedback in the window and writes only under the limit, so
+//! however many arrive at once, no more than the limit are kept.
 
 use crate::StoreError;
 use crate::entity::feedback;
-use chrono::{DateTime, Utc};
+use crate::intervals::lock_keys;
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ActiveModelTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use std::collections::BTreeSet;
 
-/// Keeps one piece of feedback.
-pub async fn insert<C: ConnectionTrait>(
-    db: &C,
-    account_id: Option<i64>,
-    page: &str,
-    message: &str,
-    at: DateTime<Utc>,
-) -> Result<feedback::Model, StoreError> {
-    Ok(feedback::ActiveModel {
-        account_id: Set(account_id),
-        page: Set(page.to_owned()),
-        message: Set(message.to_owned()),
-        created_at: Set(at),
+/// A piece of feedback to keep.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFeedback<'a> {
+    pub account_id: Option<i64>,
+    /// Who sent it (see migration m0019).
+    pub sender: &'a str,
+    pub page: &'a str,
+    pub message: &'a str,
+    pub at: DateTime<Utc>,
+}
+
+/// How much feedback one sender may give.
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    pub per_sender: u64,
+    pub window: Duration,
+}
+
+/// What [`insert_within`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Kept {
+    Yes(i64),
+    /// The sender is at the limit; the oldest of their feedback in the
+    /// window leaves it after this long.
+    Wait(Duration),
+}
+
+/// Keeps `new` unless its sender already gave `limit.per_sender` pieces
+/// within `limit.window`.
+pub async fn insert_within(
+    tx: &DatabaseTransaction,
+    new: NewFeedback<'_>,
+    limit: Limit,
+) -> Result<Kept, StoreError> {
+    lock_keys(tx, &BTreeSet::from([format!("feedback:{}", new.sender)])).await?;
+    let since = new.at - limit.window;
+    let recent: Vec<DateTime<Utc>> = feedback::Entity::find()
+        .select_only()
+        .column(feedback::Column::CreatedAt)
+        .filter(feedback::Column::Sender.eq(new.sender))
+        .filter(feedback::Column::CreatedAt.gt(since))
+        .order_by_asc(feedback::Column::CreatedAt)
+        .into_tuple()
+        .all(tx)
+        .await?;
+    if recent.len() as u64 >= limit.per_sender {
+        let oldest = recent[recent.len() - limit.per_sender as usize];
+        return Ok(Kept::Wait(oldest + limit.window - new.at));
+    }
+    let saved = feedback::ActiveModel {
+        account_id: Set(new.account_id),
+        sender: Set(Some(new.sender.to_owned())),
+        page: Set(new.page.to_owned()),
+        message: Set(new.message.to_owned()),
+        created_at: Set(new.at),
         ..Default::default()
     }
-    .insert(db)
-    .await?)
+    .insert(tx)
+    .await?;
+    Ok(Kept::Yes(saved.id))
 }
 
 /// Up to `limit` pieces of feedback after skipping `offset`, newest first,

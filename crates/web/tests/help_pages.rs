@@ -81,6 +81,27 @@ async fn help_privacy_and_feedback_from_every_page() {
             .await
             .unwrap();
         assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+        // Five an hour from one address: the sixth is refused beside the
+        // message, which is kept in the form.
+        for n in 1..=5 {
+            let more = visitor
+                .post(app.url("/feedback"))
+                .header("accept-language", "en")
+                .form(&[("page", "/"), ("message", format!("more {n}").as_str())])
+                .send()
+                .await
+                .unwrap();
+            let status = more.status();
+            let html = more.text().await.unwrap();
+            if n < 5 {
+                assert_eq!(status, StatusCode::SEE_OTHER, "{html}");
+            } else {
+                assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{html}");
+                assert!(html.contains("id=\"f-message-error\""), "{html}");
+                assert!(html.contains("several messages from you"), "{html}");
+                assert!(html.contains("more 5"), "the message is kept: {html}");
+            }
+        }
         // A signed-in reviewer's, with the session's token.
         let from_reviewer = reviewer
             .post_form(

@@ -8,6 +8,8 @@ pub struct Model {
     pub id: i64,
     /// Who gave it, when signed in.
     pub account_id: Option<i64>,
+    /// Who sent it, for the rate limit (see migration m0019).
+    pub sender: Option<String>,
     pub page: String,
     pub message: String,
     pub created_at: DateTimeUtc,

@@ -22,6 +22,7 @@ mod m0015_recheck_indexes;
 mod m0016_workbench;
 mod m0017_account_admin;
 mod m0018_feedback;
+mod m0019_feedback_sender;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0016_workbench::Migration),
             Box::new(m0017_account_admin::Migration),
             Box::new(m0018_feedback::Migration),
+            Box::new(m0019_feedback_sender::Migration),
         ]
     }
 }

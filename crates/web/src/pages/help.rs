@@ -147,6 +147,7 @@ async fn contact(viewer: Viewer, Query(q): Query<HashMap<String, String>>) -> Pa
 async fn give_feedback(
     State(state): State<AppState>,
     viewer: Viewer,
+    crate::extract::ClientAddress(from): crate::extract::ClientAddress,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
     if viewer.actor.is_some() {
@@ -156,7 +157,14 @@ async fn give_feedback(
     let message = form.get("message").cloned().unwrap_or_default();
     match state
         .services
-        .give_feedback(viewer.actor.as_ref(), &page_path, &message)
+        .give_feedback(
+            (
+                viewer.actor.as_ref(),
+                from.map(|a| a.to_string()).as_deref(),
+            ),
+            &page_path,
+            &message,
+        )
         .await
     {
         Ok(()) => Ok(Redirect::to("/contact?thanks=1#feedback").into_response()),
