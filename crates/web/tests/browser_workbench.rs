@@ -87,6 +87,23 @@ async fn a_reviewer_searches_downloads_saves_and_takes_a_case() {
                 p.ends_with(&format!("/applications/{}", cases[1]))
             })
             .await;
+        // On a laptop's screen the materials come first and the decision
+        // sits beside them, level with them.
+        browser
+            .client()
+            .set_window_size(1280, 800)
+            .await
+            .expect("a laptop-sized window");
+        let layout = browser
+            .execute(
+                "const m = document.querySelector('#evidence').getBoundingClientRect();\
+                 const d = document.querySelector('#case-decision').getBoundingClientRect();\
+                 return [m.left < d.left, d.left >= m.right, Math.abs(d.top - m.top) < 2];",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(layout, serde_json::json!([true, true, true]), "{layout}");
         browser.submit_and_wait("#take-case").await;
         assert_eq!(browser.text("#assignee").await, "reviewer (test)");
         browser.goto(&app.url("/applications?assignee=me")).await;

@@ -474,12 +474,21 @@ async fn render_detail(
             @if let Some(name) = &a.applicant { dt { (t(l, "application.applicant")) } dd id="applicant" { (name) } }
             dt { (t(l, "list.district")) } dd { (a.district.parse().map(|d| forms::district_name(l, d)).unwrap_or(a.district.as_str())) }
         }
-        (workbench::assignment(viewer, &d, &workers))
-        (actions(state, viewer, &d, flow::posted(REVIEW_FORM, posted, errors)))
-        (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
+        // Materials first, the engine's pre-check under them; the decision
+        // beside them on a wide screen (after them on a narrow one), so a
+        // reviewer reads what was sent while deciding.
+        div.case {
+            div.case-materials {
+                (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
+                (explanation(l, &d))
+            }
+            aside.case-decision id="case-decision" {
+                (workbench::assignment(viewer, &d, &workers))
+                (actions(state, viewer, &d, flow::posted(REVIEW_FORM, posted, errors)))
+            }
+        }
         (after::delivery(l, &d))
         (after::flags(viewer, &d, flow::posted(after::FLAG_FORM, posted, errors)))
-        (explanation(l, &d))
         (reviews(l, &d))
         @if !d.disbursements.is_empty() {
             h2 { (t(l, "application.payments")) }
