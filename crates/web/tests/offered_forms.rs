@@ -536,6 +536,31 @@ async fn probes(
         own.map(|e| slot(w.open_instrument, 1, *e)).collect(),
     ));
     all.extend(voucher_probes(w, k, today, &app.services.pack()));
+    // The counter's hold, by the customer's credit code: an approved
+    // provider's form.
+    let customer = app
+        .services
+        .get_enterprise(&admin.actor, w.firm)
+        .await
+        .unwrap()
+        .uscc;
+    let transfer = format!("t:till:{k}");
+    all.push(probe(
+        "/vouchers",
+        "hold-form".into(),
+        vec![(
+            "/provider/holds".into(),
+            body(&[
+                ("transfer_id", &transfer),
+                ("uscc", &customer),
+                ("kind", "sz.voucher.training"),
+                ("use", "model_training"),
+                ("amount_yuan", "1"),
+                ("contract_amount_yuan", "10"),
+                ("reference", "R-1"),
+            ]),
+        )],
+    ));
     all
 }
 
@@ -652,6 +677,7 @@ async fn pages_offer_exactly_the_forms_that_are_allowed() {
             ("founder", "space-request-form"),
             ("founder", "accept"),
             ("lab", "approve"),
+            ("lab", "hold-form"),
             ("rev.nanshan", "fund-form"),
         ] {
             assert!(
