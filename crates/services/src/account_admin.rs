@@ -23,7 +23,83 @@ pub struct PasswordChange {
     pub confirm_password: String,
 }
 
+/// A change of an account's role and district, made on what the form
+/// showed (`seen_*`): a change made meanwhile by someone else wins.
+#[derive(Debug, Clone, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleChange {
+    #[schema(value_type = String)]
+    pub role: Role,
+    #[schema(value_type = Option<String>)]
+    pub district: Option<opcity_domain::District>,
+    #[schema(value_type = String)]
+    pub seen_role: Role,
+    #[schema(value_type = Option<String>)]
+    pub seen_district: Option<opcity_domain::District>,
+}
+
 impl Services {
+    /// Gives account `id` another role or district (administrators). Nobody
+    /// changes their own; a district reviewer needs a district, the other
+    /// roles have none. Granting the administrator's role is four-eyes as
+    /// making an administrator is: the account is disabled until another
+    /// administrator enables it. The change applies from the account's
+    /// next request; it is audited (`account.role`).
+    pub async fn change_account_role(
+        &self,
+        actor: &Actor,
+        id: i64,
+        change: &RoleChange,
+    ) -> Result<AccountView> {
+        authorize(actor, Action::Update, Resource::Account)?;
+        if id == actor.account_id {
+            return Err(ServiceError::invalid("role", "cannot_change_self"));
+        }
+        let account = store_accounts::account(self.store().db(), id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "account" })?;
+        let district = match (change.role.is_district_scoped(), change.district) {
+            (true, None) => return Err(ServiceError::invalid("district", "required")),
+            (true, d) => d,
+            (false, _) => None,
+        };
+        let before = AccountView::from(&account);
+        if (before.role, before.district) == (change.role, district) {
+            return Ok(before);
+        }
+        let granting = change.role == Role::MunicipalAdmin && before.role != Role::MunicipalAdmin;
+        let tx = self.store().begin().await?;
+        let seen = (change.seen_role.id(), change.seen_district.map(|d| d.id()));
+        let to = (change.role.id(), district.map(|d| d.id()));
+        let granted_by = granting.then_some(actor.account_id);
+        if !store_accounts::set_role(&tx, id, (seen, to), granted_by).await? {
+            return Err(ServiceError::Conflict {
+                code: ErrorCode::AccountChanged,
+                field: Some("role"),
+            });
+        }
+        let after = AccountView {
+            role: change.role,
+            district,
+            disabled: before.disabled || granting,
+            awaits_second_admin: granting
+                || (before.awaits_second_admin && change.role == Role::MunicipalAdmin),
+            ..before.clone()
+        };
+        record_change(
+            &tx,
+            self.now(),
+            &actor.audit_label(),
+            "account.role",
+            id,
+            Some(&before),
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     /// Whether `actor` may create, enable and disable accounts (pages ask
     /// before they offer those forms).
     pub fn may_manage_accounts(&self, actor: &Actor) -> bool {

@@ -224,3 +224,139 @@ async fn a_password_change_checks_the_old_and_ends_other_sessions() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn administrators_change_roles_on_what_they_saw() {
+    use opcity_services::account_admin::RoleChange;
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let first = account(&s, "first", Role::MunicipalAdmin, None).await;
+        let second = account(&s, "second", Role::MunicipalAdmin, None).await;
+        let auditor = account(&s, "aud", Role::Auditor, None).await;
+        let clerk = s
+            .create_account(Some(&first), staff("clerk", Role::Auditor, None))
+            .await
+            .unwrap();
+        let change = |role, district, seen_role, seen_district| RoleChange {
+            role,
+            district,
+            seen_role,
+            seen_district,
+        };
+        let nanshan = Some(District::Nanshan);
+
+        // Only administrators; never one's own; a reviewer needs a district.
+        assert!(matches!(
+            s.change_account_role(
+                &auditor,
+                clerk.id,
+                &change(Role::Investor, None, Role::Auditor, None)
+            )
+            .await,
+            Err(ServiceError::Forbidden)
+        ));
+        assert_eq!(
+            codes(
+                s.change_account_role(
+                    &first,
+                    first.account_id,
+                    &change(Role::Auditor, None, Role::MunicipalAdmin, None)
+                )
+                .await
+                .unwrap_err()
+            ),
+            [("role".to_owned(), "cannot_change_self")]
+        );
+        assert_eq!(
+            codes(
+                s.change_account_role(
+                    &first,
+                    clerk.id,
+                    &change(Role::DistrictReviewer, None, Role::Auditor, None)
+                )
+                .await
+                .unwrap_err()
+            ),
+            [("district".to_owned(), "required")]
+        );
+
+        // The clerk becomes Nanshan's reviewer, and acts as one at once.
+        let token = session(&s, "clerk", PASSWORD).await.unwrap();
+        let view = s
+            .change_account_role(
+                &first,
+                clerk.id,
+                &change(Role::DistrictReviewer, nanshan, Role::Auditor, None),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (view.role, view.district),
+            (Role::DistrictReviewer, nanshan)
+        );
+        let (acting, _) = s.session_actor(&token).await.unwrap();
+        assert_eq!(
+            (acting.role, acting.district),
+            (Role::DistrictReviewer, nanshan)
+        );
+
+        // A form that saw the clerk as an auditor is stale now.
+        assert!(matches!(
+            s.change_account_role(
+                &second,
+                clerk.id,
+                &change(Role::Investor, None, Role::Auditor, None)
+            )
+            .await,
+            Err(ServiceError::Conflict {
+                code: ErrorCode::AccountChanged,
+                ..
+            })
+        ));
+
+        // Two administrators at once on what they both saw: one changes it.
+        let outcomes = race(2, |i| {
+            let s = s.clone();
+            let (by, to) = if i == 0 {
+                (first.clone(), Role::Investor)
+            } else {
+                (second.clone(), Role::Auditor)
+            };
+            let c = change(to, None, Role::DistrictReviewer, nanshan);
+            async move { s.change_account_role(&by, clerk.id, &c).await }
+        })
+        .await;
+        assert_eq!(
+            outcomes.iter().filter(|o| o.is_ok()).count(),
+            1,
+            "{outcomes:?}"
+        );
+        let now = outcomes.into_iter().find_map(Result::ok).unwrap().role;
+
+        // Made administrator: disabled until another administrator enables it.
+        let view = s
+            .change_account_role(
+                &first,
+                clerk.id,
+                &change(Role::MunicipalAdmin, None, now, None),
+            )
+            .await
+            .unwrap();
+        assert!(view.disabled && view.awaits_second_admin, "{view:?}");
+        assert_eq!(
+            codes(
+                s.set_account_enabled(&first, clerk.id, true)
+                    .await
+                    .unwrap_err()
+            ),
+            [("account".to_owned(), "second_admin_required")]
+        );
+        assert!(
+            !s.set_account_enabled(&second, clerk.id, true)
+                .await
+                .unwrap()
+                .disabled
+        );
+    })
+    .await;
+}

@@ -152,6 +152,41 @@ pub async fn set_disabled(
     Ok(done.rows_affected == 1)
 }
 
+/// A role and its district, as stored.
+pub type Place<'a> = (&'a str, Option<&'a str>);
+
+/// Gives account `id` the role and district `to` if it still has `seen`
+/// (a concurrent change wins once); whether it did. `granted_by`: the
+/// administrator granting the administrator's role, after which the
+/// account is disabled until another enables it (`created_by` then names
+/// who granted the role).
+pub async fn set_role(
+    tx: &DatabaseTransaction,
+    id: i64,
+    (seen, to): (Place<'_>, Place<'_>),
+    granted_by: Option<i64>,
+) -> Result<bool, StoreError> {
+    use sea_orm::sea_query::Expr;
+    let mut update = account::Entity::update_many()
+        .col_expr(account::Column::Role, Expr::value(to.0))
+        .col_expr(
+            account::Column::District,
+            Expr::value(to.1.map(str::to_owned)),
+        )
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::Role.eq(seen.0));
+    update = match seen.1 {
+        Some(d) => update.filter(account::Column::District.eq(d)),
+        None => update.filter(account::Column::District.is_null()),
+    };
+    if let Some(admin) = granted_by {
+        update = update
+            .col_expr(account::Column::Disabled, Expr::value(true))
+            .col_expr(account::Column::CreatedBy, Expr::value(admin));
+    }
+    Ok(update.exec(tx).await?.rows_affected == 1)
+}
+
 /// Replaces account `id`'s password hash if it is still `seen` (a
 /// concurrent change wins once); whether it did.
 pub async fn replace_password_hash(

@@ -68,6 +68,49 @@ async fn administrators_manage_accounts_and_everyone_their_password() {
             .find(|a| a.username == "zhou.yu")
             .expect("created");
         assert_eq!(zhou.district, Some(District::Futian));
+        // A role is changed in the account's row; a reviewer without a
+        // district is refused beside that row's form, the choice kept.
+        let page = admin.text("/accounts").await;
+        assert!(page.contains(&format!("id=\"role-{}\"", zhou.id)), "{page}");
+        assert!(
+            !page.contains(&format!("id=\"role-{me}\"")),
+            "not one's own: {page}"
+        );
+        let form_id = format!("role-{}", zhou.id);
+        let change = |role: &'static str, district: &'static str| {
+            [
+                ("_form", form_id.clone()),
+                ("role", role.to_owned()),
+                ("district", district.to_owned()),
+                ("seen_role", "district_reviewer".to_owned()),
+                ("seen_district", "futian".to_owned()),
+            ]
+        };
+        let path = format!("/accounts/{}/role", zhou.id);
+        let fields = change("district_reviewer", "");
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let refused = form(&admin, &path, &pairs).await;
+        assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = refused.text().await.unwrap();
+        assert!(
+            html.contains(&format!("id=\"role-{}-error\"", zhou.id)),
+            "{html}"
+        );
+        let fields = change("district_reviewer", "nanshan");
+        let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let moved = form(&admin, &path, &pairs).await;
+        assert_eq!(moved.status(), StatusCode::SEE_OTHER);
+        let page = admin.text("/accounts?done=role").await;
+        assert!(page.contains("id=\"account-done\""), "{page}");
+        let zhou = app
+            .services
+            .list_accounts(&admin.actor)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|a| a.username == "zhou.yu")
+            .unwrap();
+        assert_eq!(zhou.district, Some(District::Nanshan));
         let disabled = form(&admin, &format!("/accounts/{}/disable", zhou.id), &[]).await;
         assert_eq!(disabled.status(), StatusCode::SEE_OTHER);
         let page = admin.text("/accounts?done=disabled").await;

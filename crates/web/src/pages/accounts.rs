@@ -16,6 +16,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use opcity_domain::{District, Role};
+use opcity_services::account_admin::RoleChange;
 use opcity_services::accounts::{AccountView, NewAccount};
 use opcity_services::{FieldError, ServiceError};
 use std::collections::HashMap;
@@ -23,6 +24,7 @@ use std::collections::HashMap;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list).post(create))
+        .route("/accounts/{id}/role", post(change_role))
         .route("/accounts/{id}/{action}", post(act))
 }
 
@@ -63,6 +65,41 @@ fn actions(viewer: &Viewer, a: &AccountView) -> Markup {
     html! {
         @if a.disabled { (button("enable", "accounts.enable")) }
         @else if me != Some(a.id) { (button("disable", "accounts.disable")) }
+    }
+}
+
+/// The form `role-ID` that gives account `a` another role and district,
+/// with `sent`'s choices and messages when it was the one refused.
+fn role_form(
+    viewer: &Viewer,
+    a: &AccountView,
+    (sent, errors): (Option<&Values>, &[FieldError]),
+) -> Markup {
+    let l = viewer.locale;
+    let form_id = format!("role-{}", a.id);
+    let role = sent
+        .and_then(|v| v.get("role"))
+        .map_or(a.role.id(), String::as_str);
+    let district = sent
+        .and_then(|v| v.get("district"))
+        .map_or(a.district.map_or("", District::id), String::as_str);
+    let name = [("name", a.display_name.as_str())];
+    html! {
+        form.inline id=(form_id) method="post" action={ "/accounts/" (a.id) "/role" } {
+            input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
+            input type="hidden" name=(flow::FORM_ID) value=(form_id);
+            input type="hidden" name="seen_role" value=(a.role.id());
+            input type="hidden" name="seen_district" value=(a.district.map_or("", District::id));
+            select id={ "role-" (a.id) "-role" } name="role" aria-label=(tf(l, "accounts.role_of", name)) {
+                @for r in ROLES { option value=(r.id()) selected[role == r.id()] { (t(l, &format!("role.{}", r.id()))) } }
+            }
+            select id={ "role-" (a.id) "-district" } name="district" aria-label=(tf(l, "accounts.district_of", name)) {
+                option value="" selected[district.is_empty()] { (t(l, "accounts.no_district")) }
+                @for d in District::ALL { option value=(d.id()) selected[district == d.id()] { (district_name(l, d)) } }
+            }
+            button.secondary type="submit" id={ "change-role-" (a.id) } { (t(l, "accounts.change_role")) }
+            (forms::messages(l, &format!("role-{}", a.id), errors))
+        }
     }
 }
 
@@ -121,6 +158,7 @@ async fn render(
         .await
         .map_err(|e| viewer.fail(e))?;
     let manage = state.services.may_manage_accounts(actor);
+    let posted = typed;
     let (typed, form_errors) = flow::posted(FORM, typed, errors);
     let body = html! {
         (flow::error_summary(l, "accounts", "f-", errors))
@@ -138,7 +176,12 @@ async fn render(
                     td { (a.district.map(|d| district_name(l, d)).unwrap_or("—")) }
                     td { (t(l, &format!("settings.locale.{}", a.locale))) }
                     td { (status(l, a)) }
-                    @if manage { td { (actions(viewer, a)) } }
+                    @if manage { td {
+                        (actions(viewer, a))
+                        @if viewer.actor.as_ref().map(|x| x.account_id) != Some(a.id) {
+                            (role_form(viewer, a, flow::posted(&format!("role-{}", a.id), posted, errors)))
+                        }
+                    } }
                 }
             } }
         } }
@@ -155,7 +198,7 @@ async fn list(
     let done = q
         .get("done")
         .map(String::as_str)
-        .filter(|d| ["created", "enabled", "disabled"].contains(d));
+        .filter(|d| ["created", "enabled", "disabled", "role"].contains(d));
     render(&state, &viewer, &Values::new(), &[], done).await
 }
 
@@ -166,22 +209,8 @@ async fn create(
 ) -> PageResult {
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
-    let role = forms::text(&form, "role")
-        .parse::<Role>()
-        .unwrap_or_else(|_| {
-            errors.push(FieldError::new("role", "unknown_role"));
-            Role::Founder
-        });
-    let district = match forms::opt(&form, "district") {
-        None => None,
-        Some(d) => match d.parse::<District>() {
-            Ok(d) => Some(d),
-            Err(_) => {
-                errors.push(FieldError::new("district", "unknown_district").with("value", d));
-                None
-            }
-        },
-    };
+    let role = role_of(&form, "role", &mut errors);
+    let district = district_of(&form, "district", &mut errors);
     let input = NewAccount {
         username: forms::text(&form, "username"),
         display_name: forms::text(&form, "display_name"),
@@ -196,6 +225,56 @@ async fn create(
         errors,
         async || state.services.create_account(Some(&actor), input).await,
         |_| Redirect::to("/accounts?done=created").into_response(),
+        async |errors| render(&state, &viewer, &form, &errors, None).await,
+    )
+    .await
+}
+
+/// The district a form names (empty: none), or its field error.
+fn district_of(
+    form: &Values,
+    name: &'static str,
+    errors: &mut Vec<FieldError>,
+) -> Option<District> {
+    let d = forms::opt(form, name)?;
+    d.parse::<District>()
+        .map_err(|_| errors.push(FieldError::new(name, "unknown_district").with("value", d)))
+        .ok()
+}
+
+/// The role a form names, or its field error.
+fn role_of(form: &Values, name: &'static str, errors: &mut Vec<FieldError>) -> Role {
+    forms::text(form, name).parse::<Role>().unwrap_or_else(|_| {
+        errors.push(FieldError::new(name, "unknown_role"));
+        Role::Founder
+    })
+}
+
+async fn change_role(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let change = RoleChange {
+        role: role_of(&form, "role", &mut errors),
+        district: district_of(&form, "district", &mut errors),
+        seen_role: role_of(&form, "seen_role", &mut errors),
+        seen_district: district_of(&form, "seen_district", &mut errors),
+    };
+    flow::post(
+        &viewer,
+        &form,
+        errors,
+        async || {
+            state
+                .services
+                .change_account_role(&actor, id, &change)
+                .await
+        },
+        |_| Redirect::to("/accounts?done=role").into_response(),
         async |errors| render(&state, &viewer, &form, &errors, None).await,
     )
     .await
