@@ -78,6 +78,27 @@ use chrono::NaiveDate;
 use disbursements::{PaymentLine, PaymentRun};
 
 impl Services {
+    /// Whether `actor` may apply for themself: they have a person record
+    /// and `authz` lets them start an application on it (pages ask before
+    /// they offer "Apply"; staff acting for others start from the case).
+    pub fn may_apply_for_self(&self, actor: &Actor) -> bool {
+        use crate::authz::{Action, Resource, permits};
+        actor.person_id.is_some_and(|person_id| {
+            opcity_domain::District::ALL.into_iter().any(|district| {
+                permits(
+                    actor,
+                    Action::Create,
+                    Resource::Application {
+                        district,
+                        person_id: Some(person_id),
+                        enterprise_id: None,
+                        draft: true,
+                    },
+                )
+            })
+        })
+    }
+
     /// Starts a draft; a retry with the same idempotency key answers the first.
     pub async fn create_application(
         &self,

@@ -45,15 +45,19 @@ pub fn apply_href(viewer: &Viewer, programme: &str) -> String {
     }
 }
 
-/// The link to apply, where applying is the viewer's to do: visitors (who
-/// sign in first) and founders.
-pub fn apply_link(viewer: &Viewer, programme: &str) -> Markup {
-    let founder = viewer
+/// Whether the viewer is offered "Apply": visitors (who sign in first),
+/// and whoever the services say may apply for themself.
+pub fn offers_apply(state: &AppState, viewer: &Viewer) -> bool {
+    viewer
         .actor
         .as_ref()
-        .is_none_or(|a| a.role == opcity_domain::Role::Founder);
+        .is_none_or(|a| state.services.may_apply_for_self(a))
+}
+
+/// The link to apply for `programme`, when `offered` ([`offers_apply`]).
+pub fn apply_link(viewer: &Viewer, programme: &str, offered: bool) -> Markup {
     html! {
-        @if founder {
+        @if offered {
             a.button id={ "apply-" (programme) } href=(apply_href(viewer, programme)) { (t(viewer.locale, "apply.apply")) }
         }
     }

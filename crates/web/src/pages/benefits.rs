@@ -74,6 +74,7 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
         return Ok(html! {});
     }
     let l = viewer.locale;
+    let offered = super::apply::offers_apply(state, viewer);
     let (results, notes, holdings) = tokio::try_join!(
         state.services.my_entitlements(actor),
         state.services.notifications(actor, 50),
@@ -127,7 +128,7 @@ pub async fn section(state: &AppState, viewer: &Viewer, actor: &Actor) -> Result
                         td data-label=(t(l, "benefits.status")) { span class={ "badge " (e.status) } { (t(l, &format!("status.{}", e.status))) } }
                         td data-label=(t(l, "benefits.figure")) { (figure(l, e)) }
                         td data-label=(t(l, "benefits.missing")) { (e.missing_facts.iter().map(|f| t(l, f)).collect::<Vec<_>>().join("、")) }
-                        td { (super::apply::apply_link(viewer, &e.programme)) }
+                        td { (super::apply::apply_link(viewer, &e.programme, offered)) }
                     }
                 }
             }

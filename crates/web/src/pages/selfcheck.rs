@@ -315,7 +315,7 @@ pub(super) fn result_card(
                 p { (t(l, "selfcheck.not_met")) " " (failed.iter().map(|c| t(l, &format!("condition.{c}"))).collect::<Vec<_>>().join("；")) }
             }
             @if let Some(viewer) = apply.filter(|_| r.status != Status::Ineligible) {
-                p.apply { (super::apply::apply_link(viewer, id)) }
+                p.apply { (super::apply::apply_link(viewer, id, true)) }
             }
             @if !reasons.is_empty() {
                 details {
@@ -377,6 +377,7 @@ async fn self_check(
     } else {
         None
     };
+    let offered = super::apply::offers_apply(&state, &viewer);
     let by_id: HashMap<&str, &ProgrammeInfo> = catalogue
         .programmes
         .iter()
@@ -400,7 +401,7 @@ async fn self_check(
                     @let group: Vec<&ResultRecord> = o.results.iter().filter(|r| r.status == status).collect();
                     @if !group.is_empty() {
                         h3 { (t(l, &format!("status.{}", status.name()))) " (" (group.len()) ")" }
-                        @for r in group { (result_card(l, r, by_id.get(r.programme.as_str()).copied(), Some(&viewer))) }
+                        @for r in group { (result_card(l, r, by_id.get(r.programme.as_str()).copied(), offered.then_some(&viewer))) }
                     }
                 }
             }
