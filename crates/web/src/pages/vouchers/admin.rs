@@ -13,8 +13,8 @@
 
 use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_card, form_id, kind_title, listing, money, parse_yuan, text,
-    ticked_kinds,
+    DayOne, Values, beside, csrf_field, form_card, kept, kind_title, listing, money, parse_yuan,
+    text, ticked_kinds, transfer_of,
 };
 use crate::AppState;
 use crate::extract::Viewer;
@@ -173,21 +173,6 @@ fn kind_select(l: Locale, id: &str, chosen: &str) -> Markup {
 const ISSUE_FORM: &str = "issue-form";
 const FUND_FORM: &str = "fund-form";
 
-/// A refused form's value for `name`, or `default`.
-fn kept<'a>(sent: Option<&'a Values>, name: &str, default: &'a str) -> &'a str {
-    sent.and_then(|v| v.get(name))
-        .map_or(default, String::as_str)
-}
-
-/// The messages about `fields` beside the control `id`.
-fn beside(l: Locale, id: &str, errors: &[FieldError], fields: &[&str]) -> Markup {
-    forms::messages(
-        l,
-        id,
-        errors.iter().filter(|e| fields.contains(&e.field.as_str())),
-    )
-}
-
 /// The form that issues a voucher to an enterprise picked by name (the
 /// first enterprises the viewer may read are suggested).
 fn issue_form(
@@ -201,12 +186,7 @@ fn issue_form(
         .iter()
         .map(|s| (s.id.to_string(), s.value.clone()))
         .collect();
-    let transfer = kept(sent, "transfer_id", "").to_owned();
-    let transfer = if transfer.is_empty() {
-        form_id("issue")
-    } else {
-        transfer
-    };
+    let transfer = transfer_of(sent, "issue");
     html! {
         (form_card(t(l, "voucher.issue"), None, html! {
             form id=(ISSUE_FORM) method="post" action="/vouchers/issue" {

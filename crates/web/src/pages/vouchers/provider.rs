@@ -10,8 +10,8 @@
 
 use super::page::run_form;
 use super::shared::{
-    DayOne, Values, csrf_field, form_card, form_id, history_table, kind_title, listing, money,
-    parse_yuan, text, ticked_kinds,
+    DayOne, Values, beside, csrf_field, form_card, form_id, history_table, kept, kind_title,
+    listing, money, parse_yuan, text, ticked_kinds, transfer_of,
 };
 use crate::AppState;
 use crate::api::export::ExportFormat;
@@ -106,17 +106,9 @@ fn hold_form(
     (sent, errors): (Option<&Values>, &[FieldError]),
 ) -> Markup {
     let l = viewer.locale;
-    let kept = |name: &str| sent.and_then(|v| v.get(name)).cloned().unwrap_or_default();
-    let beside = |id: &str, fields: &[&str]| {
-        forms::messages(
-            l,
-            id,
-            errors.iter().filter(|e| fields.contains(&e.field.as_str())),
-        )
-    };
-    let transfer = Some(kept("transfer_id"))
-        .filter(|t| !t.is_empty())
-        .unwrap_or_else(|| form_id("hold"));
+    let kept = |name: &str| kept(sent, name, "");
+    let beside = |id: &str, fields: &[&str]| beside(l, id, errors, fields);
+    let transfer = transfer_of(sent, "hold");
     let (kind, use_kind) = (kept("kind"), kept("use"));
     html! {
         (form_card(t(l, "provider.hold_title"), Some(t(l, "provider.hold_hint")), html! {
@@ -132,14 +124,14 @@ fn hold_form(
                 div.field {
                     label for="hold-kind" { (t(l, "voucher.kind")) " *" }
                     select id="hold-kind" name="kind" {
-                        @for k in kinds { option value=(k) selected[*k == kind] { (kind_title(l, k)) } }
+                        @for k in kinds { option value=(k) selected[k == kind] { (kind_title(l, k)) } }
                     }
                     (beside("hold-kind", &["kind"]))
                 }
                 div.field {
                     label for="hold-use" { (t(l, "provider.use_label")) " *" }
                     select id="hold-use" name="use" {
-                        @for u in USES { option value=(u) selected[*u == use_kind] { (t(l, &format!("voucher.use.{u}"))) } }
+                        @for u in USES { option value=(u) selected[u == use_kind] { (t(l, &format!("voucher.use.{u}"))) } }
                     }
                     (beside("hold-use", &["use", "use_kind"]))
                 }

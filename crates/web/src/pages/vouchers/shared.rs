@@ -5,10 +5,11 @@
 
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
-use crate::pages::forms::table_head;
+use crate::pages::forms::{self, table_head};
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use opcity_domain::Fen;
+use opcity_services::FieldError;
 use opcity_services::vouchers::KINDS;
 use opcity_services::vouchers::wallet::HistoryItem;
 use std::collections::HashMap;
@@ -41,6 +42,30 @@ pub(super) fn kind_title(l: Locale, kind: &str) -> &'static str {
 
 pub(super) fn csrf_field(viewer: &Viewer) -> Markup {
     html! { input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default()); }
+}
+
+/// A refused form's value for `name`, or `default`.
+pub(super) fn kept<'a>(sent: Option<&'a Values>, name: &str, default: &'a str) -> &'a str {
+    sent.and_then(|v| v.get(name))
+        .map_or(default, String::as_str)
+}
+
+/// The messages about `fields` beside the control `id`.
+pub(super) fn beside(l: Locale, id: &str, errors: &[FieldError], fields: &[&str]) -> Markup {
+    forms::messages(
+        l,
+        id,
+        errors.iter().filter(|e| fields.contains(&e.field.as_str())),
+    )
+}
+
+/// A refused form's transfer id (so that sending it again is a replay),
+/// else a new one for the form `prefix`.
+pub(super) fn transfer_of(sent: Option<&Values>, prefix: &str) -> String {
+    match kept(sent, "transfer_id", "") {
+        "" => form_id(prefix),
+        seen => seen.to_owned(),
+    }
 }
 
 /// A form's card: its heading, its hint when it has one, then the form.
