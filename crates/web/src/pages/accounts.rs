@@ -29,15 +29,6 @@ pub fn routes() -> Router<AppState> {
 }
 
 const FORM: &str = "account-form";
-const ROLES: [Role; 7] = [
-    Role::Founder,
-    Role::CommunityOperator,
-    Role::DistrictReviewer,
-    Role::MunicipalAdmin,
-    Role::ServiceProvider,
-    Role::Investor,
-    Role::Auditor,
-];
 const LOCALES: [&str; 2] = ["zh-CN", "en"];
 
 fn status(l: Locale, a: &AccountView) -> Markup {
@@ -91,7 +82,7 @@ fn role_form(
             input type="hidden" name="seen_role" value=(a.role.id());
             input type="hidden" name="seen_district" value=(a.district.map_or("", District::id));
             select id={ "role-" (a.id) "-role" } name="role" aria-label=(tf(l, "accounts.role_of", name)) {
-                @for r in ROLES { option value=(r.id()) selected[role == r.id()] { (t(l, &format!("role.{}", r.id()))) } }
+                @for r in Role::ALL { option value=(r.id()) selected[role == r.id()] { (t(l, &format!("role.{}", r.id()))) } }
             }
             select id={ "role-" (a.id) "-district" } name="district" aria-label=(tf(l, "accounts.district_of", name)) {
                 option value="" selected[district.is_empty()] { (t(l, "accounts.no_district")) }
@@ -126,7 +117,7 @@ fn create_form(viewer: &Viewer, typed: &Values, errors: &[FieldError]) -> Markup
                 (field("display_name", html! { input id="f-display_name" name="display_name" type="text" value=(value("display_name")) required; }))
                 (field("username", html! { input id="f-username" name="username" type="text" autocomplete="off" value=(value("username")) required; }))
                 (field("role", html! { select id="f-role" name="role" {
-                    @for r in ROLES { option value=(r.id()) selected[value("role") == r.id()] { (t(l, &format!("role.{}", r.id()))) } }
+                    @for r in Role::ALL { option value=(r.id()) selected[value("role") == r.id()] { (t(l, &format!("role.{}", r.id()))) } }
                 } }))
                 (field("district", html! { select id="f-district" name="district" {
                     option value="" { (t(l, "accounts.no_district")) }
