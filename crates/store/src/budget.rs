@@ -19,7 +19,7 @@
 //!
 //! Groups of approvals (the services' approval group commit) take each hot
 //! budget's lock once: [`lock_remaining`] reads what the group's budgets have
-//! left (`FOR UPDATE` in id order on PostgreSQL), the caller admits in memory
+//! left (`FOR NO KEY UPDATE` in id order on PostgreSQL), the caller admits in memory
 //! what fits, and [`reserve_all`] writes the movements in one INSERT and then
 //! one guarded UPDATE of each budget's sum, refused whole (nothing may be
 //! committed) if a sum does not fit after all. The CHECK constraint stands
@@ -214,7 +214,12 @@ pub async fn lock_remaining(
         .and_where(Expr::col("id").is_in(ids.iter().copied()))
         .order_by("id", Order::Asc);
     if tx.get_database_backend() == DbBackend::Postgres {
-        select.lock(LockType::Update);
+        // NO KEY UPDATE, not UPDATE: it excludes every writer of the
+        // figures, yet does not wait for the KEY SHARE locks that inserting
+        // a movement (its foreign key) takes. A FOR UPDATE here waited for a
+        // single reservation's movement while that reservation's UPDATE
+        // waited for this lock: a deadlock (seen in `budget_storm`).
+        select.lock(LockType::NoKeyUpdate);
     }
     let mut remaining = BTreeMap::new();
     for row in tx.query_all(&select).await? {
