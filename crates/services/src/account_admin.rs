@@ -59,7 +59,9 @@ impl Services {
             .await?
             .ok_or(ServiceError::NotFound { entity: "account" })?;
         let district = match (change.role.is_district_scoped(), change.district) {
-            (true, None) => return Err(ServiceError::invalid("district", "required")),
+            (true, None) => {
+                return Err(ServiceError::invalid("district", "reviewer_needs_district"));
+            }
             (true, d) => d,
             (false, _) => None,
         };

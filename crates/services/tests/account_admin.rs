@@ -277,7 +277,7 @@ async fn administrators_change_roles_on_what_they_saw() {
                 .await
                 .unwrap_err()
             ),
-            [("district".to_owned(), "required")]
+            [("district".to_owned(), "reviewer_needs_district")]
         );
 
         // The clerk becomes Nanshan's reviewer, and acts as one at once.

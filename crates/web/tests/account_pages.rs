@@ -96,6 +96,10 @@ async fn administrators_manage_accounts_and_everyone_their_password() {
             html.contains(&format!("id=\"role-{}-error\"", zhou.id)),
             "{html}"
         );
+        assert!(
+            html.contains("A district reviewer works in one district"),
+            "{html}"
+        );
         let fields = change("district_reviewer", "nanshan");
         let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let moved = form(&admin, &path, &pairs).await;
