@@ -15,6 +15,21 @@ async fn form(client: &Client, path: &str, fields: &[(&str, &str)]) -> reqwest::
     client.in_language("en").post_form(path, &form).await
 }
 
+/// The account `username`, as `admin` lists it.
+async fn account_named(
+    app: &TestApp,
+    admin: &Client,
+    username: &str,
+) -> opcity_services::accounts::AccountView {
+    app.services
+        .list_accounts(&admin.actor)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.username == username)
+        .unwrap_or_else(|| panic!("{username} is listed"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn administrators_manage_accounts_and_everyone_their_password() {
     each_backend(async |db| {
@@ -59,14 +74,7 @@ async fn administrators_manage_accounts_and_everyone_their_password() {
         good[6] = ("password", "violet tangerine bicycle harbour");
         let created = form(&admin, "/accounts", &good).await;
         assert_eq!(created.status(), StatusCode::SEE_OTHER);
-        let zhou = app
-            .services
-            .list_accounts(&admin.actor)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|a| a.username == "zhou.yu")
-            .expect("created");
+        let zhou = account_named(&app, &admin, "zhou.yu").await;
         assert_eq!(zhou.district, Some(District::Futian));
         // A role is changed in the account's row; a reviewer without a
         // district is refused beside that row's form, the choice kept.
@@ -106,14 +114,7 @@ async fn administrators_manage_accounts_and_everyone_their_password() {
         assert_eq!(moved.status(), StatusCode::SEE_OTHER);
         let page = admin.text("/accounts?done=role").await;
         assert!(page.contains("id=\"account-done\""), "{page}");
-        let zhou = app
-            .services
-            .list_accounts(&admin.actor)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|a| a.username == "zhou.yu")
-            .unwrap();
+        let zhou = account_named(&app, &admin, "zhou.yu").await;
         assert_eq!(zhou.district, Some(District::Nanshan));
         let disabled = form(&admin, &format!("/accounts/{}/disable", zhou.id), &[]).await;
         assert_eq!(disabled.status(), StatusCode::SEE_OTHER);

@@ -160,24 +160,6 @@ impl Services {
             })
             .collect())
     }
-
-    /// A picker's suggestion for the person `id`, when `actor` may read it.
-    pub async fn person_suggestion(&self, actor: &Actor, id: i64) -> Option<Suggestion> {
-        let person = self.get_person(actor, id).await.ok()?;
-        Some(Suggestion {
-            id,
-            value: suggestion(&person.full_name, id),
-        })
-    }
-
-    /// A picker's suggestion for the enterprise `id`, when `actor` may read it.
-    pub async fn enterprise_suggestion(&self, actor: &Actor, id: i64) -> Option<Suggestion> {
-        let enterprise = self.get_enterprise(actor, id).await.ok()?;
-        Some(Suggestion {
-            id,
-            value: suggestion(&enterprise.name, id),
-        })
-    }
 }
 
 /// The register a picker searches.

@@ -85,12 +85,11 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
     let l = viewer.locale;
     let s = &state.services;
     let today = opcity_domain::today_in_shanghai(s.now());
-    let (units, leases, occupancy, requests, firms) = tokio::try_join!(
+    let (units, leases, occupancy, requests) = tokio::try_join!(
         s.list_housing_units(actor, None, None),
         s.list_leases(actor),
         s.housing_occupancy(actor, None, None, today),
         s.housing_requests(actor),
-        s.enterprise_suggestions(actor),
     )
     .map_err(|e| viewer.fail(e))?;
     let prefilled;
@@ -126,7 +125,14 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
             })
             .collect(),
     );
-    lease_options(l, &mut options, &requests, &firms);
+    // The enterprises are suggested only where the lease form is drawn.
+    if !managed.is_empty() {
+        let firms = s
+            .enterprise_suggestions(actor)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        lease_options(l, &mut options, &requests, &firms);
+    }
     let body = html! {
         h1 { (t(l, "housing.title")) }
         (result_notice(l, q))
