@@ -179,7 +179,10 @@ pub fn mailer(config: &Config) -> anyhow::Result<Option<Mailer>> {
 
 pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     let mailer = mailer(&config)?;
-    let services = services(&config).await?;
+    let mut services = services(&config).await?;
+    if let Some(mailer) = &mailer {
+        services = services.with_mailer(mailer.clone());
+    }
     if demo_data {
         demo(&services, 2026, true).await?;
     }
@@ -206,7 +209,6 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
             trust_forwarded_for: config.trust_forwarded_for,
             metrics_token: config.metrics_token.clone(),
             body_limit: config.body_limit_bytes,
-            mail_enabled: mailer.is_some(),
         },
     );
     let sealer = state.services.clone();

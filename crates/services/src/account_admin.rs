@@ -5,7 +5,8 @@
 //! password, which ends their other sessions.
 
 use crate::accounts::{
-    AccountView, SIGN_IN_THROTTLE, check_password, hash_password, sha256_hex, verify_password,
+    AccountView, SIGN_IN_THROTTLE, check_password, hash_password, random_token, sha256_hex,
+    verify_password,
 };
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{ErrorCode, FieldError, Result, ServiceError};
@@ -144,6 +145,7 @@ impl Services {
         let after = AccountView {
             disabled: !enabled,
             awaits_second_admin: before.awaits_second_admin && !enabled,
+            awaiting: before.awaiting.filter(|_| !enabled),
             ..before.clone()
         };
         let action = if enabled {
@@ -163,6 +165,48 @@ impl Services {
         .await?;
         tx.commit().await?;
         Ok(after)
+    }
+
+    /// Gives account `id` a new random password (administrators, for
+    /// someone who forgot theirs when the platform sends no e-mail): shown
+    /// once to the administrator, who passes it on privately; every session
+    /// of the account ends. Nobody sets their own this way (they change it,
+    /// `change_password`). Audited without the password
+    /// (`account.password_set`).
+    pub async fn set_temporary_password(&self, actor: &Actor, id: i64) -> Result<String> {
+        authorize(actor, Action::Update, Resource::Account)?;
+        if id == actor.account_id {
+            return Err(ServiceError::invalid("account", "cannot_reset_self"));
+        }
+        let account = store_accounts::account(self.store().db(), id)
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "account" })?;
+        // 16 random URL-safe characters: 96 bits, and no ambiguous spaces.
+        let password = random_token(12);
+        let hash = hash_password(password.clone()).await?;
+        let now = self.now();
+        let tx = self.store().begin().await?;
+        if !store_accounts::replace_password_hash(&tx, id, &account.password_hash, &hash).await? {
+            return Err(ServiceError::Conflict {
+                code: ErrorCode::AccountChanged,
+                field: Some("account"),
+            });
+        }
+        let ended = store_accounts::end_sessions_except(&tx, id, None).await?;
+        let note = serde_json::json!({ "sessions_ended": ended });
+        let label = actor.audit_label();
+        record_change(
+            &tx,
+            now,
+            &label,
+            "account.password_set",
+            id,
+            None,
+            Some(&note),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(password)
     }
 
     /// Changes the actor's own password: the current one must be right and

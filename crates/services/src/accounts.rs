@@ -66,6 +66,10 @@ pub struct AccountView {
     /// An administrator account another administrator made, disabled until
     /// a second one enables it.
     pub awaits_second_admin: bool,
+    /// A founder's own account waiting for its confirmation (`email`: the
+    /// mailed link; `operator`: an administrator enabling it).
+    #[schema(value_type = Option<String>)]
+    pub awaiting: Option<crate::sign_up::Awaiting>,
 }
 
 impl From<&account::Model> for AccountView {
@@ -81,6 +85,10 @@ impl From<&account::Model> for AccountView {
             awaits_second_admin: a.disabled
                 && a.role == Role::MunicipalAdmin.id()
                 && a.created_by.is_some(),
+            awaiting: a
+                .awaiting
+                .as_deref()
+                .and_then(crate::sign_up::Awaiting::parse),
         }
     }
 }
@@ -179,7 +187,7 @@ pub fn check_password(password: &str, context: &[&str]) -> Option<FieldError> {
         .then(|| FieldError::new("password", "password_too_weak"))
 }
 
-fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
+pub(crate) fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
     let mut errors = Vec::new();
     let username_ok = (3..=64).contains(&input.username.len())
         && input
@@ -269,6 +277,7 @@ impl Services {
                 locale: &input.locale,
                 disabled: awaits_second,
                 created_by: actor.map(|a| a.account_id),
+                awaiting: None,
             },
             now,
         )
@@ -338,6 +347,12 @@ impl Services {
         // A wrong password leaves its claimed attempt as the failure.
         let account = match found {
             Some(a) if password_ok && !a.disabled => a,
+            Some(a) if password_ok && let Some(refusal) = self.refuse_waiting(&a).await => {
+                let tx = self.store().begin().await?;
+                throttle::succeeded(&tx, attempt_id, attempt).await?;
+                tx.commit().await?;
+                return Err(refusal);
+            }
             _ => return Err(ServiceError::BadCredentials),
         };
         let token = random_token(32);

@@ -88,6 +88,9 @@ error_codes! {
     ValidationFailed = "validation_failed" => UnprocessableEntity;
     Unauthenticated = "unauthenticated" => Unauthorized;
     BadCredentials = "bad_credentials" => Unauthorized;
+    AwaitingEmail = "awaiting_email" => Forbidden;
+    AwaitingConfirmation = "awaiting_confirmation" => Forbidden;
+    MailOff = "mail_off" => ServiceUnavailable;
     Forbidden = "forbidden" => Forbidden;
     ConflictOfInterest = "conflict_of_interest" => Forbidden;
     NotFound = "not_found" => NotFound;

@@ -5,7 +5,8 @@ use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use chrono::{DateTime, Utc};
-use opcity_store::feedback::{Kept, NewFeedback};
+use opcity_store::feedback::NewFeedback;
+use opcity_store::rate::{Kept, Limit};
 
 /// The longest message kept, in characters.
 const MESSAGE_MAX: usize = 2_000;
@@ -13,7 +14,7 @@ const MESSAGE_MAX: usize = 2_000;
 const PAGE_MAX: usize = 300;
 /// How much feedback one sender (an account, else an address) may give:
 /// enough for anyone with something to say, too little to flood the list.
-pub const FEEDBACK_LIMIT: opcity_store::feedback::Limit = opcity_store::feedback::Limit {
+pub const FEEDBACK_LIMIT: Limit = Limit {
     per_sender: 5,
     window: chrono::Duration::hours(1),
 };

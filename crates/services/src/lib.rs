@@ -68,6 +68,7 @@ pub mod matching;
 pub mod policy;
 pub mod registry;
 pub mod sheet;
+pub mod sign_up;
 pub mod spaces;
 pub mod vouchers;
 
@@ -90,6 +91,8 @@ pub struct Services {
     groups: Arc<groups::Groups>,
     /// The clause index of the pack in force, when consultation is on.
     library: consult::LibraryHandle,
+    /// The SMTP transport, when e-mail is on.
+    mailer: Option<mail::Mailer>,
 }
 
 impl Services {
@@ -101,7 +104,24 @@ impl Services {
             documents: None,
             groups: Arc::default(),
             library: consult::LibraryHandle::default(),
+            mailer: None,
         }
+    }
+
+    /// Sends e-mail through `mailer`: links of sign-up and password reset
+    /// at once (notifications go through the outbox, `mail`).
+    pub fn with_mailer(mut self, mailer: mail::Mailer) -> Services {
+        self.mailer = Some(mailer);
+        self
+    }
+
+    pub(crate) fn mailer(&self) -> Option<&mail::Mailer> {
+        self.mailer.as_ref()
+    }
+
+    /// Whether the platform sends e-mail (SMTP configured).
+    pub fn mail_enabled(&self) -> bool {
+        self.mailer.is_some()
     }
 
     /// These services for a group committer's task, with queues of their

@@ -39,10 +39,12 @@
 
 use crate::Services;
 use crate::error::Result;
+use crate::sign_up::{RESET_LASTS, VERIFY_LASTS};
 use chrono::{DateTime, Duration, Utc};
 use lettre::message::Mailbox;
 use lettre::message::header::ContentType;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use opcity_store::account_links::Purpose;
 use opcity_store::notifications::{self, Due, DueMail, Failure};
 use std::str::FromStr;
 use std::sync::LazyLock;
@@ -144,6 +146,68 @@ impl Mailer {
 
     pub fn base_url(&self) -> &str {
         &self.base_url
+    }
+
+    /// Sends a one-time link at once (`sign_up`); the cause of a failure is
+    /// for the log.
+    pub(crate) async fn send_link(&self, mail: &LinkMail<'_>) -> std::result::Result<(), String> {
+        let rendered = render_link(mail, &self.base_url);
+        let address = Address::from_str(mail.email).map_err(|e| e.to_string())?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(Mailbox::new(Some(mail.name.to_owned()), address))
+            .subject(rendered.subject)
+            .header(ContentType::TEXT_PLAIN)
+            .body(rendered.body)
+            .map_err(|e| e.to_string())?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| e.to_string())
+    }
+}
+
+/// A one-time link to mail to an account (`sign_up`).
+#[derive(Debug, Clone, Copy)]
+pub struct LinkMail<'a> {
+    pub locale: &'a str,
+    pub name: &'a str,
+    pub username: &'a str,
+    pub email: &'a str,
+    pub purpose: Purpose,
+    pub secret: &'a str,
+}
+
+/// What a link's e-mail says, in the account's language: who asked for
+/// what, the link, how long it works, and what to do if it was not them.
+pub fn render_link(mail: &LinkMail<'_>, base_url: &str) -> Rendered {
+    let (key, path, hours) = match mail.purpose {
+        Purpose::VerifyEmail => ("mail.verify_email", "verify-email", VERIFY_LASTS),
+        Purpose::ResetPassword => ("mail.reset_password", "password/reset", RESET_LASTS),
+    };
+    let link = format!("{base_url}/{path}?k={}", mail.secret);
+    let hours = hours.num_hours().to_string();
+    let values = [
+        ("name", mail.name),
+        ("username", mail.username),
+        ("link", link.as_str()),
+        ("hours", hours.as_str()),
+    ];
+    let locale = mail.locale;
+    Rendered {
+        subject: format!(
+            "[{}] {}",
+            text(locale, "mail.brand"),
+            text(locale, &format!("{key}.subject"))
+        ),
+        body: [
+            fill(text(locale, "mail.greeting"), &values),
+            fill(text(locale, &format!("{key}.body")), &values),
+            "-- ".to_owned(),
+            text(locale, "mail.link_footer"),
+        ]
+        .join("\n\n"),
     }
 }
 
@@ -499,6 +563,36 @@ mod tests {
             Some("application:7"),
         );
         assert!(r.body.contains("Payments wait"), "{}", r.body);
+    }
+
+    #[test]
+    fn links_say_what_they_are_for_and_how_long_they_work() {
+        for (purpose, path, hours) in [
+            (Purpose::VerifyEmail, "verify-email", "48"),
+            (Purpose::ResetPassword, "password/reset", "1"),
+        ] {
+            for locale in ["en", "zh-CN"] {
+                let mail = LinkMail {
+                    locale,
+                    name: "Ana",
+                    username: "ana",
+                    email: "ana@example.org",
+                    purpose,
+                    secret: "s3cret",
+                };
+                let r = render_link(&mail, "https://opc.example.org");
+                let link = format!("https://opc.example.org/{path}?k=s3cret");
+                assert!(r.body.contains(&link), "{locale}: {}", r.body);
+                assert!(
+                    r.body.contains(&format!(" {hours} ")),
+                    "{locale}: {}",
+                    r.body
+                );
+                assert!(r.body.contains("ana"), "{locale}: {}", r.body);
+                assert!(!r.body.contains('{'), "{locale}: unfilled {}", r.body);
+                assert!(!r.subject.contains('.'), "{locale}: {}", r.subject);
+            }
+        }
     }
 
     #[test]

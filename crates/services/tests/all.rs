@@ -17,6 +17,7 @@ mod recheck_story;
 mod registry_story;
 mod resident_id_story;
 mod sign_in_throttle;
+mod sign_up_story;
 mod space_request_fits;
 mod spaces_story;
 mod voucher_delivery_storm;

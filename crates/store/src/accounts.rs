@@ -17,17 +17,26 @@
 //!   whose `revoked_at` is empty; [`revoke_api_token`] sets it and nothing
 //!   clears it. [`touch_api_token`] writes only `last_used_at`, so using a
 //!   token never undoes a concurrent revocation.
+//! - **Sign-ups are limited per sender**: [`insert_sign_up_within`] counts
+//!   the sender's sign-ups in the window under the sender's turn
+//!   ([`crate::rate`]).
+//! - **A self-registered account signs in only once confirmed**: it is made
+//!   disabled and `awaiting` its confirmation; [`confirm`] (its mailed link)
+//!   and [`set_disabled`] (an administrator enabling it) end the wait.
 //! - **A settings change writes only the settings** ([`update_settings`]:
 //!   address, notifications and their start, language), never the
 //!   credentials, role or district.
 
 use crate::StoreError;
 use crate::entity::{account, api_token, session};
+use crate::intervals::lock_keys;
+use crate::rate::{self, Kept, Limit};
 use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Unchanged, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, Set,
+    EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
+use std::collections::BTreeSet;
 
 /// An account about to be created; the password is already hashed.
 #[derive(Debug, Clone)]
@@ -42,6 +51,8 @@ pub struct NewAccount<'a> {
     /// Created disabled (an administrator waiting for a second one).
     pub disabled: bool,
     pub created_by: Option<i64>,
+    /// What a self-registered account waits for (`email`, `operator`).
+    pub awaiting: Option<&'a str>,
 }
 
 /// Creates an account; [`StoreError::Unique`] on `username` when
@@ -49,6 +60,42 @@ pub struct NewAccount<'a> {
 pub async fn insert_account(
     tx: &DatabaseTransaction,
     new: NewAccount<'_>,
+    at: DateTime<Utc>,
+) -> Result<account::Model, StoreError> {
+    insert(tx, new, None, at).await
+}
+
+/// Creates a self-registered account `new` from `sender` (a keyed hash of
+/// the client's address) unless `sender` signed up `limit.per_sender` times
+/// within `limit.window`; [`StoreError::Unique`] on `username` as
+/// [`insert_account`].
+pub async fn insert_sign_up_within(
+    tx: &DatabaseTransaction,
+    new: NewAccount<'_>,
+    sender: &str,
+    limit: Limit,
+    at: DateTime<Utc>,
+) -> Result<Kept<account::Model>, StoreError> {
+    lock_keys(tx, &BTreeSet::from([format!("sign_up:{sender}")])).await?;
+    let recent: Vec<DateTime<Utc>> = account::Entity::find()
+        .select_only()
+        .column(account::Column::CreatedAt)
+        .filter(account::Column::SignupSender.eq(sender))
+        .filter(account::Column::CreatedAt.gt(at - limit.window))
+        .order_by_asc(account::Column::CreatedAt)
+        .into_tuple()
+        .all(tx)
+        .await?;
+    if let Some(wait) = rate::wait(&recent, limit, at) {
+        return Ok(Kept::Wait(wait));
+    }
+    Ok(Kept::Yes(insert(tx, new, Some(sender), at).await?))
+}
+
+async fn insert(
+    tx: &DatabaseTransaction,
+    new: NewAccount<'_>,
+    sender: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<account::Model, StoreError> {
     Ok(account::ActiveModel {
@@ -60,6 +107,8 @@ pub async fn insert_account(
         locale: Set(new.locale.to_owned()),
         disabled: Set(new.disabled),
         created_by: Set(new.created_by),
+        awaiting: Set(new.awaiting.map(str::to_owned)),
+        signup_sender: Set(sender.map(str::to_owned)),
         created_at: Set(at),
         ..Default::default()
     }
@@ -135,21 +184,62 @@ pub async fn staff_of_district<C: ConnectionTrait>(
 
 /// Enables or disables account `id` if it is not so already; whether it
 /// changed (of two administrators acting at once, one changes it).
+/// Enabling a self-registered account confirms it.
 pub async fn set_disabled(
     tx: &DatabaseTransaction,
     id: i64,
     disabled: bool,
 ) -> Result<bool, StoreError> {
-    let done = account::Entity::update_many()
-        .col_expr(
-            account::Column::Disabled,
-            sea_orm::sea_query::Expr::value(disabled),
-        )
+    use sea_orm::sea_query::Expr;
+    let mut update = account::Entity::update_many()
+        .col_expr(account::Column::Disabled, Expr::value(disabled))
         .filter(account::Column::Id.eq(id))
-        .filter(account::Column::Disabled.eq(!disabled))
+        .filter(account::Column::Disabled.eq(!disabled));
+    if !disabled {
+        update = update.col_expr(account::Column::Awaiting, Expr::value(None::<String>));
+    }
+    Ok(update.exec(tx).await?.rows_affected == 1)
+}
+
+/// Confirms self-registered account `id` if it still awaits `awaiting`:
+/// enabled, waiting for nothing. Whether it did (a link used twice at once,
+/// or an account an administrator confirmed or disabled meanwhile, does not).
+pub async fn confirm(
+    tx: &DatabaseTransaction,
+    id: i64,
+    awaiting: &str,
+) -> Result<bool, StoreError> {
+    use sea_orm::sea_query::Expr;
+    let done = account::Entity::update_many()
+        .col_expr(account::Column::Disabled, Expr::value(false))
+        .col_expr(account::Column::Awaiting, Expr::value(None::<String>))
+        .filter(account::Column::Id.eq(id))
+        .filter(account::Column::Awaiting.eq(awaiting))
         .exec(tx)
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+/// The enabled accounts whose username is `who` or whose address is `who`
+/// (ignoring case), with an address: whom a password reset asked for by
+/// `who` is mailed to.
+pub async fn reachable_by<C: ConnectionTrait>(
+    db: &C,
+    who: &str,
+) -> Result<Vec<account::Model>, StoreError> {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func};
+    let address = who.to_lowercase();
+    Ok(account::Entity::find()
+        .filter(
+            sea_orm::Condition::any()
+                .add(account::Column::Username.eq(who))
+                .add(Expr::expr(Func::lower(Expr::col(account::Column::Email))).eq(address)),
+        )
+        .filter(account::Column::Disabled.eq(false))
+        .filter(account::Column::Email.is_not_null())
+        .order_by_asc(account::Column::Id)
+        .all(db)
+        .await?)
 }
 
 /// A role and its district, as stored.

@@ -1,14 +1,13 @@
 //! Feedback given from the portal's pages: written once, read newest first.
 //!
-//! The rate limit's guard is [`insert_within`]: under its sender's turn
-//! (a transaction lock on PostgreSQL; SQLite has one writer), it counts the
-//! sender's feedback in the window and writes only under the limit, so
-//! however many arrive at once, no more than the limit are kept.
+//! The rate limit's guard is [`insert_within`] (counted as [`crate::rate`]
+//! says), so however many arrive at once, no more than the limit are kept.
 
 use crate::StoreError;
 use crate::entity::feedback;
 use crate::intervals::lock_keys;
-use chrono::{DateTime, Duration, Utc};
+use crate::rate::{self, Kept, Limit};
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -26,29 +25,13 @@ pub struct NewFeedback<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// How much feedback one sender may give.
-#[derive(Debug, Clone, Copy)]
-pub struct Limit {
-    pub per_sender: u64,
-    pub window: Duration,
-}
-
-/// What [`insert_within`] did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kept {
-    Yes(i64),
-    /// The sender is at the limit; the oldest of their feedback in the
-    /// window leaves it after this long.
-    Wait(Duration),
-}
-
 /// Keeps `new` unless its sender already gave `limit.per_sender` pieces
 /// within `limit.window`.
 pub async fn insert_within(
     tx: &DatabaseTransaction,
     new: NewFeedback<'_>,
     limit: Limit,
-) -> Result<Kept, StoreError> {
+) -> Result<Kept<i64>, StoreError> {
     lock_keys(tx, &BTreeSet::from([format!("feedback:{}", new.sender)])).await?;
     let since = new.at - limit.window;
     let recent: Vec<DateTime<Utc>> = feedback::Entity::find()
@@ -60,9 +43,8 @@ pub async fn insert_within(
         .into_tuple()
         .all(tx)
         .await?;
-    if recent.len() as u64 >= limit.per_sender {
-        let oldest = recent[recent.len() - limit.per_sender as usize];
-        return Ok(Kept::Wait(oldest + limit.window - new.at));
+    if let Some(wait) = rate::wait(&recent, limit, new.at) {
+        return Ok(Kept::Wait(wait));
     }
     let saved = feedback::ActiveModel {
         account_id: Set(new.account_id),

@@ -28,6 +28,7 @@
 //! included; the API answers 503 `unavailable` with `Retry-After`, and
 //! `/readyz` 503 with the reason).
 
+pub mod account_links;
 pub mod accounts;
 pub mod applications;
 pub mod audit;
@@ -45,6 +46,7 @@ pub mod intervals;
 pub mod ledger;
 mod migration;
 pub mod notifications;
+pub mod rate;
 pub mod registry;
 pub mod rows;
 pub mod spaces;

@@ -18,6 +18,7 @@ fn new_account(username: &str) -> NewAccount<'_> {
         locale: "en",
         disabled: false,
         created_by: None,
+        awaiting: None,
     }
 }
 
@@ -199,6 +200,97 @@ async fn a_settings_change_writes_only_the_settings() {
                 before.disabled
             )
         );
+    })
+    .await;
+}
+
+/// Links (`opcity_store::account_links`): however many are asked for at
+/// once, three an hour are issued and only the newest works; it works once
+/// however many use it at once, and not after it expires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_link_works_once_and_only_the_newest() {
+    use opcity_store::account_links::{self, NewLink, Purpose};
+    use opcity_store::rate::{Kept, Limit};
+    each_backend(async |db| {
+        let store = db.store.clone();
+        let id = account(&store, "linked").await;
+        let now = Utc::now();
+        let limit = Limit {
+            per_sender: 3,
+            window: Duration::hours(1),
+        };
+        let issue = |n: usize, at: chrono::DateTime<Utc>| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let secret = format!("hash-{n}");
+                let new = NewLink {
+                    account_id: id,
+                    purpose: Purpose::ResetPassword,
+                    secret_hash: &secret,
+                    at,
+                    lasts: Duration::hours(1),
+                };
+                let tx = store.begin().await.unwrap();
+                let kept = account_links::issue_within(&tx, new, limit).await.unwrap();
+                tx.commit().await.unwrap();
+                (secret, kept)
+            })
+        };
+        let mut issued = Vec::new();
+        for task in (0..8).map(|n| issue(n, now)).collect::<Vec<_>>() {
+            let (secret, kept) = task.await.unwrap();
+            if let Kept::Yes(_) = kept {
+                issued.push(secret);
+            }
+        }
+        assert_eq!(issued.len(), 3, "three an hour");
+        let mut working = Vec::new();
+        for secret in &issued {
+            let found = account_links::working(store.db(), Purpose::ResetPassword, secret, now)
+                .await
+                .unwrap();
+            if found.is_some() {
+                assert_eq!(found, Some(id));
+                working.push(secret.clone());
+            }
+        }
+        assert_eq!(working.len(), 1, "only the newest works");
+        let secret = working.remove(0);
+        // Another purpose never matches.
+        let other = account_links::working(store.db(), Purpose::VerifyEmail, &secret, now);
+        assert_eq!(other.await.unwrap(), None);
+
+        let uses: Vec<_> = (0..6)
+            .map(|_| {
+                let (store, secret) = (store.clone(), secret.clone());
+                tokio::spawn(async move {
+                    let tx = store.begin().await.unwrap();
+                    let used = account_links::redeem(&tx, Purpose::ResetPassword, &secret, now)
+                        .await
+                        .unwrap();
+                    tx.commit().await.unwrap();
+                    used
+                })
+            })
+            .collect();
+        let mut redeemed = 0;
+        for u in uses {
+            if let Some(account) = u.await.unwrap() {
+                assert_eq!(account, id);
+                redeemed += 1;
+            }
+        }
+        assert_eq!(redeemed, 1, "a link works once");
+
+        // An hour later a new link may be issued; it expires after its hour.
+        let later = now + Duration::minutes(61);
+        let (secret, kept) = issue(9, later).await.unwrap();
+        assert!(matches!(kept, Kept::Yes(_)));
+        let expired = later + Duration::minutes(61);
+        let tx = store.begin().await.unwrap();
+        let used = account_links::redeem(&tx, Purpose::ResetPassword, &secret, expired);
+        assert_eq!(used.await.unwrap(), None, "expired");
+        tx.commit().await.unwrap();
     })
     .await;
 }

@@ -25,6 +25,7 @@ async fn account(store: &Store, username: &str) -> i64 {
             locale: "en",
             disabled: false,
             created_by: None,
+            awaiting: None,
         },
         Utc::now(),
     )

@@ -119,7 +119,73 @@ async fn json_of(response: Response) -> Value {
         .unwrap_or_else(|e| panic!("not JSON ({e}), status {status}: {text}"))
 }
 
+/// A visitor not signed in, as a browser is: it keeps cookies (the guest
+/// forms' CSRF cookie, then a session once signed in), speaks `language`,
+/// and does not follow redirects.
+pub struct Guest {
+    pub http: reqwest::Client,
+    base: String,
+    language: String,
+}
+
+impl Guest {
+    pub async fn get(&self, path: &str) -> Response {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header(reqwest::header::ACCEPT_LANGUAGE, &self.language)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// The status and body of a GET of `path`.
+    pub async fn page(&self, path: &str) -> (reqwest::StatusCode, String) {
+        let response = self.get(path).await;
+        let status = response.status();
+        (status, response.text().await.expect("a text body"))
+    }
+
+    /// Opens `page` and posts `fields` to `action` with the `_csrf` token of
+    /// the page's form, as a person filling it in does.
+    pub async fn submit(&self, page: &str, action: &str, fields: &[(&str, &str)]) -> Response {
+        let (_, html) = self.page(page).await;
+        let csrf = hidden_value(&html, "_csrf").expect("the page has a form");
+        let mut form = vec![("_csrf", csrf.as_str())];
+        form.extend_from_slice(fields);
+        self.http
+            .post(format!("{}{action}", self.base))
+            .header(reqwest::header::ACCEPT_LANGUAGE, &self.language)
+            .form(&form)
+            .send()
+            .await
+            .expect("the server answers")
+    }
+}
+
+/// The value of the first `<input name="NAME" … value="…">` of `html`.
+fn hidden_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
+    let rest = &html[at..];
+    let start = rest.find("value=\"")? + 7;
+    let end = rest[start..].find('"')?;
+    Some(rest[start..start + end].to_owned())
+}
+
 impl TestApp {
+    /// A visitor not signed in, reading pages in `language` (`en`, `zh-CN`).
+    pub fn guest(&self, language: &str) -> Guest {
+        let http = reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client");
+        Guest {
+            http,
+            base: self.address.clone(),
+            language: language.to_owned(),
+        }
+    }
+
     /// Starts the server over `db` (the database stays the caller's).
     pub async fn spawn(db: &TestDb) -> TestApp {
         Self::spawn_with(db, WebConfig::default()).await

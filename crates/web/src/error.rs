@@ -613,6 +613,7 @@ mod tests {
             "payload_too_large" | "line_too_long" => StatusCode::PAYLOAD_TOO_LARGE,
             "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
             "forbidden" | "csrf_failed" | "conflict_of_interest" => StatusCode::FORBIDDEN,
+            "awaiting_email" | "awaiting_confirmation" => StatusCode::FORBIDDEN,
             "not_found" => StatusCode::NOT_FOUND,
             "too_many_attempts" => StatusCode::TOO_MANY_REQUESTS,
             "username_taken"
@@ -651,7 +652,7 @@ mod tests {
             | "use_not_disputed"
             | "dispute_already_resolved" => StatusCode::CONFLICT,
             "not_a_provider" => StatusCode::FORBIDDEN,
-            "unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable" | "mail_off" => StatusCode::SERVICE_UNAVAILABLE,
             code if SPACES_CONFLICTS.contains(&code) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }

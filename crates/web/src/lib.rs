@@ -73,9 +73,6 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Largest accepted request body, in bytes.
     pub body_limit: usize,
-    /// Whether the platform sends e-mail (SMTP configured); the settings
-    /// page says so when it does not.
-    pub mail_enabled: bool,
     /// Take the client's address from the right-most `X-Forwarded-For`
     /// entry (set only behind a reverse proxy that adds it).
     pub trust_forwarded_for: bool,
@@ -89,7 +86,6 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: false,
             body_limit: 1024 * 1024,
-            mail_enabled: false,
             trust_forwarded_for: false,
             metrics_token: None,
         }

@@ -119,7 +119,7 @@ async fn login_form(app: &TestApp, query: &str) -> (String, String, String) {
     assert_eq!(r.status(), StatusCode::OK);
     let cookies = set_cookies(&r);
     let html = r.text().await.unwrap();
-    let cookie = cookie_value(&cookies, "opcity_login_csrf").expect("login CSRF cookie");
+    let cookie = cookie_value(&cookies, "opcity_guest_csrf").expect("login CSRF cookie");
     let field = input_value(&html, "_csrf").expect("_csrf field");
     (cookie, field, html)
 }
@@ -134,10 +134,10 @@ async fn sign_in_form_uses_a_double_submit_cookie() {
         let cookies = set_cookies(&r);
         let csrf_cookie = cookies
             .iter()
-            .find(|c| c.starts_with("opcity_login_csrf="))
+            .find(|c| c.starts_with("opcity_guest_csrf="))
             .expect("the form sets the CSRF cookie")
             .to_owned();
-        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/login"] {
+        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
             assert!(csrf_cookie.contains(attribute), "{csrf_cookie}");
         }
         let (cookie, field, _) = login_form(&app, "").await;
@@ -166,7 +166,7 @@ async fn sign_in_form_uses_a_double_submit_cookie() {
         // A cookie that does not match the field: refused.
         let r = bare()
             .post(app.url("/login"))
-            .header("cookie", "opcity_login_csrf=forged-forged-forged-forged")
+            .header("cookie", "opcity_guest_csrf=forged-forged-forged-forged")
             .form(&good)
             .send()
             .await
@@ -175,7 +175,7 @@ async fn sign_in_form_uses_a_double_submit_cookie() {
         // The cookie without the field: refused.
         let r = bare()
             .post(app.url("/login"))
-            .header("cookie", format!("opcity_login_csrf={cookie}"))
+            .header("cookie", format!("opcity_guest_csrf={cookie}"))
             .form(&[("username", "admin"), ("password", TEST_PASSWORD)])
             .send()
             .await
@@ -185,7 +185,7 @@ async fn sign_in_form_uses_a_double_submit_cookie() {
         // A wrong password: 401, the message, the username kept.
         let r = bare()
             .post(app.url("/login"))
-            .header("cookie", format!("opcity_login_csrf={cookie}"))
+            .header("cookie", format!("opcity_guest_csrf={cookie}"))
             .form(&[
                 ("_csrf", field.as_str()),
                 ("next", "/home"),
@@ -211,7 +211,7 @@ async fn sign_in_form_uses_a_double_submit_cookie() {
         // Both: signed in, sent on, the one-time cookie removed.
         let r = bare()
             .post(app.url("/login"))
-            .header("cookie", format!("opcity_login_csrf={cookie}"))
+            .header("cookie", format!("opcity_guest_csrf={cookie}"))
             .form(&good)
             .send()
             .await
@@ -228,7 +228,7 @@ async fn sign_in_form_uses_a_double_submit_cookie() {
             "{session}"
         );
         assert_eq!(
-            cookie_value(&cookies, "opcity_login_csrf").as_deref(),
+            cookie_value(&cookies, "opcity_guest_csrf").as_deref(),
             Some("")
         );
         app.stop().await;
@@ -427,7 +427,7 @@ async fn pages_send_strangers_to_sign_in_and_back() {
         let sign_in = |next: &'static str| {
             bare()
                 .post(app.url("/login"))
-                .header("cookie", format!("opcity_login_csrf={cookie}"))
+                .header("cookie", format!("opcity_guest_csrf={cookie}"))
                 .form(&[
                     ("_csrf", field.clone()),
                     ("next", next.to_owned()),

@@ -24,6 +24,11 @@ pub struct Model {
     /// The administrator who created the account (`None`: the command line
     /// or the demo data).
     pub created_by: Option<i64>,
+    /// What a self-registered account waits for before it may sign in:
+    /// `email` or `operator` (see migration m0020); `None` once confirmed.
+    pub awaiting: Option<String>,
+    /// A keyed hash of the address a sign-up came from (its rate limit).
+    pub signup_sender: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

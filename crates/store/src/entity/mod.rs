@@ -2,6 +2,7 @@
 //! the migration that creates them.
 
 pub mod account;
+pub mod account_link;
 pub mod api_token;
 pub mod application;
 pub mod application_document;

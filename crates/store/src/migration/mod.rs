@@ -23,6 +23,7 @@ mod m0016_workbench;
 mod m0017_account_admin;
 mod m0018_feedback;
 mod m0019_feedback_sender;
+mod m0020_sign_up;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0017_account_admin::Migration),
             Box::new(m0018_feedback::Migration),
             Box::new(m0019_feedback_sender::Migration),
+            Box::new(m0020_sign_up::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ use maud::{Markup, html};
 use opcity_domain::{District, Role};
 use opcity_services::account_admin::RoleChange;
 use opcity_services::accounts::{AccountView, NewAccount};
+use opcity_services::sign_up::Awaiting;
 use opcity_services::{FieldError, ServiceError};
 use std::collections::HashMap;
 
@@ -25,6 +26,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/accounts", get(list).post(create))
         .route("/accounts/{id}/role", post(change_role))
+        .route("/accounts/{id}/password", post(set_password))
         .route("/accounts/{id}/{action}", post(act))
 }
 
@@ -32,10 +34,14 @@ const FORM: &str = "account-form";
 const LOCALES: [&str; 2] = ["zh-CN", "en"];
 
 fn status(l: Locale, a: &AccountView) -> Markup {
-    let (key, class) = match (a.disabled, a.awaits_second_admin) {
-        (_, true) => ("accounts.status.awaits_second_admin", "state-submitted"),
-        (true, false) => ("accounts.status.disabled", "state-closed"),
-        (false, false) => ("accounts.status.enabled", "state-approved"),
+    let (key, class) = match (a.disabled, a.awaits_second_admin, a.awaiting) {
+        (_, true, _) => ("accounts.status.awaits_second_admin", "state-submitted"),
+        (_, _, Some(Awaiting::Email)) => ("accounts.status.awaiting_email", "state-submitted"),
+        (_, _, Some(Awaiting::Operator)) => {
+            ("accounts.status.awaiting_operator", "state-submitted")
+        }
+        (true, false, None) => ("accounts.status.disabled", "state-closed"),
+        (false, false, None) => ("accounts.status.enabled", "state-approved"),
     };
     html! { span class={ "badge " (class) } { (t(l, key)) } }
 }
@@ -49,13 +55,15 @@ fn actions(viewer: &Viewer, a: &AccountView) -> Markup {
             form.inline method="post" action={ "/accounts/" (a.id) "/" (action) } {
                 input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
                 button.secondary type="submit" id={ (action) "-" (a.id) }
-                    aria-label=(tf(l, &format!("accounts.{action}_named"), [("name", a.display_name.as_str())])) { (t(l, key)) }
+                    aria-label=(tf(l, &format!("{key}_named"), [("name", a.display_name.as_str())])) { (t(l, key)) }
             }
         }
     };
     html! {
-        @if a.disabled { (button("enable", "accounts.enable")) }
+        @if a.awaiting.is_some() { (button("enable", "accounts.confirm")) }
+        @else if a.disabled { (button("enable", "accounts.enable")) }
         @else if me != Some(a.id) { (button("disable", "accounts.disable")) }
+        @if me != Some(a.id) && a.awaiting.is_none() { (button("password", "accounts.password_set")) }
     }
 }
 
@@ -134,12 +142,20 @@ fn create_form(viewer: &Viewer, typed: &Values, errors: &[FieldError]) -> Markup
     }
 }
 
+/// What the accounts page says at its top after an action.
+enum Said<'a> {
+    /// `accounts.done.{key}`.
+    Done(&'a str),
+    /// A new password for the account named, shown this once.
+    Password(&'a str, &'a str),
+}
+
 async fn render(
     state: &AppState,
     viewer: &Viewer,
     typed: &Values,
     errors: &[FieldError],
-    done: Option<&str>,
+    said: Option<Said<'_>>,
 ) -> PageResult {
     let actor = viewer.require()?;
     let l = viewer.locale;
@@ -154,7 +170,14 @@ async fn render(
     let body = html! {
         (flow::error_summary(l, "accounts", "f-", errors))
         h1 { (t(l, "accounts.title")) }
-        @if let Some(done) = done { p.notice.success role="status" id="account-done" { (t(l, &format!("accounts.done.{done}"))) } }
+        @match said {
+            Some(Said::Done(done)) => p.notice.success role="status" id="account-done" { (t(l, &format!("accounts.done.{done}"))) },
+            Some(Said::Password(name, password)) => div.notice.success role="status" id="account-done" {
+                p { (tf(l, "accounts.done.password", [("name", name)])) }
+                p { code id="new-password" { (password) } }
+            },
+            None => {},
+        }
         div.table-wrap { table id="accounts" {
             thead { tr {
                 th { (t(l, "accounts.display_name")) } th { (t(l, "accounts.username")) } th { (t(l, "accounts.role")) }
@@ -190,7 +213,7 @@ async fn list(
         .get("done")
         .map(String::as_str)
         .filter(|d| ["created", "enabled", "disabled", "role"].contains(d));
-    render(&state, &viewer, &Values::new(), &[], done).await
+    render(&state, &viewer, &Values::new(), &[], done.map(Said::Done)).await
 }
 
 async fn create(
@@ -294,4 +317,34 @@ async fn act(
         async |errors| render(&state, &viewer, &Values::new(), &errors, None).await,
     )
     .await
+}
+
+/// A new password for account `id`, shown on the page this once (never in
+/// an address, where it would be logged).
+async fn set_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<Values>,
+) -> PageResult {
+    let actor = viewer.require()?.clone();
+    viewer.check_csrf(form.get("_csrf"))?;
+    match state.services.set_temporary_password(&actor, id).await {
+        Ok(password) => {
+            let accounts = state.services.list_accounts(&actor).await;
+            let accounts = accounts.map_err(|e| viewer.fail(e))?;
+            let name = accounts
+                .iter()
+                .find(|a| a.id == id)
+                .map_or_else(String::new, |a| a.display_name.clone());
+            let said = Said::Password(&name, &password);
+            render(&state, &viewer, &Values::new(), &[], Some(said)).await
+        }
+        Err(err) => {
+            flow::again(&viewer, err, async |errors| {
+                render(&state, &viewer, &Values::new(), &errors, None).await
+            })
+            .await
+        }
+    }
 }

@@ -1,12 +1,11 @@
 //! Sign-in, sign-out and the language switch.
 
+use super::guest;
 use super::layout::page;
 use super::{PageError, PageResult};
 use crate::AppState;
-use crate::error::WebError;
 use crate::extract::{
-    ClientAddress, LANG_COOKIE, SESSION_COOKIE, Viewer, constant_time_eq, expired_session_cookie,
-    session_cookie,
+    ClientAddress, LANG_COOKIE, SESSION_COOKIE, Viewer, expired_session_cookie, session_cookie,
 };
 use crate::i18n::{Locale, t};
 use axum::Router;
@@ -17,11 +16,9 @@ use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use maud::html;
-use opcity_services::ServiceError;
-use opcity_services::accounts::{SESSION_TTL, random_token};
+use opcity_services::accounts::SESSION_TTL;
+use opcity_services::{ErrorCode, ServiceError};
 use std::collections::HashMap;
-
-const LOGIN_CSRF_COOKIE: &str = "opcity_login_csrf";
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -49,12 +46,23 @@ fn safe_next(next: Option<&String>, fallback: &str) -> String {
     }
 }
 
+/// What the sign-in page says above its form.
+enum Said<'a> {
+    Nothing,
+    /// A refusal (`login-error`).
+    Error(&'a str),
+    /// What was just done elsewhere (`login-done`): an address confirmed,
+    /// a password reset.
+    Done(&'a str),
+}
+
 fn render_login(
+    state: &AppState,
     viewer: &Viewer,
     csrf: &str,
     next: &str,
     username: &str,
-    error: Option<&str>,
+    said: Said<'_>,
 ) -> maud::Markup {
     let l = viewer.locale;
     page(
@@ -63,8 +71,10 @@ fn render_login(
         html! {
             section.card {
                 h1 { (t(l, "login.title")) }
-                @if let Some(message) = error {
-                    div.notice.error role="alert" id="login-error" { (message) }
+                @match said {
+                    Said::Error(message) => div.notice.error role="alert" id="login-error" { (message) },
+                    Said::Done(message) => div.notice.success role="status" id="login-done" { (message) },
+                    Said::Nothing => {},
                 }
                 form.stack method="post" action="/login" {
                     input type="hidden" name="_csrf" value=(csrf);
@@ -79,18 +89,14 @@ fn render_login(
                     }
                     div { button type="submit" id="login-submit" { (t(l, "login.submit")) } }
                 }
+                ul.links {
+                    li { a href="/password/forgot" id="forgot-link" { (t(l, "login.forgot")) } }
+                    li { a href="/sign-up" id="sign-up-link" { (t(l, "login.sign_up")) } }
+                }
+                @if !state.services.mail_enabled() { p.hint { (t(l, "login.forgot_without_mail")) } }
             }
         },
     )
-}
-
-fn login_csrf_cookie(value: String, secure: bool) -> Cookie<'static> {
-    Cookie::build((LOGIN_CSRF_COOKIE, value))
-        .path("/login")
-        .http_only(true)
-        .same_site(SameSite::Strict)
-        .secure(secure)
-        .build()
 }
 
 async fn login_form(
@@ -99,10 +105,15 @@ async fn login_form(
     jar: CookieJar,
     Query(query): Query<HashMap<String, String>>,
 ) -> impl IntoResponse {
-    let csrf = random_token(24);
+    let (jar, csrf) = guest::token(&state, jar);
     let next = safe_next(query.get("next"), "/home");
-    let jar = jar.add(login_csrf_cookie(csrf.clone(), state.config.secure_cookies));
-    (jar, render_login(&viewer, &csrf, &next, "", None))
+    let said = match query.get("done").map(String::as_str) {
+        Some(done @ ("confirmed" | "reset")) => {
+            Said::Done(t(viewer.locale, &format!("login.done_{done}")))
+        }
+        _ => Said::Nothing,
+    };
+    (jar, render_login(&state, &viewer, &csrf, &next, "", said))
 }
 
 async fn login(
@@ -112,11 +123,7 @@ async fn login(
     jar: CookieJar,
     Form(form): Form<HashMap<String, String>>,
 ) -> PageResult {
-    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned());
-    let sent = form.get("_csrf");
-    if !matches!((&expected, sent), (Some(e), Some(s)) if constant_time_eq(e, s)) {
-        return Err(viewer.fail(WebError::CsrfFailed));
-    }
+    let csrf = guest::check(&viewer, &jar, &form)?;
     let username = form
         .get("username")
         .map(|u| u.trim().to_owned())
@@ -125,36 +132,36 @@ async fn login(
     let next = safe_next(form.get("next"), "/home");
     match state.services.sign_in(&username, &password, from).await {
         Ok(issued) => {
-            let jar = jar
-                .add(session_cookie(
-                    issued.token,
-                    SESSION_TTL.num_seconds(),
-                    state.config.secure_cookies,
-                ))
-                .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"));
+            let jar = guest::forget(jar.add(session_cookie(
+                issued.token,
+                SESSION_TTL.num_seconds(),
+                state.config.secure_cookies,
+            )));
             Ok((jar, Redirect::to(&next)).into_response())
         }
-        Err(err @ (ServiceError::BadCredentials | ServiceError::Throttled { .. })) => {
+        Err(err) => {
             let (status, key) = match err {
                 ServiceError::Throttled { .. } => {
                     (StatusCode::TOO_MANY_REQUESTS, "login.throttled")
                 }
-                _ => (StatusCode::UNAUTHORIZED, "login.bad_credentials"),
+                ServiceError::BadCredentials => (StatusCode::UNAUTHORIZED, "login.bad_credentials"),
+                ServiceError::Refused {
+                    code: ErrorCode::AwaitingEmail,
+                    ..
+                } => (StatusCode::FORBIDDEN, "login.awaiting_email"),
+                ServiceError::Refused {
+                    code: ErrorCode::AwaitingConfirmation,
+                    ..
+                } => (StatusCode::FORBIDDEN, "login.awaiting_confirmation"),
+                other => return Err(viewer.fail(other)),
             };
-            let csrf = expected.unwrap_or_default();
+            let said = Said::Error(t(viewer.locale, key));
             Ok((
                 status,
-                render_login(
-                    &viewer,
-                    &csrf,
-                    &next,
-                    &username,
-                    Some(t(viewer.locale, key)),
-                ),
+                render_login(&state, &viewer, &csrf, &next, &username, said),
             )
                 .into_response())
         }
-        Err(other) => Err(viewer.fail(other)),
     }
 }
 

@@ -105,6 +105,7 @@ pub fn page(viewer: &Viewer, title: &str, content: Markup) -> Markup {
                                 button.link type="submit" id="logout" { (t(locale, "nav.sign_out")) }
                             }
                         } @else {
+                            a id="sign-up" href="/sign-up" aria-current=[(viewer.path == "/sign-up").then_some("page")] { (t(locale, "nav.sign_up")) }
                             a.button href="/login" id="sign-in" { (t(locale, "nav.sign_in")) }
                         }
                     }

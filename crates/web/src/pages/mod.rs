@@ -1,6 +1,6 @@
 //! The portal: server-rendered pages in Chinese (default) and English that
-//! work without JavaScript. Forms carry the session's CSRF token; sign-in
-//! uses a double-submit cookie because there is no session yet.
+//! work without JavaScript. Forms carry the session's CSRF token; forms of
+//! people not signed in use a double-submit cookie (`guest`).
 
 mod accounts;
 mod application_after;
@@ -13,6 +13,7 @@ mod consult;
 mod dashboard;
 mod flow;
 mod forms;
+mod guest;
 mod help;
 mod home;
 mod inbox;
@@ -21,8 +22,10 @@ mod layout;
 mod letters;
 mod password;
 mod registry;
+mod reset;
 mod selfcheck;
 mod settings;
+mod sign_up;
 mod spaces;
 mod tokens;
 mod vouchers;
@@ -43,6 +46,8 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .merge(home::routes())
         .merge(auth::routes())
+        .merge(sign_up::routes())
+        .merge(reset::routes())
         .merge(registry::routes())
         .merge(dashboard::routes())
         .merge(audit::routes())

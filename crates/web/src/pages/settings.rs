@@ -63,7 +63,7 @@ fn render(
         }
         h2 { (t(l, "settings.email_title")) }
         p.hint { (t(l, "settings.email_explain")) }
-        @if !state.config.mail_enabled {
+        @if !state.services.mail_enabled() {
             p.notice id="mail-off" { (t(l, "settings.mail_off")) }
         }
         form.stack method="post" action="/settings" id="settings-form" novalidate {
