@@ -246,7 +246,7 @@ pub async fn lock_unchanged(
     if apps.is_empty() {
         return Ok(BTreeSet::new());
     }
-    let mut select = application::Entity::find()
+    let select = application::Entity::find()
         .select_only()
         .columns([
             application::Column::Id,
@@ -256,9 +256,7 @@ pub async fn lock_unchanged(
         .filter(application::Column::Id.is_in(apps.keys().copied()))
         // Rows are locked in the order read.
         .order_by_asc(application::Column::Id);
-    if tx.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_exclusive();
-    }
+    let select = crate::rows::locked(select, tx.get_database_backend());
     let rows: Vec<(i64, String, String)> = select.into_tuple().all(tx).await?;
     Ok(rows
         .into_iter()

@@ -5,7 +5,8 @@
 //! by the one-at-a-time and batch paths, so both read and lock the same way
 //! and write through the same guarded statement.
 //!
-//! Locking the accounts before reading them (`FOR UPDATE` on PostgreSQL;
+//! Locking the accounts before reading them (`FOR NO KEY UPDATE` on
+//! PostgreSQL, see `crate::rows`;
 //! SQLite's write transaction is already exclusive) makes the balances
 //! planned against stay true until commit; taking the locks in id order
 //! keeps concurrent writers of the same accounts from deadlocking, and
@@ -19,8 +20,7 @@ use crate::entity::{ledger_account, ledger_transfer};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use std::collections::{BTreeMap, HashMap};
 
@@ -188,7 +188,7 @@ impl Locked {
 }
 
 impl Accounts {
-    /// Locks (PostgreSQL: `FOR UPDATE`, in id order) and reads the accounts
+    /// Locks (PostgreSQL: `FOR NO KEY UPDATE`, in id order) and reads the accounts
     /// `ids` names; an id without an account is left out.
     pub(super) async fn lock(
         tx: &DatabaseTransaction,
@@ -196,15 +196,13 @@ impl Accounts {
     ) -> Result<Accounts, LedgerError> {
         ids.sort_unstable();
         ids.dedup();
-        let postgres = tx.get_database_backend() == sea_orm::DbBackend::Postgres;
+        let backend = tx.get_database_backend();
         let mut out = BTreeMap::new();
         for chunk in ids.chunks(CHUNK) {
-            let mut query = ledger_account::Entity::find()
+            let query = ledger_account::Entity::find()
                 .filter(ledger_account::Column::Id.is_in(chunk.iter().copied()))
                 .order_by_asc(ledger_account::Column::Id);
-            if postgres {
-                query = query.lock_exclusive();
-            }
+            let query = crate::rows::locked(query, backend);
             for a in query.all(tx).await? {
                 let now = account(a);
                 out.insert(
