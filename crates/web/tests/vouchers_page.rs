@@ -209,6 +209,15 @@ async fn wallet_console_and_pools_pages() {
     ] {
         assert!(html.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
+    // The console names the customer of each hold and line, not a number.
+    let row = |html: &str, id: &str| {
+        let at = html
+            .find(&format!("data-transfer=\"{id}\""))
+            .unwrap_or_else(|| panic!("row {id}: {html}"));
+        html[at..at + html[at..].find("</tr>").unwrap()].to_owned()
+    };
+    assert!(row(&html, "h-2").contains("深蓝智算科技有限公司"), "{html}");
+    assert!(row(&html, "c-1").contains("深蓝智算科技有限公司"), "{html}");
     // Void the open hold from the console.
     let r = provider
         .post_form(
@@ -237,6 +246,9 @@ async fn wallet_console_and_pools_pages() {
     assert!(html.contains(&format!("id=\"wallet-{enterprise}\"")));
     assert!(html.contains("data-available=\"700000\""), "{html}");
     assert!(html.contains("id=\"confirm-c-1\"") && html.contains("id=\"dispute-c-1\""));
+    // The wallet names the provider that was paid; an issue has none.
+    assert!(row(&html, "c-1").contains("鹏城算力服务有限公司"), "{html}");
+    assert!(html.contains(">Provider<"), "{html}");
     // Disputing needs a comment; then it is recorded once.
     let (status, html) = text(
         me.in_language("en")

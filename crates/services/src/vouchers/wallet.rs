@@ -7,11 +7,13 @@ use super::redeem::{TransferView, view_with};
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::Result;
-use opcity_store::entity::{ledger_account, ledger_transfer, voucher_use_review};
+use opcity_store::entity::{
+    enterprise, ledger_account, ledger_transfer, provider, voucher_use_review,
+};
 use opcity_store::sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 /// How many transfers a history shows.
 pub const HISTORY_LIMIT: u64 = 200;
@@ -40,6 +42,55 @@ pub struct WalletView {
     pub open_holds: Vec<TransferView>,
     /// Newest first, at most [`HISTORY_LIMIT`].
     pub history: Vec<HistoryItem>,
+    /// The names of the enterprises and providers the lines name.
+    pub parties: Parties,
+}
+
+/// The names of the parties of a list of transfers, by id: who paid whom.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct Parties {
+    pub enterprises: BTreeMap<i64, String>,
+    pub providers: BTreeMap<i64, String>,
+}
+
+impl Parties {
+    /// The provider `t` paid or held for, by name.
+    pub fn provider_of(&self, t: &TransferView) -> Option<&str> {
+        t.provider_id
+            .and_then(|id| self.providers.get(&id))
+            .map(String::as_str)
+    }
+
+    /// The enterprise whose voucher `t` moved, by name.
+    pub fn enterprise_of(&self, t: &TransferView) -> Option<&str> {
+        t.enterprise_id
+            .and_then(|id| self.enterprises.get(&id))
+            .map(String::as_str)
+    }
+
+    async fn of<C: ConnectionTrait>(db: &C, transfers: &[&TransferView]) -> Result<Parties> {
+        let enterprise_ids = transfers.iter().filter_map(|t| t.enterprise_id);
+        let enterprises = crate::rows_by_id::<enterprise::Entity, _>(
+            db,
+            enterprise::Column::Id,
+            enterprise_ids,
+            |e| e.id,
+        )
+        .await?;
+        let provider_ids = transfers.iter().filter_map(|t| t.provider_id);
+        let providers =
+            crate::rows_by_id::<provider::Entity, _>(db, provider::Column::Id, provider_ids, |p| {
+                p.id
+            })
+            .await?;
+        Ok(Parties {
+            enterprises: enterprises
+                .into_iter()
+                .map(|(id, e)| (id, e.name))
+                .collect(),
+            providers: providers.into_iter().map(|(id, p)| (id, p.name)).collect(),
+        })
+    }
 }
 
 /// A provider's receivable of one voucher kind.
@@ -57,16 +108,18 @@ pub struct ProviderConsole {
     pub receivables: Vec<Receivable>,
     pub open_holds: Vec<TransferView>,
     pub history: Vec<HistoryItem>,
+    /// The names of the enterprises the lines name: the customers.
+    pub parties: Parties,
 }
 
-/// Transfers touching `accounts`, newest first, with reviews and open holds
-/// (none without accounts).
+/// Transfers touching `accounts`, newest first, with reviews, open holds
+/// and the names of their parties (none without accounts).
 async fn history<C: ConnectionTrait>(
     db: &C,
     accounts: &[ledger_account::Model],
-) -> Result<(Vec<HistoryItem>, Vec<TransferView>)> {
+) -> Result<(Vec<HistoryItem>, Vec<TransferView>, Parties)> {
     if accounts.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
+        return Ok((Vec::new(), Vec::new(), Parties::default()));
     }
     let ids: Vec<i64> = accounts.iter().map(|a| a.id).collect();
     let rows = ledger_transfer::Entity::find()
@@ -105,7 +158,7 @@ async fn history<C: ConnectionTrait>(
         .filter(ledger_account::Column::Id.is_in(all_ids))
         .all(db)
         .await?;
-    let items = rows
+    let items: Vec<HistoryItem> = rows
         .iter()
         .map(|t| HistoryItem {
             transfer: view_with(t, &all_accounts, false),
@@ -114,11 +167,17 @@ async fn history<C: ConnectionTrait>(
             open: open.contains(t.id.as_str()),
         })
         .collect();
-    let holds = pending
+    let holds: Vec<TransferView> = pending
         .iter()
         .map(|t| view_with(t, &all_accounts, false))
         .collect();
-    Ok((items, holds))
+    let named: Vec<&TransferView> = items
+        .iter()
+        .map(|i: &HistoryItem| &i.transfer)
+        .chain(&holds)
+        .collect();
+    let parties = Parties::of(db, &named).await?;
+    Ok((items, holds, parties))
 }
 
 impl Services {
@@ -141,7 +200,7 @@ impl Services {
             .order_by_asc(ledger_account::Column::Ledger)
             .all(db)
             .await?;
-        let (history, open_holds) = history(db, &accounts).await?;
+        let (history, open_holds, parties) = history(db, &accounts).await?;
         Ok(WalletView {
             enterprise_id,
             enterprise_name: e.name,
@@ -149,6 +208,7 @@ impl Services {
             wallets: accounts.iter().map(balance).collect(),
             open_holds,
             history,
+            parties,
         })
     }
 
@@ -161,7 +221,7 @@ impl Services {
             .order_by_asc(ledger_account::Column::Ledger)
             .all(db)
             .await?;
-        let (history, open_holds) = history(db, &accounts).await?;
+        let (history, open_holds, parties) = history(db, &accounts).await?;
         Ok(ProviderConsole {
             provider: super::providers::view(&p),
             receivables: accounts
@@ -174,6 +234,7 @@ impl Services {
                 .collect(),
             open_holds,
             history,
+            parties,
         })
     }
 }

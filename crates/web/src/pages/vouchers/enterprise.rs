@@ -8,7 +8,7 @@
 //! `no-enterprise`.
 
 use super::page::run_form;
-use super::shared::{history_table, kind_title, listing, money, text};
+use super::shared::{Party, history_table, kind_title, listing, money, text};
 use crate::AppState;
 use crate::extract::Viewer;
 use crate::i18n::{Locale, t};
@@ -37,9 +37,9 @@ pub(super) async fn founder_view(
                 }
                 (wallet_table(l, &format!("wallet-{id}"), &w.wallets))
                 h3 { (t(l, "voucher.open_holds")) }
-                (transfers_table(l, &format!("holds-{id}"), &w.open_holds))
+                (transfers_table(l, &format!("holds-{id}"), &w.open_holds, Party::Provider(&w.parties)))
                 h3 { (t(l, "voucher.history")) }
-                (history_table(viewer, &format!("history-{id}"), &w.history, true))
+                (history_table(viewer, &format!("history-{id}"), &w.history, (Party::Provider(&w.parties), true)))
             }
         });
     }
@@ -78,11 +78,11 @@ fn wallet_table(l: Locale, id: &str, wallets: &[WalletBalance]) -> Markup {
     }
 }
 
-fn transfers_table(l: Locale, id: &str, rows: &[TransferView]) -> Markup {
+fn transfers_table(l: Locale, id: &str, rows: &[TransferView], party: Party<'_>) -> Markup {
     html! {
-        (listing(l, (id, "voucher.none"), &["voucher.transfer", "voucher.kind", "voucher.amount", "voucher.reference", "voucher.expires"], rows, |h| html! {
+        (listing(l, (id, "voucher.none"), &["voucher.transfer", party.header(), "voucher.kind", "voucher.amount", "voucher.reference", "voucher.expires"], rows, |h| html! {
             tr data-transfer=(h.id) {
-                td.mono { (h.id) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
+                td.mono { (h.id) } td.party { (party.name(h)) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
                 td { (h.reference.clone().unwrap_or_default()) }
                 td { (h.expires_at.map(|e| e.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()) }
             }

@@ -10,7 +10,7 @@
 
 use super::page::run_form;
 use super::shared::{
-    DayOne, Values, beside, csrf_field, form_card, form_id, history_table, kept, kind_title,
+    DayOne, Party, Values, beside, csrf_field, form_card, form_id, history_table, kept, kind_title,
     listing, money, parse_yuan, text, ticked_kinds, transfer_of,
 };
 use crate::AppState;
@@ -68,9 +68,10 @@ pub(super) async fn provider_view(
                 tbody { @for r in &c.receivables { tr data-kind=(r.kind) { td { (kind_title(l, &r.kind)) } td { (money(r.captured_fen)) } td { (money(r.held_fen)) } } } }
             }
             h2 { (t(l, "voucher.open_holds")) }
-            (listing(l, ("open-holds", "voucher.none"), &["voucher.transfer", "voucher.kind", "voucher.amount", "voucher.reference", ""], &c.open_holds, |h| html! {
+            @let customer = Party::Customer(&c.parties);
+            (listing(l, ("open-holds", "voucher.none"), &["voucher.transfer", customer.header(), "voucher.kind", "voucher.amount", "voucher.reference", ""], &c.open_holds, |h| html! {
                 tr data-transfer=(h.id) {
-                    td.mono { (h.id) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
+                    td.mono { (h.id) } td.party { (customer.name(h)) } td { (kind_title(l, &h.voucher_kind)) } td { (money(h.amount_fen)) }
                     td { (h.reference.clone().unwrap_or_default()) }
                     td {
                         form.inline id={ "capture-" (h.id) } method="post" action={ "/provider/holds/" (h.id) "/capture" } {
@@ -90,7 +91,7 @@ pub(super) async fn provider_view(
             h2 { (t(l, "provider.settlement")) }
             (settlement_form(l, me.id, month_start, today))
             h2 { (t(l, "voucher.history")) }
-            (history_table(viewer, "provider-history", &c.history, false))
+            (history_table(viewer, "provider-history", &c.history, (customer, false)))
         }
     })
 }

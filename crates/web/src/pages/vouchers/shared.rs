@@ -11,7 +11,8 @@ use maud::{Markup, html};
 use opcity_domain::Fen;
 use opcity_services::FieldError;
 use opcity_services::vouchers::KINDS;
-use opcity_services::vouchers::wallet::HistoryItem;
+use opcity_services::vouchers::redeem::TransferView;
+use opcity_services::vouchers::wallet::{HistoryItem, Parties};
 use std::collections::HashMap;
 
 /// A form's fields by name.
@@ -100,21 +101,50 @@ pub(super) fn listing<T>(
     }
 }
 
-/// History; with `review`, each capture not yet reviewed has the
-/// confirm / dispute form.
+/// The other party of a voucher table's lines: the provider, on the
+/// enterprise's wallet; the customer, on the provider's console.
+#[derive(Clone, Copy)]
+pub(super) enum Party<'a> {
+    Provider(&'a Parties),
+    Customer(&'a Parties),
+}
+
+impl<'a> Party<'a> {
+    pub(super) fn header(self) -> &'static str {
+        match self {
+            Party::Provider(_) => "voucher.provider",
+            Party::Customer(_) => "voucher.customer",
+        }
+    }
+
+    /// The party's name, or a dash for lines without one (an issue, an
+    /// expiry).
+    pub(super) fn name(self, t: &TransferView) -> &'a str {
+        match self {
+            Party::Provider(p) => p.provider_of(t),
+            Party::Customer(p) => p.enterprise_of(t),
+        }
+        .unwrap_or("—")
+    }
+}
+
+/// The lines of a wallet or console, newest first, with the other
+/// `party`; with `review`, each capture not yet reviewed has the
+/// enterprise's confirm / dispute form.
 pub(super) fn history_table(
     viewer: &Viewer,
     id: &str,
     rows: &[HistoryItem],
-    review: bool,
+    (party, review): (Party<'_>, bool),
 ) -> Markup {
     let l = viewer.locale;
     html! {
-        (listing(l, (id, "voucher.none"), &["voucher.date", "voucher.what", "voucher.kind", "voucher.amount", "voucher.reference", "voucher.review_label"], rows, |item| html! {
+        (listing(l, (id, "voucher.none"), &["voucher.date", "voucher.what", party.header(), "voucher.kind", "voucher.amount", "voucher.reference", "voucher.review_label"], rows, |item| html! {
             @let tr_ = &item.transfer;
             tr data-transfer=(tr_.id) data-kind=(tr_.kind) {
                 td { (tr_.created_at.with_timezone(&opcity_domain::civil_date::shanghai()).format("%Y-%m-%d %H:%M")) }
                 td { (t(l, &format!("ledger.kind.{}", tr_.kind))) @if item.open { " · " (t(l, "voucher.open")) } }
+                td.party { (party.name(tr_)) }
                 td { (kind_title(l, &tr_.voucher_kind)) }
                 td { (money(tr_.amount_fen)) }
                 td { (tr_.reference.clone().unwrap_or_default()) }
