@@ -45,8 +45,18 @@ pub struct Config {
     /// The sender of e-mail notifications, e.g. `深圳 OPC <noreply@example.org>`.
     pub mail_from: Option<String>,
     /// The portal's address as users reach it (`https://opc.example.org`),
-    /// for the links in e-mails.
+    /// for the links in e-mails and single sign-on's return address.
     pub public_base_url: Option<String>,
+    /// Single sign-on: the OpenID Connect provider's issuer URL (its
+    /// discovery document is read at start). None: no single sign-on.
+    pub oidc_issuer: Option<String>,
+    /// The client id the provider registered the portal under.
+    pub oidc_client_id: Option<String>,
+    /// The client secret, when the provider gave one.
+    pub oidc_client_secret: Option<String>,
+    /// The claim in which the provider gives a resident id it verified
+    /// (links a first sign-on to the person recorded with it).
+    pub oidc_resident_id_claim: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +85,10 @@ impl Default for Config {
             smtp_url: None,
             mail_from: None,
             public_base_url: None,
+            oidc_issuer: None,
+            oidc_client_id: None,
+            oidc_client_secret: None,
+            oidc_resident_id_claim: None,
         }
     }
 }
@@ -95,6 +109,8 @@ const TEST_ONLY_ENV: &[&str] = &[
     "require_browser",
     "chromedriver",
     "chromium",
+    "oidc_provider_mock",
+    "require_oidc",
 ];
 
 /// Loads the configuration. `file` is the `--config` flag; without it,

@@ -8,6 +8,7 @@ use opcity_services::accounts::NewAccount;
 use opcity_services::crypto::DataKey;
 use opcity_services::demo::DemoReport;
 use opcity_services::mail::Mailer;
+use opcity_services::sso::{Sso, SsoConfig};
 use opcity_store::{Store, redact_url};
 use std::io::Read;
 use std::path::Path;
@@ -177,11 +178,41 @@ pub fn mailer(config: &Config) -> anyhow::Result<Option<Mailer>> {
     Ok(Some(Mailer::new(url, from, base)?))
 }
 
+/// The identity provider when `oidc_issuer` is set (single sign-on on),
+/// its discovery document read; else none.
+pub async fn sso(config: &Config) -> anyhow::Result<Option<Sso>> {
+    let Some(issuer) = config.oidc_issuer.as_deref() else {
+        return Ok(None);
+    };
+    let client_id = config
+        .oidc_client_id
+        .clone()
+        .context("oidc_client_id must be set when oidc_issuer is")?;
+    let base = config
+        .public_base_url
+        .as_deref()
+        .context("public_base_url must be set when oidc_issuer is (the provider returns there)")?;
+    let sso = Sso::discover(SsoConfig {
+        issuer: issuer.to_owned(),
+        client_id,
+        client_secret: config.oidc_client_secret.clone(),
+        redirect_url: format!("{}/login/oidc/callback", base.trim_end_matches('/')),
+        resident_id_claim: config.oidc_resident_id_claim.clone(),
+    })
+    .await
+    .map_err(anyhow::Error::msg)?;
+    Ok(Some(sso))
+}
+
 pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     let mailer = mailer(&config)?;
     let mut services = services(&config).await?;
     if let Some(mailer) = &mailer {
         services = services.with_mailer(mailer.clone());
+    }
+    if let Some(sso) = sso(&config).await? {
+        tracing::info!(issuer = %config.oidc_issuer.as_deref().unwrap_or_default(), "single sign-on on");
+        services = services.with_sso(sso);
     }
     if demo_data {
         demo(&services, 2026, true).await?;

@@ -278,6 +278,7 @@ impl Services {
                 disabled: awaits_second,
                 created_by: actor.map(|a| a.account_id),
                 awaiting: None,
+                sso_subject: None,
             },
             now,
         )
@@ -355,11 +356,23 @@ impl Services {
             }
             _ => return Err(ServiceError::BadCredentials),
         };
+        let tx = self.store().begin().await?;
+        throttle::succeeded(&tx, attempt_id, attempt).await?;
+        tx.commit().await?;
+        self.open_session(&account, now).await
+    }
+
+    /// Opens a browser session for `account` (signed in by password or by
+    /// single sign-on).
+    pub(crate) async fn open_session(
+        &self,
+        account: &account::Model,
+        now: DateTime<Utc>,
+    ) -> Result<IssuedSession> {
         let token = random_token(32);
         let csrf_token = random_token(24);
         let expires_at = now + SESSION_TTL;
         let tx = self.store().begin().await?;
-        throttle::succeeded(&tx, attempt_id, attempt).await?;
         store_accounts::insert_session(
             &tx,
             NewSession {
@@ -372,7 +385,7 @@ impl Services {
         )
         .await?;
         tx.commit().await?;
-        let actor = self.actor_for(&account, None).await?;
+        let actor = self.actor_for(account, None).await?;
         Ok(IssuedSession {
             token,
             csrf_token,

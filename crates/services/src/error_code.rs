@@ -91,6 +91,7 @@ error_codes! {
     AwaitingEmail = "awaiting_email" => Forbidden;
     AwaitingConfirmation = "awaiting_confirmation" => Forbidden;
     MailOff = "mail_off" => ServiceUnavailable;
+    SsoFailed = "sso_failed" => Unauthorized;
     Forbidden = "forbidden" => Forbidden;
     ConflictOfInterest = "conflict_of_interest" => Forbidden;
     NotFound = "not_found" => NotFound;

@@ -70,6 +70,7 @@ pub mod registry;
 pub mod sheet;
 pub mod sign_up;
 pub mod spaces;
+pub mod sso;
 pub mod vouchers;
 
 pub use authz::Actor;
@@ -93,6 +94,8 @@ pub struct Services {
     library: consult::LibraryHandle,
     /// The SMTP transport, when e-mail is on.
     mailer: Option<mail::Mailer>,
+    /// The identity provider, when single sign-on is on.
+    sso: Option<Arc<sso::Sso>>,
 }
 
 impl Services {
@@ -105,6 +108,7 @@ impl Services {
             groups: Arc::default(),
             library: consult::LibraryHandle::default(),
             mailer: None,
+            sso: None,
         }
     }
 

@@ -173,6 +173,7 @@ impl Services {
             disabled: true,
             created_by: None,
             awaiting: Some(awaiting.id()),
+            sso_subject: None,
         };
         let tx = self.store().begin().await?;
         let kept = store_accounts::insert_sign_up_within(&tx, new, &sender, SIGN_UP_LIMIT, now)

@@ -23,6 +23,8 @@
 //! - **A self-registered account signs in only once confirmed**: it is made
 //!   disabled and `awaiting` its confirmation; [`confirm`] (its mailed link)
 //!   and [`set_disabled`] (an administrator enabling it) end the wait.
+//! - **An identity provider's subject signs in as one account**: a second
+//!   is [`StoreError::Unique`] on `sso_subject`.
 //! - **A settings change writes only the settings** ([`update_settings`]:
 //!   address, notifications and their start, language), never the
 //!   credentials, role or district.
@@ -53,6 +55,9 @@ pub struct NewAccount<'a> {
     pub created_by: Option<i64>,
     /// What a self-registered account waits for (`email`, `operator`).
     pub awaiting: Option<&'a str>,
+    /// The identity provider's subject it signs in as (single sign-on);
+    /// [`StoreError::Unique`] on `sso_subject` when another account has it.
+    pub sso_subject: Option<&'a str>,
 }
 
 /// Creates an account; [`StoreError::Unique`] on `username` when
@@ -108,6 +113,7 @@ async fn insert(
         disabled: Set(new.disabled),
         created_by: Set(new.created_by),
         awaiting: Set(new.awaiting.map(str::to_owned)),
+        sso_subject: Set(new.sso_subject.map(str::to_owned)),
         signup_sender: Set(sender.map(str::to_owned)),
         created_at: Set(at),
         ..Default::default()
@@ -218,6 +224,17 @@ pub async fn confirm(
         .exec(tx)
         .await?;
     Ok(done.rows_affected == 1)
+}
+
+/// The account that signs in as the identity provider's `subject`.
+pub async fn account_by_sso_subject<C: ConnectionTrait>(
+    db: &C,
+    subject: &str,
+) -> Result<Option<account::Model>, StoreError> {
+    Ok(account::Entity::find()
+        .filter(account::Column::SsoSubject.eq(subject))
+        .one(db)
+        .await?)
 }
 
 /// The enabled accounts whose username is `who` or whose address is `who`

@@ -108,6 +108,33 @@ pub async fn person_of_account<C: ConnectionTrait>(
         .await?)
 }
 
+/// Links account `account_id` to the person whose resident id hashes to
+/// `hash`, if that person has no account yet; the person linked, if one was
+/// (single sign-on's verified resident id, `services::sso`).
+pub async fn link_person_by_resident_id(
+    tx: &DatabaseTransaction,
+    hash: &str,
+    account_id: i64,
+) -> Result<Option<i64>, StoreError> {
+    let Some(person) = person::Entity::find()
+        .filter(person::Column::ResidentIdHash.eq(hash))
+        .one(tx)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let done = person::Entity::update_many()
+        .col_expr(
+            person::Column::AccountId,
+            sea_orm::sea_query::Expr::value(account_id),
+        )
+        .filter(person::Column::Id.eq(person.id))
+        .filter(person::Column::AccountId.is_null())
+        .exec(tx)
+        .await?;
+    Ok((done.rows_affected == 1).then_some(person.id))
+}
+
 /// Adds a person signing in with `account_id`; [`StoreError::Unique`] on
 /// `account_id` when that account has a person, [`StoreError::ForeignKey`]
 /// when it does not exist.

@@ -19,6 +19,7 @@ fn new_account(username: &str) -> NewAccount<'_> {
         disabled: false,
         created_by: None,
         awaiting: None,
+        sso_subject: None,
     }
 }
 

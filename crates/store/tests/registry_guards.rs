@@ -26,6 +26,7 @@ async fn account(store: &Store, username: &str) -> i64 {
             disabled: false,
             created_by: None,
             awaiting: None,
+            sso_subject: None,
         },
         Utc::now(),
     )

@@ -133,12 +133,12 @@ fn browser_required() -> bool {
 
 /// Writes straight to the process's stderr, past the test harness's output
 /// capture, so that a skip is seen even when the test passes.
-fn shout(message: &str) {
+pub(crate) fn shout(message: &str) {
     let mut err = std::io::stderr().lock();
     writeln!(err, "\n{message}\n").ok();
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free localhost port")

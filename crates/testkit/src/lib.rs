@@ -169,6 +169,8 @@ pub use fixtures::{
 pub mod browser;
 pub use browser::Browser;
 
+pub mod oidc;
+pub use oidc::OidcProvider;
 pub mod smtp;
 pub use smtp::SmtpSink;
 

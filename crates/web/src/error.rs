@@ -611,7 +611,7 @@ mod tests {
             }
             "unsupported_media_type" => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "payload_too_large" | "line_too_long" => StatusCode::PAYLOAD_TOO_LARGE,
-            "unauthenticated" | "bad_credentials" => StatusCode::UNAUTHORIZED,
+            "unauthenticated" | "bad_credentials" | "sso_failed" => StatusCode::UNAUTHORIZED,
             "forbidden" | "csrf_failed" | "conflict_of_interest" => StatusCode::FORBIDDEN,
             "awaiting_email" | "awaiting_confirmation" => StatusCode::FORBIDDEN,
             "not_found" => StatusCode::NOT_FOUND,

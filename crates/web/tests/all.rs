@@ -32,6 +32,7 @@ mod settings;
 mod sign_up_pages;
 mod spaces_api;
 mod spaces_pages;
+mod sso_pages;
 mod token_pages;
 mod unknown_and_uploads;
 mod vouchers_api;

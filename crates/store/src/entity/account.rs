@@ -29,6 +29,10 @@ pub struct Model {
     pub awaiting: Option<String>,
     /// A keyed hash of the address a sign-up came from (its rate limit).
     pub signup_sender: Option<String>,
+    /// The identity provider's subject this account signs in as
+    /// (`ISSUER#SUB`, see migration m0021); unique.
+    #[sea_orm(unique)]
+    pub sso_subject: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ mod m0017_account_admin;
 mod m0018_feedback;
 mod m0019_feedback_sender;
 mod m0020_sign_up;
+mod m0021_single_sign_on;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0018_feedback::Migration),
             Box::new(m0019_feedback_sender::Migration),
             Box::new(m0020_sign_up::Migration),
+            Box::new(m0021_single_sign_on::Migration),
         ]
     }
 }

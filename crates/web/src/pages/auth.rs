@@ -32,7 +32,7 @@ pub fn routes() -> Router<AppState> {
 /// with control characters (browsers drop tabs and newlines from URLs, so
 /// `/<TAB>/host` becomes `//host`, and a `Location` header cannot carry a
 /// newline at all). Anything else gives `fallback`.
-fn safe_next(next: Option<&String>, fallback: &str) -> String {
+pub(super) fn safe_next(next: Option<&String>, fallback: &str) -> String {
     match next {
         Some(n)
             if n.starts_with('/')
@@ -47,7 +47,7 @@ fn safe_next(next: Option<&String>, fallback: &str) -> String {
 }
 
 /// What the sign-in page says above its form.
-enum Said<'a> {
+pub(super) enum Said<'a> {
     Nothing,
     /// A refusal (`login-error`).
     Error(&'a str),
@@ -56,7 +56,7 @@ enum Said<'a> {
     Done(&'a str),
 }
 
-fn render_login(
+pub(super) fn render_login(
     state: &AppState,
     viewer: &Viewer,
     csrf: &str,
@@ -88,6 +88,9 @@ fn render_login(
                         input id="password" name="password" type="password" autocomplete="current-password" required;
                     }
                     div { button type="submit" id="login-submit" { (t(l, "login.submit")) } }
+                }
+                @if state.services.sso_enabled() {
+                    p { a.button.secondary href={ "/login/oidc?next=" (urlencoding::encode(next)) } id="sso-link" { (t(l, "login.sso")) } }
                 }
                 ul.links {
                     li { a href="/password/forgot" id="forgot-link" { (t(l, "login.forgot")) } }

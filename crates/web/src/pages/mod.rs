@@ -27,6 +27,7 @@ mod selfcheck;
 mod settings;
 mod sign_up;
 mod spaces;
+mod sso;
 mod tokens;
 mod vouchers;
 mod workbench;
@@ -48,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(auth::routes())
         .merge(sign_up::routes())
         .merge(reset::routes())
+        .merge(sso::routes())
         .merge(registry::routes())
         .merge(dashboard::routes())
         .merge(audit::routes())
