@@ -197,10 +197,21 @@ impl TestApp {
 
     /// Starts the server over `services` (say, over a store of its own).
     pub async fn spawn_services(services: Services, config: WebConfig) -> TestApp {
+        Self::spawn_made(async |_| services, config).await
+    }
+
+    /// Starts the server over the services `make` builds knowing the
+    /// server's address (`http://127.0.0.1:PORT`), for services whose
+    /// configuration names it (single sign-on's return address).
+    pub async fn spawn_made(
+        make: impl AsyncFnOnce(&str) -> Services,
+        config: WebConfig,
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
         let address = format!("http://{}", listener.local_addr().expect("local address"));
+        let services = make(&address).await;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(services.clone(), config);
         let server = tokio::spawn(async move {

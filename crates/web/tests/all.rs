@@ -14,6 +14,7 @@ mod browser_outcomes;
 mod browser_phone;
 mod browser_settings;
 mod browser_sign_up;
+mod browser_sso;
 mod browser_workbench;
 mod consult_api;
 mod consult_page;
