@@ -286,9 +286,11 @@ pub struct Rendered {
     pub body: String,
 }
 
-/// The notices of continuous eligibility (`applications::recheck`), each
-/// about an application, and their messages.
-const FLAG_MAIL: [(&str, &str); 5] = [
+/// The notices about an application that are not its state's change — a
+/// case given to a reviewer (`applications::workbench`), the notices of
+/// continuous eligibility (`applications::recheck`) — and their messages.
+const FLAG_MAIL: [(&str, &str); 6] = [
+    ("case_assigned", "mail.case_assigned"),
     ("benefit_flagged", "mail.benefit_flagged"),
     ("flag_to_review", "mail.flag_to_review"),
     ("flag_answered", "mail.flag_answered"),

@@ -291,12 +291,27 @@ async fn a_case_goes_only_to_those_who_may_work_it() {
             Err(ServiceError::Forbidden)
         ));
 
-        // The administrator gives it to the reviewer, who sees it on the case page.
+        // The administrator gives it to the reviewer, who sees it on the
+        // case page and is told in the inbox.
+        let told = |who: &opcity_services::Actor| {
+            let (s, who) = (s.clone(), who.clone());
+            async move {
+                s.notifications(&who, 50)
+                    .await
+                    .unwrap()
+                    .into_iter()
+                    .filter(|n| n.kind == "case_assigned")
+                    .count()
+            }
+        };
+        assert_eq!(told(&nanshan).await, 0);
         let given = s
             .assign_case(&admin, id, &give(nanshan.account_id))
             .await
             .unwrap();
         assert_eq!(given.map(|a| a.id), Some(nanshan.account_id));
+        assert_eq!(told(&nanshan).await, 1);
+        assert_eq!(told(&admin).await, 0, "the one who gave it is not told");
         let page = s.get_application(&nanshan, id).await.unwrap();
         assert_eq!(
             page.application.assignee.map(|a| a.name),

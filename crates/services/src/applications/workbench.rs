@@ -386,6 +386,19 @@ pub(super) async fn assign(
             Some(&serde_json::json!({ "assignee": input.assignee })),
         )
         .await?;
+        // Someone given a case by another is told (in the inbox, and by
+        // e-mail when they opted in); taking a case oneself tells nobody.
+        if let Some(to) = assignee.as_ref().filter(|to| to.id != actor.account_id) {
+            let subject = format!("application:{id}");
+            let notice = opcity_store::notifications::NewNotification {
+                account_id: to.id,
+                kind: "case_assigned",
+                programme: Some(&app.programme),
+                subject: Some(&subject),
+                at: s.now(),
+            };
+            opcity_store::notifications::insert_all(&*tx, &[notice]).await?;
+        }
     }
     tx.commit().await?;
     Ok(assignee.as_ref().map(Assignee::from))
