@@ -49,7 +49,10 @@ pub struct WalletView {
 /// The names of the parties of a list of transfers, by id: who paid whom.
 #[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct Parties {
+    /// Names by id; JSON object keys are strings (`{"12": "…"}`).
+    #[schema(value_type = BTreeMap<String, String>)]
     pub enterprises: BTreeMap<i64, String>,
+    #[schema(value_type = BTreeMap<String, String>)]
     pub providers: BTreeMap<i64, String>,
 }
 
