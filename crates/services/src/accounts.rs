@@ -1,7 +1,7 @@
 //! Accounts, sign-in with throttling, browser sessions and API tokens.
 
 use crate::ErrorCode;
-use crate::authz::{Action, Actor, Resource, authorize};
+use crate::authz::{Action, Actor, Declared, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use crate::{Services, record_change};
 use argon2::Argon2;
@@ -434,6 +434,17 @@ impl Services {
         };
         let community_ids = registry::communities_operated_by(db, account.id).await?;
         let view = AccountView::from(account);
+        // Founders review nothing: only staff carry declarations.
+        let declared = if view.role == Role::Founder {
+            Declared::default()
+        } else {
+            let (persons, enterprises) =
+                opcity_store::interests::declared_by(db, account.id).await?;
+            Declared {
+                persons,
+                enterprises,
+            }
+        };
         Ok(Actor {
             account_id: account.id,
             username: view.username,
@@ -445,6 +456,7 @@ impl Services {
             community_ids,
             locale: view.locale,
             via_token,
+            declared,
         })
     }
 

@@ -30,6 +30,17 @@ pub struct Actor {
     pub community_ids: Vec<i64>,
     pub locale: String,
     pub via_token: Option<i64>,
+    /// The parties this reviewer declared an interest in (the
+    /// conflict-of-interest register, `interests`): their cases are not
+    /// theirs to decide.
+    pub declared: Declared,
+}
+
+/// A reviewer's active declarations of interest, by party.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Declared {
+    pub persons: Vec<i64>,
+    pub enterprises: Vec<i64>,
 }
 
 impl Actor {
@@ -124,6 +135,11 @@ pub enum Resource {
     /// the city's administrators.
     Casework {
         district: District,
+    },
+    /// The conflict-of-interest register: a reviewer's own declarations
+    /// (`owner`); administrators and auditors read everyone's.
+    Interests {
+        owner: i64,
     },
     /// A programme budget (figures and funding).
     Budget,
@@ -420,6 +436,8 @@ pub fn permits(actor: &Actor, action: Action, resource: Resource) -> bool {
         ) => !draft && action != Create && in_district(actor, Some(district)),
         (DistrictReviewer, Budget) => action == Read,
         (DistrictReviewer, Casework { district }) => in_district(actor, Some(district)),
+        (DistrictReviewer, Interests { owner }) => owner == actor.account_id,
+        (_, Interests { .. }) => false,
         (_, Application { .. } | ApplicationEvidence { .. } | Budget | Casework { .. }) => false,
 
         (_, Account | AuditLog) => false,

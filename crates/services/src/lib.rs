@@ -62,6 +62,7 @@ pub mod feedback;
 pub mod grants;
 mod groups;
 pub mod integrity;
+pub mod interests;
 pub mod locale_files;
 pub mod mail;
 pub mod matching;

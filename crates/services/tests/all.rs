@@ -8,6 +8,7 @@ mod delivery_story;
 mod feedback_limit;
 mod four_eyes;
 mod integrity_story;
+mod interests;
 mod mail_story;
 mod matching_story;
 mod outcome_story;

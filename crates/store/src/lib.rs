@@ -42,6 +42,7 @@ pub mod feedback;
 pub mod flags;
 pub mod grants;
 pub mod group;
+pub mod interests;
 pub mod intervals;
 pub mod ledger;
 mod migration;

@@ -626,7 +626,8 @@ mod tests {
             | "account_changed"
             | "contention"
             | "budget_exists"
-            | "flag_decided" => StatusCode::CONFLICT,
+            | "flag_decided"
+            | "already_declared" => StatusCode::CONFLICT,
             // Vouchers: the request is valid but the ledger's state refuses it.
             "transfer_id_reused"
             | "ledger_mismatch"

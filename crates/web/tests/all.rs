@@ -21,6 +21,7 @@ mod consult_page;
 mod delivery_pages;
 mod help_pages;
 mod integrity_page;
+mod interest_pages;
 mod offered_forms;
 mod openapi_document;
 mod outcome_pages;

@@ -179,11 +179,18 @@ pub(super) fn check_conflict_of_interest(
     if actor.role == Role::Founder {
         return Ok(());
     }
-    // Automatic recusal: the reviewer is the applicant or founded the enterprise.
+    // Automatic recusal: the reviewer is the applicant, founded the
+    // enterprise, or declared an interest in either (the register).
     let linked = (app.person_id.is_some() && app.person_id == actor.person_id)
         || app
             .enterprise_id
-            .is_some_and(|e| actor.enterprise_ids.contains(&e));
+            .is_some_and(|e| actor.enterprise_ids.contains(&e))
+        || app
+            .person_id
+            .is_some_and(|p| actor.declared.persons.contains(&p))
+        || app
+            .enterprise_id
+            .is_some_and(|e| actor.declared.enterprises.contains(&e));
     if linked {
         return Err(ServiceError::Conflict {
             code: ErrorCode::ConflictOfInterest,

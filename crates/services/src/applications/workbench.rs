@@ -299,6 +299,7 @@ fn may_work(account: &account::Model, district: District) -> bool {
         community_ids: Vec::new(),
         locale: account.locale.clone(),
         via_token: None,
+        declared: Default::default(),
     };
     !account.disabled && permits(&actor, Action::Update, Resource::Casework { district })
 }
@@ -318,11 +319,14 @@ pub(super) async fn case_workers(s: &Services, actor: &Actor, id: i64) -> Result
     if !permits(actor, Action::Update, Resource::Casework { district }) {
         return Ok(Vec::new());
     }
+    let declaring =
+        opcity_store::interests::declaring(s.store().db(), app.person_id, app.enterprise_id)
+            .await?;
     let mut workers: Vec<Assignee> =
         opcity_store::accounts::staff_of_district(s.store().db(), district.id())
             .await?
             .iter()
-            .filter(|a| may_work(a, district))
+            .filter(|a| may_work(a, district) && !declaring.contains(&a.id))
             .map(Assignee::from)
             .collect();
     workers.sort_by(|a, b| a.name.cmp(&b.name));
@@ -344,12 +348,19 @@ pub(super) async fn assign(
     let db = s.store().db();
     let assignee = match input.assignee {
         None => None,
-        Some(to) => Some(
-            opcity_store::accounts::account(db, to)
-                .await?
-                .filter(|a| may_work(a, district))
-                .ok_or_else(|| ServiceError::invalid("assignee", "cannot_work_case"))?,
-        ),
+        Some(to) => {
+            let declaring =
+                opcity_store::interests::declaring(db, app.person_id, app.enterprise_id).await?;
+            if declaring.contains(&to) {
+                return Err(ServiceError::invalid("assignee", "declared_interest"));
+            }
+            Some(
+                opcity_store::accounts::account(db, to)
+                    .await?
+                    .filter(|a| may_work(a, district))
+                    .ok_or_else(|| ServiceError::invalid("assignee", "cannot_work_case"))?,
+            )
+        }
     };
     let tx = s.store().begin().await?;
     let now_with = async || -> Result<Option<i64>> {

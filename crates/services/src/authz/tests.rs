@@ -24,6 +24,7 @@ fn actor(role: Role) -> Actor {
         },
         locale: "en".into(),
         via_token: None,
+        declared: Default::default(),
     }
 }
 

@@ -14,6 +14,7 @@ pub mod budget;
 pub mod budget_movement;
 pub mod case_assignment;
 pub mod community;
+pub mod declared_interest;
 pub mod disbursement;
 pub mod district;
 pub mod eligibility_flag;

@@ -25,6 +25,7 @@ mod m0018_feedback;
 mod m0019_feedback_sender;
 mod m0020_sign_up;
 mod m0021_single_sign_on;
+mod m0022_declared_interests;
 
 pub struct Migrator;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0019_feedback_sender::Migration),
             Box::new(m0020_sign_up::Migration),
             Box::new(m0021_single_sign_on::Migration),
+            Box::new(m0022_declared_interests::Migration),
         ]
     }
 }

@@ -18,6 +18,7 @@ mod help;
 mod home;
 mod inbox;
 mod integrity;
+mod interests;
 mod layout;
 mod letters;
 mod password;
@@ -58,6 +59,7 @@ pub fn routes() -> Router<AppState> {
         .merge(benefits::routes())
         .merge(inbox::routes())
         .merge(integrity::routes())
+        .merge(interests::routes())
         .merge(letters::routes())
         .merge(workbench::routes())
         .merge(apply::routes())

@@ -72,6 +72,9 @@ pub async fn queue(
     let query = filter.to_query();
     Ok(html! {
         h1 { (t(l, "application.queue")) }
+        @if s.may_declare_interests(actor) {
+            p { a href="/interests" id="interests-link" { (t(l, "interests.link")) } }
+        }
         (flow::error_summary(l, "workbench", "filter-", &errors))
         (saved_views(viewer, &views))
         (filters(state, viewer, actor, filter, &errors))
