@@ -96,3 +96,15 @@ pub fn input(
         }
     }
 }
+
+/// A page reached by a mailed link: 410 Gone once the link no longer works
+/// (used, replaced or expired), so the browser and any cache know it is over.
+pub fn link_page(viewer: &Viewer, title: &str, expired: bool, body: Markup) -> super::PageResult {
+    use axum::response::IntoResponse;
+    let status = if expired {
+        axum::http::StatusCode::GONE
+    } else {
+        axum::http::StatusCode::OK
+    };
+    Ok((status, super::layout::page(viewer, title, body)).into_response())
+}

@@ -13,7 +13,6 @@ use crate::extract::Viewer;
 use crate::i18n::t;
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
@@ -138,12 +137,7 @@ fn render_reset(viewer: &Viewer, csrf: &str, secret: &str, errors: &[FieldError]
             }
         }
     };
-    let status = if expired {
-        StatusCode::GONE
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, page(viewer, t(l, "reset.title"), body)).into_response())
+    guest::link_page(viewer, t(l, "reset.title"), expired, body)
 }
 
 async fn reset_form(

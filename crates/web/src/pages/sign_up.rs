@@ -12,7 +12,6 @@ use crate::extract::{ClientAddress, Viewer};
 use crate::i18n::{Locale, t};
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::get;
 use axum_extra::extract::CookieJar;
@@ -210,12 +209,7 @@ fn render_verify(viewer: &Viewer, csrf: &str, secret: &str, expired: bool) -> Pa
             }
         }
     };
-    let status = if expired {
-        StatusCode::GONE
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, page(viewer, t(l, "verify.title"), body)).into_response())
+    guest::link_page(viewer, t(l, "verify.title"), expired, body)
 }
 
 async fn verify_form(
