@@ -39,6 +39,14 @@ pub struct RoleChange {
     pub seen_district: Option<opcity_domain::District>,
 }
 
+/// Whether an administrator may give account `a` a new password: not
+/// another administrator or an auditor (that would let one administrator
+/// act as another and undo four eyes), nor an account that signs in only
+/// through single sign-on.
+pub fn may_get_temporary_password(a: &opcity_store::entity::account::Model) -> bool {
+    a.sso_subject.is_none() && a.role != Role::MunicipalAdmin.id() && a.role != Role::Auditor.id()
+}
+
 impl Services {
     /// Gives account `id` another role or district (administrators). Nobody
     /// changes their own; a district reviewer needs a district, the other
@@ -145,7 +153,8 @@ impl Services {
         let after = AccountView {
             disabled: !enabled,
             awaits_second_admin: before.awaits_second_admin && !enabled,
-            awaiting: before.awaiting.filter(|_| !enabled),
+            // Either way it waits for nothing more (`store::accounts::set_disabled`).
+            awaiting: None,
             ..before.clone()
         };
         let action = if enabled {
@@ -168,7 +177,8 @@ impl Services {
     }
 
     /// Gives account `id` a new random password (administrators, for
-    /// someone who forgot theirs when the platform sends no e-mail): shown
+    /// someone who forgot theirs when the platform sends no e-mail; never
+    /// another administrator, an auditor or a single sign-on account): shown
     /// once to the administrator, who passes it on privately; every session
     /// of the account ends. Nobody sets their own this way (they change it,
     /// `change_password`). Audited without the password
@@ -181,6 +191,9 @@ impl Services {
         let account = store_accounts::account(self.store().db(), id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "account" })?;
+        if !may_get_temporary_password(&account) {
+            return Err(ServiceError::invalid("account", "password_set_not_here"));
+        }
         // 16 random URL-safe characters: 96 bits, and no ambiguous spaces.
         let password = random_token(12);
         let hash = hash_password(password.clone()).await?;

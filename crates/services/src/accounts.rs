@@ -70,6 +70,9 @@ pub struct AccountView {
     /// mailed link; `operator`: an administrator enabling it).
     #[schema(value_type = Option<String>)]
     pub awaiting: Option<crate::sign_up::Awaiting>,
+    /// Whether an administrator may give it a new password
+    /// (`account_admin::set_temporary_password`).
+    pub password_settable: bool,
 }
 
 impl From<&account::Model> for AccountView {
@@ -89,6 +92,7 @@ impl From<&account::Model> for AccountView {
                 .awaiting
                 .as_deref()
                 .and_then(crate::sign_up::Awaiting::parse),
+            password_settable: crate::account_admin::may_get_temporary_password(a),
         }
     }
 }
@@ -196,6 +200,9 @@ pub(crate) fn validate_new_account(input: &NewAccount) -> Vec<FieldError> {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !username_ok {
         errors.push(FieldError::new("username", "username_format"));
+    } else if input.username.starts_with(crate::sso::USERNAME_PREFIX) {
+        // Single sign-on names its accounts so; nobody may take one first.
+        errors.push(FieldError::new("username", "username_reserved"));
     }
     if input.display_name.trim().is_empty() {
         errors.push(FieldError::new("display_name", "required"));

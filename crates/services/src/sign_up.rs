@@ -131,6 +131,19 @@ fn validate(form: &SignUp) -> (Vec<FieldError>, Option<String>) {
     (errors, email)
 }
 
+fn username_taken() -> ServiceError {
+    ServiceError::Conflict {
+        code: ErrorCode::UsernameTaken,
+        field: Some("username"),
+    }
+}
+
+fn too_often(wait: Duration) -> ServiceError {
+    ServiceError::Validation(vec![
+        FieldError::new("username", "sign_up_too_often").with("minutes", minutes(wait)),
+    ])
+}
+
 fn link_expired() -> ServiceError {
     ServiceError::invalid("link", "link_expired")
 }
@@ -152,7 +165,6 @@ impl Services {
             Some(email) if errors.is_empty() => email,
             _ => return Err(ServiceError::Validation(errors)),
         };
-        let password_hash = hash_password(form.password.clone()).await?;
         let awaiting = match self.mailer() {
             Some(_) => Awaiting::Email,
             None => Awaiting::Operator,
@@ -163,6 +175,19 @@ impl Services {
             |ip| format!("address:{}", self.data_key().search_hash(&ip.to_string())),
         );
         let now = self.now();
+        // Refusals that need no password hash come first, so that a flood
+        // of sign-ups cannot make the server hash for each.
+        let db = self.store().db();
+        if let Some(wait) = store_accounts::sign_up_wait(db, &sender, SIGN_UP_LIMIT, now).await? {
+            return Err(too_often(wait));
+        }
+        if store_accounts::account_by_username(db, &form.username)
+            .await?
+            .is_some()
+        {
+            return Err(username_taken());
+        }
+        let password_hash = hash_password(form.password.clone()).await?;
         let new = store_accounts::NewAccount {
             username: &form.username,
             display_name: form.display_name.trim(),
@@ -179,19 +204,12 @@ impl Services {
         let kept = store_accounts::insert_sign_up_within(&tx, new, &sender, SIGN_UP_LIMIT, now)
             .await
             .map_err(|e| match e {
-                err if err.is_unique_on("username") => ServiceError::Conflict {
-                    code: ErrorCode::UsernameTaken,
-                    field: Some("username"),
-                },
+                err if err.is_unique_on("username") => username_taken(),
                 err => err.into(),
             })?;
         let model = match kept {
             Kept::Yes(model) => model,
-            Kept::Wait(wait) => {
-                return Err(ServiceError::Validation(vec![
-                    FieldError::new("username", "sign_up_too_often").with("minutes", minutes(wait)),
-                ]));
-            }
+            Kept::Wait(wait) => return Err(too_often(wait)),
         };
         let settings = store_accounts::Settings {
             email: Some(email),
@@ -254,8 +272,8 @@ impl Services {
     }
 
     /// The refusal for an account that waits for its confirmation, once its
-    /// password was right; a lost verification link is mailed again (within
-    /// [`LINK_LIMIT`]).
+    /// password was right; when its link expired or never went out, a new
+    /// one is mailed (within [`LINK_LIMIT`]).
     pub(crate) async fn refuse_waiting(&self, account: &account::Model) -> Option<ServiceError> {
         let awaiting = account.awaiting.as_deref().and_then(Awaiting::parse)?;
         if awaiting == Awaiting::Email
@@ -267,6 +285,12 @@ impl Services {
     }
 
     async fn mail_link_again(&self, account: &account::Model) -> Result<()> {
+        // A link still working stays the one to use: a new one would
+        // replace it while its mail may be on its way.
+        let db = self.store().db();
+        if account_links::has_working(db, account.id, Purpose::VerifyEmail, self.now()).await? {
+            return Ok(());
+        }
         let tx = self.store().begin().await?;
         let secret = self
             .issue_link(&tx, account, Purpose::VerifyEmail, self.now())
@@ -319,8 +343,18 @@ impl Services {
     /// Whether a password reset link still works (the page asks before it
     /// shows the form): `link: link_expired` when not.
     pub async fn reset_link_works(&self, secret: &str) -> Result<()> {
+        self.link_works(Purpose::ResetPassword, secret).await
+    }
+
+    /// Whether an address confirmation link still works (the page asks
+    /// before it offers the button): `link: link_expired` when not.
+    pub async fn verify_link_works(&self, secret: &str) -> Result<()> {
+        self.link_works(Purpose::VerifyEmail, secret).await
+    }
+
+    async fn link_works(&self, purpose: Purpose, secret: &str) -> Result<()> {
         let hash = sha256_hex(secret);
-        account_links::working(self.store().db(), Purpose::ResetPassword, &hash, self.now())
+        account_links::working(self.store().db(), purpose, &hash, self.now())
             .await?
             .map(|_| ())
             .ok_or_else(link_expired)
@@ -435,8 +469,20 @@ impl Services {
             Ok(()) => true,
             Err(err) => {
                 tracing::warn!(account = account.id, purpose = purpose.id(), error = %err, "link not mailed");
+                // A link nobody received must not stand in the way of the
+                // next one (`mail_link_again` keeps a working link).
+                if let Err(err) = self.void_link(secret).await {
+                    tracing::warn!(account = account.id, error = %err, "undelivered link not voided");
+                }
                 false
             }
         }
+    }
+
+    async fn void_link(&self, secret: &str) -> Result<()> {
+        let tx = self.store().begin().await?;
+        account_links::void(&tx, &sha256_hex(secret), self.now()).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }

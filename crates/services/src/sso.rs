@@ -36,6 +36,10 @@ use openidconnect::{
     PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, reqwest,
 };
 
+/// How the accounts single sign-on makes are named (`sso.` and a hash of
+/// the subject); sign-up refuses usernames with it.
+pub const USERNAME_PREFIX: &str = "sso.";
+
 /// How `opcity serve` is told about the provider.
 #[derive(Debug, Clone)]
 pub struct SsoConfig {
@@ -224,11 +228,18 @@ impl Services {
         }
         let verified = verify(&sso, pending, code).await?;
         let subject = format!("{}#{}", sso.issuer(), verified.subject);
-        let account =
-            match store_accounts::account_by_sso_subject(self.store().db(), &subject).await? {
-                Some(account) => account,
-                None => self.sso_account(&subject, &verified).await?,
-            };
+        let db = self.store().db();
+        let account = match store_accounts::account_by_sso_subject(db, &subject).await? {
+            Some(account) => account,
+            None => match self.sso_account(&subject, &verified).await {
+                Ok(account) => account,
+                // The same subject's first sign-on twice at once: the other
+                // made the account.
+                Err(err) => store_accounts::account_by_sso_subject(db, &subject)
+                    .await?
+                    .ok_or(err)?,
+            },
+        };
         if account.disabled {
             return Err(ServiceError::Forbidden);
         }
@@ -240,7 +251,7 @@ impl Services {
     async fn sso_account(&self, subject: &str, verified: &Verified) -> Result<account::Model> {
         // A stable name from the subject: the provider's own ids may be
         // long or personal.
-        let username = format!("sso.{}", &sha256_hex(subject)[..12]);
+        let username = format!("{USERNAME_PREFIX}{}", &sha256_hex(subject)[..12]);
         let name = verified.name.clone().unwrap_or_else(|| username.clone());
         let now = self.now();
         let tx = self.store().begin().await?;

@@ -10,7 +10,7 @@ use opcity_services::accounts::SettingsChange;
 use opcity_services::mail::Mailer;
 use opcity_services::sign_up::{Awaiting, SignUp};
 use opcity_services::{ErrorCode, ServiceError, Services};
-use opcity_testkit::smtp::{ReceivedMail, SmtpSink};
+use opcity_testkit::smtp::{ReceivedMail, Refusal, SmtpSink};
 use opcity_testkit::{account, each_backend};
 use std::net::IpAddr;
 use std::time::Duration;
@@ -108,6 +108,24 @@ async fn without_mail_an_administrator_confirms_a_sign_up() {
             .await
             .unwrap_err();
         assert_eq!(code_of(&err), [("username".to_owned(), "username_taken")]);
+        let reserved = form("sso.0123456789ab");
+        let err = s.sign_up(&reserved, ip("203.0.113.9")).await.unwrap_err();
+        assert_eq!(
+            code_of(&err),
+            [("username".to_owned(), "username_reserved")]
+        );
+
+        // A sign-up the administrator stops stays out.
+        let spam = s.sign_up(&form("spam"), ip("203.0.113.9")).await.unwrap();
+        let stopped = s
+            .set_account_enabled(&admin, spam.account.id, false)
+            .await
+            .unwrap();
+        assert_eq!((stopped.awaiting, stopped.disabled), (None, true));
+        assert!(matches!(
+            s.sign_in("spam", PASSWORD, None).await,
+            Err(ServiceError::BadCredentials)
+        ));
 
         // A wrong password says only that; the right one says what it waits for.
         assert!(matches!(
@@ -133,6 +151,26 @@ async fn without_mail_an_administrator_confirms_a_sign_up() {
         assert_eq!(settings.email.as_deref(), Some("lin@example.org"));
         assert!(settings.email_notifications);
 
+        // Without e-mail an administrator gives a forgotten password a new
+        // one, but never to another administrator (that would undo four
+        // eyes) or an auditor.
+        let password = s
+            .set_temporary_password(&admin, made.account.id)
+            .await
+            .unwrap();
+        s.sign_in("lin", &password, None).await.unwrap();
+        for (name, role) in [("admin2", Role::MunicipalAdmin), ("aud", Role::Auditor)] {
+            let other = account(&s, name, role, None).await;
+            let err = s
+                .set_temporary_password(&admin, other.account_id)
+                .await
+                .unwrap_err();
+            assert_eq!(
+                code_of(&err),
+                [("account".to_owned(), "password_set_not_here")]
+            );
+        }
+
         // Without e-mail a reset cannot be asked for.
         let err = s.request_password_reset("lin").await.unwrap_err();
         assert_eq!(
@@ -155,15 +193,27 @@ async fn the_mailed_link_confirms_the_address_once() {
         assert!(mails[0].subject().contains("Confirm your e-mail address"));
         let first = secret(&mails[0], "verify-email");
 
-        // Signing in before confirming mails a new link; only it works now.
+        // Signing in before confirming says so, and keeps the link mailed
+        // (a new one would replace it while it may be on its way).
         let err = s.sign_in("mei", PASSWORD, None).await.unwrap_err();
         assert_eq!(code_of(&err), [("username".to_owned(), "awaiting_email")]);
-        let mails = mails_after(&sink, 2).await;
-        let second = secret(&mails[1], "verify-email");
-        assert_ne!(first, second);
-        let err = s.confirm_email(&first).await.unwrap_err();
-        assert_eq!(code_of(&err), [("link".to_owned(), "link_expired")]);
+        assert_eq!(sink.wait_for(2, Duration::from_millis(500)).await.len(), 1);
+        s.verify_link_works(&first).await.unwrap();
         assert!(s.confirm_email("made-up").await.is_err());
+
+        // A link whose mail was refused is void; signing in mails a new one,
+        // and only it works.
+        sink.refuse("yan@example.org", Some(Refusal::Permanent));
+        let lost = s.sign_up(&form("yan"), ip("203.0.113.10")).await.unwrap();
+        assert!(!lost.mailed);
+        sink.refuse("yan@example.org", None);
+        let err = s.sign_in("yan", PASSWORD, None).await.unwrap_err();
+        assert_eq!(code_of(&err), [("username".to_owned(), "awaiting_email")]);
+        let mails = mails_after(&sink, 2).await;
+        s.confirm_email(&secret(&mails[1], "verify-email"))
+            .await
+            .unwrap();
+        let second = first.clone();
 
         // The same link used twice at once: one confirms, the other is refused.
         let tries: Vec<_> = (0..2)

@@ -136,3 +136,36 @@ pub async fn redeem(
         .await?;
     Ok((done.rows_affected == 1).then_some(account_id))
 }
+
+/// Whether account `account_id` has a working link of `purpose` at `at`.
+pub async fn has_working<C: ConnectionTrait>(
+    db: &C,
+    account_id: i64,
+    purpose: Purpose,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    Ok(account_link::Entity::find()
+        .filter(account_link::Column::AccountId.eq(account_id))
+        .filter(account_link::Column::Purpose.eq(purpose.id()))
+        .filter(account_link::Column::UsedAt.is_null())
+        .filter(account_link::Column::ExpiresAt.gt(at))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// Ends the link whose secret hashes to `secret_hash` unused (its mail was
+/// never delivered).
+pub async fn void(
+    tx: &DatabaseTransaction,
+    secret_hash: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    account_link::Entity::update_many()
+        .col_expr(account_link::Column::UsedAt, Expr::value(at))
+        .filter(account_link::Column::SecretHash.eq(secret_hash))
+        .filter(account_link::Column::UsedAt.is_null())
+        .exec(tx)
+        .await?;
+    Ok(())
+}

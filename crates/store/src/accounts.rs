@@ -82,6 +82,21 @@ pub async fn insert_sign_up_within(
     at: DateTime<Utc>,
 ) -> Result<Kept<account::Model>, StoreError> {
     lock_keys(tx, &BTreeSet::from([format!("sign_up:{sender}")])).await?;
+    if let Some(wait) = sign_up_wait(tx, sender, limit, at).await? {
+        return Ok(Kept::Wait(wait));
+    }
+    Ok(Kept::Yes(insert(tx, new, Some(sender), at).await?))
+}
+
+/// How long `sender` must wait before signing up again at `at`, if at all:
+/// a cheap look before the work of a sign-up (hashing its password), which
+/// [`insert_sign_up_within`] then guards.
+pub async fn sign_up_wait<C: ConnectionTrait>(
+    db: &C,
+    sender: &str,
+    limit: Limit,
+    at: DateTime<Utc>,
+) -> Result<Option<chrono::Duration>, StoreError> {
     let recent: Vec<DateTime<Utc>> = account::Entity::find()
         .select_only()
         .column(account::Column::CreatedAt)
@@ -89,12 +104,9 @@ pub async fn insert_sign_up_within(
         .filter(account::Column::CreatedAt.gt(at - limit.window))
         .order_by_asc(account::Column::CreatedAt)
         .into_tuple()
-        .all(tx)
+        .all(db)
         .await?;
-    if let Some(wait) = rate::wait(&recent, limit, at) {
-        return Ok(Kept::Wait(wait));
-    }
-    Ok(Kept::Yes(insert(tx, new, Some(sender), at).await?))
+    Ok(rate::wait(&recent, limit, at))
 }
 
 async fn insert(
@@ -190,7 +202,8 @@ pub async fn staff_of_district<C: ConnectionTrait>(
 
 /// Enables or disables account `id` if it is not so already; whether it
 /// changed (of two administrators acting at once, one changes it).
-/// Enabling a self-registered account confirms it.
+/// Enabling a self-registered account confirms it; disabling one that
+/// waits stops it for good.
 pub async fn set_disabled(
     tx: &DatabaseTransaction,
     id: i64,
@@ -199,11 +212,20 @@ pub async fn set_disabled(
     use sea_orm::sea_query::Expr;
     let mut update = account::Entity::update_many()
         .col_expr(account::Column::Disabled, Expr::value(disabled))
-        .filter(account::Column::Id.eq(id))
-        .filter(account::Column::Disabled.eq(!disabled));
-    if !disabled {
-        update = update.col_expr(account::Column::Awaiting, Expr::value(None::<String>));
-    }
+        // Either way the account waits for nothing more: enabled, it is
+        // confirmed; disabled, its mailed link can no longer enable it.
+        .col_expr(account::Column::Awaiting, Expr::value(None::<String>))
+        .filter(account::Column::Id.eq(id));
+    update = if disabled {
+        // A sign-up still waiting is disabled already: stopping it counts.
+        update.filter(
+            sea_orm::Condition::any()
+                .add(account::Column::Disabled.eq(false))
+                .add(account::Column::Awaiting.is_not_null()),
+        )
+    } else {
+        update.filter(account::Column::Disabled.eq(true))
+    };
     Ok(update.exec(tx).await?.rows_affected == 1)
 }
 
@@ -238,8 +260,8 @@ pub async fn account_by_sso_subject<C: ConnectionTrait>(
 }
 
 /// The enabled accounts whose username is `who` or whose address is `who`
-/// (ignoring case), with an address: whom a password reset asked for by
-/// `who` is mailed to.
+/// (ignoring case), with an address and a password (not single sign-on):
+/// whom a password reset asked for by `who` is mailed to.
 pub async fn reachable_by<C: ConnectionTrait>(
     db: &C,
     who: &str,
@@ -254,6 +276,8 @@ pub async fn reachable_by<C: ConnectionTrait>(
         )
         .filter(account::Column::Disabled.eq(false))
         .filter(account::Column::Email.is_not_null())
+        // Single sign-on accounts have no password to reset.
+        .filter(account::Column::SsoSubject.is_null())
         .order_by_asc(account::Column::Id)
         .all(db)
         .await?)

@@ -117,6 +117,12 @@ async fn the_city_identity_signs_a_founder_in_and_finds_their_record() {
             Some("lin@example.org")
         );
         assert!(s.sign_in(&lin.username, "", None).await.is_err());
+        // Nobody gives it a password: not an administrator.
+        let err = s.set_temporary_password(&admin, lin.id).await.unwrap_err();
+        assert!(
+            matches!(err, opcity_services::ServiceError::Validation(_)),
+            "{err:?}"
+        );
 
         // The same subject again: the same account, in another browser.
         let other = app.guest("en");
@@ -169,7 +175,7 @@ async fn the_city_identity_signs_a_founder_in_and_finds_their_record() {
         let at_provider = leave(&late, "/home").await;
         let returned = provider.authorize(&at_provider, &sub).await;
         let r = come_back(&late, &returned).await;
-        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
         assert!(r.text().await.unwrap().contains("disabled"));
         app.stop().await;
     })

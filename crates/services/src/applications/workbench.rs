@@ -349,17 +349,18 @@ pub(super) async fn assign(
     let assignee = match input.assignee {
         None => None,
         Some(to) => {
+            let worker = opcity_store::accounts::account(db, to)
+                .await?
+                .filter(|a| may_work(a, district))
+                .ok_or_else(|| ServiceError::invalid("assignee", "cannot_work_case"))?;
+            // Only for someone who may work the case, so that the answer
+            // tells nothing of anyone else's declarations.
             let declaring =
                 opcity_store::interests::declaring(db, app.person_id, app.enterprise_id).await?;
             if declaring.contains(&to) {
                 return Err(ServiceError::invalid("assignee", "declared_interest"));
             }
-            Some(
-                opcity_store::accounts::account(db, to)
-                    .await?
-                    .filter(|a| may_work(a, district))
-                    .ok_or_else(|| ServiceError::invalid("assignee", "cannot_work_case"))?,
-            )
+            Some(worker)
         }
     };
     let tx = s.store().begin().await?;

@@ -63,7 +63,7 @@ fn actions(viewer: &Viewer, a: &AccountView) -> Markup {
         @if a.awaiting.is_some() { (button("enable", "accounts.confirm")) }
         @else if a.disabled { (button("enable", "accounts.enable")) }
         @else if me != Some(a.id) { (button("disable", "accounts.disable")) }
-        @if me != Some(a.id) && a.awaiting.is_none() { (button("password", "accounts.password_set")) }
+        @if me != Some(a.id) && a.awaiting.is_none() && a.password_settable { (button("password", "accounts.password_set")) }
     }
 }
 

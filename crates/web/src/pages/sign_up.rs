@@ -220,7 +220,12 @@ async fn verify_form(
 ) -> PageResult {
     let (jar, csrf) = guest::token(&state, jar);
     let secret = q.get("k").cloned().unwrap_or_default();
-    let page = render_verify(&viewer, &csrf, &secret, secret.is_empty())?;
+    let expired = match state.services.verify_link_works(&secret).await {
+        Ok(()) => false,
+        Err(opcity_services::ServiceError::Validation(_)) => true,
+        Err(other) => return Err(viewer.fail(other)),
+    };
+    let page = render_verify(&viewer, &csrf, &secret, expired)?;
     Ok((jar, page).into_response())
 }
 

@@ -120,5 +120,12 @@ fn refused(
         "",
         Said::Error(t(viewer.locale, key)),
     );
-    Ok((StatusCode::UNAUTHORIZED, jar, page).into_response())
+    // A disabled account is known and refused (403); an attempt that did
+    // not complete signed nobody in (401).
+    let status = if key == "login.sso_disabled" {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    Ok((status, jar, page).into_response())
 }
