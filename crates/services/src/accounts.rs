@@ -441,18 +441,7 @@ impl Services {
         };
         let community_ids = registry::communities_operated_by(db, account.id).await?;
         let view = AccountView::from(account);
-        // Founders review nothing: only staff carry declarations.
-        let declared = if view.role == Role::Founder {
-            Declared::default()
-        } else {
-            let (persons, enterprises) =
-                opcity_store::interests::declared_by(db, account.id).await?;
-            Declared {
-                persons,
-                enterprises,
-            }
-        };
-        Ok(Actor {
+        let mut actor = Actor {
             account_id: account.id,
             username: view.username,
             display_name: view.display_name,
@@ -463,8 +452,19 @@ impl Services {
             community_ids,
             locale: view.locale,
             via_token,
-            declared,
-        })
+            declared: Declared::default(),
+        };
+        // Only those `authz` lets keep declarations have any: the others'
+        // requests skip the query.
+        if self.may_declare_interests(&actor) {
+            let (persons, enterprises) =
+                opcity_store::interests::declared_by(db, account.id).await?;
+            actor.declared = Declared {
+                persons,
+                enterprises,
+            };
+        }
+        Ok(actor)
     }
 
     /// Issues an API token for the actor's own account. The secret is returned
