@@ -110,6 +110,7 @@ error_codes! {
     Contention = "contention" => Conflict;
     BudgetExists = "budget_exists" => Conflict;
     FlagDecided = "flag_decided" => Conflict;
+    NothingToAnswer = "nothing_to_answer" => Conflict;
     AlreadyDeclared = "already_declared" => Conflict;
     // Vouchers: the request is valid but the ledger's state refuses it.
     TransferIdReused = "transfer_id_reused" => Conflict;

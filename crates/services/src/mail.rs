@@ -287,10 +287,13 @@ pub struct Rendered {
 }
 
 /// The notices about an application that are not its state's change — a
-/// case given to a reviewer (`applications::workbench`), the notices of
+/// case given to a reviewer (`applications::workbench`), a request for
+/// information and its answer (`applications::messages`), the notices of
 /// continuous eligibility (`applications::recheck`) — and their messages.
-const FLAG_MAIL: [(&str, &str); 6] = [
+const FLAG_MAIL: [(&str, &str); 8] = [
     ("case_assigned", "mail.case_assigned"),
+    ("information_requested", "mail.information_requested"),
+    ("information_answered", "mail.information_answered"),
     ("benefit_flagged", "mail.benefit_flagged"),
     ("flag_to_review", "mail.flag_to_review"),
     ("flag_answered", "mail.flag_answered"),

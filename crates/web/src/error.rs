@@ -627,6 +627,7 @@ mod tests {
             | "contention"
             | "budget_exists"
             | "flag_decided"
+            | "nothing_to_answer"
             | "already_declared" => StatusCode::CONFLICT,
             // Vouchers: the request is valid but the ledger's state refuses it.
             "transfer_id_reused"

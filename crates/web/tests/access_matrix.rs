@@ -75,6 +75,7 @@ const ACCESS: &[(&str, &str)] = &[
     ("review_application", "ha"), ("accept_offer", "f"), ("withdraw_application", "f"),
     ("appeal_application", "f"), ("decide_appeal", "a"), ("claw_back", "a"),
     ("decide_flag", "ha"), ("respond_to_flag", "f"), ("decision_letters", "fhau"),
+    ("ask_applicant", "ha"), ("answer_reviewer", "f"),
     ("list_budgets", "htau"), ("create_budget", "a"), ("fund_budget", "a"),
     ("export_disbursements", "htau"),
     // The policy engine is public, its batch path for signed-in callers.

@@ -35,6 +35,7 @@ mod sign_up_pages;
 mod spaces_api;
 mod spaces_pages;
 mod sso_pages;
+mod thread_pages;
 mod token_pages;
 mod unknown_and_uploads;
 mod vouchers_api;

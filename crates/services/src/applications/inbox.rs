@@ -18,7 +18,9 @@ use crate::spaces::Ending;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use opcity_domain::application::State;
 use opcity_policy::{Explanation, Pack};
-use opcity_store::entity::{application, application_event, eligibility_flag, notification};
+use opcity_store::entity::{
+    application, application_event, application_message, eligibility_flag, notification,
+};
 use opcity_store::{applications, flags, notifications};
 use std::collections::BTreeMap;
 
@@ -27,7 +29,8 @@ use std::collections::BTreeMap;
 pub struct InboxItem {
     pub id: i64,
     /// `application_{state}` (the application moved to the state),
-    /// `may_qualify`, a flag's `benefit_flagged`, `flag_to_review`,
+    /// `may_qualify`, a request for information `information_requested`
+    /// and its answer `information_answered` (with the message), a flag's `benefit_flagged`, `flag_to_review`,
     /// `flag_answered`, `flag_lifted`, `benefit_ended`, or for whoever
     /// manages the premises `space_ends`, `lease_ends`.
     pub kind: String,
@@ -39,7 +42,8 @@ pub struct InboxItem {
     /// The application's state now.
     pub state: Option<String>,
     /// What the applicant was told with the step: a rejection's reason,
-    /// what a return asks for, a note with an approval.
+    /// what a return asks for, a note with an approval; a reviewer's
+    /// question or the applicant's answer.
     pub message: Option<String>,
     /// An approval's amount.
     pub approved_fen: Option<i64>,
@@ -68,6 +72,9 @@ struct Subjects {
     flags: BTreeMap<i64, Vec<eligibility_flag::Model>>,
     /// The agreements and leases that end, by notice subject.
     endings: BTreeMap<String, Ending>,
+    /// The threads of applications with a request for information or its
+    /// answer among the notices.
+    messages: BTreeMap<i64, Vec<application_message::Model>>,
 }
 
 /// The actor's notifications, newest first, at most `limit`, each with
@@ -99,8 +106,18 @@ pub(super) async fn inbox(s: &Services, actor: &Actor, limit: u64) -> Result<Vec
         .filter(|n| is_an_ending(&n.kind))
         .filter_map(|n| n.subject.as_deref())
         .collect();
+    let asked = rows
+        .iter()
+        .filter(|n| is_about_a_message(&n.kind))
+        .filter_map(application_of)
+        .filter(|a| applications.contains_key(a));
+    let mut messages: BTreeMap<i64, Vec<application_message::Model>> = BTreeMap::new();
+    for m in applications::messages::threads(db, asked).await? {
+        messages.entry(m.application_id).or_default().push(m);
+    }
     let subjects = Subjects {
         endings: crate::spaces::endings(db, &ending).await?,
+        messages,
         applications,
         events,
         flags,
@@ -117,6 +134,11 @@ fn is_about_a_flag(kind: &str) -> bool {
         kind,
         "benefit_flagged" | "flag_to_review" | "flag_answered" | "flag_lifted" | "benefit_ended"
     )
+}
+
+/// A request for information, or its answer (`messages`).
+fn is_about_a_message(kind: &str) -> bool {
+    matches!(kind, "information_requested" | "information_answered")
 }
 
 /// A manager's notice that a space or flat ends early (its benefit lapsed).
@@ -174,6 +196,19 @@ fn item(n: notification::Model, subjects: &Subjects, pack: &Pack) -> InboxItem {
                 .programme(&app.programme)
                 .map(|p| p.delivery.name().to_owned());
         }
+    } else if is_about_a_message(&n.kind) {
+        // The message the notice was written with, at the same instant.
+        let from_applicant = n.kind == "information_answered";
+        item.message = subjects
+            .messages
+            .get(&app.id)
+            .and_then(|thread| {
+                thread
+                    .iter()
+                    .rev()
+                    .find(|m| m.from_applicant == from_applicant && m.at <= n.created_at)
+            })
+            .map(|m| m.body.clone());
     } else if let Some(flag) = subjects
         .flags
         .get(&app.id)

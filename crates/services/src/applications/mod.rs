@@ -23,6 +23,8 @@
 //!   delivery (instalments, a voucher, a space or housing request, a title,
 //!   a referral);
 //! - `appeal`: appeals and their decision;
+//! - `messages`: requests for information, a thread of reviewers'
+//!   questions and the applicant's answers;
 //! - `inbox`: an account's notifications, each with the step it reports;
 //! - `letters`: a decision letter for each decision, and the date the
 //!   service standard promises one by;
@@ -48,6 +50,7 @@ mod engine;
 pub mod evidence;
 mod inbox;
 mod letters;
+mod messages;
 mod moves;
 mod offer;
 mod queries;
@@ -61,6 +64,7 @@ pub use create::NewApplication;
 pub use evidence::{DocumentStore, DocumentView, MissingEvidence, Upload};
 pub use inbox::InboxItem;
 pub use letters::DecisionLetter;
+pub use messages::{MessageAction, MessageView};
 pub use recheck::{FlagDecision, FlagView, RecheckRun};
 pub use review::{Decision, ReviewInput};
 pub use views::{
@@ -171,6 +175,16 @@ impl Services {
         response: &str,
     ) -> Result<FlagView> {
         recheck::respond_to_flag(self, actor, id, response).await
+    }
+
+    /// A reviewer asks the applicant for information; the question stays open until answered.
+    pub async fn ask_applicant(&self, actor: &Actor, id: i64, body: &str) -> Result<MessageView> {
+        messages::ask(self, actor, id, body).await
+    }
+
+    /// The applicant answers the open questions of their application.
+    pub async fn answer_reviewer(&self, actor: &Actor, id: i64, body: &str) -> Result<MessageView> {
+        messages::answer(self, actor, id, body).await
     }
 
     /// The applicant appeals a rejection.

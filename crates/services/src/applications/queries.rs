@@ -68,7 +68,13 @@ pub(super) async fn get_application(
     }
     application[0].due_on = expected_decision_on;
     let [application] = application;
+    let messages = super::messages::thread_of(db, actor, &app).await?;
+    let open_question = messages
+        .iter()
+        .any(|m| !m.from_applicant && m.answered_at.is_none());
     Ok(ApplicationDetail {
+        message_action: super::messages::action(actor, &app, open_question),
+        messages,
         application,
         history,
         disbursements,

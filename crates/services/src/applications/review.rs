@@ -137,6 +137,10 @@ pub(super) async fn review_application(
         comment: applicant_reason(input),
     };
     let after = moves::move_through(s, &tx, &app, &[step], sets).await?;
+    // What a return asks for opens the thread, where the applicant answers.
+    if let (Event::Return, Some(request)) = (event, applicant_reason(input)) {
+        super::messages::post_question(s, &tx, actor, &app, request).await?;
+    }
     tx.commit().await?;
     Ok(view(&after, now, false))
 }

@@ -142,6 +142,10 @@ pub struct ApplicationDetail {
     /// For reviewers and auditors, while a second reviewer must approve
     /// (four eyes): the approval already given.
     pub pending_approval: Option<PendingApproval>,
+    /// Requests for information and their answers, oldest first.
+    pub messages: Vec<super::MessageView>,
+    /// What the viewer may add to the thread now, if anything.
+    pub message_action: Option<super::MessageAction>,
 }
 
 /// An approval given and waiting for a second reviewer's.

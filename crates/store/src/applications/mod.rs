@@ -26,10 +26,13 @@
 //!   what the application still holds in its budget (through
 //!   [`crate::budget`]) and ends its grant.
 //!
+//! - **An answer answers an open question.** See [`messages`].
+//!
 //! History rows, notifications and audit entries of moves are written by
 //! [`record_moves`], one INSERT per table for any number of moves.
 
 pub mod budgets;
+pub mod messages;
 mod moves;
 mod payments;
 mod records;

@@ -7,6 +7,7 @@ pub mod api_token;
 pub mod application;
 pub mod application_document;
 pub mod application_event;
+pub mod application_message;
 pub mod audit_log;
 pub mod audit_queue;
 pub mod benefit_grant;

@@ -26,6 +26,7 @@ mod m0019_feedback_sender;
 mod m0020_sign_up;
 mod m0021_single_sign_on;
 mod m0022_declared_interests;
+mod m0023_application_messages;
 
 pub struct Migrator;
 
@@ -55,6 +56,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0020_sign_up::Migration),
             Box::new(m0021_single_sign_on::Migration),
             Box::new(m0022_declared_interests::Migration),
+            Box::new(m0023_application_messages::Migration),
         ]
     }
 }

@@ -17,7 +17,7 @@ use opcity_services::applications::budgets::{BudgetInput, BudgetView};
 use opcity_services::applications::disbursements::{PaymentLine, payments_csv, payments_xlsx};
 use opcity_services::applications::{
     ApplicationDetail, ApplicationView, DecisionLetter, DocumentView, FlagDecision, FlagView,
-    NewApplication, ReviewInput,
+    MessageView, NewApplication, ReviewInput,
 };
 
 pub fn routes() -> Router<AppState> {
@@ -54,6 +54,8 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/applications/{id}/flag-response",
             post(respond_to_flag),
         )
+        .route("/api/v1/applications/{id}/questions", post(ask_applicant))
+        .route("/api/v1/applications/{id}/answers", post(answer_reviewer))
         .route("/api/v1/budgets", get(list_budgets).post(create_budget))
         .route("/api/v1/budgets/{id}/fund", post(fund_budget))
         .route("/api/v1/disbursements", get(export_disbursements))
@@ -353,6 +355,51 @@ pub async fn respond_to_flag(
             .respond_to_flag(&actor, id, &input.response)
             .await?,
     ))
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessageInput {
+    /// The question or the answer (at most 2,000 characters).
+    #[schema(example = "Please send the lease of your office; the one uploaded has no signature.")]
+    body: String,
+}
+
+/// A reviewer asks the applicant for information: the question joins the
+/// application's thread (`messages` of the application) and stays open
+/// until the applicant answers; the applicant is notified.
+#[utoipa::path(post, path = "/api/v1/applications/{id}/questions", tag = "applications", request_body = MessageInput,
+    responses((status = 201, body = MessageView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 422, body = ProblemDoc)))]
+pub async fn ask_applicant(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<MessageInput>,
+) -> Result<(StatusCode, Json<MessageView>), WebError> {
+    let asked = state
+        .services
+        .ask_applicant(&actor, id, &input.body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(asked)))
+}
+
+/// The applicant answers every open question of the application's thread;
+/// with none open the answer is refused (409 `nothing_to_answer`).
+#[utoipa::path(post, path = "/api/v1/applications/{id}/answers", tag = "applications", request_body = MessageInput,
+    responses((status = 201, body = MessageView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn answer_reviewer(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<MessageInput>,
+) -> Result<(StatusCode, Json<MessageView>), WebError> {
+    let answered = state
+        .services
+        .answer_reviewer(&actor, id, &input.body)
+        .await?;
+    Ok((StatusCode::CREATED, Json(answered)))
 }
 
 #[utoipa::path(get, path = "/api/v1/budgets", tag = "applications", responses((status = 200, body = Vec<BudgetView>), (status = 403, body = ProblemDoc)))]

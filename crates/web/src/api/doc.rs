@@ -31,6 +31,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::applications::submit_application, super::applications::review_application, super::applications::accept_offer, super::applications::withdraw_application,
         super::applications::appeal_application, super::applications::decide_appeal, super::applications::claw_back,
         super::applications::decide_flag, super::applications::respond_to_flag, super::applications::decision_letters,
+        super::applications::ask_applicant, super::applications::answer_reviewer,
         super::applications::list_budgets, super::applications::create_budget, super::applications::fund_budget, super::applications::export_disbursements,
         super::policy::list_programmes, super::policy::get_programme, super::policy::get_parameter, super::policy::eligibility, super::policy::eligibility_batch,
         super::consult::consult,

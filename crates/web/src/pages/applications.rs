@@ -4,6 +4,7 @@
 //! see and create budgets.
 
 use super::application_after as after;
+use super::application_thread::{THREAD_FORM, thread};
 use super::forms::{self, Values};
 use super::home::grouped;
 use super::layout::page;
@@ -480,6 +481,7 @@ async fn render_detail(
         div.case {
             div.case-materials {
                 (evidence(state, viewer, &d, flow::posted(FIELDS_FORM, posted, errors)))
+                (thread(viewer, &d, flow::posted(THREAD_FORM, posted, errors)))
                 (explanation(l, &d))
             }
             aside.case-decision id="case-decision" {
@@ -616,6 +618,14 @@ async fn act(
                 .map(drop),
             ("flag-decision", _) => s
                 .decide_flag(&actor, id, &after::decision_of(&form))
+                .await
+                .map(drop),
+            ("ask", _) => s
+                .ask_applicant(&actor, id, form.get("body").map_or("", String::as_str))
+                .await
+                .map(drop),
+            ("answer", _) => s
+                .answer_reviewer(&actor, id, form.get("body").map_or("", String::as_str))
                 .await
                 .map(drop),
             ("flag-response", _) => s

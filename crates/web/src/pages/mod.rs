@@ -4,6 +4,7 @@
 
 mod accounts;
 mod application_after;
+mod application_thread;
 pub(crate) mod applications;
 mod apply;
 mod audit;
