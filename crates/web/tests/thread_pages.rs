@@ -1,7 +1,8 @@
 //! Requests for information on the application's page and through the
 //! API, on both backends: the reviewer sees the form to ask (an empty
 //! question is refused beside the field, and what was typed elsewhere is
-//! kept), the founder reads the question without the reviewer's name and
+//! kept; the queue marks the case as waiting for the applicant), the
+//! founder reads the question without the reviewer's name and
 //! answers it, and the form disappears once nothing is open; the API's
 //! answer to a second reply is 409 `nothing_to_answer`.
 
@@ -55,6 +56,12 @@ async fn a_reviewer_asks_and_the_founder_answers_on_the_page() {
             )
             .await;
         assert_eq!(asked.status(), StatusCode::SEE_OTHER);
+        let queue = rev.text("/applications").await;
+        assert!(queue.contains("data-open-questions=\"1\""), "{queue}");
+        assert!(
+            queue.contains("Waiting for the applicant's answer"),
+            "{queue}"
+        );
 
         // The founder reads it from "a reviewer", in their language, and answers.
         let mei = app.sign_in("mei").await.in_language("en");
@@ -91,6 +98,8 @@ async fn a_reviewer_asks_and_the_founder_answers_on_the_page() {
         // The reviewer reads the answer; a second answer through the API is 409.
         let page = rev.text(&path).await;
         assert!(page.contains("Uploaded just now."), "{page}");
+        let queue = rev.text("/applications").await;
+        assert!(!queue.contains("data-open-questions"), "{queue}");
         let zh = app.sign_in("mei").await.in_language("zh-CN");
         let again = zh
             .post(

@@ -43,6 +43,9 @@ pub struct ApplicationView {
     pub due_on: Option<NaiveDate>,
     /// Who works the case, for staff (the queue and the case page).
     pub assignee: Option<Assignee>,
+    /// Questions to the applicant not answered yet; filled in for the
+    /// review queue.
+    pub open_questions: usize,
 }
 
 impl crate::Party for ApplicationView {
@@ -219,6 +222,7 @@ pub(super) fn view(
         applicant: None,
         due_on: None,
         assignee: None,
+        open_questions: 0,
     }
 }
 

@@ -251,14 +251,15 @@ pub(super) async fn export_queue(
     Ok(views)
 }
 
-/// The queue's rows as reviewers read them: applicant, due date, assignee
-/// (four queries for any number of rows).
+/// The queue's rows as reviewers read them: applicant, due date, assignee,
+/// questions waiting for the applicant (five queries for any number of rows).
 async fn views_of(s: &Services, rows: &[application::Model]) -> Result<Vec<ApplicationView>> {
     let db = s.store().db();
     let now = s.now();
     let ids = || rows.iter().map(|a| a.id);
     let starts = store::workbench::clock_starts(db, ids()).await?;
     let assignments = store::workbench::assignments(db, ids()).await?;
+    let open = store::messages::open_counts(db, ids()).await?;
     let names = crate::rows_by_id::<account::Entity, _>(
         db,
         account::Column::Id,
@@ -271,6 +272,7 @@ async fn views_of(s: &Services, rows: &[application::Model]) -> Result<Vec<Appli
         .map(|a| {
             let mut v = view(a, now, false);
             v.due_on = decision_due(s, a, starts.get(&a.id).copied());
+            v.open_questions = open.get(&a.id).copied().unwrap_or(0);
             v.assignee = assignments
                 .get(&a.id)
                 .and_then(|c| names.get(&c.assignee_id))

@@ -207,7 +207,8 @@ fn table(state: &AppState, l: Locale, rows: &[ApplicationView]) -> Markup {
                             @if let Some(due) = a.due_on { (due) }
                             @if overdue(a, today) { " " span.badge.overdue { (t(l, "workbench.overdue")) } }
                         }
-                        td { (application_badge(state, l, a)) }
+                        td { (application_badge(state, l, a))
+                            @if a.open_questions > 0 { " " span.badge.waiting data-open-questions=(a.open_questions) { (t(l, "workbench.waiting_answer")) } } }
                         td.num { (money(amount(a))) }
                         td.assignee { (a.assignee.as_ref().map(|x| x.name.as_str()).unwrap_or("—")) }
                     }
