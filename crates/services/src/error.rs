@@ -118,6 +118,25 @@ impl ServiceError {
     pub fn invalid(field: impl Into<String>, code: &'static str) -> ServiceError {
         ServiceError::Validation(vec![FieldError::new(field, code)])
     }
+
+    /// The same refusal with the field `from` called `to`, for a page whose
+    /// control has another name than the service's input.
+    pub fn renamed(self, from: &str, to: &str) -> ServiceError {
+        match self {
+            ServiceError::Validation(errors) => ServiceError::Validation(
+                errors
+                    .into_iter()
+                    .map(|mut e| {
+                        if e.field == from {
+                            e.field = to.to_owned();
+                        }
+                        e
+                    })
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
 }
 
 impl From<StoreError> for ServiceError {

@@ -158,6 +158,8 @@ error_codes! {
     UnitCodeTaken = "unit_code_taken" => Conflict;
     HousingCodeTaken = "housing_code_taken" => Conflict;
     FloorExists = "floor_exists" => Conflict;
+    AmendmentOpen = "amendment_open" => Conflict;
+    AmendmentAnswered = "amendment_answered" => Conflict;
 }
 
 impl ErrorCode {

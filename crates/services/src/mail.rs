@@ -318,6 +318,17 @@ pub fn render(
         .zip(subject.and_then(|s| s.strip_prefix("application:")));
     let (key, link, id, state) = match kind {
         "may_qualify" => ("mail.may_qualify", home, String::new(), String::new()),
+        // A change proposed to a space request, and its answer.
+        "space_change_proposed" | "space_change_accepted" | "space_change_declined" => (
+            match kind {
+                "space_change_proposed" => "mail.space_change_proposed",
+                "space_change_accepted" => "mail.space_change_accepted",
+                _ => "mail.space_change_declined",
+            },
+            format!("{base_url}/spaces"),
+            String::new(),
+            String::new(),
+        ),
         _ if let Some((&(_, key), id)) = flagged => (
             key,
             format!("{base_url}/applications/{id}"),

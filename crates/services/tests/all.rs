@@ -20,6 +20,7 @@ mod registry_story;
 mod resident_id_story;
 mod sign_in_throttle;
 mod sign_up_story;
+mod space_amendments;
 mod space_request_fits;
 mod spaces_story;
 mod voucher_delivery_storm;

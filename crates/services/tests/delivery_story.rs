@@ -570,6 +570,7 @@ async fn a_title_puts_its_holder_first_in_the_space_waitlist() {
             start: "2026-07-01".into(),
             end: "2027-07-01".into(),
             monthly_rent_fen: None,
+            note: None,
         };
         let passed_over = s.offer_space(&operator, &dates(first.id)).await;
         assert_eq!(passed_over.unwrap_err().code(), "waitlist_order");

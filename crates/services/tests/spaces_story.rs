@@ -330,6 +330,7 @@ async fn waitlist_is_served_in_order_and_the_growth_path_leaves_no_gap() {
             start: "2026-07-01".into(),
             end: "2027-07-01".into(),
             monthly_rent_fen: None,
+            note: None,
         };
         let out_of_order = s.offer_space(&w.operator, &offer(second.id, desk.id)).await;
         assert_eq!(out_of_order.unwrap_err().code(), "waitlist_order");
@@ -457,6 +458,7 @@ async fn waitlist_is_served_in_order_and_the_growth_path_leaves_no_gap() {
                     start: "2027-01-01".into(),
                     end: "2027-07-01".into(),
                     monthly_rent_fen: Some(1),
+                    note: None,
                 },
             )
             .await
@@ -608,6 +610,7 @@ async fn young_talent_space_outside_communities_stops_at_the_packs_ceiling() {
                     start: "2026-08-01".into(),
                     end: "2027-02-01".into(),
                     monthly_rent_fen: None,
+                    note: None,
                 },
             )
             .await
@@ -1289,6 +1292,7 @@ async fn sixty_four_concurrent_moves_into_one_office_give_one_success() {
                         start: "2026-07-01".into(),
                         end: "2027-07-01".into(),
                         monthly_rent_fen: None,
+                        note: None,
                     },
                 )
                 .await

@@ -596,6 +596,8 @@ mod tests {
         "unit_code_taken",
         "housing_code_taken",
         "floor_exists",
+        "amendment_open",
+        "amendment_answered",
     ];
 
     /// The table of statuses before the codes were an enum: the API's

@@ -90,6 +90,8 @@ const ACCESS: &[(&str, &str)] = &[
     ("get_unit", "*"), ("update_unit", "ha"), ("inventory", "*"),
     ("list_requests", "*"), ("request_space", "fa"), ("withdraw_request", "fha"),
     ("offer_space", "ha"), ("serve_waitlist", "ha"),
+    ("propose_space_change", "ha"), ("accept_space_change", "fa"),
+    ("decline_space_change", "fa"), ("withdraw_space_change", "ha"),
     ("list_agreements", "*"), ("get_agreement", "fhau"),
     ("accept_space_offer", "fa"), ("decline_offer", "fa"), ("withdraw_offer", "ha"),
     ("end_agreement", "ha"), ("move_agreement", "ha"),
@@ -492,6 +494,30 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
     let agreement = call(&admin, Method::POST, url("/api/v1/space/offers"), json!({
         "request_id": request["id"], "unit_id": desk.id, "start": "2027-01-01", "end": "2027-07-01",
     })).await;
+    // A request for an office still waiting, and a change proposed to it.
+    let office_request = call(
+        &founder,
+        Method::POST,
+        url("/api/v1/space/requests"),
+        json!({
+            "enterprise_id": enterprise_id, "community_id": desk.community_id,
+            "kind": "office", "team_size": 1, "wanted_from": "2027-01-01", "months": 6,
+        }),
+    )
+    .await;
+    let proposal = call(
+        &admin,
+        Method::POST,
+        url(&format!(
+            "/api/v1/space/requests/{}/proposals",
+            office_request["id"]
+        )),
+        json!({
+            "kind": "office", "team_size": 1, "wanted_from": "2027-01-01", "months": 12,
+            "reason": "A year is the shortest term here.",
+        }),
+    )
+    .await;
     let home = first::<housing_unit::Entity>(&app, |u| u.district == here.id()).await;
     let lease = call(
         &admin,
@@ -583,6 +609,7 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
         ("/api/v1/space/units/{id}", desk.id.to_string()),
         ("/api/v1/space/requests/{id}", id(&request)),
         ("/api/v1/space/agreements/{id}", id(&agreement)),
+        ("/api/v1/space/proposals/{id}", id(&proposal)),
         ("/api/v1/housing/units/{id}", home.id.to_string()),
         ("/api/v1/housing/leases/{id}", id(&lease)),
         ("/api/v1/instruments/{id}", gpu.id.to_string()),
@@ -677,6 +704,10 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
             same["manager_account_id"] = json!(gpu.manager_account_id);
             same
         }),
+        ("propose_space_change", json!({
+            "kind": "office", "team_size": 1, "wanted_from": "2027-01-01", "months": 9,
+            "reason": "matrix",
+        })),
         ("offer_space", json!({
             "request_id": request["id"], "unit_id": desk.id, "start": "2027-01-01", "end": "2027-07-01",
         })),

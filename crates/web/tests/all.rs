@@ -8,6 +8,7 @@ mod application_pages;
 mod applications_api;
 mod apply_pages;
 mod browser;
+mod browser_allocation;
 mod browser_consult;
 mod browser_journeys;
 mod browser_outcomes;

@@ -32,7 +32,9 @@ pub struct InboxItem {
     /// `may_qualify`, a request for information `information_requested`
     /// and its answer `information_answered` (with the message), a flag's `benefit_flagged`, `flag_to_review`,
     /// `flag_answered`, `flag_lifted`, `benefit_ended`, or for whoever
-    /// manages the premises `space_ends`, `lease_ends`.
+    /// manages the premises `space_ends`, `lease_ends`; about a space
+    /// request, `space_change_proposed` (to its holder), `space_change_accepted`
+    /// and `space_change_declined` (to the operator who proposed it).
     pub kind: String,
     pub programme: Option<String>,
     pub at: DateTime<Utc>,

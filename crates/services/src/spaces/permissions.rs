@@ -84,6 +84,13 @@ impl Services {
         permits(actor, Action::Update, premises(r.community_id, r.district))
     }
 
+    /// Whether `actor` may accept or decline a change proposed to request
+    /// `r`: its holder (`accept_space_change`, `decline_space_change`).
+    pub fn may_answer_proposal(&self, actor: &Actor, r: &RequestView) -> bool {
+        let holder = holding(r.enterprise_id, r.person_id, Some(r.district));
+        permits(actor, Action::Update, holder)
+    }
+
     /// Whether `actor` may accept or decline offer `a`: its holder
     /// (`accept_space_offer`, `decline_offer`).
     pub fn may_answer_offer(&self, actor: &Actor, a: &AgreementView) -> bool {

@@ -113,6 +113,8 @@ pub struct NewAgreement {
     /// `offered` or `active`.
     pub status: &'static str,
     pub previous_id: Option<i64>,
+    /// The operator's note with an offer.
+    pub offer_note: Option<String>,
     pub at: DateTime<Utc>,
 }
 
@@ -134,6 +136,7 @@ pub async fn insert_agreement(
         monthly_rent_fen: Set(agreement.monthly_rent_fen),
         status: Set(agreement.status.to_owned()),
         previous_id: Set(agreement.previous_id),
+        offer_note: Set(agreement.offer_note),
         created_at: Set(agreement.at),
         updated_at: Set(agreement.at),
         ..Default::default()

@@ -21,13 +21,16 @@
 //! a person's leases and held area), each naming the turn it is read under.
 //!
 //! One module per kind of holding: `instruments`, `allocations` (space
-//! requests and agreements), `leases`; all re-exported here.
+//! requests and agreements), `amendments` (changes proposed to a waiting
+//! request), `leases`; all re-exported here.
 
 mod allocations;
+mod amendments;
 mod instruments;
 mod leases;
 
 pub use allocations::*;
+pub use amendments::*;
 pub use instruments::*;
 pub use leases::*;
 

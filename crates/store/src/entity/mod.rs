@@ -42,6 +42,7 @@ pub mod space_agreement;
 pub mod space_building;
 pub mod space_floor;
 pub mod space_request;
+pub mod space_request_amendment;
 pub mod space_unit;
 pub mod voucher_dispute_resolution;
 pub mod voucher_use_review;

@@ -17,6 +17,8 @@ pub struct Model {
     pub monthly_rent_fen: i64,
     pub status: String,
     pub previous_id: Option<i64>,
+    /// The operator's note with the offer (required for an alternative).
+    pub offer_note: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

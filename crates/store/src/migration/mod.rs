@@ -27,6 +27,7 @@ mod m0020_sign_up;
 mod m0021_single_sign_on;
 mod m0022_declared_interests;
 mod m0023_application_messages;
+mod m0024_space_amendments;
 
 pub struct Migrator;
 
@@ -57,6 +58,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0021_single_sign_on::Migration),
             Box::new(m0022_declared_interests::Migration),
             Box::new(m0023_application_messages::Migration),
+            Box::new(m0024_space_amendments::Migration),
         ]
     }
 }

@@ -41,6 +41,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::vouchers::provider_console, super::vouchers::place_hold, super::vouchers::capture_hold, super::vouchers::void_hold, super::vouchers::provider_batch,
         super::spaces::create_building, super::spaces::create_floor, super::spaces::create_unit, super::spaces::get_unit, super::spaces::update_unit, super::spaces::inventory,
         super::spaces::list_requests, super::spaces::request_space, super::spaces::withdraw_request, super::spaces::offer_space, super::spaces::serve_waitlist,
+        super::spaces::propose_space_change, super::spaces::accept_space_change, super::spaces::decline_space_change, super::spaces::withdraw_space_change,
         super::spaces::list_agreements, super::spaces::get_agreement, super::spaces::accept_offer, super::spaces::decline_offer, super::spaces::withdraw_offer,
         super::spaces::end_agreement, super::spaces::move_agreement,
         super::spaces::list_housing_units, super::spaces::create_housing_unit, super::spaces::update_housing_unit, super::spaces::list_leases,

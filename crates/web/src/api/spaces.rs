@@ -18,8 +18,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::District;
 use opcity_services::grants::{GrantInput, GrantView};
 use opcity_services::spaces::agreements::{
-    AgreementView, AllocationFilter, EndInput, MoveInput, OfferInput, RequestView, ServeInput,
-    SpaceRequestInput,
+    AgreementView, AllocationFilter, AmendmentInput, AmendmentView, EndInput, MoveInput,
+    OfferInput, RequestView, ServeInput, SpaceRequestInput,
 };
 use opcity_services::spaces::housing::{
     HousingRequestView, HousingUnitInput, HousingUnitView, LeaseInput, LeaseView, OccupancyView,
@@ -46,6 +46,22 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v1/space/requests/{id}/withdraw",
             post(withdraw_request),
+        )
+        .route(
+            "/api/v1/space/requests/{id}/proposals",
+            post(propose_space_change),
+        )
+        .route(
+            "/api/v1/space/proposals/{id}/accept",
+            post(accept_space_change),
+        )
+        .route(
+            "/api/v1/space/proposals/{id}/decline",
+            post(decline_space_change),
+        )
+        .route(
+            "/api/v1/space/proposals/{id}/withdraw",
+            post(withdraw_space_change),
         )
         .route("/api/v1/space/offers", post(offer_space))
         .route("/api/v1/space/waitlist/serve", post(serve_waitlist))
@@ -272,6 +288,63 @@ pub async fn withdraw_request(
 ) -> Result<Json<RequestView>, WebError> {
     Ok(Json(
         state.services.withdraw_space_request(&actor, id).await?,
+    ))
+}
+
+/// The site's operator proposes new terms for a waiting request (another
+/// kind of unit, team size, start or length) with the reason; the holder
+/// is told and accepts or declines. One open proposal per request.
+#[utoipa::path(post, path = "/api/v1/space/requests/{id}/proposals", tag = "spaces", request_body = AmendmentInput,
+    responses((status = 201, body = AmendmentView), (status = 403, body = ProblemDoc),
+        (status = 409, body = ProblemDoc, description = "the request no longer waits (`request_not_waiting`) or has an open proposal (`amendment_open`)"),
+        (status = 422, body = ProblemDoc)))]
+pub async fn propose_space_change(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<AmendmentInput>,
+) -> Result<(StatusCode, Json<AmendmentView>), WebError> {
+    let view = state
+        .services
+        .propose_space_change(&actor, id, &input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// The holder accepts a proposed change: the request takes its terms and
+/// waits in the queue of its (new) kind, keeping the time it was made.
+#[utoipa::path(post, path = "/api/v1/space/proposals/{id}/accept", tag = "spaces",
+    responses((status = 200, body = RequestView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc, description = "answered already (`amendment_answered`), the request no longer waits, or the holder waits in that queue already (`already_waiting`)")))]
+pub async fn accept_space_change(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<RequestView>, WebError> {
+    Ok(Json(state.services.accept_space_change(&actor, id).await?))
+}
+
+/// The holder declines a proposed change: the request stays as it was.
+#[utoipa::path(post, path = "/api/v1/space/proposals/{id}/decline", tag = "spaces",
+    responses((status = 200, body = AmendmentView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc)))]
+pub async fn decline_space_change(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<AmendmentView>, WebError> {
+    Ok(Json(state.services.decline_space_change(&actor, id).await?))
+}
+
+/// The site's operator withdraws a proposal not yet answered.
+#[utoipa::path(post, path = "/api/v1/space/proposals/{id}/withdraw", tag = "spaces",
+    responses((status = 200, body = AmendmentView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc)))]
+pub async fn withdraw_space_change(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<Json<AmendmentView>, WebError> {
+    Ok(Json(
+        state.services.withdraw_space_change(&actor, id).await?,
     ))
 }
 

@@ -92,6 +92,9 @@ fn card(l: Locale, titles: &HashMap<String, String>, item: &InboxItem) -> Markup
                 p.ending { strong { (tf(l, "inbox.ends", [("unit", unit.as_str()), ("date", last_day.to_string().as_str())])) } }
                 p { a href=(if item.kind == "lease_ends" { "/housing" } else { "/spaces" }) { (t(l, &format!("inbox.manage.{}", item.kind))) } }
             }
+            @if item.kind.starts_with("space_change_") {
+                p { a href="/spaces" { (t(l, "inbox.manage.space_change")) } }
+            }
             @if let Some(id) = item.application_id {
                 p {
                     a href={ "/applications/" (id) } { (t(l, "inbox.open")) }

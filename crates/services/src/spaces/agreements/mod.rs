@@ -10,9 +10,15 @@
 //! whose holder holds a title's priority industrial space (measure (2)) on
 //! the day come before the others.
 //!
+//! An operator fits a request to what the site has: by proposing new terms
+//! the holder accepts or declines (`amend`), or by offering a unit of
+//! another kind instead, with a note saying why (an alternative, which the
+//! holder accepts or declines like any offer).
+//!
 //! This module holds the types and the façade; each use case lives in its
 //! own module.
 
+mod amend;
 mod answer;
 mod grant;
 mod lapse;
@@ -21,6 +27,8 @@ mod place;
 mod request;
 mod terminate;
 mod views;
+
+pub use amend::{AmendmentInput, AmendmentView};
 
 use super::hold::{Claim, Guard};
 use super::inventory::{UNIT_KINDS, growth_rank, premises};
@@ -98,6 +106,8 @@ pub struct RequestView {
     pub priority: bool,
     /// Who holds it, by name (the enterprise's, else the person's), on reads.
     pub holder: Option<String>,
+    /// While waiting: new terms its site's operator proposes, not yet answered.
+    pub proposal: Option<AmendmentView>,
 }
 
 impl crate::Party for RequestView {
@@ -145,6 +155,7 @@ fn request_view(r: &space_request::Model, place: Option<Place>) -> RequestView {
         position: place.map(|p| p.position),
         priority: place.is_some_and(|p| p.priority),
         holder: None,
+        proposal: None,
     }
 }
 
@@ -175,6 +186,9 @@ pub struct AgreementView {
     /// `offered`, `active`, `ended`, `declined` or `withdrawn`.
     pub status: String,
     pub previous_id: Option<i64>,
+    /// The operator's note with the offer; an alternative (a unit of
+    /// another kind than the request asked for) always has one.
+    pub offer_note: Option<String>,
     /// Who holds it, by name (the enterprise's, else the person's), on reads.
     pub holder: Option<String>,
 }
@@ -211,6 +225,7 @@ fn agreement_view(a: &space_agreement::Model, u: &space_unit::Model) -> Agreemen
         discount_fen: a.list_rent_fen - a.monthly_rent_fen,
         status: a.status.clone(),
         previous_id: a.previous_id,
+        offer_note: a.offer_note.clone(),
         holder: None,
     }
 }
@@ -227,6 +242,10 @@ pub struct OfferInput {
     pub end: String,
     /// Monthly rent, fen; default the unit's discounted rent.
     pub monthly_rent_fen: Option<i64>,
+    /// The operator's note to the holder; required when the unit is of
+    /// another kind than the request asks for (an alternative).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// Offers a unit to whoever is next in its waitlist.
@@ -347,6 +366,31 @@ impl Services {
         request::request_space(self, actor, input).await
     }
 
+    /// The site's operator proposes new terms for a waiting request, with the reason.
+    pub async fn propose_space_change(
+        &self,
+        actor: &Actor,
+        request_id: i64,
+        input: &AmendmentInput,
+    ) -> Result<AmendmentView> {
+        amend::propose(self, actor, request_id, input).await
+    }
+
+    /// The holder accepts a proposed change: the request takes its terms.
+    pub async fn accept_space_change(&self, actor: &Actor, id: i64) -> Result<RequestView> {
+        amend::accept(self, actor, id).await
+    }
+
+    /// The holder declines a proposed change: the request stays as it was.
+    pub async fn decline_space_change(&self, actor: &Actor, id: i64) -> Result<AmendmentView> {
+        amend::close(self, actor, id, false).await
+    }
+
+    /// The site's operator withdraws a change not yet answered.
+    pub async fn withdraw_space_change(&self, actor: &Actor, id: i64) -> Result<AmendmentView> {
+        amend::close(self, actor, id, true).await
+    }
+
     /// The holder withdraws a waiting request.
     pub async fn withdraw_space_request(&self, actor: &Actor, id: i64) -> Result<RequestView> {
         request::withdraw_space_request(self, actor, id).await
@@ -445,18 +489,23 @@ struct NewAgreement<'a> {
     rent: i64,
     status: &'static str,
     previous_id: Option<i64>,
+    offer_note: Option<String>,
 }
 
 /// Whether a unit suits a request: offered, at the request's site, of its
-/// kind, seating its team.
-fn check_unit_fits(unit: &space_unit::Model, r: &space_request::Model) -> Result<()> {
+/// kind (or of another, offered as an alternative), seating its team.
+fn check_unit_fits(
+    unit: &space_unit::Model,
+    r: &space_request::Model,
+    alternative: bool,
+) -> Result<()> {
     if !unit.active {
         return Err(refuse("unit_id", "unit_inactive"));
     }
     if unit.community_id != r.community_id || unit.district != r.district {
         return Err(refuse("unit_id", "unit_elsewhere"));
     }
-    if unit.kind != r.kind {
+    if unit.kind != r.kind && !alternative {
         return Err(ServiceError::Validation(vec![
             FieldError::new("unit_id", "unit_kind_mismatch")
                 .with("wanted", &r.kind)

@@ -1,9 +1,14 @@
-//! Offering a unit to a waiting request, in waitlist order.
+//! Offering a unit to a waiting request, in waitlist order; or, as an
+//! alternative, a unit of another kind that nobody waiting for that kind
+//! can take, with a note saying why.
 
 use super::*;
 
 /// The operator offers a unit to a waiting request; the offer holds the
 /// unit over `[start, end)` until it is accepted, declined or withdrawn.
+/// A unit of another kind than asked is an alternative: it needs a note,
+/// and goes to the request only if nobody earlier in either waitlist — the
+/// request's, the unit's kind's — fits it.
 pub(super) async fn offer_space(
     svc: &Services,
     actor: &Actor,
@@ -15,6 +20,7 @@ pub(super) async fn offer_space(
     if let Some(rent) = input.monthly_rent_fen {
         in_range(&mut c, "monthly_rent_fen", rent, 0, 100_000_000_000);
     }
+    let note = c.optional_text("note", input.note.as_deref(), 500);
     c.finish()?;
     let (start, end) = dates.expect("checked");
     svc.guarded(async |tx, guard| {
@@ -28,30 +34,47 @@ pub(super) async fn offer_space(
             Action::Update,
             premises(unit.community_id, &unit.district),
         )?;
-        // One offer at a time per queue, so the order check below sees
+        // One offer at a time per queue, so the order checks below see
         // every earlier offer (PostgreSQL; SQLite writers are serial).
         let site = r
             .community_id
             .map_or_else(|| r.district.clone(), |c| c.to_string());
-        lock_key(tx, &format!("space_queue:{site}:{}", r.kind)).await?;
-        let r = space_request::Entity::find_by_id(r.id)
-            .one(tx)
+        let queues = [&r.kind, &unit.kind].map(|kind| format!("space_queue:{site}:{kind}"));
+        opcity_store::intervals::lock_keys(tx, &queues.into_iter().collect()).await?;
+        // The request's row is locked, so a change of its terms accepted
+        // meanwhile is seen here (or waits for this offer).
+        let r = opcity_store::rows::lock_by_id::<space_request::Entity>(tx, r.id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "request" })?;
         if r.status != "waiting" {
             return Err(conflict(ErrorCode::RequestNotWaiting, "request_id"));
         }
-        check_unit_fits(&unit, &r)?;
-        // Served in order: nobody earlier in this queue fits the unit.
-        let queue =
-            bookings::waiting_queue(tx, r.community_id, &r.district, &r.kind, serving_order(now))
-                .await?;
-        if queue
-            .iter()
-            .take_while(|q| q.request.id != r.id)
-            .any(|q| q.request.team_size <= unit.capacity)
-        {
-            return Err(conflict(ErrorCode::WaitlistOrder, "request_id"));
+        let alternative = unit.kind != r.kind;
+        if alternative && note.is_none() {
+            return Err(ServiceError::Validation(vec![
+                FieldError::new("note", "alternative_needs_note")
+                    .with("wanted", &r.kind)
+                    .with("offered", &unit.kind),
+            ]));
+        }
+        check_unit_fits(&unit, &r, alternative)?;
+        // Served in order: nobody earlier in this queue fits the unit (for
+        // an alternative, nobody at all in the unit's own kind's queue).
+        let mut kinds = vec![&r.kind];
+        if alternative {
+            kinds.push(&unit.kind);
+        }
+        for kind in kinds {
+            let queue =
+                bookings::waiting_queue(tx, r.community_id, &r.district, kind, serving_order(now))
+                    .await?;
+            if queue
+                .iter()
+                .take_while(|q| q.request.id != r.id)
+                .any(|q| q.request.team_size <= unit.capacity)
+            {
+                return Err(conflict(ErrorCode::WaitlistOrder, "request_id"));
+            }
         }
         let rent = input.monthly_rent_fen.unwrap_or(unit.discounted_rent_fen);
         if rent > unit.list_rent_fen {
@@ -68,6 +91,7 @@ pub(super) async fn offer_space(
             rent,
             status: "offered",
             previous_id: None,
+            offer_note: note,
         };
         let view =
             place::insert_agreement(svc, tx, guard, now, actor, new, "space_agreement.offer")
@@ -76,6 +100,7 @@ pub(super) async fn offer_space(
         let saved = bookings::move_request(tx, r.id, &["waiting"], "offered", now)
             .await?
             .ok_or(conflict(ErrorCode::RequestNotWaiting, "request_id"))?;
+        bookings::close_open_amendments(tx, r.id, actor.account_id, now).await?;
         record_change(
             tx,
             now,
@@ -125,6 +150,7 @@ pub(super) async fn serve_waitlist(
             start: input.start.clone(),
             end: input.end.clone(),
             monthly_rent_fen: input.monthly_rent_fen,
+            note: None,
         },
     )
     .await

@@ -45,6 +45,7 @@ pub(super) async fn insert_agreement(
         monthly_rent_fen: new.rent,
         status: new.status,
         previous_id: new.previous_id,
+        offer_note: new.offer_note,
         at: now,
     };
     let saved = bookings::insert_agreement(tx, row).await?;

@@ -150,6 +150,7 @@ pub(super) async fn withdraw_space_request(
     let saved = bookings::move_request(&tx, id, &["waiting"], "withdrawn", now)
         .await?
         .ok_or(conflict(ErrorCode::RequestNotWaiting, "status"))?;
+    bookings::close_open_amendments(&tx, id, actor.account_id, now).await?;
     let after = request_view(&saved, None);
     crate::commit_change(
         tx,

@@ -128,6 +128,7 @@ pub(super) async fn move_agreement(
             rent,
             status: "active",
             previous_id: Some(id),
+            offer_note: None,
         };
         let moved =
             place::insert_agreement(svc, tx, guard, now, actor, new, "space_agreement.move")

@@ -58,6 +58,13 @@ pub(super) async fn list_space_requests(
         };
         out.push(request_view(r, place));
     }
+    let waiting = out.iter().filter(|r| r.status == "waiting").map(|r| r.id);
+    let proposals = bookings::open_amendments(db, waiting.collect::<Vec<_>>()).await?;
+    for p in &proposals {
+        if let Some(r) = out.iter_mut().find(|r| r.id == p.request_id) {
+            r.proposal = Some(super::amend::amendment_view(p));
+        }
+    }
     crate::name_parties(db, &mut out).await?;
     Ok(out)
 }

@@ -5,12 +5,18 @@
 //! serve a unit's waitlist in order, withdraw an offer, and end an
 //! agreement or move it to another unit.
 //!
+//! Operators fit a request to what the site has: they propose new terms
+//! (`propose-form`), which the holder accepts or declines, or offer a unit
+//! of another kind with a note (an alternative).
+//!
 //! Stable element ids: forms `space-request-form`, `offer-form`,
 //! `serve-form` (its controls `serve-f-NAME`, as it shares names with the
-//! offer form), `end-ID`, `move-ID`; buttons `accept-ID`, `decline-ID`,
-//! `withdraw-ID`, `withdraw-request-ID`; tables `space-requests` (rows
-//! `request-ID` with `data-status`) and `space-agreements` (rows
-//! `agreement-ID` with `data-status`).
+//! offer form), `propose-form` (controls `propose-f-NAME`), `end-ID`,
+//! `move-ID`; buttons `accept-ID`, `decline-ID`, `withdraw-ID`,
+//! `withdraw-request-ID`, and on a request's proposal `proposal-ID`
+//! `accept-change-ID`, `decline-change-ID`, `withdraw-change-ID`; tables
+//! `space-requests` (rows `request-ID` with `data-status`) and
+//! `space-agreements` (rows `agreement-ID` with `data-status`).
 
 use super::shared::{
     Options, Shown, action_button, action_done, action_form, answer, button, empty_notice,
@@ -28,8 +34,8 @@ use axum::response::IntoResponse;
 use maud::{Markup, html};
 use opcity_services::registry::{ListFilter, Paging};
 use opcity_services::spaces::agreements::{
-    AgreementView, AllocationFilter, EndInput, MoveInput, OfferInput, RequestView, ServeInput,
-    SpaceRequestInput,
+    AgreementView, AllocationFilter, AmendmentInput, AmendmentView, EndInput, MoveInput,
+    OfferInput, RequestView, ServeInput, SpaceRequestInput,
 };
 use opcity_services::spaces::inventory::UNIT_KINDS;
 use opcity_services::{Actor, ServiceError, Services};
@@ -52,6 +58,16 @@ const OFFER_FIELDS: &[Field] = &[
     field("start", F::Date, true),
     field("end", F::Date, true),
     field("monthly_rent_yuan", F::Yuan, false),
+    field("offer_note", F::Text, false),
+];
+
+const PROPOSE_FIELDS: &[Field] = &[
+    field("request_id", F::Dynamic, true),
+    field("kind", F::Choice(&UNIT_KINDS), true),
+    field("team_size", F::Number, true),
+    field("wanted_from", F::Date, true),
+    field("months", F::Number, true),
+    field("reason", F::Text, true),
 ];
 
 const SERVE_FIELDS: &[Field] = &[
@@ -118,6 +134,35 @@ fn agreement_actions(
                 (date("spaces.form.on", "on"))
                 (date("spaces.form.end", "end"))
             }))
+        }
+    }
+}
+
+/// A change proposed to a waiting request: the terms and the reason, with
+/// the holder's answer buttons or the operator's withdrawal.
+fn proposal(
+    viewer: &Viewer,
+    s: &Services,
+    actor: &Actor,
+    r: &RequestView,
+    p: &AmendmentView,
+) -> Markup {
+    let l = viewer.locale;
+    let base = "/spaces/proposals";
+    html! {
+        div.proposal id={ "proposal-" (p.id) } {
+            p { strong { (t(l, "spaces.proposal.heading")) } " "
+                (t(l, &format!("spaces.kind.{}", p.kind))) " · "
+                (tf(l, "spaces.proposal.people", [("n", p.team_size.to_string().as_str())])) " · "
+                (tf(l, "spaces.proposal.from", [("date", p.wanted_from.to_string().as_str()), ("months", p.months.to_string().as_str())])) }
+            p { (t(l, "spaces.proposal.reason")) ": " (p.reason) }
+            @if s.may_answer_proposal(actor, r) {
+                (button(viewer, &format!("{base}/{}/accept", p.id), &format!("accept-change-{}", p.id), t(l, "spaces.proposal.accept")))
+                (button(viewer, &format!("{base}/{}/decline", p.id), &format!("decline-change-{}", p.id), t(l, "spaces.proposal.decline")))
+            }
+            @if s.may_offer_to(actor, r) {
+                (button(viewer, &format!("{base}/{}/withdraw", p.id), &format!("withdraw-change-{}", p.id), t(l, "spaces.proposal.withdraw")))
+            }
         }
     }
 }
@@ -222,7 +267,8 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
                         tr id={ "request-" (r.id) } data-status=(r.status) {
                             td { (r.id) } td { (site(r.community_id, r.district)) } td { (t(l, &format!("spaces.kind.{}", r.kind))) }
                             td { (holder_label(l, r.holder.as_deref(), r.enterprise_id, r.person_id)) } td { (r.team_size) } td { (r.wanted_from) }
-                            td { (t(l, &format!("spaces.request_status.{}", r.status))) }
+                            td { (t(l, &format!("spaces.request_status.{}", r.status)))
+                                @if let Some(p) = &r.proposal { (proposal(viewer, s, actor, r, p)) } }
                             td.position {
                                 (r.position.map(|p| p.to_string()).unwrap_or_else(|| "—".into()))
                                 @if r.priority { " " span.badge.priority title=(t(l, "spaces.priority_hint")) { (t(l, "spaces.priority")) } }
@@ -243,7 +289,8 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
                         tr id={ "agreement-" (a.id) } data-status=(a.status) {
                             td { (a.id) }
                             td { (a.unit_code) " · " (t(l, &format!("spaces.kind.{}", a.unit_kind))) " · " (a.area_m2) " m²" }
-                            td { (site(a.community_id, a.district)) }
+                            td { (site(a.community_id, a.district))
+                                @if let Some(note) = &a.offer_note { p.note { (t(l, "spaces.offer_note")) ": " (note) } } }
                             td { (holder_label(l, a.holder.as_deref(), a.enterprise_id, a.person_id)) }
                             td { (a.start_date) " – " (a.end_date) }
                             td { (yuan(a.monthly_rent_fen)) @if a.discount_fen > 0 { " (" (tf(l, "spaces.discount", [("amount", yuan(a.discount_fen).as_str())])) ")" } }
@@ -261,6 +308,9 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
         @if !offerable.is_empty() {
             (field_form(viewer, "offer-form", "/spaces/offers", t(l, "spaces.offer_heading"), OFFER_FIELDS, (values, errors), &options, t(l, "spaces.offer_submit")))
             (field_form(viewer, "serve-form", "/spaces/serve", t(l, "spaces.serve_heading"), SERVE_FIELDS, (values, errors), &options, t(l, "spaces.serve_submit")))
+        }
+        @if offerable.iter().any(|r| r.proposal.is_none()) {
+            (field_form(viewer, "propose-form", "/spaces/proposals", t(l, "spaces.propose_heading"), PROPOSE_FIELDS, (values, errors), &options, t(l, "spaces.propose_submit")))
         }
     };
     Ok(page(viewer, t(l, "spaces.title"), body).into_response())
@@ -321,10 +371,63 @@ pub(super) async fn offer(p: Posted) -> PageResult {
         start: forms::text(form, "start"),
         end: forms::text(form, "end"),
         monthly_rent_fen: forms::yuan(form, "monthly_rent_yuan", false, &mut errors),
+        note: forms::opt(form, "offer_note"),
     };
     let s = &state.services;
-    let run = async || s.offer_space(&actor, &input).await.map(|v| v.id);
+    // The page's note is `offer_note` (the request form has a `note`).
+    let run = async || {
+        s.offer_space(&actor, &input)
+            .await
+            .map(|v| v.id)
+            .map_err(|e| e.renamed("note", "offer_note"))
+    };
     answer::<Spaces>(state, viewer, form, form, "offer", errors, run).await
+}
+
+/// The operator proposes new terms for a waiting request.
+pub(super) async fn propose(p: Posted) -> PageResult {
+    let (state, viewer, form) = p.parts();
+    let actor = viewer.require()?.clone();
+    let mut errors = Vec::new();
+    let request_id = num(form, "request_id", &mut errors);
+    let input = AmendmentInput {
+        kind: forms::text(form, "kind"),
+        team_size: num(form, "team_size", &mut errors) as i32,
+        wanted_from: forms::text(form, "wanted_from"),
+        months: num(form, "months", &mut errors) as i32,
+        reason: forms::text(form, "reason"),
+    };
+    let s = &state.services;
+    let run = async || {
+        s.propose_space_change(&actor, request_id, &input)
+            .await
+            .map(|v| v.request_id)
+    };
+    answer::<Spaces>(state, viewer, form, form, "proposed", errors, run).await
+}
+
+/// The holder accepts or declines a proposed change; its site withdraws it.
+pub(super) async fn answer_proposal(
+    Path((id, action)): Path<(i64, String)>,
+    p: Posted,
+) -> PageResult {
+    let (state, viewer, form) = p.parts();
+    let actor = viewer.require()?.clone();
+    let s = &state.services;
+    let run = async || match action.as_str() {
+        "accept" => s.accept_space_change(&actor, id).await.map(|r| r.id),
+        "decline" => s
+            .decline_space_change(&actor, id)
+            .await
+            .map(|p| p.request_id),
+        "withdraw" => s
+            .withdraw_space_change(&actor, id)
+            .await
+            .map(|p| p.request_id),
+        _ => unknown_action(),
+    };
+    let what = action_done("change", &action);
+    answer::<Spaces>(state, viewer, form, &Values::new(), &what, Vec::new(), run).await
 }
 
 pub(super) async fn serve(p: Posted) -> PageResult {

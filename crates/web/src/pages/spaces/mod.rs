@@ -35,6 +35,11 @@ pub fn routes() -> Router<AppState> {
         .route("/spaces", get(shared::show::<agreements::Spaces>))
         .route("/spaces/requests", post(agreements::request))
         .route("/spaces/requests/{id}/withdraw", post(agreements::withdraw))
+        .route("/spaces/proposals", post(agreements::propose))
+        .route(
+            "/spaces/proposals/{id}/{action}",
+            post(agreements::answer_proposal),
+        )
         .route("/spaces/offers", post(agreements::offer))
         .route("/spaces/serve", post(agreements::serve))
         .route("/spaces/agreements/{id}/{action}", post(agreements::act))

@@ -125,9 +125,14 @@ pub(super) fn field_form(
     submit: &str,
 ) -> Markup {
     let l = viewer.locale;
-    // The serve form repeats the offer form's field names on the same page;
-    // its controls get their own ids so every id (and label) stays unique.
-    let prefix = if id == "serve-form" { "serve-f-" } else { "f-" };
+    // The serve and proposal forms repeat other forms' field names on the
+    // same page; their controls get their own ids so every id (and label)
+    // stays unique.
+    let prefix = match id {
+        "serve-form" => "serve-f-",
+        "propose-form" => "propose-f-",
+        _ => "f-",
+    };
     let (values, errors) = flow::posted(id, shown.0, shown.1);
     let empty = Values::new();
     html! {
