@@ -9,6 +9,7 @@ mod applications_api;
 mod apply_pages;
 mod browser;
 mod browser_allocation;
+mod browser_axe;
 mod browser_consult;
 mod browser_journeys;
 mod browser_outcomes;
