@@ -111,6 +111,9 @@ const TEST_ONLY_ENV: &[&str] = &[
     "chromium",
     "oidc_provider_mock",
     "require_oidc",
+    "axe_js",
+    "require_axe",
+    "storm_seed",
 ];
 
 /// Loads the configuration. `file` is the `--config` flag; without it,
@@ -143,6 +146,8 @@ mod tests {
             jail.set_env("OPCITY_TEST_POSTGRES_URL", "postgres://x@y/z");
             jail.set_env("OPCITY_REQUIRE_BROWSER", "1");
             jail.set_env("OPCITY_CHROMEDRIVER", "/usr/bin/chromedriver");
+            jail.set_env("OPCITY_AXE_JS", "/tmp/axe.min.js");
+            jail.set_env("OPCITY_REQUIRE_AXE", "1");
             let config = load(Some(Path::new("custom.toml")), &Overrides::default())
                 .map_err(|e| e.to_string())?;
             assert_eq!(config.addr, "0.0.0.0:9000");

@@ -127,3 +127,42 @@ mod tests {
         assert!("shekou".parse::<District>().is_err());
     }
 }
+
+/// Who allocates a district's transitional housing in its OPC communities
+/// (a district setting; units outside communities are always the
+/// district's): its reviewers, or each community's operator.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum HousingAllocator {
+    #[default]
+    DistrictReviewer,
+    CommunityOperator,
+}
+
+impl HousingAllocator {
+    pub const ALL: [HousingAllocator; 2] = [
+        HousingAllocator::DistrictReviewer,
+        HousingAllocator::CommunityOperator,
+    ];
+
+    /// The stable id used in the API and the database.
+    pub const fn id(self) -> &'static str {
+        match self {
+            HousingAllocator::DistrictReviewer => "district_reviewer",
+            HousingAllocator::CommunityOperator => "community_operator",
+        }
+    }
+}
+
+impl FromStr for HousingAllocator {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        HousingAllocator::ALL
+            .into_iter()
+            .find(|a| a.id() == s)
+            .ok_or_else(|| format!("unknown housing allocator: {s}"))
+    }
+}

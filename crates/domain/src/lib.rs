@@ -14,7 +14,7 @@ pub mod role;
 pub mod uscc;
 
 pub use civil_date::{add_years, age_on, today_in_shanghai};
-pub use district::District;
+pub use district::{District, HousingAllocator};
 pub use money::Fen;
 pub use resident_id::{ResidentId, ResidentIdError};
 pub use role::Role;

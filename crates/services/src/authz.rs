@@ -10,7 +10,7 @@
 //! still decides.
 
 use crate::error::ServiceError;
-use opcity_domain::{District, Role};
+use opcity_domain::{District, HousingAllocator, Role};
 
 /// Who is acting: a signed-in account (by session or API token), with what
 /// the authorisation rules need to know about them.
@@ -150,6 +150,18 @@ pub enum Resource {
         community_id: Option<i64>,
         district: District,
     },
+    /// The tenancies of a housing unit (allocating it, moving tenants in
+    /// and out, renewing): `by` is who allocates it — the district's
+    /// reviewers, or (where the district leaves its communities' housing to
+    /// them) the operator of the community it stands in.
+    HousingAllocation {
+        community_id: Option<i64>,
+        district: District,
+        by: HousingAllocator,
+    },
+    /// A district's settings (who allocates its housing): the city sets
+    /// them, everyone reads them.
+    DistrictSettings,
     /// A shared instrument and its bookings, managed by the institution's
     /// account (`manager`) or the operator of the community it stands in.
     Instrument {
@@ -328,6 +340,23 @@ pub fn permits(actor: &Actor, action: Action, resource: Resource) -> bool {
                 district,
             },
         ) => action == Read || manages_premises(actor, community_id, district),
+        (
+            _,
+            HousingAllocation {
+                community_id,
+                district,
+                by,
+            },
+        ) => {
+            action == Read
+                || match by {
+                    HousingAllocator::CommunityOperator => runs_community(actor, community_id),
+                    HousingAllocator::DistrictReviewer => {
+                        actor.role == DistrictReviewer && in_district(actor, Some(district))
+                    }
+                }
+        }
+        (_, DistrictSettings) => action == Read,
         (
             _,
             Instrument {

@@ -56,6 +56,7 @@ pub mod consult;
 pub mod crypto;
 pub mod dashboard;
 pub mod demo;
+pub mod districts;
 mod error;
 mod error_code;
 pub mod feedback;

@@ -7,6 +7,7 @@ mod consult_story;
 mod delivery_story;
 mod feedback_limit;
 mod four_eyes;
+mod housing_allocator;
 mod information_requests;
 mod integrity_story;
 mod interests;

@@ -35,6 +35,7 @@ pub mod audit;
 pub mod bookings;
 pub mod budget;
 pub mod delivery;
+pub mod districts;
 pub mod entitlements;
 pub mod entity;
 mod error;

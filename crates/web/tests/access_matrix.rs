@@ -52,6 +52,7 @@ const ACCESS: &[(&str, &str)] = &[
     // each may see); a person's record is theirs, their district's and the
     // city's; investors also read enterprises. Operators edit the community
     // they run.
+    ("district_settings", "*"), ("set_district_settings", "a"),
     ("list_communities", "*"), ("get_community", "*"),
     ("create_community", "ha"), ("update_community", "oha"),
     ("list_persons", "*"), ("get_person", "fhau"), ("create_person", "a"),
@@ -610,6 +611,7 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
         ("/api/v1/space/requests/{id}", id(&request)),
         ("/api/v1/space/agreements/{id}", id(&agreement)),
         ("/api/v1/space/proposals/{id}", id(&proposal)),
+        ("/api/v1/district-settings/{district}", "nanshan".to_owned()),
         ("/api/v1/housing/units/{id}", home.id.to_string()),
         ("/api/v1/housing/leases/{id}", id(&lease)),
         ("/api/v1/instruments/{id}", gpu.id.to_string()),
@@ -704,6 +706,7 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
             same["manager_account_id"] = json!(gpu.manager_account_id);
             same
         }),
+        ("set_district_settings", json!({"housing_allocator": "district_reviewer"})),
         ("propose_space_change", json!({
             "kind": "office", "team_size": 1, "wanted_from": "2027-01-01", "months": 9,
             "reason": "matrix",

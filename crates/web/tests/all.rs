@@ -3,6 +3,7 @@
 
 mod access_matrix;
 mod account_pages;
+mod allocator_pages;
 mod api;
 mod application_pages;
 mod applications_api;

@@ -117,7 +117,12 @@ impl Services {
     /// its tenants in and out and renews their leases (`allocate_housing`,
     /// `move_in`, `renew_lease`, `move_out`).
     pub fn may_manage_housing_unit(&self, actor: &Actor, u: &HousingUnitView) -> bool {
-        permits(actor, Action::Update, premises(u.community_id, u.district))
+        let allocation = Resource::HousingAllocation {
+            community_id: u.community_id,
+            district: u.district,
+            by: u.allocated_by,
+        };
+        permits(actor, Action::Update, allocation)
     }
 
     /// Whether `actor` may list a new instrument outside any community (as

@@ -8,6 +8,8 @@ pub struct Model {
     pub name_zh: String,
     pub name_en: String,
     pub first_wave: bool,
+    /// `district_reviewer` or `community_operator` (see migration m0025).
+    pub housing_allocator: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

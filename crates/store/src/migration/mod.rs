@@ -28,6 +28,7 @@ mod m0021_single_sign_on;
 mod m0022_declared_interests;
 mod m0023_application_messages;
 mod m0024_space_amendments;
+mod m0025_housing_allocator;
 
 pub struct Migrator;
 
@@ -59,6 +60,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0022_declared_interests::Migration),
             Box::new(m0023_application_messages::Migration),
             Box::new(m0024_space_amendments::Migration),
+            Box::new(m0025_housing_allocator::Migration),
         ]
     }
 }

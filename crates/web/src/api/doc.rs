@@ -24,7 +24,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::registry::list_communities, super::registry::get_community, super::registry::create_community, super::registry::update_community,
         super::registry::list_persons, super::registry::get_person, super::registry::create_person, super::registry::update_person, super::registry::reveal_resident_id,
         super::registry::list_enterprises, super::registry::get_enterprise, super::registry::create_enterprise, super::registry::update_enterprise,
-        super::reports::districts, super::reports::dashboard, super::reports::audit_log, super::reports::audit_verify, super::reports::integrity,
+        super::reports::districts, super::reports::district_settings, super::reports::set_district_settings, super::reports::dashboard, super::reports::audit_log, super::reports::audit_verify, super::reports::integrity,
         super::applications::create_application, super::applications::list_applications, super::workbench::review_queue, super::workbench::export_queue, super::workbench::assign_case, super::workbench::case_workers,
         super::workbench::saved_views, super::workbench::save_view, super::workbench::delete_view, super::applications::get_application,
         super::applications::update_form, super::applications::upload_document, super::applications::download_document,

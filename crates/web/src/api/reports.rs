@@ -1,20 +1,26 @@
-//! Districts, the plan dashboard and the audit log.
+//! Districts and their settings, the plan dashboard and the audit log.
 
-use super::{ApiQuery, ProblemDoc};
+use super::{ApiPath, ApiQuery, ProblemDoc};
 use crate::AppState;
 use crate::error::WebError;
-use crate::extract::ApiActor;
+use crate::extract::{ApiActor, ApiJson};
 use axum::extract::State;
-use axum::routing::get;
+use axum::routing::{get, put};
 use axum::{Json, Router};
 use opcity_domain::District;
 use opcity_services::audit::{AuditPage, Verification};
 use opcity_services::dashboard::Dashboard;
+use opcity_services::districts::{DistrictSettings, DistrictSettingsInput};
 use opcity_services::integrity::IntegrityReport;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/districts", get(districts))
+        .route("/api/v1/district-settings", get(district_settings))
+        .route(
+            "/api/v1/district-settings/{district}",
+            put(set_district_settings),
+        )
         .route("/api/v1/dashboard", get(dashboard))
         .route("/api/v1/audit", get(audit_log))
         .route("/api/v1/audit/verify", get(audit_verify))
@@ -43,6 +49,35 @@ pub async fn districts() -> Json<Vec<DistrictInfo>> {
             })
             .collect(),
     )
+}
+
+/// Every district's settings: who allocates its housing in OPC communities.
+#[utoipa::path(get, path = "/api/v1/district-settings", tag = "reports",
+    responses((status = 200, body = Vec<DistrictSettings>), (status = 401, body = ProblemDoc)))]
+pub async fn district_settings(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+) -> Result<Json<Vec<DistrictSettings>>, WebError> {
+    Ok(Json(state.services.district_settings(&actor).await?))
+}
+
+/// Sets a district's settings (the city's administrators); audited.
+#[utoipa::path(put, path = "/api/v1/district-settings/{district}", tag = "reports", request_body = DistrictSettingsInput,
+    params(("district" = String, Path, description = "The district's id, such as `nanshan`")),
+    responses((status = 200, body = DistrictSettings), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 422, body = ProblemDoc)))]
+pub async fn set_district_settings(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(district): ApiPath<String>,
+    ApiJson(input): ApiJson<DistrictSettingsInput>,
+) -> Result<Json<DistrictSettings>, WebError> {
+    Ok(Json(
+        state
+            .services
+            .set_district_settings(&actor, &district, &input)
+            .await?,
+    ))
 }
 
 /// The plan's targets against live data, citywide and per district.

@@ -19,7 +19,7 @@ pub(super) async fn allocate_housing(
     // Authorised first: who may not allocate the unit learns nothing of
     // the persons and enterprises the form names.
     let unit = load_unit(db, input.housing_unit_id).await?;
-    authorize(actor, Action::Update, unit_resource(&unit))?;
+    authorize(actor, Action::Update, allocation_of(db, &unit).await?)?;
     let mut c = Checker::default();
     let start = required_date(&mut c, "start", &input.start);
     in_range(&mut c, "months", i64::from(input.months), 1, 1_200);

@@ -9,6 +9,13 @@
 //! Transitional housing approved through an application waits in the
 //! district's queue ([`requests`]) until a lease serves it.
 //!
+//! Who allocates a unit (and moves its tenants in and out) is the
+//! district's to say (`districts.housing_allocator`): units in an OPC
+//! community are allocated by the district's reviewers or by the
+//! community's operator; units elsewhere always by the district
+//! ([`Allocators`]). Keeping the stock (adding and editing units) stays
+//! with whoever manages the premises.
+//!
 //! This module holds the types and the façade; each use case lives in its
 //! own module.
 
@@ -35,7 +42,7 @@ use crate::grants::{Benefit, NewGrant, Subject, TRANSITIONAL_HOUSING, grants_for
 use crate::registry::Checker;
 use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
-use opcity_domain::District;
+use opcity_domain::{District, HousingAllocator};
 use opcity_store::bookings;
 use opcity_store::entity::{community, enterprise, housing_lease, housing_unit, person};
 use opcity_store::intervals::Holdings;
@@ -80,11 +87,61 @@ pub struct HousingUnitView {
     pub area_m2: i64,
     pub market_rent_fen: i64,
     pub active: bool,
+    /// Who allocates it: `district_reviewer` or `community_operator`.
+    #[schema(value_type = String)]
+    pub allocated_by: HousingAllocator,
+}
+
+/// Who allocates each district's housing in its communities.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Allocators(BTreeMap<String, HousingAllocator>);
+
+impl Allocators {
+    pub(crate) async fn read<C: ConnectionTrait>(db: &C) -> Result<Allocators> {
+        let settings = opcity_store::districts::housing_allocators(db).await?;
+        Ok(Allocators(
+            settings
+                .into_iter()
+                .filter_map(|(district, by)| Some((district, by.parse().ok()?)))
+                .collect(),
+        ))
+    }
+
+    /// Who allocates unit `u`: outside communities, always the district.
+    fn of(&self, u: &housing_unit::Model) -> HousingAllocator {
+        match u.community_id {
+            None => HousingAllocator::DistrictReviewer,
+            Some(_) => self.0.get(&u.district).copied().unwrap_or_default(),
+        }
+    }
+
+    /// What allocating unit `u` (or changing its tenancies) asks of `authz`.
+    fn resource(&self, u: &housing_unit::Model) -> Resource {
+        Resource::HousingAllocation {
+            community_id: u.community_id,
+            district: u.district.parse().expect("district ids are foreign keys"),
+            by: self.of(u),
+        }
+    }
+
+    fn view(&self, u: &housing_unit::Model) -> HousingUnitView {
+        HousingUnitView {
+            allocated_by: self.of(u),
+            ..HousingUnitView::from(u)
+        }
+    }
+}
+
+/// What allocating unit `u` asks of `authz`, with its district's setting.
+async fn allocation_of<C: ConnectionTrait>(db: &C, u: &housing_unit::Model) -> Result<Resource> {
+    Ok(Allocators::read(db).await?.resource(u))
 }
 
 impl From<&housing_unit::Model> for HousingUnitView {
+    /// The unit as stored; who allocates it is [`Allocators::view`]'s to fill in.
     fn from(u: &housing_unit::Model) -> Self {
         HousingUnitView {
+            allocated_by: HousingAllocator::default(),
             id: u.id,
             district: u.district.parse().expect("district ids are foreign keys"),
             community_id: u.community_id,

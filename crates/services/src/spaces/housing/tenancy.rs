@@ -8,7 +8,7 @@ pub(super) async fn move_in(svc: &Services, actor: &Actor, id: i64) -> Result<Le
     let tx = svc.store().begin().await?;
     let lease = lock_lease(&tx, id).await?;
     let unit = load_unit(&tx, lease.housing_unit_id).await?;
-    authorize(actor, Action::Update, unit_resource(&unit))?;
+    authorize(actor, Action::Update, allocation_of(&tx, &unit).await?)?;
     if lease.status != "reserved" {
         return Err(conflict(ErrorCode::NotReserved, "status"));
     }
@@ -44,7 +44,7 @@ pub(super) async fn renew_lease(
     svc.guarded(async |tx, guard| {
         let lease = lock_lease(tx, id).await?;
         let unit = load_unit(tx, lease.housing_unit_id).await?;
-        authorize(actor, Action::Update, unit_resource(&unit))?;
+        authorize(actor, Action::Update, allocation_of(tx, &unit).await?)?;
         if !matches!(lease.status.as_str(), "reserved" | "active") {
             return Err(conflict(ErrorCode::LeaseNotCurrent, "status"));
         }
@@ -114,7 +114,7 @@ pub(super) async fn move_out(
     let tx = svc.store().begin().await?;
     let lease = lock_lease(&tx, id).await?;
     let unit = load_unit(&tx, lease.housing_unit_id).await?;
-    authorize(actor, Action::Update, unit_resource(&unit))?;
+    authorize(actor, Action::Update, allocation_of(&tx, &unit).await?)?;
     if !matches!(lease.status.as_str(), "reserved" | "active") {
         return Err(conflict(ErrorCode::LeaseNotCurrent, "status"));
     }

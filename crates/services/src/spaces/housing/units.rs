@@ -62,7 +62,7 @@ pub(super) async fn save(
             let existing = load_unit(&tx, id).await?;
             authorize(actor, Action::Update, unit_resource(&existing))?;
             authorize(actor, Action::Update, target)?;
-            Some(HousingUnitView::from(&existing))
+            Some(Allocators::read(&tx).await?.view(&existing))
         }
     };
     let fields = HousingUnitFields {
@@ -81,7 +81,7 @@ pub(super) async fn save(
             opcity_store::StoreError::Unique(_) => conflict(ErrorCode::HousingCodeTaken, "code"),
             other => other.into(),
         })?;
-    let view = HousingUnitView::from(&saved);
+    let view = Allocators::read(&tx).await?.view(&saved);
     let action = if before.is_some() {
         "housing_unit.update"
     } else {
@@ -119,10 +119,11 @@ pub(super) async fn list_housing_units(
         .limit(1_000)
         .all(svc.store().db())
         .await?;
+    let allocators = Allocators::read(svc.store().db()).await?;
     let mut out = Vec::with_capacity(rows.len());
     for u in &rows {
         if authorize(actor, Action::Read, unit_resource(u)).is_ok() {
-            out.push(HousingUnitView::from(u));
+            out.push(allocators.view(u));
         }
     }
     Ok(out)

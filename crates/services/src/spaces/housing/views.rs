@@ -9,7 +9,7 @@ pub(super) async fn get_lease(svc: &Services, actor: &Actor, id: i64) -> Result<
     authorize_either(
         actor,
         (Action::Read, lease_holding(&lease, &unit)),
-        (Action::Update, unit_resource(&unit)),
+        (Action::Update, allocation_of(db, &unit).await?),
     )?;
     let mut view = lease_view(&lease, &unit);
     crate::name_parties(db, [&mut view]).await?;
@@ -65,6 +65,7 @@ pub(super) async fn housing_occupancy(
     on: NaiveDate,
 ) -> Result<OccupancyView> {
     let db = svc.store().db();
+    let allocators = Allocators::read(db).await?;
     let units: Vec<housing_unit::Model> = {
         let mut q = housing_unit::Entity::find();
         if let Some(d) = district {
@@ -79,7 +80,7 @@ pub(super) async fn housing_occupancy(
             .await?
     }
     .into_iter()
-    .filter(|u| authorize(actor, Action::Update, unit_resource(u)).is_ok())
+    .filter(|u| authorize(actor, Action::Update, allocators.resource(u)).is_ok())
     .collect();
     let (from, to) = (day_start(on), day_start(on.succ_opt().unwrap_or(on)));
     let leases: BTreeMap<i64, housing_lease::Model> = housing_lease::Entity::find()
@@ -109,7 +110,7 @@ pub(super) async fn housing_occupancy(
     let mut rows: Vec<OccupancyRow> = units
         .iter()
         .map(|u| OccupancyRow {
-            unit: HousingUnitView::from(u),
+            unit: allocators.view(u),
             lease: leases.get(&u.id).map(|l| lease_view(l, u)),
         })
         .collect();

@@ -133,6 +133,16 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
             .map_err(|e| viewer.fail(e))?;
         lease_options(l, &mut options, &requests, &firms);
     }
+    // Who allocates community housing: for those who set it.
+    let allocator_settings = if s.may_set_district_settings(actor) {
+        Some(
+            s.district_settings(actor)
+                .await
+                .map_err(|e| viewer.fail(e))?,
+        )
+    } else {
+        None
+    };
     let body = html! {
         h1 { (t(l, "housing.title")) }
         (result_notice(l, q))
@@ -179,6 +189,9 @@ async fn render_housing(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> 
         }
         @if !managed.is_empty() {
             (field_form(viewer, "lease-form", "/housing/leases", t(l, "housing.lease_heading"), LEASE_FIELDS, (values, errors), &options, t(l, "housing.allocate")))
+        }
+        @if let Some(settings) = &allocator_settings {
+            (super::allocators::section(viewer, settings))
         }
         @if s.may_add_housing_unit(actor) {
             (field_form(viewer, "housing-unit-form", "/housing/units", t(l, "housing.unit_heading"), HOUSING_UNIT_FIELDS, (values, errors), &options, t(l, "form.save")))

@@ -1,5 +1,7 @@
 //! Pages for spaces, housing and instruments, one module a use case:
 //! `agreements` (requesting space, offers, agreements: `/spaces`),
+//! `allocators` (who allocates each district's community housing, on
+//! `/housing`),
 //! `inventory` (buildings, floors, units: `/spaces/inventory`), `housing`
 //! (transitional housing's units and leases: `/housing`) and `instruments`
 //! (shared instruments and their bookings: `/instruments`); `shared` holds
@@ -19,6 +21,7 @@
 //! messages `form-errors`.
 
 mod agreements;
+mod allocators;
 mod housing;
 mod instruments;
 mod inventory;
@@ -53,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/housing", get(shared::show::<housing::Housing>))
         .route("/housing/units", post(housing::add_unit))
         .route("/housing/leases", post(housing::allocate))
+        .route("/housing/allocators/{district}", post(allocators::save))
         .route("/housing/leases/{id}/{action}", post(housing::act))
         .route(
             "/instruments",
