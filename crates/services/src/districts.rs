@@ -1,7 +1,8 @@
 //! District settings: who allocates a district's housing in its OPC
 //! communities (its reviewers, the default, or each community's operator;
 //! see `spaces::housing`). The city sets them; every signed-in role reads
-//! them; a change is audited and applies from the next request.
+//! them; a change is audited and applies at once, to the tenancies already
+//! running too.
 
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};

@@ -420,6 +420,23 @@ async fn an_acceptance_and_its_rival_never_both_win() {
                 .filter_map(|o| o.as_ref().ok().copied())
                 .collect();
             assert_eq!(won.len(), 1, "round {round} ({rival:?}): {outcomes:?}");
+            // The loser is refused for what the winner did, never by an error.
+            for lost in outcomes.iter().filter_map(|o| o.as_ref().err()) {
+                let code = match lost {
+                    ServiceError::Validation(fields) => fields[0].code.to_owned(),
+                    other => other.code().to_string(),
+                };
+                assert!(
+                    [
+                        "request_not_waiting",
+                        "amendment_answered",
+                        "alternative_needs_note",
+                        "contention"
+                    ]
+                    .contains(&code.as_str()),
+                    "round {round}: {lost:?}"
+                );
+            }
             // The reference model: the request as the winner leaves it.
             let r = request(&s, &f.actor, asked.id).await;
             let expected = match won[0] {

@@ -72,7 +72,7 @@ async fn a_space_request_amended_and_accepted() {
         let form = "#propose-form";
         browser
             .select(
-                &format!("{form} #propose-f-request_id"),
+                &format!("{form} #propose-f-for_request"),
                 &asked.id.to_string(),
             )
             .await;

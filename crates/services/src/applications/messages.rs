@@ -4,6 +4,9 @@
 //! opted in). A return's request becomes the thread's question too, so the
 //! applicant answers it where it was asked.
 //!
+//! A message locks the application's row, so a decision or a withdrawal
+//! racing it either comes first (and the thread is closed) or waits.
+//!
 //! The thread is what the applicant and the reviewers share; a reviewer's
 //! internal note stays on the review (`ReviewInput::comment`). The thread
 //! is open while the case is with reviewers or returned; the store guards
@@ -120,7 +123,7 @@ fn checked_body(body: &str) -> Result<String> {
 /// A reviewer asks the applicant of application `id`.
 pub(super) async fn ask(s: &Services, actor: &Actor, id: i64, body: &str) -> Result<MessageView> {
     let tx = s.store().begin().await?;
-    let app = moves::load(&tx, id).await?;
+    let app = moves::lock(&tx, id).await?;
     authorize(actor, Action::Update, resource(&app))?;
     if party(actor, &app) == Party::Applicant {
         return Err(ServiceError::Forbidden);
@@ -170,7 +173,7 @@ pub(super) async fn answer(
     body: &str,
 ) -> Result<MessageView> {
     let tx = s.store().begin().await?;
-    let app = moves::load(&tx, id).await?;
+    let app = moves::lock(&tx, id).await?;
     authorize(actor, Action::Update, resource(&app))?;
     if party(actor, &app) != Party::Applicant {
         return Err(ServiceError::Forbidden);

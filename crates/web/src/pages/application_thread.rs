@@ -41,7 +41,7 @@ pub(super) fn thread(
     html! {
         section.card id="thread" aria-labelledby="thread-heading" {
             h2 id="thread-heading" { (t(l, "application.thread.heading")) }
-            p.hint { (t(l, "application.thread.hint")) }
+            p.hint { (t(l, if viewer.actor.as_ref().is_some_and(|a| a.role == opcity_domain::Role::Founder) { "application.thread.hint" } else { "application.thread.hint_staff" })) }
             @if d.messages.is_empty() {
                 p id="thread-empty" { (t(l, "application.thread.empty")) }
             } @else {

@@ -170,11 +170,7 @@ pub(super) async fn accept(svc: &Services, actor: &Actor, id: i64) -> Result<Req
     let terms = terms_of(&proposal);
     check_team_fits(&tx, &r, &terms).await?;
     // One waiting request per holder and queue, as when it was made.
-    let holder = match (r.enterprise_id, r.person_id) {
-        (Some(e), _) => format!("enterprise:{e}"),
-        (_, p) => format!("person:{}", p.unwrap_or_default()),
-    };
-    lock_key(&tx, &format!("space_request:{holder}")).await?;
+    lock_key(&tx, &holder_turn(r.enterprise_id, r.person_id)).await?;
     let already = bookings::waiting_request_of(
         &tx,
         r.community_id,

@@ -307,6 +307,15 @@ fn interval(
     Some((day_start(s), day_start(e)))
 }
 
+/// The turn a holder's waiting requests change under (`intervals::lock_key`):
+/// one waiting request per holder and queue.
+fn holder_turn(enterprise_id: Option<i64>, person_id: Option<i64>) -> String {
+    match (enterprise_id, person_id) {
+        (Some(e), _) => format!("space_request:enterprise:{e}"),
+        (_, p) => format!("space_request:person:{}", p.unwrap_or_default()),
+    }
+}
+
 fn holding_of(r: &space_request::Model) -> Resource {
     Resource::Holding {
         enterprise_id: r.enterprise_id,
@@ -492,25 +501,14 @@ struct NewAgreement<'a> {
     offer_note: Option<String>,
 }
 
-/// Whether a unit suits a request: offered, at the request's site, of its
-/// kind (or of another, offered as an alternative), seating its team.
-fn check_unit_fits(
-    unit: &space_unit::Model,
-    r: &space_request::Model,
-    alternative: bool,
-) -> Result<()> {
+/// Whether a unit suits a request: offered, at the request's site, seating
+/// its team (a unit of another kind is an alternative, see `offer`).
+fn check_unit_fits(unit: &space_unit::Model, r: &space_request::Model) -> Result<()> {
     if !unit.active {
         return Err(refuse("unit_id", "unit_inactive"));
     }
     if unit.community_id != r.community_id || unit.district != r.district {
         return Err(refuse("unit_id", "unit_elsewhere"));
-    }
-    if unit.kind != r.kind && !alternative {
-        return Err(ServiceError::Validation(vec![
-            FieldError::new("unit_id", "unit_kind_mismatch")
-                .with("wanted", &r.kind)
-                .with("offered", &unit.kind),
-        ]));
     }
     if unit.capacity < r.team_size {
         return Err(ServiceError::Validation(vec![

@@ -34,6 +34,9 @@ pub(super) async fn offer_space(
             Action::Update,
             premises(unit.community_id, &unit.district),
         )?;
+        // The request's site too, before anything about the request is
+        // locked or answered: nobody learns of requests elsewhere.
+        authorize(actor, Action::Update, premises(r.community_id, &r.district))?;
         // One offer at a time per queue, so the order checks below see
         // every earlier offer (PostgreSQL; SQLite writers are serial).
         let site = r
@@ -43,9 +46,15 @@ pub(super) async fn offer_space(
         opcity_store::intervals::lock_keys(tx, &queues.into_iter().collect()).await?;
         // The request's row is locked, so a change of its terms accepted
         // meanwhile is seen here (or waits for this offer).
+        let kind_read = r.kind.clone();
         let r = opcity_store::rows::lock_by_id::<space_request::Entity>(tx, r.id)
             .await?
             .ok_or(ServiceError::NotFound { entity: "request" })?;
+        // Its terms changed meanwhile (an accepted proposal): the queue
+        // locked above is no longer its own; the caller tries again.
+        if r.kind != kind_read {
+            return Err(conflict(ErrorCode::Contention, "request_id"));
+        }
         if r.status != "waiting" {
             return Err(conflict(ErrorCode::RequestNotWaiting, "request_id"));
         }
@@ -57,7 +66,7 @@ pub(super) async fn offer_space(
                     .with("offered", &unit.kind),
             ]));
         }
-        check_unit_fits(&unit, &r, alternative)?;
+        check_unit_fits(&unit, &r)?;
         // Served in order: nobody earlier in this queue fits the unit (for
         // an alternative, nobody at all in the unit's own kind's queue).
         let mut kinds = vec![&r.kind];

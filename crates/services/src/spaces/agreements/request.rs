@@ -79,11 +79,7 @@ pub(super) async fn request_space(
         ]));
     }
     let tx = svc.store().begin().await?;
-    let holder = match (input.enterprise_id, input.person_id) {
-        (Some(e), _) => format!("enterprise:{e}"),
-        (_, p) => format!("person:{}", p.unwrap_or_default()),
-    };
-    lock_key(&tx, &format!("space_request:{holder}")).await?;
+    lock_key(&tx, &holder_turn(input.enterprise_id, input.person_id)).await?;
     let already = bookings::waiting_request_of(
         &tx,
         input.community_id,

@@ -9,7 +9,7 @@ pub(super) async fn get_lease(svc: &Services, actor: &Actor, id: i64) -> Result<
     authorize_either(
         actor,
         (Action::Read, lease_holding(&lease, &unit)),
-        (Action::Update, allocation_of(db, &unit).await?),
+        (Action::Update, unit_resource(&unit)),
     )?;
     let mut view = lease_view(&lease, &unit);
     crate::name_parties(db, [&mut view]).await?;

@@ -11,7 +11,8 @@
 //!
 //! Stable element ids: forms `space-request-form`, `offer-form`,
 //! `serve-form` (its controls `serve-f-NAME`, as it shares names with the
-//! offer form), `propose-form` (controls `propose-f-NAME`), `end-ID`,
+//! offer form), `propose-form` (controls `propose-f-NAME`, the request
+//! `propose-f-for_request`), `end-ID`,
 //! `move-ID`; buttons `accept-ID`, `decline-ID`, `withdraw-ID`,
 //! `withdraw-request-ID`, and on a request's proposal `proposal-ID`
 //! `accept-change-ID`, `decline-change-ID`, `withdraw-change-ID`; tables
@@ -62,7 +63,7 @@ const OFFER_FIELDS: &[Field] = &[
 ];
 
 const PROPOSE_FIELDS: &[Field] = &[
-    field("request_id", F::Dynamic, true),
+    field("for_request", F::Dynamic, true),
     field("kind", F::Choice(&UNIT_KINDS), true),
     field("team_size", F::Number, true),
     field("wanted_from", F::Date, true),
@@ -231,22 +232,26 @@ async fn render_spaces(state: &AppState, viewer: &Viewer, shown: Shown<'_>) -> P
         .iter()
         .filter(|r| r.status == "waiting" && s.may_offer_to(actor, r))
         .collect();
+    let request_choice = |r: &&RequestView| {
+        (
+            r.id.to_string(),
+            format!(
+                "#{} · {} · {} · {}",
+                r.id,
+                site(r.community_id, r.district),
+                t(l, &format!("spaces.kind.{}", r.kind)),
+                r.team_size
+            ),
+        )
+    };
+    options.insert("request_id", offerable.iter().map(request_choice).collect());
+    // A change is proposed only where none is open.
     options.insert(
-        "request_id",
+        "for_request",
         offerable
             .iter()
-            .map(|r| {
-                (
-                    r.id.to_string(),
-                    format!(
-                        "#{} · {} · {} · {}",
-                        r.id,
-                        site(r.community_id, r.district),
-                        t(l, &format!("spaces.kind.{}", r.kind)),
-                        r.team_size
-                    ),
-                )
-            })
+            .filter(|r| r.proposal.is_none())
+            .map(request_choice)
             .collect(),
     );
     let body = html! {
@@ -389,7 +394,7 @@ pub(super) async fn propose(p: Posted) -> PageResult {
     let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let mut errors = Vec::new();
-    let request_id = num(form, "request_id", &mut errors);
+    let request_id = num(form, "for_request", &mut errors);
     let input = AmendmentInput {
         kind: forms::text(form, "kind"),
         team_size: num(form, "team_size", &mut errors) as i32,
