@@ -169,6 +169,23 @@ async fn a_return_opens_the_thread_and_a_decision_closes_it() {
         assert_eq!(returned.message_action, Some(MessageAction::Answer));
         s.answer_reviewer(&founder, id, "Uploaded.").await.unwrap();
         s.submit_application(&founder, id).await.unwrap();
+        // Returned again and resubmitted without a word: the resubmission
+        // answers the request, so nothing waits for the applicant.
+        back.applicant_reason = Some("Sign the lease too.".into());
+        s.review_application(&reviewer, id, &back).await.unwrap();
+        s.submit_application(&founder, id).await.unwrap();
+        let again = s.get_application(&reviewer, id).await.unwrap();
+        assert_eq!(again.messages.len(), 3);
+        assert!(
+            again.messages[2].answered_at.is_some(),
+            "closed by the resubmission"
+        );
+        let queue = s
+            .review_queue(&reviewer, &Default::default())
+            .await
+            .unwrap();
+        let row = queue.items.iter().find(|a| a.id == id).unwrap();
+        assert_eq!(row.open_questions, 0);
         // A rejection ends the case: nobody adds to its thread any more.
         let mut no = review(Decision::Reject, None);
         no.applicant_reason = Some("Not eligible.".into());
@@ -183,7 +200,7 @@ async fn a_return_opens_the_thread_and_a_decision_closes_it() {
         );
         let decided = s.get_application(&reviewer, id).await.unwrap();
         assert_eq!(decided.message_action, None);
-        assert_eq!(decided.messages.len(), 2);
+        assert_eq!(decided.messages.len(), 3);
     })
     .await;
 }

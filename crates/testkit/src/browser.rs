@@ -388,6 +388,17 @@ impl Browser {
             .unwrap_or_else(|e| panic!("attribute {name} of {css:?}: {e}"))
     }
 
+    /// Sets a date input to `iso` (`YYYY-MM-DD`): typing would go through
+    /// the browser's locale format, so the value the form submits is set
+    /// directly.
+    pub async fn set_date(&self, css: &str, iso: &str) {
+        let script = "document.querySelector(arguments[0]).value = arguments[1];";
+        self.client
+            .execute(script, vec![serde_json::json!(css), serde_json::json!(iso)])
+            .await
+            .unwrap_or_else(|e| panic!("cannot set {css}: {e}"));
+    }
+
     /// Replaces the text of an input.
     pub async fn fill(&self, css: &str, value: &str) {
         let input = self.find(css).await;

@@ -12,13 +12,6 @@ use opcity_services::spaces::inventory::UnitInput;
 use opcity_store::sea_orm::EntityTrait;
 use opcity_testkit::{Browser, FounderSpec, TestApp, each_backend};
 
-/// Date inputs take typed text in the browser's locale format; set the ISO
-/// value the form submits directly instead.
-async fn set_date(browser: &Browser, css: &str, iso: &str) {
-    let script = format!("document.querySelector('{css}').value = '{iso}';");
-    browser.execute(&script, vec![]).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_space_request_amended_and_accepted() {
     let Some(browser) = Browser::start().await else {
@@ -82,12 +75,9 @@ async fn a_space_request_amended_and_accepted() {
         browser
             .fill(&format!("{form} #propose-f-team_size"), "2")
             .await;
-        set_date(
-            &browser,
-            &format!("{form} #propose-f-wanted_from"),
-            "2030-09-01",
-        )
-        .await;
+        browser
+            .set_date(&format!("{form} #propose-f-wanted_from"), "2030-09-01")
+            .await;
         browser
             .fill(&format!("{form} #propose-f-months"), "12")
             .await;
@@ -107,12 +97,9 @@ async fn a_space_request_amended_and_accepted() {
                 "No desk is free before spring; this office is, at the programme rent.",
             )
             .await;
-        set_date(
-            &browser,
-            &format!("{form} #propose-f-wanted_from"),
-            "2030-09-01",
-        )
-        .await;
+        browser
+            .set_date(&format!("{form} #propose-f-wanted_from"), "2030-09-01")
+            .await;
         browser.submit_and_wait("#propose-form-submit").await;
         assert_eq!(
             browser.attr("#result", "data-done").await.as_deref(),
@@ -160,8 +147,8 @@ async fn a_space_request_amended_and_accepted() {
         browser
             .select("#offer-form #f-unit_id", &office.to_string())
             .await;
-        set_date(&browser, "#offer-form #f-start", "2030-09-01").await;
-        set_date(&browser, "#offer-form #f-end", "2031-09-01").await;
+        browser.set_date("#offer-form #f-start", "2030-09-01").await;
+        browser.set_date("#offer-form #f-end", "2031-09-01").await;
         browser.submit_and_wait("#offer-form-submit").await;
         let offer: i64 = browser
             .attr("#result", "data-id")

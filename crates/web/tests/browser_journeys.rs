@@ -23,13 +23,6 @@ use opcity_services::vouchers::providers::{ProviderDecision, ProviderInput};
 use opcity_services::vouchers::redeem::{CaptureInput, HoldInput};
 use opcity_testkit::{Browser, FounderSpec, TestApp, each_backend};
 
-/// Date inputs take typed text in the browser's locale format; set the ISO
-/// value the form submits directly instead.
-async fn set_date(browser: &Browser, css: &str, iso: &str) {
-    let script = format!("document.querySelector('{css}').value = '{iso}';");
-    browser.execute(&script, vec![]).await.unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_self_check_answers_without_signing_in() {
     let Some(browser) = Browser::start().await else {
@@ -42,7 +35,7 @@ async fn the_self_check_answers_without_signing_in() {
         browser
             .wait_for_path("/self-check", |p| p.starts_with("/self-check"))
             .await;
-        set_date(&browser, "#birth_date", "1995-03-01").await;
+        browser.set_date("#birth_date", "1995-03-01").await;
         browser.select("#highest_degree", "master").await;
         browser.select("#hukou", "none").await;
         browser.select("#works_in_ai", "true").await;
@@ -113,7 +106,7 @@ async fn housing_subsidy_from_application_to_first_payment() {
         // what he will need.
         browser.sign_in(&app, "founder").await;
         browser.goto(&app.url("/self-check")).await;
-        set_date(&browser, "#birth_date", "1996-05-20").await;
+        browser.set_date("#birth_date", "1996-05-20").await;
         browser.select("#highest_degree", "master").await;
         browser.select("#hukou", "none").await;
         browser.select("#works_in_ai", "true").await;
@@ -368,7 +361,9 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
             .await;
         browser.select("#space-request-form #f-kind", "desk").await;
         browser.fill("#space-request-form #f-team_size", "2").await;
-        set_date(&browser, "#space-request-form #f-wanted_from", "2030-09-01").await;
+        browser
+            .set_date("#space-request-form #f-wanted_from", "2030-09-01")
+            .await;
         browser.fill("#space-request-form #f-months", "12").await;
         browser.submit_and_wait("#space-request-form-submit").await;
         let request = result_id(&browser, "request").await;
@@ -393,8 +388,8 @@ async fn a_desk_from_inventory_to_an_active_agreement() {
         browser
             .select("#offer-form #f-unit_id", &unit.to_string())
             .await;
-        set_date(&browser, "#offer-form #f-start", "2030-09-01").await;
-        set_date(&browser, "#offer-form #f-end", "2031-09-01").await;
+        browser.set_date("#offer-form #f-start", "2030-09-01").await;
+        browser.set_date("#offer-form #f-end", "2031-09-01").await;
         browser.submit_and_wait("#offer-form-submit").await;
         let offer = result_id(&browser, "offer").await;
         assert_eq!(
@@ -473,7 +468,7 @@ async fn a_nine_oclock_slot_booked_and_in_the_calendar() {
                 p.starts_with(&format!("/instruments/{instrument}"))
             })
             .await;
-        set_date(&browser, "#day", &day.to_string()).await;
+        browser.set_date("#day", &day.to_string()).await;
         browser
             .submit_and_wait("#day-form button[type=submit]")
             .await;

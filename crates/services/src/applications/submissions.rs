@@ -246,6 +246,15 @@ async fn write_group(
         })
         .collect();
     record_moves(&tx, &moves).await?;
+    // A resubmission answers what the return asked (`messages`): its
+    // questions are no longer waited for.
+    let resubmitted = moves
+        .iter()
+        .filter(|m| m.steps.first().is_some_and(|s| s.event == Event::Resubmit))
+        .map(|m| (m.before.id, m.at));
+    for (id, at) in resubmitted {
+        opcity_store::applications::messages::close_questions(&tx, id, at).await?;
+    }
     pass_turn();
     tx.commit().await?;
     Ok(answers)

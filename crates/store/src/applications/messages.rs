@@ -76,6 +76,23 @@ pub async fn answer(
     Ok(Some((insert(new, true).insert(tx).await?, askers)))
 }
 
+/// Closes the application's open questions without an answer (its
+/// resubmission answered them); returns how many.
+pub async fn close_questions(
+    tx: &DatabaseTransaction,
+    application_id: i64,
+    at: DateTime<Utc>,
+) -> Result<u64, StoreError> {
+    Ok(message::Entity::update_many()
+        .col_expr(message::Column::AnsweredAt, Expr::value(at))
+        .filter(message::Column::ApplicationId.eq(application_id))
+        .filter(message::Column::FromApplicant.eq(false))
+        .filter(message::Column::AnsweredAt.is_null())
+        .exec(tx)
+        .await?
+        .rows_affected)
+}
+
 /// The application's open questions, oldest first.
 pub async fn open_questions<C: ConnectionTrait>(
     db: &C,
