@@ -424,7 +424,12 @@ pub fn permits(actor: &Actor, action: Action, resource: Resource) -> bool {
         }
 
         (Founder, Community { .. }) => action == Read,
-        (Founder, Person { id, .. }) => action != Create && id.is_some() && id == actor.person_id,
+        // A founder keeps their own record, and enters it when they have none
+        // yet (a self-registered account); the record is then theirs.
+        (Founder, Person { id, .. }) => match action {
+            Create => id.is_none() && actor.person_id.is_none(),
+            _ => id.is_some() && id == actor.person_id,
+        },
         (Founder, Enterprise { id, .. }) => match action {
             // A founder registers their own enterprise; the service links them.
             Create => actor.person_id.is_some(),

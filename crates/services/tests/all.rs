@@ -14,6 +14,7 @@ mod interests;
 mod mail_story;
 mod matching_story;
 mod outcome_story;
+mod own_record;
 mod picking;
 mod race_regressions;
 mod recheck_story;

@@ -28,6 +28,7 @@ mod interest_pages;
 mod offered_forms;
 mod openapi_document;
 mod outcome_pages;
+mod own_record_pages;
 mod pages;
 mod policy_api;
 mod resident_ids;

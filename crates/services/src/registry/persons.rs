@@ -24,7 +24,7 @@ use crate::crypto::DataKey;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
 use chrono::{Datelike, NaiveDate};
-use opcity_domain::{District, ResidentId, ResidentIdError, resident_id};
+use opcity_domain::{District, ResidentId, ResidentIdError, Role, resident_id};
 use opcity_store::entity::person;
 use opcity_store::registry::{self, PersonFields, PersonSearch, SealedResidentId};
 
@@ -48,7 +48,8 @@ pub struct PersonInput {
     pub high_level_talent: Option<bool>,
     /// 18-character resident id number; stored encrypted.
     pub resident_id: Option<String>,
-    /// The account this person signs in with (set by administrators at creation).
+    /// The account this person signs in with (set by administrators at
+    /// creation; a founder entering their own record gets their account).
     pub account_id: Option<i64>,
 }
 
@@ -385,9 +386,19 @@ impl Services {
                 district: valid.district,
             },
         )?;
+        // A founder enters their own record: it is linked to their account
+        // (the account's unique link refuses a second one made at once).
+        let account_id = match actor.role {
+            Role::Founder => match input.account_id {
+                None => Some(actor.account_id),
+                Some(id) if id == actor.account_id => Some(id),
+                Some(_) => return Err(ServiceError::Forbidden),
+            },
+            _ => input.account_id,
+        };
         let fields = self.person_fields(input, valid);
         let tx = self.store().begin().await?;
-        let saved = registry::insert_person(&tx, input.account_id, fields, now)
+        let saved = registry::insert_person(&tx, account_id, fields, now)
             .await
             .map_err(|err| match err {
                 err if err.is_unique_on("account_id") => ServiceError::Conflict {

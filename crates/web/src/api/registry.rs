@@ -123,6 +123,8 @@ pub async fn get_person(
     Ok(Json(state.services.get_person(&actor, id).await?))
 }
 
+/// Registers a person: administrators for anyone; a founder whose account
+/// has no record yet enters their own (linked to their account).
 #[utoipa::path(post, path = "/api/v1/persons", tag = "registry", request_body = PersonInput,
     responses((status = 201, body = PersonView), (status = 403, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn create_person(

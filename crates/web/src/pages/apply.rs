@@ -161,7 +161,10 @@ async fn render_start(
         } @else if who.is_empty() {
             p.notice id="no-applicant" {
                 @if programme.beneficiary == "enterprise" { (t(l, "apply.no_enterprise")) " " a href="/enterprises/new" { (t(l, "apply.register_enterprise")) } }
-                @else { (t(l, "field.no_person_record")) }
+                @else {
+                    (t(l, "field.no_person_record"))
+                    @if state.services.may_create_person(actor) { " " a href="/persons/new" { (t(l, "home.enter_record")) } }
+                }
             }
         } @else {
             form.stack method="post" action="/applications" id="start-form" {

@@ -134,6 +134,12 @@ async fn workspace(State(state): State<AppState>, viewer: Viewer) -> PageResult 
         h1 { (tf(l, "home.welcome", [("name", actor.display_name.as_str())])) }
         p.who { (t(l, &format!("role.{}", actor.role.id())))
             @if let Some(d) = actor.district { " · " (super::forms::district_name(l, d)) } }
+        // A founder without a record (a new account) enters it first:
+        // nothing can be checked or applied for without it.
+        @if actor.role == Role::Founder && state.services.may_create_person(actor) {
+            p.notice id="no-record" { (t(l, "home.no_record")) " "
+                a href="/persons/new" id="enter-record" { (t(l, "home.enter_record")) } }
+        }
         div.grid {
             @for (href, key) in shortcuts(actor.role) {
                 a.card href=(href) { (t(l, key)) }
