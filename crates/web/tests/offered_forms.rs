@@ -277,6 +277,41 @@ async fn probes(
         StatusCode::SEE_OTHER
     );
     let waiting = request().await;
+    // A floor the site has none of waits; the city proposes to change it,
+    // so the holder has a proposal to answer and its site one to withdraw.
+    let floor = app
+        .services
+        .request_space(
+            &founder.actor,
+            &opcity_services::spaces::agreements::SpaceRequestInput {
+                enterprise_id: Some(w.firm),
+                community_id: Some(w.community),
+                kind: "floor".into(),
+                team_size: 1,
+                wanted_from: START.into(),
+                months: 12,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .id;
+    let proposal = app
+        .services
+        .propose_space_change(
+            &admin.actor,
+            floor,
+            &opcity_services::spaces::agreements::AmendmentInput {
+                kind: "floor".into(),
+                team_size: 1,
+                wanted_from: START.into(),
+                months: 6,
+                reason: "Six months is what the site can promise.".into(),
+            },
+        )
+        .await
+        .unwrap()
+        .id;
 
     let housing_unit = create(
         app,
@@ -390,6 +425,29 @@ async fn probes(
                     ("start", START),
                     ("end", END),
                 ],
+            )],
+        ),
+        probe(
+            spaces,
+            "propose-form".into(),
+            vec![on(
+                "/spaces/proposals".into(),
+                &[
+                    ("for_request", &waiting.to_string()),
+                    ("kind", "desk"),
+                    ("team_size", "1"),
+                    ("wanted_from", START),
+                    ("months", "12"),
+                    ("reason", "A desk seats one here."),
+                ],
+            )],
+        ),
+        probe(
+            housing,
+            "allocator-nanshan".into(),
+            vec![on(
+                "/housing/allocators/nanshan".into(),
+                &[("housing_allocator", "district_reviewer")],
             )],
         ),
         probe(
@@ -516,6 +574,13 @@ async fn probes(
             spaces,
             marker,
             vec![on(agreement(offered, action), &[])],
+        ));
+    }
+    for action in ["accept", "decline", "withdraw"] {
+        all.push(probe(
+            spaces,
+            format!("{action}-change-{proposal}"),
+            vec![on(format!("/spaces/proposals/{proposal}/{action}"), &[])],
         ));
     }
     for action in ["approve", "reject", "cancel"] {
@@ -660,7 +725,7 @@ async fn pages_offer_exactly_the_forms_that_are_allowed() {
                 .list_space_requests(&admin.actor, &Default::default())
                 .await
                 .unwrap();
-            waiting.retain(|r| r.status == "waiting" && r.kind == "desk");
+            waiting.retain(|r| r.status == "waiting" && (r.kind == "desk" || r.kind == "floor"));
             for r in waiting {
                 app.services
                     .withdraw_space_request(&admin.actor, r.id)
@@ -676,6 +741,10 @@ async fn pages_offer_exactly_the_forms_that_are_allowed() {
             ("operator", "building-form"),
             ("founder", "space-request-form"),
             ("founder", "accept"),
+            ("admin", "propose-form"),
+            ("founder", "accept-change"),
+            ("operator", "withdraw-change"),
+            ("admin", "allocator-nanshan"),
             ("lab", "approve"),
             ("lab", "hold-form"),
             ("rev.nanshan", "fund-form"),
