@@ -111,6 +111,7 @@ error_codes! {
     BudgetExists = "budget_exists" => Conflict;
     FlagDecided = "flag_decided" => Conflict;
     NothingToAnswer = "nothing_to_answer" => Conflict;
+    ThreadClosed = "thread_closed" => Conflict;
     AlreadyDeclared = "already_declared" => Conflict;
     // Vouchers: the request is valid but the ledger's state refuses it.
     TransferIdReused = "transfer_id_reused" => Conflict;

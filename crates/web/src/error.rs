@@ -630,6 +630,7 @@ mod tests {
             | "budget_exists"
             | "flag_decided"
             | "nothing_to_answer"
+            | "thread_closed"
             | "already_declared" => StatusCode::CONFLICT,
             // Vouchers: the request is valid but the ledger's state refuses it.
             "transfer_id_reused"

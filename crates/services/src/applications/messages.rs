@@ -142,7 +142,7 @@ pub(super) async fn ask(s: &Services, actor: &Actor, id: i64, body: &str) -> Res
         "application.ask",
         id,
         None,
-        message_view(asked),
+        own_view(actor, asked),
     )
     .await
 }
@@ -199,7 +199,7 @@ pub(super) async fn answer(
         "application.answer",
         id,
         None,
-        message_view(answered),
+        own_view(actor, answered),
     )
     .await
 }
@@ -226,8 +226,21 @@ async fn notify(
     Ok(())
 }
 
+/// The case is no longer with reviewers (nor returned): a state of the
+/// case, not of what was typed.
 fn thread_closed() -> ServiceError {
-    ServiceError::invalid("body", "thread_closed")
+    ServiceError::Conflict {
+        code: crate::ErrorCode::ThreadClosed,
+        field: Some("body"),
+    }
+}
+
+/// The message as its author reads it back: with their own name.
+fn own_view(actor: &Actor, m: application_message::Model) -> MessageView {
+    MessageView {
+        author: Some(actor.display_name.clone()),
+        ..message_view(m)
+    }
 }
 
 fn nothing_to_answer() -> ServiceError {

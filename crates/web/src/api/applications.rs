@@ -370,7 +370,7 @@ pub struct MessageInput {
 /// until the applicant answers; the applicant is notified.
 #[utoipa::path(post, path = "/api/v1/applications/{id}/questions", tag = "applications", request_body = MessageInput,
     responses((status = 201, body = MessageView), (status = 403, body = ProblemDoc, description = "not allowed, or the reviewer is tied to the applicant (`conflict_of_interest`)"),
-        (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+        (status = 404, body = ProblemDoc), (status = 409, body = ProblemDoc, description = "the case is decided (`thread_closed`)"), (status = 422, body = ProblemDoc)))]
 pub async fn ask_applicant(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
