@@ -12,7 +12,6 @@ use opcity_domain::Role;
 use opcity_services::spaces::agreements::{
     AmendmentInput, OfferInput, RequestView, ServeInput, SpaceRequestInput,
 };
-use opcity_services::spaces::inventory::UnitInput;
 use opcity_services::{Actor, ServiceError, Services};
 use opcity_testkit::{FounderSpec, account, each_backend, founder, race};
 use rand::rngs::StdRng;
@@ -20,6 +19,7 @@ use rand::{Rng, SeedableRng};
 
 struct Site {
     s: Services,
+    admin: Actor,
     operator: Actor,
     community: i64,
     desk: i64,
@@ -33,39 +33,16 @@ async fn site(s: Services) -> Site {
     let (community, desk) = opcity_testkit::nanshan_desk(&s, &admin, &operator).await;
     // Read again: the operator runs the community only from now.
     let operator = s.system_actor(operator.account_id).await.unwrap();
-    let floor = opcity_store::entity::space_unit::Entity::find_by_id(desk)
-        .one(s.store().db())
-        .await
-        .unwrap()
-        .unwrap()
-        .floor_id;
-    let office = s
-        .create_unit(
-            &admin,
-            &UnitInput {
-                floor_id: floor,
-                kind: "office".into(),
-                code: "O-01".into(),
-                area_m2: 30,
-                capacity: 4,
-                list_rent_fen: 600_000,
-                discounted_rent_fen: 300_000,
-                active: None,
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+    let office = opcity_testkit::office_beside(&s, &admin, desk).await;
     Site {
         s,
+        admin,
         operator,
         community,
         desk,
         office,
     }
 }
-
-use opcity_store::sea_orm::EntityTrait;
 
 fn ask(community: i64, enterprise: i64, kind: &str) -> SpaceRequestInput {
     SpaceRequestInput {
@@ -110,12 +87,12 @@ async fn a_desk_request_becomes_an_office_when_the_holder_accepts() {
     each_backend(async |db| {
         let Site {
             s,
+            admin,
             operator,
             community,
             office,
             ..
         } = site(opcity_testkit::services(db)).await;
-        let admin = account(&s, "admin2", Role::MunicipalAdmin, None).await;
         let lin = founder(&s, &admin, FounderSpec::young_ai("lin", 0)).await;
         let other = founder(&s, &admin, FounderSpec::young_ai("wuyi", 1)).await;
         let asked = s
@@ -219,11 +196,11 @@ async fn a_declined_or_withdrawn_proposal_leaves_the_request_as_it_was() {
     each_backend(async |db| {
         let Site {
             s,
+            admin,
             operator,
             community,
             ..
         } = site(opcity_testkit::services(db)).await;
-        let admin = account(&s, "admin2", Role::MunicipalAdmin, None).await;
         let lin = founder(&s, &admin, FounderSpec::young_ai("lin", 0)).await;
         let asked = s
             .request_space(&lin.actor, &ask(community, lin.enterprise_id, "desk"))
@@ -275,12 +252,12 @@ async fn an_alternative_offer_needs_a_note_and_yields_to_its_own_queue() {
     each_backend(async |db| {
         let Site {
             s,
+            admin,
             operator,
             community,
             office,
             ..
         } = site(opcity_testkit::services(db)).await;
-        let admin = account(&s, "admin2", Role::MunicipalAdmin, None).await;
         let lin = founder(&s, &admin, FounderSpec::young_ai("lin", 0)).await;
         let wu = founder(&s, &admin, FounderSpec::young_ai("wuyi", 1)).await;
         let asked = s
@@ -366,12 +343,12 @@ async fn an_acceptance_and_its_rival_never_both_win() {
         let (first, other) = opcity_testkit::two_processes(db).await;
         let Site {
             s,
+            admin,
             operator,
             community,
             desk,
             ..
         } = site(first).await;
-        let admin = account(&s, "admin2", Role::MunicipalAdmin, None).await;
         for (round, rival) in rivals.iter().enumerate() {
             let f = founder(
                 &s,

@@ -261,6 +261,34 @@ pub async fn nanshan_desk(s: &Services, admin: &Actor, operator: &Actor) -> (i64
     (community, desk.id)
 }
 
+/// An office for four (code `O-01`) on the floor of the [`nanshan_desk`]
+/// `desk`: its id.
+pub async fn office_beside(s: &Services, admin: &Actor, desk: i64) -> i64 {
+    use opcity_store::sea_orm::EntityTrait;
+    let floor = opcity_store::entity::space_unit::Entity::find_by_id(desk)
+        .one(s.store().db())
+        .await
+        .expect("read the desk")
+        .expect("the desk exists")
+        .floor_id;
+    s.create_unit(
+        admin,
+        &opcity_services::spaces::inventory::UnitInput {
+            floor_id: floor,
+            kind: "office".into(),
+            code: "O-01".into(),
+            area_m2: 30,
+            capacity: 4,
+            list_rent_fen: 600_000,
+            discounted_rent_fen: 300_000,
+            active: None,
+        },
+    )
+    .await
+    .expect("create the office")
+    .id
+}
+
 /// A reviewer's `decision` for `amount_fen`, with no conflict of interest
 /// declared and no scores, internal note or message to the applicant: what
 /// most stories send.

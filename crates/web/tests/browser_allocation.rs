@@ -8,8 +8,6 @@
 
 use opcity_domain::Role;
 use opcity_services::spaces::agreements::SpaceRequestInput;
-use opcity_services::spaces::inventory::UnitInput;
-use opcity_store::sea_orm::EntityTrait;
 use opcity_testkit::{Browser, FounderSpec, TestApp, each_backend};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -23,23 +21,7 @@ async fn a_space_request_amended_and_accepted() {
         let admin = app.account("admin", Role::MunicipalAdmin, None).await;
         let operator = app.account("operator", Role::CommunityOperator, None).await;
         let (community, desk) = opcity_testkit::nanshan_desk(s, &admin, &operator).await;
-        let floor = opcity_store::entity::space_unit::Entity::find_by_id(desk)
-            .one(s.store().db())
-            .await
-            .unwrap()
-            .unwrap()
-            .floor_id;
-        let office_input = UnitInput {
-            floor_id: floor,
-            kind: "office".into(),
-            code: "3O01".into(),
-            area_m2: 30,
-            capacity: 4,
-            list_rent_fen: 600_000,
-            discounted_rent_fen: 300_000,
-            active: None,
-        };
-        let office = s.create_unit(&admin, &office_input).await.unwrap().id;
+        let office = opcity_testkit::office_beside(s, &admin, desk).await;
         let spec = FounderSpec::young_ai("founder", 0).named("林晨曦", "晨曦智能");
         let founder = app.founder(&admin, spec).await;
         let asked = s

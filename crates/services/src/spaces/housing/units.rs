@@ -53,6 +53,7 @@ pub(super) async fn save(
         district,
     };
     let tx = svc.store().begin().await?;
+    let allocators = Allocators::read(&tx).await?;
     let before = match id {
         None => {
             authorize(actor, Action::Create, target)?;
@@ -62,7 +63,7 @@ pub(super) async fn save(
             let existing = load_unit(&tx, id).await?;
             authorize(actor, Action::Update, unit_resource(&existing))?;
             authorize(actor, Action::Update, target)?;
-            Some(Allocators::read(&tx).await?.view(&existing))
+            Some(allocators.view(&existing))
         }
     };
     let fields = HousingUnitFields {
@@ -81,7 +82,7 @@ pub(super) async fn save(
             opcity_store::StoreError::Unique(_) => conflict(ErrorCode::HousingCodeTaken, "code"),
             other => other.into(),
         })?;
-    let view = Allocators::read(&tx).await?.view(&saved);
+    let view = allocators.view(&saved);
     let action = if before.is_some() {
         "housing_unit.update"
     } else {
