@@ -105,6 +105,37 @@ enum Command {
     /// E-mail notifications.
     #[command(subcommand)]
     Mail(MailCommand),
+    /// Import a CSV or XLSX file of records (communities, persons or
+    /// enterprises): every row is checked, and the whole file is written
+    /// in one transaction only when no row has a problem. Prints the report
+    /// as JSON; exit 1 when nothing was written.
+    Import {
+        #[command(flatten)]
+        data: DataArgs,
+        /// communities, persons or enterprises.
+        kind: String,
+        file: std::path::PathBuf,
+        /// The account whose authority the import uses (and the audit log names).
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// Check and report only; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Export records in the import's columns (CSV, or XLSX when FILE ends in .xlsx).
+    Export {
+        #[command(flatten)]
+        data: DataArgs,
+        /// communities, persons or enterprises.
+        kind: String,
+        file: std::path::PathBuf,
+        /// The account whose view the export is (and the audit log names).
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: String,
+        /// The language of headers and values: zh or en.
+        #[arg(long, default_value = "zh")]
+        lang: String,
+    },
     /// List Shenzhen's districts with their ids.
     Districts,
     /// Policy packs: evaluate cases, validate a pack, run its tests.
@@ -245,6 +276,43 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
                 as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
             rt.block_on(async {
                 platform::with_services(&config, async |s| platform::refresh(s, as_of).await).await
+            })?;
+        }
+        Command::Import {
+            data,
+            kind,
+            file,
+            as_user,
+            dry_run,
+        } => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            let written = rt.block_on(async {
+                platform::with_services(&config, async |s| {
+                    platform::import(s, &kind, &file, &as_user, dry_run).await
+                })
+                .await
+            })?;
+            return Ok(if written || dry_run {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            });
+        }
+        Command::Export {
+            data,
+            kind,
+            file,
+            as_user,
+            lang,
+        } => {
+            let config = load_config(&data, None)?;
+            platform::init_logging(&config);
+            rt.block_on(async {
+                platform::with_services(&config, async |s| {
+                    platform::export(s, &kind, &file, &as_user, &lang).await
+                })
+                .await
             })?;
         }
         Command::Disburse { data, as_of } => {

@@ -7,6 +7,8 @@ use opcity_services::Services;
 use opcity_services::accounts::NewAccount;
 use opcity_services::crypto::DataKey;
 use opcity_services::demo::DemoReport;
+use opcity_services::import::export::Lang;
+use opcity_services::import::{ImportFile, RecordKind};
 use opcity_services::mail::Mailer;
 use opcity_services::sso::{Sso, SsoConfig};
 use opcity_store::{Store, redact_url};
@@ -350,6 +352,103 @@ pub async fn create_user(services: &Services, user: NewUser) -> anyhow::Result<(
         println!("password (shown once): {password}");
     }
     Ok(())
+}
+
+/// Imports `file` as records of `kind` on behalf of account `username`
+/// (checks only when `dry_run`); prints the report as JSON. Whether the
+/// records were written.
+pub async fn import(
+    services: &Services,
+    kind: &str,
+    file: &std::path::Path,
+    username: &str,
+    dry_run: bool,
+) -> anyhow::Result<bool> {
+    let kind: RecordKind = kind.parse().map_err(cli_error)?;
+    let actor = services
+        .actor_by_username(username)
+        .await
+        .map_err(cli_error)?;
+    let upload = ImportFile {
+        file_name: file
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned()),
+        content: std::fs::read(file)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?
+            .into(),
+    };
+    let report = if dry_run {
+        services.preview_import(&actor, kind, &upload).await
+    } else {
+        services.import_records(&actor, kind, &upload).await
+    }
+    .map_err(cli_error)?;
+    println!("{}", serde_json::to_string_pretty(&report)?);
+    Ok(report.written)
+}
+
+/// Exports the records of `kind` account `username` may list into `file`
+/// (XLSX when its name ends in `.xlsx`, CSV otherwise).
+pub async fn export(
+    services: &Services,
+    kind: &str,
+    file: &std::path::Path,
+    username: &str,
+    lang: &str,
+) -> anyhow::Result<()> {
+    let kind: RecordKind = kind.parse().map_err(cli_error)?;
+    let lang = match lang {
+        "zh" | "zh-CN" => Lang::Zh,
+        "en" => Lang::En,
+        other => anyhow::bail!("--lang: `{other}` is not zh or en"),
+    };
+    let actor = services
+        .actor_by_username(username)
+        .await
+        .map_err(cli_error)?;
+    let sheet = services
+        .export_records(&actor, kind, lang)
+        .await
+        .map_err(cli_error)?;
+    let xlsx = file
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("xlsx"));
+    let bytes = if xlsx {
+        sheet.to_xlsx().map_err(cli_error)?
+    } else {
+        sheet.to_csv().into_bytes()
+    };
+    std::fs::write(file, bytes).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    eprintln!(
+        "{} {} rows written to {}",
+        sheet.rows.len(),
+        kind.id(),
+        file.display()
+    );
+    Ok(())
+}
+
+/// A service refusal as the command line states it: the field and code of
+/// each invalid field, or the refusal itself.
+fn cli_error(error: opcity_services::ServiceError) -> anyhow::Error {
+    match error {
+        opcity_services::ServiceError::Validation(fields) => {
+            let text: Vec<String> = fields
+                .iter()
+                .map(|f| {
+                    let params: Vec<String> =
+                        f.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    format!("{}: {} {}", f.field, f.code, params.join(" "))
+                })
+                .collect();
+            anyhow::anyhow!("{}", text.join("; "))
+        }
+        opcity_services::ServiceError::NotFound { entity } => anyhow::anyhow!("no such {entity}"),
+        opcity_services::ServiceError::Forbidden => {
+            anyhow::anyhow!("that account may not do this (or is disabled)")
+        }
+        other => anyhow::Error::new(other),
+    }
 }
 
 /// Verifies the audit log; fails, naming each problem, when it was tampered with.

@@ -102,6 +102,7 @@ error_codes! {
     UsernameTaken = "username_taken" => Conflict;
     UsccTaken = "uscc_taken" => Conflict;
     AccountHasPerson = "account_has_person" => Conflict;
+    ResidentIdTaken = "resident_id_taken" => Conflict;
     DatabaseNotEmpty = "database_not_empty" => Conflict;
     IdempotencyKeyReused = "idempotency_key_reused" => Conflict;
     StateChanged = "state_changed" => Conflict;

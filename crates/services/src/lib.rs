@@ -62,6 +62,7 @@ mod error_code;
 pub mod feedback;
 pub mod grants;
 mod groups;
+pub mod import;
 pub mod integrity;
 pub mod interests;
 pub mod locale_files;

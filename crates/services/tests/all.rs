@@ -3,6 +3,7 @@
 
 mod account_admin;
 mod applications_story;
+mod bulk_import;
 mod consult_story;
 mod delivery_story;
 mod feedback_limit;

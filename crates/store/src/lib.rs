@@ -34,6 +34,7 @@ pub mod applications;
 pub mod audit;
 pub mod bookings;
 pub mod budget;
+pub mod bulk;
 pub mod delivery;
 pub mod districts;
 pub mod entitlements;

@@ -64,7 +64,7 @@ pub struct PersonFields {
 }
 
 impl PersonFields {
-    fn model(self, at: DateTime<Utc>) -> person::ActiveModel {
+    pub(crate) fn model(self, at: DateTime<Utc>) -> person::ActiveModel {
         let mut model = person::ActiveModel {
             full_name: Set(self.full_name),
             district: Set(self.district),
@@ -212,7 +212,7 @@ pub struct EnterpriseFields {
 }
 
 impl EnterpriseFields {
-    fn model(self, at: DateTime<Utc>) -> enterprise::ActiveModel {
+    pub(crate) fn model(self, at: DateTime<Utc>) -> enterprise::ActiveModel {
         enterprise::ActiveModel {
             uscc: Set(self.uscc),
             name: Set(self.name),
@@ -354,7 +354,7 @@ pub struct CommunityFields {
 }
 
 impl CommunityFields {
-    fn model(self, at: DateTime<Utc>) -> community::ActiveModel {
+    pub(crate) fn model(self, at: DateTime<Utc>) -> community::ActiveModel {
         community::ActiveModel {
             name_zh: Set(self.name_zh),
             name_en: Set(self.name_en),

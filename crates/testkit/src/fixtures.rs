@@ -61,6 +61,16 @@ pub fn uscc(n: usize) -> String {
     panic!("no valid code for {n}")
 }
 
+/// A valid resident id number numbered `n` (distinct for distinct `n`
+/// below 36,500,000): born `n / 1000` days after 1960-01-01, sequence `n % 1000`.
+pub fn resident_id(n: usize) -> String {
+    let born = chrono::NaiveDate::from_ymd_opt(1960, 1, 1).expect("a date")
+        + chrono::Duration::days((n / 1000) as i64);
+    let first17 = format!("440305{}{:03}", born.format("%Y%m%d"), n % 1000);
+    let check = opcity_domain::resident_id::check_char(first17.as_bytes());
+    format!("{first17}{check}")
+}
+
 /// A founder signed in, with the person record and the enterprise he
 /// founded.
 #[derive(Debug, Clone)]

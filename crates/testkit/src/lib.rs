@@ -163,7 +163,7 @@ pub mod workload;
 pub use fixtures::{
     Founder, FounderSpec, account, account_in, approval, bay_community, founder,
     founder_with_enterprise, gpu_instrument, housing_application, nanshan_desk, nanshan_flat,
-    nanshan_housing_budget, office_beside, race, review, uscc,
+    nanshan_housing_budget, office_beside, race, resident_id, review, uscc,
 };
 
 pub mod browser;

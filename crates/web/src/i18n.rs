@@ -96,6 +96,11 @@ const CATALOGUES: &[Catalogue] = &[
         include_str!("../../../locales/zh-CN/help.toml"),
         include_str!("../../../locales/en/help.toml"),
     ),
+    (
+        "import",
+        include_str!("../../../locales/zh-CN/import.toml"),
+        include_str!("../../../locales/en/import.toml"),
+    ),
     // Rendered by opcity-services; listed so the key test covers them.
     (
         "mail",

@@ -23,6 +23,7 @@ mod consult_api;
 mod consult_page;
 mod delivery_pages;
 mod help_pages;
+mod import_pages;
 mod integrity_page;
 mod interest_pages;
 mod offered_forms;

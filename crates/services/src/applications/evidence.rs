@@ -111,6 +111,36 @@ impl DocumentStore {
         key.split('/')
             .fold(self.prefix.clone(), |p, part| p.join(part))
     }
+
+    /// Keeps `content` under `key` (replacing what was there).
+    pub(crate) async fn put(&self, key: &str, content: Bytes) -> Result<()> {
+        self.objects
+            .put(&self.path(key), content.into())
+            .await
+            .map_err(|e| ServiceError::Internal(Box::new(e)))?;
+        Ok(())
+    }
+
+    /// The content under `key`, or `None` when there is none.
+    pub(crate) async fn get(&self, key: &str) -> Result<Option<Bytes>> {
+        match self.objects.get(&self.path(key)).await {
+            Ok(found) => Ok(Some(
+                found
+                    .bytes()
+                    .await
+                    .map_err(|e| ServiceError::Internal(Box::new(e)))?,
+            )),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(ServiceError::Internal(Box::new(e))),
+        }
+    }
+
+    /// Removes the content under `key`, if any (logged when it cannot be).
+    pub(crate) async fn remove(&self, key: &str) {
+        if let Err(e) = self.objects.delete(&self.path(key)).await {
+            tracing::warn!(error = %e, key, "could not remove a stored file");
+        }
+    }
 }
 
 /// One uploaded document.
@@ -287,7 +317,7 @@ fn not_editable(app: &application::Model) -> ServiceError {
 }
 
 impl Services {
-    fn documents_store(&self) -> Result<&DocumentStore> {
+    pub(crate) fn documents_store(&self) -> Result<&DocumentStore> {
         self.document_store()
             .ok_or_else(|| ServiceError::Internal("no document store is configured".into()))
     }

@@ -267,6 +267,21 @@ impl Services {
         })
     }
 
+    /// The actor for the account signing in as `username` (the command
+    /// line's `--as`), if it exists and is not disabled.
+    pub async fn actor_by_username(&self, username: &str) -> Result<Actor> {
+        use opcity_store::sea_orm::{ColumnTrait, QueryFilter};
+        let account = account::Entity::find()
+            .filter(account::Column::Username.eq(username))
+            .one(self.store().db())
+            .await?
+            .ok_or(ServiceError::NotFound { entity: "account" })?;
+        if account.disabled {
+            return Err(ServiceError::Forbidden);
+        }
+        self.actor_for(&account, None).await
+    }
+
     /// The actor for an account, used by the command line and the demo loader.
     pub async fn system_actor(&self, account_id: i64) -> Result<Actor> {
         let account = account::Entity::find_by_id(account_id)

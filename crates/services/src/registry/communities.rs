@@ -64,10 +64,10 @@ impl From<&community::Model> for CommunityView {
     }
 }
 
-struct ValidCommunity {
+pub(crate) struct ValidCommunity {
     name_zh: String,
     name_en: String,
-    district: District,
+    pub(crate) district: District,
     address: String,
     area_m2: i64,
     operator_name: String,
@@ -75,7 +75,7 @@ struct ValidCommunity {
     opened_on: Option<NaiveDate>,
 }
 
-fn validate(input: &CommunityInput, today: NaiveDate) -> Result<ValidCommunity> {
+pub(crate) fn validate(input: &CommunityInput, today: NaiveDate) -> Result<ValidCommunity> {
     let mut c = Checker::default();
     let name_zh = c.required_text("name_zh", &input.name_zh, 100);
     let name_en = c.required_text("name_en", &input.name_en, 200);
@@ -105,7 +105,7 @@ fn validate(input: &CommunityInput, today: NaiveDate) -> Result<ValidCommunity> 
 }
 
 /// What the store writes of a checked input.
-fn fields(v: ValidCommunity) -> CommunityFields {
+pub(crate) fn fields(v: ValidCommunity) -> CommunityFields {
     CommunityFields {
         name_zh: v.name_zh,
         name_en: v.name_en,
@@ -118,7 +118,7 @@ fn fields(v: ValidCommunity) -> CommunityFields {
     }
 }
 
-fn unknown_operator(err: StoreError) -> ServiceError {
+pub(crate) fn unknown_operator(err: StoreError) -> ServiceError {
     match err {
         StoreError::ForeignKey(_) => {
             ServiceError::invalid("operator_account_id", "unknown_account")

@@ -74,15 +74,15 @@ fn view(e: &enterprise::Model, founders: Vec<i64>) -> EnterpriseView {
     }
 }
 
-struct ValidEnterprise {
+pub(crate) struct ValidEnterprise {
     uscc: Uscc,
     name: String,
     registered_date: Option<NaiveDate>,
-    district: District,
+    pub(crate) district: District,
     size: Option<String>,
 }
 
-fn validate(input: &EnterpriseInput, today: NaiveDate) -> Result<ValidEnterprise> {
+pub(crate) fn validate(input: &EnterpriseInput, today: NaiveDate) -> Result<ValidEnterprise> {
     let mut c = Checker::default();
     let uscc_text = input.uscc.trim().to_ascii_uppercase();
     let uscc = if uscc_text.is_empty() {
@@ -148,7 +148,7 @@ async fn check_community(
     }
 }
 
-fn duplicate_uscc(err: StoreError) -> ServiceError {
+pub(crate) fn duplicate_uscc(err: StoreError) -> ServiceError {
     match err {
         e if e.is_unique_on("uscc") => ServiceError::Conflict {
             code: ErrorCode::UsccTaken,
@@ -159,7 +159,7 @@ fn duplicate_uscc(err: StoreError) -> ServiceError {
 }
 
 /// What the store writes of a checked input.
-fn fields(input: &EnterpriseInput, v: ValidEnterprise) -> EnterpriseFields {
+pub(crate) fn fields(input: &EnterpriseInput, v: ValidEnterprise) -> EnterpriseFields {
     EnterpriseFields {
         uscc: v.uscc.to_string(),
         name: v.name,

@@ -134,7 +134,7 @@ fn decrypt_resident_id(key: &DataKey, model: &person::Model) -> Option<String> {
 /// What every reader of the record may see: the resident id masked (from
 /// the decrypted number: no part of it is stored in clear), the birth year.
 /// Also what audit entries hold.
-fn public_view(key: &DataKey, p: &person::Model) -> PersonView {
+pub(crate) fn public_view(key: &DataKey, p: &person::Model) -> PersonView {
     let resident_id_masked = p.resident_id_cipher.as_ref().map(|_| {
         // A number that does not decrypt is still on file: masked whole.
         decrypt_resident_id(key, p).map_or_else(|| "*".repeat(18), |n| resident_id::mask(&n))
@@ -161,9 +161,9 @@ fn public_view(key: &DataKey, p: &person::Model) -> PersonView {
     }
 }
 
-struct ValidPerson {
+pub(crate) struct ValidPerson {
     full_name: String,
-    district: Option<District>,
+    pub(crate) district: Option<District>,
     email: Option<String>,
     birth_date: Option<NaiveDate>,
     highest_degree: Option<String>,
@@ -173,8 +173,16 @@ struct ValidPerson {
     resident_id: Option<ResidentId>,
 }
 
+/// Another person holds this resident id number (one person per number).
+pub(crate) fn resident_id_taken() -> ServiceError {
+    ServiceError::Conflict {
+        code: ErrorCode::ResidentIdTaken,
+        field: Some("resident_id"),
+    }
+}
+
 /// A precise, localisable error for each way an id number can be wrong.
-fn resident_id_error(err: ResidentIdError) -> FieldError {
+pub(crate) fn resident_id_error(err: ResidentIdError) -> FieldError {
     let e = |code| FieldError::new("resident_id", code);
     match err {
         ResidentIdError::Length(n) => e("resident_id_length").with("length", n),
@@ -186,7 +194,7 @@ fn resident_id_error(err: ResidentIdError) -> FieldError {
     }
 }
 
-fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
+pub(crate) fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
     let mut c = Checker::default();
     let full_name = c.required_text("full_name", &input.full_name, 100);
     let district = match input
@@ -267,7 +275,7 @@ fn validate(input: &PersonInput, today: NaiveDate) -> Result<ValidPerson> {
 impl Services {
     /// What the store writes of a checked input: the resident id number
     /// only as its ciphertext and search hash.
-    fn person_fields(&self, input: &PersonInput, v: ValidPerson) -> PersonFields {
+    pub(crate) fn person_fields(&self, input: &PersonInput, v: ValidPerson) -> PersonFields {
         PersonFields {
             full_name: v.full_name,
             district: v.district.map(|d| d.id().to_owned()),
@@ -291,7 +299,7 @@ impl Services {
 
     /// The view a reader may see: the full birth date for those who act on
     /// the record (authz `PersonalData`), the whole resident id for its owner.
-    fn person_view_for(&self, actor: &Actor, model: &person::Model) -> PersonView {
+    pub(crate) fn person_view_for(&self, actor: &Actor, model: &person::Model) -> PersonView {
         let mut view = public_view(self.data_key(), model);
         let personal = authorize(
             actor,
@@ -405,6 +413,7 @@ impl Services {
                     code: ErrorCode::AccountHasPerson,
                     field: Some("account_id"),
                 },
+                err if err.is_unique_on("resident_id_hash") => resident_id_taken(),
                 opcity_store::StoreError::ForeignKey(_) => {
                     ServiceError::invalid("account_id", "unknown_account")
                 }
@@ -454,7 +463,12 @@ impl Services {
             return Err(ServiceError::invalid("account_id", "immutable"));
         }
         let fields = self.person_fields(input, valid);
-        let saved = registry::update_person(&tx, id, fields, now).await?;
+        let saved = registry::update_person(&tx, id, fields, now)
+            .await
+            .map_err(|err| match err {
+                err if err.is_unique_on("resident_id_hash") => resident_id_taken(),
+                err => err.into(),
+            })?;
         let after = public_view(self.data_key(), &saved);
         let label = actor.audit_label();
         let change = crate::change(&label, "person.update", id, Some(&before), Some(&after));

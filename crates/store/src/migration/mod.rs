@@ -29,6 +29,7 @@ mod m0022_declared_interests;
 mod m0023_application_messages;
 mod m0024_space_amendments;
 mod m0025_housing_allocator;
+mod m0026_one_person_per_resident_id;
 
 pub struct Migrator;
 
@@ -61,6 +62,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0023_application_messages::Migration),
             Box::new(m0024_space_amendments::Migration),
             Box::new(m0025_housing_allocator::Migration),
+            Box::new(m0026_one_person_per_resident_id::Migration),
         ]
     }
 }

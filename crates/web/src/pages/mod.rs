@@ -17,6 +17,7 @@ mod forms;
 mod guest;
 mod help;
 mod home;
+pub mod imports;
 mod inbox;
 mod integrity;
 mod interests;
@@ -72,6 +73,7 @@ pub fn routes() -> Router<AppState> {
         .merge(tokens::routes())
         .merge(accounts::routes())
         .merge(help::routes())
+        .merge(imports::routes())
 }
 
 /// The enterprises the founder represents or controls, by id and name

@@ -176,6 +176,9 @@ async fn list_page<K: Kind>(
             @if K::may_create(&state.services, actor) {
                 a.button href={ (K::PATH) "/new" } id="new-record" { (t(l, "list.new")) }
             }
+            @if K::PATH[1..].parse().is_ok_and(|kind| state.services.may_import(actor, kind)) {
+                " " a.button.secondary href="/imports" id="bulk-import" { (t(l, "import.title")) }
+            }
         }
         p { (tf(l, "list.count", [("n", grouped(paged.total as i64).as_str())])) }
         table id="records" {

@@ -1,0 +1,233 @@
+//! The bulk onboarding guard: many records of one kind written at once,
+//! inside the caller's transaction, so that a file is written whole or not
+//! at all (`services::import` decides what goes in).
+//!
+//! Rows go in multi-row `INSERT`s of [`CHUNK`] rows (well inside SQLite's
+//! 32,766 and PostgreSQL's 65,535 bound parameters), each returning the
+//! ids it made. The registry's invariants hold as for one record
+//! ([`crate::registry`]): a credit code taken is [`StoreError::Unique`] on
+//! `uscc`, a resident id number held by another person is
+//! [`StoreError::Unique`] on `resident_id_hash`, an unknown operator
+//! account [`StoreError::ForeignKey`]; the first refusal ends the batch
+//! and the caller rolls the transaction back.
+//!
+//! The lookups ([`persons_by_resident_id_hash`], [`enterprises_by_uscc`])
+//! let a preview name the record a row duplicates before anything is
+//! written; the constraints, not the lookups, decide when two imports race.
+
+use crate::StoreError;
+use crate::entity::{account, community, enterprise, founder, person};
+use crate::registry::{CommunityFields, EnterpriseFields, PersonFields};
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect,
+};
+use std::collections::HashMap;
+
+/// Rows per `INSERT` (persons have 18 columns: 18,000 parameters).
+const CHUNK: usize = 1_000;
+
+/// Rows per lookup (`IN` lists of this many values).
+const LOOKUP: usize = 1_000;
+
+/// Adds persons without accounts (an imported person is linked to an
+/// account later, by single sign-on's verified resident id); their ids, in
+/// the order given.
+pub async fn insert_persons(
+    tx: &DatabaseTransaction,
+    rows: Vec<PersonFields>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let models = rows.into_iter().map(|fields| {
+        let mut model = fields.model(at);
+        model.created_at = Set(at);
+        model
+    });
+    insert_chunks::<person::Entity>(tx, models.collect()).await
+}
+
+/// Adds enterprises; their ids, in the order given.
+pub async fn insert_enterprises(
+    tx: &DatabaseTransaction,
+    rows: Vec<EnterpriseFields>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let models = rows.into_iter().map(|fields| {
+        let mut model = fields.model(at);
+        model.created_at = Set(at);
+        model
+    });
+    insert_chunks::<enterprise::Entity>(tx, models.collect()).await
+}
+
+/// Adds communities; their ids, in the order given.
+pub async fn insert_communities(
+    tx: &DatabaseTransaction,
+    rows: Vec<CommunityFields>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let models = rows.into_iter().map(|fields| {
+        let mut model = fields.model(at);
+        model.created_at = Set(at);
+        model
+    });
+    insert_chunks::<community::Entity>(tx, models.collect()).await
+}
+
+/// Links each `(person, enterprise)` pair as founder in `capacity`; a pair
+/// linked already stays as it is.
+pub async fn link_founders(
+    tx: &DatabaseTransaction,
+    pairs: &[(i64, i64)],
+    capacity: &str,
+    at: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for chunk in pairs.chunks(CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|&(person_id, enterprise_id)| founder::ActiveModel {
+                person_id: Set(person_id),
+                enterprise_id: Set(enterprise_id),
+                capacity: Set(capacity.to_owned()),
+                created_at: Set(at),
+            });
+        founder::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([founder::Column::PersonId, founder::Column::EnterpriseId])
+                    .do_nothing()
+                    .to_owned(),
+            )
+            .exec_without_returning(tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn insert_chunks<E>(
+    tx: &DatabaseTransaction,
+    models: Vec<E::ActiveModel>,
+) -> Result<Vec<i64>, StoreError>
+where
+    E: EntityTrait,
+    E::Model: sea_orm::IntoActiveModel<E::ActiveModel>,
+    E::ActiveModel: Clone,
+    <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: Into<i64>,
+{
+    let mut ids = Vec::with_capacity(models.len());
+    for chunk in models.chunks(CHUNK) {
+        let keys = E::insert_many(chunk.to_vec())
+            .exec_with_returning_keys(tx)
+            .await?;
+        ids.extend(keys.into_iter().map(Into::into));
+    }
+    Ok(ids)
+}
+
+/// The persons whose resident id hashes to one of `hashes`: hash → (id, name).
+pub async fn persons_by_resident_id_hash<C: ConnectionTrait>(
+    db: &C,
+    hashes: &[String],
+) -> Result<HashMap<String, (i64, String)>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in hashes.chunks(LOOKUP) {
+        let rows: Vec<(i64, String, Option<String>)> = person::Entity::find()
+            .select_only()
+            .column(person::Column::Id)
+            .column(person::Column::FullName)
+            .column(person::Column::ResidentIdHash)
+            .filter(person::Column::ResidentIdHash.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(
+            rows.into_iter()
+                .filter_map(|(id, name, hash)| Some((hash?, (id, name)))),
+        );
+    }
+    Ok(found)
+}
+
+/// The enterprises whose credit code is one of `codes`: code → (id, name).
+pub async fn enterprises_by_uscc<C: ConnectionTrait>(
+    db: &C,
+    codes: &[String],
+) -> Result<HashMap<String, (i64, String)>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in codes.chunks(LOOKUP) {
+        let rows: Vec<(i64, String, String)> = enterprise::Entity::find()
+            .select_only()
+            .column(enterprise::Column::Id)
+            .column(enterprise::Column::Uscc)
+            .column(enterprise::Column::Name)
+            .filter(enterprise::Column::Uscc.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, code, name)| (code, (id, name))));
+    }
+    Ok(found)
+}
+
+/// Every community (a city has tens to hundreds), for rows that name one.
+pub async fn communities<C: ConnectionTrait>(db: &C) -> Result<Vec<community::Model>, StoreError> {
+    Ok(community::Entity::find().all(db).await?)
+}
+
+/// The accounts whose username is one of `usernames`: username → id.
+pub async fn accounts_by_username<C: ConnectionTrait>(
+    db: &C,
+    usernames: &[String],
+) -> Result<HashMap<String, i64>, StoreError> {
+    let mut found = HashMap::new();
+    for chunk in usernames.chunks(LOOKUP) {
+        let rows: Vec<(i64, String)> = account::Entity::find()
+            .select_only()
+            .column(account::Column::Id)
+            .column(account::Column::Username)
+            .filter(account::Column::Username.is_in(chunk.iter().cloned()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows.into_iter().map(|(id, name)| (name, id)));
+    }
+    Ok(found)
+}
+
+/// The founders of the enterprises `ids`, as (enterprise id, person), in
+/// person id order.
+pub async fn founder_persons<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<Vec<(i64, person::Model)>, StoreError> {
+    let links = crate::registry::founder_links(db, ids.to_vec()).await?;
+    let person_ids: Vec<i64> = links.iter().map(|l| l.person_id).collect();
+    let persons: HashMap<i64, person::Model> = person::Entity::find()
+        .filter(person::Column::Id.is_in(person_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    Ok(links
+        .into_iter()
+        .filter_map(|l| Some((l.enterprise_id, persons.get(&l.person_id)?.clone())))
+        .collect())
+}
+
+/// The usernames of the accounts `ids`: id → username.
+pub async fn usernames<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i64],
+) -> Result<HashMap<i64, String>, StoreError> {
+    let rows: Vec<(i64, String)> = account::Entity::find()
+        .select_only()
+        .column(account::Column::Id)
+        .column(account::Column::Username)
+        .filter(account::Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().collect())
+}
