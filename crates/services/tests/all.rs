@@ -4,6 +4,7 @@
 mod account_admin;
 mod applications_story;
 mod bulk_import;
+mod bulk_import_spaces;
 mod consult_story;
 mod delivery_story;
 mod feedback_limit;

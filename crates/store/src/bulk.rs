@@ -16,8 +16,12 @@
 //! written; the constraints, not the lookups, decide when two imports race.
 
 use crate::StoreError;
-use crate::entity::{account, community, enterprise, founder, person};
+use crate::entity::{
+    account, community, enterprise, founder, housing_unit, instrument, person, space_building,
+    space_floor, space_unit,
+};
 use crate::registry::{CommunityFields, EnterpriseFields, PersonFields};
+use crate::spaces::{HousingUnitFields, InstrumentFields, UnitFields};
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -230,4 +234,131 @@ pub async fn usernames<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(rows.into_iter().collect())
+}
+
+/// Adds housing units; their ids, in the order given. A code taken in its
+/// district is [`StoreError::Unique`].
+pub async fn insert_housing_units(
+    tx: &DatabaseTransaction,
+    rows: Vec<HousingUnitFields>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let models = rows.into_iter().map(|fields| {
+        let mut model = fields.model(at);
+        model.created_at = Set(at);
+        model
+    });
+    insert_chunks::<housing_unit::Entity>(tx, models.collect()).await
+}
+
+/// Every housing unit's code: (district, code) → id.
+pub async fn housing_unit_codes<C: ConnectionTrait>(
+    db: &C,
+) -> Result<HashMap<(String, String), i64>, StoreError> {
+    let rows: Vec<(i64, String, String)> = housing_unit::Entity::find()
+        .select_only()
+        .column(housing_unit::Column::Id)
+        .column(housing_unit::Column::District)
+        .column(housing_unit::Column::Code)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(id, d, c)| ((d, c), id)).collect())
+}
+
+/// Lists instruments; their ids, in the order given. An unknown manager
+/// account is [`StoreError::ForeignKey`].
+pub async fn insert_instruments(
+    tx: &DatabaseTransaction,
+    rows: Vec<InstrumentFields>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let models = rows.into_iter().map(|fields| {
+        let mut model = fields.model(at);
+        model.created_at = Set(at);
+        model
+    });
+    insert_chunks::<instrument::Entity>(tx, models.collect()).await
+}
+
+/// Every instrument's (district, name) → id.
+pub async fn instrument_names<C: ConnectionTrait>(
+    db: &C,
+) -> Result<HashMap<(String, String), i64>, StoreError> {
+    let rows: Vec<(i64, String, String)> = instrument::Entity::find()
+        .select_only()
+        .column(instrument::Column::Id)
+        .column(instrument::Column::District)
+        .column(instrument::Column::Name)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(id, d, n)| ((d, n), id)).collect())
+}
+
+/// Every building and every floor (a city has thousands at most).
+pub async fn buildings_and_floors<C: ConnectionTrait>(
+    db: &C,
+) -> Result<(Vec<space_building::Model>, Vec<space_floor::Model>), StoreError> {
+    Ok((
+        space_building::Entity::find().all(db).await?,
+        space_floor::Entity::find().all(db).await?,
+    ))
+}
+
+/// Every space unit's (floor, code) → id.
+pub async fn unit_codes<C: ConnectionTrait>(
+    db: &C,
+) -> Result<HashMap<(i64, String), i64>, StoreError> {
+    let rows: Vec<(i64, i64, String)> = space_unit::Entity::find()
+        .select_only()
+        .column(space_unit::Column::Id)
+        .column(space_unit::Column::FloorId)
+        .column(space_unit::Column::Code)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().map(|(id, f, c)| ((f, c), id)).collect())
+}
+
+/// A space unit to add: its floor, its building's site, its description.
+#[derive(Debug, Clone)]
+pub struct NewUnit {
+    pub floor_id: i64,
+    pub community_id: Option<i64>,
+    pub district: String,
+    pub fields: UnitFields,
+}
+
+/// Adds space units; their ids, in the order given. A code taken on its
+/// floor is [`StoreError::Unique`].
+pub async fn insert_units(
+    tx: &DatabaseTransaction,
+    rows: Vec<NewUnit>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError> {
+    let models = rows.into_iter().map(|unit| {
+        let mut model = unit.fields.model(at);
+        model.floor_id = Set(unit.floor_id);
+        model.community_id = Set(unit.community_id);
+        model.district = Set(unit.district);
+        model.created_at = Set(at);
+        model
+    });
+    insert_chunks::<space_unit::Entity>(tx, models.collect()).await
+}
+
+/// Every housing unit, instrument or space unit, in id order, for exports.
+pub async fn all<E, C>(db: &C) -> Result<Vec<E::Model>, StoreError>
+where
+    E: EntityTrait,
+    C: ConnectionTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::{Iterable, QueryOrder};
+    let mut query = E::find();
+    for key in E::PrimaryKey::iter() {
+        query = query.order_by_asc(sea_orm::PrimaryKeyToColumn::into_column(key));
+    }
+    Ok(query.all(db).await?)
 }

@@ -40,6 +40,32 @@ pub struct InstrumentFields {
     pub active: bool,
 }
 
+impl InstrumentFields {
+    pub(crate) fn model(self, at: DateTime<Utc>) -> instrument::ActiveModel {
+        let f = self;
+        instrument::ActiveModel {
+            name: Set(f.name),
+            kind: Set(f.kind),
+            institution: Set(f.institution),
+            district: Set(f.district),
+            community_id: Set(f.community_id),
+            manager_account_id: Set(f.manager_account_id),
+            description: Set(f.description),
+            slot_minutes: Set(f.slot_minutes),
+            opens_minute: Set(f.opens_minute),
+            closes_minute: Set(f.closes_minute),
+            open_days: Set(f.open_days),
+            quota_hours_week: Set(f.quota_hours_week),
+            requires_approval: Set(f.requires_approval),
+            cancel_notice_hours: Set(f.cancel_notice_hours),
+            no_show_grace_minutes: Set(f.no_show_grace_minutes),
+            active: Set(f.active),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+    }
+}
+
 /// Lists an instrument (`id` = `None`) or rewrites instrument `id`.
 pub async fn save_instrument(
     tx: &DatabaseTransaction,
@@ -47,26 +73,7 @@ pub async fn save_instrument(
     f: InstrumentFields,
     at: DateTime<Utc>,
 ) -> Result<instrument::Model, StoreError> {
-    let mut model = instrument::ActiveModel {
-        name: Set(f.name),
-        kind: Set(f.kind),
-        institution: Set(f.institution),
-        district: Set(f.district),
-        community_id: Set(f.community_id),
-        manager_account_id: Set(f.manager_account_id),
-        description: Set(f.description),
-        slot_minutes: Set(f.slot_minutes),
-        opens_minute: Set(f.opens_minute),
-        closes_minute: Set(f.closes_minute),
-        open_days: Set(f.open_days),
-        quota_hours_week: Set(f.quota_hours_week),
-        requires_approval: Set(f.requires_approval),
-        cancel_notice_hours: Set(f.cancel_notice_hours),
-        no_show_grace_minutes: Set(f.no_show_grace_minutes),
-        active: Set(f.active),
-        updated_at: Set(at),
-        ..Default::default()
-    };
+    let mut model = f.model(at);
     Ok(match id {
         None => {
             model.created_at = Set(at);
@@ -92,6 +99,24 @@ pub struct HousingUnitFields {
     pub active: bool,
 }
 
+impl HousingUnitFields {
+    pub(crate) fn model(self, at: DateTime<Utc>) -> housing_unit::ActiveModel {
+        let f = self;
+        housing_unit::ActiveModel {
+            district: Set(f.district),
+            community_id: Set(f.community_id),
+            address: Set(f.address),
+            code: Set(f.code),
+            kind: Set(f.kind),
+            area_m2: Set(f.area_m2),
+            market_rent_fen: Set(f.market_rent_fen),
+            active: Set(f.active),
+            updated_at: Set(at),
+            ..Default::default()
+        }
+    }
+}
+
 /// Adds a housing unit (`id` = `None`) or rewrites housing unit `id`.
 pub async fn save_housing_unit(
     tx: &DatabaseTransaction,
@@ -99,18 +124,7 @@ pub async fn save_housing_unit(
     f: HousingUnitFields,
     at: DateTime<Utc>,
 ) -> Result<housing_unit::Model, StoreError> {
-    let mut model = housing_unit::ActiveModel {
-        district: Set(f.district),
-        community_id: Set(f.community_id),
-        address: Set(f.address),
-        code: Set(f.code),
-        kind: Set(f.kind),
-        area_m2: Set(f.area_m2),
-        market_rent_fen: Set(f.market_rent_fen),
-        active: Set(f.active),
-        updated_at: Set(at),
-        ..Default::default()
-    };
+    let mut model = f.model(at);
     Ok(match id {
         None => {
             model.created_at = Set(at);
@@ -176,7 +190,7 @@ pub struct UnitFields {
 }
 
 impl UnitFields {
-    fn model(self, at: DateTime<Utc>) -> space_unit::ActiveModel {
+    pub(crate) fn model(self, at: DateTime<Utc>) -> space_unit::ActiveModel {
         space_unit::ActiveModel {
             kind: Set(self.kind),
             code: Set(self.code),

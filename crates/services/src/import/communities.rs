@@ -25,49 +25,66 @@ pub(super) const COLUMNS: &[Column] = &[
     optional("opened_on"),
 ];
 
-/// The communities on file, found by name in either language within a district.
+/// The communities on file, found by name in either language.
 pub(super) struct Named {
-    /// (district id, normalised name) → community id.
-    by_name: HashMap<(String, String), i64>,
-    /// Normalised name → the district ids having a community of that name.
-    districts: HashMap<String, Vec<String>>,
+    /// Normalised name → (district id, community id, Chinese name) of each
+    /// community so called.
+    by_name: HashMap<String, Vec<(String, i64, String)>>,
 }
 
 impl Named {
     pub(super) async fn load(s: &Services) -> Result<Named> {
-        let mut named = Named {
-            by_name: HashMap::new(),
-            districts: HashMap::new(),
-        };
+        let mut by_name: HashMap<String, Vec<(String, i64, String)>> = HashMap::new();
         for c in bulk::communities(s.store().db()).await? {
             for name in [&c.name_zh, &c.name_en] {
-                let name = normalise(name);
-                named
-                    .by_name
-                    .insert((c.district.clone(), name.clone()), c.id);
-                named
-                    .districts
-                    .entry(name)
-                    .or_default()
-                    .push(c.district.clone());
+                let entry = by_name.entry(normalise(name)).or_default();
+                if !entry.iter().any(|(_, id, _)| *id == c.id) {
+                    entry.push((c.district.clone(), c.id, c.name_zh.clone()));
+                }
             }
         }
-        Ok(named)
+        Ok(Named { by_name })
     }
 
     /// The community called `name` in `district`, or why there is none.
     pub(super) fn find(&self, name: &str, district: &str) -> std::result::Result<i64, FieldError> {
-        let name = normalise(name);
-        if let Some(&id) = self.by_name.get(&(district.to_owned(), name.clone())) {
-            return Ok(id);
-        }
-        match self.districts.get(&name).and_then(|d| d.first()) {
-            Some(other) => {
+        self.locate(name, Some(district)).map(|(id, _)| id)
+    }
+
+    /// The community called `name` (in `district`, when one is given) and
+    /// its district, or why there is none: unknown, in another district, or
+    /// a name two districts share while no district is given.
+    pub(super) fn locate(
+        &self,
+        name: &str,
+        district: Option<&str>,
+    ) -> std::result::Result<(i64, String), FieldError> {
+        let found = self
+            .by_name
+            .get(&normalise(name))
+            .map_or(&[][..], Vec::as_slice);
+        let here: Vec<_> = found
+            .iter()
+            .filter(|(d, _, _)| district.is_none_or(|wanted| d == wanted))
+            .collect();
+        match (here.as_slice(), found.first()) {
+            ([(d, id, _)], _) => Ok((*id, d.clone())),
+            ([], Some((other, _, _))) => {
                 Err(FieldError::new("community", "community_district_mismatch")
                     .with("district", other))
             }
-            None => Err(FieldError::new("community", "unknown_community")),
+            ([], None) => Err(FieldError::new("community", "unknown_community")),
+            (_, _) => Err(FieldError::new("district", "required")),
         }
+    }
+
+    /// The Chinese name of the community `district`/`normalised name`, if on file.
+    fn on_file(&self, district: &str, name: &str) -> Option<String> {
+        self.by_name
+            .get(name)?
+            .iter()
+            .find(|(d, _, _)| d == district)
+            .map(|(_, id, zh)| format!("{zh} (#{id})"))
     }
 }
 
@@ -97,13 +114,7 @@ impl Importer for Communities {
         today: NaiveDate,
     ) -> std::result::Result<CommunityFields, Vec<FieldError>> {
         let mut c = Checker::default();
-        let area_m2 = match cells.get("area_m2") {
-            Some(_) => cells.int(&mut c, "area_m2"),
-            None => {
-                c.push(FieldError::new("area_m2", "required"));
-                None
-            }
-        };
+        let area_m2 = super::required_int(&mut c, cells, "area_m2");
         let operator_account_id = cells.get("operator").and_then(|name| {
             let found = self.operators.get(name).copied();
             if found.is_none() {
@@ -116,9 +127,7 @@ impl Importer for Communities {
             name_en: cells.text("name_en").to_owned(),
             district: super::district_id(cells.get("district")).unwrap_or_default(),
             address: cells.text("address").to_owned(),
-            // A missing or unreadable area is reported above; the form's
-            // range check then has nothing more to say about it.
-            area_m2: area_m2.unwrap_or(1),
+            area_m2,
             operator_name: cells.text("operator_name").to_owned(),
             operator_account_id,
             opened_on: cells.owned("opened_on"),
@@ -136,22 +145,18 @@ impl Importer for Communities {
 
     fn key(&self, row: &CommunityFields) -> Option<Key> {
         Some(Key {
+            held: None,
             field: "name_zh",
             value: format!("{}/{}", row.district, normalise(&row.name_zh)),
         })
     }
 
-    async fn on_file(&self, s: &Services, keys: &[String]) -> Result<HashMap<String, String>> {
-        let _ = s;
+    async fn on_file(&self, _: &Services, keys: &[String]) -> Result<HashMap<String, String>> {
         Ok(keys
             .iter()
             .filter_map(|key| {
                 let (district, name) = key.split_once('/')?;
-                let id = self
-                    .named
-                    .by_name
-                    .get(&(district.to_owned(), name.to_owned()))?;
-                Some((key.clone(), format!("#{id}")))
+                Some((key.clone(), self.named.on_file(district, name)?))
             })
             .collect())
     }

@@ -142,6 +142,7 @@ impl Importer for Enterprises {
 
     fn key(&self, row: &Row) -> Option<Key> {
         Some(Key {
+            held: None,
             field: "uscc",
             value: row.fields.uscc.clone(),
         })

@@ -12,6 +12,8 @@ use crate::error::{Result, ServiceError};
 use crate::registry::store_scope;
 use crate::sheet::{Cell, Sheet};
 use opcity_domain::District;
+use opcity_store::bulk;
+use opcity_store::entity::{community, housing_unit, instrument, space_unit};
 use opcity_store::registry::{self, Page};
 
 /// Rows read per query.
@@ -48,11 +50,24 @@ impl Lang {
 
     fn option(self, group: &str, id: Option<&str>) -> Cell {
         id.map_or(Cell::Empty, |id| {
+            let key = format!("option.{group}.{id}");
             Cell::Text(
-                self.text("core", &format!("option.{group}.{id}"))
+                self.text("core", &key)
+                    .or_else(|| self.text("spaces", &key))
                     .unwrap_or_else(|| id.to_owned()),
             )
         })
+    }
+
+    /// A community's name in this language.
+    fn community(self, communities: &[community::Model], id: Option<i64>) -> Cell {
+        id.and_then(|id| communities.iter().find(|c| c.id == id))
+            .map_or(Cell::Empty, |c| {
+                Cell::Text(match self {
+                    Lang::Zh => c.name_zh.clone(),
+                    Lang::En => c.name_en.clone(),
+                })
+            })
     }
 
     fn flag(self, value: Option<bool>) -> Cell {
@@ -85,12 +100,15 @@ impl Services {
             .columns()
             .iter()
             .map(|c| {
-                lang.text("import", &format!("import.column.{}", c.id))
+                lang.text("import", &super::column_label_key(kind, c.id))
                     .unwrap_or_else(|| c.id.to_owned())
             })
             .collect();
         let rows = match kind {
             RecordKind::Communities => self.community_rows(actor, lang).await?,
+            RecordKind::Units => self.unit_rows(lang).await?,
+            RecordKind::Apartments => self.apartment_rows(lang).await?,
+            RecordKind::Instruments => self.instrument_rows(lang).await?,
             RecordKind::Persons => self.person_rows(actor, lang).await?,
             RecordKind::Enterprises => self.enterprise_rows(actor, lang).await?,
         };
@@ -244,6 +262,98 @@ impl Services {
                         .and_then(|id| usernames.get(&id).cloned())
                         .into(),
                     c.opened_on.into(),
+                ]
+            })
+            .collect())
+    }
+
+    /// Space units with their building and floor (every signed-in role
+    /// sees the stock, as the spaces page lists it).
+    async fn unit_rows(&self, lang: Lang) -> Result<Vec<Vec<Cell>>> {
+        let db = self.store().db();
+        let communities = bulk::communities(db).await?;
+        let (buildings, floors) = bulk::buildings_and_floors(db).await?;
+        let units = bulk::all::<space_unit::Entity, _>(db).await?;
+        Ok(units
+            .iter()
+            .map(|u| {
+                let floor = floors.iter().find(|f| f.id == u.floor_id);
+                let building = floor.and_then(|f| buildings.iter().find(|b| b.id == f.building_id));
+                vec![
+                    building.map(|b| b.name.clone()).into(),
+                    floor
+                        .map(|f| i64::from(f.level))
+                        .map_or(Cell::Empty, Cell::Integer),
+                    Cell::Text(u.code.clone()),
+                    lang.option("kind", Some(&u.kind)),
+                    Cell::Integer(u.area_m2),
+                    Cell::Integer(i64::from(u.capacity)),
+                    Cell::Money(u.list_rent_fen),
+                    Cell::Money(u.discounted_rent_fen),
+                    Cell::Text(lang.district(&u.district)),
+                    lang.community(&communities, u.community_id),
+                    building.map(|b| b.address.clone()).into(),
+                    floor.map(|f| f.label.clone()).into(),
+                    lang.flag(Some(u.active)),
+                ]
+            })
+            .collect())
+    }
+
+    async fn apartment_rows(&self, lang: Lang) -> Result<Vec<Vec<Cell>>> {
+        let db = self.store().db();
+        let communities = bulk::communities(db).await?;
+        let units = bulk::all::<housing_unit::Entity, _>(db).await?;
+        Ok(units
+            .iter()
+            .map(|u| {
+                vec![
+                    Cell::Text(u.code.clone()),
+                    lang.option("kind", Some(&u.kind)),
+                    Cell::Text(u.address.clone()),
+                    Cell::Integer(u.area_m2),
+                    Cell::Money(u.market_rent_fen),
+                    Cell::Text(lang.district(&u.district)),
+                    lang.community(&communities, u.community_id),
+                    lang.flag(Some(u.active)),
+                ]
+            })
+            .collect())
+    }
+
+    async fn instrument_rows(&self, lang: Lang) -> Result<Vec<Vec<Cell>>> {
+        let db = self.store().db();
+        let communities = bulk::communities(db).await?;
+        let instruments = bulk::all::<instrument::Entity, _>(db).await?;
+        let managers: Vec<i64> = instruments
+            .iter()
+            .filter_map(|i| i.manager_account_id)
+            .collect();
+        let usernames = bulk::usernames(db, &managers).await?;
+        let hhmm = |minute: i32| Cell::Text(format!("{:02}:{:02}", minute / 60, minute % 60));
+        Ok(instruments
+            .iter()
+            .map(|i| {
+                vec![
+                    Cell::Text(i.name.clone()),
+                    lang.option("kind", Some(&i.kind)),
+                    Cell::Text(i.institution.clone()),
+                    hhmm(i.opens_minute),
+                    hhmm(i.closes_minute),
+                    Cell::Text(i.open_days.clone()),
+                    Cell::Text(lang.district(&i.district)),
+                    lang.community(&communities, i.community_id),
+                    i.manager_account_id
+                        .and_then(|id| usernames.get(&id).cloned())
+                        .into(),
+                    Some(i.description.clone()).filter(|d| !d.is_empty()).into(),
+                    Cell::Integer(i64::from(i.slot_minutes)),
+                    i.quota_hours_week
+                        .map_or(Cell::Empty, |q| Cell::Integer(i64::from(q))),
+                    lang.flag(Some(i.requires_approval)),
+                    Cell::Integer(i64::from(i.cancel_notice_hours)),
+                    Cell::Integer(i64::from(i.no_show_grace_minutes)),
+                    lang.flag(Some(i.active)),
                 ]
             })
             .collect())

@@ -21,23 +21,30 @@
 //! same columns, so an export is a template and a round trip; resident id
 //! numbers are exported masked, never whole.
 
+mod apartments;
+mod cells;
 mod communities;
 mod enterprises;
 pub mod export;
+mod instruments;
 mod persons;
 mod staged;
 mod table;
+mod units;
 
 use crate::Services;
 use crate::authz::Actor;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
-use crate::registry::Checker;
+pub use cells::column_label_key;
+pub(crate) use cells::{
+    Cells, HEADERS, LABELS, checked, checked_renamed, district_id, normalise, not_yours, option_id,
+    required_int, required_yuan,
+};
 use chrono::{DateTime, NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
-use std::sync::LazyLock;
 use table::Table;
 pub use table::{MAX_ROWS, column_letter};
 
@@ -46,11 +53,16 @@ pub const MAX_LISTED_PROBLEMS: usize = 1_000;
 
 /// What a file holds.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 #[serde(rename_all = "snake_case")]
 pub enum RecordKind {
     Communities,
+    /// Space units: desks, offices and floors, in buildings and floors.
+    Units,
+    /// Housing units: beds, rooms and apartments.
+    Apartments,
+    Instruments,
     Persons,
     Enterprises,
 }
@@ -58,8 +70,11 @@ pub enum RecordKind {
 impl RecordKind {
     /// In the order a city loads them: communities before the enterprises
     /// sited in them, persons before the enterprises they found.
-    pub const ALL: [RecordKind; 3] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Communities,
+        RecordKind::Units,
+        RecordKind::Apartments,
+        RecordKind::Instruments,
         RecordKind::Persons,
         RecordKind::Enterprises,
     ];
@@ -67,6 +82,9 @@ impl RecordKind {
     pub fn id(self) -> &'static str {
         match self {
             RecordKind::Communities => "communities",
+            RecordKind::Units => "units",
+            RecordKind::Apartments => "apartments",
+            RecordKind::Instruments => "instruments",
             RecordKind::Persons => "persons",
             RecordKind::Enterprises => "enterprises",
         }
@@ -76,6 +94,9 @@ impl RecordKind {
     pub fn columns(self) -> &'static [Column] {
         match self {
             RecordKind::Communities => communities::COLUMNS,
+            RecordKind::Units => units::COLUMNS,
+            RecordKind::Apartments => apartments::COLUMNS,
+            RecordKind::Instruments => instruments::COLUMNS,
             RecordKind::Persons => persons::COLUMNS,
             RecordKind::Enterprises => enterprises::COLUMNS,
         }
@@ -170,181 +191,13 @@ pub struct RowProblem {
     pub params: BTreeMap<&'static str, String>,
 }
 
-/// The interface texts of both languages that name columns
-/// (`import.column.*`) and options (`option.*`), as people write them.
-static LABELS: LazyLock<crate::locale_files::Texts> = LazyLock::new(|| {
-    let mut texts = crate::locale_files::Texts::new();
-    for (name, source) in [
-        (
-            "en/import.toml",
-            include_str!("../../../../locales/en/import.toml"),
-        ),
-        (
-            "zh-CN/import.toml",
-            include_str!("../../../../locales/zh-CN/import.toml"),
-        ),
-        (
-            "en/core.toml",
-            include_str!("../../../../locales/en/core.toml"),
-        ),
-        (
-            "zh-CN/core.toml",
-            include_str!("../../../../locales/zh-CN/core.toml"),
-        ),
-    ] {
-        // Both languages share keys: each file's texts are collected apart.
-        let mut one = crate::locale_files::Texts::new();
-        crate::locale_files::read_into(name, source, &mut one);
-        texts.extend(one.into_iter().map(|(k, v)| (format!("{name}:{k}"), v)));
-    }
-    texts
-});
-
-/// The labels of both languages under `prefix.ID`, each with its `ID`.
-fn labels(prefix: &str) -> impl Iterator<Item = (&'static str, &'static String)> {
-    let prefix = format!("{prefix}.");
-    LABELS.iter().filter_map(move |(key, label)| {
-        let (_, key) = key.split_once(':')?;
-        Some((key.strip_prefix(prefix.as_str())?, label))
-    })
-}
-
-/// Header texts by normalised form (field id, English or Chinese label).
-static HEADERS: LazyLock<HashMap<String, &'static str>> = LazyLock::new(|| {
-    let ids: Vec<&'static str> = RecordKind::ALL
-        .into_iter()
-        .flat_map(|k| k.columns().iter().map(|c| c.id))
-        .collect();
-    let mut out: HashMap<String, &'static str> =
-        ids.iter().map(|id| (normalise(id), *id)).collect();
-    for (key, label) in labels("import.column") {
-        if let Some(id) = ids.iter().find(|id| **id == key) {
-            // A field id is never taken over by another column's label.
-            out.entry(normalise(label)).or_insert(id);
-        }
-    }
-    out
-});
-
-/// An option's id from its id or its label in either language (`硕士`,
-/// `Master's degree`); other text unchanged, for validation to refuse.
-pub(crate) fn option_id(value: Option<&str>, group: &str) -> Option<String> {
-    let value = value?;
-    let wanted = normalise(value);
-    let id = labels(&format!("option.{group}"))
-        .find(|(_, label)| normalise(label) == wanted)
-        .map(|(id, _)| id);
-    Some(id.unwrap_or(value).to_owned())
-}
-
-/// A district's id from its id or its name in either language (`南山区`,
-/// `南山`, `Nanshan`); other text unchanged, for validation to refuse.
-pub(crate) fn district_id(value: Option<&str>) -> Option<String> {
-    let value = value?;
-    let wanted = normalise(value);
-    let found = opcity_domain::District::ALL.into_iter().find(|d| {
-        [d.id(), d.name_zh(), d.name_en()].into_iter().any(|name| {
-            normalise(name) == wanted || normalise(name.trim_end_matches('区')) == wanted
-        })
-    });
-    Some(found.map_or(value, |d| d.id()).to_owned())
-}
-
-/// A row's field errors: those gathered while reading its cells and those
-/// of its record's validation, together.
-pub(crate) fn checked<V>(
-    c: Checker,
-    validated: Result<V>,
-) -> std::result::Result<V, Vec<FieldError>> {
-    let mut errors = c.errors;
-    match validated {
-        Ok(v) if errors.is_empty() => Ok(v),
-        Ok(_) => Err(errors),
-        Err(ServiceError::Validation(more)) => {
-            errors.extend(more);
-            Err(errors)
-        }
-        Err(other) => {
-            errors.push(FieldError::new("row", "invalid_value").with("reason", other));
-            Err(errors)
-        }
-    }
-}
-
-/// The refusal of a row in a district the actor may not add records to.
-pub(crate) fn not_yours() -> FieldError {
-    FieldError::new("district", "district_not_yours")
-}
-
-/// A header as compared: without case, spaces, underscores, a required
-/// marker (`*`) or full-width brackets' difference.
-fn normalise(header: &str) -> String {
-    header
-        .trim()
-        .trim_end_matches('*')
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '_')
-        .map(|c| match c {
-            '（' => '(',
-            '）' => ')',
-            c => c.to_ascii_lowercase(),
-        })
-        .collect()
-}
-
-/// The cells of one row, by field id.
-pub(crate) struct Cells<'a> {
-    values: &'a [String],
-    index: &'a HashMap<&'static str, usize>,
-}
-
-impl Cells<'_> {
-    /// The cell of column `field`, trimmed; empty when the file has no such column.
-    pub fn text(&self, field: &str) -> &str {
-        self.index
-            .get(field)
-            .and_then(|&i| self.values.get(i))
-            .map_or("", |v| v.as_str())
-    }
-
-    /// The cell, or `None` when it is empty.
-    pub fn get(&self, field: &str) -> Option<&str> {
-        Some(self.text(field)).filter(|t| !t.is_empty())
-    }
-
-    /// An owned copy of a non-empty cell.
-    pub fn owned(&self, field: &str) -> Option<String> {
-        self.get(field).map(str::to_owned)
-    }
-
-    /// A whole number (thousands separators allowed).
-    pub fn int(&self, c: &mut Checker, field: &str) -> Option<i64> {
-        let text = self.get(field)?;
-        let parsed = text.replace([',', '，'], "").parse().ok();
-        if parsed.is_none() {
-            c.push(FieldError::new(field, "not_a_number"));
-        }
-        parsed
-    }
-
-    /// Yes or no, as people write it in either language or a spreadsheet does.
-    pub fn flag(&self, c: &mut Checker, field: &str) -> Option<bool> {
-        let text = self.get(field)?;
-        match text.to_lowercase().as_str() {
-            "true" | "yes" | "y" | "1" | "是" | "有" => Some(true),
-            "false" | "no" | "n" | "0" | "否" | "无" => Some(false),
-            _ => {
-                c.push(FieldError::new(field, "not_yes_no"));
-                None
-            }
-        }
-    }
-}
-
 /// A value that must not repeat: within the file, nor on file.
 pub(crate) struct Key {
     pub field: &'static str,
     pub value: String,
+    /// The record on file holding it, when the importer knows already
+    /// (else [`Importer::on_file`] is asked).
+    pub held: Option<String>,
 }
 
 /// One kind's import: how a row becomes a record, and how records are written.
@@ -396,9 +249,33 @@ impl Services {
         actor.role != opcity_domain::Role::Founder
             && match kind {
                 RecordKind::Communities => self.may_create_community(actor),
+                RecordKind::Units | RecordKind::Apartments => self.may_add_premises(actor),
+                RecordKind::Instruments => self.may_list_instrument(actor),
                 RecordKind::Persons => self.may_create_person(actor),
                 RecordKind::Enterprises => self.may_create_enterprise(actor),
             }
+    }
+
+    /// Whether `actor` may add space or housing somewhere: a district's, or
+    /// a community's they operate.
+    fn may_add_premises(&self, actor: &Actor) -> bool {
+        let sites = std::iter::once(None).chain(actor.community_ids.iter().copied().map(Some));
+        sites
+            .flat_map(|community_id| {
+                opcity_domain::District::ALL
+                    .into_iter()
+                    .map(move |district| (community_id, district))
+            })
+            .any(|(community_id, district)| {
+                crate::authz::permits(
+                    actor,
+                    crate::authz::Action::Create,
+                    crate::authz::Resource::Premises {
+                        community_id,
+                        district,
+                    },
+                )
+            })
     }
 
     /// Reads and checks a file of `kind` without writing anything.
@@ -438,6 +315,18 @@ impl Services {
                 self.import_kind::<communities::Communities>(actor, &table, file, write)
                     .await
             }
+            RecordKind::Units => {
+                self.import_kind::<units::Units>(actor, &table, file, write)
+                    .await
+            }
+            RecordKind::Apartments => {
+                self.import_kind::<apartments::Apartments>(actor, &table, file, write)
+                    .await
+            }
+            RecordKind::Instruments => {
+                self.import_kind::<instruments::Instruments>(actor, &table, file, write)
+                    .await
+            }
             RecordKind::Persons => {
                 self.import_kind::<persons::Persons>(actor, &table, file, write)
                     .await
@@ -473,7 +362,13 @@ impl Services {
         report.columns = table
             .headers
             .iter()
-            .map(|h| HEADERS.get(&normalise(h)).copied().unwrap_or("").to_owned())
+            .map(|h| {
+                HEADERS
+                    .get(&(K::KIND, normalise(h)))
+                    .copied()
+                    .unwrap_or("")
+                    .to_owned()
+            })
             .collect();
         if !problems.is_empty() {
             return Ok(finish(report, problems));
@@ -507,7 +402,17 @@ impl Services {
                             }
                             None => {
                                 keys.insert(key.value.clone(), *number);
-                                keyed.push((*number, key));
+                                if let Some(record) = &key.held {
+                                    report.duplicates += 1;
+                                    problems.push(cell_problem(
+                                        *number,
+                                        &index,
+                                        FieldError::new(key.field, "already_registered")
+                                            .with("record", record),
+                                    ));
+                                } else {
+                                    keyed.push((*number, key));
+                                }
                             }
                         }
                     }
@@ -566,10 +471,7 @@ fn header_index(
         if header.is_empty() {
             continue;
         }
-        let known = HEADERS
-            .get(&normalise(header))
-            .copied()
-            .filter(|id| kind.columns().iter().any(|c| c.id == *id));
+        let known = HEADERS.get(&(kind, normalise(header))).copied();
         let problem = |code: &'static str, params: BTreeMap<&'static str, String>| RowProblem {
             row,
             column: Some(column_letter(i)),
@@ -641,50 +543,4 @@ fn finish(mut report: ImportReport, mut problems: Vec<RowProblem>) -> ImportRepo
     problems.truncate(MAX_LISTED_PROBLEMS);
     report.problems = problems;
     report
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every column is found by its id and by its label in each language,
-    /// and no label names another column.
-    #[test]
-    fn each_header_names_its_own_column() {
-        for kind in RecordKind::ALL {
-            for column in kind.columns() {
-                assert_eq!(HEADERS.get(&normalise(column.id)), Some(&column.id));
-                let labels: Vec<_> = labels("import.column")
-                    .filter(|(id, _)| *id == column.id)
-                    .map(|(_, label)| label)
-                    .collect();
-                assert_eq!(
-                    labels.len(),
-                    2,
-                    "{} needs a label in each language",
-                    column.id
-                );
-                for label in labels {
-                    assert_eq!(HEADERS.get(&normalise(label)), Some(&column.id), "{label}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn districts_and_options_are_read_as_people_write_them() {
-        for text in ["nanshan", "南山区", "南山", "Nanshan", " NANSHAN "] {
-            assert_eq!(
-                district_id(Some(text)).as_deref(),
-                Some("nanshan"),
-                "{text}"
-            );
-        }
-        assert_eq!(district_id(Some("Gotham")).as_deref(), Some("Gotham"));
-        assert_eq!(
-            option_id(Some("硕士"), "highest_degree").as_deref(),
-            Some("master")
-        );
-        assert_eq!(option_id(Some("micro"), "size").as_deref(), Some("micro"));
-    }
 }

@@ -93,6 +93,7 @@ impl Importer for Persons {
 
     fn key(&self, row: &PersonFields) -> Option<Key> {
         row.resident_id.as_ref().map(|sealed| Key {
+            held: None,
             field: "resident_id",
             value: sealed.hash.clone(),
         })

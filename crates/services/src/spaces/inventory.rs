@@ -302,7 +302,7 @@ impl Services {
         .await
     }
 
-    fn check_unit(c: &mut Checker, input: &UnitInput) -> (String, String) {
+    pub(crate) fn check_unit(c: &mut Checker, input: &UnitInput) -> (String, String) {
         let kind = one_of(c, "kind", &input.kind, &UNIT_KINDS);
         let code = c.required_text("code", &input.code, 50);
         in_range(c, "area_m2", input.area_m2, 1, 100_000);
@@ -559,7 +559,7 @@ impl Services {
     }
 }
 
-fn unit_fields(input: &UnitInput, kind: String, code: String) -> spaces::UnitFields {
+pub(crate) fn unit_fields(input: &UnitInput, kind: String, code: String) -> spaces::UnitFields {
     spaces::UnitFields {
         kind,
         code,
@@ -571,7 +571,7 @@ fn unit_fields(input: &UnitInput, kind: String, code: String) -> spaces::UnitFie
     }
 }
 
-fn unit_code_taken(err: opcity_store::StoreError) -> ServiceError {
+pub(crate) fn unit_code_taken(err: opcity_store::StoreError) -> ServiceError {
     match err {
         opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
             code: ErrorCode::UnitCodeTaken,

@@ -54,8 +54,8 @@ fn kind_name(l: Locale, kind: RecordKind) -> &'static str {
     t(l, &format!("import.kind.{}", kind.id()))
 }
 
-fn column_name(l: Locale, id: &str) -> &'static str {
-    t(l, &format!("import.column.{id}"))
+fn column_name(l: Locale, kind: RecordKind, id: &str) -> &'static str {
+    t(l, &opcity_services::import::column_label_key(kind, id))
 }
 
 /// What each kind's file holds, and its exports (the templates).
@@ -64,7 +64,7 @@ fn guide(l: Locale, kinds: &[RecordKind]) -> Markup {
         p.hint { (t(l, "import.kinds_note")) }
         @for kind in kinds {
             @let (required, optional): (Vec<_>, Vec<_>) = kind.columns().iter().partition(|c| c.required);
-            @let names = |cols: Vec<&opcity_services::import::Column>| cols.iter().map(|c| column_name(l, c.id)).collect::<Vec<_>>().join(l_sep(l));
+            @let names = |cols: Vec<&opcity_services::import::Column>| cols.iter().map(|c| column_name(l, *kind, c.id)).collect::<Vec<_>>().join(l_sep(l));
             section.card id={ "import-guide-" (kind.id()) } {
                 h2 { (kind_name(l, *kind)) }
                 p { (tf(l, "import.required_columns", [("columns", names(required).as_str())])) }
@@ -144,7 +144,7 @@ async fn start(State(state): State<AppState>, viewer: Viewer) -> PageResult {
 }
 
 /// A problem's message in the viewer's language, its column by name.
-fn problem_rows(l: Locale, problems: &[RowProblem]) -> Markup {
+fn problem_rows(l: Locale, kind: RecordKind, problems: &[RowProblem]) -> Markup {
     html! {
         table id="import-problems" {
             thead { tr {
@@ -159,7 +159,7 @@ fn problem_rows(l: Locale, problems: &[RowProblem]) -> Markup {
                         td { (p.row) }
                         td {
                             @if let Some(letter) = &p.column { (letter) }
-                            @if let Some(field) = &p.field { @if p.column.is_some() { " · " } (column_name(l, field)) }
+                            @if let Some(field) = &p.field { @if p.column.is_some() { " · " } (column_name(l, kind, field)) }
                         }
                         td { (field_message(l, &error)) }
                     }
@@ -190,7 +190,7 @@ fn report_section(viewer: &Viewer, kind: RecordKind, report: &ImportReport) -> M
                 @if report.problem_count > report.problems.len() {
                     p.hint { (tf(l, "import.more_problems", [("shown", n(report.problems.len()).as_str()), ("total", n(report.problem_count).as_str())])) }
                 }
-                (problem_rows(l, &report.problems))
+                (problem_rows(l, kind, &report.problems))
             }
         }
     }

@@ -27,6 +27,7 @@ mod units;
 mod views;
 
 pub use requests::HousingRequestView;
+pub(crate) use units::validate as validate_housing_unit;
 
 use super::agreements::EndInput;
 use super::hold::Claim;

@@ -19,21 +19,19 @@ pub(super) async fn update_housing_unit(
     save(svc, actor, Some(id), input).await
 }
 
-pub(super) async fn save(
-    svc: &Services,
-    actor: &Actor,
-    id: Option<i64>,
+/// Checks a housing unit's description; `community` is the district of the
+/// community it names (`Some(None)`: no such community), which is then its
+/// district.
+pub(crate) fn validate(
     input: &HousingUnitInput,
-) -> Result<HousingUnitView> {
-    let now = svc.now();
-    let db = svc.store().db();
+    community: Option<Option<District>>,
+) -> Result<HousingUnitFields> {
     let mut c = Checker::default();
     let mut district = c.district("district", &input.district);
-    if let Some(cid) = input.community_id {
-        match community::Entity::find_by_id(cid).one(db).await? {
-            Some(found) => district = found.district.parse().ok(),
-            None => c.push(FieldError::new("community_id", "unknown_community")),
-        }
+    match community {
+        Some(Some(found)) => district = Some(found),
+        Some(None) => c.push(FieldError::new("community_id", "unknown_community")),
+        None => {}
     }
     let address = c.required_text("address", &input.address, 300);
     let code = c.required_text("code", &input.code, 50);
@@ -47,7 +45,37 @@ pub(super) async fn save(
         100_000_000_000,
     );
     c.finish()?;
-    let district = district.expect("checked");
+    Ok(HousingUnitFields {
+        district: district.expect("checked").id().to_owned(),
+        community_id: input.community_id,
+        address,
+        code,
+        kind,
+        area_m2: input.area_m2,
+        market_rent_fen: input.market_rent_fen,
+        active: input.active.unwrap_or(true),
+    })
+}
+
+pub(super) async fn save(
+    svc: &Services,
+    actor: &Actor,
+    id: Option<i64>,
+    input: &HousingUnitInput,
+) -> Result<HousingUnitView> {
+    let now = svc.now();
+    let db = svc.store().db();
+    let community = match input.community_id {
+        Some(cid) => Some(
+            community::Entity::find_by_id(cid)
+                .one(db)
+                .await?
+                .and_then(|found| found.district.parse().ok()),
+        ),
+        None => None,
+    };
+    let fields = validate(input, community)?;
+    let district: District = fields.district.parse().expect("checked");
     let target = Resource::Premises {
         community_id: input.community_id,
         district,
@@ -65,16 +93,6 @@ pub(super) async fn save(
             authorize(actor, Action::Update, target)?;
             Some(allocators.view(&existing))
         }
-    };
-    let fields = HousingUnitFields {
-        district: district.id().to_owned(),
-        community_id: input.community_id,
-        address,
-        code,
-        kind,
-        area_m2: input.area_m2,
-        market_rent_fen: input.market_rent_fen,
-        active: input.active.unwrap_or(true),
     };
     let saved = opcity_store::spaces::save_housing_unit(&tx, id, fields, now)
         .await

@@ -2,24 +2,22 @@
 
 use super::*;
 
-pub(super) async fn save(
-    svc: &Services,
-    actor: &Actor,
-    id: Option<i64>,
+/// Checks an instrument's description; `community` is the district of the
+/// community it names (`Some(None)`: no such community). The manager is
+/// the one asked for; the caller decides whom it may be.
+pub(crate) fn validate(
     input: &InstrumentInput,
-) -> Result<InstrumentView> {
-    let now = svc.now();
-    let db = svc.store().db();
+    community: Option<Option<District>>,
+) -> Result<InstrumentFields> {
     let mut c = Checker::default();
     let name = c.required_text("name", &input.name, 200);
     let kind = one_of(&mut c, "kind", &input.kind, &INSTRUMENT_KINDS);
     let institution = c.required_text("institution", &input.institution, 200);
     let mut district = c.district("district", &input.district);
-    if let Some(cid) = input.community_id {
-        match community::Entity::find_by_id(cid).one(db).await? {
-            Some(found) => district = found.district.parse().ok(),
-            None => c.push(FieldError::new("community_id", "unknown_community")),
-        }
+    match community {
+        Some(Some(found)) => district = Some(found),
+        Some(None) => c.push(FieldError::new("community_id", "unknown_community")),
+        None => {}
     }
     let description = c
         .optional_text("description", input.description.as_deref(), 2_000)
@@ -73,6 +71,46 @@ pub(super) async fn save(
         24 * 60,
     );
     c.finish()?;
+    let mut days_sorted: Vec<char> = days.chars().collect();
+    days_sorted.sort_unstable();
+    Ok(InstrumentFields {
+        name,
+        kind,
+        institution,
+        district: district.expect("checked").id().to_owned(),
+        community_id: input.community_id,
+        manager_account_id: input.manager_account_id,
+        description,
+        slot_minutes: input.slot_minutes,
+        opens_minute: opens.expect("checked"),
+        closes_minute: closes.expect("checked"),
+        open_days: days_sorted.into_iter().collect(),
+        quota_hours_week: input.quota_hours_week,
+        requires_approval: input.requires_approval,
+        cancel_notice_hours: input.cancel_notice_hours,
+        no_show_grace_minutes: input.no_show_grace_minutes,
+        active: input.active.unwrap_or(true),
+    })
+}
+
+pub(super) async fn save(
+    svc: &Services,
+    actor: &Actor,
+    id: Option<i64>,
+    input: &InstrumentInput,
+) -> Result<InstrumentView> {
+    let now = svc.now();
+    let db = svc.store().db();
+    let community = match input.community_id {
+        Some(cid) => Some(
+            community::Entity::find_by_id(cid)
+                .one(db)
+                .await?
+                .and_then(|found| found.district.parse().ok()),
+        ),
+        None => None,
+    };
+    let mut fields = validate(input, community)?;
     let asked_manager = listing_manager(actor, input.manager_account_id);
     let target = |manager| Resource::Instrument {
         community_id: input.community_id,
@@ -101,26 +139,7 @@ pub(super) async fn save(
             (Some(InstrumentView::from(&existing)), manager)
         }
     };
-    let mut days_sorted: Vec<char> = days.chars().collect();
-    days_sorted.sort_unstable();
-    let fields = InstrumentFields {
-        name,
-        kind,
-        institution,
-        district: district.expect("checked").id().to_owned(),
-        community_id: input.community_id,
-        manager_account_id: manager,
-        description,
-        slot_minutes: input.slot_minutes,
-        opens_minute: opens.expect("checked"),
-        closes_minute: closes.expect("checked"),
-        open_days: days_sorted.into_iter().collect(),
-        quota_hours_week: input.quota_hours_week,
-        requires_approval: input.requires_approval,
-        cancel_notice_hours: input.cancel_notice_hours,
-        no_show_grace_minutes: input.no_show_grace_minutes,
-        active: input.active.unwrap_or(true),
-    };
+    fields.manager_account_id = manager;
     let saved = save_instrument(&tx, id, fields, now)
         .await
         .map_err(|e| match e {

@@ -11,6 +11,7 @@
 
 mod book;
 mod catalogue;
+pub(crate) use catalogue::validate as validate_instrument;
 mod changes;
 mod views;
 
