@@ -105,14 +105,13 @@ enum Command {
     /// E-mail notifications.
     #[command(subcommand)]
     Mail(MailCommand),
-    /// Import a CSV or XLSX file of records (communities, persons or
-    /// enterprises): every row is checked, and the whole file is written
+    /// Import a CSV or XLSX file of records: every row is checked, and the whole file is written
     /// in one transaction only when no row has a problem. Prints the report
     /// as JSON; exit 1 when nothing was written.
     Import {
         #[command(flatten)]
         data: DataArgs,
-        /// communities, persons or enterprises.
+        /// communities, units, apartments, instruments, persons or enterprises.
         kind: String,
         file: std::path::PathBuf,
         /// The account whose authority the import uses (and the audit log names).
@@ -126,7 +125,7 @@ enum Command {
     Export {
         #[command(flatten)]
         data: DataArgs,
-        /// communities, persons or enterprises.
+        /// communities, units, apartments, instruments, persons or enterprises.
         kind: String,
         file: std::path::PathBuf,
         /// The account whose view the export is (and the audit log names).

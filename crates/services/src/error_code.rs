@@ -103,6 +103,7 @@ error_codes! {
     UsccTaken = "uscc_taken" => Conflict;
     AccountHasPerson = "account_has_person" => Conflict;
     ResidentIdTaken = "resident_id_taken" => Conflict;
+    FileImported = "file_imported" => Conflict;
     DatabaseNotEmpty = "database_not_empty" => Conflict;
     IdempotencyKeyReused = "idempotency_key_reused" => Conflict;
     StateChanged = "state_changed" => Conflict;

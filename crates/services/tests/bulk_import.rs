@@ -541,3 +541,127 @@ async fn racing_imports_write_each_person_once() {
     })
     .await;
 }
+
+/// A code on file is named (to an administrator, who may read every
+/// record); a founder is named by a number on file or refused.
+#[tokio::test]
+async fn records_on_file_are_named_and_founders_must_exist() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let csv = format!("uscc,name,district\n{},Futian Co,futian\n", uscc(5));
+        let done = s
+            .import_records(&admin, RecordKind::Enterprises, &file("e.csv", &csv))
+            .await
+            .unwrap();
+        assert!(done.written);
+        let auditor = account(&s, "auditor", Role::Auditor, None).await;
+        // The administrator sees whose code it is.
+        let report = s
+            .preview_import(&admin, RecordKind::Enterprises, &file("e.csv", &csv))
+            .await
+            .unwrap();
+        assert_eq!(report.problems[0].code, "already_registered");
+        assert!(report.problems[0].params["record"].starts_with("Futian Co"));
+        // Nobody but the city's administrators names a founder: the
+        // column is refused before any number is looked up.
+        assert!(!s.may_import(&auditor, RecordKind::Enterprises));
+        let with_founder = format!(
+            "uscc,name,district,founder_resident_id\n{},New Co,nanshan,{}\n",
+            uscc(6),
+            resident_id(40)
+        );
+        let report = s
+            .preview_import(
+                &admin,
+                RecordKind::Enterprises,
+                &file("e.csv", &with_founder),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            problems(&report),
+            [(2, Some("D"), Some("founder_resident_id"), "unknown_person")]
+        );
+    })
+    .await;
+}
+
+/// A file without keys (persons without resident id numbers) is written
+/// once: the same file again is refused whole.
+#[tokio::test]
+async fn the_same_file_is_written_once() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let admin = account(&s, "admin", Role::MunicipalAdmin, None).await;
+        let csv = "full_name\nNo Number\n";
+        let first = s
+            .import_records(&admin, RecordKind::Persons, &file("p.csv", csv))
+            .await
+            .unwrap();
+        assert!(first.written);
+        let e = s
+            .import_records(&admin, RecordKind::Persons, &file("again.csv", csv))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                e,
+                ServiceError::Conflict {
+                    code: ErrorCode::FileImported,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(person_count(&s, &admin).await, 1);
+        // A preview kept for confirmation is confirmed once, by its uploader.
+        let csv = "full_name\nAnother\n";
+        let staged = s
+            .stage_import(&admin, RecordKind::Persons, &file("p2.csv", csv))
+            .await
+            .unwrap();
+        // The staged file is kept, encrypted: no cell of it is on disk in clear.
+        let stored = walk(db.documents.path());
+        assert!(!stored.is_empty(), "the preview is kept");
+        assert!(
+            stored
+                .iter()
+                .all(|content| !content.windows(7).any(|w| w == b"Another")),
+            "a staged file is encrypted"
+        );
+        let other = account(&s, "admin.two", Role::MunicipalAdmin, None).await;
+        let e = s
+            .import_staged(&other, RecordKind::Persons, &staged.sha256)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ServiceError::NotFound { .. }), "{e:?}");
+        let done = s
+            .import_staged(&admin, RecordKind::Persons, &staged.sha256)
+            .await
+            .unwrap();
+        assert!(done.written);
+        assert_eq!(done.file_name, "p2.csv");
+        let e = s
+            .import_staged(&admin, RecordKind::Persons, &staged.sha256)
+            .await
+            .unwrap_err();
+        assert!(matches!(e, ServiceError::NotFound { .. }), "{e:?}");
+        assert_eq!(person_count(&s, &admin).await, 2);
+    })
+    .await;
+}
+
+/// The contents of every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else if let Ok(content) = std::fs::read(&path) {
+            out.push(content);
+        }
+    }
+    out
+}

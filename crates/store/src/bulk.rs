@@ -17,8 +17,8 @@
 
 use crate::StoreError;
 use crate::entity::{
-    account, community, enterprise, founder, housing_unit, instrument, person, space_building,
-    space_floor, space_unit,
+    account, community, enterprise, founder, housing_unit, import_run, instrument, person,
+    space_building, space_floor, space_unit,
 };
 use crate::registry::{CommunityFields, EnterpriseFields, PersonFields};
 use crate::spaces::{HousingUnitFields, InstrumentFields, UnitFields};
@@ -30,6 +30,52 @@ use sea_orm::{
 };
 use std::collections::HashMap;
 
+/// A written import, as [`record_run`] keeps it.
+#[derive(Debug, Clone)]
+pub struct Run<'a> {
+    pub kind: &'a str,
+    pub sha256: &'a str,
+    pub file_name: &'a str,
+    pub rows: usize,
+    /// The ids made.
+    pub created: &'a [i64],
+    pub actor: &'a str,
+}
+
+/// Records a written import; its id. The same file (`sha256`) written
+/// twice as one kind is [`StoreError::Unique`] on `sha256`.
+pub async fn record_run(
+    tx: &DatabaseTransaction,
+    run: Run<'_>,
+    at: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    let saved = import_run::ActiveModel {
+        kind: Set(run.kind.to_owned()),
+        sha256: Set(run.sha256.to_owned()),
+        file_name: Set(run.file_name.to_owned()),
+        rows: Set(i32::try_from(run.rows).unwrap_or(i32::MAX)),
+        created_ids: Set(serde_json::to_string(&id_ranges(run.created)).expect("numbers serialise")),
+        actor: Set(run.actor.to_owned()),
+        at: Set(at),
+        ..Default::default()
+    };
+    Ok(sea_orm::ActiveModelTrait::insert(saved, tx).await?.id)
+}
+
+/// `ids` as ascending `[first, last]` ranges of consecutive ids.
+pub fn id_ranges(ids: &[i64]) -> Vec<[i64; 2]> {
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    let mut ranges: Vec<[i64; 2]> = Vec::new();
+    for id in sorted {
+        match ranges.last_mut() {
+            Some(last) if last[1] + 1 == id => last[1] = id,
+            _ => ranges.push([id, id]),
+        }
+    }
+    ranges
+}
+
 /// Rows per `INSERT` (persons have 18 columns: 18,000 parameters).
 const CHUNK: usize = 1_000;
 
@@ -37,8 +83,7 @@ const CHUNK: usize = 1_000;
 const LOOKUP: usize = 1_000;
 
 /// Adds persons without accounts (an imported person is linked to an
-/// account later, by single sign-on's verified resident id); their ids, in
-/// the order given.
+/// account later, by single sign-on's verified resident id); their ids.
 pub async fn insert_persons(
     tx: &DatabaseTransaction,
     rows: Vec<PersonFields>,
@@ -52,21 +97,33 @@ pub async fn insert_persons(
     insert_chunks::<person::Entity>(tx, models.collect()).await
 }
 
-/// Adds enterprises; their ids, in the order given.
+/// Adds enterprises; each one's credit code and id (the order of what an
+/// `INSERT … RETURNING` returns is not promised, so each id comes with the
+/// code it was made for).
 pub async fn insert_enterprises(
     tx: &DatabaseTransaction,
     rows: Vec<EnterpriseFields>,
     at: DateTime<Utc>,
-) -> Result<Vec<i64>, StoreError> {
-    let models = rows.into_iter().map(|fields| {
-        let mut model = fields.model(at);
-        model.created_at = Set(at);
-        model
-    });
-    insert_chunks::<enterprise::Entity>(tx, models.collect()).await
+) -> Result<HashMap<String, i64>, StoreError> {
+    let models: Vec<enterprise::ActiveModel> = rows
+        .into_iter()
+        .map(|fields| {
+            let mut model = fields.model(at);
+            model.created_at = Set(at);
+            model
+        })
+        .collect();
+    let mut ids = HashMap::with_capacity(models.len());
+    for chunk in models.chunks(CHUNK) {
+        let made = enterprise::Entity::insert_many(chunk.to_vec())
+            .exec_with_returning(tx)
+            .await?;
+        ids.extend(made.into_iter().map(|e| (e.uscc, e.id)));
+    }
+    Ok(ids)
 }
 
-/// Adds communities; their ids, in the order given.
+/// Adds communities; their ids.
 pub async fn insert_communities(
     tx: &DatabaseTransaction,
     rows: Vec<CommunityFields>,
@@ -119,6 +176,8 @@ where
     E::ActiveModel: Clone,
     <E::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: Into<i64>,
 {
+    // The ids made, in no promised order (callers that pair them with rows
+    // return a key with each, as `insert_enterprises` does).
     let mut ids = Vec::with_capacity(models.len());
     for chunk in models.chunks(CHUNK) {
         let keys = E::insert_many(chunk.to_vec())
@@ -129,47 +188,60 @@ where
     Ok(ids)
 }
 
-/// The persons whose resident id hashes to one of `hashes`: hash → (id, name).
+/// A record found by a value that must not repeat: what names it and
+/// decides who may see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub id: i64,
+    pub name: String,
+    pub district: Option<String>,
+    pub community_id: Option<i64>,
+}
+
+/// The persons whose resident id hashes to one of `hashes`: hash → holder.
 pub async fn persons_by_resident_id_hash<C: ConnectionTrait>(
     db: &C,
     hashes: &[String],
-) -> Result<HashMap<String, (i64, String)>, StoreError> {
+) -> Result<HashMap<String, Holder>, StoreError> {
     let mut found = HashMap::new();
     for chunk in hashes.chunks(LOOKUP) {
-        let rows: Vec<(i64, String, Option<String>)> = person::Entity::find()
-            .select_only()
-            .column(person::Column::Id)
-            .column(person::Column::FullName)
-            .column(person::Column::ResidentIdHash)
+        let rows = person::Entity::find()
             .filter(person::Column::ResidentIdHash.is_in(chunk.iter().cloned()))
-            .into_tuple()
             .all(db)
             .await?;
-        found.extend(
-            rows.into_iter()
-                .filter_map(|(id, name, hash)| Some((hash?, (id, name)))),
-        );
+        found.extend(rows.into_iter().filter_map(|p| {
+            let holder = Holder {
+                id: p.id,
+                name: p.full_name,
+                district: p.district,
+                community_id: None,
+            };
+            Some((p.resident_id_hash?, holder))
+        }));
     }
     Ok(found)
 }
 
-/// The enterprises whose credit code is one of `codes`: code → (id, name).
+/// The enterprises whose credit code is one of `codes`: code → holder.
 pub async fn enterprises_by_uscc<C: ConnectionTrait>(
     db: &C,
     codes: &[String],
-) -> Result<HashMap<String, (i64, String)>, StoreError> {
+) -> Result<HashMap<String, Holder>, StoreError> {
     let mut found = HashMap::new();
     for chunk in codes.chunks(LOOKUP) {
-        let rows: Vec<(i64, String, String)> = enterprise::Entity::find()
-            .select_only()
-            .column(enterprise::Column::Id)
-            .column(enterprise::Column::Uscc)
-            .column(enterprise::Column::Name)
+        let rows = enterprise::Entity::find()
             .filter(enterprise::Column::Uscc.is_in(chunk.iter().cloned()))
-            .into_tuple()
             .all(db)
             .await?;
-        found.extend(rows.into_iter().map(|(id, code, name)| (code, (id, name))));
+        found.extend(rows.into_iter().map(|e| {
+            let holder = Holder {
+                id: e.id,
+                name: e.name,
+                district: Some(e.district),
+                community_id: e.community_id,
+            };
+            (e.uscc, holder)
+        }));
     }
     Ok(found)
 }
@@ -236,7 +308,7 @@ pub async fn usernames<C: ConnectionTrait>(
     Ok(rows.into_iter().collect())
 }
 
-/// Adds housing units; their ids, in the order given. A code taken in its
+/// Adds housing units; their ids. A code taken in its
 /// district is [`StoreError::Unique`].
 pub async fn insert_housing_units(
     tx: &DatabaseTransaction,
@@ -266,7 +338,7 @@ pub async fn housing_unit_codes<C: ConnectionTrait>(
     Ok(rows.into_iter().map(|(id, d, c)| ((d, c), id)).collect())
 }
 
-/// Lists instruments; their ids, in the order given. An unknown manager
+/// Lists instruments; their ids. An unknown manager
 /// account is [`StoreError::ForeignKey`].
 pub async fn insert_instruments(
     tx: &DatabaseTransaction,
@@ -330,7 +402,7 @@ pub struct NewUnit {
     pub fields: UnitFields,
 }
 
-/// Adds space units; their ids, in the order given. A code taken on its
+/// Adds space units; their ids. A code taken on its
 /// floor is [`StoreError::Unique`].
 pub async fn insert_units(
     tx: &DatabaseTransaction,
@@ -361,4 +433,16 @@ where
         query = query.order_by_asc(sea_orm::PrimaryKeyToColumn::into_column(key));
     }
     Ok(query.all(db).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_kept_as_ranges() {
+        assert_eq!(
+            super::id_ranges(&[7, 3, 4, 5, 9, 10]),
+            [[3, 5], [7, 7], [9, 10]]
+        );
+        assert!(super::id_ranges(&[]).is_empty());
+    }
 }

@@ -621,6 +621,8 @@ mod tests {
             "username_taken"
             | "uscc_taken"
             | "account_has_person"
+            | "resident_id_taken"
+            | "file_imported"
             | "database_not_empty"
             | "idempotency_key_reused"
             | "state_changed"

@@ -79,7 +79,6 @@ async fn an_administrator_previews_corrects_and_confirms_a_file() {
             ("_csrf", admin.csrf.as_str()),
             ("kind", "persons"),
             ("sha256", sha.as_str()),
-            ("file_name", "persons.csv"),
         ];
         // Another administrator cannot confirm a file they did not preview.
         let other = app.sign_in("admin.two").await.in_language("en");

@@ -36,7 +36,6 @@ pub(super) struct Apartments {
 impl Importer for Apartments {
     type Row = HousingUnitFields;
     const KIND: RecordKind = RecordKind::Apartments;
-    const ACTION: &'static str = "housing_unit.import";
 
     async fn prepare(s: &Services, _: &[Cells<'_>]) -> Result<Self> {
         Ok(Apartments {
@@ -98,15 +97,16 @@ impl Importer for Apartments {
         })
     }
 
-    async fn on_file(&self, _: &Services, keys: &[String]) -> Result<HashMap<String, String>> {
-        Ok(keys
-            .iter()
-            .filter_map(|key| {
-                let (district, code) = key.split_once('/')?;
-                let id = self.codes.get(&(district.to_owned(), code.to_owned()))?;
-                Some((key.clone(), format!("{code} (#{id})")))
-            })
-            .collect())
+    async fn on_file(
+        &self,
+        _: &Services,
+        _: &Actor,
+        keys: &[String],
+    ) -> Result<HashMap<String, Option<String>>> {
+        Ok(super::held_in(keys, |district, code| {
+            let id = self.codes.get(&(district.to_owned(), code.to_owned()))?;
+            Some(format!("{code} (#{id})"))
+        }))
     }
 
     async fn write(

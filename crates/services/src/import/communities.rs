@@ -74,7 +74,7 @@ impl Named {
                     .with("district", other))
             }
             ([], None) => Err(FieldError::new("community", "unknown_community")),
-            (_, _) => Err(FieldError::new("district", "required")),
+            (_, _) => Err(FieldError::new("community", "community_ambiguous")),
         }
     }
 
@@ -96,7 +96,6 @@ pub(super) struct Communities {
 impl Importer for Communities {
     type Row = CommunityFields;
     const KIND: RecordKind = RecordKind::Communities;
-    const ACTION: &'static str = "community.import";
 
     async fn prepare(s: &Services, rows: &[Cells<'_>]) -> Result<Self> {
         let usernames: Vec<String> = rows.iter().filter_map(|r| r.owned("operator")).collect();
@@ -151,14 +150,15 @@ impl Importer for Communities {
         })
     }
 
-    async fn on_file(&self, _: &Services, keys: &[String]) -> Result<HashMap<String, String>> {
-        Ok(keys
-            .iter()
-            .filter_map(|key| {
-                let (district, name) = key.split_once('/')?;
-                Some((key.clone(), self.named.on_file(district, name)?))
-            })
-            .collect())
+    async fn on_file(
+        &self,
+        _: &Services,
+        _: &Actor,
+        keys: &[String],
+    ) -> Result<HashMap<String, Option<String>>> {
+        Ok(super::held_in(keys, |district, name| {
+            self.named.on_file(district, name)
+        }))
     }
 
     async fn write(

@@ -47,11 +47,18 @@ impl Enterprises {
     fn founder(
         &self,
         s: &Services,
+        actor: &Actor,
         cells: &Cells<'_>,
     ) -> std::result::Result<Option<i64>, FieldError> {
         let Some(text) = cells.get("founder_resident_id") else {
             return Ok(None);
         };
+        // As on the form, only the city's administrators name a founder:
+        // the link gives the founder the enterprise's cases, and whether a
+        // number is on file is not for others to learn.
+        if actor.role != opcity_domain::Role::MunicipalAdmin {
+            return Err(FieldError::new("founder_resident_id", "not_allowed"));
+        }
         if text.contains('*') {
             return Err(FieldError::new("founder_resident_id", "masked_resident_id"));
         }
@@ -70,7 +77,6 @@ impl Enterprises {
 impl Importer for Enterprises {
     type Row = Row;
     const KIND: RecordKind = RecordKind::Enterprises;
-    const ACTION: &'static str = "enterprise.import";
 
     async fn prepare(s: &Services, rows: &[Cells<'_>]) -> Result<Self> {
         let hashes: Vec<String> = rows
@@ -81,7 +87,7 @@ impl Importer for Enterprises {
         let founders = bulk::persons_by_resident_id_hash(s.store().db(), &hashes)
             .await?
             .into_iter()
-            .map(|(hash, (id, _))| (hash, id))
+            .map(|(hash, holder)| (hash, holder.id))
             .collect();
         Ok(Enterprises {
             communities: super::communities::Named::load(s).await?,
@@ -121,7 +127,7 @@ impl Importer for Enterprises {
             consortium_lead: cells.flag(&mut c, "consortium_lead"),
             founder_person_id: None,
         };
-        let founder = self.founder(s, cells).unwrap_or_else(|error| {
+        let founder = self.founder(s, actor, cells).unwrap_or_else(|error| {
             c.push(error);
             None
         });
@@ -148,11 +154,29 @@ impl Importer for Enterprises {
         })
     }
 
-    async fn on_file(&self, s: &Services, keys: &[String]) -> Result<HashMap<String, String>> {
+    async fn on_file(
+        &self,
+        s: &Services,
+        actor: &Actor,
+        keys: &[String],
+    ) -> Result<HashMap<String, Option<String>>> {
         let found = bulk::enterprises_by_uscc(s.store().db(), keys).await?;
         Ok(found
             .into_iter()
-            .map(|(code, (id, name))| (code, format!("{name} (#{id})")))
+            .map(|(code, e)| {
+                let district = e.district.as_deref().and_then(|d| d.parse().ok());
+                let shown = district
+                    .is_some_and(|district| {
+                        let resource = Resource::Enterprise {
+                            id: Some(e.id),
+                            district,
+                            community_id: e.community_id,
+                        };
+                        permits(actor, Action::Read, resource)
+                    })
+                    .then(|| format!("{} (#{})", e.name, e.id));
+                (code, shown)
+            })
             .collect())
     }
 
@@ -163,15 +187,18 @@ impl Importer for Enterprises {
         rows: Vec<Row>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<i64>, Affected)> {
-        let founders: Vec<Option<i64>> = rows.iter().map(|r| r.founder).collect();
-        let ids = bulk::insert_enterprises(tx, rows.into_iter().map(|r| r.fields).collect(), now)
+        let founders: Vec<(String, i64)> = rows
+            .iter()
+            .filter_map(|r| Some((r.fields.uscc.clone(), r.founder?)))
+            .collect();
+        let made = bulk::insert_enterprises(tx, rows.into_iter().map(|r| r.fields).collect(), now)
             .await
             .map_err(duplicate_uscc)?;
         let pairs: Vec<(i64, i64)> = founders
             .iter()
-            .zip(&ids)
-            .filter_map(|(person, &enterprise)| Some(((*person)?, enterprise)))
+            .filter_map(|(code, person)| Some((*person, *made.get(code)?)))
             .collect();
+        let ids: Vec<i64> = made.into_values().collect();
         bulk::link_founders(tx, &pairs, LEGAL_REPRESENTATIVE, now).await?;
         let affected = Affected {
             persons: pairs.iter().map(|(p, _)| *p).collect(),

@@ -114,18 +114,18 @@ impl Services {
         };
         let now = self.now();
         let tx = self.store().begin().await?;
-        let action = format!("{}.export", kind.id().trim_end_matches('s'));
-        let summary = serde_json::json!({ "rows": rows.len() });
-        crate::record_change(
-            &tx,
-            now,
-            &actor.audit_label(),
-            &action,
-            0,
-            None,
-            Some(&summary),
-        )
-        .await?;
+        let action = format!("{}.export", kind.entity());
+        let label = actor.audit_label();
+        let change = opcity_store::audit::Change {
+            actor: &label,
+            action: &action,
+            entity: kind.entity(),
+            // Every record of the kind the reader may list.
+            entity_id: "*".to_owned(),
+            before: None,
+            after: Some(serde_json::json!({ "rows": rows.len() })),
+        };
+        opcity_store::audit::append(&tx, now, change).await?;
         tx.commit().await?;
         Ok(Sheet {
             name: kind.id().to_owned(),

@@ -44,34 +44,24 @@ const DEFAULT_NO_SHOW_GRACE_MINUTES: i64 = 15;
 pub(super) struct Instruments {
     named: Named,
     managers: HashMap<String, i64>,
-    names: HashMap<(String, String), i64>,
+    /// (district, normalised name) → (id, name) of the instruments on file.
+    names: HashMap<(String, String), (i64, String)>,
 }
 
-/// A whole number of a cell, or `default` when it is empty; refused when
-/// it does not fit an `i32`.
+/// A whole number of a cell, or `default` when it is empty; one too large
+/// for the form's field is kept at the field's bound, so that the form's
+/// own range check names the allowed range.
 fn small(c: &mut Checker, cells: &Cells<'_>, field: &str, default: Option<i64>) -> Option<i32> {
-    let value = cells.int(c, field).or(if cells.get(field).is_none() {
-        default
-    } else {
-        None
-    })?;
-    match i32::try_from(value) {
-        Ok(v) => Some(v),
-        Err(_) => {
-            c.push(
-                FieldError::new(field, "out_of_range")
-                    .with("min", 0)
-                    .with("max", i32::MAX),
-            );
-            None
-        }
-    }
+    let value = match cells.get(field) {
+        Some(_) => cells.int(c, field)?,
+        None => default?,
+    };
+    Some(i32::try_from(value).unwrap_or(if value < 0 { i32::MIN } else { i32::MAX }))
 }
 
 impl Importer for Instruments {
     type Row = InstrumentFields;
     const KIND: RecordKind = RecordKind::Instruments;
-    const ACTION: &'static str = "instrument.import";
 
     async fn prepare(s: &Services, rows: &[Cells<'_>]) -> Result<Self> {
         let usernames: Vec<String> = rows.iter().filter_map(|r| r.owned("manager")).collect();
@@ -81,7 +71,7 @@ impl Importer for Instruments {
             names: bulk::instrument_names(s.store().db())
                 .await?
                 .into_iter()
-                .map(|((d, n), id)| ((d, normalise(&n)), id))
+                .map(|((d, n), id)| ((d, normalise(&n)), (id, n)))
                 .collect(),
         })
     }
@@ -167,15 +157,16 @@ impl Importer for Instruments {
         })
     }
 
-    async fn on_file(&self, _: &Services, keys: &[String]) -> Result<HashMap<String, String>> {
-        Ok(keys
-            .iter()
-            .filter_map(|key| {
-                let (district, name) = key.split_once('/')?;
-                let id = self.names.get(&(district.to_owned(), name.to_owned()))?;
-                Some((key.clone(), format!("#{id}")))
-            })
-            .collect())
+    async fn on_file(
+        &self,
+        _: &Services,
+        _: &Actor,
+        keys: &[String],
+    ) -> Result<HashMap<String, Option<String>>> {
+        Ok(super::held_in(keys, |district, name| {
+            let (id, name) = self.names.get(&(district.to_owned(), name.to_owned()))?;
+            Some(format!("{name} (#{id})"))
+        }))
     }
 
     async fn write(

@@ -32,21 +32,22 @@ mod staged;
 mod table;
 mod units;
 
-use crate::Services;
 use crate::authz::Actor;
 use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
+use crate::{ErrorCode, Services};
 pub use cells::column_label_key;
 pub(crate) use cells::{
     Cells, HEADERS, LABELS, checked, checked_renamed, district_id, normalise, not_yours, option_id,
     required_int, required_yuan,
 };
 use chrono::{DateTime, NaiveDate, Utc};
+use opcity_store::bulk;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use table::Table;
-pub use table::{MAX_ROWS, column_letter};
+use table::column_letter;
 
 /// The most problems a report lists (it counts them all).
 pub const MAX_LISTED_PROBLEMS: usize = 1_000;
@@ -78,6 +79,19 @@ impl RecordKind {
         RecordKind::Persons,
         RecordKind::Enterprises,
     ];
+
+    /// The audited entity its records are (`person`, `space_unit`): an
+    /// import is `ENTITY.import`, an export `ENTITY.export`.
+    pub fn entity(self) -> &'static str {
+        match self {
+            RecordKind::Communities => "community",
+            RecordKind::Units => "space_unit",
+            RecordKind::Apartments => "housing_unit",
+            RecordKind::Instruments => "instrument",
+            RecordKind::Persons => "person",
+            RecordKind::Enterprises => "enterprise",
+        }
+    }
 
     pub fn id(self) -> &'static str {
         match self {
@@ -165,7 +179,7 @@ pub struct ImportReport {
     pub duplicates: usize,
     /// Whether the records were written (an import with no problems).
     pub written: bool,
-    /// The ids of the records written, in row order.
+    /// The ids of the records written, ascending.
     pub created: Vec<i64>,
 }
 
@@ -204,8 +218,6 @@ pub(crate) struct Key {
 pub(crate) trait Importer: Sized + Send + Sync {
     type Row: Send + Sync;
     const KIND: RecordKind;
-    /// The audit entry's action (`person.import`).
-    const ACTION: &'static str;
 
     /// Loads what the rows refer to (communities by name, persons by
     /// resident id), reading the referring columns of `rows`.
@@ -224,12 +236,14 @@ pub(crate) trait Importer: Sized + Send + Sync {
     /// The row's value that no other row or record may share.
     fn key(&self, row: &Self::Row) -> Option<Key>;
 
-    /// Of `keys`, those on file: key → the record holding it, as people name it.
+    /// Of `keys`, those on file: key → the record holding it, as people
+    /// name it, or `None` when `actor` may not see that record.
     fn on_file(
         &self,
         s: &Services,
+        actor: &Actor,
         keys: &[String],
-    ) -> impl Future<Output = Result<HashMap<String, String>>> + Send;
+    ) -> impl Future<Output = Result<HashMap<String, Option<String>>>> + Send;
 
     /// Writes the rows in `tx`; the ids made (in row order) and the records
     /// whose results must be computed.
@@ -240,6 +254,20 @@ pub(crate) trait Importer: Sized + Send + Sync {
         rows: Vec<Self::Row>,
         now: DateTime<Utc>,
     ) -> impl Future<Output = Result<(Vec<i64>, Affected)>> + Send;
+}
+
+/// The records on file among `keys` of the form `DISTRICT/VALUE`, as
+/// `label` names them.
+pub(crate) fn held_in(
+    keys: &[String],
+    label: impl Fn(&str, &str) -> Option<String>,
+) -> HashMap<String, Option<String>> {
+    keys.iter()
+        .filter_map(|key| {
+            let (district, value) = key.split_once('/')?;
+            Some((key.clone(), Some(label(district, value)?)))
+        })
+        .collect()
 }
 
 /// Who may import a kind: staff who may create such records somewhere
@@ -424,33 +452,59 @@ impl Services {
             }
         }
         let values: Vec<String> = keyed.iter().map(|(_, k)| k.value.clone()).collect();
-        let held = importer.on_file(self, &values).await?;
+        let held = importer.on_file(self, actor, &values).await?;
         for (number, key) in &keyed {
-            if let Some(record) = held.get(&key.value) {
-                report.duplicates += 1;
-                problems.push(cell_problem(
-                    *number,
-                    &index,
-                    FieldError::new(key.field, "already_registered").with("record", record),
-                ));
-            }
+            let error = match held.get(&key.value) {
+                None => continue,
+                Some(Some(record)) => {
+                    FieldError::new(key.field, "already_registered").with("record", record)
+                }
+                // On file where the importer may not look: said, not shown.
+                Some(None) => FieldError::new(key.field, "already_on_file"),
+            };
+            report.duplicates += 1;
+            problems.push(cell_problem(*number, &index, error));
         }
         if !problems.is_empty() || !write {
             return Ok(finish(report, problems));
         }
         let now = self.now();
         let tx = self.store().begin().await?;
-        let (created, affected) = importer.write(self, &tx, rows, now).await?;
+        let (mut created, affected) = importer.write(self, &tx, rows, now).await?;
+        created.sort_unstable();
+        let label = actor.audit_label();
+        let run = bulk::Run {
+            kind: K::KIND.id(),
+            sha256: &report.sha256,
+            file_name: &report.file_name,
+            rows: report.rows,
+            created: &created,
+            actor: &label,
+        };
+        let run_id = bulk::record_run(&tx, run, now)
+            .await
+            .map_err(|err| match err {
+                err if err.is_unique_on("sha256") => ServiceError::Conflict {
+                    code: ErrorCode::FileImported,
+                    field: Some("file"),
+                },
+                err => err.into(),
+            })?;
         let summary = serde_json::json!({
             "file_name": report.file_name,
             "sha256": report.sha256,
             "rows": report.rows,
-            "first_id": created.first(),
-            "last_id": created.last(),
+            "created": bulk::id_ranges(&created),
         });
-        let label = actor.audit_label();
-        let first = created.first().copied().unwrap_or_default();
-        let change = crate::change(&label, K::ACTION, first, None, Some(&summary));
+        let action = format!("{}.import", K::KIND.entity());
+        let change = opcity_store::audit::Change {
+            actor: &label,
+            action: &action,
+            entity: "import_run",
+            entity_id: run_id.to_string(),
+            before: None,
+            after: Some(summary),
+        };
         self.commit_fact_change(tx, now, change, affected).await?;
         report.written = true;
         report.created = created;

@@ -64,7 +64,6 @@ pub(super) fn input(c: &mut Checker, cells: &Cells<'_>) -> PersonInput {
 impl Importer for Persons {
     type Row = PersonFields;
     const KIND: RecordKind = RecordKind::Persons;
-    const ACTION: &'static str = "person.import";
 
     async fn prepare(_: &Services, _: &[Cells<'_>]) -> Result<Self> {
         Ok(Persons)
@@ -99,11 +98,26 @@ impl Importer for Persons {
         })
     }
 
-    async fn on_file(&self, s: &Services, keys: &[String]) -> Result<HashMap<String, String>> {
+    async fn on_file(
+        &self,
+        s: &Services,
+        actor: &Actor,
+        keys: &[String],
+    ) -> Result<HashMap<String, Option<String>>> {
         let found = bulk::persons_by_resident_id_hash(s.store().db(), keys).await?;
         Ok(found
             .into_iter()
-            .map(|(hash, (id, name))| (hash, format!("{name} (#{id})")))
+            .map(|(hash, p)| {
+                // Whose number it is is personal data: named only to those
+                // who may read that person, as the form only says "taken".
+                let resource = Resource::Person {
+                    id: Some(p.id),
+                    district: p.district.as_deref().and_then(|d| d.parse().ok()),
+                };
+                let shown = permits(actor, Action::Read, resource)
+                    .then(|| format!("{} (#{})", p.name, p.id));
+                (hash, shown)
+            })
             .collect())
     }
 

@@ -9,7 +9,7 @@ use super::communities::Named;
 use super::{Cells, Column, Importer, Key, RecordKind, normalise, optional, required};
 use crate::Services;
 use crate::authz::{Action, Actor, Resource, permits};
-use crate::error::{FieldError, Result};
+use crate::error::{FieldError, Result, ServiceError};
 use crate::matching::Affected;
 use crate::registry::Checker;
 use crate::spaces::inventory::{UnitInput, unit_code_taken, unit_fields};
@@ -83,7 +83,6 @@ impl Units {
 impl Importer for Units {
     type Row = Row;
     const KIND: RecordKind = RecordKind::Units;
-    const ACTION: &'static str = "space_unit.import";
 
     async fn prepare(s: &Services, rows: &[Cells<'_>]) -> Result<Self> {
         let db = s.store().db();
@@ -146,6 +145,9 @@ impl Importer for Units {
         let level = i32::try_from(level).unwrap_or_default();
         let site: Site = (community_id, district);
         let known = (site.clone(), normalise(&building));
+        // As the building and floor forms check them.
+        c.optional_text("building_address", cells.get("building_address"), 300);
+        c.optional_text("floor_label", cells.get("floor_label"), 100);
         let building_address = match self.addressed.get(&known) {
             Some(address) => address.clone(),
             None if self.buildings.contains_key(&known) || building.is_empty() => String::new(),
@@ -210,7 +212,12 @@ impl Importer for Units {
         })
     }
 
-    async fn on_file(&self, _: &Services, _: &[String]) -> Result<HashMap<String, String>> {
+    async fn on_file(
+        &self,
+        _: &Services,
+        _: &Actor,
+        _: &[String],
+    ) -> Result<HashMap<String, Option<String>>> {
         // Every unit on file is known from `prepare`: `key` says which.
         Ok(HashMap::new())
     }
@@ -249,7 +256,15 @@ impl Importer for Units {
                 None => {
                     let made =
                         spaces::insert_floor(tx, building, row.level, row.floor_label.clone(), now)
-                            .await?;
+                            .await
+                            .map_err(|err| match err {
+                                // Added meanwhile by someone else.
+                                opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
+                                    code: crate::ErrorCode::FloorExists,
+                                    field: Some("floor_level"),
+                                },
+                                other => other.into(),
+                            })?;
                     floors.insert((building, row.level), made.id);
                     made.id
                 }

@@ -552,6 +552,22 @@ impl Services {
                     continue;
                 };
                 let hash = self.data_key().search_hash(&number);
+                // One person per number (m0026): a second holder stored
+                // before the rule is named for a person to resolve, not
+                // allowed to stop the service from starting.
+                let holders = opcity_store::bulk::persons_by_resident_id_hash(
+                    &*tx,
+                    std::slice::from_ref(&hash),
+                )
+                .await?;
+                if let Some(holder) = holders.get(&hash) {
+                    tracing::warn!(
+                        person = row.id,
+                        other = holder.id,
+                        "two persons hold one resident id number; left without a search hash"
+                    );
+                    continue;
+                }
                 if registry::set_search_hash_if_missing(&tx, row.id, &hash).await? {
                     hashed += 1;
                 }

@@ -26,6 +26,7 @@ pub mod founder;
 pub mod housing_lease;
 pub mod housing_request;
 pub mod housing_unit;
+pub mod import_run;
 pub mod instrument;
 pub mod instrument_booking;
 pub mod ledger_account;

@@ -30,6 +30,7 @@ mod m0023_application_messages;
 mod m0024_space_amendments;
 mod m0025_housing_allocator;
 mod m0026_one_person_per_resident_id;
+mod m0027_import_runs;
 
 pub struct Migrator;
 
@@ -63,6 +64,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0024_space_amendments::Migration),
             Box::new(m0025_housing_allocator::Migration),
             Box::new(m0026_one_person_per_resident_id::Migration),
+            Box::new(m0027_import_runs::Migration),
         ]
     }
 }

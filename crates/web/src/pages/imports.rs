@@ -182,7 +182,6 @@ fn report_section(viewer: &Viewer, kind: RecordKind, report: &ImportReport) -> M
                     input type="hidden" name="_csrf" value=(viewer.csrf.clone().unwrap_or_default());
                     input type="hidden" name="kind" value=(kind.id());
                     input type="hidden" name="sha256" value=(report.sha256);
-                    input type="hidden" name="file_name" value=(report.file_name);
                     button type="submit" id="import-confirm-button" { (tf(l, "import.confirm", [("rows", n(report.rows).as_str())])) }
                 }
             } @else {
@@ -260,13 +259,8 @@ async fn confirm(p: Posted) -> PageResult {
         .and_then(|k| k.parse::<RecordKind>().ok())
         .ok_or_else(|| viewer.fail(ServiceError::NotFound { entity: "import" }))?;
     let sha256 = form_values.get("sha256").map_or("", String::as_str);
-    let file_name = form_values.get("file_name").map_or("", String::as_str);
     let l = viewer.locale;
-    match state
-        .services
-        .import_staged(&actor, kind, sha256, file_name)
-        .await
-    {
+    match state.services.import_staged(&actor, kind, sha256).await {
         Ok(report) if report.written => {
             let first = report
                 .created
@@ -315,9 +309,14 @@ async fn export(
     Path((kind, format)): Path<(String, String)>,
 ) -> PageResult {
     let actor = viewer.require()?;
-    let kind: RecordKind = kind
-        .parse()
-        .map_err(|_| viewer.fail(ServiceError::NotFound { entity: "export" }))?;
+    let not_found = || viewer.fail(ServiceError::NotFound { entity: "export" });
+    let kind: RecordKind = kind.parse().map_err(|_| not_found())?;
+    // The format is known before anything is read (or audited).
+    let xlsx = match format.as_str() {
+        "csv" => false,
+        "xlsx" => true,
+        _ => return Err(not_found()),
+    };
     let lang = match viewer.locale {
         Locale::Zh => Lang::Zh,
         Locale::En => Lang::En,
@@ -328,23 +327,18 @@ async fn export(
         .await
         .map_err(|e| viewer.fail(e))?;
     let attachment = |ext: &str| format!("attachment; filename=\"{}.{ext}\"", kind.id());
-    Ok(match format.as_str() {
-        "csv" => (
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-                (header::CONTENT_DISPOSITION, attachment("csv")),
-            ],
-            sheet.to_csv(),
-        )
-            .into_response(),
-        "xlsx" => (
-            [
-                (header::CONTENT_TYPE, XLSX.to_owned()),
-                (header::CONTENT_DISPOSITION, attachment("xlsx")),
-            ],
-            sheet.to_xlsx().map_err(|e| viewer.fail(e))?,
-        )
-            .into_response(),
-        _ => return Err(viewer.fail(ServiceError::NotFound { entity: "export" })),
+    Ok(if xlsx {
+        let body = sheet.to_xlsx().map_err(|e| viewer.fail(e))?;
+        let headers = [
+            (header::CONTENT_TYPE, XLSX.to_owned()),
+            (header::CONTENT_DISPOSITION, attachment("xlsx")),
+        ];
+        (headers, body).into_response()
+    } else {
+        let headers = [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, attachment("csv")),
+        ];
+        (headers, sheet.to_csv()).into_response()
     })
 }
