@@ -82,21 +82,6 @@ const CHUNK: usize = 1_000;
 /// Rows per lookup (`IN` lists of this many values).
 const LOOKUP: usize = 1_000;
 
-/// Adds persons without accounts (an imported person is linked to an
-/// account later, by single sign-on's verified resident id); their ids.
-pub async fn insert_persons(
-    tx: &DatabaseTransaction,
-    rows: Vec<PersonFields>,
-    at: DateTime<Utc>,
-) -> Result<Vec<i64>, StoreError> {
-    let models = rows.into_iter().map(|fields| {
-        let mut model = fields.model(at);
-        model.created_at = Set(at);
-        model
-    });
-    insert_chunks::<person::Entity>(tx, models.collect()).await
-}
-
 /// Adds enterprises; each one's credit code and id (the order of what an
 /// `INSERT … RETURNING` returns is not promised, so each id comes with the
 /// code it was made for).
@@ -121,20 +106,6 @@ pub async fn insert_enterprises(
         ids.extend(made.into_iter().map(|e| (e.uscc, e.id)));
     }
     Ok(ids)
-}
-
-/// Adds communities; their ids.
-pub async fn insert_communities(
-    tx: &DatabaseTransaction,
-    rows: Vec<CommunityFields>,
-    at: DateTime<Utc>,
-) -> Result<Vec<i64>, StoreError> {
-    let models = rows.into_iter().map(|fields| {
-        let mut model = fields.model(at);
-        model.created_at = Set(at);
-        model
-    });
-    insert_chunks::<community::Entity>(tx, models.collect()).await
 }
 
 /// Links each `(person, enterprise)` pair as founder in `capacity`; a pair
@@ -164,6 +135,82 @@ pub async fn link_founders(
             .await?;
     }
     Ok(())
+}
+
+/// A row an import adds: its table's active model, stamped with the time.
+pub trait NewRow {
+    type Entity: EntityTrait;
+    fn active(self, at: DateTime<Utc>) -> <Self::Entity as EntityTrait>::ActiveModel;
+}
+
+impl NewRow for PersonFields {
+    type Entity = person::Entity;
+    /// A person without an account: an imported person is linked to one
+    /// later, by single sign-on's verified resident id.
+    fn active(self, at: DateTime<Utc>) -> person::ActiveModel {
+        let mut model = self.model(at);
+        model.created_at = Set(at);
+        model
+    }
+}
+
+impl NewRow for CommunityFields {
+    type Entity = community::Entity;
+    fn active(self, at: DateTime<Utc>) -> community::ActiveModel {
+        let mut model = self.model(at);
+        model.created_at = Set(at);
+        model
+    }
+}
+
+impl NewRow for HousingUnitFields {
+    type Entity = housing_unit::Entity;
+    fn active(self, at: DateTime<Utc>) -> housing_unit::ActiveModel {
+        let mut model = self.model(at);
+        model.created_at = Set(at);
+        model
+    }
+}
+
+impl NewRow for InstrumentFields {
+    type Entity = instrument::Entity;
+    fn active(self, at: DateTime<Utc>) -> instrument::ActiveModel {
+        let mut model = self.model(at);
+        model.created_at = Set(at);
+        model
+    }
+}
+
+impl NewRow for NewUnit {
+    type Entity = space_unit::Entity;
+    fn active(self, at: DateTime<Utc>) -> space_unit::ActiveModel {
+        let mut model = self.fields.model(at);
+        model.floor_id = Set(self.floor_id);
+        model.community_id = Set(self.community_id);
+        model.district = Set(self.district);
+        model.created_at = Set(at);
+        model
+    }
+}
+
+/// Adds `rows` (persons, communities, housing units, instruments or space
+/// units); the ids made. A refusal is as for one row: a resident id number
+/// or a code taken is [`StoreError::Unique`], an unknown operator or
+/// manager account [`StoreError::ForeignKey`].
+pub async fn insert<R>(
+    tx: &DatabaseTransaction,
+    rows: Vec<R>,
+    at: DateTime<Utc>,
+) -> Result<Vec<i64>, StoreError>
+where
+    R: NewRow,
+    <R::Entity as EntityTrait>::Model:
+        sea_orm::IntoActiveModel<<R::Entity as EntityTrait>::ActiveModel>,
+    <R::Entity as EntityTrait>::ActiveModel: Clone,
+    <<R::Entity as EntityTrait>::PrimaryKey as sea_orm::PrimaryKeyTrait>::ValueType: Into<i64>,
+{
+    let models = rows.into_iter().map(|row| row.active(at)).collect();
+    insert_chunks::<R::Entity>(tx, models).await
 }
 
 async fn insert_chunks<E>(
@@ -308,21 +355,6 @@ pub async fn usernames<C: ConnectionTrait>(
     Ok(rows.into_iter().collect())
 }
 
-/// Adds housing units; their ids. A code taken in its
-/// district is [`StoreError::Unique`].
-pub async fn insert_housing_units(
-    tx: &DatabaseTransaction,
-    rows: Vec<HousingUnitFields>,
-    at: DateTime<Utc>,
-) -> Result<Vec<i64>, StoreError> {
-    let models = rows.into_iter().map(|fields| {
-        let mut model = fields.model(at);
-        model.created_at = Set(at);
-        model
-    });
-    insert_chunks::<housing_unit::Entity>(tx, models.collect()).await
-}
-
 /// Every housing unit's code: (district, code) → id.
 pub async fn housing_unit_codes<C: ConnectionTrait>(
     db: &C,
@@ -336,21 +368,6 @@ pub async fn housing_unit_codes<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(rows.into_iter().map(|(id, d, c)| ((d, c), id)).collect())
-}
-
-/// Lists instruments; their ids. An unknown manager
-/// account is [`StoreError::ForeignKey`].
-pub async fn insert_instruments(
-    tx: &DatabaseTransaction,
-    rows: Vec<InstrumentFields>,
-    at: DateTime<Utc>,
-) -> Result<Vec<i64>, StoreError> {
-    let models = rows.into_iter().map(|fields| {
-        let mut model = fields.model(at);
-        model.created_at = Set(at);
-        model
-    });
-    insert_chunks::<instrument::Entity>(tx, models.collect()).await
 }
 
 /// Every instrument's (district, name) → id.
@@ -400,24 +417,6 @@ pub struct NewUnit {
     pub community_id: Option<i64>,
     pub district: String,
     pub fields: UnitFields,
-}
-
-/// Adds space units; their ids. A code taken on its
-/// floor is [`StoreError::Unique`].
-pub async fn insert_units(
-    tx: &DatabaseTransaction,
-    rows: Vec<NewUnit>,
-    at: DateTime<Utc>,
-) -> Result<Vec<i64>, StoreError> {
-    let models = rows.into_iter().map(|unit| {
-        let mut model = unit.fields.model(at);
-        model.floor_id = Set(unit.floor_id);
-        model.community_id = Set(unit.community_id);
-        model.district = Set(unit.district);
-        model.created_at = Set(at);
-        model
-    });
-    insert_chunks::<space_unit::Entity>(tx, models.collect()).await
 }
 
 /// Every housing unit, instrument or space unit, in id order, for exports.

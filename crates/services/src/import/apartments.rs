@@ -52,18 +52,7 @@ impl Importer for Apartments {
         _: NaiveDate,
     ) -> std::result::Result<HousingUnitFields, Vec<FieldError>> {
         let mut c = Checker::default();
-        let mut district = super::district_id(cells.get("district")).unwrap_or_default();
-        let mut community = None;
-        if let Some(name) = cells.get("community") {
-            let wanted = Some(district.as_str()).filter(|d| !d.is_empty());
-            match self.named.locate(name, wanted) {
-                Ok((id, its_district)) => {
-                    community = Some((id, its_district.parse().ok()));
-                    district = its_district;
-                }
-                Err(error) => c.push(error),
-            }
-        }
+        let (community, district) = self.named.site_or_push(&mut c, cells);
         let input = HousingUnitInput {
             district,
             community_id: community.map(|(id, _)| id),
@@ -116,15 +105,13 @@ impl Importer for Apartments {
         rows: Vec<HousingUnitFields>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<i64>, Affected)> {
-        let ids = bulk::insert_housing_units(tx, rows, now)
-            .await
-            .map_err(|err| match err {
-                opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
-                    code: ErrorCode::HousingCodeTaken,
-                    field: Some("code"),
-                },
-                other => other.into(),
-            })?;
+        let ids = bulk::insert(tx, rows, now).await.map_err(|err| match err {
+            opcity_store::StoreError::Unique(_) => ServiceError::Conflict {
+                code: ErrorCode::HousingCodeTaken,
+                field: Some("code"),
+            },
+            other => other.into(),
+        })?;
         Ok((ids, Affected::default()))
     }
 }

@@ -10,6 +10,7 @@ use crate::matching::Affected;
 use crate::registry::Checker;
 use crate::registry::communities::{CommunityInput, fields, unknown_operator, validate};
 use chrono::{DateTime, NaiveDate, Utc};
+use opcity_domain::District;
 use opcity_store::bulk;
 use opcity_store::registry::CommunityFields;
 use std::collections::HashMap;
@@ -75,6 +76,43 @@ impl Named {
             }
             ([], None) => Err(FieldError::new("community", "unknown_community")),
             (_, _) => Err(FieldError::new("community", "community_ambiguous")),
+        }
+    }
+
+    /// The site a row names: its community (by name, in the row's district
+    /// when it gives one) with that community's district, or its district.
+    pub(super) fn site(
+        &self,
+        cells: &Cells<'_>,
+    ) -> std::result::Result<(Option<i64>, String), FieldError> {
+        let district = super::district_id(cells.get("district")).unwrap_or_default();
+        match cells.get("community") {
+            Some(name) => {
+                let wanted = Some(district.as_str()).filter(|d| !d.is_empty());
+                self.locate(name, wanted).map(|(id, d)| (Some(id), d))
+            }
+            None => Ok((None, district)),
+        }
+    }
+
+    /// [`Named::site`] as a form's input takes it: the community (with its
+    /// district, as the form's validation expects it) and the district
+    /// text, the reason a community named is not found kept in `c`.
+    pub(super) fn site_or_push(
+        &self,
+        c: &mut Checker,
+        cells: &Cells<'_>,
+    ) -> (Option<(i64, Option<District>)>, String) {
+        match self.site(cells) {
+            Ok((Some(id), district)) => (Some((id, district.parse().ok())), district),
+            Ok((None, district)) => (None, district),
+            Err(error) => {
+                c.push(error);
+                (
+                    None,
+                    super::district_id(cells.get("district")).unwrap_or_default(),
+                )
+            }
         }
     }
 
@@ -168,7 +206,7 @@ impl Importer for Communities {
         rows: Vec<CommunityFields>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<i64>, Affected)> {
-        let ids = bulk::insert_communities(tx, rows, now)
+        let ids = bulk::insert(tx, rows, now)
             .await
             .map_err(unknown_operator)?;
         Ok((ids, Affected::default()))

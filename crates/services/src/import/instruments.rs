@@ -84,18 +84,7 @@ impl Importer for Instruments {
         _: NaiveDate,
     ) -> std::result::Result<InstrumentFields, Vec<FieldError>> {
         let mut c = Checker::default();
-        let mut district = super::district_id(cells.get("district")).unwrap_or_default();
-        let mut community = None;
-        if let Some(name) = cells.get("community") {
-            let wanted = Some(district.as_str()).filter(|d| !d.is_empty());
-            match self.named.locate(name, wanted) {
-                Ok((id, its_district)) => {
-                    community = Some((id, its_district.parse().ok()));
-                    district = its_district;
-                }
-                Err(error) => c.push(error),
-            }
-        }
+        let (community, district) = self.named.site_or_push(&mut c, cells);
         let manager = cells.get("manager").and_then(|name| {
             let found = self.managers.get(name).copied();
             if found.is_none() {
@@ -176,14 +165,12 @@ impl Importer for Instruments {
         rows: Vec<InstrumentFields>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<i64>, Affected)> {
-        let ids = bulk::insert_instruments(tx, rows, now)
-            .await
-            .map_err(|err| match err {
-                opcity_store::StoreError::ForeignKey(_) => {
-                    ServiceError::invalid("manager", "unknown_account")
-                }
-                other => other.into(),
-            })?;
+        let ids = bulk::insert(tx, rows, now).await.map_err(|err| match err {
+            opcity_store::StoreError::ForeignKey(_) => {
+                ServiceError::invalid("manager", "unknown_account")
+            }
+            other => other.into(),
+        })?;
         Ok((ids, Affected::default()))
     }
 }

@@ -128,12 +128,10 @@ impl Importer for Persons {
         rows: Vec<PersonFields>,
         now: DateTime<Utc>,
     ) -> Result<(Vec<i64>, Affected)> {
-        let ids = bulk::insert_persons(tx, rows, now)
-            .await
-            .map_err(|err| match err {
-                err if err.is_unique_on("resident_id_hash") => resident_id_taken(),
-                err => err.into(),
-            })?;
+        let ids = bulk::insert(tx, rows, now).await.map_err(|err| match err {
+            err if err.is_unique_on("resident_id_hash") => resident_id_taken(),
+            err => err.into(),
+        })?;
         let affected = Affected {
             persons: ids.iter().copied().collect(),
             ..Default::default()

@@ -58,19 +58,6 @@ pub(super) struct Row {
     fields: UnitFields,
 }
 
-/// The site a row names: its community (by name, in the row's district
-/// when it gives one) and that community's district, or its district.
-fn site(named: &Named, cells: &Cells<'_>) -> std::result::Result<Site, FieldError> {
-    let district = super::district_id(cells.get("district")).unwrap_or_default();
-    match cells.get("community") {
-        Some(name) => {
-            let wanted = Some(district.as_str()).filter(|d| !d.is_empty());
-            named.locate(name, wanted).map(|(id, d)| (Some(id), d))
-        }
-        None => Ok((None, district)),
-    }
-}
-
 impl Units {
     fn floor_on_file(&self, row: &Row) -> Option<i64> {
         let building = self
@@ -95,7 +82,7 @@ impl Importer for Units {
             else {
                 continue;
             };
-            if let Ok(site) = site(&named, row) {
+            if let Ok(site) = named.site(row) {
                 addressed
                     .entry((site, normalise(building)))
                     .or_insert_with(|| address.to_owned());
@@ -124,7 +111,7 @@ impl Importer for Units {
         _: NaiveDate,
     ) -> std::result::Result<Row, Vec<FieldError>> {
         let mut c = Checker::default();
-        let (community_id, district) = site(&self.named, cells).unwrap_or_else(|error| {
+        let (community_id, district) = self.named.site(cells).unwrap_or_else(|error| {
             c.push(error);
             (None, String::new())
         });
@@ -276,7 +263,7 @@ impl Importer for Units {
                 fields: row.fields,
             });
         }
-        let ids = bulk::insert_units(tx, units, now)
+        let ids = bulk::insert(tx, units, now)
             .await
             .map_err(unit_code_taken)?;
         Ok((ids, Affected::default()))

@@ -151,6 +151,20 @@ pub(crate) fn required_instant(c: &mut Checker, field: &str, value: &str) -> Opt
 }
 
 /// An integer within bounds.
+/// The district of the community a form names (`Some(None)`: there is no
+/// such community; `None`: none is named), as the housing unit and
+/// instrument validations take it.
+pub(crate) async fn community_district<C: ConnectionTrait>(
+    db: &C,
+    community_id: Option<i64>,
+) -> Result<Option<Option<opcity_domain::District>>> {
+    let Some(id) = community_id else {
+        return Ok(None);
+    };
+    let found = opcity_store::registry::community(db, id).await?;
+    Ok(Some(found.and_then(|c| c.district.parse().ok())))
+}
+
 pub(crate) fn in_range(c: &mut Checker, field: &str, value: i64, min: i64, max: i64) {
     if !(min..=max).contains(&value) {
         c.push(

@@ -45,7 +45,7 @@ use crate::{Services, record_change};
 use chrono::{DateTime, NaiveDate, Utc};
 use opcity_domain::{District, HousingAllocator};
 use opcity_store::bookings;
-use opcity_store::entity::{community, enterprise, housing_lease, housing_unit, person};
+use opcity_store::entity::{enterprise, housing_lease, housing_unit, person};
 use opcity_store::intervals::Holdings;
 use opcity_store::sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,

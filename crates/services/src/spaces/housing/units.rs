@@ -65,15 +65,7 @@ pub(super) async fn save(
 ) -> Result<HousingUnitView> {
     let now = svc.now();
     let db = svc.store().db();
-    let community = match input.community_id {
-        Some(cid) => Some(
-            community::Entity::find_by_id(cid)
-                .one(db)
-                .await?
-                .and_then(|found| found.district.parse().ok()),
-        ),
-        None => None,
-    };
+    let community = crate::spaces::community_district(db, input.community_id).await?;
     let fields = validate(input, community)?;
     let district: District = fields.district.parse().expect("checked");
     let target = Resource::Premises {

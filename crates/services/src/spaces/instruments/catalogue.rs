@@ -101,15 +101,7 @@ pub(super) async fn save(
 ) -> Result<InstrumentView> {
     let now = svc.now();
     let db = svc.store().db();
-    let community = match input.community_id {
-        Some(cid) => Some(
-            community::Entity::find_by_id(cid)
-                .one(db)
-                .await?
-                .and_then(|found| found.district.parse().ok()),
-        ),
-        None => None,
-    };
+    let community = crate::spaces::community_district(db, input.community_id).await?;
     let mut fields = validate(input, community)?;
     let asked_manager = listing_manager(actor, input.manager_account_id);
     let target = |manager| Resource::Instrument {

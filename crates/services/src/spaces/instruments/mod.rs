@@ -31,7 +31,7 @@ use crate::{Services, record_change};
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use opcity_domain::District;
 use opcity_store::bookings;
-use opcity_store::entity::{community, enterprise, instrument, instrument_booking};
+use opcity_store::entity::{enterprise, instrument, instrument_booking};
 use opcity_store::intervals::{Holdings, stored_instant};
 use opcity_store::sea_orm::sea_query::Query;
 use opcity_store::sea_orm::{
