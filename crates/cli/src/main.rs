@@ -114,9 +114,10 @@ enum Command {
         /// communities, units, apartments, instruments, persons or enterprises.
         kind: String,
         file: std::path::PathBuf,
-        /// The account whose authority the import uses (and the audit log names).
+        /// The account whose authority the import uses (and the audit log
+        /// names); without it, the command line's own (`system:console`).
         #[arg(long = "as", value_name = "USERNAME")]
-        as_user: String,
+        as_user: Option<String>,
         /// Check and report only; write nothing.
         #[arg(long)]
         dry_run: bool,
@@ -128,9 +129,10 @@ enum Command {
         /// communities, units, apartments, instruments, persons or enterprises.
         kind: String,
         file: std::path::PathBuf,
-        /// The account whose view the export is (and the audit log names).
+        /// The account whose view the export is (and the audit log names);
+        /// without it, the command line's own (every record).
         #[arg(long = "as", value_name = "USERNAME")]
-        as_user: String,
+        as_user: Option<String>,
         /// The language of headers and values: zh or en.
         #[arg(long, default_value = "zh")]
         lang: String,
@@ -288,7 +290,7 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             platform::init_logging(&config);
             let written = rt.block_on(async {
                 platform::with_services(&config, async |s| {
-                    platform::import(s, &kind, &file, &as_user, dry_run).await
+                    platform::import(s, &kind, &file, as_user.as_deref(), dry_run).await
                 })
                 .await
             })?;
@@ -309,7 +311,7 @@ fn run_platform(command: Command) -> anyhow::Result<ExitCode> {
             platform::init_logging(&config);
             rt.block_on(async {
                 platform::with_services(&config, async |s| {
-                    platform::export(s, &kind, &file, &as_user, &lang).await
+                    platform::export(s, &kind, &file, as_user.as_deref(), &lang).await
                 })
                 .await
             })?;

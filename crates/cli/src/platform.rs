@@ -5,6 +5,7 @@ use anyhow::{Context, bail};
 use opcity_domain::{District, Role};
 use opcity_services::Services;
 use opcity_services::accounts::NewAccount;
+use opcity_services::authz::Actor;
 use opcity_services::crypto::DataKey;
 use opcity_services::demo::DemoReport;
 use opcity_services::import::export::Lang;
@@ -354,21 +355,27 @@ pub async fn create_user(services: &Services, user: NewUser) -> anyhow::Result<(
     Ok(())
 }
 
+/// The actor a command runs as: the account `username`, or the command
+/// line's own authority.
+async fn acting(services: &Services, username: Option<&str>) -> anyhow::Result<Actor> {
+    match username {
+        Some(name) => services.actor_by_username(name).await.map_err(cli_error),
+        None => Ok(Actor::console()),
+    }
+}
+
 /// Imports `file` as records of `kind` on behalf of account `username`
-/// (checks only when `dry_run`); prints the report as JSON. Whether the
-/// records were written.
+/// (or the command line; checks only when `dry_run`); prints the report as
+/// JSON. Whether the records were written.
 pub async fn import(
     services: &Services,
     kind: &str,
     file: &std::path::Path,
-    username: &str,
+    username: Option<&str>,
     dry_run: bool,
 ) -> anyhow::Result<bool> {
     let kind: RecordKind = kind.parse().map_err(cli_error)?;
-    let actor = services
-        .actor_by_username(username)
-        .await
-        .map_err(cli_error)?;
+    let actor = acting(services, username).await?;
     let upload = ImportFile {
         file_name: file
             .file_name()
@@ -393,7 +400,7 @@ pub async fn export(
     services: &Services,
     kind: &str,
     file: &std::path::Path,
-    username: &str,
+    username: Option<&str>,
     lang: &str,
 ) -> anyhow::Result<()> {
     let kind: RecordKind = kind.parse().map_err(cli_error)?;
@@ -402,10 +409,7 @@ pub async fn export(
         "en" => Lang::En,
         other => anyhow::bail!("--lang: `{other}` is not zh or en"),
     };
-    let actor = services
-        .actor_by_username(username)
-        .await
-        .map_err(cli_error)?;
+    let actor = acting(services, username).await?;
     let sheet = services
         .export_records(&actor, kind, lang)
         .await

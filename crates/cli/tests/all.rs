@@ -4,6 +4,7 @@
 mod consult_cli;
 mod crash_safety;
 mod entitlements_cli;
+mod import_cli;
 mod mail_cli;
 mod platform_cli;
 mod policy_cli;

@@ -43,9 +43,34 @@ pub struct Declared {
     pub enterprises: Vec<i64>,
 }
 
+/// The account id of [`Actor::console`] (accounts are numbered from 1).
+const CONSOLE_ACCOUNT: i64 = 0;
+
 impl Actor {
+    /// The command line's own authority (`opcity import` without `--as`):
+    /// whoever runs it holds the database and its key, so it acts as a city
+    /// administrator of no account, audited as `system:console`.
+    pub fn console() -> Actor {
+        Actor {
+            account_id: CONSOLE_ACCOUNT,
+            username: "console".into(),
+            display_name: "Command line".into(),
+            role: Role::MunicipalAdmin,
+            district: None,
+            person_id: None,
+            enterprise_ids: Vec::new(),
+            community_ids: Vec::new(),
+            locale: "zh-CN".into(),
+            via_token: None,
+            declared: Declared::default(),
+        }
+    }
+
     /// How the audit log names this actor.
     pub fn audit_label(&self) -> String {
+        if self.account_id == CONSOLE_ACCOUNT {
+            return "system:console".into();
+        }
         match self.via_token {
             Some(token) => format!("account:{}/token:{token}", self.account_id),
             None => format!("account:{}", self.account_id),
