@@ -29,10 +29,8 @@ run_backend() { # run_backend NAME DATABASE_URL
   local name="$1" url="$2"
   export OPCITY_DATABASE_URL="$url" OPCITY_DATA_KEY_FILE="$work/$name.key"
   $opcity migrate > /dev/null
-  echo "bench-password-1234567" | $opcity admin create-user --username bench.admin \
-    --role municipal_admin --password-stdin > /dev/null
-  seconds "$name: import $persons persons" $opcity import persons "$work/persons.csv" --as bench.admin
-  seconds "$name: import $enterprises enterprises" $opcity import enterprises "$work/enterprises.csv" --as bench.admin
+  seconds "$name: import $persons persons" $opcity import persons "$work/persons.csv"
+  seconds "$name: import $enterprises enterprises" $opcity import enterprises "$work/enterprises.csv"
   seconds "$name: match (every person and enterprise)" $opcity match
 }
 
