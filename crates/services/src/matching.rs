@@ -40,6 +40,24 @@ impl Affected {
             ..Default::default()
         }
     }
+
+    /// The same records in parts of at most `size` persons and `size`
+    /// enterprises each (a bulk import's hundred thousand would not fit one
+    /// query's parameters).
+    pub fn pages(self, size: usize) -> Vec<Affected> {
+        let persons: Vec<i64> = self.persons.into_iter().collect();
+        let enterprises: Vec<i64> = self.enterprises.into_iter().collect();
+        let parts = persons.len().max(enterprises.len()).div_ceil(size.max(1));
+        (0..parts)
+            .map(|i| {
+                let part = |ids: &[i64]| ids.iter().skip(i * size).take(size).copied().collect();
+                Affected {
+                    persons: part(&persons),
+                    enterprises: part(&enterprises),
+                }
+            })
+            .collect()
+    }
 }
 
 /// A stored result, as the founder's home page lists it.
@@ -601,5 +619,32 @@ mod tests {
     #[test]
     fn the_store_names_eligible_as_the_policy_does() {
         assert_eq!(Status::Eligible.name(), entitlements::ELIGIBLE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Affected;
+
+    #[test]
+    fn pages_keep_every_record_once() {
+        let affected = Affected {
+            persons: (1..=7).collect(),
+            enterprises: (10..=12).collect(),
+        };
+        let pages = affected.pages(3);
+        assert_eq!(pages.len(), 3);
+        let persons: Vec<i64> = pages
+            .iter()
+            .flat_map(|p| p.persons.iter().copied())
+            .collect();
+        let enterprises: Vec<i64> = pages
+            .iter()
+            .flat_map(|p| p.enterprises.iter().copied())
+            .collect();
+        assert_eq!(persons, (1..=7).collect::<Vec<_>>());
+        assert_eq!(enterprises, [10, 11, 12]);
+        assert!(pages.iter().all(|p| p.persons.len() <= 3));
+        assert!(Affected::default().pages(3).is_empty());
     }
 }

@@ -49,6 +49,9 @@ use std::future::Future;
 use table::Table;
 use table::column_letter;
 
+/// Records whose results are computed per query while an import is written.
+const REFRESH_PAGE: usize = 500;
+
 /// The most problems a report lists (it counts them all).
 pub const MAX_LISTED_PROBLEMS: usize = 1_000;
 
@@ -505,7 +508,14 @@ impl Services {
             before: None,
             after: Some(summary),
         };
-        self.commit_fact_change(tx, now, change, affected).await?;
+        // The imported records' results, in the same transaction as an
+        // edit's are, a page of records at a time (one query's worth of ids).
+        opcity_store::audit::append(&tx, now, change).await?;
+        let today = opcity_domain::today_in_shanghai(now);
+        for page in affected.pages(REFRESH_PAGE) {
+            self.refresh_entitlements(&tx, page, today).await?;
+        }
+        tx.commit().await?;
         report.written = true;
         report.created = created;
         Ok(finish(report, problems))
