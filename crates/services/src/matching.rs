@@ -623,7 +623,7 @@ mod tests {
 }
 
 #[cfg(test)]
-mod tests {
+mod page_tests {
     use super::Affected;
 
     #[test]
