@@ -172,12 +172,6 @@ impl Services {
     async fn enterprise_rows(&self, actor: &Actor, lang: Lang) -> Result<Vec<Vec<Cell>>> {
         let scope = store_scope(list_scope(actor, Listing::Enterprises));
         let communities = opcity_store::bulk::communities(self.store().db()).await?;
-        let community_name = |id: i64| {
-            communities.iter().find(|c| c.id == id).map(|c| match lang {
-                Lang::Zh => c.name_zh.clone(),
-                Lang::En => c.name_en.clone(),
-            })
-        };
         let mut out = Vec::new();
         loop {
             let page = Page {
@@ -196,7 +190,7 @@ impl Services {
                     Cell::Text(e.name.clone()),
                     Cell::Text(lang.district(&e.district)),
                     e.registered_date.into(),
-                    e.community_id.and_then(community_name).into(),
+                    lang.community(&communities, e.community_id),
                     lang.option("size", e.size.as_deref()),
                     lang.flag(e.ai_business),
                     lang.flag(e.gov_deployed_product),
@@ -330,7 +324,7 @@ impl Services {
             .filter_map(|i| i.manager_account_id)
             .collect();
         let usernames = bulk::usernames(db, &managers).await?;
-        let hhmm = |minute: i32| Cell::Text(format!("{:02}:{:02}", minute / 60, minute % 60));
+        let hhmm = |minute: i32| Cell::Text(crate::spaces::instruments::hhmm(minute));
         Ok(instruments
             .iter()
             .map(|i| {

@@ -100,7 +100,7 @@ pub struct InstrumentView {
     pub active: bool,
 }
 
-fn hhmm(minutes: i32) -> String {
+pub(crate) fn hhmm(minutes: i32) -> String {
     format!("{:02}:{:02}", minutes / 60, minutes % 60)
 }
 
