@@ -30,8 +30,10 @@ pub struct Config {
     pub metrics_token: Option<String>,
     /// Largest accepted request body in bytes.
     pub body_limit_bytes: usize,
-    /// The policy pack in force (reloaded on SIGHUP).
-    pub pack_dir: PathBuf,
+    /// The policy pack in force: a pack directory (reloaded on SIGHUP) or
+    /// the id of a pack built into the binary. None: the built-in Shenzhen
+    /// pack.
+    pub pack_dir: Option<PathBuf>,
     /// Where uploaded documents are kept: a directory, `file:///abs/dir`, or
     /// `s3://bucket/prefix` (S3-compatible; endpoint, region and keys from
     /// the `AWS_*` environment variables).
@@ -79,7 +81,7 @@ impl Default for Config {
             trust_forwarded_for: false,
             metrics_token: None,
             body_limit_bytes: 1024 * 1024,
-            pack_dir: PathBuf::from("policies/shenzhen-2026"),
+            pack_dir: None,
             documents_url: "opcity-documents".to_owned(),
             document_max_mib: 10,
             smtp_url: None,
@@ -100,6 +102,8 @@ pub struct Overrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub addr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pack_dir: Option<PathBuf>,
 }
 
 /// `OPCITY_*` variables that belong to the test suite (see `opcity-testkit`),
@@ -156,9 +160,21 @@ mod tests {
             let flags = Overrides {
                 database_url: Some("sqlite://flag.db".into()),
                 addr: None,
+                pack_dir: None,
             };
             let config = load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
             assert_eq!(config.database_url, "sqlite://flag.db");
+            // No pack named: the built-in one; then the variable, then the flag.
+            assert_eq!(config.pack_dir, None);
+            jail.set_env("OPCITY_PACK_DIR", "/srv/packs/review");
+            let config = load(Some(Path::new("custom.toml")), &flags).map_err(|e| e.to_string())?;
+            assert_eq!(config.pack_dir, Some(PathBuf::from("/srv/packs/review")));
+            let pack_flag = Overrides {
+                pack_dir: Some("shenzhen-2026".into()),
+                ..Overrides::default()
+            };
+            let config = load(None, &pack_flag).map_err(|e| e.to_string())?;
+            assert_eq!(config.pack_dir, Some(PathBuf::from("shenzhen-2026")));
             assert_eq!(config.body_limit_bytes, 1024 * 1024);
             assert_eq!(config.smtp_url, None);
             jail.set_env("OPCITY_SMTP_URL", "smtp://127.0.0.1:2525");

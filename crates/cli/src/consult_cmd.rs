@@ -7,6 +7,7 @@
 
 use clap::{Args, Subcommand};
 use opcity_consult::{EvalSet, Lang, Library};
+use opcity_packs::PackSource;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -15,8 +16,9 @@ use std::process::ExitCode;
 pub struct ConsultArgs {
     #[command(subcommand)]
     command: Option<ConsultCommand>,
-    /// The pack directory (its `clauses/` are searched).
-    #[arg(long, default_value = "policies/shenzhen-2026")]
+    /// The pack whose `clauses/` are searched: a directory, or the id of a
+    /// pack built in.
+    #[arg(long, default_value = opcity_packs::DEFAULT)]
     pack: PathBuf,
     /// The answer's language: zh or en.
     #[arg(long, default_value = "zh", value_parser = parse_lang)]
@@ -31,8 +33,8 @@ enum ConsultCommand {
     /// Run an evaluation set and print recall@3, the abstention rate on
     /// out-of-scope questions and the wrong-citation rate as JSON.
     Eval {
-        /// The pack directory.
-        #[arg(long, default_value = "policies/shenzhen-2026")]
+        /// The pack: a directory, or the id of a pack built in.
+        #[arg(long, default_value = opcity_packs::DEFAULT)]
         pack: PathBuf,
         /// The evaluation file (YAML: `answerable`, `out_of_scope`).
         file: PathBuf,
@@ -43,12 +45,16 @@ fn parse_lang(code: &str) -> Result<Lang, String> {
     Lang::parse(code).ok_or_else(|| format!("`{code}` is not zh or en"))
 }
 
-fn library(dir: &Path) -> Result<Library, String> {
-    let pack = opcity_policy::Pack::load_dir(dir).map_err(|errors| {
+fn library(given: &Path) -> Result<Library, String> {
+    let source = PackSource::resolve(given).map_err(|e| e.to_string())?;
+    let pack = source.load().map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         lines.join("\n")
     })?;
-    opcity_consult::load(dir, &pack).map_err(|e| e.to_string())
+    match source.library(&pack) {
+        Some(library) => library.map_err(|e| e.to_string()),
+        None => Err(format!("{source} has no clauses/")),
+    }
 }
 
 pub fn run(args: ConsultArgs) -> ExitCode {

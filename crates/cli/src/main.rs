@@ -42,6 +42,10 @@ struct DataArgs {
     /// The database: sqlite://FILE (default sqlite://opcity.db) or postgres://…
     #[arg(long, global = true)]
     database_url: Option<String>,
+    /// The policy pack: a pack directory, or the id of a pack built in
+    /// (default: the built-in shenzhen-2026).
+    #[arg(long = "pack", global = true, value_name = "DIR")]
+    pack_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -236,6 +240,7 @@ enum MailCommand {
 fn load_config(data: &DataArgs, addr: Option<String>) -> anyhow::Result<Config> {
     let overrides = Overrides {
         database_url: data.database_url.clone(),
+        pack_dir: data.pack_dir.clone(),
         addr,
     };
     config::load(data.config.as_deref(), &overrides)

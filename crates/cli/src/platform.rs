@@ -3,6 +3,7 @@
 use crate::config::{Config, LogFormat};
 use anyhow::{Context, bail};
 use opcity_domain::{District, Role};
+use opcity_packs::PackSource;
 use opcity_services::Services;
 use opcity_services::accounts::NewAccount;
 use opcity_services::authz::Actor;
@@ -59,19 +60,21 @@ fn write_new_key(path: &Path) -> anyhow::Result<()> {
 }
 
 pub async fn services(config: &Config) -> anyhow::Result<Services> {
+    let source = pack_source(config)?;
+    let pack = load_pack(&source)?;
     let store = Store::open(&config.database_url)
         .await
         .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
-    let pack = load_pack(&config.pack_dir)?;
     // Consultation needs the pack's clauses; a pack without any serves
     // everything else, and consultation answers `unavailable`.
-    let library = if config.pack_dir.join("clauses").is_dir() {
-        let library = opcity_services::consult::load_library(&config.pack_dir, &pack)
-            .with_context(|| format!("the clauses of {}", config.pack_dir.display()))?;
-        Some(std::sync::Arc::new(library))
-    } else {
-        tracing::warn!(pack = %config.pack_dir.display(), "the pack has no clauses/: consultation is off");
-        None
+    let library = match source.library(&pack) {
+        Some(library) => Some(std::sync::Arc::new(
+            library.with_context(|| format!("the clauses of {source}"))?,
+        )),
+        None => {
+            tracing::warn!(pack = %source, "the pack has no clauses/: consultation is off");
+            None
+        }
     };
     let documents = opcity_services::applications::DocumentStore::from_url(
         &config.documents_url,
@@ -94,21 +97,31 @@ pub async fn services(config: &Config) -> anyhow::Result<Services> {
     Ok(services)
 }
 
-fn load_pack(dir: &Path) -> anyhow::Result<opcity_policy::Pack> {
-    opcity_services::policy::load_pack(dir).map_err(|errors| {
+/// The configured pack, or the built-in Shenzhen pack.
+fn pack_source(config: &Config) -> anyhow::Result<PackSource> {
+    match &config.pack_dir {
+        Some(given) => Ok(PackSource::resolve(given)?),
+        None => Ok(PackSource::default()),
+    }
+}
+
+fn load_pack(source: &PackSource) -> anyhow::Result<opcity_policy::Pack> {
+    source.load().map_err(|errors| {
         let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
         anyhow::anyhow!(
-            "the policy pack {} does not load:\n  {}",
-            dir.display(),
+            "the policy pack {source} does not load:\n  {}",
             lines.join("\n  ")
         )
     })
 }
 
-/// Reloads the pack on SIGHUP; a pack that does not load leaves the old one
-/// in force.
+/// Reloads a pack directory on SIGHUP; a pack that does not load leaves the
+/// old one in force. A built-in pack cannot change while the binary runs.
 #[cfg(unix)]
-fn reload_pack_on_hangup(services: Services, dir: std::path::PathBuf) {
+fn reload_pack_on_hangup(services: Services, source: PackSource) {
+    if matches!(source, PackSource::Embedded(_)) {
+        return;
+    }
     tokio::spawn(async move {
         let Ok(mut hangups) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -116,7 +129,7 @@ fn reload_pack_on_hangup(services: Services, dir: std::path::PathBuf) {
             return;
         };
         while hangups.recv().await.is_some() {
-            match services.reload_pack(&dir) {
+            match services.reload_pack(&source) {
                 Ok(pack) => {
                     tracing::info!(pack = %pack.id, version = %pack.version, "policy pack reloaded")
                 }
@@ -221,7 +234,7 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
         demo(&services, 2026, true).await?;
     }
     #[cfg(unix)]
-    reload_pack_on_hangup(services.clone(), config.pack_dir.clone());
+    reload_pack_on_hangup(services.clone(), pack_source(&config)?);
     refresh_daily(services.clone());
     expire_vouchers_periodically(services.clone());
     release_no_shows_every_minute(services.clone());

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
+use opcity_packs::PackSource;
 use opcity_policy::{
     BatchError, BatchSummary, CaseFailure, Detail, Pack, Programme, batch, parse_date,
 };
@@ -20,19 +21,19 @@ pub enum PolicyCommand {
     Eval(EvalArgs),
     /// Validate a pack and print a summary of it.
     Check {
-        /// The pack directory.
+        /// The pack: a directory, or the id of a pack built in.
         pack: PathBuf,
     },
     /// Run a pack's tests (tests/*.yaml).
     Test {
-        /// The pack directory.
+        /// The pack: a directory, or the id of a pack built in.
         pack: PathBuf,
     },
 }
 
 #[derive(Debug, Args)]
 pub struct EvalArgs {
-    /// The pack directory.
+    /// The pack: a directory, or the id of a pack built in (shenzhen-2026).
     #[arg(long)]
     pack: PathBuf,
     /// The evaluation date, YYYY-MM-DD.
@@ -70,19 +71,23 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
     }
 }
 
-/// Loads a pack, printing every load error on stderr.
-fn load(dir: &Path) -> Option<Pack> {
-    match Pack::load_dir(dir) {
+/// Loads a pack (a directory or a built-in pack's id), printing every load
+/// error on stderr.
+fn load(given: &Path) -> Option<Pack> {
+    let source = match PackSource::resolve(given) {
+        Ok(source) => source,
+        Err(e) => {
+            eprintln!("{e}");
+            return None;
+        }
+    };
+    match source.load() {
         Ok(pack) => Some(pack),
         Err(errors) => {
             for e in &errors {
                 eprintln!("{e}");
             }
-            eprintln!(
-                "pack {} did not load: {} error(s)",
-                dir.display(),
-                errors.len()
-            );
+            eprintln!("pack {source} did not load: {} error(s)", errors.len());
             None
         }
     }

@@ -42,13 +42,7 @@ impl Server {
             .args(["--database-url", &db.url])
             .current_dir(dir)
             .env("OPCITY_DATA_KEY", key)
-            .env(
-                "OPCITY_PACK_DIR",
-                format!(
-                    "{}/../../policies/shenzhen-2026",
-                    env!("CARGO_MANIFEST_DIR")
-                ),
-            )
+            .env_remove("OPCITY_PACK_DIR")
             .env("OPCITY_LOG_LEVEL", "error")
             .env_remove("OPCITY_DATABASE_URL")
             .stdout(Stdio::null())

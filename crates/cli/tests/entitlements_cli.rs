@@ -9,17 +9,13 @@ use std::process::Command;
 fn recheck_prints_its_run_and_the_demo_reconciles() {
     let dir = std::env::temp_dir().join(format!("opcity-entitlements-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let pack = format!(
-        "{}/../../policies/shenzhen-2026",
-        env!("CARGO_MANIFEST_DIR")
-    );
     let url = format!("sqlite://{}", dir.join("cli.db").display());
     let run = |args: &[&str]| {
         let out = Command::new(env!("CARGO_BIN_EXE_opcity"))
             .args(args)
             .args(["--database-url", &url])
             .current_dir(&dir)
-            .env("OPCITY_PACK_DIR", &pack)
+            .env_remove("OPCITY_PACK_DIR")
             .env_remove("OPCITY_DATABASE_URL")
             .output()
             .expect("runs opcity");

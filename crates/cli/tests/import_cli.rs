@@ -9,7 +9,6 @@ use std::process::{Command, Output};
 struct Cli {
     dir: std::path::PathBuf,
     url: String,
-    pack: String,
 }
 
 impl Cli {
@@ -18,10 +17,6 @@ impl Cli {
         std::fs::create_dir_all(&dir).unwrap();
         Cli {
             url: format!("sqlite://{}?mode=rwc", dir.join("cli.db").display()),
-            pack: format!(
-                "{}/../../policies/shenzhen-2026",
-                env!("CARGO_MANIFEST_DIR")
-            ),
             dir,
         }
     }
@@ -31,7 +26,7 @@ impl Cli {
             .args(args)
             .args(["--database-url", &self.url])
             .current_dir(&self.dir)
-            .env("OPCITY_PACK_DIR", &self.pack)
+            .env_remove("OPCITY_PACK_DIR")
             .env_remove("OPCITY_DATABASE_URL")
             .output()
             .expect("runs opcity")

@@ -20,13 +20,7 @@ async fn opcity(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     command
         .args(args)
         .current_dir(dir)
-        .env(
-            "OPCITY_PACK_DIR",
-            format!(
-                "{}/../../policies/shenzhen-2026",
-                env!("CARGO_MANIFEST_DIR")
-            ),
-        )
+        .env_remove("OPCITY_PACK_DIR")
         .env("OPCITY_LOG_LEVEL", "warn")
         .envs(env.iter().copied());
     // Blocking, off the runtime's workers: the sink answers meanwhile.

@@ -243,7 +243,35 @@ fn test_runs_the_pack_tests() {
 
 #[test]
 fn a_pack_that_does_not_load_fails_check() {
-    let output = opcity(&["policy", "check", "/nonexistent/pack"], "");
+    let empty = tempfile::tempdir().unwrap();
+    let output = opcity(
+        &["policy", "check", &empty.path().display().to_string()],
+        "",
+    );
     assert!(!output.status.success());
     assert!(stderr(&output).contains("pack.yaml"), "{}", stderr(&output));
+
+    let output = opcity(&["policy", "check", "/nonexistent/pack"], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("/nonexistent/pack is neither a pack directory nor a pack built into opcity (built in: shenzhen-2026)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+/// The tests run in the crate's folder, where no `shenzhen-2026` directory
+/// is: the id names the pack compiled into the binary.
+#[test]
+fn a_built_in_pack_is_named_by_its_id() {
+    let output = opcity(&["policy", "test", "shenzhen-2026"], "");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.lines().last().unwrap().ends_with(" passed, 0 failed"),
+        "{text}"
+    );
+    let output = opcity(&["policy", "check", "shenzhen-2026"], "");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(text.starts_with("pack shenzhen-2026 version "), "{text}");
 }

@@ -125,31 +125,44 @@ pub enum ClauseError {
 }
 
 impl ClauseSet {
-    /// Loads `<dir>/clauses/*.yaml` (sorted by name) and checks them
-    /// against `pack`.
+    /// Loads `<dir>/clauses/*.yaml` and checks them against `pack`.
     pub fn load(dir: &Path, pack: &Pack) -> Result<ClauseSet, ClauseError> {
         let clause_dir = dir.join("clauses");
-        let mut paths: Vec<_> = std::fs::read_dir(&clause_dir)
-            .map_err(|e| ClauseError::Read {
-                path: clause_dir.display().to_string(),
-                message: e.to_string(),
-            })?
-            .filter_map(|entry| entry.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-            .collect();
-        paths.sort();
-        if paths.is_empty() {
-            return Err(ClauseError::Empty(clause_dir.display().to_string()));
-        }
-        let mut files = Vec::new();
-        for path in paths {
+        let entries = std::fs::read_dir(&clause_dir).map_err(|e| ClauseError::Read {
+            path: clause_dir.display().to_string(),
+            message: e.to_string(),
+        })?;
+        let mut texts = Vec::new();
+        for path in entries.filter_map(|entry| entry.ok().map(|e| e.path())) {
+            if path.extension().is_none_or(|x| x != "yaml") {
+                continue;
+            }
             let shown = path.display().to_string();
             let text = std::fs::read_to_string(&path).map_err(|e| ClauseError::Read {
                 path: shown.clone(),
                 message: e.to_string(),
             })?;
-            files.push(parse(&shown, &text)?);
+            texts.push((shown, text));
         }
+        ClauseSet::from_texts(&clause_dir.display().to_string(), texts, pack)
+    }
+
+    /// Parses clause files given as `(path, text)` pairs (in order of path)
+    /// and checks them against `pack`; `origin` names where they came from
+    /// when there are none.
+    pub fn from_texts(
+        origin: &str,
+        mut texts: Vec<(String, String)>,
+        pack: &Pack,
+    ) -> Result<ClauseSet, ClauseError> {
+        if texts.is_empty() {
+            return Err(ClauseError::Empty(origin.to_owned()));
+        }
+        texts.sort_by(|a, b| a.0.cmp(&b.0));
+        let files = texts
+            .iter()
+            .map(|(path, text)| parse(path, text))
+            .collect::<Result<Vec<_>, _>>()?;
         let set = ClauseSet {
             pack: pack.id().to_owned(),
             files,

@@ -24,6 +24,17 @@ pub fn load(dir: &std::path::Path, pack: &opcity_policy::Pack) -> Result<Library
     Ok(Library::build(set, pack)?)
 }
 
+/// Indexes clause files given as `(path, text)` pairs for `pack` (a pack
+/// held in memory); `origin` names them in errors.
+pub fn load_texts(
+    origin: &str,
+    texts: Vec<(String, String)>,
+    pack: &opcity_policy::Pack,
+) -> Result<Library, LoadError> {
+    let set = ClauseSet::from_texts(origin, texts, pack)?;
+    Ok(Library::build(set, pack)?)
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     #[error(transparent)]

@@ -16,8 +16,8 @@ use chrono::NaiveDate;
 pub use opcity_consult::{Citation, Lang};
 use opcity_consult::{Library, QuestionError};
 use opcity_domain::Role;
+use opcity_packs::PackSource;
 use opcity_policy::{Detail, ResultRecord};
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 /// The clause index in force, shared by every clone of [`Services`].
@@ -81,14 +81,6 @@ pub fn question_code(e: QuestionError) -> ErrorCode {
     }
 }
 
-/// Loads the clause index of the pack in `dir`.
-pub fn load_library(
-    dir: &Path,
-    pack: &opcity_policy::Pack,
-) -> std::result::Result<Library, opcity_consult::LoadError> {
-    opcity_consult::load(dir, pack)
-}
-
 impl Services {
     /// Consultation over `library` (without it, [`Services::consult`]
     /// answers `unavailable`).
@@ -97,16 +89,21 @@ impl Services {
         self
     }
 
-    /// Rebuilds the clause index from `dir` for the pack now in force, when
-    /// consultation is on; a clause set that does not load switches it off.
-    pub(crate) fn reload_consultation(&self, dir: &Path) {
+    /// Rebuilds the clause index from `source` for the pack now in force,
+    /// when consultation is on; a clause set that does not load (or is gone)
+    /// switches it off.
+    pub(crate) fn reload_consultation(&self, source: &PackSource) {
         if self.library.current().is_none() {
             return;
         }
         let pack = self.pack();
-        match load_library(dir, &pack) {
-            Ok(library) => self.library.replace(Some(Arc::new(library))),
-            Err(e) => {
+        match source.library(&pack) {
+            Some(Ok(library)) => self.library.replace(Some(Arc::new(library))),
+            None => {
+                tracing::error!(pack = %source, "the pack has no clauses/; consultation is off until it does");
+                self.library.replace(None);
+            }
+            Some(Err(e)) => {
                 tracing::error!(error = %e, "the clauses do not load; consultation is off until they do");
                 self.library.replace(None);
             }

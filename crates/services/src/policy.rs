@@ -8,10 +8,10 @@ use crate::Services;
 use crate::authz::{Action, Actor, Resource, authorize};
 use crate::error::{FieldError, Result, ServiceError};
 use chrono::NaiveDate;
+use opcity_packs::PackSource;
 use opcity_policy::{
     BatchError, BatchSummary, CaseEvaluation, Detail, LoadError, Pack, ResultRecord,
 };
-use std::path::Path;
 use std::sync::{Arc, RwLock};
 
 /// The pack in force, shared by every clone of [`Services`].
@@ -190,23 +190,18 @@ fn case_field_error(e: &opcity_policy::CaseError) -> FieldError {
     FieldError::new(e.field.clone(), "invalid_case").with("reason", &e.problem)
 }
 
-/// Loads a pack directory, naming each error by file, line and key.
-pub fn load_pack(dir: &Path) -> std::result::Result<Pack, Vec<LoadError>> {
-    Pack::load_dir(dir)
-}
-
 impl Services {
     pub fn pack(&self) -> Arc<Pack> {
         self.pack_handle().current()
     }
 
-    /// Replaces the pack in force with the one in `dir`; when it does not
-    /// load, the old pack stays and the errors are returned.
-    pub fn reload_pack(&self, dir: &Path) -> std::result::Result<PackRef, Vec<LoadError>> {
-        let pack = load_pack(dir)?;
+    /// Replaces the pack in force with the one `source` holds now; when it
+    /// does not load, the old pack stays and the errors are returned.
+    pub fn reload_pack(&self, source: &PackSource) -> std::result::Result<PackRef, Vec<LoadError>> {
+        let pack = source.load()?;
         let reference = PackRef::from(&pack);
         self.pack_handle().replace(pack);
-        self.reload_consultation(dir);
+        self.reload_consultation(source);
         Ok(reference)
     }
 

@@ -1,6 +1,7 @@
 //! Consultation in the services: questions reach the log masked, and the
 //! clause index follows the pack when it is reloaded.
 
+use opcity_packs::PackSource;
 use opcity_services::ServiceError;
 use opcity_services::consult::Lang;
 use opcity_testkit::TestDb;
@@ -91,7 +92,7 @@ async fn a_reload_rebuilds_the_clauses_or_switches_consultation_off() {
         ),
     )
     .unwrap();
-    s.reload_pack(dir.path()).unwrap();
+    s.reload_pack(&PackSource::Dir(dir.path().into())).unwrap();
     let view = s.consult(None, question, Lang::En, today()).await.unwrap();
     assert!(
         view.citations
@@ -102,7 +103,7 @@ async fn a_reload_rebuilds_the_clauses_or_switches_consultation_off() {
 
     // Clauses that no longer load: no answer from the old ones.
     std::fs::write(&file, text.replace("measure: 4", "measure: 40")).unwrap();
-    s.reload_pack(dir.path()).unwrap();
+    s.reload_pack(&PackSource::Dir(dir.path().into())).unwrap();
     let refused = s.consult(None, question, Lang::En, today()).await;
     assert!(
         matches!(refused, Err(ServiceError::Unavailable(_))),

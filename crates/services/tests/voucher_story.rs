@@ -11,6 +11,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate, Utc};
 use opcity_domain::{District, Fen, Role};
+use opcity_packs::PackSource;
 use opcity_services::registry::enterprises::EnterpriseInput;
 use opcity_services::registry::persons::PersonInput;
 use opcity_services::vouchers::disputes::ResolveDispute;
@@ -889,7 +890,7 @@ async fn smart_vouchers_follow_the_pack_and_the_district_pool() {
         let null_at = at + text[at..].find("null").unwrap();
         let edited = format!("{}5000000{}", &text[..null_at], &text[null_at + 4..]);
         std::fs::write(&file, edited).unwrap();
-        s.reload_pack(dir.path()).unwrap();
+        s.reload_pack(&PackSource::Dir(dir.path().into())).unwrap();
 
         // No district pool yet; the district funds ¥20,000.
         refused(

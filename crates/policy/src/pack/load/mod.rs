@@ -70,6 +70,15 @@ impl Pack {
     pub fn from_sources(sources: Vec<(String, String)>) -> Result<Pack, Vec<LoadError>> {
         Loader::default().load(sources)
     }
+
+    /// Whether the file at `path` (relative to the pack) is one the engine
+    /// reads, for a caller holding a pack's folder together with other
+    /// files (its `clauses/`, say) to hand [`Pack::from_sources`] only these.
+    pub fn reads(path: &str) -> bool {
+        let folder = path.split_once('/').map(|(dir, _)| dir);
+        path.ends_with(".yaml")
+            && (path == PACK_FILE || matches!(folder, Some(PARAMETERS | PROGRAMMES | TESTS)))
+    }
 }
 
 fn io_error(file: &str, e: &std::io::Error) -> LoadError {
