@@ -9,9 +9,10 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use opcity_packs::PackSource;
 use opcity_policy::{
-    BatchError, BatchSummary, CaseFailure, Detail, Pack, Programme, batch, parse_date,
+    BatchError, BatchSummary, CaseFailure, Detail, Pack, Programme, Setting, batch, parse_date,
+    whatif_jsonl,
 };
-use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read};
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -24,6 +25,11 @@ pub enum PolicyCommand {
         /// The pack: a directory, or the id of a pack built in.
         pack: PathBuf,
     },
+    /// What if parameters changed: evaluate cases (JSON Lines) under the
+    /// pack and under the changed parameters, and print the totals of
+    /// both by programme, their difference, the cases that changed and the
+    /// difference by district, as JSON.
+    Whatif(WhatifArgs),
     /// Run a pack's tests (tests/*.yaml).
     Test {
         /// The pack: a directory, or the id of a pack built in.
@@ -51,6 +57,22 @@ pub struct EvalArgs {
     file: String,
 }
 
+#[derive(Debug, Args)]
+pub struct WhatifArgs {
+    /// The pack: a directory, or the id of a pack built in (shenzhen-2026).
+    #[arg(long)]
+    pack: PathBuf,
+    /// The evaluation date, YYYY-MM-DD; a changed value applies from it on.
+    #[arg(long, value_parser = parse_date)]
+    as_of: NaiveDate,
+    /// A parameter's value in the scenario, in its unit (fen, months,
+    /// years, percent, count, m2), or `null` to unset it; repeatable.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    settings: Vec<String>,
+    /// The cases, one JSON object a line; `-` reads standard input.
+    file: String,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Format {
     Json,
@@ -68,6 +90,7 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
         PolicyCommand::Eval(args) => eval(&args),
         PolicyCommand::Check { pack } => check(&pack),
         PolicyCommand::Test { pack } => test(&pack),
+        PolicyCommand::Whatif(args) => whatif(&args),
     }
 }
 
@@ -199,6 +222,41 @@ fn eval(args: &EvalArgs) -> ExitCode {
             }),
     };
     progress.finish();
+    finish(result)
+}
+
+/// Exit 2 when a setting or the input is refused, 1 when some case was bad
+/// (the totals leave it out and are still printed).
+fn whatif(args: &WhatifArgs) -> ExitCode {
+    let Some(pack) = load(&args.pack) else {
+        return ExitCode::FAILURE;
+    };
+    let settings = match Setting::parse_all(&pack, args.settings.iter().map(String::as_str)) {
+        Ok(settings) => settings,
+        Err(e) => {
+            eprintln!("error: --set {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let baseline = pack.at(args.as_of);
+    let scenario = baseline.with_settings(&settings);
+    let progress = Progress::new();
+    let result = open(&args.file).map_err(BatchError::Io).and_then(|input| {
+        whatif_jsonl(
+            &baseline,
+            &scenario,
+            input,
+            |n| progress.set(n),
+            |f| progress.println(failure_line(f)),
+        )
+    });
+    progress.finish();
+    let result = result.and_then(|(whatif, summary)| {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer_pretty(&mut out, &whatif).map_err(io::Error::from)?;
+        writeln!(out)?;
+        Ok(summary)
+    });
     finish(result)
 }
 

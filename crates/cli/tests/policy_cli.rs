@@ -275,3 +275,81 @@ fn a_built_in_pack_is_named_by_its_id() {
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     assert!(text.starts_with("pack shenzhen-2026 version "), "{text}");
 }
+
+/// `policy whatif` over JSON Lines: a founder of 38 becomes young when the
+/// age limit rises to 40; a bad line is reported by line and left out of
+/// the totals (exit 1); settings that name no parameter or give a value of
+/// the wrong type are refused by name (exit 2).
+#[test]
+fn whatif_prints_baseline_scenario_delta_and_districts() {
+    let founder_38 = r#"{"person":{"id":"a","birth_date":"1988-01-01","works_in_ai":true,"is_founder":true,"highest_degree":"master","degree_date":"2023-06-30","overseas_degree":false,"hukou_shenzhen_since":null,"kunpeng_selected":false,"high_level_talent":false},"enterprise":{"district":"nanshan","registered_date":"2026-01-10","ai_business":true,"in_opc_community":true,"size":"micro","gov_deployed_product":false,"demonstration_project":false,"consortium_lead":false}}"#;
+    let no_enterprise =
+        r#"{"person":{"id":"b","birth_date":"1998-01-01","works_in_ai":true,"is_founder":true}}"#;
+    let bad = r#"{"person":{"id":"c","nickname":"x"}}"#;
+    let input = format!("{founder_38}\n{no_enterprise}\n\n{bad}\n");
+    let whatif = |settings: &[&str]| {
+        let mut args = vec![
+            "policy",
+            "whatif",
+            "--pack",
+            "shenzhen-2026",
+            "--as-of",
+            "2026-06-01",
+        ];
+        for s in settings {
+            args.extend(["--set", s]);
+        }
+        args.push("-");
+        opcity(&args, &input)
+    };
+
+    let out = whatif(&["youth_max_age=40"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("case 3 (line 4) id c: person.nickname"),
+        "{}",
+        stderr(&out)
+    );
+    let body = stdout_json(&out);
+    assert_eq!(body["changed_cases"], 1, "{body}");
+    let subsidy = |part: &str| body[part]["sz.housing.subsidy"].clone();
+    // The founder of 28 had it already.
+    assert_eq!(subsidy("baseline")["eligible"], 1, "{body}");
+    assert_eq!(subsidy("scenario")["eligible"], 2, "{body}");
+    assert_eq!(subsidy("delta")["eligible"], 1, "{body}");
+    let monthly = subsidy("delta")["monthly_total_fen"].as_i64().unwrap();
+    assert!(monthly > 0, "{body}");
+    assert_eq!(subsidy("delta")["amount_fen"], monthly, "{body}");
+    for field in [
+        "eligible",
+        "maybe",
+        "amount_fen",
+        "ceiling_fen",
+        "monthly_total_fen",
+    ] {
+        assert!(subsidy("baseline").get(field).is_some(), "{field}: {body}");
+    }
+    // Only the case with an enterprise is counted by district.
+    let districts: Vec<&String> = body["by_district"].as_object().unwrap().keys().collect();
+    assert_eq!(districts, ["nanshan"], "{body}");
+    assert_eq!(
+        body["by_district"]["nanshan"]["sz.housing.subsidy"],
+        subsidy("delta")
+    );
+
+    let out = whatif(&["youth_max_agee=40"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("`youth_max_agee` is not a parameter of pack shenzhen-2026"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(out.stdout.is_empty());
+    let out = whatif(&["housing_subsidy_monthly_fen=2500.50"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("housing_subsidy_monthly_fen takes a whole number of fen"),
+        "{}",
+        stderr(&out)
+    );
+}

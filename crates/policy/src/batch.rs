@@ -107,7 +107,7 @@ struct PersonIdProbe {
     id: Option<String>,
 }
 
-fn probe_id(json: &str) -> Option<String> {
+pub(crate) fn probe_id(json: &str) -> Option<String> {
     serde_json::from_str::<IdProbe>(json).ok()?.person?.id
 }
 
@@ -350,14 +350,14 @@ pub fn evaluate_jsonl<R: BufRead + Send, W: Write>(
 
 /// Up to [`CHUNK`] cases of JSON Lines in one reused string.
 #[derive(Default)]
-struct Lines {
+pub(crate) struct Lines {
     text: String,
     /// (case position, line number, start, end) of each case in `text`.
-    cases: Vec<(usize, usize, usize, usize)>,
+    pub(crate) cases: Vec<(usize, usize, usize, usize)>,
 }
 
 impl Lines {
-    fn cases(&self) -> Vec<(usize, Option<usize>, &str)> {
+    pub(crate) fn cases(&self) -> Vec<(usize, Option<usize>, &str)> {
         self.cases
             .iter()
             .map(|&(position, line, start, end)| (position, Some(line), &self.text[start..end]))
@@ -367,7 +367,7 @@ impl Lines {
 
 /// Numbers lines and cases across chunks.
 #[derive(Default)]
-struct LineReader {
+pub(crate) struct LineReader {
     line: usize,
     cases: usize,
 }
@@ -375,7 +375,11 @@ struct LineReader {
 impl LineReader {
     /// Refills `lines` with up to [`CHUNK`] non-blank lines (fewer when
     /// they pass [`CHUNK_BYTES`]), each at most [`MAX_LINE`] bytes.
-    fn fill(&mut self, input: &mut impl BufRead, lines: &mut Lines) -> Result<(), BatchError> {
+    pub(crate) fn fill(
+        &mut self,
+        input: &mut impl BufRead,
+        lines: &mut Lines,
+    ) -> Result<(), BatchError> {
         lines.text.clear();
         lines.cases.clear();
         while lines.cases.len() < CHUNK && lines.text.len() < CHUNK_BYTES {

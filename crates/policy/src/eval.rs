@@ -238,6 +238,12 @@ impl<'p> PackAt<'p> {
         self.as_of
     }
 
+    /// Parameter `index` set to `value` from the as-of date on.
+    pub(crate) fn set(&mut self, index: usize, value: Option<i64>) {
+        self.values[index] = value;
+        self.since[index] = Some(self.as_of);
+    }
+
     pub fn evaluate<'a>(&self, case: &'a Case, detail: Detail) -> Evaluation<'a>
     where
         'p: 'a,

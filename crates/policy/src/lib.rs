@@ -22,6 +22,7 @@ mod expr;
 mod facts;
 mod pack;
 mod testing;
+mod whatif;
 mod write;
 
 pub use batch::{
@@ -47,3 +48,4 @@ pub use pack::model::{
     Parameter, ParameterValue, Programme, Support, Text, Window,
 };
 pub use testing::TestOutcome;
+pub use whatif::{ByProgramme, Setting, SettingError, Totals, WhatIf, whatif_jsonl};

@@ -4,4 +4,6 @@
 mod batch_bounds;
 mod fast_output;
 mod malformed_packs;
+mod population;
 mod shenzhen_pack;
+mod whatif;

@@ -1,0 +1,349 @@
+//! What-if simulation: one population evaluated on one date twice, under
+//! the parameters in force (the baseline) and under a scenario that replaces
+//! some of them from that date on, and aggregated: per programme, how many
+//! cases are eligible and how many undetermined, and the money over the
+//! eligible ones; the difference; how many cases changed at all; and the
+//! difference by the enterprise's district. Aggregates only, no per-case
+//! output, so a population of millions is held one chunk at a time.
+//!
+//! The engine is the same one the platform decides with: a scenario is a
+//! [`PackAt`] whose resolved values differ, nothing else.
+
+use crate::batch::{BatchError, BatchSummary, CaseFailure, LineReader, Lines, probe_id};
+use crate::case::{Case, parse_case};
+use crate::eval::{Detail, PackAt, ProgrammeResult, Status};
+use crate::expr::Unit;
+use crate::pack::model::Pack;
+use opcity_domain::District;
+use rayon::prelude::*;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+/// One `NAME=VALUE` of a scenario: a parameter's value from the as-of date
+/// on; `null` unsets it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting {
+    index: usize,
+    pub name: String,
+    pub value: Option<i64>,
+}
+
+/// Why a setting was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("`{0}` is not NAME=VALUE")]
+    Malformed(String),
+    #[error("`{name}` is not a parameter of pack {pack}")]
+    Unknown { name: String, pack: String },
+    #[error("`{name}={value}`: {name} takes a whole number of {unit} (≥ 0), or null")]
+    WrongType {
+        name: String,
+        value: String,
+        unit: &'static str,
+    },
+    #[error("`{0}` is set twice")]
+    Twice(String),
+}
+
+impl Setting {
+    /// Reads `NAME=VALUE` against `pack`: the name must be one of its
+    /// parameters, the value a whole number ≥ 0 in the parameter's unit
+    /// (fen, months, years, percent, count, m2) or `null`.
+    pub fn parse(pack: &Pack, text: &str) -> Result<Setting, SettingError> {
+        let (name, value) = text
+            .split_once('=')
+            .map(|(n, v)| (n.trim(), v.trim()))
+            .filter(|(n, _)| !n.is_empty())
+            .ok_or_else(|| SettingError::Malformed(text.to_owned()))?;
+        let index = *pack
+            .parameter_index
+            .get(name)
+            .ok_or_else(|| SettingError::Unknown {
+                name: name.to_owned(),
+                pack: pack.id.clone(),
+            })?;
+        let unit: Unit = pack.parameters[index].unit;
+        let value = match value {
+            "null" => None,
+            digits if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Some(
+                digits
+                    .parse::<i64>()
+                    .map_err(|_| wrong(name, value, unit))?,
+            ),
+            _ => return Err(wrong(name, value, unit)),
+        };
+        Ok(Setting {
+            index,
+            name: name.to_owned(),
+            value,
+        })
+    }
+
+    /// [`Setting::parse`] for each text; a parameter set twice is refused.
+    pub fn parse_all<'t>(
+        pack: &Pack,
+        texts: impl IntoIterator<Item = &'t str>,
+    ) -> Result<Vec<Setting>, SettingError> {
+        let mut settings: Vec<Setting> = Vec::new();
+        for text in texts {
+            let setting = Setting::parse(pack, text)?;
+            if settings.iter().any(|s| s.index == setting.index) {
+                return Err(SettingError::Twice(setting.name));
+            }
+            settings.push(setting);
+        }
+        Ok(settings)
+    }
+}
+
+fn wrong(name: &str, value: &str, unit: Unit) -> SettingError {
+    SettingError::WrongType {
+        name: name.to_owned(),
+        value: value.to_owned(),
+        unit: unit.name(),
+    }
+}
+
+impl<'p> PackAt<'p> {
+    /// This resolution with `settings` applied: the scenario of a what-if.
+    pub fn with_settings(&self, settings: &[Setting]) -> PackAt<'p> {
+        let mut scenario = self.clone();
+        for s in settings {
+            scenario.set(s.index, s.value);
+        }
+        scenario
+    }
+}
+
+/// What one programme comes to over a population (or, in a delta, the
+/// difference between two such).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Cases found eligible.
+    pub eligible: i64,
+    /// Cases undetermined: facts are missing, no condition failed.
+    pub maybe: i64,
+    /// Sums over the eligible cases; a null figure counts 0.
+    pub amount_fen: i128,
+    pub ceiling_fen: i128,
+    /// Monthly amount × months, summed likewise.
+    pub monthly_total_fen: i128,
+}
+
+impl Totals {
+    /// Counts `r` in (`sign` 1) or out (`sign` -1).
+    fn count(&mut self, r: &ProgrammeResult, sign: i64) {
+        match r.status {
+            Status::Eligible => {
+                let fen = |f: Option<opcity_domain::Fen>| i128::from(f.map_or(0, |f| f.0));
+                let monthly = fen(r.monthly_fen) * i128::from(r.months.unwrap_or(0));
+                let sign128 = i128::from(sign);
+                self.eligible += sign;
+                self.amount_fen += sign128 * fen(r.amount_fen);
+                self.ceiling_fen += sign128 * fen(r.ceiling_fen);
+                self.monthly_total_fen += sign128 * monthly;
+            }
+            Status::Undetermined => self.maybe += sign,
+            Status::Ineligible => {}
+        }
+    }
+
+    fn add(&mut self, other: &Totals) {
+        self.eligible += other.eligible;
+        self.maybe += other.maybe;
+        self.amount_fen += other.amount_fen;
+        self.ceiling_fen += other.ceiling_fen;
+        self.monthly_total_fen += other.monthly_total_fen;
+    }
+
+    fn minus(&self, other: &Totals) -> Totals {
+        Totals {
+            eligible: self.eligible - other.eligible,
+            maybe: self.maybe - other.maybe,
+            amount_fen: self.amount_fen - other.amount_fen,
+            ceiling_fen: self.ceiling_fen - other.ceiling_fen,
+            monthly_total_fen: self.monthly_total_fen - other.monthly_total_fen,
+        }
+    }
+}
+
+/// Programme id → totals.
+pub type ByProgramme = BTreeMap<String, Totals>;
+
+/// A what-if's answer. `by_district` holds the difference (scenario −
+/// baseline) for the cases whose enterprise names its district, keyed by
+/// the district's id; cases without an enterprise or district are left out
+/// of it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WhatIf {
+    pub baseline: ByProgramme,
+    pub scenario: ByProgramme,
+    pub delta: ByProgramme,
+    /// Cases in which some programme's status or figure differs.
+    pub changed_cases: u64,
+    pub by_district: BTreeMap<String, ByProgramme>,
+}
+
+/// A result's status and figures: what "changed" compares.
+type Outcome = (
+    Status,
+    [Option<opcity_domain::Fen>; 3],
+    Option<i64>, // months
+);
+
+fn outcome(r: &ProgrammeResult) -> Outcome {
+    (
+        r.status,
+        [r.amount_fen, r.ceiling_fen, r.monthly_fen],
+        r.months,
+    )
+}
+
+/// The running sums of a what-if, by programme index; one per rayon task,
+/// merged at the end.
+#[derive(Clone)]
+struct Tally {
+    baseline: Vec<Totals>,
+    scenario: Vec<Totals>,
+    /// By `District::ALL` position, then programme: scenario − baseline.
+    districts: Vec<Option<Vec<Totals>>>,
+    changed: u64,
+    failures: Vec<CaseFailure>,
+    /// The baseline outcomes of the case at hand (reused).
+    before: Vec<Outcome>,
+}
+
+impl Tally {
+    fn new(programmes: usize) -> Tally {
+        Tally {
+            baseline: vec![Totals::default(); programmes],
+            scenario: vec![Totals::default(); programmes],
+            districts: vec![None; District::ALL.len()],
+            changed: 0,
+            failures: Vec::new(),
+            before: Vec::with_capacity(programmes),
+        }
+    }
+
+    fn case(&mut self, baseline: &PackAt, scenario: &PackAt, case: &Case) {
+        let programmes = self.baseline.len();
+        let mut district = case
+            .enterprise
+            .as_ref()
+            .and_then(|e| e.district)
+            .and_then(|d| District::ALL.iter().position(|&x| x == d))
+            .map(|d| self.districts[d].get_or_insert_with(|| vec![Totals::default(); programmes]));
+        self.before.clear();
+        baseline.each_result(case, Detail::Brief, |i, r| {
+            self.baseline[i].count(r, 1);
+            if let Some(d) = district.as_deref_mut() {
+                d[i].count(r, -1);
+            }
+            self.before.push(outcome(r));
+        });
+        let mut changed = false;
+        scenario.each_result(case, Detail::Brief, |i, r| {
+            self.scenario[i].count(r, 1);
+            if let Some(d) = district.as_deref_mut() {
+                d[i].count(r, 1);
+            }
+            changed |= self.before[i] != outcome(r);
+        });
+        self.changed += u64::from(changed);
+    }
+
+    fn merge(mut self, other: Tally) -> Tally {
+        let add_all = |into: &mut Vec<Totals>, from: &[Totals]| {
+            into.iter_mut().zip(from).for_each(|(a, b)| a.add(b));
+        };
+        add_all(&mut self.baseline, &other.baseline);
+        add_all(&mut self.scenario, &other.scenario);
+        for (mine, theirs) in self.districts.iter_mut().zip(other.districts) {
+            match (mine.as_mut(), theirs) {
+                (Some(m), Some(t)) => add_all(m, &t),
+                (None, Some(t)) => *mine = Some(t),
+                (_, None) => {}
+            }
+        }
+        self.changed += other.changed;
+        self.failures.extend(other.failures);
+        self
+    }
+
+    fn finish(self, pack: &Pack) -> WhatIf {
+        let by_id = |totals: &[Totals]| -> ByProgramme {
+            pack.programmes
+                .iter()
+                .zip(totals)
+                .map(|(p, t)| (p.id.clone(), *t))
+                .collect()
+        };
+        let delta: Vec<Totals> = self
+            .scenario
+            .iter()
+            .zip(&self.baseline)
+            .map(|(s, b)| s.minus(b))
+            .collect();
+        WhatIf {
+            baseline: by_id(&self.baseline),
+            scenario: by_id(&self.scenario),
+            delta: by_id(&delta),
+            changed_cases: self.changed,
+            by_district: District::ALL
+                .iter()
+                .zip(&self.districts)
+                .filter_map(|(d, totals)| Some((d.id().to_owned(), by_id(totals.as_ref()?))))
+                .collect(),
+        }
+    }
+}
+
+/// Runs a what-if over cases given as JSON Lines (one case a line, blank
+/// lines skipped, as `policy eval` reads them). A bad case is reported to
+/// `on_failure` (by position and line) and left out; the rest still count.
+pub fn whatif_jsonl<R: BufRead>(
+    baseline: &PackAt,
+    scenario: &PackAt,
+    mut input: R,
+    mut progress: impl FnMut(usize),
+    mut on_failure: impl FnMut(&CaseFailure),
+) -> Result<(WhatIf, BatchSummary), BatchError> {
+    let pack = baseline.pack();
+    let mut tally = Tally::new(pack.programmes.len());
+    let mut summary = BatchSummary::default();
+    let (mut reader, mut lines) = (LineReader::default(), Lines::default());
+    loop {
+        reader.fill(&mut input, &mut lines)?;
+        if lines.cases.is_empty() {
+            break;
+        }
+        let cases = lines.cases();
+        let mut chunk = cases
+            .par_iter()
+            .fold(
+                || Tally::new(pack.programmes.len()),
+                |mut t, &(position, line, json)| {
+                    match parse_case(json).and_then(|c| c.validate(pack).map(|()| c)) {
+                        Ok(case) => t.case(baseline, scenario, &case),
+                        Err(error) => t.failures.push(CaseFailure {
+                            position,
+                            line,
+                            id: probe_id(json),
+                            error,
+                        }),
+                    }
+                    t
+                },
+            )
+            .reduce(|| Tally::new(pack.programmes.len()), Tally::merge);
+        chunk.failures.sort_by_key(|f| f.position);
+        chunk.failures.iter().for_each(&mut on_failure);
+        summary.cases += cases.len();
+        summary.failed += chunk.failures.len();
+        chunk.failures.clear();
+        tally = tally.merge(chunk);
+        progress(summary.cases);
+    }
+    Ok((tally.finish(pack), summary))
+}
