@@ -19,7 +19,7 @@
 //! `docs/policy-pack.md`, "Results"). The results' own `Serialize` impls stay
 //! the reference, and are what the API uses.
 
-use crate::case::{CaseError, parse_case};
+use crate::case::{Case, CaseError, parse_case};
 use crate::error::without_position;
 use crate::eval::{Detail, PackAt};
 use crate::write;
@@ -140,6 +140,18 @@ pub fn evaluate_json(
             Err((id, error))
         }
     }
+}
+
+/// Writes one case's evaluation as a single-case answer — exactly the bytes
+/// `serde_json` writes for the [`crate::CaseEvaluation`] of the same results
+/// (`{"pack","id","as_of","results"}`) — without building it: the API's
+/// one-case answer at the batch path's speed.
+pub fn write_evaluation(at: &PackAt, case: &Case, detail: Detail, out: &mut Vec<u8>) {
+    write::evaluation_start(out, at.pack(), case.person.id.as_deref(), at.as_of());
+    at.each_result(case, detail, |i, r| {
+        write::case_result(out, at.pack(), i, r)
+    });
+    write::case_end(out);
 }
 
 /// How output objects are laid out.

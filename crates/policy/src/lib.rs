@@ -27,6 +27,7 @@ mod write;
 
 pub use batch::{
     BatchError, BatchSummary, CaseFailure, evaluate_document, evaluate_json, evaluate_jsonl,
+    write_evaluation,
 };
 pub use case::{
     Case, CaseError, CaseErrorKind, Degree, Enterprise, Grant, Hukou, Person, Size, parse_case,

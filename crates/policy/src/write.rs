@@ -115,7 +115,24 @@ const NULL_FIGURES: &[u8] = b"null,\"ceiling_fen\":null,\"monthly_fen\":null,\"m
 /// `serde_json` writes the batch's `CaseOutput`; each result follows through
 /// [`case_result`], then [`case_end`].
 pub(crate) fn case_start(out: &mut Vec<u8>, id: Option<&str>, as_of: NaiveDate) {
-    out.extend_from_slice(b"{\"id\":");
+    out.push(b'{');
+    case_fields(out, id, as_of);
+}
+
+/// A single evaluation's start: `CaseEvaluation`'s `pack` before the case's
+/// own fields.
+pub(crate) fn evaluation_start(out: &mut Vec<u8>, pack: &Pack, id: Option<&str>, as_of: NaiveDate) {
+    out.extend_from_slice(b"{\"pack\":{\"id\":");
+    string(out, &pack.id);
+    out.extend_from_slice(b",\"version\":");
+    string(out, &pack.version);
+    out.extend_from_slice(b"},");
+    case_fields(out, id, as_of);
+}
+
+/// `"id":…,"as_of":…,"results":[`
+fn case_fields(out: &mut Vec<u8>, id: Option<&str>, as_of: NaiveDate) {
+    out.extend_from_slice(b"\"id\":");
     match id {
         Some(id) => string(out, id),
         None => out.extend_from_slice(b"null"),

@@ -8,7 +8,9 @@
 
 use crate::population::{AS_OF, population};
 use chrono::NaiveDate;
-use opcity_policy::{Detail, Pack, PackAt, ProgrammeResult, batch};
+use opcity_policy::{
+    CaseEvaluation, Detail, Pack, PackAt, PackRef, ProgrammeResult, ResultRecord, batch,
+};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -57,6 +59,15 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
             out.push((name, std::fs::read_to_string(&path).unwrap()));
         }
     }
+}
+
+/// What serde writes for a single evaluation.
+#[derive(Serialize)]
+struct SingleOutput<'a> {
+    pack: PackRef,
+    id: Option<&'a str>,
+    as_of: NaiveDate,
+    results: &'a [ProgrammeResult<'a>],
 }
 
 /// What serde writes for one case: the batch's case output object.
@@ -144,6 +155,52 @@ fn the_writer_matches_serde_byte_for_byte() {
                 let objects: Vec<&str> = text(&expected).lines().collect();
                 let wanted = format!("[\n{}\n]\n", objects.join(",\n"));
                 assert_eq!(text(&out), wanted, "{detail:?} {as_of}");
+            }
+        }
+    }
+}
+
+/// The API's one-case answer: byte for byte what serde writes for the
+/// results with the pack in front, and as JSON the owned `CaseEvaluation`
+/// the API answered with before (whose facts are JSON values, so a grant's
+/// keys come sorted there), for every case and date.
+#[test]
+fn a_single_evaluation_is_written_as_serde_writes_its_case_evaluation() {
+    for pack in packs() {
+        let lines = population(&pack);
+        // Inside the window and after it; the other dates are the
+        // batch tests'.
+        for as_of in [AS_OF[1], AS_OF[3]] {
+            let at = pack.at(as_of.parse().unwrap());
+            for detail in [Detail::Full, Detail::Brief] {
+                for (n, line) in lines.iter().enumerate() {
+                    let Ok(case) = pack.parse_case(line) else {
+                        continue;
+                    };
+                    let evaluation = at.evaluate(&case, detail);
+                    let mut fast = Vec::new();
+                    batch::write_evaluation(&at, &case, detail, &mut fast);
+                    let serde = serde_json::to_vec(&SingleOutput {
+                        pack: PackRef::from(&pack),
+                        id: case.person.id.as_deref(),
+                        as_of: at.as_of(),
+                        results: &evaluation.results,
+                    })
+                    .unwrap();
+                    assert_eq!(text(&fast), text(&serde), "{detail:?} {as_of} {line}");
+                    // The owned twin is slow to build: one case in ten.
+                    if n % 10 != 0 {
+                        continue;
+                    }
+                    let owned = CaseEvaluation {
+                        pack: PackRef::from(&pack),
+                        id: case.person.id.clone(),
+                        as_of: at.as_of(),
+                        results: evaluation.results.iter().map(ResultRecord::from).collect(),
+                    };
+                    let fast: Value = serde_json::from_slice(&fast).unwrap();
+                    assert_eq!(fast, serde_json::to_value(&owned).unwrap(), "{line}");
+                }
             }
         }
     }

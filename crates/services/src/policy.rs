@@ -262,6 +262,24 @@ impl Services {
         })
     }
 
+    /// [`Services::evaluate_case`]'s answer written straight as JSON (the
+    /// same document, by the batch path's writer), with the pack that
+    /// answered: the one-case API at wire speed.
+    pub fn evaluate_case_json(
+        &self,
+        case_json: &str,
+        as_of: NaiveDate,
+        detail: Detail,
+    ) -> Result<(PackRef, Vec<u8>)> {
+        let pack = self.pack();
+        let case = pack
+            .parse_case(case_json)
+            .map_err(|e| ServiceError::Validation(vec![case_field_error(&e)]))?;
+        let mut out = Vec::with_capacity(16 * 1024);
+        opcity_policy::write_evaluation(&pack.at(as_of), &case, detail, &mut out);
+        Ok((PackRef::from(pack.as_ref()), out))
+    }
+
     /// A batch evaluation for `actor` against the pack in force now, which
     /// it keeps for the whole batch (a reload meanwhile does not change its
     /// answers).

@@ -78,15 +78,15 @@ async fn catalogue_parameters_and_one_case() {
     assert_eq!(bad_date.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
     let client = reqwest::Client::new();
-    let body: Value = client
+    let answer = client
         .post(app.url("/api/v1/eligibility?as_of=2026-06-01"))
         .json(&young_founder("p1"))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
+    assert_eq!(answer.headers()["content-type"], "application/json");
+    assert_eq!(answer.headers()["x-opcity-pack"], pack_header.as_str());
+    let body: Value = answer.json().await.unwrap();
     assert_eq!(body["id"], "p1");
     assert_eq!(body["as_of"], "2026-06-01");
     assert!(body["pack"]["id"].is_string());

@@ -134,8 +134,15 @@ pub async fn eligibility(
         field: "case".into(),
         problem: "not UTF-8".into(),
     })?;
-    let evaluation = state.services.evaluate_case(text, as_of, detail)?;
-    Ok((pack_header(&evaluation.pack), Json(evaluation)))
+    let (pack, json) = state.services.evaluate_case_json(text, as_of, detail)?;
+    Ok((
+        pack_header(&pack),
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        json,
+    ))
 }
 
 /// What the batch engine sends towards the response: output bytes, or why
