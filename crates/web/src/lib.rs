@@ -127,7 +127,10 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(error::render_problems))
         .layer(axum::middleware::from_fn(headers::secure))
         .layer(DefaultBodyLimit::max(body_limit))
-        .layer(axum::middleware::from_fn(metrics_layer::track))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics_layer::track,
+        ))
         // Spans name the path, never the query string: a consultation's
         // question (or any other query) may hold personal data.
         .layer(
