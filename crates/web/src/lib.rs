@@ -92,20 +92,35 @@ impl Default for WebConfig {
     }
 }
 
+/// What every handler and middleware reaches: the services and the web
+/// configuration. One `Arc`, because axum clones the state for each
+/// extractor and middleware of every request, and cloning `Services` field
+/// by field (a dozen reference counts shared by both cores) was a fifth of
+/// a small request's CPU (BENCHMARKS.md, "Eligibility API at wire speed").
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub services: Services,
-    pub config: Arc<WebConfig>,
+    pub config: WebConfig,
     metrics: PrometheusHandle,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
 }
 
 impl AppState {
     pub fn new(services: Services, config: WebConfig) -> AppState {
-        AppState {
+        AppState(Arc::new(Shared {
             services,
-            config: Arc::new(config),
+            config,
             metrics: metrics_layer::handle(),
-        }
+        }))
     }
 }
 
