@@ -60,6 +60,12 @@ echo_ceiling() {
     wait $pid 2>/dev/null || true
 }
 
+for port in 8090 8091; do
+    if (exec 3<>/dev/tcp/127.0.0.1/$port) 2>/dev/null; then
+        echo "port $port is in use: stop what listens there first" >&2
+        exit 1
+    fi
+done
 echo_ceiling
 for entry in $COMPARE; do
     name=${entry%%=*}
