@@ -71,8 +71,10 @@ for entry in $COMPARE; do
     name=${entry%%=*}
     bin=${entry#*=}
     rm -f "$WORK/bench.db"*
-    # exec: $! is the server itself, so that kill stops it.
-    (cd "$WORK" && OPCITY_LOG_LEVEL=error exec "$bin" serve \
+    # exec: $! is the server itself, so that kill stops it. The server runs
+    # on its defaults: no OPCITY_* of the caller's (a metrics token, say).
+    (cd "$WORK" && unset $(compgen -e | grep '^OPCITY_') \
+        && OPCITY_LOG_LEVEL=error exec "$bin" serve \
         --addr 127.0.0.1:8090 --database-url "sqlite://$WORK/bench.db" > /dev/null) &
     pid=$!
     wait_for 8090 $pid

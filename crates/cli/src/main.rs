@@ -44,7 +44,7 @@ struct DataArgs {
     database_url: Option<String>,
     /// The policy pack: a pack directory, or the id of a pack built in
     /// (default: the built-in shenzhen-2026).
-    #[arg(long = "pack", global = true, value_name = "DIR")]
+    #[arg(long = "pack", global = true, value_name = "PACK")]
     pack_dir: Option<PathBuf>,
 }
 

@@ -62,6 +62,7 @@ fn write_new_key(path: &Path) -> anyhow::Result<()> {
 pub async fn services(config: &Config) -> anyhow::Result<Services> {
     let source = pack_source(config)?;
     let pack = load_pack(&source)?;
+    tracing::info!(pack = %source, id = pack.id(), version = pack.version(), "policy pack in force");
     let store = Store::open(&config.database_url)
         .await
         .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
@@ -116,12 +117,10 @@ fn load_pack(source: &PackSource) -> anyhow::Result<opcity_policy::Pack> {
 }
 
 /// Reloads a pack directory on SIGHUP; a pack that does not load leaves the
-/// old one in force. A built-in pack cannot change while the binary runs.
+/// old one in force. A built-in pack cannot change while the binary runs,
+/// but the signal is still caught (its default would end the server).
 #[cfg(unix)]
 fn reload_pack_on_hangup(services: Services, source: PackSource) {
-    if matches!(source, PackSource::Embedded(_)) {
-        return;
-    }
     tokio::spawn(async move {
         let Ok(mut hangups) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
@@ -129,6 +128,10 @@ fn reload_pack_on_hangup(services: Services, source: PackSource) {
             return;
         };
         while hangups.recv().await.is_some() {
+            if matches!(source, PackSource::Embedded(_)) {
+                tracing::warn!(pack = %source, "SIGHUP: a built-in pack cannot change; serve a pack directory (--pack DIR) to reload one");
+                continue;
+            }
             match services.reload_pack(&source) {
                 Ok(pack) => {
                     tracing::info!(pack = %pack.id, version = %pack.version, "policy pack reloaded")

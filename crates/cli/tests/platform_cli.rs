@@ -176,6 +176,17 @@ async fn serve_runs_anywhere_on_the_built_in_pack() {
             .any(|c| c["clause_id"] == "shenzhen-2026/m4.2"),
         "{answer}"
     );
+    // SIGHUP (a reload elsewhere) leaves a built-in pack's server running.
+    let hangup = Command::new("kill")
+        .args(["-HUP", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(hangup.success());
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(
+        server.get("/api/v1/programmes").await["pack"]["id"],
+        "shenzhen-2026"
+    );
     drop(server);
 
     // A copy of the pack under review, with its own version.

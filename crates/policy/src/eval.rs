@@ -238,10 +238,13 @@ impl<'p> PackAt<'p> {
         self.as_of
     }
 
-    /// Parameter `index` set to `value` from the as-of date on.
+    /// Parameter `index` set to `value` from the as-of date on (a value
+    /// already in force keeps its own date).
     pub(crate) fn set(&mut self, index: usize, value: Option<i64>) {
-        self.values[index] = value;
-        self.since[index] = Some(self.as_of);
+        if self.values[index] != value {
+            self.values[index] = value;
+            self.since[index] = Some(self.as_of);
+        }
     }
 
     pub fn evaluate<'a>(&self, case: &'a Case, detail: Detail) -> Evaluation<'a>

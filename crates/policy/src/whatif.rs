@@ -36,11 +36,12 @@ pub enum SettingError {
     Malformed(String),
     #[error("`{name}` is not a parameter of pack {pack}")]
     Unknown { name: String, pack: String },
-    #[error("`{name}={value}`: {name} takes a whole number of {unit} (≥ 0), or null")]
+    #[error("`{name}={value}`: {name} takes a whole number of {unit} from 0 to {max}, or null")]
     WrongType {
         name: String,
         value: String,
         unit: &'static str,
+        max: i64,
     },
     #[error("`{0}` is set twice")]
     Twice(String),
@@ -69,7 +70,9 @@ impl Setting {
             digits if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) => Some(
                 digits
                     .parse::<i64>()
-                    .map_err(|_| wrong(name, value, unit))?,
+                    .ok()
+                    .filter(|&v| v <= largest(unit))
+                    .ok_or_else(|| wrong(name, value, unit))?,
             ),
             _ => return Err(wrong(name, value, unit)),
         };
@@ -102,6 +105,21 @@ fn wrong(name: &str, value: &str, unit: Unit) -> SettingError {
         name: name.to_owned(),
         value: value.to_owned(),
         unit: unit.name(),
+        max: largest(unit),
+    }
+}
+
+/// The largest value a setting may give: a share is at most the whole, an
+/// amount at most what the platform accepts anywhere ([`Fen::MAX_AMOUNT`]),
+/// a duration or count far beyond any programme's.
+///
+/// [`Fen::MAX_AMOUNT`]: opcity_domain::Fen::MAX_AMOUNT
+fn largest(unit: Unit) -> i64 {
+    match unit {
+        Unit::Percent => 100,
+        Unit::Fen => opcity_domain::Fen::MAX_AMOUNT.0,
+        Unit::Months => 1_200,
+        Unit::Years | Unit::Count | Unit::M2 => 1_000_000,
     }
 }
 
@@ -186,13 +204,13 @@ pub struct WhatIf {
 }
 
 /// A result's status and figures: what "changed" compares.
-type Outcome = (
+type Figures = (
     Status,
     [Option<opcity_domain::Fen>; 3],
     Option<i64>, // months
 );
 
-fn outcome(r: &ProgrammeResult) -> Outcome {
+fn figures(r: &ProgrammeResult) -> Figures {
     (
         r.status,
         [r.amount_fen, r.ceiling_fen, r.monthly_fen],
@@ -202,7 +220,6 @@ fn outcome(r: &ProgrammeResult) -> Outcome {
 
 /// The running sums of a what-if, by programme index; one per rayon task,
 /// merged at the end.
-#[derive(Clone)]
 struct Tally {
     baseline: Vec<Totals>,
     scenario: Vec<Totals>,
@@ -211,7 +228,7 @@ struct Tally {
     changed: u64,
     failures: Vec<CaseFailure>,
     /// The baseline outcomes of the case at hand (reused).
-    before: Vec<Outcome>,
+    before: Vec<Figures>,
 }
 
 impl Tally {
@@ -240,7 +257,7 @@ impl Tally {
             if let Some(d) = district.as_deref_mut() {
                 d[i].count(r, -1);
             }
-            self.before.push(outcome(r));
+            self.before.push(figures(r));
         });
         let mut changed = false;
         scenario.each_result(case, Detail::Brief, |i, r| {
@@ -248,7 +265,7 @@ impl Tally {
             if let Some(d) = district.as_deref_mut() {
                 d[i].count(r, 1);
             }
-            changed |= self.before[i] != outcome(r);
+            changed |= self.before[i] != figures(r);
         });
         self.changed += u64::from(changed);
     }

@@ -217,14 +217,20 @@ fn settings_name_a_parameter_and_a_value_of_its_unit() {
         refused("youth_max_agee=40"),
         "`youth_max_agee` is not a parameter of pack shenzhen-2026"
     );
-    for value in ["forty", "40.5", "-1", "", "1e3", "true"] {
+    for value in ["forty", "40.5", "-1", "", "1e3", "true", "1000001"] {
         assert_eq!(
             refused(&format!("youth_max_age={value}")),
             format!(
-                "`youth_max_age={value}`: youth_max_age takes a whole number of years (≥ 0), or null"
+                "`youth_max_age={value}`: youth_max_age takes a whole number of years from 0 to 1000000, or null"
             )
         );
     }
+    // A share is at most the whole; an amount at most what the platform takes.
+    assert!(refused("transitional_housing_rent_percent=101").contains("from 0 to 100,"));
+    assert!(Setting::parse(&pack, "transitional_housing_rent_percent=100").is_ok());
+    assert!(
+        refused("housing_subsidy_monthly_fen=1000000000000000001").contains("whole number of fen")
+    );
     assert!(refused("housing_subsidy_monthly_fen=¥2500").contains("whole number of fen"));
     assert_eq!(
         refused("youth_max_age"),

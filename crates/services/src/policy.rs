@@ -275,8 +275,8 @@ impl Services {
         let case = pack
             .parse_case(case_json)
             .map_err(|e| ServiceError::Validation(vec![case_field_error(&e)]))?;
-        // Room for the whole answer, so that it is never copied to grow:
-        // about 16.5 KB in full for the Shenzhen pack, 3.7 KB brief.
+        // Room for a whole answer of the Shenzhen pack (about 16.5 KB in
+        // full, 3.7 KB brief), so that it is not copied to grow.
         let mut out = Vec::with_capacity(match detail {
             Detail::Full => 32 * 1024,
             Detail::Brief => 8 * 1024,

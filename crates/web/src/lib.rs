@@ -95,8 +95,9 @@ impl Default for WebConfig {
 /// What every handler and middleware reaches: the services and the web
 /// configuration. One `Arc`, because axum clones the state for each
 /// extractor and middleware of every request, and cloning `Services` field
-/// by field (a dozen reference counts shared by both cores) was a fifth of
-/// a small request's CPU (BENCHMARKS.md, "Eligibility API at wire speed").
+/// by field (a dozen reference counts shared by both cores) was 18 % of the
+/// CPU samples of one-case eligibility under load (BENCHMARKS.md,
+/// "Eligibility API at wire speed").
 #[derive(Clone)]
 pub struct AppState(Arc<Shared>);
 

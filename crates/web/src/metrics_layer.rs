@@ -27,6 +27,7 @@ pub fn handle() -> PrometheusHandle {
 
 /// Counts and times every request under its route template (`/api/v1/enterprises/{id}`),
 /// so ids do not explode the label space.
+///
 /// Without `metrics_token` nothing reads the recorder (`/metrics` is off),
 /// so nothing is recorded: labels and histogram updates cost a few percent
 /// of a small request.
