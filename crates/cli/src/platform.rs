@@ -60,8 +60,12 @@ fn write_new_key(path: &Path) -> anyhow::Result<()> {
 }
 
 pub async fn services(config: &Config) -> anyhow::Result<Services> {
-    let source = pack_source(config)?;
-    let pack = load_pack(&source)?;
+    services_on(config, &pack_source(config)?).await
+}
+
+/// The services with the pack `source` holds in force.
+async fn services_on(config: &Config, source: &PackSource) -> anyhow::Result<Services> {
+    let pack = load_pack(source)?;
     tracing::info!(pack = %source, id = pack.id(), version = pack.version(), "policy pack in force");
     let store = Store::open(&config.database_url)
         .await
@@ -225,7 +229,9 @@ pub async fn sso(config: &Config) -> anyhow::Result<Option<Sso>> {
 
 pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     let mailer = mailer(&config)?;
-    let mut services = services(&config).await?;
+    // Resolved once: the pack reloaded on SIGHUP is the pack served.
+    let source = pack_source(&config)?;
+    let mut services = services_on(&config, &source).await?;
     if let Some(mailer) = &mailer {
         services = services.with_mailer(mailer.clone());
     }
@@ -237,7 +243,7 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
         demo(&services, 2026, true).await?;
     }
     #[cfg(unix)]
-    reload_pack_on_hangup(services.clone(), pack_source(&config)?);
+    reload_pack_on_hangup(services.clone(), source);
     refresh_daily(services.clone());
     expire_vouchers_periodically(services.clone());
     release_no_shows_every_minute(services.clone());

@@ -337,19 +337,19 @@ fn whatif_prints_baseline_scenario_delta_and_districts() {
         subsidy("delta")
     );
 
-    let out = whatif(&["youth_max_agee=40"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("`youth_max_agee` is not a parameter of pack shenzhen-2026"),
-        "{}",
-        stderr(&out)
-    );
-    assert!(out.stdout.is_empty());
-    let out = whatif(&["housing_subsidy_monthly_fen=2500.50"]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        stderr(&out).contains("housing_subsidy_monthly_fen takes a whole number of fen"),
-        "{}",
-        stderr(&out)
-    );
+    for (setting, refusal) in [
+        (
+            "youth_max_agee=40",
+            "`youth_max_agee` is not a parameter of pack shenzhen-2026",
+        ),
+        (
+            "housing_subsidy_monthly_fen=2500.50",
+            "housing_subsidy_monthly_fen takes a whole number of fen",
+        ),
+    ] {
+        let out = whatif(&[setting]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(stderr(&out).contains(refusal), "{}", stderr(&out));
+        assert!(out.stdout.is_empty());
+    }
 }

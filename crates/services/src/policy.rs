@@ -180,6 +180,12 @@ fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
     }
 }
 
+/// A case read and checked against `pack`, its error as a field error.
+fn parse_case(pack: &Pack, case_json: &str) -> Result<opcity_policy::Case> {
+    pack.parse_case(case_json)
+        .map_err(|e| ServiceError::Validation(vec![case_field_error(&e)]))
+}
+
 /// A case error as a field error: dates get the same code as everywhere else
 /// (so the message is localised); other problems carry the engine's reason.
 fn case_field_error(e: &opcity_policy::CaseError) -> FieldError {
@@ -250,9 +256,7 @@ impl Services {
         detail: Detail,
     ) -> Result<CaseEvaluation> {
         let pack = self.pack();
-        let case = pack
-            .parse_case(case_json)
-            .map_err(|e| ServiceError::Validation(vec![case_field_error(&e)]))?;
+        let case = parse_case(&pack, case_json)?;
         let evaluation = pack.at(as_of).evaluate(&case, detail);
         Ok(CaseEvaluation {
             pack: PackRef::from(pack.as_ref()),
@@ -272,9 +276,7 @@ impl Services {
         detail: Detail,
     ) -> Result<(PackRef, Vec<u8>)> {
         let pack = self.pack();
-        let case = pack
-            .parse_case(case_json)
-            .map_err(|e| ServiceError::Validation(vec![case_field_error(&e)]))?;
+        let case = parse_case(&pack, case_json)?;
         // Room for a whole answer of the Shenzhen pack (about 16.5 KB in
         // full, 3.7 KB brief), so that it is not copied to grow.
         let mut out = Vec::with_capacity(match detail {
