@@ -1,5 +1,7 @@
 //! Evaluation speed: one case with full explanations, and a JSON Lines batch
-//! of 10,000 cases through the streaming batch engine.
+//! of 10,000 cases through the streaming batch engine; and loading a chain
+//! of packs (province → city → district) from their directories, beside a
+//! pack that extends nothing.
 
 use chrono::NaiveDate;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -62,5 +64,24 @@ fn batch_10k(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, single, batch_10k);
+/// Loading (read, parse, check, compile) one, two and three levels of
+/// packs: Guangdong alone, Shenzhen on it, Longgang on both.
+fn pack_chain(c: &mut Criterion) {
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies");
+    let mut group = c.benchmark_group("load a pack chain from its directories");
+    group.sample_size(30);
+    for (name, id) in [
+        ("1 level (guangdong)", "guangdong-2026"),
+        ("2 levels (shenzhen)", "shenzhen-2026"),
+        ("3 levels (longgang)", "longgang-2026"),
+    ] {
+        let dir = format!("{root}/{id}");
+        group.bench_function(name, |b| {
+            b.iter(|| Pack::load_dir(black_box(&dir)).expect("the shipped pack loads"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, single, batch_10k, pack_chain);
 criterion_main!(benches);

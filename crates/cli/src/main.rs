@@ -10,6 +10,7 @@
 //! command seals the audit log when it ends (`platform::with_services`).
 //! `policy` and `consult` need no database.
 
+mod columnar;
 mod config;
 mod consult_cmd;
 mod platform;

@@ -2,8 +2,10 @@
 //!
 //! Exit status: 0 when everything was fine; 1 when some case was bad, a pack
 //! test failed or a pack did not load; 2 when the input could not be read or
-//! was not JSON at all.
+//! was not JSON at all. `diff` follows diff(1): 0 when the packs agree, 1
+//! when they differ, 2 when one does not load.
 
+use crate::columnar;
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -35,6 +37,18 @@ pub enum PolicyCommand {
         /// The pack: a directory, or the id of a pack built in.
         pack: PathBuf,
     },
+    /// What differs between two packs on a date: programmes and parameters
+    /// only one has, and each field that differs, as JSON.
+    Diff {
+        /// The first pack: a directory, or the id of a pack built in.
+        a: PathBuf,
+        /// The second pack.
+        b: PathBuf,
+        /// The date parameter values are compared on, YYYY-MM-DD; today in
+        /// Shanghai when left out.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<NaiveDate>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -46,14 +60,17 @@ pub struct EvalArgs {
     #[arg(long, value_parser = parse_date)]
     as_of: NaiveDate,
     /// `json`: an array of cases or one case in, an array out; `jsonl`: one
-    /// case a line in, one result a line out, streamed.
+    /// case a line in, one result a line out, streamed; `parquet`: the
+    /// results as Apache Parquet on standard output, one row a case (brief).
     #[arg(long, value_enum, default_value_t = Format::Json)]
     format: Format,
     /// `brief` leaves out `reasons`, and the explanation-only `parameters`
-    /// and null `note` (see docs/policy-pack.md, "Results").
-    #[arg(long, value_enum, default_value_t = DetailArg::Full)]
-    detail: DetailArg,
-    /// The input file; `-` reads standard input.
+    /// and null `note` (see docs/policy-pack.md, "Results"). Default: full,
+    /// brief for Parquet.
+    #[arg(long, value_enum)]
+    detail: Option<DetailArg>,
+    /// The input file; `-` reads standard input. A file ending in
+    /// `.parquet` is read as Apache Parquet, one case a row.
     file: String,
 }
 
@@ -69,7 +86,8 @@ pub struct WhatifArgs {
     /// years, percent, count, m2), or `null` to unset it; repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     settings: Vec<String>,
-    /// The cases, one JSON object a line; `-` reads standard input.
+    /// The cases, one JSON object a line (`-` reads standard input), or a
+    /// file ending in `.parquet`, one case a row.
     file: String,
 }
 
@@ -77,6 +95,7 @@ pub struct WhatifArgs {
 enum Format {
     Json,
     Jsonl,
+    Parquet,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -91,6 +110,7 @@ pub fn run(cmd: PolicyCommand) -> ExitCode {
         PolicyCommand::Check { pack } => check(&pack),
         PolicyCommand::Test { pack } => test(&pack),
         PolicyCommand::Whatif(args) => whatif(&args),
+        PolicyCommand::Diff { a, b, as_of } => diff(&a, &b, as_of),
     }
 }
 
@@ -122,6 +142,14 @@ fn check(dir: &Path) -> ExitCode {
     };
     let window = pack.effective();
     println!("pack {} version {}", pack.id(), pack.version());
+    if pack.lineage().len() > 1 {
+        let chain: Vec<String> = pack
+            .lineage()
+            .iter()
+            .map(|l| format!("{} {}", l.id, l.version))
+            .collect();
+        println!("chain: {}", chain.join(" → "));
+    }
     println!("{}", pack.title().en);
     println!("source: {}", pack.source());
     println!("in effect {} to {}", window.from, window.to);
@@ -138,7 +166,16 @@ fn check(dir: &Path) -> ExitCode {
                 None => format!("unset since {since}"),
             },
         );
-        println!("  {} ({}): {latest}", p.name, p.unit.name());
+        let origin = if p.pack == pack.id() {
+            String::new()
+        } else {
+            format!(" [from {}]", p.pack)
+        };
+        let flag = p
+            .flagged
+            .as_ref()
+            .map_or_else(String::new, |why| format!(" FLAGGED: {why}"));
+        println!("  {} ({}): {latest}{origin}{flag}", p.name, p.unit.name());
     }
     println!("{} tests", pack.tests().len());
     ExitCode::SUCCESS
@@ -154,6 +191,10 @@ fn programme_line(p: &Programme) -> String {
             .iter()
             .map(|g| format!("excludes within {g}")),
     );
+    if let Some(base) = &p.tops_up {
+        flags.push(format!("tops up {base}"));
+    }
+    flags.push(format!("from {}", p.pack));
     format!(
         "{} [{}, {}, measure {}, decided by {}{}] {}",
         p.id,
@@ -171,6 +212,26 @@ fn word(value: &impl serde::Serialize) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         other => format!("{other:?}"),
+    }
+}
+
+fn diff(a: &Path, b: &Path, as_of: Option<NaiveDate>) -> ExitCode {
+    let (Some(a), Some(b)) = (load(a), load(b)) else {
+        return ExitCode::from(2);
+    };
+    let as_of = as_of.unwrap_or_else(|| opcity_domain::today_in_shanghai(chrono::Utc::now()));
+    let diff = opcity_policy::PackDiff::between(&a, &b, as_of);
+    match serde_json::to_string_pretty(&diff) {
+        Ok(json) => println!("{json}"),
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    }
+    if diff.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
@@ -204,21 +265,54 @@ fn eval(args: &EvalArgs) -> ExitCode {
         return ExitCode::FAILURE;
     };
     let at = pack.at(args.as_of);
-    let detail = match args.detail {
-        DetailArg::Full => Detail::Full,
-        DetailArg::Brief => Detail::Brief,
+    let detail = match (args.format, args.detail) {
+        (Format::Parquet, Some(DetailArg::Full)) => {
+            eprintln!("error: Parquet results are brief; leave out --detail full");
+            return ExitCode::from(2);
+        }
+        (Format::Parquet, _) | (_, Some(DetailArg::Brief)) => Detail::Brief,
+        (_, None | Some(DetailArg::Full)) => Detail::Full,
     };
+    if args.format == Format::Json && columnar::is_parquet(&args.file) {
+        eprintln!(
+            "error: cases from Parquet give JSON Lines or Parquet: add --format jsonl or --format parquet"
+        );
+        return ExitCode::from(2);
+    }
+    if args.format == Format::Parquet && io::stdout().is_terminal() {
+        eprintln!("error: Parquet is binary; send it to a file (… > results.parquet)");
+        return ExitCode::from(2);
+    }
     let progress = Progress::new();
-    let output = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let output = || BufWriter::with_capacity(1 << 16, io::stdout().lock());
     let report = |f: &CaseFailure| progress.println(failure_line(f));
     let result = match args.format {
         Format::Jsonl => open(&args.file).map_err(BatchError::Io).and_then(|input| {
-            batch::evaluate_jsonl(&at, detail, input, output, |n| progress.set(n), report)
+            batch::evaluate_jsonl(&at, detail, input, output(), |n| progress.set(n), report)
         }),
+        // The Parquet writer wants an output it may send between threads.
+        Format::Parquet => open(&args.file)
+            .and_then(|input| {
+                let stdout = BufWriter::with_capacity(1 << 16, io::stdout());
+                Ok((input, columnar::ResultsWriter::new(stdout)?))
+            })
+            .map_err(BatchError::Io)
+            .and_then(|(input, mut parquet)| {
+                let summary = batch::evaluate_jsonl(
+                    &at,
+                    detail,
+                    input,
+                    &mut parquet,
+                    |n| progress.set(n),
+                    report,
+                )?;
+                parquet.finish()?.flush()?;
+                Ok(summary)
+            }),
         Format::Json => read_all(&args.file)
             .map_err(BatchError::Io)
             .and_then(|text| {
-                batch::evaluate_document(&at, detail, &text, output, |n| progress.set(n), report)
+                batch::evaluate_document(&at, detail, &text, output(), |n| progress.set(n), report)
             }),
     };
     progress.finish();
@@ -286,9 +380,15 @@ fn failure_line(f: &CaseFailure) -> String {
     )
 }
 
+/// The cases in `file`: standard input for `-`, JSON Lines converted from
+/// Parquet for a `.parquet` file, else the file's lines.
 fn open(file: &str) -> io::Result<Box<dyn BufRead + Send>> {
     Ok(if file == "-" {
         Box::new(BufReader::with_capacity(1 << 16, io::stdin()))
+    } else if columnar::is_parquet(file) {
+        let lines = columnar::CaseLines::open(file)
+            .map_err(|e| io::Error::new(e.kind(), format!("{file}: {e}")))?;
+        Box::new(BufReader::with_capacity(1 << 16, lines))
     } else {
         let input = std::fs::File::open(file)
             .map_err(|e| io::Error::new(e.kind(), format!("{file}: {e}")))?;

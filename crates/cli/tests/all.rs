@@ -6,6 +6,7 @@ mod crash_safety;
 mod entitlements_cli;
 mod import_cli;
 mod mail_cli;
+mod parquet_cli;
 mod platform_cli;
 mod policy_cli;
 mod vouchers_cli;

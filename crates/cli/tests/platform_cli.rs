@@ -163,7 +163,8 @@ async fn serve_runs_anywhere_on_the_built_in_pack() {
     let server = Serve::start(dir.path(), &[]).await;
     let catalogue = server.get("/api/v1/programmes").await;
     assert_eq!(catalogue["pack"]["id"], "shenzhen-2026");
-    assert_eq!(catalogue["programmes"].as_array().unwrap().len(), 20);
+    // Shenzhen's twenty and Guangdong's compute voucher.
+    assert_eq!(catalogue["programmes"].as_array().unwrap().len(), 21);
     let answer = server
         .get("/api/v1/consult?lang=en&q=Can%20I%20get%20both%20the%20housing%20subsidy%20and%20the%20cheap%20apartment%3F")
         .await;
@@ -216,7 +217,7 @@ async fn serve_runs_anywhere_on_the_built_in_pack() {
     assert_eq!(out.status.code(), Some(1));
     assert!(
         text(&out.stderr).contains(
-            "shenzen-2026 is neither a pack directory nor a pack built into opcity (built in: shenzhen-2026)"
+            "shenzen-2026 is neither a pack directory nor a pack built into opcity (built in: guangdong-2026, hubei-2026, jinan-2026, longgang-2026, shandong-2026, shenzhen-2026, wuhan-2026)"
         ),
         "{}",
         text(&out.stderr)

@@ -73,7 +73,8 @@ fn evaluates_an_array_in_order() {
     assert_eq!(cases[0]["id"], "a");
     assert_eq!(cases[1]["id"], "b");
     assert_eq!(cases[0]["as_of"], "2026-06-01");
-    assert_eq!(cases[0]["results"].as_array().unwrap().len(), 20);
+    // Shenzhen's twenty and Guangdong's compute voucher.
+    assert_eq!(cases[0]["results"].as_array().unwrap().len(), 21);
     let subsidy = result(&cases[0], "sz.housing.subsidy");
     assert_eq!(subsidy["status"], "eligible");
     assert_eq!(subsidy["amount_fen"], 3_000_000);
@@ -220,12 +221,56 @@ fn check_summarises_the_pack() {
     assert!(output.status.success(), "{}", stderr(&output));
     let text = String::from_utf8(output.stdout).unwrap();
     assert!(text.starts_with("pack shenzhen-2026 version "), "{text}");
-    assert!(text.contains("20 programmes:"), "{text}");
+    assert!(
+        text.contains("chain: guangdong-2026 2026.1.0 → shenzhen-2026 "),
+        "{text}"
+    );
+    // The plan's twenty, then the one inherited from Guangdong's.
+    assert!(text.contains("21 programmes:"), "{text}");
     assert!(text.contains("sz.collab.consortium"), "{text}");
+    assert!(
+        text.contains("gd.voucher.compute [voucher, enterprise, measure 0, decided by municipal, from guangdong-2026]"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "gd_startup_stage_years (years): 3 since 2026-03-16 [from guangdong-2026] FLAGGED: "
+        ),
+        "{text}"
+    );
     assert!(
         text.contains("youth_max_age (years): 35 since 2026-01-01"),
         "{text}"
     );
+}
+
+/// Two packs compared on a date, as JSON, with diff(1)'s exit status.
+#[test]
+fn diff_lists_what_a_district_adds_to_its_city() {
+    let args = [
+        "policy",
+        "diff",
+        "shenzhen-2026",
+        "longgang-2026",
+        "--as-of",
+        "2026-06-01",
+    ];
+    let output = opcity(&args, "");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let json = stdout_json(&output);
+    assert_eq!(json["as_of"], "2026-06-01");
+    assert_eq!(json["b"][2]["id"], "longgang-2026");
+    assert_eq!(
+        json["programmes"]["only_in_b"],
+        serde_json::json!(["lg.openclaw.project", "lg.voucher.training_topup"])
+    );
+    assert_eq!(json["programmes"]["changed"], serde_json::json!([]));
+    assert_eq!(json["parameters"]["only_in_a"], serde_json::json!([]));
+
+    let same = opcity(&["policy", "diff", "wuhan-2026", "wuhan-2026"], "");
+    assert_eq!(same.status.code(), Some(0), "{}", stderr(&same));
+    let missing = opcity(&["policy", "diff", "wuhan-2026", "/nonexistent/pack"], "");
+    assert_eq!(missing.status.code(), Some(2));
 }
 
 #[test]
@@ -254,7 +299,7 @@ fn a_pack_that_does_not_load_fails_check() {
     let output = opcity(&["policy", "check", "/nonexistent/pack"], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(
-        stderr(&output).contains("/nonexistent/pack is neither a pack directory nor a pack built into opcity (built in: shenzhen-2026)"),
+        stderr(&output).contains("/nonexistent/pack is neither a pack directory nor a pack built into opcity (built in: guangdong-2026, hubei-2026, jinan-2026, longgang-2026, shandong-2026, shenzhen-2026, wuhan-2026)"),
         "{}",
         stderr(&output)
     );

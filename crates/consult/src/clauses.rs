@@ -1,8 +1,9 @@
 //! The clause files of a pack (`<pack>/clauses/*.yaml`): the plan's text
 //! split into clauses with stable ids, each joined to the pack's programmes
 //! that cite it. A clause set loads whole or not at all: every id unique and
-//! under the pack's id, every measure 0–10, every programme in the pack and
-//! cited by a clause of its own measure.
+//! under the pack's id, every measure 0–10, every programme the pack itself
+//! defines (not one it inherits from a pack it extends, whose own clauses
+//! cite it) in the pack and cited by a clause of its own measure.
 
 use chrono::NaiveDate;
 use opcity_policy::Pack;
@@ -220,7 +221,7 @@ impl ClauseSet {
         if let Some(p) = pack
             .programmes()
             .iter()
-            .find(|p| !cited.contains(p.id.as_str()))
+            .find(|p| p.pack == pack.id() && !cited.contains(p.id.as_str()))
         {
             return Err(invalid(format!(
                 "programme `{}` is cited by no clause",

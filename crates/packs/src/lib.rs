@@ -59,10 +59,12 @@ impl PackSource {
             })
     }
 
-    /// Loads and checks the pack's rules.
+    /// Loads and checks the pack's rules, with the packs it extends: for a
+    /// directory, each a directory of that id beside it or else a pack
+    /// built in; for a built-in pack, the built-in packs.
     pub fn load(&self) -> Result<Pack, Vec<LoadError>> {
         match self {
-            PackSource::Dir(dir) => Pack::load_dir(dir),
+            PackSource::Dir(dir) => Pack::load_dir_with(dir, &built_in_rules),
             PackSource::Embedded(id) => {
                 let texts = texts(id, Pack::reads).map_err(|path| {
                     vec![LoadError {
@@ -74,7 +76,7 @@ impl PackSource {
                         message: "not UTF-8".into(),
                     }]
                 })?;
-                Pack::from_sources(texts)
+                Pack::from_sources_with(texts, &built_in_rules)
             }
         }
     }
@@ -124,6 +126,12 @@ fn embedded(id: &str) -> Option<&'static Dir<'static>> {
 
 fn id_of(dir: &'static Dir<'static>) -> &'static str {
     dir.path().to_str().unwrap_or_default()
+}
+
+/// The rule files of built-in pack `id`, for a pack that extends it.
+fn built_in_rules(id: &str) -> Option<Vec<(String, String)>> {
+    embedded(id)?;
+    texts(id, Pack::reads).ok()
 }
 
 fn is_clause_file(path: &str) -> bool {
@@ -201,6 +209,43 @@ mod tests {
         }
     }
 
+    /// A pack directory extends a pack beside it, else a built-in one: a
+    /// district's pack under review anywhere still finds its city's.
+    #[test]
+    fn a_parent_is_found_beside_the_pack_else_built_in() {
+        let review = tempfile::tempdir().unwrap();
+        let copy = review.path().join("longgang-2026");
+        let copied = std::process::Command::new("cp")
+            .arg("-r")
+            .args([checkout("longgang-2026"), copy.clone()])
+            .status()
+            .unwrap();
+        assert!(copied.success());
+        let pack = PackSource::Dir(copy.clone()).load().unwrap();
+        let chain: Vec<&str> = pack.lineage().iter().map(|l| l.id.as_str()).collect();
+        assert_eq!(chain, ["guangdong-2026", "shenzhen-2026", "longgang-2026"]);
+        // A Shenzhen pack beside it, with its own version, comes first.
+        let beside = review.path().join("shenzhen-2026");
+        std::fs::create_dir(&beside).unwrap();
+        let text = std::fs::read_to_string(checkout("shenzhen-2026").join("pack.yaml")).unwrap();
+        std::fs::write(
+            beside.join("pack.yaml"),
+            text.replace("2026.1.0", "2026.9.9").replace(
+                "catalogue:",
+                "catalogue: []
+unused:",
+            ),
+        )
+        .unwrap();
+        let errors = PackSource::Dir(copy).load().unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.file == "shenzhen-2026/pack.yaml" && e.key == "unused"),
+            "{errors:#?}"
+        );
+    }
+
     #[test]
     fn a_directory_comes_before_a_built_in_pack_and_nothing_else_is_a_pack() {
         let dir = checkout(DEFAULT);
@@ -208,9 +253,7 @@ mod tests {
         let e = PackSource::resolve(Path::new("/no/such/pack")).unwrap_err();
         assert_eq!(
             e.to_string(),
-            format!(
-                "/no/such/pack is neither a pack directory nor a pack built into opcity (built in: {DEFAULT})"
-            )
+            "/no/such/pack is neither a pack directory nor a pack built into opcity (built in: guangdong-2026, hubei-2026, jinan-2026, longgang-2026, shandong-2026, shenzhen-2026, wuhan-2026)"
         );
         assert_eq!(
             PackSource::default().to_string(),

@@ -18,6 +18,12 @@ pub enum LoadErrorKind {
     /// A condition that does not parse or does not type-check.
     Expression,
     Duplicate,
+    /// A pack redefines what a pack it extends defines, without listing it
+    /// under `overrides`.
+    Shadow,
+    /// Two rules of one pack apply to the same thing with neither taking
+    /// precedence (two exceptions to one programme).
+    Conflict,
     /// A name that refers to nothing: a programme, tier or group.
     UnknownReference,
     /// A value that is well-typed but not allowed (e.g. an inverted window).
@@ -39,6 +45,8 @@ impl LoadErrorKind {
             LoadErrorKind::UndefinedParameter => "undefined_parameter",
             LoadErrorKind::Expression => "expression",
             LoadErrorKind::Duplicate => "duplicate",
+            LoadErrorKind::Shadow => "shadow",
+            LoadErrorKind::Conflict => "conflict",
             LoadErrorKind::UnknownReference => "unknown_reference",
             LoadErrorKind::Invalid => "invalid",
             LoadErrorKind::UnexpectedFile => "unexpected_file",

@@ -75,6 +75,9 @@ pub struct ProgrammeResult<'a> {
     /// The parameters the figures come from; `None` with [`Detail::Brief`]
     /// (then left out of the JSON, with a null `note`).
     pub parameters: Option<Vec<ParamUse<'a>>>,
+    /// The pack whose rule this is (the evaluated pack or one it extends);
+    /// `None` with [`Detail::Brief`].
+    pub pack: Option<&'a str>,
 }
 
 impl Serialize for ProgrammeResult<'_> {
@@ -89,6 +92,7 @@ impl Serialize for ProgrammeResult<'_> {
             missing_facts: &self.missing_facts,
             note: self.note.as_deref(),
             parameters: self.parameters.as_deref(),
+            pack: self.pack,
         }
         .serialize(s)
     }
@@ -109,12 +113,13 @@ pub(crate) struct ResultJson<'r, R, M, P> {
     pub missing_facts: &'r M,
     pub note: Option<&'r str>,
     pub parameters: Option<&'r [P]>,
+    pub pack: Option<&'r str>,
 }
 
 impl<R: Serialize, M: Serialize, P: Serialize> Serialize for ResultJson<'_, R, M, P> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let [amount_fen, ceiling_fen, monthly_fen] = self.figures;
-        let mut r = s.serialize_struct("ProgrammeResult", 11)?;
+        let mut r = s.serialize_struct("ProgrammeResult", 12)?;
         r.serialize_field("programme", self.programme)?;
         r.serialize_field("status", &self.status)?;
         r.serialize_field("kind", &self.kind)?;
@@ -135,6 +140,10 @@ impl<R: Serialize, M: Serialize, P: Serialize> Serialize for ResultJson<'_, R, M
         match self.parameters {
             Some(parameters) => r.serialize_field("parameters", parameters)?,
             None => r.skip_field("parameters")?,
+        }
+        match self.pack {
+            Some(pack) => r.serialize_field("pack", pack)?,
+            None => r.skip_field("pack")?,
         }
         r.end()
     }
@@ -183,6 +192,8 @@ pub struct ParamUse<'a> {
     /// The date the value took effect; `None` if the parameter has no value
     /// yet on the evaluation date.
     pub since: Option<NaiveDate>,
+    /// The pack the value comes from.
+    pub pack: &'a str,
 }
 
 /// A pack with its parameters resolved for one date: resolve once, evaluate
@@ -356,7 +367,7 @@ impl<'p> PackAt<'p> {
             Status::Eligible
         };
         let mut figures = match status {
-            Status::Eligible => self.figures(p, case, detail),
+            Status::Eligible => self.figures(p, case, ctx, detail),
             _ => Figures::default(),
         };
         ProgrammeResult {
@@ -375,6 +386,10 @@ impl<'p> PackAt<'p> {
             },
             parameters: match detail {
                 Detail::Full => Some(figures.used.iter().map(|&i| self.param_use(i)).collect()),
+                Detail::Brief => None,
+            },
+            pack: match detail {
+                Detail::Full => Some(&p.pack),
                 Detail::Brief => None,
             },
         }
@@ -420,7 +435,34 @@ impl<'p> PackAt<'p> {
             Test::NotExcludedByGrant(others) => {
                 granted(&|g| others.contains(&g.programme), &|_| true)
             }
+            Test::BaseEligible(base) => Outcome {
+                holds: self.base_holds(&self.pack.programmes[*base], ctx),
+                grants: None,
+            },
         }
+    }
+
+    /// Whether a top-up's base programme's conditions on the case hold: the
+    /// base's rules on grants do not bind the top-up, which is for the
+    /// base's holders too. A failed condition outweighs missing facts.
+    fn base_holds(&self, base: &Programme, ctx: &Ctx) -> Result<bool, FactSet> {
+        let mut missing = None;
+        for condition in &base.conditions {
+            let holds = match &condition.test {
+                Test::InEffect => Ok(base.effective.contains(self.as_of)),
+                Test::Expr(compiled) => compiled.eval(ctx),
+                Test::NotGrantedBefore
+                | Test::NoActiveGrant
+                | Test::NotExcludedByGrant(_)
+                | Test::BaseEligible(_) => Ok(true),
+            };
+            match holds {
+                Ok(false) => return Ok(false),
+                Ok(true) => {}
+                Err(m) => missing = Some(missing.unwrap_or(FactSet::EMPTY).union(m)),
+            }
+        }
+        missing.map_or(Ok(true), Err)
     }
 
     fn reason<'a>(&self, condition: &'a Condition, outcome: Outcome<'a>, case: &Case) -> Reason<'a>
@@ -457,15 +499,19 @@ impl<'p> PackAt<'p> {
             value: self.values[index],
             unit: param.unit,
             since: self.since[index],
+            pack: &param.pack,
         }
     }
 
-    fn figures(&self, p: &Programme, case: &Case, detail: Detail) -> Figures {
+    fn figures(&self, p: &Programme, case: &Case, ctx: &Ctx, detail: Detail) -> Figures {
         let mut f = Figures {
             explain: detail == Detail::Full,
             ..Figures::default()
         };
-        match &p.amount {
+        let Some(amount) = self.amount_rule(p, ctx, &mut f) else {
+            return f;
+        };
+        match amount {
             Amount::None => {}
             Amount::Fixed(i) => f.amount = self.fen(*i, &mut f),
             Amount::Ceiling(i) => f.ceiling = self.fen(*i, &mut f),
@@ -495,11 +541,100 @@ impl<'p> PackAt<'p> {
                     Figure::Ceiling => f.ceiling = value,
                 }
             }
+            Amount::TopUp {
+                base,
+                up_to,
+                combined_cap,
+            } => self.top_up(
+                &self.pack.programmes[*base],
+                *up_to,
+                *combined_cap,
+                case,
+                ctx,
+                &mut f,
+            ),
         }
         if let Some(i) = p.duration {
             f.months = self.number(i, &mut f);
         }
         f
+    }
+
+    /// The amount rule that applies: the first exception (the most
+    /// specific pack's) whose condition holds, else the programme's own.
+    /// `None` when an exception's condition reads missing facts, so no
+    /// rule can be chosen.
+    fn amount_rule<'r>(&self, p: &'r Programme, ctx: &Ctx, f: &mut Figures) -> Option<&'r Amount> {
+        for e in &p.exceptions {
+            match e.when.eval(ctx) {
+                Ok(false) => {}
+                Ok(true) => {
+                    if f.explain {
+                        f.used.extend(e.when.params.iter().copied());
+                    }
+                    f.notes.push(format!(
+                        "exception `{}` of {} applies: {}",
+                        e.name, e.pack, e.citation
+                    ));
+                    return Some(&e.amount);
+                }
+                Err(missing) => {
+                    let names: Vec<&str> = missing.iter().map(|fact| fact.name()).collect();
+                    f.notes.push(format!(
+                        "the figure depends on exception `{}` of {}, which needs {}",
+                        e.name,
+                        e.pack,
+                        names.join(", ")
+                    ));
+                    return None;
+                }
+            }
+        }
+        Some(&p.amount)
+    }
+
+    /// A top-up's figure: at most `up_to`, and at most `combined_cap`
+    /// together with the base's figure, in the base's slot (amount or
+    /// ceiling).
+    fn top_up(
+        &self,
+        base: &Programme,
+        up_to: usize,
+        combined_cap: usize,
+        case: &Case,
+        ctx: &Ctx,
+        f: &mut Figures,
+    ) {
+        let detail = if f.explain {
+            Detail::Full
+        } else {
+            Detail::Brief
+        };
+        let mut on = self.figures(base, case, ctx, detail);
+        f.used.append(&mut on.used);
+        let up_to = self.fen(up_to, f);
+        let cap = self.fen(combined_cap, f);
+        let value = match (on.amount.or(on.ceiling), up_to, cap) {
+            (Some(under), Some(up_to), Some(cap)) => {
+                f.notes.push(format!(
+                    "tops up {} ({} fen) by at most {} fen, to at most {} fen together",
+                    base.id, under.0, up_to.0, cap.0
+                ));
+                Some(Fen(up_to.0.min((cap.0 - under.0).max(0))))
+            }
+            (None, _, _) => {
+                f.notes.push(format!(
+                    "tops up {}, whose figure is not known here",
+                    base.id
+                ));
+                None
+            }
+            _ => None,
+        };
+        match figure_slot(&base.amount) {
+            Figure::Amount => f.amount = value,
+            Figure::Ceiling => f.ceiling = value,
+        }
     }
 
     fn tier(
@@ -533,10 +668,17 @@ impl<'p> PackAt<'p> {
             f.used.push(index);
         }
         let value = self.values[index];
+        let param = &self.pack.parameters[index];
         if value.is_none() {
             f.notes.push(format!(
                 "{} is not set on {}: the authority has not published this figure",
-                self.pack.parameters[index].name, self.as_of
+                param.name, self.as_of
+            ));
+        }
+        if let Some(why) = &param.flagged {
+            f.notes.push(format!(
+                "{} is not confirmed from a primary text: {why}",
+                param.name
             ));
         }
         value
@@ -544,6 +686,17 @@ impl<'p> PackAt<'p> {
 
     fn fen(&self, index: usize, f: &mut Figures) -> Option<Fen> {
         self.number(index, f).map(Fen)
+    }
+}
+
+/// Which figure an amount rule gives: an amount, or a ceiling.
+fn figure_slot(amount: &Amount) -> Figure {
+    match amount {
+        Amount::Fixed(_) | Amount::Monthly { .. } => Figure::Amount,
+        Amount::Tiered { figure, .. } => *figure,
+        Amount::None | Amount::Ceiling(_) | Amount::ContractShare { .. } | Amount::TopUp { .. } => {
+            Figure::Ceiling
+        }
     }
 }
 

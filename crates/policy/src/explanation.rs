@@ -114,6 +114,10 @@ pub struct ResultRecord {
     /// `None`: a brief result.
     #[serde(default)]
     pub parameters: Option<Vec<ParamRecord>>,
+    /// The pack whose rule this is; `None`: a brief result, or one
+    /// recorded before results named it.
+    #[serde(default)]
+    pub pack: Option<String>,
 }
 
 impl ResultRecord {
@@ -156,6 +160,7 @@ impl From<&ProgrammeResult<'_>> for ResultRecord {
             missing_facts,
             note,
             parameters,
+            pack,
         } = r;
         ResultRecord {
             programme: (*programme).to_owned(),
@@ -173,6 +178,7 @@ impl From<&ProgrammeResult<'_>> for ResultRecord {
             parameters: parameters
                 .as_ref()
                 .map(|ps| ps.iter().map(ParamRecord::from).collect()),
+            pack: pack.map(str::to_owned),
         }
     }
 }
@@ -190,6 +196,7 @@ impl Serialize for ResultRecord {
             missing_facts: &self.missing_facts,
             note: self.note.as_deref(),
             parameters: self.parameters.as_deref(),
+            pack: self.pack.as_deref(),
         }
         .serialize(s)
     }
@@ -239,6 +246,10 @@ pub struct ParamRecord {
     pub value: Option<i64>,
     pub unit: Unit,
     pub since: Option<NaiveDate>,
+    /// The pack the value comes from; `None` in results recorded before
+    /// results named it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pack: Option<String>,
 }
 
 impl From<&ParamUse<'_>> for ParamRecord {
@@ -248,12 +259,14 @@ impl From<&ParamUse<'_>> for ParamRecord {
             value,
             unit,
             since,
+            pack,
         } = p;
         ParamRecord {
             name: (*name).to_owned(),
             value: *value,
             unit: *unit,
             since: *since,
+            pack: Some((*pack).to_owned()),
         }
     }
 }

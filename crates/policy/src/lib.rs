@@ -8,13 +8,19 @@
 //! [`Case`] on a date, with the reasons behind each status; the [`batch`]
 //! functions do the same for many cases in parallel.
 //!
+//! A pack may extend another (a province's, a city's, a district's): the
+//! chain loads into one [`Pack`] whose results name each rule's pack;
+//! [`PackDiff`] compares two packs on a date.
+//!
 //! Architecture invariant: evaluation is pure — no I/O, no clock. The only
-//! filesystem access in the crate is [`Pack::load_dir`], which reads the
-//! files and hands their texts to [`Pack::from_sources`].
+//! filesystem access in the crate is [`Pack::load_dir`] (and
+//! [`Pack::load_dir_with`]), which reads the files of a pack and of the packs
+//! it extends and hands their texts to [`Pack::from_sources_with`].
 
 pub mod batch;
 mod case;
 mod date;
+mod diff;
 mod error;
 mod eval;
 mod explanation;
@@ -33,6 +39,7 @@ pub use case::{
     Case, CaseError, CaseErrorKind, Degree, Enterprise, Grant, Hukou, Person, Size, parse_case,
 };
 pub use date::parse_date;
+pub use diff::{Changed, Changes, PackDiff};
 pub use error::{LoadError, LoadErrorKind};
 pub use eval::{
     Detail, Evaluation, PackAt, ParamUse, ProgrammeResult, Reason, ReasonFacts, Status,
@@ -43,6 +50,7 @@ pub use explanation::{
 };
 pub use expr::Unit;
 pub use facts::{EnumType, Fact, FactSet, FactType, FactValue};
+pub use pack::ParentSources;
 pub use pack::files::Expectation;
 pub use pack::model::{
     Beneficiary, Criterion, DecidedBy, Delivery, Evidence, EvidenceKind, Kind, Pack, PackTest,

@@ -241,6 +241,10 @@ fn result(out: &mut Vec<u8>, r: &ProgrammeResult, parts: Option<Parts>) {
         out.extend_from_slice(b",\"parameters\":");
         params(out, parameters);
     }
+    if let Some(pack) = r.pack {
+        out.extend_from_slice(b",\"pack\":");
+        string(out, pack);
+    }
     out.push(b'}');
 }
 
@@ -332,6 +336,8 @@ fn params(out: &mut Vec<u8>, params: &[ParamUse]) {
         out.extend_from_slice(p.unit.name().as_bytes());
         out.extend_from_slice(b"\",\"since\":");
         opt_date(out, p.since);
+        out.extend_from_slice(b",\"pack\":");
+        string(out, p.pack);
         out.push(b'}');
     }
     out.push(b']');

@@ -4,6 +4,8 @@
 mod batch_bounds;
 mod fast_output;
 mod malformed_packs;
+mod pack_chain;
 mod population;
 mod shenzhen_pack;
+mod shipped;
 mod whatif;

@@ -34,7 +34,8 @@ fn packs() -> [Pack; 2] {
             assert!(text.contains("第四条"));
         }
     }
-    let escaped = Pack::from_sources(sources).expect("the edited pack loads");
+    let escaped =
+        Pack::from_sources_with(sources, &crate::shipped::rules).expect("the edited pack loads");
     [shipped, escaped]
 }
 
@@ -207,7 +208,7 @@ fn a_single_evaluation_is_written_as_serde_writes_its_case_evaluation() {
 }
 
 #[test]
-fn brief_is_full_without_reasons_parameters_and_a_null_note() {
+fn brief_is_full_without_reasons_parameters_pack_and_a_null_note() {
     let [pack, _] = packs();
     let lines = population(&pack);
     let mut notes = 0;
@@ -224,6 +225,11 @@ fn brief_is_full_without_reasons_parameters_and_a_null_note() {
                     let result = result.as_object_mut().unwrap();
                     assert!(result.remove("reasons").is_some());
                     assert!(result.remove("parameters").is_some());
+                    let pack = match result["programme"].as_str().unwrap() {
+                        id if id.starts_with("gd.") => "guangdong-2026",
+                        _ => "shenzhen-2026",
+                    };
+                    assert_eq!(result.remove("pack").unwrap(), pack);
                     if result["note"].is_null() {
                         result.remove("note");
                     } else {

@@ -45,7 +45,7 @@ fn edited(settings: &[(&str, &str)]) -> Pack {
         let values = at + text[at..].find("  values:\n").unwrap() + "  values:\n".len();
         text.insert_str(values, &format!("    \"{AS_OF}\": {value}\n"));
     }
-    Pack::from_sources(sources).expect("the edited pack loads")
+    Pack::from_sources_with(sources, &crate::shipped::rules).expect("the edited pack loads")
 }
 
 /// The totals of one programme's result, counted from its JSON.

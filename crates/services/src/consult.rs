@@ -17,7 +17,7 @@ pub use opcity_consult::{Citation, Lang};
 use opcity_consult::{Library, QuestionError};
 use opcity_domain::Role;
 use opcity_packs::PackSource;
-use opcity_policy::{Detail, ResultRecord};
+use opcity_policy::{Detail, Pack, ResultRecord};
 use std::sync::{Arc, RwLock};
 
 /// The clause index in force, shared by every clone of [`Services`].
@@ -71,6 +71,44 @@ pub struct ConsultView {
     pub eligibility: Vec<ConsultEligibility>,
 }
 
+impl ConsultView {
+    /// The answer for a region whose texts are not held here: an
+    /// abstention that says so, rather than quoting the wrong city's rules.
+    fn elsewhere(here: &Pack, there: &Pack, lang: Lang) -> ConsultView {
+        let (here, there) = (here.region(), there.region());
+        let (answer, step) = match lang {
+            Lang::Zh => (
+                format!(
+                    "此处的政策咨询只依据{}的政策原文作答，{}的政策不在其中，因此不作推测。",
+                    here.zh, there.zh
+                ),
+                format!(
+                    "{}各项目的资格可在自查中按该地区的规则查看；具体问题请咨询当地政务服务窗口。",
+                    there.zh
+                ),
+            ),
+            Lang::En => (
+                format!(
+                    "Consultation here answers only from {}'s policy texts; {}'s are not among them, so no answer is given.",
+                    here.en, there.en
+                ),
+                format!(
+                    "The self-check shows {}'s programmes under its own rules; for anything else ask its government service centre.",
+                    there.en
+                ),
+            ),
+        };
+        ConsultView {
+            abstained: true,
+            answer,
+            citations: Vec::new(),
+            programmes: Vec::new(),
+            next_steps: vec![step],
+            eligibility: Vec::new(),
+        }
+    }
+}
+
 /// The error code of a refused question.
 pub fn question_code(e: QuestionError) -> ErrorCode {
     match e {
@@ -112,19 +150,26 @@ impl Services {
 
     /// Answers `question` in `lang` from the clauses (public); a founder
     /// signed in also gets the engine's results for the cited programmes
-    /// on `today`.
+    /// on `today`. The clauses are the pack in force's: for another
+    /// `region` the answer abstains and says where to ask.
     pub async fn consult(
         &self,
         actor: Option<&Actor>,
         question: &str,
         lang: Lang,
         today: NaiveDate,
+        region: Option<&str>,
     ) -> Result<ConsultView> {
         let question =
             opcity_consult::question::check(question).map_err(|e| ServiceError::Refused {
                 code: question_code(e),
                 field: "q",
             })?;
+        let chosen = self.region_pack(region)?;
+        let current = self.pack();
+        if chosen.id() != current.id() {
+            return Ok(ConsultView::elsewhere(&current, &chosen, lang));
+        }
         let library = self
             .library
             .current()

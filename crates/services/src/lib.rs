@@ -69,6 +69,7 @@ pub mod locale_files;
 pub mod mail;
 pub mod matching;
 pub mod policy;
+pub mod regions;
 pub mod registry;
 pub mod sheet;
 pub mod sign_up;
@@ -99,6 +100,8 @@ pub struct Services {
     mailer: Option<mail::Mailer>,
     /// The identity provider, when single sign-on is on.
     sso: Option<Arc<sso::Sso>>,
+    /// The other regions' packs, for the self-check and consultation.
+    other_packs: regions::OtherPacks,
 }
 
 impl Services {
@@ -112,6 +115,7 @@ impl Services {
             library: consult::LibraryHandle::default(),
             mailer: None,
             sso: None,
+            other_packs: regions::OtherPacks::default(),
         }
     }
 

@@ -67,6 +67,8 @@ pub struct CriterionInfo {
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ProgrammeInfo {
     pub id: String,
+    /// The pack that defines it: the pack in force or one it extends.
+    pub pack: String,
     pub title: Bilingual,
     pub description: Bilingual,
     pub measure: u8,
@@ -141,6 +143,7 @@ fn word<T: serde::Serialize>(value: &T) -> String {
 fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
     ProgrammeInfo {
         id: p.id.clone(),
+        pack: p.pack.clone(),
         title: text(&p.title),
         description: text(&p.description),
         measure: p.measure,
@@ -180,6 +183,13 @@ fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
     }
 }
 
+fn catalogue_of(pack: &Pack) -> Catalogue {
+    Catalogue {
+        pack: PackRef::from(pack),
+        programmes: pack.programmes().iter().map(programme_info).collect(),
+    }
+}
+
 /// A case read and checked against `pack`, its error as a field error.
 fn parse_case(pack: &Pack, case_json: &str) -> Result<opcity_policy::Case> {
     pack.parse_case(case_json)
@@ -211,12 +221,14 @@ impl Services {
         Ok(reference)
     }
 
+    /// The catalogue of the pack in force.
     pub fn catalogue(&self) -> Catalogue {
-        let pack = self.pack();
-        Catalogue {
-            pack: PackRef::from(pack.as_ref()),
-            programmes: pack.programmes().iter().map(programme_info).collect(),
-        }
+        catalogue_of(&self.pack())
+    }
+
+    /// The catalogue of region `region` ([`Services::region_pack`]).
+    pub fn region_catalogue(&self, region: Option<&str>) -> Result<Catalogue> {
+        Ok(catalogue_of(self.region_pack(region)?.as_ref()))
     }
 
     pub fn programme(&self, id: &str) -> Result<(PackRef, ProgrammeInfo)> {
@@ -246,16 +258,18 @@ impl Services {
         })
     }
 
-    /// Evaluates one case (the spec's JSON) on `as_of` against the pack in
-    /// force, read once: the answer names the pack that gave it. A bad case
-    /// is a validation error naming the field.
+    /// Evaluates one case (the spec's JSON) on `as_of` against the pack of
+    /// `region` (the pack in force for `None`), read once: the answer names
+    /// the pack that gave it. A bad case is a validation error naming the
+    /// field; an unknown region is not found.
     pub fn evaluate_case(
         &self,
+        region: Option<&str>,
         case_json: &str,
         as_of: NaiveDate,
         detail: Detail,
     ) -> Result<CaseEvaluation> {
-        let pack = self.pack();
+        let pack = self.region_pack(region)?;
         let case = parse_case(&pack, case_json)?;
         let evaluation = pack.at(as_of).evaluate(&case, detail);
         Ok(CaseEvaluation {
@@ -271,11 +285,12 @@ impl Services {
     /// answered: the one-case API at wire speed.
     pub fn evaluate_case_json(
         &self,
+        region: Option<&str>,
         case_json: &str,
         as_of: NaiveDate,
         detail: Detail,
     ) -> Result<(PackRef, Vec<u8>)> {
-        let pack = self.pack();
+        let pack = self.region_pack(region)?;
         let case = parse_case(&pack, case_json)?;
         // Room for a whole answer of the Shenzhen pack (about 16.5 KB in
         // full, 3.7 KB brief), so that it is not copied to grow.
@@ -287,12 +302,14 @@ impl Services {
         Ok((PackRef::from(pack.as_ref()), out))
     }
 
-    /// A batch evaluation for `actor` against the pack in force now, which
-    /// it keeps for the whole batch (a reload meanwhile does not change its
-    /// answers).
-    pub fn batch_evaluation(&self, actor: &Actor) -> Result<BatchEvaluation> {
+    /// A batch evaluation for `actor` against the pack of `region` (the
+    /// pack in force now for `None`), which it keeps for the whole batch (a
+    /// reload meanwhile does not change its answers).
+    pub fn batch_evaluation(&self, actor: &Actor, region: Option<&str>) -> Result<BatchEvaluation> {
         authorize(actor, Action::Read, Resource::BatchEvaluation)?;
-        Ok(BatchEvaluation { pack: self.pack() })
+        Ok(BatchEvaluation {
+            pack: self.region_pack(region)?,
+        })
     }
 }
 

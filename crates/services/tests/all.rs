@@ -20,6 +20,7 @@ mod own_record;
 mod picking;
 mod race_regressions;
 mod recheck_story;
+mod regions_story;
 mod registry_story;
 mod resident_id_story;
 mod sign_in_throttle;

@@ -48,7 +48,9 @@ async fn questions_reach_the_log_with_id_and_phone_numbers_masked() {
     let _guard = tracing::subscriber::set_default(subscriber);
 
     let question = "我的身份证号440301199001011234，电话13800138000，能领租房补贴吗？";
-    s.consult(None, question, Lang::Zh, today()).await.unwrap();
+    s.consult(None, question, Lang::Zh, today(), None)
+        .await
+        .unwrap();
 
     let written = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
     assert!(written.contains("consultation"), "{written}");
@@ -93,7 +95,10 @@ async fn a_reload_rebuilds_the_clauses_or_switches_consultation_off() {
     )
     .unwrap();
     s.reload_pack(&PackSource::Dir(dir.path().into())).unwrap();
-    let view = s.consult(None, question, Lang::En, today()).await.unwrap();
+    let view = s
+        .consult(None, question, Lang::En, today(), None)
+        .await
+        .unwrap();
     assert!(
         view.citations
             .iter()
@@ -104,7 +109,7 @@ async fn a_reload_rebuilds_the_clauses_or_switches_consultation_off() {
     // Clauses that no longer load: no answer from the old ones.
     std::fs::write(&file, text.replace("measure: 4", "measure: 40")).unwrap();
     s.reload_pack(&PackSource::Dir(dir.path().into())).unwrap();
-    let refused = s.consult(None, question, Lang::En, today()).await;
+    let refused = s.consult(None, question, Lang::En, today(), None).await;
     assert!(
         matches!(refused, Err(ServiceError::Unavailable(_))),
         "{refused:?}"

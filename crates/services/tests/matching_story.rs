@@ -164,8 +164,20 @@ async fn the_daily_refresh_moves_results_with_the_date() {
                 .eligible_since
                 .is_none()
         );
-        // After the plan ends nothing is in effect.
+        // After Shenzhen's plan ends none of its programmes is in effect;
+        // Guangdong's, which it inherits, runs a year longer.
         s.refresh_all_entitlements(d("2028-01-01")).await.unwrap();
+        let list = s.my_entitlements(&founder).await.unwrap();
+        assert!(
+            list.iter()
+                .filter(|e| e.programme.starts_with("sz."))
+                .all(|e| e.status == "ineligible")
+        );
+        assert!(
+            list.iter()
+                .any(|e| e.programme == "gd.voucher.compute" && e.status != "ineligible")
+        );
+        s.refresh_all_entitlements(d("2029-01-01")).await.unwrap();
         assert!(
             s.my_entitlements(&founder)
                 .await

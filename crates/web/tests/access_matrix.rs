@@ -80,7 +80,7 @@ const ACCESS: &[(&str, &str)] = &[
     ("list_budgets", "htau"), ("create_budget", "a"), ("fund_budget", "a"),
     ("export_disbursements", "htau"),
     // The policy engine is public, its batch path for signed-in callers.
-    ("list_programmes", "*"), ("get_programme", "*"), ("get_parameter", "*"),
+    ("list_regions", "*"), ("list_programmes", "*"), ("get_programme", "*"), ("get_parameter", "*"),
     ("eligibility", "*"), ("eligibility_batch", "*"),
     // Consultation is public; a founder's answer adds the engine's results.
     ("consult", "*"),

@@ -44,8 +44,10 @@ async fn catalogue_parameters_and_one_case() {
         .iter()
         .map(|p| p["id"].as_str().unwrap())
         .collect();
-    assert_eq!(ids.len(), 20);
+    // Shenzhen's twenty, then the compute voucher it inherits from Guangdong.
+    assert_eq!(ids.len(), 21);
     assert_eq!(ids[0], "sz.talent.hukou_subsidy");
+    assert_eq!(ids[20], "gd.voucher.compute");
 
     let housing: Value = reqwest::get(app.url("/api/v1/programmes/sz.housing.subsidy"))
         .await

@@ -118,6 +118,7 @@ fn the_failed_conditions_and_the_cap_come_from_the_result() {
         missing_facts: vec!["person.hukou_shenzhen_since".into()],
         note: None,
         parameters: None,
+        pack: None,
     };
     assert!(!record.is_eligible());
     assert_eq!(record.failed_conditions().collect::<Vec<_>>(), ["degree"]);

@@ -22,6 +22,8 @@ pub struct Compiled {
     pub(super) expr: BoolExpr,
     pub facts: FactSet,
     pub params: Vec<usize>,
+    /// The condition as written, for comparing packs.
+    pub source: String,
 }
 
 #[derive(Debug, Clone)]
@@ -85,6 +87,7 @@ pub fn compile(
         expr,
         facts: compiler.facts,
         params: compiler.used_params,
+        source: src.to_owned(),
     })
 }
 

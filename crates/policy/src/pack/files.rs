@@ -15,14 +15,67 @@ pub struct PackFile {
     pub id: String,
     pub version: String,
     pub title: Text,
+    /// The place the rules are for, as a chooser shows it ("Shenzhen ·
+    /// Longgang"); the title when left out.
+    #[serde(default)]
+    pub region: Option<Text>,
     /// Where the rules come from (document title and address).
     pub source: String,
     pub effective: WindowFile,
-    /// Conditions every programme of a beneficiary type must meet.
+    /// The id of the pack this one builds on (a province's for a city's,
+    /// a city's for a district's): its parameters and programmes are this
+    /// pack's too, unless overridden.
+    #[serde(default)]
+    pub extends: Option<String>,
+    /// What this pack replaces of its ancestors', by name. Redefining
+    /// anything not listed here is a load error.
+    #[serde(default)]
+    pub overrides: OverridesFile,
+    /// Conditions every programme of a beneficiary type must meet; an
+    /// ancestor's apply to this pack's programmes too.
     #[serde(default)]
     pub common_conditions: CommonConditions,
-    /// Programme ids in the order results are reported.
+    /// Programme ids in the order results are reported: for a pack that
+    /// extends another, only the programmes it adds, which come before its
+    /// ancestors' (an overriding programme keeps its ancestor's place).
+    #[serde(default)]
     pub catalogue: Vec<String>,
+    /// Exceptions to the amount rules of programmes, its own or inherited.
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionFile>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OverridesFile {
+    #[serde(default)]
+    pub parameters: Vec<String>,
+    #[serde(default)]
+    pub programmes: Vec<String>,
+}
+
+/// In the manner of Catala's exceptions: when `when` holds, the
+/// programme's figure follows `amount` instead of its own rule. A more
+/// specific pack's exception takes precedence over an ancestor's; two in
+/// one pack for the same programme are a conflict.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionFile {
+    pub name: String,
+    pub programme: String,
+    pub when: String,
+    pub citation: String,
+    pub amount: AmountFile,
+}
+
+/// A figure on top of another programme's: at most `up_to`, and with the
+/// other programme's figure at most `combined_cap` (both parameters, fen).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TopUpFile {
+    pub programme: String,
+    pub up_to: String,
+    pub combined_cap: String,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize)]
@@ -60,6 +113,10 @@ pub struct ParameterFile {
     pub description: Text,
     pub unit: Unit,
     pub reference: String,
+    /// Why the figures are not confirmed from a primary text (a press
+    /// report, a draft for comment); results that use them say so.
+    #[serde(default)]
+    pub flagged: Option<String>,
     /// Date the value takes effect → value; `null` = deliberately unset.
     pub values: BTreeMap<IsoDate, Option<i64>>,
 }
@@ -91,6 +148,10 @@ pub struct ProgrammeFile {
     pub conditions: Vec<ConditionFile>,
     #[serde(default)]
     pub amount: Option<AmountFile>,
+    /// A top-up of another programme's figure, instead of `amount`; the
+    /// top-up holds only where that programme's conditions do.
+    #[serde(default)]
+    pub tops_up: Option<TopUpFile>,
     /// Parameter (months) giving `months` for benefits without a monthly amount.
     #[serde(default)]
     pub duration: Option<String>,

@@ -2,4 +2,5 @@
 
 pub(crate) mod files;
 mod load;
+pub use load::ParentSources;
 pub(crate) mod model;

@@ -180,6 +180,8 @@ pub struct Criterion {
 #[derive(Debug, Clone)]
 pub struct Programme {
     pub id: String,
+    /// The pack that defines the programme (this pack or an ancestor).
+    pub pack: String,
     pub title: Text,
     pub description: Text,
     pub measure: u8,
@@ -211,8 +213,12 @@ pub struct Programme {
     /// Space and housing: calendar days between a confirmed lapse and the
     /// end of the allocation (none: it ends on the day).
     pub notice_days: Option<u16>,
+    /// The programme whose figure this one tops up, if it is a top-up.
+    pub tops_up: Option<String>,
     pub(crate) conditions: Vec<Condition>,
     pub(crate) amount: Amount,
+    /// Exceptions to `amount`, the most specific pack's first.
+    pub(crate) exceptions: Vec<Exception>,
     /// Parameter index giving `months` for a duration-only benefit.
     pub(crate) duration: Option<usize>,
 }
@@ -228,6 +234,16 @@ impl Programme {
     pub fn condition_names(&self) -> impl Iterator<Item = &str> {
         self.conditions.iter().map(|c| c.name.as_str())
     }
+}
+
+/// An exception to a programme's amount rule, from the pack `pack`.
+#[derive(Debug, Clone)]
+pub(crate) struct Exception {
+    pub name: String,
+    pub pack: String,
+    pub citation: String,
+    pub when: Compiled,
+    pub amount: Amount,
 }
 
 /// One named condition with the citation its reasons carry.
@@ -249,6 +265,9 @@ pub(crate) enum Test {
     NoActiveGrant,
     /// No grant of any programme sharing an exclusion group.
     NotExcludedByGrant(Vec<String>),
+    /// Every condition of the programme at this index holds (a top-up's
+    /// base).
+    BaseEligible(usize),
 }
 
 /// A compiled amount rule; numbers are parameter indexes.
@@ -272,15 +291,27 @@ pub(crate) enum Amount {
         startup_share: Option<usize>,
         cap: usize,
     },
+    /// On top of the figure of the programme at index `base`: at most
+    /// `up_to`, and at most `combined_cap` together with it.
+    TopUp {
+        base: usize,
+        up_to: usize,
+        combined_cap: usize,
+    },
 }
 
 /// A dated, cited figure (OpenFisca style).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Parameter {
     pub name: String,
+    /// The pack that defines the parameter (or last overrides it).
+    pub pack: String,
     pub description: Text,
     pub unit: Unit,
     pub reference: String,
+    /// Why the figures are not confirmed from a primary text, if they are
+    /// not.
+    pub flagged: Option<String>,
     /// Ascending by date; `None` = unset from that date on.
     pub(crate) values: Vec<(NaiveDate, Option<i64>)>,
 }
@@ -330,7 +361,10 @@ pub struct PackTest {
 pub struct Pack {
     pub(crate) id: String,
     pub(crate) version: String,
+    /// The chain it was built from, root first, this pack last.
+    pub(crate) lineage: Vec<crate::PackRef>,
     pub(crate) title: Text,
+    pub(crate) region: Text,
     pub(crate) source: String,
     pub(crate) effective: Window,
     pub(crate) programmes: Vec<Programme>,
@@ -353,6 +387,16 @@ impl Pack {
 
     pub fn title(&self) -> &Text {
         &self.title
+    }
+
+    /// The place the rules are for ("深圳市 · 龙岗区").
+    pub fn region(&self) -> &Text {
+        &self.region
+    }
+
+    /// The packs this one builds on, root first, then this pack.
+    pub fn lineage(&self) -> &[crate::PackRef] {
+        &self.lineage
     }
 
     pub fn source(&self) -> &str {
@@ -403,6 +447,8 @@ mod tests {
         let d = |s: &str| s.parse::<NaiveDate>().unwrap();
         let p = Parameter {
             name: "x".into(),
+            pack: "p".into(),
+            flagged: None,
             description: Text {
                 zh: String::new(),
                 en: String::new(),

@@ -23,6 +23,9 @@ pub struct ConsultParams {
     q: Option<String>,
     /// The answer's language: `zh` (default) or `en`.
     lang: Option<String>,
+    /// A region's pack id from `/api/v1/regions` (default: the pack in
+    /// force, the only one whose texts are held; another abstains).
+    region: Option<String>,
 }
 
 /// The answer's language from the `lang` parameter.
@@ -39,7 +42,7 @@ pub fn lang_param(value: Option<&str>) -> Result<Lang, WebError> {
 /// markup-laden question is a 400 (`question_empty`, `question_too_long`,
 /// `question_not_text`, `question_markup`).
 #[utoipa::path(get, path = "/api/v1/consult", tag = "consult", params(ConsultParams),
-    responses((status = 200, body = ConsultView), (status = 400, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, body = ConsultView), (status = 400, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn consult(
     State(state): State<AppState>,
     actor: Option<ApiActor>,
@@ -54,6 +57,7 @@ pub async fn consult(
             params.q.as_deref().unwrap_or_default(),
             lang,
             today,
+            params.region.as_deref(),
         )
         .await?;
     Ok(Json(view))

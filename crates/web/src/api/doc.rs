@@ -33,7 +33,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::applications::decide_flag, super::applications::respond_to_flag, super::applications::decision_letters,
         super::applications::ask_applicant, super::applications::answer_reviewer,
         super::applications::list_budgets, super::applications::create_budget, super::applications::fund_budget, super::applications::export_disbursements,
-        super::policy::list_programmes, super::policy::get_programme, super::policy::get_parameter, super::policy::eligibility, super::policy::eligibility_batch,
+        super::policy::list_regions, super::policy::list_programmes, super::policy::get_programme, super::policy::get_parameter, super::policy::eligibility, super::policy::eligibility_batch,
         super::consult::consult,
         super::vouchers::voucher_kinds, super::vouchers::issue_voucher, super::vouchers::list_pools, super::vouchers::fund_pool, super::vouchers::claw_back,
         super::vouchers::reconciliation, super::vouchers::run_jobs, super::vouchers::review_use, super::vouchers::list_disputes, super::vouchers::resolve_dispute, super::vouchers::wallet,
@@ -183,9 +183,10 @@ pub struct ProblemFieldDoc {
 
 /// Operations anyone may call without signing in; every other one answers
 /// 401 to an anonymous caller and is documented with its security schemes.
-pub const PUBLIC_OPERATIONS: [&str; 9] = [
+pub const PUBLIC_OPERATIONS: [&str; 10] = [
     "create_session",
     "delete_session",
+    "list_regions",
     "list_programmes",
     "get_programme",
     "get_parameter",

@@ -1,6 +1,9 @@
-//! The policy engine over HTTP: the programme catalogue, dated parameters,
-//! one-case eligibility and streamed batch eligibility. Every response names
-//! the pack (in the body, and in the `X-Opcity-Pack` header).
+//! The policy engine over HTTP: the regions one may check against, the
+//! programme catalogue, dated parameters, one-case eligibility and streamed
+//! batch eligibility. Every response names the pack (in the body, and in
+//! the `X-Opcity-Pack` header). The catalogue and one-case eligibility take
+//! `region` (a pack id from `/api/v1/regions`); the rest is the pack in
+//! force's.
 
 use super::ApiPath;
 use super::{ApiQuery, ProblemDoc};
@@ -17,6 +20,7 @@ use chrono::NaiveDate;
 use futures::{StreamExt, TryStreamExt};
 use opcity_policy::{BatchError, Detail};
 use opcity_services::policy::{BatchEvaluation, Catalogue, PackRef, ParameterInfo, ProgrammeInfo};
+use opcity_services::regions::RegionInfo;
 use std::io::{BufReader, BufWriter, Write};
 use tokio_util::io::{StreamReader, SyncIoBridge};
 
@@ -25,6 +29,7 @@ const BATCH_BODY_LIMIT: usize = 1024 * 1024 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/regions", get(list_regions))
         .route("/api/v1/programmes", get(list_programmes))
         .route("/api/v1/programmes/{id}", get(get_programme))
         .route("/api/v1/parameters/{name}", get(get_parameter))
@@ -41,11 +46,31 @@ fn pack_header(pack: &PackRef) -> [(header::HeaderName, HeaderValue); 1] {
     [(header::HeaderName::from_static("x-opcity-pack"), value)]
 }
 
-/// The programme catalogue of the pack in force (public).
-#[utoipa::path(get, path = "/api/v1/programmes", tag = "policy", responses((status = 200, body = Catalogue)))]
-pub async fn list_programmes(State(state): State<AppState>) -> impl IntoResponse {
-    let catalogue = state.services.catalogue();
-    (pack_header(&catalogue.pack), Json(catalogue))
+/// The regions one may check against (public): the pack in force first,
+/// then every other pack built in that has programmes.
+#[utoipa::path(get, path = "/api/v1/regions", tag = "policy", responses((status = 200, body = Vec<RegionInfo>)))]
+pub async fn list_regions(State(state): State<AppState>) -> impl IntoResponse {
+    Json(state.services.regions())
+}
+
+#[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct RegionParams {
+    /// A region's pack id from `/api/v1/regions` (default: the pack in
+    /// force).
+    region: Option<String>,
+}
+
+/// The programme catalogue of a region (public; default: the pack in force).
+#[utoipa::path(get, path = "/api/v1/programmes", tag = "policy", params(RegionParams),
+    responses((status = 200, body = Catalogue), (status = 404, body = ProblemDoc)))]
+pub async fn list_programmes(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<RegionParams>,
+) -> Result<impl IntoResponse, WebError> {
+    let catalogue = state.services.region_catalogue(params.region.as_deref())?;
+    Ok((pack_header(&catalogue.pack), Json(catalogue)))
 }
 
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
@@ -102,6 +127,9 @@ pub struct EvalParams {
     /// `full` (default) or `brief` (no `reasons`, nor the explanation-only
     /// `parameters` and null `note`).
     detail: Option<String>,
+    /// A region's pack id from `/api/v1/regions` (default: the pack in
+    /// force).
+    region: Option<String>,
 }
 
 impl EvalParams {
@@ -118,12 +146,12 @@ impl EvalParams {
     }
 }
 
-/// Evaluates one case (the spec's case object) against every programme
-/// (public: the self-check uses it). The body is
+/// Evaluates one case (the spec's case object) against every programme of
+/// a region (public: the self-check uses it). The body is
 /// `{ "person": {...}, "enterprise": {...}, "granted": [...] }`.
 #[utoipa::path(post, path = "/api/v1/eligibility", tag = "policy", params(EvalParams),
     request_body(content = Object, description = "One case in the spec's format"),
-    responses((status = 200, body = Object, description = "`{ pack, id, as_of, results }`"), (status = 422, body = ProblemDoc)))]
+    responses((status = 200, body = Object, description = "`{ pack, id, as_of, results }`"), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn eligibility(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<EvalParams>,
@@ -134,7 +162,10 @@ pub async fn eligibility(
         field: "case".into(),
         problem: "not UTF-8".into(),
     })?;
-    let (pack, json) = state.services.evaluate_case_json(text, as_of, detail)?;
+    let region = params.region.as_deref();
+    let (pack, json) = state
+        .services
+        .evaluate_case_json(region, text, as_of, detail)?;
     Ok((
         pack_header(&pack),
         [(
@@ -177,7 +208,7 @@ impl Write for ChannelWriter {
 #[utoipa::path(post, path = "/api/v1/eligibility/batch", tag = "policy", params(EvalParams),
     request_body(content = String, content_type = "application/x-ndjson", description = "One case a line"),
     responses((status = 200, content_type = "application/x-ndjson", body = String, description = "One result a line"),
-        (status = 401, body = ProblemDoc), (status = 413, body = ProblemDoc)))]
+        (status = 401, body = ProblemDoc), (status = 404, body = ProblemDoc), (status = 413, body = ProblemDoc)))]
 pub async fn eligibility_batch(
     State(state): State<AppState>,
     ApiActor(actor): ApiActor,
@@ -185,7 +216,9 @@ pub async fn eligibility_batch(
     request: Request,
 ) -> Result<Response, WebError> {
     let (as_of, detail) = params.parse()?;
-    let batch = state.services.batch_evaluation(&actor)?;
+    let batch = state
+        .services
+        .batch_evaluation(&actor, params.region.as_deref())?;
     let reference = batch.pack();
     let input = StreamReader::new(
         request

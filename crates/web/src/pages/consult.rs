@@ -6,7 +6,7 @@
 
 use super::PageResult;
 use super::layout::page;
-use super::selfcheck::result_card;
+use super::selfcheck::{region_field, result_card};
 use crate::AppState;
 use crate::error::field_message;
 use crate::extract::Viewer;
@@ -29,9 +29,10 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug, Default, serde::Deserialize)]
 struct Params {
     q: Option<String>,
+    region: Option<String>,
 }
 
-fn form(l: Locale, question: &str, error: Option<&FieldError>) -> Markup {
+fn form(l: Locale, question: &str, error: Option<&FieldError>, region: Markup) -> Markup {
     html! {
         form.card method="get" action="/consult" id="consult-form" {
             div.field.invalid[error.is_some()] {
@@ -44,6 +45,7 @@ fn form(l: Locale, question: &str, error: Option<&FieldError>) -> Markup {
                     div.error id="q-error" role="alert" { (field_message(l, e)) }
                 }
             }
+            (region)
             div.actions { button type="submit" id="ask" { (t(l, "consult.submit")) } }
         }
     }
@@ -113,7 +115,12 @@ async fn consult(
     // refused like any other bad one.
     let asked = params.q.is_some();
     let question = params.q.unwrap_or_default();
-    let catalogue = state.services.catalogue();
+    let region = params.region.as_deref().filter(|r| !r.is_empty());
+    let catalogue = state
+        .services
+        .region_catalogue(region)
+        .map_err(|e| viewer.fail(e))?;
+    let chooser = region_field(l, &state.services.regions(), &catalogue.pack.id);
     let titles: HashMap<&str, &ProgrammeInfo> = catalogue
         .programmes
         .iter()
@@ -125,7 +132,7 @@ async fn consult(
     } else {
         match state
             .services
-            .consult(viewer.actor.as_ref(), &question, lang, today)
+            .consult(viewer.actor.as_ref(), &question, lang, today, region)
             .await
         {
             Ok(view) => (StatusCode::OK, Some(view), None),
@@ -140,7 +147,7 @@ async fn consult(
     let body = html! {
         h1 { (t(l, "consult.title")) }
         p { (t(l, "consult.lead")) }
-        (form(l, &question, error.as_ref()))
+        (form(l, &question, error.as_ref(), chooser))
         @if let Some(view) = &outcome { (answer(l, view, &titles)) }
     };
     Ok((status, page(&viewer, t(l, "consult.title"), body)).into_response())

@@ -18,7 +18,8 @@ use axum::routing;
 use maud::{Markup, html};
 use opcity_domain::{District, Fen};
 use opcity_policy::{Detail, ResultRecord, Status};
-use opcity_services::policy::ProgrammeInfo;
+use opcity_services::policy::{Bilingual, ProgrammeInfo};
+use opcity_services::regions::RegionInfo;
 use opcity_services::{FieldError, ServiceError};
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -68,8 +69,9 @@ fn flag(params: &Params, key: &str) -> Option<Value> {
 }
 
 /// The spec's case object from the form; unknown answers are left out, so
-/// they count as missing facts.
-fn case_from(params: &Params, as_of: chrono::NaiveDate) -> Value {
+/// they count as missing facts, and so are benefits already received that
+/// the chosen region does not have (`known` says which it has).
+fn case_from(params: &Params, as_of: chrono::NaiveDate, known: &dyn Fn(&str) -> bool) -> Value {
     let mut person = Map::new();
     person.insert("id".into(), json!("self-check"));
     for key in ["birth_date", "degree_date", "highest_degree"] {
@@ -112,7 +114,7 @@ fn case_from(params: &Params, as_of: chrono::NaiveDate) -> Value {
     let since = as_of.pred_opt().unwrap_or(as_of).to_string();
     let granted: Vec<Value> = GRANTABLE
         .iter()
-        .filter(|id| get(params, &format!("granted_{id}")).is_some())
+        .filter(|id| known(id) && get(params, &format!("granted_{id}")).is_some())
         .map(|id| json!({ "programme": id, "from": since, "to": null }))
         .collect();
     case.insert("granted".into(), Value::Array(granted));
@@ -194,11 +196,45 @@ fn options(l: Locale, field: &str, values: &[&str]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A place's name in the viewer's language.
+fn place(l: Locale, name: &Bilingual) -> &str {
+    match l {
+        Locale::Zh => &name.zh,
+        Locale::En => &name.en,
+    }
+}
+
+/// The region chooser of the self-check and consultation forms: the pack in
+/// force first, then the other packs built in.
+pub(super) fn region_field(l: Locale, regions: &[RegionInfo], chosen: &str) -> Markup {
+    let in_force = regions.iter().find(|r| r.in_force);
+    html! {
+        div.field {
+            label for="region" { (t(l, "selfcheck.region")) }
+            @if let Some(home) = in_force {
+                p.hint id="region-hint" { (tf(l, "selfcheck.region_hint", [("in_force", place(l, &home.region))])) }
+            }
+            select id="region" name="region" aria-describedby="region-hint" {
+                @for r in regions {
+                    option value=(r.pack.id) selected[r.pack.id == chosen] { (place(l, &r.region)) }
+                }
+            }
+        }
+    }
+}
+
+/// The self-check form: the region, then the facts.
+struct Choice<'a> {
+    regions: &'a [RegionInfo],
+    chosen: &'a str,
+}
+
 fn form(
     viewer: &Viewer,
     params: &Params,
     errors: &[FieldError],
     titles: &HashMap<String, String>,
+    region: &Choice,
 ) -> Markup {
     let l = viewer.locale;
     let hukou = get(params, "hukou").unwrap_or("");
@@ -208,6 +244,7 @@ fn form(
         .collect();
     html! {
         form.card method="get" action="/self-check" id="self-check-form" {
+            (region_field(l, region.regions, region.chosen))
             h2 { (t(l, "selfcheck.about_you")) }
             div.grid {
                 (date_input("birth_date", t(l, "person.birth_date"), params, errors, l))
@@ -234,9 +271,9 @@ fn form(
             }
             h2 { (t(l, "selfcheck.already_received")) }
             div.grid {
-                @for id in GRANTABLE {
+                @for (id, title) in GRANTABLE.iter().filter_map(|id| Some((id, titles.get(*id)?))) {
                     @let name = format!("granted_{id}");
-                    label { input type="checkbox" name=(name) value="on" checked[get(params, &name).is_some()]; " " (titles.get(id).cloned().unwrap_or_default()) }
+                    label { input type="checkbox" name=(name) value="on" checked[get(params, &name).is_some()]; " " (title) }
                 }
             }
             div.grid { (date_input("as_of", t(l, "selfcheck.as_of"), params, errors, l)) }
@@ -303,7 +340,12 @@ pub(super) fn result_card(
                 strong { (title) }
                 span class={ "badge " (status) } { (t(l, &format!("status.{status}"))) }
             }
-            @if let Some(p) = programme { p.hint { (tf(l, "selfcheck.measure", [("n", p.measure.to_string().as_str())])) " · " (description) } }
+            @if let Some(p) = programme {
+                p.hint {
+                    @if p.measure > 0 { (tf(l, "selfcheck.measure", [("n", p.measure.to_string().as_str())])) " · " }
+                    (description)
+                }
+            }
             @if r.is_eligible() {
                 @if let Some(text) = figure(l, r) { p.figure { (text) } }
                 @if let Some(note) = &r.note { p.hint { (note) } }
@@ -337,7 +379,15 @@ async fn self_check(
     Query(params): Query<Params>,
 ) -> PageResult {
     let l = viewer.locale;
-    let catalogue = state.services.catalogue();
+    let region = get(&params, "region");
+    let catalogue = state
+        .services
+        .region_catalogue(region)
+        .map_err(|e| viewer.fail(e))?;
+    let regions = state.services.regions();
+    let in_force = regions
+        .iter()
+        .any(|r| r.in_force && r.pack.id == catalogue.pack.id);
     let titles: HashMap<String, String> = catalogue
         .programmes
         .iter()
@@ -362,8 +412,10 @@ async fn self_check(
         }),
     };
     let outcome = if submitted && errors.is_empty() {
+        let known = |id: &str| titles.contains_key(id);
         match state.services.evaluate_case(
-            &case_from(&params, as_of).to_string(),
+            region,
+            &case_from(&params, as_of, &known).to_string(),
             as_of,
             Detail::Full,
         ) {
@@ -377,7 +429,8 @@ async fn self_check(
     } else {
         None
     };
-    let offered = super::apply::offers_apply(&state, &viewer);
+    // Applications are made under the pack in force only.
+    let offered = in_force && super::apply::offers_apply(&state, &viewer);
     let by_id: HashMap<&str, &ProgrammeInfo> = catalogue
         .programmes
         .iter()
@@ -392,7 +445,7 @@ async fn self_check(
                 (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())]))
             }
         }
-        (form(&viewer, &params, &errors, &titles))
+        (form(&viewer, &params, &errors, &titles, &Choice { regions: &regions, chosen: &catalogue.pack.id }))
         @if let Some(o) = outcome.as_ref().filter(|o| !o.results.is_empty()) {
             section id="results" {
                 h2 { (tf(l, "selfcheck.summary", [("as_of", as_of.to_string().as_str()), ("eligible", count(Status::Eligible).as_str()), ("undetermined", count(Status::Undetermined).as_str()), ("ineligible", count(Status::Ineligible).as_str())])) }
@@ -433,7 +486,7 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let case = case_from(&params, "2026-06-01".parse().unwrap());
+        let case = case_from(&params, "2026-06-01".parse().unwrap(), &|_| true);
         assert_eq!(case["person"]["birth_date"], "1995-03-01");
         assert_eq!(case["person"]["hukou_shenzhen_since"], Value::Null);
         assert!(case["person"].get("is_founder").is_none());

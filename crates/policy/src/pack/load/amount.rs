@@ -96,6 +96,27 @@ impl Loader {
         rule.unwrap_or(Amount::None)
     }
 
+    /// A top-up's two parameters; the programme it tops up is resolved
+    /// once the whole chain is loaded ([`Loader::top_ups`]).
+    pub(super) fn top_up(
+        &mut self,
+        src: &Source,
+        t: &crate::pack::files::TopUpFile,
+        env: &Env,
+    ) -> Amount {
+        let up_to = self.param(src, "tops_up.up_to", &t.up_to, Unit::Fen, env);
+        let cap = self.param(src, "tops_up.combined_cap", &t.combined_cap, Unit::Fen, env);
+        match up_to.zip(cap) {
+            Some((up_to, combined_cap)) => Amount::TopUp {
+                // Not yet known; a load that leaves it unresolved fails.
+                base: usize::MAX,
+                up_to,
+                combined_cap,
+            },
+            None => Amount::None,
+        }
+    }
+
     pub(super) fn tiered(
         &mut self,
         src: &Source,

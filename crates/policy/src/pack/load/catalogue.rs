@@ -4,13 +4,15 @@
 use super::*;
 
 impl Loader {
-    /// Orders programmes as the catalogue lists them and checks that the
-    /// catalogue and the files agree.
+    /// Orders a pack's new programmes as its catalogue lists them and
+    /// checks that the catalogue and the files agree; ids `inherited` from
+    /// an ancestor are reported by the caller.
     pub(super) fn catalogue<'s>(
         &mut self,
         pack_src: &Source,
         catalogue: &[String],
         defined: Vec<(Programme, &'s Source)>,
+        inherited: &dyn Fn(&str) -> bool,
     ) -> Vec<(Programme, &'s Source)> {
         let mut by_id: HashMap<String, (Programme, &'s Source)> = HashMap::new();
         for (p, src) in defined {
@@ -28,6 +30,9 @@ impl Loader {
         }
         let mut ordered = Vec::with_capacity(catalogue.len());
         for (i, id) in catalogue.iter().enumerate() {
+            if inherited(id) {
+                continue;
+            }
             match by_id.remove(id) {
                 Some(entry) => ordered.push(entry),
                 None if catalogue[..i].contains(id) => self.error(

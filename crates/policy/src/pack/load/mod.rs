@@ -5,8 +5,8 @@ use super::files::{
     AmountFile, ConditionFile, PackFile, ParametersFile, ProgrammeFile, TestsFile, WindowFile,
 };
 use super::model::{
-    Amount, Beneficiary, Condition, Criterion, Delivery, Evidence, Kind, Pack, PackTest, Parameter,
-    Programme, Test, Window,
+    Amount, Beneficiary, Condition, Criterion, Delivery, Evidence, Exception, Kind, Pack, PackTest,
+    Parameter, Programme, Test, Window,
 };
 use crate::error::{LoadError, LoadErrorKind, join_path, missing_field, without_position};
 use crate::expr::{ExprErrorKind, ParamInfo, Unit, compile};
@@ -24,51 +24,56 @@ const PACK_FILE: &str = "pack.yaml";
 
 mod amount;
 mod catalogue;
+mod chain;
+use chain::Layer;
 mod programme;
+
+/// The sources of the pack an `extends` names, if it can be found.
+pub type ParentSources<'r> = &'r dyn Fn(&str) -> Option<Vec<(String, String)>>;
 
 impl Pack {
     /// Reads a pack directory: `pack.yaml` and the `*.yaml` files in
-    /// `parameters/`, `programmes/` and `tests/`. This is the crate's only
-    /// filesystem access; everything else works on the texts
+    /// `parameters/`, `programmes/` and `tests/`, and the same of every
+    /// pack it extends, each a directory of that id beside it. This is the
+    /// crate's only filesystem access; everything else works on the texts
     /// ([`Pack::from_sources`]).
     pub fn load_dir(dir: impl AsRef<Path>) -> Result<Pack, Vec<LoadError>> {
+        Pack::load_dir_with(dir, &|_| None)
+    }
+
+    /// As [`Pack::load_dir`], with `elsewhere` giving the sources of a pack
+    /// it extends that is not beside it.
+    pub fn load_dir_with(
+        dir: impl AsRef<Path>,
+        elsewhere: ParentSources<'_>,
+    ) -> Result<Pack, Vec<LoadError>> {
         let dir = dir.as_ref();
-        let mut names = vec![PACK_FILE.to_owned()];
-        let mut errors = Vec::new();
-        for sub in [PARAMETERS, PROGRAMMES, TESTS] {
-            // A missing folder is an empty one; from_sources reports what
-            // that leaves undefined.
-            let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
-                continue;
-            };
-            for entry in entries {
-                match entry {
-                    Ok(e) if e.file_name().to_string_lossy().ends_with(".yaml") => {
-                        names.push(format!("{sub}/{}", e.file_name().to_string_lossy()));
-                    }
-                    Ok(_) => {}
-                    Err(e) => errors.push(io_error(sub, &e)),
-                }
+        let parent = |id: &str| {
+            let beside = dir.parent().map(|parent| parent.join(id));
+            match beside.filter(|path| path.join(PACK_FILE).is_file()) {
+                Some(path) => read_dir_sources(&path).ok(),
+                None => elsewhere(id),
             }
-        }
-        let mut sources = Vec::with_capacity(names.len());
-        for name in names {
-            match std::fs::read_to_string(dir.join(&name)) {
-                Ok(text) => sources.push((name, text)),
-                Err(e) => errors.push(io_error(&name, &e)),
-            }
-        }
-        if errors.is_empty() {
-            Pack::from_sources(sources)
-        } else {
-            Err(errors)
-        }
+        };
+        let sources = read_dir_sources(dir)?;
+        Pack::from_sources_with(sources, &parent)
     }
 
     /// Builds a pack from `(path, text)` pairs, paths relative to the pack
-    /// (`pack.yaml`, `programmes/x.yaml`, …). Pure.
+    /// (`pack.yaml`, `programmes/x.yaml`, …). Pure. A pack that extends
+    /// another does not load this way ([`Pack::from_sources_with`]).
     pub fn from_sources(sources: Vec<(String, String)>) -> Result<Pack, Vec<LoadError>> {
-        Loader::default().load(sources)
+        Pack::from_sources_with(sources, &|_| None)
+    }
+
+    /// As [`Pack::from_sources`], with `parent` giving the sources of each
+    /// pack named by an `extends` (only the files [`Pack::reads`]). Pure if
+    /// `parent` is.
+    pub fn from_sources_with(
+        sources: Vec<(String, String)>,
+        parent: ParentSources<'_>,
+    ) -> Result<Pack, Vec<LoadError>> {
+        Loader::default().load(sources, parent)
     }
 
     /// Whether the file at `path` (relative to the pack) is one the engine
@@ -78,6 +83,40 @@ impl Pack {
         let folder = path.split_once('/').map(|(dir, _)| dir);
         path.ends_with(".yaml")
             && (path == PACK_FILE || matches!(folder, Some(PARAMETERS | PROGRAMMES | TESTS)))
+    }
+}
+
+/// The engine's files of one pack directory, as `(path, text)`.
+fn read_dir_sources(dir: &Path) -> Result<Vec<(String, String)>, Vec<LoadError>> {
+    let mut names = vec![PACK_FILE.to_owned()];
+    let mut errors = Vec::new();
+    for sub in [PARAMETERS, PROGRAMMES, TESTS] {
+        // A missing folder is an empty one; from_sources reports what
+        // that leaves undefined.
+        let Ok(entries) = std::fs::read_dir(dir.join(sub)) else {
+            continue;
+        };
+        for entry in entries {
+            match entry {
+                Ok(e) if e.file_name().to_string_lossy().ends_with(".yaml") => {
+                    names.push(format!("{sub}/{}", e.file_name().to_string_lossy()));
+                }
+                Ok(_) => {}
+                Err(e) => errors.push(io_error(sub, &e)),
+            }
+        }
+    }
+    let mut sources = Vec::with_capacity(names.len());
+    for name in names {
+        match std::fs::read_to_string(dir.join(&name)) {
+            Ok(text) => sources.push((name, text)),
+            Err(e) => errors.push(io_error(&name, &e)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(sources)
+    } else {
+        Err(errors)
     }
 }
 
@@ -140,9 +179,13 @@ impl Loader {
         });
     }
 
-    fn load(mut self, sources: Vec<(String, String)>) -> Result<Pack, Vec<LoadError>> {
-        let sources = self.classify(sources);
-        let pack_file = match &sources.pack {
+    fn load(
+        mut self,
+        sources: Vec<(String, String)>,
+        parent: ParentSources<'_>,
+    ) -> Result<Pack, Vec<LoadError>> {
+        let top = self.classify("", sources);
+        let top_file = match &top.pack {
             Some(src) => self.parse::<PackFile>(src),
             None => {
                 self.errors.push(LoadError {
@@ -156,13 +199,27 @@ impl Loader {
                 None
             }
         };
-        let parameters = self.parameters(&sources.parameters);
-        let (Some(pack_file), Some(pack_src)) = (pack_file, &sources.pack) else {
+        let Some(top_file) = top_file else {
+            // Still report what is wrong with the parameters.
+            self.parameters(&top.parameters, "");
             return Err(self.errors);
         };
-        let window = self.window(pack_src, "effective", pack_file.effective);
+        let Some(layers) = self.chain(
+            Layer {
+                sources: top,
+                file: top_file,
+            },
+            parent,
+        ) else {
+            return Err(self.errors);
+        };
+        let parameters = self.merged_parameters(&layers);
         let mut env = Env {
-            window,
+            // Each pack's own, from layer_programmes on.
+            window: Window {
+                from: chrono::NaiveDate::MIN,
+                to: chrono::NaiveDate::MAX,
+            },
             params: parameters
                 .iter()
                 .enumerate()
@@ -179,45 +236,51 @@ impl Loader {
             common_person: Vec::new(),
             common_enterprise: Vec::new(),
         };
-        env.common_person = self.common(
-            pack_src,
-            "common_conditions.person",
-            &pack_file.common_conditions.person,
-            &env,
-        );
-        env.common_enterprise = self.common(
-            pack_src,
-            "common_conditions.enterprise",
-            &pack_file.common_conditions.enterprise,
-            &env,
-        );
-        let defined: Vec<(Programme, &Source)> = sources
-            .programmes
-            .iter()
-            .filter_map(|src| {
-                let file = self.parse::<ProgrammeFile>(src)?;
-                self.programme(file, src, &env).map(|p| (p, src))
-            })
-            .collect();
-        let mut programmes = self.catalogue(pack_src, &pack_file.catalogue, defined);
+        let mut programmes: Vec<(Programme, &Source)> = Vec::new();
+        let mut depth = Vec::new();
+        for (k, layer) in layers.iter().enumerate() {
+            self.layer_programmes(layer, &mut env, &mut programmes);
+            depth.resize(programmes.len(), k);
+        }
+        // The most specific pack's programmes first, as a founder reads
+        // them: the district's, then the city's, then the province's.
+        let mut by_depth: Vec<_> = depth.into_iter().zip(programmes).collect();
+        by_depth.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
+        let mut programmes: Vec<_> = by_depth.into_iter().map(|(_, p)| p).collect();
+        self.top_ups(&mut programmes);
         self.exclusions(&mut programmes);
         let programme_index: HashMap<String, usize> = programmes
             .iter()
             .enumerate()
             .map(|(i, (p, _))| (p.id.clone(), i))
             .collect();
-        let tests = self.tests(&sources.tests, &programme_index);
+        let top = layers.last().expect("a chain holds its top pack");
+        let tests = self.tests(&top.sources.tests, &programme_index);
         if !self.errors.is_empty() {
             return Err(self.errors);
         }
         let parameter_index = env.params.into_iter().map(|(k, v)| (k, v.index)).collect();
         let programmes: Vec<Programme> = programmes.into_iter().map(|(p, _)| p).collect();
+        let lineage = layers
+            .iter()
+            .map(|l| crate::PackRef {
+                id: l.file.id.clone(),
+                version: l.file.version.clone(),
+            })
+            .collect();
+        let top_file = layers
+            .into_iter()
+            .last()
+            .expect("a chain holds its top pack")
+            .file;
         Ok(Pack {
-            id: pack_file.id,
-            version: pack_file.version,
-            title: pack_file.title,
-            source: pack_file.source,
-            effective: window,
+            id: top_file.id,
+            version: top_file.version,
+            lineage,
+            region: top_file.region.unwrap_or_else(|| top_file.title.clone()),
+            title: top_file.title,
+            source: top_file.source,
+            effective: env.window,
             json: crate::write::PackJson::new(&programmes),
             programmes,
             parameters,
@@ -227,13 +290,19 @@ impl Loader {
         })
     }
 
-    fn classify(&mut self, sources: Vec<(String, String)>) -> Sources {
+    /// Sorts a pack's files by kind; `prefix` goes before each path in
+    /// what errors name (an ancestor's id and `/`).
+    fn classify(&mut self, prefix: &str, sources: Vec<(String, String)>) -> Sources {
         let mut out = Sources::default();
         for (path, text) in sources {
-            let src = Source { path, text };
-            let folder = src.path.split_once('/').map(|(dir, _)| dir);
-            match folder {
-                None if src.path == PACK_FILE && out.pack.is_none() => out.pack = Some(src),
+            let folder = path.split_once('/').map(|(dir, _)| dir.to_owned());
+            let is_pack_file = path == PACK_FILE;
+            let src = Source {
+                path: format!("{prefix}{path}"),
+                text,
+            };
+            match folder.as_deref() {
+                None if is_pack_file && out.pack.is_none() => out.pack = Some(src),
                 Some(PARAMETERS) => out.parameters.push(src),
                 Some(PROGRAMMES) => out.programmes.push(src),
                 Some(TESTS) => out.tests.push(src),
@@ -294,10 +363,13 @@ impl Loader {
         }
     }
 
-    /// All parameters, sorted by name; indexes into this list are what
-    /// compiled rules hold.
-    fn parameters(&mut self, sources: &[Source]) -> Vec<Parameter> {
-        let mut params: BTreeMap<String, Parameter> = BTreeMap::new();
+    /// One pack's parameters, sorted by name, each with its file.
+    fn parameters<'s>(
+        &mut self,
+        sources: &'s [Source],
+        pack: &str,
+    ) -> Vec<(Parameter, &'s Source)> {
+        let mut params: BTreeMap<String, (Parameter, &'s Source)> = BTreeMap::new();
         for src in sources {
             let Some(file) = self.parse::<ParametersFile>(src) else {
                 continue;
@@ -333,12 +405,14 @@ impl Loader {
                 }
                 let param = Parameter {
                     name: name.clone(),
+                    pack: pack.to_owned(),
                     description: def.description,
                     unit: def.unit,
                     reference: def.reference,
+                    flagged: def.flagged,
                     values: def.values.into_iter().map(|(d, v)| (d.0, v)).collect(),
                 };
-                params.insert(name, param);
+                params.insert(name, (param, src));
             }
         }
         params.into_values().collect()

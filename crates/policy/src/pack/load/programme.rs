@@ -63,6 +63,7 @@ impl Loader {
         f: ProgrammeFile,
         src: &Source,
         env: &Env,
+        pack: &str,
     ) -> Option<Programme> {
         let errors_before = self.errors.len();
         let measure = format!("measure {}", f.measure);
@@ -118,9 +119,15 @@ impl Loader {
             }
         });
         self.unique_condition_names(src, &conditions);
-        let amount = match &f.amount {
-            Some(a) => self.amount(src, a, env),
-            None => Amount::None,
+        let amount = match (&f.amount, &f.tops_up) {
+            (Some(_), Some(_)) => {
+                let message = "a top-up's figure comes from `tops_up`; drop `amount`".into();
+                self.error(LoadErrorKind::Invalid, src, "tops_up", "tops_up", message);
+                Amount::None
+            }
+            (Some(a), None) => self.amount(src, a, env),
+            (None, Some(t)) => self.top_up(src, t, env),
+            (None, None) => Amount::None,
         };
         let duration = f
             .duration
@@ -164,6 +171,7 @@ impl Loader {
         }
         (self.errors.len() == errors_before).then_some(Programme {
             id: f.id,
+            pack: pack.to_owned(),
             title: f.title,
             description: f.description,
             measure: f.measure,
@@ -183,8 +191,10 @@ impl Loader {
             beneficiary_cap: f.beneficiary_cap,
             service_days: f.service_days,
             notice_days: f.notice_days,
+            tops_up: f.tops_up.map(|t| t.programme),
             conditions,
             amount,
+            exceptions: Vec::new(),
             duration,
         })
     }
