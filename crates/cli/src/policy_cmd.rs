@@ -298,16 +298,18 @@ fn eval(args: &EvalArgs) -> ExitCode {
             })
             .map_err(BatchError::Io)
             .and_then(|(input, mut parquet)| {
-                let summary = batch::evaluate_jsonl(
+                let evaluated = batch::evaluate_jsonl(
                     &at,
                     detail,
                     input,
                     &mut parquet,
                     |n| progress.set(n),
                     report,
-                )?;
+                );
+                // What was evaluated before a failure is still a readable
+                // file, as the JSON Lines output keeps its lines.
                 parquet.finish()?.flush()?;
-                Ok(summary)
+                evaluated
             }),
         Format::Json => read_all(&args.file)
             .map_err(BatchError::Io)

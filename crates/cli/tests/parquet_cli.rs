@@ -165,7 +165,8 @@ fn without_nulls(value: Value) -> Value {
 #[test]
 fn parquet_cases_read_as_their_json_lines_and_results_write_as_parquet() {
     let dir = tempfile::tempdir().unwrap();
-    let mut cases = population(3_000);
+    // More rows than a batch (8,192), so that batches meet on both sides.
+    let mut cases = population(20_000);
     // A bad case: its error is reported by row, and the rest still run.
     cases[17]["person"]["highest_degree"] = json!("phd");
     let jsonl = dir.path().join("cases.jsonl");
@@ -225,7 +226,7 @@ fn parquet_cases_read_as_their_json_lines_and_results_write_as_parquet() {
         .into_iter()
         .map(without_nulls)
         .collect();
-    assert_eq!(rows.len(), 3_000);
+    assert_eq!(rows.len(), 20_000);
     assert_eq!(rows, expected);
     assert_eq!(rows[17]["error"]["field"], "person.highest_degree");
 

@@ -370,6 +370,12 @@ impl<'p> PackAt<'p> {
             Status::Eligible => self.figures(p, case, ctx, detail),
             _ => Figures::default(),
         };
+        // Facts an exception needs to choose the figure are missing too.
+        missing = missing.union(figures.missing);
+        for &i in &p.flagged_in_conditions {
+            figures.notes.push(self.flag_note(i));
+        }
+        dedup_keeping_order(&mut figures.notes);
         ProgrammeResult {
             programme: &p.id,
             status,
@@ -579,6 +585,7 @@ impl<'p> PackAt<'p> {
                     return Some(&e.amount);
                 }
                 Err(missing) => {
+                    f.missing = f.missing.union(missing);
                     let names: Vec<&str> = missing.iter().map(|fact| fact.name()).collect();
                     f.notes.push(format!(
                         "the figure depends on exception `{}` of {}, which needs {}",
@@ -612,6 +619,15 @@ impl<'p> PackAt<'p> {
         };
         let mut on = self.figures(base, case, ctx, detail);
         f.used.append(&mut on.used);
+        f.notes.append(&mut on.notes);
+        f.missing = f.missing.union(on.missing);
+        // The slot of the rule that applied to the base (an exception may
+        // have changed it), else of the base's own rule.
+        let slot = match (on.amount, on.ceiling) {
+            (Some(_), _) => Figure::Amount,
+            (None, Some(_)) => Figure::Ceiling,
+            (None, None) => figure_slot(&base.amount),
+        };
         let up_to = self.fen(up_to, f);
         let cap = self.fen(combined_cap, f);
         let value = match (on.amount.or(on.ceiling), up_to, cap) {
@@ -631,10 +647,20 @@ impl<'p> PackAt<'p> {
             }
             _ => None,
         };
-        match figure_slot(&base.amount) {
+        match slot {
             Figure::Amount => f.amount = value,
             Figure::Ceiling => f.ceiling = value,
         }
+    }
+
+    /// Why parameter `index`'s figure is not confirmed.
+    fn flag_note(&self, index: usize) -> String {
+        let param = &self.pack.parameters[index];
+        format!(
+            "{} is not confirmed from a primary text: {}",
+            param.name,
+            param.flagged.as_deref().unwrap_or_default()
+        )
     }
 
     fn tier(
@@ -675,11 +701,8 @@ impl<'p> PackAt<'p> {
                 param.name, self.as_of
             ));
         }
-        if let Some(why) = &param.flagged {
-            f.notes.push(format!(
-                "{} is not confirmed from a primary text: {why}",
-                param.name
-            ));
+        if param.flagged.is_some() {
+            f.notes.push(self.flag_note(index));
         }
         value
     }
@@ -716,6 +739,12 @@ fn contract_note(share: Option<i64>, startup: Option<Option<i64>>) -> String {
     }
 }
 
+/// Drops repeated notes (a parameter read twice), keeping the first.
+fn dedup_keeping_order(notes: &mut Vec<String>) {
+    let mut seen = std::collections::HashSet::new();
+    notes.retain(|n| seen.insert(n.clone()));
+}
+
 #[derive(Default)]
 struct Figures {
     amount: Option<Fen>,
@@ -723,6 +752,8 @@ struct Figures {
     monthly: Option<Fen>,
     months: Option<i64>,
     notes: Vec<String>,
+    /// Facts an exception needs to choose the rule, when missing.
+    missing: FactSet,
     /// Whether to note the parameters used (`used`), for `parameters`.
     explain: bool,
     used: Vec<usize>,

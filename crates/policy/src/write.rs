@@ -158,6 +158,7 @@ pub(crate) fn case_result(out: &mut Vec<u8>, pack: &Pack, i: usize, r: &Programm
     let status = r.status as usize;
     if r.reasons.is_none()
         && r.parameters.is_none()
+        && r.pack.is_none()
         && r.note.is_none()
         && r.missing_facts == FactSet::EMPTY
         && no_figures(r)

@@ -475,9 +475,67 @@ fn the_most_specific_exception_takes_precedence_and_two_in_one_pack_conflict() {
         .map(|p| (p.name, p.pack))
         .collect();
     assert_eq!(used, [("district_master_fen", "dist")]);
-    // An exception that cannot be decided leaves the figure unknown.
+    // An exception that cannot be decided leaves the figure unknown, and
+    // asks for the fact it needs.
     let unknown = figures(&pack, r#"{"person":{"works_in_ai":true}}"#);
     assert_eq!(unknown["p.cash"], (Status::Eligible, None, None));
+    let case = pack
+        .parse_case(r#"{"person":{"works_in_ai":true}}"#)
+        .unwrap();
+    let evaluation = pack.evaluate(&case, day());
+    let cash = evaluation
+        .results
+        .iter()
+        .find(|r| r.programme == "p.cash")
+        .unwrap();
+    let missing: Vec<&str> = cash.missing_facts.iter().map(|f| f.name()).collect();
+    assert_eq!(missing, ["person.highest_degree"]);
+
+    // When the city replaces the province's programme, the exceptions made
+    // to it (the city's own and the district's) still apply to the new rule.
+    let overriding = |id: &str, path: &str, text: &str| match (id, path) {
+        ("city", "pack.yaml") => format!(
+            "{}{city_exception}",
+            text.replace(
+                "extends: prov\n",
+                "extends: prov\noverrides:\n  programmes: [p.cash]\n"
+            )
+        ),
+        ("dist", "pack.yaml") => format!("{text}{district_exception}"),
+        _ => text.to_owned(),
+    };
+    let mut with_override = packs(&overriding);
+    let replacement = PROVINCE_CASH.replace("citation: province art. 1", "citation: city art. 8");
+    with_override
+        .get_mut("city")
+        .unwrap()
+        .push(("programmes/p.cash.yaml".into(), replacement.clone()));
+    let pack = load_from(&with_override, "dist").unwrap();
+    assert_eq!(pack.programme("p.cash").unwrap().pack, "city");
+    let master = r#"{"person":{"works_in_ai":true,"highest_degree":"master"}}"#;
+    assert_eq!(
+        figures(&pack, master)["p.cash"].1,
+        Some(5000),
+        "the district's exception"
+    );
+    let doctorate = r#"{"person":{"works_in_ai":true,"highest_degree":"doctorate"}}"#;
+    assert_eq!(
+        figures(&pack, doctorate)["p.cash"].1,
+        Some(3000),
+        "the city's exception"
+    );
+    // Two files replacing the same programme are a duplicate.
+    with_override
+        .get_mut("city")
+        .unwrap()
+        .push(("programmes/p.cash2.yaml".into(), replacement));
+    let errors = load_from(&with_override, "city").unwrap_err();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.kind == LoadErrorKind::Duplicate && e.message.contains("also defined in")),
+        "{errors:#?}"
+    );
 
     let two = format!(
         "{city_exception}{}",
@@ -560,6 +618,36 @@ fn a_top_up_adds_up_to_its_figure_within_the_combined_cap() {
     assert!(
         note.contains("topup_fen is not confirmed from a primary text: from a press report"),
         "{note}"
+    );
+
+    // The top-up carries the base's notes (here: the base's figure is
+    // unset, so the room under the cap is unknown).
+    let unset = replacing(
+        "city",
+        "parameters/city.yaml",
+        "\"2026-01-01\": 8000",
+        "\"2026-01-01\": null",
+    );
+    let pack = load("dist", &unset).unwrap();
+    let case = pack.parse_case(holder).unwrap();
+    let evaluation = pack.evaluate(&case, day());
+    let note = evaluation.results[0].note.as_deref().unwrap();
+    assert!(note.contains("city_voucher_fen is not set"), "{note}");
+    assert_eq!(evaluation.results[0].ceiling_fen, None);
+    // A pack tops up its own or an ancestor's programme, not a descendant's.
+    let upward = |id: &str, path: &str, text: &str| match (id, path) {
+        ("prov", "programmes/p.cash.yaml") => text.replace(
+            "amount:\n  fixed: base_fen\n",
+            "tops_up:\n  programme: c.voucher\n  up_to: base_fen\n  combined_cap: base_fen\n",
+        ),
+        _ => text.to_owned(),
+    };
+    let errors = errors_of("dist", &upward);
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("which extends this one")),
+        "{errors:#?}"
     );
 
     for (from, to, message) in [

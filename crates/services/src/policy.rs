@@ -122,6 +122,11 @@ pub struct ParameterInfo {
     /// The date the value took effect; `null` before the first value.
     pub since: Option<NaiveDate>,
     pub reference: String,
+    /// Why the figures are not confirmed from a primary text, if they are
+    /// not (a press report, a draft for comment).
+    pub flagged: Option<String>,
+    /// The pack that defines the parameter: `pack` or one it extends.
+    pub defined_by: String,
     /// Every dated value: `[date, value]`, ascending.
     pub history: Vec<(NaiveDate, Option<i64>)>,
 }
@@ -231,16 +236,33 @@ impl Services {
         Ok(catalogue_of(self.region_pack(region)?.as_ref()))
     }
 
+    /// Programme `id` of the pack in force.
     pub fn programme(&self, id: &str) -> Result<(PackRef, ProgrammeInfo)> {
-        let pack = self.pack();
+        self.region_programme(None, id)
+    }
+
+    /// Programme `id` of region `region` (the pack in force for `None`).
+    pub fn region_programme(
+        &self,
+        region: Option<&str>,
+        id: &str,
+    ) -> Result<(PackRef, ProgrammeInfo)> {
+        let pack = self.region_pack(region)?;
         let programme = pack.programme(id).ok_or(ServiceError::NotFound {
             entity: "programme",
         })?;
         Ok((PackRef::from(pack.as_ref()), programme_info(programme)))
     }
 
-    pub fn parameter(&self, name: &str, at: NaiveDate) -> Result<ParameterInfo> {
-        let pack = self.pack();
+    /// Parameter `name` of region `region` (the pack in force for `None`)
+    /// on `at`.
+    pub fn parameter(
+        &self,
+        region: Option<&str>,
+        name: &str,
+        at: NaiveDate,
+    ) -> Result<ParameterInfo> {
+        let pack = self.region_pack(region)?;
         let p = pack.parameter(name).ok_or(ServiceError::NotFound {
             entity: "parameter",
         })?;
@@ -254,6 +276,8 @@ impl Services {
             value: value.and_then(|v| v.value),
             since: value.map(|v| v.since),
             reference: p.reference.clone(),
+            flagged: p.flagged.clone(),
+            defined_by: p.pack.clone(),
             history: p.history().to_vec(),
         })
     }

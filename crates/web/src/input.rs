@@ -16,6 +16,10 @@
 //! so nothing is written. Multipart uploads are checked where they are
 //! read (`crate::upload::read_upload`: the file's name and every text part);
 //! the JSON Lines batch's cases never reach the database.
+//!
+//! One parameter is left to its handler: a consultation's question `q`
+//! ([`OWN_RULES`]), which is never stored and whose own, stricter check
+//! refuses control characters with the 400 (`question_not_text`).
 
 use crate::AppState;
 use crate::error::WebError;
@@ -69,11 +73,18 @@ fn date_in(value: &str) -> Option<NaiveDate> {
         .map(|at| at.date())
 }
 
-/// Checks every parameter of a query string (or form body).
-fn check_pairs(encoded: &[u8]) -> Result<(), FieldError> {
+/// Query parameters a route checks itself, by path: the consultation's
+/// question (`opcity_consult::question::check`).
+const OWN_RULES: [(&str, &str); 2] = [("/api/v1/consult", "q"), ("/consult", "q")];
+
+/// Checks every parameter of a query string (or form body) but `own`, the
+/// one its route checks itself.
+fn check_pairs(encoded: &[u8], own: Option<&str>) -> Result<(), FieldError> {
     for (name, value) in form_urlencoded::parse(encoded) {
         check_text(&name, &name)?;
-        check_text(&name, &value)?;
+        if own != Some(name.as_ref()) {
+            check_text(&name, &value)?;
+        }
     }
     Ok(())
 }
@@ -235,8 +246,12 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
         code: ErrorCode::InvalidQuery,
         error,
     };
+    let own = OWN_RULES
+        .iter()
+        .find(|(path, _)| *path == request.uri().path())
+        .map(|(_, name)| *name);
     if let Some(q) = request.uri().query()
-        && let Err(error) = check_pairs(q.as_bytes())
+        && let Err(error) = check_pairs(q.as_bytes(), own)
     {
         return query(error).into_response();
     }
@@ -262,7 +277,7 @@ pub async fn guard(State(state): State<AppState>, request: Request, next: Next) 
     let checked = if json {
         check_json(&bytes)
     } else {
-        check_pairs(&bytes)
+        check_pairs(&bytes, None)
     };
     if let Err(error) = checked {
         return WebError::InvalidField {

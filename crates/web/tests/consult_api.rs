@@ -180,7 +180,24 @@ async fn bad_questions_are_400s_with_their_codes_in_both_languages() {
             "The question is too long",
             "问题过长",
         ),
-        ("/api/v1/consult?q=%FF%FE%00%01".to_owned(), "", "", ""),
+        (
+            "/api/v1/consult?q=%FF%FE%00%01".to_owned(),
+            "question_not_text",
+            "The question holds characters that are not text",
+            "问题含有非文本字符",
+        ),
+        (
+            "/api/v1/consult?q=housing%07subsidy".to_owned(),
+            "question_not_text",
+            "The question holds characters that are not text",
+            "问题含有非文本字符",
+        ),
+        (
+            "/api/v1/consult?q=housing&lang=e%00n".to_owned(),
+            "",
+            "",
+            "",
+        ),
         (
             "/api/v1/consult?q=%FF%FE%FD".to_owned(),
             "question_not_text",
@@ -202,11 +219,12 @@ async fn bad_questions_are_400s_with_their_codes_in_both_languages() {
     ];
     for (url, code, en, zh) in &cases {
         if code.is_empty() {
-            // Control characters meet the guard every input meets first.
+            // Control characters elsewhere than in the question meet the
+            // guard every input meets first.
             let (status, body) = get(&app, url, "en").await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {body}");
             assert_eq!(body["code"], "invalid_query", "{body}");
-            assert_eq!(body["errors"][0]["field"], "q", "{body}");
+            assert_eq!(body["errors"][0]["field"], "lang", "{body}");
             continue;
         }
         let (status, body) = get(&app, url, "en").await;

@@ -9,6 +9,12 @@ use serde_json::{Value, json};
 
 const WUHAN_CHECK: &str = "/self-check?region=wuhan-2026&works_in_ai=true&is_founder=true&has_enterprise=true&e_ai_business=true&e_registered_date=2026-03-01&as_of=2026-06-01&granted_sz.housing.subsidy=on";
 
+async fn json_at(app: &TestApp, path: &str) -> Value {
+    let r = reqwest::get(app.url(path)).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK, "{path}");
+    r.json().await.unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_follows_the_region_chosen() {
     let db = TestDb::sqlite().await;
@@ -58,8 +64,35 @@ async fn the_api_follows_the_region_chosen() {
     assert_eq!(catalogue["programmes"][0]["id"], "lg.openclaw.project");
     assert_eq!(catalogue["programmes"][0]["pack"], "longgang-2026");
 
+    let voucher = json_at(
+        &app,
+        "/api/v1/programmes/wh.voucher.compute?region=wuhan-2026",
+    )
+    .await;
+    assert_eq!(voucher["pack"]["id"], "wuhan-2026", "{voucher}");
+    assert_eq!(voucher["programme"]["pack"], "wuhan-2026");
+    let startup = json_at(
+        &app,
+        "/api/v1/parameters/gd_startup_stage_years?at=2026-06-01",
+    )
+    .await;
+    assert_eq!(startup["pack"]["id"], "shenzhen-2026", "{startup}");
+    assert_eq!(startup["defined_by"], "guangdong-2026");
+    assert!(
+        startup["flagged"]
+            .as_str()
+            .is_some_and(|f| f.contains("初创期")),
+        "{startup}"
+    );
+    assert_eq!(startup["value"], 3);
+    let not_here = reqwest::get(app.url("/api/v1/programmes/wh.voucher.compute"))
+        .await
+        .unwrap();
+    assert_eq!(not_here.status(), StatusCode::NOT_FOUND);
+
     for path in [
         "/api/v1/programmes?region=atlantis",
+        "/api/v1/parameters/youth_max_age?region=atlantis",
         "/api/v1/consult?q=%E8%A1%A5%E8%B4%B4&region=atlantis",
     ] {
         let r = reqwest::get(app.url(path)).await.unwrap();
@@ -137,5 +170,18 @@ async fn the_self_check_follows_the_region_and_offers_applying_only_at_home() {
         .page("/self-check?region=atlantis&works_in_ai=true")
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // A link to another region's self-check opens its form, not results.
+    let (status, page) = app.guest("en").page("/self-check?region=jinan-2026").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("<option value=\"jinan-2026\" selected>Jinan</option>"),
+        "{page}"
+    );
+    assert!(!page.contains("id=\"results\""), "{page}");
+    // Jinan's one-time living subsidies may be said to be received.
+    assert!(
+        page.contains("name=\"granted_jn.talent.doctorate_living\""),
+        "{page}"
+    );
     db.cleanup().await;
 }

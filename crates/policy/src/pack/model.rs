@@ -219,6 +219,8 @@ pub struct Programme {
     pub(crate) amount: Amount,
     /// Exceptions to `amount`, the most specific pack's first.
     pub(crate) exceptions: Vec<Exception>,
+    /// Flagged parameters its conditions read: every result says so.
+    pub(crate) flagged_in_conditions: Vec<usize>,
     /// Parameter index giving `months` for a duration-only benefit.
     pub(crate) duration: Option<usize>,
 }

@@ -1,9 +1,8 @@
 //! The policy engine over HTTP: the regions one may check against, the
 //! programme catalogue, dated parameters, one-case eligibility and streamed
 //! batch eligibility. Every response names the pack (in the body, and in
-//! the `X-Opcity-Pack` header). The catalogue and one-case eligibility take
-//! `region` (a pack id from `/api/v1/regions`); the rest is the pack in
-//! force's.
+//! the `X-Opcity-Pack` header). Each takes `region` (a pack id from
+//! `/api/v1/regions`; default: the pack in force).
 
 use super::ApiPath;
 use super::{ApiQuery, ProblemDoc};
@@ -64,7 +63,7 @@ pub struct RegionParams {
 
 /// The programme catalogue of a region (public; default: the pack in force).
 #[utoipa::path(get, path = "/api/v1/programmes", tag = "policy", params(RegionParams),
-    responses((status = 200, body = Catalogue), (status = 404, body = ProblemDoc)))]
+    responses((status = 200, body = Catalogue), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn list_programmes(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<RegionParams>,
@@ -79,14 +78,17 @@ pub struct ProgrammeDoc {
     programme: ProgrammeInfo,
 }
 
-/// One programme (public).
-#[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "policy",
-    responses((status = 200, body = ProgrammeDoc), (status = 404, body = ProblemDoc)))]
+/// One programme of a region (public; default: the pack in force).
+#[utoipa::path(get, path = "/api/v1/programmes/{id}", tag = "policy", params(RegionParams),
+    responses((status = 200, body = ProgrammeDoc), (status = 404, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
 pub async fn get_programme(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
+    ApiQuery(params): ApiQuery<RegionParams>,
 ) -> Result<impl IntoResponse, WebError> {
-    let (pack, programme) = state.services.programme(&id)?;
+    let (pack, programme) = state
+        .services
+        .region_programme(params.region.as_deref(), &id)?;
     Ok((pack_header(&pack), Json(ProgrammeDoc { pack, programme })))
 }
 
@@ -96,6 +98,9 @@ pub async fn get_programme(
 pub struct AtParams {
     /// The date, YYYY-MM-DD (default: today in Shanghai).
     at: Option<String>,
+    /// A region's pack id from `/api/v1/regions` (default: the pack in
+    /// force).
+    region: Option<String>,
 }
 
 fn date_param(value: Option<&str>, field: &str) -> Result<NaiveDate, WebError> {
@@ -114,7 +119,9 @@ pub async fn get_parameter(
     ApiQuery(params): ApiQuery<AtParams>,
 ) -> Result<impl IntoResponse, WebError> {
     let at = date_param(params.at.as_deref(), "at")?;
-    let info = state.services.parameter(&name, at)?;
+    let info = state
+        .services
+        .parameter(params.region.as_deref(), &name, at)?;
     Ok((pack_header(&info.pack), Json(info)))
 }
 

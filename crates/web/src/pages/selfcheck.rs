@@ -46,15 +46,6 @@ const ENTERPRISE_FLAGS: [&str; 5] = [
     "demonstration_project",
     "consortium_lead",
 ];
-/// Benefits one can say one already received (they exclude or end others).
-const GRANTABLE: [&str; 6] = [
-    "sz.housing.subsidy",
-    "sz.housing.transitional",
-    "sz.talent.hukou_subsidy",
-    "sz.funding.kunpeng_reward",
-    "sz.funding.kunpeng_rnd",
-    "sz.funding.overseas_startup",
-];
 
 fn get<'a>(params: &'a Params, key: &str) -> Option<&'a str> {
     params.get(key).map(|v| v.trim()).filter(|v| !v.is_empty())
@@ -68,10 +59,20 @@ fn flag(params: &Params, key: &str) -> Option<Value> {
     }
 }
 
+/// The benefits one can say one already received: those of the chosen
+/// region that are one-time or exclude others, as `(id, title)`.
+fn grantable(catalogue: &[ProgrammeInfo], l: Locale) -> Vec<(&str, &str)> {
+    catalogue
+        .iter()
+        .filter(|p| p.one_time || !p.exclusion_groups.is_empty())
+        .map(|p| (p.id.as_str(), place(l, &p.title)))
+        .collect()
+}
+
 /// The spec's case object from the form; unknown answers are left out, so
-/// they count as missing facts, and so are benefits already received that
-/// the chosen region does not have (`known` says which it has).
-fn case_from(params: &Params, as_of: chrono::NaiveDate, known: &dyn Fn(&str) -> bool) -> Value {
+/// they count as missing facts. Only the `grantable` benefits can have been
+/// received (a box left in the address from another region's form is not).
+fn case_from(params: &Params, as_of: chrono::NaiveDate, grantable: &[(&str, &str)]) -> Value {
     let mut person = Map::new();
     person.insert("id".into(), json!("self-check"));
     for key in ["birth_date", "degree_date", "highest_degree"] {
@@ -112,9 +113,10 @@ fn case_from(params: &Params, as_of: chrono::NaiveDate, known: &dyn Fn(&str) -> 
         case.insert("enterprise".into(), Value::Object(enterprise));
     }
     let since = as_of.pred_opt().unwrap_or(as_of).to_string();
-    let granted: Vec<Value> = GRANTABLE
+    let granted: Vec<Value> = grantable
         .iter()
-        .filter(|id| known(id) && get(params, &format!("granted_{id}")).is_some())
+        .map(|(id, _)| id)
+        .filter(|id| get(params, &format!("granted_{id}")).is_some())
         .map(|id| json!({ "programme": id, "from": since, "to": null }))
         .collect();
     case.insert("granted".into(), Value::Array(granted));
@@ -233,7 +235,7 @@ fn form(
     viewer: &Viewer,
     params: &Params,
     errors: &[FieldError],
-    titles: &HashMap<String, String>,
+    grantable: &[(&str, &str)],
     region: &Choice,
 ) -> Markup {
     let l = viewer.locale;
@@ -271,7 +273,7 @@ fn form(
             }
             h2 { (t(l, "selfcheck.already_received")) }
             div.grid {
-                @for (id, title) in GRANTABLE.iter().filter_map(|id| Some((id, titles.get(*id)?))) {
+                @for (id, title) in grantable {
                     @let name = format!("granted_{id}");
                     label { input type="checkbox" name=(name) value="on" checked[get(params, &name).is_some()]; " " (title) }
                 }
@@ -388,21 +390,9 @@ async fn self_check(
     let in_force = regions
         .iter()
         .any(|r| r.in_force && r.pack.id == catalogue.pack.id);
-    let titles: HashMap<String, String> = catalogue
-        .programmes
-        .iter()
-        .map(|p| {
-            (
-                p.id.clone(),
-                if l == Locale::Zh {
-                    p.title.zh.clone()
-                } else {
-                    p.title.en.clone()
-                },
-            )
-        })
-        .collect();
-    let submitted = !params.is_empty();
+    // Choosing a region alone (a link to another city's self-check) is not
+    // a check yet.
+    let submitted = params.keys().any(|k| k != "region");
     let mut errors = Vec::new();
     let as_of = match get(&params, "as_of") {
         None => opcity_domain::today_in_shanghai(chrono::Utc::now()),
@@ -411,11 +401,11 @@ async fn self_check(
             opcity_domain::today_in_shanghai(chrono::Utc::now())
         }),
     };
+    let grantable = grantable(&catalogue.programmes, l);
     let outcome = if submitted && errors.is_empty() {
-        let known = |id: &str| titles.contains_key(id);
         match state.services.evaluate_case(
             region,
-            &case_from(&params, as_of, &known).to_string(),
+            &case_from(&params, as_of, &grantable).to_string(),
             as_of,
             Detail::Full,
         ) {
@@ -445,7 +435,7 @@ async fn self_check(
                 (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())]))
             }
         }
-        (form(&viewer, &params, &errors, &titles, &Choice { regions: &regions, chosen: &catalogue.pack.id }))
+        (form(&viewer, &params, &errors, &grantable, &Choice { regions: &regions, chosen: &catalogue.pack.id }))
         @if let Some(o) = outcome.as_ref().filter(|o| !o.results.is_empty()) {
             section id="results" {
                 h2 { (tf(l, "selfcheck.summary", [("as_of", as_of.to_string().as_str()), ("eligible", count(Status::Eligible).as_str()), ("undetermined", count(Status::Undetermined).as_str()), ("ineligible", count(Status::Ineligible).as_str())])) }
@@ -472,6 +462,28 @@ async fn self_check(
 mod tests {
     use super::*;
 
+    /// A result names its conditions in words: every condition of every
+    /// pack built in has its label in both languages.
+    #[test]
+    fn every_condition_of_every_built_in_pack_has_a_label() {
+        for id in opcity_packs::built_in() {
+            let pack = opcity_packs::PackSource::Embedded(id).load().unwrap();
+            for p in pack.programmes() {
+                for name in p.condition_names() {
+                    for l in [Locale::Zh, Locale::En] {
+                        let key = format!("condition.{name}");
+                        assert!(
+                            crate::i18n::has(l, &key),
+                            "{id} {}: {key} ({})",
+                            p.id,
+                            l.tag()
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn unknown_answers_are_left_out_and_no_hukou_is_null() {
         let params: Params = [
@@ -486,7 +498,11 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect();
-        let case = case_from(&params, "2026-06-01".parse().unwrap(), &|_| true);
+        let case = case_from(
+            &params,
+            "2026-06-01".parse().unwrap(),
+            &[("sz.housing.subsidy", "Housing subsidy")],
+        );
         assert_eq!(case["person"]["birth_date"], "1995-03-01");
         assert_eq!(case["person"]["hukou_shenzhen_since"], Value::Null);
         assert!(case["person"].get("is_founder").is_none());

@@ -224,9 +224,25 @@ impl Loader {
             );
         }
         let mut added = Vec::new();
-        for (p, psrc) in defined {
+        let mut replaced: HashMap<&str, &Source> = HashMap::new();
+        for (mut p, psrc) in defined {
             match inherited.get(&p.id) {
-                Some(&i) if listed.contains(&p.id) => merged[i] = (p, psrc),
+                Some(_) if replaced.contains_key(p.id.as_str()) => {
+                    let message = format!(
+                        "programme `{}` is also defined in {}",
+                        p.id,
+                        replaced[p.id.as_str()].path
+                    );
+                    self.error(LoadErrorKind::Duplicate, psrc, "id", &p.id, message);
+                }
+                Some(&i) if listed.contains(&p.id) => {
+                    // The ancestors' exceptions to the programme still apply
+                    // to the rule that replaces it.
+                    p.exceptions = std::mem::take(&mut merged[i].0.exceptions);
+                    let id = listed.iter().find(|id| **id == p.id).expect("listed");
+                    replaced.insert(id.as_str(), psrc);
+                    merged[i] = (p, psrc);
+                }
                 Some(&i) => {
                     let (old, file) = &merged[i];
                     let message = format!(
@@ -333,7 +349,10 @@ impl Loader {
     /// Ties each top-up to the programme it tops up, now that the whole
     /// chain's programmes are known: its figure builds on the base's, and
     /// it holds only where the base's conditions on the case do.
-    pub(super) fn top_ups(&mut self, merged: &mut [(Programme, &Source)]) {
+    /// `order` is the chain's pack ids, root first: a top-up builds on its
+    /// own pack's programmes or an ancestor's, never a descendant's.
+    pub(super) fn top_ups(&mut self, merged: &mut [(Programme, &Source)], order: &[&str]) {
+        let depth = |pack: &str| order.iter().position(|id| *id == pack);
         let index: HashMap<String, usize> = merged
             .iter()
             .enumerate()
@@ -357,6 +376,10 @@ impl Loader {
                 Some(&b) if !gives_figure(&merged[b].0.amount) => {
                     Err(format!("`{base_id}` gives no figure to top up"))
                 }
+                Some(&b) if depth(&merged[b].0.pack) > depth(&merged[i].0.pack) => Err(format!(
+                    "`{base_id}` comes from pack {}, which extends this one; a pack tops up its own or an ancestor's programmes",
+                    merged[b].0.pack
+                )),
                 Some(&b) => Ok(b),
             };
             let src = merged[i].1;

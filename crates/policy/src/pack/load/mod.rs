@@ -47,7 +47,8 @@ impl Pack {
         dir: impl AsRef<Path>,
         elsewhere: ParentSources<'_>,
     ) -> Result<Pack, Vec<LoadError>> {
-        let dir = dir.as_ref();
+        // `.` has no parent; its absolute path does.
+        let dir = &std::fs::canonicalize(dir.as_ref()).unwrap_or_else(|_| dir.as_ref().into());
         let parent = |id: &str| {
             let beside = dir.parent().map(|parent| parent.join(id));
             match beside.filter(|path| path.join(PACK_FILE).is_file()) {
@@ -247,8 +248,12 @@ impl Loader {
         let mut by_depth: Vec<_> = depth.into_iter().zip(programmes).collect();
         by_depth.sort_by_key(|(k, _)| std::cmp::Reverse(*k));
         let mut programmes: Vec<_> = by_depth.into_iter().map(|(_, p)| p).collect();
-        self.top_ups(&mut programmes);
+        let order: Vec<&str> = layers.iter().map(|l| l.file.id.as_str()).collect();
+        self.top_ups(&mut programmes, &order);
         self.exclusions(&mut programmes);
+        for (p, _) in &mut programmes {
+            p.flagged_in_conditions = flagged_in_conditions(p, &parameters);
+        }
         let programme_index: HashMap<String, usize> = programmes
             .iter()
             .enumerate()
@@ -417,6 +422,23 @@ impl Loader {
         }
         params.into_values().collect()
     }
+}
+
+/// The flagged parameters `p`'s conditions read, each once.
+fn flagged_in_conditions(p: &Programme, parameters: &[Parameter]) -> Vec<usize> {
+    let mut flagged: Vec<usize> = p
+        .conditions
+        .iter()
+        .filter_map(|c| match &c.test {
+            Test::Expr(compiled) => Some(compiled.params.iter().copied()),
+            _ => None,
+        })
+        .flatten()
+        .filter(|&i| parameters[i].flagged.is_some())
+        .collect();
+    flagged.sort_unstable();
+    flagged.dedup();
+    flagged
 }
 
 fn is_name(s: &str) -> bool {

@@ -195,6 +195,7 @@ impl Loader {
             conditions,
             amount,
             exceptions: Vec::new(),
+            flagged_in_conditions: Vec::new(),
             duration,
         })
     }
