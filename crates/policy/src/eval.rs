@@ -739,10 +739,17 @@ fn contract_note(share: Option<i64>, startup: Option<Option<i64>>) -> String {
     }
 }
 
-/// Drops repeated notes (a parameter read twice), keeping the first.
+/// Drops repeated notes (a parameter read twice), keeping the first. Notes
+/// are few, and most results have none: no allocation on the hot path.
 fn dedup_keeping_order(notes: &mut Vec<String>) {
-    let mut seen = std::collections::HashSet::new();
-    notes.retain(|n| seen.insert(n.clone()));
+    let mut i = 1;
+    while i < notes.len() {
+        if notes[..i].contains(&notes[i]) {
+            notes.remove(i);
+        } else {
+            i += 1;
+        }
+    }
 }
 
 #[derive(Default)]
