@@ -49,12 +49,15 @@ def main() -> None:
     parser.add_argument("--show", type=int, default=5, help="mismatching cases to print")
     args = parser.parse_args()
     cases = mismatched = 0
+    programmes = 0
     by_programme: Counter[str] = Counter()
     with (open(args.cases, encoding="utf-8") as inputs, open(args.opcity, encoding="utf-8") as a,
           open(args.openfisca, encoding="utf-8") as b):
         for case_line, line_a, line_b in zip(inputs, a, b, strict=True):
             cases += 1
-            diffs = diff_case(json.loads(line_a), json.loads(line_b))
+            ours = json.loads(line_a)
+            programmes = max(programmes, len(ours.get("results", ())))
+            diffs = diff_case(ours, json.loads(line_b))
             if not diffs:
                 continue
             mismatched += 1
@@ -63,7 +66,7 @@ def main() -> None:
                 print(f"case {cases}: {case_line.strip()}")
                 for d in diffs:
                     print(f"  {d}")
-    print(f"compared {cases} cases x 20 programmes: {mismatched} mismatching cases"
+    print(f"compared {cases} cases x {programmes} programmes: {mismatched} mismatching cases"
           + (f" ({dict(by_programme)})" if by_programme else ""))
     sys.exit(1 if mismatched else 0)
 

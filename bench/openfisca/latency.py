@@ -55,7 +55,7 @@ def main() -> None:
         return out.getvalue()
 
     rows = [
-        ("simulate one case (build + calculate 20 programmes)", best_per_call(simulate)),
+        ("simulate one case (build + calculate 21 programmes)", best_per_call(simulate)),
         ("the same with the tracer on", best_per_call(lambda: simulate(trace=True))),
         ("parse + simulate + serialize one case", best_per_call(end_to_end)),
     ]

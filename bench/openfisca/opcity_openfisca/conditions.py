@@ -242,6 +242,22 @@ class cond_consortium_lead(Variable):
         return fact(enterprise, "consortium_lead", "enterprise.consortium_lead", period)
 
 
+class cond_startup_stage(Variable):
+    value_type = int
+    entity = Enterprise
+    definition_period = DateUnit.DAY
+    label = "Registered within guangdong.startup_stage_years of the evaluation date (Guangdong)"
+
+    def formula(enterprise: GroupPopulation, period: Period,
+                parameters: Parameters) -> np.ndarray:
+        years = optional(parameters(period).guangdong, "startup_stage_years")
+        if years is None:
+            return tri.unknown_param(enterprise("registered_date_known", period),
+                                     "enterprise.registered_date")
+        return fact(enterprise, "registered_date", "enterprise.registered_date", period,
+                    lambda d: dates.within_years(d, years, as_of(period)))
+
+
 class cond_applicant_founder(Variable):
     value_type = int
     entity = Enterprise

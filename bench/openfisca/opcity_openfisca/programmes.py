@@ -1,6 +1,7 @@
-"""The 20 programmes of the Shenzhen 2026-2027 AI OPC action plan.
+"""The 20 programmes of the Shenzhen 2026-2027 AI OPC action plan, and the one Shenzhen's pack
+inherits from Guangdong's (`gd.voucher.compute`, listed last as opcity lists it).
 
-Each programme `sz.X.Y` has, on its beneficiary entity, with key `X_Y`:
+Each programme `sz.X.Y` (`gd.X.Y`) has, on its beneficiary entity, with key `X_Y`:
 - `X_Y` — the packed outcome of all its conditions (see `tri`): the plan in effect, the scope
   (person: works in AI; enterprise: present and AI business), its own conditions, and the
   granted rules (one-time, active grant, mutual exclusion of the two housing programmes);
@@ -55,6 +56,7 @@ class Programme:
     one_time: bool = False
     excluded_by: str | None = None  # the other programme of its exclusion group
     figures: dict[str, Figure] = field(default_factory=dict)
+    window: str = "eligibility.in_effect"  # the dated boolean parameter of its plan's window
 
     @property
     def key(self) -> str:
@@ -141,15 +143,22 @@ PROGRAMMES: list[Programme] = [
               figures={"ceiling_fen": const("scenarios.demonstration_ceiling_fen")}),
     Programme("sz.collab.consortium", Enterprise, "ceiling", ("cond_consortium_lead",),
               figures={"ceiling_fen": const("scenarios.consortium_ceiling_fen")}),
+    # Guangdong's plan (policies/guangdong-2026/), which Shenzhen's pack extends: its own
+    # window, the same enterprise scope; the ceiling is unset, so its figure is NULL.
+    Programme("gd.voucher.compute", Enterprise, "voucher", ("cond_startup_stage",),
+              figures={"ceiling_fen": const("guangdong.compute_voucher_ceiling_fen")},
+              window="guangdong.in_effect"),
 ]
 BY_ID: dict[str, Programme] = {p.id: p for p in PROGRAMMES}
 FIGURES = ("amount_fen", "ceiling_fen", "monthly_fen", "months")
 
 
-def in_effect(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
-    """The plan's window: `eligibility.in_effect` on the date (unset before the plan: false)."""
+def in_effect(p: Programme, population: Population, period: Period,
+              parameters: Parameters) -> np.ndarray:
+    """The programme's window: its plan's `in_effect` on the date (unset before the plan: false)."""
+    group, name = p.window.split(".")
     try:
-        on = bool(parameters(period).eligibility.in_effect)
+        on = bool(parameters(period)[group][name])
     except ParameterNotFoundError:
         on = False
     return population.filled_array(int(on), dtype=np.int64)
@@ -174,7 +183,7 @@ def outcome_variable(p: Programme) -> type[Variable]:
     scope = PERSON_SCOPE if p.entity is Person else ENTERPRISE_SCOPE
 
     def formula(population: Population, period: Period, parameters: Parameters) -> np.ndarray:
-        conditions = [in_effect(population, period, parameters)]
+        conditions = [in_effect(p, population, period, parameters)]
         conditions += [population(name, period) for name in scope + p.conditions]
         conditions += granted_rules(p, population, period)
         return tri.programme_outcome(*conditions)
