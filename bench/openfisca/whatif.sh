@@ -58,6 +58,7 @@ timed() {
     awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$stats"
 }
 best() { sort -n | head -1; }
+runs() { awk 'NF { printf "%s%s s %s MiB", (n++ ? ", " : ""), $1, $2 }' <<< "$1"; }
 WHATIF=("$OPCITY" policy whatif --pack "$PACK" --as-of "$AS_OF" --set "$SET_OPCITY")
 
 # --- 2. per size ------------------------------------------------------------------------------
@@ -91,7 +92,7 @@ for size in $SIZES; do
     done
     read -r t_pq m_pq <<< "$(best <<< "${runs_pq%$'\n'}")"
     read -r t_js m_js <<< "$(best <<< "${runs_js%$'\n'}")"
-    log "  Parquet: $(tr '\n' ' ' <<< "$runs_pq")s; JSONL: $(tr '\n' ' ' <<< "$runs_js")s (seconds MiB)"
+    log "  Parquet: $(runs "$runs_pq"); JSON Lines: $(runs "$runs_js")"
 
     log "[$size] OpenFisca reform --set $SET_OPENFISCA (chunks of $CHUNK cases)"
     read -r t_of m_of <<< "$(cd "$HERE" && OUT=$theirs timed "$PY" whatif.py --as-of "$AS_OF" \
