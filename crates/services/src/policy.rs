@@ -88,6 +88,9 @@ pub struct ProgrammeInfo {
     pub decided_by: String,
     pub second_review_above_fen: Option<i64>,
     pub conditions: Vec<String>,
+    /// The facts its rules read (`person.birth_date`, …): what a form
+    /// needs to ask for it.
+    pub facts: Vec<String>,
     /// What an accepted approval becomes: cash, voucher, space, housing,
     /// title or referral.
     pub delivery: String,
@@ -185,6 +188,7 @@ fn programme_info(p: &opcity_policy::Programme) -> ProgrammeInfo {
         service_days: p.service_days,
         notice_days: p.notice_days,
         conditions: p.condition_names().map(str::to_owned).collect(),
+        facts: p.facts().iter().map(|f| f.name().to_owned()).collect(),
     }
 }
 

@@ -148,12 +148,21 @@ async fn the_self_check_follows_the_region_and_offers_applying_only_at_home() {
     );
     // Applying is for the pack in force only.
     assert!(!page.contains("id=\"apply-"), "{page}");
+    // The form asks only what Wuhan's rules read: no Shenzhen hukou, no
+    // Shenzhen district, but the company's registration date.
+    for absent in ["id=\"hukou\"", "id=\"e_district\"", "id=\"birth_date\""] {
+        assert!(!page.contains(absent), "{absent}: {page}");
+    }
+    assert!(page.contains("id=\"e_registered_date\""), "{page}");
     assert!(!page.contains("Measure (0)"), "{page}");
 
     let home = me
         .text("/self-check?region=shenzhen-2026&birth_date=1996-05-20&highest_degree=master&hukou=none&works_in_ai=true&is_founder=true")
         .await;
     assert!(home.contains("id=\"apply-sz.housing.subsidy\""), "{home}");
+    for asked in ["id=\"hukou\"", "id=\"e_district\"", "id=\"birth_date\""] {
+        assert!(home.contains(asked), "{asked}");
+    }
     assert!(home.contains("<option value=\"shenzhen-2026\" selected>Shenzhen</option>"));
 
     let consult = me
@@ -178,6 +187,8 @@ async fn the_self_check_follows_the_region_and_offers_applying_only_at_home() {
         "{page}"
     );
     assert!(!page.contains("id=\"results\""), "{page}");
+    assert!(page.contains("id=\"high_level_talent\""), "{page}");
+    assert!(!page.contains("id=\"hukou\""), "{page}");
     // Jinan's one-time living subsidies may be said to be received.
     assert!(
         page.contains("name=\"granted_jn.talent.doctorate_living\""),

@@ -236,6 +236,23 @@ impl Programme {
     pub fn condition_names(&self) -> impl Iterator<Item = &str> {
         self.conditions.iter().map(|c| c.name.as_str())
     }
+
+    /// The facts its rules read: its conditions, its exceptions' and the
+    /// fact its figure is tiered by (a top-up's base reads its own).
+    pub fn facts(&self) -> crate::FactSet {
+        let conditions = self.conditions.iter().filter_map(|c| match &c.test {
+            Test::Expr(compiled) => Some(compiled.facts),
+            _ => None,
+        });
+        let exceptions = self.exceptions.iter().map(|e| e.when.facts);
+        let tier = match &self.amount {
+            Amount::Tiered { fact, .. } => crate::FactSet::of(*fact),
+            _ => crate::FactSet::EMPTY,
+        };
+        conditions
+            .chain(exceptions)
+            .fold(tier, crate::FactSet::union)
+    }
 }
 
 /// An exception to a programme's amount rule, from the pack `pack`.

@@ -22,7 +22,7 @@ use opcity_services::policy::{Bilingual, ProgrammeInfo};
 use opcity_services::regions::RegionInfo;
 use opcity_services::{FieldError, ServiceError};
 use serde_json::{Map, Value, json};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 pub fn routes() -> Router<AppState> {
     Router::new().route("/self-check", routing::get(self_check))
@@ -225,10 +225,15 @@ pub(super) fn region_field(l: Locale, regions: &[RegionInfo], chosen: &str) -> M
     }
 }
 
-/// The self-check form: the region, then the facts.
+/// The self-check form: the region, then the facts its rules read.
 struct Choice<'a> {
     regions: &'a [RegionInfo],
     chosen: &'a str,
+    /// The facts (`person.birth_date`, …) some programme of the region
+    /// reads: the form asks only these.
+    asked: &'a HashSet<&'a str>,
+    /// Whether the region has a programme for companies.
+    enterprises: bool,
 }
 
 fn form(
@@ -244,38 +249,45 @@ fn form(
         .iter()
         .map(|d| (d.id().to_owned(), district_name(l, *d).to_owned()))
         .collect();
+    let asks = |fact: &str| region.asked.contains(fact);
     html! {
         form.card method="get" action="/self-check" id="self-check-form" {
             (region_field(l, region.regions, region.chosen))
             h2 { (t(l, "selfcheck.about_you")) }
             div.grid {
-                (date_input("birth_date", t(l, "person.birth_date"), params, errors, l))
-                (choice(l, "highest_degree", t(l, "person.highest_degree"), params, &options(l, "highest_degree", &DEGREES)))
-                (date_input("degree_date", t(l, "person.degree_date"), params, errors, l))
-                div.field {
-                    label for="hukou" { (t(l, "person.has_shenzhen_hukou")) }
-                    select id="hukou" name="hukou" {
-                        option value="" selected[hukou.is_empty()] { (t(l, "form.unknown")) }
-                        option value="none" selected[hukou == "none"] { (t(l, "selfcheck.hukou_none")) }
-                        option value="since" selected[hukou == "since"] { (t(l, "selfcheck.hukou_since")) }
+                @if asks("person.birth_date") { (date_input("birth_date", t(l, "person.birth_date"), params, errors, l)) }
+                @if asks("person.highest_degree") { (choice(l, "highest_degree", t(l, "person.highest_degree"), params, &options(l, "highest_degree", &DEGREES))) }
+                @if asks("person.degree_date") { (date_input("degree_date", t(l, "person.degree_date"), params, errors, l)) }
+                @if asks("person.hukou_shenzhen_since") {
+                    div.field {
+                        label for="hukou" { (t(l, "person.has_shenzhen_hukou")) }
+                        select id="hukou" name="hukou" {
+                            option value="" selected[hukou.is_empty()] { (t(l, "form.unknown")) }
+                            option value="none" selected[hukou == "none"] { (t(l, "selfcheck.hukou_none")) }
+                            option value="since" selected[hukou == "since"] { (t(l, "selfcheck.hukou_since")) }
+                        }
                     }
+                    (date_input("hukou_since", t(l, "person.hukou_shenzhen_since"), params, errors, l))
                 }
-                (date_input("hukou_since", t(l, "person.hukou_shenzhen_since"), params, errors, l))
-                @for key in PERSON_FLAGS { (tri_select(l, key, t(l, &format!("person.{key}")), params)) }
+                @for key in PERSON_FLAGS.iter().filter(|k| asks(&format!("person.{k}"))) { (tri_select(l, key, t(l, &format!("person.{key}")), params)) }
             }
-            h2 { (t(l, "selfcheck.your_company")) }
-            div.grid {
-                (tri_select(l, "has_enterprise", t(l, "selfcheck.has_enterprise"), params))
-                (date_input("e_registered_date", t(l, "enterprise.registered_date"), params, errors, l))
-                (choice(l, "e_district", t(l, "enterprise.district"), params, &districts))
-                (choice(l, "e_size", t(l, "enterprise.size"), params, &options(l, "size", &SIZES)))
-                @for key in ENTERPRISE_FLAGS { (tri_select(l, &format!("e_{key}"), t(l, &format!("enterprise.{key}")), params)) }
+            @if region.enterprises {
+                h2 { (t(l, "selfcheck.your_company")) }
+                div.grid {
+                    (tri_select(l, "has_enterprise", t(l, "selfcheck.has_enterprise"), params))
+                    @if asks("enterprise.registered_date") { (date_input("e_registered_date", t(l, "enterprise.registered_date"), params, errors, l)) }
+                    @if asks("enterprise.district") { (choice(l, "e_district", t(l, "enterprise.district"), params, &districts)) }
+                    @if asks("enterprise.size") { (choice(l, "e_size", t(l, "enterprise.size"), params, &options(l, "size", &SIZES))) }
+                    @for key in ENTERPRISE_FLAGS.iter().filter(|k| asks(&format!("enterprise.{k}"))) { (tri_select(l, &format!("e_{key}"), t(l, &format!("enterprise.{key}")), params)) }
+                }
             }
-            h2 { (t(l, "selfcheck.already_received")) }
-            div.grid {
-                @for (id, title) in grantable {
-                    @let name = format!("granted_{id}");
-                    label { input type="checkbox" name=(name) value="on" checked[get(params, &name).is_some()]; " " (title) }
+            @if !grantable.is_empty() {
+                h2 { (t(l, "selfcheck.already_received")) }
+                div.grid {
+                    @for (id, title) in grantable {
+                        @let name = format!("granted_{id}");
+                        label { input type="checkbox" name=(name) value="on" checked[get(params, &name).is_some()]; " " (title) }
+                    }
                 }
             }
             div.grid { (date_input("as_of", t(l, "selfcheck.as_of"), params, errors, l)) }
@@ -402,6 +414,15 @@ async fn self_check(
         }),
     };
     let grantable = grantable(&catalogue.programmes, l);
+    let asked: HashSet<&str> = catalogue
+        .programmes
+        .iter()
+        .flat_map(|p| p.facts.iter().map(String::as_str))
+        .collect();
+    let enterprises = catalogue
+        .programmes
+        .iter()
+        .any(|p| p.beneficiary == "enterprise");
     let outcome = if submitted && errors.is_empty() {
         match state.services.evaluate_case(
             region,
@@ -435,7 +456,7 @@ async fn self_check(
                 (tf(l, "form.has_errors", [("n", errors.len().to_string().as_str())]))
             }
         }
-        (form(&viewer, &params, &errors, &grantable, &Choice { regions: &regions, chosen: &catalogue.pack.id }))
+        (form(&viewer, &params, &errors, &grantable, &Choice { regions: &regions, chosen: &catalogue.pack.id, asked: &asked, enterprises }))
         @if let Some(o) = outcome.as_ref().filter(|o| !o.results.is_empty()) {
             section id="results" {
                 h2 { (tf(l, "selfcheck.summary", [("as_of", as_of.to_string().as_str()), ("eligible", count(Status::Eligible).as_str()), ("undetermined", count(Status::Undetermined).as_str()), ("ineligible", count(Status::Ineligible).as_str())])) }
