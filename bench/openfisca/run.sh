@@ -4,56 +4,20 @@
 #
 #   bench/openfisca/run.sh [SIZE...]        (default sizes: 10000 100000 1000000)
 #
-# Environment (all optional):
-#   OPENFISCA_VENV   virtualenv to create/use          (default bench/openfisca/.venv)
-#   BENCH_DATA       populations and outputs           (default bench/openfisca/data)
-#   CARGO_TARGET_DIR cargo's target directory          (default target/)
-#   AS_OF            evaluation date                   (default 2026-06-01)
-#   SEED             population seed                   (default 1)
-#   OPENFISCA_CHUNK  cases per OpenFisca simulation    (default 100000)
-#   REPEAT           runs of opcity and the floor; the best counts (default 3)
+# Environment: see common.sh; besides,
 #   LATENCY          0 skips the single-case latencies (default 1)
 #   KEEP             1 keeps the result files (several GB at 10^6)
 # Exits non-zero when the two engines disagree on any case.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-VENV=${OPENFISCA_VENV:-$HERE/.venv}
-DATA=${BENCH_DATA:-$HERE/data}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-AS_OF=${AS_OF:-2026-06-01}
-SEED=${SEED:-1}
-CHUNK=${OPENFISCA_CHUNK:-100000}
-REPEAT=${REPEAT:-3}
-PACK=$ROOT/policies/shenzhen-2026
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 SIZES=${*:-10000 100000 1000000}
-export CARGO_TARGET_DIR=$TARGET
-
-mkdir -p "$DATA"
 RESULTS=$DATA/results.md
-log() { printf '%s\n' "$*" >&2; }
-
-# --- 1. tools ---------------------------------------------------------------------------------
-if [ ! -x "$VENV/bin/python" ]; then
-    log "creating $VENV (openfisca-core from PyPI)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --upgrade pip
-    "$VENV/bin/pip" install --quiet -r "$HERE/requirements.txt"
-fi
-PY=$VENV/bin/python
 (cd "$ROOT" && cargo build --quiet --release -p opcity-cli \
     && cargo build --quiet --release -p opcity-bench --bin io_floor)
-OPCITY=$TARGET/release/opcity
 FLOOR=$TARGET/release/io_floor
-
-# Wall seconds and peak RSS (MiB) of a command, as "SECONDS MIB"; stdout goes to $OUT.
-timed() {
-    local stats=$DATA/.time
-    /usr/bin/time -f '%e %M' -o "$stats" "$@" > "$OUT"
-    awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$stats"
-}
-best() { sort -n | head -1; }
 
 # --- 2. per size: equality and end-to-end time ------------------------------------------------
 mismatches=0

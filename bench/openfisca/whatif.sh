@@ -5,14 +5,7 @@
 #
 #   bench/openfisca/whatif.sh [SIZE...]        (default size: 1000000)
 #
-# Environment (all optional; the same as run.sh where they overlap):
-#   OPENFISCA_VENV   virtualenv to create/use          (default bench/openfisca/.venv)
-#   BENCH_DATA       populations and outputs           (default bench/openfisca/data)
-#   CARGO_TARGET_DIR cargo's target directory          (default target/)
-#   AS_OF            evaluation date                   (default 2026-06-01)
-#   SEED             population seed                   (default 1)
-#   OPENFISCA_CHUNK  cases per OpenFisca simulation    (default 100000)
-#   REPEAT           runs of each opcity input; the best counts (default 3)
+# Environment: see common.sh.
 # The change: opcity's housing_subsidy_monthly_fen (OpenFisca housing.subsidy_monthly_fen)
 # from 125000 to 150000 fen, from AS_OF on.
 # Exits non-zero when the two engines' aggregates differ, or opcity's from Parquet and from
@@ -20,44 +13,14 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-VENV=${OPENFISCA_VENV:-$HERE/.venv}
-DATA=${BENCH_DATA:-$HERE/data}
-TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
-AS_OF=${AS_OF:-2026-06-01}
-SEED=${SEED:-1}
-CHUNK=${OPENFISCA_CHUNK:-100000}
-REPEAT=${REPEAT:-3}
-PACK=$ROOT/policies/shenzhen-2026
+# shellcheck source=common.sh
+. "$HERE/common.sh"
 SIZES=${*:-1000000}
 SET_OPCITY=housing_subsidy_monthly_fen=150000
 SET_OPENFISCA=housing.subsidy_monthly_fen=150000
-export CARGO_TARGET_DIR=$TARGET
-
-mkdir -p "$DATA"
 RESULTS=$DATA/whatif-results.md
-log() { printf '%s\n' "$*" >&2; }
-
-# --- 1. tools ---------------------------------------------------------------------------------
-if [ ! -x "$VENV/bin/python" ]; then
-    log "creating $VENV (openfisca-core and pyarrow from PyPI)"
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet --upgrade pip
-    "$VENV/bin/pip" install --quiet -r "$HERE/requirements.txt"
-fi
-"$VENV/bin/python" -c 'import pyarrow' 2>/dev/null \
-    || "$VENV/bin/pip" install --quiet -r "$HERE/requirements.txt"
-PY=$VENV/bin/python
 (cd "$ROOT" && cargo build --quiet --release -p opcity-cli)
-OPCITY=$TARGET/release/opcity
 
-# Wall seconds and peak RSS (MiB) of a command, as "SECONDS MIB"; stdout goes to $OUT.
-timed() {
-    local stats=$DATA/.time
-    /usr/bin/time -f '%e %M' -o "$stats" "$@" > "$OUT"
-    awk '{ printf "%.2f %.0f\n", $1, $2 / 1024 }' "$stats"
-}
-best() { sort -n | head -1; }
 runs() { awk 'NF { printf "%s%s s %s MiB", (n++ ? ", " : ""), $1, $2 }' <<< "$1"; }
 WHATIF=("$OPCITY" policy whatif --pack "$PACK" --as-of "$AS_OF" --set "$SET_OPCITY")
 

@@ -656,11 +656,7 @@ impl<'p> PackAt<'p> {
     /// Why parameter `index`'s figure is not confirmed.
     fn flag_note(&self, index: usize) -> String {
         let param = &self.pack.parameters[index];
-        format!(
-            "{} is not confirmed from a primary text: {}",
-            param.name,
-            param.flagged.as_deref().unwrap_or_default()
-        )
+        param.flag_note.clone().unwrap_or_default()
     }
 
     fn tier(

@@ -331,6 +331,9 @@ pub struct Parameter {
     /// Why the figures are not confirmed from a primary text, if they are
     /// not.
     pub flagged: Option<String>,
+    /// The note each result that reads a flagged figure carries, made once
+    /// at load rather than per result.
+    pub(crate) flag_note: Option<String>,
     /// Ascending by date; `None` = unset from that date on.
     pub(crate) values: Vec<(NaiveDate, Option<i64>)>,
 }
@@ -468,6 +471,7 @@ mod tests {
             name: "x".into(),
             pack: "p".into(),
             flagged: None,
+            flag_note: None,
             description: Text {
                 zh: String::new(),
                 en: String::new(),

@@ -408,6 +408,10 @@ impl Loader {
                     );
                     continue;
                 }
+                let flag_note = def
+                    .flagged
+                    .as_ref()
+                    .map(|why| format!("{name} is not confirmed from a primary text: {why}"));
                 let param = Parameter {
                     name: name.clone(),
                     pack: pack.to_owned(),
@@ -415,6 +419,7 @@ impl Loader {
                     unit: def.unit,
                     reference: def.reference,
                     flagged: def.flagged,
+                    flag_note,
                     values: def.values.into_iter().map(|(d, v)| (d.0, v)).collect(),
                 };
                 params.insert(name, (param, src));
