@@ -11,8 +11,8 @@ use clap::{Args, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use opcity_packs::PackSource;
 use opcity_policy::{
-    BatchError, BatchSummary, CaseFailure, Detail, Pack, Programme, Setting, batch, parse_date,
-    whatif_jsonl,
+    BatchError, BatchSummary, CaseFailure, ConditionChange, Detail, Pack, Programme, Setting,
+    batch, parse_date, whatif_jsonl,
 };
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -86,6 +86,11 @@ pub struct WhatifArgs {
     /// years, percent, count, m2), or `null` to unset it; repeatable.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     settings: Vec<String>,
+    /// A programme's condition decided by another expression in the
+    /// scenario (the pack's condition language; `true` waives it);
+    /// repeatable.
+    #[arg(long = "when", value_name = "PROGRAMME:CONDITION=EXPRESSION")]
+    conditions: Vec<String>,
     /// The cases, one JSON object a line (`-` reads standard input), or a
     /// file ending in `.parquet`, one case a row.
     file: String,
@@ -334,8 +339,21 @@ fn whatif(args: &WhatifArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let changed = match args
+        .conditions
+        .iter()
+        .map(|text| ConditionChange::parse(text))
+        .collect::<Result<Vec<_>, _>>()
+        .and_then(|changes| pack.with_conditions(&changes))
+    {
+        Ok(changed) => changed,
+        Err(e) => {
+            eprintln!("error: --when {e}");
+            return ExitCode::from(2);
+        }
+    };
     let baseline = pack.at(args.as_of);
-    let scenario = baseline.with_settings(&settings);
+    let scenario = changed.at(args.as_of).with_settings(&settings);
     let progress = Progress::new();
     let result = open(&args.file).map_err(BatchError::Io).and_then(|input| {
         whatif_jsonl(

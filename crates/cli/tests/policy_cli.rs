@@ -342,7 +342,10 @@ fn whatif_prints_baseline_scenario_delta_and_districts() {
             "2026-06-01",
         ];
         for s in settings {
-            args.extend(["--set", s]);
+            match s.strip_prefix("when ") {
+                Some(change) => args.extend(["--when", change]),
+                None => args.extend(["--set", s]),
+            }
         }
         args.push("-");
         opcity(&args, &input)
@@ -381,6 +384,21 @@ fn whatif_prints_baseline_scenario_delta_and_districts() {
         body["by_district"]["nanshan"]["sz.housing.subsidy"],
         subsidy("delta")
     );
+    // The founder of 38 gains, and is the example.
+    let shift = &body["shifts"]["sz.housing.subsidy"];
+    assert_eq!(shift["gainers"], 1, "{body}");
+    assert_eq!(shift["examples"][0]["id"], "a", "{body}");
+    assert_eq!(shift["examples"][0]["before"]["status"], "ineligible");
+    assert_eq!(body["gaining_cases"], 1, "{body}");
+
+    // A condition rewritten instead: the same founder, by waiving the age.
+    let waived = stdout_json(&whatif(&["when sz.housing.subsidy:young=true"]));
+    assert_eq!(waived["changed_cases"], 1, "{waived}");
+    assert_eq!(
+        waived["delta"]["sz.housing.subsidy"],
+        subsidy("delta"),
+        "{waived}"
+    );
 
     for (setting, refusal) in [
         (
@@ -390,6 +408,18 @@ fn whatif_prints_baseline_scenario_delta_and_districts() {
         (
             "housing_subsidy_monthly_fen=2500.50",
             "housing_subsidy_monthly_fen takes a whole number of fen",
+        ),
+        (
+            "when sz.housing.subsidy:old=true",
+            "--when programme sz.housing.subsidy has no condition `old`",
+        ),
+        (
+            "when sz.housing.subsidy=true",
+            "is not PROGRAMME:CONDITION=EXPRESSION",
+        ),
+        (
+            "when sz.housing.subsidy:young=person.nickname",
+            "--when `person.nickname`:",
         ),
     ] {
         let out = whatif(&[setting]);

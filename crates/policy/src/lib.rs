@@ -50,11 +50,14 @@ pub use explanation::{
 };
 pub use expr::Unit;
 pub use facts::{EnumType, Fact, FactSet, FactType, FactValue};
-pub use pack::ParentSources;
 pub use pack::files::Expectation;
 pub use pack::model::{
     Beneficiary, Criterion, DecidedBy, Delivery, Evidence, EvidenceKind, Kind, Pack, PackTest,
     Parameter, ParameterValue, Programme, Support, Text, Window,
 };
+pub use pack::{ConditionChange, ConditionChangeError, ParentSources};
 pub use testing::TestOutcome;
-pub use whatif::{ByProgramme, Setting, SettingError, Totals, WhatIf, whatif_jsonl};
+pub use whatif::{
+    ByProgramme, EXAMPLES, Example, Outcome, Setting, SettingError, Shift, Totals, WhatIf,
+    whatif_jsonl,
+};

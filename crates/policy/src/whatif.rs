@@ -3,8 +3,10 @@
 //! some of them from that date on, and aggregated: per programme, how many
 //! cases are eligible and how many undetermined, and the money over the
 //! eligible ones; the difference; how many cases changed at all; and the
-//! difference by the enterprise's district. Aggregates only, no per-case
-//! output, so a population of millions is held one chunk at a time.
+//! difference by the enterprise's district; and, per programme, how many
+//! cases gain and how many lose, with the first few of each as examples.
+//! Aggregates only, no per-case output, so a population of millions is held
+//! one chunk at a time.
 //!
 //! The engine is the same one the platform decides with: a scenario is a
 //! [`PackAt`] whose resolved values differ, nothing else.
@@ -201,6 +203,131 @@ pub struct WhatIf {
     /// Cases in which some programme's status or figure differs.
     pub changed_cases: u64,
     pub by_district: BTreeMap<String, ByProgramme>,
+    /// Who gains and who loses, by programme (every programme listed).
+    pub shifts: BTreeMap<String, Shift>,
+    /// Changed cases that gain in some programme and lose in none, that
+    /// lose in some and gain in none, and that do both.
+    pub gaining_cases: u64,
+    pub losing_cases: u64,
+    pub mixed_cases: u64,
+}
+
+/// How many examples of each direction a [`Shift`] keeps.
+pub const EXAMPLES: usize = 3;
+
+/// How one programme's results moved, case by case. A case gains when its
+/// money (see [`Outcome`]) rises, or stays and its status improves
+/// (ineligible → undetermined → eligible); it loses in the opposite case.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Shift {
+    pub gainers: i64,
+    pub losers: i64,
+    /// The first [`EXAMPLES`] gaining and the first losing cases, in the
+    /// order of the input.
+    pub examples: Vec<Example>,
+}
+
+/// One case that gained or lost in a programme.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Example {
+    /// 1-based position among the cases.
+    pub position: usize,
+    /// The case's own id (`person.id`), if it has one.
+    pub id: Option<String>,
+    pub gains: bool,
+    pub before: Outcome,
+    pub after: Outcome,
+}
+
+/// A programme's result for one case, as a what-if compares them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Outcome {
+    pub status: Status,
+    /// What an eligible case could be granted at most: its amount, ceiling
+    /// and monthly amount × months together (each null counts 0); 0 when
+    /// not eligible.
+    pub money_fen: i128,
+}
+
+impl Outcome {
+    fn of(r: &ProgrammeResult) -> Outcome {
+        let fen = |f: Option<opcity_domain::Fen>| i128::from(f.map_or(0, |f| f.0));
+        let money_fen = match r.status {
+            Status::Eligible => {
+                fen(r.amount_fen)
+                    + fen(r.ceiling_fen)
+                    + fen(r.monthly_fen) * i128::from(r.months.unwrap_or(0))
+            }
+            Status::Ineligible | Status::Undetermined => 0,
+        };
+        Outcome {
+            status: r.status,
+            money_fen,
+        }
+    }
+
+    /// Money first, then status: the order gaining and losing follow.
+    fn rank(&self) -> (i128, u8) {
+        let status = match self.status {
+            Status::Ineligible => 0,
+            Status::Undetermined => 1,
+            Status::Eligible => 2,
+        };
+        (self.money_fen, status)
+    }
+}
+
+impl Shift {
+    /// Counts a case that moved from `before` to `after`, keeping it as an
+    /// example while fewer than [`EXAMPLES`] of its direction are held.
+    /// Cases come in input order within one task, so the first kept are
+    /// the earliest. Returns whether the case gains, or `None` when it
+    /// neither gains nor loses.
+    fn count(
+        &mut self,
+        before: Outcome,
+        after: Outcome,
+        position: usize,
+        case: &Case,
+    ) -> Option<bool> {
+        let gains = match after.rank().cmp(&before.rank()) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => return None,
+        };
+        if gains {
+            self.gainers += 1;
+        } else {
+            self.losers += 1;
+        }
+        if self.examples.iter().filter(|e| e.gains == gains).count() < EXAMPLES {
+            self.examples.push(Example {
+                position,
+                id: case.person.id.clone(),
+                gains,
+                before,
+                after,
+            });
+        }
+        Some(gains)
+    }
+
+    fn add(&mut self, other: Shift) {
+        self.gainers += other.gainers;
+        self.losers += other.losers;
+        self.examples.extend(other.examples);
+        self.examples.sort_by_key(|e| e.position);
+        for gains in [true, false] {
+            let mut kept = 0;
+            self.examples.retain(|e| {
+                if e.gains != gains {
+                    return true;
+                }
+                kept += 1;
+                kept <= EXAMPLES
+            });
+        }
+    }
 }
 
 /// A result's status and figures: what "changed" compares.
@@ -218,6 +345,14 @@ fn figures(r: &ProgrammeResult) -> Figures {
     )
 }
 
+/// Gaining and losing cases, counted once each.
+#[derive(Default)]
+struct Directions {
+    gaining: u64,
+    losing: u64,
+    mixed: u64,
+}
+
 /// The running sums of a what-if, by programme index; one per rayon task,
 /// merged at the end.
 struct Tally {
@@ -226,9 +361,11 @@ struct Tally {
     /// By `District::ALL` position, then programme: scenario − baseline.
     districts: Vec<Option<Vec<Totals>>>,
     changed: u64,
+    shifts: Vec<Shift>,
+    directions: Directions,
     failures: Vec<CaseFailure>,
     /// The baseline outcomes of the case at hand (reused).
-    before: Vec<Figures>,
+    before: Vec<(Figures, Outcome)>,
 }
 
 impl Tally {
@@ -238,12 +375,14 @@ impl Tally {
             scenario: vec![Totals::default(); programmes],
             districts: vec![None; District::ALL.len()],
             changed: 0,
+            shifts: vec![Shift::default(); programmes],
+            directions: Directions::default(),
             failures: Vec::new(),
             before: Vec::with_capacity(programmes),
         }
     }
 
-    fn case(&mut self, baseline: &PackAt, scenario: &PackAt, case: &Case) {
+    fn case(&mut self, baseline: &PackAt, scenario: &PackAt, position: usize, case: &Case) {
         let programmes = self.baseline.len();
         let mut district = case
             .enterprise
@@ -257,17 +396,32 @@ impl Tally {
             if let Some(d) = district.as_deref_mut() {
                 d[i].count(r, -1);
             }
-            self.before.push(figures(r));
+            self.before.push((figures(r), Outcome::of(r)));
         });
-        let mut changed = false;
+        let (mut changed, mut gains, mut losses) = (false, false, false);
         scenario.each_result(case, Detail::Brief, |i, r| {
             self.scenario[i].count(r, 1);
             if let Some(d) = district.as_deref_mut() {
                 d[i].count(r, 1);
             }
-            changed |= self.before[i] != figures(r);
+            let (before, outcome) = self.before[i];
+            if before != figures(r) {
+                changed = true;
+                match self.shifts[i].count(outcome, Outcome::of(r), position, case) {
+                    Some(true) => gains = true,
+                    Some(false) => losses = true,
+                    None => {}
+                }
+            }
         });
         self.changed += u64::from(changed);
+        let d = &mut self.directions;
+        match (gains, losses) {
+            (true, false) => d.gaining += 1,
+            (false, true) => d.losing += 1,
+            (true, true) => d.mixed += 1,
+            (false, false) => {}
+        }
     }
 
     fn merge(mut self, other: Tally) -> Tally {
@@ -284,6 +438,12 @@ impl Tally {
             }
         }
         self.changed += other.changed;
+        for (mine, theirs) in self.shifts.iter_mut().zip(other.shifts) {
+            mine.add(theirs);
+        }
+        self.directions.gaining += other.directions.gaining;
+        self.directions.losing += other.directions.losing;
+        self.directions.mixed += other.directions.mixed;
         self.failures.extend(other.failures);
         self
     }
@@ -312,6 +472,15 @@ impl Tally {
                 .zip(&self.districts)
                 .filter_map(|(d, totals)| Some((d.id().to_owned(), by_id(totals.as_ref()?))))
                 .collect(),
+            shifts: pack
+                .programmes
+                .iter()
+                .zip(self.shifts)
+                .map(|(p, s)| (p.id.clone(), s))
+                .collect(),
+            gaining_cases: self.directions.gaining,
+            losing_cases: self.directions.losing,
+            mixed_cases: self.directions.mixed,
         }
     }
 }
@@ -342,7 +511,7 @@ pub fn whatif_jsonl<R: BufRead>(
                 || Tally::new(pack.programmes.len()),
                 |mut t, &(position, line, json)| {
                     match parse_case(json).and_then(|c| c.validate(pack).map(|()| c)) {
-                        Ok(case) => t.case(baseline, scenario, &case),
+                        Ok(case) => t.case(baseline, scenario, position, &case),
                         Err(error) => t.failures.push(CaseFailure {
                             position,
                             line,

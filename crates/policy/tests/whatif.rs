@@ -5,7 +5,10 @@
 
 use crate::population::population;
 use chrono::NaiveDate;
-use opcity_policy::{Detail, Pack, Setting, SettingError, WhatIf, whatif_jsonl};
+use opcity_policy::{
+    ConditionChange, ConditionChangeError, Detail, EXAMPLES, Pack, Setting, SettingError, WhatIf,
+    whatif_jsonl,
+};
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
 
@@ -22,6 +25,12 @@ fn as_of() -> NaiveDate {
 /// The pack's own files, with each `(parameter, value)` given a value from
 /// `AS_OF` on by editing its YAML.
 fn edited(settings: &[(&str, &str)]) -> Pack {
+    edited_with(settings, &[])
+}
+
+/// [`edited`], and each `(old, new)` text replaced once in the file that
+/// holds it.
+fn edited_with(settings: &[(&str, &str)], replacements: &[(&str, &str)]) -> Pack {
     let mut sources = Vec::new();
     for sub in ["parameters", "programmes", "tests"] {
         for entry in std::fs::read_dir(pack_dir().join(sub)).unwrap() {
@@ -44,6 +53,13 @@ fn edited(settings: &[(&str, &str)]) -> Pack {
         let at = text.find(&format!("{name}:\n")).unwrap();
         let values = at + text[at..].find("  values:\n").unwrap() + "  values:\n".len();
         text.insert_str(values, &format!("    \"{AS_OF}\": {value}\n"));
+    }
+    for (old, new) in replacements {
+        let (_, text) = sources
+            .iter_mut()
+            .find(|(_, t)| t.contains(old))
+            .unwrap_or_else(|| panic!("{old} is in some file"));
+        *text = text.replacen(old, new, 1);
     }
     Pack::from_sources_with(sources, &crate::shipped::rules).expect("the edited pack loads")
 }
@@ -75,6 +91,20 @@ fn count(into: &mut Map<String, Value>, result: &Value, sign: i64) {
     }
 }
 
+/// A result's money (amount, ceiling and monthly × months when eligible)
+/// and its status's rank, read from its JSON: what gaining compares.
+fn rank(result: &Value) -> (i128, u8) {
+    let fen = |key: &str| i128::from(result[key].as_i64().unwrap_or(0));
+    match result["status"].as_str().unwrap() {
+        "eligible" => (
+            fen("amount_fen") + fen("ceiling_fen") + fen("monthly_fen") * fen("months"),
+            2,
+        ),
+        "undetermined" => (0, 1),
+        _ => (0, 0),
+    }
+}
+
 fn zero() -> Value {
     json!({"eligible": 0, "maybe": 0, "amount_fen": 0, "ceiling_fen": 0, "monthly_total_fen": 0})
 }
@@ -87,10 +117,23 @@ fn oracle(baseline: &Pack, scenario: &Pack, lines: &[String]) -> Value {
     let (mut base, mut scen, mut delta) = (blank(), blank(), blank());
     let mut by_district: Map<String, Value> = Map::new();
     let mut changed = 0;
-    for line in lines {
+    let mut shifts: Map<String, Value> = programmes
+        .iter()
+        .map(|p| {
+            (
+                p.clone(),
+                json!({"gainers": 0, "losers": 0, "examples": []}),
+            )
+        })
+        .collect();
+    let (mut gaining, mut losing, mut mixed) = (0, 0, 0);
+    let mut position = 0;
+    for line in lines.iter().filter(|l| !l.trim().is_empty()) {
+        position += 1;
         let Ok(case) = baseline.parse_case(line) else {
             continue;
         };
+        let (mut gains, mut losses) = (false, false);
         let before =
             serde_json::to_value(baseline.at(as_of()).evaluate(&case, Detail::Full).results)
                 .unwrap();
@@ -110,6 +153,24 @@ fn oracle(baseline: &Pack, scenario: &Pack, lines: &[String]) -> Value {
             .zip(after.as_array().unwrap())
         {
             let id = b["programme"].as_str().unwrap();
+            let (rank_b, rank_a) = (rank(b), rank(a));
+            if rank_a != rank_b {
+                let gain = rank_a > rank_b;
+                gains |= gain;
+                losses |= !gain;
+                let shift = shifts[id].as_object_mut().unwrap();
+                let key = if gain { "gainers" } else { "losers" };
+                shift[key] = json!(shift[key].as_i64().unwrap() + 1);
+                let examples = shift["examples"].as_array_mut().unwrap();
+                if examples.iter().filter(|e| e["gains"] == gain).count() < EXAMPLES {
+                    let outcome = |(money, _): (i128, u8), r: &Value| json!({"status": r["status"], "money_fen": money});
+                    examples.push(json!({
+                        "position": position, "id": case.person.id, "gains": gain,
+                        "before": outcome(rank_b, b), "after": outcome(rank_a, a),
+                    }));
+                    examples.sort_by_key(|e| e["position"].as_u64());
+                }
+            }
             count(base[id].as_object_mut().unwrap(), b, 1);
             count(scen[id].as_object_mut().unwrap(), a, 1);
             count(delta[id].as_object_mut().unwrap(), a, 1);
@@ -132,17 +193,35 @@ fn oracle(baseline: &Pack, scenario: &Pack, lines: &[String]) -> Value {
             .any(|k| a[k] != b[k]);
         }
         changed += i64::from(differs);
+        match (gains, losses) {
+            (true, false) => gaining += 1,
+            (false, true) => losing += 1,
+            (true, true) => mixed += 1,
+            (false, false) => {}
+        }
     }
     json!({
         "baseline": base, "scenario": scen, "delta": delta,
         "changed_cases": changed, "by_district": by_district,
+        "shifts": shifts, "gaining_cases": gaining, "losing_cases": losing, "mixed_cases": mixed,
     })
 }
 
 fn run(pack: &Pack, settings: &[&str], lines: &[String]) -> (WhatIf, Vec<usize>) {
+    run_against(pack, pack, settings, lines)
+}
+
+/// A what-if of `pack` against `changed` (the same pack, some conditions
+/// rewritten) with `settings`.
+fn run_against(
+    pack: &Pack,
+    changed: &Pack,
+    settings: &[&str],
+    lines: &[String],
+) -> (WhatIf, Vec<usize>) {
     let settings = Setting::parse_all(pack, settings.iter().copied()).unwrap();
     let baseline = pack.at(as_of());
-    let scenario = baseline.with_settings(&settings);
+    let scenario = changed.at(as_of()).with_settings(&settings);
     let input = lines.join("\n");
     let mut failed_lines = Vec::new();
     let (whatif, summary) = whatif_jsonl(
@@ -190,6 +269,114 @@ fn a_scenario_comes_to_what_the_pack_edited_on_disk_gives() {
     assert!(whatif.delta.values().any(|t| t.monthly_total_fen > 0));
     assert!(whatif.delta.values().any(|t| t.ceiling_fen < 0));
     assert!(whatif.by_district.len() == 10);
+    // Some gain and some lose; each programme keeps its first examples of
+    // each direction, and some programme has more than it keeps.
+    assert!(whatif.gaining_cases > 0 && whatif.losing_cases > 0);
+    for s in whatif.shifts.values() {
+        let kept = |n: i64| usize::try_from(n).unwrap().min(EXAMPLES);
+        assert_eq!(s.examples.len(), kept(s.gainers) + kept(s.losers));
+    }
+    assert!(whatif.shifts.values().any(|s| s.gainers > EXAMPLES as i64));
+}
+
+#[test]
+fn a_condition_rewritten_comes_to_the_pack_with_that_condition_on_disk() {
+    let pack = Pack::load_dir(pack_dir()).unwrap();
+    let lines = population(&pack);
+    let change = |programme: &str, condition: &str, when: &str| ConditionChange {
+        programme: programme.into(),
+        condition: condition.into(),
+        when: when.into(),
+    };
+    // The housing subsidy for any age; the overseas grant up to 40 while
+    // the youth age drops to 30 for everything else.
+    let changes = [
+        change("sz.housing.subsidy", "young", "true"),
+        change(
+            "sz.funding.overseas_startup",
+            "young",
+            "age(person.birth_date) <= 40",
+        ),
+    ];
+    let changed = pack.with_conditions(&changes).unwrap();
+    let (whatif, _) = run_against(&pack, &changed, &["youth_max_age=30"], &lines);
+    let on_disk = edited_with(
+        &[("youth_max_age", "30")],
+        &[
+            (
+                "    when: age(person.birth_date) <= param.youth_max_age\n  - name: founder\n    when: person.is_founder\namount:\n  monthly:\n    monthly: housing_subsidy_monthly_fen",
+                "    when: \"true\"\n  - name: founder\n    when: person.is_founder\namount:\n  monthly:\n    monthly: housing_subsidy_monthly_fen",
+            ),
+            (
+                "    when: age(person.birth_date) <= param.youth_max_age\n  - name: overseas",
+                "    when: age(person.birth_date) <= 40\n  - name: overseas",
+            ),
+        ],
+    );
+    assert_eq!(
+        serde_json::to_value(&whatif).unwrap(),
+        oracle(&pack, &on_disk, &lines)
+    );
+    assert!(whatif.delta["sz.housing.subsidy"].eligible > 0);
+    // The pack itself is unchanged, and its conditions read as written.
+    let housing = pack.programme("sz.housing.subsidy").unwrap();
+    assert!(
+        housing
+            .written_conditions()
+            .any(|(name, when)| name == "young" && when.contains("youth_max_age"))
+    );
+    let rewritten = changed.programme("sz.housing.subsidy").unwrap();
+    assert!(
+        rewritten
+            .written_conditions()
+            .any(|c| c == ("young", "true"))
+    );
+}
+
+#[test]
+fn a_condition_change_names_a_written_condition_and_compiles() {
+    let pack = Pack::load_dir(pack_dir()).unwrap();
+    let refused = |programme: &str, condition: &str, when: &str| {
+        let change = ConditionChange {
+            programme: programme.into(),
+            condition: condition.into(),
+            when: when.into(),
+        };
+        pack.with_conditions(&[change.clone(), change])
+            .map(|_| ())
+            .unwrap_err()
+    };
+    assert!(matches!(
+        refused("sz.nope", "young", "true"),
+        ConditionChangeError::UnknownProgramme { .. }
+    ));
+    // Built-in conditions are the engine's, not the pack's.
+    for built_in in ["in_effect", "not_granted_before", "nothing"] {
+        assert!(matches!(
+            refused("sz.housing.subsidy", built_in, "true"),
+            ConditionChangeError::UnknownCondition { .. }
+        ));
+    }
+    assert!(matches!(
+        refused("sz.loan.enterprise", "enterprise_present", "true"),
+        ConditionChangeError::UnknownCondition { .. }
+    ));
+    let ConditionChangeError::Expression { position, .. } = refused(
+        "sz.housing.subsidy",
+        "young",
+        "age(person.birth_date) <= param.nope",
+    ) else {
+        panic!("an unknown parameter is refused");
+    };
+    assert!(position > 20);
+    assert!(matches!(
+        refused("sz.housing.subsidy", "young", "person.nickname"),
+        ConditionChangeError::Expression { .. }
+    ));
+    assert!(matches!(
+        refused("sz.housing.subsidy", "young", "true"),
+        ConditionChangeError::Twice { .. }
+    ));
 }
 
 #[test]

@@ -237,6 +237,17 @@ impl Programme {
         self.conditions.iter().map(|c| c.name.as_str())
     }
 
+    /// The conditions written as expressions, by name with their text: the
+    /// ones a what-if scenario may rewrite ([`Pack::with_conditions`]).
+    pub fn written_conditions(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.conditions.iter().filter_map(|c| match &c.test {
+            Test::Expr(compiled) if c.name != super::edit::BUILT_IN => {
+                Some((c.name.as_str(), compiled.source.as_str()))
+            }
+            _ => None,
+        })
+    }
+
     /// The facts its rules read: its conditions, its exceptions' and the
     /// fact its figure is tiered by (a top-up's base reads its own).
     pub fn facts(&self) -> crate::FactSet {

@@ -430,7 +430,7 @@ impl Loader {
 }
 
 /// The flagged parameters `p`'s conditions read, each once.
-fn flagged_in_conditions(p: &Programme, parameters: &[Parameter]) -> Vec<usize> {
+pub(crate) fn flagged_in_conditions(p: &Programme, parameters: &[Parameter]) -> Vec<usize> {
     let mut flagged: Vec<usize> = p
         .conditions
         .iter()
