@@ -49,6 +49,7 @@ pub mod intervals;
 pub mod ledger;
 mod migration;
 pub mod notifications;
+pub mod policy_drafts;
 pub mod rate;
 pub mod registry;
 pub mod rows;

@@ -11,4 +11,5 @@ mod holding_transitions;
 mod interval_guards;
 mod ledger_storm;
 mod lookup_indexes;
+mod policy_draft_guards;
 mod registry_guards;

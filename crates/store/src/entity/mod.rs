@@ -34,6 +34,8 @@ pub mod ledger_transfer;
 pub mod login_failure;
 pub mod notification;
 pub mod person;
+pub mod policy_draft;
+pub mod policy_draft_change;
 pub mod provider;
 pub mod referral;
 pub mod review;

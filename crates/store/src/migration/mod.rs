@@ -31,6 +31,7 @@ mod m0024_space_amendments;
 mod m0025_housing_allocator;
 mod m0026_one_person_per_resident_id;
 mod m0027_import_runs;
+mod m0028_policy_drafts;
 
 pub struct Migrator;
 
@@ -65,6 +66,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0025_housing_allocator::Migration),
             Box::new(m0026_one_person_per_resident_id::Migration),
             Box::new(m0027_import_runs::Migration),
+            Box::new(m0028_policy_drafts::Migration),
         ]
     }
 }
