@@ -203,6 +203,10 @@ pub struct WhatIf {
     /// Cases in which some programme's status or figure differs.
     pub changed_cases: u64,
     pub by_district: BTreeMap<String, ByProgramme>,
+    /// The districts of `by_district`: per programme, the cases whose
+    /// status or figure changed (what a reader of a net difference needs
+    /// to know how many people it stands for).
+    pub changed_by_district: BTreeMap<String, BTreeMap<String, u64>>,
     /// Who gains and who loses, by programme (every programme listed).
     pub shifts: BTreeMap<String, Shift>,
     /// Changed cases that gain in some programme and lose in none, that
@@ -220,6 +224,9 @@ pub const EXAMPLES: usize = 3;
 /// (ineligible → undetermined → eligible); it loses in the opposite case.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Shift {
+    /// Cases whose status or figure changed (gaining, losing, or neither
+    /// when only a figure's form changed).
+    pub changed: i64,
     pub gainers: i64,
     pub losers: i64,
     /// The first [`EXAMPLES`] gaining and the first losing cases, in the
@@ -313,6 +320,7 @@ impl Shift {
     }
 
     fn add(&mut self, other: Shift) {
+        self.changed += other.changed;
         self.gainers += other.gainers;
         self.losers += other.losers;
         self.examples.extend(other.examples);
@@ -358,8 +366,9 @@ struct Directions {
 struct Tally {
     baseline: Vec<Totals>,
     scenario: Vec<Totals>,
-    /// By `District::ALL` position, then programme: scenario − baseline.
-    districts: Vec<Option<Vec<Totals>>>,
+    /// By `District::ALL` position, then programme: scenario − baseline,
+    /// and the cases whose result changed.
+    districts: Vec<Option<(Vec<Totals>, Vec<u64>)>>,
     changed: u64,
     shifts: Vec<Shift>,
     directions: Directions,
@@ -389,24 +398,31 @@ impl Tally {
             .as_ref()
             .and_then(|e| e.district)
             .and_then(|d| District::ALL.iter().position(|&x| x == d))
-            .map(|d| self.districts[d].get_or_insert_with(|| vec![Totals::default(); programmes]));
+            .map(|d| {
+                self.districts[d].get_or_insert_with(|| {
+                    (vec![Totals::default(); programmes], vec![0; programmes])
+                })
+            });
         self.before.clear();
         baseline.each_result(case, Detail::Brief, |i, r| {
             self.baseline[i].count(r, 1);
-            if let Some(d) = district.as_deref_mut() {
-                d[i].count(r, -1);
+            if let Some((totals, _)) = district.as_deref_mut() {
+                totals[i].count(r, -1);
             }
             self.before.push((figures(r), Outcome::of(r)));
         });
         let (mut changed, mut gains, mut losses) = (false, false, false);
         scenario.each_result(case, Detail::Brief, |i, r| {
             self.scenario[i].count(r, 1);
-            if let Some(d) = district.as_deref_mut() {
-                d[i].count(r, 1);
-            }
             let (before, outcome) = self.before[i];
-            if before != figures(r) {
+            let differs = before != figures(r);
+            if let Some((totals, changed)) = district.as_deref_mut() {
+                totals[i].count(r, 1);
+                changed[i] += u64::from(differs);
+            }
+            if differs {
                 changed = true;
+                self.shifts[i].changed += 1;
                 match self.shifts[i].count(outcome, Outcome::of(r), position, case) {
                     Some(true) => gains = true,
                     Some(false) => losses = true,
@@ -432,7 +448,10 @@ impl Tally {
         add_all(&mut self.scenario, &other.scenario);
         for (mine, theirs) in self.districts.iter_mut().zip(other.districts) {
             match (mine.as_mut(), theirs) {
-                (Some(m), Some(t)) => add_all(m, &t),
+                (Some((m, mc)), Some((t, tc))) => {
+                    add_all(m, &t);
+                    mc.iter_mut().zip(tc).for_each(|(a, b)| *a += b);
+                }
                 (None, Some(t)) => *mine = Some(t),
                 (_, None) => {}
             }
@@ -470,7 +489,19 @@ impl Tally {
             by_district: District::ALL
                 .iter()
                 .zip(&self.districts)
-                .filter_map(|(d, totals)| Some((d.id().to_owned(), by_id(totals.as_ref()?))))
+                .filter_map(|(d, tally)| Some((d.id().to_owned(), by_id(&tally.as_ref()?.0))))
+                .collect(),
+            changed_by_district: District::ALL
+                .iter()
+                .zip(&self.districts)
+                .filter_map(|(d, tally)| {
+                    let changed = &tally.as_ref()?.1;
+                    let ids = pack.programmes.iter().map(|p| p.id.clone());
+                    Some((
+                        d.id().to_owned(),
+                        ids.zip(changed.iter().copied()).collect(),
+                    ))
+                })
                 .collect(),
             shifts: pack
                 .programmes

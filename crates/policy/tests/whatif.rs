@@ -116,13 +116,14 @@ fn oracle(baseline: &Pack, scenario: &Pack, lines: &[String]) -> Value {
         || -> Map<String, Value> { programmes.iter().map(|p| (p.clone(), zero())).collect() };
     let (mut base, mut scen, mut delta) = (blank(), blank(), blank());
     let mut by_district: Map<String, Value> = Map::new();
+    let mut changed_by_district: Map<String, Value> = Map::new();
     let mut changed = 0;
     let mut shifts: Map<String, Value> = programmes
         .iter()
         .map(|p| {
             (
                 p.clone(),
-                json!({"gainers": 0, "losers": 0, "examples": []}),
+                json!({"changed": 0, "gainers": 0, "losers": 0, "examples": []}),
             )
         })
         .collect();
@@ -182,7 +183,7 @@ fn oracle(baseline: &Pack, scenario: &Pack, lines: &[String]) -> Value {
                 count(totals[id].as_object_mut().unwrap(), a, 1);
                 count(totals[id].as_object_mut().unwrap(), b, -1);
             }
-            differs |= [
+            let this_differs = [
                 "status",
                 "amount_fen",
                 "ceiling_fen",
@@ -191,6 +192,15 @@ fn oracle(baseline: &Pack, scenario: &Pack, lines: &[String]) -> Value {
             ]
             .iter()
             .any(|k| a[k] != b[k]);
+            differs |= this_differs;
+            let bump = |v: &mut Value| *v = json!(v.as_i64().unwrap() + i64::from(this_differs));
+            bump(&mut shifts[id]["changed"]);
+            if let Some(d) = district {
+                let changed = changed_by_district
+                    .entry(d)
+                    .or_insert_with(|| programmes.iter().map(|p| (p.clone(), json!(0))).collect());
+                bump(&mut changed[id]);
+            }
         }
         changed += i64::from(differs);
         match (gains, losses) {
@@ -203,6 +213,7 @@ fn oracle(baseline: &Pack, scenario: &Pack, lines: &[String]) -> Value {
     json!({
         "baseline": base, "scenario": scen, "delta": delta,
         "changed_cases": changed, "by_district": by_district,
+        "changed_by_district": changed_by_district,
         "shifts": shifts, "gaining_cases": gaining, "losing_cases": losing, "mixed_cases": mixed,
     })
 }
