@@ -55,9 +55,9 @@ pub use pack::model::{
     Beneficiary, Criterion, DecidedBy, Delivery, Evidence, EvidenceKind, Kind, Pack, PackTest,
     Parameter, ParameterValue, Programme, Support, Text, Window,
 };
-pub use pack::{ConditionChange, ConditionChangeError, ParentSources};
+pub use pack::{ConditionChange, ConditionChangeError, DatedValue, ParentSources, RevisionError};
 pub use testing::TestOutcome;
 pub use whatif::{
     ByProgramme, EXAMPLES, Example, Outcome, Setting, SettingError, Shift, Totals, WhatIf,
-    whatif_jsonl,
+    whatif_cases, whatif_jsonl,
 };

@@ -250,9 +250,9 @@ pub struct Example {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Outcome {
     pub status: Status,
-    /// What an eligible case could be granted at most: its amount, ceiling
-    /// and monthly amount × months together (each null counts 0); 0 when
-    /// not eligible.
+    /// What an eligible case could be granted at most: its amount (a
+    /// monthly benefit's is already monthly × months) and its ceiling
+    /// together, each null counting 0; 0 when not eligible.
     pub money_fen: i128,
 }
 
@@ -260,11 +260,7 @@ impl Outcome {
     fn of(r: &ProgrammeResult) -> Outcome {
         let fen = |f: Option<opcity_domain::Fen>| i128::from(f.map_or(0, |f| f.0));
         let money_fen = match r.status {
-            Status::Eligible => {
-                fen(r.amount_fen)
-                    + fen(r.ceiling_fen)
-                    + fen(r.monthly_fen) * i128::from(r.months.unwrap_or(0))
-            }
+            Status::Eligible => fen(r.amount_fen) + fen(r.ceiling_fen),
             Status::Ineligible | Status::Undetermined => 0,
         };
         Outcome {
@@ -563,4 +559,23 @@ pub fn whatif_jsonl<R: BufRead>(
         progress(summary.cases);
     }
     Ok((tally.finish(pack), summary))
+}
+
+/// Runs a what-if over cases already parsed (and checked against the
+/// pack): the platform's own registry. Positions are 1-based in `cases`.
+pub fn whatif_cases(baseline: &PackAt, scenario: &PackAt, cases: &[Case]) -> WhatIf {
+    let pack = baseline.pack();
+    let programmes = pack.programmes.len();
+    cases
+        .par_iter()
+        .enumerate()
+        .fold(
+            || Tally::new(programmes),
+            |mut t, (i, case)| {
+                t.case(baseline, scenario, i + 1, case);
+                t
+            },
+        )
+        .reduce(|| Tally::new(programmes), Tally::merge)
+        .finish(pack)
 }

@@ -6,8 +6,8 @@
 use crate::population::population;
 use chrono::NaiveDate;
 use opcity_policy::{
-    ConditionChange, ConditionChangeError, Detail, EXAMPLES, Pack, Setting, SettingError, WhatIf,
-    whatif_jsonl,
+    ConditionChange, ConditionChangeError, DatedValue, Detail, EXAMPLES, Pack, RevisionError,
+    Setting, SettingError, WhatIf, whatif_cases, whatif_jsonl,
 };
 use serde_json::{Map, Value, json};
 use std::path::PathBuf;
@@ -91,15 +91,12 @@ fn count(into: &mut Map<String, Value>, result: &Value, sign: i64) {
     }
 }
 
-/// A result's money (amount, ceiling and monthly × months when eligible)
+/// A result's money (amount and ceiling when eligible)
 /// and its status's rank, read from its JSON: what gaining compares.
 fn rank(result: &Value) -> (i128, u8) {
     let fen = |key: &str| i128::from(result[key].as_i64().unwrap_or(0));
     match result["status"].as_str().unwrap() {
-        "eligible" => (
-            fen("amount_fen") + fen("ceiling_fen") + fen("monthly_fen") * fen("months"),
-            2,
-        ),
+        "eligible" => (fen("amount_fen") + fen("ceiling_fen"), 2),
         "undetermined" => (0, 1),
         _ => (0, 0),
     }
@@ -344,6 +341,64 @@ fn a_condition_rewritten_comes_to_the_pack_with_that_condition_on_disk() {
     );
 }
 
+/// A published revision (dated values added, a condition rewritten) gives
+/// what the pack edited on disk gives, on the values' date and before it.
+#[test]
+fn a_revision_is_the_pack_edited_on_disk() {
+    let pack = Pack::load_dir(pack_dir()).unwrap();
+    let lines = population(&pack);
+    let values = [DatedValue {
+        parameter: "housing_subsidy_monthly_fen".into(),
+        from: as_of(),
+        value: Some(250_000),
+    }];
+    let conditions = [ConditionChange {
+        programme: "sz.housing.subsidy".into(),
+        condition: "founder".into(),
+        when: "true".into(),
+    }];
+    let revised = pack.revised("2026.1+d7", &values, &conditions).unwrap();
+    assert_eq!(revised.version(), "2026.1+d7");
+    assert_eq!(revised.lineage().last().unwrap().version, "2026.1+d7");
+    let on_disk = edited_with(
+        &[("housing_subsidy_monthly_fen", "250000")],
+        &[(
+            "  - name: founder\n    when: person.is_founder\namount:\n  monthly:\n    monthly: housing_subsidy_monthly_fen",
+            "  - name: founder\n    when: \"true\"\namount:\n  monthly:\n    monthly: housing_subsidy_monthly_fen",
+        )],
+    );
+    let results = |p: &Pack, on: NaiveDate| -> Vec<Value> {
+        lines
+            .iter()
+            .filter_map(|l| p.parse_case(l).ok())
+            .map(|c| serde_json::to_value(p.at(on).evaluate(&c, Detail::Brief).results).unwrap())
+            .collect()
+    };
+    let before = as_of().pred_opt().unwrap();
+    for on in [before, as_of()] {
+        assert_eq!(results(&revised, on), results(&on_disk, on), "on {on}");
+    }
+    assert_ne!(results(&revised, as_of()), results(&pack, as_of()));
+    // A value of the wrong unit, or a parameter the pack lacks, is refused.
+    let wrong = [DatedValue {
+        value: Some(101),
+        parameter: "transitional_housing_rent_percent".into(),
+        ..values[0].clone()
+    }];
+    assert!(matches!(
+        pack.revised("x", &wrong, &[]),
+        Err(RevisionError::Value(SettingError::WrongType { .. }))
+    ));
+    let unknown = [DatedValue {
+        parameter: "nope".into(),
+        ..values[0].clone()
+    }];
+    assert!(matches!(
+        pack.revised("x", &unknown, &[]),
+        Err(RevisionError::Value(SettingError::Unknown { .. }))
+    ));
+}
+
 #[test]
 fn a_condition_change_names_a_written_condition_and_compiles() {
     let pack = Pack::load_dir(pack_dir()).unwrap();
@@ -388,6 +443,25 @@ fn a_condition_change_names_a_written_condition_and_compiles() {
         refused("sz.housing.subsidy", "young", "true"),
         ConditionChangeError::Twice { .. }
     ));
+}
+
+/// The registry's path (cases already parsed) comes to what their lines do.
+#[test]
+fn parsed_cases_come_to_what_their_lines_do() {
+    let pack = Pack::load_dir(pack_dir()).unwrap();
+    let good: Vec<String> = population(&pack)
+        .into_iter()
+        .filter(|l| !l.trim().is_empty() && pack.parse_case(l).is_ok())
+        .collect();
+    let settings = ["youth_max_age=40", "housing_subsidy_monthly_fen=150000"];
+    let (from_lines, failed) = run(&pack, &settings, &good);
+    assert!(failed.is_empty());
+    let cases: Vec<_> = good.iter().map(|l| pack.parse_case(l).unwrap()).collect();
+    let settings = Setting::parse_all(&pack, settings).unwrap();
+    let baseline = pack.at(as_of());
+    let parsed = whatif_cases(&baseline, &baseline.with_settings(&settings), &cases);
+    assert_eq!(parsed, from_lines);
+    assert!(parsed.changed_cases > 0);
 }
 
 #[test]

@@ -168,6 +168,9 @@ pub enum Resource {
     },
     /// A programme budget (figures and funding).
     Budget,
+    /// Drafts of policy changes and their simulated impact: the city's
+    /// administrators write them, auditors read them.
+    PolicyDraft,
     /// Workspace or housing inventory and the allocations made from it (offers,
     /// agreements, leases): in an OPC community, run by its operator, or (no
     /// community) elsewhere in a district, run by the district.
@@ -499,7 +502,7 @@ pub fn permits(actor: &Actor, action: Action, resource: Resource) -> bool {
         (_, Interests { .. }) => false,
         (_, Application { .. } | ApplicationEvidence { .. } | Budget | Casework { .. }) => false,
 
-        (_, Account | AuditLog) => false,
+        (_, Account | AuditLog | PolicyDraft) => false,
         (ServiceProvider | CommunityOperator | Investor, Person { .. }) => false,
         (ServiceProvider, Enterprise { .. }) => false,
     }

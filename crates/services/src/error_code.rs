@@ -115,6 +115,12 @@ error_codes! {
     NothingToAnswer = "nothing_to_answer" => Conflict;
     ThreadClosed = "thread_closed" => Conflict;
     AlreadyDeclared = "already_declared" => Conflict;
+    // Policy drafts: edited since read, withdrawn, empty, made for another pack.
+    DraftChanged = "draft_changed" => Conflict;
+    DraftClosed = "draft_closed" => Conflict;
+    DraftEmpty = "draft_empty" => Conflict;
+    DraftOtherPack = "draft_other_pack" => Conflict;
+    AlreadyInDraft = "already_in_draft" => Conflict;
     // Vouchers: the request is valid but the ledger's state refuses it.
     TransferIdReused = "transfer_id_reused" => Conflict;
     LedgerMismatch = "ledger_mismatch" => Conflict;

@@ -69,6 +69,7 @@ pub mod locale_files;
 pub mod mail;
 pub mod matching;
 pub mod policy;
+pub mod policy_drafts;
 pub mod regions;
 pub mod registry;
 pub mod sheet;

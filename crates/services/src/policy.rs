@@ -40,7 +40,7 @@ impl PackHandle {
 
 pub use opcity_policy::PackRef;
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Bilingual {
     pub zh: String,
     pub en: String,
@@ -134,7 +134,7 @@ pub struct ParameterInfo {
     pub history: Vec<(NaiveDate, Option<i64>)>,
 }
 
-fn text(t: &opcity_policy::Text) -> Bilingual {
+pub(crate) fn text(t: &opcity_policy::Text) -> Bilingual {
     Bilingual {
         zh: t.zh.clone(),
         en: t.en.clone(),

@@ -18,6 +18,7 @@ mod matching_story;
 mod outcome_story;
 mod own_record;
 mod picking;
+mod policy_drafts;
 mod race_regressions;
 mod recheck_story;
 mod regions_story;

@@ -12,9 +12,18 @@
 //!   with its revision, so a reader sees it is older than the changes.
 //! - A change is one parameter value a date, or one text a condition, per
 //!   draft (unique indexes), and is of one kind (a CHECK).
+//! - **A draft is submitted with an impact of its changes as they are**
+//!   ([`submit`]: on its revision, only when the impact attached is of that
+//!   revision), and then no longer edited.
+//! - **Four eyes**: a submitted draft is published or sent back
+//!   ([`publish`], [`send_back`]) only by someone who neither wrote nor
+//!   submitted it (the conditional UPDATE, and a CHECK behind it).
+//! - **Versions follow one another**: a version names the version it
+//!   revises, and a pack's base version is revised once (a unique index),
+//!   so of two publications on one version one is written.
 
 use crate::StoreError;
-use crate::entity::{policy_draft, policy_draft_change};
+use crate::entity::{pack_version, policy_draft, policy_draft_change};
 use chrono::{DateTime, NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
@@ -26,6 +35,10 @@ use sea_orm::{
 pub const DRAFT: &str = "draft";
 /// The status of a draft its author gave up; it is kept, never deleted.
 pub const WITHDRAWN: &str = "withdrawn";
+/// The status of a draft waiting for a second administrator.
+pub const SUBMITTED: &str = "submitted";
+/// The status of a draft written as a version of its pack.
+pub const PUBLISHED: &str = "published";
 
 /// What a draft says about itself.
 #[derive(Debug, Clone, Copy)]
@@ -236,6 +249,119 @@ pub async fn attach_impact(
     Ok(done.rows_affected == 1)
 }
 
+/// Submits the draft on `revision`, when its impact is of that revision;
+/// whether it did.
+pub async fn submit(
+    tx: &DatabaseTransaction,
+    id: i64,
+    revision: i32,
+    by: i64,
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let done = policy_draft::Entity::update_many()
+        .col_expr(policy_draft::Column::Status, Expr::value(SUBMITTED))
+        .col_expr(policy_draft::Column::SubmittedBy, Expr::value(by))
+        .col_expr(policy_draft::Column::SubmittedAt, Expr::value(at))
+        .filter(policy_draft::Column::Id.eq(id))
+        .filter(policy_draft::Column::Revision.eq(revision))
+        .filter(policy_draft::Column::Status.eq(DRAFT))
+        .filter(policy_draft::Column::ImpactRevision.eq(revision))
+        .exec(tx)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Decides submitted draft `id` on `revision`, by `by`, who must be
+/// neither its author nor its submitter: to `status`, with `note`.
+async fn decide(
+    tx: &DatabaseTransaction,
+    (id, revision): (i64, i32),
+    (by, at): (i64, DateTime<Utc>),
+    status: &str,
+    note: Option<&str>,
+) -> Result<bool, StoreError> {
+    let done = policy_draft::Entity::update_many()
+        .col_expr(policy_draft::Column::Status, Expr::value(status))
+        .col_expr(policy_draft::Column::DecidedBy, Expr::value(by))
+        .col_expr(policy_draft::Column::DecidedAt, Expr::value(at))
+        .col_expr(policy_draft::Column::DecisionNote, Expr::value(note))
+        .filter(policy_draft::Column::Id.eq(id))
+        .filter(policy_draft::Column::Revision.eq(revision))
+        .filter(policy_draft::Column::Status.eq(SUBMITTED))
+        .filter(policy_draft::Column::CreatedBy.ne(by))
+        .filter(policy_draft::Column::SubmittedBy.ne(by))
+        .exec(tx)
+        .await?;
+    Ok(done.rows_affected == 1)
+}
+
+/// Sends submitted draft `id` back to its author with `note`: it is a
+/// draft again. `false` when it is not submitted at `revision`, or `by`
+/// wrote or submitted it.
+pub async fn send_back(
+    tx: &DatabaseTransaction,
+    id: i64,
+    revision: i32,
+    (by, note): (i64, &str),
+    at: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    decide(tx, (id, revision), (by, at), DRAFT, Some(note)).await
+}
+
+/// A version about to be published.
+#[derive(Debug, Clone, Copy)]
+pub struct NewVersion<'a> {
+    pub pack: &'a str,
+    pub base_version: &'a str,
+    pub version: &'a str,
+    pub effective_from: NaiveDate,
+    /// The revision as JSON.
+    pub revision: &'a str,
+}
+
+/// Publishes submitted draft `id` as `version`, by `by` (see [`decide`]):
+/// `None` when the draft may not be published by them now. A version
+/// already revising the same base is `StoreError::Unique`; the caller's
+/// transaction then writes nothing.
+pub async fn publish(
+    tx: &DatabaseTransaction,
+    id: i64,
+    revision: i32,
+    by: i64,
+    version: NewVersion<'_>,
+    at: DateTime<Utc>,
+) -> Result<Option<pack_version::Model>, StoreError> {
+    if !decide(tx, (id, revision), (by, at), PUBLISHED, None).await? {
+        return Ok(None);
+    }
+    let saved = pack_version::ActiveModel {
+        pack: Set(version.pack.to_owned()),
+        base_version: Set(version.base_version.to_owned()),
+        version: Set(version.version.to_owned()),
+        effective_from: Set(version.effective_from),
+        revision: Set(version.revision.to_owned()),
+        draft_id: Set(id),
+        published_by: Set(by),
+        published_at: Set(at),
+        ..Default::default()
+    }
+    .insert(tx)
+    .await?;
+    Ok(Some(saved))
+}
+
+/// The published versions of `pack`, in the order they were published.
+pub async fn versions<C: ConnectionTrait>(
+    db: &C,
+    pack: &str,
+) -> Result<Vec<pack_version::Model>, StoreError> {
+    Ok(pack_version::Entity::find()
+        .filter(pack_version::Column::Pack.eq(pack))
+        .order_by_asc(pack_version::Column::Id)
+        .all(db)
+        .await?)
+}
+
 /// A draft and its changes (by date, then id).
 pub async fn get<C: ConnectionTrait>(
     db: &C,
@@ -251,6 +377,17 @@ pub async fn get<C: ConnectionTrait>(
         .all(db)
         .await?;
     Ok(Some((draft, changes)))
+}
+
+/// The changes of drafts `ids`.
+pub async fn changes_of<C: ConnectionTrait>(
+    db: &C,
+    ids: impl IntoIterator<Item = i64>,
+) -> Result<Vec<policy_draft_change::Model>, StoreError> {
+    Ok(policy_draft_change::Entity::find()
+        .filter(policy_draft_change::Column::DraftId.is_in(ids))
+        .all(db)
+        .await?)
 }
 
 /// Every draft, newest first.

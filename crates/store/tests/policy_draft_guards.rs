@@ -255,3 +255,157 @@ async fn a_change_is_one_value_a_date_and_of_one_kind() {
     })
     .await;
 }
+
+async fn admin(store: &Store, name: &str) -> i64 {
+    let tx = store.begin().await.unwrap();
+    let a = accounts::insert_account(
+        &tx,
+        NewAccount {
+            username: name,
+            display_name: name,
+            password_hash: "x".to_owned(),
+            role: "municipal_admin",
+            district: None,
+            locale: "en",
+            disabled: false,
+            created_by: None,
+            awaiting: None,
+            sso_subject: None,
+        },
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    a.id
+}
+
+/// A draft by `author` with one change and an impact of it, submitted by
+/// `author`: at revision 2.
+async fn submitted(store: &Store, author: i64) -> i64 {
+    let tx = store.begin().await.unwrap();
+    let d = policy_drafts::create(&tx, "shenzhen-2026", DETAILS, author, Utc::now())
+        .await
+        .unwrap();
+    let change = Change::Parameter {
+        name: "youth_max_age".into(),
+        value: Some(40),
+        effective_from: day(0),
+    };
+    let now = Utc::now();
+    policy_drafts::add_change(&tx, d.id, 1, &change, now)
+        .await
+        .unwrap();
+    // Not yet simulated at revision 2: not submitted.
+    assert!(
+        !policy_drafts::submit(&tx, d.id, 2, author, now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        policy_drafts::attach_impact(&tx, d.id, 2, "{}", now)
+            .await
+            .unwrap()
+    );
+    assert!(
+        policy_drafts::submit(&tx, d.id, 2, author, now)
+            .await
+            .unwrap()
+    );
+    // Submitted, it takes no edit.
+    let edit = policy_drafts::set_details(&tx, d.id, 2, DETAILS, now).await;
+    assert_eq!(edit.unwrap(), None);
+    tx.commit().await.unwrap();
+    d.id
+}
+
+fn version<'a>(base: &'a str, version: &'a str) -> policy_drafts::NewVersion<'a> {
+    policy_drafts::NewVersion {
+        pack: "shenzhen-2026",
+        base_version: base,
+        version,
+        effective_from: day(0),
+        revision: "{}",
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn four_eyes_publish_and_versions_follow_one_another() {
+    each_backend(async |db| {
+        let store = &db.store;
+        let (author, second, third) = (
+            admin(store, "author").await,
+            admin(store, "second").await,
+            admin(store, "third").await,
+        );
+        let id = submitted(store, author).await;
+        // The author may neither publish nor send back their own draft.
+        let tx = store.begin().await.unwrap();
+        let own = policy_drafts::publish(&tx, id, 2, author, version("2026.1", "a"), Utc::now());
+        assert!(own.await.unwrap().is_none());
+        let own = policy_drafts::send_back(&tx, id, 2, (author, "no"), Utc::now());
+        assert!(!own.await.unwrap());
+        drop(tx);
+        // Sent back by another, it is a draft again with the note.
+        let tx = store.begin().await.unwrap();
+        assert!(
+            policy_drafts::send_back(&tx, id, 2, (second, "Cite the notice."), Utc::now())
+                .await
+                .unwrap()
+        );
+        assert!(
+            policy_drafts::submit(&tx, id, 2, author, Utc::now())
+                .await
+                .unwrap()
+        );
+        tx.commit().await.unwrap();
+        let (row, _) = policy_drafts::get(store.db(), id).await.unwrap().unwrap();
+        assert_eq!(row.decision_note.as_deref(), Some("Cite the notice."));
+
+        // Two drafts published at once on the same version: one is written.
+        let other = submitted(store, second).await;
+        let publish = |draft: i64, by: i64, name: &'static str| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let tx = store.begin().await?;
+                let out =
+                    policy_drafts::publish(&tx, draft, 2, by, version("2026.1", name), Utc::now())
+                        .await?;
+                if out.is_some() {
+                    tx.commit().await?;
+                }
+                Ok::<_, StoreError>(out.map(|v| v.version))
+            })
+        };
+        let (a, b) = (publish(id, third, "a"), publish(other, third, "b"));
+        let outcomes = [a.await.unwrap(), b.await.unwrap()];
+        let written: Vec<&String> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok()?.as_ref())
+            .collect();
+        assert_eq!(written.len(), 1, "{outcomes:?} on {:?}", db.backend());
+        assert!(
+            outcomes
+                .iter()
+                .any(|o| matches!(o, Err(StoreError::Unique(_) | StoreError::Contention(_)))),
+            "{outcomes:?}"
+        );
+        let versions = policy_drafts::versions(store.db(), "shenzhen-2026")
+            .await
+            .unwrap();
+        assert_eq!(versions.len(), 1);
+        assert_eq!(&versions[0].version, written[0]);
+        // The loser is still submitted, and may follow the winner.
+        let loser = if versions[0].draft_id == id {
+            other
+        } else {
+            id
+        };
+        let tx = store.begin().await.unwrap();
+        let next = version(&versions[0].version, "c");
+        let done = policy_drafts::publish(&tx, loser, 2, third, next, Utc::now()).await;
+        assert!(done.unwrap().is_some());
+        tx.commit().await.unwrap();
+    })
+    .await;
+}

@@ -633,7 +633,12 @@ mod tests {
             | "flag_decided"
             | "nothing_to_answer"
             | "thread_closed"
-            | "already_declared" => StatusCode::CONFLICT,
+            | "already_declared"
+            | "draft_changed"
+            | "draft_closed"
+            | "draft_empty"
+            | "draft_other_pack"
+            | "already_in_draft" => StatusCode::CONFLICT,
             // Vouchers: the request is valid but the ledger's state refuses it.
             "transfer_id_reused"
             | "ledger_mismatch"

@@ -101,6 +101,11 @@ const CATALOGUES: &[Catalogue] = &[
         include_str!("../../../locales/zh-CN/import.toml"),
         include_str!("../../../locales/en/import.toml"),
     ),
+    (
+        "policy",
+        include_str!("../../../locales/zh-CN/policy.toml"),
+        include_str!("../../../locales/en/policy.toml"),
+    ),
     // Rendered by opcity-services; listed so the key test covers them.
     (
         "mail",

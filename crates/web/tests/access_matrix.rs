@@ -82,6 +82,10 @@ const ACCESS: &[(&str, &str)] = &[
     // The policy engine is public, its batch path for signed-in callers.
     ("list_regions", "*"), ("list_programmes", "*"), ("get_programme", "*"), ("get_parameter", "*"),
     ("eligibility", "*"), ("eligibility_batch", "*"),
+    // Drafts of policy changes: the city writes them, auditors read them.
+    ("list_policy_drafts", "au"), ("get_policy_draft", "au"), ("create_policy_draft", "a"),
+    ("update_policy_draft", "a"), ("add_policy_draft_change", "a"), ("remove_policy_draft_change", "a"),
+    ("withdraw_policy_draft", "a"), ("simulate_policy_draft", "a"),
     // Consultation is public; a founder's answer adds the engine's results.
     ("consult", "*"),
     // Workspace: the founder asks and accepts; the district (the demo desk
@@ -557,6 +561,35 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
     let floor = first::<space_floor::Entity>(&app, |f| f.id == desk.floor_id).await;
     let floor_building = floor.building_id;
     let world_admin = admin.actor.clone();
+    let draft = app
+        .services
+        .create_policy_draft(
+            &world_admin,
+            &opcity_services::policy_drafts::DraftInput {
+                title: "Matrix draft".into(),
+                reason: "Matrix".into(),
+                source_document: "Matrix notice".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let today = opcity_domain::today_in_shanghai(app.services.now());
+    let draft = app
+        .services
+        .add_policy_draft_change(
+            &world_admin,
+            draft.id,
+            1,
+            &opcity_services::policy_drafts::ChangeInput {
+                kind: "parameter".into(),
+                effective_from: today.to_string(),
+                parameter: Some("youth_max_age".into()),
+                value: Some(40),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
 
     let reviewer = |d: District| format!("reviewer.{}", d.id());
     let mut callers = vec![('f', founder), ('x', app.sign_in("other").await)];
@@ -621,6 +654,11 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
             capture.transfer.id.clone(),
         ),
         ("/api/v1/providers/{id}", registration.id.to_string()),
+        ("/api/v1/policy-drafts/{id}", draft.id.to_string()),
+        (
+            "/api/v1/policy-drafts/{id}/changes/{change_id}",
+            draft.changes[0].id.to_string(),
+        ),
     ]
     .into_iter()
     .collect();
@@ -641,6 +679,7 @@ async fn world(db: &opcity_testkit::TestDb) -> World {
     fields.insert("from".into(), json!("2027-01-01"));
     fields.insert("to".into(), json!("2027-12-31"));
     fields.insert("date".into(), json!("2027-01-04"));
+    fields.insert("revision".into(), json!(draft.revision));
     let kind = "sz.voucher.model";
     let enterprise_uscc = app
         .services

@@ -32,6 +32,7 @@ mod outcome_pages;
 mod own_record_pages;
 mod pages;
 mod policy_api;
+mod policy_draft_pages;
 mod regions;
 mod resident_ids;
 mod robustness;

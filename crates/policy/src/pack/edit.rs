@@ -118,3 +118,57 @@ impl Pack {
         Ok(pack)
     }
 }
+
+/// A parameter's value from a date on, as a published revision of a pack
+/// adds it (`None` unsets the parameter from that date).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatedValue {
+    pub parameter: String,
+    pub from: chrono::NaiveDate,
+    pub value: Option<i64>,
+}
+
+/// Why a revision of a pack was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RevisionError {
+    #[error("{0}")]
+    Value(crate::SettingError),
+    #[error("{0}")]
+    Condition(ConditionChangeError),
+}
+
+impl Pack {
+    /// This pack as a new version: each dated value added to its
+    /// parameter's history (replacing a value of the same date), each
+    /// condition rewritten. The values keep their dates, so a revision
+    /// published today changes results only from each value's date on.
+    pub fn revised(
+        &self,
+        version: &str,
+        values: &[DatedValue],
+        conditions: &[ConditionChange],
+    ) -> Result<Pack, RevisionError> {
+        let mut pack = self
+            .with_conditions(conditions)
+            .map_err(RevisionError::Condition)?;
+        for v in values {
+            let text = format!(
+                "{}={}",
+                v.parameter,
+                v.value.map_or("null".to_owned(), |n| n.to_string())
+            );
+            crate::Setting::parse(self, &text).map_err(RevisionError::Value)?;
+            let index = self.parameter_index[&v.parameter];
+            let history = &mut pack.parameters[index].values;
+            match history.binary_search_by_key(&v.from, |(date, _)| *date) {
+                Ok(at) => history[at].1 = v.value,
+                Err(at) => history.insert(at, (v.from, v.value)),
+            }
+        }
+        pack.version = version.to_owned();
+        if let Some(top) = pack.lineage.last_mut() {
+            top.version = version.to_owned();
+        }
+        Ok(pack)
+    }
+}

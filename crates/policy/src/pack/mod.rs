@@ -1,7 +1,7 @@
 //! Policy packs: the file format, loading, and the loaded model.
 
 mod edit;
-pub use edit::{ConditionChange, ConditionChangeError};
+pub use edit::{ConditionChange, ConditionChangeError, DatedValue, RevisionError};
 pub(crate) mod files;
 mod load;
 pub use load::ParentSources;

@@ -237,6 +237,9 @@ fn role_action_matrix() {
                                           [false, false, false, true, false, false, false]),
         (Read,   Resource::Budget,        [false, false, true,  true, false, false, true ]),
         (Update, Resource::Budget,        [false, false, false, true, false, false, false]),
+        (Read,   Resource::PolicyDraft,   [false, false, false, true, false, false, true ]),
+        (Create, Resource::PolicyDraft,   [false, false, false, true, false, false, false]),
+        (Update, Resource::PolicyDraft,   [false, false, false, true, false, false, false]),
         // Spaces, housing and instruments. Provider's account is 10 in this table.
         (Read,   PREMISES_RUN,            [true,  true,  true,  true, true,  true,  true ]),
         (Update, PREMISES_RUN,            [false, true,  true,  true, false, false, false]),

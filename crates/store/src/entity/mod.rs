@@ -33,6 +33,7 @@ pub mod ledger_account;
 pub mod ledger_transfer;
 pub mod login_failure;
 pub mod notification;
+pub mod pack_version;
 pub mod person;
 pub mod policy_draft;
 pub mod policy_draft_change;

@@ -8,6 +8,7 @@ pub(crate) mod consult;
 mod doc;
 pub(crate) mod export;
 mod policy;
+mod policy_drafts;
 mod registry;
 mod reports;
 mod spaces;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(registry::routes())
         .merge(reports::routes())
         .merge(policy::routes())
+        .merge(policy_drafts::routes())
         .merge(consult::routes())
         .merge(workbench::routes())
         .merge(applications::routes())

@@ -714,6 +714,9 @@ async fn render_budgets(
     let beside = |name: &str| forms::messages(l, name, errors.iter().filter(|e| e.field == name));
     let body = html! {
         h1 { (t(l, "nav.budgets")) }
+        @if state.services.may_read_policy_drafts(actor) {
+            p { a href="/policy-drafts" id="policy-drafts-link" { (t(l, "policy_draft.link")) } }
+        }
         (flow::error_summary(l, "budget", "", errors))
         table id="budgets" {
             thead { tr { th { (t(l, "application.programme")) } th { (t(l, "budget.year")) } th { (t(l, "budget.authority")) }

@@ -24,6 +24,7 @@ mod interests;
 mod layout;
 mod letters;
 mod password;
+mod policy_drafts;
 mod registry;
 mod reset;
 mod selfcheck;
@@ -74,6 +75,7 @@ pub fn routes() -> Router<AppState> {
         .merge(accounts::routes())
         .merge(help::routes())
         .merge(imports::routes())
+        .merge(policy_drafts::routes())
 }
 
 /// The enterprises the founder represents or controls, by id and name
