@@ -137,8 +137,17 @@ fn reload_pack_on_hangup(services: Services, source: PackSource) {
                 continue;
             }
             match services.reload_pack(&source) {
-                Ok(pack) => {
-                    tracing::info!(pack = %pack.id, version = %pack.version, "policy pack reloaded")
+                Ok(_) => {
+                    // The versions published over it apply to the new base.
+                    let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
+                    match services.apply_pack_versions(today).await {
+                        Ok(pack) => {
+                            tracing::info!(pack = %pack.id, version = %pack.version, "policy pack reloaded")
+                        }
+                        Err(e) => {
+                            tracing::error!(error = %e, "published versions not applied after the reload")
+                        }
+                    }
                 }
                 Err(errors) => {
                     for e in errors {
@@ -242,6 +251,9 @@ pub async fn serve(config: Config, demo_data: bool) -> anyhow::Result<()> {
     if demo_data {
         demo(&services, 2026, true).await?;
     }
+    let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
+    let pack = services.apply_pack_versions(today).await?;
+    tracing::info!(pack = %pack.id, version = %pack.version, "policy pack in force");
     #[cfg(unix)]
     reload_pack_on_hangup(services.clone(), source);
     refresh_daily(services.clone());
@@ -507,6 +519,10 @@ fn refresh_daily(services: Services) {
         loop {
             let today = opcity_domain::today_in_shanghai(chrono::Utc::now());
             if last != Some(today) {
+                // A version published for today comes into force first.
+                if let Err(err) = services.apply_pack_versions(today).await {
+                    tracing::error!(error = %err, "published versions not applied; retrying later");
+                }
                 // Lapses are flagged before anything is paid.
                 match services.recheck_entitlements(today).await {
                     Ok(run) => tracing::info!(

@@ -121,6 +121,9 @@ error_codes! {
     DraftEmpty = "draft_empty" => Conflict;
     DraftOtherPack = "draft_other_pack" => Conflict;
     AlreadyInDraft = "already_in_draft" => Conflict;
+    DraftNotSimulated = "draft_not_simulated" => Conflict;
+    OwnDraft = "own_draft" => Conflict;
+    VersionOrder = "version_order" => Conflict;
     // Vouchers: the request is valid but the ledger's state refuses it.
     TransferIdReused = "transfer_id_reused" => Conflict;
     LedgerMismatch = "ledger_mismatch" => Conflict;

@@ -14,27 +14,55 @@ use opcity_policy::{
 };
 use std::sync::{Arc, RwLock};
 
-/// The pack in force, shared by every clone of [`Services`].
+/// The pack in force, shared by every clone of [`Services`]: the pack as
+/// its source holds it (the base), with the versions published over it
+/// that are in force (`policy_drafts::versions`).
 #[derive(Debug, Clone)]
-pub struct PackHandle(Arc<RwLock<Arc<Pack>>>);
+pub struct PackHandle {
+    current: Arc<RwLock<Arc<Pack>>>,
+    base: Arc<RwLock<Arc<Pack>>>,
+}
+
+fn read(slot: &RwLock<Arc<Pack>>) -> Arc<Pack> {
+    slot.read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .clone()
+}
+
+fn write(slot: &RwLock<Arc<Pack>>, pack: Arc<Pack>) {
+    *slot
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = pack;
+}
 
 impl PackHandle {
     pub fn new(pack: Pack) -> PackHandle {
-        PackHandle(Arc::new(RwLock::new(Arc::new(pack))))
+        let pack = Arc::new(pack);
+        PackHandle {
+            current: Arc::new(RwLock::new(pack.clone())),
+            base: Arc::new(RwLock::new(pack)),
+        }
     }
 
     pub fn current(&self) -> Arc<Pack> {
-        self.0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
+        read(&self.current)
     }
 
+    /// The pack as its source holds it, before any published version.
+    pub(crate) fn base(&self) -> Arc<Pack> {
+        read(&self.base)
+    }
+
+    /// A new base (the source reloaded); in force until versions apply.
     fn replace(&self, pack: Pack) {
-        *self
-            .0
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(pack);
+        let pack = Arc::new(pack);
+        write(&self.base, pack.clone());
+        write(&self.current, pack);
+    }
+
+    /// `pack` (the base with versions applied) in force.
+    pub(crate) fn set_current(&self, pack: Pack) {
+        write(&self.current, Arc::new(pack));
     }
 }
 

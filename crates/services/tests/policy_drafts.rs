@@ -395,3 +395,130 @@ async fn the_registry_withholds_small_counts_and_a_file_shows_examples() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_second_administrator_publishes_a_version_that_comes_into_force() {
+    each_backend(async |db| {
+        let s = opcity_testkit::services(db);
+        let author = account(&s, "author", Role::MunicipalAdmin, None).await;
+        let second = account(&s, "second", Role::MunicipalAdmin, None).await;
+        let auditor = account(&s, "aud", Role::Auditor, None).await;
+        let base = s.pack().version().to_owned();
+        let draft = s.create_policy_draft(&author, &details()).await.unwrap();
+        let draft = s
+            .add_policy_draft_change(&author, draft.id, 1, &subsidy(&s, 150_000))
+            .await
+            .unwrap();
+        // Not simulated as it stands: not submitted.
+        assert_eq!(
+            codes(
+                s.submit_policy_draft(&author, draft.id, 2)
+                    .await
+                    .unwrap_err()
+            ),
+            [(String::new(), "draft_not_simulated".into())]
+        );
+        s.simulate_policy_draft(&author, draft.id, 2, Population::Registry)
+            .await
+            .unwrap();
+        let submitted = s.submit_policy_draft(&author, draft.id, 2).await.unwrap();
+        assert_eq!(submitted.status, "submitted");
+        // Submitted, it takes no edit; its author may not publish it.
+        assert_eq!(
+            codes(
+                s.update_policy_draft(&author, draft.id, 2, &details())
+                    .await
+                    .unwrap_err()
+            ),
+            [(String::new(), "draft_closed".into())]
+        );
+        assert_eq!(
+            codes(
+                s.publish_policy_draft(&author, draft.id, 2)
+                    .await
+                    .unwrap_err()
+            ),
+            [(String::new(), "own_draft".into())]
+        );
+        assert!(matches!(
+            s.publish_policy_draft(&auditor, draft.id, 2).await,
+            Err(ServiceError::Forbidden)
+        ));
+        // Sent back with a note, resubmitted, published by the second.
+        let back = s
+            .send_back_policy_draft(&second, draft.id, 2, "Cite the notice's article.")
+            .await
+            .unwrap();
+        assert_eq!(back.status, "draft");
+        assert_eq!(
+            back.decision_note.as_deref(),
+            Some("Cite the notice's article.")
+        );
+        s.submit_policy_draft(&author, draft.id, 2).await.unwrap();
+        let published = s.publish_policy_draft(&second, draft.id, 2).await.unwrap();
+        assert_eq!(published.status, "published");
+        assert_eq!(published.decided_by.as_deref(), Some("second"));
+
+        // In force from today: the pack names the version, and holds the value.
+        let version = format!("{base}+d{}", draft.id);
+        let pack = s.pack();
+        assert_eq!(pack.version(), version);
+        let value = |p: &opcity_policy::Pack| {
+            p.parameter("housing_subsidy_monthly_fen")
+                .unwrap()
+                .value_at(today(&s))
+                .unwrap()
+                .value
+        };
+        assert_eq!(value(&pack), Some(150_000));
+        // Before its date it is not in force; the base is.
+        s.apply_pack_versions(today(&s) - Days::new(1))
+            .await
+            .unwrap();
+        assert_eq!(s.pack().version(), base);
+        s.apply_pack_versions(today(&s)).await.unwrap();
+
+        // The next version revises this one.
+        let next = s.create_policy_draft(&author, &details()).await.unwrap();
+        let change = ChangeInput {
+            kind: "condition".into(),
+            effective_from: today(&s).to_string(),
+            programme: Some("sz.housing.subsidy".into()),
+            condition: Some("founder".into()),
+            expression: Some("true".into()),
+            ..Default::default()
+        };
+        s.add_policy_draft_change(&author, next.id, 1, &change)
+            .await
+            .unwrap();
+        s.simulate_policy_draft(&author, next.id, 2, Population::Registry)
+            .await
+            .unwrap();
+        s.submit_policy_draft(&author, next.id, 2).await.unwrap();
+        s.publish_policy_draft(&second, next.id, 2).await.unwrap();
+        let pack = s.pack();
+        assert_eq!(pack.version(), format!("{base}+d{}", next.id));
+        assert_eq!(
+            value(&pack),
+            Some(150_000),
+            "the first version's value stays"
+        );
+        let housing = pack.programme("sz.housing.subsidy").unwrap();
+        assert!(
+            housing
+                .written_conditions()
+                .any(|c| c == ("founder", "true"))
+        );
+
+        let log = s.audit_entries(&auditor, 0, 50).await.unwrap();
+        let actions: Vec<&str> = log.entries.iter().map(|e| e.action.as_str()).collect();
+        for action in [
+            "policy_draft.submit",
+            "policy_draft.send_back",
+            "policy_draft.publish",
+        ] {
+            assert!(actions.contains(&action), "{action}: {actions:?}");
+        }
+    })
+    .await;
+}

@@ -116,7 +116,7 @@ async fn next_revision_with(
         .filter(policy_draft::Column::Revision.eq(revision))
         .filter(policy_draft::Column::Status.eq(DRAFT));
     let done = also(update).exec(tx).await?;
-    Ok((done.rows_affected == 1).then_some(revision + 1))
+    Ok((done.rows_affected == 1).then(|| revision + 1))
 }
 
 /// The guard every edit begins with (see the module's doc).

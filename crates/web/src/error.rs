@@ -638,7 +638,10 @@ mod tests {
             | "draft_closed"
             | "draft_empty"
             | "draft_other_pack"
-            | "already_in_draft" => StatusCode::CONFLICT,
+            | "already_in_draft"
+            | "draft_not_simulated"
+            | "version_order"
+            | "own_draft" => StatusCode::CONFLICT,
             // Vouchers: the request is valid but the ledger's state refuses it.
             "transfer_id_reused"
             | "ledger_mismatch"

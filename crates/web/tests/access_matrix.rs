@@ -86,6 +86,7 @@ const ACCESS: &[(&str, &str)] = &[
     ("list_policy_drafts", "au"), ("get_policy_draft", "au"), ("create_policy_draft", "a"),
     ("update_policy_draft", "a"), ("add_policy_draft_change", "a"), ("remove_policy_draft_change", "a"),
     ("withdraw_policy_draft", "a"), ("simulate_policy_draft", "a"),
+    ("submit_policy_draft", "a"), ("send_back_policy_draft", "a"), ("publish_policy_draft", "a"),
     // Consultation is public; a founder's answer adds the engine's results.
     ("consult", "*"),
     // Workspace: the founder asks and accepts; the district (the demo desk

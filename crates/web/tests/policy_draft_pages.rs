@@ -148,6 +148,44 @@ async fn an_administrator_drafts_simulates_and_reads_the_impact() {
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.contains("id=\"f-file-error\""), "{page}");
 
+        // Submitted by its author, published by a second administrator,
+        // who alone is offered the forms to do so.
+        let r = web
+            .post_form(
+                &format!("/policy-drafts/{id}/submit"),
+                &[("_csrf", web.csrf.as_str()), ("revision", "2")],
+            )
+            .await;
+        assert_eq!(r.headers()["location"], format!("/policy-drafts/{id}?done=submitted"));
+        let page = web.text(&format!("/policy-drafts/{id}")).await;
+        assert!(page.contains("Submitted by admin"), "{page}");
+        assert!(!page.contains("id=\"draft-publish\"") && !page.contains("id=\"draft-parameter\""), "{page}");
+        app.account("second", Role::MunicipalAdmin, None).await;
+        let second = app.sign_in("second").await.in_language("en");
+        let page = second.text(&format!("/policy-drafts/{id}")).await;
+        assert!(page.contains("id=\"draft-publish\"") && page.contains("id=\"draft-send-back\""), "{page}");
+        // Sending back needs a note, kept beside its field.
+        let r = second
+            .post_form(
+                &format!("/policy-drafts/{id}/send-back"),
+                &[("_csrf", second.csrf.as_str()), ("_form", "draft-send-back"), ("revision", "2"), ("note", " ")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(r.text().await.unwrap().contains("id=\"f-note-error\""));
+        let before = app.services.pack().version().to_owned();
+        let r = second
+            .post_form(
+                &format!("/policy-drafts/{id}/publish"),
+                &[("_csrf", second.csrf.as_str()), ("revision", "2")],
+            )
+            .await;
+        assert_eq!(r.headers()["location"], format!("/policy-drafts/{id}?done=published"));
+        let page = second.text(&format!("/policy-drafts/{id}?done=published")).await;
+        assert!(page.contains("Published by second"), "{page}");
+        let programme = web.get_json("/api/v1/programmes/sz.housing.subsidy").await;
+        assert_eq!(programme["pack"]["version"], format!("{before}+d{id}"), "{programme}");
+
         // The auditor reads; nothing to submit. A founder is refused.
         let aud = app.sign_in("aud").await.in_language("en");
         let page = aud.text(&format!("/policy-drafts/{id}")).await;
@@ -201,6 +239,11 @@ async fn the_api_names_the_revision_of_each_edit() {
         assert_eq!(r.status(), StatusCode::CONFLICT);
         let problem: serde_json::Value = r.json().await.unwrap();
         assert_eq!(problem["code"], "draft_changed");
+        // The largest revision there is names no draft's: a conflict, no overflow.
+        let r = api
+            .post_empty(&format!("/api/v1/policy-drafts/{id}/withdraw?revision=2147483647"))
+            .await;
+        assert_eq!(r.status(), StatusCode::CONFLICT);
 
         let r = api
             .post(

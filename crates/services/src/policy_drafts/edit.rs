@@ -490,9 +490,16 @@ pub(super) async fn view(s: &Services, actor: &Actor, id: i64) -> Result<DraftVi
             entity: "policy_draft",
         });
     };
-    let names = names(s, [draft.created_by]).await?;
+    let people = [Some(draft.created_by), draft.submitted_by, draft.decided_by];
+    let names = names(s, people.into_iter().flatten()).await?;
     let pack = s.pack();
-    Ok(draft_view(&pack, draft, &changes, names))
+    let may_decide = draft.status == policy_drafts::SUBMITTED
+        && may_write(actor)
+        && draft.created_by != actor.account_id
+        && draft.submitted_by != Some(actor.account_id);
+    let mut view = draft_view(&pack, draft, &changes, names);
+    view.may_decide = may_decide;
+    Ok(view)
 }
 
 fn draft_view(
@@ -508,7 +515,13 @@ fn draft_view(
         .impact
         .as_deref()
         .and_then(|json| serde_json::from_str(json).ok());
+    let name = |id: Option<i64>| id.and_then(|id| names.get(&id).cloned());
     DraftView {
+        submitted_by: name(d.submitted_by),
+        decided_by: name(d.decided_by),
+        decided_at: d.decided_at,
+        decision_note: d.decision_note.clone(),
+        may_decide: false,
         changes: changes.iter().map(|c| change_view(pack, c)).collect(),
         created_by: names.get(&d.created_by).cloned().unwrap_or_default(),
         impact_current: d.impact_revision == Some(d.revision),

@@ -14,11 +14,13 @@
 //! kept with the revision it simulated, so a page says when it is older
 //! than the changes (the guard: `opcity_store::policy_drafts`). Every
 //! step is audited (`policy_draft.*`). Who may: the city's administrators;
-//! auditors read.
+//! auditors read. A simulated draft is submitted and published by a
+//! second administrator as a version of the pack (`publish.rs`).
 
 mod edit;
 mod impact;
 mod population;
+mod publish;
 mod simulate;
 
 pub use impact::{
@@ -110,7 +112,7 @@ pub struct DraftView {
     pub title: String,
     pub reason: String,
     pub source_document: String,
-    /// `draft` or `withdrawn`.
+    /// `draft`, `submitted`, `published` or `withdrawn`.
     pub status: String,
     /// Edits name the revision they were made on.
     pub revision: i32,
@@ -123,6 +125,14 @@ pub struct DraftView {
     pub impact_at: Option<DateTime<Utc>>,
     /// Whether the impact describes the changes as they are now.
     pub impact_current: bool,
+    pub submitted_by: Option<String>,
+    /// Who published it or sent it back, and the note sent back.
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub decision_note: Option<String>,
+    /// Whether the reader may publish it or send it back now: it is
+    /// submitted, and they neither wrote nor submitted it.
+    pub may_decide: bool,
 }
 
 /// A draft as the list shows it.
@@ -202,6 +212,34 @@ impl Services {
         revision: i32,
     ) -> Result<DraftView> {
         edit::withdraw(self, actor, (id, revision)).await
+    }
+
+    pub async fn submit_policy_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        revision: i32,
+    ) -> Result<DraftView> {
+        publish::submit(self, actor, (id, revision)).await
+    }
+
+    pub async fn send_back_policy_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        revision: i32,
+        note: &str,
+    ) -> Result<DraftView> {
+        publish::send_back(self, actor, (id, revision), note).await
+    }
+
+    pub async fn publish_policy_draft(
+        &self,
+        actor: &Actor,
+        id: i64,
+        revision: i32,
+    ) -> Result<DraftView> {
+        publish::publish(self, actor, (id, revision)).await
     }
 
     pub async fn simulate_policy_draft(

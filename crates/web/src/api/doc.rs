@@ -37,6 +37,7 @@ use utoipa::openapi::{Header, RefOr, Required, ResponseBuilder};
         super::policy_drafts::list_policy_drafts, super::policy_drafts::create_policy_draft, super::policy_drafts::get_policy_draft,
         super::policy_drafts::update_policy_draft, super::policy_drafts::add_policy_draft_change, super::policy_drafts::remove_policy_draft_change,
         super::policy_drafts::withdraw_policy_draft, super::policy_drafts::simulate_policy_draft,
+        super::policy_drafts::submit_policy_draft, super::policy_drafts::send_back_policy_draft, super::policy_drafts::publish_policy_draft,
         super::consult::consult,
         super::vouchers::voucher_kinds, super::vouchers::issue_voucher, super::vouchers::list_pools, super::vouchers::fund_pool, super::vouchers::claw_back,
         super::vouchers::reconciliation, super::vouchers::run_jobs, super::vouchers::review_use, super::vouchers::list_disputes, super::vouchers::resolve_dispute, super::vouchers::wallet,

@@ -43,6 +43,18 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/policy-drafts/{id}/simulation",
             post(simulate_policy_draft),
         )
+        .route(
+            "/api/v1/policy-drafts/{id}/submit",
+            post(submit_policy_draft),
+        )
+        .route(
+            "/api/v1/policy-drafts/{id}/send-back",
+            post(send_back_policy_draft),
+        )
+        .route(
+            "/api/v1/policy-drafts/{id}/publish",
+            post(publish_policy_draft),
+        )
 }
 
 /// The revision of the draft the caller read.
@@ -218,6 +230,68 @@ pub async fn simulate_policy_draft(
     let view = state
         .services
         .simulate_policy_draft(&actor, id, seen.revision, population)
+        .await?;
+    Ok(Json(view))
+}
+
+/// Submits the draft for publication: its impact must be of its changes
+/// as they are; it then takes no edit.
+#[utoipa::path(post, path = "/api/v1/policy-drafts/{id}/submit", tag = "policy", params(RevisionParams),
+    responses((status = 200, body = DraftView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn submit_policy_draft(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(seen): ApiQuery<RevisionParams>,
+) -> Result<Json<DraftView>, WebError> {
+    let view = state
+        .services
+        .submit_policy_draft(&actor, id, seen.revision)
+        .await?;
+    Ok(Json(view))
+}
+
+/// Why a submitted draft goes back to its author.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SendBackInput {
+    note: String,
+}
+
+/// Sends a submitted draft back to its author with a note (another
+/// administrator than its author and submitter).
+#[utoipa::path(post, path = "/api/v1/policy-drafts/{id}/send-back", tag = "policy", params(RevisionParams), request_body = SendBackInput,
+    responses((status = 200, body = DraftView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn send_back_policy_draft(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(seen): ApiQuery<RevisionParams>,
+    ApiJson(input): ApiJson<SendBackInput>,
+) -> Result<Json<DraftView>, WebError> {
+    let view = state
+        .services
+        .send_back_policy_draft(&actor, id, seen.revision, &input.note)
+        .await?;
+    Ok(Json(view))
+}
+
+/// Publishes a submitted draft as a new version of the pack, in force from
+/// its first date (another administrator than its author and submitter).
+#[utoipa::path(post, path = "/api/v1/policy-drafts/{id}/publish", tag = "policy", params(RevisionParams),
+    responses((status = 200, body = DraftView), (status = 403, body = ProblemDoc), (status = 404, body = ProblemDoc),
+        (status = 409, body = ProblemDoc), (status = 422, body = ProblemDoc)))]
+pub async fn publish_policy_draft(
+    State(state): State<AppState>,
+    ApiActor(actor): ApiActor,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(seen): ApiQuery<RevisionParams>,
+) -> Result<Json<DraftView>, WebError> {
+    let view = state
+        .services
+        .publish_policy_draft(&actor, id, seen.revision)
         .await?;
     Ok(Json(view))
 }

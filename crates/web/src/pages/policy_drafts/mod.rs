@@ -3,7 +3,10 @@
 //! in force (its figures and conditions, each from a date), simulate it
 //! over the registry or a file of cases and read the impact; auditors read
 //! them. Every form carries the revision it was drawn from, so an edit made
-//! on an older page is refused (`draft_changed`). Ids: the list
+//! on an older page is refused (`draft_changed`). A simulated draft is
+//! submitted (`draft-submit`) and then published or sent back with a note
+//! (`draft-publish`, `draft-send-back`) by another administrator, who alone
+//! is offered those forms. Ids: the list
 //! `policy-drafts`, the forms `draft-new`, `draft-details`,
 //! `draft-parameter`, `draft-condition`, `draft-simulate`, `draft-withdraw`
 //! (controls `f-NAME`), the changes table `draft-changes` with each remove
@@ -42,6 +45,9 @@ pub fn routes() -> Router<AppState> {
             post(remove_change),
         )
         .route("/policy-drafts/{id}/withdraw", post(withdraw))
+        .route("/policy-drafts/{id}/submit", post(submit))
+        .route("/policy-drafts/{id}/send-back", post(send_back))
+        .route("/policy-drafts/{id}/publish", post(publish))
         .route(
             "/policy-drafts/{id}/simulate",
             post(simulate).layer(axum::extract::DefaultBodyLimit::max(
@@ -50,13 +56,16 @@ pub fn routes() -> Router<AppState> {
         )
 }
 
-const DONE: [&str; 6] = [
+const DONE: [&str; 9] = [
     "created",
     "saved",
     "added",
     "removed",
     "simulated",
     "withdrawn",
+    "submitted",
+    "sent_back",
+    "published",
 ];
 
 fn csrf(viewer: &Viewer) -> Markup {
@@ -461,6 +470,7 @@ async fn render_draft(
         }
         @if open { (simulate_form(viewer, &draft, &form("draft-simulate"))) }
         @if let Some(impact) = &draft.impact { (impact::section(l, &draft, impact)) }
+        (decision_section(viewer, &draft, open, &form("draft-send-back")))
         @if open {
             section.card aria-labelledby="withdraw-title" {
                 h2 id="withdraw-title" { (t(l, "policy_draft.withdraw")) }
@@ -475,6 +485,62 @@ async fn render_draft(
         }
     };
     Ok(page(viewer, &draft.title, body).into_response())
+}
+
+/// Where the draft stands on its way to publication, and the forms the
+/// viewer may use: submit (the author's side), publish or send back (a
+/// second administrator's).
+fn decision_section(viewer: &Viewer, draft: &DraftView, open: bool, f: &FormState) -> Markup {
+    let l = viewer.locale;
+    let submittable = open && draft.impact_current;
+    let post = |action: &str| format!("/policy-drafts/{}/{action}", draft.id);
+    let shown = open
+        || draft.may_decide
+        || (draft.status != "withdrawn"
+            && (draft.submitted_by.is_some() || draft.decision_note.is_some()));
+    html! {
+        @if shown {
+            section.card aria-labelledby="publication-title" id="draft-publication" {
+                h2 id="publication-title" { (t(l, "policy_draft.publication")) }
+                @if let Some(by) = &draft.submitted_by {
+                    p { (tf(l, "policy_draft.submitted_by", [("name", by.as_str())])) }
+                }
+                @if let (Some(by), Some(note)) = (&draft.decided_by, &draft.decision_note) {
+                    p.notice.warning id="sent-back-note" { (tf(l, "policy_draft.sent_back_by", [("name", by.as_str())])) " " (note) }
+                }
+                @if draft.status == "published" {
+                    p.notice.success { (tf(l, "policy_draft.published_by", [("name", draft.decided_by.as_deref().unwrap_or_default())])) }
+                }
+                @if submittable {
+                    p.hint { (t(l, "policy_draft.submit_hint")) }
+                    form method="post" action=(post("submit")) id="draft-submit" {
+                        (csrf(viewer)) (revision_field(draft))
+                        button type="submit" id="submit-submit" { (t(l, "policy_draft.submit")) }
+                    }
+                } @else if open {
+                    p.hint { (t(l, "policy_draft.simulate_first")) }
+                }
+                @if draft.may_decide {
+                    p.hint { (t(l, "policy_draft.decide_hint")) }
+                    form method="post" action=(post("publish")) id="draft-publish" {
+                        (csrf(viewer)) (revision_field(draft))
+                        button type="submit" id="publish-submit" { (t(l, "policy_draft.publish")) }
+                    }
+                    form.stack method="post" action=(post("send-back")) id="draft-send-back" novalidate {
+                        (csrf(viewer)) (revision_field(draft))
+                        input type="hidden" name=(flow::FORM_ID) value="draft-send-back";
+                        (f.general())
+                        div.field {
+                            label for="f-note" { (t(l, "policy_draft.note")) " *" }
+                            textarea id="f-note" name="note" rows="2" { (f.value("note")) }
+                            (f.beside(&["note"], "f-note"))
+                        }
+                        button.secondary type="submit" id="send-back-submit" { (t(l, "policy_draft.send_back")) }
+                    }
+                }
+            }
+        }
+    }
 }
 
 async fn show(
@@ -616,6 +682,67 @@ async fn withdraw(Path(id): Path<i64>, p: Posted) -> PageResult {
                 .await
         },
         |_| done(id, "withdrawn"),
+        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
+    )
+    .await
+}
+
+async fn submit(Path(id): Path<i64>, p: Posted) -> PageResult {
+    let (state, viewer, form) = p.parts();
+    let actor = viewer.require()?.clone();
+    let revision = revision(viewer, form)?;
+    flow::post(
+        viewer,
+        form,
+        Vec::new(),
+        async || {
+            state
+                .services
+                .submit_policy_draft(&actor, id, revision)
+                .await
+        },
+        |_| done(id, "submitted"),
+        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
+    )
+    .await
+}
+
+async fn send_back(Path(id): Path<i64>, p: Posted) -> PageResult {
+    let (state, viewer, form) = p.parts();
+    let actor = viewer.require()?.clone();
+    let revision = revision(viewer, form)?;
+    let note = forms::text(form, "note");
+    flow::post(
+        viewer,
+        form,
+        Vec::new(),
+        async || {
+            state
+                .services
+                .send_back_policy_draft(&actor, id, revision, &note)
+                .await
+        },
+        |_| done(id, "sent_back"),
+        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
+    )
+    .await
+}
+
+async fn publish(Path(id): Path<i64>, p: Posted) -> PageResult {
+    let (state, viewer, form) = p.parts();
+    let actor = viewer.require()?.clone();
+    let revision = revision(viewer, form)?;
+    flow::post(
+        viewer,
+        form,
+        Vec::new(),
+        async || {
+            state
+                .services
+                .publish_policy_draft(&actor, id, revision)
+                .await
+        },
+        |_| done(id, "published"),
         async |errors| render_draft(state, viewer, id, form, &errors, None).await,
     )
     .await
