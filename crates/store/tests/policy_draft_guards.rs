@@ -27,26 +27,9 @@ const DETAILS: Details = Details {
 };
 
 async fn draft(store: &Store, owner: &str) -> i64 {
+    let owner = admin(store, owner).await;
     let tx = store.begin().await.unwrap();
-    let owner = accounts::insert_account(
-        &tx,
-        NewAccount {
-            username: owner,
-            display_name: "Bureau",
-            password_hash: "x".to_owned(),
-            role: "municipal_admin",
-            district: None,
-            locale: "en",
-            disabled: false,
-            created_by: None,
-            awaiting: None,
-            sso_subject: None,
-        },
-        Utc::now(),
-    )
-    .await
-    .unwrap();
-    let d = policy_drafts::create(&tx, "shenzhen-2026", DETAILS, owner.id, Utc::now())
+    let d = policy_drafts::create(&tx, "shenzhen-2026", DETAILS, owner, Utc::now())
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -28,10 +28,10 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use maud::{Markup, html};
 use opcity_domain::Fen;
-use opcity_services::FieldError;
 use opcity_services::policy_drafts::{
     ChangeInput, ChangeView, DraftInput, DraftView, MAX_FILE_BYTES, Population,
 };
+use opcity_services::{Actor, FieldError, Services};
 use std::collections::HashMap;
 
 pub fn routes() -> Router<AppState> {
@@ -572,24 +572,34 @@ fn done(id: i64, what: &str) -> axum::response::Response {
     Redirect::to(&format!("/policy-drafts/{id}?done={what}")).into_response()
 }
 
-async fn update(Path(id): Path<i64>, p: Posted) -> PageResult {
+/// Answers a form posted on draft `id`: `run` with the revision the form
+/// was drawn from, then the draft again (`?done=what`), or the page with the
+/// refusal beside the form that was posted.
+async fn edit<T>(
+    p: &Posted,
+    id: i64,
+    (what, parse_errors): (&str, Vec<FieldError>),
+    run: impl AsyncFnOnce(&Services, &Actor, i32) -> opcity_services::Result<T>,
+) -> PageResult {
     let (state, viewer, form) = p.parts();
     let actor = viewer.require()?.clone();
     let revision = revision(viewer, form)?;
-    let input = draft_input(form);
     flow::post(
         viewer,
         form,
-        Vec::new(),
-        async || {
-            state
-                .services
-                .update_policy_draft(&actor, id, revision, &input)
-                .await
-        },
-        |_| done(id, "saved"),
+        parse_errors,
+        async || run(&state.services, &actor, revision).await,
+        |_| done(id, what),
         async |errors| render_draft(state, viewer, id, form, &errors, None).await,
     )
+    .await
+}
+
+async fn update(Path(id): Path<i64>, p: Posted) -> PageResult {
+    let input = draft_input(&p.form);
+    edit(&p, id, ("saved", Vec::new()), async |s, a, r| {
+        s.update_policy_draft(a, id, r, &input).await
+    })
     .await
 }
 
@@ -626,125 +636,47 @@ fn change_input(state: &AppState, form: &Values, errors: &mut Vec<FieldError>) -
 }
 
 async fn add_change(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let (state, viewer, form) = p.parts();
-    let actor = viewer.require()?.clone();
-    let revision = revision(viewer, form)?;
     let mut parse_errors = Vec::new();
-    let input = change_input(state, form, &mut parse_errors);
-    flow::post(
-        viewer,
-        form,
-        parse_errors,
-        async || {
-            state
-                .services
-                .add_policy_draft_change(&actor, id, revision, &input)
-                .await
-        },
-        |_| done(id, "added"),
-        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
-    )
+    let input = change_input(&p.state, &p.form, &mut parse_errors);
+    edit(&p, id, ("added", parse_errors), async |s, a, r| {
+        s.add_policy_draft_change(a, id, r, &input).await
+    })
     .await
 }
 
 async fn remove_change(Path((id, change_id)): Path<(i64, i64)>, p: Posted) -> PageResult {
-    let (state, viewer, form) = p.parts();
-    let actor = viewer.require()?.clone();
-    let revision = revision(viewer, form)?;
-    flow::post(
-        viewer,
-        form,
-        Vec::new(),
-        async || {
-            state
-                .services
-                .remove_policy_draft_change(&actor, id, revision, change_id)
-                .await
-        },
-        |_| done(id, "removed"),
-        async |errors| render_draft(state, viewer, id, &Values::new(), &errors, None).await,
-    )
+    edit(&p, id, ("removed", Vec::new()), async |s, a, r| {
+        s.remove_policy_draft_change(a, id, r, change_id).await
+    })
     .await
 }
 
 async fn withdraw(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let (state, viewer, form) = p.parts();
-    let actor = viewer.require()?.clone();
-    let revision = revision(viewer, form)?;
-    flow::post(
-        viewer,
-        form,
-        Vec::new(),
-        async || {
-            state
-                .services
-                .withdraw_policy_draft(&actor, id, revision)
-                .await
-        },
-        |_| done(id, "withdrawn"),
-        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
-    )
+    edit(&p, id, ("withdrawn", Vec::new()), async |s, a, r| {
+        s.withdraw_policy_draft(a, id, r).await
+    })
     .await
 }
 
 async fn submit(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let (state, viewer, form) = p.parts();
-    let actor = viewer.require()?.clone();
-    let revision = revision(viewer, form)?;
-    flow::post(
-        viewer,
-        form,
-        Vec::new(),
-        async || {
-            state
-                .services
-                .submit_policy_draft(&actor, id, revision)
-                .await
-        },
-        |_| done(id, "submitted"),
-        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
-    )
+    edit(&p, id, ("submitted", Vec::new()), async |s, a, r| {
+        s.submit_policy_draft(a, id, r).await
+    })
     .await
 }
 
 async fn send_back(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let (state, viewer, form) = p.parts();
-    let actor = viewer.require()?.clone();
-    let revision = revision(viewer, form)?;
-    let note = forms::text(form, "note");
-    flow::post(
-        viewer,
-        form,
-        Vec::new(),
-        async || {
-            state
-                .services
-                .send_back_policy_draft(&actor, id, revision, &note)
-                .await
-        },
-        |_| done(id, "sent_back"),
-        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
-    )
+    let note = forms::text(&p.form, "note");
+    edit(&p, id, ("sent_back", Vec::new()), async |s, a, r| {
+        s.send_back_policy_draft(a, id, r, &note).await
+    })
     .await
 }
 
 async fn publish(Path(id): Path<i64>, p: Posted) -> PageResult {
-    let (state, viewer, form) = p.parts();
-    let actor = viewer.require()?.clone();
-    let revision = revision(viewer, form)?;
-    flow::post(
-        viewer,
-        form,
-        Vec::new(),
-        async || {
-            state
-                .services
-                .publish_policy_draft(&actor, id, revision)
-                .await
-        },
-        |_| done(id, "published"),
-        async |errors| render_draft(state, viewer, id, form, &errors, None).await,
-    )
+    edit(&p, id, ("published", Vec::new()), async |s, a, r| {
+        s.publish_policy_draft(a, id, r).await
+    })
     .await
 }
 
