@@ -257,16 +257,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    fn of(r: &ProgrammeResult) -> Outcome {
+    /// The outcome of a result's status and figures: derived only for the
+    /// results that changed, off the hot path.
+    fn of(&(status, [amount, ceiling, _], _): &Figures) -> Outcome {
         let fen = |f: Option<opcity_domain::Fen>| i128::from(f.map_or(0, |f| f.0));
-        let money_fen = match r.status {
-            Status::Eligible => fen(r.amount_fen) + fen(r.ceiling_fen),
+        let money_fen = match status {
+            Status::Eligible => fen(amount) + fen(ceiling),
             Status::Ineligible | Status::Undetermined => 0,
         };
-        Outcome {
-            status: r.status,
-            money_fen,
-        }
+        Outcome { status, money_fen }
     }
 
     /// Money first, then status: the order gaining and losing follow.
@@ -370,7 +369,7 @@ struct Tally {
     directions: Directions,
     failures: Vec<CaseFailure>,
     /// The baseline outcomes of the case at hand (reused).
-    before: Vec<(Figures, Outcome)>,
+    before: Vec<Figures>,
 }
 
 impl Tally {
@@ -405,13 +404,13 @@ impl Tally {
             if let Some((totals, _)) = district.as_deref_mut() {
                 totals[i].count(r, -1);
             }
-            self.before.push((figures(r), Outcome::of(r)));
+            self.before.push(figures(r));
         });
         let (mut changed, mut gains, mut losses) = (false, false, false);
         scenario.each_result(case, Detail::Brief, |i, r| {
             self.scenario[i].count(r, 1);
-            let (before, outcome) = self.before[i];
-            let differs = before != figures(r);
+            let (before, after) = (self.before[i], figures(r));
+            let differs = before != after;
             if let Some((totals, changed)) = district.as_deref_mut() {
                 totals[i].count(r, 1);
                 changed[i] += u64::from(differs);
@@ -419,7 +418,8 @@ impl Tally {
             if differs {
                 changed = true;
                 self.shifts[i].changed += 1;
-                match self.shifts[i].count(outcome, Outcome::of(r), position, case) {
+                let (was, is) = (Outcome::of(&before), Outcome::of(&after));
+                match self.shifts[i].count(was, is, position, case) {
                     Some(true) => gains = true,
                     Some(false) => losses = true,
                     None => {}
